@@ -1,0 +1,279 @@
+use std::time::Duration;
+
+use super::*;
+use crate::proto::sim::Sim;
+
+fn joined_names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MemberJoined(m) => Some(m.display.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn received_texts(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived(line) => Some(format!("{}: {}", line.author.display, line.text)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn left(events: &[Event]) -> Vec<(String, LeaveReason)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MemberLeft { member, reason } => Some((member.display.clone(), *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn three_members() -> Sim {
+    let mut sim = Sim::new(&["ann", "bob", "cat"]);
+    for i in 0..3 {
+        sim.connect(i);
+    }
+    sim
+}
+
+#[test]
+fn everybody_learns_everybody_once() {
+    let mut sim = three_members();
+    let mut ann = joined_names(&sim.take_events(0));
+    ann.sort();
+    assert_eq!(ann, ["bob", "cat"]);
+    let mut cat = joined_names(&sim.take_events(2));
+    cat.sort();
+    assert_eq!(
+        cat,
+        ["ann", "bob"],
+        "the late joiner hears of everyone already there"
+    );
+    sim.take_events(1);
+    // Heartbeats and repeated introductions never announce anyone twice.
+    sim.advance(Duration::from_secs(120));
+    for i in 0..3 {
+        assert!(joined_names(&sim.take_events(i)).is_empty());
+        assert_eq!(sim.rooms[i].members().len(), 3);
+    }
+}
+
+#[test]
+fn who_is_there_is_answered_once_per_newcomer() {
+    let mut sim = Sim::new(&["ann", "bob", "cat", "dan"]);
+    for i in 0..3 {
+        sim.connect(i);
+    }
+    let before = sim.broadcasts;
+    sim.connect(3);
+    // dan: AboutMe + WhoIsThere; each of the three answers once.
+    assert_eq!(sim.broadcasts - before, 2 + 3);
+}
+
+#[test]
+fn messages_reach_everyone_and_repeats_are_kept() {
+    let mut sim = three_members();
+    for i in 0..3 {
+        sim.take_events(i);
+    }
+    sim.input(0, Input::Say("ok".into()));
+    sim.input(0, Input::Say("ok".into()));
+    for i in [1, 2] {
+        assert_eq!(received_texts(&sim.take_events(i)), ["ann: ok", "ann: ok"]);
+    }
+    let sent = sim.take_events(0);
+    assert_eq!(
+        sent.iter()
+            .filter(|e| matches!(e, Event::MessageSent(_)))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn lines_typed_before_joining_are_sent_on_join() {
+    let mut sim = Sim::new(&["ann", "bob"]);
+    sim.connect(0);
+    sim.input(0, Input::Say("anyone?".into()));
+    assert_eq!(sim.rooms[0].queued(), 1);
+    assert_eq!(sim.broadcasts, 0, "nothing is broadcast before joining");
+    sim.connect(1);
+    assert_eq!(received_texts(&sim.take_events(1)), ["ann: anyone?"]);
+    assert_eq!(sim.rooms[0].queued(), 0);
+}
+
+#[test]
+fn the_queue_is_bounded() {
+    let mut sim = Sim::new(&["ann"]);
+    sim.connect(0);
+    for i in 0..1000 {
+        sim.input(0, Input::Say(format!("line {i}")));
+    }
+    sim.input(0, Input::Say("one too many".into()));
+    assert!(matches!(
+        sim.take_events(0).last(),
+        Some(Event::Refused(Refusal::QueueFull(1000)))
+    ));
+}
+
+#[test]
+fn oversize_text_is_refused_not_sent() {
+    let mut sim = three_members();
+    sim.take_events(0);
+    let before = sim.broadcasts;
+    sim.input(0, Input::Say("x".repeat(40_000)));
+    assert_eq!(sim.broadcasts, before);
+    match sim.take_events(0).as_slice() {
+        [
+            Event::Refused(Refusal::TooLong {
+                text_bytes,
+                max_text_bytes,
+            }),
+        ] => {
+            assert_eq!(*text_bytes, 40_000);
+            assert!(*max_text_bytes > 30_000 && *max_text_bytes < 32_768);
+            // The limit it names really fits.
+            sim.input(0, Input::Say("x".repeat(*max_text_bytes)));
+            assert_eq!(sim.broadcasts, before + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rename_is_announced() {
+    let mut sim = three_members();
+    for i in 0..3 {
+        sim.take_events(i);
+    }
+    sim.input(1, Input::SetName("robert".into()));
+    for i in [0, 2] {
+        let events = sim.take_events(i);
+        assert!(
+            matches!(
+                events.as_slice(),
+                [Event::MemberRenamed { member, old }] if member.name == "robert" && old == "bob"
+            ),
+            "{events:?}"
+        );
+    }
+    assert!(matches!(
+        sim.take_events(1).as_slice(),
+        [Event::MemberRenamed { old, .. }] if old == "bob"
+    ));
+    sim.input(1, Input::SetName(" \u{1b} ".into()));
+    assert!(matches!(
+        sim.take_events(1).as_slice(),
+        [Event::Refused(Refusal::InvalidName)]
+    ));
+}
+
+#[test]
+fn leave_is_reported_at_once() {
+    let mut sim = three_members();
+    for i in 0..3 {
+        sim.take_events(i);
+    }
+    sim.input(2, Input::Leave);
+    sim.crash(2);
+    for i in [0, 1] {
+        assert_eq!(
+            left(&sim.take_events(i)),
+            [("cat".into(), LeaveReason::Left)]
+        );
+        assert_eq!(sim.rooms[i].members().len(), 2);
+    }
+    // No second report when its deadline would have come.
+    sim.advance(Duration::from_secs(200));
+    assert!(left(&sim.take_events(0)).is_empty());
+}
+
+#[test]
+fn a_vanished_member_times_out_once() {
+    let mut sim = three_members();
+    for i in 0..3 {
+        sim.take_events(i);
+    }
+    sim.crash(2);
+    sim.advance(Duration::from_secs(30));
+    assert!(
+        left(&sim.take_events(0)).is_empty(),
+        "not before the deadline"
+    );
+    sim.advance(Duration::from_secs(15));
+    assert_eq!(
+        left(&sim.take_events(0)),
+        [("cat".into(), LeaveReason::TimedOut)]
+    );
+    assert_eq!(
+        left(&sim.take_events(1)),
+        [("cat".into(), LeaveReason::TimedOut)]
+    );
+    sim.advance(Duration::from_secs(300));
+    assert!(left(&sim.take_events(0)).is_empty());
+    assert_eq!(sim.rooms[0].members().len(), 2, "the living stay");
+}
+
+#[test]
+fn a_member_that_comes_back_joins_again() {
+    let mut sim = three_members();
+    sim.crash(2);
+    sim.advance(Duration::from_secs(60));
+    sim.take_events(0);
+    sim.connect(2);
+    assert_eq!(joined_names(&sim.take_events(0)), ["cat"]);
+}
+
+#[test]
+fn same_names_get_fingerprints() {
+    let mut sim = Sim::new(&["sam", "sam", "kim"]);
+    for i in 0..3 {
+        sim.connect(i);
+    }
+    let names: Vec<String> = sim.rooms[2]
+        .members()
+        .into_iter()
+        .map(|m| m.display)
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&"kim".to_string()));
+    let sams: Vec<&String> = names.iter().filter(|n| n.starts_with("sam#")).collect();
+    assert_eq!(sams.len(), 2, "{names:?}");
+    assert_ne!(sams[0], sams[1]);
+}
+
+#[test]
+fn hostile_names_are_cleaned() {
+    let mut sim = Sim::new(&["ann", "\u{1b}]0;pwned\u{7}eve#1234"]);
+    sim.connect(0);
+    sim.connect(1);
+    let joined = joined_names(&sim.take_events(0));
+    assert_eq!(joined, ["]0;pwnedeve1234"]);
+}
+
+#[test]
+fn replays_and_garbage_are_counted_not_fatal() {
+    let mut sim = Sim::new(&["ann", "bob"]);
+    sim.connect(0);
+    sim.connect(1);
+    let now = sim.now();
+    let bob = &mut sim.rooms[1];
+    let sent = bob.handle(Input::Say("once".into()), now);
+    let Some(Output::Broadcast(bytes)) = sent.first().cloned() else {
+        panic!("{sent:?}")
+    };
+    let ann = &mut sim.rooms[0];
+    assert_eq!(ann.handle(Input::Received(bytes.clone()), now).len(), 1);
+    assert!(ann.handle(Input::Received(bytes), now).is_empty());
+    assert!(
+        ann.handle(Input::Received(b"garbage".to_vec()), now)
+            .is_empty()
+    );
+    assert_eq!(ann.stats().rejected.get("replay"), Some(&1));
+    assert_eq!(ann.stats().rejected.get("truncated"), Some(&1));
+}

@@ -1,0 +1,198 @@
+//! The wire format: every parlor message travels as a versioned envelope signed with the author's
+//! endpoint key. Pure: bytes in, values out; every decode failure is a [`Rejection`] value.
+//!
+//! Envelope layout, version 1 (all offsets in bytes):
+//!
+//! | range   | content                                                              |
+//! |---------|----------------------------------------------------------------------|
+//! | 0       | wire version (`1`)                                                   |
+//! | 1..33   | author: ed25519 public key (the endpoint id)                         |
+//! | 33..97  | ed25519 signature over `SIGNING_DOMAIN ‖ topic (32 B) ‖ payload`     |
+//! | 97..    | payload: UTF-8 JSON [`Payload`] `{"nonce":..,"sent":..,"body":{..}}` |
+//!
+//! The topic is signed but not sent, so an envelope cannot be replayed into another room.
+
+use iroh_base::{PublicKey, SecretKey, Signature};
+use serde::{Deserialize, Serialize};
+
+use super::{MessageId, TopicId, UnixMillis};
+
+/// The only wire version this build speaks.
+pub const WIRE_VERSION: u8 = 1;
+/// iroh-gossip's `max_message_size`, configured identically on every parlor peer: a peer with a
+/// smaller limit would silently kill the link on the first larger message.
+pub const MAX_GOSSIP_MESSAGE_SIZE: usize = 32 * 1024;
+/// The largest envelope we send or accept. iroh-gossip needs 39 bytes of framing on top of the
+/// payload; the rest of the margin is slack for future framing changes.
+pub const MAX_ENVELOPE_SIZE: usize = MAX_GOSSIP_MESSAGE_SIZE - 64;
+/// Envelopes sent more than this far in the future (by the receiver's clock) are dropped.
+pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+
+const SIGNING_DOMAIN: &[u8] = b"parlor-envelope-v1";
+const HEADER_LEN: usize = 1 + 32 + 64;
+
+/// What a message says. `from` is repeated inside the signed body, as in the seed design; a
+/// receiver accepts the envelope only if it equals the signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum MessageBody {
+    /// A newcomer asks every member to introduce itself.
+    WhoIsThere { from: PublicKey },
+    /// "This is my name": sent on joining, on rename, in answer to `WhoIsThere`, and as the slow
+    /// presence heartbeat.
+    AboutMe { from: PublicKey, name: String },
+    /// A chat line.
+    Message { from: PublicKey, text: String },
+    /// The author is leaving the room on purpose.
+    Leave { from: PublicKey },
+}
+
+impl MessageBody {
+    /// The author the body claims; must equal the envelope's signer.
+    pub fn from(&self) -> PublicKey {
+        match self {
+            Self::WhoIsThere { from }
+            | Self::AboutMe { from, .. }
+            | Self::Message { from, .. }
+            | Self::Leave { from } => *from,
+        }
+    }
+}
+
+/// The signed JSON payload. The nonce makes every envelope unique: iroh-gossip drops content it
+/// has seen recently, so without it a second "ok" would vanish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    pub nonce: u64,
+    /// Sender's wall clock, milliseconds since the Unix epoch.
+    pub sent: u64,
+    pub body: MessageBody,
+}
+
+/// An envelope whose signature, author and timestamp checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub id: MessageId,
+    pub author: PublicKey,
+    pub sent: UnixMillis,
+    pub body: MessageBody,
+}
+
+/// Why an incoming envelope was dropped. Remote input is data: these are counted, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("envelope of {size} bytes exceeds the {MAX_ENVELOPE_SIZE} byte limit")]
+    Oversize { size: usize },
+    #[error("envelope too short ({size} bytes)")]
+    Truncated { size: usize },
+    #[error("unknown wire version {0}")]
+    UnknownVersion(u8),
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    #[error("body claims author {claimed} but was signed by {signer}")]
+    FromMismatch {
+        claimed: PublicKey,
+        signer: PublicKey,
+    },
+    #[error("sent {ahead_ms} ms in the future")]
+    FutureTimestamp { ahead_ms: u64 },
+    #[error("replay of an envelope already seen")]
+    Replay,
+}
+
+impl Rejection {
+    /// A stable short name, for counters and log lines.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Oversize { .. } => "oversize",
+            Self::Truncated { .. } => "truncated",
+            Self::UnknownVersion(_) => "unknown_version",
+            Self::BadSignature => "bad_signature",
+            Self::Malformed(_) => "malformed",
+            Self::FromMismatch { .. } => "from_mismatch",
+            Self::FutureTimestamp { .. } => "future_timestamp",
+            Self::Replay => "replay",
+        }
+    }
+}
+
+/// The sealed envelope would not fit the gossip message limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("message is {size} bytes once signed; the limit is {MAX_ENVELOPE_SIZE}")]
+pub struct TooLarge {
+    pub size: usize,
+}
+
+/// Serialize, sign and frame a payload.
+pub fn seal(secret: &SecretKey, topic: &TopicId, payload: &Payload) -> Result<Vec<u8>, TooLarge> {
+    // Serializing plain structs and strings to JSON cannot fail.
+    let json = serde_json::to_vec(payload).unwrap_or_default();
+    let size = HEADER_LEN + json.len();
+    if size > MAX_ENVELOPE_SIZE {
+        return Err(TooLarge { size });
+    }
+    let signature = secret.sign(&signed_bytes(topic, &json));
+    let mut out = Vec::with_capacity(size);
+    out.push(WIRE_VERSION);
+    out.extend_from_slice(secret.public().as_bytes());
+    out.extend_from_slice(&signature.to_bytes());
+    out.extend_from_slice(&json);
+    Ok(out)
+}
+
+/// Check and decode an envelope received on `topic` at wall-clock time `now`.
+/// Replays are not detected here (that needs memory): see `room`.
+pub fn open(bytes: &[u8], topic: &TopicId, now: UnixMillis) -> Result<Verified, Rejection> {
+    let size = bytes.len();
+    if size > MAX_ENVELOPE_SIZE {
+        return Err(Rejection::Oversize { size });
+    }
+    if size < HEADER_LEN {
+        return Err(Rejection::Truncated { size });
+    }
+    if bytes[0] != WIRE_VERSION {
+        return Err(Rejection::UnknownVersion(bytes[0]));
+    }
+    let (key, rest) = bytes[1..].split_at(32);
+    let (sig, json) = rest.split_at(64);
+    let key: [u8; 32] = key.try_into().map_err(|_| Rejection::Truncated { size })?;
+    let sig: [u8; 64] = sig.try_into().map_err(|_| Rejection::Truncated { size })?;
+    // An invalid curve point cannot have produced a valid signature.
+    let author = PublicKey::from_bytes(&key).map_err(|_| Rejection::BadSignature)?;
+    author
+        .verify(&signed_bytes(topic, json), &Signature::from_bytes(&sig))
+        .map_err(|_| Rejection::BadSignature)?;
+    let payload: Payload =
+        serde_json::from_slice(json).map_err(|e| Rejection::Malformed(e.to_string()))?;
+    let claimed = payload.body.from();
+    if claimed != author {
+        return Err(Rejection::FromMismatch {
+            claimed,
+            signer: author,
+        });
+    }
+    let ahead_ms = payload.sent.saturating_sub(now.0);
+    if ahead_ms > MAX_CLOCK_SKEW_MS {
+        return Err(Rejection::FutureTimestamp { ahead_ms });
+    }
+    Ok(Verified {
+        id: MessageId::of(bytes),
+        author,
+        sent: UnixMillis(payload.sent),
+        body: payload.body,
+    })
+}
+
+fn signed_bytes(topic: &TopicId, json: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(SIGNING_DOMAIN.len() + 32 + json.len());
+    data.extend_from_slice(SIGNING_DOMAIN);
+    data.extend_from_slice(topic.as_bytes());
+    data.extend_from_slice(json);
+    data
+}
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod tests;
