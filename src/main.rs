@@ -1,1 +1,5 @@
-fn main() {}
+//! The `parlor` binary: everything happens in `parlor::run`.
+
+fn main() -> std::process::ExitCode {
+    parlor::run::main()
+}

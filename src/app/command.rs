@@ -1,0 +1,90 @@
+//! Typed lines: chat text, or a `/command`. `//text` sends text starting with a slash.
+
+/// What a line of input asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Say(String),
+    Nick(String),
+    Who,
+    Ticket,
+    Help,
+    Quit,
+}
+
+/// Every command with its one-line description, for `/help` and completion.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("/help", "list commands"),
+    ("/nick NAME", "change your name"),
+    ("/who", "list the members of the room"),
+    ("/ticket", "show a ticket others can join with"),
+    ("/quit", "leave the room and exit"),
+];
+
+/// A line that is not a valid command. Never broadcast.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command {0} (try /help; start a line with // to send a slash)")]
+    Unknown(String),
+    #[error("usage: {0}")]
+    Usage(&'static str),
+}
+
+/// Parse one typed line. Empty lines are `Ok(None)`.
+pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    if let Some(escaped) = line.strip_prefix("//") {
+        return Ok(Some(Command::Say(format!("/{escaped}"))));
+    }
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Some(Command::Say(line.to_string())));
+    };
+    let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let arg = arg.trim();
+    let command = match word {
+        "nick" if arg.is_empty() => return Err(CommandError::Usage("/nick NAME")),
+        "nick" => Command::Nick(arg.to_string()),
+        "who" | "names" => Command::Who,
+        "ticket" | "invite" => Command::Ticket,
+        "help" => Command::Help,
+        "quit" | "exit" => Command::Quit,
+        _ => return Err(CommandError::Unknown(format!("/{word}"))),
+    };
+    Ok(Some(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_become_commands() {
+        assert_eq!(parse("hello").unwrap(), Some(Command::Say("hello".into())));
+        assert_eq!(parse("  \r\n").unwrap(), None);
+        assert_eq!(
+            parse("/nick  sam ").unwrap(),
+            Some(Command::Nick("sam".into()))
+        );
+        assert_eq!(parse("/who").unwrap(), Some(Command::Who));
+        assert_eq!(parse("/ticket").unwrap(), Some(Command::Ticket));
+        assert_eq!(parse("/quit\n").unwrap(), Some(Command::Quit));
+        assert_eq!(
+            parse("//etc/passwd").unwrap(),
+            Some(Command::Say("/etc/passwd".into()))
+        );
+    }
+
+    #[test]
+    fn bad_commands_are_errors_not_messages() {
+        assert_eq!(
+            parse("/nick").unwrap_err(),
+            CommandError::Usage("/nick NAME")
+        );
+        assert_eq!(
+            parse("/frob x").unwrap_err(),
+            CommandError::Unknown("/frob".into())
+        );
+    }
+}

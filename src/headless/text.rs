@@ -1,0 +1,76 @@
+//! Text lines for people: `12:04 sam: hello`, `* sam joined`. Remote text is sanitised, so a
+//! peer cannot send escape sequences to the reader's terminal.
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use super::Report;
+use crate::proto::UnixMillis;
+use crate::proto::names::sanitize_text;
+use crate::proto::room::{Event, LeaveReason};
+
+/// `HH:MM` in the given offset (the local one, outside tests).
+pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
+    let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
+    DateTime::<Utc>::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .with_timezone(offset)
+        .format("%H:%M")
+        .to_string()
+}
+
+pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
+    let line = match report {
+        Report::Ready {
+            name,
+            topic,
+            ticket,
+            ..
+        } => format!(
+            "* you are {name} in room {}; others join with: parlor join {ticket}",
+            topic.fmt_short()
+        ),
+        Report::Room(event) => return room_event(event, offset),
+        Report::Members(members) => {
+            let names: Vec<String> = members
+                .iter()
+                .map(|m| sanitize_text(&m.display, false))
+                .collect();
+            format!("* {} here: {}", names.len(), names.join(", "))
+        }
+        Report::Ticket(ticket) => format!("* ticket: {ticket}"),
+        Report::Info(message) => format!("* {message}"),
+        Report::Error(message) => format!("! {message}"),
+    };
+    Some(line)
+}
+
+fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
+    let who = |display: &str| sanitize_text(display, false);
+    let line = match event {
+        Event::MessageReceived(line) => {
+            let prefix = format!(
+                "{} {}: ",
+                clock(line.sent, offset),
+                who(&line.author.display)
+            );
+            // Continuation lines are indented under the first, so each event stays one block.
+            let indent = " ".repeat(prefix.chars().count());
+            let text = sanitize_text(&line.text, true).replace('\n', &format!("\n{indent}"));
+            format!("{prefix}{text}")
+        }
+        Event::MessageSent(_) => return None,
+        Event::MemberJoined(m) => format!("* {} joined", who(&m.display)),
+        Event::MemberLeft { member, reason } => match reason {
+            LeaveReason::Left => format!("* {} left", who(&member.display)),
+            LeaveReason::TimedOut => format!("* {} left (timed out)", who(&member.display)),
+        },
+        Event::MemberRenamed { member, old } => {
+            format!("* {} is now known as {}", who(old), who(&member.display))
+        }
+        Event::NeighborsChanged(0) => "* waiting for peers".to_string(),
+        Event::NeighborsChanged(_) => return None,
+        Event::Lagged => "! some messages were missed (the network outpaced this node)".into(),
+        Event::Refused(refusal) => format!("! {refusal}"),
+    };
+    Some(line)
+}

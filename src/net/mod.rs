@@ -1,0 +1,157 @@
+//! The only code that talks to iroh and iroh-gossip: the endpoint, the gossip protocol, the
+//! room's topic subscription and shutdown.
+//!
+//! Contract: moves bytes and neighbour events between the network and channels. It never
+//! interprets message content (that is `proto`) and never touches the terminal or disk.
+
+mod topic;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use iroh::address_lookup::memory::MemoryLookup;
+use iroh::endpoint::{PortmapperConfig, presets};
+use iroh::protocol::Router;
+use iroh::{Endpoint, RelayMode, RelayUrl, TransportAddr};
+use iroh_gossip::Gossip;
+
+use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
+use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId};
+
+pub use topic::{NetEvent, TopicHandle};
+
+/// How long leaving waits for the last messages to reach the neighbours.
+pub const LEAVE_LINGER: Duration = Duration::from_millis(250);
+
+/// How the endpoint reaches the world.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    pub secret: SecretKey,
+    /// Bind exactly this socket; `None` binds all interfaces on a random port (v4 and v6).
+    pub bind: Option<SocketAddr>,
+    /// No n0 relays, no DNS/pkarr lookup and no port mapping: direct addresses only.
+    pub offline: bool,
+    /// Use this relay instead of n0's.
+    pub relay: Option<RelayUrl>,
+}
+
+/// A running endpoint with the gossip protocol mounted.
+pub struct Node {
+    endpoint: Endpoint,
+    gossip: Gossip,
+    router: Router,
+    lookup: MemoryLookup,
+}
+
+impl Node {
+    /// Bind the endpoint and start accepting gossip connections. Returns as soon as the sockets
+    /// are bound: relays and DNS are contacted in the background, never waited on.
+    pub async fn spawn(config: &NetConfig) -> anyhow::Result<Self> {
+        let lookup = MemoryLookup::new();
+        let mut builder = if config.offline {
+            Endpoint::builder(presets::Minimal)
+                .relay_mode(RelayMode::Disabled)
+                .portmapper_config(PortmapperConfig::Disabled)
+        } else {
+            Endpoint::builder(presets::N0)
+        };
+        if let Some(url) = &config.relay {
+            builder = builder.relay_mode(RelayMode::Custom(url.clone().into()));
+        }
+        builder = builder
+            .secret_key(config.secret.clone())
+            .address_lookup(lookup.clone());
+        if let Some(bind) = config.bind {
+            builder = builder
+                .clear_ip_transports()
+                .bind_addr(bind)
+                .with_context(|| format!("cannot bind {bind}"))?;
+        }
+        let endpoint = builder.bind().await.context("cannot start the endpoint")?;
+        let gossip = Gossip::builder()
+            .max_message_size(MAX_GOSSIP_MESSAGE_SIZE)
+            .spawn(endpoint.clone());
+        let router = Router::builder(endpoint.clone())
+            .accept(iroh_gossip::ALPN, gossip.clone())
+            .spawn();
+        Ok(Self {
+            endpoint,
+            gossip,
+            router,
+            lookup,
+        })
+    }
+
+    pub fn id(&self) -> EndpointId {
+        self.endpoint.id()
+    }
+
+    /// Our current address: bound sockets, plus the home relay once it is known.
+    pub fn addr(&self) -> EndpointAddr {
+        self.endpoint.addr()
+    }
+
+    /// Subscribe to `topic`, dialing `peers` (from a ticket) in the background.
+    pub async fn join(
+        &self,
+        topic: TopicId,
+        peers: &[EndpointAddr],
+    ) -> anyhow::Result<TopicHandle> {
+        for peer in peers {
+            if peer.id != self.id() {
+                self.lookup.add_endpoint_info(peer.clone());
+            }
+        }
+        let bootstrap = peers
+            .iter()
+            .map(|p| p.id)
+            .filter(|id| *id != self.id())
+            .collect();
+        TopicHandle::subscribe(&self.gossip, topic, bootstrap).await
+    }
+
+    /// Addresses to put in a ticket: ours first, then what we know of `neighbors`.
+    pub async fn ticket_peers(&self, neighbors: &[EndpointId], max: usize) -> Vec<EndpointAddr> {
+        let mut peers = vec![self.addr()];
+        for id in neighbors {
+            if peers.len() >= max {
+                break;
+            }
+            let Some(info) = self.endpoint.remote_info(*id).await else {
+                continue;
+            };
+            let addrs = info
+                .into_addrs()
+                .map(|a| a.into_addr())
+                .filter(|a| matches!(a, TransportAddr::Ip(_) | TransportAddr::Relay(_)));
+            let addr = EndpointAddr::from_parts(*id, addrs);
+            if !addr.is_empty() {
+                peers.push(addr);
+            }
+        }
+        peers
+    }
+
+    /// Leave `topic` and close the endpoint, within `limit` in all.
+    ///
+    /// Dropping the subscription makes gossip send `Disconnect` behind everything already
+    /// queued and finish its streams; but closing the endpoint at once would discard what is
+    /// still unsent. So when there were neighbours, linger up to [`LEAVE_LINGER`] for the
+    /// bytes to go out: that is what makes `echo done | parlor join ..` deliver its line (the
+    /// peer acknowledged within ~30 ms on loopback). Then the router closes the endpoint; peers
+    /// that are already gone would otherwise hold `Endpoint::close` for about 3 s each.
+    pub async fn shutdown(self, topic: TopicHandle, had_neighbors: bool, limit: Duration) {
+        let started = tokio::time::Instant::now();
+        drop(topic);
+        if had_neighbors {
+            tokio::time::sleep(LEAVE_LINGER.min(limit / 2)).await;
+        }
+        let rest = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(rest, self.router.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::debug!("router shutdown: {err:#}"),
+            Err(_) => tracing::debug!("router shutdown took longer than {rest:?}; dropping it"),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! One room's gossip subscription, pumped through channels so that the caller never blocks the
+//! gossip actor (a slow reader makes it drop messages with `Lagged`) and never waits on its
+//! backpressure when sending.
+
+use bytes::Bytes;
+use iroh_gossip::Gossip;
+use iroh_gossip::api::{Event, GossipReceiver, GossipSender, JoinOptions};
+use n0_future::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::proto::{EndpointId, TopicId};
+
+/// Messages held by gossip's own per-subscriber queue. Ours behind it is unbounded, and drained
+/// as fast as the socket delivers.
+const SUBSCRIPTION_CAPACITY: usize = 4096;
+
+/// What the network says about the room's topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    Received(Bytes),
+    NeighborUp(EndpointId),
+    NeighborDown(EndpointId),
+    Lagged,
+    /// The subscription ended (the gossip actor stopped); nothing more will arrive.
+    Closed(String),
+}
+
+enum Outgoing {
+    Broadcast(Bytes),
+    /// Answered once everything queued before it was handed to gossip.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The caller's side of a topic subscription.
+pub struct TopicHandle {
+    events: mpsc::UnboundedReceiver<NetEvent>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl TopicHandle {
+    pub(super) async fn subscribe(
+        gossip: &Gossip,
+        topic: TopicId,
+        bootstrap: Vec<EndpointId>,
+    ) -> anyhow::Result<Self> {
+        let options = JoinOptions {
+            bootstrap: bootstrap.into_iter().collect(),
+            subscription_capacity: SUBSCRIPTION_CAPACITY,
+        };
+        let id = iroh_gossip::TopicId::from_bytes(*topic.as_bytes());
+        let (sender, receiver) = gossip.subscribe_with_opts(id, options).await?.split();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let tasks = vec![
+            tokio::spawn(pump_in(receiver, event_tx)),
+            tokio::spawn(pump_out(sender, outgoing_rx)),
+        ];
+        Ok(Self {
+            events,
+            outgoing,
+            tasks,
+        })
+    }
+
+    /// The next network event; `None` once the subscription is gone.
+    pub async fn next_event(&mut self) -> Option<NetEvent> {
+        self.events.recv().await
+    }
+
+    /// Queue `bytes` for broadcast to the whole room. Never blocks.
+    pub fn broadcast(&self, bytes: Vec<u8>) {
+        let _ = self.outgoing.send(Outgoing::Broadcast(bytes.into()));
+    }
+
+    /// Wait until everything queued so far has been handed to gossip.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.outgoing.send(Outgoing::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+impl Drop for TopicHandle {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn pump_in(mut receiver: GossipReceiver, events: mpsc::UnboundedSender<NetEvent>) {
+    let reason = loop {
+        let event = match receiver.next().await {
+            Some(Ok(Event::Received(message))) => NetEvent::Received(message.content),
+            Some(Ok(Event::NeighborUp(id))) => NetEvent::NeighborUp(id),
+            Some(Ok(Event::NeighborDown(id))) => NetEvent::NeighborDown(id),
+            Some(Ok(Event::Lagged)) => NetEvent::Lagged,
+            Some(Err(err)) => break err.to_string(),
+            None => break "the gossip subscription ended".to_string(),
+        };
+        if events.send(event).is_err() {
+            return;
+        }
+    };
+    let _ = events.send(NetEvent::Closed(reason));
+}
+
+async fn pump_out(sender: GossipSender, mut outgoing: mpsc::UnboundedReceiver<Outgoing>) {
+    while let Some(item) = outgoing.recv().await {
+        match item {
+            Outgoing::Broadcast(bytes) => {
+                if let Err(err) = sender.broadcast(bytes).await {
+                    tracing::warn!("broadcast failed: {err:#}");
+                }
+            }
+            Outgoing::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
