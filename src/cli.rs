@@ -47,6 +47,9 @@ pub struct GlobalArgs {
     /// Direct addresses only: no relay servers, no DNS/pkarr lookup, no port mapping.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// How long `join` waits for a peer of the ticket to answer.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 15.0)]
+    pub join_timeout: f64,
     /// Use this relay server instead of the public n0 relays.
     #[arg(long, global = true, value_name = "URL")]
     pub relay: Option<String>,

@@ -1,6 +1,8 @@
 //! Resolved settings: what the command line means once defaults are applied and every value is
 //! validated. Errors here are the user's input, reported as one line with exit code 2.
 
+use std::time::Duration;
+
 use crate::cli::{Cli, Command};
 use crate::net::NetConfig;
 use crate::proto::SecretKey;
@@ -20,6 +22,8 @@ pub struct Config {
     pub start: Start,
     pub net: NetConfig,
     pub json: bool,
+    /// How long `join` waits for the first peer.
+    pub join_timeout: Duration,
 }
 
 /// Invalid input on the command line.
@@ -31,6 +35,8 @@ pub enum ConfigError {
     Name,
     #[error("invalid --relay URL {0:?}: {1}")]
     Relay(String, String),
+    #[error("invalid --join-timeout: give a number of seconds between 0.1 and 86400")]
+    JoinTimeout,
     #[error(
         "choose a room: `parlor open` or `parlor join TICKET` (the interactive lobby is not built yet)"
     )]
@@ -59,6 +65,10 @@ impl Config {
                     .map_err(|e: iroh::RelayUrlParseError| ConfigError::Relay(url, e.to_string()))
             })
             .transpose()?;
+        let join_timeout = Some(global.join_timeout)
+            .filter(|s| (0.1..=86400.0).contains(s))
+            .map(Duration::from_secs_f64)
+            .ok_or(ConfigError::JoinTimeout)?;
         let start = match cli.command {
             Some(Command::Open) => Start::Open,
             Some(Command::Join { ticket }) => Start::Join(ticket.parse()?),
@@ -74,6 +84,7 @@ impl Config {
                 relay,
             },
             json: global.json,
+            join_timeout,
         })
     }
 }

@@ -135,18 +135,18 @@ impl Node {
 
     /// Leave `topic` and close the endpoint, within `limit` in all.
     ///
-    /// Dropping the subscription makes gossip send `Disconnect` behind everything already
-    /// queued and finish its streams; but closing the endpoint at once would discard what is
-    /// still unsent. So when there were neighbours, linger up to [`LEAVE_LINGER`] for the
-    /// bytes to go out: that is what makes `echo done | parlor join ..` deliver its line (the
-    /// peer acknowledged within ~30 ms on loopback). Then the router closes the endpoint; peers
-    /// that are already gone would otherwise hold `Endpoint::close` for about 3 s each.
+    /// When there were neighbours, stay subscribed for [`LEAVE_LINGER`] first: gossip sends a
+    /// message eagerly along a tree and only announces it (`IHave`) to the other neighbours,
+    /// who ask for it (`Graft`) some 80 ms later. Unsubscribing or closing at once would lose
+    /// the last lines and the `Leave` for them; lingering is what makes
+    /// `echo done | parlor join ..` deliver. Then the router closes the endpoint, bounded:
+    /// peers that are already gone would otherwise hold `Endpoint::close` ~3 s each.
     pub async fn shutdown(self, topic: TopicHandle, had_neighbors: bool, limit: Duration) {
         let started = tokio::time::Instant::now();
-        drop(topic);
         if had_neighbors {
             tokio::time::sleep(LEAVE_LINGER.min(limit / 2)).await;
         }
+        drop(topic);
         let rest = limit.saturating_sub(started.elapsed());
         match tokio::time::timeout(rest, self.router.shutdown()).await {
             Ok(Ok(())) => {}

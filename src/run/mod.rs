@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::config::Config;
 
-pub use session::{JOIN_TIMEOUT, NoPeerAnswered, run_headless};
+pub use session::{NoPeerAnswered, run_headless};
 
 /// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 pub fn main() -> ExitCode {

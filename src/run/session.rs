@@ -16,8 +16,8 @@ use crate::proto::room::{Input, Output, Room, RoomConfig};
 use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
 use crate::proto::{Now, TopicId};
 
-/// How long `join` waits for the first peer to answer.
-pub const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long input that ended may wait for a peer to send its queued lines to.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long leaving may wait for the goodbye to be handed to the network.
 const LEAVE_FLUSH: Duration = Duration::from_millis(300);
 /// How long leaving the topic and closing the endpoint may take in all.
@@ -25,9 +25,10 @@ const CLOSE_LIMIT: Duration = Duration::from_millis(1200);
 
 /// `join` gave up: nobody listed in the ticket answered in time.
 #[derive(Debug, thiserror::Error)]
-#[error("no peer answered within {} s (the ticket lists {peers} peer(s)); the room may be empty or unreachable", JOIN_TIMEOUT.as_secs())]
+#[error("no peer answered within {:.1} s (the ticket lists {peers} peer(s)); the room may be empty or unreachable", waited.as_secs_f64())]
 pub struct NoPeerAnswered {
     pub peers: usize,
+    pub waited: Duration,
 }
 
 struct Session<W> {
@@ -80,10 +81,14 @@ where
             session.announce_ready().await;
             None
         }
-        Start::Join(_) => Some(Instant::now() + JOIN_TIMEOUT),
+        Start::Join(_) => Some(Instant::now() + config.join_timeout),
+    };
+    let no_peer = NoPeerAnswered {
+        peers: peers.len(),
+        waited: config.join_timeout,
     };
     let result = session
-        .main_loop(BufReader::new(input), shutdown, join_deadline, peers.len())
+        .main_loop(BufReader::new(input), shutdown, join_deadline, no_peer)
         .await;
     session.leave().await;
     result
@@ -95,7 +100,7 @@ impl<W: AsyncWrite + Unpin> Session<W> {
         mut input: BufReader<R>,
         shutdown: impl Future<Output = ()>,
         mut join_deadline: Option<Instant>,
-        ticket_peers: usize,
+        no_peer: NoPeerAnswered,
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         let mut line = Vec::new();
@@ -118,7 +123,7 @@ impl<W: AsyncWrite + Unpin> Session<W> {
                     let exit = match read {
                         Ok(0) | Err(_) => {
                             input_open = false;
-                            drain_deadline = Some(join_deadline.unwrap_or(Instant::now() + JOIN_TIMEOUT));
+                            drain_deadline = Some(join_deadline.unwrap_or(Instant::now() + DRAIN_TIMEOUT));
                             None
                         }
                         Ok(_) => self.on_line(&String::from_utf8_lossy(&line)).await,
@@ -136,7 +141,7 @@ impl<W: AsyncWrite + Unpin> Session<W> {
                     None
                 }
                 _ = sleep_until(join_deadline.unwrap_or(far)), if join_deadline.is_some() && !self.ready => {
-                    return Err(NoPeerAnswered { peers: ticket_peers }.into());
+                    return Err(no_peer.into());
                 }
                 _ = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() => None,
                 () = &mut shutdown => Some(Quit),

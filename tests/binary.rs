@@ -1,0 +1,252 @@
+//! The real `parlor` binary: two processes on 127.0.0.1 chat in headless JSON mode, shut down
+//! on /quit, end of input and SIGTERM, and refuse bad input with one line and exit code 2.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+const WAIT: Duration = Duration::from_secs(20);
+const OFFLINE: [&str; 6] = [
+    "--headless",
+    "--json",
+    "--offline",
+    "--bind",
+    "127.0.0.1:0",
+    "--name",
+];
+
+struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn parlor");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn open(name: &str) -> Self {
+        let mut args = OFFLINE.to_vec();
+        args.extend([name, "open"]);
+        Self::spawn(&args)
+    }
+
+    fn join(name: &str, ticket: &str) -> Self {
+        let mut args = OFFLINE.to_vec();
+        args.extend([name, "join", ticket]);
+        Self::spawn(&args)
+    }
+
+    async fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    async fn expect(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let found = tokio::time::timeout(WAIT, async {
+            while let Some(line) = self.stdout.next_line().await.unwrap() {
+                let event: Value = serde_json::from_str(&line).expect("stdout is JSON lines");
+                if matches(&event) {
+                    return Some(event);
+                }
+            }
+            None
+        })
+        .await;
+        found
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no {what} within {WAIT:?}"))
+    }
+
+    async fn expect_type(&mut self, kind: &str) -> Value {
+        self.expect(kind, |e| e["type"] == kind).await
+    }
+
+    /// Wait for exit; returns the code and how long it took.
+    async fn exit(&mut self) -> (i32, Duration) {
+        let started = Instant::now();
+        let status = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("exited in time")
+            .unwrap();
+        (status.code().unwrap_or(-1), started.elapsed())
+    }
+}
+
+#[tokio::test]
+async fn two_processes_chat_and_leave() {
+    let mut ann = Proc::open("ann");
+    let ready = ann.expect_type("ready").await;
+    for field in ["id", "name", "topic", "ticket"] {
+        assert!(ready[field].is_string(), "ready lacks {field}: {ready}");
+    }
+    let ticket = ready["ticket"].as_str().unwrap();
+
+    let mut bob = Proc::join("bob", ticket);
+    let bob_ready = bob.expect_type("ready").await;
+    assert_eq!(bob_ready["topic"], ready["topic"]);
+    let joined = ann.expect_type("joined").await;
+    assert_eq!(
+        (joined["name"].as_str(), &joined["from"]),
+        (Some("bob"), &bob_ready["id"])
+    );
+
+    bob.send("hello ann").await;
+    let message = ann.expect_type("message").await;
+    assert_eq!(message["text"], "hello ann");
+    assert_eq!(message["name"], "bob");
+    assert!(message["time"].as_str().unwrap().ends_with('Z'));
+    ann.send("hi bob 👋").await;
+    bob.expect(&"ann's message".to_string(), |e| {
+        e["type"] == "message" && e["text"] == "hi bob 👋"
+    })
+    .await;
+
+    // /quit: the room hears the goodbye; the process exits 0 within 2 s.
+    ann.send("/quit").await;
+    let (code, took) = ann.exit().await;
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(2), "quit took {took:?}");
+    let left = bob.expect_type("left").await;
+    assert_eq!(
+        (left["name"].as_str(), left["reason"].as_str()),
+        (Some("ann"), Some("left"))
+    );
+
+    // End of input: exits 0 promptly even though every peer is gone.
+    bob.stdin = None;
+    let (code, took) = bob.exit().await;
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(2), "EOF exit took {took:?}");
+}
+
+#[tokio::test]
+async fn sigterm_says_goodbye() {
+    let mut ann = Proc::open("ann");
+    let ticket = ann.expect_type("ready").await["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut bob = Proc::join("bob", &ticket);
+    bob.expect_type("ready").await;
+    ann.expect_type("joined").await;
+
+    let pid = bob.child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (code, took) = bob.exit().await;
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(2), "SIGTERM exit took {took:?}");
+    assert_eq!(ann.expect_type("left").await["name"], "bob");
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+}
+
+#[tokio::test]
+async fn bad_input_is_one_line_and_exit_2() {
+    let good = {
+        let mut ann = Proc::open("ann");
+        let ticket = ann.expect_type("ready").await["ticket"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ann.send("/quit").await;
+        ann.exit().await;
+        ticket
+    };
+    let truncated = &good[..good.len() / 2];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--headless", "join", "not a ticket!"],
+        vec!["--headless", "join", ""],
+        vec!["--headless", "join", truncated],
+        vec![
+            "--headless",
+            "join",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ],
+        vec!["--headless", "--bind", "nowhere:port", "open"],
+        vec!["--headless", "--name", "\u{1b}#  ", "open"],
+        vec!["--headless", "--relay", "::not a url::", "open"],
+        vec!["--headless", "--join-timeout", "-3", "open"],
+        vec!["--headless", "--frobnicate"],
+        vec!["--headless"],
+    ];
+    for args in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(stderr.starts_with("parlor: "), "{args:?}: {stderr:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_survives_copy_and_paste_damage() {
+    let mut ann = Proc::open("ann");
+    let ticket = ann.expect_type("ready").await["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Upper case, surrounding spaces and a line break in the middle still parse.
+    let (head, tail) = ticket.split_at(30);
+    let pasted = format!("  {}\n{tail} ", head.to_uppercase());
+    let mut bob = Proc::join("bob", &pasted);
+    bob.expect_type("ready").await;
+    bob.send("/quit").await;
+    assert_eq!(bob.exit().await.0, 0);
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+}
+
+#[test]
+fn help_lists_the_global_flags() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--name",
+        "--headless",
+        "--json",
+        "--bind",
+        "--offline",
+        "--relay",
+        "open",
+        "join",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
