@@ -120,7 +120,7 @@ async fn two_processes_chat_and_leave() {
     assert_eq!(message["name"], "bob");
     assert!(message["time"].as_str().unwrap().ends_with('Z'));
     ann.send("hi bob 👋").await;
-    bob.expect(&"ann's message".to_string(), |e| {
+    bob.expect("ann's message", |e| {
         e["type"] == "message" && e["text"] == "hi bob 👋"
     })
     .await;
