@@ -5,12 +5,19 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand};
 
+const AFTER_HELP: &str = "Examples:
+  parlor                                 lobby: pick a name, open or join a room
+  parlor open --name sam                 open a room and show its ticket
+  parlor join TICKET                     join the room of a ticket
+  echo 'build done' | parlor join TICKET --headless   one-shot notifier
+
+Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "parlor",
     version,
-    about = "Serverless group chat for the terminal, peer to peer over iroh",
-    after_help = "Examples:\n  parlor open --name sam                 open a room and print its ticket\n  parlor join TICKET                     join the room of a ticket\n  echo 'build done' | parlor join TICKET --headless   one-shot notifier\n\nExit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input."
+    about = "Serverless group chat for the terminal, peer to peer over iroh"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -66,20 +73,32 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    Cli::try_parse_from(args).map_err(|err| {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command().after_help(format!(
+        "{AFTER_HELP}\n\nThe terminal UI logs to {}",
+        crate::store::log_path().display()
+    ));
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.map_err(|err| {
         use clap::error::ErrorKind;
         match err.kind() {
             ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (0, err.render().to_string()),
             _ => {
+                // clap's message runs until its first blank line; fold it into one line.
                 let text = err.render().to_string();
-                let first = text
+                let message: Vec<&str> = text
                     .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("invalid arguments");
-                let first = first.strip_prefix("error: ").unwrap_or(first);
-                (2, format!("{first} (see parlor --help)"))
+                    .map(str::trim)
+                    .skip_while(|l| l.is_empty())
+                    .take_while(|l| !l.is_empty())
+                    .collect();
+                let message = message.join(" ");
+                let message = message.strip_prefix("error: ").unwrap_or(&message);
+                (2, format!("{message} (see parlor --help)"))
             }
         }
     })
@@ -110,6 +129,7 @@ mod tests {
             let (code, text) = parse_from(args).unwrap_err();
             assert_eq!(code, 2, "{args:?}");
             assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
+            assert!(!text.contains("provided: (see"), "{text}");
         }
     }
 }

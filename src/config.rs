@@ -19,7 +19,10 @@ pub enum Start {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub name: String,
-    pub start: Start,
+    /// `None`: no subcommand, so the terminal UI starts in its lobby.
+    pub start: Option<Start>,
+    /// Lines on stdin, events on stdout, no full-screen UI (`--headless`, implied by `--json`).
+    pub headless: bool,
     pub net: NetConfig,
     pub json: bool,
     /// How long `join` waits for the first peer.
@@ -38,7 +41,7 @@ pub enum ConfigError {
     #[error("invalid --join-timeout: give a number of seconds between 0.1 and 86400")]
     JoinTimeout,
     #[error(
-        "choose a room: `parlor open` or `parlor join TICKET` (the interactive lobby is not built yet)"
+        "headless mode needs a room: `parlor --headless open` or `parlor --headless join TICKET`"
     )]
     NoCommand,
 }
@@ -69,14 +72,17 @@ impl Config {
             .filter(|s| (0.1..=86400.0).contains(s))
             .map(Duration::from_secs_f64)
             .ok_or(ConfigError::JoinTimeout)?;
+        let headless = global.headless || global.json;
         let start = match cli.command {
-            Some(Command::Open) => Start::Open,
-            Some(Command::Join { ticket }) => Start::Join(ticket.parse()?),
-            None => return Err(ConfigError::NoCommand),
+            Some(Command::Open) => Some(Start::Open),
+            Some(Command::Join { ticket }) => Some(Start::Join(ticket.parse()?)),
+            None if headless => return Err(ConfigError::NoCommand),
+            None => None,
         };
         Ok(Self {
             name,
             start,
+            headless,
             net: NetConfig {
                 secret: SecretKey::generate(),
                 bind: global.bind,

@@ -11,3 +11,5 @@ pub mod headless;
 pub mod net;
 pub mod proto;
 pub mod run;
+pub mod store;
+pub mod ui;

@@ -4,6 +4,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Say(String),
+    Me(String),
+    Clear,
     Nick(String),
     Who,
     Ticket,
@@ -15,8 +17,10 @@ pub enum Command {
 pub const COMMANDS: &[(&str, &str)] = &[
     ("/help", "list commands"),
     ("/nick NAME", "change your name"),
+    ("/me ACTION", "say what you are doing (* sam waves)"),
     ("/who", "list the members of the room"),
     ("/ticket", "show a ticket others can join with"),
+    ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
 ];
 
@@ -46,6 +50,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
     let command = match word {
         "nick" if arg.is_empty() => return Err(CommandError::Usage("/nick NAME")),
         "nick" => Command::Nick(arg.to_string()),
+        "me" if arg.is_empty() => return Err(CommandError::Usage("/me ACTION")),
+        "me" => Command::Me(arg.to_string()),
+        "clear" => Command::Clear,
         "who" | "names" => Command::Who,
         "ticket" | "invite" => Command::Ticket,
         "help" => Command::Help,
@@ -68,6 +75,11 @@ mod tests {
             Some(Command::Nick("sam".into()))
         );
         assert_eq!(parse("/who").unwrap(), Some(Command::Who));
+        assert_eq!(
+            parse("/me waves").unwrap(),
+            Some(Command::Me("waves".into()))
+        );
+        assert_eq!(parse("/clear").unwrap(), Some(Command::Clear));
         assert_eq!(parse("/ticket").unwrap(), Some(Command::Ticket));
         assert_eq!(parse("/quit\n").unwrap(), Some(Command::Quit));
         assert_eq!(

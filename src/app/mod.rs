@@ -1,4 +1,308 @@
-//! What the user asks for: parsing typed lines into commands. (The terminal UI's Elm-style
-//! `App::update` will live here too.) Contract: pure; never touches the network or terminal.
+//! The terminal UI's state and its Elm-style update: `App::update(msg, now) -> Vec<Effect>`.
+//!
+//! Contract: pure. Keys, pastes, mouse and room events come in as [`Msg`]; what the outside
+//! world must do (send, rename, copy, ring the bell, quit) goes out as [`Effect`]. Never touches
+//! the network or the terminal; `ui::view` draws from `&App`.
 
 pub mod command;
+pub mod complete;
+pub mod editor;
+pub mod keys;
+pub mod layout;
+pub mod lobby;
+pub mod log;
+pub mod recall;
+pub mod wrap;
+
+mod chat;
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::layout::Rect;
+
+use self::complete::Completion;
+use self::editor::Editor;
+use self::lobby::Lobby;
+use self::log::{ChatLog, Entry, EntryKind};
+use self::recall::Recall;
+use crate::proto::room::{Event, LeaveReason};
+use crate::proto::ticket::Ticket;
+use crate::proto::{MemberInfo, TopicId, UnixMillis};
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// A bracketed paste: one message however many lines it has.
+    Paste(String),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// The session can send; `opened`: we created the room (show the invite at once).
+    Ready {
+        me: MemberInfo,
+        topic: TopicId,
+        ticket: String,
+        opened: bool,
+    },
+    Room(Event),
+    Members(Vec<MemberInfo>),
+    /// A fresh ticket, asked for with [`Effect::ShowTicket`].
+    Ticket(String),
+    /// Starting or joining the session failed: back to the lobby with the reason.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Open {
+        name: String,
+    },
+    Join {
+        name: String,
+        ticket: Box<Ticket>,
+    },
+    Say(String),
+    Act(String),
+    Rename(String),
+    /// Compute a fresh ticket and send back [`Msg::Ticket`].
+    ShowTicket,
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    Bell,
+    Quit,
+}
+
+#[derive(Debug, Clone)]
+pub enum Screen {
+    Lobby(Lobby),
+    Chat,
+}
+
+/// How we are connected to the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Dialing the ticket's peers.
+    Joining,
+    /// In the room with no direct neighbour (the opener before anyone joins, or cut off).
+    Waiting,
+    Connected(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub ticket: String,
+    /// An OSC 52 copy was sent to the terminal.
+    pub copied: bool,
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub me: Option<MemberInfo>,
+    pub topic: Option<TopicId>,
+    pub members: Vec<MemberInfo>,
+    pub link: Link,
+    pub log: ChatLog,
+    pub input: Editor,
+    recall: Recall,
+    completion: Option<Completion>,
+    /// The invite popup, when shown.
+    pub invite: Option<Invite>,
+    pub last_error: Option<String>,
+    /// The terminal's size.
+    pub area: Rect,
+    /// Where message times are shown (the local zone; UTC in tests).
+    pub offset: FixedOffset,
+    /// The last line sent, to give back if the room refuses it.
+    last_said: Option<String>,
+}
+
+impl App {
+    /// Start in the lobby (`lobby_name`: the name to prefill) or, with `None`, straight in
+    /// the chat screen while the session starts.
+    pub fn new(lobby_name: Option<&str>, area: Rect, offset: FixedOffset) -> Self {
+        Self {
+            screen: match lobby_name {
+                Some(name) => Screen::Lobby(Lobby::new(name)),
+                None => Screen::Chat,
+            },
+            me: None,
+            topic: None,
+            members: Vec::new(),
+            link: Link::Joining,
+            log: ChatLog::default(),
+            input: Editor::default(),
+            recall: Recall::default(),
+            completion: None,
+            invite: None,
+            last_error: None,
+            area,
+            offset,
+            last_said: None,
+        }
+    }
+
+    /// How I am shown right now: with a fingerprint while someone shares my name.
+    pub fn my_display(&self) -> Option<&str> {
+        let me = self.me.as_ref()?;
+        let current = self.members.iter().find(|m| m.id == me.id).unwrap_or(me);
+        Some(&current.display)
+    }
+
+    pub fn layout(&self) -> layout::ChatLayout {
+        layout::chat_layout(self.area, &self.input)
+    }
+
+    fn history_cols(&self) -> usize {
+        self.layout().history.width as usize
+    }
+
+    fn notice(&mut self, now: UnixMillis, text: String) {
+        let cols = self.history_cols();
+        let entry = Entry {
+            time: now,
+            kind: EntryKind::Notice(text),
+        };
+        self.log.push(entry, cols);
+    }
+
+    fn error(&mut self, now: UnixMillis, text: String) {
+        let cols = self.history_cols();
+        self.last_error = Some(text.clone());
+        let entry = Entry {
+            time: now,
+            kind: EntryKind::Error(text),
+        };
+        self.log.push(entry, cols);
+    }
+
+    pub fn update(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => return self.on_key(key, now),
+            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Mouse(mouse) => self.on_mouse(mouse),
+            Msg::Resize(width, height) => self.area = Rect::new(0, 0, width, height),
+            Msg::Ready {
+                me,
+                topic,
+                ticket,
+                opened,
+            } => {
+                self.notice(
+                    now,
+                    format!("you are {} in room {}", me.display, topic.fmt_short()),
+                );
+                self.me = Some(me);
+                self.topic = Some(topic);
+                if self.link == Link::Joining {
+                    self.link = Link::Waiting;
+                }
+                if opened {
+                    self.notice(now, "waiting for others: share the ticket (Ctrl-T)".into());
+                    self.invite = Some(Invite {
+                        ticket,
+                        copied: false,
+                    });
+                }
+            }
+            Msg::Room(event) => return self.on_room_event(event, now),
+            Msg::Members(members) => self.members = members,
+            Msg::Ticket(ticket) => {
+                self.invite = Some(Invite {
+                    ticket,
+                    copied: false,
+                })
+            }
+            Msg::Failed(reason) => {
+                let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
+                let mut lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
+                    Screen::Lobby(lobby) => lobby,
+                    Screen::Chat => Lobby::new(&name),
+                };
+                lobby.error = Some(reason);
+                self.screen = Screen::Lobby(lobby);
+                self.link = Link::Joining;
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
+        let cols = self.history_cols();
+        match event {
+            Event::MessageReceived(line) | Event::MessageSent(line) => {
+                let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
+                let mention = !own
+                    && self
+                        .me
+                        .as_ref()
+                        .is_some_and(|me| mentions(&line.text, &me.name));
+                let entry = Entry {
+                    time: line.sent,
+                    kind: EntryKind::Message {
+                        author: line.author,
+                        text: line.text,
+                        action: line.action,
+                        own,
+                        mention,
+                    },
+                };
+                self.log.push(entry, cols);
+                if mention {
+                    return vec![Effect::Bell];
+                }
+            }
+            Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
+            Event::MemberLeft { member, reason } => {
+                let how = match reason {
+                    LeaveReason::Left => "",
+                    LeaveReason::TimedOut => " (timed out)",
+                };
+                self.notice(now, format!("{} left{how}", member.display));
+            }
+            Event::MemberRenamed { member, old } => {
+                if self.me.as_ref().is_some_and(|me| me.id == member.id) {
+                    self.notice(now, format!("you are now known as {}", member.display));
+                    self.me = Some(member);
+                } else {
+                    self.notice(now, format!("{old} is now known as {}", member.display));
+                }
+            }
+            Event::NeighborsChanged(0) => self.link = Link::Waiting,
+            Event::NeighborsChanged(n) => self.link = Link::Connected(n),
+            Event::Lagged => self.error(
+                now,
+                "some messages were missed (the network outpaced us)".into(),
+            ),
+            Event::Refused(refusal) => {
+                // Give the refused line back so nothing typed is lost.
+                if let Some(text) = self.last_said.take()
+                    && self.input.is_empty()
+                {
+                    self.input.set(&text);
+                }
+                self.error(now, refusal.to_string());
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// Whether `text` names `name` as a whole word, ignoring case.
+pub fn mentions(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let text = text.to_lowercase();
+    let name = name.to_lowercase();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(&name).any(|(i, m)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + m.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -17,7 +17,7 @@ pub fn rfc3339(time: UnixMillis) -> String {
 }
 
 fn message(kind: &str, line: &ChatLine) -> Value {
-    json!({
+    let mut value = json!({
         "type": kind,
         "id": line.id.to_string(),
         "from": line.author.id.to_string(),
@@ -25,7 +25,11 @@ fn message(kind: &str, line: &ChatLine) -> Value {
         "display": line.author.display,
         "text": line.text,
         "time": rfc3339(line.sent),
-    })
+    });
+    if line.action {
+        value["action"] = Value::Bool(true);
+    }
+    value
 }
 
 fn room_event(event: &Event) -> Value {

@@ -1,22 +1,12 @@
 //! Text lines for people: `12:04 sam: hello`, `* sam joined`. Remote text is sanitised, so a
 //! peer cannot send escape sequences to the reader's terminal.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::FixedOffset;
 
 use super::Report;
-use crate::proto::UnixMillis;
+use crate::app::log::clock;
 use crate::proto::names::sanitize_text;
 use crate::proto::room::{Event, LeaveReason};
-
-/// `HH:MM` in the given offset (the local one, outside tests).
-pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
-    let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
-    DateTime::<Utc>::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .with_timezone(offset)
-        .format("%H:%M")
-        .to_string()
-}
 
 pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
     let line = match report {

@@ -42,11 +42,13 @@ pub fn clean_name(raw: &str) -> Option<String> {
 
 /// Make remote text safe to print on a terminal: control characters (ESC, BEL, CR, ...) and
 /// invisible format characters are shown as `\u{..}` escapes, so a peer cannot move the cursor,
-/// retitle the window or reach the clipboard. Newlines and tabs survive when `keep_newlines`.
+/// retitle the window, reach the clipboard or reorder text. Newlines and tabs survive when
+/// `keep_newlines`; zero-width joiners survive because emoji (👨‍👩‍👧) and scripts need them.
 pub fn sanitize_text(text: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let allowed = keep_newlines && (c == '\n' || c == '\t');
+        let allowed =
+            (keep_newlines && (c == '\n' || c == '\t')) || c == '\u{200C}' || c == '\u{200D}';
         if (c.is_control() || is_invisible_format(c)) && !allowed {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
@@ -120,6 +122,11 @@ mod tests {
         assert_eq!(shown, "hi\\u{1b}]52;c;ZXZpbA==\\u{7}\nthere\\u{d}");
         assert_eq!(sanitize_text("a\nb", false), "a\\u{a}b");
         assert_eq!(sanitize_text("\u{202e}evil", true), "\\u{202e}evil");
+        assert_eq!(
+            sanitize_text("👨\u{200d}👩\u{200d}👧", true),
+            "👨\u{200d}👩\u{200d}👧"
+        );
+        assert_eq!(clean_name("b\u{200d}ob").as_deref(), Some("bob"));
     }
 
     #[test]

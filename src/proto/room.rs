@@ -47,6 +47,8 @@ pub enum Input {
     Lagged,
     /// The user typed a chat line.
     Say(String),
+    /// The user typed `/me ACTION`.
+    Act(String),
     /// The user changed their name.
     SetName(String),
     /// The user is leaving: announce it.
@@ -67,6 +69,8 @@ pub struct ChatLine {
     pub id: MessageId,
     pub author: MemberInfo,
     pub text: String,
+    /// An IRC-style action (`/me waves`).
+    pub action: bool,
     pub sent: UnixMillis,
 }
 
@@ -218,7 +222,8 @@ impl Room {
                 }
             }
             Input::Lagged => out.push(Output::Event(Event::Lagged)),
-            Input::Say(text) => self.say(text, now, &mut out),
+            Input::Say(text) => self.say(text, false, now, &mut out),
+            Input::Act(text) => self.say(text, true, now, &mut out),
             Input::SetName(name) => self.set_name(&name, now, &mut out),
             Input::Leave => {
                 if self.is_joined() {
@@ -273,7 +278,7 @@ impl Room {
         self.next_heartbeat = Some(now.at + self.config.timing.heartbeat);
     }
 
-    fn say(&mut self, text: String, now: Now, out: &mut Vec<Output>) {
+    fn say(&mut self, text: String, action: bool, now: Now, out: &mut Vec<Output>) {
         if text.trim().is_empty() {
             return;
         }
@@ -287,6 +292,7 @@ impl Room {
         let body = MessageBody::Message {
             from: self.me,
             text: text.clone(),
+            action,
         };
         let bytes = match self.seal(body, now) {
             Ok(bytes) => bytes,
@@ -305,6 +311,7 @@ impl Room {
             id: MessageId::of(&bytes),
             author: self.me(),
             text,
+            action,
             sent: now.wall,
         };
         // Our own envelope may come back through a misbehaving peer: treat that as a replay.
@@ -399,11 +406,12 @@ impl Room {
                 };
                 out.extend(event.map(Output::Event));
             }
-            MessageBody::Message { text, .. } => {
+            MessageBody::Message { text, action, .. } => {
                 let line = ChatLine {
                     id: verified.id,
                     author: self.members.info_or_stranger(&author),
                     text,
+                    action,
                     sent: verified.sent,
                 };
                 out.push(Output::Event(Event::MessageReceived(line)));

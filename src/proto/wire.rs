@@ -41,8 +41,14 @@ pub enum MessageBody {
     /// "This is my name": sent on joining, on rename, in answer to `WhoIsThere`, and as the slow
     /// presence heartbeat.
     AboutMe { from: PublicKey, name: String },
-    /// A chat line.
-    Message { from: PublicKey, text: String },
+    /// A chat line; `action` marks an IRC-style `/me` line. Peers that predate the flag
+    /// ignore it and show the text.
+    Message {
+        from: PublicKey,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        action: bool,
+    },
     /// The author is leaving the room on purpose.
     Leave { from: PublicKey },
 }

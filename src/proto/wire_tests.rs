@@ -17,6 +17,7 @@ fn payload(from: PublicKey, text: &str) -> Payload {
         body: MessageBody::Message {
             from,
             text: text.into(),
+            action: false,
         },
     }
 }
@@ -51,6 +52,19 @@ fn payload_is_readable_json() {
     assert_eq!(json["body"]["type"], "Message");
     assert_eq!(json["body"]["text"], "hi");
     assert_eq!(json["body"]["from"], key.public().to_string());
+}
+
+#[test]
+fn action_flag_is_optional_on_the_wire() {
+    let key = alice();
+    let mut p = payload(key.public(), "waves");
+    let plain = seal(&key, &topic(), &p).unwrap();
+    assert!(!String::from_utf8_lossy(&plain).contains("action"));
+    if let MessageBody::Message { action, .. } = &mut p.body {
+        *action = true;
+    }
+    let acted = seal(&key, &topic(), &p).unwrap();
+    assert_eq!(open(&acted, &topic(), NOW).unwrap().body, p.body);
 }
 
 #[test]

@@ -20,7 +20,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub fn offline_config(name: &str, start: Start) -> Config {
     Config {
         name: name.to_string(),
-        start,
+        start: Some(start),
+        headless: true,
         net: NetConfig {
             secret: SecretKey::generate(),
             bind: Some("127.0.0.1:0".parse().unwrap()),

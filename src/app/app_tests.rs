@@ -1,0 +1,271 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::fixtures::{NOON, in_room, member, said};
+use super::log::EntryKind;
+use super::*;
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn alt(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::ALT))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)), NOON);
+    }
+}
+
+fn last_text(app: &App) -> String {
+    match &app.log.entries().back().unwrap().kind {
+        EntryKind::Message { text, .. } | EntryKind::Notice(text) | EntryKind::Error(text) => {
+            text.clone()
+        }
+    }
+}
+
+#[test]
+fn enter_sends_and_clears_the_line() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "hello");
+    assert_eq!(
+        app.update(key(KeyCode::Enter), NOON),
+        vec![Effect::Say("hello".into())]
+    );
+    assert!(app.input.is_empty());
+    assert!(
+        app.update(key(KeyCode::Enter), NOON).is_empty(),
+        "empty lines send nothing"
+    );
+}
+
+#[test]
+fn q_types_q_and_esc_quits() {
+    let mut app = in_room(80, 24);
+    assert!(app.update(key(KeyCode::Char('q')), NOON).is_empty());
+    assert_eq!(app.input.text(), "q");
+    assert_eq!(app.update(key(KeyCode::Esc), NOON), vec![Effect::Quit]);
+    assert_eq!(app.update(ctrl('c'), NOON), vec![Effect::Quit]);
+}
+
+#[test]
+fn alt_enter_and_paste_make_one_multi_line_message() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "one");
+    app.update(alt(KeyCode::Enter), NOON);
+    type_text(&mut app, "two");
+    app.update(Msg::Paste("\r\nthree\r\nfour".into()), NOON);
+    assert_eq!(
+        app.update(key(KeyCode::Enter), NOON),
+        vec![Effect::Say("one\ntwo\nthree\nfour".into())]
+    );
+}
+
+#[test]
+fn history_recalls_sent_lines() {
+    let mut app = in_room(80, 24);
+    for line in ["first", "second"] {
+        type_text(&mut app, line);
+        app.update(key(KeyCode::Enter), NOON);
+    }
+    type_text(&mut app, "draft");
+    app.update(key(KeyCode::Up), NOON);
+    assert_eq!(app.input.text(), "second");
+    app.update(key(KeyCode::Up), NOON);
+    assert_eq!(app.input.text(), "first");
+    app.update(key(KeyCode::Down), NOON);
+    app.update(key(KeyCode::Down), NOON);
+    assert_eq!(app.input.text(), "draft");
+}
+
+#[test]
+fn tab_completes_members_and_commands() {
+    let mut app = in_room(80, 24);
+    app.update(
+        Msg::Members(vec![member(1, "ann"), member(2, "bob"), member(3, "bea")]),
+        NOON,
+    );
+    type_text(&mut app, "b");
+    app.update(key(KeyCode::Tab), NOON);
+    assert_eq!(app.input.text(), "bea: ");
+    app.update(key(KeyCode::Tab), NOON);
+    assert_eq!(app.input.text(), "bob: ");
+    app.input.take();
+    type_text(&mut app, "/ni");
+    app.update(key(KeyCode::Tab), NOON);
+    assert_eq!(app.input.text(), "/nick ");
+}
+
+#[test]
+fn commands_become_effects_or_local_notices() {
+    let mut app = in_room(80, 24);
+    let run = |app: &mut App, line: &str| {
+        app.input.set(line);
+        app.update(key(KeyCode::Enter), NOON)
+    };
+    assert_eq!(
+        run(&mut app, "/nick sam"),
+        vec![Effect::Rename("sam".into())]
+    );
+    assert_eq!(
+        run(&mut app, "/me waves"),
+        vec![Effect::Act("waves".into())]
+    );
+    assert_eq!(run(&mut app, "/ticket"), vec![Effect::ShowTicket]);
+    assert_eq!(run(&mut app, "/quit"), vec![Effect::Quit]);
+    assert!(run(&mut app, "/who").is_empty());
+    assert_eq!(last_text(&app), "1 here: ann");
+    assert!(run(&mut app, "/help").is_empty());
+    assert!(last_text(&app).starts_with("Esc or Ctrl-C"));
+    assert!(run(&mut app, "/clear").is_empty());
+    assert!(app.log.entries().is_empty());
+}
+
+#[test]
+fn unknown_commands_hint_and_keep_the_line() {
+    let mut app = in_room(80, 24);
+    app.input.set("/frobnicate now");
+    assert!(app.update(key(KeyCode::Enter), NOON).is_empty());
+    assert!(last_text(&app).contains("unknown command /frobnicate"));
+    assert_eq!(app.input.text(), "/frobnicate now");
+}
+
+#[test]
+fn a_refused_line_comes_back_to_the_input() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "too long, say");
+    app.update(key(KeyCode::Enter), NOON);
+    let refusal = crate::proto::room::Refusal::TooLong {
+        text_bytes: 40_000,
+        max_text_bytes: 32_000,
+    };
+    app.update(Msg::Room(Event::Refused(refusal)), NOON);
+    assert_eq!(app.input.text(), "too long, say");
+    assert!(app.last_error.as_deref().unwrap().contains("too long"));
+}
+
+#[test]
+fn mentions_ring_the_bell_once() {
+    let mut app = in_room(80, 24);
+    let bob = member(2, "bob");
+    assert_eq!(
+        app.update(said(&bob, "hey ANN, look", 1), NOON),
+        vec![Effect::Bell]
+    );
+    assert!(
+        app.update(said(&bob, "annoying is not a mention", 2), NOON)
+            .is_empty()
+    );
+    assert!(matches!(
+        app.log.entries().back().unwrap().kind,
+        EntryKind::Message { mention: false, .. }
+    ));
+}
+
+#[test]
+fn scrolling_keeps_the_view_and_counts_new_lines() {
+    let mut app = in_room(80, 24);
+    let bob = member(2, "bob");
+    for i in 0..60 {
+        app.update(said(&bob, &format!("line {i}"), i), NOON);
+    }
+    app.update(key(KeyCode::PageUp), NOON);
+    let scrolled = app.log.scroll();
+    assert!(scrolled > 10);
+    app.update(said(&bob, "new one", 61), NOON);
+    assert_eq!(app.log.unread(), 1);
+    assert_eq!(app.log.scroll(), scrolled + 1);
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 0,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    app.update(wheel(MouseEventKind::ScrollDown), NOON);
+    assert_eq!(app.log.scroll(), scrolled + 1 - 3);
+    app.update(key(KeyCode::PageDown), NOON);
+    app.update(key(KeyCode::PageDown), NOON);
+    assert_eq!((app.log.scroll(), app.log.unread()), (0, 0));
+}
+
+#[test]
+fn invite_popup_copies_and_closes() {
+    let mut app = in_room(80, 24);
+    assert_eq!(app.update(ctrl('t'), NOON), vec![Effect::ShowTicket]);
+    app.update(Msg::Ticket("abc".into()), NOON);
+    assert_eq!(
+        app.update(key(KeyCode::Char('c')), NOON),
+        vec![Effect::Copy("abc".into())]
+    );
+    assert!(app.invite.as_ref().unwrap().copied);
+    assert!(app.input.is_empty(), "keys go to the popup, not the input");
+    app.update(key(KeyCode::Esc), NOON);
+    assert!(app.invite.is_none());
+}
+
+#[test]
+fn renames_and_presence_become_notices() {
+    let mut app = in_room(80, 24);
+    let bob = member(2, "bob");
+    app.update(Msg::Room(Event::MemberJoined(bob.clone())), NOON);
+    assert_eq!(last_text(&app), "bob joined");
+    let robert = MemberInfo {
+        name: "robert".into(),
+        display: "robert".into(),
+        ..bob
+    };
+    app.update(
+        Msg::Room(Event::MemberRenamed {
+            member: robert.clone(),
+            old: "bob".into(),
+        }),
+        NOON,
+    );
+    assert_eq!(last_text(&app), "bob is now known as robert");
+    app.update(
+        Msg::Room(Event::MemberLeft {
+            member: robert,
+            reason: LeaveReason::TimedOut,
+        }),
+        NOON,
+    );
+    assert_eq!(last_text(&app), "robert left (timed out)");
+    app.update(Msg::Room(Event::NeighborsChanged(0)), NOON);
+    assert_eq!(app.link, Link::Waiting);
+}
+
+#[test]
+fn lobby_opens_a_room_then_failure_returns_to_it() {
+    let mut app = App::new(
+        Some("sam"),
+        Rect::new(0, 0, 80, 24),
+        chrono::FixedOffset::east_opt(0).unwrap(),
+    );
+    app.update(key(KeyCode::Enter), NOON);
+    assert_eq!(
+        app.update(key(KeyCode::Enter), NOON),
+        vec![Effect::Open { name: "sam".into() }]
+    );
+    assert!(matches!(app.screen, Screen::Chat));
+    app.update(Msg::Failed("no peer answered".into()), NOON);
+    match &app.screen {
+        Screen::Lobby(lobby) => assert_eq!(lobby.error.as_deref(), Some("no peer answered")),
+        Screen::Chat => panic!("still in chat"),
+    }
+}
+
+#[test]
+fn mention_matching_is_by_whole_word() {
+    assert!(mentions("hi sam!", "sam"));
+    assert!(mentions("SAM: hi", "sam"));
+    assert!(!mentions("samuel", "sam"));
+    assert!(!mentions("hi", ""));
+}

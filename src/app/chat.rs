@@ -1,0 +1,208 @@
+//! Keys, pastes, the mouse and typed commands on the chat screen (and routing to the lobby and
+//! the invite popup).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::command::{self, COMMANDS, Command};
+use super::complete::Completion;
+use super::keys::edit;
+use super::lobby::Choice;
+use super::{App, Effect, Invite, Link, Screen};
+use crate::proto::UnixMillis;
+
+/// Rows the mouse wheel scrolls per notch.
+const WHEEL_ROWS: usize = 3;
+
+/// Keys listed by `/help`, after the commands.
+pub const KEYS: &[(&str, &str)] = &[
+    ("Enter", "send; Alt-Enter starts a new line"),
+    ("Up / Down", "recall earlier lines"),
+    ("Tab", "complete a name or command"),
+    ("PageUp / PageDown, wheel", "scroll the history"),
+    ("Ctrl-T or F2", "invite: ticket, QR code, copy"),
+    (
+        "Ctrl-A/E, Ctrl-W, Ctrl-U/K",
+        "line start/end, delete word, delete to start/end",
+    ),
+    ("Esc or Ctrl-C", "quit"),
+];
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent, now: UnixMillis) -> Vec<Effect> {
+        // Key releases and repeats arrive on some terminals (kitty protocol): act on presses.
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if let Screen::Lobby(lobby) = &mut self.screen {
+            return match lobby.on_key(key) {
+                None => Vec::new(),
+                Some(Choice::Quit) => vec![Effect::Quit],
+                Some(Choice::Open { name }) => {
+                    self.screen = Screen::Chat;
+                    vec![Effect::Open { name }]
+                }
+                Some(Choice::Join { name, ticket }) => {
+                    self.screen = Screen::Chat;
+                    vec![Effect::Join { name, ticket }]
+                }
+            };
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return vec![Effect::Quit];
+        }
+        if self.invite.is_some() {
+            return self.on_invite_key(key);
+        }
+        if key.code != KeyCode::Tab {
+            self.completion = None;
+        }
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Esc => return vec![Effect::Quit],
+            KeyCode::Enter if alt || ctrl => self.input.insert_char('\n'),
+            KeyCode::Enter => return self.submit(now),
+            KeyCode::Char('t') if ctrl => return vec![Effect::ShowTicket],
+            KeyCode::F(2) => return vec![Effect::ShowTicket],
+            KeyCode::F(1) => self.show_help(now),
+            KeyCode::Tab => self.complete(),
+            KeyCode::Up => {
+                if let Some(line) = self.recall.older(self.input.text()) {
+                    self.input.set(&line);
+                }
+            }
+            KeyCode::Down => {
+                if let Some(line) = self.recall.newer() {
+                    self.input.set(&line);
+                }
+            }
+            KeyCode::PageUp => {
+                let (cols, height) = self.history_size();
+                self.log
+                    .scroll_up(height.saturating_sub(1).max(1), cols, height);
+            }
+            KeyCode::PageDown => {
+                let (_, height) = self.history_size();
+                self.log.scroll_down(height.saturating_sub(1).max(1));
+            }
+            _ => {
+                edit(&mut self.input, key);
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_invite_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c' | 'y') if !ctrl => {
+                if let Some(invite) = &mut self.invite {
+                    invite.copied = true;
+                    return vec![Effect::Copy(invite.ticket.clone())];
+                }
+            }
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::F(2) => {
+                self.invite = None
+            }
+            KeyCode::Char('t') if ctrl => self.invite = None,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn history_size(&self) -> (usize, usize) {
+        let history = self.layout().history;
+        (history.width as usize, history.height as usize)
+    }
+
+    pub(super) fn on_paste(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        match &mut self.screen {
+            Screen::Lobby(lobby) => lobby.paste(&text),
+            // However many lines, a paste is one message: it waits in the input for Enter.
+            Screen::Chat if self.invite.is_none() => self.input.insert(&text),
+            Screen::Chat => {}
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {
+        let (cols, height) = self.history_size();
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.log.scroll_up(WHEEL_ROWS, cols, height),
+            MouseEventKind::ScrollDown => self.log.scroll_down(WHEEL_ROWS),
+            _ => {}
+        }
+    }
+
+    fn complete(&mut self) {
+        if self.completion.is_none() {
+            let commands: Vec<&str> = COMMANDS
+                .iter()
+                .filter_map(|(usage, _)| usage.split_whitespace().next())
+                .collect();
+            let mut names: Vec<String> = self.members.iter().map(|m| m.name.clone()).collect();
+            if let Some(me) = &self.me {
+                names.retain(|n| *n != me.name);
+            }
+            self.completion = Completion::begin(&self.input, &commands, &names);
+        }
+        if let Some(completion) = &mut self.completion {
+            completion.apply(&mut self.input);
+        }
+    }
+
+    fn show_help(&mut self, now: UnixMillis) {
+        for (usage, what) in COMMANDS.iter().chain(KEYS) {
+            self.notice(now, format!("{usage:<26} {what}"));
+        }
+    }
+
+    fn submit(&mut self, now: UnixMillis) -> Vec<Effect> {
+        let text = self.input.take();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        self.recall.push(&text);
+        self.log.scroll_down(usize::MAX);
+        let command = match command::parse(&text) {
+            Ok(Some(command)) => command,
+            Ok(None) => return Vec::new(),
+            Err(err) => {
+                // Keep the line so a typo can be fixed rather than retyped.
+                self.input.set(&text);
+                self.error(now, err.to_string());
+                return Vec::new();
+            }
+        };
+        match command {
+            Command::Say(line) => return self.say(Effect::Say(line), text, now),
+            Command::Me(line) => return self.say(Effect::Act(line), text, now),
+            Command::Nick(name) => return vec![Effect::Rename(name)],
+            Command::Who => {
+                let names: Vec<&str> = self.members.iter().map(|m| m.display.as_str()).collect();
+                self.notice(now, format!("{} here: {}", names.len(), names.join(", ")));
+            }
+            Command::Ticket => return vec![Effect::ShowTicket],
+            Command::Help => self.show_help(now),
+            Command::Clear => self.log.clear(),
+            Command::Quit => return vec![Effect::Quit],
+        }
+        Vec::new()
+    }
+
+    fn say(&mut self, effect: Effect, typed: String, now: UnixMillis) -> Vec<Effect> {
+        if !matches!(self.link, Link::Connected(_)) {
+            self.notice(now, "not connected yet: the message is queued".into());
+        }
+        self.last_said = Some(typed);
+        vec![effect]
+    }
+
+    /// Show the invite popup with `ticket` (also used by tests).
+    pub fn show_invite(&mut self, ticket: String) {
+        self.invite = Some(Invite {
+            ticket,
+            copied: false,
+        });
+    }
+}

@@ -1,0 +1,73 @@
+//! Test fixtures for the app and the view: members with fixed keys, a fixed clock, and an app
+//! in a room with some history.
+
+use chrono::FixedOffset;
+use ratatui::layout::Rect;
+
+use super::{App, Msg};
+use crate::proto::room::{ChatLine, Event};
+use crate::proto::{MemberInfo, MessageId, SecretKey, TopicId, UnixMillis};
+
+/// 2026-11-25 12:00 UTC.
+pub const NOON: UnixMillis = UnixMillis(1_795_608_000_000);
+
+pub fn at_minute(minute: u64) -> UnixMillis {
+    UnixMillis(NOON.0 + minute * 60_000)
+}
+
+/// A member whose key is `[n; 32]`.
+pub fn member(n: u8, name: &str) -> MemberInfo {
+    let id = SecretKey::from_bytes(&[n; 32]).public();
+    MemberInfo {
+        id,
+        name: name.to_string(),
+        display: name.to_string(),
+    }
+}
+
+pub fn line(author: &MemberInfo, text: &str, minute: u64) -> ChatLine {
+    ChatLine {
+        id: MessageId::of(format!("{}{text}{minute}", author.name).as_bytes()),
+        author: author.clone(),
+        text: text.to_string(),
+        action: false,
+        sent: at_minute(minute),
+    }
+}
+
+pub fn said(author: &MemberInfo, text: &str, minute: u64) -> Msg {
+    Msg::Room(Event::MessageReceived(line(author, text, minute)))
+}
+
+/// An app in the chat screen of a room, `me` being "ann" (key 1), at `width` x `height`.
+pub fn in_room(width: u16, height: u16) -> App {
+    let mut app = App::new(
+        None,
+        Rect::new(0, 0, width, height),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    let me = member(1, "ann");
+    app.update(
+        Msg::Ready {
+            me: me.clone(),
+            topic: TopicId::from_bytes([7; 32]),
+            ticket: "unused".into(),
+            opened: false,
+        },
+        NOON,
+    );
+    app.update(Msg::Room(Event::NeighborsChanged(2)), NOON);
+    app.update(Msg::Members(vec![me]), NOON);
+    app
+}
+
+/// A real-looking ticket (fixed keys and addresses).
+pub fn ticket() -> String {
+    use crate::proto::EndpointAddr;
+    use crate::proto::ticket::Ticket;
+    let id = SecretKey::from_bytes(&[1; 32]).public();
+    let addr = EndpointAddr::new(id)
+        .with_ip_addr("192.0.2.10:41641".parse().unwrap())
+        .with_ip_addr("[2001:db8::10]:41641".parse().unwrap());
+    Ticket::new(TopicId::from_bytes([7; 32]), vec![addr]).to_string()
+}

@@ -1,0 +1,66 @@
+//! Owning the terminal: raw mode, alternate screen, mouse and bracketed paste on entry, and
+//! all of it undone on exit, on error (the guard's drop) and on panic (the hook).
+
+use std::io::Write;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use data_encoding::BASE64;
+use ratatui::DefaultTerminal;
+
+pub struct TerminalGuard {
+    pub terminal: DefaultTerminal,
+}
+
+fn undo_modes() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+}
+
+impl TerminalGuard {
+    pub fn enter() -> std::io::Result<Self> {
+        // ratatui::init installs a panic hook that leaves the alternate screen and raw mode;
+        // ours runs first and turns mouse capture and bracketed paste off too.
+        let terminal = ratatui::try_init()?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            undo_modes();
+            previous(info);
+        }));
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        Ok(Self { terminal })
+    }
+
+    /// Write raw bytes to the terminal (bell, clipboard escape).
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let mut out = std::io::stdout();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+
+    pub fn bell(&mut self) {
+        self.write_raw(b"\x07");
+    }
+
+    /// Ask the terminal to put `text` on the clipboard (OSC 52). Works over SSH; inside tmux
+    /// the sequence is also sent wrapped for passthrough.
+    pub fn copy(&mut self, text: &str) {
+        let osc = format!("\x1b]52;c;{}\x07", BASE64.encode(text.as_bytes()));
+        self.write_raw(osc.as_bytes());
+        if std::env::var_os("TMUX").is_some() {
+            let wrapped = format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"));
+            self.write_raw(wrapped.as_bytes());
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        undo_modes();
+        ratatui::restore();
+    }
+}

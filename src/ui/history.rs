@@ -1,0 +1,90 @@
+//! The history pane: entries laid out bottom-up (only as many as fill the pane, however long
+//! the history), with a "new messages below" marker while scrolled up.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::App;
+use crate::app::log::{Entry, EntryKind, clock};
+
+/// The styled rows of one entry.
+fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
+    let layout = entry.layout(cols);
+    let (prefix_style, text_style) = match &entry.kind {
+        EntryKind::Message {
+            author, mention, ..
+        } => {
+            let text = if *mention {
+                theme::mention()
+            } else {
+                Default::default()
+            };
+            (theme::name(&author.id), text)
+        }
+        EntryKind::Notice(_) => (theme::notice(), theme::notice()),
+        EntryKind::Error(_) => (theme::error(), theme::error()),
+    };
+    let indent = " ".repeat(layout.indent);
+    let mut rows = layout.rows.into_iter();
+    let first = rows.next().unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} ", clock(entry.time, &app.offset)),
+            theme::time(),
+        ),
+        Span::styled(layout.prefix, prefix_style),
+        Span::styled(first, text_style),
+    ])];
+    lines.extend(rows.map(|row| {
+        Line::from(vec![
+            Span::raw(indent.clone()),
+            Span::styled(row, text_style),
+        ])
+    }));
+    lines
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let cols = area.width as usize;
+    let marker = app.log.scroll() > 0;
+    let height = area.height.saturating_sub(u16::from(marker)) as usize;
+    let skip = app.log.scroll();
+    // Walk back from the newest entry until the pane (and what is scrolled past) is full.
+    let mut rows: Vec<Line> = Vec::new();
+    for entry in app.log.entries().iter().rev() {
+        let mut lines = entry_lines(app, entry, cols);
+        lines.reverse();
+        rows.extend(lines);
+        if rows.len() >= skip + height {
+            break;
+        }
+    }
+    let mut visible: Vec<Line> = rows.into_iter().skip(skip).take(height).collect();
+    visible.reverse();
+    let top = area.y + (height - visible.len()) as u16;
+    let filled = Rect {
+        y: top,
+        height: visible.len() as u16,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(visible), filled);
+    if marker {
+        let text = match app.log.unread() {
+            0 => " more below: PageDown ".to_string(),
+            1 => " 1 new message below: PageDown ".to_string(),
+            n => format!(" {n} new messages below: PageDown "),
+        };
+        let line = Rect {
+            y: area.y + area.height.saturating_sub(1),
+            height: 1,
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(text, theme::marker())).centered()),
+            line,
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! The member list on the right, for terminals at least 70 columns wide.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::theme;
+use crate::app::App;
+use crate::proto::names::sanitize_text;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let me = app.me.as_ref().map(|m| m.id);
+    let title = format!(" {} here ", app.members.len());
+    let lines: Vec<Line> = app
+        .members
+        .iter()
+        .map(|member| {
+            let name = sanitize_text(&member.display, false);
+            let mut spans = vec![Span::styled(name, theme::name(&member.id))];
+            if Some(member.id) == me {
+                spans.push(Span::styled(" (you)", theme::hint()));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::LEFT)
+        .border_style(theme::rule())
+        .title(Span::styled(title, theme::title()));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

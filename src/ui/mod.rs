@@ -1,0 +1,48 @@
+//! The terminal UI's view: `ui::view(&App, &mut Frame)`, one file per widget, every style in
+//! `theme`. Contract: draws from `&App` only; no state, no IO.
+
+mod history;
+mod input;
+pub mod invite;
+mod lobby;
+mod members;
+mod status;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::app::{App, Screen};
+
+/// A `width` x `height` rectangle in the middle of `area` (clipped to it).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+pub fn view(app: &App, frame: &mut Frame) {
+    if let Screen::Lobby(lobby) = &app.screen {
+        lobby::render(lobby, frame, frame.area());
+        return;
+    }
+    let layout = app.layout();
+    history::render(app, frame, layout.history);
+    if let Some(area) = layout.members {
+        members::render(app, frame, area);
+    }
+    status::render(app, frame, layout.status);
+    input::render(app, frame, layout.input, app.invite.is_none());
+    if let Some(invite) = &app.invite {
+        invite::render(invite, frame, frame.area());
+    }
+}
+
+#[cfg(test)]
+#[path = "ui_tests.rs"]
+mod tests;

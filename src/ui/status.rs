@@ -1,0 +1,49 @@
+//! The status bar: room, member count, your name, connection state, keys, last error.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::{App, Link};
+use crate::proto::names::sanitize_text;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let room = app
+        .topic
+        .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short()));
+    let link = match app.link {
+        Link::Joining => "joining…".to_string(),
+        Link::Waiting => "waiting for peers".to_string(),
+        Link::Connected(n) => format!("connected to {n}"),
+    };
+    let here = format!("{} here", app.members.len());
+    // Narrow terminals keep what matters most: the room, who is here, the connection.
+    let parts = if area.width < 60 {
+        let room: String = room.chars().take(7).collect();
+        vec![room, here, link]
+    } else {
+        let mut parts = vec![room, here];
+        if let Some(me) = app.my_display() {
+            parts.push(format!("you: {}", sanitize_text(me, false)));
+        }
+        parts.push(link);
+        parts.push("^T invite  F1 help".to_string());
+        parts
+    };
+    let mut spans = vec![Span::styled(
+        format!(" {} ", parts.join(" │ ")),
+        theme::status_bar(),
+    )];
+    if let Some(error) = &app.last_error {
+        spans.push(Span::styled(
+            format!(" ! {} ", sanitize_text(error, false)),
+            theme::status_error(),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme::status_bar()),
+        area,
+    );
+}

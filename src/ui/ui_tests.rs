@@ -1,0 +1,153 @@
+//! Snapshots of every screen at 80x24 and the 40x12 minimum, with a fixed clock and keys.
+//! Review changes with `cargo insta review` (or read the `.snap.new` files).
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use super::view;
+use crate::app::fixtures::{NOON, in_room, member, said, ticket};
+use crate::app::{App, Msg};
+use crate::proto::MemberInfo;
+use crate::proto::names::fingerprint;
+use crate::proto::room::Event;
+
+fn render(app: &App) -> String {
+    let area = app.area;
+    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+    terminal.draw(|frame| view(app, frame)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn sizes() -> [(u16, u16); 2] {
+    [(80, 24), (40, 12)]
+}
+
+fn lobby(width: u16, height: u16) -> App {
+    let offset = chrono::FixedOffset::east_opt(0).unwrap();
+    App::new(Some("sam"), Rect::new(0, 0, width, height), offset)
+}
+
+/// Two members called sam, shown apart by fingerprint, plus a conversation.
+fn chat_with_collisions(width: u16, height: u16) -> App {
+    let mut app = in_room(width, height);
+    let sam = |n: u8| {
+        let m = member(n, "sam");
+        MemberInfo {
+            display: format!("sam#{}", fingerprint(&m.id, 4)),
+            ..m
+        }
+    };
+    let (sam2, sam3, kim) = (sam(2), sam(3), member(4, "kim"));
+    for m in [&sam2, &sam3, &kim] {
+        app.update(Msg::Room(Event::MemberJoined(m.clone())), NOON);
+    }
+    app.update(
+        Msg::Members(vec![
+            member(1, "ann"),
+            kim.clone(),
+            sam2.clone(),
+            sam3.clone(),
+        ]),
+        NOON,
+    );
+    app.update(said(&sam2, "hi all, I am the first sam", 1), NOON);
+    app.update(said(&sam3, "and I am the other one", 2), NOON);
+    app.update(
+        said(&kim, "a longer line that has to wrap around the edge of the history pane to show the hanging indent", 3),
+        NOON,
+    );
+    app.update(said(&kim, "ann: are you there?", 4), NOON);
+    app.update(
+        Msg::Room(Event::MemberLeft {
+            member: sam3,
+            reason: crate::proto::room::LeaveReason::TimedOut,
+        }),
+        NOON,
+    );
+    app
+}
+
+#[test]
+fn lobby_screens() {
+    for (w, h) in sizes() {
+        insta::assert_snapshot!(format!("lobby_{w}x{h}"), render(&lobby(w, h)));
+    }
+}
+
+#[test]
+fn lobby_with_an_error() {
+    let mut app = lobby(80, 24);
+    app.update(Msg::Failed("no peer answered within 15.0 s".into()), NOON);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn invite_popup() {
+    for (w, h) in sizes() {
+        let mut app = in_room(w, h);
+        app.show_invite(ticket());
+        insta::assert_snapshot!(format!("invite_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn chat_with_name_collisions() {
+    for (w, h) in sizes() {
+        insta::assert_snapshot!(format!("chat_{w}x{h}"), render(&chat_with_collisions(w, h)));
+    }
+}
+
+#[test]
+fn wide_characters_wrap_whole() {
+    for (w, h) in sizes() {
+        let mut app = in_room(w, h);
+        let mei = member(5, "美伶");
+        app.update(said(&mei, "日本語のテキストと中文的文字が混ざった長い行です。折り返しても文字は半分に切れません", 1), NOON);
+        app.update(said(&mei, "emoji 👍🏽👍🏽👍🏽 🎉🎉 family 👨‍👩‍👧 end", 2), NOON);
+        app.input.set("入力も全角で👍🏽");
+        insta::assert_snapshot!(format!("wide_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn scrolled_up_shows_new_messages_marker() {
+    for (w, h) in sizes() {
+        let mut app = in_room(w, h);
+        let bob = member(2, "bob");
+        for i in 0..40 {
+            app.update(said(&bob, &format!("message number {i}"), i), NOON);
+        }
+        app.update(
+            Msg::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::PageUp,
+            )),
+            NOON,
+        );
+        app.update(said(&bob, "this one arrived while scrolled up", 41), NOON);
+        app.update(said(&bob, "and this one", 42), NOON);
+        insta::assert_snapshot!(format!("scrolled_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn hostile_name_and_text_are_shown_escaped() {
+    for (w, h) in sizes() {
+        let mut app = in_room(w, h);
+        // Names are cleaned by the room; anything left that is odd is escaped on screen.
+        let eve = MemberInfo {
+            display: "eve\u{1b}]0;pwned\u{7}".into(),
+            ..member(6, "eve")
+        };
+        app.update(Msg::Room(Event::MemberJoined(eve.clone())), NOON);
+        app.update(
+            said(
+                &eve,
+                "\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}gotcha \u{202e}txt.exe",
+                1,
+            ),
+            NOON,
+        );
+        insta::assert_snapshot!(format!("hostile_{w}x{h}"), render(&app));
+    }
+}

@@ -1,0 +1,213 @@
+//! End to end: two real `parlor` binaries in pseudo-terminals, driven by keystrokes and read
+//! back through a terminal emulator (`vt100`). Loopback only (`--offline --bind 127.0.0.1:0`).
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use data_encoding::BASE64;
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Screen {
+    parser: vt100::Parser,
+    /// Everything the program wrote, escape sequences included.
+    raw: Vec<u8>,
+}
+
+struct Term {
+    name: &'static str,
+    screen: Arc<Mutex<Screen>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    // Keeps the pty open while the test runs.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Term {
+    fn spawn(name: &'static str, args: &[&str], cols: u16, rows: u16) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_parlor"));
+        command.args(["--offline", "--bind", "127.0.0.1:0", "--name", name]);
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        // Logs of the UI go to a file: keep them out of the user's state directory.
+        command.env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("parlor-tui-test"),
+        );
+        let child = pty.slave.spawn_command(command).expect("spawn parlor");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(Screen {
+            parser: vt100::Parser::new(nonzero(rows), nonzero(cols), 0),
+            raw: Vec::new(),
+        }));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let sink = screen.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut screen = sink.lock().unwrap();
+                screen.parser.process(&buf[..n]);
+                screen.raw.extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        Self {
+            name,
+            screen,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().parser.screen().contents()
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.screen.lock().unwrap().raw.clone()
+    }
+
+    fn wait_for(&self, what: &str) {
+        let started = Instant::now();
+        while started.elapsed() < WAIT {
+            if self.contents().contains(what) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "{}: {what:?} not on screen:\n{}",
+            self.name,
+            self.contents()
+        );
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Type a line and press Enter.
+    fn line(&mut self, text: &str) {
+        self.keys(text);
+        self.keys("\r");
+    }
+
+    fn exit_code(&mut self) -> u32 {
+        let started = Instant::now();
+        while started.elapsed() < WAIT {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{} did not exit:\n{}", self.name, self.contents());
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// The text of the first OSC 52 clipboard sequence in `raw`.
+fn copied(raw: &[u8]) -> Option<String> {
+    let raw = String::from_utf8_lossy(raw);
+    let start = raw.find("\x1b]52;c;")? + "\x1b]52;c;".len();
+    let end = start + raw[start..].find('\x07')?;
+    let bytes = BASE64.decode(raw[start..end].as_bytes()).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+#[test]
+fn two_terminals_chat() {
+    let mut ann = Term::spawn("ann", &["open"], 100, 30);
+    ann.wait_for("Others join with:");
+    // The ticket is on screen in full; `c` also copies it with OSC 52.
+    ann.keys("c");
+    ann.wait_for("copy sent");
+    let ticket = copied(&ann.raw()).expect("an OSC 52 copy of the ticket");
+    let on_screen: String = ann
+        .contents()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .concat();
+    assert!(on_screen.contains(&ticket[..30]), "ticket start on screen");
+    ann.keys("\x1b");
+
+    let mut bob = Term::spawn("bob", &["join", &ticket], 80, 24);
+    bob.wait_for("ann joined");
+    ann.wait_for("bob joined");
+    ann.wait_for("2 here");
+
+    bob.line("hello from bob");
+    ann.wait_for("bob: hello from bob");
+    ann.line("hi bob, 日本語 👍");
+    bob.wait_for("ann: hi bob, 日本語 👍");
+    bob.line("/me waves");
+    ann.wait_for("* bob waves");
+    // An unknown command is a local hint, never a message.
+    bob.line("/frobnicate");
+    bob.wait_for("unknown command /frobnicate");
+    assert!(!ann.contents().contains("frobnicate"));
+
+    // /quit leaves the room, restores the terminal and exits 0.
+    bob.keys("\x15"); // Ctrl-U clears the kept line
+    bob.line("/quit");
+    assert_eq!(bob.exit_code(), 0);
+    let raw = String::from_utf8_lossy(&bob.raw()).into_owned();
+    assert!(raw.contains("\x1b[?1049l"), "left the alternate screen");
+    assert!(raw.contains("\x1b[?1000l"), "mouse capture off");
+    assert!(raw.contains("\x1b[?2004l"), "bracketed paste off");
+    ann.wait_for("bob left");
+
+    ann.keys("\x1b");
+    assert_eq!(ann.exit_code(), 0);
+}
+
+#[test]
+fn lobby_opens_a_room_at_40x12() {
+    let mut sam = Term::spawn("sam", &[], 40, 12);
+    sam.wait_for("Your name");
+    sam.wait_for("> sam");
+    sam.keys("\r"); // name -> "Open a new room"
+    sam.keys("\r"); // open
+    sam.wait_for("Others join with:");
+    sam.keys("\x1b");
+    sam.wait_for("waiting for peers");
+    sam.keys("\x03"); // Ctrl-C quits
+    assert_eq!(sam.exit_code(), 0);
+}
+
+#[test]
+fn bad_ticket_in_the_lobby_is_explained() {
+    let mut sam = Term::spawn("sam", &[], 80, 24);
+    sam.wait_for("Your name");
+    sam.keys("\t\t"); // to the ticket field
+    sam.keys("\x1b[200~not-a-ticket\x1b[201~"); // a bracketed paste
+    sam.keys("\r");
+    sam.wait_for("invalid ticket");
+    sam.wait_for("> not-a-ticket");
+    sam.keys("\x1b");
+    assert_eq!(sam.exit_code(), 0);
+}
+
+fn nonzero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("a terminal has rows and columns")
+}
