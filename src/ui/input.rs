@@ -21,6 +21,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, show_cursor: bool) {
         Paragraph::new(Span::styled("─".repeat(area.width as usize), theme::rule())),
         rule,
     );
+    if area.height == 0 || area.width <= PROMPT_WIDTH {
+        return;
+    }
     let cols = area.width.saturating_sub(PROMPT_WIDTH) as usize;
     let text = app.input.text();
     let (rows, (cursor_row, cursor_col)) = wrap_input(text, app.input.cursor(), cols);
