@@ -9,6 +9,9 @@ const AFTER_HELP: &str = "Examples:
   parlor                                 lobby: pick a name, open or join a room
   parlor open --name sam                 open a room and show its ticket
   parlor join TICKET                     join the room of a ticket
+  parlor rooms                           rooms you have been in
+  parlor join ops                        rejoin a known room by label (or topic prefix)
+  parlor export ops --format json        a room's history as JSON lines
   echo 'build done' | parlor join TICKET --headless   one-shot notifier
 
 Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input.";
@@ -30,11 +33,29 @@ pub struct Cli {
 pub enum Command {
     /// Open a new room and print its ticket.
     Open,
-    /// Join a room with a ticket printed by any of its members.
+    /// Join a room: with a ticket printed by any member, or a known room's label or topic prefix.
     Join {
-        /// The ticket (lowercase base32; case and whitespace are ignored).
+        /// A ticket (lowercase base32; case and whitespace are ignored), or a room from `parlor rooms`.
+        #[arg(value_name = "TICKET|ROOM")]
         ticket: String,
     },
+    /// List the rooms you have been in.
+    Rooms,
+    /// Write a room's stored history to stdout.
+    Export {
+        /// A room's label or topic prefix, as `parlor rooms` shows them.
+        room: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Txt)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// `2026-11-25 12:04:05 sam: hello`, one line per message.
+    Txt,
+    /// One JSON object per line, as `--json` prints `message` events.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +75,21 @@ pub struct GlobalArgs {
     /// Direct addresses only: no relay servers, no DNS/pkarr lookup, no port mapping.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Keep identity, rooms and history here (default: the XDG data directory).
+    #[arg(long, global = true, value_name = "DIR", env = "PARLOR_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A throwaway identity; store nothing on disk.
+    #[arg(long, global = true)]
+    pub ephemeral: bool,
+    /// Your label for the room (for `parlor rooms` and `parlor join LABEL`).
+    #[arg(long, global = true, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Catch up on at most this many earlier messages.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
+    pub history_limit: usize,
+    /// Catch up on messages at most this many days old.
+    #[arg(long, global = true, value_name = "DAYS", default_value_t = 7.0)]
+    pub history_days: f64,
     /// How long `join` waits for a peer of the ticket to answer.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 15.0)]
     pub join_timeout: f64,
@@ -74,8 +110,12 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches};
+    let data = crate::store::default_data_dir().map_or_else(
+        || "(none: pass --data-dir)".to_string(),
+        |d| d.display().to_string(),
+    );
     let command = Cli::command().after_help(format!(
-        "{AFTER_HELP}\n\nThe terminal UI logs to {}",
+        "{AFTER_HELP}\n\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
         crate::store::log_path().display()
     ));
     let parsed = command

@@ -1,32 +1,68 @@
 //! Resolved settings: what the command line means once defaults are applied and every value is
 //! validated. Errors here are the user's input, reported as one line with exit code 2.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ExportFormat};
 use crate::net::NetConfig;
 use crate::proto::SecretKey;
+use crate::proto::backlog::HistoryWindow;
 use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
+use crate::proto::{EndpointAddr, TopicId};
 
-/// How the session starts.
+/// How the chat session starts.
 #[derive(Debug, Clone)]
 pub enum Start {
+    /// A new room.
     Open,
+    /// A room of a ticket: wait (bounded) for one of its peers.
     Join(Ticket),
+    /// `join ROOM` named no ticket: a known room, looked up in the store.
+    Known(String),
+    /// A known room, found: ready at once, dialing its last known peers.
+    Rejoin {
+        topic: TopicId,
+        peers: Vec<EndpointAddr>,
+    },
+}
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub enum Task {
+    /// Chat; `None`: no subcommand, so the terminal UI starts in its lobby.
+    Chat(Option<Start>),
+    Rooms,
+    Export {
+        room: String,
+        format: ExportFormat,
+    },
+}
+
+/// Where identity and history live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Data {
+    /// A throwaway key; nothing on disk.
+    Ephemeral,
+    Dir(PathBuf),
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub task: Task,
     pub name: String,
-    /// `None`: no subcommand, so the terminal UI starts in its lobby.
-    pub start: Option<Start>,
+    /// The name came from `--name` (not a default).
+    pub name_given: bool,
     /// Lines on stdin, events on stdout, no full-screen UI (`--headless`, implied by `--json`).
     pub headless: bool,
     pub net: NetConfig,
     pub json: bool,
     /// How long `join` waits for the first peer.
     pub join_timeout: Duration,
+    pub data: Data,
+    pub label: Option<String>,
+    pub history: HistoryWindow,
 }
 
 /// Invalid input on the command line.
@@ -40,26 +76,39 @@ pub enum ConfigError {
     Relay(String, String),
     #[error("invalid --join-timeout: give a number of seconds between 0.1 and 86400")]
     JoinTimeout,
+    #[error("invalid --history-days: give a number of days between 0 and 3650")]
+    HistoryDays,
     #[error(
         "headless mode needs a room: `parlor --headless open` or `parlor --headless join TICKET`"
     )]
     NoCommand,
+    #[error("no data directory: pass --data-dir DIR (or --ephemeral)")]
+    NoDataDir,
 }
 
 /// The name to use when none is given: the login name, else "anon".
-fn default_name() -> String {
+pub fn login_name() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().and_then(|v| clean_name(&v)))
         .unwrap_or_else(|| "anon".to_string())
 }
 
+/// Could `text` be a ticket at all (rather than a room label)? Tickets are long base32.
+fn looks_like_ticket(text: &str) -> bool {
+    let compact: String = text.split_whitespace().collect();
+    compact.len() >= 60
+        && compact
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c))
+}
+
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let global = cli.global;
-        let name = match &global.name {
-            Some(raw) => clean_name(raw).ok_or(ConfigError::Name)?,
-            None => default_name(),
+        let (name, name_given) = match &global.name {
+            Some(raw) => (clean_name(raw).ok_or(ConfigError::Name)?, true),
+            None => (login_name(), false),
         };
         let relay = global
             .relay
@@ -72,16 +121,46 @@ impl Config {
             .filter(|s| (0.1..=86400.0).contains(s))
             .map(Duration::from_secs_f64)
             .ok_or(ConfigError::JoinTimeout)?;
+        let days = Some(global.history_days)
+            .filter(|d| (0.0..=3650.0).contains(d))
+            .ok_or(ConfigError::HistoryDays)?;
+        let history = HistoryWindow {
+            max_messages: global.history_limit,
+            max_age_ms: (days * 86_400_000.0) as u64,
+        };
+        let data = if global.ephemeral {
+            Data::Ephemeral
+        } else {
+            Data::Dir(
+                global
+                    .data_dir
+                    .or_else(crate::store::default_data_dir)
+                    .ok_or(ConfigError::NoDataDir)?,
+            )
+        };
         let headless = global.headless || global.json;
-        let start = match cli.command {
-            Some(Command::Open) => Some(Start::Open),
-            Some(Command::Join { ticket }) => Some(Start::Join(ticket.parse()?)),
+        let task = match cli.command {
+            Some(Command::Open) => Task::Chat(Some(Start::Open)),
+            Some(Command::Join { ticket }) => {
+                let start = match ticket.parse::<Ticket>() {
+                    Ok(ticket) => Start::Join(ticket),
+                    // Something ticket-shaped that does not parse is a damaged ticket.
+                    Err(err) if looks_like_ticket(&ticket) || data == Data::Ephemeral => {
+                        return Err(err.into());
+                    }
+                    Err(_) => Start::Known(ticket),
+                };
+                Task::Chat(Some(start))
+            }
+            Some(Command::Rooms) => Task::Rooms,
+            Some(Command::Export { room, format }) => Task::Export { room, format },
             None if headless => return Err(ConfigError::NoCommand),
-            None => None,
+            None => Task::Chat(None),
         };
         Ok(Self {
+            task,
             name,
-            start,
+            name_given,
             headless,
             net: NetConfig {
                 secret: SecretKey::generate(),
@@ -91,6 +170,17 @@ impl Config {
             },
             json: global.json,
             join_timeout,
+            data,
+            label: global.label.and_then(|l| clean_name(&l)),
+            history,
         })
+    }
+
+    /// The chat start, if this is a chat.
+    pub fn start(&self) -> Option<&Start> {
+        match &self.task {
+            Task::Chat(start) => start.as_ref(),
+            _ => None,
+        }
     }
 }

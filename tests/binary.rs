@@ -9,10 +9,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 const WAIT: Duration = Duration::from_secs(20);
-const OFFLINE: [&str; 6] = [
+const OFFLINE: [&str; 7] = [
     "--headless",
     "--json",
     "--offline",
+    "--ephemeral",
     "--bind",
     "127.0.0.1:0",
     "--name",
@@ -199,6 +200,7 @@ async fn bad_input_is_one_line_and_exit_2() {
     ];
     for args in cases {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .arg("--ephemeral")
             .args(&args)
             .stdin(Stdio::null())
             .output()

@@ -37,7 +37,14 @@ impl Term {
             })
             .expect("open a pty");
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_parlor"));
-        command.args(["--offline", "--bind", "127.0.0.1:0", "--name", name]);
+        command.args([
+            "--offline",
+            "--ephemeral",
+            "--bind",
+            "127.0.0.1:0",
+            "--name",
+            name,
+        ]);
         command.args(args);
         command.env("TERM", "xterm-256color");
         // Logs of the UI go to a file: keep them out of the user's state directory.

@@ -9,6 +9,7 @@ pub enum Command {
     Nick(String),
     Who,
     Ticket,
+    Search(String),
     Help,
     Quit,
 }
@@ -20,6 +21,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/me ACTION", "say what you are doing (* sam waves)"),
     ("/who", "list the members of the room"),
     ("/ticket", "show a ticket others can join with"),
+    (
+        "/search WORDS",
+        "find earlier messages with all these words",
+    ),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
 ];
@@ -55,6 +60,8 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "clear" => Command::Clear,
         "who" | "names" => Command::Who,
         "ticket" | "invite" => Command::Ticket,
+        "search" if arg.is_empty() => return Err(CommandError::Usage("/search WORDS")),
+        "search" => Command::Search(arg.to_string()),
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         _ => return Err(CommandError::Unknown(format!("/{word}"))),
@@ -80,6 +87,10 @@ mod tests {
             Some(Command::Me("waves".into()))
         );
         assert_eq!(parse("/clear").unwrap(), Some(Command::Clear));
+        assert_eq!(
+            parse("/search relay patch").unwrap(),
+            Some(Command::Search("relay patch".into()))
+        );
         assert_eq!(parse("/ticket").unwrap(), Some(Command::Ticket));
         assert_eq!(parse("/quit\n").unwrap(), Some(Command::Quit));
         assert_eq!(

@@ -32,6 +32,8 @@ pub fn line(author: &MemberInfo, text: &str, minute: u64) -> ChatLine {
         text: text.to_string(),
         action: false,
         sent: at_minute(minute),
+        history: false,
+        envelope: std::sync::Arc::from(&b"unused"[..]),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum EntryKind {
         own: bool,
         /// The text names me: highlighted.
         mention: bool,
+        /// Caught up from history or loaded from disk: shown dimmed.
+        history: bool,
     },
     /// joined / left / renamed / answers to commands.
     Notice(String),
@@ -118,13 +120,28 @@ impl ChatLog {
     }
 
     /// Add an entry; `cols` is the history pane's width, to keep a scrolled view still.
+    /// Earlier messages (history) go where their time puts them, not at the bottom.
     pub fn push(&mut self, entry: Entry, cols: usize) {
+        let history = matches!(entry.kind, EntryKind::Message { history: true, .. });
+        if history {
+            let at = self.entries.partition_point(|e| e.time <= entry.time);
+            if at < self.entries.len() {
+                // Inserted above newer lines; the view, counted from the bottom, stays put.
+                self.entries.insert(at, entry);
+                self.trim();
+                return;
+            }
+        }
         if self.scroll > 0 {
             self.scroll += entry.layout(cols).rows.len();
             self.unread += 1;
         }
         self.entries.push_back(entry);
-        if self.entries.len() > MAX_ENTRIES {
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
         }
     }

@@ -30,6 +30,7 @@ use self::recall::Recall;
 use crate::proto::room::{Event, LeaveReason};
 use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
+use crate::store::StoredMessage;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -51,6 +52,10 @@ pub enum Msg {
     Ticket(String),
     /// Starting or joining the session failed: back to the lobby with the reason.
     Failed(String),
+    /// Something the user should know (e.g. a message could not be saved).
+    Warning(String),
+    /// Answers to [`Effect::Search`], newest first.
+    Found(Vec<StoredMessage>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub enum Effect {
     Rename(String),
     /// Compute a fresh ticket and send back [`Msg::Ticket`].
     ShowTicket,
+    /// Search the stored history; answers come back as [`Msg::Found`].
+    Search(String),
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
     Bell,
@@ -213,6 +220,8 @@ impl App {
                     copied: false,
                 })
             }
+            Msg::Warning(text) => self.error(now, text),
+            Msg::Found(found) => self.show_found(now, found),
             Msg::Failed(reason) => {
                 let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
                 let mut lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
@@ -245,10 +254,12 @@ impl App {
                         action: line.action,
                         own,
                         mention,
+                        history: line.history,
                     },
                 };
                 self.log.push(entry, cols);
-                if mention {
+                // Old news does not ring.
+                if mention && !line.history {
                     return vec![Effect::Bell];
                 }
             }
@@ -285,6 +296,24 @@ impl App {
             }
         }
         Vec::new()
+    }
+}
+
+impl App {
+    fn show_found(&mut self, now: UnixMillis, found: Vec<StoredMessage>) {
+        if found.is_empty() {
+            self.notice(now, "no message matches".into());
+            return;
+        }
+        self.notice(now, format!("{} found (newest first):", found.len()));
+        for m in found {
+            let time = log::clock(m.sent, &self.offset);
+            let day = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(m.sent.0 as i64)
+                .unwrap_or_default()
+                .with_timezone(&self.offset)
+                .format("%Y-%m-%d");
+            self.notice(now, format!("  {day} {time} {}: {}", m.name, m.text));
+        }
     }
 }
 

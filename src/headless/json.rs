@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::Report;
 use crate::proto::UnixMillis;
 use crate::proto::room::{ChatLine, Event, LeaveReason};
+use crate::store::StoredMessage;
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-25T02:34:40.123Z`.
 pub fn rfc3339(time: UnixMillis) -> String {
@@ -27,6 +28,25 @@ fn message(kind: &str, line: &ChatLine) -> Value {
         "time": rfc3339(line.sent),
     });
     if line.action {
+        value["action"] = Value::Bool(true);
+    }
+    if line.history {
+        value["history"] = Value::Bool(true);
+    }
+    value
+}
+
+/// A stored message, as `search_result` events and `parlor export --format json` lines show it.
+pub fn stored(kind: &str, m: &StoredMessage) -> Value {
+    let mut value = json!({
+        "type": kind,
+        "id": m.id.to_string(),
+        "from": m.author.to_string(),
+        "name": m.name,
+        "text": m.text,
+        "time": rfc3339(m.sent),
+    });
+    if m.action {
         value["action"] = Value::Bool(true);
     }
     value
@@ -82,6 +102,17 @@ pub fn to_json(report: &Report) -> String {
                 .collect::<Vec<_>>(),
         }),
         Report::Ticket(ticket) => json!({"type": "ticket", "ticket": ticket}),
+        Report::Found(found) => {
+            if found.is_empty() {
+                return json!({"type": "info", "message": "no message matches"}).to_string();
+            }
+            let lines: Vec<String> = found
+                .iter()
+                .map(|m| stored("search_result", m).to_string())
+                .collect();
+            return lines.join("\n");
+        }
+        Report::Warning(message) => json!({"type": "warning", "message": message}),
         Report::Info(message) => json!({"type": "info", "message": message}),
         Report::Error(message) => json!({"type": "error", "message": message}),
     };

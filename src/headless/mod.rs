@@ -3,11 +3,12 @@
 //! Contract: pure formatting of [`Report`]s; the reading of stdin and writing of stdout happen
 //! in `run`.
 
-mod json;
+pub mod json;
 mod text;
 
 use crate::proto::room::Event;
 use crate::proto::{EndpointId, MemberInfo, TopicId};
+use crate::store::StoredMessage;
 
 pub use json::to_json;
 pub use text::to_text;
@@ -25,7 +26,10 @@ pub enum Report {
     Room(Event),
     Members(Vec<MemberInfo>),
     Ticket(String),
+    /// Answers to `/search`, newest first.
+    Found(Vec<StoredMessage>),
     Info(String),
+    Warning(String),
     Error(String),
 }
 

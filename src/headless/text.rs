@@ -28,6 +28,22 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             format!("* {} here: {}", names.len(), names.join(", "))
         }
         Report::Ticket(ticket) => format!("* ticket: {ticket}"),
+        Report::Found(found) if found.is_empty() => "* no message matches".to_string(),
+        Report::Found(found) => {
+            let lines: Vec<String> = found
+                .iter()
+                .map(|m| {
+                    format!(
+                        "* found: {} {}: {}",
+                        crate::app::log::clock(m.sent, offset),
+                        sanitize_text(&m.name, false),
+                        sanitize_text(&m.text, false)
+                    )
+                })
+                .collect();
+            lines.join("\n")
+        }
+        Report::Warning(message) => format!("! {message}"),
         Report::Info(message) => format!("* {message}"),
         Report::Error(message) => format!("! {message}"),
     };
@@ -38,8 +54,10 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
     let who = |display: &str| sanitize_text(display, false);
     let line = match event {
         Event::MessageReceived(line) => {
+            // `12:04 sam: hello`, or for a /me line `12:04 * sam waves`.
+            let (star, separator) = if line.action { ("* ", " ") } else { ("", ": ") };
             let prefix = format!(
-                "{} {}: ",
+                "{} {star}{}{separator}",
                 clock(line.sent, offset),
                 who(&line.author.display)
             );

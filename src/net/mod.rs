@@ -4,6 +4,7 @@
 //! Contract: moves bytes and neighbour events between the network and channels. It never
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
+pub mod history;
 mod topic;
 
 use std::net::SocketAddr;
@@ -17,8 +18,10 @@ use iroh::{Endpoint, RelayMode, RelayUrl, TransportAddr};
 use iroh_gossip::Gossip;
 
 use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
-use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId};
+use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
+use tokio::sync::mpsc;
 
+pub use history::HistoryQuery;
 pub use topic::{NetEvent, TopicHandle};
 
 /// How long leaving waits for the last messages to reach the neighbours.
@@ -45,9 +48,11 @@ pub struct Node {
 }
 
 impl Node {
-    /// Bind the endpoint and start accepting gossip connections. Returns as soon as the sockets
-    /// are bound: relays and DNS are contacted in the background, never waited on.
-    pub async fn spawn(config: &NetConfig) -> anyhow::Result<Self> {
+    /// Bind the endpoint and start accepting gossip and catch-up connections. Returns as soon
+    /// as the sockets are bound: relays and DNS are contacted in the background, never waited
+    /// on. Peers' catch-up requests arrive on the returned channel, for the owner of the room's
+    /// history to answer.
+    pub async fn spawn(config: &NetConfig) -> anyhow::Result<(Self, mpsc::Receiver<HistoryQuery>)> {
         let lookup = MemoryLookup::new();
         let mut builder = if config.offline {
             Endpoint::builder(presets::Minimal)
@@ -72,15 +77,31 @@ impl Node {
         let gossip = Gossip::builder()
             .max_message_size(MAX_GOSSIP_MESSAGE_SIZE)
             .spawn(endpoint.clone());
+        let (queries, query_rx) = mpsc::channel(history::QUERY_BACKLOG);
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
+            .accept(history::HISTORY_ALPN, history::HistoryServer::new(queries))
             .spawn();
-        Ok(Self {
+        let node = Self {
             endpoint,
             gossip,
             router,
             lookup,
-        })
+        };
+        Ok((node, query_rx))
+    }
+
+    /// A future that asks `peer` for `topic`'s envelopes since `since`; it owns what it needs,
+    /// so it can run in its own task.
+    pub fn fetch_history(
+        &self,
+        peer: EndpointId,
+        topic: TopicId,
+        since: UnixMillis,
+        limit: usize,
+    ) -> impl std::future::Future<Output = anyhow::Result<Vec<Vec<u8>>>> + Send + 'static {
+        let endpoint = self.endpoint.clone();
+        async move { history::fetch(&endpoint, peer, topic, since, limit).await }
     }
 
     pub fn id(&self) -> EndpointId {

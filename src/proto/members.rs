@@ -1,10 +1,10 @@
 //! Who is in the room: names by key, when each was last heard from, and who has gone quiet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use super::EndpointId;
 use super::names::display_name;
+use super::{EndpointId, UnixMillis};
 
 /// A member as the outside world sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,9 @@ pub(crate) struct Members {
     me: EndpointId,
     my_name: String,
     others: BTreeMap<EndpointId, Member>,
+    /// Names learned from history (signed `AboutMe`s), with their send time: how to show
+    /// authors who are not here now.
+    known: HashMap<EndpointId, (UnixMillis, String)>,
 }
 
 impl Members {
@@ -67,7 +70,21 @@ impl Members {
             me,
             my_name,
             others: BTreeMap::new(),
+            known: HashMap::new(),
         }
+    }
+
+    /// Remember `id`'s name from history if it is newer than what we knew; never touches
+    /// presence. Returns whether anything changed.
+    pub(crate) fn remember_name(&mut self, id: EndpointId, name: &str, sent: UnixMillis) -> bool {
+        if id == self.me {
+            return false;
+        }
+        let newer = self.known.get(&id).is_none_or(|(at, _)| *at < sent);
+        if newer {
+            self.known.insert(id, (sent, name.to_string()));
+        }
+        newer
     }
 
     pub(crate) fn my_name(&self) -> &str {
@@ -166,7 +183,8 @@ impl Members {
         if *id == self.me {
             return Some(&self.my_name);
         }
-        self.others.get(id)?.name.as_deref()
+        let live = self.others.get(id).and_then(|m| m.name.as_deref());
+        live.or_else(|| self.known.get(id).map(|(_, name)| name.as_str()))
     }
 
     fn named(&self) -> impl Iterator<Item = (&EndpointId, &str)> {

@@ -3,6 +3,7 @@
 //! Contract: pure. No tokio, no iroh networking, no terminal, no disk. Time and randomness are
 //! arguments; everything remote is validated here and every failure is a value.
 
+pub mod backlog;
 pub mod names;
 pub mod room;
 pub mod sim;
@@ -71,6 +72,13 @@ impl FromStr for TopicId {
 pub struct MessageId([u8; 32]);
 
 impl MessageId {
+    /// The smallest id, for range queries.
+    pub const MIN: Self = Self([0; 32]);
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     pub fn of(envelope: &[u8]) -> Self {
         Self(*blake3::hash(envelope).as_bytes())
     }

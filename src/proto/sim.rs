@@ -7,7 +7,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::room::{Event, Input, Output, Room, RoomConfig};
+use super::UnixMillis as Millis;
+use super::room::{Event, Input, Output, Record, Room, RoomConfig};
 use super::{Now, SecretKey, TopicId, UnixMillis};
 
 pub struct Sim {
@@ -15,6 +16,10 @@ pub struct Sim {
     online: Vec<bool>,
     events: Vec<Vec<Event>>,
     in_flight: VecDeque<(usize, Vec<u8>)>,
+    /// Catch-up requests to answer: (asker, since).
+    history_requests: VecDeque<(usize, Millis)>,
+    /// What each room asked to keep on disk.
+    pub records: Vec<Vec<Record>>,
     now: Now,
     /// Envelopes broadcast so far.
     pub broadcasts: usize,
@@ -44,6 +49,8 @@ impl Sim {
             online: vec![false; n],
             events: vec![Vec::new(); n],
             in_flight: VecDeque::new(),
+            history_requests: VecDeque::new(),
+            records: vec![Vec::new(); n],
             now: Now {
                 at: Instant::now(),
                 wall: UnixMillis(1_750_000_000_000),
@@ -97,12 +104,31 @@ impl Sim {
                     self.in_flight.push_back((i, bytes));
                 }
                 Output::Event(event) => self.events[i].push(event),
+                Output::Persist(record) => self.records[i].push(record),
+                Output::RequestHistory { since } => self.history_requests.push_back((i, since)),
             }
         }
     }
 
-    /// Deliver everything in flight to every online room but the sender.
+    /// Deliver everything in flight to every online room but the sender, and answer catch-up
+    /// requests from the first other online room.
     pub fn run(&mut self) {
+        loop {
+            self.deliver();
+            let Some((asker, since)) = self.history_requests.pop_front() else {
+                break;
+            };
+            let server = (0..self.rooms.len()).find(|&j| j != asker && self.online[j]);
+            if let Some(server) = server {
+                let answer = self.rooms[server].history_answer(since, 1000, self.now.wall);
+                let envelopes = answer.iter().map(|e| e.to_vec()).collect();
+                let outputs = self.rooms[asker].handle(Input::History(envelopes), self.now);
+                self.route(asker, outputs);
+            }
+        }
+    }
+
+    fn deliver(&mut self) {
         while let Some((from, bytes)) = self.in_flight.pop_front() {
             if !self.online[from] {
                 continue;

@@ -7,14 +7,17 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
-use super::session::{NoPeerAnswered, Session};
+use super::session::{Entry, NoPeerAnswered, Session, Update};
 use crate::app::command::{self, COMMANDS, Command};
-use crate::config::{Config, Start};
+use crate::config::{Config, ConfigError, Start};
 use crate::headless::{self, Report};
-use crate::proto::room::Input;
+use crate::proto::room::{Event, Input};
+use crate::store::Store;
 
 /// How long input that ended may wait for a peer to send its queued lines to.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long live messages may wait behind the first catch-up, so history prints first.
+const HOLD_LIVE: Duration = Duration::from_secs(2);
 
 /// A typed line or a signal asked to end the session now.
 struct Quit;
@@ -24,11 +27,44 @@ struct Headless<W> {
     output: W,
     json: bool,
     ready: bool,
+    /// Live events held back while the first catch-up runs, and until when at most.
+    held: Option<(Instant, Vec<Report>)>,
+}
+
+/// Where a start leads: the entry, and whether to wait for a peer before being ready.
+pub(super) fn entry_of(start: &Start, label: Option<String>) -> Result<(Entry, bool), ConfigError> {
+    Ok(match start {
+        Start::Open => (
+            Entry {
+                label,
+                ..Entry::default()
+            },
+            false,
+        ),
+        Start::Join(ticket) => (
+            Entry {
+                topic: Some(ticket.topic),
+                peers: ticket.peers.clone(),
+                label,
+            },
+            true,
+        ),
+        Start::Rejoin { topic, peers } => (
+            Entry {
+                topic: Some(*topic),
+                peers: peers.clone(),
+                label,
+            },
+            false,
+        ),
+        Start::Known(_) => return Err(ConfigError::NoCommand),
+    })
 }
 
 /// Run one headless session until `/quit`, end of input or `shutdown`.
 pub async fn run_headless<R, W>(
     config: Config,
+    store: Option<Store>,
     input: R,
     output: W,
     shutdown: impl Future<Output = ()>,
@@ -37,28 +73,24 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let start = config
-        .start
-        .clone()
-        .ok_or(crate::config::ConfigError::NoCommand)?;
-    let ticket = match &start {
-        Start::Open => None,
-        Start::Join(ticket) => Some(ticket),
-    };
-    let session = Session::start(&config.net, &config.name, ticket).await?;
+    let start = config.start().ok_or(ConfigError::NoCommand)?;
+    let (entry, wait_for_peer) = entry_of(start, config.label.clone())?;
+    let store = store.map(|s| std::sync::Arc::new(std::sync::Mutex::new(s)));
+    let session = Session::start(&config.net, &config.name, entry, store, config.history).await?;
     let mut headless = Headless {
         session,
         output,
         json: config.json,
         ready: false,
+        held: None,
     };
-    // The opener can send at once (lines queue until someone joins); a joiner once joined.
-    let join_deadline = match start {
-        Start::Open => {
-            headless.announce_ready().await;
-            None
-        }
-        Start::Join(_) => Some(Instant::now() + config.join_timeout),
+    // A new or known room can be used at once (lines queue until someone is there); a ticket's
+    // room once joined.
+    let join_deadline = if wait_for_peer {
+        Some(Instant::now() + config.join_timeout)
+    } else {
+        headless.announce_ready().await;
+        None
     };
     let no_peer = NoPeerAnswered {
         peers: headless.session.ticket_peers,
@@ -67,6 +99,7 @@ where
     let result = headless
         .main_loop(BufReader::new(input), shutdown, join_deadline, no_peer)
         .await;
+    headless.release_held().await;
     let unsent = headless.session.room().queued();
     if unsent > 0 {
         let message = format!("{unsent} queued message(s) were not sent: no peer had joined");
@@ -99,6 +132,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 }
             }
             let tick = self.session.next_deadline();
+            let hold = self.held.as_ref().map(|(until, _)| *until);
             let far = Instant::now() + Duration::from_secs(3600);
             let quit = tokio::select! {
                 read = input.read_until(b'\n', &mut line), if input_open => {
@@ -122,6 +156,10 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     self.feed(Input::Tick).await;
                     None
                 }
+                _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
+                    self.release_held().await;
+                    None
+                }
                 _ = sleep_until(join_deadline.unwrap_or(far)), if join_deadline.is_some() && !self.ready => {
                     return Err(no_peer.into());
                 }
@@ -137,14 +175,38 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         }
     }
 
-    /// Feed the session and report what the room says.
+    /// Feed the session and report what it says. History prints at once; while the first
+    /// catch-up runs, live messages wait behind it (bounded).
     async fn feed(&mut self, input: Input) {
-        let events = self.session.feed(input);
+        let updates = self.session.feed(input);
         if !self.ready && self.session.room().is_joined() {
             self.announce_ready().await;
+            if self.session.catching_up() {
+                self.held = Some((Instant::now() + HOLD_LIVE, Vec::new()));
+            }
         }
-        for event in events {
-            self.report(Report::Room(event)).await;
+        for update in updates {
+            let report = match update {
+                Update::Room(event) => Report::Room(event),
+                Update::Warning(warning) => Report::Warning(warning),
+            };
+            let live_message =
+                matches!(&report, Report::Room(Event::MessageReceived(l)) if !l.history);
+            match &mut self.held {
+                Some((_, held)) if live_message => held.push(report),
+                _ => self.report(report).await,
+            }
+        }
+        if self.held.is_some() && !self.session.catching_up() {
+            self.release_held().await;
+        }
+    }
+
+    async fn release_held(&mut self) {
+        if let Some((_, held)) = self.held.take() {
+            for report in held {
+                self.report(report).await;
+            }
         }
     }
 
@@ -161,6 +223,13 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Ok(Some(Command::Ticket)) => {
                 let ticket = self.session.ticket().await;
                 self.report(Report::Ticket(ticket)).await;
+            }
+            Ok(Some(Command::Search(words))) => {
+                let report = match self.session.search(&words) {
+                    Ok(found) => Report::Found(found),
+                    Err(err) => Report::Error(err),
+                };
+                self.report(report).await;
             }
             Ok(Some(Command::Help)) => {
                 let list: Vec<String> = COMMANDS
@@ -179,6 +248,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         None
     }
 
+    /// `ready`, then the stored history of the room.
     async fn announce_ready(&mut self) {
         self.ready = true;
         let ticket = self.session.ticket().await;
@@ -190,6 +260,9 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             ticket,
         };
         self.report(report).await;
+        for event in self.session.take_restored() {
+            self.report(Report::Room(event)).await;
+        }
     }
 
     async fn report(&mut self, report: Report) {

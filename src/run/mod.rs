@@ -1,17 +1,19 @@
-//! Wiring: command line -> config -> a session on a tokio runtime, with signals, logging and
-//! exit codes. No chat logic lives here.
+//! Wiring: command line -> config -> store -> a session on a tokio runtime, with signals,
+//! logging and exit codes. No chat logic lives here.
 
 mod headless;
+mod listing;
 mod session;
 mod terminal;
 mod tui;
 
 use std::process::ExitCode;
 
-use crate::config::Config;
+use crate::config::{Config, Data, Start, Task};
+use crate::store::Store;
 
 pub use headless::run_headless;
-pub use session::{NoPeerAnswered, Session};
+pub use session::{Entry, NoPeerAnswered, Session, SharedStore, Update};
 pub use tui::run_tui;
 
 /// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
@@ -24,9 +26,18 @@ pub fn main() -> ExitCode {
         }
         Err((code, text)) => return fail(code, &text),
     };
-    let config = match Config::from_cli(cli) {
+    let mut config = match Config::from_cli(cli) {
         Ok(config) => config,
         Err(err) => return fail(2, &err.to_string()),
+    };
+    match config.task.clone() {
+        Task::Rooms => return list_rooms(&config),
+        Task::Export { room, format } => return export(&config, &room, format),
+        Task::Chat(_) => {}
+    }
+    let store = match open_store(&mut config) {
+        Ok(store) => store,
+        Err((code, message)) => return fail(code, &message),
     };
     init_logging(config.headless);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -36,18 +47,93 @@ pub fn main() -> ExitCode {
     let result = if config.headless {
         runtime.block_on(run_headless(
             config,
+            store,
             tokio::io::stdin(),
             tokio::io::stdout(),
             shutdown_signal(),
         ))
     } else {
-        runtime.block_on(run_tui(config, shutdown_signal()))
+        runtime.block_on(run_tui(config, store, shutdown_signal()))
     };
     // A blocking read of stdin may still be pending: do not wait for it.
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &format!("{err:#}")),
+    }
+}
+
+/// Open the data directory (unless ephemeral): identity, last name, and `join ROOM` lookup.
+fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
+    let Data::Dir(dir) = &config.data else {
+        return Ok(None);
+    };
+    let store = Store::open(dir).map_err(|e| (1, e.to_string()))?;
+    config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
+    if let Task::Chat(Some(Start::Known(query))) = &config.task {
+        let room = store
+            .find_room(query)
+            .map_err(|e| (1, e.to_string()))?
+            .map_err(|e| (2, format!("not a ticket, and {e}")))?;
+        if !config.name_given
+            && let Some(name) = room.my_name
+        {
+            config.name = name;
+        }
+        config.task = Task::Chat(Some(Start::Rejoin {
+            topic: room.topic,
+            peers: room.peers,
+        }));
+    } else if !config.name_given
+        && let Some(name) = store.setting("last_name")
+    {
+        config.name = name;
+    }
+    Ok(Some(store))
+}
+
+fn reader(config: &Config) -> Result<Option<Store>, ExitCode> {
+    match &config.data {
+        Data::Ephemeral => Ok(None),
+        Data::Dir(dir) => Store::open_reader(dir).map_err(|e| fail(1, &e.to_string())),
+    }
+}
+
+fn list_rooms(config: &Config) -> ExitCode {
+    let store = match reader(config) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let rooms = match store.map(|s| s.rooms()).transpose() {
+        Ok(rooms) => rooms.unwrap_or_default(),
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    let mut out = std::io::stdout().lock();
+    match listing::write_rooms(&mut out, &rooms, config.json, &listing::local_offset()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &format!("cannot write: {err}")),
+    }
+}
+
+fn export(config: &Config, room: &str, format: crate::cli::ExportFormat) -> ExitCode {
+    let store = match reader(config) {
+        Ok(Some(store)) => store,
+        Ok(None) => return fail(2, &format!("no known room {room:?}: nothing is stored yet")),
+        Err(code) => return code,
+    };
+    let found = match store.find_room(room) {
+        Ok(Ok(found)) => found,
+        Ok(Err(err)) => return fail(2, &err.to_string()),
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    let messages = match store.export(found.topic) {
+        Ok(messages) => messages,
+        Err(err) => return fail(1, &err.to_string()),
+    };
+    let mut out = std::io::stdout().lock();
+    match listing::write_export(&mut out, &messages, format, &listing::local_offset()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &format!("cannot write: {err}")),
     }
 }
 

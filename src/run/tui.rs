@@ -13,23 +13,26 @@ use ratatui::layout::Rect;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-use super::session::{NoPeerAnswered, Session};
+use super::headless::entry_of;
+use super::session::{Entry, NoPeerAnswered, Session, SharedStore, Update};
 use super::terminal::TerminalGuard;
 use crate::app::{App, Effect, Msg};
 use crate::config::{Config, Start};
 use crate::proto::UnixMillis;
 use crate::proto::room::{Event, Input};
-use crate::proto::ticket::Ticket;
+use crate::store::Store;
 use crate::ui;
 
 /// A session being started in the background.
 struct Starting {
     task: JoinHandle<anyhow::Result<Session>>,
-    opened: bool,
+    /// Ready at once (no peer to wait for).
+    ready_at_once: bool,
 }
 
 struct Tui {
     config: Config,
+    store: Option<SharedStore>,
     app: App,
     session: Option<Session>,
     starting: Option<Starting>,
@@ -41,10 +44,14 @@ struct Tui {
 }
 
 /// Run the terminal UI until the user quits or `shutdown` resolves.
-pub async fn run_tui(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run_tui(
+    config: Config,
+    store: Option<Store>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
-    let lobby_name = config.start.is_none().then(|| config.name.clone());
+    let lobby_name = config.start().is_none().then(|| config.name.clone());
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let mut tui = Tui {
@@ -55,14 +62,13 @@ pub async fn run_tui(config: Config, shutdown: impl Future<Output = ()>) -> anyh
         opened: false,
         join_deadline: None,
         quit: false,
+        store: store.map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
         config,
     };
-    if let Some(start) = tui.config.start.clone() {
-        let (name, ticket) = match start {
-            Start::Open => (tui.config.name.clone(), None),
-            Start::Join(ticket) => (tui.config.name.clone(), Some(ticket)),
-        };
-        tui.start_session(name, ticket);
+    if let Some(start) = tui.config.start().cloned() {
+        let (entry, wait) = entry_of(&start, tui.config.label.clone())?;
+        let opened = matches!(start, Start::Open);
+        tui.start_session(tui.config.name.clone(), entry, wait, opened);
     }
     let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
@@ -82,11 +88,14 @@ async fn next_input(session: &mut Option<Session>) -> anyhow::Result<Input> {
 
 async fn started(starting: &mut Option<Starting>) -> (anyhow::Result<Session>, bool) {
     match starting {
-        Some(Starting { task, opened }) => {
+        Some(Starting {
+            task,
+            ready_at_once,
+        }) => {
             let result = task
                 .await
                 .unwrap_or_else(|e| Err(anyhow::anyhow!("session task failed: {e}")));
-            (result, *opened)
+            (result, *ready_at_once)
         }
         None => std::future::pending().await,
     }
@@ -103,14 +112,21 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
 }
 
 impl Tui {
-    fn start_session(&mut self, name: String, ticket: Option<Ticket>) {
+    /// Start a session in a task; `wait`: a ticket's room, ready once a peer answers;
+    /// `opened`: a new room (the invite pops up).
+    fn start_session(&mut self, name: String, entry: Entry, wait: bool, opened: bool) {
         let net = self.config.net.clone();
-        let opened = ticket.is_none();
+        let store = self.store.clone();
+        let history = self.config.history;
         self.ready = false;
         self.opened = opened;
-        self.join_deadline = (!opened).then(|| Instant::now() + self.config.join_timeout);
-        let task = tokio::spawn(async move { Session::start(&net, &name, ticket.as_ref()).await });
-        self.starting = Some(Starting { task, opened });
+        self.join_deadline = wait.then(|| Instant::now() + self.config.join_timeout);
+        let task =
+            tokio::spawn(async move { Session::start(&net, &name, entry, store, history).await });
+        self.starting = Some(Starting {
+            task,
+            ready_at_once: !wait,
+        });
     }
 
     async fn main_loop(
@@ -135,15 +151,17 @@ impl Tui {
                     Some(Err(err)) => anyhow::bail!("terminal input failed: {err}"),
                     None => return Ok(()),
                 },
-                (result, opened) = started(&mut self.starting) => {
+                (result, ready_at_once) = started(&mut self.starting) => {
                     self.starting = None;
                     match result {
-                        Ok(session) => {
+                        Ok(mut session) => {
+                            let restored = session.take_restored();
                             self.session = Some(session);
-                            if opened {
+                            if ready_at_once {
                                 msgs.extend(self.ready_msg().await);
                                 msgs.extend(self.members_msg());
                             }
+                            msgs.extend(restored.into_iter().map(Msg::Room));
                         }
                         Err(err) => self.fail(format!("{err:#}"), &mut msgs)?,
                     }
@@ -181,7 +199,7 @@ impl Tui {
             tokio::spawn(session.leave());
         }
         self.join_deadline = None;
-        if self.config.start.is_some() {
+        if self.config.start().is_some() {
             anyhow::bail!(reason);
         }
         msgs.push_back(Msg::Failed(reason));
@@ -205,17 +223,22 @@ impl Tui {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let events = session.feed(input);
+        let updates = session.feed(input);
         if !self.ready && session.room().is_joined() {
             msgs.extend(self.ready_msg().await);
         }
-        let membership = events.iter().any(|e| {
+        let membership = updates.iter().any(|u| {
             matches!(
-                e,
-                Event::MemberJoined(_) | Event::MemberLeft { .. } | Event::MemberRenamed { .. }
+                u,
+                Update::Room(
+                    Event::MemberJoined(_) | Event::MemberLeft { .. } | Event::MemberRenamed { .. }
+                )
             )
         });
-        msgs.extend(events.into_iter().map(Msg::Room));
+        msgs.extend(updates.into_iter().map(|update| match update {
+            Update::Room(event) => Msg::Room(event),
+            Update::Warning(text) => Msg::Warning(text),
+        }));
         if membership || msgs.iter().any(|m| matches!(m, Msg::Ready { .. })) {
             msgs.extend(self.members_msg());
         }
@@ -232,8 +255,29 @@ impl Tui {
         msgs: &mut VecDeque<Msg>,
     ) {
         match effect {
-            Effect::Open { name } => self.start_session(name, None),
-            Effect::Join { name, ticket } => self.start_session(name, Some(*ticket)),
+            Effect::Open { name } => {
+                let entry = Entry {
+                    label: self.config.label.clone(),
+                    ..Entry::default()
+                };
+                self.start_session(name, entry, false, true);
+            }
+            Effect::Join { name, ticket } => {
+                let entry = Entry {
+                    topic: Some(ticket.topic),
+                    peers: ticket.peers,
+                    label: self.config.label.clone(),
+                };
+                self.start_session(name, entry, true, false);
+            }
+            Effect::Search(words) => {
+                if let Some(session) = &self.session {
+                    msgs.push_back(match session.search(&words) {
+                        Ok(found) => Msg::Found(found),
+                        Err(err) => Msg::Warning(err),
+                    });
+                }
+            }
             Effect::Say(text) => self.feed(Input::Say(text), msgs).await,
             Effect::Act(text) => self.feed(Input::Act(text), msgs).await,
             Effect::Rename(name) => self.feed(Input::SetName(name), msgs).await,

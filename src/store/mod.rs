@@ -1,24 +1,147 @@
-//! The only code that touches disk. For now: where the terminal UI writes its log.
+//! The only code that touches disk: the data directory, the identity key, the SQLite database
+//! of rooms, members and messages, and the terminal UI's log file.
+//!
+//! Writes are one short transaction each in WAL mode with `synchronous = NORMAL`: a committed
+//! message survives the process being killed at any moment (only a power cut could lose the
+//! last ones), and writing never waits for a disk flush.
 
-use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+mod identity;
+mod messages;
+mod paths;
+mod rooms;
+mod schema;
 
-/// Where logs go while the terminal UI owns the screen: `$XDG_STATE_HOME/parlor/parlor.log`
-/// (usually `~/.local/state/parlor/parlor.log`), or the platform's local data directory.
-pub fn log_path() -> PathBuf {
-    directories::ProjectDirs::from("", "", "parlor")
-        .map(|dirs| {
-            dirs.state_dir()
-                .unwrap_or_else(|| dirs.data_local_dir())
-                .join("parlor.log")
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use identity::InstanceLock;
+pub use messages::StoredMessage;
+pub use paths::{default_data_dir, log_path, open_log};
+pub use rooms::{FindError, RoomRecord, RoomSummary};
+
+use crate::proto::SecretKey;
+
+pub const DATABASE_FILE: &str = "parlor.db";
+
+/// Why the store cannot be used. Each renders as one line for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("another parlor is already using {} (one process per data directory: pass --data-dir DIR or --ephemeral for a second one)", .0.display())]
+    InUse(PathBuf),
+    #[error("the identity key {} is damaged; move it away to start over with a new identity", .0.display())]
+    DamagedKey(PathBuf),
+    #[error("cannot use {}: {err}", .path.display())]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("cannot open the database {}: {reason} (if it is damaged, move it away; --ephemeral runs without it)", .path.display())]
+    Open { path: PathBuf, reason: String },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+    _lock: Option<InstanceLock>,
+}
+
+impl Store {
+    /// Open (or create) the data directory `dir`: take the instance lock, open and migrate the
+    /// database.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|err| StoreError::Io {
+            path: dir.to_path_buf(),
+            err,
+        })?;
+        let lock = identity::lock(dir)?;
+        let path = dir.join(DATABASE_FILE);
+        let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
+        Ok(Self {
+            conn,
+            dir: dir.to_path_buf(),
+            _lock: Some(lock),
         })
-        .unwrap_or_else(|| std::env::temp_dir().join("parlor.log"))
+    }
+
+    /// Open the database to read it (`parlor rooms`, `parlor export`) while a chat may be
+    /// running in the same directory: no instance lock, no identity. `None` if there is no
+    /// database yet.
+    pub fn open_reader(dir: &Path) -> Result<Option<Self>, StoreError> {
+        let path = dir.join(DATABASE_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
+        Ok(Some(Self {
+            conn,
+            dir: dir.to_path_buf(),
+            _lock: None,
+        }))
+    }
+
+    /// A database in memory, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        schema::migrate(&mut conn).map_err(|e| StoreError::Open {
+            path: PathBuf::from(":memory:"),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            conn,
+            dir: PathBuf::new(),
+            _lock: None,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The endpoint's persistent secret key (created on first use).
+    pub fn secret_key(&self) -> Result<SecretKey, StoreError> {
+        identity::load_or_create_key(&self.dir)
+    }
+
+    pub fn setting(&self, key: &str) -> Option<String> {
+        self.conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .ok()
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
 }
 
-/// Open the log file for appending, creating its directory.
-pub fn open_log(path: &PathBuf) -> std::io::Result<File> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+/// Open, check and migrate; every failure as one line of text.
+fn open_database(path: &Path) -> Result<Connection, String> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| e.to_string())?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))
+        .map_err(|e| e.to_string())?;
+    // Reading the schema version fails at once on a file that is not a database.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| e.to_string())?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(|e| e.to_string())?;
+    if check != "ok" {
+        return Err(format!("integrity check failed: {check}"));
     }
-    OpenOptions::new().create(true).append(true).open(path)
+    schema::migrate(&mut conn).map_err(|e| e.to_string())?;
+    Ok(conn)
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,14 +15,27 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
     let layout = entry.layout(cols);
     let (prefix_style, text_style) = match &entry.kind {
         EntryKind::Message {
-            author, mention, ..
+            author,
+            mention,
+            history,
+            ..
         } => {
-            let text = if *mention {
+            let text = if *history {
+                theme::earlier()
+            } else if *mention {
                 theme::mention()
             } else {
                 Default::default()
             };
-            (theme::name(&author.id), text)
+            let name = theme::name(&author.id);
+            (
+                if *history {
+                    name.patch(theme::earlier())
+                } else {
+                    name
+                },
+                text,
+            )
         }
         EntryKind::Notice(_) => (theme::notice(), theme::notice()),
         EntryKind::Error(_) => (theme::error(), theme::error()),

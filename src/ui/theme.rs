@@ -39,6 +39,11 @@ pub fn error() -> Style {
     Style::new().fg(Color::Red)
 }
 
+/// Messages from history (caught up or from disk): dimmed, so live talk stands out.
+pub fn earlier() -> Style {
+    Style::new().add_modifier(Modifier::DIM)
+}
+
 /// A message that names me.
 pub fn mention() -> Style {
     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)

@@ -157,7 +157,8 @@ fn any_size_renders_without_panic() {
     for w in [1, 2, 3, 4, 7, 12, 20, 30, 39, 40, 41, 69, 70] {
         for h in [1, 2, 3, 4, 5, 7, 11, 12, 13, 15, 16] {
             let mut chat = chat_with_collisions(w, h);
-            chat.input.set("a long line\nwith two rows and 全角 text to wrap around");
+            chat.input
+                .set("a long line\nwith two rows and 全角 text to wrap around");
             render(&chat);
             chat.show_invite(ticket());
             render(&chat);

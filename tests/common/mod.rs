@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use parlor::config::{Config, Start};
+use parlor::config::{Config, Data, Start, Task};
 use parlor::net::NetConfig;
 use parlor::proto::SecretKey;
 use parlor::run::run_headless;
+use parlor::store::Store;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
 use tokio::sync::oneshot;
@@ -19,8 +20,12 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn offline_config(name: &str, start: Start) -> Config {
     Config {
+        task: Task::Chat(Some(start)),
         name: name.to_string(),
-        start: Some(start),
+        name_given: true,
+        data: Data::Ephemeral,
+        label: None,
+        history: Default::default(),
         headless: true,
         net: NetConfig {
             secret: SecretKey::generate(),
@@ -45,13 +50,24 @@ pub struct Peer {
 
 impl Peer {
     pub fn start(config: Config) -> Self {
+        Self::start_with_store(config, None)
+    }
+
+    /// A session keeping its history in `store` (its identity key stays the config's).
+    pub fn start_with_store(config: Config, store: Option<Store>) -> Self {
         let name = config.name.clone();
         let (stdin, session_in) = tokio::io::duplex(64 * 1024);
         let (session_out, stdout) = tokio::io::duplex(1024 * 1024);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run_headless(config, session_in, session_out, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(run_headless(
+            config,
+            store,
+            session_in,
+            session_out,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Self {
             name,
             stdin: Some(stdin),

@@ -1,0 +1,189 @@
+//! Catch-up over a direct connection on parlor's own ALPN (not over gossip): a member asks a
+//! neighbour for the envelopes sent since some time and verifies every one itself.
+//!
+//! Protocol `parlor/history/1`, one bidirectional stream per request:
+//! - request: `u32 BE length ‖ JSON {"topic": HEX, "since": UNIX_MS, "limit": N}`
+//! - answer: `(u32 BE length ‖ envelope)*`, then the stream ends. Envelopes are exactly what
+//!   gossip carries (signed by their authors); the answerer cannot forge or alter any.
+//!
+//! Both sides bound everything: request size, envelope size, count and total bytes, time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use iroh::endpoint::Connection;
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use iroh::{Endpoint, EndpointId};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::proto::wire::MAX_ENVELOPE_SIZE;
+use crate::proto::{TopicId, UnixMillis};
+
+pub const HISTORY_ALPN: &[u8] = b"parlor/history/1";
+/// Most envelopes one answer may hold (messages plus their authors' names).
+pub const MAX_ANSWER_ENVELOPES: usize = 4096;
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+const MAX_REQUEST_BYTES: u32 = 1024;
+/// How long one catch-up may take before we give up on that peer.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Request {
+    topic: String,
+    since: u64,
+    limit: u32,
+}
+
+/// A peer's catch-up request, handed to whoever owns the room's history (the session loop),
+/// which replies with the envelopes to send (nothing for a topic it is not in).
+#[derive(Debug)]
+pub struct HistoryQuery {
+    pub topic: TopicId,
+    pub since: UnixMillis,
+    pub limit: usize,
+    pub reply: oneshot::Sender<Vec<Arc<[u8]>>>,
+}
+
+/// Queries waiting for the session; beyond this, requests get an empty answer (a flood of
+/// requests must not queue up without bound).
+pub const QUERY_BACKLOG: usize = 16;
+
+/// Serves catch-up requests by asking the session over a channel.
+#[derive(Clone)]
+pub struct HistoryServer {
+    queries: mpsc::Sender<HistoryQuery>,
+}
+
+impl std::fmt::Debug for HistoryServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HistoryServer")
+    }
+}
+
+impl HistoryServer {
+    pub fn new(queries: mpsc::Sender<HistoryQuery>) -> Self {
+        Self { queries }
+    }
+
+    async fn ask(&self, topic: TopicId, since: UnixMillis, limit: usize) -> Vec<Arc<[u8]>> {
+        let (reply, answer) = oneshot::channel();
+        let query = HistoryQuery {
+            topic,
+            since,
+            limit,
+            reply,
+        };
+        if self.queries.try_send(query).is_err() {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+
+    async fn serve(&self, conn: &Connection) -> anyhow::Result<()> {
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let mut len = [0u8; 4];
+        recv.read_exact(&mut len).await?;
+        let len = u32::from_be_bytes(len);
+        anyhow::ensure!(len <= MAX_REQUEST_BYTES, "request of {len} bytes");
+        let mut body = vec![0u8; len as usize];
+        recv.read_exact(&mut body).await?;
+        let request: Request = serde_json::from_slice(&body)?;
+        let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
+        let envelopes = self
+            .ask(topic, UnixMillis(request.since), request.limit as usize)
+            .await;
+        let mut answer = Vec::new();
+        for envelope in envelopes.iter().take(MAX_ANSWER_ENVELOPES) {
+            if answer.len() + envelope.len() + 4 > MAX_ANSWER_BYTES {
+                break;
+            }
+            answer.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
+            answer.extend_from_slice(envelope);
+        }
+        send.write_all(&answer).await?;
+        send.finish()?;
+        // Stay until the asker has read it all and hangs up (bounded).
+        let _ = tokio::time::timeout(FETCH_TIMEOUT, conn.closed()).await;
+        Ok(())
+    }
+}
+
+impl ProtocolHandler for HistoryServer {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if let Err(err) = self.serve(&conn).await {
+            tracing::debug!(peer = %conn.remote_id().fmt_short(), "history request failed: {err:#}");
+            conn.close(1u32.into(), b"bad request");
+        }
+        Ok(())
+    }
+}
+
+/// Split an answer into envelopes; any framing error drops the whole answer.
+pub fn parse_answer(bytes: &[u8]) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut envelopes = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        anyhow::ensure!(rest.len() >= 4, "truncated length");
+        let (len, tail) = rest.split_at(4);
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        anyhow::ensure!(len <= MAX_ENVELOPE_SIZE, "envelope of {len} bytes");
+        anyhow::ensure!(tail.len() >= len, "truncated envelope");
+        anyhow::ensure!(envelopes.len() < MAX_ANSWER_ENVELOPES, "too many envelopes");
+        let (envelope, tail) = tail.split_at(len);
+        envelopes.push(envelope.to_vec());
+        rest = tail;
+    }
+    Ok(envelopes)
+}
+
+/// Ask `peer` for `topic`'s envelopes sent since `since` (at most `limit` messages).
+pub async fn fetch(
+    endpoint: &Endpoint,
+    peer: EndpointId,
+    topic: TopicId,
+    since: UnixMillis,
+    limit: usize,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let work = async {
+        let conn = endpoint.connect(peer, HISTORY_ALPN).await?;
+        let (mut send, mut recv) = conn.open_bi().await?;
+        let request = serde_json::to_vec(&Request {
+            topic: topic.to_string(),
+            since: since.0,
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+        })?;
+        send.write_all(&(request.len() as u32).to_be_bytes())
+            .await?;
+        send.write_all(&request).await?;
+        send.finish()?;
+        let answer = recv.read_to_end(MAX_ANSWER_BYTES).await?;
+        conn.close(0u32.into(), b"thanks");
+        parse_answer(&answer)
+    };
+    tokio::time::timeout(FETCH_TIMEOUT, work)
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {FETCH_TIMEOUT:?}"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse_and_bad_framing_is_refused() {
+        let mut good = Vec::new();
+        for envelope in [&b"one"[..], b"", b"three"] {
+            good.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
+            good.extend_from_slice(envelope);
+        }
+        assert_eq!(
+            parse_answer(&good).unwrap(),
+            vec![b"one".to_vec(), vec![], b"three".to_vec()]
+        );
+        assert!(parse_answer(&good[..good.len() - 1]).is_err());
+        assert!(parse_answer(&[0, 0]).is_err());
+        assert!(parse_answer(&u32::MAX.to_be_bytes()).is_err());
+        assert!(parse_answer(&[]).unwrap().is_empty());
+    }
+}

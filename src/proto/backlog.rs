@@ -1,0 +1,163 @@
+//! The room's recent history as the original signed envelopes: what a member serves to late
+//! joiners. Bounded by count and age. Alongside the messages it keeps each author's latest
+//! `AboutMe`, so whoever receives the history can name authors who have since left, from
+//! their own signed words rather than the server's say-so.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::{EndpointId, MessageId, UnixMillis};
+
+/// How much history is kept and asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryWindow {
+    pub max_messages: usize,
+    pub max_age_ms: u64,
+}
+
+impl Default for HistoryWindow {
+    fn default() -> Self {
+        Self {
+            max_messages: 1000,
+            max_age_ms: 7 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+impl HistoryWindow {
+    /// The oldest send time still inside the window at `now`.
+    pub fn oldest(&self, now: UnixMillis) -> UnixMillis {
+        UnixMillis(now.0.saturating_sub(self.max_age_ms))
+    }
+}
+
+pub type Envelope = Arc<[u8]>;
+
+#[derive(Debug, Default)]
+pub struct Backlog {
+    window: HistoryWindow,
+    messages: BTreeMap<(UnixMillis, MessageId), (EndpointId, Envelope)>,
+    names: HashMap<EndpointId, (UnixMillis, Envelope)>,
+}
+
+impl Backlog {
+    pub fn new(window: HistoryWindow) -> Self {
+        Self {
+            window,
+            ..Self::default()
+        }
+    }
+
+    pub fn window(&self) -> HistoryWindow {
+        self.window
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Send time of the newest message held.
+    pub fn newest(&self) -> Option<UnixMillis> {
+        self.messages.keys().next_back().map(|(sent, _)| *sent)
+    }
+
+    pub fn add_message(
+        &mut self,
+        sent: UnixMillis,
+        id: MessageId,
+        author: EndpointId,
+        envelope: Envelope,
+    ) {
+        self.messages.insert((sent, id), (author, envelope));
+        while self.messages.len() > self.window.max_messages {
+            self.messages.pop_first();
+        }
+    }
+
+    /// Keep `author`'s `AboutMe` if it is the newest seen.
+    pub fn add_name(&mut self, author: EndpointId, sent: UnixMillis, envelope: Envelope) {
+        let newer = self.names.get(&author).is_none_or(|(at, _)| *at <= sent);
+        if newer {
+            self.names.insert(author, (sent, envelope));
+        }
+    }
+
+    /// What to send someone asking for messages sent at or after `since` (at most `limit`, the
+    /// newest ones, and never older than the window): the authors' `AboutMe` envelopes first,
+    /// then the messages from oldest to newest.
+    pub fn answer(&self, since: UnixMillis, limit: usize, now: UnixMillis) -> Vec<Envelope> {
+        let since = since.max(self.window.oldest(now));
+        let limit = limit.min(self.window.max_messages);
+        let mut picked: Vec<&(EndpointId, Envelope)> = self
+            .messages
+            .range((since, MessageId::MIN)..)
+            .rev()
+            .take(limit)
+            .map(|(_, entry)| entry)
+            .collect();
+        picked.reverse();
+        let mut authors: Vec<EndpointId> = picked.iter().map(|(author, _)| *author).collect();
+        authors.sort();
+        authors.dedup();
+        let names = authors
+            .iter()
+            .filter_map(|author| self.names.get(author).map(|(_, env)| env.clone()));
+        names
+            .chain(picked.into_iter().map(|(_, env)| env.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::SecretKey;
+
+    fn env(s: &str) -> Envelope {
+        Arc::from(s.as_bytes())
+    }
+
+    #[test]
+    fn answers_newest_within_limits_with_names_first() {
+        let (a, b) = (
+            SecretKey::from_bytes(&[1; 32]).public(),
+            SecretKey::from_bytes(&[2; 32]).public(),
+        );
+        let window = HistoryWindow {
+            max_messages: 3,
+            max_age_ms: 1000,
+        };
+        let mut backlog = Backlog::new(window);
+        for (t, author) in [(100, a), (200, b), (300, a), (400, a)] {
+            let text = format!("m{t}");
+            backlog.add_message(
+                UnixMillis(t),
+                MessageId::of(text.as_bytes()),
+                author,
+                env(&text),
+            );
+        }
+        assert_eq!(backlog.len(), 3, "the oldest fell out");
+        backlog.add_name(a, UnixMillis(50), env("a-old"));
+        backlog.add_name(a, UnixMillis(60), env("a"));
+        backlog.add_name(a, UnixMillis(10), env("a-older"));
+        let now = UnixMillis(1000);
+        let got: Vec<String> = backlog
+            .answer(UnixMillis(0), 2, now)
+            .iter()
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+        assert_eq!(got, ["a", "m300", "m400"]);
+        // Too old for the window at a later time.
+        assert!(
+            backlog
+                .answer(UnixMillis(0), 10, UnixMillis(1_500))
+                .is_empty()
+        );
+        assert_eq!(backlog.newest(), Some(UnixMillis(400)));
+    }
+}

@@ -1,0 +1,319 @@
+//! The room state machine: `Room::handle(input, now) -> outputs`.
+//!
+//! It owns membership (the presence handshake, renames, leaves and expiry), message signing and
+//! verification, replay protection, the queue of lines typed before the node has joined, and
+//! the backlog of recent envelopes it can serve to late joiners. It performs no IO: the caller
+//! feeds it gossip events, history answers and the clock; broadcasts, stores and fetches what
+//! it returns; and calls it again at [`Room::next_deadline`].
+
+mod receive;
+mod send;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::backlog::{Backlog, Envelope, HistoryWindow};
+use super::members::{MemberInfo, Members, PresenceTiming};
+use super::seen::SeenIds;
+use super::{EndpointId, MessageId, Now, SecretKey, TopicId, UnixMillis};
+
+#[derive(Debug, Clone)]
+pub struct RoomConfig {
+    pub timing: PresenceTiming,
+    /// Lines kept while not joined; more are refused.
+    pub max_queue: usize,
+    /// Envelope ids remembered to drop replays.
+    pub replay_memory: usize,
+    /// A member answers one peer's `WhoIsThere` at most this often.
+    pub answer_interval: Duration,
+    /// How much history is kept, served and asked for.
+    pub history: HistoryWindow,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            timing: PresenceTiming::default(),
+            max_queue: 1000,
+            replay_memory: 100_000,
+            answer_interval: Duration::from_secs(5),
+            history: HistoryWindow::default(),
+        }
+    }
+}
+
+/// How far before our newest message a catch-up request starts: authors' clocks differ.
+const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Bytes that arrived on the room's gossip topic.
+    Received(Vec<u8>),
+    /// Envelopes from a catch-up answer or from disk: verified one by one, never trusted.
+    History(Vec<Vec<u8>>),
+    /// A direct gossip neighbour connected; the first one means we have joined.
+    NeighborUp(EndpointId),
+    NeighborDown(EndpointId),
+    /// The gossip layer dropped messages for us.
+    Lagged,
+    /// The user typed a chat line.
+    Say(String),
+    /// The user typed `/me ACTION`.
+    Act(String),
+    /// The user changed their name.
+    SetName(String),
+    /// The user is leaving: announce it.
+    Leave,
+    /// Time passed: heartbeats and expiry.
+    Tick,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A sealed envelope to broadcast on the topic.
+    Broadcast(Vec<u8>),
+    /// Something to keep on disk; comes before the event that shows it.
+    Persist(Record),
+    /// Ask members for the messages sent since `since` (over the direct history protocol).
+    RequestHistory {
+        since: UnixMillis,
+    },
+    Event(Event),
+}
+
+/// What is worth keeping of the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Message(ChatLine),
+    /// A member's name, with the signed `AboutMe` that claims it.
+    Name {
+        id: EndpointId,
+        name: String,
+        sent: UnixMillis,
+        envelope: Envelope,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLine {
+    pub id: MessageId,
+    pub author: MemberInfo,
+    pub text: String,
+    /// An IRC-style action (`/me waves`).
+    pub action: bool,
+    pub sent: UnixMillis,
+    /// Caught up from history rather than received live.
+    pub history: bool,
+    /// The signed envelope, as sent or received.
+    pub envelope: Envelope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    /// The member said goodbye.
+    Left,
+    /// The member went silent past its deadline.
+    TimedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    MessageReceived(ChatLine),
+    /// Our own line was handed to the network.
+    MessageSent(ChatLine),
+    MemberJoined(MemberInfo),
+    MemberLeft {
+        member: MemberInfo,
+        reason: LeaveReason,
+    },
+    /// `member` carries the new name; for our own rename, `member.id` is ours.
+    MemberRenamed {
+        member: MemberInfo,
+        old: String,
+    },
+    /// The number of direct neighbours changed; zero means waiting for peers.
+    NeighborsChanged(usize),
+    Lagged,
+    Refused(Refusal),
+}
+
+/// Why a user's action was not carried out. Each renders as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("message too long: {text_bytes} bytes, the limit is about {max_text_bytes}")]
+    TooLong {
+        text_bytes: usize,
+        max_text_bytes: usize,
+    },
+    #[error("not connected yet and {0} messages are already waiting; try again once a peer joins")]
+    QueueFull(usize),
+    #[error("that name is empty once control characters, '#' and spaces are removed")]
+    InvalidName,
+}
+
+/// Counters of what arrived, by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomStats {
+    pub accepted: u64,
+    pub history_accepted: u64,
+    pub rejected: BTreeMap<&'static str, u64>,
+}
+
+pub struct Room {
+    secret: SecretKey,
+    me: EndpointId,
+    topic: TopicId,
+    config: RoomConfig,
+    members: Members,
+    neighbors: BTreeSet<EndpointId>,
+    seen: SeenIds,
+    backlog: Backlog,
+    queue: VecDeque<(Vec<u8>, ChatLine)>,
+    answered: HashMap<EndpointId, Instant>,
+    next_heartbeat: Option<Instant>,
+    nonce_state: u64,
+    stats: RoomStats,
+}
+
+impl Room {
+    /// `name` must already be clean (see [`super::names::clean_name`]); `seed` feeds the
+    /// envelope nonces.
+    pub fn new(
+        secret: SecretKey,
+        topic: TopicId,
+        name: String,
+        seed: u64,
+        config: RoomConfig,
+    ) -> Self {
+        let me = secret.public();
+        Self {
+            members: Members::new(me, name),
+            seen: SeenIds::new(config.replay_memory),
+            backlog: Backlog::new(config.history),
+            secret,
+            me,
+            topic,
+            config,
+            neighbors: BTreeSet::new(),
+            queue: VecDeque::new(),
+            answered: HashMap::new(),
+            next_heartbeat: None,
+            nonce_state: seed,
+            stats: RoomStats::default(),
+        }
+    }
+
+    pub fn id(&self) -> EndpointId {
+        self.me
+    }
+
+    pub fn topic(&self) -> TopicId {
+        self.topic
+    }
+
+    pub fn me(&self) -> MemberInfo {
+        self.members.info_or_stranger(&self.me)
+    }
+
+    pub fn my_name(&self) -> &str {
+        self.members.my_name()
+    }
+
+    /// Everyone announced, me included, sorted by display name.
+    pub fn members(&self) -> Vec<MemberInfo> {
+        self.members.list()
+    }
+
+    pub fn neighbors(&self) -> impl Iterator<Item = &EndpointId> {
+        self.neighbors.iter()
+    }
+
+    /// Whether broadcasts can reach anyone: at least one direct neighbour.
+    pub fn is_joined(&self) -> bool {
+        !self.neighbors.is_empty()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn stats(&self) -> &RoomStats {
+        &self.stats
+    }
+
+    /// The envelopes to answer a catch-up request with.
+    pub fn history_answer(
+        &self,
+        since: UnixMillis,
+        limit: usize,
+        now: UnixMillis,
+    ) -> Vec<Envelope> {
+        self.backlog.answer(since, limit, now)
+    }
+
+    pub fn history_window(&self) -> HistoryWindow {
+        self.config.history
+    }
+
+    /// When to feed [`Input::Tick`] next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let heartbeat = self.next_heartbeat.filter(|_| self.is_joined());
+        let expiry = self.members.next_deadline(&self.config.timing);
+        [heartbeat, expiry].into_iter().flatten().min()
+    }
+
+    pub fn handle(&mut self, input: Input, now: Now) -> Vec<Output> {
+        let mut out = Vec::new();
+        match input {
+            Input::Received(bytes) => self.on_received(bytes, now, &mut out),
+            Input::History(envelopes) => self.on_history(envelopes, now, &mut out),
+            Input::NeighborUp(id) => self.on_neighbor_up(id, now, &mut out),
+            Input::NeighborDown(id) => {
+                if self.neighbors.remove(&id) {
+                    self.members.link_lost(&id);
+                    out.push(Output::Event(Event::NeighborsChanged(self.neighbors.len())));
+                }
+            }
+            Input::Lagged => {
+                out.push(Output::Event(Event::Lagged));
+                self.request_history(now, &mut out);
+            }
+            Input::Say(text) => self.say(text, false, now, &mut out),
+            Input::Act(text) => self.say(text, true, now, &mut out),
+            Input::SetName(name) => self.set_name(&name, now, &mut out),
+            Input::Leave => self.leave(now, &mut out),
+            Input::Tick => self.on_tick(now, &mut out),
+        }
+        out
+    }
+
+    /// Ask for what was said since a little before the newest message we hold.
+    fn request_history(&self, now: Now, out: &mut Vec<Output>) {
+        let oldest = self.config.history.oldest(now.wall);
+        let since = self
+            .backlog
+            .newest()
+            .map_or(oldest, |t| {
+                UnixMillis(t.0.saturating_sub(CATCH_UP_OVERLAP_MS))
+            })
+            .max(oldest);
+        out.push(Output::RequestHistory { since });
+    }
+
+    fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {
+        if self.is_joined() && self.next_heartbeat.is_some_and(|t| t <= now.at) {
+            self.announce(now, out);
+        }
+        for member in self.members.expire(now.at, &self.config.timing) {
+            out.push(Output::Event(Event::MemberLeft {
+                member,
+                reason: LeaveReason::TimedOut,
+            }));
+        }
+        let interval = self.config.answer_interval;
+        self.answered.retain(|_, at| now.at < *at + interval);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,164 @@
+//! The sending half of the room: sealing, the presence handshake, the user's lines and name.
+
+use std::sync::Arc;
+
+use super::{ChatLine, Event, Output, Record, Refusal, Room};
+use crate::proto::names::clean_name;
+use crate::proto::wire::{self, MAX_ENVELOPE_SIZE, MessageBody, Payload};
+use crate::proto::{EndpointId, MessageId, Now};
+
+impl Room {
+    fn next_nonce(&mut self) -> u64 {
+        // splitmix64: cheap, and uniqueness per sender is all a nonce needs here.
+        self.nonce_state = self.nonce_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.nonce_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(super) fn seal(&mut self, body: MessageBody, now: Now) -> Result<Vec<u8>, wire::TooLarge> {
+        let payload = Payload {
+            nonce: self.next_nonce(),
+            sent: now.wall.0,
+            body,
+        };
+        wire::seal(&self.secret, &self.topic, &payload)
+    }
+
+    /// Seal and broadcast a control message; dropped while not joined, since joining resends
+    /// the presence handshake anyway.
+    pub(super) fn send(&mut self, body: MessageBody, now: Now, out: &mut Vec<Output>) {
+        if !self.is_joined() {
+            return;
+        }
+        // Control bodies are small and names are capped: they always fit.
+        if let Ok(bytes) = self.seal(body, now) {
+            out.push(Output::Broadcast(bytes));
+        }
+    }
+
+    /// Broadcast our `AboutMe` (when joined) and keep it: it names us in the history we serve.
+    pub(super) fn announce(&mut self, now: Now, out: &mut Vec<Output>) {
+        self.next_heartbeat = Some(now.at + self.config.timing.heartbeat);
+        let name = self.members.my_name().to_string();
+        let body = MessageBody::AboutMe {
+            from: self.me,
+            name: name.clone(),
+        };
+        let Ok(bytes) = self.seal(body, now) else {
+            return;
+        };
+        let envelope: Arc<[u8]> = Arc::from(bytes.as_slice());
+        self.backlog.add_name(self.me, now.wall, envelope.clone());
+        out.push(Output::Persist(Record::Name {
+            id: self.me,
+            name,
+            sent: now.wall,
+            envelope,
+        }));
+        if self.is_joined() {
+            out.push(Output::Broadcast(bytes));
+        }
+    }
+
+    pub(super) fn say(&mut self, text: String, action: bool, now: Now, out: &mut Vec<Output>) {
+        if text.trim().is_empty() {
+            return;
+        }
+        if !self.is_joined() && self.queue.len() >= self.config.max_queue {
+            out.push(Output::Event(Event::Refused(Refusal::QueueFull(
+                self.queue.len(),
+            ))));
+            return;
+        }
+        let text_bytes = text.len();
+        let body = MessageBody::Message {
+            from: self.me,
+            text: text.clone(),
+            action,
+        };
+        let bytes = match self.seal(body, now) {
+            Ok(bytes) => bytes,
+            Err(too_large) => {
+                let overhead = too_large.size.saturating_sub(text_bytes);
+                let max_text_bytes = MAX_ENVELOPE_SIZE.saturating_sub(overhead);
+                let refusal = Refusal::TooLong {
+                    text_bytes,
+                    max_text_bytes,
+                };
+                out.push(Output::Event(Event::Refused(refusal)));
+                return;
+            }
+        };
+        let line = ChatLine {
+            id: MessageId::of(&bytes),
+            author: self.me(),
+            text,
+            action,
+            sent: now.wall,
+            history: false,
+            envelope: Arc::from(bytes.as_slice()),
+        };
+        // Our own envelope may come back through a misbehaving peer: treat that as a replay.
+        self.seen.insert(line.id);
+        if self.is_joined() {
+            self.sent(bytes, line, out);
+        } else {
+            self.queue.push_back((bytes, line));
+        }
+    }
+
+    /// A line goes out: broadcast, keep it for late joiners, store it, show it.
+    fn sent(&mut self, bytes: Vec<u8>, line: ChatLine, out: &mut Vec<Output>) {
+        self.backlog
+            .add_message(line.sent, line.id, self.me, line.envelope.clone());
+        out.push(Output::Broadcast(bytes));
+        out.push(Output::Persist(Record::Message(line.clone())));
+        out.push(Output::Event(Event::MessageSent(line)));
+    }
+
+    pub(super) fn set_name(&mut self, raw: &str, now: Now, out: &mut Vec<Output>) {
+        let Some(name) = clean_name(raw) else {
+            out.push(Output::Event(Event::Refused(Refusal::InvalidName)));
+            return;
+        };
+        if name == self.members.my_name() {
+            return;
+        }
+        let old = self.members.set_my_name(name);
+        out.push(Output::Event(Event::MemberRenamed {
+            member: self.me(),
+            old,
+        }));
+        self.announce(now, out);
+    }
+
+    pub(super) fn leave(&mut self, now: Now, out: &mut Vec<Output>) {
+        if self.is_joined() {
+            self.send(MessageBody::Leave { from: self.me }, now, out);
+        }
+    }
+
+    pub(super) fn on_neighbor_up(&mut self, id: EndpointId, now: Now, out: &mut Vec<Output>) {
+        let was_joined = self.is_joined();
+        if !self.neighbors.insert(id) {
+            return;
+        }
+        if self.members.is_named(&id) {
+            self.members.heard_from(id, now.at);
+        }
+        out.push(Output::Event(Event::NeighborsChanged(self.neighbors.len())));
+        if was_joined {
+            return;
+        }
+        // Joined (or rejoined after losing every link): introduce ourselves, ask who is here,
+        // send what was typed meanwhile, and catch up on what was said while we were away.
+        self.announce(now, out);
+        self.send(MessageBody::WhoIsThere { from: self.me }, now, out);
+        for (bytes, line) in std::mem::take(&mut self.queue) {
+            self.sent(bytes, line, out);
+        }
+        self.request_history(now, out);
+    }
+}

@@ -1,0 +1,100 @@
+//! `parlor rooms` and `parlor export`: reading the store, writing text or JSON lines.
+
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset, Local, Offset, Utc};
+
+use crate::cli::ExportFormat;
+use crate::headless::json::stored;
+use crate::proto::UnixMillis;
+use crate::proto::names::sanitize_text;
+use crate::store::{RoomSummary, StoredMessage};
+
+/// `2026-11-25 12:04:05` in `offset`.
+fn timestamp(time: UnixMillis, offset: &FixedOffset, seconds: bool) -> String {
+    let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
+    let format = if seconds {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    DateTime::<Utc>::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .with_timezone(offset)
+        .format(format)
+        .to_string()
+}
+
+pub fn local_offset() -> FixedOffset {
+    Local::now().offset().fix()
+}
+
+pub fn write_rooms(
+    out: &mut impl Write,
+    rooms: &[RoomSummary],
+    json: bool,
+    offset: &FixedOffset,
+) -> std::io::Result<()> {
+    if json {
+        for room in rooms {
+            let value = serde_json::json!({
+                "type": "room",
+                "label": room.label,
+                "topic": room.topic.to_string(),
+                "last_active": crate::headless::json::rfc3339(room.last_active),
+                "messages": room.messages,
+            });
+            writeln!(out, "{value}")?;
+        }
+        return Ok(());
+    }
+    if rooms.is_empty() {
+        return writeln!(out, "no rooms yet: `parlor open` or `parlor join TICKET`");
+    }
+    writeln!(
+        out,
+        "{:<20} {:<12} {:<17} {:>8}",
+        "LABEL", "ROOM", "LAST ACTIVE", "MESSAGES"
+    )?;
+    for room in rooms {
+        let label = room
+            .label
+            .as_deref()
+            .map_or("-".to_string(), |l| sanitize_text(l, false));
+        writeln!(
+            out,
+            "{:<20} {:<12} {:<17} {:>8}",
+            label,
+            room.topic.fmt_short(),
+            timestamp(room.last_active, offset, false),
+            room.messages
+        )?;
+    }
+    Ok(())
+}
+
+pub fn write_export(
+    out: &mut impl Write,
+    messages: &[StoredMessage],
+    format: ExportFormat,
+    offset: &FixedOffset,
+) -> std::io::Result<()> {
+    for m in messages {
+        match format {
+            ExportFormat::Json => writeln!(out, "{}", stored("message", m))?,
+            ExportFormat::Txt => {
+                let time = timestamp(m.sent, offset, true);
+                let name = sanitize_text(&m.name, false);
+                let prefix = if m.action {
+                    format!("{time} * {name} ")
+                } else {
+                    format!("{time} {name}: ")
+                };
+                let indent = " ".repeat(prefix.chars().count());
+                let text = sanitize_text(&m.text, true).replace('\n', &format!("\n{indent}"));
+                writeln!(out, "{prefix}{text}")?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Messages: kept with their signed envelopes, deduplicated by id, searchable with FTS5.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+use crate::proto::backlog::HistoryWindow;
+use crate::proto::room::Record;
+use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
+
+/// A message as stored (for search results and export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    pub author: EndpointId,
+    pub name: String,
+    pub text: String,
+    pub action: bool,
+    pub sent: UnixMillis,
+}
+
+fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
+    let id: Vec<u8> = row.get(0)?;
+    let author: Vec<u8> = row.get(1)?;
+    let bad = || rusqlite::Error::InvalidQuery;
+    let author: [u8; 32] = author.try_into().map_err(|_| bad())?;
+    Ok(StoredMessage {
+        id: MessageId::from_bytes(id.try_into().map_err(|_| bad())?),
+        author: EndpointId::from_bytes(&author).map_err(|_| bad())?,
+        name: row.get(2)?,
+        text: row.get(3)?,
+        action: row.get(4)?,
+        sent: UnixMillis(row.get::<_, i64>(5)? as u64),
+    })
+}
+
+/// Turn what the user typed into an FTS5 query matching all words, as plain words: quotes
+/// keep `AND`, `*`, `-` and friends from being read as query syntax.
+fn fts_query(words: &str) -> String {
+    words
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const SELECT: &str = "SELECT m.id, m.author, m.name, m.text, m.action, m.sent FROM messages m";
+
+impl Store {
+    /// Keep what the room asked to keep. Returns whether it was new.
+    pub fn save(
+        &self,
+        topic: TopicId,
+        record: &Record,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        match record {
+            Record::Message(line) => {
+                let inserted = self.conn.execute(
+                    "INSERT OR IGNORE INTO messages
+                        (id, topic, author, name, text, action, sent, received, envelope)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        line.id.as_bytes(),
+                        topic.as_bytes(),
+                        line.author.id.as_bytes(),
+                        line.author.name,
+                        line.text,
+                        line.action,
+                        line.sent.0 as i64,
+                        now.0 as i64,
+                        &line.envelope[..]
+                    ],
+                )?;
+                Ok(inserted > 0)
+            }
+            Record::Name {
+                id,
+                name,
+                sent,
+                envelope,
+            } => {
+                self.save_member(topic, *id, name, *sent, envelope, now)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The envelopes to restore a room from at start: every member's `AboutMe`, then the
+    /// newest messages inside `window`, oldest first.
+    pub fn history_envelopes(
+        &self,
+        topic: TopicId,
+        window: HistoryWindow,
+        now: UnixMillis,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut names = self
+            .conn
+            .prepare("SELECT envelope FROM members WHERE topic = ?1")?;
+        let mut out: Vec<Vec<u8>> = names
+            .query_map([topic.as_bytes()], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut messages = self.conn.prepare(
+            "SELECT envelope FROM (
+                SELECT envelope, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2
+                ORDER BY sent DESC, id DESC LIMIT ?3
+             ) ORDER BY sent, id",
+        )?;
+        let oldest = window.oldest(now).0 as i64;
+        let limit = window.max_messages as i64;
+        let rows =
+            messages.query_map(params![topic.as_bytes(), oldest, limit], |row| row.get(0))?;
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    /// Messages containing all of `words`, newest first.
+    pub fn search(
+        &self,
+        topic: TopicId,
+        words: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let query = fts_query(words);
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} JOIN messages_fts f ON f.rowid = m.rowid
+             WHERE m.topic = ?1 AND messages_fts MATCH ?2
+             ORDER BY m.sent DESC, m.id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![topic.as_bytes(), query, limit as i64], stored)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every message of the room, oldest first.
+    pub fn export(&self, topic: TopicId) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} WHERE m.topic = ?1 ORDER BY m.sent, m.id"
+        ))?;
+        let rows = stmt.query_map([topic.as_bytes()], stored)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many messages the room has (for tests and `parlor rooms`).
+    pub fn message_count(&self, topic: TopicId) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM messages WHERE topic = ?1",
+            [topic.as_bytes()],
+            |row| row.get(0),
+        )?;
+        Ok(count as u64)
+    }
+}

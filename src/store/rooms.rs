@@ -1,0 +1,205 @@
+//! Known rooms: their labels, the peers to dial to get back in, the name used there, and the
+//! members' last names.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::proto::ticket::Ticket;
+use crate::proto::{EndpointAddr, EndpointId, TopicId, UnixMillis};
+
+/// A line of `parlor rooms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSummary {
+    pub topic: TopicId,
+    pub label: Option<String>,
+    pub last_active: UnixMillis,
+    pub messages: u64,
+}
+
+/// What is needed to get back into a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    pub topic: TopicId,
+    pub label: Option<String>,
+    /// Peers seen there last (possibly none).
+    pub peers: Vec<EndpointAddr>,
+    pub my_name: Option<String>,
+}
+
+/// `parlor join ROOM` named no single known room.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FindError {
+    #[error("no known room is labelled {0:?} or has a topic starting with it (see `parlor rooms`)")]
+    NotFound(String),
+    #[error("{query:?} matches several rooms ({}); give more of the topic", .matches.join(", "))]
+    Ambiguous { query: String, matches: Vec<String> },
+}
+
+fn topic_of(bytes: Vec<u8>) -> rusqlite::Result<TopicId> {
+    <[u8; 32]>::try_from(bytes)
+        .map(TopicId::from_bytes)
+        .map_err(|_| rusqlite::Error::InvalidQuery)
+}
+
+fn peers_text(topic: TopicId, peers: &[EndpointAddr]) -> String {
+    if peers.is_empty() {
+        String::new()
+    } else {
+        Ticket::new(topic, peers.to_vec()).to_string()
+    }
+}
+
+impl Store {
+    /// Record that we are in `topic` now (creating the room on first use). `label` and
+    /// `peers` replace what was stored only when given.
+    pub fn remember_room(
+        &self,
+        topic: TopicId,
+        label: Option<&str>,
+        peers: &[EndpointAddr],
+        my_name: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let now = now.0 as i64;
+        self.conn.execute(
+            "INSERT INTO rooms (topic, label, peers, my_name, created_at, last_active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (topic) DO UPDATE SET
+                label = coalesce(excluded.label, rooms.label),
+                peers = CASE excluded.peers WHEN '' THEN rooms.peers ELSE excluded.peers END,
+                my_name = excluded.my_name,
+                last_active = excluded.last_active",
+            params![
+                topic.as_bytes(),
+                label,
+                peers_text(topic, peers),
+                my_name,
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Remember who was around, to dial them when rejoining.
+    pub fn update_room_peers(
+        &self,
+        topic: TopicId,
+        peers: &[EndpointAddr],
+    ) -> Result<(), StoreError> {
+        if peers.is_empty() {
+            return Ok(());
+        }
+        self.conn.execute(
+            "UPDATE rooms SET peers = ?2 WHERE topic = ?1",
+            params![topic.as_bytes(), peers_text(topic, peers)],
+        )?;
+        Ok(())
+    }
+
+    pub fn touch_room(&self, topic: TopicId, now: UnixMillis) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE rooms SET last_active = ?2 WHERE topic = ?1",
+            params![topic.as_bytes(), now.0 as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.topic, r.label, max(r.last_active, coalesce(max(m.received), 0)), count(m.id)
+             FROM rooms r LEFT JOIN messages m ON m.topic = r.topic
+             GROUP BY r.topic ORDER BY 3 DESC",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(RoomSummary {
+                topic: topic_of(row.get(0)?)?,
+                label: row.get(1)?,
+                last_active: UnixMillis(row.get::<_, i64>(2)? as u64),
+                messages: row.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn room(&self, topic: TopicId) -> Result<Option<RoomRecord>, StoreError> {
+        let record = self
+            .conn
+            .query_row(
+                "SELECT label, peers, my_name FROM rooms WHERE topic = ?1",
+                [topic.as_bytes()],
+                |row| {
+                    let peers: String = row.get(1)?;
+                    Ok(RoomRecord {
+                        topic,
+                        label: row.get(0)?,
+                        // A stored ticket that no longer parses just means no peers to dial.
+                        peers: peers.parse::<Ticket>().map(|t| t.peers).unwrap_or_default(),
+                        my_name: row.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(record)
+    }
+
+    /// The room whose label is `query`, else the one room whose topic (hex) starts with it.
+    pub fn find_room(&self, query: &str) -> Result<Result<RoomRecord, FindError>, StoreError> {
+        let query = query.trim();
+        let rooms = self.rooms()?;
+        let by_label = rooms.iter().find(|r| r.label.as_deref() == Some(query));
+        let hex = query.trim_start_matches('#').to_ascii_lowercase();
+        let by_topic: Vec<&RoomSummary> = if hex.is_empty() {
+            Vec::new()
+        } else {
+            rooms
+                .iter()
+                .filter(|r| r.topic.to_string().starts_with(&hex))
+                .collect()
+        };
+        let found = match (by_label, by_topic.as_slice()) {
+            (Some(room), _) => room.topic,
+            (None, [room]) => room.topic,
+            (None, []) => return Ok(Err(FindError::NotFound(query.to_string()))),
+            (None, many) => {
+                let names = many.iter().map(|r| r.topic.fmt_short()).collect();
+                return Ok(Err(FindError::Ambiguous {
+                    query: query.to_string(),
+                    matches: names,
+                }));
+            }
+        };
+        Ok(self
+            .room(found)?
+            .ok_or_else(|| FindError::NotFound(query.to_string())))
+    }
+
+    /// Keep a member's name with the signed `AboutMe` claiming it, if newer than what we have.
+    pub fn save_member(
+        &self,
+        topic: TopicId,
+        id: EndpointId,
+        name: &str,
+        named_at: UnixMillis,
+        envelope: &[u8],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO members (topic, id, name, named_at, last_seen, envelope)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (topic, id) DO UPDATE SET
+                name = CASE WHEN excluded.named_at >= members.named_at THEN excluded.name ELSE members.name END,
+                envelope = CASE WHEN excluded.named_at >= members.named_at THEN excluded.envelope ELSE members.envelope END,
+                named_at = max(members.named_at, excluded.named_at),
+                last_seen = excluded.last_seen",
+            params![
+                topic.as_bytes(),
+                id.as_bytes(),
+                name,
+                named_at.0 as i64,
+                now.0 as i64,
+                envelope
+            ],
+        )?;
+        Ok(())
+    }
+}

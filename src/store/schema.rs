@@ -1,0 +1,109 @@
+//! The database schema and its migrations. `PRAGMA user_version` records how many migrations
+//! ran; each runs once, in its own transaction, in order. Never edit a released migration: add
+//! one.
+
+use rusqlite::Connection;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: rooms, members, messages with full-text search, settings.
+    r#"
+    CREATE TABLE rooms (
+        topic       BLOB PRIMARY KEY,          -- 32-byte gossip topic
+        label       TEXT UNIQUE,               -- the user's name for the room, optional
+        peers       TEXT NOT NULL DEFAULT '',  -- a ticket listing the last known peers
+        my_name     TEXT,                      -- the name last used in this room
+        created_at  INTEGER NOT NULL,          -- unix ms
+        last_active INTEGER NOT NULL           -- unix ms
+    );
+    CREATE TABLE members (
+        topic     BLOB NOT NULL,
+        id        BLOB NOT NULL,               -- endpoint id (32-byte key)
+        name      TEXT NOT NULL,               -- last name claimed
+        named_at  INTEGER NOT NULL,            -- send time of that AboutMe, unix ms
+        last_seen INTEGER NOT NULL,            -- unix ms, our clock
+        envelope  BLOB NOT NULL,               -- the signed AboutMe
+        PRIMARY KEY (topic, id)
+    );
+    CREATE TABLE messages (
+        id        BLOB NOT NULL UNIQUE,        -- blake3 of the envelope
+        topic     BLOB NOT NULL,
+        author    BLOB NOT NULL,
+        name      TEXT NOT NULL,               -- the author's name when we got it
+        text      TEXT NOT NULL,
+        action    INTEGER NOT NULL DEFAULT 0,  -- a /me line
+        sent      INTEGER NOT NULL,            -- author's clock, unix ms
+        received  INTEGER NOT NULL,            -- our clock, unix ms
+        envelope  BLOB NOT NULL                -- the signed envelope as received
+    );
+    CREATE INDEX messages_by_time ON messages (topic, sent, id);
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'rowid');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("the database is from a newer parlor (schema {found}, this one knows {VERSION})")]
+    TooNew { found: usize },
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Bring the database up to [`VERSION`]; returns the version it started at.
+pub fn migrate(conn: &mut Connection) -> Result<usize, MigrationError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let found = usize::try_from(found).unwrap_or(usize::MAX);
+    if found > VERSION {
+        return Err(MigrationError::TooNew { found });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_an_empty_database_and_is_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 0);
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('rooms', 'members', 'messages', 'settings')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(MigrationError::TooNew { found: 99 })
+        ));
+    }
+}

@@ -1,0 +1,180 @@
+use super::*;
+use crate::proto::room::{Input, Record};
+use crate::proto::sim::Sim;
+use crate::proto::{TopicId, UnixMillis};
+
+const NOW: UnixMillis = UnixMillis(1_750_000_000_000);
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "parlor-store-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A conversation in the simulator; returns what room 0 asked to keep.
+fn conversation() -> (TopicId, Vec<Record>) {
+    let mut sim = Sim::new(&["ann", "bob"]);
+    sim.connect(0);
+    sim.connect(1);
+    sim.input(1, Input::Say("the build is green".into()));
+    sim.advance(std::time::Duration::from_secs(1));
+    sim.input(0, Input::Act("cheers".into()));
+    sim.advance(std::time::Duration::from_secs(1));
+    sim.input(1, Input::Say("deploying the relay now".into()));
+    (sim.rooms[0].topic(), std::mem::take(&mut sim.records[0]))
+}
+
+#[test]
+fn messages_are_saved_once_exported_in_order_and_searchable() {
+    let store = Store::in_memory().unwrap();
+    let (topic, records) = conversation();
+    store
+        .remember_room(topic, Some("ops"), &[], "ann", NOW)
+        .unwrap();
+    for record in &records {
+        store.save(topic, record, NOW).unwrap();
+    }
+    // Saving again adds nothing.
+    for record in &records {
+        if matches!(record, Record::Message(_)) {
+            assert!(!store.save(topic, record, NOW).unwrap());
+        }
+    }
+    let all = store.export(topic).unwrap();
+    let texts: Vec<&str> = all.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["the build is green", "cheers", "deploying the relay now"]
+    );
+    assert!(all[1].action);
+    assert_eq!(all[0].name, "bob");
+
+    let found = store.search(topic, "RELAY", 10).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, "deploying the relay now");
+    assert!(store.search(topic, "green relay", 10).unwrap().is_empty());
+    // Query syntax is taken literally, never as an error.
+    for odd in ["\"", "AND", "a*", "-x", "NEAR(", ""] {
+        store.search(topic, odd, 10).unwrap();
+    }
+}
+
+#[test]
+fn stored_history_restores_a_room_with_names() {
+    let store = Store::in_memory().unwrap();
+    let (topic, records) = conversation();
+    for record in &records {
+        store.save(topic, record, NOW).unwrap();
+    }
+    let envelopes = store
+        .history_envelopes(topic, Default::default(), NOW)
+        .unwrap();
+    // A fresh room (as after a restart) takes them back, names included.
+    let mut sim = Sim::new(&["ann", "bob", "cat"]);
+    let now = sim.now();
+    let room = &mut sim.rooms[2];
+    let outputs = room.handle(Input::History(envelopes), now);
+    let shown: Vec<String> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            crate::proto::room::Output::Event(crate::proto::room::Event::MessageReceived(l)) => {
+                Some(format!("{}: {}", l.author.display, l.text))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "bob: the build is green",
+            "ann: cheers",
+            "bob: deploying the relay now"
+        ]
+    );
+}
+
+#[test]
+fn rooms_are_listed_and_found_by_label_or_topic_prefix() {
+    let store = Store::in_memory().unwrap();
+    let a = TopicId::from_bytes([0xab; 32]);
+    let b = TopicId::from_bytes([0xac; 32]);
+    store
+        .remember_room(a, Some("ops"), &[], "ann", NOW)
+        .unwrap();
+    store
+        .remember_room(b, None, &[], "ann", UnixMillis(NOW.0 + 5))
+        .unwrap();
+    let rooms = store.rooms().unwrap();
+    assert_eq!(rooms.len(), 2);
+    assert_eq!(rooms[0].topic, b, "most recent first");
+    assert_eq!(store.find_room("ops").unwrap().unwrap().topic, a);
+    assert_eq!(store.find_room("abab").unwrap().unwrap().topic, a);
+    assert_eq!(store.find_room("#ACAC").unwrap().unwrap().topic, b);
+    assert!(matches!(
+        store.find_room("a").unwrap(),
+        Err(FindError::Ambiguous { .. })
+    ));
+    assert!(matches!(
+        store.find_room("zzz").unwrap(),
+        Err(FindError::NotFound(_))
+    ));
+    // Rejoining keeps the label and remembers peers.
+    let peer =
+        crate::proto::EndpointAddr::new(crate::proto::SecretKey::from_bytes(&[5; 32]).public())
+            .with_ip_addr("127.0.0.1:7".parse().unwrap());
+    store
+        .remember_room(a, None, std::slice::from_ref(&peer), "sam", NOW)
+        .unwrap();
+    let found = store.find_room("ops").unwrap().unwrap();
+    assert_eq!(
+        (found.peers, found.my_name.as_deref()),
+        (vec![peer], Some("sam"))
+    );
+}
+
+#[test]
+fn a_file_database_survives_reopening_and_migrates_once() {
+    let dir = tempdir();
+    let (topic, records) = conversation();
+    {
+        let store = Store::open(&dir).unwrap();
+        for record in &records {
+            store.save(topic, record, NOW).unwrap();
+        }
+        store.set_setting("last_name", "ann").unwrap();
+    }
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.message_count(topic).unwrap(), 3);
+    assert_eq!(store.setting("last_name").as_deref(), Some("ann"));
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version as usize, schema::VERSION);
+}
+
+#[test]
+fn a_damaged_database_is_a_clear_error_and_left_alone() {
+    let dir = tempdir();
+    let garbage = b"this is not an SQLite database, but it is somebody's file".repeat(100);
+    std::fs::write(dir.join(DATABASE_FILE), &garbage).unwrap();
+    let err = Store::open(&dir).err().expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("cannot open the database"), "{text}");
+    assert!(!text.contains('\n'));
+    assert_eq!(std::fs::read(dir.join(DATABASE_FILE)).unwrap(), garbage);
+}
+
+#[test]
+fn a_read_only_directory_is_a_clear_error() {
+    // Root ignores permissions; the check only means something for other users.
+    let dir = tempdir();
+    let file_as_dir = dir.join("not-a-dir");
+    std::fs::write(&file_as_dir, "x").unwrap();
+    let err = Store::open(&file_as_dir).err().expect("refused");
+    assert!(err.to_string().starts_with("cannot use"), "{err}");
+}
