@@ -1,101 +1,12 @@
 //! The real `parlor` binary: two processes on 127.0.0.1 chat in headless JSON mode, shut down
 //! on /quit, end of input and SIGTERM, and refuse bad input with one line and exit code 2.
 
+mod common;
+
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-
-const WAIT: Duration = Duration::from_secs(20);
-const OFFLINE: [&str; 7] = [
-    "--headless",
-    "--json",
-    "--offline",
-    "--ephemeral",
-    "--bind",
-    "127.0.0.1:0",
-    "--name",
-];
-
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: Lines<BufReader<ChildStdout>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn parlor");
-        let stdin = child.stdin.take();
-        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    fn open(name: &str) -> Self {
-        let mut args = OFFLINE.to_vec();
-        args.extend([name, "open"]);
-        Self::spawn(&args)
-    }
-
-    fn join(name: &str, ticket: &str) -> Self {
-        let mut args = OFFLINE.to_vec();
-        args.extend([name, "join", ticket]);
-        Self::spawn(&args)
-    }
-
-    async fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .unwrap();
-        stdin.flush().await.unwrap();
-    }
-
-    async fn expect(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
-        let found = tokio::time::timeout(WAIT, async {
-            while let Some(line) = self.stdout.next_line().await.unwrap() {
-                let event: Value = serde_json::from_str(&line).expect("stdout is JSON lines");
-                if matches(&event) {
-                    return Some(event);
-                }
-            }
-            None
-        })
-        .await;
-        found
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("no {what} within {WAIT:?}"))
-    }
-
-    async fn expect_type(&mut self, kind: &str) -> Value {
-        self.expect(kind, |e| e["type"] == kind).await
-    }
-
-    /// Wait for exit; returns the code and how long it took.
-    async fn exit(&mut self) -> (i32, Duration) {
-        let started = Instant::now();
-        let status = tokio::time::timeout(WAIT, self.child.wait())
-            .await
-            .expect("exited in time")
-            .unwrap();
-        (status.code().unwrap_or(-1), started.elapsed())
-    }
-}
+use common::process::Proc;
 
 #[tokio::test]
 async fn two_processes_chat_and_leave() {

@@ -316,4 +316,6 @@ impl Room {
 }
 
 #[cfg(test)]
+mod history_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,97 @@
+//! The real `parlor` binary as a child process speaking headless JSON.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+pub const OFFLINE: [&str; 7] = [
+    "--headless",
+    "--json",
+    "--offline",
+    "--ephemeral",
+    "--bind",
+    "127.0.0.1:0",
+    "--name",
+];
+
+pub struct Proc {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Proc {
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn parlor");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    pub fn open(name: &str) -> Self {
+        let mut args = OFFLINE.to_vec();
+        args.extend([name, "open"]);
+        Self::spawn(&args)
+    }
+
+    pub fn join(name: &str, ticket: &str) -> Self {
+        let mut args = OFFLINE.to_vec();
+        args.extend([name, "join", ticket]);
+        Self::spawn(&args)
+    }
+
+    pub async fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    pub async fn expect(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let found = tokio::time::timeout(WAIT, async {
+            while let Some(line) = self.stdout.next_line().await.unwrap() {
+                let event: Value = serde_json::from_str(&line).expect("stdout is JSON lines");
+                if matches(&event) {
+                    return Some(event);
+                }
+            }
+            None
+        })
+        .await;
+        found
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no {what} within {WAIT:?}"))
+    }
+
+    pub async fn expect_type(&mut self, kind: &str) -> Value {
+        self.expect(kind, |e| e["type"] == kind).await
+    }
+
+    /// Wait for exit; returns the code and how long it took.
+    pub async fn exit(&mut self) -> (i32, Duration) {
+        let started = Instant::now();
+        let status = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("exited in time")
+            .unwrap();
+        (status.code().unwrap_or(-1), started.elapsed())
+    }
+}
