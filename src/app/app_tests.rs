@@ -269,3 +269,27 @@ fn mention_matching_is_by_whole_word() {
     assert!(!mentions("samuel", "sam"));
     assert!(!mentions("hi", ""));
 }
+
+#[test]
+fn history_lines_go_where_their_time_puts_them_and_never_ring() {
+    let mut app = in_room(80, 24);
+    let bob = member(2, "bob");
+    app.update(said(&bob, "live, minute 5", 5), NOON);
+    let mut earlier = |text: &str, minute| {
+        let mut line = super::fixtures::line(&bob, text, minute);
+        line.history = true;
+        app.update(Msg::Room(Event::MessageReceived(line)), NOON)
+    };
+    assert!(earlier("ann, from history", 1).is_empty(), "old mentions do not ring");
+    earlier("minute 2", 2);
+    let texts: Vec<String> = app
+        .log
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Message { text, history, .. } => Some(format!("{text} {history}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["ann, from history true", "minute 2 true", "live, minute 5 false"]);
+}
