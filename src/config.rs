@@ -167,6 +167,7 @@ impl Config {
                 bind: global.bind,
                 offline: global.offline,
                 relay,
+                broadcast: Default::default(),
             },
             json: global.json,
             join_timeout,

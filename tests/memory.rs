@@ -103,6 +103,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
         relay: None,
+        broadcast: Default::default(),
     })
     .await
     .unwrap();

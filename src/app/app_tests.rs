@@ -280,7 +280,10 @@ fn history_lines_go_where_their_time_puts_them_and_never_ring() {
         line.history = true;
         app.update(Msg::Room(Event::MessageReceived(line)), NOON)
     };
-    assert!(earlier("ann, from history", 1).is_empty(), "old mentions do not ring");
+    assert!(
+        earlier("ann, from history", 1).is_empty(),
+        "old mentions do not ring"
+    );
     earlier("minute 2", 2);
     let texts: Vec<String> = app
         .log
@@ -291,5 +294,12 @@ fn history_lines_go_where_their_time_puts_them_and_never_ring() {
             _ => None,
         })
         .collect();
-    assert_eq!(texts, ["ann, from history true", "minute 2 true", "live, minute 5 false"]);
+    assert_eq!(
+        texts,
+        [
+            "ann, from history true",
+            "minute 2 true",
+            "live, minute 5 false"
+        ]
+    );
 }

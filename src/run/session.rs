@@ -28,8 +28,9 @@ fn with<T>(store: &SharedStore, f: impl FnOnce(&Store) -> T) -> T {
 
 /// How long leaving may wait for the goodbye to be handed to the network.
 const LEAVE_FLUSH: Duration = Duration::from_millis(300);
-/// How long leaving the topic and closing the endpoint may take in all.
-const CLOSE_LIMIT: Duration = Duration::from_millis(1200);
+/// How long leaving the topic and closing the endpoint may take in all: peers that are already
+/// gone never acknowledge the close, and nobody should wait for them.
+const CLOSE_LIMIT: Duration = Duration::from_millis(450);
 /// Neighbours asked in parallel for history.
 const CATCH_UP_PEERS: usize = 2;
 
@@ -137,6 +138,11 @@ impl Session {
 
     pub fn room(&self) -> &Room {
         &self.room
+    }
+
+    /// Gossip bytes this node has sent (benchmarks).
+    pub fn wire_bytes_sent(&self) -> u64 {
+        self.node.gossip_bytes_sent()
     }
 
     /// The stored history (events with `history: true`), once.

@@ -34,6 +34,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
             bind: Some("127.0.0.1:0".parse().unwrap()),
             offline: true,
             relay: None,
+            broadcast: Default::default(),
         },
         json: true,
         join_timeout: Duration::from_secs(15),

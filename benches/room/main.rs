@@ -1,0 +1,325 @@
+//! The room benchmark: parlor rooms on 127.0.0.1 (`--offline` settings), formed through
+//! tickets, measured in one process against bare iroh-gossip and as real processes.
+//!
+//! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
+//! `--mode inproc|process|all`, `--seconds S` (per traffic run). Prints a table and writes
+//! `target/bench/room.json` (and a timestamped copy) so runs can be compared.
+//! Figures, never assertions on time; the smoke run checks delivery only.
+
+mod inproc;
+mod process;
+mod stats;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use inproc::{Cluster, Kind, payload};
+use parlor::net::Broadcast;
+use serde_json::{Value, json};
+use stats::{Latency, latency};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub smoke: bool,
+    pub inproc: bool,
+    pub process: bool,
+    pub seconds: f64,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let mode = value("--mode").unwrap_or_else(|| "all".into());
+    Options {
+        smoke,
+        inproc: mode == "all" || mode == "inproc",
+        process: mode == "all" || mode == "process",
+        seconds: value("--seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if smoke { 0.5 } else { 3.0 }),
+    }
+}
+
+/// What one traffic run delivered.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub latency: Latency,
+    pub sent: u64,
+    pub expected: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    pub from_history: u64,
+    pub lagged: u64,
+    pub wire_bytes_per_delivery: f64,
+    pub cpu_us_per_delivery: f64,
+}
+
+impl Traffic {
+    fn ratio(&self) -> f64 {
+        if self.expected == 0 {
+            return 1.0;
+        }
+        self.delivered as f64 / self.expected as f64
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "p50_ms": self.latency.p50_ms, "p99_ms": self.latency.p99_ms, "max_ms": self.latency.max_ms,
+            "sent": self.sent, "expected": self.expected, "delivered": self.delivered,
+            "delivery_ratio": self.ratio(), "duplicates": self.duplicates,
+            "from_history": self.from_history, "lagged": self.lagged,
+            "wire_bytes_per_delivery": self.wire_bytes_per_delivery,
+            "cpu_us_per_delivery": self.cpu_us_per_delivery,
+        })
+    }
+
+    fn row(&self) -> String {
+        format!(
+            "p50 {:7.2} ms  p99 {:7.2} ms  max {:7.2} ms  delivered {:6.2} %  dup {}  lagged {}  {:5.0} B/msg  {:5.1} µs CPU/msg",
+            self.latency.p50_ms,
+            self.latency.p99_ms,
+            self.latency.max_ms,
+            self.ratio() * 100.0,
+            self.duplicates,
+            self.lagged,
+            self.wire_bytes_per_delivery,
+            self.cpu_us_per_delivery
+        )
+    }
+}
+
+/// `senders` each send one message per `interval`, `per_sender` times; wait for delivery.
+async fn traffic(
+    cluster: &mut Cluster,
+    senders: &[usize],
+    interval: Duration,
+    per_sender: u64,
+) -> Traffic {
+    let n = cluster.len() as u64;
+    let bytes_before = cluster.wire_bytes().await;
+    let cpu_before = stats::own_cpu_time();
+    let lagged_before = cluster.lagged.load(std::sync::atomic::Ordering::Relaxed);
+    let mut ticker = tokio::time::interval(interval);
+    for seq in 0..per_sender {
+        ticker.tick().await;
+        for &s in senders {
+            cluster.say(s, payload(s, seq));
+        }
+    }
+    let sent = per_sender * senders.len() as u64;
+    let expected = sent * (n - 1);
+    let mut seen = HashSet::new();
+    let mut latencies = Vec::new();
+    let (mut duplicates, mut from_history) = (0, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while (seen.len() as u64) < expected {
+        match tokio::time::timeout_at(deadline, cluster.deliveries.recv()).await {
+            Ok(Some(d)) => {
+                if !seen.insert((d.to, d.from, d.seq)) {
+                    duplicates += 1;
+                } else if d.history {
+                    from_history += 1;
+                } else {
+                    latencies.push(d.latency);
+                }
+            }
+            _ => break,
+        }
+    }
+    let delivered = seen.len() as u64;
+    let cpu = stats::own_cpu_time().saturating_sub(cpu_before);
+    let bytes = cluster.wire_bytes().await.saturating_sub(bytes_before);
+    Traffic {
+        latency: latency(latencies),
+        sent,
+        expected,
+        delivered,
+        duplicates,
+        from_history,
+        lagged: cluster.lagged.load(std::sync::atomic::Ordering::Relaxed) - lagged_before,
+        wire_bytes_per_delivery: bytes as f64 / delivered.max(1) as f64,
+        cpu_us_per_delivery: cpu.as_micros() as f64 / delivered.max(1) as f64,
+    }
+}
+
+/// The highest rate (msg/s, one sender, 2 nodes) delivered completely with no `Lagged`.
+async fn throughput(kind: Kind, rates: &[u64], seconds: f64) -> anyhow::Result<(u64, Vec<Value>)> {
+    let mut best = 0;
+    let mut tried = Vec::new();
+    for &rate in rates {
+        let mut cluster = Cluster::form(kind, 2).await?;
+        let lagged_before = cluster.lagged.load(std::sync::atomic::Ordering::Relaxed);
+        let per_ms = (rate / 1000).max(1);
+        let ticks = (seconds * 1000.0) as u64;
+        let started = Instant::now();
+        let mut ticker = tokio::time::interval(Duration::from_millis(1));
+        let mut seq = 0;
+        for _ in 0..ticks {
+            ticker.tick().await;
+            for _ in 0..per_ms {
+                cluster.say(0, payload(0, seq));
+                seq += 1;
+            }
+        }
+        let achieved = seq as f64 / started.elapsed().as_secs_f64();
+        let mut got = HashSet::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while (got.len() as u64) < seq {
+            match tokio::time::timeout_at(deadline, cluster.deliveries.recv()).await {
+                Ok(Some(d)) => {
+                    got.insert(d.seq);
+                }
+                _ => break,
+            }
+        }
+        let lagged = cluster.lagged.load(std::sync::atomic::Ordering::Relaxed) - lagged_before;
+        let complete = got.len() as u64 == seq && lagged == 0;
+        tried.push(json!({"rate": rate, "achieved": achieved, "sent": seq, "delivered": got.len(), "complete": complete}));
+        println!(
+            "    {:>6} msg/s (achieved {achieved:>7.0}): {} of {seq} delivered",
+            rate,
+            got.len()
+        );
+        cluster.shutdown_alone().await;
+        if !complete {
+            break;
+        }
+        best = rate;
+    }
+    Ok((best, tried))
+}
+
+async fn inproc(opts: &Options) -> anyhow::Result<Value> {
+    let mut report = serde_json::Map::new();
+    let kinds = [
+        Kind::Parlor(Broadcast::Tuned),
+        Kind::Parlor(Broadcast::LibraryDefault),
+        Kind::Baseline,
+    ];
+    let sizes: &[usize] = if opts.smoke { &[2] } else { &[2, 10, 30] };
+    let per = |interval_ms: u64| ((opts.seconds * 1000.0) as u64 / interval_ms).max(5);
+    for &n in sizes {
+        for kind in kinds {
+            if n == 30 && kind == Kind::Parlor(Broadcast::LibraryDefault) {
+                continue;
+            }
+            let started = Instant::now();
+            let mut cluster = Cluster::form(kind, n).await?;
+            let formed = started.elapsed();
+            println!("\n{} x{n} (formed in {formed:?})", kind.label());
+            let one = traffic(&mut cluster, &[0], Duration::from_millis(20), per(20)).await;
+            println!("  one sender, 50 msg/s        {}", one.row());
+            let everyone: Vec<usize> = (0..n).collect();
+            let interval = if n >= 30 { 100 } else { 10 };
+            let all = traffic(
+                &mut cluster,
+                &everyone,
+                Duration::from_millis(interval),
+                per(interval),
+            )
+            .await;
+            println!("  all send every {interval:>3} ms     {}", all.row());
+            let mut entry = json!({
+                "nodes": n,
+                "one_sender_50_per_s": one.json(),
+                "all_send": all.json(),
+                "all_send_interval_ms": interval,
+                "join_ready_ms": cluster.ready.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+                "join_all_names_ms": cluster.all_names.map(|d| d.as_secs_f64() * 1000.0),
+            });
+            if n == 10 || opts.smoke {
+                let burst = traffic(
+                    &mut cluster,
+                    &[0],
+                    Duration::from_micros(1),
+                    if opts.smoke { 200 } else { 1000 },
+                )
+                .await;
+                println!("  burst of {} unpaced       {}", burst.sent, burst.row());
+                entry["burst"] = burst.json();
+            }
+            let ready = latency(cluster.ready.clone());
+            println!(
+                "  join: ready p50 {:.1} ms max {:.1} ms; all {n} names known {:?}",
+                ready.p50_ms, ready.max_ms, cluster.all_names
+            );
+            let shutdown = cluster.shutdown_alone().await;
+            println!("  shutdown with every peer gone: {shutdown:?}");
+            entry["shutdown_alone_ms"] = json!(shutdown.as_secs_f64() * 1000.0);
+            report.insert(format!("{} x{n}", kind.label()), entry);
+            // The smoke run guards parlor's delivery (the baseline is the library's business).
+            if opts.smoke && matches!(kind, Kind::Parlor(_)) {
+                assert_eq!(
+                    one.delivered,
+                    one.expected,
+                    "{}: one sender lost messages",
+                    kind.label()
+                );
+                assert_eq!(
+                    all.delivered,
+                    all.expected,
+                    "{}: all senders lost messages",
+                    kind.label()
+                );
+            }
+        }
+    }
+    if !opts.smoke {
+        for kind in [Kind::Parlor(Broadcast::Tuned), Kind::Baseline] {
+            println!(
+                "\n{} x2 throughput, {} s per rate",
+                kind.label(),
+                opts.seconds.min(10.0)
+            );
+            let (best, tried) = throughput(
+                kind,
+                &[2000, 5000, 10000, 20000, 40000],
+                opts.seconds.min(10.0),
+            )
+            .await?;
+            println!("  highest rate with 100 % delivery and no Lagged: {best} msg/s");
+            report.insert(
+                format!("{} throughput", kind.label()),
+                json!({"best_rate": best, "tried": tried}),
+            );
+        }
+    }
+    report.insert("process_rss_mb".into(), json!(stats::rss_mb("self")));
+    Ok(Value::Object(report))
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = options();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        "options": {"smoke": opts.smoke, "seconds": opts.seconds},
+    });
+    if opts.inproc {
+        println!("== in one process (parlor vs bare iroh-gossip), 127.0.0.1");
+        report["inproc"] = runtime.block_on(inproc(&opts))?;
+    }
+    if opts.process {
+        println!("\n== real parlor processes (stdin line to stdout line), 127.0.0.1");
+        report["process"] = process::run(&opts)?;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let text = serde_json::to_string_pretty(&report)?;
+    std::fs::write(dir.join("room.json"), &text)?;
+    std::fs::write(
+        dir.join(format!("room-{}.json", chrono::Utc::now().timestamp())),
+        &text,
+    )?;
+    println!("\nwrote {}", dir.join("room.json").display());
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
