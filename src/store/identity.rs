@@ -103,6 +103,7 @@ pub fn lock(dir: &Path) -> Result<InstanceLock, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tests::tempdir;
 
     #[test]
     fn key_is_created_once_private_and_reloaded() {
@@ -142,15 +143,5 @@ mod tests {
         assert!(matches!(lock(&dir), Err(StoreError::InUse(_))));
         drop(held);
         assert!(lock(&dir).is_ok());
-    }
-
-    pub(crate) fn tempdir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "parlor-test-{}-{}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }

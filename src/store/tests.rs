@@ -5,7 +5,8 @@ use crate::proto::{TopicId, UnixMillis};
 
 const NOW: UnixMillis = UnixMillis(1_750_000_000_000);
 
-fn tempdir() -> PathBuf {
+/// A fresh directory for one test.
+pub(super) fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "parlor-store-{}-{}",
         std::process::id(),
