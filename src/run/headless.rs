@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
-use super::session::{Entry, NoPeerAnswered, Session, Update};
+use super::session::{NoPeerAnswered, Session, Update, entry_of};
 use crate::app::command::{self, COMMANDS, Command};
-use crate::config::{Config, ConfigError, Start};
+use crate::config::{Config, ConfigError};
 use crate::headless::{self, Report};
 use crate::proto::room::{Event, Input};
 use crate::store::Store;
@@ -29,36 +29,6 @@ struct Headless<W> {
     ready: bool,
     /// Live events held back while the first catch-up runs, and until when at most.
     held: Option<(Instant, Vec<Report>)>,
-}
-
-/// Where a start leads: the entry, and whether to wait for a peer before being ready.
-pub(super) fn entry_of(start: &Start, label: Option<String>) -> Result<(Entry, bool), ConfigError> {
-    Ok(match start {
-        Start::Open => (
-            Entry {
-                label,
-                ..Entry::default()
-            },
-            false,
-        ),
-        Start::Join(ticket) => (
-            Entry {
-                topic: Some(ticket.topic),
-                peers: ticket.peers.clone(),
-                label,
-            },
-            true,
-        ),
-        Start::Rejoin { topic, peers } => (
-            Entry {
-                topic: Some(*topic),
-                peers: peers.clone(),
-                label,
-            },
-            false,
-        ),
-        Start::Known(_) => return Err(ConfigError::NoCommand),
-    })
 }
 
 /// Run one headless session until `/quit`, end of input or `shutdown`.

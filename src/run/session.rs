@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::config::{ConfigError, Start};
 use crate::net::{HistoryQuery, NetConfig, NetEvent, Node, TopicHandle};
 use crate::proto::backlog::HistoryWindow;
 use crate::proto::room::{Event, Input, Output, Room, RoomConfig};
@@ -50,6 +51,36 @@ pub struct Entry {
     /// Peers to dial.
     pub peers: Vec<EndpointAddr>,
     pub label: Option<String>,
+}
+
+/// Where a start leads: the entry, and whether to wait for a peer before being ready.
+pub(super) fn entry_of(start: &Start, label: Option<String>) -> Result<(Entry, bool), ConfigError> {
+    Ok(match start {
+        Start::Open => (
+            Entry {
+                label,
+                ..Entry::default()
+            },
+            false,
+        ),
+        Start::Join(ticket) => (
+            Entry {
+                topic: Some(ticket.topic),
+                peers: ticket.peers.clone(),
+                label,
+            },
+            true,
+        ),
+        Start::Rejoin { topic, peers } => (
+            Entry {
+                topic: Some(*topic),
+                peers: peers.clone(),
+                label,
+            },
+            false,
+        ),
+        Start::Known(_) => return Err(ConfigError::NoCommand),
+    })
 }
 
 /// What a session reports besides room events.

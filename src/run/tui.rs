@@ -13,8 +13,7 @@ use ratatui::layout::Rect;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-use super::headless::entry_of;
-use super::session::{Entry, NoPeerAnswered, Session, SharedStore, Update};
+use super::session::{Entry, NoPeerAnswered, Session, SharedStore, Update, entry_of};
 use super::terminal::TerminalGuard;
 use crate::app::{App, Effect, Msg};
 use crate::config::{Config, Start};
