@@ -199,7 +199,7 @@ impl App {
         vec![effect]
     }
 
-    /// Show the invite popup with `ticket` (also used by tests).
+    /// Show the invite popup with `ticket`.
     pub fn show_invite(&mut self, ticket: String) {
         self.invite = Some(Invite {
             ticket,

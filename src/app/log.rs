@@ -15,14 +15,19 @@ pub const MAX_ENTRIES: usize = 20_000;
 /// `"HH:MM "` before every entry.
 pub const TIME_WIDTH: usize = 6;
 
-/// `HH:MM` in the given offset (the local one, outside tests).
-pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
+/// `time` in the given offset (the local one, outside tests), as chrono `format`s it.
+pub fn format_time(time: UnixMillis, offset: &FixedOffset, format: &str) -> String {
     let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
     DateTime::<Utc>::from_timestamp_millis(millis)
         .unwrap_or_default()
         .with_timezone(offset)
-        .format("%H:%M")
+        .format(format)
         .to_string()
+}
+
+/// `HH:MM` in the given offset.
+pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
+    format_time(time, offset, "%H:%M")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

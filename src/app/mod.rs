@@ -206,20 +206,12 @@ impl App {
                 }
                 if opened {
                     self.notice(now, "waiting for others: share the ticket (Ctrl-T)".into());
-                    self.invite = Some(Invite {
-                        ticket,
-                        copied: false,
-                    });
+                    self.show_invite(ticket);
                 }
             }
             Msg::Room(event) => return self.on_room_event(event, now),
             Msg::Members(members) => self.members = members,
-            Msg::Ticket(ticket) => {
-                self.invite = Some(Invite {
-                    ticket,
-                    copied: false,
-                })
-            }
+            Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::Warning(text) => self.error(now, text),
             Msg::Found(found) => self.show_found(now, found),
             Msg::Failed(reason) => {
@@ -307,12 +299,8 @@ impl App {
         }
         self.notice(now, format!("{} found (newest first):", found.len()));
         for m in found {
-            let time = log::clock(m.sent, &self.offset);
-            let day = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(m.sent.0 as i64)
-                .unwrap_or_default()
-                .with_timezone(&self.offset)
-                .format("%Y-%m-%d");
-            self.notice(now, format!("  {day} {time} {}: {}", m.name, m.text));
+            let time = log::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
+            self.notice(now, format!("  {time} {}: {}", m.name, m.text));
         }
     }
 }

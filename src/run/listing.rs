@@ -2,27 +2,23 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, Local, Offset, Utc};
+use chrono::{FixedOffset, Local, Offset};
 
+use crate::app::log::format_time;
 use crate::cli::ExportFormat;
 use crate::headless::json::stored;
 use crate::proto::UnixMillis;
 use crate::proto::names::sanitize_text;
 use crate::store::{RoomSummary, StoredMessage};
 
-/// `2026-11-25 12:04:05` in `offset`.
+/// `2026-11-25 12:04:05` (or without seconds) in `offset`.
 fn timestamp(time: UnixMillis, offset: &FixedOffset, seconds: bool) -> String {
-    let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
     let format = if seconds {
         "%Y-%m-%d %H:%M:%S"
     } else {
         "%Y-%m-%d %H:%M"
     };
-    DateTime::<Utc>::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .with_timezone(offset)
-        .format(format)
-        .to_string()
+    format_time(time, offset, format)
 }
 
 pub fn local_offset() -> FixedOffset {
