@@ -171,6 +171,8 @@ pub struct Room {
     queue: VecDeque<(Vec<u8>, ChatLine)>,
     answered: HashMap<EndpointId, Instant>,
     next_heartbeat: Option<Instant>,
+    /// Our name as last handed out for storing.
+    persisted_name: Option<String>,
     nonce_state: u64,
     stats: RoomStats,
 }
@@ -198,6 +200,7 @@ impl Room {
             queue: VecDeque::new(),
             answered: HashMap::new(),
             next_heartbeat: None,
+            persisted_name: None,
             nonce_state: seed,
             stats: RoomStats::default(),
         }

@@ -51,12 +51,16 @@ impl Room {
         };
         let envelope: Arc<[u8]> = Arc::from(bytes.as_slice());
         self.backlog.add_name(self.me, now.wall, envelope.clone());
-        out.push(Output::Persist(Record::Name {
-            id: self.me,
-            name,
-            sent: now.wall,
-            envelope,
-        }));
+        // Heartbeats repeat the name: keep it only when it is news, as for others' names.
+        if self.persisted_name.as_deref() != Some(name.as_str()) {
+            self.persisted_name = Some(name.clone());
+            out.push(Output::Persist(Record::Name {
+                id: self.me,
+                name,
+                sent: now.wall,
+                envelope,
+            }));
+        }
         if self.is_joined() {
             out.push(Output::Broadcast(bytes));
         }
