@@ -12,7 +12,10 @@
 //!
 //! The topic is signed but not sent, so an envelope cannot be replayed into another room.
 
-use iroh_base::{PublicKey, SecretKey, Signature};
+use std::collections::HashMap;
+
+use ed25519_dalek::VerifyingKey;
+use iroh_base::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
 
 use super::{MessageId, TopicId, UnixMillis};
@@ -32,35 +35,51 @@ const SIGNING_DOMAIN: &[u8] = b"parlor-envelope-v1";
 const HEADER_LEN: usize = 1 + 32 + 64;
 
 /// What a message says. `from` is repeated inside the signed body, as in the seed design; a
-/// receiver accepts the envelope only if it equals the signer.
+/// receiver accepts the envelope only if it equals the signer. `K` is the key's form: parsed
+/// everywhere but inside [`Verifier::open`], which reads it as text to compare with the signer
+/// (parsing would decompress the curve point once more per message).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-pub enum MessageBody {
+pub enum MessageBody<K = PublicKey> {
     /// A newcomer asks every member to introduce itself.
-    WhoIsThere { from: PublicKey },
+    WhoIsThere { from: K },
     /// "This is my name": sent on joining, on rename, in answer to `WhoIsThere`, and as the slow
     /// presence heartbeat.
-    AboutMe { from: PublicKey, name: String },
+    AboutMe { from: K, name: String },
     /// A chat line; `action` marks an IRC-style `/me` line. Peers that predate the flag
     /// ignore it and show the text.
     Message {
-        from: PublicKey,
+        from: K,
         text: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         action: bool,
     },
     /// The author is leaving the room on purpose.
-    Leave { from: PublicKey },
+    Leave { from: K },
 }
 
-impl MessageBody {
+impl<K: Clone> MessageBody<K> {
     /// The author the body claims; must equal the envelope's signer.
-    pub fn from(&self) -> PublicKey {
+    pub fn from(&self) -> K {
         match self {
             Self::WhoIsThere { from }
             | Self::AboutMe { from, .. }
             | Self::Message { from, .. }
-            | Self::Leave { from } => *from,
+            | Self::Leave { from } => from.clone(),
+        }
+    }
+
+    /// The same body with its author replaced.
+    fn with_author<L>(self, author: L) -> MessageBody<L> {
+        match self {
+            Self::WhoIsThere { .. } => MessageBody::WhoIsThere { from: author },
+            Self::AboutMe { name, .. } => MessageBody::AboutMe { from: author, name },
+            Self::Message { text, action, .. } => MessageBody::Message {
+                from: author,
+                text,
+                action,
+            },
+            Self::Leave { .. } => MessageBody::Leave { from: author },
         }
     }
 }
@@ -68,11 +87,11 @@ impl MessageBody {
 /// The signed JSON payload. The nonce makes every envelope unique: iroh-gossip drops content it
 /// has seen recently, so without it a second "ok" would vanish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Payload {
+pub struct Payload<K = PublicKey> {
     pub nonce: u64,
     /// Sender's wall clock, milliseconds since the Unix epoch.
     pub sent: u64,
-    pub body: MessageBody,
+    pub body: MessageBody<K>,
 }
 
 /// An envelope whose signature, author and timestamp checked out.
@@ -148,47 +167,105 @@ pub fn seal(secret: &SecretKey, topic: &TopicId, payload: &Payload) -> Result<Ve
     Ok(out)
 }
 
-/// Check and decode an envelope received on `topic` at wall-clock time `now`.
-/// Replays are not detected here (that needs memory): see `room`.
+/// Check and decode an envelope received on `topic` at wall-clock time `now`, with no memory of
+/// earlier authors; a [`Verifier`] is the fast way for a stream of envelopes.
 pub fn open(bytes: &[u8], topic: &TopicId, now: UnixMillis) -> Result<Verified, Rejection> {
-    let size = bytes.len();
-    if size > MAX_ENVELOPE_SIZE {
-        return Err(Rejection::Oversize { size });
+    Verifier::default().open(bytes, topic, now)
+}
+
+/// Authors whose keys were seen recently, decompressed. Decompressing an ed25519 point costs a
+/// field exponentiation (about a quarter of a signature check) and a room has few authors, so
+/// each key is decompressed once instead of on every envelope.
+#[derive(Default)]
+pub struct Verifier {
+    keys: HashMap<[u8; 32], (PublicKey, VerifyingKey)>,
+}
+
+impl Verifier {
+    /// Keys kept; past this the memory starts over (a flood of throwaway keys cannot grow it).
+    const CAPACITY: usize = 4096;
+
+    /// Check and decode an envelope received on `topic` at wall-clock time `now`.
+    /// Replays are not detected here (that needs memory of ids): see `room`.
+    pub fn open(
+        &mut self,
+        bytes: &[u8],
+        topic: &TopicId,
+        now: UnixMillis,
+    ) -> Result<Verified, Rejection> {
+        let size = bytes.len();
+        if size > MAX_ENVELOPE_SIZE {
+            return Err(Rejection::Oversize { size });
+        }
+        if size < HEADER_LEN {
+            return Err(Rejection::Truncated { size });
+        }
+        if bytes[0] != WIRE_VERSION {
+            return Err(Rejection::UnknownVersion(bytes[0]));
+        }
+        let (key, rest) = bytes[1..].split_at(32);
+        let (sig, json) = rest.split_at(64);
+        let key: [u8; 32] = key.try_into().map_err(|_| Rejection::Truncated { size })?;
+        let sig: [u8; 64] = sig.try_into().map_err(|_| Rejection::Truncated { size })?;
+        let (author, verifying) = self.key(&key)?;
+        // The same check as `PublicKey::verify`: strict, so no malleable or small-order forms.
+        verifying
+            .verify_strict(
+                &signed_bytes(topic, json),
+                &ed25519_dalek::Signature::from_bytes(&sig),
+            )
+            .map_err(|_| Rejection::BadSignature)?;
+        let payload: Payload<ClaimedKey> =
+            serde_json::from_slice(json).map_err(|e| Rejection::Malformed(e.to_string()))?;
+        payload.body.from().check(author)?;
+        let ahead_ms = payload.sent.saturating_sub(now.0);
+        if ahead_ms > MAX_CLOCK_SKEW_MS {
+            return Err(Rejection::FutureTimestamp { ahead_ms });
+        }
+        Ok(Verified {
+            id: MessageId::of(bytes),
+            author,
+            sent: UnixMillis(payload.sent),
+            body: payload.body.with_author(author),
+        })
     }
-    if size < HEADER_LEN {
-        return Err(Rejection::Truncated { size });
+
+    fn key(&mut self, bytes: &[u8; 32]) -> Result<(PublicKey, VerifyingKey), Rejection> {
+        if let Some(known) = self.keys.get(bytes) {
+            return Ok(*known);
+        }
+        // An invalid curve point cannot have produced a valid signature.
+        let author = PublicKey::from_bytes(bytes).map_err(|_| Rejection::BadSignature)?;
+        let verifying = VerifyingKey::from_bytes(bytes).map_err(|_| Rejection::BadSignature)?;
+        if self.keys.len() >= Self::CAPACITY {
+            self.keys.clear();
+        }
+        self.keys.insert(*bytes, (author, verifying));
+        Ok((author, verifying))
     }
-    if bytes[0] != WIRE_VERSION {
-        return Err(Rejection::UnknownVersion(bytes[0]));
+}
+
+/// The author a body names, as written: compared with the signer before anything parses it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+struct ClaimedKey(String);
+
+impl ClaimedKey {
+    fn check(&self, signer: PublicKey) -> Result<(), Rejection> {
+        // parlor writes keys as lowercase hex; any other spelling is parsed to compare.
+        if self.0.len() == 64 && self.0 == signer.to_string() {
+            return Ok(());
+        }
+        let claimed: PublicKey = self
+            .0
+            .parse()
+            .map_err(|e| Rejection::Malformed(format!("bad author key: {e}")))?;
+        if claimed == signer {
+            Ok(())
+        } else {
+            Err(Rejection::FromMismatch { claimed, signer })
+        }
     }
-    let (key, rest) = bytes[1..].split_at(32);
-    let (sig, json) = rest.split_at(64);
-    let key: [u8; 32] = key.try_into().map_err(|_| Rejection::Truncated { size })?;
-    let sig: [u8; 64] = sig.try_into().map_err(|_| Rejection::Truncated { size })?;
-    // An invalid curve point cannot have produced a valid signature.
-    let author = PublicKey::from_bytes(&key).map_err(|_| Rejection::BadSignature)?;
-    author
-        .verify(&signed_bytes(topic, json), &Signature::from_bytes(&sig))
-        .map_err(|_| Rejection::BadSignature)?;
-    let payload: Payload =
-        serde_json::from_slice(json).map_err(|e| Rejection::Malformed(e.to_string()))?;
-    let claimed = payload.body.from();
-    if claimed != author {
-        return Err(Rejection::FromMismatch {
-            claimed,
-            signer: author,
-        });
-    }
-    let ahead_ms = payload.sent.saturating_sub(now.0);
-    if ahead_ms > MAX_CLOCK_SKEW_MS {
-        return Err(Rejection::FutureTimestamp { ahead_ms });
-    }
-    Ok(Verified {
-        id: MessageId::of(bytes),
-        author,
-        sent: UnixMillis(payload.sent),
-        body: payload.body,
-    })
 }
 
 fn signed_bytes(topic: &TopicId, json: &[u8]) -> Vec<u8> {

@@ -177,3 +177,69 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_verifier_remembering_keys_judges_like_a_fresh_one() {
+    let (alice, bob, mallory) = (
+        alice(),
+        SecretKey::from_bytes(&[2; 32]),
+        SecretKey::from_bytes(&[66; 32]),
+    );
+    let mut tampered = seal(&alice, &topic(), &payload(alice.public(), "x")).unwrap();
+    tampered[HEADER_LEN + 3] ^= 1;
+    let envelopes = [
+        seal(&alice, &topic(), &payload(alice.public(), "one")).unwrap(),
+        seal(&bob, &topic(), &payload(bob.public(), "two")).unwrap(),
+        // Signed by a key the verifier already holds, claiming another it holds too.
+        seal(&alice, &topic(), &payload(bob.public(), "forged")).unwrap(),
+        seal(&mallory, &topic(), &payload(alice.public(), "forged")).unwrap(),
+        tampered,
+        seal(&alice, &topic(), &payload(alice.public(), "three")).unwrap(),
+    ];
+    let mut verifier = Verifier::default();
+    for round in 0..2 {
+        for bytes in &envelopes {
+            assert_eq!(
+                verifier.open(bytes, &topic(), NOW),
+                open(bytes, &topic(), NOW),
+                "round {round}"
+            );
+        }
+    }
+    let accepted = envelopes
+        .iter()
+        .filter(|b| verifier.open(b, &topic(), NOW).is_ok())
+        .count();
+    assert_eq!(accepted, 3);
+}
+
+#[test]
+fn the_author_key_is_compared_whatever_its_spelling() {
+    let key = alice();
+    let hex = key.public().to_string();
+    let body = |from: &str| {
+        format!(
+            r#"{{"nonce":1,"sent":{},"body":{{"type":"Leave","from":"{from}"}}}}"#,
+            NOW.0
+        )
+    };
+    // The base32 form iroh's key parser also reads.
+    let base32 = data_encoding::BASE32_NOPAD
+        .encode(key.public().as_bytes())
+        .to_ascii_lowercase();
+    let spelled = sign_raw(&key, &topic(), body(&base32).as_bytes());
+    assert_eq!(open(&spelled, &topic(), NOW).unwrap().author, key.public());
+    let other = SecretKey::from_bytes(&[2; 32]).public().to_string();
+    let claims_other = sign_raw(&key, &topic(), body(&other).as_bytes());
+    assert!(matches!(
+        open(&claims_other, &topic(), NOW),
+        Err(Rejection::FromMismatch { .. })
+    ));
+    for garbage in ["", "zz", &hex[..63], &hex.to_uppercase()] {
+        let bytes = sign_raw(&key, &topic(), body(garbage).as_bytes());
+        assert!(
+            matches!(open(&bytes, &topic(), NOW), Err(Rejection::Malformed(_))),
+            "{garbage:?}"
+        );
+    }
+}
