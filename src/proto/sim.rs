@@ -73,6 +73,8 @@ impl Sim {
             self.input(i, Input::NeighborUp(b));
         }
         self.run();
+        // Members answer the newcomer within the answer window.
+        self.advance(RoomConfig::default().answer_spread);
     }
 
     /// Room `i` loses the network without a word (crash, cable pulled): links drop both ways.

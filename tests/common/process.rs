@@ -88,10 +88,15 @@ impl Proc {
     /// Wait for exit; returns the code and how long it took.
     pub async fn exit(&mut self) -> (i32, Duration) {
         let started = Instant::now();
-        let status = tokio::time::timeout(WAIT, self.child.wait())
-            .await
-            .expect("exited in time")
-            .unwrap();
+        // Keep reading stdout meanwhile, as any consumer does: a process whose pipe is full
+        // (history printed after `ready`) waits for its reader before it can exit.
+        let stdout = &mut self.stdout;
+        let drain = async move { while let Ok(Some(_)) = stdout.next_line().await {} };
+        let (status, ()) =
+            tokio::time::timeout(WAIT, async { tokio::join!(self.child.wait(), drain) })
+                .await
+                .expect("exited in time");
+        let status = status.unwrap();
         (status.code().unwrap_or(-1), started.elapsed())
     }
 }

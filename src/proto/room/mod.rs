@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use super::backlog::{Backlog, Envelope, HistoryWindow};
 use super::members::{MemberInfo, Members, PresenceTiming};
 use super::seen::SeenIds;
+use super::wire;
 use super::{EndpointId, MessageId, Now, SecretKey, TopicId, UnixMillis};
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct RoomConfig {
     pub replay_memory: usize,
     /// A member answers one peer's `WhoIsThere` at most this often.
     pub answer_interval: Duration,
+    /// Answers to a `WhoIsThere` go out at a point of this window fixed per (member, asker),
+    /// not all at once: see [`Room::answer_due`].
+    pub answer_spread: Duration,
     /// How much history is kept, served and asked for.
     pub history: HistoryWindow,
 }
@@ -37,6 +41,7 @@ impl Default for RoomConfig {
             max_queue: 1000,
             replay_memory: 100_000,
             answer_interval: Duration::from_secs(5),
+            answer_spread: Duration::from_millis(50),
             history: HistoryWindow::default(),
         }
     }
@@ -167,9 +172,17 @@ pub struct Room {
     members: Members,
     neighbors: BTreeSet<EndpointId>,
     seen: SeenIds,
+    verifier: wire::Verifier,
     backlog: Backlog,
     queue: VecDeque<(Vec<u8>, ChatLine)>,
     answered: HashMap<EndpointId, Instant>,
+    /// When our answer (`AboutMe`) to the newcomers' `WhoIsThere` goes out. Spread because
+    /// gossip keeps one spanning tree for every sender, pruning each link a copy arrives twice
+    /// on: answers from everyone at the same instant cross on the links the newcomer just added
+    /// and prune too many of them, and a room whose tree fell apart while everyone talks stays
+    /// apart (every message then waits for a graft). Answers a few ms apart each settle the
+    /// tree, as a lone message does. One answer serves every newcomer that asked meanwhile.
+    answer_due: Option<Instant>,
     next_heartbeat: Option<Instant>,
     /// Our name as last handed out for storing.
     persisted_name: Option<String>,
@@ -191,6 +204,7 @@ impl Room {
         Self {
             members: Members::new(me, name),
             seen: SeenIds::new(config.replay_memory),
+            verifier: wire::Verifier::default(),
             backlog: Backlog::new(config.history),
             secret,
             me,
@@ -199,6 +213,7 @@ impl Room {
             neighbors: BTreeSet::new(),
             queue: VecDeque::new(),
             answered: HashMap::new(),
+            answer_due: None,
             next_heartbeat: None,
             persisted_name: None,
             nonce_state: seed,
@@ -262,7 +277,10 @@ impl Room {
     pub fn next_deadline(&self) -> Option<Instant> {
         let heartbeat = self.next_heartbeat.filter(|_| self.is_joined());
         let expiry = self.members.next_deadline(&self.config.timing);
-        [heartbeat, expiry].into_iter().flatten().min()
+        [heartbeat, expiry, self.answer_due]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn handle(&mut self, input: Input, now: Now) -> Vec<Output> {
@@ -304,6 +322,10 @@ impl Room {
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {
+        if self.answer_due.is_some_and(|t| t <= now.at) {
+            self.answer_due = None;
+            self.send_answer(now, out);
+        }
         if self.is_joined() && self.next_heartbeat.is_some_and(|t| t <= now.at) {
             self.announce(now, out);
         }

@@ -2,6 +2,7 @@
 //! one is verified; nothing remote can stop the room or speak for someone else.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{ChatLine, Event, LeaveReason, Output, Record, Room};
 use crate::proto::members::NameChange;
@@ -20,7 +21,7 @@ impl Room {
     }
 
     pub(super) fn on_received(&mut self, bytes: Vec<u8>, now: Now, out: &mut Vec<Output>) {
-        let verified = match wire::open(&bytes, &self.topic, now.wall) {
+        let verified = match self.verifier.open(&bytes, &self.topic, now.wall) {
             Ok(verified) => verified,
             Err(rejection) => return self.reject(&rejection),
         };
@@ -90,6 +91,31 @@ impl Room {
             return;
         }
         self.answered.insert(asker, now.at);
+        let due = now.at + self.answer_delay(asker);
+        self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
+        if due <= now.at {
+            self.answer_due = None;
+            self.send_answer(now, out);
+        }
+    }
+
+    /// Where in the answer window this member answers `asker`: fixed by both keys, so every
+    /// member picks another point and runs stay reproducible.
+    fn answer_delay(&self, asker: EndpointId) -> Duration {
+        let spread = self.config.answer_spread.as_micros() as u64;
+        if spread == 0 {
+            return Duration::ZERO;
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.me.as_bytes());
+        hasher.update(asker.as_bytes());
+        let hash = hasher.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&hash.as_bytes()[..8]);
+        Duration::from_micros(u64::from_le_bytes(first) % spread)
+    }
+
+    pub(super) fn send_answer(&mut self, now: Now, out: &mut Vec<Output>) {
         let name = self.members.my_name().to_string();
         self.send(
             MessageBody::AboutMe {
@@ -107,7 +133,7 @@ impl Room {
     pub(super) fn on_history(&mut self, envelopes: Vec<Vec<u8>>, now: Now, out: &mut Vec<Output>) {
         let mut verified = Vec::new();
         for bytes in envelopes {
-            match wire::open(&bytes, &self.topic, now.wall) {
+            match self.verifier.open(&bytes, &self.topic, now.wall) {
                 Ok(v) => verified.push((v, Arc::<[u8]>::from(bytes))),
                 Err(rejection) => self.reject(&rejection),
             }

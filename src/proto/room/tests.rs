@@ -283,3 +283,58 @@ fn replays_and_garbage_are_counted_not_fatal() {
     assert_eq!(ann.stats().rejected.get("replay"), Some(&1));
     assert_eq!(ann.stats().rejected.get("truncated"), Some(&1));
 }
+
+fn broadcasts(outputs: &[Output]) -> Vec<Vec<u8>> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Broadcast(bytes) => Some(bytes.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn answers_are_spread_over_the_window_and_shared_by_newcomers() {
+    let mut sim = Sim::new(&["ann", "bob", "cat", "dan"]);
+    sim.connect(0);
+    sim.connect(1);
+    let now = sim.now();
+    let ann = sim.rooms[0].id();
+    // cat and dan join through ann; what they broadcast (AboutMe, WhoIsThere) reaches ann and bob.
+    let mut asks = Vec::new();
+    for i in [2, 3] {
+        asks.extend(broadcasts(
+            &sim.rooms[i].handle(Input::NeighborUp(ann), now),
+        ));
+    }
+    assert_eq!(asks.len(), 4);
+    for member in [0, 1] {
+        for bytes in &asks {
+            let out = sim.rooms[member].handle(Input::Received(bytes.clone()), now);
+            assert!(broadcasts(&out).is_empty(), "nobody answers at once");
+        }
+    }
+    let spread = RoomConfig::default().answer_spread;
+    let due: Vec<Instant> = (0..2)
+        .map(|m| sim.rooms[m].next_deadline().unwrap())
+        .collect();
+    assert_ne!(due[0], due[1], "members answer at different points");
+    for (member, &at) in due.iter().enumerate() {
+        assert!(at > now.at && at < now.at + spread);
+        let early = Now {
+            at: at - Duration::from_micros(1),
+            wall: now.wall,
+        };
+        assert!(broadcasts(&sim.rooms[member].handle(Input::Tick, early)).is_empty());
+        let then = Now { at, wall: now.wall };
+        let answers = broadcasts(&sim.rooms[member].handle(Input::Tick, then));
+        assert_eq!(answers.len(), 1, "one answer serves both newcomers");
+        for i in [2, 3] {
+            sim.rooms[i].handle(Input::Received(answers[0].clone()), then);
+        }
+    }
+    for i in [2, 3] {
+        assert_eq!(sim.rooms[i].members().len(), 3, "ann, bob and the newcomer");
+    }
+}
