@@ -2,7 +2,8 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|all`, `--seconds S` (per traffic run). Prints a table and writes
+//! `--mode inproc|process|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room sizes
+//! in one process). Prints a table and writes
 //! `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
@@ -21,6 +22,8 @@ use stats::{Latency, latency};
 #[derive(Debug, Clone)]
 pub struct Options {
     pub smoke: bool,
+    /// Room sizes for the in-process runs.
+    pub sizes: Vec<usize>,
     pub inproc: bool,
     pub process: bool,
     pub seconds: f64,
@@ -35,8 +38,18 @@ fn options() -> Options {
     };
     let smoke = args.iter().any(|a| a == "--smoke");
     let mode = value("--mode").unwrap_or_else(|| "all".into());
+    let default_sizes = if smoke { vec![2] } else { vec![2, 10, 30] };
     Options {
         smoke,
+        sizes: value("--nodes")
+            .map(|list| {
+                list.split(',')
+                    .filter_map(|n| n.trim().parse().ok())
+                    .filter(|&n| n >= 2)
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|sizes| !sizes.is_empty())
+            .unwrap_or(default_sizes),
         inproc: mode == "all" || mode == "inproc",
         process: mode == "all" || mode == "process",
         seconds: value("--seconds")
@@ -201,11 +214,11 @@ async fn inproc(opts: &Options) -> anyhow::Result<Value> {
         Kind::Parlor(Broadcast::LibraryDefault),
         Kind::Baseline,
     ];
-    let sizes: &[usize] = if opts.smoke { &[2] } else { &[2, 10, 30] };
+    let sizes = &opts.sizes;
     let per = |interval_ms: u64| ((opts.seconds * 1000.0) as u64 / interval_ms).max(5);
     for &n in sizes {
         for kind in kinds {
-            if n == 30 && kind == Kind::Parlor(Broadcast::LibraryDefault) {
+            if n > 30 && kind == Kind::Parlor(Broadcast::LibraryDefault) {
                 continue;
             }
             let started = Instant::now();

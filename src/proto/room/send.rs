@@ -70,6 +70,10 @@ impl Room {
         if text.trim().is_empty() {
             return;
         }
+        // A newcomer still waiting for our answer learns our name before our words.
+        if self.answer_due.take().is_some() {
+            self.send_answer(now, out);
+        }
         if !self.is_joined() && self.queue.len() >= self.config.max_queue {
             out.push(Output::Event(Event::Refused(Refusal::QueueFull(
                 self.queue.len(),

@@ -338,3 +338,32 @@ fn answers_are_spread_over_the_window_and_shared_by_newcomers() {
         assert_eq!(sim.rooms[i].members().len(), 3, "ann, bob and the newcomer");
     }
 }
+
+#[test]
+fn a_pending_answer_goes_out_before_our_next_line() {
+    let mut sim = Sim::new(&["ann", "bob"]);
+    sim.connect(0);
+    let now = sim.now();
+    let (ann, bob) = (sim.rooms[0].id(), sim.rooms[1].id());
+    sim.rooms[0].handle(Input::NeighborUp(bob), now);
+    let asks = broadcasts(&sim.rooms[1].handle(Input::NeighborUp(ann), now));
+    for bytes in asks {
+        sim.rooms[0].handle(Input::Received(bytes), now);
+    }
+    let said = broadcasts(&sim.rooms[0].handle(Input::Say("welcome".into()), now));
+    assert_eq!(said.len(), 2, "the answer, then the line");
+    let events: Vec<Event> = said
+        .into_iter()
+        .flat_map(|bytes| sim.rooms[1].handle(Input::Received(bytes), now))
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received_texts(&events), ["ann: welcome"]);
+    assert!(
+        sim.rooms[0]
+            .next_deadline()
+            .is_none_or(|t| t > now.at + Duration::from_secs(1))
+    );
+}
