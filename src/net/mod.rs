@@ -43,9 +43,9 @@ pub enum Broadcast {
 /// node asks for it. The library's 80 ms is a guess for wide-area overlays; with 20 ms (10 ms
 /// for the retry) a room whose tree is still settling, or was torn by many members talking at
 /// once, delivers in ~25 ms instead of ~85 ms. Each graft pulls one copy from one peer (the
-/// retry another), so the cost is bounded: measured on a fresh 10-node room with everyone
-/// sending every 10 ms, 1.0-1.75x the bytes of a settled tree, against 2.0x for the defaults,
-/// whose grafts come later but whose tree stays torn longer (README, Performance).
+/// retry another), so the cost is bounded. Measured with everyone sending on a torn tree:
+/// 10 nodes, 1.55-1.75x the bytes of a settled tree (the defaults: 2.0x); 30 nodes, 1.4x the
+/// defaults' bytes for 2.5x lower p99 (README, Performance).
 pub fn parlor_plumtree() -> iroh_gossip::proto::PlumtreeConfig {
     iroh_gossip::proto::PlumtreeConfig {
         graft_timeout_1: Duration::from_millis(20),
