@@ -58,14 +58,14 @@ pub enum MessageBody<K = PublicKey> {
     Leave { from: K },
 }
 
-impl<K: Clone> MessageBody<K> {
+impl<K> MessageBody<K> {
     /// The author the body claims; must equal the envelope's signer.
-    pub fn from(&self) -> K {
+    pub fn from(&self) -> &K {
         match self {
             Self::WhoIsThere { from }
             | Self::AboutMe { from, .. }
             | Self::Message { from, .. }
-            | Self::Leave { from } => from.clone(),
+            | Self::Leave { from } => from,
         }
     }
 

@@ -91,12 +91,14 @@ impl Room {
             return;
         }
         self.answered.insert(asker, now.at);
-        let due = now.at + self.answer_delay(asker);
-        self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
-        if due <= now.at {
+        let delay = self.answer_delay(asker);
+        if delay.is_zero() {
+            // Also serves whoever is waiting for a later answer.
             self.answer_due = None;
-            self.send_answer(now, out);
+            return self.send_answer(now, out);
         }
+        let due = now.at + delay;
+        self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
     }
 
     /// Where in the answer window this member answers `asker`: fixed by both keys, so every
