@@ -11,5 +11,6 @@ pub mod headless;
 pub mod net;
 pub mod proto;
 pub mod run;
+pub mod session;
 pub mod store;
 pub mod ui;

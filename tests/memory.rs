@@ -98,7 +98,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
     let topic = ann_ticket.topic;
 
     let mallory_key = SecretKey::generate();
-    let (mallory, mut queries) = Node::spawn(&NetConfig {
+    let mallory = Node::spawn(&NetConfig {
         secret: mallory_key.clone(),
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
@@ -107,7 +107,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
     })
     .await
     .unwrap();
-    let mut topic_handle = mallory.join(topic, &ann_ticket.peers).await.unwrap();
+    let (mut topic_handle, mut queries) = mallory.join(topic, &ann_ticket.peers).await.unwrap();
     // Wait to be in the room, then capture a genuine envelope of ann's.
     ann.expect_type("neighbors").await;
     ann.send("pay 5 to bob").await;

@@ -1,5 +1,5 @@
-//! N nodes in this process on 127.0.0.1: parlor nodes (the real `Session`: signed envelopes,
-//! presence, the room state machine) or baseline nodes (bare iroh-gossip, default settings,
+//! N nodes in this process on 127.0.0.1: parlor nodes (the real session actor: signed
+//! envelopes, presence, the room state machine) or baseline nodes (bare iroh-gossip, default settings,
 //! raw bytes). Both deliver `Delivery` records with the latency measured against one clock.
 
 use std::sync::Arc;
@@ -15,13 +15,12 @@ use iroh::{Endpoint, RelayMode};
 use iroh_gossip::Gossip;
 use iroh_gossip::api::Event as GossipEvent;
 use n0_future::StreamExt;
-use parlor::net::{Broadcast, NetConfig};
+use parlor::net::{Broadcast, NetConfig, Node};
 use parlor::proto::SecretKey;
-use parlor::proto::room::{Event, Input};
+use parlor::proto::room::Event;
 use parlor::proto::ticket::Ticket;
-use parlor::run::{Entry, Session, Update};
+use parlor::session::{self, Entry, Events, SessionEvent, SessionHandle, SessionSpec};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::sleep_until;
 
 /// Text size of bench messages, like a chat line.
 pub const TEXT_BYTES: usize = 200;
@@ -129,28 +128,32 @@ impl Cluster {
                             label: None,
                         }
                     };
-                    let session = Session::start(
-                        &net(broadcast),
-                        &format!("n{i}"),
+                    let node = Node::spawn(&net(broadcast)).await?;
+                    let spec = SessionSpec {
+                        name: format!("n{i}"),
                         entry,
-                        None,
-                        Default::default(),
-                    )
-                    .await?;
+                        history: Default::default(),
+                        join_timeout: (i > 0).then_some(Duration::from_secs(15)),
+                    };
+                    let (session, events) = session::spawn(&node, None, spec).await?;
                     if i == 0 {
-                        ticket = session.ticket().await;
+                        ticket = session.ticket().await?;
                     }
                     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
                     let (joined_tx, joined_rx) = oneshot::channel();
                     let (names_tx, names_rx) = oneshot::channel();
                     let expect = if i == n - 1 { n } else { usize::MAX };
                     tokio::spawn(parlor_node(
-                        i,
-                        session,
+                        ParlorNode {
+                            i,
+                            node,
+                            session,
+                            events,
+                            started,
+                        },
                         cmd_rx,
                         tx.clone(),
                         lagged.clone(),
-                        started,
                         (joined_tx, names_tx, expect),
                     ));
                     cluster.cmds.push(cmd_tx);
@@ -254,47 +257,50 @@ impl Cluster {
 
 type Readiness = (oneshot::Sender<Duration>, oneshot::Sender<Duration>, usize);
 
-async fn parlor_node(
+/// One parlor member: its node (for byte counts and closing) and its session.
+struct ParlorNode {
     i: usize,
-    mut session: Session,
+    node: Node,
+    session: SessionHandle,
+    events: Events,
+    started: Instant,
+}
+
+/// Drives nothing itself: the session's own actor runs the room; this only turns commands
+/// into handle calls and events into deliveries, as a front end does.
+async fn parlor_node(
+    mut member: ParlorNode,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
     out: mpsc::UnboundedSender<Delivery>,
     lagged: Arc<AtomicU64>,
-    started: Instant,
     readiness: Readiness,
 ) {
     let (joined_tx, names_tx, expect) = readiness;
     let (mut joined_tx, mut names_tx) = (Some(joined_tx), Some(names_tx));
-    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
     loop {
-        let tick = session.next_deadline();
-        let updates = tokio::select! {
+        tokio::select! {
             cmd = cmds.recv() => match cmd {
-                Some(Cmd::Say(text)) => session.feed(Input::Say(text)),
+                Some(Cmd::Say(text)) => {
+                    let _ = member.session.say(text).await;
+                }
                 Some(Cmd::Bytes(reply)) => {
-                    let _ = reply.send(session.wire_bytes_sent());
-                    continue;
+                    let _ = reply.send(member.node.gossip_bytes_sent());
                 }
                 Some(Cmd::Stop(reply)) => {
                     let t = Instant::now();
-                    session.leave().await;
+                    let _ = member.session.leave().await;
+                    while member.events.recv().await.is_some() {}
+                    member.node.shutdown(Duration::from_millis(250)).await;
                     let _ = reply.send(t.elapsed());
                     return;
                 }
                 None => return,
             },
-            input = session.next_input() => match input {
-                Ok(input) => session.feed(input),
-                Err(_) => return,
-            },
-            _ = sleep_until(tick.unwrap_or_else(far)), if tick.is_some() => session.feed(Input::Tick),
-        };
-        for update in updates {
-            match update {
-                Update::Room(Event::MessageReceived(line)) => {
+            event = member.events.recv() => match event {
+                Some(SessionEvent::Room(Event::MessageReceived(line))) => {
                     if let Some((from, seq, latency)) = parse(&line.text) {
                         let _ = out.send(Delivery {
-                            to: i,
+                            to: member.i,
                             from,
                             seq,
                             latency,
@@ -302,21 +308,24 @@ async fn parlor_node(
                         });
                     }
                 }
-                Update::Room(Event::Lagged) => {
+                Some(SessionEvent::Room(Event::Lagged)) => {
                     lagged.fetch_add(1, Ordering::Relaxed);
                 }
-                _ => {}
-            }
-        }
-        if session.room().is_joined()
-            && let Some(tx) = joined_tx.take()
-        {
-            let _ = tx.send(started.elapsed());
-        }
-        if session.room().members().len() >= expect
-            && let Some(tx) = names_tx.take()
-        {
-            let _ = tx.send(started.elapsed());
+                Some(SessionEvent::Ready { .. }) => {
+                    if let Some(tx) = joined_tx.take() {
+                        let _ = tx.send(member.started.elapsed());
+                    }
+                }
+                Some(SessionEvent::Members(members)) => {
+                    if members.len() >= expect
+                        && let Some(tx) = names_tx.take()
+                    {
+                        let _ = tx.send(member.started.elapsed());
+                    }
+                }
+                Some(_) => {}
+                None => return,
+            },
         }
     }
 }

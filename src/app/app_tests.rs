@@ -3,6 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use super::fixtures::{NOON, in_room, member, said};
 use super::log::EntryKind;
 use super::*;
+use crate::proto::room::Refusal;
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -145,9 +146,30 @@ fn a_refused_line_comes_back_to_the_input() {
         text_bytes: 40_000,
         max_text_bytes: 32_000,
     };
-    app.update(Msg::Room(Event::Refused(refusal)), NOON);
+    let attempt = Attempt::Say("too long, say".into());
+    app.update(Msg::Room(Event::refused(refusal, attempt)), NOON);
     assert_eq!(app.input.text(), "too long, say");
     assert!(app.last_error.as_deref().unwrap().contains("too long"));
+}
+
+#[test]
+fn a_refused_rename_gives_back_the_rename_not_an_earlier_line() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "hello");
+    app.update(key(KeyCode::Enter), NOON);
+    type_text(&mut app, "/nick #");
+    assert_eq!(
+        app.update(key(KeyCode::Enter), NOON),
+        vec![Effect::Rename("#".into())]
+    );
+    let refused = Event::refused(Refusal::InvalidName, Attempt::SetName("#".into()));
+    app.update(Msg::Room(refused), NOON);
+    assert_eq!(app.input.text(), "/nick #");
+    // An action comes back as the command that was typed.
+    app.input.set("");
+    let refused = Event::refused(Refusal::QueueFull(1000), Attempt::Act("waves".into()));
+    app.update(Msg::Room(refused), NOON);
+    assert_eq!(app.input.text(), "/me waves");
 }
 
 #[test]

@@ -175,8 +175,8 @@ impl App {
             }
         };
         match command {
-            Command::Say(line) => return self.say(Effect::Say(line), text, now),
-            Command::Me(line) => return self.say(Effect::Act(line), text, now),
+            Command::Say(line) => return self.say(Effect::Say(line), now),
+            Command::Me(line) => return self.say(Effect::Act(line), now),
             Command::Nick(name) => return vec![Effect::Rename(name)],
             Command::Who => {
                 let names: Vec<&str> = self.members.iter().map(|m| m.display.as_str()).collect();
@@ -191,11 +191,10 @@ impl App {
         Vec::new()
     }
 
-    fn say(&mut self, effect: Effect, typed: String, now: UnixMillis) -> Vec<Effect> {
+    fn say(&mut self, effect: Effect, now: UnixMillis) -> Vec<Effect> {
         if !matches!(self.link, Link::Connected(_)) {
             self.notice(now, "not connected yet: the message is queued".into());
         }
-        self.last_said = Some(typed);
         vec![effect]
     }
 

@@ -27,7 +27,7 @@ use self::editor::Editor;
 use self::lobby::Lobby;
 use self::log::{ChatLog, Entry, EntryKind};
 use self::recall::Recall;
-use crate::proto::room::{Event, LeaveReason};
+use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
 use crate::store::StoredMessage;
@@ -54,8 +54,11 @@ pub enum Msg {
     Failed(String),
     /// Something the user should know (e.g. a message could not be saved).
     Warning(String),
-    /// Answers to [`Effect::Search`], newest first.
-    Found(Vec<StoredMessage>),
+    /// Answers to [`Effect::Search`] for `words`, newest first.
+    Found {
+        words: String,
+        found: Vec<StoredMessage>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +123,6 @@ pub struct App {
     pub area: Rect,
     /// Where message times are shown (the local zone; UTC in tests).
     pub offset: FixedOffset,
-    /// The last line sent, to give back if the room refuses it.
-    last_said: Option<String>,
 }
 
 impl App {
@@ -145,7 +146,6 @@ impl App {
             last_error: None,
             area,
             offset,
-            last_said: None,
         }
     }
 
@@ -213,7 +213,7 @@ impl App {
             Msg::Members(members) => self.members = members,
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::Warning(text) => self.error(now, text),
-            Msg::Found(found) => self.show_found(now, found),
+            Msg::Found { words, found } => self.show_found(now, &words, found),
             Msg::Failed(reason) => {
                 let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
                 let mut lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
@@ -277,12 +277,16 @@ impl App {
                 now,
                 "some messages were missed (the network outpaced us)".into(),
             ),
-            Event::Refused(refusal) => {
-                // Give the refused line back so nothing typed is lost.
-                if let Some(text) = self.last_said.take()
-                    && self.input.is_empty()
-                {
-                    self.input.set(&text);
+            Event::Refused { refusal, attempt } => {
+                // Give the refused line back so nothing typed is lost, unless something new
+                // is being typed already.
+                let typed = match attempt {
+                    Attempt::Say(text) => text,
+                    Attempt::Act(text) => format!("/me {text}"),
+                    Attempt::SetName(name) => format!("/nick {name}"),
+                };
+                if self.input.is_empty() {
+                    self.input.set(&typed);
                 }
                 self.error(now, refusal.to_string());
             }
@@ -292,12 +296,16 @@ impl App {
 }
 
 impl App {
-    fn show_found(&mut self, now: UnixMillis, found: Vec<StoredMessage>) {
+    fn show_found(&mut self, now: UnixMillis, words: &str, found: Vec<StoredMessage>) {
         if found.is_empty() {
-            self.notice(now, "no message matches".into());
+            self.notice(now, format!("no message matches \"{words}\""));
             return;
         }
-        self.notice(now, format!("{} found (newest first):", found.len()));
+        let count = found.len();
+        self.notice(
+            now,
+            format!("{count} found for \"{words}\" (newest first):"),
+        );
         for m in found {
             let time = log::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
             self.notice(now, format!("  {time} {}: {}", m.name, m.text));

@@ -75,7 +75,7 @@ fn room_event(event: &Event) -> Value {
         }),
         Event::NeighborsChanged(count) => json!({"type": "neighbors", "count": count}),
         Event::Lagged => json!({"type": "lagged"}),
-        Event::Refused(refusal) => json!({"type": "error", "message": refusal.to_string()}),
+        Event::Refused { refusal, .. } => json!({"type": "error", "message": refusal.to_string()}),
     }
 }
 

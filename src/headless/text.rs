@@ -78,7 +78,7 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
         Event::NeighborsChanged(0) => "* waiting for peers".to_string(),
         Event::NeighborsChanged(_) => return None,
         Event::Lagged => "! some messages were missed (the network outpaced this node)".into(),
-        Event::Refused(refusal) => format!("! {refusal}"),
+        Event::Refused { refusal, .. } => format!("! {refusal}"),
     };
     Some(line)
 }

@@ -8,7 +8,8 @@
 //!
 //! Both sides bound everything: request size, envelope size, count and total bytes, time.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use iroh::endpoint::Connection;
@@ -45,14 +46,42 @@ pub struct HistoryQuery {
     pub reply: oneshot::Sender<Vec<Arc<[u8]>>>,
 }
 
-/// Queries waiting for the session; beyond this, requests get an empty answer (a flood of
+/// Queries waiting for one session; beyond this, requests get an empty answer (a flood of
 /// requests must not queue up without bound).
 pub const QUERY_BACKLOG: usize = 16;
 
-/// Serves catch-up requests by asking the session over a channel.
+/// Where each room's catch-up requests go: the session that is in the room. One node serves
+/// several rooms; a request for a topic nobody here is in gets an empty answer.
+#[derive(Clone, Default)]
+pub struct HistoryRoutes {
+    rooms: Arc<Mutex<HashMap<TopicId, mpsc::Sender<HistoryQuery>>>>,
+}
+
+impl HistoryRoutes {
+    /// Route `topic`'s requests to the returned receiver (replacing an earlier route). A
+    /// route ends when its receiver is dropped; ended routes are pruned here.
+    pub fn add(&self, topic: TopicId) -> mpsc::Receiver<HistoryQuery> {
+        let (queries, receiver) = mpsc::channel(QUERY_BACKLOG);
+        let mut rooms = self.lock();
+        rooms.retain(|_, route| !route.is_closed());
+        rooms.insert(topic, queries);
+        receiver
+    }
+
+    fn get(&self, topic: &TopicId) -> Option<mpsc::Sender<HistoryQuery>> {
+        self.lock().get(topic).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicId, mpsc::Sender<HistoryQuery>>> {
+        // Nothing panics while holding it; a poisoned map still routes correctly.
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Serves catch-up requests by asking the room's session over its channel.
 #[derive(Clone)]
 pub struct HistoryServer {
-    queries: mpsc::Sender<HistoryQuery>,
+    routes: HistoryRoutes,
 }
 
 impl std::fmt::Debug for HistoryServer {
@@ -62,8 +91,8 @@ impl std::fmt::Debug for HistoryServer {
 }
 
 impl HistoryServer {
-    pub fn new(queries: mpsc::Sender<HistoryQuery>) -> Self {
-        Self { queries }
+    pub fn new(routes: HistoryRoutes) -> Self {
+        Self { routes }
     }
 
     async fn ask(&self, topic: TopicId, since: UnixMillis, limit: usize) -> Vec<Arc<[u8]>> {
@@ -74,7 +103,10 @@ impl HistoryServer {
             limit,
             reply,
         };
-        if self.queries.try_send(query).is_err() {
+        let Some(session) = self.routes.get(&topic) else {
+            return Vec::new();
+        };
+        if session.try_send(query).is_err() {
             return Vec::new();
         }
         answer.await.unwrap_or_default()

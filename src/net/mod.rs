@@ -25,7 +25,7 @@ pub use history::HistoryQuery;
 pub use topic::{NetEvent, TopicHandle};
 
 /// How long leaving waits for the last messages to reach the neighbours.
-pub const LEAVE_LINGER: Duration = Duration::from_millis(250);
+pub const LEAVE_LINGER: Duration = Duration::from_millis(225);
 
 /// How gossip disseminates messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,20 +67,22 @@ pub struct NetConfig {
     pub broadcast: Broadcast,
 }
 
-/// A running endpoint with the gossip protocol mounted.
+/// A running endpoint with the gossip and catch-up protocols mounted. Cheap to clone: every
+/// session of the process (rooms, conversations) shares one node.
+#[derive(Clone)]
 pub struct Node {
     endpoint: Endpoint,
     gossip: Gossip,
     router: Router,
     lookup: MemoryLookup,
+    history: history::HistoryRoutes,
 }
 
 impl Node {
     /// Bind the endpoint and start accepting gossip and catch-up connections. Returns as soon
     /// as the sockets are bound: relays and DNS are contacted in the background, never waited
-    /// on. Peers' catch-up requests arrive on the returned channel, for the owner of the room's
-    /// history to answer.
-    pub async fn spawn(config: &NetConfig) -> anyhow::Result<(Self, mpsc::Receiver<HistoryQuery>)> {
+    /// on.
+    pub async fn spawn(config: &NetConfig) -> anyhow::Result<Self> {
         let lookup = MemoryLookup::new();
         let mut builder = if config.offline {
             Endpoint::builder(presets::Minimal)
@@ -107,18 +109,21 @@ impl Node {
             gossip = gossip.broadcast_config(parlor_plumtree());
         }
         let gossip = gossip.spawn(endpoint.clone());
-        let (queries, query_rx) = mpsc::channel(history::QUERY_BACKLOG);
+        let routes = history::HistoryRoutes::default();
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
-            .accept(history::HISTORY_ALPN, history::HistoryServer::new(queries))
+            .accept(
+                history::HISTORY_ALPN,
+                history::HistoryServer::new(routes.clone()),
+            )
             .spawn();
-        let node = Self {
+        Ok(Self {
             endpoint,
             gossip,
             router,
             lookup,
-        };
-        Ok((node, query_rx))
+            history: routes,
+        })
     }
 
     /// A future that asks `peer` for `topic`'s envelopes since `since`; it owns what it needs,
@@ -138,6 +143,11 @@ impl Node {
         self.endpoint.id()
     }
 
+    /// The key every session of this node signs with.
+    pub fn secret(&self) -> SecretKey {
+        self.endpoint.secret_key().clone()
+    }
+
     /// Gossip bytes sent so far (data and control messages), for benchmarks.
     pub fn gossip_bytes_sent(&self) -> u64 {
         let m = self.gossip.metrics();
@@ -149,12 +159,14 @@ impl Node {
         self.endpoint.addr()
     }
 
-    /// Subscribe to `topic`, dialing `peers` (from a ticket) in the background.
+    /// Subscribe to `topic`, dialing `peers` (from a ticket) in the background. Peers'
+    /// catch-up requests for the topic arrive on the returned channel, for the owner of the
+    /// room's history to answer.
     pub async fn join(
         &self,
         topic: TopicId,
         peers: &[EndpointAddr],
-    ) -> anyhow::Result<TopicHandle> {
+    ) -> anyhow::Result<(TopicHandle, mpsc::Receiver<HistoryQuery>)> {
         for peer in peers {
             if peer.id != self.id() {
                 self.lookup.add_endpoint_info(peer.clone());
@@ -165,7 +177,8 @@ impl Node {
             .map(|p| p.id)
             .filter(|id| *id != self.id())
             .collect();
-        TopicHandle::subscribe(&self.gossip, topic, bootstrap).await
+        let handle = TopicHandle::subscribe(&self.gossip, topic, bootstrap).await?;
+        Ok((handle, self.history.add(topic)))
     }
 
     /// Addresses to put in a ticket: ours first, then what we know of `neighbors`.
@@ -190,25 +203,25 @@ impl Node {
         peers
     }
 
-    /// Leave `topic` and close the endpoint, within `limit` in all.
-    ///
-    /// When there were neighbours, stay subscribed for [`LEAVE_LINGER`] first: gossip sends a
-    /// message eagerly along a tree and only announces it (`IHave`) to the other neighbours,
-    /// who ask for it (`Graft`) some 80 ms later. Unsubscribing or closing at once would lose
-    /// the last lines and the `Leave` for them; lingering is what makes
-    /// `echo done | parlor join ..` deliver. Then the router closes the endpoint, bounded:
-    /// peers that are already gone would otherwise hold `Endpoint::close` ~3 s each.
-    pub async fn shutdown(self, topic: TopicHandle, had_neighbors: bool, limit: Duration) {
-        let started = tokio::time::Instant::now();
-        if had_neighbors {
-            tokio::time::sleep(LEAVE_LINGER.min(limit / 2)).await;
-        }
-        drop(topic);
-        let rest = limit.saturating_sub(started.elapsed());
-        match tokio::time::timeout(rest, self.router.shutdown()).await {
+    /// Close the endpoint within `limit`: peers that are already gone never acknowledge the
+    /// close and would otherwise hold `Endpoint::close` ~3 s each.
+    pub async fn shutdown(self, limit: Duration) {
+        match tokio::time::timeout(limit, self.router.shutdown()).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::debug!("router shutdown: {err:#}"),
-            Err(_) => tracing::debug!("router shutdown took longer than {rest:?}; dropping it"),
+            Err(_) => tracing::debug!("router shutdown took longer than {limit:?}; dropping it"),
         }
     }
+}
+
+/// Leave a topic: when there were neighbours, stay subscribed for [`LEAVE_LINGER`] first.
+/// Gossip sends a message eagerly along a tree and only announces it (`IHave`) to the other
+/// neighbours, who ask for it (`Graft`) a little later. Unsubscribing at once would lose the
+/// last lines and the `Leave` for them; lingering is what makes `echo done | parlor join ..`
+/// deliver.
+pub async fn leave_topic(topic: TopicHandle, had_neighbors: bool) {
+    if had_neighbors {
+        tokio::time::sleep(LEAVE_LINGER).await;
+    }
+    drop(topic);
 }

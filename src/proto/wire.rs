@@ -173,6 +173,38 @@ pub fn open(bytes: &[u8], topic: &TopicId, now: UnixMillis) -> Result<Verified, 
     Verifier::default().open(bytes, topic, now)
 }
 
+/// A batch of envelopes (a catch-up answer, stored history) checked away from the room: the
+/// signature checks of thousands of envelopes run on another thread, and the room only applies
+/// what passed. Built only by [`check_batch`].
+#[derive(Debug, Default)]
+pub struct CheckedBatch {
+    pub(crate) accepted: Vec<(Verified, std::sync::Arc<[u8]>)>,
+    pub(crate) rejected: Vec<Rejection>,
+}
+
+impl CheckedBatch {
+    pub fn accepted(&self) -> usize {
+        self.accepted.len()
+    }
+
+    pub fn rejected(&self) -> usize {
+        self.rejected.len()
+    }
+}
+
+/// Check every envelope of a batch received on `topic` at `now` (see [`CheckedBatch`]).
+pub fn check_batch(envelopes: Vec<Vec<u8>>, topic: &TopicId, now: UnixMillis) -> CheckedBatch {
+    let mut verifier = Verifier::default();
+    let mut batch = CheckedBatch::default();
+    for bytes in envelopes {
+        match verifier.open(&bytes, topic, now) {
+            Ok(verified) => batch.accepted.push((verified, bytes.into())),
+            Err(rejection) => batch.rejected.push(rejection),
+        }
+    }
+    batch
+}
+
 /// Authors whose keys were seen recently, decompressed. Decompressing an ed25519 point costs a
 /// field exponentiation (about a quarter of a signature check) and a room has few authors, so
 /// each key is decompressed once instead of on every envelope.

@@ -1,9 +1,10 @@
-//! Wiring: command line -> config -> store -> a session on a tokio runtime, with signals,
-//! logging and exit codes. No chat logic lives here.
+//! Wiring: command line -> config -> store -> a front end (terminal UI or headless) holding a
+//! session's handle, on a tokio runtime, with signals, logging and exit codes. No chat logic
+//! lives here.
 
 mod headless;
 mod listing;
-mod session;
+mod start;
 mod stdout;
 mod terminal;
 mod tui;
@@ -14,7 +15,7 @@ use crate::config::{Config, Data, Start, Task};
 use crate::store::Store;
 
 pub use headless::run_headless;
-pub use session::{Entry, NoPeerAnswered, Session, SharedStore, Update};
+pub use start::spec_of;
 pub use tui::run_tui;
 
 /// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.

@@ -1,44 +1,43 @@
-//! The terminal UI loop: terminal events, network input and timers feed `App::update`; its
-//! effects are carried out; the screen is redrawn only after something changed. Network work
-//! (starting a session) runs in a task, so typing never waits on it.
+//! The terminal UI loop: terminal events and session events feed `App::update`; its effects
+//! are carried out; the screen is redrawn only after something changed. Starting a session
+//! (binding the endpoint), searching and computing tickets run in tasks whose answers come
+//! back as messages, so typing never waits on the network or the disk.
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::time::Duration;
 
 use chrono::{Local, Offset};
 use crossterm::event::{Event as TermEvent, EventStream};
 use n0_future::StreamExt;
 use ratatui::layout::Rect;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
 
-use super::session::{Entry, NoPeerAnswered, Session, SharedStore, Update, entry_of};
+use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
 use crate::app::{App, Effect, Msg};
 use crate::config::{Config, Start};
+use crate::net::Node;
 use crate::proto::UnixMillis;
-use crate::proto::room::{Event, Input};
-use crate::store::Store;
+use crate::session::{self, Events, SessionEvent, SessionHandle, SessionSpec};
+use crate::store::{Store, StoreHandle};
 use crate::ui;
 
-/// A session being started in the background.
-struct Starting {
-    task: JoinHandle<anyhow::Result<Session>>,
-    /// Ready at once (no peer to wait for).
-    ready_at_once: bool,
-}
+type Started = anyhow::Result<(Node, SessionHandle, Events)>;
 
 struct Tui {
     config: Config,
-    store: Option<SharedStore>,
+    store: Option<StoreHandle>,
     app: App,
-    session: Option<Session>,
-    starting: Option<Starting>,
-    /// Ready was shown for the current session.
-    ready: bool,
+    /// The endpoint, bound with the first session and kept for the next ones.
+    node: Option<Node>,
+    session: Option<(SessionHandle, Events)>,
+    starting: Option<JoinHandle<Started>>,
+    /// The current session created its room (the invite pops up when ready).
     opened: bool,
-    join_deadline: Option<Instant>,
+    /// Answers from background work (tickets, search results).
+    answers_tx: mpsc::UnboundedSender<Msg>,
+    answers: mpsc::UnboundedReceiver<Msg>,
     quit: bool,
 }
 
@@ -48,54 +47,57 @@ pub async fn run_tui(
     store: Option<Store>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let store_thread = start::store_thread(store)?;
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     let lobby_name = config.start().is_none().then(|| config.name.clone());
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
+    let (answers_tx, answers) = mpsc::unbounded_channel();
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
+        store: start::store_handle(&store_thread),
+        node: None,
         session: None,
         starting: None,
-        ready: false,
         opened: false,
-        join_deadline: None,
+        answers_tx,
+        answers,
         quit: false,
-        store: store.map(|s| std::sync::Arc::new(std::sync::Mutex::new(s))),
         config,
     };
-    if let Some(start) = tui.config.start().cloned() {
-        let (entry, wait) = entry_of(&start, tui.config.label.clone())?;
-        let opened = matches!(start, Start::Open);
-        tui.start_session(tui.config.name.clone(), entry, wait, opened);
-    }
-    let result = tui.main_loop(&mut guard, shutdown).await;
+    let result = match tui.config.start().cloned() {
+        Some(start) => spec_of(&tui.config, &start, tui.config.name.clone())
+            .map_err(anyhow::Error::from)
+            .map(|spec| tui.start_session(spec, matches!(start, Start::Open))),
+        None => Ok(()),
+    };
+    let result = match result {
+        Ok(()) => tui.main_loop(&mut guard, shutdown).await,
+        Err(err) => Err(err),
+    };
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
-    if let Some(session) = tui.session.take() {
-        session.leave().await;
+    if let Some((session, mut events)) = tui.session.take() {
+        let _ = session.leave().await;
+        while events.recv().await.is_some() {}
     }
+    start::close(tui.node.take(), store_thread).await;
     result
 }
 
-async fn next_input(session: &mut Option<Session>) -> anyhow::Result<Input> {
-    match session {
-        Some(session) => session.next_input().await,
+async fn started(starting: &mut Option<JoinHandle<Started>>) -> Started {
+    match starting {
+        Some(task) => task
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("session task failed: {e}"))),
         None => std::future::pending().await,
     }
 }
 
-async fn started(starting: &mut Option<Starting>) -> (anyhow::Result<Session>, bool) {
-    match starting {
-        Some(Starting {
-            task,
-            ready_at_once,
-        }) => {
-            let result = task
-                .await
-                .unwrap_or_else(|e| Err(anyhow::anyhow!("session task failed: {e}")));
-            (result, *ready_at_once)
-        }
+async fn next_event(session: &mut Option<(SessionHandle, Events)>) -> Option<SessionEvent> {
+    match session {
+        Some((_, events)) => events.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -111,21 +113,21 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
 }
 
 impl Tui {
-    /// Start a session in a task; `wait`: a ticket's room, ready once a peer answers;
-    /// `opened`: a new room (the invite pops up).
-    fn start_session(&mut self, name: String, entry: Entry, wait: bool, opened: bool) {
+    /// Start a session in a task (binding the endpoint first if there is none yet);
+    /// `opened`: a new room (the invite pops up when ready).
+    fn start_session(&mut self, spec: SessionSpec, opened: bool) {
         let net = self.config.net.clone();
+        let node = self.node.clone();
         let store = self.store.clone();
-        let history = self.config.history;
-        self.ready = false;
         self.opened = opened;
-        self.join_deadline = wait.then(|| Instant::now() + self.config.join_timeout);
-        let task =
-            tokio::spawn(async move { Session::start(&net, &name, entry, store, history).await });
-        self.starting = Some(Starting {
-            task,
-            ready_at_once: !wait,
-        });
+        self.starting = Some(tokio::spawn(async move {
+            let node = match node {
+                Some(node) => node,
+                None => Node::spawn(&net).await?,
+            };
+            let (handle, events) = session::spawn(&node, store, spec).await?;
+            Ok((node, handle, events))
+        }));
     }
 
     async fn main_loop(
@@ -134,70 +136,82 @@ impl Tui {
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
-        let mut events = EventStream::new();
+        let mut terminal_events = EventStream::new();
         let mut dirty = true;
         while !self.quit {
             if dirty {
                 guard.terminal.draw(|frame| ui::view(&self.app, frame))?;
             }
-            let tick = self.session.as_ref().and_then(Session::next_deadline);
-            let far = Instant::now() + Duration::from_secs(3600);
-            let waiting_for_join = self.join_deadline.filter(|_| !self.ready);
             let mut msgs = VecDeque::new();
             tokio::select! {
-                event = events.next() => match event {
+                event = terminal_events.next() => match event {
                     Some(Ok(event)) => msgs.extend(to_msg(event)),
                     Some(Err(err)) => anyhow::bail!("terminal input failed: {err}"),
                     None => return Ok(()),
                 },
-                (result, ready_at_once) = started(&mut self.starting) => {
+                result = started(&mut self.starting) => {
                     self.starting = None;
                     match result {
-                        Ok(mut session) => {
-                            let restored = session.take_restored();
-                            self.session = Some(session);
-                            if ready_at_once {
-                                msgs.extend(self.ready_msg().await);
-                                msgs.extend(self.members_msg());
-                            }
-                            msgs.extend(restored.into_iter().map(Msg::Room));
+                        Ok((node, handle, events)) => {
+                            self.node = Some(node);
+                            self.session = Some((handle, events));
                         }
                         Err(err) => self.fail(format!("{err:#}"), &mut msgs)?,
                     }
                 }
-                input = next_input(&mut self.session) => match input {
-                    Ok(input) => self.feed(input, &mut msgs).await,
-                    Err(err) => self.fail(format!("{err:#}"), &mut msgs)?,
+                event = next_event(&mut self.session) => match event {
+                    Some(SessionEvent::Failed(reason)) => self.fail(reason, &mut msgs)?,
+                    Some(event) => msgs.push_back(self.to_msg(event)),
+                    None => self.fail("the session ended".into(), &mut msgs)?,
                 },
-                _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => {
-                    self.feed(Input::Tick, &mut msgs).await;
-                }
-                _ = sleep_until(waiting_for_join.unwrap_or(far)), if waiting_for_join.is_some() => {
-                    let no_peer = NoPeerAnswered {
-                        peers: self.session.as_ref().map_or(0, |s| s.ticket_peers),
-                        waited: self.config.join_timeout,
-                    };
-                    self.fail(no_peer.to_string(), &mut msgs)?;
-                }
+                Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 () = &mut shutdown => return Ok(()),
+            }
+            // Take whatever else already arrived, so a burst costs one redraw.
+            while msgs.len() < 256 {
+                let next = self
+                    .session
+                    .as_mut()
+                    .and_then(|(_, events)| events.try_recv());
+                match next {
+                    Some(SessionEvent::Failed(reason)) => {
+                        self.fail(reason, &mut msgs)?;
+                        break;
+                    }
+                    Some(event) => msgs.push_back(self.to_msg(event)),
+                    None => break,
+                }
             }
             dirty = !msgs.is_empty();
             while let Some(msg) = msgs.pop_front() {
                 for effect in self.app.update(msg, UnixMillis::now()) {
-                    self.execute(effect, guard, &mut msgs).await;
+                    self.execute(effect, guard).await;
                 }
             }
         }
         Ok(())
     }
 
-    /// The session could not start or join. Started from the command line, that ends parlor
-    /// (exit 1); from the lobby, the lobby comes back with the reason.
-    fn fail(&mut self, reason: String, msgs: &mut VecDeque<Msg>) -> anyhow::Result<()> {
-        if let Some(session) = self.session.take() {
-            tokio::spawn(session.leave());
+    fn to_msg(&self, event: SessionEvent) -> Msg {
+        match event {
+            SessionEvent::Ready { me, topic, ticket } => Msg::Ready {
+                me,
+                topic,
+                ticket,
+                opened: self.opened,
+            },
+            SessionEvent::Room(event) => Msg::Room(event),
+            SessionEvent::Members(members) => Msg::Members(members),
+            SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
         }
-        self.join_deadline = None;
+    }
+
+    /// The session could not start or join, or ended by itself. Started from the command line,
+    /// that ends parlor (exit 1); from the lobby, the lobby comes back with the reason.
+    fn fail(&mut self, reason: String, msgs: &mut VecDeque<Msg>) -> anyhow::Result<()> {
+        if let Some((session, _)) = self.session.take() {
+            tokio::spawn(async move { session.leave().await });
+        }
         if self.config.start().is_some() {
             anyhow::bail!(reason);
         }
@@ -205,84 +219,60 @@ impl Tui {
         Ok(())
     }
 
-    async fn ready_msg(&mut self) -> Option<Msg> {
-        let session = self.session.as_ref()?;
-        self.ready = true;
-        let room = session.room();
-        Some(Msg::Ready {
-            me: room.me(),
-            topic: room.topic(),
-            ticket: session.ticket().await,
-            opened: self.opened,
-        })
-    }
-
-    /// Feed the room; queue its events (and the member list they may have changed).
-    async fn feed(&mut self, input: Input, msgs: &mut VecDeque<Msg>) {
-        let Some(session) = self.session.as_mut() else {
-            return;
-        };
-        let updates = session.feed(input);
-        if !self.ready && session.room().is_joined() {
-            msgs.extend(self.ready_msg().await);
-        }
-        let membership = updates.iter().any(|u| {
-            matches!(
-                u,
-                Update::Room(
-                    Event::MemberJoined(_) | Event::MemberLeft { .. } | Event::MemberRenamed { .. }
-                )
-            )
+    /// Run `work` in a task; its answer comes back as a message.
+    fn answer_later(&self, work: impl Future<Output = Option<Msg>> + Send + 'static) {
+        let answers = self.answers_tx.clone();
+        tokio::spawn(async move {
+            if let Some(msg) = work.await {
+                let _ = answers.send(msg);
+            }
         });
-        msgs.extend(updates.into_iter().map(|update| match update {
-            Update::Room(event) => Msg::Room(event),
-            Update::Warning(text) => Msg::Warning(text),
-        }));
-        if membership || msgs.iter().any(|m| matches!(m, Msg::Ready { .. })) {
-            msgs.extend(self.members_msg());
-        }
     }
 
-    fn members_msg(&self) -> Option<Msg> {
-        Some(Msg::Members(self.session.as_ref()?.room().members()))
-    }
-
-    async fn execute(
-        &mut self,
-        effect: Effect,
-        guard: &mut TerminalGuard,
-        msgs: &mut VecDeque<Msg>,
-    ) {
+    async fn execute(&mut self, effect: Effect, guard: &mut TerminalGuard) {
+        let session = self.session.as_ref().map(|(handle, _)| handle.clone());
         match effect {
             Effect::Open { name } => {
-                let entry = Entry {
-                    label: self.config.label.clone(),
-                    ..Entry::default()
-                };
-                self.start_session(name, entry, false, true);
+                let spec = spec_of(&self.config, &Start::Open, name);
+                if let Ok(spec) = spec {
+                    self.start_session(spec, true);
+                }
             }
             Effect::Join { name, ticket } => {
-                let entry = Entry {
-                    topic: Some(ticket.topic),
-                    peers: ticket.peers,
-                    label: self.config.label.clone(),
-                };
-                self.start_session(name, entry, true, false);
+                let spec = spec_of(&self.config, &Start::Join(*ticket), name);
+                if let Ok(spec) = spec {
+                    self.start_session(spec, false);
+                }
+            }
+            // A session that ended reports it through its events: its commands do nothing.
+            Effect::Say(text) => {
+                if let Some(session) = session {
+                    let _ = session.say(text).await;
+                }
+            }
+            Effect::Act(text) => {
+                if let Some(session) = session {
+                    let _ = session.act(text).await;
+                }
+            }
+            Effect::Rename(name) => {
+                if let Some(session) = session {
+                    let _ = session.rename(name).await;
+                }
             }
             Effect::Search(words) => {
-                if let Some(session) = &self.session {
-                    msgs.push_back(match session.search(&words) {
-                        Ok(found) => Msg::Found(found),
-                        Err(err) => Msg::Warning(err),
+                if let Some(session) = session {
+                    self.answer_later(async move {
+                        Some(match session.search(words.clone()).await {
+                            Ok(found) => Msg::Found { words, found },
+                            Err(err) => Msg::Warning(err),
+                        })
                     });
                 }
             }
-            Effect::Say(text) => self.feed(Input::Say(text), msgs).await,
-            Effect::Act(text) => self.feed(Input::Act(text), msgs).await,
-            Effect::Rename(name) => self.feed(Input::SetName(name), msgs).await,
             Effect::ShowTicket => {
-                if let Some(session) = &self.session {
-                    msgs.push_back(Msg::Ticket(session.ticket().await));
+                if let Some(session) = session {
+                    self.answer_later(async move { session.ticket().await.ok().map(Msg::Ticket) });
                 }
             }
             Effect::Copy(text) => guard.copy(&text),

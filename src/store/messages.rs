@@ -43,6 +43,10 @@ fn fts_query(words: &str) -> String {
         .join(" ")
 }
 
+const INSERT_MESSAGE: &str = "INSERT OR IGNORE INTO messages
+    (id, topic, author, name, text, action, sent, received, envelope)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
 const SELECT: &str = "SELECT m.id, m.author, m.name, m.text, m.action, m.sent FROM messages m";
 
 impl Store {
@@ -55,22 +59,17 @@ impl Store {
     ) -> Result<bool, StoreError> {
         match record {
             Record::Message(line) => {
-                let inserted = self.conn.execute(
-                    "INSERT OR IGNORE INTO messages
-                        (id, topic, author, name, text, action, sent, received, envelope)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        line.id.as_bytes(),
-                        topic.as_bytes(),
-                        line.author.id.as_bytes(),
-                        line.author.name,
-                        line.text,
-                        line.action,
-                        line.sent.0 as i64,
-                        now.0 as i64,
-                        &line.envelope[..]
-                    ],
-                )?;
+                let inserted = self.conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
+                    line.id.as_bytes(),
+                    topic.as_bytes(),
+                    line.author.id.as_bytes(),
+                    line.author.name,
+                    line.text,
+                    line.action,
+                    line.sent.0 as i64,
+                    now.0 as i64,
+                    &line.envelope[..]
+                ])?;
                 Ok(inserted > 0)
             }
             Record::Name {
@@ -83,6 +82,19 @@ impl Store {
                 Ok(true)
             }
         }
+    }
+
+    /// Keep many records in one transaction (the store thread's group commit): all or none.
+    pub fn save_all<'a>(
+        &self,
+        records: impl Iterator<Item = (TopicId, &'a Record, UnixMillis)>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        for (topic, record, now) in records {
+            self.save(topic, record, now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The envelopes to restore a room from at start: every member's `AboutMe`, then the

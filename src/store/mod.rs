@@ -1,7 +1,10 @@
 //! The only code that touches disk: the data directory, the identity key, the SQLite database
 //! of rooms, members and messages, and the terminal UI's log file.
 //!
-//! Writes are one short transaction each in WAL mode with `synchronous = NORMAL`: a committed
+//! A chat's store runs on its own thread ([`StoreThread`]): the network thread never waits on
+//! the disk, and received messages are group-committed.
+//!
+//! Writes are transactions in WAL mode with `synchronous = NORMAL`: a committed
 //! message survives the process being killed at any moment (only a power cut could lose the
 //! last ones), and writing never waits for a disk flush.
 
@@ -10,6 +13,7 @@ mod messages;
 mod paths;
 mod rooms;
 mod schema;
+mod writer;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,7 @@ pub use identity::InstanceLock;
 pub use messages::StoredMessage;
 pub use paths::{default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
+pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};
 
 use crate::proto::SecretKey;
 

@@ -183,7 +183,7 @@ impl Store {
         envelope: &[u8],
         now: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.prepare_cached(
             "INSERT INTO members (topic, id, name, named_at, last_seen, envelope)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (topic, id) DO UPDATE SET
@@ -191,7 +191,8 @@ impl Store {
                 envelope = CASE WHEN excluded.named_at >= members.named_at THEN excluded.envelope ELSE members.envelope END,
                 named_at = max(members.named_at, excluded.named_at),
                 last_seen = excluded.last_seen",
-            params![
+        )?
+        .execute(params![
                 topic.as_bytes(),
                 id.as_bytes(),
                 name,

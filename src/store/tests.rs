@@ -179,3 +179,21 @@ fn a_read_only_directory_is_a_clear_error() {
     let err = Store::open(&file_as_dir).err().expect("refused");
     assert!(err.to_string().starts_with("cannot use"), "{err}");
 }
+
+/// A message record with text `text` (its id is the hash of the text), for writer tests.
+pub(super) fn message_record(text: &str) -> Record {
+    let author = crate::proto::SecretKey::generate().public();
+    Record::Message(crate::proto::room::ChatLine {
+        id: crate::proto::MessageId::from_bytes(*blake3::hash(text.as_bytes()).as_bytes()),
+        author: crate::proto::MemberInfo {
+            id: author,
+            name: "ann".into(),
+            display: "ann".into(),
+        },
+        text: text.into(),
+        action: false,
+        sent: NOW,
+        history: false,
+        envelope: std::sync::Arc::from(text.as_bytes()),
+    })
+}

@@ -50,12 +50,14 @@ impl Default for RoomConfig {
 /// How far before our newest message a catch-up request starts: authors' clocks differ.
 const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Input {
     /// Bytes that arrived on the room's gossip topic.
     Received(Vec<u8>),
     /// Envelopes from a catch-up answer or from disk: verified one by one, never trusted.
     History(Vec<Vec<u8>>),
+    /// The same, already checked on another thread ([`wire::check_batch`]).
+    CheckedHistory(wire::CheckedBatch),
     /// A direct gossip neighbour connected; the first one means we have joined.
     NeighborUp(EndpointId),
     NeighborDown(EndpointId),
@@ -139,7 +141,36 @@ pub enum Event {
     /// The number of direct neighbours changed; zero means waiting for peers.
     NeighborsChanged(usize),
     Lagged,
-    Refused(Refusal),
+    /// Something the user asked for was not done; `attempt` is what they asked, to give back.
+    Refused {
+        refusal: Refusal,
+        attempt: Attempt,
+    },
+}
+
+impl Event {
+    pub fn refused(refusal: Refusal, attempt: Attempt) -> Self {
+        Self::Refused { refusal, attempt }
+    }
+}
+
+/// A user's action as they asked for it, carried by [`Event::Refused`] so that a front end gives
+/// back exactly what was refused (never a guess at which line it was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Say(String),
+    Act(String),
+    SetName(String),
+}
+
+impl Attempt {
+    pub fn said(text: String, action: bool) -> Self {
+        if action {
+            Self::Act(text)
+        } else {
+            Self::Say(text)
+        }
+    }
 }
 
 /// Why a user's action was not carried out. Each renders as one line.
@@ -269,6 +300,11 @@ impl Room {
         self.backlog.answer(since, limit, now)
     }
 
+    /// Messages held to serve late joiners.
+    pub fn history_len(&self) -> usize {
+        self.backlog.len()
+    }
+
     pub fn history_window(&self) -> HistoryWindow {
         self.config.history
     }
@@ -288,6 +324,7 @@ impl Room {
         match input {
             Input::Received(bytes) => self.on_received(bytes, now, &mut out),
             Input::History(envelopes) => self.on_history(envelopes, now, &mut out),
+            Input::CheckedHistory(checked) => self.on_checked_history(checked, &mut out),
             Input::NeighborUp(id) => self.on_neighbor_up(id, now, &mut out),
             Input::NeighborDown(id) => {
                 if self.neighbors.remove(&id) {

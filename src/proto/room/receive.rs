@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{ChatLine, Event, LeaveReason, Output, Record, Room};
 use crate::proto::members::NameChange;
 use crate::proto::names::clean_name;
-use crate::proto::wire::{self, MessageBody, Verified};
+use crate::proto::wire::{self, CheckedBatch, MessageBody, Verified};
 use crate::proto::{EndpointId, Now};
 
 impl Room {
@@ -133,13 +133,16 @@ impl Room {
     /// one; names come only from the authors' own signed `AboutMe`; presence is untouched (an
     /// old `AboutMe` does not make anyone join). New messages come out oldest first.
     pub(super) fn on_history(&mut self, envelopes: Vec<Vec<u8>>, now: Now, out: &mut Vec<Output>) {
-        let mut verified = Vec::new();
-        for bytes in envelopes {
-            match self.verifier.open(&bytes, &self.topic, now.wall) {
-                Ok(v) => verified.push((v, Arc::<[u8]>::from(bytes))),
-                Err(rejection) => self.reject(&rejection),
-            }
+        let checked = wire::check_batch(envelopes, &self.topic, now.wall);
+        self.on_checked_history(checked, out);
+    }
+
+    /// A history batch whose envelopes were already checked (see [`wire::check_batch`]).
+    pub(super) fn on_checked_history(&mut self, checked: CheckedBatch, out: &mut Vec<Output>) {
+        for rejection in &checked.rejected {
+            self.reject(rejection);
         }
+        let verified = checked.accepted;
         for (v, envelope) in &verified {
             if let MessageBody::AboutMe { name, .. } = &v.body {
                 let name = Self::name_of(v, name);

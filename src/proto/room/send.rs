@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{ChatLine, Event, Output, Record, Refusal, Room};
+use super::{Attempt, ChatLine, Event, Output, Record, Refusal, Room};
 use crate::proto::names::clean_name;
 use crate::proto::wire::{self, MAX_ENVELOPE_SIZE, MessageBody, Payload};
 use crate::proto::{EndpointId, MessageId, Now};
@@ -75,9 +75,11 @@ impl Room {
             self.send_answer(now, out);
         }
         if !self.is_joined() && self.queue.len() >= self.config.max_queue {
-            out.push(Output::Event(Event::Refused(Refusal::QueueFull(
-                self.queue.len(),
-            ))));
+            let refusal = Refusal::QueueFull(self.queue.len());
+            out.push(Output::Event(Event::refused(
+                refusal,
+                Attempt::said(text, action),
+            )));
             return;
         }
         let text_bytes = text.len();
@@ -95,7 +97,10 @@ impl Room {
                     text_bytes,
                     max_text_bytes,
                 };
-                out.push(Output::Event(Event::Refused(refusal)));
+                out.push(Output::Event(Event::refused(
+                    refusal,
+                    Attempt::said(text, action),
+                )));
                 return;
             }
         };
@@ -128,7 +133,8 @@ impl Room {
 
     pub(super) fn set_name(&mut self, raw: &str, now: Now, out: &mut Vec<Output>) {
         let Some(name) = clean_name(raw) else {
-            out.push(Output::Event(Event::Refused(Refusal::InvalidName)));
+            let attempt = Attempt::SetName(raw.to_string());
+            out.push(Output::Event(Event::refused(Refusal::InvalidName, attempt)));
             return;
         };
         if name == self.members.my_name() {

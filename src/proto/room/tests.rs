@@ -117,7 +117,7 @@ fn the_queue_is_bounded() {
     sim.input(0, Input::Say("one too many".into()));
     assert!(matches!(
         sim.take_events(0).last(),
-        Some(Event::Refused(Refusal::QueueFull(1000)))
+        Some(Event::Refused { refusal: Refusal::QueueFull(1000), attempt: Attempt::Say(text) }) if text == "one too many"
     ));
 }
 
@@ -130,10 +130,14 @@ fn oversize_text_is_refused_not_sent() {
     assert_eq!(sim.broadcasts, before);
     match sim.take_events(0).as_slice() {
         [
-            Event::Refused(Refusal::TooLong {
-                text_bytes,
-                max_text_bytes,
-            }),
+            Event::Refused {
+                refusal:
+                    Refusal::TooLong {
+                        text_bytes,
+                        max_text_bytes,
+                    },
+                attempt: Attempt::Say(_),
+            },
         ] => {
             assert_eq!(*text_bytes, 40_000);
             assert!(*max_text_bytes > 30_000 && *max_text_bytes < 32_768);
@@ -169,7 +173,7 @@ fn rename_is_announced() {
     sim.input(1, Input::SetName(" \u{1b} ".into()));
     assert!(matches!(
         sim.take_events(1).as_slice(),
-        [Event::Refused(Refusal::InvalidName)]
+        [Event::Refused { refusal: Refusal::InvalidName, attempt: Attempt::SetName(raw) }] if raw == " \u{1b} "
     ));
 }
 

@@ -1,0 +1,426 @@
+//! The one driver of a room: a task that feeds the `Room` everything that happens (network
+//! events, commands, catch-up answers, the clock) and carries out what it asks. It never waits
+//! on the disk (saves go to the store thread; the events they gate wait in the [`Outbox`]) nor
+//! on the front end (events wait in the outbox, bounded by pausing the network input).
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+
+use super::handle::{Command, Left, Status};
+use super::outbox::Outbox;
+use super::{NoPeerAnswered, SessionEvent, check_off_thread};
+use crate::net::{self, HistoryQuery, NetEvent, Node, TopicHandle};
+use crate::proto::room::{Event, Input, Output, Room};
+use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
+use crate::proto::{Now, UnixMillis, wire};
+use crate::store::{CommitSender, Committed, StoreHandle};
+
+/// Neighbours asked in parallel for history.
+const CATCH_UP_PEERS: usize = 2;
+/// How long live messages may wait behind the first catch-up, so history prints first.
+const HOLD_LIVE: Duration = Duration::from_secs(2);
+/// How long leaving may wait for the goodbye to be handed to the network.
+const LEAVE_FLUSH: Duration = Duration::from_millis(300);
+/// How long leaving waits for the last saves, so what was shown is on disk.
+const LEAVE_SAVES: Duration = Duration::from_secs(2);
+
+/// What [`super::spawn`] hands the actor.
+pub(super) struct Parts {
+    pub node: Node,
+    pub net: TopicHandle,
+    pub queries: mpsc::Receiver<HistoryQuery>,
+    pub room: Room,
+    pub store: Option<StoreHandle>,
+    pub cmds: mpsc::Receiver<Command>,
+    pub events: mpsc::Sender<SessionEvent>,
+    pub restored: Vec<Event>,
+    pub ticket_peers: usize,
+    pub join_timeout: Option<Duration>,
+}
+
+struct Actor {
+    node: Node,
+    net: TopicHandle,
+    queries: mpsc::Receiver<HistoryQuery>,
+    room: Room,
+    store: Option<StoreHandle>,
+    events: mpsc::Sender<SessionEvent>,
+    outbox: Outbox,
+    /// Our saves: the last one queued, and where the store thread acknowledges them.
+    saves: u64,
+    commit_tx: CommitSender,
+    commit_rx: mpsc::UnboundedReceiver<Committed>,
+    /// Checked catch-up answers coming back from their tasks.
+    history_tx: mpsc::UnboundedSender<wire::CheckedBatch>,
+    history_rx: mpsc::UnboundedReceiver<wire::CheckedBatch>,
+    catching_up: usize,
+    /// Stored history, shown right after `Ready`.
+    restored: Vec<Event>,
+    ready: bool,
+    drain_waiters: Vec<oneshot::Sender<()>>,
+}
+
+/// What one turn of the loop has to do.
+enum Step {
+    Command(Command),
+    Input(Input),
+    History(wire::CheckedBatch),
+    Committed(Committed),
+}
+
+/// Why the loop ended.
+enum End {
+    Leave(oneshot::Sender<Left>),
+    /// Every handle is gone: leave quietly.
+    Dropped,
+    Failed(String),
+}
+
+pub(super) async fn run(parts: Parts) {
+    let (commit_tx, commit_rx) = mpsc::unbounded_channel();
+    let (history_tx, history_rx) = mpsc::unbounded_channel();
+    let mut actor = Actor {
+        node: parts.node,
+        net: parts.net,
+        queries: parts.queries,
+        room: parts.room,
+        store: parts.store,
+        events: parts.events,
+        outbox: Outbox::default(),
+        saves: 0,
+        commit_tx,
+        commit_rx,
+        history_tx,
+        history_rx,
+        catching_up: 0,
+        restored: parts.restored,
+        ready: false,
+        drain_waiters: Vec::new(),
+    };
+    let join_deadline = match parts.join_timeout {
+        Some(timeout) => Some((Instant::now() + timeout, timeout)),
+        None => {
+            actor.become_ready().await;
+            None
+        }
+    };
+    let mut cmds = parts.cmds;
+    let end = actor
+        .main_loop(&mut cmds, join_deadline, parts.ticket_peers)
+        .await;
+    // From here on, commands get `SessionGone`.
+    drop(cmds);
+    match end {
+        End::Leave(reply) => actor.leave(reply).await,
+        End::Dropped => actor.leave(oneshot::channel().0).await,
+        End::Failed(reason) => {
+            actor.flush_events().await;
+            let _ = actor.events.send(SessionEvent::Failed(reason)).await;
+        }
+    }
+}
+
+impl Actor {
+    async fn main_loop(
+        &mut self,
+        cmds: &mut mpsc::Receiver<Command>,
+        join_deadline: Option<(Instant, Duration)>,
+        ticket_peers: usize,
+    ) -> End {
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
+        loop {
+            let tick = self.room.next_deadline().map(Instant::from_std);
+            let hold = self.outbox.held_until();
+            let joining = join_deadline.filter(|_| !self.ready);
+            let step = tokio::select! {
+                command = cmds.recv() => match command {
+                    Some(Command::Leave(reply)) => return End::Leave(reply),
+                    Some(command) => Step::Command(command),
+                    None => return End::Dropped,
+                },
+                event = self.net.next_event(), if !self.outbox.is_full() => Step::Input(match event {
+                    Some(NetEvent::Received(bytes)) => Input::Received(bytes.to_vec()),
+                    Some(NetEvent::NeighborUp(id)) => Input::NeighborUp(id),
+                    Some(NetEvent::NeighborDown(id)) => Input::NeighborDown(id),
+                    Some(NetEvent::Lagged) => Input::Lagged,
+                    Some(NetEvent::Closed(reason)) => {
+                        return End::Failed(format!("the network stopped: {reason}"));
+                    }
+                    None => return End::Failed("the network stopped".into()),
+                }),
+                Some(batch) = self.history_rx.recv() => Step::History(batch),
+                Some(committed) = self.commit_rx.recv() => Step::Committed(committed),
+                Some(query) = self.queries.recv() => {
+                    let answer = self.room.history_answer(query.since, query.limit, UnixMillis::now());
+                    let _ = query.reply.send(answer);
+                    continue;
+                }
+                _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
+                _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
+                    self.outbox.release_held();
+                    continue;
+                }
+                _ = sleep_until(joining.map_or(far, |(at, _)| at)), if joining.is_some() => {
+                    let waited = joining.map_or(Duration::ZERO, |(_, waited)| waited);
+                    return End::Failed(NoPeerAnswered { peers: ticket_peers, waited }.to_string());
+                }
+                permit = self.events.reserve(), if self.outbox.has_ready() => {
+                    if let (Ok(permit), Some(event)) = (permit, self.outbox.pop()) {
+                        permit.send(event);
+                    }
+                    // Hand over whatever else fits without waking the loop again.
+                    while self.outbox.has_ready() {
+                        let Ok(permit) = self.events.try_reserve() else { break };
+                        if let Some(event) = self.outbox.pop() {
+                            permit.send(event);
+                        }
+                    }
+                    continue;
+                }
+            };
+            match step {
+                Step::Command(command) => self.command(command).await,
+                Step::Input(input) => self.feed(input).await,
+                Step::History(batch) => {
+                    self.catching_up = self.catching_up.saturating_sub(1);
+                    self.feed(Input::CheckedHistory(batch)).await;
+                    if self.catching_up == 0 {
+                        self.outbox.release_held();
+                    }
+                }
+                Step::Committed(committed) => self.on_committed(committed),
+            }
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::Say { text, action } => {
+                let input = if action {
+                    Input::Act(text)
+                } else {
+                    Input::Say(text)
+                };
+                self.feed(input).await;
+            }
+            Command::Rename(name) => self.feed(Input::SetName(name)).await,
+            Command::Members(reply) => {
+                let _ = reply.send(self.room.members());
+            }
+            Command::Ticket(reply) => {
+                let _ = reply.send(self.ticket().await);
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(Status {
+                    joined: self.room.is_joined(),
+                    neighbors: self.room.neighbors().count(),
+                    queued: self.room.queued(),
+                    catching_up: self.catching_up,
+                    messages: self.room.history_len(),
+                    stats: self.room.stats().clone(),
+                });
+            }
+            Command::Drained(reply) => {
+                self.drain_waiters.push(reply);
+                self.answer_drained();
+            }
+            Command::Leave(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    /// Feed the room and carry out what it asks. Saves go to the store thread in one job per
+    /// feed; the events behind them wait in the outbox until it is committed.
+    async fn feed(&mut self, input: Input) {
+        let now = Now::system();
+        let mut records = Vec::new();
+        let mut events = Vec::new();
+        let needs = self.saves + 1;
+        for output in self.room.handle(input, now) {
+            match output {
+                Output::Broadcast(bytes) => self.net.broadcast(bytes),
+                Output::Persist(record) => {
+                    if self.store.is_some() {
+                        records.push(record);
+                    }
+                }
+                Output::RequestHistory { since } => self.catch_up(since),
+                Output::Event(event) => {
+                    let gate = if records.is_empty() { 0 } else { needs };
+                    events.push((event, gate));
+                }
+            }
+        }
+        if !records.is_empty() {
+            self.save(records, now.wall);
+        }
+        // `Ready` (and the stored history) before what the first neighbour brought.
+        if !self.ready && self.room.is_joined() {
+            self.become_ready().await;
+        }
+        let membership = events.iter().any(|(event, _)| {
+            matches!(
+                event,
+                Event::MemberJoined(_) | Event::MemberLeft { .. } | Event::MemberRenamed { .. }
+            )
+        });
+        for (event, gate) in events {
+            self.outbox.push(SessionEvent::Room(event), gate);
+        }
+        if membership {
+            let gate = self.saves;
+            self.outbox
+                .push(SessionEvent::Members(self.room.members()), gate);
+        }
+        self.answer_drained();
+    }
+
+    fn save(&mut self, records: Vec<crate::proto::room::Record>, now: UnixMillis) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        self.saves += 1;
+        let topic = self.room.topic();
+        if store
+            .save(topic, records, now, self.saves, &self.commit_tx)
+            .is_err()
+        {
+            // The store is gone: show what it could not keep, and say so.
+            self.on_committed(Committed {
+                seq: self.saves,
+                error: Some("the history store has stopped".into()),
+            });
+        }
+    }
+
+    fn on_committed(&mut self, committed: Committed) {
+        if let Some(error) = committed.error {
+            self.outbox
+                .push_now(SessionEvent::Warning(format!("not saved to disk: {error}")));
+        }
+        self.outbox.committed(committed.seq);
+    }
+
+    /// `Ready`, the member list, then the stored history. While the first catch-up runs, live
+    /// messages wait behind it (bounded by [`HOLD_LIVE`]).
+    async fn become_ready(&mut self) {
+        self.ready = true;
+        let ticket = self.ticket().await;
+        let ready = SessionEvent::Ready {
+            me: self.room.me(),
+            topic: self.room.topic(),
+            ticket,
+        };
+        self.outbox.push(ready, 0);
+        self.outbox
+            .push(SessionEvent::Members(self.room.members()), 0);
+        for event in std::mem::take(&mut self.restored) {
+            self.outbox.push(SessionEvent::Room(event), 0);
+        }
+        if self.catching_up > 0 {
+            self.outbox.hold(Instant::now() + HOLD_LIVE);
+        }
+    }
+
+    /// Ask a few neighbours for what we missed; their answers are checked off this thread and
+    /// come back through `history_rx`.
+    fn catch_up(&mut self, since: UnixMillis) {
+        let limit = self.room.history_window().max_messages;
+        let topic = self.room.topic();
+        let peers: Vec<_> = self
+            .room
+            .neighbors()
+            .copied()
+            .take(CATCH_UP_PEERS)
+            .collect();
+        for peer in peers {
+            let fetch = self.node.fetch_history(peer, topic, since, limit);
+            let results = self.history_tx.clone();
+            self.catching_up += 1;
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let envelopes = fetch.await.unwrap_or_else(|err| {
+                    tracing::debug!(peer = %peer.fmt_short(), "catch-up failed: {err:#}");
+                    Vec::new()
+                });
+                let count = envelopes.len();
+                let checked = check_off_thread(envelopes, topic).await;
+                tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
+                let _ = results.send(checked);
+            });
+        }
+    }
+
+    fn answer_drained(&mut self) {
+        if self.room.queued() == 0 {
+            for waiter in self.drain_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
+    async fn ticket(&self) -> String {
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
+        Ticket::new(self.room.topic(), peers).to_string()
+    }
+
+    /// Hand every event that may be shown to the front end, waiting for it to read them.
+    async fn flush_events(&mut self) {
+        self.outbox.release_held();
+        while let Some(event) = self.outbox.pop() {
+            if self.events.send(event).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Remember who is around, say goodbye, wait (bounded) for the last saves so everything
+    /// shown is on disk, answer `reply`, hand over the last events, then unsubscribe (after a
+    /// linger, so neighbours can still fetch our last lines).
+    async fn leave(mut self, reply: oneshot::Sender<Left>) {
+        let had_neighbors = self.room.is_joined();
+        let topic = self.room.topic();
+        if let Some(store) = &self.store {
+            if had_neighbors {
+                let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+                let mut peers = self
+                    .node
+                    .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
+                    .await;
+                peers.retain(|p| p.id != self.room.id());
+                store.spawn_call(move |s| {
+                    if let Err(err) = s.update_room_peers(topic, &peers) {
+                        tracing::warn!("cannot remember peers: {err}");
+                    }
+                });
+            }
+            store.spawn_call(move |s| {
+                let _ = s.touch_room(topic, UnixMillis::now());
+            });
+        }
+        self.feed(Input::Leave).await;
+        let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
+        let saves = self.saves;
+        let _ = tokio::time::timeout(LEAVE_SAVES, async {
+            while !self.outbox_saved(saves) {
+                match self.commit_rx.recv().await {
+                    Some(committed) => self.on_committed(committed),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        let _ = reply.send(Left {
+            unsent: self.room.queued(),
+        });
+        self.flush_events().await;
+        net::leave_topic(self.net, had_neighbors).await;
+    }
+
+    fn outbox_saved(&self, seq: u64) -> bool {
+        seq == 0 || self.outbox.committed_up_to() >= seq
+    }
+}

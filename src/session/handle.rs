@@ -1,0 +1,177 @@
+//! The front ends' side of a session: commands in (each answer comes back on its own oneshot,
+//! so nothing is matched by guessing), events out.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::SessionEvent;
+use crate::proto::room::RoomStats;
+use crate::proto::{EndpointId, MemberInfo, TopicId};
+use crate::store::{StoreHandle, StoredMessage};
+
+/// Most search results shown.
+const SEARCH_LIMIT: usize = 50;
+
+/// The session's actor has ended (it left, or failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the session has ended")]
+pub struct SessionGone;
+
+/// What leaving left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Left {
+    /// Lines typed while nobody was there, never sent.
+    pub unsent: usize,
+}
+
+/// A snapshot of the session, for `/net`-like displays and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub joined: bool,
+    pub neighbors: usize,
+    /// Lines waiting for a peer.
+    pub queued: usize,
+    /// Catch-up requests not answered yet.
+    pub catching_up: usize,
+    /// Messages the room holds to serve late joiners (ours included).
+    pub messages: usize,
+    pub stats: RoomStats,
+}
+
+pub(super) enum Command {
+    Say {
+        text: String,
+        action: bool,
+    },
+    Rename(String),
+    Members(oneshot::Sender<Vec<MemberInfo>>),
+    Ticket(oneshot::Sender<String>),
+    Status(oneshot::Sender<Status>),
+    /// Answered once no typed line is waiting for a peer.
+    Drained(oneshot::Sender<()>),
+    Leave(oneshot::Sender<Left>),
+}
+
+/// A cheap, cloneable handle on a running session.
+#[derive(Clone)]
+pub struct SessionHandle {
+    cmds: mpsc::Sender<Command>,
+    id: EndpointId,
+    topic: TopicId,
+    store: Option<StoreHandle>,
+}
+
+impl SessionHandle {
+    pub(super) fn new(
+        cmds: mpsc::Sender<Command>,
+        id: EndpointId,
+        topic: TopicId,
+        store: Option<StoreHandle>,
+    ) -> Self {
+        Self {
+            cmds,
+            id,
+            topic,
+            store,
+        }
+    }
+
+    pub fn id(&self) -> EndpointId {
+        self.id
+    }
+
+    pub fn topic(&self) -> TopicId {
+        self.topic
+    }
+
+    async fn send(&self, command: Command) -> Result<(), SessionGone> {
+        self.cmds.send(command).await.map_err(|_| SessionGone)
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, SessionGone> {
+        let (reply, answer) = oneshot::channel();
+        self.send(command(reply)).await?;
+        answer.await.map_err(|_| SessionGone)
+    }
+
+    /// Send a chat line (queued while nobody is there). A refusal comes back as an event that
+    /// carries the line.
+    pub async fn say(&self, text: String) -> Result<(), SessionGone> {
+        self.send(Command::Say {
+            text,
+            action: false,
+        })
+        .await
+    }
+
+    /// Send an action (`/me waves`).
+    pub async fn act(&self, text: String) -> Result<(), SessionGone> {
+        self.send(Command::Say { text, action: true }).await
+    }
+
+    pub async fn rename(&self, name: String) -> Result<(), SessionGone> {
+        self.send(Command::Rename(name)).await
+    }
+
+    /// Everyone announced, me included, sorted by display name.
+    pub async fn members(&self) -> Result<Vec<MemberInfo>, SessionGone> {
+        self.ask(Command::Members).await
+    }
+
+    /// A fresh ticket: us first, then a few current neighbours.
+    pub async fn ticket(&self) -> Result<String, SessionGone> {
+        self.ask(Command::Ticket).await
+    }
+
+    pub async fn status(&self) -> Result<Status, SessionGone> {
+        self.ask(Command::Status).await
+    }
+
+    /// Resolves once no typed line is waiting for a peer.
+    pub async fn drained(&self) -> Result<(), SessionGone> {
+        self.ask(Command::Drained).await
+    }
+
+    /// Say goodbye and leave the room; the event stream ends shortly after (once the last
+    /// events are read). The node stays up for other sessions: its owner closes it.
+    pub async fn leave(&self) -> Result<Left, SessionGone> {
+        self.ask(Command::Leave).await
+    }
+
+    /// This room's stored messages containing all `words`, newest first. Runs on the store
+    /// thread; the session's actor is not involved.
+    pub async fn search(&self, words: String) -> Result<Vec<StoredMessage>, String> {
+        let store = self.store.as_ref().ok_or_else(|| {
+            "search needs history on disk (not available with --ephemeral)".to_string()
+        })?;
+        let topic = self.topic;
+        store
+            .call(move |s| s.search(topic, &words, SEARCH_LIMIT))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The session's events, in order. Ends after the session left or failed.
+pub struct Events {
+    rx: mpsc::Receiver<SessionEvent>,
+}
+
+impl Events {
+    pub(super) fn new(rx: mpsc::Receiver<SessionEvent>) -> Self {
+        Self { rx }
+    }
+
+    /// The next event; `None` once the session has ended and everything was read.
+    pub async fn recv(&mut self) -> Option<SessionEvent> {
+        self.rx.recv().await
+    }
+
+    /// An event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<SessionEvent> {
+        self.rx.try_recv().ok()
+    }
+}

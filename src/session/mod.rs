@@ -1,0 +1,171 @@
+//! A chat session as an actor: one task owns a room's state machine, its topic subscription and
+//! its share of the store, and is the only driver of the room. Front ends (the terminal UI,
+//! headless mode, benchmarks) hold a cheap, cloneable [`SessionHandle`] to send commands and
+//! read a bounded stream of [`SessionEvent`]s, readiness and failure included.
+//!
+//! Contract: sessions see `proto`, `net` and `store` handles; they never touch the terminal or
+//! the disk themselves. Several sessions can share one [`Node`] (one endpoint, one gossip).
+//!
+//! Modelled on iroh-gossip's `net::Actor` and mini-redis's connection handler.
+
+mod actor;
+mod handle;
+mod outbox;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::net::Node;
+use crate::proto::backlog::HistoryWindow;
+use crate::proto::room::{Event, Input, Output, Room, RoomConfig};
+use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis, wire};
+use crate::store::StoreHandle;
+
+pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
+
+/// Commands waiting for the actor; senders wait beyond this.
+const COMMAND_CAPACITY: usize = 64;
+/// Events the front end has not read yet; beyond this they wait in the actor's outbox.
+const EVENT_CAPACITY: usize = 1024;
+
+/// What a session tells its front end, in the order things happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The session can send: at once for a new or known room, after the first peer answered
+    /// for a ticket's room. Comes once, before the stored history.
+    Ready {
+        me: MemberInfo,
+        topic: TopicId,
+        ticket: String,
+    },
+    Room(Event),
+    /// The member list after it changed (and once with `Ready`).
+    Members(Vec<MemberInfo>),
+    /// Something the user should know (a message that could not be saved).
+    Warning(String),
+    /// The session ended by itself: nobody answered in time, or the network stopped. The
+    /// stream ends after this.
+    Failed(String),
+}
+
+/// Which room to be in.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// `None`: a new room with a random topic.
+    pub topic: Option<TopicId>,
+    /// Peers to dial.
+    pub peers: Vec<EndpointAddr>,
+    pub label: Option<String>,
+}
+
+/// How to start a session.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    pub name: String,
+    pub entry: Entry,
+    pub history: HistoryWindow,
+    /// `Some`: a ticket's room, ready once a peer answers, given up after this long.
+    /// `None`: ready at once (lines queue until someone is there).
+    pub join_timeout: Option<Duration>,
+}
+
+/// `join` gave up: nobody listed in the ticket answered in time.
+#[derive(Debug, thiserror::Error)]
+#[error("no peer answered within {:.1} s (the ticket lists {peers} peer(s)); the room may be empty or unreachable", waited.as_secs_f64())]
+pub struct NoPeerAnswered {
+    pub peers: usize,
+    pub waited: Duration,
+}
+
+/// Subscribe to the room on `node` and start its actor. With a store, the room is recorded
+/// and its stored history loaded (checked off this thread) to be shown after `Ready`. Returns
+/// without waiting for any peer.
+pub async fn spawn(
+    node: &Node,
+    store: Option<StoreHandle>,
+    spec: SessionSpec,
+) -> anyhow::Result<(SessionHandle, Events)> {
+    let topic = spec
+        .entry
+        .topic
+        .unwrap_or_else(|| TopicId::from_bytes(rand::random()));
+    let (net, queries) = node
+        .join(topic, &spec.entry.peers)
+        .await
+        .context("cannot subscribe")?;
+    let config = RoomConfig {
+        history: spec.history,
+        ..RoomConfig::default()
+    };
+    let mut room = Room::new(
+        node.secret(),
+        topic,
+        spec.name.clone(),
+        rand::random(),
+        config,
+    );
+    let restored = match &store {
+        Some(store) => restore(store, &mut room, &spec).await?,
+        None => Vec::new(),
+    };
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
+    let handle = SessionHandle::new(cmd_tx, room.id(), topic, store.clone());
+    let parts = actor::Parts {
+        node: node.clone(),
+        net,
+        queries,
+        room,
+        store,
+        cmds: cmd_rx,
+        events: event_tx,
+        restored,
+        ticket_peers: spec.entry.peers.len(),
+        join_timeout: spec.join_timeout,
+    };
+    tokio::spawn(actor::run(parts));
+    Ok((handle, Events::new(event_rx)))
+}
+
+/// Record the room, then load its stored envelopes through the room (already on disk: only
+/// the events matter). Reading and checking run off the network thread.
+async fn restore(
+    store: &StoreHandle,
+    room: &mut Room,
+    spec: &SessionSpec,
+) -> anyhow::Result<Vec<Event>> {
+    let topic = room.topic();
+    let (name, entry, history) = (spec.name.clone(), spec.entry.clone(), spec.history);
+    let envelopes = store
+        .call(move |store| {
+            let now = UnixMillis::now();
+            store.remember_room(topic, entry.label.as_deref(), &entry.peers, &name, now)?;
+            store.set_setting("last_name", &name)?;
+            store.history_envelopes(topic, history, now)
+        })
+        .await??;
+    let checked = check_off_thread(envelopes, topic).await;
+    Ok(room
+        .handle(Input::CheckedHistory(checked), Now::system())
+        .into_iter()
+        .filter_map(|output| match output {
+            Output::Event(event) => Some(event),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Check a batch of envelopes' signatures on the blocking pool, not the network thread.
+async fn check_off_thread(envelopes: Vec<Vec<u8>>, topic: TopicId) -> wire::CheckedBatch {
+    if envelopes.is_empty() {
+        return wire::CheckedBatch::default();
+    }
+    tokio::task::spawn_blocking(move || wire::check_batch(envelopes, &topic, UnixMillis::now()))
+        .await
+        .unwrap_or_default()
+}

@@ -1,0 +1,169 @@
+//! What a session has to show, in order, and when each event may be shown.
+//!
+//! Two gates, both order-preserving:
+//! - **saved before shown**: an event that follows a save waits until the store thread says
+//!   that save is committed (events behind it wait too, so order never changes);
+//! - **history first**: while the first catch-up runs, live messages are held (bounded in
+//!   time by the caller), so what was said earlier prints before what is said now.
+
+use std::collections::VecDeque;
+
+use tokio::time::Instant;
+
+use super::SessionEvent;
+use crate::proto::room::Event;
+
+/// Above this many events not yet taken by the front end, the session stops reading the
+/// network until the front end catches up (the network's own queue absorbs the burst).
+pub const HIGH_WATER: usize = 8192;
+
+#[derive(Default)]
+pub struct Outbox {
+    /// The highest save sequence number known to be on disk.
+    committed: u64,
+    /// Events waiting for a save (`seq`), or behind one that is.
+    waiting: VecDeque<(u64, SessionEvent)>,
+    /// Events that may be shown now.
+    ready: VecDeque<SessionEvent>,
+    /// Live messages held behind the first catch-up, and until when at most.
+    held: Option<(Instant, Vec<(u64, SessionEvent)>)>,
+}
+
+impl Outbox {
+    /// Queue `event`; it needs save `needs` committed first (0: nothing).
+    pub fn push(&mut self, event: SessionEvent, needs: u64) {
+        let live_message = matches!(
+            &event,
+            SessionEvent::Room(Event::MessageReceived(line)) if !line.history
+        );
+        match &mut self.held {
+            Some((_, held)) if live_message => held.push((needs, event)),
+            _ => self.gate(needs, event),
+        }
+    }
+
+    /// An event to show before anything still waiting (warnings about the store itself).
+    pub fn push_now(&mut self, event: SessionEvent) {
+        self.ready.push_back(event);
+    }
+
+    fn gate(&mut self, needs: u64, event: SessionEvent) {
+        if self.waiting.is_empty() && needs <= self.committed {
+            self.ready.push_back(event);
+        } else {
+            self.waiting.push_back((needs, event));
+        }
+    }
+
+    /// Saves up to `seq` are on disk (or failed, and were reported): release what waited.
+    pub fn committed(&mut self, seq: u64) {
+        self.committed = self.committed.max(seq);
+        while let Some((needs, _)) = self.waiting.front() {
+            if *needs > self.committed {
+                break;
+            }
+            if let Some((_, event)) = self.waiting.pop_front() {
+                self.ready.push_back(event);
+            }
+        }
+    }
+
+    pub fn committed_up_to(&self) -> u64 {
+        self.committed
+    }
+
+    /// Hold live messages until [`Self::release_held`] or `until`.
+    pub fn hold(&mut self, until: Instant) {
+        if self.held.is_none() {
+            self.held = Some((until, Vec::new()));
+        }
+    }
+
+    pub fn held_until(&self) -> Option<Instant> {
+        self.held.as_ref().map(|(until, _)| *until)
+    }
+
+    pub fn release_held(&mut self) {
+        if let Some((_, held)) = self.held.take() {
+            for (needs, event) in held {
+                self.gate(needs, event);
+            }
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<SessionEvent> {
+        self.ready.pop_front()
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Everything not yet taken, shown or not.
+    pub fn len(&self) -> usize {
+        self.ready.len() + self.waiting.len() + self.held.as_ref().map_or(0, |(_, held)| held.len())
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.len() >= HIGH_WATER
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{line, member};
+
+    fn warning(text: &str) -> SessionEvent {
+        SessionEvent::Warning(text.into())
+    }
+
+    fn drain(outbox: &mut Outbox) -> Vec<SessionEvent> {
+        std::iter::from_fn(|| outbox.pop()).collect()
+    }
+
+    fn live(text: &str) -> SessionEvent {
+        let line = line(&member(2, "bob"), text, 0);
+        SessionEvent::Room(Event::MessageReceived(line))
+    }
+
+    fn old(text: &str) -> SessionEvent {
+        let mut line = line(&member(2, "bob"), text, 0);
+        line.history = true;
+        SessionEvent::Room(Event::MessageReceived(line))
+    }
+
+    #[test]
+    fn events_wait_for_their_save_and_keep_their_order() {
+        let mut outbox = Outbox::default();
+        outbox.push(warning("a"), 0);
+        outbox.push(live("b"), 1);
+        outbox.push(warning("c"), 0); // behind b, though it needs nothing
+        outbox.push(live("d"), 2);
+        assert_eq!(drain(&mut outbox), [warning("a")]);
+        outbox.committed(1);
+        assert_eq!(drain(&mut outbox), [live("b"), warning("c")]);
+        assert_eq!(outbox.len(), 1);
+        outbox.committed(2);
+        assert_eq!(drain(&mut outbox), [live("d")]);
+        outbox.push(warning("e"), 2);
+        assert_eq!(drain(&mut outbox), [warning("e")]);
+    }
+
+    #[test]
+    fn live_messages_wait_behind_the_first_catch_up() {
+        let mut outbox = Outbox::default();
+        outbox.hold(Instant::now());
+        outbox.push(live("now"), 0);
+        outbox.push(SessionEvent::Room(Event::Lagged), 0);
+        outbox.push(old("earlier"), 1);
+        assert_eq!(drain(&mut outbox), [SessionEvent::Room(Event::Lagged)]);
+        outbox.release_held();
+        assert!(
+            drain(&mut outbox).is_empty(),
+            "the history is not saved yet"
+        );
+        outbox.committed(1);
+        assert_eq!(drain(&mut outbox), [old("earlier"), live("now")]);
+    }
+}

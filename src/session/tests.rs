@@ -1,0 +1,277 @@
+//! The session handle over loopback: commands and their answers, events in order, readiness,
+//! failure, leaving, and a store that stalls while the network goes on.
+
+use std::time::Duration;
+
+use super::*;
+use crate::net::NetConfig;
+use crate::proto::SecretKey;
+use crate::proto::room::{Attempt, Refusal};
+use crate::proto::ticket::Ticket;
+use crate::store::{Store, StoreThread};
+
+/// Generous: only a broken build waits this long.
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn node() -> Node {
+    Node::spawn(&NetConfig {
+        secret: SecretKey::generate(),
+        bind: Some("127.0.0.1:0".parse().unwrap()),
+        offline: true,
+        relay: None,
+        broadcast: Default::default(),
+    })
+    .await
+    .unwrap()
+}
+
+fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
+    let entry = match ticket {
+        Some(ticket) => {
+            let ticket: Ticket = ticket.parse().unwrap();
+            Entry {
+                topic: Some(ticket.topic),
+                peers: ticket.peers,
+                label: None,
+            }
+        }
+        None => Entry::default(),
+    };
+    SessionSpec {
+        name: name.into(),
+        entry,
+        history: Default::default(),
+        join_timeout: ticket.map(|_| WAIT),
+    }
+}
+
+struct Member {
+    node: Node,
+    handle: SessionHandle,
+    events: Events,
+}
+
+impl Member {
+    async fn start(name: &str, ticket: Option<&str>, store: Option<StoreHandle>) -> Self {
+        let node = node().await;
+        let (handle, events) = spawn(&node, store, spec(name, ticket)).await.unwrap();
+        Self {
+            node,
+            handle,
+            events,
+        }
+    }
+
+    /// The next event that `pred` picks, skipping others.
+    async fn expect(&mut self, what: &str, pred: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
+        let wait = async {
+            loop {
+                match self.events.recv().await {
+                    Some(event) if pred(&event) => return event,
+                    Some(_) => {}
+                    None => panic!("the stream ended before {what}"),
+                }
+            }
+        };
+        tokio::time::timeout(WAIT, wait)
+            .await
+            .unwrap_or_else(|_| panic!("no {what}"))
+    }
+
+    async fn expect_text(&mut self, text: &str) -> SessionEvent {
+        self.expect(
+            text,
+            |e| matches!(e, SessionEvent::Room(Event::MessageReceived(l)) if l.text == text),
+        )
+        .await
+    }
+
+    async fn ticket(&mut self) -> String {
+        match self
+            .expect("ready", |e| matches!(e, SessionEvent::Ready { .. }))
+            .await
+        {
+            SessionEvent::Ready { ticket, .. } => ticket,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn close(mut self) {
+        self.handle.leave().await.unwrap();
+        while self.events.recv().await.is_some() {}
+        self.node.shutdown(Duration::from_millis(250)).await;
+    }
+}
+
+fn joined(name: &'static str) -> impl Fn(&SessionEvent) -> bool {
+    move |e| matches!(e, SessionEvent::Room(Event::MemberJoined(m)) if m.name == name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handle_commands_a_room_and_events_come_in_order() {
+    let mut ann = Member::start("ann", None, None).await;
+    let ticket = ann.ticket().await;
+    // Ready comes first, then the member list.
+    assert!(matches!(
+        ann.events.recv().await,
+        Some(SessionEvent::Members(m)) if m.len() == 1
+    ));
+    let mut bob = Member::start("bob", Some(&ticket), None).await;
+    bob.ticket().await;
+    ann.expect("bob joined", joined("bob")).await;
+    let members = ann
+        .expect(
+            "the list with bob",
+            |e| matches!(e, SessionEvent::Members(m) if m.len() == 2),
+        )
+        .await;
+    assert!(matches!(members, SessionEvent::Members(m) if m.iter().any(|m| m.name == "bob")));
+
+    bob.handle.say("hello ann".into()).await.unwrap();
+    ann.expect_text("hello ann").await;
+    bob.handle.act("waves".into()).await.unwrap();
+    let wave = ann.expect_text("waves").await;
+    assert!(matches!(wave, SessionEvent::Room(Event::MessageReceived(l)) if l.action));
+
+    // Answers come on their own channel, never guessed from the event stream.
+    let names: Vec<String> = ann
+        .handle
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["ann", "bob"]);
+    let fresh: Ticket = bob.handle.ticket().await.unwrap().parse().unwrap();
+    assert_eq!(fresh.topic, ann.handle.topic());
+    assert_eq!(fresh.peers[0].id, bob.handle.id());
+    let status = bob.handle.status().await.unwrap();
+    assert!(status.joined && status.neighbors == 1 && status.queued == 0);
+    bob.handle.drained().await.unwrap();
+
+    // A refused rename carries what was asked.
+    bob.handle.rename("#".into()).await.unwrap();
+    let refused = bob
+        .expect("the refusal", |e| {
+            matches!(e, SessionEvent::Room(Event::Refused { .. }))
+        })
+        .await;
+    assert_eq!(
+        refused,
+        SessionEvent::Room(Event::refused(
+            Refusal::InvalidName,
+            Attempt::SetName("#".into())
+        ))
+    );
+    bob.handle.rename("robert".into()).await.unwrap();
+    ann.expect("the rename", |e| {
+        matches!(e, SessionEvent::Room(Event::MemberRenamed { member, old }) if member.name == "robert" && old == "bob")
+    })
+    .await;
+
+    // Leaving: the others hear it; the handle then reports the session gone.
+    let handle = bob.handle.clone();
+    bob.close().await;
+    ann.expect("robert left", |e| {
+        matches!(e, SessionEvent::Room(Event::MemberLeft { member, .. }) if member.name == "robert")
+    })
+    .await;
+    assert_eq!(handle.say("anyone?".into()).await, Err(SessionGone));
+    ann.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_every_handle_leaves_the_room() {
+    let mut ann = Member::start("ann", None, None).await;
+    let ticket = ann.ticket().await;
+    let bob = Member::start("bob", Some(&ticket), None).await;
+    ann.expect("bob joined", joined("bob")).await;
+    drop(bob.handle);
+    ann.expect("bob left", |e| {
+        matches!(e, SessionEvent::Room(Event::MemberLeft { member, .. }) if member.name == "bob")
+    })
+    .await;
+    let mut events = bob.events;
+    while events.recv().await.is_some() {}
+    ann.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_nobody_answers_fails_and_ends_the_stream() {
+    // A ticket for a node that is gone: its address no longer answers.
+    let gone = node().await;
+    let ticket = Ticket::new(TopicId::from_bytes([3; 32]), vec![gone.addr()]).to_string();
+    gone.shutdown(Duration::from_millis(250)).await;
+    let node = node().await;
+    let mut spec = spec("bob", Some(&ticket));
+    spec.join_timeout = Some(Duration::from_millis(300));
+    let (handle, mut events) = spawn(&node, None, spec).await.unwrap();
+    match tokio::time::timeout(WAIT, events.recv()).await.unwrap() {
+        Some(SessionEvent::Failed(reason)) => {
+            assert!(reason.contains("no peer answered"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(events.recv().await.is_none());
+    assert_eq!(handle.status().await, Err(SessionGone));
+}
+
+/// While bob's store is stuck (as a slow disk would be), bob's network side goes on: what
+/// others say reaches everyone through the room, bob's own line goes out at once, and bob's
+/// room takes in what arrives. Bob shows each message only once it is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_store_delays_nothing_but_its_own_display() {
+    let store = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
+    let mut ann = Member::start("ann", None, None).await;
+    let ticket = ann.ticket().await;
+    let mut bob = Member::start("bob", Some(&ticket), Some(store.handle())).await;
+    let bob_ticket = bob.ticket().await;
+    let mut cat = Member::start("cat", Some(&bob_ticket), None).await;
+    cat.ticket().await;
+    for member in [&mut ann, &mut bob, &mut cat] {
+        let all = |e: &SessionEvent| matches!(e, SessionEvent::Members(m) if m.len() == 3);
+        member.expect("all three", all).await;
+    }
+    bob.handle.say("before".into()).await.unwrap();
+    ann.expect_text("before").await;
+    assert_eq!(bob.handle.status().await.unwrap().messages, 1);
+
+    let release = store.handle().stall();
+    ann.handle.say("during".into()).await.unwrap();
+    cat.expect_text("during").await;
+    bob.handle.say("mine, during".into()).await.unwrap();
+    ann.expect_text("mine, during").await;
+    cat.expect_text("mine, during").await;
+    // Bob's room took ann's line in; bob has not shown it (nor his own), as it is not saved.
+    let in_room = async {
+        while bob.handle.status().await.unwrap().messages < 3 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(WAIT, in_room).await.unwrap();
+    while let Some(event) = bob.events.try_recv() {
+        assert!(
+            !matches!(&event, SessionEvent::Room(Event::MessageReceived(l) | Event::MessageSent(l)) if l.text.contains("during")),
+            "shown before saved: {event:?}"
+        );
+    }
+    drop(release);
+    bob.expect_text("during").await;
+    bob.expect(
+        "his own line",
+        |e| matches!(e, SessionEvent::Room(Event::MessageSent(l)) if l.text == "mine, during"),
+    )
+    .await;
+    let topic = bob.handle.topic();
+    let saved = store
+        .handle()
+        .call(move |s| s.message_count(topic))
+        .await
+        .unwrap();
+    assert_eq!(saved.unwrap(), 3);
+    for member in [ann, bob, cat] {
+        member.close().await;
+    }
+    store.close(WAIT).await;
+}

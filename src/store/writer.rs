@@ -1,0 +1,293 @@
+//! The store on its own thread: the network thread hands it work over a channel and never waits
+//! on the disk.
+//!
+//! Received messages are group-committed: the thread takes every save that queued up while it
+//! was busy (up to [`MAX_BATCH`] records) and writes them in one transaction, then tells each
+//! session which of its saves are on disk ([`Committed`]). Sessions show a message only after
+//! that, so "saved before shown" holds and `kill -9` loses nothing that was shown. Under light
+//! load a batch is one message and is written at once (no waiting to fill a batch); under
+//! heavy load batches grow and the cost of a commit is shared.
+//!
+//! Queries (search, loading history, remembering rooms) run on the same thread, in order with
+//! the writes, and answer over a oneshot channel.
+
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Store, StoreError};
+use crate::proto::room::Record;
+use crate::proto::{TopicId, UnixMillis};
+
+/// Most records written in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// A session's saves up to and including `seq` are on disk (or failed with `error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: u64,
+    pub error: Option<String>,
+}
+
+/// Where a session hears that its saves were committed.
+pub type CommitSender = mpsc::UnboundedSender<Committed>;
+
+type Call = Box<dyn FnOnce(&Store) + Send>;
+
+enum Job {
+    Save {
+        topic: TopicId,
+        records: Vec<Record>,
+        now: UnixMillis,
+        seq: u64,
+        done: CommitSender,
+    },
+    Call(Call),
+    /// Test hook: hold the thread, as a slow disk would, until the sender is dropped or sends.
+    Stall(std_mpsc::Receiver<()>),
+    /// Finish what came before, then stop.
+    Close(oneshot::Sender<()>),
+}
+
+/// The store thread is gone (closed, or it panicked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the history store has stopped")]
+pub struct StoreGone;
+
+/// A cheap, cloneable way to reach the store thread.
+#[derive(Clone)]
+pub struct StoreHandle {
+    jobs: std_mpsc::Sender<Job>,
+}
+
+/// The owner's side: closing waits until everything queued is on disk.
+pub struct StoreThread {
+    handle: StoreHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StoreThread {
+    pub fn spawn(store: Store) -> std::io::Result<Self> {
+        let (jobs, queue) = std_mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("parlor-store".into())
+            .spawn(move || serve(store, queue))?;
+        Ok(Self {
+            handle: StoreHandle { jobs },
+            thread: Some(thread),
+        })
+    }
+
+    pub fn handle(&self) -> StoreHandle {
+        self.handle.clone()
+    }
+
+    /// Write everything queued so far, then stop the thread (closing the database and
+    /// releasing the instance lock). Waits at most `limit` for a stuck disk.
+    pub async fn close(mut self, limit: Duration) {
+        let (done, finished) = oneshot::channel();
+        if self.handle.jobs.send(Job::Close(done)).is_ok() {
+            let _ = tokio::time::timeout(limit, finished).await;
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.is_finished()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl StoreHandle {
+    /// Queue `records` for the next group commit; `done` hears `seq` once they are on disk.
+    pub fn save(
+        &self,
+        topic: TopicId,
+        records: Vec<Record>,
+        now: UnixMillis,
+        seq: u64,
+        done: &CommitSender,
+    ) -> Result<(), StoreGone> {
+        let job = Job::Save {
+            topic,
+            records,
+            now,
+            seq,
+            done: done.clone(),
+        };
+        self.jobs.send(job).map_err(|_| StoreGone)
+    }
+
+    /// Run `f` on the store thread, after everything queued before it.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, StoreGone> {
+        let (reply, answer) = oneshot::channel();
+        let call: Call = Box::new(move |store| {
+            let _ = reply.send(f(store));
+        });
+        self.jobs.send(Job::Call(call)).map_err(|_| StoreGone)?;
+        answer.await.map_err(|_| StoreGone)
+    }
+
+    /// Queue `f` without waiting for it (bookkeeping whose failure only gets logged).
+    pub fn spawn_call(&self, f: impl FnOnce(&Store) + Send + 'static) {
+        let _ = self.jobs.send(Job::Call(Box::new(f)));
+    }
+
+    /// Test hook: the store thread stops at this point of its queue, as if a write took
+    /// forever, until `release` sends or is dropped.
+    #[doc(hidden)]
+    pub fn stall(&self) -> std_mpsc::SyncSender<()> {
+        let (release, wait) = std_mpsc::sync_channel(1);
+        let _ = self.jobs.send(Job::Stall(wait));
+        release
+    }
+}
+
+fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
+    // A job taken while gathering a batch that is not a save: run it after the batch.
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        match job {
+            Job::Save {
+                topic,
+                records,
+                now,
+                seq,
+                done,
+            } => {
+                let mut batch = vec![(topic, records, now, seq, done)];
+                let mut count = batch[0].1.len();
+                while count < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(Job::Save {
+                            topic,
+                            records,
+                            now,
+                            seq,
+                            done,
+                        }) => {
+                            count += records.len();
+                            batch.push((topic, records, now, seq, done));
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit(&store, batch);
+            }
+            Job::Call(call) => call(&store),
+            Job::Stall(wait) => {
+                let _ = wait.recv();
+            }
+            Job::Close(done) => {
+                drop(store);
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+}
+
+type Batch = Vec<(TopicId, Vec<Record>, UnixMillis, u64, CommitSender)>;
+
+/// One transaction for the whole batch; then every session hears its highest `seq`.
+fn commit(store: &Store, batch: Batch) {
+    let result = store.save_all(
+        batch
+            .iter()
+            .flat_map(|(topic, records, now, ..)| records.iter().map(move |r| (*topic, r, *now))),
+    );
+    let error = result.err().map(|err: StoreError| err.to_string());
+    if let Some(error) = &error {
+        tracing::warn!("a batch of {} saves failed: {error}", batch.len());
+    }
+    // Saves of one session arrive in order, so the last of each sender is its highest.
+    let mut last: Vec<(u64, CommitSender)> = Vec::new();
+    for (.., seq, done) in batch {
+        match last.iter_mut().find(|(_, d)| d.same_channel(&done)) {
+            Some(entry) => entry.0 = seq,
+            None => last.push((seq, done)),
+        }
+    }
+    for (seq, done) in last {
+        let _ = done.send(Committed {
+            seq,
+            error: error.clone(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> Record {
+        crate::store::tests::message_record(text)
+    }
+
+    #[tokio::test]
+    async fn saves_are_committed_in_batches_and_acknowledged_in_order() {
+        let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
+        let store = thread.handle();
+        let topic = TopicId::from_bytes([7; 32]);
+        let (done, mut committed) = mpsc::unbounded_channel();
+        // Hold the thread so that the saves queue up and form one batch.
+        let release = store.stall();
+        for seq in 1..=5 {
+            let text = format!("line {seq}");
+            store
+                .save(topic, vec![line(&text)], UnixMillis(1), seq, &done)
+                .unwrap();
+        }
+        drop(release);
+        let ack = committed.recv().await.unwrap();
+        assert_eq!(
+            ack,
+            Committed {
+                seq: 5,
+                error: None
+            },
+            "one batch, one answer"
+        );
+        let count = store.call(move |s| s.message_count(topic)).await.unwrap();
+        assert_eq!(count.unwrap(), 5);
+        thread.close(Duration::from_secs(5)).await;
+        assert_eq!(store.call(|_| ()).await, Err(StoreGone));
+    }
+
+    #[tokio::test]
+    async fn calls_run_after_the_writes_queued_before_them() {
+        let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
+        let store = thread.handle();
+        let topic = TopicId::from_bytes([8; 32]);
+        let (done, _committed) = mpsc::unbounded_channel();
+        for seq in 1..=(MAX_BATCH as u64 + 20) {
+            store
+                .save(
+                    topic,
+                    vec![line(&format!("m{seq}"))],
+                    UnixMillis(1),
+                    seq,
+                    &done,
+                )
+                .unwrap();
+        }
+        let count = store.call(move |s| s.message_count(topic)).await.unwrap();
+        assert_eq!(count.unwrap(), MAX_BATCH as u64 + 20);
+        thread.close(Duration::from_secs(5)).await;
+    }
+}
