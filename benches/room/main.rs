@@ -3,11 +3,14 @@
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
 //! `--mode inproc|process|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room sizes
-//! in one process). Prints a table and writes
+//! in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
+//! example, built once from the cargo registry's copy of the package). Process mode runs
+//! parlor with a data directory (as users run it) and `--ephemeral`. Prints a table and writes
 //! `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
 mod inproc;
+mod peers;
 mod process;
 mod stats;
 
@@ -27,6 +30,8 @@ pub struct Options {
     pub inproc: bool,
     pub process: bool,
     pub seconds: f64,
+    /// Run the process scenarios for the iroh-gossip chat example too.
+    pub side_by_side: bool,
 }
 
 fn options() -> Options {
@@ -55,6 +60,7 @@ fn options() -> Options {
         seconds: value("--seconds")
             .and_then(|s| s.parse().ok())
             .unwrap_or(if smoke { 0.5 } else { 3.0 }),
+        side_by_side: args.iter().any(|a| a == "--side-by-side"),
     }
 }
 
@@ -322,11 +328,21 @@ fn main() -> anyhow::Result<()> {
         println!("== in one process (parlor vs bare iroh-gossip), 127.0.0.1");
         report["inproc"] = runtime.block_on(inproc(&opts))?;
     }
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     if opts.process {
-        println!("\n== real parlor processes (stdin line to stdout line), 127.0.0.1");
-        report["process"] = process::run(&opts)?;
+        println!("\n== real processes (stdin line to stdout line), 127.0.0.1");
+        let mut programs = vec![peers::Program::Parlor { data_dir: true }];
+        if !opts.smoke {
+            programs.push(peers::Program::Parlor { data_dir: false });
+        }
+        if opts.side_by_side {
+            programs.push(peers::Program::GossipExample(peers::build_gossip_example(
+                &target,
+            )?));
+        }
+        report["process"] = process::run(&opts, &programs)?;
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let dir = target.join("bench");
     std::fs::create_dir_all(&dir)?;
     let text = serde_json::to_string_pretty(&report)?;
     std::fs::write(dir.join("room.json"), &text)?;

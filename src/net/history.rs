@@ -2,7 +2,8 @@
 //! neighbour for the envelopes sent since some time and verifies every one itself.
 //!
 //! Protocol `parlor/history/1`, one bidirectional stream per request:
-//! - request: `u32 BE length ‖ JSON {"topic": HEX, "since": UNIX_MS, "limit": N}`
+//! - request: `u32 BE length ‖ JSON {"topic": HEX, "since": UNIX_MS, "limit": N, "page":
+//!   "newest"|"oldest"}` (`page` may be missing: `newest`, as the first version asked)
 //! - answer: `(u32 BE length ‖ envelope)*`, then the stream ends. Envelopes are exactly what
 //!   gossip carries (signed by their authors); the answerer cannot forge or alter any.
 //!
@@ -18,6 +19,7 @@ use iroh::{Endpoint, EndpointId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::proto::backlog::Page;
 use crate::proto::wire::MAX_ENVELOPE_SIZE;
 use crate::proto::{TopicId, UnixMillis};
 
@@ -34,6 +36,8 @@ struct Request {
     topic: String,
     since: u64,
     limit: u32,
+    #[serde(default)]
+    page: Page,
 }
 
 /// A peer's catch-up request, handed to whoever owns the room's history (the session loop),
@@ -43,6 +47,7 @@ pub struct HistoryQuery {
     pub topic: TopicId,
     pub since: UnixMillis,
     pub limit: usize,
+    pub page: Page,
     pub reply: oneshot::Sender<Vec<Arc<[u8]>>>,
 }
 
@@ -95,12 +100,19 @@ impl HistoryServer {
         Self { routes }
     }
 
-    async fn ask(&self, topic: TopicId, since: UnixMillis, limit: usize) -> Vec<Arc<[u8]>> {
+    async fn ask(
+        &self,
+        topic: TopicId,
+        since: UnixMillis,
+        limit: usize,
+        page: Page,
+    ) -> Vec<Arc<[u8]>> {
         let (reply, answer) = oneshot::channel();
         let query = HistoryQuery {
             topic,
             since,
             limit,
+            page,
             reply,
         };
         let Some(session) = self.routes.get(&topic) else {
@@ -123,7 +135,12 @@ impl HistoryServer {
         let request: Request = serde_json::from_slice(&body)?;
         let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
         let envelopes = self
-            .ask(topic, UnixMillis(request.since), request.limit as usize)
+            .ask(
+                topic,
+                UnixMillis(request.since),
+                request.limit as usize,
+                request.page,
+            )
             .await;
         let mut answer = Vec::new();
         for envelope in envelopes.iter().take(MAX_ANSWER_ENVELOPES) {
@@ -176,6 +193,7 @@ pub async fn fetch(
     topic: TopicId,
     since: UnixMillis,
     limit: usize,
+    page: Page,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
     let work = async {
         let conn = endpoint.connect(peer, HISTORY_ALPN).await?;
@@ -184,6 +202,7 @@ pub async fn fetch(
             topic: topic.to_string(),
             since: since.0,
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            page,
         })?;
         send.write_all(&(request.len() as u32).to_be_bytes())
             .await?;

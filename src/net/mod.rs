@@ -17,6 +17,7 @@ use iroh::protocol::Router;
 use iroh::{Endpoint, RelayMode, RelayUrl, TransportAddr};
 use iroh_gossip::Gossip;
 
+use crate::proto::backlog::Page;
 use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
 use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
 use tokio::sync::mpsc;
@@ -134,9 +135,10 @@ impl Node {
         topic: TopicId,
         since: UnixMillis,
         limit: usize,
+        page: Page,
     ) -> impl std::future::Future<Output = anyhow::Result<Vec<Vec<u8>>>> + Send + 'static {
         let endpoint = self.endpoint.clone();
-        async move { history::fetch(&endpoint, peer, topic, since, limit).await }
+        async move { history::fetch(&endpoint, peer, topic, since, limit, page).await }
     }
 
     pub fn id(&self) -> EndpointId {

@@ -33,6 +33,18 @@ impl HistoryWindow {
 
 pub type Envelope = Arc<[u8]>;
 
+/// Which end of a long history a catch-up answer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Page {
+    /// The newest messages since the given time: what a newcomer wants to read.
+    #[default]
+    Newest,
+    /// The oldest messages since the given time, so that whoever missed a stretch can page
+    /// through it to the end (after `Lagged`).
+    Oldest,
+}
+
 #[derive(Debug, Default)]
 pub struct Backlog {
     window: HistoryWindow,
@@ -87,19 +99,26 @@ impl Backlog {
     }
 
     /// What to send someone asking for messages sent at or after `since` (at most `limit`, the
-    /// newest ones, and never older than the window): the authors' `AboutMe` envelopes first,
-    /// then the messages from oldest to newest.
-    pub fn answer(&self, since: UnixMillis, limit: usize, now: UnixMillis) -> Vec<Envelope> {
+    /// newest or the oldest ones as `page` says, and never older than the window): the authors'
+    /// `AboutMe` envelopes first, then the messages from oldest to newest.
+    pub fn answer(
+        &self,
+        since: UnixMillis,
+        limit: usize,
+        page: Page,
+        now: UnixMillis,
+    ) -> Vec<Envelope> {
         let since = since.max(self.window.oldest(now));
         let limit = limit.min(self.window.max_messages);
-        let mut picked: Vec<&(EndpointId, Envelope)> = self
-            .messages
-            .range((since, MessageId::MIN)..)
-            .rev()
-            .take(limit)
-            .map(|(_, entry)| entry)
-            .collect();
-        picked.reverse();
+        let range = self.messages.range((since, MessageId::MIN)..);
+        let picked: Vec<&(EndpointId, Envelope)> = match page {
+            Page::Oldest => range.take(limit).map(|(_, entry)| entry).collect(),
+            Page::Newest => {
+                let mut newest: Vec<_> = range.rev().take(limit).map(|(_, entry)| entry).collect();
+                newest.reverse();
+                newest
+            }
+        };
         let mut authors: Vec<EndpointId> = picked.iter().map(|(author, _)| *author).collect();
         authors.sort();
         authors.dedup();
@@ -147,15 +166,22 @@ mod tests {
         backlog.add_name(a, UnixMillis(10), env("a-older"));
         let now = UnixMillis(1000);
         let got: Vec<String> = backlog
-            .answer(UnixMillis(0), 2, now)
+            .answer(UnixMillis(0), 2, Page::Newest, now)
             .iter()
             .map(|e| String::from_utf8_lossy(e).into_owned())
             .collect();
         assert_eq!(got, ["a", "m300", "m400"]);
+        let oldest: Vec<String> = backlog
+            .answer(UnixMillis(0), 2, Page::Oldest, now)
+            .iter()
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+        // b never sent a name: only a's comes first.
+        assert_eq!(oldest, ["a", "m200", "m300"]);
         // Too old for the window at a later time.
         assert!(
             backlog
-                .answer(UnixMillis(0), 10, UnixMillis(1_500))
+                .answer(UnixMillis(0), 10, Page::Newest, UnixMillis(1_500))
                 .is_empty()
         );
         assert_eq!(backlog.newest(), Some(UnixMillis(400)));

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::UnixMillis as Millis;
-use super::room::{Event, Input, Output, Record, Room, RoomConfig};
+use super::room::{Event, Input, Output, Page, Record, Room, RoomConfig};
 use super::{Now, SecretKey, TopicId, UnixMillis};
 
 pub struct Sim {
@@ -17,7 +17,7 @@ pub struct Sim {
     events: Vec<Vec<Event>>,
     in_flight: VecDeque<(usize, Vec<u8>)>,
     /// Catch-up requests to answer: (asker, since).
-    history_requests: VecDeque<(usize, Millis)>,
+    history_requests: VecDeque<(usize, Millis, Page)>,
     /// What each room asked to keep on disk.
     pub records: Vec<Vec<Record>>,
     now: Now,
@@ -107,7 +107,9 @@ impl Sim {
                 }
                 Output::Event(event) => self.events[i].push(event),
                 Output::Persist(record) => self.records[i].push(record),
-                Output::RequestHistory { since } => self.history_requests.push_back((i, since)),
+                Output::RequestHistory { since, page } => {
+                    self.history_requests.push_back((i, since, page))
+                }
             }
         }
     }
@@ -117,12 +119,12 @@ impl Sim {
     pub fn run(&mut self) {
         loop {
             self.deliver();
-            let Some((asker, since)) = self.history_requests.pop_front() else {
+            let Some((asker, since, page)) = self.history_requests.pop_front() else {
                 break;
             };
             let server = (0..self.rooms.len()).find(|&j| j != asker && self.online[j]);
             if let Some(server) = server {
-                let answer = self.rooms[server].history_answer(since, 1000, self.now.wall);
+                let answer = self.rooms[server].history_answer(since, 1000, page, self.now.wall);
                 let envelopes = answer.iter().map(|e| e.to_vec()).collect();
                 let outputs = self.rooms[asker].handle(Input::History(envelopes), self.now);
                 self.route(asker, outputs);

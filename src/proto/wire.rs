@@ -190,6 +190,18 @@ impl CheckedBatch {
     pub fn rejected(&self) -> usize {
         self.rejected.len()
     }
+
+    /// The send time of the newest chat message in the batch, and how many messages it has.
+    pub fn newest_message(&self) -> Option<(UnixMillis, usize)> {
+        let messages = self
+            .accepted
+            .iter()
+            .filter(|(v, _)| matches!(v.body, MessageBody::Message { .. }));
+        let (count, newest) = messages.fold((0, None), |(count, newest), (v, _)| {
+            (count + 1, newest.max(Some(v.sent)))
+        });
+        newest.map(|sent| (sent, count))
+    }
 }
 
 /// Check every envelope of a batch received on `topic` at `now` (see [`CheckedBatch`]).

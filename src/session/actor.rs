@@ -8,17 +8,16 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
+use super::catch_up::CatchUpPage;
 use super::handle::{Command, Left, Status};
 use super::outbox::Outbox;
-use super::{NoPeerAnswered, SessionEvent, check_off_thread};
+use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{self, HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::room::{Event, Input, Output, Room};
 use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
-use crate::proto::{Now, UnixMillis, wire};
+use crate::proto::{Now, UnixMillis};
 use crate::store::{CommitSender, Committed, StoreHandle};
 
-/// Neighbours asked in parallel for history.
-const CATCH_UP_PEERS: usize = 2;
 /// How long live messages may wait behind the first catch-up, so history prints first.
 const HOLD_LIVE: Duration = Duration::from_secs(2);
 /// How long leaving may wait for the goodbye to be handed to the network.
@@ -40,33 +39,33 @@ pub(super) struct Parts {
     pub join_timeout: Option<Duration>,
 }
 
-struct Actor {
-    node: Node,
-    net: TopicHandle,
-    queries: mpsc::Receiver<HistoryQuery>,
-    room: Room,
-    store: Option<StoreHandle>,
-    events: mpsc::Sender<SessionEvent>,
-    outbox: Outbox,
+pub(super) struct Actor {
+    pub(super) node: Node,
+    pub(super) net: TopicHandle,
+    pub(super) queries: mpsc::Receiver<HistoryQuery>,
+    pub(super) room: Room,
+    pub(super) store: Option<StoreHandle>,
+    pub(super) events: mpsc::Sender<SessionEvent>,
+    pub(super) outbox: Outbox,
     /// Our saves: the last one queued, and where the store thread acknowledges them.
-    saves: u64,
-    commit_tx: CommitSender,
-    commit_rx: mpsc::UnboundedReceiver<Committed>,
+    pub(super) saves: u64,
+    pub(super) commit_tx: CommitSender,
+    pub(super) commit_rx: mpsc::UnboundedReceiver<Committed>,
     /// Checked catch-up answers coming back from their tasks.
-    history_tx: mpsc::UnboundedSender<wire::CheckedBatch>,
-    history_rx: mpsc::UnboundedReceiver<wire::CheckedBatch>,
-    catching_up: usize,
+    pub(super) history_tx: mpsc::UnboundedSender<CatchUpPage>,
+    pub(super) history_rx: mpsc::UnboundedReceiver<CatchUpPage>,
+    pub(super) catching_up: usize,
     /// Stored history, shown right after `Ready`.
-    restored: Vec<Event>,
-    ready: bool,
-    drain_waiters: Vec<oneshot::Sender<()>>,
+    pub(super) restored: Vec<Event>,
+    pub(super) ready: bool,
+    pub(super) drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
 /// What one turn of the loop has to do.
 enum Step {
     Command(Command),
     Input(Input),
-    History(wire::CheckedBatch),
+    History(CatchUpPage),
     Committed(Committed),
 }
 
@@ -150,11 +149,10 @@ impl Actor {
                     }
                     None => return End::Failed("the network stopped".into()),
                 }),
-                Some(batch) = self.history_rx.recv() => Step::History(batch),
+                Some(page) = self.history_rx.recv() => Step::History(page),
                 Some(committed) = self.commit_rx.recv() => Step::Committed(committed),
                 Some(query) = self.queries.recv() => {
-                    let answer = self.room.history_answer(query.since, query.limit, UnixMillis::now());
-                    let _ = query.reply.send(answer);
+                    self.serve_history(query);
                     continue;
                 }
                 _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
@@ -183,8 +181,10 @@ impl Actor {
             match step {
                 Step::Command(command) => self.command(command).await,
                 Step::Input(input) => self.feed(input).await,
-                Step::History(batch) => {
-                    self.catching_up = self.catching_up.saturating_sub(1);
+                Step::History(CatchUpPage { batch, last }) => {
+                    if last {
+                        self.catching_up = self.catching_up.saturating_sub(1);
+                    }
                     self.feed(Input::CheckedHistory(batch)).await;
                     if self.catching_up == 0 {
                         self.outbox.release_held();
@@ -245,7 +245,7 @@ impl Actor {
                         records.push(record);
                     }
                 }
-                Output::RequestHistory { since } => self.catch_up(since),
+                Output::RequestHistory { since, page } => self.catch_up(since, page),
                 Output::Event(event) => {
                     let gate = if records.is_empty() { 0 } else { needs };
                     events.push((event, gate));
@@ -320,35 +320,6 @@ impl Actor {
         }
         if self.catching_up > 0 {
             self.outbox.hold(Instant::now() + HOLD_LIVE);
-        }
-    }
-
-    /// Ask a few neighbours for what we missed; their answers are checked off this thread and
-    /// come back through `history_rx`.
-    fn catch_up(&mut self, since: UnixMillis) {
-        let limit = self.room.history_window().max_messages;
-        let topic = self.room.topic();
-        let peers: Vec<_> = self
-            .room
-            .neighbors()
-            .copied()
-            .take(CATCH_UP_PEERS)
-            .collect();
-        for peer in peers {
-            let fetch = self.node.fetch_history(peer, topic, since, limit);
-            let results = self.history_tx.clone();
-            self.catching_up += 1;
-            tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                let envelopes = fetch.await.unwrap_or_else(|err| {
-                    tracing::debug!(peer = %peer.fmt_short(), "catch-up failed: {err:#}");
-                    Vec::new()
-                });
-                let count = envelopes.len();
-                let checked = check_off_thread(envelopes, topic).await;
-                tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
-                let _ = results.send(checked);
-            });
         }
     }
 

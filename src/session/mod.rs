@@ -9,6 +9,7 @@
 //! Modelled on iroh-gossip's `net::Actor` and mini-redis's connection handler.
 
 mod actor;
+mod catch_up;
 mod handle;
 mod outbox;
 
@@ -23,7 +24,7 @@ use tokio::sync::mpsc;
 use crate::net::Node;
 use crate::proto::backlog::HistoryWindow;
 use crate::proto::room::{Event, Input, Output, Room, RoomConfig};
-use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis, wire};
+use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
 pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
@@ -149,7 +150,7 @@ async fn restore(
             store.history_envelopes(topic, history, now)
         })
         .await??;
-    let checked = check_off_thread(envelopes, topic).await;
+    let checked = catch_up::check_off_thread(envelopes, topic).await;
     Ok(room
         .handle(Input::CheckedHistory(checked), Now::system())
         .into_iter()
@@ -158,14 +159,4 @@ async fn restore(
             _ => None,
         })
         .collect())
-}
-
-/// Check a batch of envelopes' signatures on the blocking pool, not the network thread.
-async fn check_off_thread(envelopes: Vec<Vec<u8>>, topic: TopicId) -> wire::CheckedBatch {
-    if envelopes.is_empty() {
-        return wire::CheckedBatch::default();
-    }
-    tokio::task::spawn_blocking(move || wire::check_batch(envelopes, &topic, UnixMillis::now()))
-        .await
-        .unwrap_or_default()
 }

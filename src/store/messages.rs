@@ -3,7 +3,7 @@
 use rusqlite::params;
 
 use super::{Store, StoreError};
-use crate::proto::backlog::HistoryWindow;
+use crate::proto::backlog::{HistoryWindow, Page};
 use crate::proto::room::Record;
 use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
 
@@ -124,6 +124,54 @@ impl Store {
         for row in rows {
             out.push(row?);
         }
+        Ok(out)
+    }
+
+    /// A catch-up answer served from disk (it reaches further back than the room's memory):
+    /// the authors' `AboutMe` envelopes, then at most `limit` messages sent at or after
+    /// `since`, the newest or the oldest as `page` says, oldest first.
+    pub fn history_page(
+        &self,
+        topic: TopicId,
+        since: UnixMillis,
+        limit: usize,
+        page: Page,
+    ) -> Result<Vec<std::sync::Arc<[u8]>>, StoreError> {
+        let sql = match page {
+            Page::Oldest => {
+                "SELECT envelope, author FROM messages WHERE topic = ?1 AND sent >= ?2
+                 ORDER BY sent, id LIMIT ?3"
+            }
+            Page::Newest => {
+                "SELECT envelope, author FROM (
+                    SELECT envelope, author, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2
+                    ORDER BY sent DESC, id DESC LIMIT ?3
+                 ) ORDER BY sent, id"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(
+            params![topic.as_bytes(), since.0 as i64, limit as i64],
+            |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)),
+        )?;
+        let mut messages = Vec::new();
+        let mut authors = std::collections::BTreeSet::new();
+        for row in rows {
+            let (envelope, author) = row?;
+            authors.insert(author);
+            messages.push(std::sync::Arc::from(envelope));
+        }
+        let mut names = self
+            .conn
+            .prepare_cached("SELECT envelope FROM members WHERE topic = ?1 AND id = ?2")?;
+        let mut out = Vec::with_capacity(authors.len() + messages.len());
+        for author in authors {
+            let name: Option<Vec<u8>> = names
+                .query_row(params![topic.as_bytes(), author], |row| row.get(0))
+                .ok();
+            out.extend(name.map(std::sync::Arc::from));
+        }
+        out.extend(messages);
         Ok(out)
     }
 

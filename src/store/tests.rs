@@ -197,3 +197,38 @@ pub(super) fn message_record(text: &str) -> Record {
         envelope: std::sync::Arc::from(text.as_bytes()),
     })
 }
+
+#[test]
+fn history_pages_come_from_either_end_with_the_authors_names_first() {
+    let store = Store::in_memory().unwrap();
+    let (topic, records) = conversation();
+    for record in &records {
+        store.save(topic, record, NOW).unwrap();
+    }
+    let texts = |page: crate::proto::backlog::Page| -> Vec<String> {
+        let answer = store.history_page(topic, UnixMillis(0), 2, page).unwrap();
+        answer
+            .iter()
+            .map(|e| {
+                match crate::proto::wire::open(e, &topic, UnixMillis(u64::MAX / 2))
+                    .unwrap()
+                    .body
+                {
+                    crate::proto::wire::MessageBody::Message { text, .. } => text,
+                    crate::proto::wire::MessageBody::AboutMe { name, .. } => format!("name {name}"),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+    };
+    use crate::proto::backlog::Page;
+    let oldest = texts(Page::Oldest);
+    assert_eq!(oldest.len(), 4, "{oldest:?}");
+    assert!(
+        oldest[..2].iter().all(|t| t.starts_with("name ")),
+        "{oldest:?}"
+    );
+    assert_eq!(oldest[2..], ["the build is green", "cheers"]);
+    let newest = texts(Page::Newest);
+    assert_eq!(newest[2..], ["cheers", "deploying the relay now"]);
+}

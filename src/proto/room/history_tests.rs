@@ -76,7 +76,7 @@ fn forged_and_altered_history_is_rejected() {
     sim.connect(0);
     sim.connect(1);
     sim.input(1, Input::Say("pay 5 to ann".into()));
-    let good = sim.rooms[0].history_answer(UnixMillis(0), 100, sim.now().wall);
+    let good = sim.rooms[0].history_answer(UnixMillis(0), 100, Page::Newest, sim.now().wall);
     let real = good.iter().map(|e| e.to_vec()).collect::<Vec<_>>();
     // Altered: one byte of text changed.
     let mut altered = real.last().unwrap().clone();
@@ -130,14 +130,22 @@ fn joining_and_lagging_ask_for_history_from_before_the_newest_message() {
     let outputs = sim.rooms[0].handle(Input::NeighborUp(bob_id), now);
     let oldest = sim.rooms[0].history_window().oldest(now.wall);
     assert!(
-        outputs.contains(&Output::RequestHistory { since: oldest }),
+        outputs.contains(&Output::RequestHistory {
+            since: oldest,
+            page: Page::Newest
+        }),
         "{outputs:?}"
     );
     let outputs = sim.rooms[0].handle(Input::Lagged, now);
     assert!(
-        outputs
-            .iter()
-            .any(|o| matches!(o, Output::RequestHistory { .. }))
+        outputs.iter().any(|o| matches!(
+            o,
+            Output::RequestHistory {
+                page: Page::Oldest,
+                ..
+            }
+        )),
+        "after Lagged, page through everything from the gap: {outputs:?}"
     );
 }
 

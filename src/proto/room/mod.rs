@@ -12,6 +12,7 @@ mod send;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+pub use super::backlog::Page;
 use super::backlog::{Backlog, Envelope, HistoryWindow};
 use super::members::{MemberInfo, Members, PresenceTiming};
 use super::seen::SeenIds;
@@ -81,9 +82,11 @@ pub enum Output {
     Broadcast(Vec<u8>),
     /// Something to keep on disk; comes before the event that shows it.
     Persist(Record),
-    /// Ask members for the messages sent since `since` (over the direct history protocol).
+    /// Ask members for the messages sent since `since` (over the direct history protocol):
+    /// the newest (joining) or, after `Lagged`, all of them from the oldest on, page by page.
     RequestHistory {
         since: UnixMillis,
+        page: Page,
     },
     Event(Event),
 }
@@ -295,9 +298,10 @@ impl Room {
         &self,
         since: UnixMillis,
         limit: usize,
+        page: Page,
         now: UnixMillis,
     ) -> Vec<Envelope> {
-        self.backlog.answer(since, limit, now)
+        self.backlog.answer(since, limit, page, now)
     }
 
     /// Messages held to serve late joiners.
@@ -334,7 +338,8 @@ impl Room {
             }
             Input::Lagged => {
                 out.push(Output::Event(Event::Lagged));
-                self.request_history(now, &mut out);
+                // Everything from a little before the gap, to the end.
+                self.request_history(now, Page::Oldest, &mut out);
             }
             Input::Say(text) => self.say(text, false, now, &mut out),
             Input::Act(text) => self.say(text, true, now, &mut out),
@@ -346,7 +351,7 @@ impl Room {
     }
 
     /// Ask for what was said since a little before the newest message we hold.
-    fn request_history(&self, now: Now, out: &mut Vec<Output>) {
+    pub(super) fn request_history(&self, now: Now, page: Page, out: &mut Vec<Output>) {
         let oldest = self.config.history.oldest(now.wall);
         let since = self
             .backlog
@@ -355,7 +360,7 @@ impl Room {
                 UnixMillis(t.0.saturating_sub(CATCH_UP_OVERLAP_MS))
             })
             .max(oldest);
-        out.push(Output::RequestHistory { since });
+        out.push(Output::RequestHistory { since, page });
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Attempt, ChatLine, Event, Output, Record, Refusal, Room};
+use super::{Attempt, ChatLine, Event, Output, Page, Record, Refusal, Room};
 use crate::proto::names::clean_name;
 use crate::proto::wire::{self, MAX_ENVELOPE_SIZE, MessageBody, Payload};
 use crate::proto::{EndpointId, MessageId, Now};
@@ -173,6 +173,6 @@ impl Room {
         for (bytes, line) in std::mem::take(&mut self.queue) {
             self.sent(bytes, line, out);
         }
-        self.request_history(now, out);
+        self.request_history(now, Page::Newest, out);
     }
 }

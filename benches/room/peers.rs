@@ -1,0 +1,268 @@
+//! The programs the process benchmark runs, each as a real process on 127.0.0.1 read through its
+//! stdout: parlor as users run it (a data directory), parlor `--ephemeral`, and the iroh-gossip
+//! chat example (built here from the iroh-gossip package in the cargo registry, patched to stay
+//! on loopback; nothing of it is kept in this repository).
+//!
+//! Every program's output is turned into the same events: `{"type":"ticket","ticket":..}`,
+//! `{"type":"ready"}` (able to send), `{"type":"message","text":..}`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_parlor");
+/// The iroh-gossip release parlor depends on (Cargo.toml pins it).
+const GOSSIP_PACKAGE: &str = "iroh-gossip-0.101.0";
+
+#[derive(Debug, Clone)]
+pub enum Program {
+    /// parlor `--headless --json --offline`, with a data directory or `--ephemeral`.
+    Parlor { data_dir: bool },
+    /// The iroh-gossip chat example, built at this path.
+    GossipExample(PathBuf),
+}
+
+impl Program {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Program::Parlor { data_dir: true } => "parlor, data directory",
+            Program::Parlor { data_dir: false } => "parlor --ephemeral",
+            Program::GossipExample(_) => "iroh-gossip chat example",
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            Program::Parlor { data_dir: true } => "parlor",
+            Program::Parlor { data_dir: false } => "parlor_ephemeral",
+            Program::GossipExample(_) => "iroh_gossip_example",
+        }
+    }
+
+    /// Whether lost lines come back later (catch-up after `Lagged`).
+    pub fn catches_up(&self) -> bool {
+        matches!(self, Program::Parlor { .. })
+    }
+}
+
+/// What a process printed: (which process, when, the event).
+pub type Line = (usize, Instant, Value);
+
+pub struct Proc {
+    pub child: Child,
+    pub stdin: ChildStdin,
+    program: Program,
+    data_dir: Option<PathBuf>,
+}
+
+/// How a process enters the room.
+pub enum Role<'a> {
+    Open,
+    Join(&'a str),
+}
+
+pub fn spawn(
+    program: &Program,
+    i: usize,
+    role: Role<'_>,
+    out: mpsc::Sender<Line>,
+) -> anyhow::Result<Proc> {
+    let name = format!("p{i}");
+    let mut data_dir = None;
+    let mut command = match program {
+        Program::Parlor { data_dir: with_dir } => {
+            let mut command = Command::new(BIN);
+            command.args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"]);
+            if *with_dir {
+                let dir = std::env::temp_dir().join(format!(
+                    "parlor-bench-{}-{i}-{}",
+                    std::process::id(),
+                    rand::random::<u32>()
+                ));
+                command.arg("--data-dir").arg(&dir);
+                data_dir = Some(dir);
+            } else {
+                command.arg("--ephemeral");
+            }
+            command.args(["--name", &name]);
+            command
+        }
+        Program::GossipExample(path) => {
+            let mut command = Command::new(path);
+            command
+                .args(["--no-relay", "--name", &name])
+                .env("RUST_LOG", "off");
+            command
+        }
+    };
+    match role {
+        Role::Open => command.arg("open"),
+        Role::Join(ticket) => command.args(["join", ticket]),
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.label()))?;
+    let stdin = child.stdin.take().context("stdin")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let json = matches!(program, Program::Parlor { .. });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let at = Instant::now();
+            let event = if json {
+                // parlor's `ready` carries the ticket: it serves as both events.
+                serde_json::from_str::<Value>(&line).ok()
+            } else {
+                example_event(&line)
+            };
+            if let Some(event) = event
+                && out.send((i, at, event)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(Proc {
+        child,
+        stdin,
+        program: program.clone(),
+        data_dir,
+    })
+}
+
+fn example_event(line: &str) -> Option<Value> {
+    if let Some(ticket) = line.strip_prefix("> ticket to join us: ") {
+        return Some(json!({"type": "ticket", "ticket": ticket.trim()}));
+    }
+    if line == "> connected!" {
+        return Some(json!({"type": "ready"}));
+    }
+    if line.starts_with('>') {
+        return None;
+    }
+    // `name: text` (the text keeps the newline the example read, printed as a blank line).
+    let (_, text) = line.split_once(": ")?;
+    Some(json!({"type": "message", "text": text}))
+}
+
+impl Proc {
+    /// Stop: parlor says goodbye on `/quit`; the example has no quit (and loops on end of
+    /// input), so it is killed.
+    pub fn quit(&mut self) {
+        use std::io::Write;
+        match self.program {
+            Program::Parlor { .. } => {
+                let _ = self.stdin.write_all(b"/quit\n");
+            }
+            Program::GossipExample(_) => {
+                let _ = self.child.kill();
+            }
+        }
+    }
+
+    pub fn wait(&mut self) {
+        let _ = self.child.wait();
+        if let Some(dir) = self.data_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        self.wait();
+    }
+}
+
+/// Build the iroh-gossip chat example from the registry's copy of the package, patched to
+/// stay on loopback: no n0 DNS/pkarr lookup (`presets::Minimal`), no port mapping, bound to
+/// 127.0.0.1 only (it is run with `--no-relay`). Built once into `target/bench/`.
+pub fn build_gossip_example(target: &Path) -> anyhow::Result<PathBuf> {
+    let work = target.join("bench").join("iroh-gossip-example");
+    let binary = work.join("target/release/examples/chat");
+    if binary.exists() {
+        return Ok(binary);
+    }
+    let source = registry_package(GOSSIP_PACKAGE)?;
+    let copy = work.join(GOSSIP_PACKAGE);
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_dir(&source, &copy)?;
+    let chat = copy.join("examples/chat.rs");
+    let mut text = std::fs::read_to_string(&chat)?;
+    for (from, to) in [
+        (
+            "Endpoint::builder(presets::N0)",
+            "Endpoint::builder(presets::Minimal)\n        .portmapper_config(iroh::endpoint::PortmapperConfig::Disabled)",
+        ),
+        (
+            ".bind_addr(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, args.bind_port))?",
+            ".clear_ip_transports()\n        .bind_addr(SocketAddrV4::new(Ipv4Addr::LOCALHOST, args.bind_port))?",
+        ),
+    ] {
+        anyhow::ensure!(
+            text.contains(from),
+            "{GOSSIP_PACKAGE}'s chat example changed ({from:?} not found): update the loopback patch"
+        );
+        text = text.replace(from, to);
+    }
+    std::fs::write(&chat, text)?;
+    println!("  building the iroh-gossip chat example (release, once) ...");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--example",
+            "chat",
+            "--features",
+            "examples",
+        ])
+        .arg("--manifest-path")
+        .arg(copy.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(work.join("target"))
+        .status()?;
+    anyhow::ensure!(status.success(), "building the iroh-gossip example failed");
+    Ok(binary)
+}
+
+fn registry_package(name: &str) -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("no CARGO_HOME or HOME")?;
+    let src = home.join("registry/src");
+    for index in
+        std::fs::read_dir(&src).with_context(|| format!("cannot read {}", src.display()))?
+    {
+        let candidate = index?.path().join(name);
+        if candidate.join("examples/chat.rs").exists() {
+            return Ok(candidate);
+        }
+    }
+    anyhow::bail!(
+        "{name} is not in {} (run `cargo fetch` first)",
+        src.display()
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! History between members, both ways, off the network thread where it costs: asking
+//! neighbours for what we missed (answers checked on the blocking pool; after `Lagged`, page by
+//! page until the gap is closed), and answering their requests (from disk when there is a
+//! store, which reaches further back than the room's memory).
+
+use super::actor::Actor;
+use crate::net::{HistoryQuery, history::MAX_ANSWER_ENVELOPES};
+use crate::proto::room::Page;
+use crate::proto::{TopicId, UnixMillis, wire};
+
+/// Neighbours asked in parallel for history.
+const CATCH_UP_PEERS: usize = 2;
+/// Most pages one catch-up reads (bounds what a peer can make us fetch).
+const MAX_PAGES: usize = 64;
+
+/// One answer (or page of one), checked.
+pub struct CatchUpPage {
+    pub batch: wire::CheckedBatch,
+    /// The last page of this request.
+    pub last: bool,
+}
+
+impl Actor {
+    /// Ask a few neighbours for what we missed; their answers are checked off this thread and
+    /// come back through `history_rx`. The newest page serves a newcomer; after `Lagged`, the
+    /// first neighbour is paged through from `since` to the end, so every lost line comes back.
+    pub(super) fn catch_up(&mut self, since: UnixMillis, page: Page) {
+        let topic = self.room.topic();
+        let peers: Vec<_> = self
+            .room
+            .neighbors()
+            .copied()
+            .take(CATCH_UP_PEERS)
+            .collect();
+        for (k, peer) in peers.into_iter().enumerate() {
+            let (pages, limit) = match page {
+                Page::Oldest if k == 0 => (MAX_PAGES, MAX_ANSWER_ENVELOPES / 2),
+                _ => (1, self.room.history_window().max_messages),
+            };
+            let node = self.node.clone();
+            let results = self.history_tx.clone();
+            self.catching_up += 1;
+            tokio::spawn(async move {
+                let mut since = since;
+                for n in 1..=pages {
+                    let started = std::time::Instant::now();
+                    let envelopes = node
+                        .fetch_history(peer, topic, since, limit, page)
+                        .await
+                        .unwrap_or_else(|err| {
+                            tracing::debug!(peer = %peer.fmt_short(), "catch-up failed: {err:#}");
+                            Vec::new()
+                        });
+                    let count = envelopes.len();
+                    let batch = check_off_thread(envelopes, topic).await;
+                    tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
+                    // Another page while this one was full and moved forward in time.
+                    let next = batch
+                        .newest_message()
+                        .filter(|(sent, messages)| *messages >= limit && *sent > since);
+                    let last = n == pages || next.is_none();
+                    if results.send(CatchUpPage { batch, last }).is_err() || last {
+                        return;
+                    }
+                    if let Some((sent, _)) = next {
+                        since = sent;
+                    }
+                }
+            });
+        }
+    }
+
+    /// Answer a peer's catch-up request: from disk in a task (the store thread does the
+    /// reading), else from the room's memory.
+    pub(super) fn serve_history(&self, query: HistoryQuery) {
+        let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
+        match &self.store {
+            Some(store) => {
+                let store = store.clone();
+                let topic = self.room.topic();
+                let since = query
+                    .since
+                    .max(self.room.history_window().oldest(UnixMillis::now()));
+                tokio::spawn(async move {
+                    let answer = store
+                        .call(move |s| s.history_page(topic, since, limit, query.page))
+                        .await;
+                    let answer = match answer {
+                        Ok(Ok(answer)) => answer,
+                        Ok(Err(err)) => {
+                            tracing::warn!("cannot read history to serve: {err}");
+                            Vec::new()
+                        }
+                        Err(_) => Vec::new(),
+                    };
+                    let _ = query.reply.send(answer);
+                });
+            }
+            None => {
+                let answer =
+                    self.room
+                        .history_answer(query.since, limit, query.page, UnixMillis::now());
+                let _ = query.reply.send(answer);
+            }
+        }
+    }
+}
+
+/// Check a batch of envelopes' signatures on the blocking pool, not the network thread.
+pub async fn check_off_thread(envelopes: Vec<Vec<u8>>, topic: TopicId) -> wire::CheckedBatch {
+    if envelopes.is_empty() {
+        return wire::CheckedBatch::default();
+    }
+    tokio::task::spawn_blocking(move || wire::check_batch(envelopes, &topic, UnixMillis::now()))
+        .await
+        .unwrap_or_default()
+}
