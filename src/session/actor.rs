@@ -55,6 +55,9 @@ pub(super) struct Actor {
     pub(super) history_tx: mpsc::UnboundedSender<CatchUpPage>,
     pub(super) history_rx: mpsc::UnboundedReceiver<CatchUpPage>,
     pub(super) catching_up: usize,
+    /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
+    /// lagged again meanwhile, so another one follows.
+    pub(super) paging: Option<bool>,
     /// Stored history, shown right after `Ready`.
     pub(super) restored: Vec<Event>,
     pub(super) ready: bool,
@@ -94,6 +97,7 @@ pub(super) async fn run(parts: Parts) {
         history_tx,
         history_rx,
         catching_up: 0,
+        paging: None,
         restored: parts.restored,
         ready: false,
         drain_waiters: Vec::new(),
@@ -181,11 +185,14 @@ impl Actor {
             match step {
                 Step::Command(command) => self.command(command).await,
                 Step::Input(input) => self.feed(input).await,
-                Step::History(CatchUpPage { batch, last }) => {
+                Step::History(CatchUpPage { batch, last, paged }) => {
                     if last {
                         self.catching_up = self.catching_up.saturating_sub(1);
                     }
                     self.feed(Input::CheckedHistory(batch)).await;
+                    if last && paged {
+                        self.paged_through();
+                    }
                     if self.catching_up == 0 {
                         self.outbox.release_held();
                     }

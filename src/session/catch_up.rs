@@ -18,6 +18,8 @@ pub struct CatchUpPage {
     pub batch: wire::CheckedBatch,
     /// The last page of this request.
     pub last: bool,
+    /// Of a request paging through a gap.
+    pub paged: bool,
 }
 
 impl Actor {
@@ -25,6 +27,13 @@ impl Actor {
     /// come back through `history_rx`. The newest page serves a newcomer; after `Lagged`, the
     /// first neighbour is paged through from `since` to the end, so every lost line comes back.
     pub(super) fn catch_up(&mut self, since: UnixMillis, page: Page) {
+        if page == Page::Oldest {
+            // One paging catch-up at a time: lagging again while it runs means one more after.
+            if let Some(again) = &mut self.paging {
+                *again = true;
+                return;
+            }
+        }
         let topic = self.room.topic();
         let peers: Vec<_> = self
             .room
@@ -33,9 +42,12 @@ impl Actor {
             .take(CATCH_UP_PEERS)
             .collect();
         for (k, peer) in peers.into_iter().enumerate() {
-            let (pages, limit) = match page {
-                Page::Oldest if k == 0 => (MAX_PAGES, MAX_ANSWER_ENVELOPES / 2),
-                _ => (1, self.room.history_window().max_messages),
+            let paged = page == Page::Oldest && k == 0;
+            let (pages, limit) = if paged {
+                self.paging = Some(false);
+                (MAX_PAGES, MAX_ANSWER_ENVELOPES / 2)
+            } else {
+                (1, self.room.history_window().max_messages)
             };
             let node = self.node.clone();
             let results = self.history_tx.clone();
@@ -59,7 +71,8 @@ impl Actor {
                         .newest_message()
                         .filter(|(sent, messages)| *messages >= limit && *sent > since);
                     let last = n == pages || next.is_none();
-                    if results.send(CatchUpPage { batch, last }).is_err() || last {
+                    let page = CatchUpPage { batch, last, paged };
+                    if results.send(page).is_err() || last {
                         return;
                     }
                     if let Some((sent, _)) = next {
@@ -67,6 +80,14 @@ impl Actor {
                     }
                 }
             });
+        }
+    }
+
+    /// A paging catch-up ended: if the room lagged again meanwhile, page through once more.
+    pub(super) fn paged_through(&mut self) {
+        if self.paging.take() == Some(true) {
+            let since = self.room.catch_up_since(UnixMillis::now());
+            self.catch_up(since, Page::Oldest);
         }
     }
 
@@ -78,12 +99,14 @@ impl Actor {
             Some(store) => {
                 let store = store.clone();
                 let topic = self.room.topic();
-                let since = query
-                    .since
-                    .max(self.room.history_window().oldest(UnixMillis::now()));
+                let now = UnixMillis::now();
+                let since = query.since.max(self.room.history_window().oldest(now));
+                // What the store may not have committed yet.
+                let recent = self.room.history_answer(since, limit, query.page, now);
                 tokio::spawn(async move {
+                    let page = query.page;
                     let answer = store
-                        .call(move |s| s.history_page(topic, since, limit, query.page))
+                        .call(move |s| s.history_page(topic, since, limit, page, recent))
                         .await;
                     let answer = match answer {
                         Ok(Ok(answer)) => answer,

@@ -47,6 +47,11 @@ const INSERT_MESSAGE: &str = "INSERT OR IGNORE INTO messages
     (id, topic, author, name, text, action, sent, received, envelope)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
+/// The setting that records the last message row in the full-text index.
+const FTS_INDEXED: &str = "fts_indexed_rowid";
+/// Rows indexed in one transaction.
+pub const INDEX_CHUNK: usize = 5000;
+
 const SELECT: &str = "SELECT m.id, m.author, m.name, m.text, m.action, m.sent FROM messages m";
 
 impl Store {
@@ -129,14 +134,38 @@ impl Store {
 
     /// A catch-up answer served from disk (it reaches further back than the room's memory):
     /// the authors' `AboutMe` envelopes, then at most `limit` messages sent at or after
-    /// `since`, the newest or the oldest as `page` says, oldest first.
+    /// `since`, the newest or the oldest as `page` says, oldest first. Messages the room
+    /// holds in memory but not yet on disk (`recent`, names first as the room answers) are
+    /// added when the page has room, each once.
     pub fn history_page(
         &self,
         topic: TopicId,
         since: UnixMillis,
         limit: usize,
         page: Page,
+        recent: Vec<std::sync::Arc<[u8]>>,
     ) -> Result<Vec<std::sync::Arc<[u8]>>, StoreError> {
+        let (mut answer, messages) = self.stored_page(topic, since, limit, page)?;
+        if messages < limit {
+            let have: std::collections::HashSet<MessageId> =
+                answer.iter().map(|e| MessageId::of(e)).collect();
+            answer.extend(
+                recent
+                    .into_iter()
+                    .filter(|e| !have.contains(&MessageId::of(e))),
+            );
+        }
+        Ok(answer)
+    }
+
+    /// [`Self::history_page`] from disk alone; also says how many messages it holds.
+    fn stored_page(
+        &self,
+        topic: TopicId,
+        since: UnixMillis,
+        limit: usize,
+        page: Page,
+    ) -> Result<(Vec<std::sync::Arc<[u8]>>, usize), StoreError> {
         let sql = match page {
             Page::Oldest => {
                 "SELECT envelope, author FROM messages WHERE topic = ?1 AND sent >= ?2
@@ -171,8 +200,35 @@ impl Store {
                 .ok();
             out.extend(name.map(std::sync::Arc::from));
         }
+        let count = messages.len();
         out.extend(messages);
-        Ok(out)
+        Ok((out, count))
+    }
+
+    /// Add messages saved since the last call to the full-text index, at most `limit` of
+    /// them, in one transaction; returns how many were indexed.
+    pub fn index_pending(&self, limit: usize) -> Result<usize, StoreError> {
+        let last: i64 = self
+            .setting(FTS_INDEXED)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let newest: Option<i64> = self.conn.query_row(
+            "SELECT max(rowid) FROM (SELECT rowid FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)",
+            params![last, limit as i64],
+            |row| row.get(0),
+        )?;
+        let Some(newest) = newest else {
+            return Ok(0);
+        };
+        let tx = self.conn.unchecked_transaction()?;
+        let count = self.conn.execute(
+            "INSERT INTO messages_fts (rowid, text)
+             SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2",
+            params![last, newest],
+        )?;
+        self.set_setting(FTS_INDEXED, &newest.to_string())?;
+        tx.commit()?;
+        Ok(count)
     }
 
     /// Messages containing all of `words`, newest first.
@@ -186,6 +242,8 @@ impl Store {
         if query.is_empty() {
             return Ok(Vec::new());
         }
+        // Whatever is not indexed yet is found too.
+        while self.index_pending(INDEX_CHUNK)? > 0 {}
         let mut stmt = self.conn.prepare(&format!(
             "{SELECT} JOIN messages_fts f ON f.rowid = m.rowid
              WHERE m.topic = ?1 AND messages_fts MATCH ?2

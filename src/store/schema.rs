@@ -49,6 +49,20 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: full-text indexing in batches (`Store::index_pending`), off the path of a message to
+    // the screen: an index insert per message wrote a new FTS segment in every transaction.
+    // Rows up to `fts_indexed_rowid` are indexed; only those may be deleted from the index.
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_delete;
+    INSERT OR REPLACE INTO settings (key, value)
+        VALUES ('fts_indexed_rowid', (SELECT coalesce(max(rowid), 0) FROM messages));
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.rowid <= (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'fts_indexed_rowid')
+    BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

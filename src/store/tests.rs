@@ -206,7 +206,9 @@ fn history_pages_come_from_either_end_with_the_authors_names_first() {
         store.save(topic, record, NOW).unwrap();
     }
     let texts = |page: crate::proto::backlog::Page| -> Vec<String> {
-        let answer = store.history_page(topic, UnixMillis(0), 2, page).unwrap();
+        let answer = store
+            .history_page(topic, UnixMillis(0), 2, page, Vec::new())
+            .unwrap();
         answer
             .iter()
             .map(|e| {
@@ -231,4 +233,24 @@ fn history_pages_come_from_either_end_with_the_authors_names_first() {
     assert_eq!(oldest[2..], ["the build is green", "cheers"]);
     let newest = texts(Page::Newest);
     assert_eq!(newest[2..], ["cheers", "deploying the relay now"]);
+}
+
+#[test]
+fn search_finds_what_is_not_indexed_yet_and_indexing_catches_up_in_chunks() {
+    let store = Store::in_memory().unwrap();
+    let (topic, records) = conversation();
+    for record in &records {
+        store.save(topic, record, NOW).unwrap();
+    }
+    // Nothing indexed yet: a search indexes first.
+    assert_eq!(store.search(topic, "relay", 10).unwrap().len(), 1);
+    assert_eq!(
+        store.index_pending(10).unwrap(),
+        0,
+        "all indexed by the search"
+    );
+    let line = message_record("a green light for the relay");
+    store.save(topic, &line, NOW).unwrap();
+    assert_eq!(store.index_pending(10).unwrap(), 1);
+    assert_eq!(store.search(topic, "green", 10).unwrap().len(), 2);
 }

@@ -17,12 +17,18 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::messages::INDEX_CHUNK;
 use super::{Store, StoreError};
 use crate::proto::room::Record;
 use crate::proto::{TopicId, UnixMillis};
 
 /// Most records written in one transaction.
 pub const MAX_BATCH: usize = 512;
+/// Saves are added to the full-text index once the thread has had nothing to do for this long
+/// (or searching needs them): indexing in every commit cost more than the message itself.
+const INDEX_WHEN_IDLE: Duration = Duration::from_millis(250);
+/// Past this many unindexed saves, index even while busy.
+const INDEX_BACKLOG: usize = 20_000;
 
 /// A session's saves up to and including `seq` are on disk (or failed with `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,9 +156,23 @@ impl StoreHandle {
 fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
     // A job taken while gathering a batch that is not a save: run it after the batch.
     let mut next: Option<Job> = None;
+    // Saves not yet in the full-text index, and how many.
+    let mut unindexed = 0usize;
     loop {
         let job = match next.take() {
             Some(job) => job,
+            None if unindexed >= INDEX_BACKLOG => {
+                index(&store, &mut unindexed);
+                continue;
+            }
+            None if unindexed > 0 => match queue.recv_timeout(INDEX_WHEN_IDLE) {
+                Ok(job) => job,
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                    index(&store, &mut unindexed);
+                    continue;
+                }
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            },
             None => match queue.recv() {
                 Ok(job) => job,
                 Err(_) => return,
@@ -187,6 +207,7 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
+                unindexed += count;
                 commit(&store, batch);
             }
             Job::Call(call) => call(&store),
@@ -198,6 +219,18 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                 let _ = done.send(());
                 return;
             }
+        }
+    }
+}
+
+/// Index a chunk of what was saved; what is left waits for the next quiet moment.
+fn index(store: &Store, unindexed: &mut usize) {
+    match store.index_pending(INDEX_CHUNK) {
+        Ok(count) if count >= INDEX_CHUNK => *unindexed = unindexed.saturating_sub(count).max(1),
+        Ok(_) => *unindexed = 0,
+        Err(err) => {
+            tracing::warn!("cannot update the search index: {err}");
+            *unindexed = 0;
         }
     }
 }

@@ -352,15 +352,20 @@ impl Room {
 
     /// Ask for what was said since a little before the newest message we hold.
     pub(super) fn request_history(&self, now: Now, page: Page, out: &mut Vec<Output>) {
-        let oldest = self.config.history.oldest(now.wall);
-        let since = self
-            .backlog
+        let since = self.catch_up_since(now.wall);
+        out.push(Output::RequestHistory { since, page });
+    }
+
+    /// Where a catch-up starts: a little before the newest message held (authors' clocks
+    /// differ), and never before the history window.
+    pub fn catch_up_since(&self, now: UnixMillis) -> UnixMillis {
+        let oldest = self.config.history.oldest(now);
+        self.backlog
             .newest()
             .map_or(oldest, |t| {
                 UnixMillis(t.0.saturating_sub(CATCH_UP_OVERLAP_MS))
             })
-            .max(oldest);
-        out.push(Output::RequestHistory { since, page });
+            .max(oldest)
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {
