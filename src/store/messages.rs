@@ -3,7 +3,7 @@
 use rusqlite::params;
 
 use super::{Store, StoreError};
-use crate::proto::backlog::{HistoryWindow, Page};
+use crate::proto::backlog::{Envelope, HistoryWindow, Page};
 use crate::proto::room::Record;
 use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
 
@@ -143,8 +143,8 @@ impl Store {
         since: UnixMillis,
         limit: usize,
         page: Page,
-        recent: Vec<std::sync::Arc<[u8]>>,
-    ) -> Result<Vec<std::sync::Arc<[u8]>>, StoreError> {
+        recent: Vec<Envelope>,
+    ) -> Result<Vec<Envelope>, StoreError> {
         let (mut answer, messages) = self.stored_page(topic, since, limit, page)?;
         if messages < limit {
             let have: std::collections::HashSet<MessageId> =
@@ -165,7 +165,7 @@ impl Store {
         since: UnixMillis,
         limit: usize,
         page: Page,
-    ) -> Result<(Vec<std::sync::Arc<[u8]>>, usize), StoreError> {
+    ) -> Result<(Vec<Envelope>, usize), StoreError> {
         let sql = match page {
             Page::Oldest => {
                 "SELECT envelope, author FROM messages WHERE topic = ?1 AND sent >= ?2
