@@ -1,15 +1,16 @@
-//! Micro-benchmarks of the hot paths: sealing and opening envelopes, tickets, and drawing a
-//! 10,000-line history into a terminal buffer.
+//! Micro-benchmarks of the hot paths: sealing and opening envelopes, tickets, drawing a
+//! 10,000-line history into a terminal buffer, and a message's trip through the store thread.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parlor::app::{App, Msg};
-use parlor::proto::room::{ChatLine, Event};
+use parlor::proto::room::{ChatLine, Event, Record};
 use parlor::proto::ticket::Ticket;
 use parlor::proto::wire::{self, MessageBody, Payload};
 use parlor::proto::{EndpointAddr, MemberInfo, MessageId, SecretKey, TopicId, UnixMillis};
+use parlor::store::{Store, StoreThread};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -90,5 +91,64 @@ fn render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, envelope, ticket, render);
+/// What "saved before shown" costs a received message: hand one record to the store thread
+/// (a real file database in WAL mode) and wait for its commit to be acknowledged.
+fn store(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("parlor-bench-store-{}", std::process::id()));
+    let thread = StoreThread::spawn(Store::open(&dir).expect("store")).expect("thread");
+    let store = thread.handle();
+    let topic = TopicId::from_bytes([2; 32]);
+    let author = MemberInfo {
+        id: SecretKey::from_bytes(&[1; 32]).public(),
+        name: "ann".into(),
+        display: "ann".into(),
+    };
+    let line = |seq: u64| {
+        Record::Message(ChatLine {
+            id: MessageId::of(&seq.to_le_bytes()),
+            author: author.clone(),
+            text: "x".repeat(200),
+            action: false,
+            sent: UnixMillis(1_750_000_000_000 + seq),
+            history: false,
+            envelope: Arc::from(vec![7u8; 400]),
+        })
+    };
+    // The database's part alone, on this thread.
+    let direct_dir = dir.with_extension("direct");
+    let direct = Store::open(&direct_dir).expect("store");
+    let mut seq = 0u64;
+    c.bench_function(
+        "store: one message in its own transaction, same thread",
+        |b| {
+            b.iter(|| {
+                seq += 1;
+                let record = line(seq);
+                direct.save_all(std::iter::once((topic, &record, UnixMillis(1))))
+            })
+        },
+    );
+    drop(direct);
+    let _ = std::fs::remove_dir_all(direct_dir);
+    let (done, mut acks) = tokio::sync::mpsc::unbounded_channel();
+    c.bench_function("store: save a message and wait for its commit", |b| {
+        b.iter(|| {
+            seq += 1;
+            let record = line(seq);
+            store
+                .save(topic, vec![record], UnixMillis(1), seq, &done)
+                .expect("store thread");
+            acks.blocking_recv()
+        })
+    });
+    drop(store);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(thread.close(std::time::Duration::from_secs(5)));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, envelope, ticket, render, store);
 criterion_main!(benches);

@@ -10,8 +10,9 @@ use crate::session::{Entry, SessionSpec};
 use crate::store::{Store, StoreHandle, StoreThread};
 
 /// How long closing the endpoint may take: peers that are already gone never acknowledge the
-/// close, and nobody should wait for them.
-pub const CLOSE_LIMIT: Duration = Duration::from_millis(250);
+/// close, and nobody should wait for them. With the session's 225 ms linger, leaving takes
+/// at most ~450 ms.
+pub const CLOSE_LIMIT: Duration = Duration::from_millis(225);
 /// How long exiting waits for the store thread to write what is queued.
 const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(5);
 

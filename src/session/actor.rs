@@ -24,6 +24,8 @@ const HOLD_LIVE: Duration = Duration::from_secs(2);
 const LEAVE_FLUSH: Duration = Duration::from_millis(300);
 /// How long leaving waits for the last saves, so what was shown is on disk.
 const LEAVE_SAVES: Duration = Duration::from_secs(2);
+/// How long leaving waits for the front end to take the last events.
+const LEAVE_EVENTS: Duration = Duration::from_secs(2);
 
 /// What [`super::spawn`] hands the actor.
 pub(super) struct Parts {
@@ -345,14 +347,18 @@ impl Actor {
         Ticket::new(self.room.topic(), peers).to_string()
     }
 
-    /// Hand every event that may be shown to the front end, waiting for it to read them.
+    /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
+    /// them: a front end that stopped reading must not keep the session in the room.
     async fn flush_events(&mut self) {
         self.outbox.release_held();
-        while let Some(event) = self.outbox.pop() {
-            if self.events.send(event).await.is_err() {
-                return;
+        let _ = tokio::time::timeout(LEAVE_EVENTS, async {
+            while let Some(event) = self.outbox.pop() {
+                if self.events.send(event).await.is_err() {
+                    return;
+                }
             }
-        }
+        })
+        .await;
     }
 
     /// Remember who is around, say goodbye, wait (bounded) for the last saves so everything

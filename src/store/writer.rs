@@ -24,11 +24,16 @@ use crate::proto::{TopicId, UnixMillis};
 
 /// Most records written in one transaction.
 pub const MAX_BATCH: usize = 512;
-/// Saves are added to the full-text index once the thread has had nothing to do for this long
-/// (or searching needs them): indexing in every commit cost more than the message itself.
-const INDEX_WHEN_IDLE: Duration = Duration::from_millis(250);
+/// Housekeeping (adding saves to the full-text index, checkpointing the write-ahead log into the
+/// database) waits until the thread has had nothing to do for this long, so it never sits
+/// between a message and the screen: indexing in every commit cost more than the message
+/// itself, and a checkpoint ends with an fsync that takes milliseconds.
+const HOUSEKEEPING_WHEN_IDLE: Duration = Duration::from_millis(250);
 /// Past this many unindexed saves, index even while busy.
 const INDEX_BACKLOG: usize = 20_000;
+/// Past this many commits since the last checkpoint, checkpoint even while busy (bounds the
+/// log: a commit is a few pages).
+const CHECKPOINT_BACKLOG: usize = 2_000;
 
 /// A session's saves up to and including `seq` are on disk (or failed with `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,19 +161,18 @@ impl StoreHandle {
 fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
     // A job taken while gathering a batch that is not a save: run it after the batch.
     let mut next: Option<Job> = None;
-    // Saves not yet in the full-text index, and how many.
-    let mut unindexed = 0usize;
+    let mut chores = Housekeeping::default();
     loop {
         let job = match next.take() {
             Some(job) => job,
-            None if unindexed >= INDEX_BACKLOG => {
-                index(&store, &mut unindexed);
+            None if chores.overdue() => {
+                chores.run(&store);
                 continue;
             }
-            None if unindexed > 0 => match queue.recv_timeout(INDEX_WHEN_IDLE) {
+            None if chores.pending() => match queue.recv_timeout(HOUSEKEEPING_WHEN_IDLE) {
                 Ok(job) => job,
                 Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                    index(&store, &mut unindexed);
+                    chores.run(&store);
                     continue;
                 }
                 Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
@@ -207,7 +211,8 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                unindexed += count;
+                chores.unindexed += count;
+                chores.commits += 1;
                 commit(&store, batch);
             }
             Job::Call(call) => call(&store),
@@ -223,14 +228,45 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
     }
 }
 
-/// Index a chunk of what was saved; what is left waits for the next quiet moment.
-fn index(store: &Store, unindexed: &mut usize) {
-    match store.index_pending(INDEX_CHUNK) {
-        Ok(count) if count >= INDEX_CHUNK => *unindexed = unindexed.saturating_sub(count).max(1),
-        Ok(_) => *unindexed = 0,
-        Err(err) => {
-            tracing::warn!("cannot update the search index: {err}");
-            *unindexed = 0;
+/// What the store thread owes the database once it is idle.
+#[derive(Default)]
+struct Housekeeping {
+    /// Saves not yet in the full-text index.
+    unindexed: usize,
+    /// Commits since the last checkpoint.
+    commits: usize,
+}
+
+impl Housekeeping {
+    fn pending(&self) -> bool {
+        self.unindexed > 0 || self.commits > 0
+    }
+
+    fn overdue(&self) -> bool {
+        self.unindexed >= INDEX_BACKLOG || self.commits >= CHECKPOINT_BACKLOG
+    }
+
+    /// Index a chunk of what was saved (what is left waits for the next quiet moment), then
+    /// checkpoint.
+    fn run(&mut self, store: &Store) {
+        if self.unindexed > 0 {
+            match store.index_pending(INDEX_CHUNK) {
+                Ok(count) if count >= INDEX_CHUNK => {
+                    self.unindexed = self.unindexed.saturating_sub(count).max(1);
+                }
+                Ok(_) => self.unindexed = 0,
+                Err(err) => {
+                    tracing::warn!("cannot update the search index: {err}");
+                    self.unindexed = 0;
+                }
+            }
+            self.commits += 1;
+        }
+        if self.unindexed == 0 || self.commits >= CHECKPOINT_BACKLOG {
+            if let Err(err) = store.checkpoint() {
+                tracing::warn!("cannot checkpoint the database: {err}");
+            }
+            self.commits = 0;
         }
     }
 }
