@@ -192,20 +192,27 @@ pub fn run(opts: &Options, programs: &[Program]) -> anyhow::Result<Value> {
     Ok(Value::Object(report))
 }
 
+/// Messages per sender for a run of `opts.seconds` at `rate`.
+fn per_sender(opts: &Options, rate: f64) -> u64 {
+    ((opts.seconds * rate) as u64).max(5)
+}
+
+/// Process 0 says a line every 20 ms.
+fn one_sender(room: &mut Room, opts: &Options) -> Run {
+    let interval = Duration::from_millis(20);
+    let count = per_sender(opts, 50.0);
+    room.traffic(&[0], interval, count, Phase::Spread, PATIENCE)
+}
+
+/// How long a run waits for the last deliveries.
+const PATIENCE: Duration = Duration::from_secs(10);
+
 fn scenarios(opts: &Options, program: &Program) -> anyhow::Result<Value> {
     let mut report = serde_json::Map::new();
-    let per = |rate: f64| ((opts.seconds * rate) as u64).max(5);
-    let quick = Duration::from_secs(10);
 
     let mut two = Room::form(program, 2)?;
     let label = "2 nodes, 50 msg/s";
-    let run = two.traffic(
-        &[0],
-        Duration::from_millis(20),
-        per(50.0),
-        Phase::Spread,
-        quick,
-    );
+    let run = one_sender(&mut two, opts);
     report.insert(label.into(), row(label, &run));
     if opts.smoke {
         assert_eq!(run.delivered, run.expected, "process mode lost messages");
@@ -225,26 +232,19 @@ fn ten_nodes(
     program: &Program,
     report: &mut serde_json::Map<String, Value>,
 ) -> anyhow::Result<()> {
-    let per = |rate: f64| ((opts.seconds * rate) as u64).max(5);
-    let quick = Duration::from_secs(10);
     let mut ten = Room::form(program, 10)?;
     let label = "10 nodes, 1 sender 50 msg/s";
-    let run = ten.traffic(
-        &[0],
-        Duration::from_millis(20),
-        per(50.0),
-        Phase::Spread,
-        quick,
-    );
+    let run = one_sender(&mut ten, opts);
     report.insert(label.into(), row(label, &run));
     let cpu_before: Duration = ten.pids().iter().map(|p| cpu_time(p)).sum();
     let everyone: Vec<usize> = (0..10).collect();
     let interval = Duration::from_millis(200);
     let label = "10 nodes, all send 5 msg/s, own phase";
-    let spread = ten.traffic(&everyone, interval, per(5.0), Phase::Spread, quick);
+    let per = per_sender(opts, 5.0);
+    let spread = ten.traffic(&everyone, interval, per, Phase::Spread, PATIENCE);
     report.insert(label.into(), row(label, &spread));
     let label = "10 nodes, all send 5 msg/s, same instant";
-    let together = ten.traffic(&everyone, interval, per(5.0), Phase::Together, quick);
+    let together = ten.traffic(&everyone, interval, per, Phase::Together, PATIENCE);
     report.insert(label.into(), row(label, &together));
     let cpu: Duration = ten.pids().iter().map(|p| cpu_time(p)).sum::<Duration>() - cpu_before;
     let delivered = spread.delivered + together.delivered;

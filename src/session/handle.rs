@@ -49,6 +49,9 @@ pub(super) enum Command {
     /// Answered once no typed line is waiting for a peer.
     Drained(oneshot::Sender<()>),
     Leave(oneshot::Sender<Left>),
+    /// Tests: feed the room as if gossip had dropped messages for us.
+    #[cfg(test)]
+    Lagged,
 }
 
 /// A cheap, cloneable handle on a running session.
@@ -138,6 +141,12 @@ impl SessionHandle {
     /// events are read). The node stays up for other sessions: its owner closes it.
     pub async fn leave(&self) -> Result<Left, SessionGone> {
         self.ask(Command::Leave).await
+    }
+
+    /// Tests: act as if gossip had dropped messages for us (`Lagged`).
+    #[cfg(test)]
+    pub(crate) async fn lagged(&self) -> Result<(), SessionGone> {
+        self.send(Command::Lagged).await
     }
 
     /// This room's stored messages containing all `words`, newest first. Runs on the store
