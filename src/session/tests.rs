@@ -388,3 +388,52 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
     node_a.shutdown(Duration::from_millis(250)).await;
     store.close(WAIT).await;
 }
+
+/// One node, two rooms: each session sends and receives its own room's lines only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sessions_share_one_node_and_stay_apart() {
+    let shared = node().await;
+    let (red, mut red_events) = spawn(&shared, None, spec("ann", None)).await.unwrap();
+    let (blue, mut blue_events) = spawn(&shared, None, spec("ann", None)).await.unwrap();
+    let ticket_of = |event: Option<SessionEvent>| match event {
+        Some(SessionEvent::Ready { ticket, .. }) => ticket,
+        other => panic!("{other:?}"),
+    };
+    let red_ticket = ticket_of(red_events.recv().await);
+    let blue_ticket = ticket_of(blue_events.recv().await);
+    assert_ne!(red.topic(), blue.topic());
+    red.say("only for red".into()).await.unwrap();
+    blue.say("only for blue".into()).await.unwrap();
+
+    // Lines said before anyone came go out once someone joins, each to its own room.
+    let mut bob = Member::start("bob", Some(&red_ticket), None).await;
+    let mut cat = Member::start("cat", Some(&blue_ticket), None).await;
+    bob.expect_text("only for red").await;
+    cat.expect_text("only for blue").await;
+    red.say("red again".into()).await.unwrap();
+    blue.say("blue again".into()).await.unwrap();
+    for (member, mine, theirs) in [
+        (&mut bob, "red again", "blue"),
+        (&mut cat, "blue again", "red"),
+    ] {
+        let next = member
+            .expect(mine, |e| {
+                matches!(e, SessionEvent::Room(Event::MessageReceived(_)))
+            })
+            .await;
+        match next {
+            SessionEvent::Room(Event::MessageReceived(l)) => {
+                assert_eq!(l.text, mine, "no line of the {theirs} room");
+            }
+            _ => unreachable!(),
+        }
+    }
+    for member in [bob, cat] {
+        member.close().await;
+    }
+    for (handle, mut events) in [(red, red_events), (blue, blue_events)] {
+        handle.leave().await.unwrap();
+        while events.recv().await.is_some() {}
+    }
+    shared.shutdown(Duration::from_millis(250)).await;
+}
