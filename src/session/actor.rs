@@ -60,6 +60,8 @@ pub(super) struct Actor {
     /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
     /// lagged again meanwhile, so another one follows.
     pub(super) paging: Option<bool>,
+    /// Peers' requests being served from disk (see [`super::catch_up::MAX_SERVING`]).
+    pub(super) serving: std::sync::Arc<tokio::sync::Semaphore>,
     /// Stored history, shown right after `Ready`.
     pub(super) restored: Vec<Event>,
     pub(super) ready: bool,
@@ -100,6 +102,7 @@ pub(super) async fn run(parts: Parts) {
         history_rx,
         catching_up: 0,
         paging: None,
+        serving: std::sync::Arc::new(tokio::sync::Semaphore::new(super::catch_up::MAX_SERVING)),
         restored: parts.restored,
         ready: false,
         drain_waiters: Vec::new(),

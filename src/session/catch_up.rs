@@ -12,6 +12,8 @@ use crate::proto::{TopicId, UnixMillis, wire};
 const CATCH_UP_PEERS: usize = 2;
 /// Most pages one catch-up reads (bounds what a peer can make us fetch).
 const MAX_PAGES: usize = 64;
+/// Catch-up requests served from disk at once, per session.
+pub const MAX_SERVING: usize = 4;
 
 /// One answer (or page of one), checked.
 pub struct CatchUpPage {
@@ -97,6 +99,12 @@ impl Actor {
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
         match &self.store {
             Some(store) => {
+                // Reading pages from disk is bounded: past a few at once, askers get nothing
+                // (they ask another member, or again later).
+                let Ok(permit) = self.serving.clone().try_acquire_owned() else {
+                    let _ = query.reply.send(Vec::new());
+                    return;
+                };
                 let store = store.clone();
                 let topic = self.room.topic();
                 let now = UnixMillis::now();
@@ -117,6 +125,7 @@ impl Actor {
                         Err(_) => Vec::new(),
                     };
                     let _ = query.reply.send(answer);
+                    drop(permit);
                 });
             }
             None => {
