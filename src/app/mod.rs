@@ -275,7 +275,7 @@ impl App {
             Event::NeighborsChanged(n) => self.link = Link::Connected(n),
             Event::Lagged => self.error(
                 now,
-                "some messages were missed (the network outpaced us)".into(),
+                "the network outpaced us: fetching the messages we missed".into(),
             ),
             Event::Refused { refusal, attempt } => {
                 // Give the refused line back so nothing typed is lost, unless something new

@@ -77,7 +77,7 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
         }
         Event::NeighborsChanged(0) => "* waiting for peers".to_string(),
         Event::NeighborsChanged(_) => return None,
-        Event::Lagged => "! some messages were missed (the network outpaced this node)".into(),
+        Event::Lagged => "! the network outpaced this node: fetching the messages it missed".into(),
         Event::Refused { refusal, .. } => format!("! {refusal}"),
     };
     Some(line)
