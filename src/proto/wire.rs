@@ -183,14 +183,6 @@ pub struct CheckedBatch {
 }
 
 impl CheckedBatch {
-    pub fn accepted(&self) -> usize {
-        self.accepted.len()
-    }
-
-    pub fn rejected(&self) -> usize {
-        self.rejected.len()
-    }
-
     /// The send time of the newest chat message in the batch, and how many messages it has.
     pub fn newest_message(&self) -> Option<(UnixMillis, usize)> {
         let messages = self

@@ -243,3 +243,25 @@ fn the_author_key_is_compared_whatever_its_spelling() {
         );
     }
 }
+
+#[test]
+fn a_checked_batch_keeps_what_verifies_and_knows_its_newest_message() {
+    let key = alice();
+    let early = seal(&key, &topic(), &payload(key.public(), "early")).unwrap();
+    let mut later = payload(key.public(), "later");
+    later.sent = NOW.0 + 5;
+    later.nonce = 8;
+    let later = seal(&key, &topic(), &later).unwrap();
+    let mut tampered = early.clone();
+    let last = tampered.len() - 3;
+    tampered[last] ^= 1;
+    let batch = check_batch(
+        vec![early, tampered, later, b"junk".to_vec()],
+        &topic(),
+        NOW,
+    );
+    assert_eq!(batch.accepted.len(), 2);
+    assert_eq!(batch.rejected.len(), 2);
+    assert_eq!(batch.newest_message(), Some((UnixMillis(NOW.0 + 5), 2)));
+    assert_eq!(CheckedBatch::default().newest_message(), None);
+}
