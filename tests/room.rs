@@ -183,3 +183,22 @@ async fn join_gives_up_when_nobody_answers() {
     let err = bob.finished().await.unwrap_err();
     assert!(err.to_string().contains("no peer answered"), "{err:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_piped_into_a_join_nobody_answers_fail_the_run() {
+    let mut ann = Peer::open("ann");
+    let ticket = ann.ready().await["ticket"].as_str().unwrap().to_string();
+    ann.signal();
+    ann.finished().await.unwrap();
+    let mut config = common::offline_config("bob", Start::Join(ticket.parse().unwrap()));
+    config.join_timeout = Duration::from_millis(800);
+    let mut bob = Peer::start(config);
+    bob.send("is anyone there?").await;
+    bob.close_stdin();
+    // Never exit 0 with a line that was not sent.
+    let err = bob.finished().await.unwrap_err().to_string();
+    assert!(
+        err.contains("no peer answered") || err.contains("not sent"),
+        "{err}"
+    );
+}

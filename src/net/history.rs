@@ -26,7 +26,8 @@ use crate::proto::{TopicId, UnixMillis};
 pub const HISTORY_ALPN: &[u8] = b"parlor/history/1";
 /// Most envelopes one answer may hold (messages plus their authors' names).
 pub const MAX_ANSWER_ENVELOPES: usize = 4096;
-const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+/// Most bytes one answer may hold; an answerer stops adding envelopes before it.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 const MAX_REQUEST_BYTES: u32 = 1024;
 /// How long one catch-up may take before we give up on that peer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);

@@ -35,6 +35,8 @@ enum Stop {
     Quit,
     /// The session ended by itself (the reason was reported).
     Ended(String),
+    /// Input ended and the queued lines found no peer in time.
+    Unsent,
 }
 
 /// Run one headless session until `/quit`, end of input or `shutdown`.
@@ -121,12 +123,15 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     Some(event) => self.on_event(event).await,
                     None => return Ok(Stop::Ended("the session ended".into())),
                 },
-                _ = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
-                    return Ok(Stop::Quit);
+                done = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
+                    match done {
+                        Ok(()) => return Ok(Stop::Quit),
+                        // The session ended first: its events say why.
+                        Err(_) => drained = None,
+                    }
                 }
                 _ = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() => {
-                    let unsent = self.session.status().await.map_or(0, |s| s.queued);
-                    anyhow::bail!("{unsent} message(s) not sent: no peer joined in time");
+                    return Ok(Stop::Unsent);
                 }
                 () = &mut shutdown => return Ok(Stop::Quit),
             }
@@ -146,18 +151,17 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 self.on_event(event).await;
             }
         }
-        if let Ok(left) = left
-            && left.unsent > 0
-        {
-            let message = format!(
-                "{} queued message(s) were not sent: no peer had joined",
-                left.unsent
-            );
+        let unsent = left.map_or(0, |left| left.unsent);
+        if unsent > 0 {
+            let message = format!("{unsent} queued message(s) were not sent: no peer had joined");
             self.report(Report::Error(message)).await;
         }
         match stop? {
             Stop::Quit => Ok(()),
             Stop::Ended(reason) => Err(anyhow::anyhow!(reason)),
+            Stop::Unsent => Err(anyhow::anyhow!(
+                "{unsent} message(s) not sent: no peer joined in time"
+            )),
         }
     }
 

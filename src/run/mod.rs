@@ -18,6 +18,9 @@ pub use headless::run_headless;
 pub use start::spec_of;
 pub use tui::run_tui;
 
+/// How long exiting waits for stdout's reader to take the last lines.
+const STDOUT_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 pub fn main() -> ExitCode {
     let cli = match crate::cli::parse() {
@@ -61,8 +64,9 @@ pub fn main() -> ExitCode {
             writer,
             shutdown_signal(),
         ));
-        // Every line reaches stdout before we exit.
-        let _ = writer_thread.join();
+        // Every line reaches stdout before we exit, unless the reader stopped reading: then
+        // exit anyway after a while (a signal must still end parlor).
+        stdout::finish(writer_thread, STDOUT_DRAIN_LIMIT);
         result
     } else {
         runtime.block_on(run_tui(config, store, shutdown_signal()))

@@ -73,6 +73,18 @@ pub fn spawn<O: Output>(out: O) -> (LineWriter<O>, JoinHandle<()>) {
     (LineWriter { lines, queued, out }, thread)
 }
 
+/// Wait for the writer thread to write what is queued (the writer must be dropped first), at
+/// most `limit`: a reader that stopped reading must not keep the process alive.
+pub fn finish(thread: JoinHandle<()>, limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while !thread.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if thread.is_finished() {
+        let _ = thread.join();
+    }
+}
+
 impl<O: Output> LineWriter<O> {
     /// Write `buf` now if nothing is queued before it and `out` takes it without blocking.
     fn try_direct(&self, buf: &[u8]) -> bool {

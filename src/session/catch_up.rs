@@ -4,8 +4,10 @@
 //! store, which reaches further back than the room's memory).
 
 use super::actor::Actor;
-use crate::net::{HistoryQuery, history::MAX_ANSWER_ENVELOPES};
+use crate::net::HistoryQuery;
+use crate::net::history::{MAX_ANSWER_BYTES, MAX_ANSWER_ENVELOPES};
 use crate::proto::room::Page;
+use crate::proto::wire::MAX_ENVELOPE_SIZE;
 use crate::proto::{TopicId, UnixMillis, wire};
 
 /// Neighbours asked in parallel for history.
@@ -66,12 +68,15 @@ impl Actor {
                             Vec::new()
                         });
                     let count = envelopes.len();
+                    let bytes: usize = envelopes.iter().map(|e| e.len() + 4).sum();
+                    // The answerer stops at its byte limit too: a page that reached it is full.
+                    let at_byte_limit = bytes + MAX_ENVELOPE_SIZE + 4 > MAX_ANSWER_BYTES;
                     let batch = check_off_thread(envelopes, topic).await;
                     tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
                     // Another page while this one was full and moved forward in time.
-                    let next = batch
-                        .newest_message()
-                        .filter(|(sent, messages)| *messages >= limit && *sent > since);
+                    let next = batch.newest_message().filter(|(sent, messages)| {
+                        (*messages >= limit || at_byte_limit) && *sent > since
+                    });
                     let last = n == pages || next.is_none();
                     let page = CatchUpPage { batch, last, paged };
                     if results.send(page).is_err() || last {

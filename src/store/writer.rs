@@ -221,6 +221,13 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
             }
             Job::Close(done) => {
                 drop(store);
+                // Whatever was still sent after the close is answered, so nothing waits on it.
+                while let Ok(job) = queue.try_recv() {
+                    if let Job::Save { seq, done, .. } = job {
+                        let error = Some(StoreGone.to_string());
+                        let _ = done.send(Committed { seq, error });
+                    }
+                }
                 let _ = done.send(());
                 return;
             }
