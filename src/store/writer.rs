@@ -47,14 +47,17 @@ pub type CommitSender = mpsc::UnboundedSender<Committed>;
 
 type Call = Box<dyn FnOnce(&Store) + Send>;
 
+/// One turn's records of one session, acknowledged as `seq` on `done`.
+struct Save {
+    topic: TopicId,
+    records: Vec<Record>,
+    now: UnixMillis,
+    seq: u64,
+    done: CommitSender,
+}
+
 enum Job {
-    Save {
-        topic: TopicId,
-        records: Vec<Record>,
-        now: UnixMillis,
-        seq: u64,
-        done: CommitSender,
-    },
+    Save(Save),
     Call(Call),
     /// Test hook: hold the thread, as a slow disk would, until the sender is dropped or sends.
     Stall(std_mpsc::Receiver<()>),
@@ -120,13 +123,13 @@ impl StoreHandle {
         seq: u64,
         done: &CommitSender,
     ) -> Result<(), StoreGone> {
-        let job = Job::Save {
+        let job = Job::Save(Save {
             topic,
             records,
             now,
             seq,
             done: done.clone(),
-        };
+        });
         self.jobs.send(job).map_err(|_| StoreGone)
     }
 
@@ -183,26 +186,14 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
             },
         };
         match job {
-            Job::Save {
-                topic,
-                records,
-                now,
-                seq,
-                done,
-            } => {
-                let mut batch = vec![(topic, records, now, seq, done)];
-                let mut count = batch[0].1.len();
+            Job::Save(first) => {
+                let mut count = first.records.len();
+                let mut batch = vec![first];
                 while count < MAX_BATCH {
                     match queue.try_recv() {
-                        Ok(Job::Save {
-                            topic,
-                            records,
-                            now,
-                            seq,
-                            done,
-                        }) => {
-                            count += records.len();
-                            batch.push((topic, records, now, seq, done));
+                        Ok(Job::Save(save)) => {
+                            count += save.records.len();
+                            batch.push(save);
                         }
                         Ok(other) => {
                             next = Some(other);
@@ -223,7 +214,7 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                 drop(store);
                 // Whatever was still sent after the close is answered, so nothing waits on it.
                 while let Ok(job) = queue.try_recv() {
-                    if let Job::Save { seq, done, .. } = job {
+                    if let Job::Save(Save { seq, done, .. }) = job {
                         let error = Some(StoreGone.to_string());
                         let _ = done.send(Committed { seq, error });
                     }
@@ -278,22 +269,19 @@ impl Housekeeping {
     }
 }
 
-type Batch = Vec<(TopicId, Vec<Record>, UnixMillis, u64, CommitSender)>;
-
 /// One transaction for the whole batch; then every session hears its highest `seq`.
-fn commit(store: &Store, batch: Batch) {
-    let result = store.save_all(
-        batch
-            .iter()
-            .flat_map(|(topic, records, now, ..)| records.iter().map(move |r| (*topic, r, *now))),
-    );
+fn commit(store: &Store, batch: Vec<Save>) {
+    let result = store.save_all(batch.iter().flat_map(|save| {
+        let (topic, now) = (save.topic, save.now);
+        save.records.iter().map(move |r| (topic, r, now))
+    }));
     let error = result.err().map(|err: StoreError| err.to_string());
     if let Some(error) = &error {
         tracing::warn!("a batch of {} saves failed: {error}", batch.len());
     }
     // Saves of one session arrive in order, so the last of each sender is its highest.
     let mut last: Vec<(u64, CommitSender)> = Vec::new();
-    for (.., seq, done) in batch {
+    for Save { seq, done, .. } in batch {
         match last.iter_mut().find(|(_, d)| d.same_channel(&done)) {
             Some(entry) => entry.0 = seq,
             None => last.push((seq, done)),
