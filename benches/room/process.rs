@@ -33,6 +33,18 @@ fn wait_for(
     }
 }
 
+/// Start process 0 opening a room; its ticket once it has printed one.
+fn open(
+    program: &Program,
+    tx: &mpsc::Sender<Line>,
+    lines: &Lines,
+) -> anyhow::Result<(Proc, String)> {
+    let opener = spawn(program, 0, Role::Open, tx.clone())?;
+    let (_, _, first) = wait_for(lines, "ticket", |i, v| i == 0 && v["ticket"].is_string())?;
+    let ticket = first["ticket"].as_str().unwrap_or_default().to_string();
+    Ok((opener, ticket))
+}
+
 #[derive(Clone, Copy)]
 enum Phase {
     Spread,
@@ -55,9 +67,8 @@ struct Run {
 impl Room {
     fn form(program: &Program, n: usize) -> anyhow::Result<Self> {
         let (tx, lines) = mpsc::channel();
-        let mut procs = vec![spawn(program, 0, Role::Open, tx.clone())?];
-        let (_, _, first) = wait_for(&lines, "ticket", |i, v| i == 0 && v["ticket"].is_string())?;
-        let ticket = first["ticket"].as_str().unwrap_or_default().to_string();
+        let (opener, ticket) = open(program, &tx, &lines)?;
+        let mut procs = vec![opener];
         for i in 1..n {
             procs.push(spawn(program, i, Role::Join(&ticket), tx.clone())?);
             wait_for(&lines, "ready", |j, v| j == i && v["type"] == "ready")?;
@@ -320,9 +331,7 @@ fn start_to_first_message(
 ) -> anyhow::Result<()> {
     let mut starts = Vec::new();
     let (tx, lines) = mpsc::channel();
-    let mut a = spawn(program, 0, Role::Open, tx.clone())?;
-    let (_, _, first) = wait_for(&lines, "ticket", |i, v| i == 0 && v["ticket"].is_string())?;
-    let ticket = first["ticket"].as_str().unwrap_or_default().to_string();
+    let (mut a, ticket) = open(program, &tx, &lines)?;
     for round in 0..if opts.smoke { 2 } else { 10 } {
         let t0 = Instant::now();
         let mut b = spawn(program, 1, Role::Join(&ticket), tx.clone())?;

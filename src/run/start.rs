@@ -18,31 +18,17 @@ const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// The session `start` asks for, named `name`.
 pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSpec, ConfigError> {
-    let (entry, wait_for_peer) = match start {
-        Start::Open => (
-            Entry {
-                label: config.label.clone(),
-                ..Entry::default()
-            },
-            false,
-        ),
-        Start::Join(ticket) => (
-            Entry {
-                topic: Some(ticket.topic),
-                peers: ticket.peers.clone(),
-                label: config.label.clone(),
-            },
-            true,
-        ),
-        Start::Rejoin { topic, peers } => (
-            Entry {
-                topic: Some(*topic),
-                peers: peers.clone(),
-                label: config.label.clone(),
-            },
-            false,
-        ),
+    // A ticket's room is ready once a peer answers; a new or known room at once.
+    let (topic, peers, wait_for_peer) = match start {
+        Start::Open => (None, Vec::new(), false),
+        Start::Join(ticket) => (Some(ticket.topic), ticket.peers.clone(), true),
+        Start::Rejoin { topic, peers } => (Some(*topic), peers.clone(), false),
         Start::Known(_) => return Err(ConfigError::NoCommand),
+    };
+    let entry = Entry {
+        topic,
+        peers,
+        label: config.label.clone(),
     };
     Ok(SessionSpec {
         name,
