@@ -125,7 +125,9 @@ pub(super) async fn run(parts: Parts) {
         End::Dropped => actor.leave(oneshot::channel().0).await,
         End::Failed(reason) => {
             actor.flush_events().await;
-            let _ = actor.events.send(SessionEvent::Failed(reason)).await;
+            // Last, and bounded like the rest: a front end that stopped reading gets nothing.
+            let failed = actor.events.send(SessionEvent::Failed(reason));
+            let _ = tokio::time::timeout(LEAVE_EVENTS, failed).await;
         }
     }
 }
