@@ -191,9 +191,18 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         // A session that ended says so through its events; commands to it do nothing.
         let report = match command::parse(line) {
             Ok(None) => None,
-            Ok(Some(Command::Say(text))) => session.say(text).await.err().and(None),
-            Ok(Some(Command::Me(text))) => session.act(text).await.err().and(None),
-            Ok(Some(Command::Nick(name))) => session.rename(name).await.err().and(None),
+            Ok(Some(Command::Say(text))) => {
+                let _ = session.say(text).await;
+                None
+            }
+            Ok(Some(Command::Me(text))) => {
+                let _ = session.act(text).await;
+                None
+            }
+            Ok(Some(Command::Nick(name))) => {
+                let _ = session.rename(name).await;
+                None
+            }
             Ok(Some(Command::Who)) => session.members().await.ok().map(Report::Members),
             Ok(Some(Command::Ticket)) => session.ticket().await.ok().map(Report::Ticket),
             Ok(Some(Command::Search(words))) => Some(match session.search(words).await {
