@@ -9,6 +9,10 @@ const AFTER_HELP: &str = "Examples:
   parlor                                 lobby: pick a name, open or join a room
   parlor open --name sam                 open a room and show its ticket
   parlor join TICKET                     join the room of a ticket
+  parlor open --lan --label standup      open a room anyone on the LAN can find (and join)
+  parlor nearby                          rooms announced on the LAN
+  parlor join standup                    join a known room, or a LAN room, by label
+  parlor relay --bind 0.0.0.0:3340       run a relay; members use --relay http://HOST:3340
   parlor rooms                           rooms you have been in
   parlor join ops                        rejoin a known room by label (or topic prefix)
   parlor export ops --format json        a room's history as JSON lines
@@ -33,6 +37,20 @@ pub struct Cli {
 pub enum Command {
     /// Open a new room and print its ticket.
     Open,
+    /// List the rooms announced on the LAN (by `open --lan`), within 3 s.
+    Nearby,
+    /// Run a relay server for your team in the foreground (Ctrl-C stops it).
+    Relay {
+        /// With TLS: the PEM certificate chain (serves HTTPS and QUIC address discovery).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// With TLS: the PEM private key.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// With TLS: where the plain-HTTP captive-portal probe listens (default: port 80).
+        #[arg(long, value_name = "IP:PORT")]
+        http_bind: Option<SocketAddr>,
+    },
     /// Join a room: with a ticket printed by any member, or a known room's label or topic prefix.
     Join {
         /// A ticket (lowercase base32; case and whitespace are ignored), or a room from `parlor rooms`.
@@ -69,12 +87,21 @@ pub struct GlobalArgs {
     /// With --headless: every stdout line is one JSON object with a "type" field.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Bind this address only (default: all interfaces, random port).
+    /// Bind this address only (default: all interfaces, random port). For `relay`: where
+    /// the relay listens.
     #[arg(long, global = true, value_name = "IP:PORT")]
     pub bind: Option<SocketAddr>,
-    /// Direct addresses only: no relay servers, no DNS/pkarr lookup, no port mapping.
+    /// No public services: no n0 relays, no DNS/pkarr lookup, no port mapping. Direct
+    /// addresses, LAN discovery and relays given with --relay still work.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Announce the room on the LAN (open/join). Anyone on the LAN can then see its label and
+    /// join it: the announcement is the invitation.
+    #[arg(long, global = true, conflicts_with = "no_lan")]
+    pub lan: bool,
+    /// No LAN discovery at all (mDNS): not found by, and not finding, peers on the LAN.
+    #[arg(long, global = true)]
+    pub no_lan: bool,
     /// Keep identity, rooms and history here (default: the XDG data directory).
     #[arg(long, global = true, value_name = "DIR", env = "PARLOR_DATA_DIR")]
     pub data_dir: Option<std::path::PathBuf>,
@@ -93,9 +120,9 @@ pub struct GlobalArgs {
     /// How long `join` waits for a peer of the ticket to answer.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 15.0)]
     pub join_timeout: f64,
-    /// Use this relay server instead of the public n0 relays.
+    /// Use this relay server instead of the public n0 relays (repeatable).
     #[arg(long, global = true, value_name = "URL")]
-    pub relay: Option<String>,
+    pub relay: Vec<String>,
 }
 
 /// Parse the process arguments. `Err` carries the exit code and, for errors, one line of text;

@@ -26,6 +26,9 @@ pub enum Start {
         topic: TopicId,
         peers: Vec<EndpointAddr>,
     },
+    /// `join LABEL` matched no known room: a room announced on the LAN with that label (or
+    /// topic prefix), looked up once the node runs.
+    Lan(String),
 }
 
 /// What to do.
@@ -34,6 +37,8 @@ pub enum Task {
     /// Chat; `None`: no subcommand, so the terminal UI starts in its lobby.
     Chat(Option<Start>),
     Rooms,
+    Nearby,
+    Relay(crate::net::relay::RelayOptions),
     Export {
         room: String,
         format: ExportFormat,
@@ -62,6 +67,8 @@ pub struct Config {
     pub join_timeout: Duration,
     pub data: Data,
     pub label: Option<String>,
+    /// Announce the room on the LAN (`--lan`).
+    pub lan: bool,
     pub history: HistoryWindow,
 }
 
@@ -84,6 +91,10 @@ pub enum ConfigError {
     NoCommand,
     #[error("no data directory: pass --data-dir DIR (or --ephemeral)")]
     NoDataDir,
+    #[error("parlor relay needs --bind IP:PORT (e.g. --bind 0.0.0.0:3340)")]
+    RelayBind,
+    #[error("--lan needs LAN discovery, which binding only a loopback address turns off")]
+    LanOnLoopback,
 }
 
 /// The name to use when none is given: the login name, else "anon".
@@ -110,13 +121,19 @@ impl Config {
             Some(raw) => (clean_name(raw).ok_or(ConfigError::Name)?, true),
             None => (login_name(), false),
         };
-        let relay = global
+        let relays = global
             .relay
+            .into_iter()
             .map(|url| {
                 url.parse()
                     .map_err(|e: iroh::RelayUrlParseError| ConfigError::Relay(url, e.to_string()))
             })
-            .transpose()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        // mDNS would announce addresses nobody else can reach.
+        let loopback = global.bind.is_some_and(|b| b.ip().is_loopback());
+        if global.lan && loopback {
+            return Err(ConfigError::LanOnLoopback);
+        }
         let join_timeout = Some(global.join_timeout)
             .filter(|s| (0.1..=86400.0).contains(s))
             .map(Duration::from_secs_f64)
@@ -145,14 +162,26 @@ impl Config {
                 let start = match ticket.parse::<Ticket>() {
                     Ok(ticket) => Start::Join(ticket),
                     // Something ticket-shaped that does not parse is a damaged ticket.
-                    Err(err) if looks_like_ticket(&ticket) || data == Data::Ephemeral => {
-                        return Err(err.into());
-                    }
+                    Err(err) if looks_like_ticket(&ticket) => return Err(err.into()),
+                    // Nothing is known without a store: only the LAN can have it.
+                    Err(_) if data == Data::Ephemeral => Start::Lan(ticket),
                     Err(_) => Start::Known(ticket),
                 };
                 Task::Chat(Some(start))
             }
             Some(Command::Rooms) => Task::Rooms,
+            Some(Command::Nearby) => Task::Nearby,
+            Some(Command::Relay {
+                tls_cert,
+                tls_key,
+                http_bind,
+            }) => Task::Relay(crate::net::relay::RelayOptions {
+                bind: global.bind.ok_or(ConfigError::RelayBind)?,
+                http_bind,
+                tls: tls_cert
+                    .zip(tls_key)
+                    .map(|(cert, key)| crate::net::relay::TlsFiles { cert, key }),
+            }),
             Some(Command::Export { room, format }) => Task::Export { room, format },
             None if headless => return Err(ConfigError::NoCommand),
             None => Task::Chat(None),
@@ -166,13 +195,15 @@ impl Config {
                 secret: SecretKey::generate(),
                 bind: global.bind,
                 offline: global.offline,
-                relay,
+                relays,
+                lan: !global.no_lan && !loopback,
                 broadcast: Default::default(),
             },
             json: global.json,
             join_timeout,
             data,
             label: global.label.and_then(|l| clean_name(&l)),
+            lan: global.lan,
             history,
         })
     }

@@ -102,7 +102,8 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
         secret: mallory_key.clone(),
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
-        relay: None,
+        relays: Vec::new(),
+        lan: false,
         broadcast: Default::default(),
     })
     .await

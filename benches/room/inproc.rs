@@ -96,7 +96,8 @@ fn net(broadcast: Broadcast) -> NetConfig {
         secret: SecretKey::generate(),
         bind: Some("127.0.0.1:0".parse().expect("address")),
         offline: true,
-        relay: None,
+        relays: Vec::new(),
+        lan: false,
         broadcast,
     }
 }
@@ -126,6 +127,7 @@ impl Cluster {
                             topic: Some(t.topic),
                             peers: t.peers,
                             label: None,
+                            lan: None,
                         }
                     };
                     let node = Node::spawn(&net(broadcast)).await?;

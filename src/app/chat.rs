@@ -183,6 +183,7 @@ impl App {
                 self.notice(now, format!("{} here: {}", names.len(), names.join(", ")));
             }
             Command::Ticket => return vec![Effect::ShowTicket],
+            Command::Net => return vec![Effect::ShowNet],
             Command::Search(words) => return vec![Effect::Search(words)],
             Command::Help => self.show_help(now),
             Command::Clear => self.log.clear(),

@@ -9,6 +9,8 @@ pub enum Command {
     Nick(String),
     Who,
     Ticket,
+    /// How peers are reached: our addresses and relay, each member's path.
+    Net,
     Search(String),
     Help,
     Quit,
@@ -20,6 +22,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/nick NAME", "change your name"),
     ("/me ACTION", "say what you are doing (* sam waves)"),
     ("/who", "list the members of the room"),
+    (
+        "/net",
+        "how each member is reached (direct, relay, none) and our addresses",
+    ),
     ("/ticket", "show a ticket others can join with"),
     (
         "/search WORDS",
@@ -60,6 +66,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "clear" => Command::Clear,
         "who" | "names" => Command::Who,
         "ticket" | "invite" => Command::Ticket,
+        "net" => Command::Net,
         "search" if arg.is_empty() => return Err(CommandError::Usage("/search WORDS")),
         "search" => Command::Search(arg.to_string()),
         "help" => Command::Help,
@@ -82,6 +89,7 @@ mod tests {
             Some(Command::Nick("sam".into()))
         );
         assert_eq!(parse("/who").unwrap(), Some(Command::Who));
+        assert_eq!(parse("/net").unwrap(), Some(Command::Net));
         assert_eq!(
             parse("/me waves").unwrap(),
             Some(Command::Me("waves".into()))

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod layout;
 pub mod lobby;
 pub mod log;
+pub mod net;
 pub mod recall;
 pub mod wrap;
 
@@ -50,6 +51,14 @@ pub enum Msg {
     Members(Vec<MemberInfo>),
     /// A fresh ticket, asked for with [`Effect::ShowTicket`].
     Ticket(String),
+    /// Our address changed: the invite, if shown, gets the new ticket.
+    TicketChanged(String),
+    /// The room's connectivity changed.
+    Net(crate::session::NetState),
+    /// The answer to `/net` ([`Effect::ShowNet`]).
+    NetView(crate::session::NetView),
+    /// Members reached only through a relay, to mark in the member list.
+    Relayed(Vec<crate::proto::EndpointId>),
     /// Starting or joining the session failed: back to the lobby with the reason.
     Failed(String),
     /// Something the user should know (e.g. a message could not be saved).
@@ -75,6 +84,8 @@ pub enum Effect {
     Rename(String),
     /// Compute a fresh ticket and send back [`Msg::Ticket`].
     ShowTicket,
+    /// Look at the network and send back [`Msg::NetView`].
+    ShowNet,
     /// Search the stored history; answers come back as [`Msg::Found`].
     Search(String),
     /// Put this text on the clipboard (OSC 52).
@@ -94,8 +105,12 @@ pub enum Screen {
 pub enum Link {
     /// Dialing the ticket's peers.
     Joining,
-    /// In the room with no direct neighbour (the opener before anyone joins, or cut off).
+    /// In the room with no direct neighbour (the opener before anyone joins).
     Waiting,
+    /// Lost every neighbour; dialing the room's known peers.
+    Reconnecting,
+    /// No neighbour and no network.
+    Offline,
     Connected(usize),
 }
 
@@ -111,6 +126,8 @@ pub struct App {
     pub me: Option<MemberInfo>,
     pub topic: Option<TopicId>,
     pub members: Vec<MemberInfo>,
+    /// Members whose connection goes through a relay.
+    pub relayed: Vec<crate::proto::EndpointId>,
     pub link: Link,
     pub log: ChatLog,
     pub input: Editor,
@@ -137,6 +154,7 @@ impl App {
             me: None,
             topic: None,
             members: Vec::new(),
+            relayed: Vec::new(),
             link: Link::Joining,
             log: ChatLog::default(),
             input: Editor::default(),
@@ -212,6 +230,21 @@ impl App {
             Msg::Room(event) => return self.on_room_event(event, now),
             Msg::Members(members) => self.members = members,
             Msg::Ticket(ticket) => self.show_invite(ticket),
+            Msg::TicketChanged(ticket) => {
+                if let Some(invite) = &mut self.invite {
+                    *invite = Invite {
+                        ticket,
+                        copied: false,
+                    };
+                }
+            }
+            Msg::Net(state) => self.on_net(state, now),
+            Msg::NetView(view) => {
+                for line in net::net_lines(&view) {
+                    self.notice(now, line);
+                }
+            }
+            Msg::Relayed(ids) => self.relayed = ids,
             Msg::Warning(text) => self.error(now, text),
             Msg::Found { words, found } => self.show_found(now, &words, found),
             Msg::Failed(reason) => {
@@ -226,6 +259,28 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    fn on_net(&mut self, state: crate::session::NetState, now: UnixMillis) {
+        use crate::session::Connectivity;
+        let was_cut_off = matches!(self.link, Link::Reconnecting | Link::Offline);
+        self.link = match state.state {
+            Connectivity::Connected => Link::Connected(state.neighbours),
+            Connectivity::Reconnecting => Link::Reconnecting,
+            Connectivity::Offline => Link::Offline,
+        };
+        match (was_cut_off, state.state) {
+            (true, Connectivity::Connected) => {
+                self.notice(now, "back in the room: catching up on what was said".into());
+            }
+            (false, Connectivity::Reconnecting | Connectivity::Offline) => {
+                self.error(
+                    now,
+                    "lost every connection to the room: reconnecting…".into(),
+                );
+            }
+            _ => {}
+        }
     }
 
     fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
@@ -271,7 +326,12 @@ impl App {
                     self.notice(now, format!("{old} is now known as {}", member.display));
                 }
             }
-            Event::NeighborsChanged(0) => self.link = Link::Waiting,
+            // Reconnecting and offline come as [`Msg::Net`], right after.
+            Event::NeighborsChanged(0) => {
+                if !matches!(self.link, Link::Reconnecting | Link::Offline) {
+                    self.link = Link::Waiting;
+                }
+            }
             Event::NeighborsChanged(n) => self.link = Link::Connected(n),
             Event::Lagged => self.error(
                 now,

@@ -79,6 +79,33 @@ fn room_event(event: &Event) -> Value {
     }
 }
 
+/// `/net`: our side, then each member's path.
+fn net_view(view: &crate::session::NetView) -> Value {
+    let report = &view.report;
+    let peers: Vec<Value> = report
+        .peers
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id.to_string(),
+                "name": view.name_of(&p.id),
+                "path": p.kind.as_str(),
+                "addr": p.addr,
+                "rtt_ms": p.rtt.map(|rtt| rtt.as_secs_f64() * 1000.0),
+            })
+        })
+        .collect();
+    json!({
+        "type": "net",
+        "id": report.id.to_string(),
+        "addrs": report.addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "relay": report.relay.as_ref().map(ToString::to_string),
+        "relay_latency_ms": report.relay_latency.map(|l| l.as_secs_f64() * 1000.0),
+        "lan": report.lan.is_ok(),
+        "peers": peers,
+    })
+}
+
 pub fn to_json(report: &Report) -> String {
     let value = match report {
         Report::Ready {
@@ -102,6 +129,12 @@ pub fn to_json(report: &Report) -> String {
                 .collect::<Vec<_>>(),
         }),
         Report::Ticket(ticket) => json!({"type": "ticket", "ticket": ticket}),
+        Report::NetState(state) => json!({
+            "type": "net",
+            "state": state.state.as_str(),
+            "neighbours": state.neighbours,
+        }),
+        Report::Net(view) => net_view(view),
         Report::Found(found) => {
             if found.is_empty() {
                 return json!({"type": "info", "message": "no message matches"}).to_string();

@@ -26,6 +26,10 @@ pub enum Report {
     Room(Event),
     Members(Vec<MemberInfo>),
     Ticket(String),
+    /// The room's connectivity changed.
+    NetState(crate::session::NetState),
+    /// The answer to `/net`.
+    Net(crate::session::NetView),
     /// Answers to `/search`, newest first.
     Found(Vec<StoredMessage>),
     Info(String),

@@ -28,6 +28,13 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             format!("* {} here: {}", names.len(), names.join(", "))
         }
         Report::Ticket(ticket) => format!("* ticket: {ticket}"),
+        Report::NetState(state) => format!(
+            "* network: {} ({} neighbour{})",
+            state.state.as_str(),
+            state.neighbours,
+            if state.neighbours == 1 { "" } else { "s" }
+        ),
+        Report::Net(view) => net_view(view),
         Report::Found(found) if found.is_empty() => "* no message matches".to_string(),
         Report::Found(found) => {
             let lines: Vec<String> = found
@@ -48,6 +55,15 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
         Report::Error(message) => format!("! {message}"),
     };
     Some(line)
+}
+
+/// `/net` for people, each line starting with `* `.
+fn net_view(view: &crate::session::NetView) -> String {
+    let lines: Vec<String> = crate::app::net::net_lines(view)
+        .into_iter()
+        .map(|line| format!("* {line}"))
+        .collect();
+    lines.join("\n")
 }
 
 fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {

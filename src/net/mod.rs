@@ -5,6 +5,9 @@
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
 pub mod history;
+pub mod lan;
+pub mod paths;
+pub mod relay;
 mod topic;
 
 use std::net::SocketAddr;
@@ -14,7 +17,7 @@ use anyhow::Context;
 use iroh::address_lookup::memory::MemoryLookup;
 use iroh::endpoint::{PortmapperConfig, presets};
 use iroh::protocol::Router;
-use iroh::{Endpoint, RelayMode, RelayUrl, TransportAddr};
+use iroh::{Endpoint, RelayConfig, RelayMap, RelayMode, RelayUrl, TransportAddr, Watcher};
 use iroh_gossip::Gossip;
 
 use crate::proto::backlog::Page;
@@ -23,6 +26,8 @@ use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
 use tokio::sync::mpsc;
 
 pub use history::HistoryQuery;
+pub use lan::{Lan, Nearby};
+pub use paths::{NetReport, PathKind, PeerPath};
 pub use topic::{NetEvent, TopicHandle};
 
 /// How long leaving waits for the last messages to reach the neighbours.
@@ -61,11 +66,39 @@ pub struct NetConfig {
     pub secret: SecretKey,
     /// Bind exactly this socket; `None` binds all interfaces on a random port (v4 and v6).
     pub bind: Option<SocketAddr>,
-    /// No n0 relays, no DNS/pkarr lookup and no port mapping: direct addresses only.
+    /// No n0 relays, no DNS/pkarr lookup and no port mapping: direct addresses, LAN discovery
+    /// and the relays in `relays` only.
     pub offline: bool,
-    /// Use this relay instead of n0's.
-    pub relay: Option<RelayUrl>,
+    /// Use these relays instead of n0's.
+    pub relays: Vec<RelayUrl>,
+    /// Find peers (and rooms announced with `--lan`) on the LAN over mDNS.
+    pub lan: bool,
     pub broadcast: Broadcast,
+}
+
+impl NetConfig {
+    /// Only what a test on loopback may use: 127.0.0.1, no relays, no DNS, no port mapping,
+    /// no multicast.
+    pub fn loopback(secret: SecretKey) -> Self {
+        Self {
+            secret,
+            bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            offline: true,
+            relays: Vec::new(),
+            lan: false,
+            broadcast: Broadcast::default(),
+        }
+    }
+}
+
+/// Our relays as iroh takes them: QUIC address discovery only where TLS makes it possible.
+fn relay_map(urls: &[RelayUrl]) -> RelayMap {
+    urls.iter()
+        .map(|url| {
+            let quic = (url.scheme() == "https").then(iroh_relay::RelayQuicConfig::default);
+            RelayConfig::new(url.clone(), quic)
+        })
+        .collect()
 }
 
 /// A running endpoint with the gossip and catch-up protocols mounted. Cheap to clone: every
@@ -77,6 +110,9 @@ pub struct Node {
     router: Router,
     lookup: MemoryLookup,
     history: history::HistoryRoutes,
+    connections: paths::Connections,
+    /// LAN discovery, or why it is off.
+    lan: Result<Lan, String>,
 }
 
 impl Node {
@@ -92,12 +128,14 @@ impl Node {
         } else {
             Endpoint::builder(presets::N0)
         };
-        if let Some(url) = &config.relay {
-            builder = builder.relay_mode(RelayMode::Custom(url.clone().into()));
+        if !config.relays.is_empty() {
+            builder = builder.relay_mode(RelayMode::Custom(relay_map(&config.relays)));
         }
+        let connections = paths::Connections::default();
         builder = builder
             .secret_key(config.secret.clone())
-            .address_lookup(lookup.clone());
+            .address_lookup(lookup.clone())
+            .hooks(connections.clone());
         if let Some(bind) = config.bind {
             builder = builder
                 .clear_ip_transports()
@@ -105,6 +143,19 @@ impl Node {
                 .with_context(|| format!("cannot bind {bind}"))?;
         }
         let endpoint = builder.bind().await.context("cannot start the endpoint")?;
+        // Never fatal: a machine with no multicast route still chats through tickets.
+        let lan = if config.lan {
+            Lan::start(&endpoint, true)
+                .await
+                .map_err(|err| format!("LAN discovery is off: {err:#}"))
+        } else {
+            Err("LAN discovery is off (--no-lan)".to_string())
+        };
+        if let Err(why) = &lan
+            && config.lan
+        {
+            tracing::warn!("{why}");
+        }
         let mut gossip = Gossip::builder().max_message_size(MAX_GOSSIP_MESSAGE_SIZE);
         if config.broadcast == Broadcast::Tuned {
             gossip = gossip.broadcast_config(parlor_plumtree());
@@ -124,7 +175,84 @@ impl Node {
             router,
             lookup,
             history: routes,
+            connections,
+            lan,
         })
+    }
+
+    /// LAN discovery, when it runs.
+    pub fn lan(&self) -> Option<&Lan> {
+        self.lan.as_ref().ok()
+    }
+
+    /// Announce `topic` on the LAN under `label`, or stop announcing it (`None`). Returns how
+    /// many of our announced rooms did not fit in the record.
+    pub fn announce(&self, topic: TopicId, label: Option<String>) -> anyhow::Result<usize> {
+        match &self.lan {
+            Ok(lan) => Ok(lan.announce(&self.endpoint, topic, label)),
+            Err(why) => anyhow::bail!("cannot announce the room on the LAN: {why}"),
+        }
+    }
+
+    /// Keep `peer`'s current addresses in our own address book, so that it can be dialed
+    /// again after every connection to it is gone (a long outage) and iroh forgot it.
+    pub async fn remember(&self, peer: EndpointId) {
+        if let Some(info) = self.endpoint.remote_info(peer).await {
+            let addrs = info
+                .into_addrs()
+                .map(|a| a.into_addr())
+                .filter(|a| matches!(a, TransportAddr::Ip(_) | TransportAddr::Relay(_)));
+            let addr = EndpointAddr::from_parts(peer, addrs);
+            if !addr.is_empty() {
+                self.lookup.add_endpoint_info(addr);
+            }
+        }
+    }
+
+    /// Whether any network is there to reach peers through: an address other than loopback,
+    /// or a relay. (On a loopback-only bind, loopback is the network.)
+    pub fn network_up(&self) -> bool {
+        let addr = self.endpoint.addr();
+        let loopback_only = self
+            .endpoint
+            .bound_sockets()
+            .iter()
+            .all(|s| s.ip().is_loopback());
+        addr.relay_urls().next().is_some()
+            || addr
+                .ip_addrs()
+                .any(|ip| loopback_only || !ip.ip().is_loopback())
+    }
+
+    /// Our address, waking whenever it changes (new interface, home relay found).
+    pub fn watch_addr(&self) -> impl Watcher<Value = EndpointAddr> + use<> {
+        self.endpoint.watch_addr()
+    }
+
+    /// What `/net` shows: our addresses and home relay, and how each of `peers` is reached.
+    pub fn report(&self, peers: &[EndpointId]) -> NetReport {
+        let addr = self.endpoint.addr();
+        let relay = addr.relay_urls().next().cloned();
+        let relay_latency = relay.as_ref().and_then(|url| {
+            let report = self.endpoint.net_report().get()?;
+            report
+                .relay_latency
+                .iter()
+                .filter(|(_, u, _)| *u == url)
+                .map(|(_, _, latency)| latency)
+                .min()
+        });
+        NetReport {
+            id: self.id(),
+            addrs: addr.ip_addrs().copied().collect(),
+            relay,
+            relay_latency,
+            lan: self.lan.as_ref().map(|_| ()).map_err(Clone::clone),
+            peers: peers
+                .iter()
+                .map(|peer| self.connections.path(*peer))
+                .collect(),
+        }
     }
 
     /// A future that asks `peer` for `topic`'s envelopes since `since`; it owns what it needs,

@@ -28,6 +28,8 @@ pub enum NetEvent {
 
 enum Outgoing {
     Broadcast(Bytes),
+    /// Dial these peers and ask them to take us in (rejoining after losing every neighbour).
+    JoinPeers(Vec<EndpointId>),
     /// Answered once everything queued before it was handed to gossip.
     Flush(oneshot::Sender<()>),
 }
@@ -74,6 +76,14 @@ impl TopicHandle {
         let _ = self.outgoing.send(Outgoing::Broadcast(bytes.into()));
     }
 
+    /// Ask gossip to dial `peers` and join the topic through them. Never blocks; a peer being
+    /// dialed already is not dialed twice.
+    pub fn join_peers(&self, peers: Vec<EndpointId>) {
+        if !peers.is_empty() {
+            let _ = self.outgoing.send(Outgoing::JoinPeers(peers));
+        }
+    }
+
     /// Wait until everything queued so far has been handed to gossip.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
@@ -114,6 +124,11 @@ async fn pump_out(sender: GossipSender, mut outgoing: mpsc::UnboundedReceiver<Ou
             Outgoing::Broadcast(bytes) => {
                 if let Err(err) = sender.broadcast(bytes).await {
                     tracing::warn!("broadcast failed: {err:#}");
+                }
+            }
+            Outgoing::JoinPeers(peers) => {
+                if let Err(err) = sender.join_peers(peers).await {
+                    tracing::warn!("rejoin failed: {err:#}");
                 }
             }
             Outgoing::Flush(done) => {

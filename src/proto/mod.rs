@@ -4,6 +4,7 @@
 //! arguments; everything remote is validated here and every failure is a value.
 
 pub mod backlog;
+pub mod lan;
 pub mod names;
 pub mod room;
 pub mod sim;

@@ -10,7 +10,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::start::{self, spec_of};
 use crate::app::command::{self, COMMANDS, Command};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Start};
 use crate::headless::{self, Report};
 use crate::net::Node;
 use crate::session::{self, Events, SessionEvent, SessionGone, SessionHandle};
@@ -52,8 +52,10 @@ where
     W: AsyncWrite + Unpin,
 {
     let start = config.start().ok_or(ConfigError::NoCommand)?;
-    let spec = spec_of(&config, start, config.name.clone())?;
-    let join_timeout = spec.join_timeout;
+    if !matches!(start, Start::Lan(_)) {
+        // Bad input is reported before anything starts.
+        spec_of(&config, start, config.name.clone())?;
+    }
     let store = start::store_thread(store)?;
     let node = match Node::spawn(&config.net).await {
         Ok(node) => node,
@@ -63,6 +65,8 @@ where
         }
     };
     let result = async {
+        let spec = start::resolve_spec(&config, &node, start, config.name.clone()).await?;
+        let join_timeout = spec.join_timeout;
         let (handle, mut events) = session::spawn(&node, start::store_handle(&store), spec).await?;
         let mut headless = Headless {
             session: handle,
@@ -178,6 +182,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             }
             SessionEvent::Room(event) => Report::Room(event),
             SessionEvent::Warning(text) => Report::Warning(text),
+            SessionEvent::Net(state) => Report::NetState(state),
+            SessionEvent::Ticket(ticket) => Report::Ticket(ticket),
             // Printed on `/who` only.
             SessionEvent::Members(_) => return,
             SessionEvent::Failed(reason) => Report::Error(reason),
@@ -205,6 +211,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             }
             Ok(Some(Command::Who)) => session.members().await.ok().map(Report::Members),
             Ok(Some(Command::Ticket)) => session.ticket().await.ok().map(Report::Ticket),
+            Ok(Some(Command::Net)) => session.net().await.ok().map(Report::Net),
             Ok(Some(Command::Search(words))) => Some(match session.search(words).await {
                 Ok(found) => Report::Found(found),
                 Err(err) => Report::Error(err),

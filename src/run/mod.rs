@@ -3,6 +3,7 @@
 //! lives here.
 
 mod headless;
+mod lan;
 mod listing;
 mod start;
 mod stdout;
@@ -38,6 +39,8 @@ pub fn main() -> ExitCode {
     match config.task.clone() {
         Task::Rooms => return list_rooms(&config),
         Task::Export { room, format } => return export(&config, &room, format),
+        Task::Nearby => return lan::nearby(&config),
+        Task::Relay(options) => return lan::relay(options),
         Task::Chat(_) => {}
     }
     let store = match open_store(&mut config) {
@@ -87,10 +90,15 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let store = Store::open(dir).map_err(|e| (1, e.to_string()))?;
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
     if let Task::Chat(Some(Start::Known(query))) = &config.task {
-        let room = store
-            .find_room(query)
-            .map_err(|e| (1, e.to_string()))?
-            .map_err(|e| (2, format!("not a ticket, and {e}")))?;
+        let room = match store.find_room(query).map_err(|e| (1, e.to_string()))? {
+            Ok(room) => room,
+            // Perhaps someone announces it on the LAN: the front end looks once it runs.
+            Err(crate::store::FindError::NotFound(_)) => {
+                config.task = Task::Chat(Some(Start::Lan(query.clone())));
+                return Ok(Some(store));
+            }
+            Err(e) => return Err((2, format!("not a ticket, and {e}"))),
+        };
         if !config.name_given
             && let Some(name) = room.my_name
         {
@@ -153,7 +161,7 @@ fn export(config: &Config, room: &str, format: crate::cli::ExportFormat) -> Exit
     }
 }
 
-fn fail(code: u8, message: &str) -> ExitCode {
+pub(crate) fn fail(code: u8, message: &str) -> ExitCode {
     eprintln!("parlor: {message}");
     ExitCode::from(code)
 }
@@ -175,7 +183,7 @@ fn init_logging(headless: bool) {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

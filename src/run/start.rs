@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use crate::config::{Config, ConfigError, Start};
-use crate::net::Node;
+use crate::net::{Nearby, Node};
+use crate::proto::EndpointAddr;
+use crate::proto::ticket::Ticket;
 use crate::session::{Entry, SessionSpec};
 use crate::store::{Store, StoreHandle, StoreThread};
 
@@ -16,6 +18,10 @@ pub const CLOSE_LIMIT: Duration = Duration::from_millis(225);
 /// How long exiting waits for the store thread to write what is queued.
 const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
+/// How long `parlor nearby` and `join LABEL` listen to the LAN: mDNS asks every 0.7 s, and
+/// answers come within a few rounds.
+pub const LAN_LISTEN: Duration = Duration::from_secs(3);
+
 /// The session `start` asks for, named `name`.
 pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSpec, ConfigError> {
     // A ticket's room is ready once a peer answers; a new or known room at once.
@@ -23,12 +29,15 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         Start::Open => (None, Vec::new(), false),
         Start::Join(ticket) => (Some(ticket.topic), ticket.peers.clone(), true),
         Start::Rejoin { topic, peers } => (Some(*topic), peers.clone(), false),
-        Start::Known(_) => return Err(ConfigError::NoCommand),
+        Start::Known(_) | Start::Lan(_) => return Err(ConfigError::NoCommand),
     };
     let entry = Entry {
         topic,
         peers,
         label: config.label.clone(),
+        lan: config
+            .lan
+            .then(|| config.label.clone().unwrap_or_else(|| name.clone())),
     };
     Ok(SessionSpec {
         name,
@@ -36,6 +45,64 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         history: config.history,
         join_timeout: wait_for_peer.then_some(config.join_timeout),
     })
+}
+
+/// The spec for `start`, first finding a LAN room (`join LABEL` that matched no known room):
+/// its session joins through the members announcing it, and announces it too.
+pub async fn resolve_spec(
+    config: &Config,
+    node: &Node,
+    start: &Start,
+    name: String,
+) -> anyhow::Result<SessionSpec> {
+    let Start::Lan(query) = start else {
+        return Ok(spec_of(config, start, name)?);
+    };
+    let room = find_lan_room(node, query).await?;
+    let peers = room.announcers.iter().map(|id| EndpointAddr::new(*id));
+    let ticket = Ticket::new(room.topic, peers.collect());
+    let mut spec = spec_of(config, &Start::Join(ticket), name)?;
+    spec.entry.label = Some(room.label.clone());
+    spec.entry.lan = Some(room.label);
+    Ok(spec)
+}
+
+/// Listen to the LAN (at most [`LAN_LISTEN`]) for a room labelled `query` or whose topic
+/// starts with it.
+pub async fn find_lan_room(node: &Node, query: &str) -> anyhow::Result<Nearby> {
+    let Some(lan) = node.lan() else {
+        anyhow::bail!(
+            "no known room is labelled {query:?}, and LAN discovery is off (see `parlor rooms`)"
+        );
+    };
+    let mut changes = lan.subscribe();
+    let matching = |rooms: Vec<Nearby>| -> Vec<Nearby> {
+        rooms
+            .into_iter()
+            .filter(|r| r.label == query || r.topic.to_string().starts_with(query))
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + LAN_LISTEN;
+    let mut found = matching(lan.nearby());
+    while found.is_empty() {
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => found = matching(lan.nearby()),
+            _ => break,
+        }
+    }
+    match found.len() {
+        0 => anyhow::bail!(
+            "no known room and no room on the LAN is labelled {query:?} (see `parlor rooms` and `parlor nearby`)"
+        ),
+        1 => Ok(found.remove(0)),
+        _ => {
+            let topics: Vec<String> = found.iter().map(|r| r.topic.fmt_short()).collect();
+            anyhow::bail!(
+                "several rooms on the LAN are labelled {query:?} ({}); join one by its topic prefix",
+                topics.join(", ")
+            )
+        }
+    }
 }
 
 /// The store on its own thread, if there is a store.

@@ -17,11 +17,14 @@ use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
 use crate::app::{App, Effect, Msg};
 use crate::config::{Config, Start};
-use crate::net::Node;
+use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
-use crate::session::{self, Events, SessionEvent, SessionHandle, SessionSpec};
+use crate::session::{self, Events, SessionEvent, SessionHandle};
 use crate::store::{Store, StoreHandle};
 use crate::ui;
+
+/// How often the member list's relay marks are refreshed.
+const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 type Started = anyhow::Result<(Node, SessionHandle, Events)>;
 
@@ -67,9 +70,14 @@ pub async fn run_tui(
         config,
     };
     let result = match tui.config.start().cloned() {
+        // Bad input is reported before anything starts.
+        Some(start @ Start::Lan(_)) => {
+            tui.start_session(start, tui.config.name.clone());
+            Ok(())
+        }
         Some(start) => spec_of(&tui.config, &start, tui.config.name.clone())
             .map_err(anyhow::Error::from)
-            .map(|spec| tui.start_session(spec, matches!(start, Start::Open))),
+            .map(|_| tui.start_session(start, tui.config.name.clone())),
         None => Ok(()),
     };
     let result = match result {
@@ -113,21 +121,40 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
 }
 
 impl Tui {
-    /// Start a session in a task (binding the endpoint first if there is none yet);
-    /// `opened`: a new room (the invite pops up when ready).
-    fn start_session(&mut self, spec: SessionSpec, opened: bool) {
-        let net = self.config.net.clone();
+    /// Start a session in a task (binding the endpoint first if there is none yet, and
+    /// finding a LAN room by label); a new room pops the invite up when ready.
+    fn start_session(&mut self, start: Start, name: String) {
+        let config = self.config.clone();
         let node = self.node.clone();
         let store = self.store.clone();
-        self.opened = opened;
+        self.opened = matches!(start, Start::Open);
         self.starting = Some(tokio::spawn(async move {
             let node = match node {
                 Some(node) => node,
-                None => Node::spawn(&net).await?,
+                None => Node::spawn(&config.net).await?,
             };
+            let spec = start::resolve_spec(&config, &node, &start, name).await?;
             let (handle, events) = session::spawn(&node, store, spec).await?;
             Ok((node, handle, events))
         }));
+    }
+
+    /// Every few seconds: which members are reached through a relay (the member list marks
+    /// them).
+    fn poll_paths(&self) {
+        let Some((session, _)) = &self.session else {
+            return;
+        };
+        let session = session.clone();
+        self.answer_later(async move {
+            let view = session.net().await.ok()?;
+            let relayed = view
+                .report
+                .peers
+                .iter()
+                .filter(|p| p.kind == PathKind::Relay);
+            Some(Msg::Relayed(relayed.map(|p| p.id).collect()))
+        });
     }
 
     async fn main_loop(
@@ -137,6 +164,7 @@ impl Tui {
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         let mut terminal_events = EventStream::new();
+        let mut paths = tokio::time::interval(PATHS_EVERY);
         let mut dirty = true;
         while !self.quit {
             if dirty {
@@ -165,6 +193,7 @@ impl Tui {
                     None => self.fail("the session ended".into(), &mut msgs)?,
                 },
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
+                _ = paths.tick() => self.poll_paths(),
                 () = &mut shutdown => return Ok(()),
             }
             // Take whatever else already arrived, so a burst costs one redraw.
@@ -202,6 +231,8 @@ impl Tui {
             },
             SessionEvent::Room(event) => Msg::Room(event),
             SessionEvent::Members(members) => Msg::Members(members),
+            SessionEvent::Net(state) => Msg::Net(state),
+            SessionEvent::Ticket(ticket) => Msg::TicketChanged(ticket),
             SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
         }
     }
@@ -232,18 +263,8 @@ impl Tui {
     async fn execute(&mut self, effect: Effect, guard: &mut TerminalGuard) {
         let session = self.session.as_ref().map(|(handle, _)| handle.clone());
         match effect {
-            Effect::Open { name } => {
-                let spec = spec_of(&self.config, &Start::Open, name);
-                if let Ok(spec) = spec {
-                    self.start_session(spec, true);
-                }
-            }
-            Effect::Join { name, ticket } => {
-                let spec = spec_of(&self.config, &Start::Join(*ticket), name);
-                if let Ok(spec) = spec {
-                    self.start_session(spec, false);
-                }
-            }
+            Effect::Open { name } => self.start_session(Start::Open, name),
+            Effect::Join { name, ticket } => self.start_session(Start::Join(*ticket), name),
             // A session that ended reports it through its events: its commands do nothing.
             Effect::Say(text) => {
                 if let Some(session) = session {
@@ -273,6 +294,11 @@ impl Tui {
             Effect::ShowTicket => {
                 if let Some(session) = session {
                     self.answer_later(async move { session.ticket().await.ok().map(Msg::Ticket) });
+                }
+            }
+            Effect::ShowNet => {
+                if let Some(session) = session {
+                    self.answer_later(async move { session.net().await.ok().map(Msg::NetView) });
                 }
             }
             Effect::Copy(text) => guard.copy(&text),

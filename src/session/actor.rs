@@ -5,12 +5,14 @@
 
 use std::time::Duration;
 
+use iroh::Watcher;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
 use super::catch_up::CatchUpPage;
 use super::handle::{Command, Left, Status};
 use super::outbox::Outbox;
+use super::reconnect::Reconnect;
 use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{self, HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::room::{Event, Input, Output, Room};
@@ -38,6 +40,10 @@ pub(super) struct Parts {
     pub events: mpsc::Sender<SessionEvent>,
     pub restored: Vec<Event>,
     pub ticket_peers: usize,
+    /// Peers to dial when the room has no neighbour (from the ticket or the store).
+    pub known_peers: Vec<crate::proto::EndpointId>,
+    /// The room is announced on the LAN (withdrawn on leaving).
+    pub announced: bool,
     pub join_timeout: Option<Duration>,
 }
 
@@ -66,6 +72,10 @@ pub(super) struct Actor {
     pub(super) restored: Vec<Event>,
     pub(super) ready: bool,
     pub(super) drain_waiters: Vec<oneshot::Sender<()>>,
+    pub(super) reconnect: Reconnect,
+    pub(super) announced: bool,
+    /// Our address as the last ticket handed out carried it.
+    pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
 }
 
 /// What one turn of the loop has to do.
@@ -74,6 +84,9 @@ enum Step {
     Input(Input),
     History(CatchUpPage),
     Committed(Committed),
+    Redial,
+    AddressChanged,
+    LanChanged,
 }
 
 /// Why the loop ended.
@@ -106,6 +119,9 @@ pub(super) async fn run(parts: Parts) {
         restored: parts.restored,
         ready: false,
         drain_waiters: Vec::new(),
+        reconnect: Reconnect::new(parts.known_peers),
+        announced: parts.announced,
+        ticket_addr: None,
     };
     let join_deadline = match parts.join_timeout {
         Some(timeout) => Some((Instant::now() + timeout, timeout)),
@@ -140,7 +156,11 @@ impl Actor {
         ticket_peers: usize,
     ) -> End {
         let far = Instant::now() + Duration::from_secs(24 * 3600);
+        let mut addr = self.node.watch_addr();
+        let mut lan = self.node.lan().map(|lan| lan.subscribe());
+        self.net_changed();
         loop {
+            let redial = self.reconnect.next();
             let tick = self.room.next_deadline().map(Instant::from_std);
             let hold = self.outbox.held_until();
             let joining = join_deadline.filter(|_| !self.ready);
@@ -167,6 +187,12 @@ impl Actor {
                     continue;
                 }
                 _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
+                _ = sleep_until(redial.unwrap_or(far)), if redial.is_some() => Step::Redial,
+                Ok(_) = addr.updated() => Step::AddressChanged,
+                // Someone on the LAN announces the room: dial them now if we are alone.
+                Ok(()) = async { lan.as_mut().expect("guarded").changed().await }, if lan.is_some() => {
+                    Step::LanChanged
+                }
                 _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
                     self.outbox.release_held();
                     continue;
@@ -205,6 +231,13 @@ impl Actor {
                     }
                 }
                 Step::Committed(committed) => self.on_committed(committed),
+                Step::Redial => self.redial(),
+                Step::AddressChanged => self.address_changed().await,
+                Step::LanChanged => {
+                    if !self.room.is_joined() {
+                        self.reconnect.network_changed(0, Instant::now());
+                    }
+                }
             }
         }
     }
@@ -236,6 +269,16 @@ impl Actor {
                     stats: self.room.stats().clone(),
                 });
             }
+            Command::Net(reply) => {
+                let members = self.room.members();
+                let peers: Vec<_> = members
+                    .iter()
+                    .map(|m| m.id)
+                    .filter(|id| *id != self.room.id())
+                    .collect();
+                let report = self.node.report(&peers);
+                let _ = reply.send(super::NetView { report, members });
+            }
             Command::Drained(reply) => {
                 self.drain_waiters.push(reply);
                 self.answer_drained();
@@ -251,6 +294,13 @@ impl Actor {
     /// feed; the events behind them wait in the outbox until it is committed.
     async fn feed(&mut self, input: Input) {
         let now = Now::system();
+        let neighbour_change = matches!(input, Input::NeighborUp(_) | Input::NeighborDown(_));
+        if let Input::NeighborUp(peer) = input {
+            self.reconnect.know(peer);
+            // Keep its addresses: after a long outage iroh may have forgotten them.
+            let node = self.node.clone();
+            tokio::spawn(async move { node.remember(peer).await });
+        }
         let mut records = Vec::new();
         let mut events = Vec::new();
         let needs = self.saves + 1;
@@ -283,7 +333,18 @@ impl Actor {
             )
         });
         for (event, gate) in events {
+            match &event {
+                Event::MemberJoined(member) => self.reconnect.know(member.id),
+                Event::MemberLeft {
+                    member,
+                    reason: crate::proto::room::LeaveReason::Left,
+                } => self.reconnect.forget(&member.id),
+                _ => {}
+            }
             self.outbox.push(SessionEvent::Room(event), gate);
+        }
+        if neighbour_change {
+            self.net_changed();
         }
         if membership {
             let gate = self.saves;
@@ -340,6 +401,53 @@ impl Actor {
         }
     }
 
+    /// Report the connectivity if it changed, and schedule the next dial.
+    fn net_changed(&mut self) {
+        let neighbours = self.room.neighbors().count();
+        let up = self.node.network_up();
+        if let Some(state) = self.reconnect.update(neighbours, up, Instant::now())
+            && self.ready
+        {
+            self.outbox.push_now(SessionEvent::Net(state));
+        }
+    }
+
+    /// Dial the room's known peers: all of them when alone, else those we lost track of.
+    fn redial(&mut self) {
+        let neighbours: Vec<_> = self.room.neighbors().copied().collect();
+        let mut skip = neighbours.clone();
+        skip.push(self.room.id());
+        if !neighbours.is_empty() {
+            skip.extend(self.room.members().iter().map(|m| m.id));
+        }
+        let lan = self
+            .node
+            .lan()
+            .map(|lan| lan.peers(self.room.topic()))
+            .unwrap_or_default();
+        let peers = self.reconnect.candidates(&lan, &skip);
+        if !peers.is_empty() {
+            tracing::debug!("dialing {} known peer(s) of the room", peers.len());
+            self.net.join_peers(peers);
+        }
+        let up = self.node.network_up();
+        self.reconnect.dialed(neighbours.len(), up, Instant::now());
+        self.net_changed();
+    }
+
+    /// Our address changed: retry at once if alone, and hand out a ticket that carries the
+    /// new address (e.g. the home relay, found a few seconds after start).
+    async fn address_changed(&mut self) {
+        self.reconnect
+            .network_changed(self.room.neighbors().count(), Instant::now());
+        self.net_changed();
+        let addr = self.node.addr();
+        if self.ready && self.ticket_addr.as_ref() != Some(&addr) {
+            let ticket = self.ticket().await;
+            self.outbox.push_now(SessionEvent::Ticket(ticket));
+        }
+    }
+
     fn answer_drained(&mut self) {
         if self.room.queued() == 0 {
             for waiter in self.drain_waiters.drain(..) {
@@ -349,7 +457,8 @@ impl Actor {
     }
 
     /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
-    async fn ticket(&self) -> String {
+    async fn ticket(&mut self) -> String {
+        self.ticket_addr = Some(self.node.addr());
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
         let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
         Ticket::new(self.room.topic(), peers).to_string()
@@ -392,6 +501,11 @@ impl Actor {
             store.spawn_call(move |s| {
                 let _ = s.touch_room(topic, UnixMillis::now());
             });
+        }
+        if self.announced
+            && let Err(err) = self.node.announce(topic, None)
+        {
+            tracing::debug!("{err:#}");
         }
         self.feed(Input::Leave).await;
         let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;

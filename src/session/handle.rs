@@ -37,6 +37,23 @@ pub struct Status {
     pub stats: RoomStats,
 }
 
+/// What `/net` shows: our side and each member's path, with the members to name them.
+#[derive(Debug, Clone)]
+pub struct NetView {
+    pub report: crate::net::NetReport,
+    pub members: Vec<MemberInfo>,
+}
+
+impl NetView {
+    /// The name `id` goes by in the room.
+    pub fn name_of(&self, id: &EndpointId) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|m| m.id == *id)
+            .map(|m| m.display.as_str())
+    }
+}
+
 pub(super) enum Command {
     Say {
         text: String,
@@ -46,6 +63,7 @@ pub(super) enum Command {
     Members(oneshot::Sender<Vec<MemberInfo>>),
     Ticket(oneshot::Sender<String>),
     Status(oneshot::Sender<Status>),
+    Net(oneshot::Sender<NetView>),
     /// Answered once no typed line is waiting for a peer.
     Drained(oneshot::Sender<()>),
     Leave(oneshot::Sender<Left>),
@@ -130,6 +148,11 @@ impl SessionHandle {
 
     pub async fn status(&self) -> Result<Status, SessionGone> {
         self.ask(Command::Status).await
+    }
+
+    /// Our addresses and relay, and how each member is reached.
+    pub async fn net(&self) -> Result<NetView, SessionGone> {
+        self.ask(Command::Net).await
     }
 
     /// Resolves once no typed line is waiting for a peer.

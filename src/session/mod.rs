@@ -12,6 +12,7 @@ mod actor;
 mod catch_up;
 mod handle;
 mod outbox;
+mod reconnect;
 
 #[cfg(test)]
 mod tests;
@@ -27,7 +28,8 @@ use crate::proto::room::{Event, Input, Output, Room, RoomConfig};
 use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
-pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
+pub use handle::{Events, Left, NetView, SessionGone, SessionHandle, Status};
+pub use reconnect::{Connectivity, MAX_BACKOFF, NetState};
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;
@@ -47,6 +49,11 @@ pub enum SessionEvent {
     Room(Event),
     /// The member list after it changed (and once with `Ready`).
     Members(Vec<MemberInfo>),
+    /// The room's connectivity changed (after `Ready`).
+    Net(NetState),
+    /// Our address changed (a home relay was found, an interface came or went): a ticket
+    /// that carries the new addresses.
+    Ticket(String),
     /// Something the user should know (a message that could not be saved).
     Warning(String),
     /// The session ended by itself: nobody answered in time, or the network stopped. The
@@ -62,6 +69,8 @@ pub struct Entry {
     /// Peers to dial.
     pub peers: Vec<EndpointAddr>,
     pub label: Option<String>,
+    /// Announce the room on the LAN under this label (`--lan`).
+    pub lan: Option<String>,
 }
 
 /// How to start a session.
@@ -95,6 +104,12 @@ pub async fn spawn(
         .entry
         .topic
         .unwrap_or_else(|| TopicId::from_bytes(rand::random()));
+    if let Some(label) = &spec.entry.lan {
+        let left_out = node.announce(topic, Some(label.clone()))?;
+        if left_out > 0 {
+            tracing::warn!("{left_out} LAN room(s) do not fit in the LAN record");
+        }
+    }
     let (net, queries) = node
         .join(topic, &spec.entry.peers)
         .await
@@ -127,6 +142,8 @@ pub async fn spawn(
         events: event_tx,
         restored,
         ticket_peers: spec.entry.peers.len(),
+        known_peers: spec.entry.peers.iter().map(|p| p.id).collect(),
+        announced: spec.entry.lan.is_some(),
         join_timeout: spec.join_timeout,
     };
     tokio::spawn(actor::run(parts));

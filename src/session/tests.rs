@@ -18,7 +18,8 @@ async fn node() -> Node {
         secret: SecretKey::generate(),
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
-        relay: None,
+        relays: Vec::new(),
+        lan: false,
         broadcast: Default::default(),
     })
     .await
@@ -33,6 +34,7 @@ fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
                 topic: Some(ticket.topic),
                 peers: ticket.peers,
                 label: None,
+                lan: None,
             }
         }
         None => Entry::default(),

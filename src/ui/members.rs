@@ -20,6 +20,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let mut spans = vec![Span::styled(name, theme::name(&member.id))];
             if Some(member.id) == me {
                 spans.push(Span::styled(" (you)", theme::hint()));
+            } else if app.relayed.contains(&member.id) {
+                spans.push(Span::styled(" (relay)", theme::hint()));
             }
             Line::from(spans)
         })

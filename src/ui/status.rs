@@ -16,6 +16,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let link = match app.link {
         Link::Joining => "joining…".to_string(),
         Link::Waiting => "waiting for peers".to_string(),
+        Link::Reconnecting => "reconnecting…".to_string(),
+        Link::Offline => "offline: no network".to_string(),
         Link::Connected(n) => format!("connected to {n}"),
     };
     let here = format!("{} here", app.members.len());

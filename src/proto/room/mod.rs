@@ -205,6 +205,8 @@ pub struct Room {
     config: RoomConfig,
     members: Members,
     neighbors: BTreeSet<EndpointId>,
+    /// Had a neighbour once: a later first neighbour is a return from an outage.
+    ever_joined: bool,
     seen: SeenIds,
     verifier: wire::Verifier,
     backlog: Backlog,
@@ -245,6 +247,7 @@ impl Room {
             topic,
             config,
             neighbors: BTreeSet::new(),
+            ever_joined: false,
             queue: VecDeque::new(),
             answered: HashMap::new(),
             answer_due: None,

@@ -167,12 +167,20 @@ impl Room {
             return;
         }
         // Joined (or rejoined after losing every link): introduce ourselves, ask who is here,
-        // send what was typed meanwhile, and catch up on what was said while we were away.
+        // send what was typed meanwhile, and catch up on what was said while we were away:
+        // on a first join the newest page; back from an outage, everything since (page by
+        // page from the oldest), so nothing said meanwhile is missed however much it was.
+        let page = if self.ever_joined {
+            Page::Oldest
+        } else {
+            Page::Newest
+        };
+        self.ever_joined = true;
         self.announce(now, out);
         self.send(MessageBody::WhoIsThere { from: self.me }, now, out);
         for (bytes, line) in std::mem::take(&mut self.queue) {
             self.sent(bytes, line, out);
         }
-        self.request_history(now, Page::Newest, out);
+        self.request_history(now, page, out);
     }
 }

@@ -1,0 +1,191 @@
+//! LAN discovery over mDNS: every parlor node on the LAN is found by its endpoint id (so a
+//! ticket whose addresses went stale still works there), and rooms opened with `--lan` are
+//! announced in the node's record (see [`crate::proto::lan`] for the format and what it
+//! reveals).
+//!
+//! Only parlor nodes take part (service name `parlor`), and mDNS never leaves the LAN.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use iroh::Endpoint;
+use iroh::address_lookup::UserData;
+use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
+use n0_future::StreamExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::proto::lan::{self, LanRoom};
+use crate::proto::{EndpointId, TopicId};
+
+/// The mDNS service name: parlor nodes see only each other.
+const SERVICE: &str = "parlor";
+/// Nodes remembered with the rooms they announce; more (a flood of fake records) are ignored
+/// until some expire.
+const MAX_NODES: usize = 256;
+
+/// A room seen on the LAN, with who announces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nearby {
+    pub topic: TopicId,
+    /// The label most announcers use (ties: the smallest).
+    pub label: String,
+    pub announcers: Vec<EndpointId>,
+}
+
+#[derive(Default)]
+struct State {
+    /// What each node on the LAN announces (nodes announcing nothing are not kept).
+    seen: HashMap<EndpointId, Vec<LanRoom>>,
+    /// What we announce.
+    ours: Vec<LanRoom>,
+}
+
+/// LAN discovery for one endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct Lan {
+    state: Arc<Mutex<State>>,
+    /// Bumped whenever what the LAN announces changes, so rooms can dial new members at once.
+    changed: watch::Sender<u64>,
+    _task: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Lan {
+    /// Start mDNS on `endpoint`: announce it (`advertise`) and listen. Fails where the network
+    /// allows no multicast (no interface with a route).
+    pub async fn start(endpoint: &Endpoint, advertise: bool) -> anyhow::Result<Self> {
+        let mdns = MdnsAddressLookup::builder()
+            .service_name(SERVICE)
+            .advertise(advertise)
+            .build(endpoint.id())?;
+        // Subscribe before adding it to the endpoint: there is no replay of earlier events.
+        let events = mdns.subscribe().await;
+        endpoint.address_lookup()?.add(mdns);
+        let state = Arc::new(Mutex::new(State::default()));
+        let (changed, _) = watch::channel(0);
+        let task = tokio::spawn(listen(events, state.clone(), changed.clone()));
+        Ok(Self {
+            state,
+            changed,
+            _task: Arc::new(AbortOnDrop(task)),
+        })
+    }
+
+    /// Announce `room` (or stop announcing its topic with `None` as label) and republish.
+    pub fn announce(&self, endpoint: &Endpoint, topic: TopicId, label: Option<String>) -> usize {
+        let record = {
+            let mut state = lock(&self.state);
+            state.ours.retain(|r| r.topic != topic);
+            if let Some(label) = label {
+                state.ours.push(LanRoom { topic, label });
+            }
+            lan::encode(&state.ours)
+        };
+        let (record, left_out) = record;
+        match UserData::try_from(record) {
+            Ok(data) => endpoint.set_user_data_for_address_lookup(Some(data)),
+            Err(err) => tracing::warn!("LAN record too long: {err}"),
+        }
+        left_out
+    }
+
+    /// The rooms announced on the LAN now, most announced first.
+    pub fn nearby(&self) -> Vec<Nearby> {
+        let state = lock(&self.state);
+        let mut rooms: HashMap<TopicId, (Vec<EndpointId>, HashMap<&str, usize>)> = HashMap::new();
+        for (id, announced) in &state.seen {
+            for room in announced {
+                let entry = rooms.entry(room.topic).or_default();
+                entry.0.push(*id);
+                *entry.1.entry(room.label.as_str()).or_default() += 1;
+            }
+        }
+        let mut nearby: Vec<Nearby> = rooms
+            .into_iter()
+            .map(|(topic, (mut announcers, labels))| {
+                announcers.sort();
+                let label = labels
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                    .map(|(label, _)| label.to_string())
+                    .unwrap_or_default();
+                Nearby {
+                    topic,
+                    label,
+                    announcers,
+                }
+            })
+            .collect();
+        nearby.sort_by(|a, b| {
+            (b.announcers.len(), &a.label, a.topic).cmp(&(a.announcers.len(), &b.label, b.topic))
+        });
+        nearby
+    }
+
+    /// Nodes on the LAN announcing `topic`.
+    pub fn peers(&self, topic: TopicId) -> Vec<EndpointId> {
+        let state = lock(&self.state);
+        state
+            .seen
+            .iter()
+            .filter(|(_, rooms)| rooms.iter().any(|r| r.topic == topic))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Wakes whenever what the LAN announces changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    // A panic while holding the lock leaves plain data behind: keep using it.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn listen(
+    mut events: impl n0_future::Stream<Item = DiscoveryEvent> + Unpin,
+    state: Arc<Mutex<State>>,
+    changed: watch::Sender<u64>,
+) {
+    while let Some(event) = events.next().await {
+        let updated = {
+            let mut state = lock(&state);
+            match event {
+                DiscoveryEvent::Discovered { endpoint_info, .. } => {
+                    let id = endpoint_info.endpoint_id;
+                    let rooms = endpoint_info
+                        .data
+                        .user_data()
+                        .map(|data| lan::parse(data.as_ref()))
+                        .unwrap_or_default();
+                    if rooms.is_empty() {
+                        state.seen.remove(&id).is_some()
+                    } else if state.seen.len() < MAX_NODES || state.seen.contains_key(&id) {
+                        state.seen.insert(id, rooms.clone()) != Some(rooms)
+                    } else {
+                        false
+                    }
+                }
+                DiscoveryEvent::Expired { endpoint_id } => {
+                    state.seen.remove(&endpoint_id).is_some()
+                }
+                _ => false,
+            }
+        };
+        if updated {
+            changed.send_modify(|n| *n += 1);
+        }
+    }
+}

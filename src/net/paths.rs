@@ -1,0 +1,128 @@
+//! How each peer is reached: the endpoint keeps a weak handle to every connection once its
+//! handshake completes (gossip's and ours alike), so `/net` can read the path in use (direct
+//! or relayed), its address and its round-trip time without opening anything.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use iroh::endpoint::{AfterHandshakeOutcome, Connection, EndpointHooks, WeakConnectionHandle};
+use iroh::{RelayUrl, TransportAddr};
+
+use crate::proto::EndpointId;
+
+/// Peers whose connections are remembered; the oldest dead entries go first.
+const MAX_PEERS: usize = 1024;
+/// Connections remembered per peer (gossip, catch-up, file transfers).
+const MAX_PER_PEER: usize = 8;
+
+/// How a peer is reached now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    Direct,
+    Relay,
+    /// No open connection.
+    None,
+}
+
+impl PathKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Relay => "relay",
+            Self::None => "none",
+        }
+    }
+}
+
+/// A peer's path as `/net` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerPath {
+    pub id: EndpointId,
+    pub kind: PathKind,
+    /// The address in use: `ip:port`, or the relay's URL.
+    pub addr: Option<String>,
+    pub rtt: Option<Duration>,
+}
+
+/// Our side, as `/net` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetReport {
+    pub id: EndpointId,
+    pub addrs: Vec<SocketAddr>,
+    pub relay: Option<RelayUrl>,
+    pub relay_latency: Option<Duration>,
+    /// Whether LAN discovery runs, and why not when it does not.
+    pub lan: Result<(), String>,
+    pub peers: Vec<PeerPath>,
+}
+
+/// The endpoint hook that remembers connections. Holds only weak handles: never keeps a
+/// connection (or the endpoint) alive.
+#[derive(Debug, Clone, Default)]
+pub struct Connections {
+    by_peer: Arc<Mutex<HashMap<EndpointId, Vec<WeakConnectionHandle>>>>,
+}
+
+impl EndpointHooks for Connections {
+    async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        let mut map = self.by_peer.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_PEERS && !map.contains_key(&conn.remote_id()) {
+            map.retain(|_, handles| handles.iter().any(|h| h.upgrade().is_some()));
+        }
+        if map.len() < MAX_PEERS || map.contains_key(&conn.remote_id()) {
+            let handles = map.entry(conn.remote_id()).or_default();
+            handles.retain(|h| h.upgrade().is_some());
+            if handles.len() >= MAX_PER_PEER {
+                handles.remove(0);
+            }
+            handles.push(conn.weak_handle());
+        }
+        AfterHandshakeOutcome::accept()
+    }
+}
+
+impl Connections {
+    /// The path of `peer`'s newest open connection.
+    pub fn path(&self, peer: EndpointId) -> PeerPath {
+        let handles: Vec<WeakConnectionHandle> = {
+            let map = self.by_peer.lock().unwrap_or_else(|p| p.into_inner());
+            map.get(&peer).cloned().unwrap_or_default()
+        };
+        let open = handles
+            .iter()
+            .rev()
+            .filter_map(WeakConnectionHandle::upgrade)
+            .find(|conn| conn.close_reason().is_none());
+        let selected = open.as_ref().and_then(|conn| {
+            let paths = conn.paths();
+            let path = paths.iter().find(|p| p.is_selected())?;
+            let kind = if path.is_relay() {
+                PathKind::Relay
+            } else {
+                PathKind::Direct
+            };
+            let addr = match path.remote_addr() {
+                TransportAddr::Ip(ip) => ip.to_string(),
+                TransportAddr::Relay(url) => url.to_string(),
+                other => format!("{other:?}"),
+            };
+            Some((kind, addr, path.rtt()))
+        });
+        match selected {
+            Some((kind, addr, rtt)) => PeerPath {
+                id: peer,
+                kind,
+                addr: Some(addr),
+                rtt: Some(rtt),
+            },
+            None => PeerPath {
+                id: peer,
+                kind: PathKind::None,
+                addr: None,
+                rtt: None,
+            },
+        }
+    }
+}

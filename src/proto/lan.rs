@@ -1,0 +1,169 @@
+//! LAN room announcements: what a node puts in its mDNS record so that people on the same LAN
+//! can find a room with no ticket.
+//!
+//! The record travels in cleartext, unauthenticated, to everyone on the LAN. Announcing a room
+//! therefore hands out the capability to join it (its topic), which is why it is opt-in
+//! (`--lan`). Parsing treats every record as hostile: bounded, and every field checked.
+//!
+//! Format (at most [`MAX_RECORD`] bytes): `parlor1` then, for each room, a space and
+//! `<topic as 52 lowercase base32 chars>:<label>`. Labels are cleaned names (no spaces, no
+//! `#`, no control characters), with `:` removed and cut to [`MAX_LABEL`] bytes.
+
+use data_encoding::BASE32_NOPAD;
+
+use super::TopicId;
+use super::names::clean_name;
+
+/// mDNS user data is at most 245 bytes (iroh's `UserData::MAX_LENGTH`).
+pub const MAX_RECORD: usize = 245;
+/// Long enough for a name; short enough that three rooms fit in a record.
+pub const MAX_LABEL: usize = 24;
+/// Rooms read from one record; anything after is ignored.
+pub const MAX_ROOMS_PER_RECORD: usize = 4;
+const VERSION: &str = "parlor1";
+
+/// A room announced on the LAN.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LanRoom {
+    pub topic: TopicId,
+    pub label: String,
+}
+
+/// A label fit to announce: cleaned like a name, without `:`, cut (at a character boundary)
+/// to [`MAX_LABEL`] bytes. `None` when nothing is left.
+pub fn clean_label(raw: &str) -> Option<String> {
+    let name = clean_name(&raw.replace(':', ""))?;
+    let mut label = String::new();
+    for c in name.chars() {
+        if label.len() + c.len_utf8() > MAX_LABEL {
+            break;
+        }
+        label.push(c);
+    }
+    (!label.is_empty()).then_some(label)
+}
+
+/// The record announcing `rooms`, in order, as many as fit; the rest are left out (returned
+/// second, so the caller can say so).
+pub fn encode(rooms: &[LanRoom]) -> (String, usize) {
+    let mut record = VERSION.to_string();
+    let mut left_out = 0;
+    for room in rooms {
+        let Some(label) = clean_label(&room.label) else {
+            left_out += 1;
+            continue;
+        };
+        let entry = format!(
+            " {}:{label}",
+            BASE32_NOPAD.encode(room.topic.as_bytes()).to_lowercase()
+        );
+        if record.len() + entry.len() > MAX_RECORD {
+            left_out += 1;
+            continue;
+        }
+        record.push_str(&entry);
+    }
+    (record, left_out)
+}
+
+/// The rooms in a record from the network. Anything malformed is skipped, never trusted: an
+/// unknown version, a bad topic, an empty or unclean label.
+pub fn parse(record: &str) -> Vec<LanRoom> {
+    if record.len() > MAX_RECORD {
+        return Vec::new();
+    }
+    let mut words = record.split(' ');
+    if words.next() != Some(VERSION) {
+        return Vec::new();
+    }
+    let mut rooms: Vec<LanRoom> = Vec::new();
+    for word in words.take(MAX_ROOMS_PER_RECORD) {
+        let Some((topic, label)) = word.split_once(':') else {
+            continue;
+        };
+        let Ok(bytes) = BASE32_NOPAD.decode(topic.to_ascii_uppercase().as_bytes()) else {
+            continue;
+        };
+        let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
+            continue;
+        };
+        // Only labels that would have been announced as they are: no look-alike tricks
+        // through characters the cleaning removes.
+        match clean_label(label) {
+            Some(clean) if clean == label => {}
+            _ => continue,
+        }
+        let room = LanRoom {
+            topic: TopicId::from_bytes(bytes),
+            label: label.to_string(),
+        };
+        if !rooms.iter().any(|r| r.topic == room.topic) {
+            rooms.push(room);
+        }
+    }
+    rooms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(byte: u8, label: &str) -> LanRoom {
+        LanRoom {
+            topic: TopicId::from_bytes([byte; 32]),
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn rooms_round_trip_and_three_fit() {
+        let rooms = vec![
+            room(1, "standup"),
+            room(2, "ops-team"),
+            room(3, "ünïcode"),
+            room(4, "fourth"),
+        ];
+        let (record, left_out) = encode(&rooms);
+        assert!(record.len() <= MAX_RECORD, "{}", record.len());
+        assert_eq!(left_out, 1, "{record}");
+        assert_eq!(parse(&record), rooms[..3]);
+        assert_eq!(encode(&[]).0, "parlor1");
+        assert!(parse("parlor1").is_empty());
+    }
+
+    #[test]
+    fn labels_are_cleaned_and_cut() {
+        assert_eq!(clean_label("stand up:now").as_deref(), Some("stand_upnow"));
+        assert_eq!(clean_label(" # \u{7}"), None);
+        let long = clean_label(&"é".repeat(40)).unwrap();
+        assert_eq!(long.len(), MAX_LABEL);
+        let (record, _) = encode(&[room(9, "a b")]);
+        assert_eq!(parse(&record)[0].label, "a_b");
+    }
+
+    #[test]
+    fn hostile_records_yield_nothing_bad() {
+        let topic = BASE32_NOPAD.encode(&[7; 32]).to_lowercase();
+        for record in [
+            String::new(),
+            "parlor2 x:y".into(),
+            format!("parlor1 {topic}"),
+            format!("parlor1 {topic}:"),
+            format!("parlor1 {topic}:a\u{202e}b"),
+            format!("parlor1 {topic}:a#b"),
+            format!("parlor1 {}:short", &topic[..10]),
+            format!("parlor1 !!!:x {topic}x:y"),
+            "parlor1 ".repeat(100),
+        ] {
+            assert!(parse(&record).is_empty(), "{record:?}");
+        }
+        // Duplicates count once; only the first few rooms of a record are read.
+        let many: Vec<String> = (0..10)
+            .map(|i| format!("{}:r{i}", BASE32_NOPAD.encode(&[i; 32]).to_lowercase()))
+            .collect();
+        let record = format!("parlor1 {} {}", many[0], many[0]);
+        assert_eq!(parse(&record).len(), 1);
+        let record = format!("parlor1 {}", many[..4].join(" "));
+        assert_eq!(parse(&record).len(), 4);
+    }
+}

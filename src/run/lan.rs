@@ -1,0 +1,139 @@
+//! The one-shot network commands: `parlor nearby` (rooms announced on the LAN) and
+//! `parlor relay` (a relay server in the foreground).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::start::LAN_LISTEN;
+use super::{fail, shutdown_signal};
+use crate::config::Config;
+use crate::net::relay::{self, RelayOptions};
+use crate::net::{Nearby, Node};
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| fail(1, &format!("cannot start the async runtime: {err}")))
+}
+
+/// Listen to the LAN for [`LAN_LISTEN`] and list what is announced.
+pub fn nearby(config: &Config) -> ExitCode {
+    if !config.net.lan {
+        return fail(
+            2,
+            "parlor nearby needs LAN discovery: drop --no-lan (and bind no loopback address)",
+        );
+    }
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let rooms = runtime.block_on(async {
+        let node = Node::spawn(&config.net).await?;
+        let Some(lan) = node.lan() else {
+            anyhow::bail!("LAN discovery could not start (see the warning above)");
+        };
+        tokio::time::sleep(LAN_LISTEN).await;
+        let rooms = lan.nearby();
+        node.shutdown(super::start::CLOSE_LIMIT).await;
+        Ok(rooms)
+    });
+    runtime.shutdown_background();
+    let rooms = match rooms {
+        Ok(rooms) => rooms,
+        Err(err) => return fail(1, &format!("{err:#}")),
+    };
+    let mut out = std::io::stdout().lock();
+    match write_nearby(&mut out, &rooms, config.json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &format!("cannot write: {err}")),
+    }
+}
+
+fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::Result<()> {
+    if json {
+        for room in rooms {
+            let line = serde_json::json!({
+                "type": "nearby",
+                "label": room.label,
+                "topic": room.topic.to_string(),
+                "members": room.announcers.len(),
+            });
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
+    if rooms.is_empty() {
+        return writeln!(
+            out,
+            "No room is announced on this LAN (rooms opened with `parlor open --lan` show here)."
+        );
+    }
+    let width = rooms
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    for room in rooms {
+        let n = room.announcers.len();
+        writeln!(
+            out,
+            "{:width$}  {}  {n} member{} announcing",
+            room.label,
+            room.topic.fmt_short(),
+            if n == 1 { "" } else { "s" },
+        )?;
+    }
+    writeln!(out, "Join with: parlor join LABEL (or a topic prefix)")
+}
+
+/// Run a relay server until Ctrl-C or SIGTERM.
+pub fn relay(options: RelayOptions) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let log = |line: String| {
+        let time = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        println!("{time} {line}");
+    };
+    let result = runtime.block_on(relay::serve(options, log, shutdown_signal()));
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &format!("{err:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{SecretKey, TopicId};
+
+    #[test]
+    fn nearby_lists_as_text_and_json() {
+        let rooms = vec![Nearby {
+            topic: TopicId::from_bytes([0xab; 32]),
+            label: "standup".into(),
+            announcers: vec![SecretKey::from_bytes(&[1; 32]).public()],
+        }];
+        let mut text = Vec::new();
+        write_nearby(&mut text, &rooms, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.starts_with("standup  ababababab  1 member announcing\n"),
+            "{text}"
+        );
+        let mut json = Vec::new();
+        write_nearby(&mut json, &rooms, true).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(line["type"], "nearby");
+        assert_eq!(line["label"], "standup");
+        assert_eq!(line["members"], 1);
+        assert_eq!(line["topic"], "ab".repeat(32));
+        let mut none = Vec::new();
+        write_nearby(&mut none, &[], true).unwrap();
+        assert!(none.is_empty());
+    }
+}

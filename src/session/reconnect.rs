@@ -1,0 +1,248 @@
+//! Self-healing: when the room loses its last neighbour (link down, sleep, Wi-Fi change, every
+//! member restarted on new ports), the session keeps dialing the peers it has known in the room
+//! (and those the LAN says are in it) with a backoff capped at [`MAX_BACKOFF`] while the
+//! network is up. Gossip on its own never re-dials once the idle and presence timeouts passed.
+//!
+//! While connected, members we knew that went silent (timed out) are dialed now and then
+//! ([`PARTITION_CHECK`]): two halves of a room that both kept neighbours of their own would
+//! otherwise never find each other again.
+//!
+//! Pure state: the actor feeds it the clock and neighbour counts and carries out the dials.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::proto::EndpointId;
+
+/// The first retry after losing the last neighbour.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+/// Retries back off to this while the network is up.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// With no network at all, retry this seldom (an address change retries at once).
+const OFFLINE_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a connected room dials members it lost track of.
+const PARTITION_CHECK: Duration = Duration::from_secs(20);
+/// Peers remembered per room (most recent kept).
+pub const MAX_KNOWN: usize = 32;
+/// Peers dialed per attempt.
+const MAX_DIALS: usize = 8;
+
+/// The room's connectivity, as `{"type":"net","state":..}` and the status bar show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connectivity {
+    /// At least one direct neighbour.
+    Connected,
+    /// No neighbour; trying to get back in.
+    Reconnecting,
+    /// No neighbour and no network to try through.
+    Offline,
+}
+
+impl Connectivity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetState {
+    pub state: Connectivity,
+    pub neighbours: usize,
+}
+
+#[derive(Debug)]
+pub(super) struct Reconnect {
+    /// Peers of this room, least recently seen first.
+    known: VecDeque<EndpointId>,
+    backoff: Duration,
+    next: Option<Instant>,
+    /// Last state reported; `None` until there is something to report (a fresh room nobody
+    /// has joined yet is not "reconnecting").
+    reported: Option<NetState>,
+    ever_connected: bool,
+}
+
+impl Reconnect {
+    pub(super) fn new(peers: impl IntoIterator<Item = EndpointId>) -> Self {
+        let mut this = Self {
+            known: VecDeque::new(),
+            backoff: FIRST_RETRY,
+            next: None,
+            reported: None,
+            ever_connected: false,
+        };
+        for peer in peers {
+            this.know(peer);
+        }
+        this
+    }
+
+    /// Remember `peer` as one of the room's (most recent last).
+    pub(super) fn know(&mut self, peer: EndpointId) {
+        self.known.retain(|p| *p != peer);
+        if self.known.len() >= MAX_KNOWN {
+            self.known.pop_front();
+        }
+        self.known.push_back(peer);
+    }
+
+    /// `peer` said goodbye: do not dial it again (it may come back by itself).
+    pub(super) fn forget(&mut self, peer: &EndpointId) {
+        self.known.retain(|p| p != peer);
+    }
+
+    /// When to dial next.
+    pub(super) fn next(&self) -> Option<Instant> {
+        self.next
+    }
+
+    /// Peers to dial now: those the LAN says are in the room first, then the most recently
+    /// seen; never those in `skip` (current neighbours or members).
+    pub(super) fn candidates(&self, lan: &[EndpointId], skip: &[EndpointId]) -> Vec<EndpointId> {
+        let mut out: Vec<EndpointId> = Vec::new();
+        for peer in lan.iter().chain(self.known.iter().rev()) {
+            if out.len() >= MAX_DIALS {
+                break;
+            }
+            if !skip.contains(peer) && !out.contains(peer) {
+                out.push(*peer);
+            }
+        }
+        out
+    }
+
+    /// The neighbour count changed (or the network did): schedules the next dial and returns
+    /// the state to report when it differs from the last one reported.
+    pub(super) fn update(
+        &mut self,
+        neighbours: usize,
+        network_up: bool,
+        now: Instant,
+    ) -> Option<NetState> {
+        let state = if neighbours > 0 {
+            self.ever_connected = true;
+            self.backoff = FIRST_RETRY;
+            if self.next.is_none_or(|at| at < now + PARTITION_CHECK / 2) {
+                self.next = Some(now + PARTITION_CHECK);
+            }
+            Connectivity::Connected
+        } else {
+            if self
+                .reported
+                .is_some_and(|r| r.state == Connectivity::Connected)
+            {
+                // Just lost the last neighbour: try soon.
+                self.backoff = FIRST_RETRY;
+                self.next = Some(now + FIRST_RETRY);
+            } else if self.next.is_none() {
+                self.next = Some(now + self.backoff);
+            }
+            if network_up {
+                Connectivity::Reconnecting
+            } else {
+                Connectivity::Offline
+            }
+        };
+        let worth_reporting = self.ever_connected || !self.known.is_empty();
+        let current = NetState { state, neighbours };
+        if !worth_reporting || self.reported == Some(current) {
+            return None;
+        }
+        self.reported = Some(current);
+        Some(current)
+    }
+
+    /// The network changed (an address came or went): retry at once if disconnected.
+    pub(super) fn network_changed(&mut self, neighbours: usize, now: Instant) {
+        if neighbours == 0 {
+            self.backoff = FIRST_RETRY;
+            self.next = Some(now);
+        }
+    }
+
+    /// A dial round went out at `now`: schedule the next one.
+    pub(super) fn dialed(&mut self, neighbours: usize, network_up: bool, now: Instant) {
+        if neighbours > 0 {
+            self.next = Some(now + PARTITION_CHECK);
+            return;
+        }
+        let cap = if network_up {
+            MAX_BACKOFF
+        } else {
+            OFFLINE_BACKOFF
+        };
+        self.backoff = (self.backoff * 2).min(cap);
+        self.next = Some(now + self.backoff);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::SecretKey;
+
+    fn id(n: u8) -> EndpointId {
+        SecretKey::from_bytes(&[n; 32]).public()
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_resets_on_loss() {
+        let t0 = Instant::now();
+        let mut r = Reconnect::new([id(1)]);
+        assert_eq!(
+            r.update(1, true, t0).map(|s| s.state),
+            Some(Connectivity::Connected)
+        );
+        let lost = r.update(0, true, t0).unwrap();
+        assert_eq!(lost.state, Connectivity::Reconnecting);
+        assert_eq!(r.next(), Some(t0 + FIRST_RETRY));
+        let mut gaps = Vec::new();
+        let mut now = t0;
+        for _ in 0..8 {
+            now = r.next().unwrap();
+            r.dialed(0, true, now);
+            gaps.push(r.next().unwrap() - now);
+        }
+        assert_eq!(gaps[0], Duration::from_millis(500));
+        assert!(gaps.iter().all(|g| *g <= MAX_BACKOFF));
+        assert_eq!(*gaps.last().unwrap(), MAX_BACKOFF);
+        // Unchanged state is not reported twice; offline is.
+        assert_eq!(r.update(0, true, now), None);
+        assert_eq!(
+            r.update(0, false, now).map(|s| s.state),
+            Some(Connectivity::Offline)
+        );
+        r.network_changed(0, now);
+        assert_eq!(r.next(), Some(now));
+    }
+
+    #[test]
+    fn a_fresh_room_alone_reports_nothing() {
+        let mut r = Reconnect::new([]);
+        assert_eq!(r.update(0, true, Instant::now()), None);
+        assert_eq!(
+            r.update(2, true, Instant::now()),
+            Some(NetState {
+                state: Connectivity::Connected,
+                neighbours: 2
+            })
+        );
+    }
+
+    #[test]
+    fn candidates_are_bounded_lan_first_and_skip_the_present() {
+        let mut r = Reconnect::new((0..40).map(id));
+        assert_eq!(r.known.len(), MAX_KNOWN);
+        r.forget(&id(39));
+        let picked = r.candidates(&[id(100), id(38)], &[id(37)]);
+        assert_eq!(picked.len(), MAX_DIALS);
+        assert_eq!(&picked[..3], &[id(100), id(38), id(36)]);
+        assert!(!picked.contains(&id(37)) && !picked.contains(&id(39)));
+    }
+}
