@@ -45,6 +45,10 @@ impl App {
                     self.screen = Screen::Chat;
                     vec![Effect::Join { name, ticket }]
                 }
+                Some(Choice::JoinNearby { name, topic }) => {
+                    self.screen = Screen::Chat;
+                    vec![Effect::JoinNearby { name, topic }]
+                }
             };
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);

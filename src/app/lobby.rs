@@ -1,12 +1,24 @@
-//! The lobby: `parlor` with no subcommand asks for your name, then opens a new room or joins
-//! one with a pasted ticket.
+//! The lobby: `parlor` with no subcommand asks for your name, then opens a new room, joins
+//! one with a pasted ticket, or joins a room announced on the LAN with one key (Alt-1..9).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::Editor;
 use super::keys::edit;
+use crate::proto::TopicId;
 use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
+
+/// Rooms announced on the LAN that the lobby offers (Alt-1..9).
+pub const MAX_NEARBY: usize = 9;
+
+/// A room announced on the LAN, as the lobby lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearbyRoom {
+    pub topic: TopicId,
+    pub label: String,
+    pub members: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -18,8 +30,18 @@ pub enum Focus {
 /// What the lobby decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
-    Open { name: String },
-    Join { name: String, ticket: Box<Ticket> },
+    Open {
+        name: String,
+    },
+    Join {
+        name: String,
+        ticket: Box<Ticket>,
+    },
+    /// A room announced on the LAN.
+    JoinNearby {
+        name: String,
+        topic: TopicId,
+    },
     Quit,
 }
 
@@ -30,6 +52,8 @@ pub struct Lobby {
     pub focus: Focus,
     /// Why the last attempt failed (bad name, bad ticket, nobody answered).
     pub error: Option<String>,
+    /// Rooms announced on the LAN, refreshed every few seconds.
+    pub nearby: Vec<NearbyRoom>,
 }
 
 impl Lobby {
@@ -39,6 +63,7 @@ impl Lobby {
             ticket: Editor::default(),
             focus: Focus::Name,
             error: None,
+            nearby: Vec::new(),
         }
     }
 
@@ -84,6 +109,14 @@ impl Lobby {
         match key.code {
             KeyCode::Char('c') if ctrl => return Some(Choice::Quit),
             KeyCode::Esc => return Some(Choice::Quit),
+            KeyCode::Char(digit @ '1'..='9') if key.modifiers.contains(KeyModifiers::ALT) => {
+                let index = digit as usize - '1' as usize;
+                let topic = self.nearby.get(index)?.topic;
+                return Some(Choice::JoinNearby {
+                    name: self.chosen_name()?,
+                    topic,
+                });
+            }
             KeyCode::Tab | KeyCode::Down => self.move_focus(true),
             KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
             KeyCode::Enter => return self.submit(),
@@ -179,6 +212,30 @@ mod tests {
                 ticket: Box::new(ticket)
             })
         );
+    }
+
+    #[test]
+    fn alt_digit_joins_a_nearby_room() {
+        let mut lobby = Lobby::new("sam");
+        let alt = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT);
+        assert_eq!(lobby.on_key(alt('1')), None, "nothing nearby yet");
+        let topic = TopicId::from_bytes([3; 32]);
+        lobby.nearby = vec![NearbyRoom {
+            topic,
+            label: "standup".into(),
+            members: 2,
+        }];
+        assert_eq!(lobby.on_key(alt('2')), None);
+        assert_eq!(
+            lobby.on_key(alt('1')),
+            Some(Choice::JoinNearby {
+                name: "sam".into(),
+                topic
+            })
+        );
+        // A plain digit is typing.
+        assert_eq!(lobby.on_key(key(KeyCode::Char('1'))), None);
+        assert_eq!(lobby.name.text(), "sam1");
     }
 
     #[test]

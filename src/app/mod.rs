@@ -57,6 +57,8 @@ pub enum Msg {
     Net(crate::session::NetState),
     /// The answer to `/net` ([`Effect::ShowNet`]).
     NetView(crate::session::NetView),
+    /// Rooms announced on the LAN, for the lobby.
+    Nearby(Vec<lobby::NearbyRoom>),
     /// Members reached only through a relay, to mark in the member list.
     Relayed(Vec<crate::proto::EndpointId>),
     /// Starting or joining the session failed: back to the lobby with the reason.
@@ -78,6 +80,11 @@ pub enum Effect {
     Join {
         name: String,
         ticket: Box<Ticket>,
+    },
+    /// Join a room announced on the LAN.
+    JoinNearby {
+        name: String,
+        topic: TopicId,
     },
     Say(String),
     Act(String),
@@ -245,6 +252,11 @@ impl App {
                 }
             }
             Msg::Relayed(ids) => self.relayed = ids,
+            Msg::Nearby(rooms) => {
+                if let Screen::Lobby(lobby) = &mut self.screen {
+                    lobby.nearby = rooms;
+                }
+            }
             Msg::Warning(text) => self.error(now, text),
             Msg::Found { words, found } => self.show_found(now, &words, found),
             Msg::Failed(reason) => {

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
-use crate::app::{App, Effect, Msg};
+use crate::app::lobby::{MAX_NEARBY, NearbyRoom};
+use crate::app::{App, Effect, Msg, Screen};
 use crate::config::{Config, Start};
 use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
@@ -51,6 +52,19 @@ pub async fn run_tui(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let store_thread = start::store_thread(store)?;
+    // The lobby lists rooms announced on the LAN: listen from the start (binding is quick;
+    // relays and DNS are contacted in the background).
+    let node = if config.start().is_none() {
+        match Node::spawn(&config.net).await {
+            Ok(node) => Some(node),
+            Err(err) => {
+                start::close(None, store_thread).await;
+                return Err(err);
+            }
+        }
+    } else {
+        None
+    };
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     let lobby_name = config.start().is_none().then(|| config.name.clone());
@@ -60,7 +74,7 @@ pub async fn run_tui(
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
         store: start::store_handle(&store_thread),
-        node: None,
+        node,
         session: None,
         starting: None,
         opened: false,
@@ -140,8 +154,19 @@ impl Tui {
     }
 
     /// Every few seconds: which members are reached through a relay (the member list marks
-    /// them).
+    /// them); in the lobby, the rooms announced on the LAN.
     fn poll_paths(&self) {
+        if matches!(self.app.screen, Screen::Lobby(_))
+            && let Some(lan) = self.node.as_ref().and_then(Node::lan)
+        {
+            let rooms = lan.nearby().into_iter().take(MAX_NEARBY);
+            let rooms = rooms.map(|r| NearbyRoom {
+                topic: r.topic,
+                label: r.label,
+                members: r.announcers.len(),
+            });
+            let _ = self.answers_tx.send(Msg::Nearby(rooms.collect()));
+        }
         let Some((session, _)) = &self.session else {
             return;
         };
@@ -265,6 +290,9 @@ impl Tui {
         match effect {
             Effect::Open { name } => self.start_session(Start::Open, name),
             Effect::Join { name, ticket } => self.start_session(Start::Join(*ticket), name),
+            Effect::JoinNearby { name, topic } => {
+                self.start_session(Start::Lan(topic.to_string()), name);
+            }
             // A session that ended reports it through its events: its commands do nothing.
             Effect::Say(text) => {
                 if let Some(session) = session {

@@ -9,6 +9,7 @@ use super::{centered, theme};
 use crate::app::editor::Editor;
 use crate::app::lobby::{Focus, Lobby};
 use crate::app::wrap::width;
+use crate::proto::names::sanitize_text;
 
 /// One field's row: the tail of its text that fits, and the cursor column in it.
 fn field(editor: &Editor, cols: usize) -> (String, usize) {
@@ -31,7 +32,12 @@ fn field(editor: &Editor, cols: usize) -> (String, usize) {
 pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
     // Small terminals get the form without the subtitle and spacing.
     let compact = area.height < 16;
-    let rows = if compact { 6 } else { 11 } + u16::from(lobby.error.is_some());
+    let nearby_rows = if lobby.nearby.is_empty() {
+        0
+    } else {
+        1 + lobby.nearby.len() as u16 + u16::from(!compact)
+    };
+    let rows = if compact { 6 } else { 11 } + u16::from(lobby.error.is_some()) + nearby_rows;
     let popup = centered(area, 64, rows + 2);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
@@ -85,6 +91,21 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         Span::raw(ticket),
     ]));
     spacer(&mut lines);
+    if !lobby.nearby.is_empty() {
+        lines.push(Line::from("Rooms on this LAN (anyone here can join them)"));
+        for (i, room) in lobby.nearby.iter().enumerate() {
+            let members = match room.members {
+                1 => "1 member".to_string(),
+                n => format!("{n} members"),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("Alt-{} ", i + 1), theme::prompt()),
+                Span::raw(sanitize_text(&room.label, false)),
+                Span::styled(format!("  {members}"), theme::hint()),
+            ]));
+        }
+        spacer(&mut lines);
+    }
     if let Some(error) = &lobby.error {
         lines.push(Line::from(Span::styled(error.clone(), theme::error())));
     }

@@ -83,6 +83,48 @@ fn lobby_with_an_error() {
 }
 
 #[test]
+fn lobby_lists_rooms_on_the_lan() {
+    let mut app = lobby(80, 24);
+    let rooms = vec![
+        crate::app::lobby::NearbyRoom {
+            topic: crate::proto::TopicId::from_bytes([1; 32]),
+            label: "standup".into(),
+            members: 3,
+        },
+        crate::app::lobby::NearbyRoom {
+            topic: crate::proto::TopicId::from_bytes([2; 32]),
+            label: "ops".into(),
+            members: 1,
+        },
+    ];
+    app.update(Msg::Nearby(rooms), NOON);
+    insta::assert_snapshot!(render(&app));
+}
+
+/// Cut off from the room: the status bar says so and the log tells why; a member reached
+/// through a relay is marked in the member list.
+#[test]
+fn reconnecting_and_relayed_members() {
+    use crate::session::{Connectivity, NetState};
+    let mut app = chat_with_collisions(80, 24);
+    let kim = member(4, "kim");
+    app.update(Msg::Relayed(vec![kim.id]), NOON);
+    let state = |state, neighbours| Msg::Net(NetState { state, neighbours });
+    app.update(state(Connectivity::Connected, 2), NOON);
+    app.update(state(Connectivity::Reconnecting, 0), NOON);
+    let text = render(&app);
+    assert!(text.contains("reconnecting…"), "{text}");
+    assert!(text.contains("kim (relay)"), "{text}");
+    insta::assert_snapshot!(text);
+    app.update(state(Connectivity::Connected, 1), NOON);
+    let text = render(&app);
+    assert!(
+        text.contains("connected to 1") && text.contains("back in the room"),
+        "{text}"
+    );
+}
+
+#[test]
 fn invite_popup() {
     for (w, h) in sizes() {
         let mut app = in_room(w, h);
