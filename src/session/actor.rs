@@ -428,7 +428,8 @@ impl Actor {
         let peers = self.reconnect.candidates(&lan, &skip);
         if !peers.is_empty() {
             tracing::debug!("dialing {} known peer(s) of the room", peers.len());
-            self.net.join_peers(peers);
+            self.net.join_peers(peers.clone());
+            self.node.dial(&peers);
         }
         let up = self.node.network_up();
         self.reconnect.dialed(neighbours.len(), up, Instant::now());
