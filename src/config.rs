@@ -91,6 +91,10 @@ pub enum ConfigError {
     NoCommand,
     #[error("no data directory: pass --data-dir DIR (or --ephemeral)")]
     NoDataDir,
+    #[error("not a ticket, and {0:?} cannot be a room label (labels have no spaces, '#' or ':')")]
+    NotALabel(String),
+    #[error("not a ticket, and with LAN discovery off no room labelled {0:?} can be found")]
+    NoLanToSearch(String),
     #[error("parlor relay needs --bind IP:PORT (e.g. --bind 0.0.0.0:3340)")]
     RelayBind,
     #[error("--lan needs LAN discovery, which binding only a loopback address turns off")]
@@ -103,6 +107,19 @@ pub fn login_name() -> String {
         .iter()
         .find_map(|var| std::env::var(var).ok().and_then(|v| clean_name(&v)))
         .unwrap_or_else(|| "anon".to_string())
+}
+
+/// `join LABEL` for a room on the LAN: only something that can be an announced label (or a
+/// topic prefix), and only with LAN discovery on; refused before anything starts otherwise.
+pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
+    let hex_prefix = !query.is_empty() && query.chars().all(|c| c.is_ascii_hexdigit());
+    if !hex_prefix && crate::proto::lan::clean_label(&query).as_deref() != Some(query.as_str()) {
+        return Err(ConfigError::NotALabel(query));
+    }
+    if !lan {
+        return Err(ConfigError::NoLanToSearch(query));
+    }
+    Ok(Start::Lan(query))
 }
 
 /// Could `text` be a ticket at all (rather than a room label)? Tickets are long base32.
@@ -164,7 +181,9 @@ impl Config {
                     // Something ticket-shaped that does not parse is a damaged ticket.
                     Err(err) if looks_like_ticket(&ticket) => return Err(err.into()),
                     // Nothing is known without a store: only the LAN can have it.
-                    Err(_) if data == Data::Ephemeral => Start::Lan(ticket),
+                    Err(_) if data == Data::Ephemeral => {
+                        lan_start(ticket, !global.no_lan && !loopback)?
+                    }
                     Err(_) => Start::Known(ticket),
                 };
                 Task::Chat(Some(start))
@@ -214,5 +233,65 @@ impl Config {
             Task::Chat(start) => start.as_ref(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut all = vec!["parlor", "--data-dir", "/nonexistent/parlor-test"];
+        all.extend_from_slice(args);
+        Config::from_cli(crate::cli::parse_from(all).expect("parses"))
+    }
+
+    #[test]
+    fn network_flags_resolve() {
+        let c = config(&[
+            "--relay",
+            "http://10.0.0.1:3340",
+            "--relay",
+            "https://r.example",
+            "open",
+        ])
+        .unwrap();
+        assert_eq!(c.net.relays.len(), 2);
+        assert!(c.net.lan, "LAN discovery is on by default");
+        assert!(!c.lan, "announcing is opt-in");
+        let c = config(&["--no-lan", "open"]).unwrap();
+        assert!(!c.net.lan);
+        // Bound to loopback, mDNS could announce nothing reachable: off.
+        let c = config(&["--bind", "127.0.0.1:0", "open"]).unwrap();
+        assert!(!c.net.lan);
+        let c = config(&["--lan", "--label", "stand up", "open"]).unwrap();
+        assert!(c.lan && c.label.as_deref() == Some("stand_up"));
+    }
+
+    #[test]
+    fn network_mistakes_are_one_line_errors() {
+        for (args, expect) in [
+            (&["--lan", "--bind", "127.0.0.1:0", "open"][..], "loopback"),
+            (&["relay"], "--bind"),
+            (&["--relay", "not a url", "open"], "invalid --relay URL"),
+        ] {
+            let err = config(args).expect_err("refused").to_string();
+            assert!(err.contains(expect), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1);
+        }
+        let (code, _) =
+            crate::cli::parse_from(["parlor", "--lan", "--no-lan", "open"]).unwrap_err();
+        assert_eq!(code, 2);
+    }
+
+    #[test]
+    fn a_label_without_a_store_can_only_be_on_the_lan() {
+        let c = Config::from_cli(
+            crate::cli::parse_from(["parlor", "--ephemeral", "join", "standup"]).unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(c.start(), Some(Start::Lan(label)) if label == "standup"));
+        let c = config(&["relay", "--bind", "0.0.0.0:3340"]).unwrap();
+        assert!(matches!(c.task, Task::Relay(ref o) if o.bind.port() == 3340 && o.tls.is_none()));
     }
 }

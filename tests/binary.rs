@@ -95,6 +95,7 @@ async fn bad_input_is_one_line_and_exit_2() {
     let truncated = &good[..good.len() / 2];
     let cases: Vec<Vec<&str>> = vec![
         vec!["--headless", "join", "not a ticket!"],
+        vec!["--headless", "join", "standup"],
         vec!["--headless", "join", ""],
         vec!["--headless", "join", truncated],
         vec![
@@ -110,8 +111,9 @@ async fn bad_input_is_one_line_and_exit_2() {
         vec!["--headless"],
     ];
     for args in cases {
+        // Loopback only, like every test: nothing here may reach for the LAN or the internet.
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
-            .arg("--ephemeral")
+            .args(["--ephemeral", "--offline", "--no-lan"])
             .args(&args)
             .stdin(Stdio::null())
             .output()

@@ -78,6 +78,8 @@ pub fn main() -> ExitCode {
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Naming a room that is nowhere is bad input, as an unknown label was before.
+        Err(err) if err.is::<start::NoSuchRoom>() => fail(2, &format!("{err:#}")),
         Err(err) => fail(1, &format!("{err:#}")),
     }
 }
@@ -94,7 +96,9 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
             Ok(room) => room,
             // Perhaps someone announces it on the LAN: the front end looks once it runs.
             Err(crate::store::FindError::NotFound(_)) => {
-                config.task = Task::Chat(Some(Start::Lan(query.clone())));
+                let start = crate::config::lan_start(query.clone(), config.net.lan)
+                    .map_err(|e| (2, e.to_string()))?;
+                config.task = Task::Chat(Some(start));
                 return Ok(Some(store));
             }
             Err(e) => return Err((2, format!("not a ticket, and {e}"))),

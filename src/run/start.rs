@@ -67,6 +67,19 @@ pub async fn resolve_spec(
     Ok(spec)
 }
 
+/// `join LABEL`: no known room and no room on the LAN matches (bad input: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum NoSuchRoom {
+    #[error(
+        "no known room and no room on the LAN is labelled {0:?} (see `parlor rooms` and `parlor nearby`)"
+    )]
+    NotFound(String),
+    #[error(
+        "several rooms on the LAN are labelled {0:?} ({1}); join one by its topic prefix (see `parlor nearby`)"
+    )]
+    Ambiguous(String, String),
+}
+
 /// Listen to the LAN (at most [`LAN_LISTEN`]) for a room labelled `query` or whose topic
 /// starts with it.
 pub async fn find_lan_room(node: &Node, query: &str) -> anyhow::Result<Nearby> {
@@ -91,16 +104,11 @@ pub async fn find_lan_room(node: &Node, query: &str) -> anyhow::Result<Nearby> {
         }
     }
     match found.len() {
-        0 => anyhow::bail!(
-            "no known room and no room on the LAN is labelled {query:?} (see `parlor rooms` and `parlor nearby`)"
-        ),
+        0 => Err(NoSuchRoom::NotFound(query.to_string()).into()),
         1 => Ok(found.remove(0)),
         _ => {
             let topics: Vec<String> = found.iter().map(|r| r.topic.fmt_short()).collect();
-            anyhow::bail!(
-                "several rooms on the LAN are labelled {query:?} ({}); join one by its topic prefix",
-                topics.join(", ")
-            )
+            Err(NoSuchRoom::Ambiguous(query.to_string(), topics.join(", ")).into())
         }
     }
 }
