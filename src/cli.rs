@@ -123,6 +123,10 @@ pub struct GlobalArgs {
     /// Use this relay server instead of the public n0 relays (repeatable).
     #[arg(long, global = true, value_name = "URL")]
     pub relay: Vec<String>,
+    /// Trust the certificates in this PEM file for https relays, besides the public roots:
+    /// for a relay with a private CA or a self-signed certificate.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub relay_ca: Option<std::path::PathBuf>,
 }
 
 /// Parse the process arguments. `Err` carries the exit code and, for errors, one line of text;

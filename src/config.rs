@@ -215,6 +215,7 @@ impl Config {
                 bind: global.bind,
                 offline: global.offline,
                 relays,
+                relay_ca: global.relay_ca,
                 lan: !global.no_lan && !loopback,
                 broadcast: Default::default(),
             },

@@ -338,3 +338,83 @@ async fn address_change_mid_chat() {
     let back = say(&mut a1, &mut [&mut a2], "heard at the new address").await;
     lab.figure(format_args!("a1 -> a2 first delivery to {new}: {back:.2?}"));
 }
+
+/// A relay with TLS serves QUIC address discovery: each member learns its public (NATed)
+/// address, which is what hole punching needs. Reported, not asserted: whether the path
+/// through two masquerading NATs went direct, and whether chat survives the relay's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_relay_and_hole_punching() {
+    let lab = Lab::new("tls_relay_and_hole_punching")
+        .two_nats(1, 1)
+        .relay();
+    let (mut relay, url, ca) = lab.relay_server_tls();
+    let banner = relay.next("first line (its URL)", |_| true).await;
+    assert!(
+        banner.to_string().contains("https://"),
+        "relay's first line: {banner}"
+    );
+    let flags = ["--relay", url.as_str(), "--relay-ca", ca.as_str()];
+    let mut a1 = lab.parlor("a1", &[&flags[..], &["open"]].concat());
+    a1.ready().await;
+    loop {
+        let net = a1.net().await;
+        if net["relay"].is_string() {
+            break;
+        }
+        assert!(
+            a1.started.elapsed() < WAIT,
+            "a1 found no home relay over TLS: {net}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    lab.figure(format_args!(
+        "a1 home relay over TLS after {:.2?}",
+        a1.started.elapsed()
+    ));
+    let ticket = a1.ticket().await;
+    let mut b1 = lab.parlor("b1", &[&flags[..], &["join", &ticket]].concat());
+    b1.ready().await;
+    a1.expect_joined(&["b1"]).await;
+    lab.figure(format_args!(
+        "b1 joined through the TLS relay in {:.2?}",
+        b1.started.elapsed()
+    ));
+    say(&mut b1, &mut [&mut a1], "hello over TLS").await;
+
+    // Give hole punching a while, then report the path each side uses.
+    let punching = Instant::now();
+    let mut direct = false;
+    while punching.elapsed() < Duration::from_secs(10) && !direct {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let net = a1.net().await;
+        direct = net["peers"].as_array().is_some_and(|peers| {
+            peers
+                .iter()
+                .any(|p| p["name"] == "b1" && p["path"] == "direct")
+        });
+    }
+    let net = a1.net().await;
+    lab.figure(format_args!(
+        "a1 (addresses {}) -> b1 after {:.1?}: {}",
+        net["addrs"],
+        punching.elapsed(),
+        net["peers"]
+    ));
+
+    relay.terminate();
+    relay.exit_within(Duration::from_secs(3)).await;
+    let sent = Instant::now();
+    a1.send("still here without the relay?").await;
+    let got = b1
+        .until_within(Duration::from_secs(10), |seen| {
+            first_message(seen, "a1", "still here without the relay?").is_some()
+        })
+        .await;
+    match got {
+        true => lab.figure(format_args!(
+            "without the relay: delivered in {:.2?}",
+            sent.elapsed()
+        )),
+        false => lab.figure("without the relay: nothing within 10 s (no direct path)"),
+    }
+}

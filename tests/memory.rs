@@ -103,6 +103,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
         relays: Vec::new(),
+        relay_ca: None,
         lan: false,
         broadcast: Default::default(),
     })

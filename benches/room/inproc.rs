@@ -97,6 +97,7 @@ fn net(broadcast: Broadcast) -> NetConfig {
         bind: Some("127.0.0.1:0".parse().expect("address")),
         offline: true,
         relays: Vec::new(),
+        relay_ca: None,
         lan: false,
         broadcast,
     }

@@ -273,28 +273,6 @@ impl App {
         Vec::new()
     }
 
-    fn on_net(&mut self, state: crate::session::NetState, now: UnixMillis) {
-        use crate::session::Connectivity;
-        let was_cut_off = matches!(self.link, Link::Reconnecting | Link::Offline);
-        self.link = match state.state {
-            Connectivity::Connected => Link::Connected(state.neighbours),
-            Connectivity::Reconnecting => Link::Reconnecting,
-            Connectivity::Offline => Link::Offline,
-        };
-        match (was_cut_off, state.state) {
-            (true, Connectivity::Connected) => {
-                self.notice(now, "back in the room: catching up on what was said".into());
-            }
-            (false, Connectivity::Reconnecting | Connectivity::Offline) => {
-                self.error(
-                    now,
-                    "lost every connection to the room: reconnecting…".into(),
-                );
-            }
-            _ => {}
-        }
-    }
-
     fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
         let cols = self.history_cols();
         match event {

@@ -4,6 +4,7 @@
 //! Contract: moves bytes and neighbour events between the network and channels. It never
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
+mod dial;
 pub mod history;
 pub mod lan;
 pub mod paths;
@@ -29,12 +30,6 @@ pub use history::HistoryQuery;
 pub use lan::{Lan, Nearby};
 pub use paths::{NetReport, PathKind, PeerPath};
 pub use topic::{NetEvent, TopicHandle};
-
-/// How long one of our own gossip dials may take. A new one starts every redial round (at
-/// most [`MAX_DIALS_PER_PEER`] at once), so one stuck on a path that died does not hold up
-/// the next.
-const GOSSIP_DIAL_TIMEOUT: Duration = Duration::from_secs(8);
-const MAX_DIALS_PER_PEER: u8 = 2;
 
 /// How long leaving waits for the last messages to reach the neighbours.
 pub const LEAVE_LINGER: Duration = Duration::from_millis(225);
@@ -77,6 +72,8 @@ pub struct NetConfig {
     pub offline: bool,
     /// Use these relays instead of n0's.
     pub relays: Vec<RelayUrl>,
+    /// A PEM file of extra certificates to trust for https relays.
+    pub relay_ca: Option<std::path::PathBuf>,
     /// Find peers (and rooms announced with `--lan`) on the LAN over mDNS.
     pub lan: bool,
     pub broadcast: Broadcast,
@@ -91,6 +88,7 @@ impl NetConfig {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             offline: true,
             relays: Vec::new(),
+            relay_ca: None,
             lan: false,
             broadcast: Broadcast::default(),
         }
@@ -138,6 +136,11 @@ impl Node {
         };
         if !config.relays.is_empty() {
             builder = builder.relay_mode(RelayMode::Custom(relay_map(&config.relays)));
+        }
+        if let Some(path) = &config.relay_ca {
+            let roots = relay::read_certificates(path)?;
+            builder =
+                builder.ca_tls_config(iroh::tls::CaTlsConfig::embedded().with_extra_roots(roots));
         }
         let connections = paths::Connections::default();
         builder = builder
@@ -187,47 +190,6 @@ impl Node {
             dialing: Default::default(),
             lan,
         })
-    }
-
-    /// Dial `peers` on the gossip protocol ourselves and hand gossip the connections; gossip
-    /// then sends them what it queued for them (our `Join`).
-    ///
-    /// Why not leave it to gossip: once a dial of its own failed (every dial fails while the
-    /// link is down), iroh-gossip 0.101 keeps the peer "pending" with messages queued and
-    /// never dials it again, so a member whose link was down longer than a dial's timeout
-    /// (~30 s) never got back in.
-    pub fn dial(&self, peers: &[EndpointId]) {
-        for &peer in peers {
-            {
-                let mut dialing = self.dialing.lock().unwrap_or_else(|p| p.into_inner());
-                let count = dialing.entry(peer).or_default();
-                if *count >= MAX_DIALS_PER_PEER {
-                    continue;
-                }
-                *count += 1;
-            }
-            let (endpoint, gossip) = (self.endpoint.clone(), self.gossip.clone());
-            let dialing = self.dialing.clone();
-            tokio::spawn(async move {
-                let dial = endpoint.connect(peer, iroh_gossip::ALPN);
-                match tokio::time::timeout(GOSSIP_DIAL_TIMEOUT, dial).await {
-                    Ok(Ok(conn)) => {
-                        if let Err(err) = gossip.handle_connection(conn).await {
-                            tracing::debug!("gossip refused the connection: {err:#}");
-                        }
-                    }
-                    Ok(Err(err)) => tracing::debug!("dial {}: {err:#}", peer.fmt_short()),
-                    Err(_) => tracing::debug!("dial {}: timed out", peer.fmt_short()),
-                }
-                let mut dialing = dialing.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(count) = dialing.get_mut(&peer) {
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        dialing.remove(&peer);
-                    }
-                }
-            });
-        }
     }
 
     /// LAN discovery, when it runs.

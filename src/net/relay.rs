@@ -101,16 +101,18 @@ pub async fn serve(
     }
 }
 
-fn load_tls(tls: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
-        .with_context(|| format!("cannot read certificates from {}", tls.cert.display()))?
+/// The certificates in a PEM file (at least one).
+pub fn read_certificates(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("cannot read certificates from {}", path.display()))?
         .collect::<Result<_, _>>()
-        .with_context(|| format!("bad certificate in {}", tls.cert.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "no certificate in {}",
-        tls.cert.display()
-    );
+        .with_context(|| format!("bad certificate in {}", path.display()))?;
+    anyhow::ensure!(!certs.is_empty(), "no certificate in {}", path.display());
+    Ok(certs)
+}
+
+fn load_tls(tls: &TlsFiles) -> anyhow::Result<rustls::ServerConfig> {
+    let certs = read_certificates(&tls.cert)?;
     let key = PrivateKeyDer::from_pem_file(&tls.key)
         .with_context(|| format!("cannot read a private key from {}", tls.key.display()))?;
     rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))

@@ -14,7 +14,7 @@ use super::handle::{Command, Left, Status};
 use super::outbox::Outbox;
 use super::reconnect::Reconnect;
 use super::{NoPeerAnswered, SessionEvent};
-use crate::net::{self, HistoryQuery, NetEvent, Node, TopicHandle};
+use crate::net::{HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::room::{Event, Input, Output, Room};
 use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
 use crate::proto::{Now, UnixMillis};
@@ -23,11 +23,11 @@ use crate::store::{CommitSender, Committed, StoreHandle};
 /// How long live messages may wait behind the first catch-up, so history prints first.
 const HOLD_LIVE: Duration = Duration::from_secs(2);
 /// How long leaving may wait for the goodbye to be handed to the network.
-const LEAVE_FLUSH: Duration = Duration::from_millis(300);
+pub(super) const LEAVE_FLUSH: Duration = Duration::from_millis(300);
 /// How long leaving waits for the last saves, so what was shown is on disk.
-const LEAVE_SAVES: Duration = Duration::from_secs(2);
+pub(super) const LEAVE_SAVES: Duration = Duration::from_secs(2);
 /// How long leaving waits for the front end to take the last events.
-const LEAVE_EVENTS: Duration = Duration::from_secs(2);
+pub(super) const LEAVE_EVENTS: Duration = Duration::from_secs(2);
 
 /// What [`super::spawn`] hands the actor.
 pub(super) struct Parts {
@@ -292,7 +292,7 @@ impl Actor {
 
     /// Feed the room and carry out what it asks. Saves go to the store thread in one job per
     /// feed; the events behind them wait in the outbox until it is committed.
-    async fn feed(&mut self, input: Input) {
+    pub(super) async fn feed(&mut self, input: Input) {
         let now = Now::system();
         let neighbour_change = matches!(input, Input::NeighborUp(_) | Input::NeighborDown(_));
         if let Input::NeighborUp(peer) = input {
@@ -372,7 +372,7 @@ impl Actor {
         }
     }
 
-    fn on_committed(&mut self, committed: Committed) {
+    pub(super) fn on_committed(&mut self, committed: Committed) {
         if let Some(error) = committed.error {
             self.outbox
                 .push_now(SessionEvent::Warning(format!("not saved to disk: {error}")));
@@ -401,54 +401,6 @@ impl Actor {
         }
     }
 
-    /// Report the connectivity if it changed, and schedule the next dial.
-    fn net_changed(&mut self) {
-        let neighbours = self.room.neighbors().count();
-        let up = self.node.network_up();
-        if let Some(state) = self.reconnect.update(neighbours, up, Instant::now())
-            && self.ready
-        {
-            self.outbox.push_now(SessionEvent::Net(state));
-        }
-    }
-
-    /// Dial the room's known peers: all of them when alone, else those we lost track of.
-    fn redial(&mut self) {
-        let neighbours: Vec<_> = self.room.neighbors().copied().collect();
-        let mut skip = neighbours.clone();
-        skip.push(self.room.id());
-        if !neighbours.is_empty() {
-            skip.extend(self.room.members().iter().map(|m| m.id));
-        }
-        let lan = self
-            .node
-            .lan()
-            .map(|lan| lan.peers(self.room.topic()))
-            .unwrap_or_default();
-        let peers = self.reconnect.candidates(&lan, &skip);
-        if !peers.is_empty() {
-            tracing::debug!("dialing {} known peer(s) of the room", peers.len());
-            self.net.join_peers(peers.clone());
-            self.node.dial(&peers);
-        }
-        let up = self.node.network_up();
-        self.reconnect.dialed(neighbours.len(), up, Instant::now());
-        self.net_changed();
-    }
-
-    /// Our address changed: retry at once if alone, and hand out a ticket that carries the
-    /// new address (e.g. the home relay, found a few seconds after start).
-    async fn address_changed(&mut self) {
-        self.reconnect
-            .network_changed(self.room.neighbors().count(), Instant::now());
-        self.net_changed();
-        let addr = self.node.addr();
-        if self.ready && self.ticket_addr.as_ref() != Some(&addr) {
-            let ticket = self.ticket().await;
-            self.outbox.push_now(SessionEvent::Ticket(ticket));
-        }
-    }
-
     fn answer_drained(&mut self) {
         if self.room.queued() == 0 {
             for waiter in self.drain_waiters.drain(..) {
@@ -458,76 +410,10 @@ impl Actor {
     }
 
     /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
-    async fn ticket(&mut self) -> String {
+    pub(super) async fn ticket(&mut self) -> String {
         self.ticket_addr = Some(self.node.addr());
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
         let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
         Ticket::new(self.room.topic(), peers).to_string()
-    }
-
-    /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
-    /// them: a front end that stopped reading must not keep the session in the room.
-    async fn flush_events(&mut self) {
-        self.outbox.release_held();
-        let _ = tokio::time::timeout(LEAVE_EVENTS, async {
-            while let Some(event) = self.outbox.pop() {
-                if self.events.send(event).await.is_err() {
-                    return;
-                }
-            }
-        })
-        .await;
-    }
-
-    /// Remember who is around, say goodbye, wait (bounded) for the last saves so everything
-    /// shown is on disk, answer `reply`, hand over the last events, then unsubscribe (after a
-    /// linger, so neighbours can still fetch our last lines).
-    async fn leave(mut self, reply: oneshot::Sender<Left>) {
-        let had_neighbors = self.room.is_joined();
-        let topic = self.room.topic();
-        if let Some(store) = &self.store {
-            if had_neighbors {
-                let neighbors: Vec<_> = self.room.neighbors().copied().collect();
-                let mut peers = self
-                    .node
-                    .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
-                    .await;
-                peers.retain(|p| p.id != self.room.id());
-                store.spawn_call(move |s| {
-                    if let Err(err) = s.update_room_peers(topic, &peers) {
-                        tracing::warn!("cannot remember peers: {err}");
-                    }
-                });
-            }
-            store.spawn_call(move |s| {
-                let _ = s.touch_room(topic, UnixMillis::now());
-            });
-        }
-        if self.announced
-            && let Err(err) = self.node.announce(topic, None)
-        {
-            tracing::debug!("{err:#}");
-        }
-        self.feed(Input::Leave).await;
-        let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
-        let saves = self.saves;
-        let _ = tokio::time::timeout(LEAVE_SAVES, async {
-            while !self.outbox_saved(saves) {
-                match self.commit_rx.recv().await {
-                    Some(committed) => self.on_committed(committed),
-                    None => break,
-                }
-            }
-        })
-        .await;
-        let _ = reply.send(Left {
-            unsent: self.room.queued(),
-        });
-        self.flush_events().await;
-        net::leave_topic(self.net, had_neighbors).await;
-    }
-
-    fn outbox_saved(&self, seq: u64) -> bool {
-        seq == 0 || self.outbox.committed_up_to() >= seq
     }
 }

@@ -11,6 +11,8 @@
 mod actor;
 mod catch_up;
 mod handle;
+mod heal;
+mod leave;
 mod outbox;
 mod reconnect;
 

@@ -19,6 +19,7 @@ async fn node() -> Node {
         bind: Some("127.0.0.1:0".parse().unwrap()),
         offline: true,
         relays: Vec::new(),
+        relay_ca: None,
         lan: false,
         broadcast: Default::default(),
     })

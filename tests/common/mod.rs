@@ -35,6 +35,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
             bind: Some("127.0.0.1:0".parse().unwrap()),
             offline: true,
             relays: Vec::new(),
+            relay_ca: None,
             lan: false,
             broadcast: Default::default(),
         },

@@ -67,6 +67,42 @@ impl Lab {
         self.spawn_in(ns, "relay", &["--offline", "relay", "--bind", &bind])
     }
 
+    /// The relay with TLS on port 443 (and so QUIC address discovery on UDP 7842), with a
+    /// self-signed certificate for its IP made here. Returns it, its URL and the certificate
+    /// file clients pass as `--relay-ca`.
+    pub fn relay_server_tls(&self) -> (Proc, String, String) {
+        let ns = self
+            .relay_ns
+            .as_ref()
+            .expect("the lab has a relay host (.relay())");
+        let cert = rcgen::generate_simple_self_signed(vec![RELAY_IP.to_string()])
+            .expect("a self-signed certificate");
+        let dir = &self.guard.scratch;
+        let (cert_file, key_file) = (dir.join("relay-cert.pem"), dir.join("relay-key.pem"));
+        std::fs::write(&cert_file, cert.cert.pem()).expect("write the certificate");
+        std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write the key");
+        let (cert_file, key_file) = (
+            cert_file.to_str().expect("UTF-8").to_string(),
+            key_file.to_str().expect("UTF-8").to_string(),
+        );
+        let bind = format!("{RELAY_IP}:443");
+        let http = format!("{RELAY_IP}:80");
+        let args = [
+            "--offline",
+            "relay",
+            "--bind",
+            &bind,
+            "--http-bind",
+            &http,
+            "--tls-cert",
+            &cert_file,
+            "--tls-key",
+            &key_file,
+        ];
+        let proc = self.spawn_in(ns, "relay", &args);
+        (proc, format!("https://{RELAY_IP}"), cert_file)
+    }
+
     fn spawn_in(&self, ns: &str, name: &str, args: &[&str]) -> Proc {
         let mut command = Command::new("ip");
         command.args(["netns", "exec", ns, BIN]).args(args);

@@ -1,0 +1,78 @@
+//! Leaving a room: goodbye, the last saves and events, then unsubscribing, each bounded.
+
+use tokio::sync::oneshot;
+
+use super::actor::{Actor, LEAVE_EVENTS, LEAVE_FLUSH, LEAVE_SAVES};
+use super::handle::Left;
+use crate::net;
+use crate::proto::UnixMillis;
+use crate::proto::room::Input;
+use crate::proto::ticket::MAX_TICKET_PEERS;
+
+impl Actor {
+    /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
+    /// them: a front end that stopped reading must not keep the session in the room.
+    pub(super) async fn flush_events(&mut self) {
+        self.outbox.release_held();
+        let _ = tokio::time::timeout(LEAVE_EVENTS, async {
+            while let Some(event) = self.outbox.pop() {
+                if self.events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Remember who is around, say goodbye, wait (bounded) for the last saves so everything
+    /// shown is on disk, answer `reply`, hand over the last events, then unsubscribe (after a
+    /// linger, so neighbours can still fetch our last lines).
+    pub(super) async fn leave(mut self, reply: oneshot::Sender<Left>) {
+        let had_neighbors = self.room.is_joined();
+        let topic = self.room.topic();
+        if let Some(store) = &self.store {
+            if had_neighbors {
+                let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+                let mut peers = self
+                    .node
+                    .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
+                    .await;
+                peers.retain(|p| p.id != self.room.id());
+                store.spawn_call(move |s| {
+                    if let Err(err) = s.update_room_peers(topic, &peers) {
+                        tracing::warn!("cannot remember peers: {err}");
+                    }
+                });
+            }
+            store.spawn_call(move |s| {
+                let _ = s.touch_room(topic, UnixMillis::now());
+            });
+        }
+        if self.announced
+            && let Err(err) = self.node.announce(topic, None)
+        {
+            tracing::debug!("{err:#}");
+        }
+        self.feed(Input::Leave).await;
+        let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
+        let saves = self.saves;
+        let _ = tokio::time::timeout(LEAVE_SAVES, async {
+            while !self.outbox_saved(saves) {
+                match self.commit_rx.recv().await {
+                    Some(committed) => self.on_committed(committed),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        let _ = reply.send(Left {
+            unsent: self.room.queued(),
+        });
+        self.flush_events().await;
+        net::leave_topic(self.net, had_neighbors).await;
+    }
+
+    fn outbox_saved(&self, seq: u64) -> bool {
+        seq == 0 || self.outbox.committed_up_to() >= seq
+    }
+}
