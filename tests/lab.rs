@@ -21,6 +21,7 @@ mod lab {
     pub mod netns;
     pub mod proc;
     pub mod topology;
+    pub mod tty;
 }
 
 use std::collections::HashSet;
@@ -295,6 +296,35 @@ async fn heal_after_long_cut() {
     for ev in a3.messages_all() {
         assert!(ids.insert(text(ev, "id")), "a3 got message id twice: {ev}");
     }
+    // Members reported left because of the outage are reported joined again, once.
+    let pairs = [("a3", "a1"), ("a3", "a2"), ("a1", "a3")];
+    let after_cut = |seen: &[Ev], kind: &str, member: &str| {
+        let seen = seen
+            .iter()
+            .filter(|e| e["type"] == kind && e["name"] == member);
+        seen.filter(|e| e.at > cut_at).count()
+    };
+    for (viewer, member) in pairs {
+        let viewer = if viewer == "a3" { &mut a3 } else { &mut a1 };
+        if after_cut(&viewer.seen, "left", member) > 0 {
+            let what = format!("{member} joined again");
+            viewer
+                .until(&what, |seen| after_cut(seen, "joined", member) > 0)
+                .await;
+        }
+    }
+    // Lines sent after: a second `joined` would have come before them.
+    say(&mut a3, &mut [&mut a1, &mut a2], "second marker").await;
+    say(&mut a2, &mut [&mut a1, &mut a3], "third marker").await;
+    for (viewer, member) in pairs {
+        let viewer = if viewer == "a3" { &mut a3 } else { &mut a1 };
+        let left = after_cut(&viewer.seen, "left", member);
+        let joined = after_cut(&viewer.seen, "joined", member);
+        if left > 1 || joined != left {
+            let what = format!("{member} left {left} and joined {joined} time(s) after the cut");
+            viewer.fail(&what, WAIT);
+        }
+    }
 
     // Net state events, as (seconds since the cut, state).
     let states: Vec<(f64, &str)> = a3
@@ -417,4 +447,33 @@ async fn tls_relay_and_hole_punching() {
         )),
         false => lab.figure("without the relay: nothing within 10 s (no direct path)"),
     }
+}
+
+/// The real terminal UI on the LAN: the lobby lists a room announced with `--lan`, Alt-1 joins
+/// it with no ticket, the chat works both ways and `/net` shows how the member is reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_joins_a_lan_room_from_the_lobby() {
+    let lab = Lab::new("tui_joins_a_lan_room").lan(2);
+    let mut a1 = lab.parlor("a1", &["open", "--lan", "--label", "standup"]);
+    a1.ready().await;
+    let mut a2 = lab.tui("a2", &[]);
+    a2.wait_for("Your name").await;
+    let listed = a2.wait_for("Alt-1 standup").await;
+    lab.figure(format_args!("the lobby listed standup after {listed:.2?}"));
+    a2.keys("\x1b1"); // Alt-1
+    a2.wait_for("connected to 1").await;
+    a1.expect_joined(&["a2"]).await;
+    a2.keys("hello from the terminal\r");
+    a1.expect_message("a2", "hello from the terminal").await;
+    a1.send("hello back").await;
+    a2.wait_for("a1: hello back").await;
+    a2.keys("/net\r");
+    a2.wait_for("net: id").await;
+    a2.wait_for("a1: direct 10.77.1.10:").await;
+    a2.keys("/quit\r");
+    a1.until("a2's goodbye", |seen| {
+        seen.iter()
+            .any(|e| e["type"] == "left" && e["name"] == "a2")
+    })
+    .await;
 }

@@ -26,6 +26,8 @@ use crate::ui;
 
 /// How often the member list's relay marks are refreshed.
 const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// How often the lobby's list of rooms on the LAN is refreshed (mDNS finds them in ~0.5-0.8 s).
+const NEARBY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Started = anyhow::Result<(Node, SessionHandle, Events)>;
 
@@ -153,20 +155,29 @@ impl Tui {
         }));
     }
 
-    /// Every few seconds: which members are reached through a relay (the member list marks
-    /// them); in the lobby, the rooms announced on the LAN.
-    fn poll_paths(&self) {
-        if matches!(self.app.screen, Screen::Lobby(_))
-            && let Some(lan) = self.node.as_ref().and_then(Node::lan)
-        {
-            let rooms = lan.nearby().into_iter().take(MAX_NEARBY);
-            let rooms = rooms.map(|r| NearbyRoom {
+    /// In the lobby: the rooms announced on the LAN, when they changed.
+    fn poll_nearby(&mut self) {
+        let Some(lan) = self.node.as_ref().and_then(Node::lan) else {
+            return;
+        };
+        let rooms = lan.nearby().into_iter().take(MAX_NEARBY);
+        let rooms: Vec<NearbyRoom> = rooms
+            .map(|r| NearbyRoom {
                 topic: r.topic,
                 label: r.label,
                 members: r.announcers.len(),
-            });
-            let _ = self.answers_tx.send(Msg::Nearby(rooms.collect()));
+            })
+            .collect();
+        if let Screen::Lobby(lobby) = &self.app.screen
+            && lobby.nearby != rooms
+        {
+            let _ = self.answers_tx.send(Msg::Nearby(rooms));
         }
+    }
+
+    /// Every few seconds: which members are reached through a relay (the member list marks
+    /// them).
+    fn poll_paths(&self) {
         let Some((session, _)) = &self.session else {
             return;
         };
@@ -190,6 +201,7 @@ impl Tui {
         tokio::pin!(shutdown);
         let mut terminal_events = EventStream::new();
         let mut paths = tokio::time::interval(PATHS_EVERY);
+        let mut nearby = tokio::time::interval(NEARBY_EVERY);
         let mut dirty = true;
         while !self.quit {
             if dirty {
@@ -219,6 +231,9 @@ impl Tui {
                 },
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 _ = paths.tick() => self.poll_paths(),
+                _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
+                    self.poll_nearby();
+                }
                 () = &mut shutdown => return Ok(()),
             }
             // Take whatever else already arrived, so a burst costs one redraw.

@@ -74,6 +74,8 @@ pub(super) struct Actor {
     pub(super) drain_waiters: Vec<oneshot::Sender<()>>,
     pub(super) reconnect: Reconnect,
     pub(super) announced: bool,
+    /// When the room's peers were last written to the store.
+    pub(super) peers_saved: Option<Instant>,
     /// Our address as the last ticket handed out carried it.
     pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
 }
@@ -121,6 +123,7 @@ pub(super) async fn run(parts: Parts) {
         drain_waiters: Vec::new(),
         reconnect: Reconnect::new(parts.known_peers),
         announced: parts.announced,
+        peers_saved: None,
         ticket_addr: None,
     };
     let join_deadline = match parts.join_timeout {

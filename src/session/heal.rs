@@ -1,15 +1,62 @@
 //! The actor's side of self-healing: reporting connectivity, dialing the room's known peers,
 //! and reacting to address changes. The policy (who, when) is [`super::reconnect`].
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::SessionEvent;
 use super::actor::Actor;
+use crate::proto::EndpointAddr;
+use crate::proto::ticket::MAX_TICKET_PEERS;
+
+/// How often, at most, the room's current peers are written to the store while connected, so
+/// that a restart after a crash (not only after leaving) has fresh addresses to dial.
+const SAVE_PEERS_EVERY: Duration = Duration::from_secs(60);
 
 impl Actor {
+    /// Our current neighbours' addresses, as a ticket would carry them (us excluded).
+    pub(super) async fn peers_to_remember(&self) -> Vec<EndpointAddr> {
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        let mut peers = self
+            .node
+            .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
+            .await;
+        peers.retain(|p| p.id != self.room.id());
+        peers
+    }
+
+    /// Write the current peers to the store, in the background.
+    fn save_peers(&mut self) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        if self
+            .peers_saved
+            .is_some_and(|at| at.elapsed() < SAVE_PEERS_EVERY)
+        {
+            return;
+        }
+        self.peers_saved = Some(Instant::now());
+        let (node, topic, me) = (self.node.clone(), self.room.topic(), self.room.id());
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        tokio::spawn(async move {
+            let mut peers = node.ticket_peers(&neighbors, MAX_TICKET_PEERS + 1).await;
+            peers.retain(|p| p.id != me);
+            store.spawn_call(move |s| {
+                if let Err(err) = s.update_room_peers(topic, &peers) {
+                    tracing::warn!("cannot remember peers: {err}");
+                }
+            });
+        });
+    }
+
     /// Report the connectivity if it changed, and schedule the next dial.
     pub(super) fn net_changed(&mut self) {
         let neighbours = self.room.neighbors().count();
+        if neighbours > 0 {
+            self.save_peers();
+        }
         let up = self.node.network_up();
         if let Some(state) = self.reconnect.update(neighbours, up, Instant::now())
             && self.ready

@@ -7,7 +7,6 @@ use super::handle::Left;
 use crate::net;
 use crate::proto::UnixMillis;
 use crate::proto::room::Input;
-use crate::proto::ticket::MAX_TICKET_PEERS;
 
 impl Actor {
     /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
@@ -32,12 +31,7 @@ impl Actor {
         let topic = self.room.topic();
         if let Some(store) = &self.store {
             if had_neighbors {
-                let neighbors: Vec<_> = self.room.neighbors().copied().collect();
-                let mut peers = self
-                    .node
-                    .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
-                    .await;
-                peers.retain(|p| p.id != self.room.id());
+                let peers = self.peers_to_remember().await;
                 store.spawn_call(move |s| {
                     if let Err(err) = s.update_room_peers(topic, &peers) {
                         tracing::warn!("cannot remember peers: {err}");

@@ -98,6 +98,21 @@ impl Lab {
             "masquerade",
         ];
         exec(&router, "nft", &masquerade);
+        // Like a home router's firewall: unsolicited packets from the internet to the router
+        // itself are dropped, not answered. Dropped before conntrack confirms them, they leave
+        // no entry behind that would make masquerade pick another port for the LAN host's
+        // own outgoing packets to that peer (which is what hole punching relies on).
+        let input = "{ type filter hook input priority 0 ; }";
+        exec(&router, "nft", &["add", "table", "ip", "filter"]);
+        exec(
+            &router,
+            "nft",
+            &["add", "chain", "ip", "filter", "input", input],
+        );
+        let drop_new = [
+            "add", "rule", "ip", "filter", "input", "iifname", "wan0", "ct", "state", "new", "drop",
+        ];
+        exec(&router, "nft", &drop_new);
         self.lans.push(Lan { router, gateway });
         for i in 0..hosts {
             self.add_host(k - 1, &format!("{letter}{}", i + 1), 10 + i as u8);
