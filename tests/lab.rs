@@ -14,6 +14,9 @@
 //! `lab.cut`/`restore`/`readdress`, print figures with `lab.figure`. Keep the `Lab` binding
 //! first in the test, so it drops (deleting the namespaces) after the processes.
 
+#[path = "common/pty.rs"]
+mod pty;
+
 // The harness offers operations (e.g. Proc::kill) that no scenario happens to use yet.
 #[allow(dead_code)]
 mod lab {

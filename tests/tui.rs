@@ -1,13 +1,16 @@
 //! End to end: two real `parlor` binaries in pseudo-terminals, driven by keystrokes and read
 //! back through a terminal emulator (`vt100`). Loopback only (`--offline --bind 127.0.0.1:0`).
 
+#[path = "common/pty.rs"]
+mod pty;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use data_encoding::BASE64;
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -28,14 +31,7 @@ struct Term {
 
 impl Term {
     fn spawn(name: &'static str, args: &[&str], cols: u16, rows: u16) -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
+        let pty = pty::open(cols, rows);
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_parlor"));
         command.args([
             "--offline",

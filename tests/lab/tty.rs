@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty};
 
 use super::topology::Lab;
 
@@ -27,14 +27,7 @@ impl Lab {
     pub fn tui(&self, host: &str, args: &[&str]) -> Tty {
         let h = self.host(host);
         let (cols, rows) = (100, 30);
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
+        let pty = crate::pty::open(cols, rows);
         let mut command = CommandBuilder::new("ip");
         command.args(["netns", "exec", &h.ns, BIN, "--offline", "--name", &h.name]);
         command.arg("--data-dir");
