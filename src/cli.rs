@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Open a new room and print its ticket.
     Open,
-    /// List the rooms announced on the LAN (by `open --lan`), within 3 s.
+    /// List the rooms announced on the LAN (by `open --lan`); takes under 3 s.
     Nearby,
     /// Run a relay server for your team in the foreground (Ctrl-C stops it).
     Relay {

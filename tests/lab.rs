@@ -480,3 +480,52 @@ async fn tui_joins_a_lan_room_from_the_lobby() {
     })
     .await;
 }
+
+/// A laptop asleep over lunch: a member's process is frozen (SIGSTOP) for the length of the
+/// long cut while the others talk and time it out, then thawed: it gets back in by itself,
+/// receives every line said meanwhile (none twice), and is heard again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_after_sleep() {
+    let sleep_secs: u64 = std::env::var("PARLOR_LAB_CUT_SECS").map_or(90, |s| {
+        s.parse().expect("PARLOR_LAB_CUT_SECS is whole seconds")
+    });
+    let lab = Lab::new("wake_after_sleep").lan(2);
+    let mut a1 = lab.parlor("a1", &["open"]);
+    let ticket = text(&a1.ready().await, "ticket");
+    let mut a2 = lab.parlor("a2", &["join", &ticket]);
+    a2.ready().await;
+    a1.expect_joined(&["a2"]).await;
+
+    let asleep = Instant::now();
+    a2.freeze(true);
+    let said: Vec<String> = (1..=3)
+        .map(|i| format!("said while a2 slept #{i}"))
+        .collect();
+    for (i, line) in said.iter().enumerate() {
+        let at = asleep + Duration::from_secs(sleep_secs) * (i as u32 + 1) / 4;
+        tokio::time::sleep_until(at.into()).await;
+        a1.send(line).await;
+    }
+    tokio::time::sleep_until((asleep + Duration::from_secs(sleep_secs)).into()).await;
+    let woke = Instant::now();
+    a2.freeze(false);
+    let all = |seen: &[Ev]| said.iter().all(|l| first_message(seen, "a1", l).is_some());
+    if !a2.until_within(WAIT, all).await {
+        a2.fail("every line said during the sleep", WAIT);
+    }
+    let last = said
+        .iter()
+        .map(|l| first_message(&a2.seen, "a1", l).unwrap().at)
+        .max()
+        .unwrap();
+    let back = last.saturating_duration_since(woke);
+    lab.figure(format_args!(
+        "{sleep_secs} s asleep: caught up {back:.2?} after waking"
+    ));
+    assert!(back <= Duration::from_secs(10), "catching up took {back:?}");
+    say(&mut a2, &mut [&mut a1], "good morning").await;
+    say(&mut a1, &mut [&mut a2], "marker after waking").await;
+    for line in &said {
+        assert_eq!(a2.messages(line).len(), 1, "a2 got {line:?} more than once");
+    }
+}

@@ -76,6 +76,8 @@ pub(super) struct Actor {
     pub(super) announced: bool,
     /// When the room's peers were last written to the store.
     pub(super) peers_saved: Option<Instant>,
+    /// The clocks at the last watchdog tick (see [`super::heal`]).
+    pub(super) clocks: super::heal::Clocks,
     /// Our address as the last ticket handed out carried it.
     pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
 }
@@ -89,6 +91,7 @@ enum Step {
     Redial,
     AddressChanged,
     LanChanged,
+    Watchdog,
 }
 
 /// Why the loop ended.
@@ -124,6 +127,7 @@ pub(super) async fn run(parts: Parts) {
         reconnect: Reconnect::new(parts.known_peers),
         announced: parts.announced,
         peers_saved: None,
+        clocks: super::heal::Clocks::now(),
         ticket_addr: None,
     };
     let join_deadline = match parts.join_timeout {
@@ -161,6 +165,8 @@ impl Actor {
         let far = Instant::now() + Duration::from_secs(24 * 3600);
         let mut addr = self.node.watch_addr();
         let mut lan = self.node.lan().map(|lan| lan.subscribe());
+        let mut watchdog = tokio::time::interval(super::heal::WATCHDOG_EVERY);
+        watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.net_changed();
         loop {
             let redial = self.reconnect.next();
@@ -192,6 +198,7 @@ impl Actor {
                 _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
                 _ = sleep_until(redial.unwrap_or(far)), if redial.is_some() => Step::Redial,
                 Ok(_) = addr.updated() => Step::AddressChanged,
+                _ = watchdog.tick() => Step::Watchdog,
                 // Someone on the LAN announces the room: dial them now if we are alone.
                 Ok(()) = async { lan.as_mut().expect("guarded").changed().await }, if lan.is_some() => {
                     Step::LanChanged
@@ -236,6 +243,7 @@ impl Actor {
                 Step::Committed(committed) => self.on_committed(committed),
                 Step::Redial => self.redial(),
                 Step::AddressChanged => self.address_changed().await,
+                Step::Watchdog => self.watchdog().await,
                 Step::LanChanged => {
                     if !self.room.is_joined() {
                         self.reconnect.network_changed(0, Instant::now());

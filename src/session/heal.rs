@@ -10,6 +10,34 @@ use super::actor::Actor;
 use crate::proto::EndpointAddr;
 use crate::proto::ticket::MAX_TICKET_PEERS;
 
+/// How often the actor looks at the clocks for a jump (sleep, a frozen process).
+pub(super) const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
+/// A watchdog tick this late means we were away: the machine slept (the wall clock moved on,
+/// the monotonic one did not) or the process was frozen (both moved on).
+const RESUME_GAP: Duration = Duration::from_secs(15);
+
+/// The clocks at the last watchdog tick.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clocks {
+    wall: std::time::SystemTime,
+    mono: Instant,
+}
+
+impl Clocks {
+    pub(super) fn now() -> Self {
+        Self {
+            wall: std::time::SystemTime::now(),
+            mono: Instant::now(),
+        }
+    }
+
+    /// How long since `self`, by whichever clock says longer.
+    fn gap(&self, now: &Clocks) -> Duration {
+        let wall = now.wall.duration_since(self.wall).unwrap_or_default();
+        wall.max(now.mono.saturating_duration_since(self.mono))
+    }
+}
+
 /// How often, at most, the room's current peers are written to the store while connected, so
 /// that a restart after a crash (not only after leaving) has fresh addresses to dial.
 const SAVE_PEERS_EVERY: Duration = Duration::from_secs(60);
@@ -49,6 +77,39 @@ impl Actor {
                 }
             });
         });
+    }
+
+    /// Every [`WATCHDOG_EVERY`]: if the clocks jumped, we were asleep or frozen. Links that
+    /// look alive may be dead on the other side (QUIC's timers run on the monotonic clock,
+    /// which stops during sleep), and the others have likely timed us out. So: ask every
+    /// known peer and neighbour to take us in again (`Join`; a peer that dropped us answers
+    /// with a new neighbour link), re-announce, and catch up on everything said meanwhile.
+    pub(super) async fn watchdog(&mut self) {
+        let now = Clocks::now();
+        let gap = self.clocks.gap(&now);
+        self.clocks = now;
+        if gap < RESUME_GAP {
+            return;
+        }
+        tracing::info!("the clock jumped {gap:?} (sleep?): rejoining the room");
+        let mut peers: Vec<_> = self.room.neighbors().copied().collect();
+        let lan = self
+            .node
+            .lan()
+            .map(|lan| lan.peers(self.room.topic()))
+            .unwrap_or_default();
+        for peer in self.reconnect.candidates(&lan, &[self.room.id()]) {
+            if !peers.contains(&peer) {
+                peers.push(peer);
+            }
+        }
+        if !peers.is_empty() {
+            self.net.join_peers(peers.clone());
+            self.node.dial(&peers);
+        }
+        self.reconnect
+            .network_changed(self.room.neighbors().count(), Instant::now());
+        self.feed(crate::proto::room::Input::Resumed).await;
     }
 
     /// Report the connectivity if it changed, and schedule the next dial.

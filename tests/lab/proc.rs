@@ -274,6 +274,15 @@ impl Proc {
     }
 
     /// SIGTERM, as a service manager stops it.
+    /// Freeze the process (SIGSTOP), as a laptop's lid closing freezes it, or thaw it
+    /// (SIGCONT).
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        if let Some(pid) = self.child.id() {
+            let _ = super::netns::try_run("kill", &[signal, &pid.to_string()]);
+        }
+    }
+
     pub fn terminate(&self) {
         if let Some(pid) = self.child.id() {
             let _ = super::netns::try_run("kill", &["-TERM", &pid.to_string()]);

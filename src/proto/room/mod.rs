@@ -74,6 +74,10 @@ pub enum Input {
     Leave,
     /// Time passed: heartbeats and expiry.
     Tick,
+    /// The clock jumped: the machine slept or the process was frozen. Links that look alive
+    /// may be dead and others have likely timed us out: announce ourselves, ask who is here,
+    /// and catch up on everything said meanwhile.
+    Resumed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,6 +353,17 @@ impl Room {
             Input::SetName(name) => self.set_name(&name, now, &mut out),
             Input::Leave => self.leave(now, &mut out),
             Input::Tick => self.on_tick(now, &mut out),
+            Input::Resumed => {
+                if self.is_joined() {
+                    self.announce(now, &mut out);
+                    self.send(
+                        wire::MessageBody::WhoIsThere { from: self.me },
+                        now,
+                        &mut out,
+                    );
+                    self.request_history(now, Page::Oldest, &mut out);
+                }
+            }
         }
         out
     }

@@ -371,3 +371,38 @@ fn a_pending_answer_goes_out_before_our_next_line() {
             .is_none_or(|t| t > now.at + Duration::from_secs(1))
     );
 }
+
+#[test]
+fn after_a_sleep_a_member_reannounces_and_catches_up_from_the_oldest() {
+    let mut sim = Sim::new(&["ann", "bob"]);
+    let now = sim.now();
+    let bob = sim.rooms[1].id();
+    // Not in the room: nothing to say, nobody to ask.
+    assert!(sim.rooms[0].handle(Input::Resumed, now).is_empty());
+    sim.rooms[0].handle(Input::NeighborUp(bob), now);
+    let outputs = sim.rooms[0].handle(Input::Resumed, now);
+    assert_eq!(broadcasts(&outputs).len(), 2, "AboutMe and WhoIsThere");
+    assert!(outputs.iter().any(|o| matches!(
+        o,
+        Output::RequestHistory {
+            page: Page::Oldest,
+            ..
+        }
+    )));
+    // Bob, who had timed ann out, hears her again and answers.
+    let answers: Vec<Output> = broadcasts(&outputs)
+        .into_iter()
+        .flat_map(|bytes| sim.rooms[1].handle(Input::Received(bytes), now))
+        .collect();
+    assert_eq!(joined_names(&events_of(&answers)), ["ann"]);
+}
+
+fn events_of(outputs: &[Output]) -> Vec<Event> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
