@@ -221,13 +221,18 @@ async fn relay_across_two_nats() {
     }
 }
 
+/// How long the long cut and the sleep last: 90 s (as CI runs them), or PARLOR_LAB_CUT_SECS.
+fn long_outage_secs() -> u64 {
+    std::env::var("PARLOR_LAB_CUT_SECS").map_or(90, |s| {
+        s.parse().expect("PARLOR_LAB_CUT_SECS is whole seconds")
+    })
+}
+
 /// A member whose cable is out for a long while catches up on everything said meanwhile
 /// within seconds of it coming back, without a restart, and is heard again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heal_after_long_cut() {
-    let cut_secs: u64 = std::env::var("PARLOR_LAB_CUT_SECS").map_or(90, |s| {
-        s.parse().expect("PARLOR_LAB_CUT_SECS is whole seconds")
-    });
+    let cut_secs = long_outage_secs();
     let lab = Lab::new("heal_after_long_cut").lan(3);
     let mut a1 = lab.parlor("a1", &["open"]);
     let ticket = text(&a1.ready().await, "ticket");
@@ -486,9 +491,7 @@ async fn tui_joins_a_lan_room_from_the_lobby() {
 /// receives every line said meanwhile (none twice), and is heard again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wake_after_sleep() {
-    let sleep_secs: u64 = std::env::var("PARLOR_LAB_CUT_SECS").map_or(90, |s| {
-        s.parse().expect("PARLOR_LAB_CUT_SECS is whole seconds")
-    });
+    let sleep_secs = long_outage_secs();
     let lab = Lab::new("wake_after_sleep").lan(2);
     let mut a1 = lab.parlor("a1", &["open"]);
     let ticket = text(&a1.ready().await, "ticket");
