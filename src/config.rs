@@ -113,6 +113,7 @@ pub fn login_name() -> String {
 /// topic prefix), and only with LAN discovery on; refused before anything starts otherwise.
 pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
     let hex_prefix = !query.is_empty() && query.chars().all(|c| c.is_ascii_hexdigit());
+
     if !hex_prefix && crate::proto::lan::clean_label(&query).as_deref() != Some(query.as_str()) {
         return Err(ConfigError::NotALabel(query));
     }

@@ -213,17 +213,17 @@ impl App {
 
     pub(super) fn on_net(&mut self, state: crate::session::NetState, now: UnixMillis) {
         use crate::session::Connectivity;
-        let was_cut_off = matches!(self.link, Link::Reconnecting | Link::Offline);
         self.link = match state.state {
             Connectivity::Connected => Link::Connected(state.neighbours),
             Connectivity::Reconnecting => Link::Reconnecting,
             Connectivity::Offline => Link::Offline,
         };
-        match (was_cut_off, state.state) {
-            (true, Connectivity::Connected) => {
+        let cut_off = state.state != Connectivity::Connected;
+        match (self.cut_off, cut_off) {
+            (true, false) => {
                 self.notice(now, "back in the room: catching up on what was said".into());
             }
-            (false, Connectivity::Reconnecting | Connectivity::Offline) => {
+            (false, true) => {
                 self.error(
                     now,
                     "lost every connection to the room: reconnecting…".into(),
@@ -231,5 +231,6 @@ impl App {
             }
             _ => {}
         }
+        self.cut_off = cut_off;
     }
 }

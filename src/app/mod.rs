@@ -136,6 +136,8 @@ pub struct App {
     /// Members whose connection goes through a relay.
     pub relayed: Vec<crate::proto::EndpointId>,
     pub link: Link,
+    /// Lost every connection to the room and not back yet (for the notices on the way).
+    cut_off: bool,
     pub log: ChatLog,
     pub input: Editor,
     recall: Recall,
@@ -163,6 +165,7 @@ impl App {
             members: Vec::new(),
             relayed: Vec::new(),
             link: Link::Joining,
+            cut_off: false,
             log: ChatLog::default(),
             input: Editor::default(),
             recall: Recall::default(),

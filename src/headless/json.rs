@@ -102,6 +102,7 @@ fn net_view(view: &crate::session::NetView) -> Value {
         "relay": report.relay.as_ref().map(ToString::to_string),
         "relay_latency_ms": report.relay_latency.map(|l| l.as_secs_f64() * 1000.0),
         "lan": report.lan.is_ok(),
+        "lan_error": report.lan.as_ref().err(),
         "peers": peers,
     })
 }

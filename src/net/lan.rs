@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use iroh::Endpoint;
-use iroh::address_lookup::UserData;
+use iroh::address_lookup::{AddressLookup, EndpointData, Error, Item, UserData};
 use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use n0_future::StreamExt;
+use n0_future::boxed::BoxStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -35,15 +36,52 @@ pub struct Nearby {
 
 #[derive(Default)]
 struct State {
-    /// What each node on the LAN announces (nodes announcing nothing are not kept).
-    seen: HashMap<EndpointId, Vec<LanRoom>>,
+    /// What each node on the LAN announces, and when we heard it (nodes announcing nothing
+    /// are not kept; when full, the one heard from longest ago goes).
+    seen: HashMap<EndpointId, (Vec<LanRoom>, std::time::Instant)>,
     /// What we announce.
     ours: Vec<LanRoom>,
+}
+
+/// mDNS as the endpoint sees it, with our LAN record put into what mDNS publishes, and
+/// nowhere else. (The endpoint's own user data would also go to every other lookup service,
+/// such as n0's public DNS: the room's topic, which is the capability to join, must not.)
+#[derive(Debug)]
+struct LanLookup {
+    mdns: MdnsAddressLookup,
+    record: Mutex<Option<UserData>>,
+    /// What the endpoint published last, to republish when our record changes.
+    last: Mutex<Option<EndpointData>>,
+}
+
+impl LanLookup {
+    fn publish_with_record(&self, data: &EndpointData) {
+        let mut data = data.clone();
+        data.set_user_data(
+            self.record
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        );
+        self.mdns.publish(&data);
+    }
+}
+
+impl AddressLookup for LanLookup {
+    fn publish(&self, data: &EndpointData) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(data.clone());
+        self.publish_with_record(data);
+    }
+
+    fn resolve(&self, endpoint_id: EndpointId) -> Option<BoxStream<Result<Item, Error>>> {
+        self.mdns.resolve(endpoint_id)
+    }
 }
 
 /// LAN discovery for one endpoint. Cheap to clone.
 #[derive(Clone)]
 pub struct Lan {
+    lookup: Arc<LanLookup>,
     state: Arc<Mutex<State>>,
     /// Bumped whenever what the LAN announces changes, so rooms can dial new members at once.
     changed: watch::Sender<u64>,
@@ -68,19 +106,26 @@ impl Lan {
             .build(endpoint.id())?;
         // Subscribe before adding it to the endpoint: there is no replay of earlier events.
         let events = mdns.subscribe().await;
-        endpoint.address_lookup()?.add(mdns);
+        let lookup = Arc::new(LanLookup {
+            mdns,
+            record: Mutex::new(None),
+            last: Mutex::new(None),
+        });
+        endpoint.address_lookup()?.add(lookup.clone());
         let state = Arc::new(Mutex::new(State::default()));
         let (changed, _) = watch::channel(0);
         let task = tokio::spawn(listen(events, state.clone(), changed.clone()));
         Ok(Self {
+            lookup,
             state,
             changed,
             _task: Arc::new(AbortOnDrop(task)),
         })
     }
 
-    /// Announce `room` (or stop announcing its topic with `None` as label) and republish.
-    pub fn announce(&self, endpoint: &Endpoint, topic: TopicId, label: Option<String>) -> usize {
+    /// Announce `room` (or stop announcing its topic with `None` as label) and republish, on
+    /// mDNS only.
+    pub fn announce(&self, topic: TopicId, label: Option<String>) -> usize {
         let record = {
             let mut state = lock(&self.state);
             state.ours.retain(|r| r.topic != topic);
@@ -90,9 +135,22 @@ impl Lan {
             lan::encode(&state.ours)
         };
         let (record, left_out) = record;
-        match UserData::try_from(record) {
-            Ok(data) => endpoint.set_user_data_for_address_lookup(Some(data)),
-            Err(err) => tracing::warn!("LAN record too long: {err}"),
+        let record = match UserData::try_from(record) {
+            Ok(data) => Some(data),
+            Err(err) => {
+                tracing::warn!("LAN record too long: {err}");
+                None
+            }
+        };
+        *self.lookup.record.lock().unwrap_or_else(|p| p.into_inner()) = record;
+        let last = self
+            .lookup
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(data) = last {
+            self.lookup.publish_with_record(&data);
         }
         left_out
     }
@@ -101,7 +159,7 @@ impl Lan {
     pub fn nearby(&self) -> Vec<Nearby> {
         let state = lock(&self.state);
         let mut rooms: HashMap<TopicId, (Vec<EndpointId>, HashMap<&str, usize>)> = HashMap::new();
-        for (id, announced) in &state.seen {
+        for (id, (announced, _)) in &state.seen {
             for room in announced {
                 let entry = rooms.entry(room.topic).or_default();
                 entry.0.push(*id);
@@ -136,7 +194,7 @@ impl Lan {
         state
             .seen
             .iter()
-            .filter(|(_, rooms)| rooms.iter().any(|r| r.topic == topic))
+            .filter(|(_, (rooms, _))| rooms.iter().any(|r| r.topic == topic))
             .map(|(id, _)| *id)
             .collect()
     }
@@ -172,10 +230,16 @@ async fn listen(
                         .unwrap_or_default();
                     if rooms.is_empty() {
                         state.seen.remove(&id).is_some()
-                    } else if state.seen.len() < MAX_NODES || state.seen.contains_key(&id) {
-                        state.seen.insert(id, rooms.clone()) != Some(rooms)
                     } else {
-                        false
+                        if state.seen.len() >= MAX_NODES && !state.seen.contains_key(&id) {
+                            let oldest = state.seen.iter().min_by_key(|(_, (_, at))| *at);
+                            if let Some(oldest) = oldest.map(|(id, _)| *id) {
+                                state.seen.remove(&oldest);
+                            }
+                        }
+                        let now = std::time::Instant::now();
+                        let old = state.seen.insert(id, (rooms.clone(), now));
+                        old.map(|(r, _)| r) != Some(rooms)
                     }
                 }
                 DiscoveryEvent::Expired { endpoint_id } => {

@@ -197,11 +197,16 @@ impl Node {
         self.lan.as_ref().ok()
     }
 
+    /// Why LAN discovery does not run.
+    pub fn lan_error(&self) -> Option<&str> {
+        self.lan.as_ref().err().map(String::as_str)
+    }
+
     /// Announce `topic` on the LAN under `label`, or stop announcing it (`None`). Returns how
     /// many of our announced rooms did not fit in the record.
     pub fn announce(&self, topic: TopicId, label: Option<String>) -> anyhow::Result<usize> {
         match &self.lan {
-            Ok(lan) => Ok(lan.announce(&self.endpoint, topic, label)),
+            Ok(lan) => Ok(lan.announce(topic, label)),
             Err(why) => anyhow::bail!("cannot announce the room on the LAN: {why}"),
         }
     }

@@ -74,15 +74,32 @@ pub async fn serve(
         "http"
     };
     config.relay = Some(relay);
+    let listeners = match &options.tls {
+        Some(_) => format!(
+            "{} (HTTPS), {} (HTTP; --http-bind moves it) and udp {}:{QAD_PORT}",
+            options.bind,
+            options
+                .http_bind
+                .unwrap_or_else(|| SocketAddr::new(options.bind.ip(), 80)),
+            options.bind.ip()
+        ),
+        None => options.bind.to_string(),
+    };
     let mut server = Server::spawn(config)
         .await
-        .with_context(|| format!("cannot start the relay on {}", options.bind))?;
+        .with_context(|| format!("cannot start the relay on {listeners}"))?;
     let addr = server
         .https_addr()
         .or(server.http_addr())
         .unwrap_or(options.bind);
+    // Clients need an address they can reach: not 0.0.0.0 or [::].
+    let client_addr = if addr.ip().is_unspecified() {
+        format!("THIS-HOST:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
     log(format!(
-        "relay listening at {scheme}://{addr} (clients: --relay {scheme}://{addr}){}",
+        "relay listening at {scheme}://{addr} (clients: --relay {scheme}://{client_addr}){}",
         match server.quic_addr() {
             Some(quic) => format!("; QUIC address discovery on udp {quic}"),
             None => String::new(),

@@ -32,7 +32,7 @@ pub fn nearby(config: &Config) -> ExitCode {
     let rooms = runtime.block_on(async {
         let node = Node::spawn(&config.net).await?;
         let Some(lan) = node.lan() else {
-            anyhow::bail!("LAN discovery could not start (see the warning above)");
+            anyhow::bail!("{}", node.lan_error().unwrap_or("LAN discovery is off"));
         };
         tokio::time::sleep(LAN_LISTEN).await;
         let rooms = lan.nearby();
@@ -96,7 +96,8 @@ pub fn relay(options: RelayOptions) -> ExitCode {
     };
     let log = |line: String| {
         let time = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
-        println!("{time} {line}");
+        // A closed stdout (the log piped to something that ended) must not stop the relay.
+        let _ = writeln!(std::io::stdout().lock(), "{time} {line}");
     };
     let result = runtime.block_on(relay::serve(options, log, shutdown_signal()));
     runtime.shutdown_background();

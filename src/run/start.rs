@@ -22,6 +22,9 @@ const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(5);
 /// answers come within a few rounds (0.5-0.8 s in the lab). `nearby` then lists what it
 /// heard, so the whole command takes under 3 s; `join LABEL` stops as soon as it hears it.
 pub const LAN_LISTEN: Duration = Duration::from_millis(2500);
+/// How long `join LABEL` keeps listening after hearing a room of that label, for others of
+/// the same label (mDNS asks every 0.7 s).
+const LABEL_SETTLE: Duration = Duration::from_millis(1000);
 
 /// The session `start` asks for, named `name`.
 pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSpec, ConfigError> {
@@ -90,15 +93,26 @@ pub async fn find_lan_room(node: &Node, query: &str) -> anyhow::Result<Nearby> {
         );
     };
     let mut changes = lan.subscribe();
+    let topic_prefix = query.to_ascii_lowercase();
     let matching = |rooms: Vec<Nearby>| -> Vec<Nearby> {
         rooms
             .into_iter()
-            .filter(|r| r.label == query || r.topic.to_string().starts_with(query))
+            .filter(|r| r.label == query || r.topic.to_string().starts_with(&topic_prefix))
             .collect()
     };
-    let deadline = tokio::time::Instant::now() + LAN_LISTEN;
+    let mut deadline = tokio::time::Instant::now() + LAN_LISTEN;
     let mut found = matching(lan.nearby());
-    while found.is_empty() {
+    let mut settling = false;
+    loop {
+        if !found.is_empty() && !settling {
+            // A whole topic names one room; a label may be on several: listen a little
+            // longer, so the fastest announcer does not simply win.
+            if topic_prefix.len() == 64 {
+                break;
+            }
+            settling = true;
+            deadline = tokio::time::Instant::now() + LABEL_SETTLE;
+        }
         match tokio::time::timeout_at(deadline, changes.changed()).await {
             Ok(Ok(())) => found = matching(lan.nearby()),
             _ => break,

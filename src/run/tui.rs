@@ -202,6 +202,9 @@ impl Tui {
         let mut terminal_events = EventStream::new();
         let mut paths = tokio::time::interval(PATHS_EVERY);
         let mut nearby = tokio::time::interval(NEARBY_EVERY);
+        // After a sleep, one refresh each, not a burst of the missed ones.
+        paths.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        nearby.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut dirty = true;
         while !self.quit {
             if dirty {
@@ -220,6 +223,13 @@ impl Tui {
                         Ok((node, handle, events)) => {
                             self.node = Some(node);
                             self.session = Some((handle, events));
+                        }
+                        // Started from the command line, a room found nowhere is bad input
+                        // (exit 2, as headless); everything else fails with its reason.
+                        Err(err)
+                            if err.is::<start::NoSuchRoom>() && self.config.start().is_some() =>
+                        {
+                            return Err(err);
                         }
                         Err(err) => self.fail(format!("{err:#}"), &mut msgs)?,
                     }

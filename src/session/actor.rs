@@ -44,6 +44,8 @@ pub(super) struct Parts {
     pub known_peers: Vec<crate::proto::EndpointId>,
     /// The room is announced on the LAN (withdrawn on leaving).
     pub announced: bool,
+    /// Shown right after `Ready`.
+    pub warnings: Vec<String>,
     pub join_timeout: Option<Duration>,
 }
 
@@ -78,6 +80,13 @@ pub(super) struct Actor {
     pub(super) peers_saved: Option<Instant>,
     /// The clocks at the last watchdog tick (see [`super::heal`]).
     pub(super) clocks: super::heal::Clocks,
+    /// Peers our own dials reached, to send a `Join` to (see `Node::dial`).
+    pub(super) dialed_tx: mpsc::UnboundedSender<crate::proto::EndpointId>,
+    pub(super) dialed_rx: mpsc::UnboundedReceiver<crate::proto::EndpointId>,
+    /// LAN announcers of the room already seen (a new one is dialed at once when alone).
+    pub(super) lan_seen: Vec<crate::proto::EndpointId>,
+    /// Warnings from the start, shown after `Ready`.
+    pub(super) warnings: Vec<String>,
     /// Our address as the last ticket handed out carried it.
     pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
 }
@@ -105,6 +114,7 @@ enum End {
 pub(super) async fn run(parts: Parts) {
     let (commit_tx, commit_rx) = mpsc::unbounded_channel();
     let (history_tx, history_rx) = mpsc::unbounded_channel();
+    let (dialed_tx, dialed_rx) = mpsc::unbounded_channel();
     let mut actor = Actor {
         node: parts.node,
         net: parts.net,
@@ -128,6 +138,10 @@ pub(super) async fn run(parts: Parts) {
         announced: parts.announced,
         peers_saved: None,
         clocks: super::heal::Clocks::now(),
+        dialed_tx,
+        dialed_rx,
+        lan_seen: Vec::new(),
+        warnings: parts.warnings,
         ticket_addr: None,
     };
     let join_deadline = match parts.join_timeout {
@@ -147,6 +161,7 @@ pub(super) async fn run(parts: Parts) {
         End::Leave(reply) => actor.leave(reply).await,
         End::Dropped => actor.leave(oneshot::channel().0).await,
         End::Failed(reason) => {
+            actor.withdraw();
             actor.flush_events().await;
             // Last, and bounded like the rest: a front end that stopped reading gets nothing.
             let failed = actor.events.send(SessionEvent::Failed(reason));
@@ -198,6 +213,10 @@ impl Actor {
                 _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
                 _ = sleep_until(redial.unwrap_or(far)), if redial.is_some() => Step::Redial,
                 Ok(_) = addr.updated() => Step::AddressChanged,
+                Some(peer) = self.dialed_rx.recv() => {
+                    self.net.join_peers(vec![peer]);
+                    continue;
+                }
                 _ = watchdog.tick() => Step::Watchdog,
                 // Someone on the LAN announces the room: dial them now if we are alone.
                 Ok(()) = async { lan.as_mut().expect("guarded").changed().await }, if lan.is_some() => {
@@ -244,11 +263,7 @@ impl Actor {
                 Step::Redial => self.redial(),
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
-                Step::LanChanged => {
-                    if !self.room.is_joined() {
-                        self.reconnect.network_changed(0, Instant::now());
-                    }
-                }
+                Step::LanChanged => self.lan_changed(),
             }
         }
     }
@@ -406,6 +421,9 @@ impl Actor {
             .push(SessionEvent::Members(self.room.members()), 0);
         for event in std::mem::take(&mut self.restored) {
             self.outbox.push(SessionEvent::Room(event), 0);
+        }
+        for warning in std::mem::take(&mut self.warnings) {
+            self.outbox.push(SessionEvent::Warning(warning), 0);
         }
         if self.catching_up > 0 {
             self.outbox.hold(Instant::now() + HOLD_LIVE);

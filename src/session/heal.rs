@@ -103,13 +103,24 @@ impl Actor {
                 peers.push(peer);
             }
         }
-        if !peers.is_empty() {
-            self.net.join_peers(peers.clone());
-            self.node.dial(&peers);
-        }
+        self.node.dial(&peers, &self.dialed_tx);
         self.reconnect
             .network_changed(self.room.neighbors().count(), Instant::now());
         self.feed(crate::proto::room::Input::Resumed).await;
+    }
+
+    /// The LAN's announcements changed: if someone new announces our room while we are
+    /// alone, dial now (other changes on the LAN do not cut the backoff short).
+    pub(super) fn lan_changed(&mut self) {
+        let Some(lan) = self.node.lan() else {
+            return;
+        };
+        let announcers = lan.peers(self.room.topic());
+        let new = announcers.iter().any(|id| !self.lan_seen.contains(id));
+        self.lan_seen = announcers;
+        if new && !self.room.is_joined() {
+            self.reconnect.network_changed(0, Instant::now());
+        }
     }
 
     /// Report the connectivity if it changed, and schedule the next dial.
@@ -142,8 +153,7 @@ impl Actor {
         let peers = self.reconnect.candidates(&lan, &skip);
         if !peers.is_empty() {
             tracing::debug!("dialing {} known peer(s) of the room", peers.len());
-            self.net.join_peers(peers.clone());
-            self.node.dial(&peers);
+            self.node.dial(&peers, &self.dialed_tx);
         }
         let up = self.node.network_up();
         self.reconnect.dialed(neighbours.len(), up, Instant::now());

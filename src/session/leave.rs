@@ -9,6 +9,15 @@ use crate::proto::UnixMillis;
 use crate::proto::room::Input;
 
 impl Actor {
+    /// Stop announcing the room on the LAN, if it was.
+    pub(super) fn withdraw(&mut self) {
+        if std::mem::take(&mut self.announced)
+            && let Err(err) = self.node.announce(self.room.topic(), None)
+        {
+            tracing::debug!("{err:#}");
+        }
+    }
+
     /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
     /// them: a front end that stopped reading must not keep the session in the room.
     pub(super) async fn flush_events(&mut self) {
@@ -42,11 +51,7 @@ impl Actor {
                 let _ = s.touch_room(topic, UnixMillis::now());
             });
         }
-        if self.announced
-            && let Err(err) = self.node.announce(topic, None)
-        {
-            tracing::debug!("{err:#}");
-        }
+        self.withdraw();
         self.feed(Input::Leave).await;
         let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
         let saves = self.saves;

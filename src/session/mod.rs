@@ -106,16 +106,22 @@ pub async fn spawn(
         .entry
         .topic
         .unwrap_or_else(|| TopicId::from_bytes(rand::random()));
-    if let Some(label) = &spec.entry.lan {
-        let left_out = node.announce(topic, Some(label.clone()))?;
-        if left_out > 0 {
-            tracing::warn!("{left_out} LAN room(s) do not fit in the LAN record");
-        }
-    }
     let (net, queries) = node
         .join(topic, &spec.entry.peers)
         .await
         .context("cannot subscribe")?;
+    // Announced once in the room (withdrawn when the session ends, however it ends). Not
+    // fatal: the room works without it, and the user hears why.
+    let mut warnings = Vec::new();
+    if let Some(label) = &spec.entry.lan {
+        match node.announce(topic, Some(label.clone())) {
+            Ok(0) => {}
+            Ok(n) => warnings.push(format!(
+                "announced on the LAN, but {n} other room(s) of this process no longer fit in the announcement"
+            )),
+            Err(err) => warnings.push(format!("{err:#}")),
+        }
+    }
     let config = RoomConfig {
         history: spec.history,
         ..RoomConfig::default()
@@ -146,6 +152,7 @@ pub async fn spawn(
         ticket_peers: spec.entry.peers.len(),
         known_peers: spec.entry.peers.iter().map(|p| p.id).collect(),
         announced: spec.entry.lan.is_some(),
+        warnings,
         join_timeout: spec.join_timeout,
     };
     tokio::spawn(actor::run(parts));

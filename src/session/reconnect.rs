@@ -65,6 +65,8 @@ pub(super) struct Reconnect {
     /// Last state reported; `None` until there is something to report (a fresh room nobody
     /// has joined yet is not "reconnecting").
     reported: Option<NetState>,
+    /// Has a neighbour now.
+    connected: bool,
     ever_connected: bool,
 }
 
@@ -75,6 +77,7 @@ impl Reconnect {
             backoff: FIRST_RETRY,
             next: None,
             reported: None,
+            connected: false,
             ever_connected: false,
         };
         for peer in peers {
@@ -102,11 +105,18 @@ impl Reconnect {
         self.next
     }
 
-    /// Peers to dial now: those the LAN says are in the room first, then the most recently
-    /// seen; never those in `skip` (current neighbours or members).
+    /// Peers to dial now: a few the LAN says are in the room (those we know first; at most
+    /// half the round, since anyone on the LAN can claim the topic of a `--lan` room), then
+    /// the most recently seen; never those in `skip` (current neighbours or members).
     pub(super) fn candidates(&self, lan: &[EndpointId], skip: &[EndpointId]) -> Vec<EndpointId> {
+        let known_first = lan
+            .iter()
+            .filter(|p| self.known.contains(p))
+            .chain(lan.iter().filter(|p| !self.known.contains(p)))
+            .filter(|p| !skip.contains(p))
+            .take(MAX_DIALS / 2);
         let mut out: Vec<EndpointId> = Vec::new();
-        for peer in lan.iter().chain(self.known.iter().rev()) {
+        for peer in known_first.chain(self.known.iter().rev()) {
             if out.len() >= MAX_DIALS {
                 break;
             }
@@ -126,32 +136,33 @@ impl Reconnect {
         now: Instant,
     ) -> Option<NetState> {
         let state = if neighbours > 0 {
-            self.ever_connected = true;
-            self.backoff = FIRST_RETRY;
-            if self.next.is_none_or(|at| at < now + PARTITION_CHECK / 2) {
+            if !self.connected {
+                // Back in: the next look for lost members is a while away.
+                self.backoff = FIRST_RETRY;
                 self.next = Some(now + PARTITION_CHECK);
             }
+            self.connected = true;
+            self.ever_connected = true;
             Connectivity::Connected
         } else {
-            if self
-                .reported
-                .is_some_and(|r| r.state == Connectivity::Connected)
-            {
+            if self.connected {
                 // Just lost the last neighbour: try soon.
                 self.backoff = FIRST_RETRY;
                 self.next = Some(now + FIRST_RETRY);
             } else if self.next.is_none() {
                 self.next = Some(now + self.backoff);
             }
+            self.connected = false;
             if network_up {
                 Connectivity::Reconnecting
             } else {
                 Connectivity::Offline
             }
         };
-        let worth_reporting = self.ever_connected || !self.known.is_empty();
+        // Nothing to report before the room was first joined in this run: a fresh room
+        // waiting for its first member, or a known room still dialing, is not "reconnecting".
         let current = NetState { state, neighbours };
-        if !worth_reporting || self.reported == Some(current) {
+        if !self.ever_connected || self.reported == Some(current) {
             return None;
         }
         self.reported = Some(current);
@@ -226,6 +237,9 @@ mod tests {
     fn a_fresh_room_alone_reports_nothing() {
         let mut r = Reconnect::new([]);
         assert_eq!(r.update(0, true, Instant::now()), None);
+        // Nor a known room still dialing its peers after a restart.
+        let mut known = Reconnect::new([id(1)]);
+        assert_eq!(known.update(0, true, Instant::now()), None);
         assert_eq!(
             r.update(2, true, Instant::now()),
             Some(NetState {
@@ -242,7 +256,18 @@ mod tests {
         r.forget(&id(39));
         let picked = r.candidates(&[id(100), id(38)], &[id(37)]);
         assert_eq!(picked.len(), MAX_DIALS);
-        assert_eq!(&picked[..3], &[id(100), id(38), id(36)]);
+        assert_eq!(
+            &picked[..3],
+            &[id(38), id(100), id(36)],
+            "known LAN peers first"
+        );
         assert!(!picked.contains(&id(37)) && !picked.contains(&id(39)));
+        // A LAN full of strangers claiming the room takes at most half the round.
+        let strangers: Vec<_> = (200..220).map(id).collect();
+        let picked = r.candidates(&strangers, &[]);
+        assert_eq!(
+            picked.iter().filter(|p| strangers.contains(p)).count(),
+            MAX_DIALS / 2
+        );
     }
 }

@@ -91,6 +91,9 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         Span::raw(ticket),
     ]));
     spacer(&mut lines);
+    if let Some(error) = &lobby.error {
+        lines.push(Line::from(Span::styled(error.clone(), theme::error())));
+    }
     if !lobby.nearby.is_empty() {
         lines.push(Line::from("Rooms on this LAN (anyone here can join them)"));
         for (i, room) in lobby.nearby.iter().enumerate() {
@@ -105,9 +108,6 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
             ]));
         }
         spacer(&mut lines);
-    }
-    if let Some(error) = &lobby.error {
-        lines.push(Line::from(Span::styled(error.clone(), theme::error())));
     }
     lines.push(Line::from(Span::styled(
         "Tab: next · Enter: go · Esc: quit",

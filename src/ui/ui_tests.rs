@@ -116,6 +116,8 @@ fn reconnecting_and_relayed_members() {
     assert!(text.contains("reconnecting…"), "{text}");
     assert!(text.contains("kim (relay)"), "{text}");
     insta::assert_snapshot!(text);
+    // As the session sends them: the neighbour count first, then the state.
+    app.update(Msg::Room(Event::NeighborsChanged(1)), NOON);
     app.update(state(Connectivity::Connected, 1), NOON);
     let text = render(&app);
     assert!(

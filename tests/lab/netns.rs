@@ -59,43 +59,12 @@ pub fn sysctl(ns: &str, settings: &[&str]) {
 
 /// Checks once per test process that the lab can run at all, and removes what killed runs
 /// left behind. Every test calls it; all fail with the same one clear message if not.
-/// As root on a Debian-like machine, install what the lab needs when it is missing (the
-/// project installs its own test tools; CI's clean machine has no `nft`).
-fn install_missing_tools() {
-    let have = |tool: &str| try_run(tool, &["--version"]).is_ok() || try_run(tool, &["-V"]).is_ok();
-    if have("ip") && have("nft") && have("sysctl") {
-        return;
-    }
-    let apt = |args: &[&str]| {
-        std::process::Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let packages = [
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "iproute2",
-        "nftables",
-        "procps",
-    ];
-    if !apt(&packages) {
-        apt(&["update"]);
-        apt(&packages);
-    }
-}
-
 pub fn preflight() {
     static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
     let checked = CHECKED.get_or_init(|| {
         let mut missing = Vec::new();
         if !is_root() {
             missing.push("root (network namespaces need CAP_NET_ADMIN and CAP_SYS_ADMIN)");
-        } else {
-            install_missing_tools();
         }
         for (tool, version, what) in [
             ("ip", "-V", "iproute2's `ip`"),
@@ -109,7 +78,8 @@ pub fn preflight() {
         if !missing.is_empty() {
             return Err(format!(
                 "the network lab (tests/lab.rs) needs {}: run it as root on Linux, e.g. \
-                 `sudo -E cargo test --test lab` (no other test target needs this)",
+                 `sudo -E cargo test --test lab` (no other test target needs this); `.ci/run` \
+                 installs the tools",
                 missing.join(", ")
             ));
         }
