@@ -39,6 +39,9 @@ impl Room {
                 self.backlog
                     .add_name(author, verified.sent, envelope.clone());
                 let change = self.members.set_name(author, name.clone(), now.at);
+                // Kept past the member's expiry: back from an outage, its first line can
+                // arrive before its `AboutMe` does, and should still carry its name.
+                self.members.remember_name(author, &name, verified.sent);
                 let event = match change {
                     NameChange::Joined => self.members.info(&author).map(Event::MemberJoined),
                     NameChange::Renamed { old } => self

@@ -406,3 +406,28 @@ fn events_of(outputs: &[Output]) -> Vec<Event> {
         })
         .collect()
 }
+
+/// Back from an outage, a member's first line can overtake its `AboutMe` (another path
+/// through the gossip tree): it still carries the name we knew, not a bare key.
+#[test]
+fn a_line_that_overtakes_the_returning_members_name_keeps_the_name() {
+    let mut sim = three_members();
+    sim.crash(2);
+    sim.advance(Duration::from_secs(60));
+    sim.take_events(0);
+    assert_eq!(sim.rooms[0].members().len(), 2, "cat timed out");
+    let now = sim.now();
+    // Cat is back; what it announces on the way is lost (took another path).
+    let ann = sim.rooms[0].id();
+    sim.rooms[2].handle(Input::NeighborUp(ann), now);
+    let line = broadcasts(&sim.rooms[2].handle(Input::Say("I am back".into()), now));
+    let events: Vec<Event> = line
+        .into_iter()
+        .flat_map(|bytes| sim.rooms[0].handle(Input::Received(bytes), now))
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received_texts(&events), ["cat: I am back"]);
+}
