@@ -360,7 +360,7 @@ impl Actor {
         });
         for (event, gate) in events {
             match &event {
-                Event::MemberJoined(member) => self.reconnect.know(member.id),
+                Event::MemberJoined(member) => self.reconnect.know_member(member.id),
                 Event::MemberLeft {
                     member,
                     reason: crate::proto::room::LeaveReason::Left,

@@ -24,8 +24,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const OFFLINE_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a connected room dials members it lost track of.
 const PARTITION_CHECK: Duration = Duration::from_secs(20);
-/// Peers remembered per room (most recent kept).
-pub const MAX_KNOWN: usize = 32;
+/// Peers remembered per room, in each of the two tiers (most recent kept).
+pub const MAX_KNOWN: usize = 16;
 /// Peers dialed per attempt.
 const MAX_DIALS: usize = 8;
 
@@ -58,8 +58,12 @@ pub struct NetState {
 
 #[derive(Debug)]
 pub(super) struct Reconnect {
-    /// Peers of this room, least recently seen first.
-    known: VecDeque<EndpointId>,
+    /// Peers of this room we had a direct link with, or were given (ticket, store), least
+    /// recently seen first. Dialed before `heard`.
+    linked: VecDeque<EndpointId>,
+    /// Members others told us about (their `AboutMe` came through gossip). A member can mint
+    /// keys at will: they can fill only this tier, never push out peers we linked with.
+    heard: VecDeque<EndpointId>,
     backoff: Duration,
     next: Option<Instant>,
     /// Last state reported; `None` until there is something to report (a fresh room nobody
@@ -73,7 +77,8 @@ pub(super) struct Reconnect {
 impl Reconnect {
     pub(super) fn new(peers: impl IntoIterator<Item = EndpointId>) -> Self {
         let mut this = Self {
-            known: VecDeque::new(),
+            linked: VecDeque::new(),
+            heard: VecDeque::new(),
             backoff: FIRST_RETRY,
             next: None,
             reported: None,
@@ -86,18 +91,27 @@ impl Reconnect {
         this
     }
 
-    /// Remember `peer` as one of the room's (most recent last).
+    /// Remember `peer`, linked with directly or given by the user (most recent last).
     pub(super) fn know(&mut self, peer: EndpointId) {
-        self.known.retain(|p| *p != peer);
-        if self.known.len() >= MAX_KNOWN {
-            self.known.pop_front();
+        self.heard.retain(|p| *p != peer);
+        remember(&mut self.linked, peer);
+    }
+
+    /// Remember a member heard of through the room.
+    pub(super) fn know_member(&mut self, peer: EndpointId) {
+        if !self.linked.contains(&peer) {
+            remember(&mut self.heard, peer);
         }
-        self.known.push_back(peer);
     }
 
     /// `peer` said goodbye: do not dial it again (it may come back by itself).
     pub(super) fn forget(&mut self, peer: &EndpointId) {
-        self.known.retain(|p| p != peer);
+        self.linked.retain(|p| p != peer);
+        self.heard.retain(|p| p != peer);
+    }
+
+    fn knows(&self, peer: &EndpointId) -> bool {
+        self.linked.contains(peer) || self.heard.contains(peer)
     }
 
     /// When to dial next.
@@ -111,12 +125,13 @@ impl Reconnect {
     pub(super) fn candidates(&self, lan: &[EndpointId], skip: &[EndpointId]) -> Vec<EndpointId> {
         let known_first = lan
             .iter()
-            .filter(|p| self.known.contains(p))
-            .chain(lan.iter().filter(|p| !self.known.contains(p)))
+            .filter(|p| self.knows(p))
+            .chain(lan.iter().filter(|p| !self.knows(p)))
             .filter(|p| !skip.contains(p))
             .take(MAX_DIALS / 2);
         let mut out: Vec<EndpointId> = Vec::new();
-        for peer in known_first.chain(self.known.iter().rev()) {
+        let known = self.linked.iter().rev().chain(self.heard.iter().rev());
+        for peer in known_first.chain(known) {
             if out.len() >= MAX_DIALS {
                 break;
             }
@@ -193,6 +208,15 @@ impl Reconnect {
     }
 }
 
+/// Put `peer` last in `tier`, dropping the oldest when full.
+fn remember(tier: &mut VecDeque<EndpointId>, peer: EndpointId) {
+    tier.retain(|p| *p != peer);
+    if tier.len() >= MAX_KNOWN {
+        tier.pop_front();
+    }
+    tier.push_back(peer);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,7 +276,7 @@ mod tests {
     #[test]
     fn candidates_are_bounded_lan_first_and_skip_the_present() {
         let mut r = Reconnect::new((0..40).map(id));
-        assert_eq!(r.known.len(), MAX_KNOWN);
+        assert_eq!(r.linked.len(), MAX_KNOWN);
         r.forget(&id(39));
         let picked = r.candidates(&[id(100), id(38)], &[id(37)]);
         assert_eq!(picked.len(), MAX_DIALS);
