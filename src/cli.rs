@@ -147,7 +147,10 @@ where
     );
     let command = Cli::command().after_help(format!(
         "{AFTER_HELP}\n\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
-        crate::store::log_path().display()
+        crate::store::log_path().map_or_else(
+            || "nowhere (no home directory)".to_string(),
+            |p| p.display().to_string()
+        )
     ));
     let parsed = command
         .try_get_matches_from(args)

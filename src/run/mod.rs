@@ -24,6 +24,9 @@ const STDOUT_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(1
 
 /// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 pub fn main() -> ExitCode {
+    // Everything parlor creates is its user's alone (files it opens itself also ask for 0600).
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
     let cli = match crate::cli::parse() {
         Ok(cli) => cli,
         Err((0, text)) => {
@@ -178,7 +181,7 @@ fn init_logging(headless: bool) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if headless {
         let _ = builder.with_writer(std::io::stderr).try_init();
-    } else if let Ok(file) = crate::store::open_log(&crate::store::log_path()) {
+    } else if let Some(Ok(file)) = crate::store::log_path().map(|p| crate::store::open_log(&p)) {
         let _ = builder
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))

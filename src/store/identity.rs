@@ -19,7 +19,7 @@ pub fn load_or_create_key(dir: &Path) -> Result<SecretKey, StoreError> {
     let path = dir.join(KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            restrict_permissions(&path);
+            super::paths::restrict(&path, 0o600);
             let bytes = HEXLOWER
                 .decode(text.trim().as_bytes())
                 .ok()
@@ -42,36 +42,21 @@ pub fn load_or_create_key(dir: &Path) -> Result<SecretKey, StoreError> {
 }
 
 /// Write a file only its owner can read, atomically (a crash leaves the old file or the new
-/// one, never half of one).
+/// one, never half of one). The temporary file is created new (`O_EXCL`, never through a
+/// symlink): whatever was left at its name (a crash, or a link planted there) is removed first.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    match std::fs::remove_file(&tmp) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
     }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    super::paths::private(&mut options);
     let mut file = options.open(&tmp)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
-}
-
-fn restrict_permissions(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            tracing::warn!(
-                "{} was readable by others; setting it to 0600",
-                path.display()
-            );
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-    }
 }
 
 /// Held while parlor runs with this data directory; released when dropped or when the process
@@ -84,15 +69,15 @@ pub struct InstanceLock {
 
 pub fn lock(dir: &Path) -> Result<InstanceLock, StoreError> {
     let path = dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|err| StoreError::Io {
-            path: path.clone(),
-            err,
-        })?;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    super::paths::private(&mut options);
+    let file = options.open(&path);
+    super::paths::restrict(&path, 0o600);
+    let file = file.map_err(|err| StoreError::Io {
+        path: path.clone(),
+        err,
+    })?;
     match file.try_lock() {
         Ok(()) => Ok(InstanceLock { _file: file, path }),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_path_buf())),

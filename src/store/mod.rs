@@ -54,12 +54,24 @@ impl Store {
     /// Open (or create) the data directory `dir`: take the instance lock, open and migrate the
     /// database.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|err| StoreError::Io {
+        paths::create_private_dir(dir).map_err(|err| StoreError::Io {
             path: dir.to_path_buf(),
             err,
         })?;
         let lock = identity::lock(dir)?;
         let path = dir.join(DATABASE_FILE);
+        // SQLite gives the -wal and -shm files the database file's mode: create it private
+        // (and close databases that an older parlor left open to others).
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        paths::private(&mut options);
+        options.open(&path).map_err(|err| StoreError::Io {
+            path: path.clone(),
+            err,
+        })?;
+        for file in [DATABASE_FILE, "parlor.db-wal", "parlor.db-shm"] {
+            paths::restrict(&dir.join(file), 0o600);
+        }
         let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
         // The store thread checkpoints when idle (see `writer`), not in the middle of a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;

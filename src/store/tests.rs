@@ -254,3 +254,76 @@ fn search_finds_what_is_not_indexed_yet_and_indexing_catches_up_in_chunks() {
     assert_eq!(store.index_pending(10).unwrap(), 1);
     assert_eq!(store.search(topic, "green", 10).unwrap().len(), 2);
 }
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The data directory and everything in it are the user's alone, also when an older parlor
+/// (or a umask of 022) left them open: the database holds every room's topic, the capability
+/// to join, and all history.
+#[cfg(unix)]
+#[test]
+fn everything_in_the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join(DATABASE_FILE), b"").unwrap();
+    std::fs::set_permissions(
+        dir.join(DATABASE_FILE),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let store = Store::open(&dir).unwrap();
+    store.secret_key().unwrap();
+    let (topic, records) = conversation();
+    store
+        .save_all(records.iter().map(|r| (topic, r, NOW)))
+        .unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    for file in [
+        DATABASE_FILE,
+        "parlor.db-wal",
+        "parlor.db-shm",
+        "parlor.lock",
+        "identity.key",
+    ] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
+}
+
+/// A symlink planted where parlor writes its key's temporary file, or its log, is never
+/// followed: the file it points at stays as it was.
+#[cfg(unix)]
+#[test]
+fn planted_symlinks_are_not_followed() {
+    let dir = tempdir();
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::os::unix::fs::symlink(&victim, keys.join("identity.tmp")).unwrap();
+    super::identity::load_or_create_key(&keys).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        !std::fs::symlink_metadata(keys.join("identity.key"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let log = dir.join("logs").join("parlor.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    assert!(
+        super::open_log(&log).is_err(),
+        "opened the log through a symlink"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
