@@ -9,6 +9,35 @@ use crate::proto::UnixMillis;
 use crate::proto::room::{ChatLine, Event, LeaveReason};
 use crate::store::StoredMessage;
 
+/// Whether `c` must not reach a terminal raw: C0 and DEL, C1 (U+009B is a CSI on some
+/// terminals), bidi controls, invisible format characters, line and paragraph separators, and
+/// tag characters.
+fn unsafe_for_terminals(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{ad}' | '\u{61c}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+        | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
+}
+
+/// A JSON line made safe to print on a terminal (`tail -f`): every character a terminal could
+/// act on is written as a `\uXXXX` escape (a surrogate pair above U+FFFF), so the decoded text
+/// stays exactly what was sent. Outside strings JSON is plain ASCII, so only string contents
+/// change.
+pub fn terminal_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if unsafe_for_terminals(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-25T02:34:40.123Z`.
 pub fn rfc3339(time: UnixMillis) -> String {
     let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
@@ -151,4 +180,25 @@ pub fn to_json(report: &Report) -> String {
         Report::Error(message) => json!({"type": "error", "message": message}),
     };
     value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_are_safe_on_a_terminal_and_decode_exactly() {
+        let hostile = "a\u{1b}[2J\u{9b}31m\u{202e}olleh\u{2028}x\u{7f}\u{200b}\u{e0041}\u{feff}é🙂";
+        let line = json!({"type": "message", "text": hostile}).to_string();
+        let safe = terminal_safe(&line);
+        assert!(safe.chars().all(|c| !unsafe_for_terminals(c)), "{safe}");
+        let back: Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["text"], hostile, "the text decodes exactly");
+        assert!(
+            safe.contains("\\udb40\\udc41"),
+            "a tag character as a surrogate pair: {safe}"
+        );
+        assert!(safe.contains("é🙂"), "ordinary text stays as it is");
+        assert_eq!(terminal_safe(&safe), safe, "idempotent");
+    }
 }

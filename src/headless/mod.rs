@@ -40,7 +40,7 @@ pub enum Report {
 /// Format a report; `None` when the format has nothing to say about it.
 pub fn format(report: &Report, json: bool) -> Option<String> {
     if json {
-        Some(to_json(report))
+        Some(json::terminal_safe(&to_json(report)))
     } else {
         to_text(report, chrono::Local::now().offset())
     }

@@ -77,7 +77,10 @@ pub fn write_export(
 ) -> std::io::Result<()> {
     for m in messages {
         match format {
-            ExportFormat::Json => writeln!(out, "{}", stored("message", m))?,
+            ExportFormat::Json => {
+                let line = stored("message", m).to_string();
+                writeln!(out, "{}", crate::headless::json::terminal_safe(&line))?;
+            }
             ExportFormat::Txt => {
                 let time = timestamp(m.sent, offset, true);
                 let name = sanitize_text(&m.name, false);
