@@ -214,16 +214,19 @@ impl Node {
     /// Keep `peer`'s current addresses in our own address book, so that it can be dialed
     /// again after every connection to it is gone (a long outage) and iroh forgot it.
     pub async fn remember(&self, peer: EndpointId) {
-        if let Some(info) = self.endpoint.remote_info(peer).await {
-            let addrs = info
-                .into_addrs()
-                .map(|a| a.into_addr())
-                .filter(|a| matches!(a, TransportAddr::Ip(_) | TransportAddr::Relay(_)));
-            let addr = EndpointAddr::from_parts(peer, addrs);
-            if !addr.is_empty() {
-                self.lookup.add_endpoint_info(addr);
-            }
+        if let Some(addr) = self.peer_addr(peer).await {
+            self.lookup.add_endpoint_info(addr);
         }
+    }
+
+    /// What the endpoint knows of `peer`'s addresses (direct and relay), if anything.
+    async fn peer_addr(&self, peer: EndpointId) -> Option<EndpointAddr> {
+        let info = self.endpoint.remote_info(peer).await?;
+        let addrs = info
+            .into_addrs()
+            .map(|a| a.into_addr())
+            .filter(|a| matches!(a, TransportAddr::Ip(_) | TransportAddr::Relay(_)));
+        Some(EndpointAddr::from_parts(peer, addrs)).filter(|addr| !addr.is_empty())
     }
 
     /// Whether any network is there to reach peers through: an address other than loopback,
@@ -335,15 +338,7 @@ impl Node {
             if peers.len() >= max {
                 break;
             }
-            let Some(info) = self.endpoint.remote_info(*id).await else {
-                continue;
-            };
-            let addrs = info
-                .into_addrs()
-                .map(|a| a.into_addr())
-                .filter(|a| matches!(a, TransportAddr::Ip(_) | TransportAddr::Relay(_)));
-            let addr = EndpointAddr::from_parts(*id, addrs);
-            if !addr.is_empty() {
+            if let Some(addr) = self.peer_addr(*id).await {
                 peers.push(addr);
             }
         }
