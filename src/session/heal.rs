@@ -7,8 +7,9 @@ use tokio::time::Instant;
 
 use super::SessionEvent;
 use super::actor::Actor;
-use crate::proto::EndpointAddr;
+use crate::proto::EndpointId;
 use crate::proto::ticket::MAX_TICKET_PEERS;
+use crate::store::StoreHandle;
 
 /// How often the actor looks at the clocks for a jump (sleep, a frozen process).
 pub(super) const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
@@ -43,18 +44,27 @@ impl Clocks {
 const SAVE_PEERS_EVERY: Duration = Duration::from_secs(60);
 
 impl Actor {
-    /// Our current neighbours' addresses, as a ticket would carry them (us excluded).
-    pub(super) async fn peers_to_remember(&self) -> Vec<EndpointAddr> {
+    /// A future that writes our current neighbours' addresses (as a ticket would carry them)
+    /// to the store as the room's peers; it owns what it needs, to run in a task.
+    pub(super) fn remember_peers(
+        &self,
+        store: StoreHandle,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (node, topic, me) = (self.node.clone(), self.room.topic(), self.room.id());
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
-        let mut peers = self
-            .node
-            .ticket_peers(&neighbors, MAX_TICKET_PEERS + 1)
-            .await;
-        peers.retain(|p| p.id != self.room.id());
-        peers
+        async move {
+            let mut peers = node.ticket_peers(&neighbors, MAX_TICKET_PEERS + 1).await;
+            peers.retain(|p| p.id != me);
+            store.spawn_call(move |s| {
+                if let Err(err) = s.update_room_peers(topic, &peers) {
+                    tracing::warn!("cannot remember peers: {err}");
+                }
+            });
+        }
     }
 
-    /// Write the current peers to the store, in the background.
+    /// Write the current peers to the store, in the background, at most every
+    /// [`SAVE_PEERS_EVERY`].
     fn save_peers(&mut self) {
         let Some(store) = self.store.clone() else {
             return;
@@ -66,17 +76,15 @@ impl Actor {
             return;
         }
         self.peers_saved = Some(Instant::now());
-        let (node, topic, me) = (self.node.clone(), self.room.topic(), self.room.id());
-        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
-        tokio::spawn(async move {
-            let mut peers = node.ticket_peers(&neighbors, MAX_TICKET_PEERS + 1).await;
-            peers.retain(|p| p.id != me);
-            store.spawn_call(move |s| {
-                if let Err(err) = s.update_room_peers(topic, &peers) {
-                    tracing::warn!("cannot remember peers: {err}");
-                }
-            });
-        });
+        tokio::spawn(self.remember_peers(store));
+    }
+
+    /// Nodes on the LAN announcing this room.
+    fn lan_peers(&self) -> Vec<EndpointId> {
+        self.node
+            .lan()
+            .map(|lan| lan.peers(self.room.topic()))
+            .unwrap_or_default()
     }
 
     /// Every [`WATCHDOG_EVERY`]: if the clocks jumped, we were asleep or frozen. Links that
@@ -93,11 +101,7 @@ impl Actor {
         }
         tracing::info!("the clock jumped {gap:?} (sleep?): rejoining the room");
         let mut peers: Vec<_> = self.room.neighbors().copied().collect();
-        let lan = self
-            .node
-            .lan()
-            .map(|lan| lan.peers(self.room.topic()))
-            .unwrap_or_default();
+        let lan = self.lan_peers();
         for peer in self.reconnect.candidates(&lan, &[self.room.id()]) {
             if !peers.contains(&peer) {
                 peers.push(peer);
@@ -145,11 +149,7 @@ impl Actor {
         if !neighbours.is_empty() {
             skip.extend(self.room.members().iter().map(|m| m.id));
         }
-        let lan = self
-            .node
-            .lan()
-            .map(|lan| lan.peers(self.room.topic()))
-            .unwrap_or_default();
+        let lan = self.lan_peers();
         let peers = self.reconnect.candidates(&lan, &skip);
         if !peers.is_empty() {
             tracing::debug!("dialing {} known peer(s) of the room", peers.len());

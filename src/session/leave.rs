@@ -40,12 +40,7 @@ impl Actor {
         let topic = self.room.topic();
         if let Some(store) = &self.store {
             if had_neighbors {
-                let peers = self.peers_to_remember().await;
-                store.spawn_call(move |s| {
-                    if let Err(err) = s.update_room_peers(topic, &peers) {
-                        tracing::warn!("cannot remember peers: {err}");
-                    }
-                });
+                self.remember_peers(store.clone()).await;
             }
             store.spawn_call(move |s| {
                 let _ = s.touch_room(topic, UnixMillis::now());
