@@ -98,17 +98,9 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
     let topic = ann_ticket.topic;
 
     let mallory_key = SecretKey::generate();
-    let mallory = Node::spawn(&NetConfig {
-        secret: mallory_key.clone(),
-        bind: Some("127.0.0.1:0".parse().unwrap()),
-        offline: true,
-        relays: Vec::new(),
-        relay_ca: None,
-        lan: false,
-        broadcast: Default::default(),
-    })
-    .await
-    .unwrap();
+    let mallory = Node::spawn(&NetConfig::loopback(mallory_key.clone()))
+        .await
+        .unwrap();
     let (mut topic_handle, mut queries) = mallory.join(topic, &ann_ticket.peers).await.unwrap();
     // Wait to be in the room, then capture a genuine envelope of ann's.
     ann.expect_type("neighbors").await;

@@ -93,13 +93,8 @@ pub struct Cluster {
 
 fn net(broadcast: Broadcast) -> NetConfig {
     NetConfig {
-        secret: SecretKey::generate(),
-        bind: Some("127.0.0.1:0".parse().expect("address")),
-        offline: true,
-        relays: Vec::new(),
-        relay_ca: None,
-        lan: false,
         broadcast,
+        ..NetConfig::loopback(SecretKey::generate())
     }
 }
 

@@ -157,7 +157,7 @@ impl AccessControl for LogClients {
         let now = self.connected.fetch_add(1, Ordering::Relaxed) + 1;
         (self.log)(format!(
             "client {} connected ({now} connected)",
-            short(request.endpoint_id())
+            request.endpoint_id().fmt_short()
         ));
         Access::Allow
     }
@@ -165,8 +165,4 @@ impl AccessControl for LogClients {
     fn on_disconnect(&self, _endpoint_id: EndpointId, _connection_id: ConnectionId) {
         self.connected.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn short(id: EndpointId) -> String {
-    id.fmt_short().to_string()
 }

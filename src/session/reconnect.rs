@@ -66,12 +66,10 @@ pub(super) struct Reconnect {
     heard: VecDeque<EndpointId>,
     backoff: Duration,
     next: Option<Instant>,
-    /// Last state reported; `None` until there is something to report (a fresh room nobody
-    /// has joined yet is not "reconnecting").
+    /// Last state reported; `None` until the room was first joined in this run (a fresh room
+    /// nobody has joined yet, or a known room still dialing, is not "reconnecting"). From
+    /// then on it is always the current state.
     reported: Option<NetState>,
-    /// Has a neighbour now.
-    connected: bool,
-    ever_connected: bool,
 }
 
 impl Reconnect {
@@ -82,8 +80,6 @@ impl Reconnect {
             backoff: FIRST_RETRY,
             next: None,
             reported: None,
-            connected: false,
-            ever_connected: false,
         };
         for peer in peers {
             this.know(peer);
@@ -150,24 +146,24 @@ impl Reconnect {
         network_up: bool,
         now: Instant,
     ) -> Option<NetState> {
+        let was_connected = self
+            .reported
+            .is_some_and(|r| r.state == Connectivity::Connected);
         let state = if neighbours > 0 {
-            if !self.connected {
+            if !was_connected {
                 // Back in: the next look for lost members is a while away.
                 self.backoff = FIRST_RETRY;
                 self.next = Some(now + PARTITION_CHECK);
             }
-            self.connected = true;
-            self.ever_connected = true;
             Connectivity::Connected
         } else {
-            if self.connected {
+            if was_connected {
                 // Just lost the last neighbour: try soon.
                 self.backoff = FIRST_RETRY;
                 self.next = Some(now + FIRST_RETRY);
             } else if self.next.is_none() {
                 self.next = Some(now + self.backoff);
             }
-            self.connected = false;
             if network_up {
                 Connectivity::Reconnecting
             } else {
@@ -177,7 +173,8 @@ impl Reconnect {
         // Nothing to report before the room was first joined in this run: a fresh room
         // waiting for its first member, or a known room still dialing, is not "reconnecting".
         let current = NetState { state, neighbours };
-        if !self.ever_connected || self.reported == Some(current) {
+        let never_joined = self.reported.is_none() && state != Connectivity::Connected;
+        if never_joined || self.reported == Some(current) {
             return None;
         }
         self.reported = Some(current);

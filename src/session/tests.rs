@@ -14,17 +14,9 @@ use crate::store::{Store, StoreThread};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn node() -> Node {
-    Node::spawn(&NetConfig {
-        secret: SecretKey::generate(),
-        bind: Some("127.0.0.1:0".parse().unwrap()),
-        offline: true,
-        relays: Vec::new(),
-        relay_ca: None,
-        lan: false,
-        broadcast: Default::default(),
-    })
-    .await
-    .unwrap()
+    Node::spawn(&NetConfig::loopback(SecretKey::generate()))
+        .await
+        .unwrap()
 }
 
 fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {

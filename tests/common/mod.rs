@@ -30,15 +30,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
         lan: false,
         history: Default::default(),
         headless: true,
-        net: NetConfig {
-            secret: SecretKey::generate(),
-            bind: Some("127.0.0.1:0".parse().unwrap()),
-            offline: true,
-            relays: Vec::new(),
-            relay_ca: None,
-            lan: false,
-            broadcast: Default::default(),
-        },
+        net: NetConfig::loopback(SecretKey::generate()),
         json: true,
         join_timeout: Duration::from_secs(15),
     }
