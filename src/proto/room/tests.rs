@@ -421,13 +421,9 @@ fn a_line_that_overtakes_the_returning_members_name_keeps_the_name() {
     let ann = sim.rooms[0].id();
     sim.rooms[2].handle(Input::NeighborUp(ann), now);
     let line = broadcasts(&sim.rooms[2].handle(Input::Say("I am back".into()), now));
-    let events: Vec<Event> = line
+    let outputs: Vec<Output> = line
         .into_iter()
         .flat_map(|bytes| sim.rooms[0].handle(Input::Received(bytes), now))
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e),
-            _ => None,
-        })
         .collect();
-    assert_eq!(received_texts(&events), ["cat: I am back"]);
+    assert_eq!(received_texts(&events_of(&outputs)), ["cat: I am back"]);
 }
