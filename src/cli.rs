@@ -114,6 +114,10 @@ pub struct GlobalArgs {
     /// Catch up on at most this many earlier messages.
     #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
     pub history_limit: usize,
+    /// Show at most this many lines a second from one member (with a burst of 2.5 s worth,
+    /// at least 50); more are dropped and reported. Every member applies its own limit.
+    #[arg(long, global = true, value_name = "LINES", default_value_t = 20.0)]
+    pub max_rate: f64,
     /// Catch up on messages at most this many days old.
     #[arg(long, global = true, value_name = "DAYS", default_value_t = 7.0)]
     pub history_days: f64,

@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command, ExportFormat};
 use crate::net::NetConfig;
 use crate::proto::SecretKey;
 use crate::proto::backlog::HistoryWindow;
+use crate::proto::limits::{RateLimit, RateLimits};
 use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
@@ -70,6 +71,8 @@ pub struct Config {
     /// Announce the room on the LAN (`--lan`).
     pub lan: bool,
     pub history: HistoryWindow,
+    /// What one member may send (`--max-rate` for lines).
+    pub limits: RateLimits,
 }
 
 /// Invalid input on the command line.
@@ -83,6 +86,8 @@ pub enum ConfigError {
     Relay(String, String),
     #[error("invalid --join-timeout: give a number of seconds between 0.1 and 86400")]
     JoinTimeout,
+    #[error("invalid --max-rate: give a number of lines per second between 0.1 and 1000000")]
+    MaxRate,
     #[error("invalid --history-days: give a number of days between 0 and 3650")]
     HistoryDays,
     #[error(
@@ -163,6 +168,16 @@ impl Config {
             max_messages: global.history_limit,
             max_age_ms: (days * 86_400_000.0) as u64,
         };
+        let max_rate = Some(global.max_rate)
+            .filter(|r| (0.1..=1_000_000.0).contains(r))
+            .ok_or(ConfigError::MaxRate)?;
+        let limits = RateLimits {
+            messages: RateLimit {
+                per_second: max_rate,
+                burst: (max_rate * 2.5).ceil().max(50.0) as u32,
+            },
+            ..RateLimits::default()
+        };
         let data = if global.ephemeral {
             Data::Ephemeral
         } else {
@@ -226,6 +241,7 @@ impl Config {
             label: global.label.and_then(|l| clean_name(&l)),
             lan: global.lan,
             history,
+            limits,
         })
     }
 

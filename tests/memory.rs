@@ -259,7 +259,8 @@ async fn kill_9_loses_nothing_that_was_shown() {
     let dir = tempdir("kill");
     let mut ann = Peer::open("ann");
     let ticket = ticket_of(&ann.ready().await);
-    let mut bob = with_data(&dir, "bob", &["join", &ticket]);
+    // Faster than the rate limits allow: this is about the store, not floods.
+    let mut bob = with_data(&dir, "bob", &["--max-rate", "100000", "join", &ticket]);
     let ready = bob.expect_type("ready").await;
     let topic: TopicId = ready["topic"].as_str().unwrap().parse().unwrap();
     ann.expect_joined(&["bob"]).await;

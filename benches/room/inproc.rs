@@ -131,6 +131,8 @@ impl Cluster {
                         name: format!("n{i}"),
                         entry,
                         history: Default::default(),
+                        // The bench measures the transport: no member is limited.
+                        limits: unlimited(),
                         join_timeout: (i > 0).then_some(Duration::from_secs(15)),
                     };
                     let (session, events) = session::spawn(&node, None, spec).await?;
@@ -371,5 +373,17 @@ async fn baseline_node(
                 _ => return,
             },
         }
+    }
+}
+
+/// Rate limits no bench sender reaches.
+fn unlimited() -> parlor::proto::limits::RateLimits {
+    let unlimited = parlor::proto::limits::RateLimit {
+        per_second: 1e9,
+        burst: u32::MAX,
+    };
+    parlor::proto::limits::RateLimits {
+        messages: unlimited,
+        ..Default::default()
     }
 }

@@ -78,6 +78,8 @@ pub fn spawn(
         Program::Parlor { data_dir: with_dir } => {
             let mut command = Command::new(BIN);
             command.args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"]);
+            // The bench measures delivery, not the rate limits (its senders outpace them).
+            command.args(["--max-rate", "1000000"]);
             if *with_dir {
                 let dir = std::env::temp_dir().join(format!(
                     "parlor-bench-{}-{i}-{}",

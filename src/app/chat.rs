@@ -189,6 +189,8 @@ impl App {
             Command::Ticket => return vec![Effect::ShowTicket],
             Command::Net => return vec![Effect::ShowNet],
             Command::Search(words) => return vec![Effect::Search(words)],
+            Command::Ignore(who, ignore) => return vec![Effect::Ignore { who, ignore }],
+            Command::Ignored => return vec![Effect::ListIgnored],
             Command::Help => self.show_help(now),
             Command::Clear => self.log.clear(),
             Command::Quit => return vec![Effect::Quit],

@@ -12,6 +12,10 @@ pub enum Command {
     /// How peers are reached: our addresses and relay, each member's path.
     Net,
     Search(String),
+    /// `/ignore WHO` (true) or `/unignore WHO` (false).
+    Ignore(String, bool),
+    /// `/ignored`: who is ignored in this room.
+    Ignored,
     Help,
     Quit,
 }
@@ -31,6 +35,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/search WORDS",
         "find earlier messages with all these words",
     ),
+    (
+        "/ignore NAME#abcd",
+        "hide a member's messages and presence in this room (kept on disk)",
+    ),
+    ("/unignore NAME", "show an ignored member again"),
+    ("/ignored", "list who is ignored in this room"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
 ];
@@ -69,6 +79,11 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "net" => Command::Net,
         "search" if arg.is_empty() => return Err(CommandError::Usage("/search WORDS")),
         "search" => Command::Search(arg.to_string()),
+        "ignore" if arg.is_empty() => return Err(CommandError::Usage("/ignore NAME#abcd")),
+        "ignore" => Command::Ignore(arg.to_string(), true),
+        "unignore" if arg.is_empty() => return Err(CommandError::Usage("/unignore NAME")),
+        "unignore" => Command::Ignore(arg.to_string(), false),
+        "ignored" => Command::Ignored,
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         _ => return Err(CommandError::Unknown(format!("/{word}"))),
@@ -100,6 +115,15 @@ mod tests {
             Some(Command::Search("relay patch".into()))
         );
         assert_eq!(parse("/ticket").unwrap(), Some(Command::Ticket));
+        assert_eq!(
+            parse("/ignore sam#1a2b").unwrap(),
+            Some(Command::Ignore("sam#1a2b".into(), true))
+        );
+        assert_eq!(
+            parse("/unignore sam").unwrap(),
+            Some(Command::Ignore("sam".into(), false))
+        );
+        assert_eq!(parse("/ignored").unwrap(), Some(Command::Ignored));
         assert_eq!(parse("/quit\n").unwrap(), Some(Command::Quit));
         assert_eq!(
             parse("//etc/passwd").unwrap(),

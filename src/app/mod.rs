@@ -12,6 +12,7 @@ pub mod layout;
 pub mod lobby;
 pub mod log;
 pub mod net;
+pub mod notices;
 pub mod recall;
 pub mod wrap;
 
@@ -95,6 +96,12 @@ pub enum Effect {
     ShowNet,
     /// Search the stored history; answers come back as [`Msg::Found`].
     Search(String),
+    /// `/ignore` or `/unignore`; the room answers with an event.
+    Ignore {
+        who: String,
+        ignore: bool,
+    },
+    ListIgnored,
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
     Bell,
@@ -330,6 +337,16 @@ impl App {
                 now,
                 "the network outpaced us: fetching the messages we missed".into(),
             ),
+            Event::Flooded { .. } | Event::NameClash { .. } => {
+                if let Some(text) = notices::describe(&event) {
+                    self.error(now, text);
+                }
+            }
+            Event::Ignored { .. } | Event::IgnoredList(_) => {
+                if let Some(text) = notices::describe(&event) {
+                    self.notice(now, text);
+                }
+            }
             Event::Refused { refusal, attempt } => {
                 // Give the refused line back so nothing typed is lost, unless something new
                 // is being typed already.
@@ -337,6 +354,7 @@ impl App {
                     Attempt::Say(text) => text,
                     Attempt::Act(text) => format!("/me {text}"),
                     Attempt::SetName(name) => format!("/nick {name}"),
+                    Attempt::Ignore(who) => format!("/ignore {who}"),
                 };
                 if self.input.is_empty() {
                     self.input.set(&typed);
@@ -361,7 +379,7 @@ impl App {
         );
         for m in found {
             let time = log::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
-            self.notice(now, format!("  {time} {}: {}", m.name, m.text));
+            self.notice(now, format!("  {time} {}: {}", m.display, m.text));
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn stored(kind: &str, m: &StoredMessage) -> Value {
         "id": m.id.to_string(),
         "from": m.author.to_string(),
         "name": m.name,
+        "display": m.display,
         "text": m.text,
         "time": rfc3339(m.sent),
     });
@@ -79,6 +80,12 @@ pub fn stored(kind: &str, m: &StoredMessage) -> Value {
         value["action"] = Value::Bool(true);
     }
     value
+}
+
+fn members(list: &[crate::proto::MemberInfo]) -> Vec<Value> {
+    list.iter()
+        .map(|m| json!({"id": m.id.to_string(), "name": m.name, "display": m.display}))
+        .collect()
 }
 
 fn room_event(event: &Event) -> Value {
@@ -105,6 +112,29 @@ fn room_event(event: &Event) -> Value {
         Event::NeighborsChanged(count) => json!({"type": "neighbors", "count": count}),
         Event::Lagged => json!({"type": "lagged"}),
         Event::Refused { refusal, .. } => json!({"type": "error", "message": refusal.to_string()}),
+        Event::Flooded { member: m, dropped } => json!({
+            "type": "flood",
+            "from": m.id.to_string(),
+            "name": m.name,
+            "display": m.display,
+            "dropped": dropped,
+        }),
+        Event::NameClash { member: m, owner } => json!({
+            "type": "name_clash",
+            "from": m.id.to_string(),
+            "name": m.name,
+            "display": m.display,
+            "owner": owner.id.to_string(),
+            "owner_display": owner.display,
+        }),
+        Event::Ignored { member: m, ignored } => json!({
+            "type": "ignored",
+            "from": m.id.to_string(),
+            "name": m.name,
+            "display": m.display,
+            "ignored": ignored,
+        }),
+        Event::IgnoredList(list) => json!({"type": "ignored_list", "members": members(list)}),
     }
 }
 
@@ -151,13 +181,7 @@ pub fn to_json(report: &Report) -> String {
             "ticket": ticket,
         }),
         Report::Room(event) => room_event(event),
-        Report::Members(members) => json!({
-            "type": "members",
-            "members": members
-                .iter()
-                .map(|m| json!({"id": m.id.to_string(), "name": m.name, "display": m.display}))
-                .collect::<Vec<_>>(),
-        }),
+        Report::Members(list) => json!({"type": "members", "members": members(list)}),
         Report::Ticket(ticket) => json!({"type": "ticket", "ticket": ticket}),
         Report::NetState(state) => json!({
             "type": "net",

@@ -5,6 +5,7 @@ use chrono::FixedOffset;
 
 use super::Report;
 use crate::app::log::clock;
+use crate::app::notices::describe;
 use crate::proto::names::sanitize_text;
 use crate::proto::room::{Event, LeaveReason};
 
@@ -43,7 +44,7 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                     format!(
                         "* found: {} {}: {}",
                         crate::app::log::clock(m.sent, offset),
-                        sanitize_text(&m.name, false),
+                        sanitize_text(&m.display, false),
                         sanitize_text(&m.text, false)
                     )
                 })
@@ -95,6 +96,12 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
         Event::NeighborsChanged(_) => return None,
         Event::Lagged => "! the network outpaced this node: fetching the messages it missed".into(),
         Event::Refused { refusal, .. } => format!("! {refusal}"),
+        Event::Flooded { .. } | Event::NameClash { .. } => {
+            format!("! {}", sanitize_text(&describe(event)?, false))
+        }
+        Event::Ignored { .. } | Event::IgnoredList(_) => {
+            format!("* {}", sanitize_text(&describe(event)?, false))
+        }
     };
     Some(line)
 }

@@ -33,6 +33,9 @@ impl HistoryWindow {
 
 pub type Envelope = Arc<[u8]>;
 
+/// Most `AboutMe` envelopes kept to name authors in the history we serve.
+pub const MAX_NAMES: usize = 10_000;
+
 /// Which end of a long history a catch-up answer takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,12 +93,37 @@ impl Backlog {
         }
     }
 
-    /// Keep `author`'s `AboutMe` if it is the newest seen.
+    /// Whether the message `id` sent at `sent` is held.
+    pub fn contains(&self, sent: UnixMillis, id: MessageId) -> bool {
+        self.messages.contains_key(&(sent, id))
+    }
+
+    /// Keep `author`'s `AboutMe` if it is the newest seen. At most [`MAX_NAMES`] are kept:
+    /// beyond, a tenth goes at once, those of authors with no message held and the oldest
+    /// first (fake keys cost nothing; each `AboutMe` is up to 32 KiB).
     pub fn add_name(&mut self, author: EndpointId, sent: UnixMillis, envelope: Envelope) {
         let newer = self.names.get(&author).is_none_or(|(at, _)| *at <= sent);
-        if newer {
-            self.names.insert(author, (sent, envelope));
+        if !newer {
+            return;
         }
+        if !self.names.contains_key(&author) && self.names.len() >= MAX_NAMES {
+            let authors: std::collections::HashSet<EndpointId> =
+                self.messages.values().map(|(author, _)| *author).collect();
+            let mut order: Vec<(bool, UnixMillis, EndpointId)> = self
+                .names
+                .iter()
+                .map(|(id, (at, _))| (authors.contains(id), *at, *id))
+                .collect();
+            order.sort_unstable();
+            for (_, _, id) in order.into_iter().take(MAX_NAMES / 10) {
+                self.names.remove(&id);
+            }
+        }
+        self.names.insert(author, (sent, envelope));
+    }
+
+    pub fn names_len(&self) -> usize {
+        self.names.len()
     }
 
     /// What to send someone asking for messages sent at or after `since` (at most `limit`, the

@@ -1,10 +1,18 @@
-//! Who is in the room: names by key, when each was last heard from, and who has gone quiet.
+//! Who is in the room: every key heard of (bounded), its name and when it said so, whether it
+//! is here now, and who has gone quiet. Names are shown through the [`NameIndex`]: the first
+//! key seen with a name keeps it; look-alikes get a fingerprint.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::names::display_name;
+use super::name_index::{Claim, NameIndex};
+use super::names::name_key;
+use super::room::Refusal;
 use super::{EndpointId, UnixMillis};
+
+/// Most keys a room remembers, present or not; beyond it the longest absent are forgotten.
+/// Keys cost nothing to make, so this bounds what a flood of fake members can take.
+pub const MAX_KNOWN_KEYS: usize = 10_000;
 
 /// A member as the outside world sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +20,7 @@ pub struct MemberInfo {
     pub id: EndpointId,
     /// The name the member claims (cleaned).
     pub name: String,
-    /// The name to show: `name`, or `name#abcd` while another member uses the same name.
+    /// The name to show: `name`, or `name#abcd` when another key owns or shares the name.
     pub display: String,
 }
 
@@ -39,11 +47,24 @@ impl Default for PresenceTiming {
 }
 
 #[derive(Debug, Clone)]
-struct Member {
-    /// `None` until the member's `AboutMe` arrives; unnamed members were never announced.
-    name: Option<String>,
+struct Presence {
+    /// Sent its `AboutMe` since it arrived: unannounced keys were never reported joined.
+    announced: bool,
     last_seen: Instant,
     link_lost: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: Option<String>,
+    /// Send time of the `AboutMe` that gave `name`.
+    named_at: UnixMillis,
+    /// Newest send time of any presence message (`AboutMe`, `WhoIsThere`, `Leave`): older
+    /// ones are replays and ignored.
+    presence_at: UnixMillis,
+    /// Our clock when last heard of, for forgetting the longest absent first.
+    last_heard: UnixMillis,
+    present: Option<Presence>,
 }
 
 /// The outcome of learning a member's name.
@@ -58,146 +79,219 @@ pub(crate) enum NameChange {
 pub(crate) struct Members {
     me: EndpointId,
     my_name: String,
-    others: BTreeMap<EndpointId, Member>,
-    /// Names learned from history (signed `AboutMe`s), with their send time: how to show
-    /// authors who are not here now.
-    known: HashMap<EndpointId, (UnixMillis, String)>,
+    keys: HashMap<EndpointId, Entry>,
+    names: NameIndex,
 }
 
 impl Members {
     pub(crate) fn new(me: EndpointId, my_name: String) -> Self {
+        let mut names = NameIndex::default();
+        names.claim(me, &my_name);
         Self {
             me,
             my_name,
-            others: BTreeMap::new(),
-            known: HashMap::new(),
+            keys: HashMap::new(),
+            names,
         }
     }
 
-    /// Remember `id`'s name from history if it is newer than what we knew; never touches
-    /// presence. Returns whether anything changed.
-    pub(crate) fn remember_name(&mut self, id: EndpointId, name: &str, sent: UnixMillis) -> bool {
-        if id == self.me {
-            return false;
-        }
-        let newer = self.known.get(&id).is_none_or(|(at, _)| *at < sent);
-        if newer {
-            self.known.insert(id, (sent, name.to_string()));
-        }
-        newer
+    pub(crate) fn names(&self) -> &NameIndex {
+        &self.names
+    }
+
+    pub(crate) fn restore_pin(&mut self, key: String, id: EndpointId) {
+        self.names.restore_pin(key, id);
+    }
+
+    /// Keys remembered, present or not.
+    pub(crate) fn known(&self) -> usize {
+        self.keys.len()
     }
 
     pub(crate) fn my_name(&self) -> &str {
         &self.my_name
     }
 
-    pub(crate) fn set_my_name(&mut self, name: String) -> String {
-        std::mem::replace(&mut self.my_name, name)
+    /// Our own rename; the claim says whether someone had the name first.
+    pub(crate) fn set_my_name(&mut self, name: String) -> (String, Claim) {
+        let claim = self.names.claim(self.me, &name);
+        (std::mem::replace(&mut self.my_name, name), claim)
     }
 
     pub(crate) fn is_named(&self, id: &EndpointId) -> bool {
-        *id == self.me || self.others.get(id).is_some_and(|m| m.name.is_some())
+        *id == self.me || self.presence(id).is_some_and(|p| p.announced)
     }
 
-    /// Proof of life from `id`. Returns `true` if `id` was not known at all.
-    pub(crate) fn heard_from(&mut self, id: EndpointId, now: Instant) -> bool {
+    fn presence(&self, id: &EndpointId) -> Option<&Presence> {
+        self.keys.get(id)?.present.as_ref()
+    }
+
+    /// Whether a presence message from `id` sent at `sent` is news (not older than the newest
+    /// seen from that key); if so it becomes the newest.
+    pub(crate) fn presence_is_fresh(&mut self, id: EndpointId, sent: UnixMillis) -> bool {
         if id == self.me {
+            return true;
+        }
+        let entry = self.entry(id, sent);
+        if sent < entry.presence_at {
             return false;
         }
-        match self.others.get_mut(&id) {
-            Some(member) => {
-                member.last_seen = now;
-                member.link_lost = false;
-                false
+        entry.presence_at = sent;
+        true
+    }
+
+    fn entry(&mut self, id: EndpointId, wall: UnixMillis) -> &mut Entry {
+        if !self.keys.contains_key(&id) && self.keys.len() >= MAX_KNOWN_KEYS {
+            self.forget_longest_absent();
+        }
+        self.keys.entry(id).or_insert(Entry {
+            name: None,
+            named_at: UnixMillis(0),
+            presence_at: UnixMillis(0),
+            last_heard: wall,
+            present: None,
+        })
+    }
+
+    /// Proof of life from `id`.
+    pub(crate) fn heard_from(&mut self, id: EndpointId, now: Instant, wall: UnixMillis) {
+        if id == self.me {
+            return;
+        }
+        let entry = self.entry(id, wall);
+        entry.last_heard = entry.last_heard.max(wall);
+        match &mut entry.present {
+            Some(presence) => {
+                presence.last_seen = now;
+                presence.link_lost = false;
             }
             None => {
-                self.others.insert(
-                    id,
-                    Member {
-                        name: None,
-                        last_seen: now,
-                        link_lost: false,
-                    },
-                );
-                true
+                entry.present = Some(Presence {
+                    announced: false,
+                    last_seen: now,
+                    link_lost: false,
+                })
             }
         }
     }
 
-    pub(crate) fn set_name(&mut self, id: EndpointId, name: String, now: Instant) -> NameChange {
+    /// A live `AboutMe` (already checked fresh): `id` is here and called `name`.
+    pub(crate) fn set_name(
+        &mut self,
+        id: EndpointId,
+        name: String,
+        sent: UnixMillis,
+        now: Instant,
+        wall: UnixMillis,
+    ) -> (NameChange, Option<Claim>) {
         if id == self.me {
-            return NameChange::Unchanged;
+            return (NameChange::Unchanged, None);
         }
-        self.heard_from(id, now);
-        let Some(member) = self.others.get_mut(&id) else {
-            return NameChange::Unchanged;
+        self.heard_from(id, now, wall);
+        let old = self.keys.get(&id).and_then(|e| e.name.clone());
+        let claim = self.remember_name(id, &name, sent);
+        let Some(presence) = self.keys.get_mut(&id).and_then(|e| e.present.as_mut()) else {
+            return (NameChange::Unchanged, claim);
         };
-        match member.name.replace(name.clone()) {
-            None => NameChange::Joined,
-            Some(old) if old == name => NameChange::Unchanged,
-            Some(old) => NameChange::Renamed { old },
-        }
+        let was_announced = std::mem::replace(&mut presence.announced, true);
+        let change = match (claim.is_some(), old) {
+            _ if !was_announced => NameChange::Joined,
+            (true, Some(old)) => NameChange::Renamed { old },
+            _ => NameChange::Unchanged,
+        };
+        (change, claim)
     }
 
-    /// Forget `id`; its info if it had been announced (named).
+    /// Learn `id`'s name from a signed `AboutMe` sent at `sent`, if newer than what we knew;
+    /// never touches presence. `Some` (what the claim meant) when the name changed.
+    pub(crate) fn remember_name(
+        &mut self,
+        id: EndpointId,
+        name: &str,
+        sent: UnixMillis,
+    ) -> Option<Claim> {
+        if id == self.me {
+            return None;
+        }
+        let entry = self.entry(id, sent);
+        entry.last_heard = entry.last_heard.max(sent);
+        if entry.name.is_some() && sent < entry.named_at {
+            return None;
+        }
+        entry.named_at = sent;
+        if entry.name.as_deref() == Some(name) {
+            return None;
+        }
+        entry.name = Some(name.to_string());
+        Some(self.names.claim(id, name))
+    }
+
+    /// `id` left: its info if it had been announced. Its name stays known.
     pub(crate) fn remove(&mut self, id: &EndpointId) -> Option<MemberInfo> {
-        let info = self.info(id);
-        let removed = self.others.remove(id)?;
-        removed.name.and(info)
+        let presence = self.keys.get_mut(id)?.present.take()?;
+        presence.announced.then(|| self.info_or_stranger(id))
     }
 
     pub(crate) fn link_lost(&mut self, id: &EndpointId) {
-        if let Some(member) = self.others.get_mut(id) {
-            member.link_lost = true;
+        if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
+            presence.link_lost = true;
         }
     }
 
-    fn deadline(member: &Member, timing: &PresenceTiming) -> Instant {
-        let grace = if member.link_lost {
+    fn deadline(presence: &Presence, timing: &PresenceTiming) -> Instant {
+        let grace = if presence.link_lost {
             timing.expire_after_link_loss
         } else {
             timing.expire_after
         };
-        member.last_seen + grace
+        presence.last_seen + grace
     }
 
-    /// Remove every member silent past its deadline; the announced ones are returned.
+    /// Mark every member silent past its deadline gone; the announced ones are returned.
     pub(crate) fn expire(&mut self, now: Instant, timing: &PresenceTiming) -> Vec<MemberInfo> {
         let gone: Vec<EndpointId> = self
-            .others
-            .iter()
-            .filter(|(_, m)| Self::deadline(m, timing) <= now)
+            .present()
+            .filter(|(_, p)| Self::deadline(p, timing) <= now)
             .map(|(id, _)| *id)
             .collect();
         gone.iter().filter_map(|id| self.remove(id)).collect()
     }
 
     pub(crate) fn next_deadline(&self, timing: &PresenceTiming) -> Option<Instant> {
-        self.others
-            .values()
-            .map(|m| Self::deadline(m, timing))
-            .min()
+        self.present().map(|(_, p)| Self::deadline(p, timing)).min()
+    }
+
+    fn present(&self) -> impl Iterator<Item = (&EndpointId, &Presence)> {
+        self.keys
+            .iter()
+            .filter_map(|(id, e)| Some((id, e.present.as_ref()?)))
+    }
+
+    /// Forget a tenth of the keys at once (amortised), those absent longest first, then the
+    /// longest silent present ones: only a flood of fresh keys reaches the cap.
+    fn forget_longest_absent(&mut self) {
+        let mut order: Vec<(bool, UnixMillis, EndpointId)> = self
+            .keys
+            .iter()
+            .map(|(id, e)| (e.present.is_some(), e.last_heard, *id))
+            .collect();
+        order.sort_unstable();
+        for (_, _, id) in order.into_iter().take(MAX_KNOWN_KEYS / 10) {
+            self.keys.remove(&id);
+            self.names.release(&id);
+        }
     }
 
     fn claimed_name(&self, id: &EndpointId) -> Option<&str> {
         if *id == self.me {
             return Some(&self.my_name);
         }
-        let live = self.others.get(id).and_then(|m| m.name.as_deref());
-        live.or_else(|| self.known.get(id).map(|(_, name)| name.as_str()))
+        self.keys.get(id)?.name.as_deref()
     }
 
-    fn named(&self) -> impl Iterator<Item = (&EndpointId, &str)> {
-        std::iter::once((&self.me, self.my_name.as_str())).chain(
-            self.others
-                .iter()
-                .filter_map(|(id, m)| Some((id, m.name.as_deref()?))),
-        )
-    }
-
-    /// The member's info; unnamed members show their key's short form as the name.
+    /// The member's info when it is here; unnamed members show their key's short form.
     pub(crate) fn info(&self, id: &EndpointId) -> Option<MemberInfo> {
-        if *id != self.me && !self.others.contains_key(id) {
+        if *id != self.me && self.presence(id).is_none() {
             return None;
         }
         Some(self.info_or_stranger(id))
@@ -209,7 +303,7 @@ impl Members {
             Some(name) => MemberInfo {
                 id: *id,
                 name: name.to_string(),
-                display: display_name(id, name, self.named()),
+                display: self.names.display(id, name),
             },
             None => MemberInfo {
                 id: *id,
@@ -219,10 +313,73 @@ impl Members {
         }
     }
 
-    /// Everyone announced, me included, sorted by display name.
+    /// Everyone announced, me included, sorted by display name: O(n log n).
     pub(crate) fn list(&self) -> Vec<MemberInfo> {
-        let mut all: Vec<MemberInfo> = self.named().filter_map(|(id, _)| self.info(id)).collect();
-        all.sort_by(|a, b| a.display.cmp(&b.display));
+        let others = self
+            .present()
+            .filter(|(_, p)| p.announced)
+            .map(|(id, _)| self.info_or_stranger(id));
+        let mut all: Vec<MemberInfo> = std::iter::once(self.info_or_stranger(&self.me))
+            .chain(others)
+            .collect();
+        all.sort_by(|a, b| a.display.cmp(&b.display).then(a.id.cmp(&b.id)));
         all
+    }
+}
+
+impl Members {
+    /// The key `who` designates among every key remembered (see [`pick`]).
+    pub(crate) fn find(&self, who: &str) -> Result<MemberInfo, Refusal> {
+        let all = std::iter::once(self.me)
+            .chain(self.keys.keys().copied())
+            .map(|id| self.info_or_stranger(&id));
+        pick(who, all)
+    }
+}
+
+/// Which of `candidates` the user means by `who`: a shown name (`alice#1a2b`), a name with a
+/// shorter or longer fingerprint, a name (or look-alike of one) that only one key uses, or a
+/// key's hex prefix of at least 4 digits.
+pub(crate) fn pick(
+    who: &str,
+    candidates: impl Iterator<Item = MemberInfo>,
+) -> Result<MemberInfo, Refusal> {
+    let query = who.trim().trim_start_matches('@');
+    let candidates: Vec<MemberInfo> = candidates.collect();
+    if let Some(exact) = candidates.iter().find(|m| m.display == query) {
+        return Ok(exact.clone());
+    }
+    let (name, hex) = match query.rsplit_once('#') {
+        Some((name, hex)) => (name, Some(hex.to_ascii_lowercase())),
+        None => (query, None),
+    };
+    let key = name_key(name);
+    let by_hex = |m: &&MemberInfo, hex: &str| m.id.to_string().starts_with(hex);
+    let mut matches: Vec<&MemberInfo> = match &hex {
+        Some(hex) => candidates
+            .iter()
+            .filter(|m| name_key(&m.name) == key && by_hex(m, hex))
+            .collect(),
+        None => {
+            let exact: Vec<&MemberInfo> = candidates.iter().filter(|m| m.name == name).collect();
+            if exact.is_empty() {
+                candidates
+                    .iter()
+                    .filter(|m| name_key(&m.name) == key)
+                    .collect()
+            } else {
+                exact
+            }
+        }
+    };
+    let is_hex = query.len() >= 4 && query.bytes().all(|b| b.is_ascii_hexdigit());
+    if matches.is_empty() && is_hex {
+        let hex = query.to_ascii_lowercase();
+        matches = candidates.iter().filter(|m| by_hex(m, &hex)).collect();
+    }
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Refusal::NoSuchMember(who.to_string())),
+        _ => Err(Refusal::AmbiguousMember(who.to_string())),
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod backlog;
 pub mod lan;
+pub mod limits;
+pub mod name_index;
 pub mod names;
 pub mod room;
 pub mod sim;
@@ -21,7 +23,7 @@ use data_encoding::HEXLOWER;
 use serde::{Deserialize, Serialize};
 
 pub use iroh_base::{EndpointAddr, PublicKey as EndpointId, SecretKey};
-pub use members::{MemberInfo, PresenceTiming};
+pub use members::{MAX_KNOWN_KEYS, MemberInfo, PresenceTiming};
 
 /// A room's gossip topic: 32 random bytes chosen by whoever opened the room.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,5 +1,8 @@
 //! Names and untrusted text. A name is a claim, never an identity: members are keyed by endpoint
-//! id, and names that collide are shown as `name#abcd` with a short key fingerprint.
+//! id. Names are compared by their confusable skeleton ([`name_key`]), so "аlice" in Cyrillic
+//! collides with "alice"; how colliding names are shown is [`super::name_index`]'s business.
+
+use unicode_normalization::UnicodeNormalization;
 
 use super::EndpointId;
 
@@ -8,52 +11,119 @@ pub const MAX_NAME_CHARS: usize = 32;
 /// Shortest fingerprint shown after `#`; longer only when two same-named keys share the prefix.
 pub const FINGERPRINT_CHARS: usize = 4;
 
-/// Invisible characters that reorder or hide text: bidi overrides and isolates, zero-width
-/// characters, the BOM. A peer must not be able to make one name look like another with them.
-fn is_invisible_format(c: char) -> bool {
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15/16): characters
+/// that render as nothing. In a name they only serve to make two names look equal but compare
+/// different ("alice" + U+034F), so names drop them all.
+fn is_default_ignorable(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// Turn a claimed name into one that is safe to show and to address: no control or invisible
-/// characters, no `#` (that would fake a fingerprint), whitespace runs become one `_`, at most
-/// [`MAX_NAME_CHARS`] characters. `None` when nothing is left.
+/// Characters that reorder, hide or smuggle text when shown: bidi overrides and isolates,
+/// zero-width characters, the BOM, line and paragraph separators (a line break that does not
+/// look like one), tag characters (invisible ASCII). Variation selectors are handled apart.
+fn is_hidden_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Look-alikes of `#`, refused in names with `#` itself: `name#1a2b` is how a fingerprint looks.
+fn is_number_sign(c: char) -> bool {
+    matches!(
+        c,
+        '#' | '\u{FE5F}' | '\u{FF03}' | '\u{2D4C}' | '\u{266F}' | '\u{22D5}'
+    )
+}
+
+/// Turn a claimed name into one that is safe to show and to address: NFKC (fullwidth and
+/// compatibility forms become plain ones), no control, format or default-ignorable characters,
+/// no `#` or look-alike (that would fake a fingerprint), whitespace runs become one `_`, at most
+/// [`MAX_NAME_CHARS`] characters. `None` when nothing is left. Idempotent.
 pub fn clean_name(raw: &str) -> Option<String> {
     let mut out = String::new();
     let mut pending_space = false;
-    for c in raw.chars() {
+    let mut chars = 0;
+    for c in raw.nfkc() {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
         }
-        if c.is_control() || is_invisible_format(c) || c == '#' {
+        if c.is_control() || is_default_ignorable(c) || is_hidden_format(c) || is_number_sign(c) {
             continue;
         }
+        if chars == MAX_NAME_CHARS {
+            break;
+        }
         if pending_space {
+            if chars + 1 == MAX_NAME_CHARS {
+                break;
+            }
             out.push('_');
+            chars += 1;
             pending_space = false;
         }
         out.push(c);
+        chars += 1;
     }
-    let out: String = out.chars().take(MAX_NAME_CHARS).collect();
+    // Cutting may leave a combining mark whose NFKC composes differently: normalise once more
+    // so that cleaning a clean name changes nothing.
+    let out: String = out.nfkc().collect();
     (!out.is_empty()).then_some(out)
 }
 
-/// Make remote text safe to print on a terminal: control characters (ESC, BEL, CR, ...) and
-/// invisible format characters are shown as `\u{..}` escapes, so a peer cannot move the cursor,
-/// retitle the window, reach the clipboard or reorder text. Newlines and tabs survive when
+/// What decides that two names collide: Unicode TR39's confusable skeleton of the lowercased
+/// skeleton of the cleaned name, with `l` (what the skeleton makes of `I`, `1`, `|`) folded
+/// into `i`. So "alice", "ALICE", "аlice" (Cyrillic а) and "alice" with an invisible joiner
+/// all give one key, and "Ian" and "lan" do too. A false collision costs a fingerprint; a
+/// missed one lets a look-alike pass, so the fold errs on the side of colliding.
+pub fn name_key(name: &str) -> String {
+    let clean = clean_name(name).unwrap_or_default();
+    let first: String = unicode_security::skeleton(&clean).collect();
+    let lower = first.to_lowercase();
+    unicode_security::skeleton(&lower)
+        .map(|c| if c == 'l' { 'i' } else { c })
+        .collect()
+}
+
+/// Whether `c` may stay in shown text after the previous character `prev`: a variation
+/// selector only as the emoji or text presentation selector right after a visible character
+/// (❤️ needs U+FE0F); runs of them, and the 256 others, can carry hidden bytes.
+fn variation_selector_allowed(c: char, prev: Option<char>) -> bool {
+    matches!(c, '\u{FE0E}' | '\u{FE0F}')
+        && prev.is_some_and(|p| !is_variation_selector(p) && !p.is_control())
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Make remote text safe to print on a terminal: control characters (ESC, BEL, CR, C1, ...),
+/// invisible format characters, tag characters, U+2028/2029 and stray variation selectors are
+/// shown as `\u{..}` escapes, so a peer cannot move the cursor, retitle the window, reach the
+/// clipboard, reorder text or hide some in a line. Newlines and tabs survive when
 /// `keep_newlines`; zero-width joiners survive because emoji (👨‍👩‍👧) and scripts need them.
+/// The output contains no character it would escape, so sanitising twice changes nothing more
+/// than the backslashes it shows.
 pub fn sanitize_text(text: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut prev = None;
     for c in text.chars() {
         let allowed =
             (keep_newlines && (c == '\n' || c == '\t')) || c == '\u{200C}' || c == '\u{200D}';
-        if (c.is_control() || is_invisible_format(c)) && !allowed {
+        let hidden = c.is_control()
+            || is_hidden_format(c)
+            || (is_variation_selector(c) && !variation_selector_allowed(c, prev));
+        if hidden && !allowed {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
+        prev = Some(c);
     }
     out
 }
@@ -64,46 +134,9 @@ pub fn fingerprint(id: &EndpointId, len: usize) -> String {
     hex[..len.min(hex.len())].to_string()
 }
 
-/// How to show `id`'s `name` given everyone else's `(id, name)`: the bare name when it is unique,
-/// else `name#` plus the shortest fingerprint (at least 4 characters) that tells it apart from
-/// every other key using the same name.
-pub fn display_name<'a>(
-    id: &EndpointId,
-    name: &str,
-    others: impl Iterator<Item = (&'a EndpointId, &'a str)>,
-) -> String {
-    let mine = id.to_string();
-    let mut longest_shared = None;
-    for (other_id, other_name) in others {
-        if other_id == id || other_name != name {
-            continue;
-        }
-        let theirs = other_id.to_string();
-        let shared = mine
-            .bytes()
-            .zip(theirs.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        longest_shared = Some(longest_shared.map_or(shared, |s: usize| s.max(shared)));
-    }
-    match longest_shared {
-        None => name.to_string(),
-        Some(shared) => format!(
-            "{name}#{}",
-            fingerprint(id, (shared + 1).max(FINGERPRINT_CHARS))
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::SecretKey;
-
-    fn key(n: u8) -> EndpointId {
-        SecretKey::from_bytes(&[n; 32]).public()
-    }
-
     #[test]
     fn names_are_cleaned() {
         assert_eq!(clean_name("  sam  ").as_deref(), Some("sam"));
@@ -130,13 +163,50 @@ mod tests {
     }
 
     #[test]
-    fn collisions_get_fingerprints() {
-        let (a, b, c) = (key(1), key(2), key(3));
-        let everyone = [(a, "sam"), (b, "sam"), (c, "kim")];
-        let others = || everyone.iter().map(|(id, n)| (id, *n));
-        let shown_a = display_name(&a, "sam", others());
-        assert_eq!(shown_a, format!("sam#{}", fingerprint(&a, 4)));
-        assert_ne!(shown_a, display_name(&b, "sam", others()));
-        assert_eq!(display_name(&c, "kim", others()), "kim");
+    fn look_alike_names_share_a_key() {
+        let alice = name_key("alice");
+        for fake in [
+            "\u{430}lice",
+            "ali\u{34f}ce",
+            "Alice",
+            "ＡＬＩＣＥ",
+            "al\u{200b}ice",
+            "alice\u{E0041}",
+        ] {
+            assert_eq!(name_key(fake), alice, "{fake:?}");
+        }
+        assert_eq!(name_key("Ian"), name_key("lan"));
+        assert_ne!(name_key("alice"), name_key("alicia"));
+    }
+
+    #[test]
+    fn fingerprint_look_alikes_are_refused_in_names() {
+        for fake in ["alice＃1a2b", "alice#1a2b", "alice\u{fe5f}1a2b"] {
+            assert_eq!(clean_name(fake).as_deref(), Some("alice1a2b"), "{fake:?}");
+        }
+        // Fullwidth letters become plain ones; invisible ones vanish.
+        assert_eq!(clean_name("ｓａｍ").as_deref(), Some("sam"));
+        assert_eq!(clean_name("sa\u{34f}m\u{E0020}").as_deref(), Some("sam"));
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped_in_text() {
+        // Tags (invisible ASCII), a stray variation selector run, line separators.
+        assert_eq!(sanitize_text("a\u{E0041}", true), "a\\u{e0041}");
+        assert_eq!(
+            sanitize_text("x\u{2028}y\u{2029}", true),
+            "x\\u{2028}y\\u{2029}"
+        );
+        assert_eq!(
+            sanitize_text("a\u{fe01}\u{e0100}", true),
+            "a\\u{fe01}\\u{e0100}"
+        );
+        // The emoji presentation selector after a symbol is kept: ❤️.
+        assert_eq!(sanitize_text("\u{2764}\u{fe0f}", true), "\u{2764}\u{fe0f}");
+        assert_eq!(
+            sanitize_text("\u{2764}\u{fe0f}\u{fe0f}", true),
+            "\u{2764}\u{fe0f}\\u{fe0f}"
+        );
+        assert_eq!(sanitize_text("\u{9b}31m", true), "\\u{9b}31m");
     }
 }

@@ -210,6 +210,15 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 None
             }
             Ok(Some(Command::Who)) => session.members().await.ok().map(Report::Members),
+            // Answered by the room with an event (or a refusal).
+            Ok(Some(Command::Ignore(who, ignore))) => {
+                let _ = session.ignore(who, ignore).await;
+                None
+            }
+            Ok(Some(Command::Ignored)) => {
+                let _ = session.list_ignored().await;
+                None
+            }
             Ok(Some(Command::Ticket)) => session.ticket().await.ok().map(Report::Ticket),
             Ok(Some(Command::Net)) => session.net().await.ok().map(Report::Net),
             Ok(Some(Command::Search(words))) => Some(match session.search(words).await {

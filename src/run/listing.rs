@@ -83,7 +83,7 @@ pub fn write_export(
             }
             ExportFormat::Txt => {
                 let time = timestamp(m.sent, offset, true);
-                let name = sanitize_text(&m.name, false);
+                let name = sanitize_text(&m.display, false);
                 let prefix = if m.action {
                     format!("{time} * {name} ")
                 } else {

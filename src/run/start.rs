@@ -47,6 +47,7 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         name,
         entry,
         history: config.history,
+        limits: config.limits,
         join_timeout: wait_for_peer.then_some(config.join_timeout),
     })
 }

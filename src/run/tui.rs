@@ -334,6 +334,16 @@ impl Tui {
                     let _ = session.rename(name).await;
                 }
             }
+            Effect::Ignore { who, ignore } => {
+                if let Some(session) = session {
+                    let _ = session.ignore(who, ignore).await;
+                }
+            }
+            Effect::ListIgnored => {
+                if let Some(session) = session {
+                    let _ = session.list_ignored().await;
+                }
+            }
             Effect::Search(words) => {
                 if let Some(session) = session {
                     self.answer_later(async move {

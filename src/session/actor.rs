@@ -279,6 +279,7 @@ impl Actor {
                 self.feed(input).await;
             }
             Command::Rename(name) => self.feed(Input::SetName(name)).await,
+            Command::Room(input) => self.feed(input).await,
             Command::Members(reply) => {
                 let _ = reply.send(self.room.members());
             }
@@ -355,7 +356,10 @@ impl Actor {
         let membership = events.iter().any(|(event, _)| {
             matches!(
                 event,
-                Event::MemberJoined(_) | Event::MemberLeft { .. } | Event::MemberRenamed { .. }
+                Event::MemberJoined(_)
+                    | Event::MemberLeft { .. }
+                    | Event::MemberRenamed { .. }
+                    | Event::Ignored { .. }
             )
         });
         for (event, gate) in events {

@@ -4,7 +4,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::SessionEvent;
-use crate::proto::room::RoomStats;
+use crate::proto::room::{Input, RoomStats};
 use crate::proto::{EndpointId, MemberInfo, TopicId};
 use crate::store::{StoreHandle, StoredMessage};
 
@@ -60,6 +60,8 @@ pub(super) enum Command {
         action: bool,
     },
     Rename(String),
+    /// Handed to the room as it is: `/ignore`, `/unignore`, `/ignored`.
+    Room(Input),
     Members(oneshot::Sender<Vec<MemberInfo>>),
     Ticket(oneshot::Sender<String>),
     Status(oneshot::Sender<Status>),
@@ -134,6 +136,17 @@ impl SessionHandle {
 
     pub async fn rename(&self, name: String) -> Result<(), SessionGone> {
         self.send(Command::Rename(name)).await
+    }
+
+    /// `/ignore WHO` (or `/unignore` with `ignore: false`); the room answers with an event.
+    pub async fn ignore(&self, who: String, ignore: bool) -> Result<(), SessionGone> {
+        self.send(Command::Room(Input::Ignore { who, ignore }))
+            .await
+    }
+
+    /// `/ignored`: answered with an `IgnoredList` event.
+    pub async fn list_ignored(&self) -> Result<(), SessionGone> {
+        self.send(Command::Room(Input::ListIgnored)).await
     }
 
     /// Everyone announced, me included, sorted by display name.

@@ -26,7 +26,8 @@ use tokio::sync::mpsc;
 
 use crate::net::Node;
 use crate::proto::backlog::HistoryWindow;
-use crate::proto::room::{Event, Input, Output, Room, RoomConfig};
+use crate::proto::limits::RateLimits;
+use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
 use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
@@ -81,6 +82,8 @@ pub struct SessionSpec {
     pub name: String,
     pub entry: Entry,
     pub history: HistoryWindow,
+    /// What one member may send.
+    pub limits: RateLimits,
     /// `Some`: a ticket's room, ready once a peer answers, given up after this long.
     /// `None`: ready at once (lines queue until someone is there).
     pub join_timeout: Option<Duration>,
@@ -124,6 +127,7 @@ pub async fn spawn(
     }
     let config = RoomConfig {
         history: spec.history,
+        limits: spec.limits,
         ..RoomConfig::default()
     };
     let mut room = Room::new(
@@ -168,21 +172,36 @@ async fn restore(
 ) -> anyhow::Result<Vec<Event>> {
     let topic = room.topic();
     let (name, entry, history) = (spec.name.clone(), spec.entry.clone(), spec.history);
-    let envelopes = store
+    let (envelopes, pins, ignored) = store
         .call(move |store| {
             let now = UnixMillis::now();
             store.remember_room(topic, entry.label.as_deref(), &entry.peers, &name, now)?;
             store.set_setting("last_name", &name)?;
-            store.history_envelopes(topic, history, now)
+            let envelopes = store.history_envelopes(topic, history, now)?;
+            anyhow::Ok((envelopes, store.pins(topic)?, store.ignored(topic)?))
         })
         .await??;
+    room.restore_pins(pins);
+    room.restore_ignored(ignored);
     let checked = catch_up::check_off_thread(envelopes, topic).await;
-    Ok(room
-        .handle(Input::CheckedHistory(checked), Now::system())
-        .into_iter()
-        .filter_map(|output| match output {
-            Output::Event(event) => Some(event),
-            _ => None,
-        })
-        .collect())
+    let mut events = Vec::new();
+    let mut pins = Vec::new();
+    for output in room.handle(Input::CheckedHistory(checked), Now::system()) {
+        match output {
+            Output::Event(event) => events.push(event),
+            // Names stored before pins were kept: pin them now, as first met on disk.
+            Output::Persist(record @ Record::Pin { .. }) => pins.push(record),
+            _ => {}
+        }
+    }
+    if !pins.is_empty() {
+        store
+            .call(move |store| {
+                let now = UnixMillis::now();
+                pins.iter()
+                    .try_for_each(|pin| store.save(topic, pin, now).map(drop))
+            })
+            .await??;
+    }
+    Ok(events)
 }

@@ -36,6 +36,7 @@ fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
         name: name.into(),
         entry,
         history: Default::default(),
+        limits: Default::default(),
         join_timeout: ticket.map(|_| WAIT),
     }
 }

@@ -3,6 +3,7 @@
 use rusqlite::params;
 
 use super::{Store, StoreError};
+use crate::proto::MAX_KNOWN_KEYS;
 use crate::proto::backlog::{Envelope, HistoryWindow, Page};
 use crate::proto::room::Record;
 use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
@@ -12,7 +13,11 @@ use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
 pub struct StoredMessage {
     pub id: MessageId,
     pub author: EndpointId,
+    /// The name the author claimed when the message came.
     pub name: String,
+    /// How to show the author: `name`, or `name#abcd` when another key owns or shares the
+    /// name in this room (see [`crate::proto::name_index`]).
+    pub display: String,
     pub text: String,
     pub action: bool,
     pub sent: UnixMillis,
@@ -27,6 +32,7 @@ fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
         id: MessageId::from_bytes(id.try_into().map_err(|_| bad())?),
         author: EndpointId::from_bytes(&author).map_err(|_| bad())?,
         name: row.get(2)?,
+        display: row.get(2)?,
         text: row.get(3)?,
         action: row.get(4)?,
         sent: UnixMillis(row.get::<_, i64>(5)? as u64),
@@ -86,6 +92,10 @@ impl Store {
                 self.save_member(topic, *id, name, *sent, envelope, now)?;
                 Ok(true)
             }
+            Record::Pin { key, id } => self.save_pin(topic, key, *id, now),
+            Record::Ignore { id, name, ignored } => {
+                self.save_ignored(topic, *id, name, *ignored, now)
+            }
         }
     }
 
@@ -110,11 +120,13 @@ impl Store {
         window: HistoryWindow,
         now: UnixMillis,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut names = self
-            .conn
-            .prepare("SELECT envelope FROM members WHERE topic = ?1")?;
+        // The members seen last, as many as a room remembers (fake keys cost nothing).
+        let mut names = self.conn.prepare(
+            "SELECT envelope FROM members WHERE topic = ?1 ORDER BY last_seen DESC LIMIT ?2",
+        )?;
+        let most = MAX_KNOWN_KEYS as i64;
         let mut out: Vec<Vec<u8>> = names
-            .query_map([topic.as_bytes()], |row| row.get(0))?
+            .query_map(params![topic.as_bytes(), most], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         let mut messages = self.conn.prepare(
             "SELECT envelope FROM (
@@ -250,7 +262,12 @@ impl Store {
              ORDER BY m.sent DESC, m.id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![topic.as_bytes(), query, limit as i64], stored)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut found: Vec<StoredMessage> = rows.collect::<Result<_, _>>()?;
+        // Names are told apart as they were met: oldest first.
+        found.reverse();
+        self.show_names(topic, &mut found)?;
+        found.reverse();
+        Ok(found)
     }
 
     /// Every message of the room, oldest first.
@@ -259,7 +276,9 @@ impl Store {
             "{SELECT} WHERE m.topic = ?1 ORDER BY m.sent, m.id"
         ))?;
         let rows = stmt.query_map([topic.as_bytes()], stored)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut all: Vec<StoredMessage> = rows.collect::<Result<_, _>>()?;
+        self.show_names(topic, &mut all)?;
+        Ok(all)
     }
 
     /// How many messages the room has (for tests and `parlor rooms`).

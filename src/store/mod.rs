@@ -10,6 +10,7 @@
 
 mod identity;
 mod messages;
+mod moderation;
 mod paths;
 mod rooms;
 mod schema;

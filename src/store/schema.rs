@@ -63,6 +63,24 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     END;
     "#,
+    // 3: per room, which key owns each name (the first seen with it: look-alikes are shown
+    // with a fingerprint) and which keys the user ignores.
+    r#"
+    CREATE TABLE name_pins (
+        topic     BLOB NOT NULL,
+        name_key  TEXT NOT NULL,               -- confusable skeleton of the name
+        id        BLOB NOT NULL,               -- the key that owns it
+        pinned_at INTEGER NOT NULL,            -- unix ms, our clock
+        PRIMARY KEY (topic, name_key)
+    );
+    CREATE TABLE ignored (
+        topic     BLOB NOT NULL,
+        id        BLOB NOT NULL,
+        name      TEXT NOT NULL,               -- the name it had when ignored
+        since     INTEGER NOT NULL,            -- unix ms
+        PRIMARY KEY (topic, id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -29,6 +29,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
         label: None,
         lan: false,
         history: Default::default(),
+        limits: Default::default(),
         headless: true,
         net: NetConfig::loopback(SecretKey::generate()),
         json: true,

@@ -6,14 +6,16 @@
 //! feeds it gossip events, history answers and the clock; broadcasts, stores and fetches what
 //! it returns; and calls it again at [`Room::next_deadline`].
 
+mod ignore;
 mod receive;
 mod send;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 pub use super::backlog::Page;
 use super::backlog::{Backlog, Envelope, HistoryWindow};
+use super::limits::{Bucket, Limiter, RateLimits};
 use super::members::{MemberInfo, Members, PresenceTiming};
 use super::seen::SeenIds;
 use super::wire;
@@ -33,6 +35,8 @@ pub struct RoomConfig {
     pub answer_spread: Duration,
     /// How much history is kept, served and asked for.
     pub history: HistoryWindow,
+    /// What one author may send, per kind, and how often we answer newcomers.
+    pub limits: RateLimits,
 }
 
 impl Default for RoomConfig {
@@ -44,6 +48,7 @@ impl Default for RoomConfig {
             answer_interval: Duration::from_secs(5),
             answer_spread: Duration::from_millis(50),
             history: HistoryWindow::default(),
+            limits: RateLimits::default(),
         }
     }
 }
@@ -78,6 +83,15 @@ pub enum Input {
     /// may be dead and others have likely timed us out: announce ourselves, ask who is here,
     /// and catch up on everything said meanwhile.
     Resumed,
+    /// `/ignore WHO` (`ignore: true`) or `/unignore WHO`: hide or show again a key's messages
+    /// and presence in this room. `who` is a shown name (`alice#1a2b`), a name that only one
+    /// key uses, or a key's hex prefix.
+    Ignore {
+        who: String,
+        ignore: bool,
+    },
+    /// `/ignored`: answered with [`Event::IgnoredList`].
+    ListIgnored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +119,17 @@ pub enum Record {
         name: String,
         sent: UnixMillis,
         envelope: Envelope,
+    },
+    /// The first key seen with a name in this room owns it (`key` is [`super::names::name_key`]).
+    Pin {
+        key: String,
+        id: EndpointId,
+    },
+    /// The user ignores (or no longer ignores) a key in this room.
+    Ignore {
+        id: EndpointId,
+        name: String,
+        ignored: bool,
     },
 }
 
@@ -148,6 +173,25 @@ pub enum Event {
     /// The number of direct neighbours changed; zero means waiting for peers.
     NeighborsChanged(usize),
     Lagged,
+    /// `member` sent more than the rate limits allow: `dropped` of its messages were not
+    /// shown since the last report (at most one report a minute per sender).
+    Flooded {
+        member: MemberInfo,
+        dropped: u64,
+    },
+    /// `member` (shown with a fingerprint) claims a name that `owner`, seen first in this
+    /// room, owns. `member.id` is ours when it is our own new name that collides.
+    NameClash {
+        member: MemberInfo,
+        owner: MemberInfo,
+    },
+    /// The user's `/ignore` or `/unignore` took effect.
+    Ignored {
+        member: MemberInfo,
+        ignored: bool,
+    },
+    /// Answer to [`Input::ListIgnored`].
+    IgnoredList(Vec<MemberInfo>),
     /// Something the user asked for was not done; `attempt` is what they asked, to give back.
     Refused {
         refusal: Refusal,
@@ -168,6 +212,7 @@ pub enum Attempt {
     Say(String),
     Act(String),
     SetName(String),
+    Ignore(String),
 }
 
 impl Attempt {
@@ -192,6 +237,12 @@ pub enum Refusal {
     QueueFull(usize),
     #[error("that name is empty once control characters, '#' and spaces are removed")]
     InvalidName,
+    #[error("no member here or remembered matches {0:?}")]
+    NoSuchMember(String),
+    #[error("{0:?} matches several members; use the name with its #fingerprint")]
+    AmbiguousMember(String),
+    #[error("you cannot ignore yourself")]
+    IgnoreSelf,
 }
 
 /// Counters of what arrived, by outcome.
@@ -212,6 +263,14 @@ pub struct Room {
     /// Had a neighbour once: a later first neighbour is a return from an outage.
     ever_joined: bool,
     seen: SeenIds,
+    limiter: Limiter,
+    /// Our answers to `WhoIsThere`, in total.
+    answers: Bucket,
+    ignored: HashSet<EndpointId>,
+    /// How far our history reaches: the newest message held, by its send time but never
+    /// later than our clock when it came (a future-dated message must not move a catch-up's
+    /// start past what we missed).
+    caught_up_to: Option<UnixMillis>,
     verifier: wire::Verifier,
     backlog: Backlog,
     queue: VecDeque<(Vec<u8>, ChatLine)>,
@@ -244,6 +303,10 @@ impl Room {
         Self {
             members: Members::new(me, name),
             seen: SeenIds::new(config.replay_memory),
+            limiter: Limiter::new(config.limits),
+            answers: Bucket::full(config.limits.answers, Instant::now()),
+            ignored: HashSet::new(),
+            caught_up_to: None,
             verifier: wire::Verifier::default(),
             backlog: Backlog::new(config.history),
             secret,
@@ -311,6 +374,11 @@ impl Room {
         self.backlog.answer(since, limit, page, now)
     }
 
+    /// Keys the room remembers, present or not (bounded: see [`super::MAX_KNOWN_KEYS`]).
+    pub fn known_keys(&self) -> usize {
+        self.members.known()
+    }
+
     /// Messages held to serve late joiners.
     pub fn history_len(&self) -> usize {
         self.backlog.len()
@@ -324,7 +392,8 @@ impl Room {
     pub fn next_deadline(&self) -> Option<Instant> {
         let heartbeat = self.next_heartbeat.filter(|_| self.is_joined());
         let expiry = self.members.next_deadline(&self.config.timing);
-        [heartbeat, expiry, self.answer_due]
+        let report = self.limiter.next_deadline();
+        [heartbeat, expiry, self.answer_due, report]
             .into_iter()
             .flatten()
             .min()
@@ -335,7 +404,7 @@ impl Room {
         match input {
             Input::Received(bytes) => self.on_received(bytes, now, &mut out),
             Input::History(envelopes) => self.on_history(envelopes, now, &mut out),
-            Input::CheckedHistory(checked) => self.on_checked_history(checked, &mut out),
+            Input::CheckedHistory(checked) => self.on_checked_history(checked, now, &mut out),
             Input::NeighborUp(id) => self.on_neighbor_up(id, now, &mut out),
             Input::NeighborDown(id) => {
                 if self.neighbors.remove(&id) {
@@ -364,6 +433,11 @@ impl Room {
                     self.request_history(now, Page::Oldest, &mut out);
                 }
             }
+            Input::Ignore { who, ignore } => self.on_ignore(who, ignore, &mut out),
+            Input::ListIgnored => {
+                let list = self.ignored_members();
+                out.push(Output::Event(Event::IgnoredList(list)));
+            }
         }
         out
     }
@@ -375,15 +449,21 @@ impl Room {
     }
 
     /// Where a catch-up starts: a little before the newest message held (authors' clocks
-    /// differ), and never before the history window.
+    /// differ), never later than our clock said when it came, and never before the history
+    /// window.
     pub fn catch_up_since(&self, now: UnixMillis) -> UnixMillis {
         let oldest = self.config.history.oldest(now);
-        self.backlog
-            .newest()
+        self.caught_up_to
             .map_or(oldest, |t| {
                 UnixMillis(t.0.saturating_sub(CATCH_UP_OVERLAP_MS))
             })
             .max(oldest)
+    }
+
+    /// A message sent at `sent` reached us at `now`.
+    pub(super) fn note_held(&mut self, sent: UnixMillis, now: UnixMillis) {
+        let reach = sent.min(now);
+        self.caught_up_to = Some(self.caught_up_to.map_or(reach, |t| t.max(reach)));
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {
@@ -402,10 +482,16 @@ impl Room {
         }
         let interval = self.config.answer_interval;
         self.answered.retain(|_, at| now.at < *at + interval);
+        for (author, dropped) in self.limiter.due_reports(now.at) {
+            let member = self.members.info_or_stranger(&author);
+            out.push(Output::Event(Event::Flooded { member, dropped }));
+        }
     }
 }
 
 #[cfg(test)]
 mod history_tests;
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ChatLine, Event, LeaveReason, Output, Record, Room};
+use crate::proto::limits::Kind;
 use crate::proto::members::NameChange;
+use crate::proto::name_index::Claim;
 use crate::proto::names::clean_name;
-use crate::proto::wire::{self, CheckedBatch, MessageBody, Verified};
+use crate::proto::wire::{self, CheckedBatch, MAX_CLOCK_SKEW_MS, MessageBody, Verified};
 use crate::proto::{EndpointId, Now};
 
 impl Room {
@@ -20,28 +22,53 @@ impl Room {
         clean_name(name).unwrap_or_else(|| verified.author.fmt_short().to_string())
     }
 
+    /// Count an envelope dropped for a reason of the room's own (not a wire rejection).
+    fn drop_counted(&mut self, kind: &'static str) {
+        *self.stats.rejected.entry(kind).or_default() += 1;
+    }
+
     pub(super) fn on_received(&mut self, bytes: Vec<u8>, now: Now, out: &mut Vec<Output>) {
         let verified = match self.verifier.open(&bytes, &self.topic, now.wall) {
             Ok(verified) => verified,
             Err(rejection) => return self.reject(&rejection),
         };
+        let author = verified.author;
+        if self.ignored.contains(&author) {
+            return self.drop_counted("ignored");
+        }
         if !self.seen.insert(verified.id) {
             return self.reject(&wire::Rejection::Replay);
         }
+        if verified.sent < self.config.history.oldest(now.wall) {
+            return self.drop_counted("too old");
+        }
+        let kind = match &verified.body {
+            MessageBody::Message { .. } => Kind::Message,
+            MessageBody::WhoIsThere { .. } => Kind::Question,
+            MessageBody::AboutMe { .. } | MessageBody::Leave { .. } => Kind::Presence,
+        };
+        // Presence is monotonic per author: an old `AboutMe` must not revert a name or fake
+        // presence, an old `Leave` must not remove a member who came back.
+        if kind != Kind::Message && !self.members.presence_is_fresh(author, verified.sent) {
+            return self.drop_counted("stale presence");
+        }
+        if !self.limiter.allow(author, kind, now.at) {
+            return self.drop_counted("rate limited");
+        }
         self.stats.accepted += 1;
-        let author = verified.author;
-        self.members.heard_from(author, now.at);
         let envelope: Arc<[u8]> = Arc::from(bytes);
         match &verified.body {
-            MessageBody::WhoIsThere { .. } => self.answer(author, now, out),
+            MessageBody::WhoIsThere { .. } => {
+                self.members.heard_from(author, now.at, now.wall);
+                self.answer(author, now, out)
+            }
             MessageBody::AboutMe { name, .. } => {
                 let name = Self::name_of(&verified, name);
                 self.backlog
                     .add_name(author, verified.sent, envelope.clone());
-                let change = self.members.set_name(author, name.clone(), now.at);
-                // Kept past the member's expiry: back from an outage, its first line can
-                // arrive before its `AboutMe` does, and should still carry its name.
-                self.members.remember_name(author, &name, verified.sent);
+                let (change, claim) =
+                    self.members
+                        .set_name(author, name.clone(), verified.sent, now.at, now.wall);
                 let event = match change {
                     NameChange::Joined => self.members.info(&author).map(Event::MemberJoined),
                     NameChange::Renamed { old } => self
@@ -60,19 +87,28 @@ impl Room {
                     }));
                     out.push(Output::Event(event));
                 }
+                self.claimed(author, claim, true, out);
             }
             MessageBody::Message { text, action, .. } => {
+                self.members.heard_from(author, now.at, now.wall);
+                // Older than any clock could be off: a replay or a backdated line. Shown as
+                // history (never as new), and only if not held already.
+                let late = verified.sent.0 + MAX_CLOCK_SKEW_MS < now.wall.0;
+                if late && self.backlog.contains(verified.sent, verified.id) {
+                    return self.drop_counted("replay");
+                }
                 let line = ChatLine {
                     id: verified.id,
                     author: self.members.info_or_stranger(&author),
                     text: text.clone(),
                     action: *action,
                     sent: verified.sent,
-                    history: false,
+                    history: late,
                     envelope,
                 };
                 self.backlog
                     .add_message(line.sent, line.id, author, line.envelope.clone());
+                self.note_held(line.sent, now.wall);
                 out.push(Output::Persist(Record::Message(line.clone())));
                 out.push(Output::Event(Event::MessageReceived(line)));
             }
@@ -84,6 +120,26 @@ impl Room {
                     }));
                 }
             }
+        }
+    }
+
+    /// What a key's new name meant: a first claim is pinned (kept on disk); a clash with the
+    /// name's owner is told once, when it happens live.
+    pub(super) fn claimed(
+        &mut self,
+        id: EndpointId,
+        claim: Option<Claim>,
+        live: bool,
+        out: &mut Vec<Output>,
+    ) {
+        match claim {
+            Some(Claim::Pinned { key }) => out.push(Output::Persist(Record::Pin { key, id })),
+            Some(Claim::Clash { owner }) if live => {
+                let member = self.members.info_or_stranger(&id);
+                let owner = self.members.info_or_stranger(&owner);
+                out.push(Output::Event(Event::NameClash { member, owner }));
+            }
+            _ => {}
         }
     }
 
@@ -120,7 +176,14 @@ impl Room {
         Duration::from_micros(u64::from_le_bytes(first) % spread)
     }
 
+    /// Our `AboutMe` for the newcomers that asked, unless answers are over their total rate:
+    /// then it goes out once one is allowed, serving everyone who asked meanwhile.
     pub(super) fn send_answer(&mut self, now: Now, out: &mut Vec<Output>) {
+        if let Err(wait) = self.answers.take(self.config.limits.answers, now.at) {
+            let due = now.at + wait;
+            self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
+            return;
+        }
         let name = self.members.my_name().to_string();
         self.send(
             MessageBody::AboutMe {
@@ -137,26 +200,35 @@ impl Room {
     /// old `AboutMe` does not make anyone join). New messages come out oldest first.
     pub(super) fn on_history(&mut self, envelopes: Vec<Vec<u8>>, now: Now, out: &mut Vec<Output>) {
         let checked = wire::check_batch(envelopes, &self.topic, now.wall);
-        self.on_checked_history(checked, out);
+        self.on_checked_history(checked, now, out);
     }
 
     /// A history batch whose envelopes were already checked (see [`wire::check_batch`]).
-    pub(super) fn on_checked_history(&mut self, checked: CheckedBatch, out: &mut Vec<Output>) {
+    pub(super) fn on_checked_history(
+        &mut self,
+        checked: CheckedBatch,
+        now: Now,
+        out: &mut Vec<Output>,
+    ) {
         for rejection in &checked.rejected {
             self.reject(rejection);
         }
         let verified = checked.accepted;
         for (v, envelope) in &verified {
             if let MessageBody::AboutMe { name, .. } = &v.body {
+                if self.ignored.contains(&v.author) {
+                    continue;
+                }
                 let name = Self::name_of(v, name);
                 self.backlog.add_name(v.author, v.sent, envelope.clone());
-                if self.members.remember_name(v.author, &name, v.sent) {
+                if let Some(claim) = self.members.remember_name(v.author, &name, v.sent) {
                     out.push(Output::Persist(Record::Name {
                         id: v.author,
                         name,
                         sent: v.sent,
                         envelope: envelope.clone(),
                     }));
+                    self.claimed(v.author, Some(claim), false, out);
                 }
             }
         }
@@ -165,9 +237,10 @@ impl Room {
             let MessageBody::Message { text, action, .. } = v.body else {
                 continue;
             };
-            if !self.seen.insert(v.id) {
+            if self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
                 continue;
             }
+            self.note_held(v.sent, now.wall);
             self.stats.history_accepted += 1;
             self.backlog
                 .add_message(v.sent, v.id, v.author, envelope.clone());

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::{Attempt, ChatLine, Event, Output, Page, Record, Refusal, Room};
-use crate::proto::names::clean_name;
+use crate::proto::name_index::Claim;
+use crate::proto::names::{clean_name, name_key};
 use crate::proto::wire::{self, MAX_ENVELOPE_SIZE, MessageBody, Payload};
 use crate::proto::{EndpointId, MessageId, Now};
 
@@ -54,6 +55,14 @@ impl Room {
         // Heartbeats repeat the name: keep it only when it is news, as for others' names.
         if self.persisted_name.as_deref() != Some(name.as_str()) {
             self.persisted_name = Some(name.clone());
+            // Our name is ours in this room if nobody had it first: keep that on disk (the
+            // store keeps the first pin of a name, so this never takes one over).
+            if self.members.names().owner_if_other(&self.me).is_none() {
+                out.push(Output::Persist(Record::Pin {
+                    key: name_key(&name),
+                    id: self.me,
+                }));
+            }
             out.push(Output::Persist(Record::Name {
                 id: self.me,
                 name,
@@ -126,6 +135,7 @@ impl Room {
     fn sent(&mut self, bytes: Vec<u8>, line: ChatLine, out: &mut Vec<Output>) {
         self.backlog
             .add_message(line.sent, line.id, self.me, line.envelope.clone());
+        self.note_held(line.sent, line.sent);
         out.push(Output::Broadcast(bytes));
         out.push(Output::Persist(Record::Message(line.clone())));
         out.push(Output::Event(Event::MessageSent(line)));
@@ -140,11 +150,18 @@ impl Room {
         if name == self.members.my_name() {
             return;
         }
-        let old = self.members.set_my_name(name);
+        let (old, claim) = self.members.set_my_name(name);
         out.push(Output::Event(Event::MemberRenamed {
             member: self.me(),
             old,
         }));
+        if let Claim::Clash { owner } = claim {
+            let owner = self.members.info_or_stranger(&owner);
+            out.push(Output::Event(Event::NameClash {
+                member: self.me(),
+                owner,
+            }));
+        }
         self.announce(now, out);
     }
 
@@ -160,7 +177,7 @@ impl Room {
             return;
         }
         if self.members.is_named(&id) {
-            self.members.heard_from(id, now.at);
+            self.members.heard_from(id, now.at, now.wall);
         }
         out.push(Output::Event(Event::NeighborsChanged(self.neighbors.len())));
         if was_joined {

@@ -246,9 +246,10 @@ fn same_names_get_fingerprints() {
         .collect();
     assert_eq!(names.len(), 3);
     assert!(names.contains(&"kim".to_string()));
+    // The first sam met keeps the name; the other is told apart by its key.
+    assert!(names.contains(&"sam".to_string()), "{names:?}");
     let sams: Vec<&String> = names.iter().filter(|n| n.starts_with("sam#")).collect();
-    assert_eq!(sams.len(), 2, "{names:?}");
-    assert_ne!(sams[0], sams[1]);
+    assert_eq!(sams.len(), 1, "{names:?}");
 }
 
 #[test]

@@ -1,0 +1,208 @@
+//! Which key may show a name bare. Names collide by their confusable skeleton
+//! ([`name_key`]); the first key seen with a name in a room is pinned to it (trust on first
+//! use, kept on disk), and every other key claiming a colliding name is shown as
+//! `name#fingerprint`, whether the pinned key is here or left long ago. Lookups are O(log n),
+//! so a list of n members costs O(n log n) however many share one name.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::EndpointId;
+use super::names::{FINGERPRINT_CHARS, fingerprint, name_key};
+
+/// Most names pinned per room; beyond it pins of keys no longer known are forgotten first.
+pub const MAX_PINS: usize = 20_000;
+
+/// What claiming a name meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody had it: it is now pinned to this key (keep that on disk).
+    Pinned { key: String },
+    /// The key already owns it, or claims what it claimed before.
+    Unchanged,
+    /// Another key owns the name: shown with a fingerprint, worth telling the user once.
+    Clash { owner: EndpointId },
+}
+
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    /// Name key → the key it is pinned to.
+    pins: HashMap<String, EndpointId>,
+    /// Name key → every known key currently claiming it (ordered, for fingerprint lengths).
+    claimants: HashMap<String, BTreeSet<EndpointId>>,
+    /// Key → the name key it claims.
+    claims: HashMap<EndpointId, String>,
+}
+
+impl NameIndex {
+    /// Pins read back from disk; they win over anything learned since.
+    pub fn restore_pin(&mut self, key: String, id: EndpointId) {
+        self.pins.insert(key, id);
+    }
+
+    pub fn pins(&self) -> usize {
+        self.pins.len()
+    }
+
+    /// `id` now calls itself `name`.
+    pub fn claim(&mut self, id: EndpointId, name: &str) -> Claim {
+        let key = name_key(name);
+        if self.claims.get(&id) == Some(&key) {
+            return Claim::Unchanged;
+        }
+        self.release(&id);
+        self.claimants.entry(key.clone()).or_default().insert(id);
+        self.claims.insert(id, key.clone());
+        match self.pins.get(&key) {
+            Some(owner) if *owner == id => Claim::Unchanged,
+            Some(owner) => Claim::Clash { owner: *owner },
+            None => {
+                self.pins.insert(key.clone(), id);
+                self.bound_pins();
+                Claim::Pinned { key }
+            }
+        }
+    }
+
+    /// `id` is forgotten (evicted from the room's memory); its pins stay.
+    pub fn release(&mut self, id: &EndpointId) {
+        if let Some(old) = self.claims.remove(id)
+            && let Some(set) = self.claimants.get_mut(&old)
+        {
+            set.remove(id);
+            if set.is_empty() {
+                self.claimants.remove(&old);
+            }
+        }
+    }
+
+    /// The pinned owner of the name `id` claims, when it is another key.
+    pub fn owner_if_other(&self, id: &EndpointId) -> Option<EndpointId> {
+        let key = self.claims.get(id)?;
+        self.pins.get(key).copied().filter(|owner| owner != id)
+    }
+
+    /// How to show `id`'s `name`: bare when `id` owns it and no one else claims it, or owns
+    /// it; else `name#` and the shortest fingerprint (at least 4 characters) that tells it
+    /// from every other key claiming or owning the name.
+    pub fn display(&self, id: &EndpointId, name: &str) -> String {
+        let Some(key) = self.claims.get(id) else {
+            return name.to_string();
+        };
+        let owner = self.pins.get(key);
+        if owner == Some(id) {
+            return name.to_string();
+        }
+        let set = self.claimants.get(key);
+        let neighbours = set.into_iter().flat_map(|set| {
+            let before = set.range(..*id).next_back();
+            let after = set.range((std::ops::Bound::Excluded(*id), std::ops::Bound::Unbounded));
+            before.into_iter().chain(after.take(1))
+        });
+        let shared = neighbours
+            .chain(owner)
+            .filter(|other| *other != id)
+            .map(|other| shared_hex_prefix(id, other))
+            .max();
+        match shared {
+            None => name.to_string(),
+            Some(shared) => format!(
+                "{name}#{}",
+                fingerprint(id, (shared + 1).max(FINGERPRINT_CHARS))
+            ),
+        }
+    }
+
+    fn bound_pins(&mut self) {
+        if self.pins.len() <= MAX_PINS {
+            return;
+        }
+        // Forget a tenth at once (amortised): pins of keys nobody here knows any more.
+        let target = MAX_PINS - MAX_PINS / 10;
+        let claims = &self.claims;
+        let mut excess = self.pins.len() - target;
+        self.pins.retain(|_, owner| {
+            if excess > 0 && !claims.contains_key(owner) {
+                excess -= 1;
+                return false;
+            }
+            true
+        });
+    }
+}
+
+/// How many leading hex digits two keys share.
+fn shared_hex_prefix(a: &EndpointId, b: &EndpointId) -> usize {
+    for (i, (x, y)) in a.as_bytes().iter().zip(b.as_bytes()).enumerate() {
+        if x != y {
+            return 2 * i + usize::from(x >> 4 == y >> 4);
+        }
+    }
+    64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::SecretKey;
+    use crate::proto::names::name_key;
+
+    fn key(n: u8) -> EndpointId {
+        SecretKey::from_bytes(&[n; 32]).public()
+    }
+
+    #[test]
+    fn the_first_key_keeps_the_name_and_look_alikes_get_fingerprints() {
+        let (alice, mallory, kim) = (key(1), key(2), key(3));
+        let mut index = NameIndex::default();
+        assert!(matches!(index.claim(alice, "alice"), Claim::Pinned { .. }));
+        assert!(matches!(index.claim(kim, "kim"), Claim::Pinned { .. }));
+        // Cyrillic а, a combining grapheme joiner, capitals: all the same name.
+        for fake in ["\u{430}lice", "ali\u{34f}ce", "ALICE", "Alice"] {
+            index.release(&mallory);
+            assert_eq!(
+                index.claim(mallory, fake),
+                Claim::Clash { owner: alice },
+                "{fake}"
+            );
+            assert_eq!(
+                index.display(&mallory, fake),
+                format!("{fake}#{}", fingerprint(&mallory, 4))
+            );
+            assert_eq!(index.display(&alice, "alice"), "alice");
+        }
+        assert_eq!(index.display(&kim, "kim"), "kim");
+        // Alice leaves the room's memory: her name stays hers.
+        index.release(&alice);
+        assert_eq!(
+            index.claim(mallory, "mallory"),
+            Claim::Pinned {
+                key: name_key("mallory")
+            }
+        );
+        assert_eq!(index.claim(mallory, "alice"), Claim::Clash { owner: alice });
+        assert_ne!(index.display(&mallory, "alice"), "alice");
+    }
+
+    #[test]
+    fn fingerprints_grow_until_they_differ() {
+        let owner = key(9);
+        let mut index = NameIndex::default();
+        index.claim(owner, "sam");
+        let others: Vec<EndpointId> = (10..60).map(key).collect();
+        for id in &others {
+            index.claim(*id, "sam");
+        }
+        let shown: BTreeSet<String> = others.iter().map(|id| index.display(id, "sam")).collect();
+        assert_eq!(shown.len(), others.len(), "every fingerprint is distinct");
+        assert!(shown.iter().all(|s| s.starts_with("sam#") && s.len() >= 8));
+    }
+
+    #[test]
+    fn shared_prefix_counts_hex_digits() {
+        let a = key(1);
+        assert_eq!(shared_hex_prefix(&a, &a), 64);
+        let (x, y) = (a.to_string(), key(2).to_string());
+        let expected = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+        assert_eq!(shared_hex_prefix(&a, &key(2)), expected);
+    }
+}

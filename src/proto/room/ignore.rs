@@ -1,0 +1,79 @@
+//! `/ignore`: the user hides a key's messages and presence in this room. Kept on disk by the
+//! caller (a [`Record::Ignore`]) and handed back at start with [`Room::restore_ignored`].
+
+use super::{Attempt, Event, Output, Record, Refusal, Room};
+use crate::proto::EndpointId;
+use crate::proto::MemberInfo;
+
+impl Room {
+    /// Keys ignored in this room, from disk.
+    pub fn restore_ignored(&mut self, ids: impl IntoIterator<Item = EndpointId>) {
+        self.ignored
+            .extend(ids.into_iter().filter(|id| *id != self.me));
+    }
+
+    /// Name pins from disk (see [`crate::proto::name_index`]): they win over anything seen
+    /// since start.
+    pub fn restore_pins(&mut self, pins: impl IntoIterator<Item = (String, EndpointId)>) {
+        for (key, id) in pins {
+            self.members.restore_pin(key, id);
+        }
+    }
+
+    pub fn is_ignored(&self, id: &EndpointId) -> bool {
+        self.ignored.contains(id)
+    }
+
+    pub(super) fn ignored_members(&self) -> Vec<MemberInfo> {
+        let mut list: Vec<MemberInfo> = self
+            .ignored
+            .iter()
+            .map(|id| self.members.info_or_stranger(id))
+            .collect();
+        list.sort_by(|a, b| a.display.cmp(&b.display));
+        list
+    }
+
+    pub(super) fn on_ignore(&mut self, who: String, ignore: bool, out: &mut Vec<Output>) {
+        let found = if ignore {
+            self.members.find(&who)
+        } else {
+            // Only the ignored are candidates: `/unignore sam` needs no fingerprint when one
+            // of several sams is ignored.
+            let ignored: Vec<MemberInfo> = self.ignored_members();
+            crate::proto::members::pick(&who, ignored.into_iter())
+        };
+        let member = match found {
+            Ok(member) if member.id == self.me => Err(Refusal::IgnoreSelf),
+            other => other,
+        };
+        let member = match member {
+            Ok(member) => member,
+            Err(refusal) => {
+                out.push(Output::Event(Event::refused(refusal, Attempt::Ignore(who))));
+                return;
+            }
+        };
+        let changed = if ignore {
+            self.ignored.insert(member.id)
+        } else {
+            self.ignored.remove(&member.id)
+        };
+        if ignore {
+            // Hidden from the member list at once; it comes back with its next heartbeat
+            // after `/unignore`.
+            self.members.remove(&member.id);
+        }
+        if changed {
+            out.push(Output::Persist(Record::Ignore {
+                id: member.id,
+                name: member.name.clone(),
+                ignored: ignore,
+            }));
+        }
+        out.push(Output::Event(Event::Ignored {
+            member,
+            ignored: ignore,
+        }));
+    }
+}
