@@ -191,6 +191,12 @@ impl App {
             Command::Search(words) => return vec![Effect::Search(words)],
             Command::Ignore(who, ignore) => return vec![Effect::Ignore { who, ignore }],
             Command::Ignored => return vec![Effect::ListIgnored],
+            Command::Expand => {
+                let cols = self.history_cols();
+                if !self.log.expand_newest(cols) {
+                    self.notice(now, "no long message to expand".into());
+                }
+            }
             Command::Help => self.show_help(now),
             Command::Clear => self.log.clear(),
             Command::Quit => return vec![Effect::Quit],

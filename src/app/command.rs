@@ -16,6 +16,8 @@ pub enum Command {
     Ignore(String, bool),
     /// `/ignored`: who is ignored in this room.
     Ignored,
+    /// Show the newest message cut on screen whole.
+    Expand,
     Help,
     Quit,
 }
@@ -41,6 +43,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/unignore NAME", "show an ignored member again"),
     ("/ignored", "list who is ignored in this room"),
+    ("/expand", "show the newest long message whole"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
 ];
@@ -84,6 +87,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "unignore" if arg.is_empty() => return Err(CommandError::Usage("/unignore NAME")),
         "unignore" => Command::Ignore(arg.to_string(), false),
         "ignored" => Command::Ignored,
+        "expand" => Command::Expand,
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         _ => return Err(CommandError::Unknown(format!("/{word}"))),

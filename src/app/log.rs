@@ -14,6 +14,9 @@ use crate::proto::{MemberInfo, UnixMillis};
 pub const MAX_ENTRIES: usize = 20_000;
 /// `"HH:MM "` before every entry.
 pub const TIME_WIDTH: usize = 6;
+/// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
+/// scroll the conversation away. The text itself is kept whole.
+pub const MAX_ENTRY_ROWS: usize = 40;
 
 /// `time` in the given offset (the local one, outside tests), as chrono `format`s it.
 pub fn format_time(time: UnixMillis, offset: &FixedOffset, format: &str) -> String {
@@ -51,18 +54,31 @@ pub enum EntryKind {
 pub struct Entry {
     pub time: UnixMillis,
     pub kind: EntryKind,
+    /// Shown whole, past [`MAX_ENTRY_ROWS`] (`/expand`).
+    pub expanded: bool,
 }
 
 /// An entry cut into rows for a given width: the prefix (after the time) goes on the first row;
-/// later rows are indented by `indent` columns.
+/// later rows are indented by `indent` columns. A long entry is cut after [`MAX_ENTRY_ROWS`]
+/// rows and its last row says how many more there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryLayout {
     pub prefix: String,
     pub indent: usize,
     pub rows: Vec<String>,
+    /// Rows not shown (the last row of `rows` is then the "… more" marker).
+    pub hidden: usize,
 }
 
 impl Entry {
+    pub fn new(time: UnixMillis, kind: EntryKind) -> Self {
+        Self {
+            time,
+            kind,
+            expanded: false,
+        }
+    }
+
     /// What precedes the text on the first row, after the time: `name: `, `* name `, `* `, `! `.
     fn prefix(&self) -> String {
         match &self.kind {
@@ -94,10 +110,18 @@ impl Entry {
         let indent = if head <= cols / 2 { head } else { 2.min(cols) };
         let first = cols.saturating_sub(head).max(1);
         let rest = cols.saturating_sub(indent).max(1);
+        let mut rows = wrap(&self.text(), first, rest);
+        let mut hidden = 0;
+        if !self.expanded && rows.len() > MAX_ENTRY_ROWS {
+            hidden = rows.len() - (MAX_ENTRY_ROWS - 1);
+            rows.truncate(MAX_ENTRY_ROWS - 1);
+            rows.push(format!("… {hidden} more lines: /expand shows them"));
+        }
         EntryLayout {
-            rows: wrap(&self.text(), first, rest),
+            rows,
             prefix,
             indent,
+            hidden,
         }
     }
 }
@@ -151,6 +175,20 @@ impl ChatLog {
         }
     }
 
+    /// Show the newest cut entry whole; `false` if none is cut at `cols`.
+    pub fn expand_newest(&mut self, cols: usize) -> bool {
+        let Some(entry) = self
+            .entries
+            .iter_mut()
+            .rev()
+            .find(|e| !e.expanded && e.layout(cols).hidden > 0)
+        else {
+            return false;
+        };
+        entry.expanded = true;
+        true
+    }
+
     pub fn clear(&mut self) {
         *self = Self::default();
     }
@@ -179,10 +217,21 @@ mod tests {
     use super::*;
 
     fn notice(text: &str) -> Entry {
-        Entry {
-            time: UnixMillis(0),
-            kind: EntryKind::Notice(text.to_string()),
-        }
+        Entry::new(UnixMillis(0), EntryKind::Notice(text.to_string()))
+    }
+
+    #[test]
+    fn a_huge_message_is_cut_on_screen_and_expands() {
+        let mut log = ChatLog::default();
+        log.push(notice(&format!("{}x", "x\n".repeat(31_999))), 80);
+        let layout = log.entries()[0].layout(80);
+        assert_eq!(layout.rows.len(), MAX_ENTRY_ROWS);
+        assert_eq!(layout.hidden, 32_000 - (MAX_ENTRY_ROWS - 1));
+        assert!(layout.rows[MAX_ENTRY_ROWS - 1].starts_with("… 31961 more lines"));
+        log.push(notice("short"), 80);
+        assert!(log.expand_newest(80));
+        assert_eq!(log.entries()[0].layout(80).rows.len(), 32_000);
+        assert!(!log.expand_newest(80), "nothing left to expand");
     }
 
     #[test]

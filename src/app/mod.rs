@@ -201,20 +201,14 @@ impl App {
 
     fn notice(&mut self, now: UnixMillis, text: String) {
         let cols = self.history_cols();
-        let entry = Entry {
-            time: now,
-            kind: EntryKind::Notice(text),
-        };
+        let entry = Entry::new(now, EntryKind::Notice(text));
         self.log.push(entry, cols);
     }
 
     fn error(&mut self, now: UnixMillis, text: String) {
         let cols = self.history_cols();
         self.last_error = Some(text.clone());
-        let entry = Entry {
-            time: now,
-            kind: EntryKind::Error(text),
-        };
+        let entry = Entry::new(now, EntryKind::Error(text));
         self.log.push(entry, cols);
     }
 
@@ -293,9 +287,9 @@ impl App {
                         .me
                         .as_ref()
                         .is_some_and(|me| mentions(&line.text, &me.name));
-                let entry = Entry {
-                    time: line.sent,
-                    kind: EntryKind::Message {
+                let entry = Entry::new(
+                    line.sent,
+                    EntryKind::Message {
                         author: line.author,
                         text: line.text,
                         action: line.action,
@@ -303,7 +297,7 @@ impl App {
                         mention,
                         history: line.history,
                     },
-                };
+                );
                 self.log.push(entry, cols);
                 // Old news does not ring.
                 if mention && !line.history {

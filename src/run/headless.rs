@@ -235,6 +235,9 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Ok(Some(Command::Clear)) => Some(Report::Info(
                 "/clear only applies to the terminal UI".to_string(),
             )),
+            Ok(Some(Command::Expand)) => Some(Report::Info(
+                "/expand only applies to the terminal UI: headless output is never cut".to_string(),
+            )),
             Ok(Some(Command::Quit)) => return true,
             Err(err) => Some(Report::Error(err.to_string())),
         };

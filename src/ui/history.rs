@@ -41,6 +41,7 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
         EntryKind::Error(_) => (theme::error(), theme::error()),
     };
     let indent = " ".repeat(layout.indent);
+    let marker = (layout.hidden > 0).then(|| layout.rows.len() - 1);
     let mut rows = layout.rows.into_iter();
     let first = rows.next().unwrap_or_default();
     let mut lines = vec![Line::from(vec![
@@ -51,11 +52,14 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
         Span::styled(layout.prefix, prefix_style),
         Span::styled(first, text_style),
     ])];
-    lines.extend(rows.map(|row| {
-        Line::from(vec![
-            Span::raw(indent.clone()),
-            Span::styled(row, text_style),
-        ])
+    lines.extend(rows.enumerate().map(|(i, row)| {
+        // The "… N more lines" row is not the author's text: it looks like the UI's own.
+        let style = if Some(i + 1) == marker {
+            theme::notice()
+        } else {
+            text_style
+        };
+        Line::from(vec![Span::raw(indent.clone()), Span::styled(row, style)])
     }));
     lines
 }

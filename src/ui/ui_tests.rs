@@ -210,3 +210,60 @@ fn any_size_renders_without_panic() {
         }
     }
 }
+
+/// The style of the first cell of the first row that contains `text`.
+fn style_of(app: &App, text: &str) -> ratatui::style::Style {
+    let area = app.area;
+    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+    terminal.draw(|frame| view(app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    for y in 0..area.height {
+        let row: String = (0..area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(at) = row.find(text) {
+            let x = row[..at].chars().count() as u16;
+            return buffer[(x, y)].style();
+        }
+    }
+    panic!("{text:?} is not on screen")
+}
+
+#[test]
+fn a_hostile_member_is_cut_short_and_reported() {
+    let mut app = in_room(80, 24);
+    let mallory = member(7, "mallory");
+    app.update(Msg::Room(Event::MemberJoined(mallory.clone())), NOON);
+    app.update(said(&mallory, &"scroll\n".repeat(32_000), 1), NOON);
+    app.update(
+        Msg::Room(Event::Flooded {
+            member: mallory.clone(),
+            dropped: 150,
+        }),
+        NOON,
+    );
+    let alice = member(2, "alice");
+    let fake = MemberInfo {
+        display: format!("\u{430}lice#{}", fingerprint(&member(8, "x").id, 4)),
+        ..member(8, "\u{430}lice")
+    };
+    app.update(
+        Msg::Room(Event::NameClash {
+            member: fake,
+            owner: alice,
+        }),
+        NOON,
+    );
+    let text = render(&app);
+    assert!(text.contains("more lines: /expand shows them"), "{text}");
+    let same = |shown: ratatui::style::Style, meant: ratatui::style::Style| {
+        shown.fg == meant.fg && shown.add_modifier == meant.add_modifier
+    };
+    assert!(same(style_of(&app, "… 3"), super::theme::notice()));
+    assert!(same(
+        style_of(&app, "mallory is sending"),
+        super::theme::error()
+    ));
+    assert!(same(style_of(&app, "\u{430}lice#"), super::theme::error()));
+    insta::assert_snapshot!(text);
+}
