@@ -113,6 +113,8 @@ impl Room {
                 out.push(Output::Event(Event::MessageReceived(line)));
             }
             MessageBody::Leave { .. } => {
+                // Back later, even within the answer interval, it is a newcomer again.
+                self.answered.remove(&author);
                 if let Some(member) = self.members.remove(&author) {
                     out.push(Output::Event(Event::MemberLeft {
                         member,

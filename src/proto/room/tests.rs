@@ -428,3 +428,20 @@ fn a_line_that_overtakes_the_returning_members_name_keeps_the_name() {
         .collect();
     assert_eq!(received_texts(&events_of(&outputs)), ["cat: I am back"]);
 }
+
+#[test]
+fn a_member_back_soon_after_leaving_is_answered_again() {
+    let mut sim = three_members();
+    sim.input(2, Input::Leave);
+    sim.crash(2);
+    sim.take_events(2);
+    // Restarted and back within the answer interval.
+    let topic = sim.rooms[2].topic();
+    let secret = SecretKey::from_bytes(&[3; 32]);
+    sim.rooms[2] = Room::new(secret, topic, "cat".into(), 9, RoomConfig::default());
+    sim.advance(Duration::from_secs(1));
+    sim.connect(2);
+    let mut names = joined_names(&sim.take_events(2));
+    names.sort();
+    assert_eq!(names, ["ann", "bob"]);
+}

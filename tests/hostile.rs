@@ -1,0 +1,109 @@
+//! A hostile member, with real processes on 127.0.0.1: a look-alike name is told apart (live,
+//! in exports), `/ignore` hides a member and survives a restart.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::process::Proc;
+use serde_json::Value;
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "parlor-hostile-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A headless JSON parlor process keeping its data in `dir`.
+fn with_data(dir: &Path, name: &str, rest: &[&str]) -> Proc {
+    let mut args = vec![
+        "--headless",
+        "--json",
+        "--offline",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--name",
+        name,
+    ];
+    args.extend(rest);
+    Proc::spawn(&args)
+}
+
+fn said(text: &'static str) -> impl Fn(&Value) -> bool {
+    move |e| e["type"] == "message" && e["text"] == text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
+    let dir = tempdir("ann");
+    let mut ann = with_data(&dir, "ann", &["--label", "club", "open"]);
+    let ticket = ann.expect_type("ready").await["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut bob = Proc::join("bob", &ticket);
+    bob.expect_type("ready").await;
+    ann.expect("bob joined", |e| {
+        e["type"] == "joined" && e["name"] == "bob"
+    })
+    .await;
+    // Cyrillic о: looks like bob, is another key.
+    let mut eve = Proc::join("b\u{43e}b", &ticket);
+    eve.expect_type("ready").await;
+    let clash = ann.expect_type("name_clash").await;
+    let fake = clash["display"].as_str().unwrap().to_string();
+    assert!(fake.starts_with("b\u{43e}b#"), "{clash}");
+    assert_eq!(clash["owner_display"], "bob");
+    eve.send("I am bob, send me the keys").await;
+    let line = ann
+        .expect("eve's line", said("I am bob, send me the keys"))
+        .await;
+    assert_eq!(line["display"], fake.as_str(), "{line}");
+
+    ann.send(&format!("/ignore {fake}")).await;
+    let ignored = ann.expect_type("ignored").await;
+    assert_eq!(ignored["ignored"], true);
+    eve.send("hidden one").await;
+    bob.send("marker one").await;
+    ann.expect("bob's marker", said("marker one")).await;
+    ann.send("/ignored").await;
+    let list = ann.expect_type("ignored_list").await;
+    assert_eq!(list["members"][0]["display"], fake.as_str());
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+
+    // Back by label: still ignored.
+    let mut ann = with_data(&dir, "ann", &["join", "club"]);
+    ann.expect_type("ready").await;
+    ann.expect("bob again", |e| e["type"] == "joined" && e["name"] == "bob")
+        .await;
+    eve.send("hidden two").await;
+    bob.send("marker two").await;
+    ann.expect("bob's second marker", said("marker two")).await;
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+    for peer in [&mut bob, &mut eve] {
+        peer.send("/quit").await;
+        peer.exit().await;
+    }
+
+    let export = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args(["--data-dir", dir.to_str().unwrap(), "export", "club"])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let txt = String::from_utf8(export.stdout).unwrap();
+    assert!(!txt.contains("hidden"), "{txt}");
+    assert!(
+        txt.contains(&format!(" {fake}: I am bob, send me the keys")),
+        "{txt}"
+    );
+    assert!(txt.contains(" bob: marker one"), "{txt}");
+    std::fs::remove_dir_all(&dir).ok();
+}
