@@ -3,37 +3,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::process::Proc;
+use common::process::{Proc, tempdir};
 use serde_json::Value;
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "parlor-hostile-{tag}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A headless JSON parlor process keeping its data in `dir`.
-fn with_data(dir: &Path, name: &str, rest: &[&str]) -> Proc {
-    let mut args = vec![
-        "--headless",
-        "--json",
-        "--offline",
-        "--bind",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--name",
-        name,
-    ];
-    args.extend(rest);
-    Proc::spawn(&args)
-}
 
 fn said(text: &'static str) -> impl Fn(&Value) -> bool {
     move |e| e["type"] == "message" && e["text"] == text
@@ -42,11 +13,8 @@ fn said(text: &'static str) -> impl Fn(&Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     let dir = tempdir("ann");
-    let mut ann = with_data(&dir, "ann", &["--label", "club", "open"]);
-    let ticket = ann.expect_type("ready").await["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mut ann = Proc::with_data(&dir, "ann", &["--label", "club", "open"]);
+    let ticket = ann.ticket().await;
     let mut bob = Proc::join("bob", &ticket);
     bob.expect_type("ready").await;
     ann.expect("bob joined", |e| {
@@ -79,7 +47,7 @@ async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     assert_eq!(ann.exit().await.0, 0);
 
     // Back by label: still ignored.
-    let mut ann = with_data(&dir, "ann", &["join", "club"]);
+    let mut ann = Proc::with_data(&dir, "ann", &["join", "club"]);
     ann.expect_type("ready").await;
     ann.expect("bob again", |e| e["type"] == "joined" && e["name"] == "bob")
         .await;

@@ -4,46 +4,17 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::Peer;
-use common::process::Proc;
+use common::process::{Proc, tempdir};
 use parlor::net::{NetConfig, NetEvent, Node};
 use parlor::proto::ticket::Ticket;
 use parlor::proto::wire::{self, MessageBody, Payload};
 use parlor::proto::{SecretKey, TopicId, UnixMillis};
 use parlor::store::Store;
 use serde_json::Value;
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "parlor-memory-{tag}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A headless JSON parlor process keeping its data in `dir`.
-fn with_data(dir: &std::path::Path, name: &str, rest: &[&str]) -> Proc {
-    let dir = dir.to_str().unwrap();
-    let mut args = vec![
-        "--headless",
-        "--json",
-        "--offline",
-        "--bind",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir,
-        "--name",
-        name,
-    ];
-    args.extend(rest);
-    Proc::spawn(&args)
-}
 
 fn ticket_of(ready: &Value) -> String {
     ready["ticket"].as_str().unwrap().to_string()
@@ -178,9 +149,9 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
 #[tokio::test]
 async fn restart_keeps_identity_and_history_and_export_shows_it() {
     let (ann_dir, bob_dir) = (tempdir("ann"), tempdir("bob"));
-    let mut ann = with_data(&ann_dir, "ann", &["--label", "ops", "open"]);
+    let mut ann = Proc::with_data(&ann_dir, "ann", &["--label", "ops", "open"]);
     let ann_ready = ann.expect_type("ready").await;
-    let mut bob = with_data(
+    let mut bob = Proc::with_data(
         &bob_dir,
         "bob",
         &["--label", "standup", "join", &ticket_of(&ann_ready)],
@@ -196,7 +167,7 @@ async fn restart_keeps_identity_and_history_and_export_shows_it() {
     assert_eq!(bob.exit().await.0, 0);
 
     // bob comes back by label: same identity, stored history first, then rejoined.
-    let mut bob = with_data(&bob_dir, "bob", &["join", "standup"]);
+    let mut bob = Proc::with_data(&bob_dir, "bob", &["join", "standup"]);
     let again = bob.expect_type("ready").await;
     assert_eq!(again["id"], bob_ready["id"], "same identity after restart");
     assert_eq!(again["topic"], bob_ready["topic"]);
@@ -260,7 +231,7 @@ async fn kill_9_loses_nothing_that_was_shown() {
     let mut ann = Peer::open("ann");
     let ticket = ticket_of(&ann.ready().await);
     // Faster than the rate limits allow: this is about the store, not floods.
-    let mut bob = with_data(&dir, "bob", &["--max-rate", "100000", "join", &ticket]);
+    let mut bob = Proc::with_data(&dir, "bob", &["--max-rate", "100000", "join", &ticket]);
     let ready = bob.expect_type("ready").await;
     let topic: TopicId = ready["topic"].as_str().unwrap().parse().unwrap();
     ann.expect_joined(&["bob"]).await;
@@ -299,7 +270,7 @@ async fn kill_9_loses_nothing_that_was_shown() {
         lost.len()
     );
     // And the next start finds everything intact.
-    let mut again = with_data(&dir, "bob", &["join", &topic.to_string()[..10]]);
+    let mut again = Proc::with_data(&dir, "bob", &["join", &topic.to_string()[..10]]);
     again.expect_type("ready").await;
     again.send("/quit").await;
     assert_eq!(again.exit().await.0, 0);

@@ -18,6 +18,17 @@ pub const OFFLINE: [&str; 7] = [
     "--name",
 ];
 
+/// A fresh directory for one test's data.
+pub fn tempdir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "parlor-test-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
 pub struct Proc {
     pub child: Child,
     pub stdin: Option<ChildStdin>,
@@ -47,6 +58,29 @@ impl Proc {
         let mut args = OFFLINE.to_vec();
         args.extend([name, "open"]);
         Self::spawn(&args)
+    }
+
+    /// A headless JSON process keeping its data in `dir` (`rest`: the command and its args).
+    pub fn with_data(dir: &std::path::Path, name: &str, rest: &[&str]) -> Self {
+        let mut args = vec![
+            "--headless",
+            "--json",
+            "--offline",
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.to_str().expect("a UTF-8 temporary path"),
+            "--name",
+            name,
+        ];
+        args.extend(rest);
+        Self::spawn(&args)
+    }
+
+    /// The ticket of this process's `ready` event.
+    pub async fn ticket(&mut self) -> String {
+        let ready = self.expect_type("ready").await;
+        ready["ticket"].as_str().expect("a ticket").to_string()
     }
 
     pub fn join(name: &str, ticket: &str) -> Self {
