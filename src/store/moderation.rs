@@ -171,4 +171,31 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|m| m.display.starts_with("sam#")));
     }
+
+    #[test]
+    fn the_members_table_keeps_those_seen_last() {
+        let store = Store::in_memory().unwrap();
+        let topic = TopicId::from_bytes([5; 32]);
+        let total = crate::proto::MAX_KNOWN_KEYS + 50;
+        for i in 0..total {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&(i as u32).to_le_bytes());
+            let id = SecretKey::from_bytes(&seed).public();
+            let seen = UnixMillis(NOW.0 + i as u64);
+            store
+                .save_member(topic, id, "x", seen, b"env", seen)
+                .unwrap();
+        }
+        store.prune_members(topic).unwrap();
+        let kept: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM members", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept as usize, crate::proto::MAX_KNOWN_KEYS);
+        let oldest: i64 = store
+            .conn
+            .query_row("SELECT min(last_seen) FROM members", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(oldest as u64, NOW.0 + 50, "the longest absent went first");
+    }
 }

@@ -1,11 +1,17 @@
 //! Known rooms: their labels, the peers to dial to get back in, the name used there, and the
 //! members' last names.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::proto::ticket::Ticket;
-use crate::proto::{EndpointAddr, EndpointId, TopicId, UnixMillis};
+use crate::proto::{EndpointAddr, EndpointId, MAX_KNOWN_KEYS, TopicId, UnixMillis};
+
+/// Member saves between two prunes of the members table (see [`Store::prune_members`]).
+const PRUNE_EVERY: u32 = 256;
+static MEMBER_SAVES: AtomicU32 = AtomicU32::new(1);
 
 /// A line of `parlor rooms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +207,25 @@ impl Store {
                 envelope
             ],
         )?;
+        // Fresh keys cost nothing: now and then, forget all but the members seen last.
+        if MEMBER_SAVES
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PRUNE_EVERY)
+        {
+            self.prune_members(topic)?;
+        }
         Ok(())
+    }
+
+    /// Keep the room's [`MAX_KNOWN_KEYS`] members seen last; returns how many were forgotten.
+    pub fn prune_members(&self, topic: TopicId) -> Result<usize, StoreError> {
+        let forgotten = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM members WHERE topic = ?1 AND id NOT IN (
+                    SELECT id FROM members WHERE topic = ?1 ORDER BY last_seen DESC LIMIT ?2)",
+            )?
+            .execute(params![topic.as_bytes(), MAX_KNOWN_KEYS as i64])?;
+        Ok(forgotten)
     }
 }
