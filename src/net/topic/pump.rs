@@ -33,25 +33,33 @@ impl Behind {
         self.dropped || self.actual != self.told
     }
 
-    /// The first neighbour change the session has not been told.
-    fn next_change(&self) -> Option<NetEvent> {
-        if let Some(up) = self.actual.difference(&self.told).next() {
-            return Some(NetEvent::NeighborUp(*up));
-        }
-        let down = self.told.difference(&self.actual).next();
-        down.map(|down| NetEvent::NeighborDown(*down))
+    /// The first neighbour change the session has not been told: who, and whether up.
+    fn next_change(&self) -> Option<(EndpointId, bool)> {
+        let up = self
+            .actual
+            .difference(&self.told)
+            .next()
+            .map(|id| (*id, true));
+        up.or_else(|| {
+            self.told
+                .difference(&self.actual)
+                .next()
+                .map(|id| (*id, false))
+        })
     }
 
     /// Tell the session what it missed, as far as the queue has room: neighbour changes,
     /// then `Lagged`.
     fn catch_up(&mut self, events: &mpsc::Sender<NetEvent>) -> Result<(), Gone> {
-        while let Some(change) = self.next_change() {
-            match events.try_send(change.clone()) {
-                Ok(()) => match change {
-                    NetEvent::NeighborUp(id) => self.told.insert(id),
-                    NetEvent::NeighborDown(id) => self.told.remove(&id),
-                    _ => false,
-                },
+        while let Some((id, up)) = self.next_change() {
+            let change = if up {
+                NetEvent::NeighborUp(id)
+            } else {
+                NetEvent::NeighborDown(id)
+            };
+            match events.try_send(change) {
+                Ok(()) if up => self.told.insert(id),
+                Ok(()) => self.told.remove(&id),
                 Err(TrySendError::Full(_)) => return Ok(()),
                 Err(TrySendError::Closed(_)) => return Err(Gone),
             };
