@@ -7,14 +7,17 @@
 //! - answer: `(u32 BE length ‖ envelope)*`, then the stream ends. Envelopes are exactly what
 //!   gossip carries (signed by their authors); the answerer cannot forge or alter any.
 //!
-//! Both sides bound everything: request size, envelope size, count and total bytes, time.
+//! Both sides bound everything: request size, envelope size, count and total bytes, time; the
+//! server also bounds how many requests it serves at once (see [`server`]).
+
+mod server;
+
+pub use server::{HistoryServer, ServeLimits};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use iroh::endpoint::Connection;
-use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{Endpoint, EndpointId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -29,6 +32,7 @@ pub const MAX_ANSWER_ENVELOPES: usize = 4096;
 /// Most bytes one answer may hold; an answerer stops adding envelopes before it.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 const MAX_REQUEST_BYTES: u32 = 1024;
+
 /// How long one catch-up may take before we give up on that peer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -84,91 +88,6 @@ impl HistoryRoutes {
     }
 }
 
-/// Serves catch-up requests by asking the room's session over its channel.
-#[derive(Clone)]
-pub struct HistoryServer {
-    routes: HistoryRoutes,
-}
-
-impl std::fmt::Debug for HistoryServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HistoryServer")
-    }
-}
-
-impl HistoryServer {
-    pub fn new(routes: HistoryRoutes) -> Self {
-        Self { routes }
-    }
-
-    async fn ask(
-        &self,
-        topic: TopicId,
-        since: UnixMillis,
-        limit: usize,
-        page: Page,
-    ) -> Vec<Arc<[u8]>> {
-        let (reply, answer) = oneshot::channel();
-        let query = HistoryQuery {
-            topic,
-            since,
-            limit,
-            page,
-            reply,
-        };
-        let Some(session) = self.routes.get(&topic) else {
-            return Vec::new();
-        };
-        if session.try_send(query).is_err() {
-            return Vec::new();
-        }
-        answer.await.unwrap_or_default()
-    }
-
-    async fn serve(&self, conn: &Connection) -> anyhow::Result<()> {
-        let (mut send, mut recv) = conn.accept_bi().await?;
-        let mut len = [0u8; 4];
-        recv.read_exact(&mut len).await?;
-        let len = u32::from_be_bytes(len);
-        anyhow::ensure!(len <= MAX_REQUEST_BYTES, "request of {len} bytes");
-        let mut body = vec![0u8; len as usize];
-        recv.read_exact(&mut body).await?;
-        let request: Request = serde_json::from_slice(&body)?;
-        let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
-        let envelopes = self
-            .ask(
-                topic,
-                UnixMillis(request.since),
-                request.limit as usize,
-                request.page,
-            )
-            .await;
-        let mut answer = Vec::new();
-        for envelope in envelopes.iter().take(MAX_ANSWER_ENVELOPES) {
-            if answer.len() + envelope.len() + 4 > MAX_ANSWER_BYTES {
-                break;
-            }
-            answer.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
-            answer.extend_from_slice(envelope);
-        }
-        send.write_all(&answer).await?;
-        send.finish()?;
-        // Stay until the asker has read it all and hangs up (bounded).
-        let _ = tokio::time::timeout(FETCH_TIMEOUT, conn.closed()).await;
-        Ok(())
-    }
-}
-
-impl ProtocolHandler for HistoryServer {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        if let Err(err) = self.serve(&conn).await {
-            tracing::debug!(peer = %conn.remote_id().fmt_short(), "history request failed: {err:#}");
-            conn.close(1u32.into(), b"bad request");
-        }
-        Ok(())
-    }
-}
-
 /// Split an answer into envelopes; any framing error drops the whole answer.
 pub fn parse_answer(bytes: &[u8]) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut envelopes = Vec::new();
@@ -219,23 +138,4 @@ pub async fn fetch(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_parse_and_bad_framing_is_refused() {
-        let mut good = Vec::new();
-        for envelope in [&b"one"[..], b"", b"three"] {
-            good.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
-            good.extend_from_slice(envelope);
-        }
-        assert_eq!(
-            parse_answer(&good).unwrap(),
-            vec![b"one".to_vec(), vec![], b"three".to_vec()]
-        );
-        assert!(parse_answer(&good[..good.len() - 1]).is_err());
-        assert!(parse_answer(&[0, 0]).is_err());
-        assert!(parse_answer(&u32::MAX.to_be_bytes()).is_err());
-        assert!(parse_answer(&[]).unwrap().is_empty());
-    }
-}
+mod tests;

@@ -284,7 +284,7 @@ impl Node {
         since: UnixMillis,
         limit: usize,
         page: Page,
-    ) -> impl std::future::Future<Output = anyhow::Result<Vec<Vec<u8>>>> + Send + 'static {
+    ) -> impl std::future::Future<Output = anyhow::Result<Vec<Vec<u8>>>> + Send + use<> {
         let endpoint = self.endpoint.clone();
         async move { history::fetch(&endpoint, peer, topic, since, limit, page).await }
     }

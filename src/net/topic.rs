@@ -1,6 +1,10 @@
-//! One room's gossip subscription, pumped through channels so that the caller never blocks the
-//! gossip actor (a slow reader makes it drop messages with `Lagged`) and never waits on its
-//! backpressure when sending.
+//! One room's gossip subscription, pumped through bounded channels so that the caller never
+//! blocks the gossip actor (a slow reader makes the pump drop messages and report `Lagged`:
+//! see [`pump`]) and never holds more than the queues.
+
+mod pump;
+#[cfg(test)]
+mod tests;
 
 use bytes::Bytes;
 use iroh_gossip::Gossip;
@@ -11,9 +15,14 @@ use tokio::task::JoinHandle;
 
 use crate::proto::{EndpointId, TopicId};
 
-/// Messages held by gossip's own per-subscriber queue. Ours behind it is unbounded, and drained
-/// as fast as the socket delivers.
+/// Messages held by gossip's own per-subscriber queue, drained as fast as the socket delivers.
 const SUBSCRIPTION_CAPACITY: usize = 4096;
+/// Events waiting for the session; past this the pump drops messages (and says so).
+const EVENT_CAPACITY: usize = 4096;
+/// Broadcasts and joins waiting for gossip. Remote members can make the room broadcast
+/// (answers to `WhoIsThere`), so this is bounded too: past it the session waits, and stops
+/// reading the network meanwhile.
+const OUTGOING_CAPACITY: usize = 1024;
 
 /// What the network says about the room's topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +45,8 @@ enum Outgoing {
 
 /// The caller's side of a topic subscription.
 pub struct TopicHandle {
-    events: mpsc::UnboundedReceiver<NetEvent>,
-    outgoing: mpsc::UnboundedSender<Outgoing>,
+    events: mpsc::Receiver<NetEvent>,
+    outgoing: mpsc::Sender<Outgoing>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -53,8 +62,8 @@ impl TopicHandle {
         };
         let id = iroh_gossip::TopicId::from_bytes(*topic.as_bytes());
         let (sender, receiver) = gossip.subscribe_with_opts(id, options).await?.split();
-        let (event_tx, events) = mpsc::unbounded_channel();
-        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::channel(EVENT_CAPACITY);
+        let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_CAPACITY);
         let tasks = vec![
             tokio::spawn(pump_in(receiver, event_tx)),
             tokio::spawn(pump_out(sender, outgoing_rx)),
@@ -71,23 +80,25 @@ impl TopicHandle {
         self.events.recv().await
     }
 
-    /// Queue `bytes` for broadcast to the whole room. Never blocks.
-    pub fn broadcast(&self, bytes: Vec<u8>) {
-        let _ = self.outgoing.send(Outgoing::Broadcast(bytes.into()));
+    /// Queue `bytes` for broadcast to the whole room; waits only while the queue is full
+    /// (gossip is slower than the room: the caller slows down with it).
+    pub async fn broadcast(&self, bytes: Vec<u8>) {
+        let _ = self.outgoing.send(Outgoing::Broadcast(bytes.into())).await;
     }
 
-    /// Ask gossip to dial `peers` and join the topic through them. Never blocks; a peer being
-    /// dialed already is not dialed twice.
+    /// Ask gossip to dial `peers` and join the topic through them. Never blocks: with the
+    /// queue full the request is dropped (the session dials again later); a peer being dialed
+    /// already is not dialed twice.
     pub fn join_peers(&self, peers: Vec<EndpointId>) {
         if !peers.is_empty() {
-            let _ = self.outgoing.send(Outgoing::JoinPeers(peers));
+            let _ = self.outgoing.try_send(Outgoing::JoinPeers(peers));
         }
     }
 
     /// Wait until everything queued so far has been handed to gossip.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.outgoing.send(Outgoing::Flush(done)).is_ok() {
+        if self.outgoing.send(Outgoing::Flush(done)).await.is_ok() {
             let _ = wait.await;
         }
     }
@@ -101,24 +112,18 @@ impl Drop for TopicHandle {
     }
 }
 
-async fn pump_in(mut receiver: GossipReceiver, events: mpsc::UnboundedSender<NetEvent>) {
-    let reason = loop {
-        let event = match receiver.next().await {
-            Some(Ok(Event::Received(message))) => NetEvent::Received(message.content),
-            Some(Ok(Event::NeighborUp(id))) => NetEvent::NeighborUp(id),
-            Some(Ok(Event::NeighborDown(id))) => NetEvent::NeighborDown(id),
-            Some(Ok(Event::Lagged)) => NetEvent::Lagged,
-            Some(Err(err)) => break err.to_string(),
-            None => break "the gossip subscription ended".to_string(),
-        };
-        if events.send(event).is_err() {
-            return;
-        }
-    };
-    let _ = events.send(NetEvent::Closed(reason));
+async fn pump_in(receiver: GossipReceiver, events: mpsc::Sender<NetEvent>) {
+    let source = receiver.map(|event| match event {
+        Ok(Event::Received(message)) => NetEvent::Received(message.content),
+        Ok(Event::NeighborUp(id)) => NetEvent::NeighborUp(id),
+        Ok(Event::NeighborDown(id)) => NetEvent::NeighborDown(id),
+        Ok(Event::Lagged) => NetEvent::Lagged,
+        Err(err) => NetEvent::Closed(err.to_string()),
+    });
+    pump::pump(source, events).await;
 }
 
-async fn pump_out(sender: GossipSender, mut outgoing: mpsc::UnboundedReceiver<Outgoing>) {
+async fn pump_out(sender: GossipSender, mut outgoing: mpsc::Receiver<Outgoing>) {
     while let Some(item) = outgoing.recv().await {
         match item {
             Outgoing::Broadcast(bytes) => {

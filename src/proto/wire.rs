@@ -125,6 +125,9 @@ pub enum Rejection {
     FutureTimestamp { ahead_ms: u64 },
     #[error("replay of an envelope already seen")]
     Replay,
+    /// In a catch-up answer: sent before the time asked for (a member stuffing history).
+    #[error("sent {early_ms} ms before the time asked for")]
+    OutsideWindow { early_ms: u64 },
 }
 
 impl Rejection {
@@ -139,6 +142,7 @@ impl Rejection {
             Self::FromMismatch { .. } => "from_mismatch",
             Self::FutureTimestamp { .. } => "future_timestamp",
             Self::Replay => "replay",
+            Self::OutsideWindow { .. } => "outside_window",
         }
     }
 }

@@ -18,6 +18,9 @@ use crate::store::Store;
 
 /// How long input that ended may wait for a peer to send its queued lines to.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the last lines, after leaving, may wait on a reader that stopped reading (output
+/// waits on the reader: see `run::stdout`); past it they are dropped, so parlor still exits.
+const LAST_LINES: Duration = Duration::from_secs(5);
 
 /// Resolves once every queued line was sent.
 type Drained = Pin<Box<dyn Future<Output = Result<(), SessionGone>> + Send>>;
@@ -27,6 +30,10 @@ struct Headless<W> {
     output: W,
     json: bool,
     ready: bool,
+    /// Output waits for the reader until then (while leaving); `None`: as long as it takes.
+    output_until: Option<Instant>,
+    /// The reader stopped reading while leaving: the rest is not written.
+    output_stuck: bool,
 }
 
 /// How the loop ended.
@@ -73,6 +80,8 @@ where
             output,
             json: config.json,
             ready: false,
+            output_until: None,
+            output_stuck: false,
         };
         let stop = headless
             .main_loop(BufReader::new(input), &mut events, shutdown, join_timeout)
@@ -114,7 +123,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                             drained = Some(Box::pin(async move { session.drained().await }));
                         }
                         Ok(_) => {
-                            let quit = self.on_line(&String::from_utf8_lossy(&line)).await;
+                            // Its answer may wait on the reader; a signal still ends parlor.
+                            let typed = String::from_utf8_lossy(&line);
+                            let quit = tokio::select! {
+                                quit = self.on_line(&typed) => quit,
+                                () = &mut shutdown => true,
+                            };
                             if quit {
                                 return Ok(Stop::Quit);
                             }
@@ -124,7 +138,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 }
                 event = events.recv() => match event {
                     Some(SessionEvent::Failed(reason)) => return Ok(Stop::Ended(reason)),
-                    Some(event) => self.on_event(event).await,
+                    Some(event) => tokio::select! {
+                        // Printing waits on the reader; a signal still ends parlor.
+                        () = self.on_event(event) => {}
+                        () = &mut shutdown => return Ok(Stop::Quit),
+                    },
                     None => return Ok(Stop::Ended("the session ended".into())),
                 },
                 done = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
@@ -150,6 +168,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         events: &mut Events,
     ) -> anyhow::Result<()> {
         let left = self.session.leave().await;
+        self.output_until = Some(Instant::now() + LAST_LINES);
         while let Some(event) = events.recv().await {
             if !matches!(event, SessionEvent::Failed(_)) {
                 self.on_event(event).await;
@@ -252,10 +271,65 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             return;
         };
         line.push('\n');
+        if self.output_stuck {
+            return;
+        }
         // A reader that went away (closed pipe) is not our failure: keep chatting until input
         // ends or a signal comes.
-        if self.output.write_all(line.as_bytes()).await.is_ok() {
-            let _ = self.output.flush().await;
+        let write = async {
+            if self.output.write_all(line.as_bytes()).await.is_ok() {
+                let _ = self.output.flush().await;
+            }
+        };
+        match self.output_until {
+            None => write.await,
+            // Once one line waited too long, none follows it: no gap in what is printed.
+            Some(until) => {
+                self.output_stuck = tokio::time::timeout_at(until, write).await.is_err();
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use crate::config::{Data, Task};
+    use crate::net::NetConfig;
+    use crate::proto::SecretKey;
+
+    /// Output waits on its reader now; a reader that stopped must not keep a signal from
+    /// ending parlor (nor the last lines, after leaving, keep it from exiting).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_signal_ends_headless_while_a_line_waits_on_a_reader_that_stopped() {
+        let config = Config {
+            task: Task::Chat(Some(Start::Open)),
+            name: "ann".into(),
+            name_given: true,
+            data: Data::Ephemeral,
+            label: None,
+            lan: false,
+            history: Default::default(),
+            limits: Default::default(),
+            headless: true,
+            net: NetConfig::loopback(SecretKey::generate()),
+            json: true,
+            join_timeout: Duration::from_secs(15),
+        };
+        let (_typing, input) = tokio::io::duplex(64);
+        let (output, mut reader) = tokio::io::duplex(16);
+        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+        let run = tokio::spawn(run_headless(config, None, input, output, async {
+            let _ = signalled.await;
+        }));
+        // The first line has begun (it is longer than the pipe): it now waits on the reader.
+        let mut first = [0u8; 1];
+        reader.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"{");
+        signal.send(()).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), run).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
     }
 }

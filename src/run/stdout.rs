@@ -1,21 +1,28 @@
-//! Headless output that never makes the session wait on the reader. A line goes straight to
-//! stdout when nothing is queued and stdout can take it without blocking (one `poll`, then
-//! one `write`: no other thread woken per line); otherwise it is handed to a thread of its own,
-//! which writes whatever has queued up, then flushes once. A slow reader thus costs memory on
-//! that thread, never time on the network thread.
+//! Headless output that makes the session wait on the reader only as much as the reader is
+//! slow. A line goes straight to stdout when nothing is queued and stdout can take it without
+//! blocking (one `poll`, then one `write`: no other thread woken per line); otherwise it is
+//! handed to a thread of its own, which writes whatever has queued up, then flushes once. The
+//! queue is bounded in bytes: a reader slower than the room makes the writer wait (back-pressure
+//! up to the session, which then drops gossip and catches up later) instead of growing memory.
+//! No line is lost and the order is kept.
 
+use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::thread::JoinHandle;
 
 use tokio::io::AsyncWrite;
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 /// Lines up to this size are written directly: a pipe with room for one more buffer (what
 /// `poll` reports as writable) takes them whole without blocking.
 const DIRECT_MAX: usize = 4096;
+
+/// Bytes of lines queued for the thread, at most (a longer line waits for the queue to empty).
+const QUEUE_BYTES: usize = 1024 * 1024;
 
 /// Where lines go.
 pub trait Output: Write + Send + 'static {
@@ -39,17 +46,32 @@ impl Output for std::io::Stdout {
     }
 }
 
-/// The session's end: writes never block and never fail (a closed stdout just drops lines).
+/// Room for a line in the queue, being waited for.
+type Waiting = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// The session's end: writes never block the thread and never fail (a closed stdout just
+/// drops lines), but wait while the queue is full.
 pub struct LineWriter<O: Output> {
-    lines: mpsc::Sender<Vec<u8>>,
+    /// Each line with its share of the queue's bytes, given back once it is written.
+    lines: mpsc::Sender<(Vec<u8>, OwnedSemaphorePermit)>,
     /// Lines handed to the thread and not written yet.
     queued: Arc<AtomicUsize>,
     out: Arc<Mutex<O>>,
+    /// The queue's bytes not taken by a line.
+    room: Arc<Semaphore>,
+    capacity: usize,
+    /// A write that found the queue full, waiting for room.
+    waiting: Option<Waiting>,
 }
 
 /// Start the writer thread on `out`; join the handle after the session to flush the last lines.
 pub fn spawn<O: Output>(out: O) -> (LineWriter<O>, JoinHandle<()>) {
-    let (lines, queue) = mpsc::channel::<Vec<u8>>();
+    spawn_with(out, QUEUE_BYTES)
+}
+
+/// [`spawn`] with a queue of `capacity` bytes.
+fn spawn_with<O: Output>(out: O, capacity: usize) -> (LineWriter<O>, JoinHandle<()>) {
+    let (lines, queue) = mpsc::channel::<(Vec<u8>, OwnedSemaphorePermit)>();
     let out = Arc::new(Mutex::new(out));
     let queued = Arc::new(AtomicUsize::new(0));
     let (thread_out, thread_queued) = (out.clone(), queued.clone());
@@ -57,9 +79,11 @@ pub fn spawn<O: Output>(out: O) -> (LineWriter<O>, JoinHandle<()>) {
         while let Ok(first) = queue.recv() {
             let mut out = thread_out.lock().unwrap_or_else(|p| p.into_inner());
             let mut line = Some(first);
-            while let Some(bytes) = line {
+            while let Some((bytes, room)) = line {
                 let written = out.write_all(&bytes);
                 thread_queued.fetch_sub(1, Ordering::AcqRel);
+                // The line is out of the queue: its bytes may be taken again.
+                drop(room);
                 if written.is_err() {
                     return;
                 }
@@ -70,7 +94,15 @@ pub fn spawn<O: Output>(out: O) -> (LineWriter<O>, JoinHandle<()>) {
             }
         }
     });
-    (LineWriter { lines, queued, out }, thread)
+    let writer = LineWriter {
+        lines,
+        queued,
+        out,
+        room: Arc::new(Semaphore::new(capacity)),
+        capacity,
+        waiting: None,
+    };
+    (writer, thread)
 }
 
 /// Wait for the writer thread to write what is queued (the writer must be dropped first), at
@@ -86,6 +118,12 @@ pub fn finish(thread: JoinHandle<()>, limit: std::time::Duration) {
 }
 
 impl<O: Output> LineWriter<O> {
+    /// Bytes of lines queued and not written yet.
+    #[cfg(test)]
+    fn queued_bytes(&self) -> usize {
+        self.capacity - self.room.available_permits()
+    }
+
     /// Write `buf` now if nothing is queued before it and `out` takes it without blocking.
     fn try_direct(&self, buf: &[u8]) -> bool {
         if buf.len() > DIRECT_MAX || self.queued.load(Ordering::Acquire) > 0 {
@@ -106,13 +144,31 @@ impl<O: Output> LineWriter<O> {
 impl<O: Output> AsyncWrite for LineWriter<O> {
     fn poll_write(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        if !self.try_direct(buf) {
-            self.queued.fetch_add(1, Ordering::AcqRel);
-            if self.lines.send(buf.to_vec()).is_err() {
-                self.queued.fetch_sub(1, Ordering::AcqRel);
+        let this = self.get_mut();
+        let waiting = match &mut this.waiting {
+            Some(waiting) => waiting,
+            None => {
+                if this.try_direct(buf) {
+                    return Poll::Ready(Ok(buf.len()));
+                }
+                // A line longer than the queue takes all of it: it goes once the queue is empty.
+                let bytes = u32::try_from(buf.len().min(this.capacity)).unwrap_or(u32::MAX);
+                let room = this.room.clone().acquire_many_owned(bytes);
+                this.waiting.insert(Box::pin(room))
+            }
+        };
+        // Waiting is the back-pressure. (A write given up meanwhile leaves its wait behind for
+        // the next line; the queue's bound is then off by that one line's size at most.)
+        let room = ready!(waiting.as_mut().poll(cx));
+        this.waiting = None;
+        // The semaphore is never closed, and a thread that stopped takes no more lines.
+        if let Ok(room) = room {
+            this.queued.fetch_add(1, Ordering::AcqRel);
+            if this.lines.send((buf.to_vec(), room)).is_err() {
+                this.queued.fetch_sub(1, Ordering::AcqRel);
             }
         }
         Poll::Ready(Ok(buf.len()))
@@ -136,15 +192,30 @@ mod tests {
 
     use super::*;
 
-    /// Collects what is written; says it is writable when told to.
+    /// Collects what is written; says it is writable when told to; while stuck, a write
+    /// waits (a reader that stopped reading).
     #[derive(Clone, Default)]
     struct Sink {
         bytes: Arc<Mutex<Vec<u8>>>,
         writable: Arc<AtomicBool>,
+        stuck: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    }
+
+    impl Sink {
+        fn stick(&self, stuck: bool) {
+            *self.stuck.0.lock().unwrap() = stuck;
+            self.stuck.1.notify_all();
+        }
     }
 
     impl Write for Sink {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (lock, unstuck) = &*self.stuck;
+            drop(
+                unstuck
+                    .wait_while(lock.lock().unwrap(), |stuck| *stuck)
+                    .unwrap(),
+            );
             self.bytes.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
         }
@@ -183,6 +254,36 @@ mod tests {
             .collect();
         assert_eq!(numbers, (0..1000).collect::<Vec<_>>());
         assert_eq!(lines.next().map(str::len), Some(DIRECT_MAX));
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_stops_makes_the_writer_wait_within_the_queue_bound() {
+        let sink = Sink::default();
+        sink.stick(true);
+        let (mut writer, thread) = spawn_with(sink.clone(), 1000);
+        let line = |i: usize| format!("{i:099}\n");
+        for i in 0..10 {
+            writer.write_all(line(i).as_bytes()).await.unwrap();
+        }
+        assert_eq!(writer.queued_bytes(), 1000);
+        // The reader took nothing: the next line waits, and the queue holds no more.
+        let eleventh = line(10);
+        let write = writer.write_all(eleventh.as_bytes());
+        assert!(n0_future::future::poll_once(write).await.is_none());
+        assert_eq!(writer.queued_bytes(), 1000);
+        // Reading again lets it through; a line longer than the queue goes once it is empty.
+        sink.stick(false);
+        writer.write_all(eleventh.as_bytes()).await.unwrap();
+        let long = format!("{}\n", "y".repeat(2500));
+        writer.write_all(long.as_bytes()).await.unwrap();
+        writer.write_all(line(11).as_bytes()).await.unwrap();
+        drop(writer);
+        thread.join().unwrap();
+        let text = String::from_utf8(sink.bytes.lock().unwrap().clone()).unwrap();
+        let mut expected: Vec<String> = (0..=10).map(line).collect();
+        expected.push(long);
+        expected.push(line(11));
+        assert_eq!(text, expected.concat(), "every line, in order");
     }
 
     #[test]

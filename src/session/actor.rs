@@ -333,7 +333,7 @@ impl Actor {
         let needs = self.saves + 1;
         for output in self.room.handle(input, now) {
             match output {
-                Output::Broadcast(bytes) => self.net.broadcast(bytes),
+                Output::Broadcast(bytes) => self.net.broadcast(bytes).await,
                 Output::Persist(record) => {
                     if self.store.is_some() {
                         records.push(record);

@@ -3,14 +3,19 @@
 //! page until the gap is closed), and answering their requests (from disk when there is a
 //! store, which reaches further back than the room's memory).
 
+mod lane;
+#[cfg(test)]
+mod tests;
+mod window;
+
+use self::lane::Lane;
 use super::actor::Actor;
 use crate::net::HistoryQuery;
-use crate::net::history::{MAX_ANSWER_BYTES, MAX_ANSWER_ENVELOPES};
+use crate::net::history::MAX_ANSWER_ENVELOPES;
 use crate::proto::room::Page;
-use crate::proto::wire::MAX_ENVELOPE_SIZE;
 use crate::proto::{TopicId, UnixMillis, wire};
 
-/// Neighbours asked in parallel for history.
+/// Neighbours asked in parallel for history (each falls back on others: see [`lane`]).
 const CATCH_UP_PEERS: usize = 2;
 /// Most pages one catch-up reads (bounds what a peer can make us fetch).
 const MAX_PAGES: usize = 64;
@@ -27,9 +32,10 @@ pub struct CatchUpPage {
 }
 
 impl Actor {
-    /// Ask a few neighbours for what we missed; their answers are checked off this thread and
-    /// come back through `history_rx`. The newest page serves a newcomer; after `Lagged`, the
-    /// first neighbour is paged through from `since` to the end, so every lost line comes back.
+    /// Ask a few neighbours, picked at random, for what we missed; their answers are checked
+    /// off this thread, held to what was asked, and come back through `history_rx`. The
+    /// newest page serves a newcomer; after `Lagged`, the first lane pages through from
+    /// `since` to the end, so every lost line comes back.
     pub(super) fn catch_up(&mut self, since: UnixMillis, page: Page) {
         if page == Page::Oldest {
             // One paging catch-up at a time: lagging again while it runs means one more after.
@@ -39,13 +45,9 @@ impl Actor {
             }
         }
         let topic = self.room.topic();
-        let peers: Vec<_> = self
-            .room
-            .neighbors()
-            .copied()
-            .take(CATCH_UP_PEERS)
-            .collect();
-        for (k, peer) in peers.into_iter().enumerate() {
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        let lanes = lane::deal(&neighbors, CATCH_UP_PEERS, lane::TRIES, &mut rand::rng());
+        for (k, peers) in lanes.into_iter().enumerate() {
             let paged = page == Page::Oldest && k == 0;
             let (pages, limit) = if paged {
                 self.paging = Some(false);
@@ -53,40 +55,18 @@ impl Actor {
             } else {
                 (1, self.room.history_window().max_messages)
             };
+            let lane = Lane {
+                peers,
+                topic,
+                since,
+                limit,
+                pages,
+                paged,
+            };
             let node = self.node.clone();
-            let results = self.history_tx.clone();
+            let fetch = move |peer, since| node.fetch_history(peer, topic, since, limit, page);
             self.catching_up += 1;
-            tokio::spawn(async move {
-                let mut since = since;
-                for n in 1..=pages {
-                    let started = std::time::Instant::now();
-                    let envelopes = node
-                        .fetch_history(peer, topic, since, limit, page)
-                        .await
-                        .unwrap_or_else(|err| {
-                            tracing::debug!(peer = %peer.fmt_short(), "catch-up failed: {err:#}");
-                            Vec::new()
-                        });
-                    let count = envelopes.len();
-                    let bytes: usize = envelopes.iter().map(|e| e.len() + 4).sum();
-                    // The answerer stops at its byte limit too: a page that reached it is full.
-                    let at_byte_limit = bytes + MAX_ENVELOPE_SIZE + 4 > MAX_ANSWER_BYTES;
-                    let batch = check_off_thread(envelopes, topic).await;
-                    tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
-                    // Another page while this one was full and moved forward in time.
-                    let next = batch.newest_message().filter(|(sent, messages)| {
-                        (*messages >= limit || at_byte_limit) && *sent > since
-                    });
-                    let last = n == pages || next.is_none();
-                    let page = CatchUpPage { batch, last, paged };
-                    if results.send(page).is_err() || last {
-                        return;
-                    }
-                    if let Some((sent, _)) = next {
-                        since = sent;
-                    }
-                }
-            });
+            tokio::spawn(lane.run(fetch, self.history_tx.clone()));
         }
     }
 

@@ -148,7 +148,8 @@ impl Store {
     /// the authors' `AboutMe` envelopes, then at most `limit` messages sent at or after
     /// `since`, the newest or the oldest as `page` says, oldest first. Messages the room
     /// holds in memory but not yet on disk (`recent`, names first as the room answers) are
-    /// added when the page has room, each once.
+    /// added when the page has room, each once, never past `limit` (askers refuse an answer
+    /// with more messages than they asked for).
     pub fn history_page(
         &self,
         topic: TopicId,
@@ -161,11 +162,13 @@ impl Store {
         if messages < limit {
             let have: std::collections::HashSet<MessageId> =
                 answer.iter().map(|e| MessageId::of(e)).collect();
-            answer.extend(
-                recent
-                    .into_iter()
-                    .filter(|e| !have.contains(&MessageId::of(e))),
-            );
+            let missing: Vec<Envelope> = recent
+                .into_iter()
+                .filter(|e| !have.contains(&MessageId::of(e)))
+                .collect();
+            // What the disk lacks is the newest, at the end of `recent`: take from there.
+            let room = limit - messages;
+            answer.extend_from_slice(&missing[missing.len().saturating_sub(room)..]);
         }
         Ok(answer)
     }

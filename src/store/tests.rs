@@ -235,6 +235,45 @@ fn history_pages_come_from_either_end_with_the_authors_names_first() {
     assert_eq!(newest[2..], ["cheers", "deploying the relay now"]);
 }
 
+/// What the room holds but the disk not yet fills the page up to its limit, newest first
+/// kept: an asker refuses an answer with more messages than it asked for.
+#[test]
+fn a_history_page_topped_up_from_memory_stays_within_its_limit() {
+    let store = Store::in_memory().unwrap();
+    let (topic, records) = conversation();
+    let lines: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Message(line) => Some(line.envelope.clone()),
+            _ => None,
+        })
+        .collect();
+    let names: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Name { envelope, .. } => Some(envelope.clone()),
+            _ => None,
+        })
+        .collect();
+    // Only the first line reached the disk.
+    for record in &records {
+        if !matches!(record, Record::Message(line) if line.envelope != lines[0]) {
+            store.save(topic, record, NOW).unwrap();
+        }
+    }
+    let recent: Vec<_> = names.iter().chain(&lines).cloned().collect();
+    let page = crate::proto::backlog::Page::Newest;
+    let answer = store
+        .history_page(topic, UnixMillis(0), 2, page, recent)
+        .unwrap();
+    let sent: Vec<_> = lines.iter().filter(|l| answer.contains(l)).collect();
+    assert_eq!(
+        sent,
+        [&lines[0], &lines[2]],
+        "the stored one and the newest"
+    );
+}
+
 #[test]
 fn search_finds_what_is_not_indexed_yet_and_indexing_catches_up_in_chunks() {
     let store = Store::in_memory().unwrap();
