@@ -147,9 +147,12 @@ impl Lane {
         let Some((newest, _)) = batch.newest_message() else {
             return Outcome::Useless(batch);
         };
-        // Another page while this one was full and moved forward in time.
+        // Another page while this one moved forward in time and was full; when paging
+        // through a gap, whenever it moved forward: the answerer may cap pages below our
+        // limit (a member without a data directory serves at most its own history size), so
+        // only a page that brings nothing newer ends the gap.
         let full = fit.messages >= self.limit || at_byte_limit;
-        let next = (full && newest > since).then_some(newest);
+        let next = (newest > since && (full || self.paged)).then_some(newest);
         Outcome::Useful { batch, next }
     }
 }

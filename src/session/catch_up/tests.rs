@@ -251,13 +251,41 @@ async fn paging_goes_on_from_where_it_was_with_another_peer() {
     net.answer(quitter, Some(T0), Ok(first));
     net.answer(quitter, Some(T0 + 20), Ok(Vec::new()));
     let second = vec![message(&cat, T0 + 30, "c")];
-    net.answer(honest, Some(T0 + 20), Ok(second));
+    net.answer(honest, Some(T0 + 20), Ok(second.clone()));
+    // Nothing newer: the gap is closed.
+    net.answer(honest, Some(T0 + 30), Ok(second));
 
     let pages = net.run(lane(&[quitter, honest], 2, 8)).await;
-    assert_eq!(all_texts(&pages), ["a", "b", "c"]);
+    assert_eq!(all_texts(&pages), ["a", "b", "c", "c"]);
     assert!(pages.iter().all(|p| p.paged));
     assert_eq!(
         net.asked(),
-        [(quitter, T0), (quitter, T0 + 20), (honest, T0 + 20)]
+        [
+            (quitter, T0),
+            (quitter, T0 + 20),
+            (honest, T0 + 20),
+            (honest, T0 + 30)
+        ]
     );
+}
+
+#[tokio::test]
+async fn paging_goes_on_when_a_peer_serves_smaller_pages_than_asked() {
+    let cat = SecretKey::generate();
+    let [small] = peers(1).try_into().unwrap();
+    let mut net = Net::default();
+    // Asked for 100 at a time, it serves 2 (its own history size); 6 lines in the gap.
+    for k in 0..3u64 {
+        let from = T0 + 20 * k;
+        let page = vec![
+            message(&cat, from + 10, &format!("m{}", 2 * k)),
+            message(&cat, from + 20, &format!("m{}", 2 * k + 1)),
+        ];
+        net.answer(small, Some(if k == 0 { T0 } else { from }), Ok(page));
+    }
+    net.answer(small, Some(T0 + 60), Ok(vec![message(&cat, T0 + 60, "m5")]));
+    let pages = net.run(lane(&[small], 100, 64)).await;
+    let mut texts = all_texts(&pages);
+    texts.dedup();
+    assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"]);
 }
