@@ -12,9 +12,18 @@ use crate::proto::names::sanitize_text;
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let me = app.me.as_ref().map(|m| m.id);
     let title = format!(" {} here ", app.members.len());
-    let lines: Vec<Line> = app
+    // Only what fits is drawn: a room of 10,000 keys costs a frame no more than one of 40.
+    let rows = area.height.saturating_sub(1) as usize;
+    let shown = if app.members.len() > rows {
+        rows.saturating_sub(1)
+    } else {
+        rows
+    };
+    let more = app.members.len().saturating_sub(shown);
+    let mut lines: Vec<Line> = app
         .members
         .iter()
+        .take(shown)
         .map(|member| {
             let name = sanitize_text(&member.display, false);
             let mut spans = vec![Span::styled(name, theme::name(&member.id))];
@@ -26,6 +35,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Line::from(spans)
         })
         .collect();
+    if more > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("… {more} more (/who)"),
+            theme::hint(),
+        )));
+    }
     let block = Block::new()
         .borders(Borders::LEFT)
         .border_style(theme::rule())

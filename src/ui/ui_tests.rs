@@ -267,3 +267,17 @@ fn a_hostile_member_is_cut_short_and_reported() {
     assert!(same(style_of(&app, "\u{430}lice#"), super::theme::error()));
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_long_member_list_shows_what_fits_and_how_many_more() {
+    let mut app = in_room(80, 24);
+    let many: Vec<MemberInfo> = (10..250u8)
+        .map(|n| member(n, &format!("m{n:03}")))
+        .collect();
+    app.update(Msg::Members(many), NOON);
+    let text = render(&app);
+    assert!(text.contains("240 here"), "{text}");
+    // 20 rows under the title: 19 members, then the count of the rest.
+    assert!(text.contains("… 221 more (/who)"), "{text}");
+    assert!(text.contains("m028") && !text.contains("m029"), "{text}");
+}
