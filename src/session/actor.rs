@@ -10,13 +10,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
 use super::catch_up::CatchUpPage;
-use super::handle::{Command, Left, Status};
+use super::handle::{Command, Left};
 use super::outbox::Outbox;
 use super::reconnect::Reconnect;
 use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::room::{Event, Input, Output, Room};
-use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
 use crate::proto::{Now, UnixMillis};
 use crate::store::{CommitSender, Committed, StoreHandle};
 
@@ -57,6 +56,8 @@ pub(super) struct Actor {
     pub(super) store: Option<StoreHandle>,
     pub(super) events: mpsc::Sender<SessionEvent>,
     pub(super) outbox: Outbox,
+    /// When the member list goes to the front end again.
+    pub(super) roster: super::roster::Roster,
     /// Our saves: the last one queued, and where the store thread acknowledges them.
     pub(super) saves: u64,
     pub(super) commit_tx: CommitSender,
@@ -101,6 +102,8 @@ enum Step {
     AddressChanged,
     LanChanged,
     Watchdog,
+    /// A member list held back (see [`super::roster`]) is due.
+    Members,
 }
 
 /// Why the loop ended.
@@ -123,6 +126,7 @@ pub(super) async fn run(parts: Parts) {
         store: parts.store,
         events: parts.events,
         outbox: Outbox::default(),
+        roster: Default::default(),
         saves: 0,
         commit_tx,
         commit_rx,
@@ -187,6 +191,7 @@ impl Actor {
             let redial = self.reconnect.next();
             let tick = self.room.next_deadline().map(Instant::from_std);
             let hold = self.outbox.held_until();
+            let roster = self.roster.due().map(Instant::from_std);
             let joining = join_deadline.filter(|_| !self.ready);
             let step = tokio::select! {
                 command = cmds.recv() => match command {
@@ -222,6 +227,7 @@ impl Actor {
                 Ok(()) = async { lan.as_mut().expect("guarded").changed().await }, if lan.is_some() => {
                     Step::LanChanged
                 }
+                _ = sleep_until(roster.unwrap_or(far)), if roster.is_some() => Step::Members,
                 _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
                     self.outbox.release_held();
                     continue;
@@ -260,60 +266,15 @@ impl Actor {
                     }
                 }
                 Step::Committed(committed) => self.on_committed(committed),
+                Step::Members => {
+                    self.roster.sent(std::time::Instant::now());
+                    self.send_members();
+                }
                 Step::Redial => self.redial(),
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
                 Step::LanChanged => self.lan_changed(),
             }
-        }
-    }
-
-    async fn command(&mut self, command: Command) {
-        match command {
-            Command::Say { text, action } => {
-                let input = if action {
-                    Input::Act(text)
-                } else {
-                    Input::Say(text)
-                };
-                self.feed(input).await;
-            }
-            Command::Rename(name) => self.feed(Input::SetName(name)).await,
-            Command::Room(input) => self.feed(input).await,
-            Command::Members(reply) => {
-                let _ = reply.send(self.room.members());
-            }
-            Command::Ticket(reply) => {
-                let _ = reply.send(self.ticket().await);
-            }
-            Command::Status(reply) => {
-                let _ = reply.send(Status {
-                    joined: self.room.is_joined(),
-                    neighbors: self.room.neighbors().count(),
-                    queued: self.room.queued(),
-                    catching_up: self.catching_up,
-                    messages: self.room.history_len(),
-                    stats: self.room.stats().clone(),
-                });
-            }
-            Command::Net(reply) => {
-                let members = self.room.members();
-                let peers: Vec<_> = members
-                    .iter()
-                    .map(|m| m.id)
-                    .filter(|id| *id != self.room.id())
-                    .collect();
-                let report = self.node.report(&peers);
-                let _ = reply.send(super::NetView { report, members });
-            }
-            Command::Drained(reply) => {
-                self.drain_waiters.push(reply);
-                self.answer_drained();
-            }
-            // Handled by the loop, which ends on it.
-            Command::Leave(_) => {}
-            #[cfg(test)]
-            Command::Lagged => self.feed(Input::Lagged).await,
         }
     }
 
@@ -376,12 +337,17 @@ impl Actor {
         if neighbour_change {
             self.net_changed();
         }
-        if membership {
-            let gate = self.saves;
-            self.outbox
-                .push(SessionEvent::Members(self.room.members()), gate);
+        if membership && self.roster.changed(now.at, self.room.known_keys()) {
+            self.send_members();
         }
         self.answer_drained();
+    }
+
+    /// The member list to the front end, after what is saved so far.
+    fn send_members(&mut self) {
+        let gate = self.saves;
+        self.outbox
+            .push(SessionEvent::Members(self.room.members()), gate);
     }
 
     fn save(&mut self, records: Vec<crate::proto::room::Record>, now: UnixMillis) {
@@ -434,19 +400,11 @@ impl Actor {
         }
     }
 
-    fn answer_drained(&mut self) {
+    pub(super) fn answer_drained(&mut self) {
         if self.room.queued() == 0 {
             for waiter in self.drain_waiters.drain(..) {
                 let _ = waiter.send(());
             }
         }
-    }
-
-    /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
-    pub(super) async fn ticket(&mut self) -> String {
-        self.ticket_addr = Some(self.node.addr());
-        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
-        let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
-        Ticket::new(self.room.topic(), peers).to_string()
     }
 }

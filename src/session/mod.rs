@@ -10,11 +10,13 @@
 
 mod actor;
 mod catch_up;
+mod commands;
 mod handle;
 mod heal;
 mod leave;
 mod outbox;
 mod reconnect;
+mod roster;
 
 #[cfg(test)]
 mod tests;

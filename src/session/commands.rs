@@ -1,0 +1,65 @@
+//! What the front ends ask of a session (through its handle), answered by the actor.
+
+use super::actor::Actor;
+use super::handle::{Command, Status};
+use crate::proto::room::Input;
+use crate::proto::ticket::{MAX_TICKET_PEERS, Ticket};
+
+impl Actor {
+    pub(super) async fn command(&mut self, command: Command) {
+        match command {
+            Command::Say { text, action } => {
+                let input = if action {
+                    Input::Act(text)
+                } else {
+                    Input::Say(text)
+                };
+                self.feed(input).await;
+            }
+            Command::Rename(name) => self.feed(Input::SetName(name)).await,
+            Command::Room(input) => self.feed(input).await,
+            Command::Members(reply) => {
+                let _ = reply.send(self.room.members());
+            }
+            Command::Ticket(reply) => {
+                let _ = reply.send(self.ticket().await);
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(Status {
+                    joined: self.room.is_joined(),
+                    neighbors: self.room.neighbors().count(),
+                    queued: self.room.queued(),
+                    catching_up: self.catching_up,
+                    messages: self.room.history_len(),
+                    stats: self.room.stats().clone(),
+                });
+            }
+            Command::Net(reply) => {
+                let members = self.room.members();
+                let peers: Vec<_> = members
+                    .iter()
+                    .map(|m| m.id)
+                    .filter(|id| *id != self.room.id())
+                    .collect();
+                let report = self.node.report(&peers);
+                let _ = reply.send(super::NetView { report, members });
+            }
+            Command::Drained(reply) => {
+                self.drain_waiters.push(reply);
+                self.answer_drained();
+            }
+            // Handled by the loop, which ends on it.
+            Command::Leave(_) => {}
+            #[cfg(test)]
+            Command::Lagged => self.feed(Input::Lagged).await,
+        }
+    }
+
+    /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
+    pub(super) async fn ticket(&mut self) -> String {
+        self.ticket_addr = Some(self.node.addr());
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
+        Ticket::new(self.room.topic(), peers).to_string()
+    }
+}
