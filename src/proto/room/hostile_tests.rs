@@ -185,11 +185,14 @@ fn backdated_and_replayed_lines_are_never_new() {
         texts(&receive(&mut room, backdated.clone(), now)),
         [("I agreed".to_string(), true)]
     );
-    // The seen set is flushed with cheap messages; the replay is still caught.
+    let fresh = line(&alice, "just now", now.wall, 9);
+    assert_eq!(texts(&receive(&mut room, fresh.clone(), now)).len(), 1);
+    // The seen set is flushed with cheap messages; the replays are still caught.
     for i in 0..10 {
         receive(&mut room, line(&secret(50 + i), "x", now.wall, 1), now);
     }
     assert!(texts(&receive(&mut room, backdated.clone(), now)).is_empty());
+    assert!(texts(&receive(&mut room, fresh, now)).is_empty());
     // Older than the history window: dropped.
     let ancient = line(&alice, "old", UnixMillis(now.wall.0 - 30 * 86_400_000), 2);
     assert!(receive(&mut room, ancient, now).is_empty());

@@ -94,7 +94,8 @@ impl Room {
                 // Older than any clock could be off: a replay or a backdated line. Shown as
                 // history (never as new), and only if not held already.
                 let late = verified.sent.0 + MAX_CLOCK_SKEW_MS < now.wall.0;
-                if late && self.backlog.contains(verified.sent, verified.id) {
+                // Held already, though the seen set forgot it (flushed by a flood).
+                if self.backlog.contains(verified.sent, verified.id) {
                     return self.drop_counted("replay");
                 }
                 let line = ChatLine {
