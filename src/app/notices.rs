@@ -11,13 +11,17 @@ pub fn describe(event: &Event) -> Option<String> {
             "{} is sending faster than the room allows: {dropped} of its messages were dropped",
             member.display
         ),
-        Event::NameClash { member, owner } if member.display == member.name => format!(
+        Event::NameClash {
+            member,
+            owner,
+            own: true,
+        } => format!(
             "the name {} belongs to another key here ({}, first seen with it): others see you as {}",
             member.name,
             fingerprint(&owner.id, 8),
             member.display,
         ),
-        Event::NameClash { member, owner } => format!(
+        Event::NameClash { member, owner, .. } => format!(
             "{} uses the name {} first seen here with another key ({}): shown with its fingerprint",
             member.display, member.name, owner.display,
         ),

@@ -119,7 +119,12 @@ fn room_event(event: &Event) -> Value {
             "display": m.display,
             "dropped": dropped,
         }),
-        Event::NameClash { member: m, owner } => json!({
+        Event::NameClash {
+            member: m,
+            owner,
+            own,
+        } => json!({
+            "own": own,
             "type": "name_clash",
             "from": m.id.to_string(),
             "name": m.name,

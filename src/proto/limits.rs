@@ -15,7 +15,9 @@ pub struct RateLimit {
 }
 
 /// Defaults a human or a chatty bot never meets; presence kinds far lower, as each member
-/// sends one heartbeat per 30 s.
+/// sends one heartbeat per 30 s. A member's own answers plus heartbeats and renames must stay
+/// under what others allow it for presence, or questions from fresh keys would make honest
+/// members look like flooders: answers 0.2/s + heartbeats 0.033/s < presence 0.5/s.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
     /// Chat lines (`Message`).
@@ -37,15 +39,15 @@ impl Default for RateLimits {
                 burst: 50,
             },
             presence: RateLimit {
-                per_second: 0.2,
-                burst: 6,
+                per_second: 0.5,
+                burst: 10,
             },
             questions: RateLimit {
                 per_second: 0.05,
                 burst: 3,
             },
             answers: RateLimit {
-                per_second: 0.5,
+                per_second: 0.2,
                 burst: 3,
             },
         }
@@ -165,9 +167,12 @@ impl Limiter {
         self.buckets
             .retain(|(_, kind), b| !b.is_full(limit(*kind), now));
         if self.buckets.len() >= MAX_BUCKETS {
-            // Thousands of fresh keys all draining their buckets: forgetting some only gives
-            // those keys the burst a fresh key gets anyway.
-            self.buckets.clear();
+            // Thousands of fresh keys all draining their buckets: forget the half touched
+            // longest ago. A flooder's bucket is touched all the time and stays empty.
+            let mut touched: Vec<Instant> = self.buckets.values().map(|b| b.at).collect();
+            touched.sort_unstable();
+            let cut = touched[touched.len() / 2];
+            self.buckets.retain(|_, b| b.at > cut);
         }
     }
 

@@ -9,8 +9,12 @@ use std::collections::{BTreeSet, HashMap};
 use super::EndpointId;
 use super::names::{FINGERPRINT_CHARS, fingerprint, name_key};
 
-/// Most names pinned per room; beyond it pins of keys no longer known are forgotten first.
+/// Most names pinned per room. A pin is never dropped (that would hand the name to the next
+/// look-alike); past the cap, new names are not pinned, and names that collide then all show
+/// fingerprints.
 pub const MAX_PINS: usize = 20_000;
+/// Most names one key pins: renaming through a thousand names must not fill the room's pins.
+pub const MAX_PINS_PER_KEY: u8 = 4;
 
 /// What claiming a name meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +35,23 @@ pub struct NameIndex {
     claimants: HashMap<String, BTreeSet<EndpointId>>,
     /// Key → the name key it claims.
     claims: HashMap<EndpointId, String>,
+    /// How many names each key has pinned.
+    pinned_by: HashMap<EndpointId, u8>,
 }
 
 impl NameIndex {
     /// Pins read back from disk; they win over anything learned since.
     pub fn restore_pin(&mut self, key: String, id: EndpointId) {
-        self.pins.insert(key, id);
+        if let Some(old) = self.pins.insert(key, id) {
+            self.unpinned(&old);
+        }
+        *self.pinned_by.entry(id).or_default() += 1;
+    }
+
+    fn unpinned(&mut self, id: &EndpointId) {
+        if let Some(count) = self.pinned_by.get_mut(id) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     pub fn pins(&self) -> usize {
@@ -56,8 +71,12 @@ impl NameIndex {
             Some(owner) if *owner == id => Claim::Unchanged,
             Some(owner) => Claim::Clash { owner: *owner },
             None => {
+                let count = self.pinned_by.entry(id).or_default();
+                if self.pins.len() >= MAX_PINS || *count >= MAX_PINS_PER_KEY {
+                    return Claim::Unchanged;
+                }
+                *count += 1;
                 self.pins.insert(key.clone(), id);
-                self.bound_pins();
                 Claim::Pinned { key }
             }
         }
@@ -110,23 +129,6 @@ impl NameIndex {
                 fingerprint(id, (shared + 1).max(FINGERPRINT_CHARS))
             ),
         }
-    }
-
-    fn bound_pins(&mut self) {
-        if self.pins.len() <= MAX_PINS {
-            return;
-        }
-        // Forget a tenth at once (amortised): pins of keys nobody here knows any more.
-        let target = MAX_PINS - MAX_PINS / 10;
-        let claims = &self.claims;
-        let mut excess = self.pins.len() - target;
-        self.pins.retain(|_, owner| {
-            if excess > 0 && !claims.contains_key(owner) {
-                excess -= 1;
-                return false;
-            }
-            true
-        });
     }
 }
 
@@ -204,5 +206,28 @@ mod tests {
         let (x, y) = (a.to_string(), key(2).to_string());
         let expected = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
         assert_eq!(shared_hex_prefix(&a, &key(2)), expected);
+    }
+
+    #[test]
+    fn pins_are_never_dropped_and_one_key_pins_few() {
+        let (alice, mallory) = (key(1), key(2));
+        let mut index = NameIndex::default();
+        index.claim(alice, "alice");
+        index.release(&alice);
+        // Mallory renames through many names: only a few are pinned to it.
+        let pinned = (0..50)
+            .filter(|n| matches!(index.claim(mallory, &format!("n{n}")), Claim::Pinned { .. }))
+            .count();
+        assert_eq!(pinned, usize::from(MAX_PINS_PER_KEY));
+        // Many keys pin many names: alice's pin, of a key long forgotten, stays.
+        for n in 0..(MAX_PINS as u32) {
+            let mut seed = [7u8; 32];
+            seed[..4].copy_from_slice(&n.to_le_bytes());
+            let id = SecretKey::from_bytes(&seed).public();
+            index.claim(id, &format!("x{n}"));
+            index.release(&id);
+        }
+        assert_eq!(index.pins(), MAX_PINS, "full");
+        assert_eq!(index.claim(mallory, "alice"), Claim::Clash { owner: alice });
     }
 }

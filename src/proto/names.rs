@@ -49,7 +49,9 @@ pub fn clean_name(raw: &str) -> Option<String> {
     let mut pending_space = false;
     let mut chars = 0;
     for c in raw.nfkc() {
-        if c.is_whitespace() {
+        // The braille blank looks like a space but is not whitespace: it would hide at the
+        // end of a look-alike ("alice⠀").
+        if c.is_whitespace() || c == '\u{2800}' {
             pending_space = !out.is_empty();
             continue;
         }
@@ -176,6 +178,9 @@ mod tests {
             assert_eq!(name_key(fake), alice, "{fake:?}");
         }
         assert_eq!(name_key("Ian"), name_key("lan"));
+        // The braille blank is no space: it becomes `_`, and shows.
+        assert_eq!(clean_name("alice\u{2800}").as_deref(), Some("alice"));
+        assert_eq!(clean_name("al\u{2800}ice").as_deref(), Some("al_ice"));
         assert_ne!(name_key("alice"), name_key("alicia"));
     }
 

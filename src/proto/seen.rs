@@ -22,6 +22,10 @@ impl SeenIds {
         }
     }
 
+    pub(crate) fn contains(&self, id: &MessageId) -> bool {
+        self.ids.contains(id)
+    }
+
     /// Record `id`; `false` if it was already there.
     pub(crate) fn insert(&mut self, id: MessageId) -> bool {
         if !self.ids.insert(id) {

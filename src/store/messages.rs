@@ -120,9 +120,14 @@ impl Store {
         window: HistoryWindow,
         now: UnixMillis,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        // The members seen last, as many as a room remembers (fake keys cost nothing).
+        // The members seen last, as many as a room remembers (fake keys cost nothing), in the
+        // order they named themselves: a name first met on disk is pinned to whoever had it
+        // first, not to whoever used it last.
         let mut names = self.conn.prepare(
-            "SELECT envelope FROM members WHERE topic = ?1 ORDER BY last_seen DESC LIMIT ?2",
+            "SELECT envelope FROM (
+                SELECT envelope, named_at FROM members WHERE topic = ?1
+                ORDER BY last_seen DESC LIMIT ?2
+             ) ORDER BY named_at",
         )?;
         let most = MAX_KNOWN_KEYS as i64;
         let mut out: Vec<Vec<u8>> = names
@@ -262,6 +267,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "{SELECT} JOIN messages_fts f ON f.rowid = m.rowid
              WHERE m.topic = ?1 AND messages_fts MATCH ?2
+               AND m.author NOT IN (SELECT id FROM ignored WHERE topic = ?1)
              ORDER BY m.sent DESC, m.id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![topic.as_bytes(), query, limit as i64], stored)?;

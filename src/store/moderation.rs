@@ -170,6 +170,11 @@ mod tests {
         let found = store.search(topic, "sam", 10).unwrap();
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|m| m.display.starts_with("sam#")));
+        // Ignored authors are not found.
+        store
+            .save_ignored(topic, found[0].author, "sam", true, NOW)
+            .unwrap();
+        assert_eq!(store.search(topic, "sam", 10).unwrap().len(), 1);
     }
 
     #[test]

@@ -217,13 +217,18 @@ impl Store {
         Ok(())
     }
 
-    /// Keep the room's [`MAX_KNOWN_KEYS`] members seen last; returns how many were forgotten.
+    /// Keep [`MAX_KNOWN_KEYS`] of the room's members: authors of stored lines first (their
+    /// names name those lines), then those seen last. Returns how many were forgotten.
     pub fn prune_members(&self, topic: TopicId) -> Result<usize, StoreError> {
         let forgotten = self
             .conn
             .prepare_cached(
                 "DELETE FROM members WHERE topic = ?1 AND id NOT IN (
-                    SELECT id FROM members WHERE topic = ?1 ORDER BY last_seen DESC LIMIT ?2)",
+                    SELECT id FROM members m WHERE topic = ?1
+                    ORDER BY EXISTS (
+                        SELECT 1 FROM messages WHERE topic = ?1 AND author = m.id
+                    ) DESC, last_seen DESC
+                    LIMIT ?2)",
             )?
             .execute(params![topic.as_bytes(), MAX_KNOWN_KEYS as i64])?;
         Ok(forgotten)

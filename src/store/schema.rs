@@ -80,6 +80,8 @@ const MIGRATIONS: &[&str] = &[
         since     INTEGER NOT NULL,            -- unix ms
         PRIMARY KEY (topic, id)
     );
+    -- Which members wrote lines: those are kept when the members table is pruned.
+    CREATE INDEX messages_by_author ON messages (topic, author);
     "#,
 ];
 

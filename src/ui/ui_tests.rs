@@ -251,6 +251,7 @@ fn a_hostile_member_is_cut_short_and_reported() {
         Msg::Room(Event::NameClash {
             member: fake,
             owner: alice,
+            own: false,
         }),
         NOON,
     );

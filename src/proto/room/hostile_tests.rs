@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::*;
 use crate::proto::wire::{MessageBody, Payload};
 
-const TOPIC: TopicId = TopicId::from_bytes([7; 32]);
+pub(super) const TOPIC: TopicId = TopicId::from_bytes([7; 32]);
 
-fn secret(n: u32) -> SecretKey {
+pub(super) fn secret(n: u32) -> SecretKey {
     let mut seed = [0u8; 32];
     seed[..4].copy_from_slice(&n.to_le_bytes());
     seed[31] = 1;
@@ -16,7 +16,7 @@ fn secret(n: u32) -> SecretKey {
 }
 
 /// A room that has joined (one neighbour), at a fixed clock.
-fn joined_room() -> (Room, Now) {
+pub(super) fn joined_room() -> (Room, Now) {
     let now = Now {
         at: Instant::now(),
         wall: UnixMillis(1_750_000_000_000),
@@ -26,7 +26,7 @@ fn joined_room() -> (Room, Now) {
     (room, now)
 }
 
-fn seal(key: &SecretKey, sent: UnixMillis, nonce: u64, body: MessageBody) -> Vec<u8> {
+pub(super) fn seal(key: &SecretKey, sent: UnixMillis, nonce: u64, body: MessageBody) -> Vec<u8> {
     let payload = Payload {
         nonce,
         sent: sent.0,
@@ -35,7 +35,7 @@ fn seal(key: &SecretKey, sent: UnixMillis, nonce: u64, body: MessageBody) -> Vec
     wire::seal(key, &TOPIC, &payload).expect("small envelope")
 }
 
-fn about(key: &SecretKey, name: &str, sent: UnixMillis) -> Vec<u8> {
+pub(super) fn about(key: &SecretKey, name: &str, sent: UnixMillis) -> Vec<u8> {
     let body = MessageBody::AboutMe {
         from: key.public(),
         name: name.into(),
@@ -43,7 +43,7 @@ fn about(key: &SecretKey, name: &str, sent: UnixMillis) -> Vec<u8> {
     seal(key, sent, sent.0, body)
 }
 
-fn line(key: &SecretKey, text: &str, sent: UnixMillis, nonce: u64) -> Vec<u8> {
+pub(super) fn line(key: &SecretKey, text: &str, sent: UnixMillis, nonce: u64) -> Vec<u8> {
     let body = MessageBody::Message {
         from: key.public(),
         text: text.into(),
@@ -52,7 +52,7 @@ fn line(key: &SecretKey, text: &str, sent: UnixMillis, nonce: u64) -> Vec<u8> {
     seal(key, sent, nonce, body)
 }
 
-fn events(outputs: Vec<Output>) -> Vec<Event> {
+pub(super) fn events(outputs: Vec<Output>) -> Vec<Event> {
     outputs
         .into_iter()
         .filter_map(|o| match o {
@@ -62,7 +62,7 @@ fn events(outputs: Vec<Output>) -> Vec<Event> {
         .collect()
 }
 
-fn texts(events: &[Event]) -> Vec<(String, bool)> {
+pub(super) fn texts(events: &[Event]) -> Vec<(String, bool)> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -72,7 +72,7 @@ fn texts(events: &[Event]) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn receive(room: &mut Room, bytes: Vec<u8>, now: Now) -> Vec<Event> {
+pub(super) fn receive(room: &mut Room, bytes: Vec<u8>, now: Now) -> Vec<Event> {
     events(room.handle(Input::Received(bytes), now))
 }
 
@@ -222,7 +222,7 @@ fn look_alikes_and_names_of_absent_members_get_fingerprints() {
     receive(&mut room, about(&alice, "alice", now.wall), now);
     let got = receive(&mut room, about(&mallory, "\u{430}lice", now.wall), now);
     let clash = got.iter().find_map(|e| match e {
-        Event::NameClash { member, owner } => Some((member.clone(), owner.clone())),
+        Event::NameClash { member, owner, .. } => Some((member.clone(), owner.clone())),
         _ => None,
     });
     let (member, owner) = clash.expect("the clash is told");

@@ -180,10 +180,12 @@ pub enum Event {
         dropped: u64,
     },
     /// `member` (shown with a fingerprint) claims a name that `owner`, seen first in this
-    /// room, owns. `member.id` is ours when it is our own new name that collides.
+    /// room, owns.
     NameClash {
         member: MemberInfo,
         owner: MemberInfo,
+        /// Our own new name is the one that clashes.
+        own: bool,
     },
     /// The user's `/ignore` or `/unignore` took effect.
     Ignored {
@@ -301,7 +303,7 @@ impl Room {
     ) -> Self {
         let me = secret.public();
         Self {
-            members: Members::new(me, name),
+            members: Members::new(me, name, config.timing),
             seen: SeenIds::new(config.replay_memory),
             limiter: Limiter::new(config.limits),
             answers: Bucket::full(config.limits.answers, Instant::now()),
@@ -391,7 +393,7 @@ impl Room {
     /// When to feed [`Input::Tick`] next.
     pub fn next_deadline(&self) -> Option<Instant> {
         let heartbeat = self.next_heartbeat.filter(|_| self.is_joined());
-        let expiry = self.members.next_deadline(&self.config.timing);
+        let expiry = self.members.next_deadline();
         let report = self.limiter.next_deadline();
         [heartbeat, expiry, self.answer_due, report]
             .into_iter()
@@ -474,7 +476,7 @@ impl Room {
         if self.is_joined() && self.next_heartbeat.is_some_and(|t| t <= now.at) {
             self.announce(now, out);
         }
-        for member in self.members.expire(now.at, &self.config.timing) {
+        for member in self.members.expire(now.at) {
             out.push(Output::Event(Event::MemberLeft {
                 member,
                 reason: LeaveReason::TimedOut,
@@ -493,5 +495,7 @@ impl Room {
 mod history_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod presence_tests;
 #[cfg(test)]
 mod tests;

@@ -36,25 +36,40 @@ impl Room {
         if self.ignored.contains(&author) {
             return self.drop_counted("ignored");
         }
-        if !self.seen.insert(verified.id) {
-            return self.reject(&wire::Rejection::Replay);
-        }
-        if verified.sent < self.config.history.oldest(now.wall) {
-            return self.drop_counted("too old");
-        }
         let kind = match &verified.body {
             MessageBody::Message { .. } => Kind::Message,
             MessageBody::WhoIsThere { .. } => Kind::Question,
             MessageBody::AboutMe { .. } | MessageBody::Leave { .. } => Kind::Presence,
         };
-        // Presence is monotonic per author: an old `AboutMe` must not revert a name or fake
-        // presence, an old `Leave` must not remove a member who came back.
-        if kind != Kind::Message && !self.members.presence_is_fresh(author, verified.sent) {
-            return self.drop_counted("stale presence");
+        // A line the room holds is a replay even when the seen set has forgotten it.
+        let held = kind == Kind::Message && self.backlog.contains(verified.sent, verified.id);
+        if held || self.seen.contains(&verified.id) {
+            return self.reject(&wire::Rejection::Replay);
+        }
+        if verified.sent < self.config.history.oldest(now.wall) {
+            return self.drop_counted("too old");
+        }
+        if kind != Kind::Message {
+            // Presence counts only while it could still be current (a member's expiry plus
+            // the clock skew), and is monotonic per author: an old `AboutMe` must not revert
+            // a name or fake presence, an old `Leave` must not remove a member who came back,
+            // after a restart or once the seen set forgot them.
+            let expiry = self.config.timing.expire_after.as_millis() as u64;
+            if verified.sent.0 + expiry + MAX_CLOCK_SKEW_MS < now.wall.0 {
+                return self.drop_counted("stale presence");
+            }
+            let fresh =
+                self.members
+                    .presence_is_fresh(author, verified.sent, verified.id, now.wall);
+            if let Err(not_fresh) = fresh {
+                return self.drop_counted(not_fresh.kind());
+            }
         }
         if !self.limiter.allow(author, kind, now.at) {
             return self.drop_counted("rate limited");
         }
+        // Only what got this far is remembered: refused envelopes cannot flush the set.
+        self.seen.insert(verified.id);
         self.stats.accepted += 1;
         let envelope: Arc<[u8]> = Arc::from(bytes);
         match &verified.body {
@@ -90,13 +105,11 @@ impl Room {
                 self.claimed(author, claim, true, out);
             }
             MessageBody::Message { text, action, .. } => {
-                self.members.heard_from(author, now.at, now.wall);
                 // Older than any clock could be off: a replay or a backdated line. Shown as
-                // history (never as new), and only if not held already.
+                // history (never as new), and no sign that its author is here.
                 let late = verified.sent.0 + MAX_CLOCK_SKEW_MS < now.wall.0;
-                // Held already, though the seen set forgot it (flushed by a flood).
-                if self.backlog.contains(verified.sent, verified.id) {
-                    return self.drop_counted("replay");
+                if !late {
+                    self.members.heard_from(author, now.at, now.wall);
                 }
                 let line = ChatLine {
                     id: verified.id,
@@ -140,7 +153,11 @@ impl Room {
             Some(Claim::Clash { owner }) if live => {
                 let member = self.members.info_or_stranger(&id);
                 let owner = self.members.info_or_stranger(&owner);
-                out.push(Output::Event(Event::NameClash { member, owner }));
+                out.push(Output::Event(Event::NameClash {
+                    member,
+                    owner,
+                    own: false,
+                }));
             }
             _ => {}
         }
@@ -217,14 +234,25 @@ impl Room {
             self.reject(rejection);
         }
         let verified = checked.accepted;
+        // Names come for the authors of the lines in the answer (and keys we know): a member
+        // serving history must not fill our memory with thousands of fresh keys' names.
+        let authors: std::collections::HashSet<EndpointId> = verified
+            .iter()
+            .filter(|(v, _)| matches!(v.body, MessageBody::Message { .. }))
+            .map(|(v, _)| v.author)
+            .collect();
         for (v, envelope) in &verified {
             if let MessageBody::AboutMe { name, .. } = &v.body {
-                if self.ignored.contains(&v.author) {
+                let wanted = authors.contains(&v.author) || self.members.knows(&v.author);
+                if self.ignored.contains(&v.author) || !wanted {
                     continue;
                 }
                 let name = Self::name_of(v, name);
                 self.backlog.add_name(v.author, v.sent, envelope.clone());
-                if let Some(claim) = self.members.remember_name(v.author, &name, v.sent) {
+                let known = self
+                    .members
+                    .remember_name(v.author, &name, v.sent, now.wall);
+                if let Some(claim) = known {
                     out.push(Output::Persist(Record::Name {
                         id: v.author,
                         name,
@@ -240,7 +268,8 @@ impl Room {
             let MessageBody::Message { text, action, .. } = v.body else {
                 continue;
             };
-            if self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
+            let held = self.backlog.contains(v.sent, v.id);
+            if held || self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
                 continue;
             }
             self.note_held(v.sent, now.wall);

@@ -160,6 +160,7 @@ impl Room {
             out.push(Output::Event(Event::NameClash {
                 member: self.me(),
                 owner,
+                own: true,
             }));
         }
         self.announce(now, out);

@@ -5,14 +5,20 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::name_index::{Claim, NameIndex};
-use super::names::name_key;
-use super::room::Refusal;
-use super::{EndpointId, UnixMillis};
+mod find;
 
-/// Most keys a room remembers, present or not; beyond it the longest absent are forgotten.
-/// Keys cost nothing to make, so this bounds what a flood of fake members can take.
+pub(crate) use find::pick;
+
+use super::name_index::{Claim, NameIndex};
+use super::{EndpointId, MessageId, UnixMillis};
+
+/// Most keys a room remembers, present or not; beyond it the longest absent are forgotten, and
+/// when only announced members are left, new keys are refused. Keys cost nothing to make, so
+/// this bounds what a flood of fake members can take.
 pub const MAX_KNOWN_KEYS: usize = 10_000;
+/// Expiry is checked at most this often: a room of thousands must not scan them all for every
+/// message that moves a deadline.
+const EXPIRY_GRANULARITY: Duration = Duration::from_secs(1);
 
 /// A member as the outside world sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +68,10 @@ struct Entry {
     /// Newest send time of any presence message (`AboutMe`, `WhoIsThere`, `Leave`): older
     /// ones are replays and ignored.
     presence_at: UnixMillis,
-    /// Our clock when last heard of, for forgetting the longest absent first.
+    /// The envelope that set `presence_at`: the same one again is a replay, not news.
+    presence_id: Option<MessageId>,
+    /// Our clock when last heard of (never the author's), for forgetting the longest absent
+    /// first.
     last_heard: UnixMillis,
     present: Option<Presence>,
 }
@@ -75,23 +84,49 @@ pub(crate) enum NameChange {
     Unchanged,
 }
 
+/// Why a presence message changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotFresh {
+    /// Older than (or the very envelope of) the newest seen from that key.
+    Stale,
+    /// A new key, and the room remembers as many as it may, all of them announced.
+    Full,
+}
+
+impl NotFresh {
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Self::Stale => "stale presence",
+            Self::Full => "roster full",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Members {
     me: EndpointId,
     my_name: String,
+    timing: PresenceTiming,
     keys: HashMap<EndpointId, Entry>,
     names: NameIndex,
+    /// No present member's deadline is earlier (exact after each expiry scan).
+    earliest_deadline: Option<Instant>,
+    /// The last expiry scan.
+    scanned_at: Option<Instant>,
 }
 
 impl Members {
-    pub(crate) fn new(me: EndpointId, my_name: String) -> Self {
+    pub(crate) fn new(me: EndpointId, my_name: String, timing: PresenceTiming) -> Self {
         let mut names = NameIndex::default();
         names.claim(me, &my_name);
         Self {
             me,
             my_name,
+            timing,
             keys: HashMap::new(),
             names,
+            earliest_deadline: None,
+            scanned_at: None,
         }
     }
 
@@ -118,6 +153,11 @@ impl Members {
         (std::mem::replace(&mut self.my_name, name), claim)
     }
 
+    /// Whether the room remembers `id`.
+    pub(crate) fn knows(&self, id: &EndpointId) -> bool {
+        self.keys.contains_key(id)
+    }
+
     pub(crate) fn is_named(&self, id: &EndpointId) -> bool {
         *id == self.me || self.presence(id).is_some_and(|p| p.announced)
     }
@@ -126,39 +166,58 @@ impl Members {
         self.keys.get(id)?.present.as_ref()
     }
 
-    /// Whether a presence message from `id` sent at `sent` is news (not older than the newest
-    /// seen from that key); if so it becomes the newest.
-    pub(crate) fn presence_is_fresh(&mut self, id: EndpointId, sent: UnixMillis) -> bool {
+    /// Whether a presence message from `id` sent at `sent` (envelope `envelope`) is news: not
+    /// older than the newest seen from that key, nor that very envelope again. If so it
+    /// becomes the newest.
+    pub(crate) fn presence_is_fresh(
+        &mut self,
+        id: EndpointId,
+        sent: UnixMillis,
+        envelope: MessageId,
+        wall: UnixMillis,
+    ) -> Result<(), NotFresh> {
         if id == self.me {
-            return true;
+            return Ok(());
         }
-        let entry = self.entry(id, sent);
-        if sent < entry.presence_at {
-            return false;
+        let entry = self.entry(id, wall).ok_or(NotFresh::Full)?;
+        if sent < entry.presence_at
+            || (sent == entry.presence_at && entry.presence_id == Some(envelope))
+        {
+            return Err(NotFresh::Stale);
         }
         entry.presence_at = sent;
-        true
+        entry.presence_id = Some(envelope);
+        Ok(())
     }
 
-    fn entry(&mut self, id: EndpointId, wall: UnixMillis) -> &mut Entry {
+    /// `id`'s entry, made if new; `None` when the room remembers as many keys as it may and
+    /// none can be forgotten.
+    fn entry(&mut self, id: EndpointId, wall: UnixMillis) -> Option<&mut Entry> {
         if !self.keys.contains_key(&id) && self.keys.len() >= MAX_KNOWN_KEYS {
             self.forget_longest_absent();
+            if self.keys.len() >= MAX_KNOWN_KEYS {
+                return None;
+            }
         }
-        self.keys.entry(id).or_insert(Entry {
+        Some(self.keys.entry(id).or_insert(Entry {
             name: None,
             named_at: UnixMillis(0),
             presence_at: UnixMillis(0),
+            presence_id: None,
             last_heard: wall,
             present: None,
-        })
+        }))
     }
 
-    /// Proof of life from `id`.
+    /// Proof of life from `id` (our clocks: `now` for deadlines, `wall` for last heard).
     pub(crate) fn heard_from(&mut self, id: EndpointId, now: Instant, wall: UnixMillis) {
         if id == self.me {
             return;
         }
-        let entry = self.entry(id, wall);
+        let first_deadline = now + self.timing.expire_after;
+        let Some(entry) = self.entry(id, wall) else {
+            return;
+        };
         entry.last_heard = entry.last_heard.max(wall);
         match &mut entry.present {
             Some(presence) => {
@@ -170,9 +229,14 @@ impl Members {
                     announced: false,
                     last_seen: now,
                     link_lost: false,
-                })
+                });
+                self.deadline_at_most(first_deadline);
             }
         }
+    }
+
+    fn deadline_at_most(&mut self, deadline: Instant) {
+        self.earliest_deadline = Some(self.earliest_deadline.map_or(deadline, |t| t.min(deadline)));
     }
 
     /// A live `AboutMe` (already checked fresh): `id` is here and called `name`.
@@ -189,7 +253,7 @@ impl Members {
         }
         self.heard_from(id, now, wall);
         let old = self.keys.get(&id).and_then(|e| e.name.clone());
-        let claim = self.remember_name(id, &name, sent);
+        let claim = self.remember_name(id, &name, sent, wall);
         let Some(presence) = self.keys.get_mut(&id).and_then(|e| e.present.as_mut()) else {
             return (NameChange::Unchanged, claim);
         };
@@ -202,19 +266,22 @@ impl Members {
         (change, claim)
     }
 
-    /// Learn `id`'s name from a signed `AboutMe` sent at `sent`, if newer than what we knew;
-    /// never touches presence. `Some` (what the claim meant) when the name changed.
+    /// Learn `id`'s name from a signed `AboutMe` sent at `sent` (our clock says `wall`), if
+    /// newer than what we knew; never touches presence. `Some` (what the claim meant) when
+    /// the name changed.
     pub(crate) fn remember_name(
         &mut self,
         id: EndpointId,
         name: &str,
         sent: UnixMillis,
+        wall: UnixMillis,
     ) -> Option<Claim> {
         if id == self.me {
             return None;
         }
-        let entry = self.entry(id, sent);
-        entry.last_heard = entry.last_heard.max(sent);
+        let heard = sent.min(wall);
+        let entry = self.entry(id, heard)?;
+        entry.last_heard = entry.last_heard.max(heard);
         if entry.name.is_some() && sent < entry.named_at {
             return None;
         }
@@ -233,8 +300,11 @@ impl Members {
     }
 
     pub(crate) fn link_lost(&mut self, id: &EndpointId) {
+        let timing = self.timing;
         if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
             presence.link_lost = true;
+            let deadline = Self::deadline(presence, &timing);
+            self.deadline_at_most(deadline);
         }
     }
 
@@ -248,17 +318,34 @@ impl Members {
     }
 
     /// Mark every member silent past its deadline gone; the announced ones are returned.
-    pub(crate) fn expire(&mut self, now: Instant, timing: &PresenceTiming) -> Vec<MemberInfo> {
-        let gone: Vec<EndpointId> = self
-            .present()
-            .filter(|(_, p)| Self::deadline(p, timing) <= now)
-            .map(|(id, _)| *id)
-            .collect();
+    /// Scans at most once per [`EXPIRY_GRANULARITY`].
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<MemberInfo> {
+        if self.next_deadline().is_none_or(|t| t > now) {
+            return Vec::new();
+        }
+        self.scanned_at = Some(now);
+        let timing = self.timing;
+        let mut gone = Vec::new();
+        let mut earliest: Option<Instant> = None;
+        for (id, presence) in self.present() {
+            let deadline = Self::deadline(presence, &timing);
+            if deadline <= now {
+                gone.push(*id);
+            } else {
+                earliest = Some(earliest.map_or(deadline, |t| t.min(deadline)));
+            }
+        }
+        self.earliest_deadline = earliest;
         gone.iter().filter_map(|id| self.remove(id)).collect()
     }
 
-    pub(crate) fn next_deadline(&self, timing: &PresenceTiming) -> Option<Instant> {
-        self.present().map(|(_, p)| Self::deadline(p, timing)).min()
+    /// When [`Self::expire`] has something to do: O(1).
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let earliest = self.earliest_deadline?;
+        Some(match self.scanned_at {
+            Some(at) => earliest.max(at + EXPIRY_GRANULARITY),
+            None => earliest,
+        })
     }
 
     fn present(&self) -> impl Iterator<Item = (&EndpointId, &Presence)> {
@@ -268,11 +355,13 @@ impl Members {
     }
 
     /// Forget a tenth of the keys at once (amortised), those absent longest first, then the
-    /// longest silent present ones: only a flood of fresh keys reaches the cap.
+    /// longest silent of those here but never announced; members here and announced are never
+    /// forgotten (they leave or time out). Only a flood of fresh keys reaches the cap.
     fn forget_longest_absent(&mut self) {
         let mut order: Vec<(bool, UnixMillis, EndpointId)> = self
             .keys
             .iter()
+            .filter(|(_, e)| !e.present.as_ref().is_some_and(|p| p.announced))
             .map(|(id, e)| (e.present.is_some(), e.last_heard, *id))
             .collect();
         order.sort_unstable();
@@ -305,10 +394,11 @@ impl Members {
                 name: name.to_string(),
                 display: self.names.display(id, name),
             },
+            // No name can start with `#`: nobody can take the look of an unnamed key.
             None => MemberInfo {
                 id: *id,
                 name: id.fmt_short().to_string(),
-                display: id.fmt_short().to_string(),
+                display: format!("#{}", id.fmt_short()),
             },
         }
     }
@@ -324,62 +414,5 @@ impl Members {
             .collect();
         all.sort_by(|a, b| a.display.cmp(&b.display).then(a.id.cmp(&b.id)));
         all
-    }
-}
-
-impl Members {
-    /// The key `who` designates among every key remembered (see [`pick`]).
-    pub(crate) fn find(&self, who: &str) -> Result<MemberInfo, Refusal> {
-        let all = std::iter::once(self.me)
-            .chain(self.keys.keys().copied())
-            .map(|id| self.info_or_stranger(&id));
-        pick(who, all)
-    }
-}
-
-/// Which of `candidates` the user means by `who`: a shown name (`alice#1a2b`), a name with a
-/// shorter or longer fingerprint, a name (or look-alike of one) that only one key uses, or a
-/// key's hex prefix of at least 4 digits.
-pub(crate) fn pick(
-    who: &str,
-    candidates: impl Iterator<Item = MemberInfo>,
-) -> Result<MemberInfo, Refusal> {
-    let query = who.trim().trim_start_matches('@');
-    let candidates: Vec<MemberInfo> = candidates.collect();
-    if let Some(exact) = candidates.iter().find(|m| m.display == query) {
-        return Ok(exact.clone());
-    }
-    let (name, hex) = match query.rsplit_once('#') {
-        Some((name, hex)) => (name, Some(hex.to_ascii_lowercase())),
-        None => (query, None),
-    };
-    let key = name_key(name);
-    let by_hex = |m: &&MemberInfo, hex: &str| m.id.to_string().starts_with(hex);
-    let mut matches: Vec<&MemberInfo> = match &hex {
-        Some(hex) => candidates
-            .iter()
-            .filter(|m| name_key(&m.name) == key && by_hex(m, hex))
-            .collect(),
-        None => {
-            let exact: Vec<&MemberInfo> = candidates.iter().filter(|m| m.name == name).collect();
-            if exact.is_empty() {
-                candidates
-                    .iter()
-                    .filter(|m| name_key(&m.name) == key)
-                    .collect()
-            } else {
-                exact
-            }
-        }
-    };
-    let is_hex = query.len() >= 4 && query.bytes().all(|b| b.is_ascii_hexdigit());
-    if matches.is_empty() && is_hex {
-        let hex = query.to_ascii_lowercase();
-        matches = candidates.iter().filter(|m| by_hex(m, &hex)).collect();
-    }
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => Err(Refusal::NoSuchMember(who.to_string())),
-        _ => Err(Refusal::AmbiguousMember(who.to_string())),
     }
 }
