@@ -2,13 +2,15 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room sizes
-//! in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
+//! `--mode inproc|process|flood|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
-//! parlor with a data directory (as users run it) and `--ephemeral`. Prints a table and writes
-//! `target/bench/room.json` (and a timestamped copy) so runs can be compared.
+//! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
+//! writing 10x the default rate limit among parlor processes that keep it. Prints a table and
+//! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
+mod flood;
 mod inproc;
 mod peers;
 mod process;
@@ -29,6 +31,8 @@ pub struct Options {
     pub sizes: Vec<usize>,
     pub inproc: bool,
     pub process: bool,
+    /// The flood scenario (real processes with the default rate limit).
+    pub flood: bool,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
     pub side_by_side: bool,
@@ -57,6 +61,7 @@ fn options() -> Options {
             .unwrap_or(default_sizes),
         inproc: mode == "all" || mode == "inproc",
         process: mode == "all" || mode == "process",
+        flood: mode == "all" || mode == "flood",
         seconds: value("--seconds")
             .and_then(|s| s.parse().ok())
             .unwrap_or(if smoke { 0.5 } else { 3.0 }),
@@ -341,6 +346,10 @@ fn main() -> anyhow::Result<()> {
             )?));
         }
         report["process"] = process::run(&opts, &programs)?;
+    }
+    if opts.flood {
+        println!("\n== a flooding member, real processes with the default rate limit, 127.0.0.1");
+        report["flood"] = flood::run(&opts)?;
     }
     let dir = target.join("bench");
     std::fs::create_dir_all(&dir)?;

@@ -50,6 +50,16 @@ impl Program {
     }
 }
 
+/// The rate limit a parlor process puts on each member's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Lifted (`--max-rate 1000000`): the delivery scenarios' senders outpace the default, and
+    /// they measure delivery, not the limit.
+    Lifted,
+    /// The default, as users run it: the flood scenario measures the limit itself.
+    Default,
+}
+
 /// What a process printed: (which process, when, the event).
 pub type Line = (usize, Instant, Value);
 
@@ -70,6 +80,7 @@ pub fn spawn(
     program: &Program,
     i: usize,
     role: Role<'_>,
+    limit: Limit,
     out: mpsc::Sender<Line>,
 ) -> anyhow::Result<Proc> {
     let name = format!("p{i}");
@@ -78,8 +89,9 @@ pub fn spawn(
         Program::Parlor { data_dir: with_dir } => {
             let mut command = Command::new(BIN);
             command.args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"]);
-            // The bench measures delivery, not the rate limits (its senders outpace them).
-            command.args(["--max-rate", "1000000"]);
+            if limit == Limit::Lifted {
+                command.args(["--max-rate", "1000000"]);
+            }
             if *with_dir {
                 let dir = std::env::temp_dir().join(format!(
                     "parlor-bench-{}-{i}-{}",

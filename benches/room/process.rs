@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::Options;
-use crate::peers::{Line, Proc, Program, Role, spawn};
+use crate::peers::{Limit, Line, Proc, Program, Role, spawn};
 use crate::stats::{cpu_time, latency, rss_mb};
 
-type Lines = mpsc::Receiver<Line>;
+pub type Lines = mpsc::Receiver<Line>;
 
 fn wait_for(
     lines: &Lines,
@@ -36,10 +36,11 @@ fn wait_for(
 /// Start process 0 opening a room; its ticket once it has printed one.
 fn open(
     program: &Program,
+    limit: Limit,
     tx: &mpsc::Sender<Line>,
     lines: &Lines,
 ) -> anyhow::Result<(Proc, String)> {
-    let opener = spawn(program, 0, Role::Open, tx.clone())?;
+    let opener = spawn(program, 0, Role::Open, limit, tx.clone())?;
     let (_, _, first) = wait_for(lines, "ticket", |i, v| i == 0 && v["ticket"].is_string())?;
     let ticket = first["ticket"].as_str().unwrap_or_default().to_string();
     Ok((opener, ticket))
@@ -51,9 +52,10 @@ enum Phase {
     Together,
 }
 
-struct Room {
-    procs: Vec<Proc>,
-    lines: Lines,
+/// Processes `p0`.. in one room, with every line they print.
+pub struct Room {
+    pub procs: Vec<Proc>,
+    pub lines: Lines,
 }
 
 /// What one traffic run delivered.
@@ -65,12 +67,13 @@ struct Run {
 }
 
 impl Room {
-    fn form(program: &Program, n: usize) -> anyhow::Result<Self> {
+    /// Process 0 opens the room, the others join one at a time.
+    pub fn form(program: &Program, n: usize, limit: Limit) -> anyhow::Result<Self> {
         let (tx, lines) = mpsc::channel();
-        let (opener, ticket) = open(program, &tx, &lines)?;
+        let (opener, ticket) = open(program, limit, &tx, &lines)?;
         let mut procs = vec![opener];
         for i in 1..n {
-            procs.push(spawn(program, i, Role::Join(&ticket), tx.clone())?);
+            procs.push(spawn(program, i, Role::Join(&ticket), limit, tx.clone())?);
             wait_for(&lines, "ready", |j, v| j == i && v["type"] == "ready")?;
         }
         std::thread::sleep(Duration::from_millis(300));
@@ -80,7 +83,7 @@ impl Room {
 
     /// One `write` per line, as a terminal or a script hands over a whole line (`writeln!` on
     /// the unbuffered pipe would write the text and the newline apart, waking the reader twice).
-    fn say(&mut self, i: usize, text: &str) {
+    pub fn say(&mut self, i: usize, text: &str) {
         let line = format!("{text}\n");
         let _ = self.procs[i].stdin.write_all(line.as_bytes());
     }
@@ -164,7 +167,7 @@ impl Room {
             .collect()
     }
 
-    fn quit(mut self) {
+    pub fn quit(mut self) {
         for p in &mut self.procs {
             p.quit();
         }
@@ -221,7 +224,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 fn scenarios(opts: &Options, program: &Program) -> anyhow::Result<Value> {
     let mut report = serde_json::Map::new();
 
-    let mut two = Room::form(program, 2)?;
+    let mut two = Room::form(program, 2, Limit::Lifted)?;
     let label = "2 nodes, 50 msg/s";
     let run = one_sender(&mut two, opts);
     report.insert(label.into(), row(label, &run));
@@ -243,7 +246,7 @@ fn ten_nodes(
     program: &Program,
     report: &mut serde_json::Map<String, Value>,
 ) -> anyhow::Result<()> {
-    let mut ten = Room::form(program, 10)?;
+    let mut ten = Room::form(program, 10, Limit::Lifted)?;
     let label = "10 nodes, 1 sender 50 msg/s";
     let run = one_sender(&mut ten, opts);
     report.insert(label.into(), row(label, &run));
@@ -286,7 +289,7 @@ fn rates(
 ) -> anyhow::Result<()> {
     let mut best = 0;
     for rate in [1000u64, 2000, 5000, 10000, 16000, 20000] {
-        let mut room = Room::form(program, 2)?;
+        let mut room = Room::form(program, 2, Limit::Lifted)?;
         let interval = Duration::from_micros(1_000_000 / rate);
         let count = (rate as f64 * opts.seconds.min(3.0)) as u64;
         let run = room.traffic(&[0], interval, count, Phase::Spread, Duration::from_secs(5));
@@ -307,7 +310,7 @@ fn rates(
     println!("    highest rate with 100 % delivery: {best} msg/s");
     report.insert("2 nodes, highest complete rate".into(), json!(best));
 
-    let mut room = Room::form(program, 2)?;
+    let mut room = Room::form(program, 2, Limit::Lifted)?;
     let rate = 16_000u64;
     let patience = if program.catches_up() { 30 } else { 10 };
     let run = room.traffic(
@@ -331,10 +334,10 @@ fn start_to_first_message(
 ) -> anyhow::Result<()> {
     let mut starts = Vec::new();
     let (tx, lines) = mpsc::channel();
-    let (mut a, ticket) = open(program, &tx, &lines)?;
+    let (mut a, ticket) = open(program, Limit::Lifted, &tx, &lines)?;
     for round in 0..if opts.smoke { 2 } else { 10 } {
         let t0 = Instant::now();
-        let mut b = spawn(program, 1, Role::Join(&ticket), tx.clone())?;
+        let mut b = spawn(program, 1, Role::Join(&ticket), Limit::Lifted, tx.clone())?;
         let _ = b.stdin.write_all(format!("hello {round}\n").as_bytes());
         let (_, at, _) = wait_for(&lines, "first message", |i, v| {
             i == 0
