@@ -37,15 +37,40 @@ pub struct NameIndex {
     claims: HashMap<EndpointId, String>,
     /// How many names each key has pinned.
     pinned_by: HashMap<EndpointId, u8>,
+    /// Keys whose shown name may have changed since [`Self::take_changed`]: a claim or
+    /// release changes at most the key and its neighbours in key order among the name's
+    /// claimants (fingerprint lengths), so a caller keeping a list up to date redraws those.
+    changed: Vec<EndpointId>,
 }
 
 impl NameIndex {
     /// Pins read back from disk; they win over anything learned since.
     pub fn restore_pin(&mut self, key: String, id: EndpointId) {
+        if let Some(set) = self.claimants.get(&key) {
+            self.changed.extend(set.iter().copied());
+        }
         if let Some(old) = self.pins.insert(key, id) {
             self.unpinned(&old);
         }
         *self.pinned_by.entry(id).or_default() += 1;
+    }
+
+    /// The keys whose shown name may have changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<EndpointId> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// `id` and its neighbours among the claimants of `key`.
+    fn touch_around(&mut self, key: &str, id: &EndpointId) {
+        self.changed.push(*id);
+        if let Some(set) = self.claimants.get(key) {
+            let before = set.range(..*id).next_back().copied();
+            let after = set
+                .range((std::ops::Bound::Excluded(*id), std::ops::Bound::Unbounded))
+                .next()
+                .copied();
+            self.changed.extend(before.into_iter().chain(after));
+        }
     }
 
     fn unpinned(&mut self, id: &EndpointId) {
@@ -62,11 +87,14 @@ impl NameIndex {
     pub fn claim(&mut self, id: EndpointId, name: &str) -> Claim {
         let key = name_key(name);
         if self.claims.get(&id) == Some(&key) {
+            // Another spelling of the same name: only its own shown name changes.
+            self.changed.push(id);
             return Claim::Unchanged;
         }
         self.release(&id);
         self.claimants.entry(key.clone()).or_default().insert(id);
         self.claims.insert(id, key.clone());
+        self.touch_around(&key, &id);
         match self.pins.get(&key) {
             Some(owner) if *owner == id => Claim::Unchanged,
             Some(owner) => Claim::Clash { owner: *owner },
@@ -84,12 +112,13 @@ impl NameIndex {
 
     /// `id` is forgotten (evicted from the room's memory); its pins stay.
     pub fn release(&mut self, id: &EndpointId) {
-        if let Some(old) = self.claims.remove(id)
-            && let Some(set) = self.claimants.get_mut(&old)
-        {
-            set.remove(id);
-            if set.is_empty() {
-                self.claimants.remove(&old);
+        if let Some(old) = self.claims.remove(id) {
+            self.touch_around(&old, id);
+            if let Some(set) = self.claimants.get_mut(&old) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.claimants.remove(&old);
+                }
             }
         }
     }
@@ -104,11 +133,12 @@ impl NameIndex {
     /// it; else `name#` and the shortest fingerprint (at least 4 characters) that tells it
     /// from every other key claiming or owning the name.
     pub fn display(&self, id: &EndpointId, name: &str) -> String {
-        let Some(key) = self.claims.get(id) else {
+        // Keys are public: looked up and compared as bytes, not in constant time.
+        let Some(key) = self.claims.get(id.as_bytes()) else {
             return name.to_string();
         };
         let owner = self.pins.get(key);
-        if owner == Some(id) {
+        if owner.is_some_and(|owner| owner.as_bytes() == id.as_bytes()) {
             return name.to_string();
         }
         let set = self.claimants.get(key);
@@ -119,7 +149,7 @@ impl NameIndex {
         });
         let shared = neighbours
             .chain(owner)
-            .filter(|other| *other != id)
+            .filter(|other| other.as_bytes() != id.as_bytes())
             .map(|other| shared_hex_prefix(id, other))
             .max();
         match shared {

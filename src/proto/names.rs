@@ -132,8 +132,10 @@ pub fn sanitize_text(text: &str, keep_newlines: bool) -> String {
 
 /// The lowercase hex fingerprint of a key, `len` characters long.
 pub fn fingerprint(id: &EndpointId, len: usize) -> String {
-    let hex = id.to_string();
-    hex[..len.min(hex.len())].to_string()
+    let len = len.min(64);
+    let mut hex = data_encoding::HEXLOWER.encode(&id.as_bytes()[..len.div_ceil(2)]);
+    hex.truncate(len);
+    hex
 }
 
 #[cfg(test)]

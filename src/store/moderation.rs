@@ -89,9 +89,11 @@ impl Store {
         // Every key that used a colliding name, not only the ones before a message.
         for m in messages.iter() {
             names.claim(m.author, &m.name);
+            names.take_changed();
         }
         for m in messages.iter_mut() {
             names.claim(m.author, &m.name);
+            names.take_changed();
             m.display = names.display(&m.author, &m.name);
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! is here now, and who has gone quiet. Names are shown through the [`NameIndex`]: the first
 //! key seen with a name keeps it; look-alikes get a fingerprint.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 mod find;
@@ -113,13 +113,18 @@ pub(crate) struct Members {
     earliest_deadline: Option<Instant>,
     /// The last expiry scan.
     scanned_at: Option<Instant>,
+    /// Everyone listed (me and the announced members here) in the order shown, kept up to
+    /// date change by change: a list of 10,000 is a copy, not a rebuild and a sort.
+    roster: BTreeSet<(String, EndpointId)>,
+    /// The shown name each listed key has in `roster`.
+    shown: HashMap<EndpointId, String>,
 }
 
 impl Members {
     pub(crate) fn new(me: EndpointId, my_name: String, timing: PresenceTiming) -> Self {
         let mut names = NameIndex::default();
         names.claim(me, &my_name);
-        Self {
+        let mut members = Self {
             me,
             my_name,
             timing,
@@ -127,6 +132,40 @@ impl Members {
             names,
             earliest_deadline: None,
             scanned_at: None,
+            roster: BTreeSet::new(),
+            shown: HashMap::new(),
+        };
+        members.settle();
+        members
+    }
+
+    fn is_listed(&self, id: &EndpointId) -> bool {
+        self.is_me(id) || self.presence(id).is_some_and(|p| p.announced)
+    }
+
+    /// Bring the roster up to date with every key whose shown name may have changed.
+    fn settle(&mut self) {
+        for id in self.names.take_changed() {
+            self.relist(&id);
+        }
+        let me = self.me;
+        self.relist(&me);
+    }
+
+    /// Put `id` in the roster under its shown name, or take it out if it is not listed.
+    fn relist(&mut self, id: &EndpointId) {
+        let display = self
+            .is_listed(id)
+            .then(|| self.info_or_stranger(id).display);
+        if self.shown.get(id) == display.as_ref() {
+            return;
+        }
+        if let Some(old) = self.shown.remove(id) {
+            self.roster.remove(&(old, *id));
+        }
+        if let Some(display) = display {
+            self.roster.insert((display.clone(), *id));
+            self.shown.insert(*id, display);
         }
     }
 
@@ -136,6 +175,7 @@ impl Members {
 
     pub(crate) fn restore_pin(&mut self, key: String, id: EndpointId) {
         self.names.restore_pin(key, id);
+        self.settle();
     }
 
     /// Keys remembered, present or not.
@@ -150,7 +190,15 @@ impl Members {
     /// Our own rename; the claim says whether someone had the name first.
     pub(crate) fn set_my_name(&mut self, name: String) -> (String, Claim) {
         let claim = self.names.claim(self.me, &name);
-        (std::mem::replace(&mut self.my_name, name), claim)
+        let old = std::mem::replace(&mut self.my_name, name);
+        self.settle();
+        (old, claim)
+    }
+
+    /// Keys are public: compared as bytes, not in constant time (which costs ten times more,
+    /// for every member of a list of thousands).
+    fn is_me(&self, id: &EndpointId) -> bool {
+        id.as_bytes() == self.me.as_bytes()
     }
 
     /// Whether the room remembers `id`.
@@ -159,11 +207,11 @@ impl Members {
     }
 
     pub(crate) fn is_named(&self, id: &EndpointId) -> bool {
-        *id == self.me || self.presence(id).is_some_and(|p| p.announced)
+        self.is_me(id) || self.presence(id).is_some_and(|p| p.announced)
     }
 
     fn presence(&self, id: &EndpointId) -> Option<&Presence> {
-        self.keys.get(id)?.present.as_ref()
+        self.keys.get(id.as_bytes())?.present.as_ref()
     }
 
     /// Whether a presence message from `id` sent at `sent` (envelope `envelope`) is news: not
@@ -263,6 +311,9 @@ impl Members {
             (true, Some(old)) => NameChange::Renamed { old },
             _ => NameChange::Unchanged,
         };
+        if !was_announced {
+            self.relist(&id);
+        }
         (change, claim)
     }
 
@@ -290,12 +341,15 @@ impl Members {
             return None;
         }
         entry.name = Some(name.to_string());
-        Some(self.names.claim(id, name))
+        let claim = self.names.claim(id, name);
+        self.settle();
+        Some(claim)
     }
 
     /// `id` left: its info if it had been announced. Its name stays known.
     pub(crate) fn remove(&mut self, id: &EndpointId) -> Option<MemberInfo> {
         let presence = self.keys.get_mut(id)?.present.take()?;
+        self.relist(id);
         presence.announced.then(|| self.info_or_stranger(id))
     }
 
@@ -369,18 +423,20 @@ impl Members {
             self.keys.remove(&id);
             self.names.release(&id);
         }
+        // Their neighbours among same-named keys may show shorter fingerprints now.
+        self.settle();
     }
 
     fn claimed_name(&self, id: &EndpointId) -> Option<&str> {
-        if *id == self.me {
+        if self.is_me(id) {
             return Some(&self.my_name);
         }
-        self.keys.get(id)?.name.as_deref()
+        self.keys.get(id.as_bytes())?.name.as_deref()
     }
 
     /// The member's info when it is here; unnamed members show their key's short form.
     pub(crate) fn info(&self, id: &EndpointId) -> Option<MemberInfo> {
-        if *id != self.me && self.presence(id).is_none() {
+        if !self.is_me(id) && self.presence(id).is_none() {
             return None;
         }
         Some(self.info_or_stranger(id))
@@ -403,16 +459,19 @@ impl Members {
         }
     }
 
-    /// Everyone announced, me included, sorted by display name: O(n log n).
+    /// Everyone announced, me included, sorted by display name: a copy of the roster kept
+    /// up to date change by change (O(n), no sort).
     pub(crate) fn list(&self) -> Vec<MemberInfo> {
-        let others = self
-            .present()
-            .filter(|(_, p)| p.announced)
-            .map(|(id, _)| self.info_or_stranger(id));
-        let mut all: Vec<MemberInfo> = std::iter::once(self.info_or_stranger(&self.me))
-            .chain(others)
-            .collect();
-        all.sort_by(|a, b| a.display.cmp(&b.display).then(a.id.cmp(&b.id)));
-        all
+        self.roster
+            .iter()
+            .map(|(display, id)| MemberInfo {
+                id: *id,
+                name: self.claimed_name(id).unwrap_or_default().to_string(),
+                display: display.clone(),
+            })
+            .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;
