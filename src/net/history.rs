@@ -28,7 +28,8 @@ pub const HISTORY_ALPN: &[u8] = b"parlor/history/1";
 pub const MAX_ANSWER_ENVELOPES: usize = 4096;
 /// Most bytes one answer may hold; an answerer stops adding envelopes before it.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-const MAX_REQUEST_BYTES: u32 = 1024;
+/// A request is a few short fields: this bounds what a stranger can make us allocate.
+pub const MAX_REQUEST_BYTES: u32 = 1024;
 /// How long one catch-up may take before we give up on that peer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -127,18 +128,15 @@ impl HistoryServer {
 
     async fn serve(&self, conn: &Connection) -> anyhow::Result<()> {
         let (mut send, mut recv) = conn.accept_bi().await?;
-        let mut len = [0u8; 4];
-        recv.read_exact(&mut len).await?;
-        let len = u32::from_be_bytes(len);
-        anyhow::ensure!(len <= MAX_REQUEST_BYTES, "request of {len} bytes");
-        let mut body = vec![0u8; len as usize];
+        let mut prefix = [0u8; 4];
+        recv.read_exact(&mut prefix).await?;
+        let mut body = vec![0u8; request_len(prefix)?];
         recv.read_exact(&mut body).await?;
-        let request: Request = serde_json::from_slice(&body)?;
-        let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
+        let request = decode_request(&body)?;
         let envelopes = self
             .ask(
-                topic,
-                UnixMillis(request.since),
+                request.topic,
+                request.since,
                 request.limit as usize,
                 request.page,
             )
@@ -167,6 +165,52 @@ impl ProtocolHandler for HistoryServer {
         }
         Ok(())
     }
+}
+
+/// A catch-up request as both sides see it. The wire form is [`Request`]; these functions are
+/// the only way in and out of it, so the fuzz targets and property tests exercise exactly the
+/// code the network runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRequest {
+    pub topic: TopicId,
+    pub since: UnixMillis,
+    pub limit: u32,
+    pub page: Page,
+}
+
+/// A request as sent: `u32 BE length ‖ JSON`.
+pub fn encode_request(request: &HistoryRequest) -> Vec<u8> {
+    // Serializing a struct of strings and integers to JSON cannot fail.
+    let json = serde_json::to_vec(&Request {
+        topic: request.topic.to_string(),
+        since: request.since.0,
+        limit: request.limit,
+        page: request.page,
+    })
+    .unwrap_or_default();
+    let mut frame = (json.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&json);
+    frame
+}
+
+/// The body length a request's 4-byte prefix announces; refused above the request bound before
+/// anything is allocated.
+pub fn request_len(prefix: [u8; 4]) -> anyhow::Result<usize> {
+    let len = u32::from_be_bytes(prefix);
+    anyhow::ensure!(len <= MAX_REQUEST_BYTES, "request of {len} bytes");
+    Ok(len as usize)
+}
+
+/// A request's JSON body, decoded and checked.
+pub fn decode_request(body: &[u8]) -> anyhow::Result<HistoryRequest> {
+    let request: Request = serde_json::from_slice(body)?;
+    let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
+    Ok(HistoryRequest {
+        topic,
+        since: UnixMillis(request.since),
+        limit: request.limit,
+        page: request.page,
+    })
 }
 
 /// Split an answer into envelopes; any framing error drops the whole answer.
@@ -199,14 +243,12 @@ pub async fn fetch(
     let work = async {
         let conn = endpoint.connect(peer, HISTORY_ALPN).await?;
         let (mut send, mut recv) = conn.open_bi().await?;
-        let request = serde_json::to_vec(&Request {
-            topic: topic.to_string(),
-            since: since.0,
+        let request = encode_request(&HistoryRequest {
+            topic,
+            since,
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             page,
-        })?;
-        send.write_all(&(request.len() as u32).to_be_bytes())
-            .await?;
+        });
         send.write_all(&request).await?;
         send.finish()?;
         let answer = recv.read_to_end(MAX_ANSWER_BYTES).await?;
@@ -237,5 +279,23 @@ mod tests {
         assert!(parse_answer(&[0, 0]).is_err());
         assert!(parse_answer(&u32::MAX.to_be_bytes()).is_err());
         assert!(parse_answer(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn requests_round_trip_and_oversize_is_refused() {
+        let request = HistoryRequest {
+            topic: TopicId::from_bytes([3; 32]),
+            since: UnixMillis(42),
+            limit: 7,
+            page: Page::Oldest,
+        };
+        let frame = encode_request(&request);
+        let (prefix, body) = frame.split_at(4);
+        assert_eq!(request_len(prefix.try_into().unwrap()).unwrap(), body.len());
+        assert_eq!(decode_request(body).unwrap(), request);
+        assert!(request_len((MAX_REQUEST_BYTES + 1).to_be_bytes()).is_err());
+        // The first version sent no page: it means the newest.
+        let old = format!(r#"{{"topic":"{}","since":1,"limit":2}}"#, request.topic);
+        assert_eq!(decode_request(old.as_bytes()).unwrap().page, Page::Newest);
     }
 }
