@@ -10,8 +10,10 @@
 //! Both sides bound everything: request size, envelope size, count and total bytes, time; the
 //! server also bounds how many requests it serves at once (see [`server`]).
 
+mod request;
 mod server;
 
+pub use request::{HistoryRequest, decode_request, encode_request, request_len};
 pub use server::{HistoryServer, ServeLimits};
 
 use std::collections::HashMap;
@@ -31,7 +33,8 @@ pub const HISTORY_ALPN: &[u8] = b"parlor/history/1";
 pub const MAX_ANSWER_ENVELOPES: usize = 4096;
 /// Most bytes one answer may hold; an answerer stops adding envelopes before it.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-const MAX_REQUEST_BYTES: u32 = 1024;
+/// A request is a few short fields: this bounds what a stranger can make us allocate.
+pub const MAX_REQUEST_BYTES: u32 = 1024;
 
 /// How long one catch-up may take before we give up on that peer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -118,14 +121,12 @@ pub async fn fetch(
     let work = async {
         let conn = endpoint.connect(peer, HISTORY_ALPN).await?;
         let (mut send, mut recv) = conn.open_bi().await?;
-        let request = serde_json::to_vec(&Request {
-            topic: topic.to_string(),
-            since: since.0,
+        let request = encode_request(&HistoryRequest {
+            topic,
+            since,
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             page,
-        })?;
-        send.write_all(&(request.len() as u32).to_be_bytes())
-            .await?;
+        });
         send.write_all(&request).await?;
         send.finish()?;
         let answer = recv.read_to_end(MAX_ANSWER_BYTES).await?;

@@ -32,6 +32,17 @@ fn is_hidden_format(c: char) -> bool {
         | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
 }
 
+/// Unicode's format characters (General_Category Cf, Unicode 15/16): invisible, some of them
+/// not default-ignorable (Arabic number signs, interlinear annotations). No name needs one.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}'
+        | '\u{8E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
 /// Look-alikes of `#`, refused in names with `#` itself: `name#1a2b` is how a fingerprint looks.
 fn is_number_sign(c: char) -> bool {
     matches!(
@@ -55,7 +66,8 @@ pub fn clean_name(raw: &str) -> Option<String> {
             pending_space = !out.is_empty();
             continue;
         }
-        if c.is_control() || is_default_ignorable(c) || is_hidden_format(c) || is_number_sign(c) {
+        let invisible = is_default_ignorable(c) || is_hidden_format(c) || is_format(c);
+        if c.is_control() || invisible || is_number_sign(c) {
             continue;
         }
         if chars == MAX_NAME_CHARS {

@@ -17,7 +17,8 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::oneshot;
 
 use super::{
-    HistoryQuery, HistoryRoutes, MAX_ANSWER_BYTES, MAX_ANSWER_ENVELOPES, MAX_REQUEST_BYTES, Request,
+    HistoryQuery, HistoryRoutes, MAX_ANSWER_BYTES, MAX_ANSWER_ENVELOPES, decode_request,
+    request_len,
 };
 use crate::proto::backlog::Page;
 use crate::proto::{TopicId, UnixMillis};
@@ -247,17 +248,14 @@ impl ProtocolHandler for HistoryServer {
 
 async fn read_request(conn: &Connection) -> anyhow::Result<(SendStream, Asked)> {
     let (send, mut recv) = conn.accept_bi().await?;
-    let mut len = [0u8; 4];
-    recv.read_exact(&mut len).await?;
-    let len = u32::from_be_bytes(len);
-    anyhow::ensure!(len <= MAX_REQUEST_BYTES, "request of {len} bytes");
-    let mut body = vec![0u8; len as usize];
+    let mut prefix = [0u8; 4];
+    recv.read_exact(&mut prefix).await?;
+    let mut body = vec![0u8; request_len(prefix)?];
     recv.read_exact(&mut body).await?;
-    let request: Request = serde_json::from_slice(&body)?;
-    let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
+    let request = decode_request(&body)?;
     let asked = Asked {
-        topic,
-        since: UnixMillis(request.since),
+        topic: request.topic,
+        since: request.since,
         limit: request.limit as usize,
         page: request.page,
     };
