@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use parlor::headless::json::terminal_safe;
 use parlor::proto::lan::{MAX_LABEL, clean_label};
 use parlor::proto::names::{MAX_NAME_CHARS, clean_name, sanitize_text};
-use parlor_fuzz::{acts_on_terminal, is_format, known_names_gap};
+use parlor_fuzz::{acts_on_terminal, is_format};
 
 fn check_name(raw: &str) {
     let Some(name) = clean_name(raw) else {
@@ -18,8 +18,7 @@ fn check_name(raw: &str) {
             !c.is_control() && !c.is_whitespace() && c != '#',
             "{c:?} in {name:?}"
         );
-        let hidden = is_format(c) && !known_names_gap(c);
-        assert!(!hidden, "format character {c:?} in name {name:?}");
+        assert!(!is_format(c), "format character {c:?} in name {name:?}");
     }
     assert_eq!(clean_name(&name).as_deref(), Some(&*name), "idempotent");
     if let Some(label) = clean_label(raw) {

@@ -71,17 +71,3 @@ pub fn acts_on_terminal(c: char) -> bool {
         | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
         | '\u{E0000}'..='\u{E007F}')
 }
-
-/// The format characters `clean_name` and `sanitize_text` let through today: found by the
-/// `sanitizers` target (minimal input: the two bytes `d8 80`, U+0600) and reported on issue 11
-/// rather than fixed here, as names.rs is being changed on another branch. The invisible ones
-/// (tags, U+206A..206F, U+FFF9..FFFB, U+1D173..1D17A, ...) let `bob` and `bob` + a tag share a
-/// look but not a name. Excluded so the fuzzer keeps hunting for anything else: delete this
-/// once names.rs strips them.
-pub fn known_names_gap(c: char) -> bool {
-    matches!(c,
-        '\u{600}'..='\u{605}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}' | '\u{8E2}'
-        | '\u{206A}'..='\u{206F}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
-        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
-        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
-}
