@@ -66,7 +66,9 @@ pub fn clean_name(raw: &str) -> Option<String> {
             pending_space = !out.is_empty();
             continue;
         }
-        let invisible = is_default_ignorable(c) || is_hidden_format(c) || is_format(c);
+        // Format characters and default-ignorables cover every hidden one `sanitize_text`
+        // escapes (the line separators are whitespace, handled above).
+        let invisible = is_default_ignorable(c) || is_format(c);
         if c.is_control() || invisible || is_number_sign(c) {
             continue;
         }
