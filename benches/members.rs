@@ -79,6 +79,7 @@ fn case(name: &str) -> Value {
                 } else {
                     format!("member{i}")
                 },
+                every: None,
             };
             let payload = Payload {
                 nonce: i as u64,

@@ -89,7 +89,11 @@ fn payload_json(input: &Input) -> (Vec<u8>, Option<Payload>) {
     let body = match (&input.body, with) {
         (Body::WhoIsThere(_), _) => MessageBody::WhoIsThere { from },
         (Body::Leave(_), _) => MessageBody::Leave { from },
-        (Body::AboutMe(..), Some((name, _))) => MessageBody::AboutMe { from, name },
+        (Body::AboutMe(..), Some((name, _))) => MessageBody::AboutMe {
+            from,
+            name,
+            every: None,
+        },
         (_, Some((text, action))) => MessageBody::Message { from, text, action },
         (_, None) => unreachable!("bodies with text carry it"),
     };

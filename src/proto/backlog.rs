@@ -122,6 +122,11 @@ impl Backlog {
         self.names.insert(author, (sent, envelope));
     }
 
+    /// `author`'s newest `AboutMe` held, with its send time.
+    pub fn name_of(&self, author: &EndpointId) -> Option<(UnixMillis, Envelope)> {
+        self.names.get(author).cloned()
+    }
+
     pub fn names_len(&self) -> usize {
         self.names.len()
     }

@@ -44,8 +44,14 @@ pub enum MessageBody<K = PublicKey> {
     /// A newcomer asks every member to introduce itself.
     WhoIsThere { from: K },
     /// "This is my name": sent on joining, on rename, in answer to `WhoIsThere`, and as the slow
-    /// presence heartbeat.
-    AboutMe { from: K, name: String },
+    /// presence heartbeat. `every`: seconds until the author's next heartbeat at the latest
+    /// (it grows with the room); absent from peers that predate it, which beat every 30 s.
+    AboutMe {
+        from: K,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        every: Option<u32>,
+    },
     /// A chat line; `action` marks an IRC-style `/me` line. Peers that predate the flag
     /// ignore it and show the text.
     Message {
@@ -56,6 +62,10 @@ pub enum MessageBody<K = PublicKey> {
     },
     /// The author is leaving the room on purpose.
     Leave { from: K },
+    /// The author lost its link to member `who` (hex key) and heard nothing from it since:
+    /// `who`, if here, answers with its `AboutMe`; the others forget it if nobody hears from
+    /// it soon. Peers that predate it drop it as malformed.
+    Missing { from: K, who: String },
 }
 
 impl<K> MessageBody<K> {
@@ -65,7 +75,8 @@ impl<K> MessageBody<K> {
             Self::WhoIsThere { from }
             | Self::AboutMe { from, .. }
             | Self::Message { from, .. }
-            | Self::Leave { from } => from,
+            | Self::Leave { from }
+            | Self::Missing { from, .. } => from,
         }
     }
 
@@ -73,13 +84,18 @@ impl<K> MessageBody<K> {
     fn with_author<L>(self, author: L) -> MessageBody<L> {
         match self {
             Self::WhoIsThere { .. } => MessageBody::WhoIsThere { from: author },
-            Self::AboutMe { name, .. } => MessageBody::AboutMe { from: author, name },
+            Self::AboutMe { name, every, .. } => MessageBody::AboutMe {
+                from: author,
+                name,
+                every,
+            },
             Self::Message { text, action, .. } => MessageBody::Message {
                 from: author,
                 text,
                 action,
             },
             Self::Leave { .. } => MessageBody::Leave { from: author },
+            Self::Missing { who, .. } => MessageBody::Missing { from: author, who },
         }
     }
 }
@@ -179,8 +195,9 @@ pub fn open(bytes: &[u8], topic: &TopicId, now: UnixMillis) -> Result<Verified, 
 
 /// A batch of envelopes (a catch-up answer, stored history) checked away from the room: the
 /// signature checks of thousands of envelopes run on another thread, and the room only applies
-/// what passed. Built only by [`check_batch`].
-#[derive(Debug, Default)]
+/// what passed. Built only by [`check_batch`] (and by the simulator, which checks each envelope
+/// once for all its members: [`crate::proto::sim::swarm`]).
+#[derive(Debug, Default, Clone)]
 pub struct CheckedBatch {
     pub(crate) accepted: Vec<(Verified, std::sync::Arc<[u8]>)>,
     pub(crate) rejected: Vec<Rejection>,

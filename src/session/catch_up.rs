@@ -8,6 +8,8 @@ mod lane;
 mod tests;
 mod window;
 
+use std::time::Duration;
+
 use self::lane::Lane;
 use super::actor::Actor;
 use crate::net::HistoryQuery;
@@ -19,6 +21,9 @@ use crate::proto::{TopicId, UnixMillis, wire};
 const CATCH_UP_PEERS: usize = 2;
 /// Most pages one catch-up reads (bounds what a peer can make us fetch).
 const MAX_PAGES: usize = 64;
+/// A failed member-list request is asked again this many times, after 0.5, 1, 2 and 4 s.
+const ROSTER_RETRIES: u8 = 4;
+const ROSTER_RETRY_AFTER: Duration = Duration::from_millis(250);
 /// Catch-up requests served from disk at once, per session.
 pub const MAX_SERVING: usize = 4;
 
@@ -29,6 +34,8 @@ pub struct CatchUpPage {
     pub last: bool,
     /// Of a request paging through a gap.
     pub paged: bool,
+    /// A member list (see [`Actor::ask_roster`]), not history.
+    pub roster: bool,
 }
 
 impl Actor {
@@ -62,12 +69,56 @@ impl Actor {
                 limit,
                 pages,
                 paged,
+                roster: false,
             };
             let node = self.node.clone();
             let fetch = move |peer, since| node.fetch_history(peer, topic, since, limit, page);
             self.catching_up += 1;
             tokio::spawn(lane.run(fetch, self.history_tx.clone()));
         }
+    }
+
+    /// Ask a neighbour, at random, for its member list: a request for no message (see
+    /// [`Self::serve_history`]); another if it fails (up to [`lane::TRIES`]). When all fail (a
+    /// member that many newcomers asked at once turns some away), ask again later.
+    pub(super) fn ask_roster(&mut self) {
+        self.roster_asks = 0;
+        self.ask_roster_after(Duration::ZERO);
+    }
+
+    fn ask_roster_after(&mut self, delay: Duration) {
+        let neighbors: Vec<_> = self.room.neighbors().copied().collect();
+        let peers = lane::deal(&neighbors, 1, lane::TRIES, &mut rand::rng());
+        let Some(peers) = peers.into_iter().next() else {
+            return;
+        };
+        let lane = Lane {
+            peers,
+            topic: self.room.topic(),
+            since: UnixMillis::now(),
+            limit: 0,
+            pages: 1,
+            paged: false,
+            roster: true,
+        };
+        let node = self.node.clone();
+        let topic = self.room.topic();
+        let fetch = move |peer, since| node.fetch_history(peer, topic, since, 0, Page::Newest);
+        let results = self.history_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            lane.run(fetch, results).await;
+        });
+    }
+
+    /// A member list came (or every neighbour asked failed to give one).
+    pub(super) async fn roster_answered(&mut self, batch: wire::CheckedBatch) {
+        if batch.accepted.is_empty() && self.roster_asks < ROSTER_RETRIES {
+            self.roster_asks += 1;
+            self.ask_roster_after(ROSTER_RETRY_AFTER * (1 << self.roster_asks));
+            return;
+        }
+        self.feed(crate::proto::room::Input::Roster(batch)).await;
     }
 
     /// A paging catch-up ended: if the room lagged again meanwhile, page through once more.
@@ -82,6 +133,12 @@ impl Actor {
     /// reading), else from the room's memory.
     pub(super) fn serve_history(&self, query: HistoryQuery) {
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
+        // A request for no message asks for the member list (older members answer it with
+        // nothing: the newcomer then learns the members from their answers and heartbeats).
+        if query.limit == 0 {
+            let _ = query.reply.send(self.room.roster(UnixMillis::now()));
+            return;
+        }
         match &self.store {
             Some(store) => {
                 // Reading pages from disk is bounded: past a few at once, askers get nothing

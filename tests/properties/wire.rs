@@ -30,7 +30,9 @@ fn payload(secret: &SecretKey) -> impl Strategy<Value = Payload> + use<> {
         prop_oneof![
             Just(MessageBody::WhoIsThere { from }),
             Just(MessageBody::Leave { from }),
-            hostile_text(40).prop_map(move |name| MessageBody::AboutMe { from, name }),
+            (hostile_text(40), proptest::option::of(any::<u32>()))
+                .prop_map(move |(name, every)| MessageBody::AboutMe { from, name, every }),
+            hostile_text(70).prop_map(move |who| MessageBody::Missing { from, who }),
             (hostile_text(300), any::<bool>())
                 .prop_map(move |(text, action)| MessageBody::Message { from, text, action }),
         ];

@@ -6,8 +6,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 mod find;
+mod presence;
 
 pub(crate) use find::pick;
+use presence::Presence;
+pub use presence::PresenceTiming;
 
 use super::name_index::{Claim, NameIndex};
 use super::{EndpointId, MessageId, UnixMillis};
@@ -28,36 +31,6 @@ pub struct MemberInfo {
     pub name: String,
     /// The name to show: `name`, or `name#abcd` when another key owns or shares the name.
     pub display: String,
-}
-
-/// How presence decides that a silent member is gone.
-#[derive(Debug, Clone, Copy)]
-pub struct PresenceTiming {
-    /// How often each member re-announces itself (`AboutMe`).
-    pub heartbeat: Duration,
-    /// Silence after which a member is reported left.
-    pub expire_after: Duration,
-    /// Silence after which a member whose direct link dropped (`NeighborDown`) is reported left:
-    /// a live member would have sent its heartbeat by then.
-    pub expire_after_link_loss: Duration,
-}
-
-impl Default for PresenceTiming {
-    fn default() -> Self {
-        Self {
-            heartbeat: Duration::from_secs(30),
-            expire_after: Duration::from_secs(80),
-            expire_after_link_loss: Duration::from_secs(40),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Presence {
-    /// Sent its `AboutMe` since it arrived: unannounced keys were never reported joined.
-    announced: bool,
-    last_seen: Instant,
-    link_lost: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -257,36 +230,6 @@ impl Members {
         }))
     }
 
-    /// Proof of life from `id` (our clocks: `now` for deadlines, `wall` for last heard).
-    pub(crate) fn heard_from(&mut self, id: EndpointId, now: Instant, wall: UnixMillis) {
-        if id == self.me {
-            return;
-        }
-        let first_deadline = now + self.timing.expire_after;
-        let Some(entry) = self.entry(id, wall) else {
-            return;
-        };
-        entry.last_heard = entry.last_heard.max(wall);
-        match &mut entry.present {
-            Some(presence) => {
-                presence.last_seen = now;
-                presence.link_lost = false;
-            }
-            None => {
-                entry.present = Some(Presence {
-                    announced: false,
-                    last_seen: now,
-                    link_lost: false,
-                });
-                self.deadline_at_most(first_deadline);
-            }
-        }
-    }
-
-    fn deadline_at_most(&mut self, deadline: Instant) {
-        self.earliest_deadline = Some(self.earliest_deadline.map_or(deadline, |t| t.min(deadline)));
-    }
-
     /// A live `AboutMe` (already checked fresh): `id` is here and called `name`.
     pub(crate) fn set_name(
         &mut self,
@@ -351,61 +294,6 @@ impl Members {
         let presence = self.keys.get_mut(id)?.present.take()?;
         self.relist(id);
         presence.announced.then(|| self.info_or_stranger(id))
-    }
-
-    pub(crate) fn link_lost(&mut self, id: &EndpointId) {
-        let timing = self.timing;
-        if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
-            presence.link_lost = true;
-            let deadline = Self::deadline(presence, &timing);
-            self.deadline_at_most(deadline);
-        }
-    }
-
-    fn deadline(presence: &Presence, timing: &PresenceTiming) -> Instant {
-        let grace = if presence.link_lost {
-            timing.expire_after_link_loss
-        } else {
-            timing.expire_after
-        };
-        presence.last_seen + grace
-    }
-
-    /// Mark every member silent past its deadline gone; the announced ones are returned.
-    /// Scans at most once per [`EXPIRY_GRANULARITY`].
-    pub(crate) fn expire(&mut self, now: Instant) -> Vec<MemberInfo> {
-        if self.next_deadline().is_none_or(|t| t > now) {
-            return Vec::new();
-        }
-        self.scanned_at = Some(now);
-        let timing = self.timing;
-        let mut gone = Vec::new();
-        let mut earliest: Option<Instant> = None;
-        for (id, presence) in self.present() {
-            let deadline = Self::deadline(presence, &timing);
-            if deadline <= now {
-                gone.push(*id);
-            } else {
-                earliest = Some(earliest.map_or(deadline, |t| t.min(deadline)));
-            }
-        }
-        self.earliest_deadline = earliest;
-        gone.iter().filter_map(|id| self.remove(id)).collect()
-    }
-
-    /// When [`Self::expire`] has something to do: O(1).
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let earliest = self.earliest_deadline?;
-        Some(match self.scanned_at {
-            Some(at) => earliest.max(at + EXPIRY_GRANULARITY),
-            None => earliest,
-        })
-    }
-
-    fn present(&self) -> impl Iterator<Item = (&EndpointId, &Presence)> {
-        self.keys
-            .iter()
-            .filter_map(|(id, e)| Some((id, e.present.as_ref()?)))
     }
 
     /// Forget a tenth of the keys at once (amortised), those absent longest first, then the

@@ -39,6 +39,7 @@ pub(super) fn about(key: &SecretKey, name: &str, sent: UnixMillis) -> Vec<u8> {
     let body = MessageBody::AboutMe {
         from: key.public(),
         name: name.into(),
+        every: None,
     };
     seal(key, sent, sent.0, body)
 }

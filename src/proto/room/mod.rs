@@ -6,11 +6,12 @@
 //! feeds it gossip events, history answers and the clock; broadcasts, stores and fetches what
 //! it returns; and calls it again at [`Room::next_deadline`].
 
+mod events;
 mod ignore;
 mod receive;
 mod send;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 pub use super::backlog::Page;
@@ -18,8 +19,9 @@ use super::backlog::{Backlog, Envelope, HistoryWindow};
 use super::limits::{Bucket, Limiter, RateLimits};
 use super::members::{MemberInfo, Members, PresenceTiming};
 use super::seen::SeenIds;
-use super::wire;
-use super::{EndpointId, MessageId, Now, SecretKey, TopicId, UnixMillis};
+use super::wire::{self, MessageBody};
+use super::{EndpointId, Now, SecretKey, TopicId, UnixMillis};
+pub use events::{Attempt, ChatLine, Event, LeaveReason, Record, Refusal, RoomStats};
 
 #[derive(Debug, Clone)]
 pub struct RoomConfig {
@@ -37,6 +39,9 @@ pub struct RoomConfig {
     pub history: HistoryWindow,
     /// What one author may send, per kind, and how often we answer newcomers.
     pub limits: RateLimits,
+    /// About how many members answer a newcomer's `WhoIsThere` ([`ANSWERERS`]; `u64::MAX`:
+    /// everyone, as before member lists, for comparison).
+    pub answerers: u64,
 }
 
 impl Default for RoomConfig {
@@ -49,12 +54,23 @@ impl Default for RoomConfig {
             answer_spread: Duration::from_millis(50),
             history: HistoryWindow::default(),
             limits: RateLimits::default(),
+            answerers: ANSWERERS,
         }
     }
 }
 
 /// How far before our newest message a catch-up request starts: authors' clocks differ.
 const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
+/// About how many members answer a newcomer's `WhoIsThere` (see `Room::answer_draw`).
+pub const ANSWERERS: u64 = 3;
+/// After a link drops (HyParView replacing neighbours, as when many join at once), broadcasts
+/// may have passed us by: ask for the member list again this long after, at most once a
+/// second. A member that joined less than [`REANNOUNCE_WITHIN`] ago also announces itself again,
+/// since its own `AboutMe` may have missed others the same way.
+pub const ROSTER_CHECK_AFTER: Duration = Duration::from_millis(500);
+pub const REANNOUNCE_WITHIN: Duration = Duration::from_secs(10);
+/// Most members' `AboutMe`s a member list carries (and a receiver takes from one).
+pub const MAX_ROSTER: usize = 4000;
 
 #[derive(Debug)]
 pub enum Input {
@@ -64,6 +80,9 @@ pub enum Input {
     History(Vec<Vec<u8>>),
     /// The same, already checked on another thread ([`wire::check_batch`]).
     CheckedHistory(wire::CheckedBatch),
+    /// A neighbour's member list (its answer to [`Output::RequestRoster`]), checked: recent
+    /// signed `AboutMe`s of the members it knows to be here.
+    Roster(wire::CheckedBatch),
     /// A direct gossip neighbour connected; the first one means we have joined.
     NeighborUp(EndpointId),
     NeighborDown(EndpointId),
@@ -106,153 +125,10 @@ pub enum Output {
         since: UnixMillis,
         page: Page,
     },
+    /// Ask one neighbour for its member list (see [`Room::roster`]); the answer comes back
+    /// as [`Input::Roster`].
+    RequestRoster,
     Event(Event),
-}
-
-/// What is worth keeping of the room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Record {
-    Message(ChatLine),
-    /// A member's name, with the signed `AboutMe` that claims it.
-    Name {
-        id: EndpointId,
-        name: String,
-        sent: UnixMillis,
-        envelope: Envelope,
-    },
-    /// The first key seen with a name in this room owns it (`key` is [`super::names::name_key`]).
-    Pin {
-        key: String,
-        id: EndpointId,
-    },
-    /// The user ignores (or no longer ignores) a key in this room.
-    Ignore {
-        id: EndpointId,
-        name: String,
-        ignored: bool,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatLine {
-    pub id: MessageId,
-    pub author: MemberInfo,
-    pub text: String,
-    /// An IRC-style action (`/me waves`).
-    pub action: bool,
-    pub sent: UnixMillis,
-    /// Caught up from history rather than received live.
-    pub history: bool,
-    /// The signed envelope, as sent or received.
-    pub envelope: Envelope,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaveReason {
-    /// The member said goodbye.
-    Left,
-    /// The member went silent past its deadline.
-    TimedOut,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    MessageReceived(ChatLine),
-    /// Our own line was handed to the network.
-    MessageSent(ChatLine),
-    MemberJoined(MemberInfo),
-    MemberLeft {
-        member: MemberInfo,
-        reason: LeaveReason,
-    },
-    /// `member` carries the new name; for our own rename, `member.id` is ours.
-    MemberRenamed {
-        member: MemberInfo,
-        old: String,
-    },
-    /// The number of direct neighbours changed; zero means waiting for peers.
-    NeighborsChanged(usize),
-    Lagged,
-    /// `member` sent more than the rate limits allow: `dropped` of its messages were not
-    /// shown since the last report (at most one report a minute per sender).
-    Flooded {
-        member: MemberInfo,
-        dropped: u64,
-    },
-    /// `member` (shown with a fingerprint) claims a name that `owner`, seen first in this
-    /// room, owns.
-    NameClash {
-        member: MemberInfo,
-        owner: MemberInfo,
-        /// Our own new name is the one that clashes.
-        own: bool,
-    },
-    /// The user's `/ignore` or `/unignore` took effect.
-    Ignored {
-        member: MemberInfo,
-        ignored: bool,
-    },
-    /// Answer to [`Input::ListIgnored`].
-    IgnoredList(Vec<MemberInfo>),
-    /// Something the user asked for was not done; `attempt` is what they asked, to give back.
-    Refused {
-        refusal: Refusal,
-        attempt: Attempt,
-    },
-}
-
-impl Event {
-    pub fn refused(refusal: Refusal, attempt: Attempt) -> Self {
-        Self::Refused { refusal, attempt }
-    }
-}
-
-/// A user's action as they asked for it, carried by [`Event::Refused`] so that a front end gives
-/// back exactly what was refused (never a guess at which line it was).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
-    Say(String),
-    Act(String),
-    SetName(String),
-    Ignore(String),
-}
-
-impl Attempt {
-    pub fn said(text: String, action: bool) -> Self {
-        if action {
-            Self::Act(text)
-        } else {
-            Self::Say(text)
-        }
-    }
-}
-
-/// Why a user's action was not carried out. Each renders as one line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("message too long: {text_bytes} bytes, the limit is about {max_text_bytes}")]
-    TooLong {
-        text_bytes: usize,
-        max_text_bytes: usize,
-    },
-    #[error("not connected yet and {0} messages are already waiting; try again once a peer joins")]
-    QueueFull(usize),
-    #[error("that name is empty once control characters, '#' and spaces are removed")]
-    InvalidName,
-    #[error("no member here or remembered matches {0:?}")]
-    NoSuchMember(String),
-    #[error("{0:?} matches several members; use the name with its #fingerprint")]
-    AmbiguousMember(String),
-    #[error("you cannot ignore yourself")]
-    IgnoreSelf,
-}
-
-/// Counters of what arrived, by outcome.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoomStats {
-    pub accepted: u64,
-    pub history_accepted: u64,
-    pub rejected: BTreeMap<&'static str, u64>,
 }
 
 pub struct Room {
@@ -285,6 +161,11 @@ pub struct Room {
     /// tree, as a lone message does. One answer serves every newcomer that asked meanwhile.
     answer_due: Option<Instant>,
     next_heartbeat: Option<Instant>,
+    /// When to ask for the member list again (a link dropped), and when we last did.
+    roster_check: Option<Instant>,
+    roster_checked: Option<Instant>,
+    /// When we last joined (had a first neighbour).
+    joined_at: Option<Instant>,
     /// Our name as last handed out for storing.
     persisted_name: Option<String>,
     nonce_state: u64,
@@ -321,6 +202,9 @@ impl Room {
             answered: HashMap::new(),
             answer_due: None,
             next_heartbeat: None,
+            roster_check: None,
+            roster_checked: None,
+            joined_at: None,
             persisted_name: None,
             nonce_state: seed,
             stats: RoomStats::default(),
@@ -376,6 +260,26 @@ impl Room {
         self.backlog.answer(since, limit, page, now)
     }
 
+    /// The signed `AboutMe`s of the members here (us included) that are recent enough to
+    /// count as presence, at most [`MAX_ROSTER`]: a newcomer asks one neighbour for them and
+    /// so learns who is here from one answer instead of from everyone.
+    pub fn roster(&self, now: UnixMillis) -> Vec<Envelope> {
+        let oldest = now.0.saturating_sub(
+            self.config
+                .timing
+                .expiry_for(Some(self.config.timing.max_heartbeat))
+                .as_millis() as u64,
+        );
+        self.members
+            .list()
+            .iter()
+            .filter_map(|member| self.backlog.name_of(&member.id))
+            .filter(|(sent, _)| sent.0 >= oldest)
+            .map(|(_, envelope)| envelope)
+            .take(MAX_ROSTER)
+            .collect()
+    }
+
     /// Keys the room remembers, present or not (bounded: see [`super::MAX_KNOWN_KEYS`]).
     pub fn known_keys(&self) -> usize {
         self.members.known()
@@ -395,10 +299,16 @@ impl Room {
         let heartbeat = self.next_heartbeat.filter(|_| self.is_joined());
         let expiry = self.members.next_deadline();
         let report = self.limiter.next_deadline();
-        [heartbeat, expiry, self.answer_due, report]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            heartbeat,
+            expiry,
+            self.answer_due,
+            report,
+            self.roster_check,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn handle(&mut self, input: Input, now: Now) -> Vec<Output> {
@@ -407,11 +317,17 @@ impl Room {
             Input::Received(bytes) => self.on_received(bytes, now, &mut out),
             Input::History(envelopes) => self.on_history(envelopes, now, &mut out),
             Input::CheckedHistory(checked) => self.on_checked_history(checked, now, &mut out),
+            Input::Roster(checked) => self.on_roster(checked, now, &mut out),
             Input::NeighborUp(id) => self.on_neighbor_up(id, now, &mut out),
             Input::NeighborDown(id) => {
                 if self.neighbors.remove(&id) {
-                    self.members.link_lost(&id);
+                    self.members.link_lost(&id, now.at);
                     out.push(Output::Event(Event::NeighborsChanged(self.neighbors.len())));
+                    if self.is_joined() && self.roster_check.is_none() {
+                        let after = now.at + ROSTER_CHECK_AFTER;
+                        let spaced = self.roster_checked.map(|t| t + Duration::from_secs(1));
+                        self.roster_check = Some(spaced.map_or(after, |t| t.max(after)));
+                    }
                 }
             }
             Input::Lagged => {
@@ -427,12 +343,9 @@ impl Room {
             Input::Resumed => {
                 if self.is_joined() {
                     self.announce(now, &mut out);
-                    self.send(
-                        wire::MessageBody::WhoIsThere { from: self.me },
-                        now,
-                        &mut out,
-                    );
+                    self.send(MessageBody::WhoIsThere { from: self.me }, now, &mut out);
                     self.request_history(now, Page::Oldest, &mut out);
+                    self.request_roster(&mut out);
                 }
             }
             Input::Ignore { who, ignore } => self.on_ignore(who, ignore, &mut out),
@@ -476,11 +389,29 @@ impl Room {
         if self.is_joined() && self.next_heartbeat.is_some_and(|t| t <= now.at) {
             self.announce(now, out);
         }
-        for member in self.members.expire(now.at) {
+        if self.roster_check.is_some_and(|t| t <= now.at) {
+            self.roster_check = None;
+            if self.is_joined() {
+                self.roster_checked = Some(now.at);
+                self.request_roster(out);
+                if self
+                    .joined_at
+                    .is_some_and(|t| now.at < t + REANNOUNCE_WITHIN)
+                {
+                    self.announce(now, out);
+                }
+            }
+        }
+        let expired = self.members.expire(now.at);
+        for member in expired.gone {
             out.push(Output::Event(Event::MemberLeft {
                 member,
                 reason: LeaveReason::TimedOut,
             }));
+        }
+        for who in expired.missing {
+            let who = who.to_string();
+            self.send(MessageBody::Missing { from: self.me, who }, now, out);
         }
         let interval = self.config.answer_interval;
         self.answered.retain(|_, at| now.at < *at + interval);
@@ -497,5 +428,7 @@ mod history_tests;
 mod hostile_tests;
 #[cfg(test)]
 mod presence_tests;
+#[cfg(test)]
+mod scale_tests;
 #[cfg(test)]
 mod tests;

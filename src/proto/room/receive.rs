@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChatLine, Event, LeaveReason, Output, Record, Room};
+use super::{ChatLine, Envelope, Event, LeaveReason, MAX_ROSTER, Output, Record, Room};
 use crate::proto::limits::Kind;
 use crate::proto::members::NameChange;
 use crate::proto::name_index::Claim;
@@ -39,7 +39,9 @@ impl Room {
         let kind = match &verified.body {
             MessageBody::Message { .. } => Kind::Message,
             MessageBody::WhoIsThere { .. } => Kind::Question,
-            MessageBody::AboutMe { .. } | MessageBody::Leave { .. } => Kind::Presence,
+            MessageBody::AboutMe { .. }
+            | MessageBody::Leave { .. }
+            | MessageBody::Missing { .. } => Kind::Presence,
         };
         // A line the room holds is a replay even when the seen set has forgotten it.
         let held = kind == Kind::Message && self.backlog.contains(verified.sent, verified.id);
@@ -54,7 +56,8 @@ impl Room {
             // the clock skew), and is monotonic per author: an old `AboutMe` must not revert
             // a name or fake presence, an old `Leave` must not remove a member who came back,
             // after a restart or once the seen set forgot them.
-            let expiry = self.config.timing.expire_after.as_millis() as u64;
+            let expiry = self.config.timing.expiry_for(every(&verified.body));
+            let expiry = expiry.as_millis() as u64;
             if verified.sent.0 + expiry + MAX_CLOCK_SKEW_MS < now.wall.0 {
                 return self.drop_counted("stale presence");
             }
@@ -77,6 +80,7 @@ impl Room {
                 self.members.heard_from(author, now.at, now.wall);
                 self.answer(author, now, out)
             }
+            MessageBody::Missing { who, .. } => self.on_missing(author, who, now, out),
             MessageBody::AboutMe { name, .. } => {
                 let name = Self::name_of(&verified, name);
                 self.backlog
@@ -92,6 +96,7 @@ impl Room {
                         .map(|member| Event::MemberRenamed { member, old }),
                     NameChange::Unchanged => None,
                 };
+                self.members.beats_every(&author, every(&verified.body));
                 // Heartbeats repeat the name: keep it only when it is news.
                 if let Some(event) = event {
                     out.push(Output::Persist(Record::Name {
@@ -139,6 +144,70 @@ impl Room {
         }
     }
 
+    /// A neighbour's member list: each recent `AboutMe` in it (at most [`MAX_ROSTER`]) may
+    /// make its author join; anything else in it is dropped.
+    pub(super) fn on_roster(&mut self, checked: CheckedBatch, now: Now, out: &mut Vec<Output>) {
+        for rejection in &checked.rejected {
+            self.reject(rejection);
+        }
+        for (v, envelope) in checked.accepted.iter().take(MAX_ROSTER) {
+            if self.ignored.contains(&v.author) || !self.present_from_history(v, envelope, now, out)
+            {
+                self.drop_counted("not in a member list");
+            }
+        }
+    }
+
+    /// An `AboutMe` from a member list: recent enough that its author is
+    /// still here (within the expiry its heartbeat allows), newer than any presence we had
+    /// from it, and from someone not listed yet: it joins as if the `AboutMe` had arrived
+    /// live when it was sent. A member list can thus name at most [`MAX_ROSTER`] newcomers a
+    /// time, each signed by its own key, which is what a live flood of fresh keys could do.
+    fn present_from_history(
+        &mut self,
+        v: &Verified,
+        envelope: &Envelope,
+        now: Now,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let MessageBody::AboutMe { name, .. } = &v.body else {
+            return false;
+        };
+        let author = v.author;
+        let expiry = self.config.timing.expiry_for(every(&v.body));
+        let age = Duration::from_millis(now.wall.0.saturating_sub(v.sent.0));
+        if author == self.me || self.members.is_present(&author) || age >= expiry {
+            return false;
+        }
+        if self
+            .members
+            .presence_is_fresh(author, v.sent, v.id, now.wall)
+            .is_err()
+        {
+            return false;
+        }
+        let heard = now.at.checked_sub(age).unwrap_or(now.at);
+        let name = Self::name_of(v, name);
+        self.backlog.add_name(author, v.sent, envelope.clone());
+        let (change, claim) = self
+            .members
+            .set_name(author, name.clone(), v.sent, heard, now.wall);
+        self.members.beats_every(&author, every(&v.body));
+        if change == NameChange::Joined
+            && let Some(member) = self.members.info(&author)
+        {
+            out.push(Output::Persist(Record::Name {
+                id: author,
+                name,
+                sent: v.sent,
+                envelope: envelope.clone(),
+            }));
+            out.push(Output::Event(Event::MemberJoined(member)));
+        }
+        self.claimed(author, claim, true, out);
+        true
+    }
+
     /// What a key's new name meant: a first claim is pinned (kept on disk); a clash with the
     /// name's owner is told once, when it happens live.
     pub(super) fn claimed(
@@ -170,7 +239,10 @@ impl Room {
             return;
         }
         self.answered.insert(asker, now.at);
-        let delay = self.answer_delay(asker);
+        let (delay, answers) = self.answer_draw(asker);
+        if !answers {
+            return;
+        }
         if delay.is_zero() {
             // Also serves whoever is waiting for a later answer.
             self.answer_due = None;
@@ -180,20 +252,49 @@ impl Room {
         self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
     }
 
-    /// Where in the answer window this member answers `asker`: fixed by both keys, so every
-    /// member picks another point and runs stay reproducible.
-    fn answer_delay(&self, asker: EndpointId) -> Duration {
-        let spread = self.config.answer_spread.as_micros() as u64;
-        if spread == 0 {
-            return Duration::ZERO;
-        }
+    /// Whether this member answers `asker`, and where in the answer window. The newcomer
+    /// gets the member list from a neighbour; answers are a second source, so in a room of N
+    /// listed members each answers with probability [`super::ANSWERERS`]/N: about that many
+    /// answers per newcomer (broadcasts O(1), deliveries O(N)), not N (N²). Fixed by both keys,
+    /// so every member draws otherwise and runs stay reproducible.
+    fn answer_draw(&self, asker: EndpointId) -> (Duration, bool) {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.me.as_bytes());
         hasher.update(asker.as_bytes());
         let hash = hasher.finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&hash.as_bytes()[..8]);
-        Duration::from_micros(u64::from_le_bytes(first) % spread)
+        let word = |k: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&hash.as_bytes()[k * 8..k * 8 + 8]);
+            u64::from_le_bytes(bytes)
+        };
+        let listed = self.members.listed() as u64;
+        let answerers = self.config.answerers;
+        let answers = listed <= answerers || word(1) % listed < answerers;
+        let spread = self.config.answer_spread.as_micros() as u64;
+        let delay = match spread {
+            0 => Duration::ZERO,
+            spread => Duration::from_micros(word(0) % spread),
+        };
+        (delay, answers)
+    }
+
+    /// `author` (a member here) lost its link to `who` and heard nothing from it since. If we
+    /// are `who`, we show that we are here (at the rate answers may go out, well within the
+    /// refute window); otherwise `who` is gone once the window passes without a word from it.
+    fn on_missing(&mut self, author: EndpointId, who: &str, now: Now, out: &mut Vec<Output>) {
+        if !self.members.is_named(&author) {
+            return self.drop_counted("missing from stranger");
+        }
+        self.members.heard_from(author, now.at, now.wall);
+        let Ok(who) = who.parse::<EndpointId>() else {
+            return self.drop_counted("malformed missing");
+        };
+        if who == self.me {
+            self.answer_due = None;
+            self.send_answer(now, out);
+        } else {
+            self.members.reported_missing(&who, now.at);
+        }
     }
 
     /// Our `AboutMe` for the newcomers that asked, unless answers are over their total rate:
@@ -204,15 +305,7 @@ impl Room {
             self.answer_due = Some(self.answer_due.map_or(due, |t| t.min(due)));
             return;
         }
-        let name = self.members.my_name().to_string();
-        self.send(
-            MessageBody::AboutMe {
-                from: self.me,
-                name,
-            },
-            now,
-            out,
-        );
+        self.announce(now, out);
     }
 
     /// Envelopes from a catch-up answer (or from disk at start). Each is verified like a live
@@ -291,5 +384,13 @@ impl Room {
             out.push(Output::Persist(Record::Message(line.clone())));
             out.push(Output::Event(Event::MessageReceived(line)));
         }
+    }
+}
+
+/// The heartbeat interval an `AboutMe` announces (`None` for other bodies and older peers).
+pub(super) fn every(body: &MessageBody) -> Option<Duration> {
+    match body {
+        MessageBody::AboutMe { every, .. } => every.map(|s| Duration::from_secs(s.into())),
+        _ => None,
     }
 }

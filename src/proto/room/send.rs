@@ -40,12 +40,18 @@ impl Room {
     }
 
     /// Broadcast our `AboutMe` (when joined) and keep it: it names us in the history we serve.
+    /// It also promises the next one within the heartbeat interval of a room this size; the
+    /// next goes out at a random point of the last sixth of that interval, so that members who
+    /// joined together do not beat together.
     pub(super) fn announce(&mut self, now: Now, out: &mut Vec<Output>) {
-        self.next_heartbeat = Some(now.at + self.config.timing.heartbeat);
+        let every = self.config.timing.heartbeat_for(self.members.listed());
+        let jitter = (self.next_nonce() % 1000) as f64 / 1000.0;
+        self.next_heartbeat = Some(now.at + every.mul_f64(1.0 - jitter / 6.0));
         let name = self.members.my_name().to_string();
         let body = MessageBody::AboutMe {
             from: self.me,
             name: name.clone(),
+            every: Some(every.as_secs().try_into().unwrap_or(u32::MAX)),
         };
         let Ok(bytes) = self.seal(body, now) else {
             return;
@@ -199,6 +205,14 @@ impl Room {
         for (bytes, line) in std::mem::take(&mut self.queue) {
             self.sent(bytes, line, out);
         }
+        // Who is here comes from one neighbour's member list, not from everyone's answer.
         self.request_history(now, page, out);
+        self.request_roster(out);
+        self.joined_at = Some(now.at);
+    }
+
+    /// Ask a neighbour for the members it knows to be here.
+    pub(super) fn request_roster(&self, out: &mut Vec<Output>) {
+        out.push(Output::RequestRoster);
     }
 }

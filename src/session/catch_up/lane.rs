@@ -47,6 +47,8 @@ pub(super) struct Lane {
     pub pages: usize,
     /// Pages through a gap (told to the actor with every page).
     pub paged: bool,
+    /// Asks for a member list, not history (told to the actor with the answer).
+    pub roster: bool,
 }
 
 /// What became of one request.
@@ -108,6 +110,7 @@ impl Lane {
             batch,
             last,
             paged: self.paged,
+            roster: self.roster,
         }
     }
 

@@ -38,6 +38,7 @@ fn name(author: &SecretKey, sent: u64) -> Vec<u8> {
         body: MessageBody::AboutMe {
             from: author.public(),
             name: "cat".into(),
+            every: None,
         },
     };
     seal(author, &topic(), &payload).unwrap()
@@ -206,6 +207,7 @@ fn lane(peers: &[EndpointId], limit: usize, pages: usize) -> Lane {
         limit,
         pages,
         paged: pages > 1,
+        roster: false,
     }
 }
 

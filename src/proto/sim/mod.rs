@@ -2,7 +2,12 @@
 //!
 //! Every online room is a neighbour of every other online room, and a broadcast reaches all of
 //! them in order: the ideal gossip swarm. Scenarios then check presence and messaging logic
-//! without sockets, timers or flakiness.
+//! without sockets, timers or flakiness. [`swarm`] adds link latency and a sparse overlay, for
+//! rooms of thousands.
+
+pub mod measure;
+mod preformed;
+pub mod swarm;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -16,8 +21,8 @@ pub struct Sim {
     online: Vec<bool>,
     events: Vec<Vec<Event>>,
     in_flight: VecDeque<(usize, Vec<u8>)>,
-    /// Catch-up requests to answer: (asker, since).
-    history_requests: VecDeque<(usize, Millis, Page)>,
+    /// Catch-up requests to answer: (asker, since, page, most messages).
+    history_requests: VecDeque<(usize, Millis, Page, usize)>,
     /// What each room asked to keep on disk.
     pub records: Vec<Vec<Record>>,
     now: Now,
@@ -108,7 +113,11 @@ impl Sim {
                 Output::Event(event) => self.events[i].push(event),
                 Output::Persist(record) => self.records[i].push(record),
                 Output::RequestHistory { since, page } => {
-                    self.history_requests.push_back((i, since, page))
+                    self.history_requests.push_back((i, since, page, 1000))
+                }
+                Output::RequestRoster => {
+                    let now = self.now.wall;
+                    self.history_requests.push_back((i, now, Page::Newest, 0))
                 }
             }
         }
@@ -119,14 +128,25 @@ impl Sim {
     pub fn run(&mut self) {
         loop {
             self.deliver();
-            let Some((asker, since, page)) = self.history_requests.pop_front() else {
+            let Some((asker, since, page, limit)) = self.history_requests.pop_front() else {
                 break;
             };
             let server = (0..self.rooms.len()).find(|&j| j != asker && self.online[j]);
             if let Some(server) = server {
-                let answer = self.rooms[server].history_answer(since, 1000, page, self.now.wall);
-                let envelopes = answer.iter().map(|e| e.to_vec()).collect();
-                let outputs = self.rooms[asker].handle(Input::History(envelopes), self.now);
+                let room = &self.rooms[server];
+                let input = if limit == 0 {
+                    let roster = room.roster(self.now.wall);
+                    let envelopes = roster.iter().map(|e| e.to_vec()).collect();
+                    Input::Roster(super::wire::check_batch(
+                        envelopes,
+                        &room.topic(),
+                        self.now.wall,
+                    ))
+                } else {
+                    let answer = room.history_answer(since, limit, page, self.now.wall);
+                    Input::History(answer.iter().map(|e| e.to_vec()).collect())
+                };
+                let outputs = self.rooms[asker].handle(input, self.now);
                 self.route(asker, outputs);
             }
         }

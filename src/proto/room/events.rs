@@ -1,0 +1,153 @@
+//! What the room tells its caller: records to keep, events to show, and why a user's action
+//! was refused.
+
+use std::collections::BTreeMap;
+
+use super::{Envelope, MemberInfo};
+use crate::proto::{EndpointId, MessageId, UnixMillis};
+
+/// What is worth keeping of the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Message(ChatLine),
+    /// A member's name, with the signed `AboutMe` that claims it.
+    Name {
+        id: EndpointId,
+        name: String,
+        sent: UnixMillis,
+        envelope: Envelope,
+    },
+    /// The first key seen with a name in this room owns it (`key` is [`super::names::name_key`]).
+    Pin {
+        key: String,
+        id: EndpointId,
+    },
+    /// The user ignores (or no longer ignores) a key in this room.
+    Ignore {
+        id: EndpointId,
+        name: String,
+        ignored: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLine {
+    pub id: MessageId,
+    pub author: MemberInfo,
+    pub text: String,
+    /// An IRC-style action (`/me waves`).
+    pub action: bool,
+    pub sent: UnixMillis,
+    /// Caught up from history rather than received live.
+    pub history: bool,
+    /// The signed envelope, as sent or received.
+    pub envelope: Envelope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    /// The member said goodbye.
+    Left,
+    /// The member went silent past its deadline.
+    TimedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    MessageReceived(ChatLine),
+    /// Our own line was handed to the network.
+    MessageSent(ChatLine),
+    MemberJoined(MemberInfo),
+    MemberLeft {
+        member: MemberInfo,
+        reason: LeaveReason,
+    },
+    /// `member` carries the new name; for our own rename, `member.id` is ours.
+    MemberRenamed {
+        member: MemberInfo,
+        old: String,
+    },
+    /// The number of direct neighbours changed; zero means waiting for peers.
+    NeighborsChanged(usize),
+    Lagged,
+    /// `member` sent more than the rate limits allow: `dropped` of its messages were not
+    /// shown since the last report (at most one report a minute per sender).
+    Flooded {
+        member: MemberInfo,
+        dropped: u64,
+    },
+    /// `member` (shown with a fingerprint) claims a name that `owner`, seen first in this
+    /// room, owns.
+    NameClash {
+        member: MemberInfo,
+        owner: MemberInfo,
+        /// Our own new name is the one that clashes.
+        own: bool,
+    },
+    /// The user's `/ignore` or `/unignore` took effect.
+    Ignored {
+        member: MemberInfo,
+        ignored: bool,
+    },
+    /// Answer to [`Input::ListIgnored`].
+    IgnoredList(Vec<MemberInfo>),
+    /// Something the user asked for was not done; `attempt` is what they asked, to give back.
+    Refused {
+        refusal: Refusal,
+        attempt: Attempt,
+    },
+}
+
+impl Event {
+    pub fn refused(refusal: Refusal, attempt: Attempt) -> Self {
+        Self::Refused { refusal, attempt }
+    }
+}
+
+/// A user's action as they asked for it, carried by [`Event::Refused`] so that a front end gives
+/// back exactly what was refused (never a guess at which line it was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Say(String),
+    Act(String),
+    SetName(String),
+    Ignore(String),
+}
+
+impl Attempt {
+    pub fn said(text: String, action: bool) -> Self {
+        if action {
+            Self::Act(text)
+        } else {
+            Self::Say(text)
+        }
+    }
+}
+
+/// Why a user's action was not carried out. Each renders as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("message too long: {text_bytes} bytes, the limit is about {max_text_bytes}")]
+    TooLong {
+        text_bytes: usize,
+        max_text_bytes: usize,
+    },
+    #[error("not connected yet and {0} messages are already waiting; try again once a peer joins")]
+    QueueFull(usize),
+    #[error("that name is empty once control characters, '#' and spaces are removed")]
+    InvalidName,
+    #[error("no member here or remembered matches {0:?}")]
+    NoSuchMember(String),
+    #[error("{0:?} matches several members; use the name with its #fingerprint")]
+    AmbiguousMember(String),
+    #[error("you cannot ignore yourself")]
+    IgnoreSelf,
+}
+
+/// Counters of what arrived, by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomStats {
+    pub accepted: u64,
+    pub history_accepted: u64,
+    pub rejected: BTreeMap<&'static str, u64>,
+}
