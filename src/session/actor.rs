@@ -69,6 +69,11 @@ pub(super) struct Actor {
     /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
     /// lagged again meanwhile, so another one follows.
     pub(super) paging: Option<bool>,
+    /// Member-list requests asked again since the last one the room wanted.
+    pub(super) roster_asks: u8,
+    /// Saves numbered but not yet handed to the store thread (see [`Self::flush_saves`]).
+    pub(super) unsaved: Vec<(u64, Vec<crate::proto::room::Record>, UnixMillis)>,
+    pub(super) saves_due: Option<Instant>,
     /// Peers' requests being served from disk (see [`super::catch_up::MAX_SERVING`]).
     pub(super) serving: std::sync::Arc<tokio::sync::Semaphore>,
     /// Stored history, shown right after `Ready`.
@@ -102,6 +107,8 @@ enum Step {
     AddressChanged,
     LanChanged,
     Watchdog,
+    /// Saves waited long enough (see [`super::saving::SAVE_LINGER`]).
+    Save,
     /// A member list held back (see [`super::roster`]) is due.
     Members,
 }
@@ -127,6 +134,9 @@ pub(super) async fn run(parts: Parts) {
         events: parts.events,
         outbox: Outbox::default(),
         roster: Default::default(),
+        roster_asks: 0,
+        unsaved: Vec::new(),
+        saves_due: None,
         saves: 0,
         commit_tx,
         commit_rx,
@@ -188,6 +198,14 @@ impl Actor {
         watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.net_changed();
         loop {
+            self.hand_over_ready();
+            if self.unsaved.len() >= super::saving::SAVES_HELD {
+                self.flush_saves();
+            }
+            if !self.unsaved.is_empty() && self.saves_due.is_none() {
+                self.saves_due = Some(Instant::now() + super::saving::SAVE_LINGER);
+            }
+            let saves_due = self.saves_due;
             let redial = self.reconnect.next();
             let tick = self.room.next_deadline().map(Instant::from_std);
             let hold = self.outbox.held_until();
@@ -228,6 +246,7 @@ impl Actor {
                     Step::LanChanged
                 }
                 _ = sleep_until(roster.unwrap_or(far)), if roster.is_some() => Step::Members,
+                _ = sleep_until(saves_due.unwrap_or(far)), if saves_due.is_some() => Step::Save,
                 _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
                     self.outbox.release_held();
                     continue;
@@ -253,7 +272,16 @@ impl Actor {
             match step {
                 Step::Command(command) => self.command(command).await,
                 Step::Input(input) => self.feed(input).await,
-                Step::History(CatchUpPage { batch, last, paged }) => {
+                Step::History(CatchUpPage {
+                    batch,
+                    roster: true,
+                    ..
+                }) => {
+                    self.roster_answered(batch).await;
+                }
+                Step::History(CatchUpPage {
+                    batch, last, paged, ..
+                }) => {
                     if last {
                         self.catching_up = self.catching_up.saturating_sub(1);
                     }
@@ -271,6 +299,7 @@ impl Actor {
                     self.send_members();
                 }
                 Step::Redial => self.redial(),
+                Step::Save => self.flush_saves(),
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
                 Step::LanChanged => self.lan_changed(),
@@ -301,8 +330,14 @@ impl Actor {
                     }
                 }
                 Output::RequestHistory { since, page } => self.catch_up(since, page),
+                Output::RequestRoster => self.ask_roster(),
                 Output::Event(event) => {
-                    let gate = if records.is_empty() { 0 } else { needs };
+                    let live_line = matches!(&event, Event::MessageReceived(line) if !line.history);
+                    let gate = if records.is_empty() || live_line {
+                        0
+                    } else {
+                        needs
+                    };
                     events.push((event, gate));
                 }
             }
@@ -348,32 +383,6 @@ impl Actor {
         let gate = self.saves;
         self.outbox
             .push(SessionEvent::Members(self.room.members()), gate);
-    }
-
-    fn save(&mut self, records: Vec<crate::proto::room::Record>, now: UnixMillis) {
-        let Some(store) = &self.store else {
-            return;
-        };
-        self.saves += 1;
-        let topic = self.room.topic();
-        if store
-            .save(topic, records, now, self.saves, &self.commit_tx)
-            .is_err()
-        {
-            // The store is gone: show what it could not keep, and say so.
-            self.on_committed(Committed {
-                seq: self.saves,
-                error: Some("the history store has stopped".into()),
-            });
-        }
-    }
-
-    pub(super) fn on_committed(&mut self, committed: Committed) {
-        if let Some(error) = committed.error {
-            self.outbox
-                .push_now(SessionEvent::Warning(format!("not saved to disk: {error}")));
-        }
-        self.outbox.committed(committed.seq);
     }
 
     /// `Ready`, the member list, then the stored history. While the first catch-up runs, live

@@ -48,6 +48,7 @@ impl Actor {
         }
         self.withdraw();
         self.feed(Input::Leave).await;
+        self.flush_saves();
         let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
         let saves = self.saves;
         let _ = tokio::time::timeout(LEAVE_SAVES, async {

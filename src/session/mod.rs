@@ -17,6 +17,7 @@ mod leave;
 mod outbox;
 mod reconnect;
 mod roster;
+mod saving;
 
 #[cfg(test)]
 mod tests;
