@@ -2,18 +2,22 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|flood|large|sim|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
 //! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
-//! writing 10x the default rate limit among parlor processes that keep it. Prints a table and
+//! writing 10x the default rate limit among parlor processes that keep it; large mode starts
+//! `--members N` (30) processes at once in one room (with `--side-by-side`, the example too);
+//! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency. Prints a table and
 //! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
 mod flood;
 mod inproc;
+mod large;
 mod peers;
 mod process;
+mod sim;
 mod stats;
 
 use std::collections::HashSet;
@@ -33,6 +37,11 @@ pub struct Options {
     pub process: bool,
     /// The flood scenario (real processes with the default rate limit).
     pub flood: bool,
+    /// The large-room scenario: `members` real processes joining at once.
+    pub large: bool,
+    /// Presence at scale in the simulator (rooms of 100 and 1,000).
+    pub sim: bool,
+    pub members: usize,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
     pub side_by_side: bool,
@@ -62,6 +71,12 @@ fn options() -> Options {
         inproc: mode == "all" || mode == "inproc",
         process: mode == "all" || mode == "process",
         flood: mode == "all" || mode == "flood",
+        large: mode == "all" || mode == "large",
+        sim: mode == "all" || mode == "sim",
+        members: value("--members")
+            .and_then(|n| n.parse().ok())
+            .filter(|&n: &usize| n >= 2)
+            .unwrap_or(if smoke { 5 } else { 30 }),
         seconds: value("--seconds")
             .and_then(|s| s.parse().ok())
             .unwrap_or(if smoke { 0.5 } else { 3.0 }),
@@ -334,18 +349,29 @@ fn main() -> anyhow::Result<()> {
         report["inproc"] = runtime.block_on(inproc(&opts))?;
     }
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    if opts.process {
-        println!("\n== real processes (stdin line to stdout line), 127.0.0.1");
+    // parlor as users run it, `--ephemeral`, and the iroh-gossip example when asked for.
+    let programs = || -> anyhow::Result<Vec<peers::Program>> {
         let mut programs = vec![peers::Program::Parlor { data_dir: true }];
         if !opts.smoke {
             programs.push(peers::Program::Parlor { data_dir: false });
         }
         if opts.side_by_side {
-            programs.push(peers::Program::GossipExample(peers::build_gossip_example(
-                &target,
-            )?));
+            let example = peers::build_gossip_example(&target)?;
+            programs.push(peers::Program::GossipExample(example));
         }
-        report["process"] = process::run(&opts, &programs)?;
+        Ok(programs)
+    };
+    if opts.process {
+        println!("\n== real processes (stdin line to stdout line), 127.0.0.1");
+        report["process"] = process::run(&opts, &programs()?)?;
+    }
+    if opts.sim {
+        println!("\n== presence at scale, simulated (the room state machine, latency 10-100 ms)");
+        report["sim"] = sim::run(&opts);
+    }
+    if opts.large {
+        println!("\n== a large room, real processes joining at once, 127.0.0.1");
+        report["large"] = large::run(&opts, &programs()?)?;
     }
     if opts.flood {
         println!("\n== a flooding member, real processes with the default rate limit, 127.0.0.1");

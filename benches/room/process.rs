@@ -34,7 +34,7 @@ fn wait_for(
 }
 
 /// Start process 0 opening a room; its ticket once it has printed one.
-fn open(
+pub(crate) fn open(
     program: &Program,
     limit: Limit,
     tx: &mpsc::Sender<Line>,
@@ -47,7 +47,7 @@ fn open(
 }
 
 #[derive(Clone, Copy)]
-enum Phase {
+pub(crate) enum Phase {
     Spread,
     Together,
 }
@@ -59,11 +59,11 @@ pub struct Room {
 }
 
 /// What one traffic run delivered.
-struct Run {
-    latencies: Vec<Duration>,
-    delivered: u64,
-    expected: u64,
-    duplicates: u64,
+pub(crate) struct Run {
+    pub latencies: Vec<Duration>,
+    pub delivered: u64,
+    pub expected: u64,
+    pub duplicates: u64,
 }
 
 impl Room {
@@ -91,7 +91,7 @@ impl Room {
     /// Senders write `from:seq` lines every `interval`, each at its own phase of the interval
     /// (`Phase::Spread`, as people typing) or all at the same instant (`Phase::Together`, the
     /// worst case); waits up to `patience` after the last line for delivery.
-    fn traffic(
+    pub(crate) fn traffic(
         &mut self,
         senders: &[usize],
         interval: Duration,
@@ -160,7 +160,7 @@ impl Room {
         }
     }
 
-    fn pids(&self) -> Vec<String> {
+    pub(crate) fn pids(&self) -> Vec<String> {
         self.procs
             .iter()
             .map(|p| p.child.id().to_string())
@@ -177,7 +177,7 @@ impl Room {
     }
 }
 
-fn row(label: &str, run: &Run) -> Value {
+pub(crate) fn row(label: &str, run: &Run) -> Value {
     let l = latency(run.latencies.clone());
     println!(
         "    {label:<44} p50 {:6.2} ms  p99 {:6.2} ms  max {:7.2} ms  delivered {}/{}{}",
@@ -219,7 +219,7 @@ fn one_sender(room: &mut Room, opts: &Options) -> Run {
 }
 
 /// How long a run waits for the last deliveries.
-const PATIENCE: Duration = Duration::from_secs(10);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 fn scenarios(opts: &Options, program: &Program) -> anyhow::Result<Value> {
     let mut report = serde_json::Map::new();
