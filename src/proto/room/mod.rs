@@ -65,8 +65,8 @@ const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
 pub const ANSWERERS: u64 = 3;
 /// After a link drops (HyParView replacing neighbours, as when many join at once), broadcasts
 /// may have passed us by: ask for the member list again this long after, at most once a
-/// second. A member that joined less than [`REANNOUNCE_WITHIN`] ago also announces itself again,
-/// since its own `AboutMe` may have missed others the same way.
+/// second. A member that joined less than [`REANNOUNCE_WITHIN`] ago also announces itself again
+/// (once), since its own `AboutMe` may have missed others the same way.
 pub const ROSTER_CHECK_AFTER: Duration = Duration::from_millis(500);
 pub const REANNOUNCE_WITHIN: Duration = Duration::from_secs(10);
 /// Most members' `AboutMe`s a member list carries (and a receiver takes from one).
@@ -394,8 +394,10 @@ impl Room {
             if self.is_joined() {
                 self.roster_checked = Some(now.at);
                 self.request_roster(out);
+                // Once: every announcement is a broadcast to the whole room.
                 if self
                     .joined_at
+                    .take()
                     .is_some_and(|t| now.at < t + REANNOUNCE_WITHIN)
                 {
                     self.announce(now, out);
