@@ -80,6 +80,9 @@ pub(super) struct Presence {
     link_lost: Option<Instant>,
     /// Reported missing (by us or a peer): gone at this point unless heard from before.
     missing_until: Option<Instant>,
+    /// Its `AboutMe` announced no interval: a peer from before heartbeats grew with the room,
+    /// which beats every 30 s, expires silent members after 80 s and knows no `Missing`.
+    legacy: bool,
 }
 
 /// What an expiry scan found.
@@ -126,6 +129,7 @@ impl Members {
                     expire_after,
                     link_lost: None,
                     missing_until: None,
+                    legacy: false,
                 });
                 self.deadline_at_most(now + expire_after);
             }
@@ -137,6 +141,7 @@ impl Members {
         let expire_after = self.timing.expiry_for(every);
         if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
             presence.expire_after = expire_after;
+            presence.legacy = every.is_none();
             let deadline = presence.deadline();
             self.deadline_at_most(deadline);
         }
@@ -154,6 +159,20 @@ impl Members {
     /// How many are listed (me and the announced members here).
     pub(crate) fn listed(&self) -> usize {
         self.roster.len()
+    }
+
+    /// The heartbeat interval to announce now: one that grows with the room, unless a member
+    /// from before that is here (it would take our silence for leaving).
+    pub(crate) fn heartbeat(&self) -> Duration {
+        let legacy = self
+            .keys
+            .values()
+            .any(|e| e.present.as_ref().is_some_and(|p| p.announced && p.legacy));
+        if legacy {
+            self.timing.heartbeat
+        } else {
+            self.timing.heartbeat_for(self.listed())
+        }
     }
 
     /// Our direct link to `id` dropped at `now`: report it missing once it has been silent
@@ -184,7 +203,9 @@ impl Members {
         let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) else {
             return false;
         };
-        if presence.missing_until.is_some() || presence.last_seen + window > now {
+        // A member from before would not answer: it beats every 30 s instead.
+        if presence.legacy || presence.missing_until.is_some() || presence.last_seen + window > now
+        {
             return false;
         }
         presence.missing_until = Some(now + window);
@@ -211,7 +232,9 @@ impl Members {
             let refuted_in_time = presence.missing_until.is_none_or(|t| t > now);
             let suspect =
                 presence.missing_until.is_none() && presence.link_lost.is_some_and(|t| t <= now);
-            if silent || !refuted_in_time || (suspect && !presence.announced) {
+            // Those who cannot answer a `Missing` (never announced, or from before) are gone.
+            let unanswerable = !presence.announced || presence.legacy;
+            if silent || !refuted_in_time || (suspect && unanswerable) {
                 gone.push(*id);
                 continue;
             }

@@ -130,7 +130,7 @@ fn the_heartbeat_slows_as_the_room_grows_and_receivers_wait_accordingly() {
     for i in 0..99 {
         receive(
             &mut room,
-            about_every(&secret(10 + i), "x", now.wall, None),
+            about_every(&secret(10 + i), "x", now.wall, Some(30)),
             now,
         );
     }
@@ -216,7 +216,11 @@ fn reported_missing_we_answer_and_a_strangers_report_changes_nothing() {
 fn a_neighbour_whose_link_dropped_is_reported_missing_once() {
     let (mut room, now) = joined_room();
     let alice = secret(2);
-    receive(&mut room, about_every(&alice, "alice", now.wall, None), now);
+    receive(
+        &mut room,
+        about_every(&alice, "alice", now.wall, Some(30)),
+        now,
+    );
     room.handle(Input::NeighborUp(alice.public()), now);
     room.handle(Input::NeighborDown(alice.public()), now);
     let out = room.handle(Input::Tick, now.after(Duration::from_secs(19)));
@@ -242,4 +246,42 @@ fn a_neighbour_whose_link_dropped_is_reported_missing_once() {
     assert!(left(&events(out)).is_empty());
     let out = room.handle(Input::Tick, now.after(Duration::from_secs(reported + 10)));
     assert_eq!(left(&events(out)), ["alice"]);
+}
+
+#[test]
+fn a_member_from_before_keeps_the_old_rules() {
+    // Its AboutMe announces no interval: it beats every 30 s, expires others after 80 s of
+    // silence and does not know `Missing`.
+    let (mut room, now) = joined_room();
+    for i in 0..99 {
+        let about = about_every(&secret(10 + i), "x", now.wall, Some(100));
+        receive(&mut room, about, now);
+    }
+    let old = secret(2);
+    receive(&mut room, about_every(&old, "old", now.wall, None), now);
+    let out = room.handle(Input::SetName("me2".into()), now);
+    let every = broadcasts(&out).into_iter().find_map(|b| match b {
+        MessageBody::AboutMe { every, .. } => every,
+        _ => None,
+    });
+    assert_eq!(every, Some(30), "beat as often as it expects");
+    // Reported missing, it could not answer: the report changes nothing for it.
+    let t = now.after(Duration::from_secs(20));
+    receive(&mut room, missing(&secret(10), &old, t.wall), t);
+    let out = room.handle(Input::Tick, t.after(Duration::from_secs(15)));
+    assert!(left(&events(out)).is_empty());
+    // Our own link to it dropping makes it go after 20-25 s of silence, with no `Missing`.
+    room.handle(Input::NeighborUp(old.public()), t);
+    room.handle(Input::NeighborDown(old.public()), t);
+    let mut gone = Vec::new();
+    for s in 1..=26 {
+        let out = room.handle(Input::Tick, t.after(Duration::from_secs(s)));
+        let reports = broadcasts(&out)
+            .into_iter()
+            .filter(|b| matches!(b, MessageBody::Missing { .. }))
+            .count();
+        assert_eq!(reports, 0);
+        gone.extend(left(&events(out)));
+    }
+    assert_eq!(gone, ["old"]);
 }

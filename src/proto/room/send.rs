@@ -44,7 +44,7 @@ impl Room {
     /// next goes out at a random point of the last sixth of that interval, so that members who
     /// joined together do not beat together.
     pub(super) fn announce(&mut self, now: Now, out: &mut Vec<Output>) {
-        let every = self.config.timing.heartbeat_for(self.members.listed());
+        let every = self.members.heartbeat();
         let jitter = (self.next_nonce() % 1000) as f64 / 1000.0;
         self.next_heartbeat = Some(now.at + every.mul_f64(1.0 - jitter / 6.0));
         let name = self.members.my_name().to_string();
