@@ -176,6 +176,8 @@ pub(super) async fn run(parts: Parts) {
         End::Dropped => actor.leave(oneshot::channel().0).await,
         End::Failed(reason) => {
             actor.withdraw();
+            actor.flush_saves();
+            actor.wait_for_saves().await;
             actor.flush_events().await;
             // Last, and bounded like the rest: a front end that stopped reading gets nothing.
             let failed = actor.events.send(SessionEvent::Failed(reason));

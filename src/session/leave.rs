@@ -50,6 +50,17 @@ impl Actor {
         self.feed(Input::Leave).await;
         self.flush_saves();
         let _ = tokio::time::timeout(LEAVE_FLUSH, self.net.flush()).await;
+        self.wait_for_saves().await;
+        let _ = reply.send(Left {
+            unsent: self.room.queued(),
+        });
+        self.flush_events().await;
+        net::leave_topic(self.net, had_neighbors).await;
+    }
+
+    /// Wait (bounded) until every save handed to the store is on disk, so what the events
+    /// behind them show is kept.
+    pub(super) async fn wait_for_saves(&mut self) {
         let saves = self.saves;
         let _ = tokio::time::timeout(LEAVE_SAVES, async {
             while !self.outbox_saved(saves) {
@@ -60,11 +71,6 @@ impl Actor {
             }
         })
         .await;
-        let _ = reply.send(Left {
-            unsent: self.room.queued(),
-        });
-        self.flush_events().await;
-        net::leave_topic(self.net, had_neighbors).await;
     }
 
     fn outbox_saved(&self, seq: u64) -> bool {

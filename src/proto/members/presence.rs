@@ -33,6 +33,12 @@ pub struct PresenceTiming {
     pub suspect_after_link_loss: Duration,
     /// How long a member reported missing has to show that it is here.
     pub refute_window: Duration,
+    /// Silence after which a member that cannot answer `Missing` (an older peer, or a key that
+    /// never announced itself) is gone once our link to it dropped.
+    pub expire_after_link_loss: Duration,
+    /// Above this many members, an `AboutMe` without an interval no longer makes everyone beat
+    /// every 30 s: one key must not turn a large room's heartbeats back into N².
+    pub legacy_up_to: usize,
 }
 
 impl Default for PresenceTiming {
@@ -44,6 +50,8 @@ impl Default for PresenceTiming {
             expire_after: Duration::from_secs(80),
             suspect_after_link_loss: Duration::from_secs(20),
             refute_window: Duration::from_secs(10),
+            expire_after_link_loss: Duration::from_secs(40),
+            legacy_up_to: 300,
         }
     }
 }
@@ -151,9 +159,16 @@ impl Members {
         self.earliest_deadline = Some(self.earliest_deadline.map_or(deadline, |t| t.min(deadline)));
     }
 
-    /// Whether `id` is here (announced or not).
-    pub(crate) fn is_present(&self, id: &EndpointId) -> bool {
-        self.presence(id).is_some()
+    /// Whether `id` is an older peer here (its `AboutMe` announced no interval).
+    pub(crate) fn is_legacy(&self, id: &EndpointId) -> bool {
+        self.presence(id).is_some_and(|p| p.legacy)
+    }
+
+    /// Whether `id` may have vanished: our link to it dropped or someone reported it missing.
+    /// A member list leaves such members out, so that it cannot keep a ghost alive.
+    pub(crate) fn is_suspect(&self, id: &EndpointId) -> bool {
+        self.presence(id)
+            .is_some_and(|p| p.link_lost.is_some() || p.missing_until.is_some())
     }
 
     /// How many are listed (me and the announced members here).
@@ -164,10 +179,11 @@ impl Members {
     /// The heartbeat interval to announce now: one that grows with the room, unless a member
     /// from before that is here (it would take our silence for leaving).
     pub(crate) fn heartbeat(&self) -> Duration {
-        let legacy = self
-            .keys
-            .values()
-            .any(|e| e.present.as_ref().is_some_and(|p| p.announced && p.legacy));
+        let legacy = self.listed() <= self.timing.legacy_up_to
+            && self
+                .keys
+                .values()
+                .any(|e| e.present.as_ref().is_some_and(|p| p.announced && p.legacy));
         if legacy {
             self.timing.heartbeat
         } else {
@@ -188,8 +204,12 @@ impl Members {
         let draw = u16::from_le_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]);
         let jitter = (timing.refute_window / 2).mul_f64(f64::from(draw) / f64::from(u16::MAX));
         if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
-            let silent = presence.last_seen + timing.suspect_after_link_loss;
-            presence.link_lost = Some(silent.max(now) + jitter);
+            presence.link_lost = Some(if presence.legacy || !presence.announced {
+                // It cannot answer a `Missing`: gone after the silence the old rules allowed.
+                presence.last_seen + timing.expire_after_link_loss
+            } else {
+                (presence.last_seen + timing.suspect_after_link_loss).max(now) + jitter
+            });
             let deadline = presence.deadline();
             self.deadline_at_most(deadline);
         }

@@ -273,6 +273,7 @@ impl Room {
         self.members
             .list()
             .iter()
+            .filter(|member| !self.members.is_suspect(&member.id))
             .filter_map(|member| self.backlog.name_of(&member.id))
             .filter(|(sent, _)| sent.0 >= oldest)
             .map(|(_, envelope)| envelope)
@@ -334,6 +335,11 @@ impl Room {
                 out.push(Output::Event(Event::Lagged));
                 // Everything from a little before the gap, to the end.
                 self.request_history(now, Page::Oldest, &mut out);
+                // A `Missing` about us may have been in the gap: show that we are here (at the
+                // rate answers may go out).
+                if self.answer_due.is_none() {
+                    self.send_answer(now, &mut out);
+                }
             }
             Input::Say(text) => self.say(text, false, now, &mut out),
             Input::Act(text) => self.say(text, true, now, &mut out),

@@ -97,6 +97,9 @@ impl Room {
                     NameChange::Unchanged => None,
                 };
                 self.members.beats_every(&author, every(&verified.body));
+                if self.members.is_legacy(&author) {
+                    self.beat_within_legacy_interval(now);
+                }
                 // Heartbeats repeat the name: keep it only when it is news.
                 if let Some(event) = event {
                     out.push(Output::Persist(Record::Name {
@@ -176,7 +179,8 @@ impl Room {
         let author = v.author;
         let expiry = self.config.timing.expiry_for(every(&v.body));
         let age = Duration::from_millis(now.wall.0.saturating_sub(v.sent.0));
-        if author == self.me || self.members.is_present(&author) || age >= expiry {
+        // Present but not announced yet (its line or question came first): the list names it.
+        if author == self.me || self.members.is_named(&author) || age >= expiry {
             return false;
         }
         if self
@@ -240,7 +244,8 @@ impl Room {
         }
         self.answered.insert(asker, now.at);
         let (delay, answers) = self.answer_draw(asker);
-        if !answers {
+        // An older newcomer asks no member list: everyone it can hear from answers it.
+        if !answers && !self.members.is_legacy(&asker) {
             return;
         }
         if delay.is_zero() {

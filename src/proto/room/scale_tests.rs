@@ -51,6 +51,24 @@ fn broadcasts(outputs: &[Output]) -> Vec<MessageBody> {
         .collect()
 }
 
+/// The heartbeat interval our `AboutMe` in `out` announced.
+fn announced_every(out: &[Output]) -> Option<u32> {
+    broadcasts(out).into_iter().find_map(|b| match b {
+        MessageBody::AboutMe { every, .. } => every,
+        _ => None,
+    })
+}
+
+/// A joined room where `n` members, each beating every `every` s, announced themselves.
+fn room_of(n: u32, every: u32) -> (Room, Now) {
+    let (mut room, now) = joined_room();
+    for i in 0..n {
+        let about = about_every(&secret(10 + i), "x", now.wall, Some(every));
+        receive(&mut room, about, now);
+    }
+    (room, now)
+}
+
 fn checked(envelopes: Vec<Vec<u8>>, now: Now) -> wire::CheckedBatch {
     wire::check_batch(envelopes, &super::hostile_tests::TOPIC, now.wall)
 }
@@ -126,20 +144,10 @@ fn a_member_list_cannot_bring_back_someone_who_left() {
 
 #[test]
 fn the_heartbeat_slows_as_the_room_grows_and_receivers_wait_accordingly() {
-    let (mut room, now) = joined_room();
-    for i in 0..99 {
-        receive(
-            &mut room,
-            about_every(&secret(10 + i), "x", now.wall, Some(30)),
-            now,
-        );
-    }
+    let (mut room, now) = room_of(99, 30);
     assert_eq!(room.members().len(), 100);
     let out = room.handle(Input::SetName("me2".into()), now);
-    let every = broadcasts(&out).into_iter().find_map(|b| match b {
-        MessageBody::AboutMe { every, .. } => every,
-        _ => None,
-    });
+    let every = announced_every(&out);
     assert_eq!(every, Some(100), "one second per member");
     let next = room.next_heartbeat.expect("scheduled");
     let wait = next - now.at;
@@ -252,29 +260,27 @@ fn a_neighbour_whose_link_dropped_is_reported_missing_once() {
 fn a_member_from_before_keeps_the_old_rules() {
     // Its AboutMe announces no interval: it beats every 30 s, expires others after 80 s of
     // silence and does not know `Missing`.
-    let (mut room, now) = joined_room();
-    for i in 0..99 {
-        let about = about_every(&secret(10 + i), "x", now.wall, Some(100));
-        receive(&mut room, about, now);
-    }
+    let (mut room, now) = room_of(99, 100);
     let old = secret(2);
     receive(&mut room, about_every(&old, "old", now.wall, None), now);
     let out = room.handle(Input::SetName("me2".into()), now);
-    let every = broadcasts(&out).into_iter().find_map(|b| match b {
-        MessageBody::AboutMe { every, .. } => every,
-        _ => None,
-    });
+    let every = announced_every(&out);
     assert_eq!(every, Some(30), "beat as often as it expects");
     // Reported missing, it could not answer: the report changes nothing for it.
     let t = now.after(Duration::from_secs(20));
     receive(&mut room, missing(&secret(10), &old, t.wall), t);
     let out = room.handle(Input::Tick, t.after(Duration::from_secs(15)));
     assert!(left(&events(out)).is_empty());
-    // Our own link to it dropping makes it go after 20-25 s of silence, with no `Missing`.
+    // Our own link to it dropping makes it go after 40 s of silence (the old rule), with no
+    // `Missing` (the link coming up counted as hearing from it).
     room.handle(Input::NeighborUp(old.public()), t);
     room.handle(Input::NeighborDown(old.public()), t);
     let mut gone = Vec::new();
-    for s in 1..=26 {
+    for s in 1..=39 {
+        let out = room.handle(Input::Tick, t.after(Duration::from_secs(s)));
+        assert!(left(&events(out)).is_empty(), "not before 40 s ({s})");
+    }
+    for s in 40..=41 {
         let out = room.handle(Input::Tick, t.after(Duration::from_secs(s)));
         let reports = broadcasts(&out)
             .into_iter()
@@ -284,4 +290,69 @@ fn a_member_from_before_keeps_the_old_rules() {
         gone.extend(left(&events(out)));
     }
     assert_eq!(gone, ["old"]);
+}
+
+#[test]
+fn an_older_peer_arriving_brings_our_heartbeat_within_its_30_s_and_is_always_answered() {
+    let (mut room, now) = room_of(99, 100);
+    room.handle(Input::SetName("me2".into()), now);
+    assert!(room.next_heartbeat.expect("scheduled") > now.at + Duration::from_secs(80));
+    let old = secret(2);
+    let t = now.after(Duration::from_secs(1));
+    receive(&mut room, about_every(&old, "old", t.wall, None), t);
+    let next = room.next_heartbeat.expect("scheduled");
+    assert!(next <= t.at + Duration::from_secs(30), "{:?}", next - t.at);
+    // Its question is answered whatever the draw (it asks for no member list).
+    let ask = seal(
+        &old,
+        t.wall,
+        77,
+        MessageBody::WhoIsThere { from: old.public() },
+    );
+    room.handle(Input::Received(ask), t);
+    let out = room.handle(Input::Tick, t.after(Duration::from_millis(60)));
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|b| matches!(b, MessageBody::AboutMe { .. }))
+    );
+}
+
+#[test]
+fn above_300_members_one_older_key_cannot_bring_back_30_s_heartbeats() {
+    let (mut room, now) = room_of(300, 300);
+    receive(
+        &mut room,
+        about_every(&secret(2), "old", now.wall, None),
+        now,
+    );
+    assert_eq!(room.members().len(), 302);
+    let out = room.handle(Input::SetName("me2".into()), now);
+    let every = announced_every(&out);
+    assert_eq!(every, Some(302));
+}
+
+#[test]
+fn a_member_list_names_whom_we_heard_first_and_leaves_out_suspects() {
+    let (mut room, now) = joined_room();
+    let (alice, bob) = (secret(2), secret(3));
+    // Alice's line comes before any AboutMe of hers: she is here, unannounced.
+    let line = super::hostile_tests::line(&alice, "hi", now.wall, 5);
+    receive(&mut room, line, now);
+    assert!(room.members().iter().all(|m| m.name != "alice"));
+    let list = vec![about_every(&alice, "alice", now.wall, Some(30))];
+    room.handle(Input::Roster(checked(list, now)), now);
+    assert!(room.members().iter().any(|m| m.name == "alice"));
+    // Bob, whose link to us dropped, is left out of the list we serve.
+    receive(&mut room, about_every(&bob, "bob", now.wall, Some(30)), now);
+    room.handle(Input::NeighborUp(bob.public()), now);
+    room.handle(Input::NeighborDown(bob.public()), now);
+    let served = wire::check_batch(
+        room.roster(now.wall).iter().map(|e| e.to_vec()).collect(),
+        &super::hostile_tests::TOPIC,
+        now.wall,
+    );
+    let authors: Vec<EndpointId> = served.accepted.iter().map(|(v, _)| v.author).collect();
+    assert!(authors.contains(&alice.public()));
+    assert!(!authors.contains(&bob.public()));
 }

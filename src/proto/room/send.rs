@@ -81,6 +81,17 @@ impl Room {
         }
     }
 
+    /// An older peer is here: it takes 80 s of silence for leaving, so our next heartbeat
+    /// must come within its 30 s (at a random point of the last sixth, as always).
+    pub(super) fn beat_within_legacy_interval(&mut self, now: Now) {
+        let every = self.config.timing.heartbeat;
+        let jitter = (self.next_nonce() % 1000) as f64 / 1000.0;
+        let due = now.at + every.mul_f64(1.0 - jitter / 6.0);
+        if self.next_heartbeat.is_none_or(|t| t > due) {
+            self.next_heartbeat = Some(due);
+        }
+    }
+
     pub(super) fn say(&mut self, text: String, action: bool, now: Now, out: &mut Vec<Output>) {
         if text.trim().is_empty() {
             return;

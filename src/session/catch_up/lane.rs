@@ -147,6 +147,13 @@ impl Lane {
             tracing::debug!(peer = %peer.fmt_short(), early = fit.early, future = fit.future, "catch-up answer held messages outside the window");
         }
         tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
+        if self.roster {
+            // A member list holds no message: any list ends the lane, an empty one does not.
+            return match batch.accepted.is_empty() {
+                true => Outcome::Useless(batch),
+                false => Outcome::Useful { batch, next: None },
+            };
+        }
         let Some((newest, _)) = batch.newest_message() else {
             return Outcome::Useless(batch);
         };

@@ -291,3 +291,23 @@ async fn paging_goes_on_when_a_peer_serves_smaller_pages_than_asked() {
     texts.dedup();
     assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"]);
 }
+
+/// A member list holds no message: the first non-empty one ends the lane (an empty or failed
+/// answer still sends it on), so a list request costs one list, not one per neighbour.
+#[tokio::test]
+async fn a_member_list_lane_stops_at_the_first_list() {
+    let cat = SecretKey::generate();
+    let [failing, listing, unasked] = peers(3).try_into().unwrap();
+    let mut net = Net::default();
+    net.answer(failing, None, Err("busy"));
+    net.answer(listing, None, Ok(vec![name(&cat, T0 - 1)]));
+    net.answer(unasked, None, Ok(vec![name(&cat, T0 - 1)]));
+    let mut roster = lane(&[failing, listing, unasked], 0, 1);
+    roster.roster = true;
+    let pages = net.run(roster).await;
+    let asked: Vec<_> = net.asked().into_iter().map(|(peer, _)| peer).collect();
+    assert_eq!(asked, [failing, listing]);
+    let last = pages.last().expect("a last page");
+    assert!(last.last && last.roster);
+    assert_eq!(last.batch.accepted.len(), 1);
+}
