@@ -52,22 +52,9 @@ pub fn check_verified(v: &Verified, bytes: &[u8]) {
     );
 }
 
-/// Unicode general category Cf (format), Unicode 16: invisible characters that change how
-/// text around them is shown.
-pub fn is_format(c: char) -> bool {
-    matches!(c,
-        '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}'
-        | '\u{8E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
-        | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
-        | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
-}
+/// The character classes the sanitiser properties are checked against, shared with the
+/// property tests.
+#[path = "../../tests/oracle/chars.rs"]
+pub mod chars;
 
-/// What a terminal may act on or hide text with: C0, DEL, C1, bidi controls, the line and
-/// paragraph separators, and tag characters. `terminal_safe` output must hold none.
-pub fn acts_on_terminal(c: char) -> bool {
-    matches!(c,
-        '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' | '\u{61C}' | '\u{200E}' | '\u{200F}'
-        | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
-        | '\u{E0000}'..='\u{E007F}')
-}
+pub use chars::{acts_on_terminal, is_format};
