@@ -88,43 +88,22 @@ fn form(program: &Program, n: usize) -> anyhow::Result<(Room, Formed)> {
     Ok((Room { procs, lines }, Formed { ready, all_names }))
 }
 
-/// `count` lines, one every 0.5 s, each from another member.
+/// `count` lines, one every 0.5 s, each from another member (in rounds of at most one line
+/// per member when there are more lines than members).
 fn lines_from_varying_members(room: &mut Room, count: usize, first: usize) -> crate::process::Run {
     let n = room.procs.len();
     // A stride coprime with the room size visits every member before repeating one.
     let senders: Vec<usize> = (0..count).map(|k| (first + k * 7) % n).collect();
-    let unique: HashSet<usize> = senders.iter().copied().collect();
-    if unique.len() == senders.len() {
-        room.traffic(
-            &senders,
-            LINE_EVERY * count as u32,
-            1,
-            Phase::Spread,
-            PATIENCE,
-        )
-    } else {
-        // More lines than members: in rounds of distinct senders.
-        let mut total = crate::process::Run {
-            latencies: Vec::new(),
-            delivered: 0,
-            expected: 0,
-            duplicates: 0,
-        };
-        for chunk in senders.chunks(n.min(count)) {
-            let run = room.traffic(
-                chunk,
-                LINE_EVERY * chunk.len() as u32,
-                1,
-                Phase::Spread,
-                PATIENCE,
-            );
-            total.latencies.extend(run.latencies);
-            total.delivered += run.delivered;
-            total.expected += run.expected;
-            total.duplicates += run.duplicates;
-        }
-        total
+    let mut total = crate::process::Run::default();
+    for round in senders.chunks(n.min(count).max(1)) {
+        let every = LINE_EVERY * round.len() as u32;
+        let run = room.traffic(round, every, 1, Phase::Spread, PATIENCE);
+        total.latencies.extend(run.latencies);
+        total.delivered += run.delivered;
+        total.expected += run.expected;
+        total.duplicates += run.duplicates;
     }
+    total
 }
 
 pub fn run(opts: &Options, programs: &[Program]) -> anyhow::Result<Value> {

@@ -59,6 +59,7 @@ pub struct Room {
 }
 
 /// What one traffic run delivered.
+#[derive(Default)]
 pub(crate) struct Run {
     pub latencies: Vec<Duration>,
     pub delivered: u64,

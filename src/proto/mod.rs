@@ -116,6 +116,23 @@ impl UnixMillis {
     }
 }
 
+/// Four numbers fixed by two keys (blake3 of both): each member draws otherwise for each other
+/// member (where to answer in a window, whether to answer, how long to wait before a report),
+/// and runs stay reproducible.
+pub(crate) fn pair_draw(a: &EndpointId, b: &EndpointId) -> [u64; 4] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(a.as_bytes());
+    hasher.update(b.as_bytes());
+    let hash = hasher.finalize();
+    let mut words = [0u64; 4];
+    for (word, bytes) in words.iter_mut().zip(hash.as_bytes().chunks_exact(8)) {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(bytes);
+        *word = u64::from_le_bytes(le);
+    }
+    words
+}
+
 /// "Now", as the state machine sees it: a monotonic instant for timers and the wall clock for
 /// timestamps. Tests build both from a fake clock.
 #[derive(Debug, Clone, Copy)]

@@ -347,6 +347,11 @@ impl Members {
         }
     }
 
+    /// The keys of [`Self::list`], in its order, without copying names.
+    pub(crate) fn listed_ids(&self) -> impl Iterator<Item = &EndpointId> {
+        self.roster.iter().map(|(_, id)| id)
+    }
+
     /// Everyone announced, me included, sorted by display name: a copy of the roster kept
     /// up to date change by change (O(n), no sort).
     pub(crate) fn list(&self) -> Vec<MemberInfo> {

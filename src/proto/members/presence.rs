@@ -197,11 +197,7 @@ impl Members {
     /// keys, so that the first report reaches the others before they send their own.
     pub(crate) fn link_lost(&mut self, id: &EndpointId, now: Instant) {
         let timing = self.timing;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(self.me.as_bytes());
-        hasher.update(id.as_bytes());
-        let hash = hasher.finalize();
-        let draw = u16::from_le_bytes([hash.as_bytes()[0], hash.as_bytes()[1]]);
+        let draw = crate::proto::pair_draw(&self.me, id)[0] as u16;
         let jitter = (timing.refute_window / 2).mul_f64(f64::from(draw) / f64::from(u16::MAX));
         if let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) {
             presence.link_lost = Some(if presence.legacy || !presence.announced {
@@ -218,19 +214,18 @@ impl Members {
     /// A member reported `id` missing at `now`: unless we heard from it within the refute
     /// window, it is gone when that window has passed without a word. Whether that changed
     /// anything.
-    pub(crate) fn reported_missing(&mut self, id: &EndpointId, now: Instant) -> bool {
+    pub(crate) fn reported_missing(&mut self, id: &EndpointId, now: Instant) {
         let window = self.timing.refute_window;
         let Some(presence) = self.keys.get_mut(id).and_then(|e| e.present.as_mut()) else {
-            return false;
+            return;
         };
         // A member from before would not answer: it beats every 30 s instead.
         if presence.legacy || presence.missing_until.is_some() || presence.last_seen + window > now
         {
-            return false;
+            return;
         }
         presence.missing_until = Some(now + window);
         self.deadline_at_most(now + window);
-        true
     }
 
     /// Mark every member silent past its deadline gone (the announced ones are returned), and

@@ -271,10 +271,9 @@ impl Room {
                 .as_millis() as u64,
         );
         self.members
-            .list()
-            .iter()
-            .filter(|member| !self.members.is_suspect(&member.id))
-            .filter_map(|member| self.backlog.name_of(&member.id))
+            .listed_ids()
+            .filter(|id| !self.members.is_suspect(id))
+            .filter_map(|id| self.backlog.name_of(id))
             .filter(|(sent, _)| sent.0 >= oldest)
             .map(|(_, envelope)| envelope)
             .take(MAX_ROSTER)

@@ -263,15 +263,8 @@ impl Room {
     /// answers per newcomer (broadcasts O(1), deliveries O(N)), not N (N²). Fixed by both keys,
     /// so every member draws otherwise and runs stay reproducible.
     fn answer_draw(&self, asker: EndpointId) -> (Duration, bool) {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(self.me.as_bytes());
-        hasher.update(asker.as_bytes());
-        let hash = hasher.finalize();
-        let word = |k: usize| {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(&hash.as_bytes()[k * 8..k * 8 + 8]);
-            u64::from_le_bytes(bytes)
-        };
+        let words = crate::proto::pair_draw(&self.me, &asker);
+        let word = |k: usize| words[k];
         let listed = self.members.listed() as u64;
         let answerers = self.config.answerers;
         let answers = listed <= answerers || word(1) % listed < answerers;

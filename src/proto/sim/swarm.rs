@@ -18,7 +18,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::proto::room::{Event, Input, Output, Page, Room, RoomConfig};
-use crate::proto::{EndpointId, Now, SecretKey, TopicId, UnixMillis, wire};
+use crate::proto::{Now, SecretKey, TopicId, UnixMillis, wire};
 
 /// Links a newcomer makes (HyParView's active view is about this size).
 pub const LINKS: usize = 5;
@@ -102,7 +102,6 @@ impl Ord for Scheduled {
 
 pub struct Swarm {
     pub rooms: Vec<Room>,
-    ids: HashMap<EndpointId, usize>,
     pub(super) online: Vec<bool>,
     pub(super) links: Vec<Vec<(usize, Duration)>>,
     latency: (Duration, Duration),
@@ -127,10 +126,8 @@ impl Swarm {
         let rooms: Vec<Room> = (0..n)
             .map(|i| Room::new(secret(i), TOPIC, format!("m{i}"), i as u64, config.clone()))
             .collect();
-        let ids = rooms.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
         Self {
             rooms,
-            ids,
             online: vec![false; n],
             links: vec![Vec::new(); n],
             latency,
@@ -369,7 +366,8 @@ impl Swarm {
                 }
             }
             What::Tick { i } => {
-                if self.ticks[i] == Some(self.t) || self.ticks[i].is_some_and(|t| t <= self.t) {
+                // Stale entries (their deadline was replaced or already served) find none due.
+                if self.ticks[i].is_some_and(|t| t <= self.t) {
                     self.ticks[i] = None;
                     if self.online[i] {
                         self.input(i, Input::Tick);
@@ -387,10 +385,5 @@ impl Swarm {
     /// How many members the envelope `id` was delivered to.
     pub fn deliveries_of(&self, id: &crate::proto::MessageId) -> u64 {
         self.delivered.get(id).copied().unwrap_or(0)
-    }
-
-    /// Member index of a key.
-    pub fn index(&self, id: &EndpointId) -> Option<usize> {
-        self.ids.get(id).copied()
     }
 }
