@@ -15,6 +15,7 @@ const AFTER_HELP: &str = "Examples:
   parlor relay --bind 0.0.0.0:3340       run a relay; members use --relay http://HOST:3340
   parlor rooms                           rooms you have been in
   parlor join ops                        rejoin a known room by label (or topic prefix)
+  parlor join ops standup TICKET         several rooms in one window (Alt-1..9 switch)
   parlor export ops --format json        a room's history as JSON lines
   echo 'build done' | parlor join TICKET --headless   one-shot notifier
 
@@ -51,11 +52,12 @@ pub enum Command {
         #[arg(long, value_name = "IP:PORT")]
         http_bind: Option<SocketAddr>,
     },
-    /// Join a room: with a ticket printed by any member, or a known room's label or topic prefix.
+    /// Join rooms: with tickets printed by any member, or known rooms' labels or topic prefixes.
     Join {
-        /// A ticket (lowercase base32; case and whitespace are ignored), or a room from `parlor rooms`.
-        #[arg(value_name = "TICKET|ROOM")]
-        ticket: String,
+        /// Tickets (lowercase base32; case and whitespace are ignored), or rooms from `parlor
+        /// rooms`; several are joined at once (the first is the current one).
+        #[arg(value_name = "TICKET|ROOM", required = true, num_args = 1..)]
+        rooms: Vec<String>,
     },
     /// List the rooms you have been in.
     Rooms,
@@ -190,7 +192,9 @@ mod tests {
     fn global_flags_go_anywhere() {
         let a = parse_from(["parlor", "--headless", "join", "abc", "--json", "--offline"]).unwrap();
         assert!(a.global.headless && a.global.json && a.global.offline);
-        assert!(matches!(a.command, Some(Command::Join { ticket }) if ticket == "abc"));
+        assert!(matches!(a.command, Some(Command::Join { rooms }) if rooms == ["abc"]));
+        let c = parse_from(["parlor", "join", "ops", "standup"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Join { rooms }) if rooms == ["ops", "standup"]));
         let b = parse_from(["parlor", "--name", "sam", "--bind", "127.0.0.1:0"]).unwrap();
         assert!(b.command.is_none());
         assert_eq!(b.global.name.as_deref(), Some("sam"));

@@ -26,6 +26,9 @@ pub enum Start {
     Rejoin {
         topic: TopicId,
         peers: Vec<EndpointAddr>,
+        /// The name last used there (unless `--name` says otherwise).
+        name: Option<String>,
+        label: Option<String>,
     },
     /// `join LABEL` matched no known room: a room announced on the LAN with that label (or
     /// topic prefix), looked up once the node runs.
@@ -35,8 +38,9 @@ pub enum Start {
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Task {
-    /// Chat; `None`: no subcommand, so the terminal UI starts in its lobby.
-    Chat(Option<Start>),
+    /// Chat in these rooms (the first is the current one); none: no subcommand, so the
+    /// terminal UI starts in its lobby.
+    Chat(Vec<Start>),
     Rooms,
     Nearby,
     Relay(crate::net::relay::RelayOptions),
@@ -100,6 +104,8 @@ pub enum ConfigError {
     NotALabel(String),
     #[error("not a ticket, and with LAN discovery off no room labelled {0:?} can be found")]
     NoLanToSearch(String),
+    #[error("--label names one room: join several rooms without it (each keeps its own label)")]
+    LabelOneRoom,
     #[error("parlor relay needs --bind IP:PORT (e.g. --bind 0.0.0.0:3340)")]
     RelayBind,
     #[error("--lan needs LAN discovery, which binding only a loopback address turns off")]
@@ -126,6 +132,18 @@ pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
         return Err(ConfigError::NoLanToSearch(query));
     }
     Ok(Start::Lan(query))
+}
+
+/// One room of `join A B ...`: a ticket, else a known room (looked up in the store), else a
+/// room on the LAN (with no store, nothing is known).
+pub fn join_start(room: String, ephemeral: bool, lan: bool) -> Result<Start, ConfigError> {
+    match room.parse::<Ticket>() {
+        Ok(ticket) => Ok(Start::Join(ticket)),
+        // Something ticket-shaped that does not parse is a damaged ticket.
+        Err(err) if looks_like_ticket(&room) => Err(err.into()),
+        Err(_) if ephemeral => lan_start(room, lan),
+        Err(_) => Ok(Start::Known(room)),
+    }
 }
 
 /// Could `text` be a ticket at all (rather than a room label)? Tickets are long base32.
@@ -190,19 +208,17 @@ impl Config {
         };
         let headless = global.headless || global.json;
         let task = match cli.command {
-            Some(Command::Open) => Task::Chat(Some(Start::Open)),
-            Some(Command::Join { ticket }) => {
-                let start = match ticket.parse::<Ticket>() {
-                    Ok(ticket) => Start::Join(ticket),
-                    // Something ticket-shaped that does not parse is a damaged ticket.
-                    Err(err) if looks_like_ticket(&ticket) => return Err(err.into()),
-                    // Nothing is known without a store: only the LAN can have it.
-                    Err(_) if data == Data::Ephemeral => {
-                        lan_start(ticket, !global.no_lan && !loopback)?
-                    }
-                    Err(_) => Start::Known(ticket),
-                };
-                Task::Chat(Some(start))
+            Some(Command::Open) => Task::Chat(vec![Start::Open]),
+            Some(Command::Join { rooms }) => {
+                let lan = !global.no_lan && !loopback;
+                let starts = rooms
+                    .into_iter()
+                    .map(|room| join_start(room, data == Data::Ephemeral, lan))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if starts.len() > 1 && global.label.is_some() {
+                    return Err(ConfigError::LabelOneRoom);
+                }
+                Task::Chat(starts)
             }
             Some(Command::Rooms) => Task::Rooms,
             Some(Command::Nearby) => Task::Nearby,
@@ -219,7 +235,7 @@ impl Config {
             }),
             Some(Command::Export { room, format }) => Task::Export { room, format },
             None if headless => return Err(ConfigError::NoCommand),
-            None => Task::Chat(None),
+            None => Task::Chat(Vec::new()),
         };
         Ok(Self {
             task,
@@ -245,11 +261,11 @@ impl Config {
         })
     }
 
-    /// The chat start, if this is a chat.
-    pub fn start(&self) -> Option<&Start> {
+    /// The rooms to start in, if this is a chat (none: the lobby).
+    pub fn starts(&self) -> &[Start] {
         match &self.task {
-            Task::Chat(start) => start.as_ref(),
-            _ => None,
+            Task::Chat(starts) => starts,
+            _ => &[],
         }
     }
 }
@@ -308,7 +324,7 @@ mod tests {
             crate::cli::parse_from(["parlor", "--ephemeral", "join", "standup"]).unwrap(),
         )
         .unwrap();
-        assert!(matches!(c.start(), Some(Start::Lan(label)) if label == "standup"));
+        assert!(matches!(c.starts(), [Start::Lan(label)] if label == "standup"));
         let c = config(&["relay", "--bind", "0.0.0.0:3340"]).unwrap();
         assert!(matches!(c.task, Task::Relay(ref o) if o.bind.port() == 3340 && o.tls.is_none()));
     }

@@ -274,10 +274,16 @@ fn lobby_opens_a_room_then_failure_returns_to_it() {
     app.update(key(KeyCode::Enter), NOON);
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
-        vec![Effect::Open { name: "sam".into() }]
+        vec![Effect::Open {
+            view: 0,
+            name: "sam".into(),
+            label: None
+        }]
     );
     assert!(matches!(app.screen, Screen::Chat));
-    app.update(Msg::Failed("no peer answered".into()), NOON);
+    let failed = Msg::Failed("no peer answered".into());
+    app.update(Msg::For(0, Box::new(failed)), NOON);
+    assert!(app.views.tabs.is_empty(), "the view closed");
     match &app.screen {
         Screen::Lobby(lobby) => assert_eq!(lobby.error.as_deref(), Some("no peer answered")),
         Screen::Chat => panic!("still in chat"),

@@ -6,7 +6,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::command::{self, COMMANDS, Command};
 use super::complete::Completion;
 use super::keys::edit;
-use super::lobby::Choice;
 use super::{App, Effect, Invite, Link, Screen};
 use crate::proto::UnixMillis;
 
@@ -19,7 +18,12 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Up / Down", "recall earlier lines"),
     ("Tab", "complete a name or command"),
     ("PageUp / PageDown, wheel", "scroll the history"),
-    ("Ctrl-T or F2", "invite: ticket, QR code, copy"),
+    ("Ctrl-T or F2", "invite to this room: ticket, QR code, copy"),
+    ("Alt-1..9", "go to room or conversation 1..9"),
+    (
+        "Ctrl-N / Ctrl-P",
+        "next / previous room (also Alt-Down / Alt-Up)",
+    ),
     (
         "Ctrl-A/E, Ctrl-W, Ctrl-U/K",
         "line start/end, delete word, delete to start/end",
@@ -36,19 +40,7 @@ impl App {
         if let Screen::Lobby(lobby) = &mut self.screen {
             return match lobby.on_key(key) {
                 None => Vec::new(),
-                Some(Choice::Quit) => vec![Effect::Quit],
-                Some(Choice::Open { name }) => {
-                    self.screen = Screen::Chat;
-                    vec![Effect::Open { name }]
-                }
-                Some(Choice::Join { name, ticket }) => {
-                    self.screen = Screen::Chat;
-                    vec![Effect::Join { name, ticket }]
-                }
-                Some(Choice::JoinNearby { name, topic }) => {
-                    self.screen = Screen::Chat;
-                    vec![Effect::JoinNearby { name, topic }]
-                }
+                Some(choice) => self.enter(choice, now),
             };
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -60,6 +52,9 @@ impl App {
         }
         if key.code != KeyCode::Tab {
             self.completion = None;
+        }
+        if self.switch_key(&key) {
+            return Vec::new();
         }
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
@@ -200,11 +195,27 @@ impl App {
             Command::Help => self.show_help(now),
             Command::Clear => self.log.clear(),
             Command::Quit => return vec![Effect::Quit],
+            Command::Open(label) => return self.command_open(label, now),
+            Command::Join(what) => return self.command_join(what, now),
+            Command::Part => return self.command_part(),
+            Command::Room(query) => self.command_room(&query, now),
+            Command::To(query, text) => return self.command_to(&query, text, now),
+            Command::Rooms => self.command_rooms(now),
+            Command::Msg(who, text) => return self.command_msg(&who, text, now),
+            Command::Query(who) => return self.command_query(&who, now),
         }
         Vec::new()
     }
 
     fn say(&mut self, effect: Effect, now: UnixMillis) -> Vec<Effect> {
+        if let Some(peer) = self.direct_peer() {
+            let (text, action) = match effect {
+                Effect::Act(text) => (text, true),
+                Effect::Say(text) => (text, false),
+                other => return vec![other],
+            };
+            return vec![Effect::SendDirect { peer, text, action }];
+        }
         if !matches!(self.link, Link::Connected(_)) {
             self.notice(now, "not connected yet: the message is queued".into());
         }

@@ -18,6 +18,22 @@ pub enum Command {
     Ignored,
     /// Show the newest message cut on screen whole.
     Expand,
+    /// `/join TICKET|LABEL`: join another room (and switch to it).
+    Join(String),
+    /// `/open [LABEL]`: open a new room (and switch to it).
+    Open(Option<String>),
+    /// `/part`: leave the current room for good (not rejoined on the next start).
+    Part,
+    /// `/room LABEL|PREFIX`: switch rooms (headless: where typed lines go).
+    Room(String),
+    /// `/to ROOM text`: one line to another room.
+    To(String, String),
+    /// `/rooms`: the rooms we are in.
+    Rooms,
+    /// `/msg NAME text`: a direct message.
+    Msg(String, String),
+    /// `/query NAME`: open a conversation with a member.
+    Query(String),
     Help,
     Quit,
 }
@@ -43,6 +59,23 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/unignore NAME", "show an ignored member again"),
     ("/ignored", "list who is ignored in this room"),
+    (
+        "/join TICKET|LABEL",
+        "join another room (a ticket, or a known room)",
+    ),
+    ("/open [LABEL]", "open a new room"),
+    (
+        "/part",
+        "leave this room (it is not rejoined on the next start)",
+    ),
+    ("/room LABEL", "switch to a room by label or topic prefix"),
+    ("/to ROOM TEXT", "send one line to another room"),
+    ("/rooms", "list the rooms you are in"),
+    (
+        "/msg NAME TEXT",
+        "a private message to a member of your rooms",
+    ),
+    ("/query NAME", "open a private conversation with a member"),
     ("/expand", "show the newest long message whole"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
@@ -88,9 +121,40 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "unignore" => Command::Ignore(arg.to_string(), false),
         "ignored" => Command::Ignored,
         "expand" => Command::Expand,
+        "join" if arg.is_empty() => return Err(CommandError::Usage("/join TICKET|LABEL")),
+        "join" => Command::Join(arg.split_whitespace().collect()),
+        "open" | "new" => Command::Open(Some(arg).filter(|a| !a.is_empty()).map(String::from)),
+        "part" | "leave" | "close" => Command::Part,
+        "room" | "switch" | "window" if arg.is_empty() => {
+            return Err(CommandError::Usage("/room LABEL|PREFIX"));
+        }
+        "room" | "switch" | "window" => Command::Room(arg.to_string()),
+        "rooms" => Command::Rooms,
+        "to" | "msg" | "query" => return two_part(word, arg),
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         _ => return Err(CommandError::Unknown(format!("/{word}"))),
+    };
+    Ok(Some(command))
+}
+
+/// `/to ROOM TEXT`, `/msg NAME TEXT`, `/query NAME`.
+fn two_part(word: &str, arg: &str) -> Result<Option<Command>, CommandError> {
+    let (first, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    let rest = rest.trim_start();
+    let command = match word {
+        "to" if first.is_empty() || rest.is_empty() => {
+            return Err(CommandError::Usage("/to ROOM TEXT"));
+        }
+        "to" => Command::To(first.to_string(), rest.to_string()),
+        "msg" if first.is_empty() || rest.is_empty() => {
+            return Err(CommandError::Usage("/msg NAME TEXT"));
+        }
+        "msg" => Command::Msg(first.to_string(), rest.to_string()),
+        _ if first.is_empty() || !rest.is_empty() => {
+            return Err(CommandError::Usage("/query NAME"));
+        }
+        _ => Command::Query(first.to_string()),
     };
     Ok(Some(command))
 }
@@ -133,6 +197,53 @@ mod tests {
             parse("//etc/passwd").unwrap(),
             Some(Command::Say("/etc/passwd".into()))
         );
+    }
+
+    #[test]
+    fn room_and_direct_commands() {
+        assert_eq!(
+            parse("/join abc def").unwrap(),
+            Some(Command::Join("abcdef".into())),
+            "a ticket wrapped over lines is one ticket"
+        );
+        assert_eq!(parse("/open").unwrap(), Some(Command::Open(None)));
+        assert_eq!(
+            parse("/open standup").unwrap(),
+            Some(Command::Open(Some("standup".into())))
+        );
+        assert_eq!(parse("/part").unwrap(), Some(Command::Part));
+        assert_eq!(
+            parse("/room ops").unwrap(),
+            Some(Command::Room("ops".into()))
+        );
+        assert_eq!(parse("/rooms").unwrap(), Some(Command::Rooms));
+        assert_eq!(
+            parse("/to ops  deploy  done").unwrap(),
+            Some(Command::To("ops".into(), "deploy  done".into()))
+        );
+        assert_eq!(
+            parse("/msg sam#1a2b hi there").unwrap(),
+            Some(Command::Msg("sam#1a2b".into(), "hi there".into()))
+        );
+        assert_eq!(
+            parse("/query sam").unwrap(),
+            Some(Command::Query("sam".into()))
+        );
+        for (line, usage) in [
+            ("/join", "/join TICKET|LABEL"),
+            ("/room", "/room LABEL|PREFIX"),
+            ("/to ops", "/to ROOM TEXT"),
+            ("/msg sam", "/msg NAME TEXT"),
+            ("/msg", "/msg NAME TEXT"),
+            ("/query", "/query NAME"),
+            ("/query sam hi", "/query NAME"),
+        ] {
+            assert_eq!(
+                parse(line).unwrap_err(),
+                CommandError::Usage(usage),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use super::editor::Editor;
 use super::wrap::wrap_input;
 
+/// From this width the rooms are listed in a sidebar; below it, in a one-row tab bar.
+pub const ROOM_LIST_MIN_WIDTH: u16 = 90;
+pub const ROOM_LIST_WIDTH: u16 = 18;
 /// Below this width the member list is hidden.
 pub const MEMBER_LIST_MIN_WIDTH: u16 = 70;
 pub const MEMBER_LIST_WIDTH: u16 = 20;
@@ -15,11 +18,19 @@ pub const PROMPT_WIDTH: u16 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChatLayout {
+    /// The room list (with several rooms or conversations open): a sidebar or a tab bar.
+    pub rooms: Option<RoomList>,
     pub history: Rect,
     pub members: Option<Rect>,
     pub status: Rect,
     /// The input rows (below a one-row rule).
     pub input: Rect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomList {
+    Sidebar(Rect),
+    TabBar(Rect),
 }
 
 /// Rows the input needs for `editor` at `width` columns.
@@ -29,7 +40,22 @@ pub fn input_rows(editor: &Editor, width: u16) -> u16 {
     (rows.len() as u16).clamp(1, MAX_INPUT_ROWS)
 }
 
-pub fn chat_layout(area: Rect, editor: &Editor) -> ChatLayout {
+/// The chat screen's panes; `views`: rooms and conversations open (one needs no list).
+pub fn chat_layout(area: Rect, editor: &Editor, views: usize) -> ChatLayout {
+    let (rooms, area) = match views {
+        0 | 1 => (None, area),
+        _ if area.width >= ROOM_LIST_MIN_WIDTH => {
+            let [list, rest] =
+                Layout::horizontal([Constraint::Length(ROOM_LIST_WIDTH), Constraint::Min(1)])
+                    .areas(area);
+            (Some(RoomList::Sidebar(list)), rest)
+        }
+        _ => {
+            let [bar, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+            (Some(RoomList::TabBar(bar)), rest)
+        }
+    };
     let input_height = input_rows(editor, area.width);
     let [main, status, rule_and_input] = Layout::vertical([
         Constraint::Min(1),
@@ -51,6 +77,7 @@ pub fn chat_layout(area: Rect, editor: &Editor) -> ChatLayout {
         (main, None)
     };
     ChatLayout {
+        rooms,
         history,
         members,
         status,

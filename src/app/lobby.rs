@@ -1,5 +1,6 @@
-//! The lobby: `parlor` with no subcommand asks for your name, then opens a new room, joins
-//! one with a pasted ticket, or joins a room announced on the LAN with one key (Alt-1..9).
+//! The lobby: `parlor` with no subcommand asks for your name, then rejoins the rooms you were
+//! in (all preselected), opens a new room, joins one with a pasted ticket, or joins a room
+//! announced on the LAN with one key (Alt-1..9).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -20,9 +21,27 @@ pub struct NearbyRoom {
     pub members: usize,
 }
 
+/// A room we were in when parlor last ran, offered for rejoining.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRoom {
+    pub topic: TopicId,
+    pub label: Option<String>,
+}
+
+impl StoredRoom {
+    /// Its label, else its short topic.
+    pub fn title(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| format!("#{}", self.topic.fmt_short()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Name,
+    /// The list of rooms we were in (only when there are some).
+    Rooms,
     Open,
     Ticket,
 }
@@ -42,6 +61,11 @@ pub enum Choice {
         name: String,
         topic: TopicId,
     },
+    /// Rooms we were in.
+    Rejoin {
+        name: String,
+        rooms: Vec<StoredRoom>,
+    },
     Quit,
 }
 
@@ -54,6 +78,10 @@ pub struct Lobby {
     pub error: Option<String>,
     /// Rooms announced on the LAN, refreshed every few seconds.
     pub nearby: Vec<NearbyRoom>,
+    /// Rooms we were in, each with whether it is selected for rejoining.
+    pub rooms: Vec<(StoredRoom, bool)>,
+    /// The highlighted room of `rooms`.
+    pub cursor: usize,
 }
 
 impl Lobby {
@@ -64,23 +92,44 @@ impl Lobby {
             focus: Focus::Name,
             error: None,
             nearby: Vec::new(),
+            rooms: Vec::new(),
+            cursor: 0,
         }
     }
 
+    /// Offer `rooms` for rejoining, all selected.
+    pub fn set_rooms(&mut self, rooms: Vec<StoredRoom>) {
+        self.rooms = rooms.into_iter().map(|room| (room, true)).collect();
+        self.cursor = 0;
+    }
+
     fn move_focus(&mut self, forward: bool) {
+        let rooms = !self.rooms.is_empty();
         self.focus = match (self.focus, forward) {
-            (Focus::Name, true) | (Focus::Ticket, false) => Focus::Open,
+            (Focus::Name, true) if rooms => Focus::Rooms,
+            (Focus::Name, true) | (Focus::Rooms, true) | (Focus::Ticket, false) => Focus::Open,
             (Focus::Open, true) => Focus::Ticket,
-            (Focus::Ticket, true) | (Focus::Open, false) => Focus::Name,
+            (Focus::Open, false) if rooms => Focus::Rooms,
+            (Focus::Ticket, true) | (Focus::Open, false) | (Focus::Rooms, false) => Focus::Name,
             (Focus::Name, false) => Focus::Ticket,
         };
+    }
+
+    /// Up and Down in the list of rooms move through it, and out of it at its ends.
+    fn move_in_rooms(&mut self, down: bool) {
+        match (down, self.cursor) {
+            (false, 0) => self.move_focus(false),
+            (false, _) => self.cursor -= 1,
+            (true, c) if c + 1 >= self.rooms.len() => self.move_focus(true),
+            (true, _) => self.cursor += 1,
+        }
     }
 
     fn focused_editor(&mut self) -> Option<&mut Editor> {
         match self.focus {
             Focus::Name => Some(&mut self.name),
             Focus::Ticket => Some(&mut self.ticket),
-            Focus::Open => None,
+            Focus::Open | Focus::Rooms => None,
         }
     }
 
@@ -117,6 +166,13 @@ impl Lobby {
                     topic,
                 });
             }
+            KeyCode::Down if self.focus == Focus::Rooms => self.move_in_rooms(true),
+            KeyCode::Up if self.focus == Focus::Rooms => self.move_in_rooms(false),
+            KeyCode::Char(' ') if self.focus == Focus::Rooms => {
+                if let Some((_, selected)) = self.rooms.get_mut(self.cursor) {
+                    *selected = !*selected;
+                }
+            }
             KeyCode::Tab | KeyCode::Down => self.move_focus(true),
             KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
             KeyCode::Enter => return self.submit(),
@@ -133,12 +189,30 @@ impl Lobby {
         match self.focus {
             Focus::Name => {
                 self.chosen_name()?;
-                self.focus = if self.ticket.is_empty() {
-                    Focus::Open
-                } else {
+                self.focus = if !self.ticket.is_empty() {
                     Focus::Ticket
+                } else if !self.rooms.is_empty() {
+                    Focus::Rooms
+                } else {
+                    Focus::Open
                 };
                 None
+            }
+            Focus::Rooms => {
+                let rooms: Vec<StoredRoom> = self
+                    .rooms
+                    .iter()
+                    .filter(|(_, selected)| *selected)
+                    .map(|(room, _)| room.clone())
+                    .collect();
+                if rooms.is_empty() {
+                    self.error = Some("select a room with Space first".into());
+                    return None;
+                }
+                Some(Choice::Rejoin {
+                    name: self.chosen_name()?,
+                    rooms,
+                })
             }
             Focus::Open => Some(Choice::Open {
                 name: self.chosen_name()?,
@@ -236,6 +310,36 @@ mod tests {
         // A plain digit is typing.
         assert_eq!(lobby.on_key(key(KeyCode::Char('1'))), None);
         assert_eq!(lobby.name.text(), "sam1");
+    }
+
+    #[test]
+    fn stored_rooms_are_preselected_and_rejoined_together() {
+        let mut lobby = Lobby::new("sam");
+        let room = |n: u8, label: Option<&str>| StoredRoom {
+            topic: TopicId::from_bytes([n; 32]),
+            label: label.map(String::from),
+        };
+        lobby.set_rooms(vec![room(1, Some("ops")), room(2, None), room(3, None)]);
+        assert_eq!(lobby.on_key(key(KeyCode::Enter)), None);
+        assert_eq!(lobby.focus, Focus::Rooms, "after the name: the rooms");
+        // Unselect the second one.
+        lobby.on_key(key(KeyCode::Down));
+        lobby.on_key(key(KeyCode::Char(' ')));
+        assert_eq!(
+            lobby.on_key(key(KeyCode::Enter)),
+            Some(Choice::Rejoin {
+                name: "sam".into(),
+                rooms: vec![room(1, Some("ops")), room(3, None)],
+            })
+        );
+        // Down past the last room reaches "open a new room".
+        lobby.on_key(key(KeyCode::Down));
+        lobby.on_key(key(KeyCode::Down));
+        assert_eq!(lobby.focus, Focus::Open);
+        assert_eq!(
+            room(2, None).title(),
+            format!("#{}", TopicId::from_bytes([2; 32]).fmt_short())
+        );
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub struct Entry {
     pub kind: EntryKind,
     /// Shown whole, past [`MAX_ENTRY_ROWS`] (`/expand`).
     pub expanded: bool,
+    /// A direct message's id (its delivery is reported later).
+    pub id: Option<crate::proto::MessageId>,
+    /// Our direct message, not delivered yet.
+    pub pending: bool,
 }
 
 /// An entry cut into rows for a given width: the prefix (after the time) goes on the first row;
@@ -76,6 +80,8 @@ impl Entry {
             time,
             kind,
             expanded: false,
+            id: None,
+            pending: false,
         }
     }
 
@@ -167,6 +173,34 @@ impl ChatLog {
         }
         self.entries.push_back(entry);
         self.trim();
+    }
+
+    /// Add a direct message where its time (then its id) puts it, so both sides of a
+    /// conversation show the same order; one already shown is not shown twice.
+    pub fn insert_ordered(&mut self, entry: Entry, cols: usize) {
+        let key = (entry.time, entry.id);
+        if entry.id.is_some() && self.entries.iter().rev().any(|e| e.id == entry.id) {
+            return;
+        }
+        let at = self.entries.partition_point(|e| (e.time, e.id) <= key);
+        if at < self.entries.len() {
+            self.entries.insert(at, entry);
+            self.trim();
+        } else {
+            self.push(entry, cols);
+        }
+    }
+
+    /// Our direct message `id` was delivered.
+    pub fn delivered(&mut self, id: &crate::proto::MessageId) {
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .rev()
+            .find(|e| e.id.as_ref() == Some(id))
+        {
+            entry.pending = false;
+        }
     }
 
     fn trim(&mut self) {

@@ -17,8 +17,11 @@ pub mod recall;
 pub mod wrap;
 
 mod chat;
+pub mod direct;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod rooms;
+pub mod views;
 
 use chrono::FixedOffset;
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -29,6 +32,7 @@ use self::editor::Editor;
 use self::lobby::Lobby;
 use self::log::{ChatLog, Entry, EntryKind};
 use self::recall::Recall;
+use self::views::{ViewKey, Views};
 use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
@@ -36,6 +40,9 @@ use crate::store::StoredMessage;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
+    /// A message about one view (a room's session or a conversation), current or not.
+    /// Messages without it are about the current view.
+    For(ViewKey, Box<Msg>),
     Key(KeyEvent),
     /// A bracketed paste: one message however many lines it has.
     Paste(String),
@@ -60,6 +67,15 @@ pub enum Msg {
     NetView(crate::session::NetView),
     /// Rooms announced on the LAN, for the lobby.
     Nearby(Vec<lobby::NearbyRoom>),
+    /// A direct message arrived, was sent (pending) or was loaded from disk.
+    Direct(direct::DirectLine),
+    /// Our direct message `id` to `peer` was delivered.
+    Delivered {
+        peer: crate::proto::EndpointId,
+        id: crate::proto::MessageId,
+    },
+    /// The rooms we were in when parlor last ran, for the lobby to offer.
+    StoredRooms(Vec<lobby::StoredRoom>),
     /// Members reached only through a relay, to mark in the member list.
     Relayed(Vec<crate::proto::EndpointId>),
     /// Starting or joining the session failed: back to the lobby with the reason.
@@ -73,19 +89,48 @@ pub enum Msg {
     },
 }
 
+/// What the outside world must do. Effects about "the room" (`Say`, `Rename`, `ShowTicket`,
+/// ...) are about the current view: the front end carries them out right after the update
+/// that made them, before any other message could switch views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Open a new room in view `view` (labelled `label`).
     Open {
+        view: ViewKey,
         name: String,
+        label: Option<String>,
     },
     Join {
+        view: ViewKey,
         name: String,
         ticket: Box<Ticket>,
     },
     /// Join a room announced on the LAN.
     JoinNearby {
+        view: ViewKey,
         name: String,
         topic: TopicId,
+    },
+    /// Enter a room known by label or topic (stored, else announced on the LAN).
+    JoinKnown {
+        view: ViewKey,
+        name: String,
+        room: String,
+    },
+    /// Leave the room of `view` for good (`/part`).
+    Part(ViewKey),
+    /// One line to the room of `view` (`/to`).
+    SayIn(ViewKey, String),
+    /// A direct message to `peer`.
+    SendDirect {
+        peer: crate::proto::EndpointId,
+        text: String,
+        action: bool,
+    },
+    /// Load the stored conversation with `peer` into view `view` (as [`Msg::Direct`]s).
+    LoadConversation {
+        view: ViewKey,
+        peer: crate::proto::EndpointId,
     },
     Say(String),
     Act(String),
@@ -137,6 +182,8 @@ pub struct Invite {
 
 pub struct App {
     pub screen: Screen,
+    /// The rooms and conversations; the current one's state is in the fields below.
+    pub views: Views,
     pub me: Option<MemberInfo>,
     pub topic: Option<TopicId>,
     pub members: Vec<MemberInfo>,
@@ -152,6 +199,8 @@ pub struct App {
     /// The invite popup, when shown.
     pub invite: Option<Invite>,
     pub last_error: Option<String>,
+    /// The rooms we were in at start, offered by the lobby.
+    pub stored_rooms: Vec<lobby::StoredRoom>,
     /// The terminal's size.
     pub area: Rect,
     /// Where message times are shown (the local zone; UTC in tests).
@@ -167,6 +216,7 @@ impl App {
                 Some(name) => Screen::Lobby(Lobby::new(name)),
                 None => Screen::Chat,
             },
+            views: Views::default(),
             me: None,
             topic: None,
             members: Vec::new(),
@@ -179,6 +229,7 @@ impl App {
             completion: None,
             invite: None,
             last_error: None,
+            stored_rooms: Vec::new(),
             area,
             offset,
         }
@@ -192,7 +243,7 @@ impl App {
     }
 
     pub fn layout(&self) -> layout::ChatLayout {
-        layout::chat_layout(self.area, &self.input)
+        layout::chat_layout(self.area, &self.input, self.views.tabs.len())
     }
 
     fn history_cols(&self) -> usize {
@@ -214,6 +265,7 @@ impl App {
 
     pub fn update(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
         match msg {
+            Msg::For(view, msg) => return self.update_view(view, *msg, now),
             Msg::Key(key) => return self.on_key(key, now),
             Msg::Paste(text) => self.on_paste(&text),
             Msg::Mouse(mouse) => self.on_mouse(mouse),
@@ -261,15 +313,25 @@ impl App {
                     lobby.nearby = rooms;
                 }
             }
+            Msg::Direct(line) => return self.on_direct(line),
+            Msg::Delivered { peer, id } => self.on_delivered(peer, id),
+            Msg::StoredRooms(rooms) => {
+                if let Screen::Lobby(lobby) = &mut self.screen {
+                    lobby.set_rooms(rooms.clone());
+                }
+                self.stored_rooms = rooms;
+            }
             Msg::Warning(text) => self.error(now, text),
             Msg::Found { words, found } => self.show_found(now, &words, found),
             Msg::Failed(reason) => {
                 let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
-                let mut lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
-                    Screen::Lobby(lobby) => lobby,
-                    Screen::Chat => Lobby::new(&name),
+                let lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
+                    Screen::Lobby(mut lobby) => {
+                        lobby.error = Some(reason);
+                        lobby
+                    }
+                    Screen::Chat => self.lobby(&name, Some(reason)),
                 };
-                lobby.error = Some(reason);
                 self.screen = Screen::Lobby(lobby);
                 self.link = Link::Joining;
             }
@@ -361,6 +423,14 @@ impl App {
 }
 
 impl App {
+    /// The lobby, back after the last room closed: offering the rooms we were in at start.
+    fn lobby(&self, name: &str, error: Option<String>) -> Lobby {
+        let mut lobby = Lobby::new(name);
+        lobby.set_rooms(self.stored_rooms.clone());
+        lobby.error = error;
+        lobby
+    }
+
     fn show_found(&mut self, now: UnixMillis, words: &str, found: Vec<StoredMessage>) {
         if found.is_empty() {
             self.notice(now, format!("no message matches \"{words}\""));

@@ -5,8 +5,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Report;
-use crate::proto::UnixMillis;
 use crate::proto::room::{ChatLine, Event, LeaveReason};
+use crate::proto::{TopicId, UnixMillis};
 use crate::store::StoredMessage;
 
 /// Whether `c` must not reach a terminal raw: C0 and DEL, C1 (U+009B is a CSI on some
@@ -171,7 +171,20 @@ fn net_view(view: &crate::session::NetView) -> Value {
     })
 }
 
-pub fn to_json(report: &Report) -> String {
+/// One JSON line per report (a search gives one per result); with `room`, every object
+/// names the room it is about (the topic in hex).
+pub fn to_json(report: &Report, room: Option<&TopicId>) -> String {
+    let mut values = values(report);
+    if let Some(room) = room {
+        for value in &mut values {
+            value["room"] = Value::String(room.to_string());
+        }
+    }
+    let lines: Vec<String> = values.iter().map(Value::to_string).collect();
+    lines.join("\n")
+}
+
+fn values(report: &Report) -> Vec<Value> {
     let value = match report {
         Report::Ready {
             id,
@@ -196,19 +209,29 @@ pub fn to_json(report: &Report) -> String {
         Report::Net(view) => net_view(view),
         Report::Found(found) => {
             if found.is_empty() {
-                return json!({"type": "info", "message": "no message matches"}).to_string();
+                return vec![json!({"type": "info", "message": "no message matches"})];
             }
-            let lines: Vec<String> = found
+            return found.iter().map(|m| stored("search_result", m)).collect();
+        }
+        Report::Rooms(rooms) => {
+            let rooms: Vec<Value> = rooms
                 .iter()
-                .map(|m| stored("search_result", m).to_string())
+                .map(|r| {
+                    json!({
+                        "room": r.topic.map(|t| t.to_string()),
+                        "label": r.label,
+                        "current": r.current,
+                        "ready": r.ready,
+                    })
+                })
                 .collect();
-            return lines.join("\n");
+            json!({"type": "rooms", "rooms": rooms})
         }
         Report::Warning(message) => json!({"type": "warning", "message": message}),
         Report::Info(message) => json!({"type": "info", "message": message}),
         Report::Error(message) => json!({"type": "error", "message": message}),
     };
-    value.to_string()
+    vec![value]
 }
 
 #[cfg(test)]

@@ -32,16 +32,54 @@ pub enum Report {
     Net(crate::session::NetView),
     /// Answers to `/search`, newest first.
     Found(Vec<StoredMessage>),
+    /// The answer to `/rooms`.
+    Rooms(Vec<RoomInfo>),
     Info(String),
     Warning(String),
     Error(String),
 }
 
+/// A room as `/rooms` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomInfo {
+    /// `None` while a new room is being opened.
+    pub topic: Option<TopicId>,
+    pub label: Option<String>,
+    /// Lines typed on stdin go here.
+    pub current: bool,
+    /// The room can send (its `ready` event came).
+    pub ready: bool,
+}
+
+/// Which room a report is about, when a front end is in several: JSON lines get a `"room"`
+/// field, text lines a `[label]` prefix.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomTag<'a> {
+    pub topic: &'a TopicId,
+    /// How text lines name the room.
+    pub name: &'a str,
+    /// Prefix text lines (only once there is more than one room).
+    pub prefix_text: bool,
+}
+
 /// Format a report; `None` when the format has nothing to say about it.
 pub fn format(report: &Report, json: bool) -> Option<String> {
+    format_in(report, json, None)
+}
+
+/// Format a report about `room`.
+pub fn format_in(report: &Report, json: bool, room: Option<RoomTag>) -> Option<String> {
     if json {
-        Some(json::terminal_safe(&to_json(report)))
-    } else {
-        to_text(report, chrono::Local::now().offset())
+        let line = to_json(report, room.map(|r| r.topic));
+        return Some(json::terminal_safe(&line));
+    }
+    let text = to_text(report, chrono::Local::now().offset())?;
+    match room {
+        Some(room) if room.prefix_text => {
+            let name = crate::proto::names::sanitize_text(room.name, false);
+            let lines: Vec<String> = text.lines().map(|l| format!("[{name}] {l}")).collect();
+            Some(lines.join("\n"))
+        }
+        _ => Some(text),
     }
 }

@@ -51,6 +51,22 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 .collect();
             lines.join("\n")
         }
+        Report::Rooms(rooms) => {
+            let rooms: Vec<String> = rooms
+                .iter()
+                .map(|r| {
+                    let name = r.label.clone().unwrap_or_else(|| {
+                        r.topic
+                            .map_or_else(|| "(opening)".into(), |t| t.fmt_short())
+                    });
+                    let name = sanitize_text(&name, false);
+                    let state = if r.ready { "" } else { " (joining)" };
+                    let current = if r.current { "*" } else { "" };
+                    format!("{current}{name}{state}")
+                })
+                .collect();
+            format!("* {} room(s): {}", rooms.len(), rooms.join(", "))
+        }
         Report::Warning(message) => format!("! {message}"),
         Report::Info(message) => format!("* {message}"),
         Report::Error(message) => format!("! {message}"),

@@ -5,6 +5,7 @@
 mod headless;
 mod lan;
 mod listing;
+mod sessions;
 mod start;
 mod stdout;
 mod terminal;
@@ -94,32 +95,24 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     };
     let store = Store::open(dir).map_err(|e| (1, e.to_string()))?;
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
-    if let Task::Chat(Some(Start::Known(query))) = &config.task {
-        let room = match store.find_room(query).map_err(|e| (1, e.to_string()))? {
-            Ok(room) => room,
-            // Perhaps someone announces it on the LAN: the front end looks once it runs.
-            Err(crate::store::FindError::NotFound(_)) => {
-                let start = crate::config::lan_start(query.clone(), config.net.lan)
-                    .map_err(|e| (2, e.to_string()))?;
-                config.task = Task::Chat(Some(start));
-                return Ok(Some(store));
-            }
-            Err(e) => return Err((2, format!("not a ticket, and {e}"))),
-        };
-        if !config.name_given
-            && let Some(name) = room.my_name
-        {
-            config.name = name;
-        }
-        config.task = Task::Chat(Some(Start::Rejoin {
-            topic: room.topic,
-            peers: room.peers,
-        }));
-    } else if !config.name_given
+    if !config.name_given
         && let Some(name) = store.setting("last_name")
     {
         config.name = name;
     }
+    let starts = std::mem::replace(&mut config.task, Task::Chat(Vec::new()));
+    let Task::Chat(starts) = starts else {
+        config.task = starts;
+        return Ok(Some(store));
+    };
+    let mut resolved = Vec::with_capacity(starts.len());
+    for start in starts {
+        resolved.push(match start {
+            Start::Known(query) => start::known_room(&store, query, config.net.lan)?,
+            start => start,
+        });
+    }
+    config.task = Task::Chat(resolved);
     Ok(Some(store))
 }
 

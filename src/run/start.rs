@@ -32,8 +32,15 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
     let (topic, peers, wait_for_peer) = match start {
         Start::Open => (None, Vec::new(), false),
         Start::Join(ticket) => (Some(ticket.topic), ticket.peers.clone(), true),
-        Start::Rejoin { topic, peers } => (Some(*topic), peers.clone(), false),
+        Start::Rejoin { topic, peers, .. } => (Some(*topic), peers.clone(), false),
         Start::Known(_) | Start::Lan(_) => return Err(ConfigError::NoCommand),
+    };
+    // A known room keeps the name last used there, unless `--name` says otherwise.
+    let name = match start {
+        Start::Rejoin {
+            name: Some(stored), ..
+        } if !config.name_given => stored.clone(),
+        _ => name,
     };
     let entry = Entry {
         topic,
@@ -50,6 +57,24 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         limits: config.limits,
         join_timeout: wait_for_peer.then_some(config.join_timeout),
     })
+}
+
+/// `join ROOM` that is no ticket: the known room labelled `query` (or whose topic starts with
+/// it), else a room announced on the LAN. Errors carry their exit code (2: bad input).
+pub fn known_room(store: &Store, query: String, lan: bool) -> Result<Start, (u8, String)> {
+    match store.find_room(&query).map_err(|e| (1, e.to_string()))? {
+        Ok(room) => Ok(Start::Rejoin {
+            topic: room.topic,
+            peers: room.peers,
+            name: room.my_name,
+            label: room.label,
+        }),
+        // Perhaps someone announces it on the LAN: the front end looks once it runs.
+        Err(crate::store::FindError::NotFound(_)) => {
+            crate::config::lan_start(query, lan).map_err(|e| (2, e.to_string()))
+        }
+        Err(e) => Err((2, format!("not a ticket, and {e}"))),
+    }
 }
 
 /// The spec for `start`, first finding a LAN room (`join LABEL` that matched no known room):
@@ -83,6 +108,9 @@ pub enum NoSuchRoom {
         "several rooms on the LAN are labelled {0:?} ({1}); join one by its topic prefix (see `parlor nearby`)"
     )]
     Ambiguous(String, String),
+    /// Said otherwise (several known rooms match, not a label, LAN discovery off).
+    #[error("{0}")]
+    Other(String),
 }
 
 /// Listen to the LAN (at most [`LAN_LISTEN`]) for a room labelled `query` or whose topic

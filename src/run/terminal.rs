@@ -19,6 +19,10 @@ fn undo_modes() {
         DisableMouseCapture,
         DisableBracketedPaste
     );
+    // Give the title back (xterm's title stack; terminals without one ignore it).
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x1b[23;0t");
+    let _ = out.flush();
 }
 
 impl TerminalGuard {
@@ -32,6 +36,9 @@ impl TerminalGuard {
             previous(info);
         }));
         crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        // Keep the shell's title to give back on exit (xterm's title stack).
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"\x1b[22;0t");
         Ok(Self { terminal })
     }
 
@@ -40,6 +47,15 @@ impl TerminalGuard {
         let mut out = std::io::stdout();
         let _ = out.write_all(bytes);
         let _ = out.flush();
+    }
+
+    /// The window's title (OSC 2), with anything a terminal could act on removed.
+    pub fn set_title(&mut self, title: &str) {
+        let clean: String = crate::proto::names::sanitize_text(title, false)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        self.write_raw(format!("\x1b]2;{clean}\x07").as_bytes());
     }
 
     pub fn bell(&mut self) {

@@ -3,7 +3,7 @@
 //! (binding the endpoint), searching and computing tickets run in tasks whose answers come
 //! back as messages, so typing never waits on the network or the disk.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 
 use chrono::{Local, Offset};
@@ -11,17 +11,18 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use n0_future::StreamExt;
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
+use super::sessions::{RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
-use crate::app::lobby::{MAX_NEARBY, NearbyRoom};
+use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
+use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Effect, Msg, Screen};
 use crate::config::{Config, Start};
 use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
-use crate::session::{self, Events, SessionEvent, SessionHandle};
-use crate::store::{Store, StoreHandle};
+use crate::session::{SessionEvent, SessionHandle};
+use crate::store::Store;
 use crate::ui;
 
 /// How often the member list's relay marks are refreshed.
@@ -29,21 +30,17 @@ const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 /// How often the lobby's list of rooms on the LAN is refreshed (mDNS finds them in ~0.5-0.8 s).
 const NEARBY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-type Started = anyhow::Result<(Node, SessionHandle, Events)>;
-
 struct Tui {
     config: Config,
-    store: Option<StoreHandle>,
     app: App,
-    /// The endpoint, bound with the first session and kept for the next ones.
-    node: Option<Node>,
-    session: Option<(SessionHandle, Events)>,
-    starting: Option<JoinHandle<Started>>,
-    /// The current session created its room (the invite pops up when ready).
-    opened: bool,
+    sessions: Sessions,
+    /// Views whose room we created (the invite pops up when ready).
+    opened: HashSet<ViewKey>,
     /// Answers from background work (tickets, search results).
     answers_tx: mpsc::UnboundedSender<Msg>,
     answers: mpsc::UnboundedReceiver<Msg>,
+    /// The terminal's title as last set.
+    title: String,
     quit: bool,
 }
 
@@ -53,77 +50,67 @@ pub async fn run_tui(
     store: Option<Store>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let store_thread = start::store_thread(store)?;
-    // The lobby lists rooms announced on the LAN: listen from the start (binding is quick;
-    // relays and DNS are contacted in the background).
-    let node = if config.start().is_none() {
-        match Node::spawn(&config.net).await {
-            Ok(node) => Some(node),
-            Err(err) => {
-                start::close(None, store_thread).await;
-                return Err(err);
-            }
+    let starts = config.starts().to_vec();
+    // Bad input is reported before anything starts.
+    for start in &starts {
+        if !matches!(start, Start::Lan(_)) {
+            spec_of(&config, start, config.name.clone())?;
         }
-    } else {
-        None
+    }
+    let stored = match (&store, starts.is_empty()) {
+        (Some(store), true) => store.open_rooms().unwrap_or_default(),
+        _ => Vec::new(),
     };
-    let mut guard = TerminalGuard::enter()?;
+    let store_thread = start::store_thread(store)?;
+    // Bound before the terminal is taken: binding is quick (relays and DNS are contacted in
+    // the background), and the lobby lists rooms on the LAN from the start.
+    let node = match Node::spawn(&config.net).await {
+        Ok(node) => node,
+        Err(err) => {
+            start::close(None, store_thread).await;
+            return Err(err);
+        }
+    };
+    let mut guard = match TerminalGuard::enter() {
+        Ok(guard) => guard,
+        Err(err) => {
+            start::close(Some(node), store_thread).await;
+            return Err(err.into());
+        }
+    };
     let size = guard.terminal.size()?;
-    let lobby_name = config.start().is_none().then(|| config.name.clone());
+    let lobby_name = starts.is_empty().then(|| config.name.clone());
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
+    let store = start::store_handle(&store_thread);
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
-        store: start::store_handle(&store_thread),
-        node,
-        session: None,
-        starting: None,
-        opened: false,
+        sessions: Sessions::new(node.clone(), store, config.clone()),
+        opened: HashSet::new(),
         answers_tx,
         answers,
+        title: String::new(),
         quit: false,
         config,
     };
-    let result = match tui.config.start().cloned() {
-        // Bad input is reported before anything starts.
-        Some(start @ Start::Lan(_)) => {
-            tui.start_session(start, tui.config.name.clone());
-            Ok(())
-        }
-        Some(start) => spec_of(&tui.config, &start, tui.config.name.clone())
-            .map_err(anyhow::Error::from)
-            .map(|_| tui.start_session(start, tui.config.name.clone())),
-        None => Ok(()),
-    };
-    let result = match result {
-        Ok(()) => tui.main_loop(&mut guard, shutdown).await,
-        Err(err) => Err(err),
-    };
+    let stored: Vec<StoredRoom> = stored
+        .into_iter()
+        .map(|room| StoredRoom {
+            topic: room.topic,
+            label: room.label,
+        })
+        .collect();
+    tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
+    for (i, start) in starts.into_iter().enumerate() {
+        tui.start_cli_room(start, i == 0);
+    }
+    let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
-    if let Some((session, mut events)) = tui.session.take() {
-        let _ = session.leave().await;
-        while events.recv().await.is_some() {}
-    }
-    start::close(tui.node.take(), store_thread).await;
+    tui.sessions.leave_all().await;
+    start::close(Some(node), store_thread).await;
     result
-}
-
-async fn started(starting: &mut Option<JoinHandle<Started>>) -> Started {
-    match starting {
-        Some(task) => task
-            .await
-            .unwrap_or_else(|e| Err(anyhow::anyhow!("session task failed: {e}"))),
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_event(session: &mut Option<(SessionHandle, Events)>) -> Option<SessionEvent> {
-    match session {
-        Some((_, events)) => events.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 fn to_msg(event: TermEvent) -> Option<Msg> {
@@ -137,27 +124,35 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
 }
 
 impl Tui {
-    /// Start a session in a task (binding the endpoint first if there is none yet, and
-    /// finding a LAN room by label); a new room pops the invite up when ready.
-    fn start_session(&mut self, start: Start, name: String) {
-        let config = self.config.clone();
-        let node = self.node.clone();
-        let store = self.store.clone();
-        self.opened = matches!(start, Start::Open);
-        self.starting = Some(tokio::spawn(async move {
-            let node = match node {
-                Some(node) => node,
-                None => Node::spawn(&config.net).await?,
-            };
-            let spec = start::resolve_spec(&config, &node, &start, name).await?;
-            let (handle, events) = session::spawn(&node, store, spec).await?;
-            Ok((node, handle, events))
-        }));
+    /// A room named on the command line gets a view and starts.
+    fn start_cli_room(&mut self, start: Start, current: bool) {
+        let (kind, label) = match &start {
+            Start::Join(ticket) => (ViewKind::Room(Some(ticket.topic)), None),
+            Start::Rejoin { topic, label, .. } => (ViewKind::Room(Some(*topic)), label.clone()),
+            Start::Lan(query) => (ViewKind::Room(None), Some(query.clone())),
+            Start::Open | Start::Known(_) => (ViewKind::Room(None), self.config.label.clone()),
+        };
+        if let Some(view) = self.app.add_view(kind, label, current) {
+            self.start_room(view, start, self.config.name.clone(), None);
+        }
+    }
+
+    fn start_room(&mut self, view: ViewKey, start: Start, name: String, label: Option<String>) {
+        if matches!(start, Start::Open) {
+            self.opened.insert(view);
+        }
+        self.sessions.start(view, RoomStart { start, name, label });
+    }
+
+    /// The session of the current view, when it is a room that runs.
+    fn current_session(&self) -> Option<SessionHandle> {
+        let view = self.app.current_view()?;
+        self.sessions.handle(view).cloned()
     }
 
     /// In the lobby: the rooms announced on the LAN, when they changed.
     fn poll_nearby(&mut self) {
-        let Some(lan) = self.node.as_ref().and_then(Node::lan) else {
+        let Some(lan) = self.sessions.node().lan() else {
             return;
         };
         let rooms = lan.nearby().into_iter().take(MAX_NEARBY);
@@ -175,21 +170,21 @@ impl Tui {
         }
     }
 
-    /// Every few seconds: which members are reached through a relay (the member list marks
-    /// them).
+    /// Every few seconds: which members of the current room are reached through a relay
+    /// (the member list marks them).
     fn poll_paths(&self) {
-        let Some((session, _)) = &self.session else {
+        let (Some(view), Some(session)) = (self.app.current_view(), self.current_session()) else {
             return;
         };
-        let session = session.clone();
         self.answer_later(async move {
-            let view = session.net().await.ok()?;
-            let relayed = view
+            let net = session.net().await.ok()?;
+            let relayed = net
                 .report
                 .peers
                 .iter()
                 .filter(|p| p.kind == PathKind::Relay);
-            Some(Msg::Relayed(relayed.map(|p| p.id).collect()))
+            let ids = relayed.map(|p| p.id).collect();
+            Some(Msg::For(view, Box::new(Msg::Relayed(ids))))
         });
     }
 
@@ -209,6 +204,11 @@ impl Tui {
         while !self.quit {
             if dirty {
                 guard.terminal.draw(|frame| ui::view(&self.app, frame))?;
+                let title = self.app.title();
+                if title != self.title {
+                    guard.set_title(&title);
+                    self.title = title;
+                }
             }
             let mut msgs = VecDeque::new();
             tokio::select! {
@@ -217,28 +217,9 @@ impl Tui {
                     Some(Err(err)) => anyhow::bail!("terminal input failed: {err}"),
                     None => return Ok(()),
                 },
-                result = started(&mut self.starting) => {
-                    self.starting = None;
-                    match result {
-                        Ok((node, handle, events)) => {
-                            self.node = Some(node);
-                            self.session = Some((handle, events));
-                        }
-                        // Started from the command line, a room found nowhere is bad input
-                        // (exit 2, as headless); everything else fails with its reason.
-                        Err(err)
-                            if err.is::<start::NoSuchRoom>() && self.config.start().is_some() =>
-                        {
-                            return Err(err);
-                        }
-                        Err(err) => self.fail(format!("{err:#}"), &mut msgs)?,
-                    }
+                (view, update) = self.sessions.next() => {
+                    msgs.extend(self.on_update(view, update)?);
                 }
-                event = next_event(&mut self.session) => match event {
-                    Some(SessionEvent::Failed(reason)) => self.fail(reason, &mut msgs)?,
-                    Some(event) => msgs.push_back(self.to_msg(event)),
-                    None => self.fail("the session ended".into(), &mut msgs)?,
-                },
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 _ = paths.tick() => self.poll_paths(),
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
@@ -248,18 +229,10 @@ impl Tui {
             }
             // Take whatever else already arrived, so a burst costs one redraw.
             while msgs.len() < 256 {
-                let next = self
-                    .session
-                    .as_mut()
-                    .and_then(|(_, events)| events.try_recv());
-                match next {
-                    Some(SessionEvent::Failed(reason)) => {
-                        self.fail(reason, &mut msgs)?;
-                        break;
-                    }
-                    Some(event) => msgs.push_back(self.to_msg(event)),
-                    None => break,
-                }
+                let Some((view, update)) = self.sessions.try_next() else {
+                    break;
+                };
+                msgs.extend(self.on_update(view, update)?);
             }
             dirty = !msgs.is_empty();
             while let Some(msg) = msgs.pop_front() {
@@ -271,13 +244,34 @@ impl Tui {
         Ok(())
     }
 
-    fn to_msg(&self, event: SessionEvent) -> Msg {
+    /// A room's update as a message for its view. Started from the command line, the last
+    /// room failing ends parlor (exit 2 for a room found nowhere, else 1), as one room did.
+    fn on_update(&mut self, view: ViewKey, update: Update) -> anyhow::Result<Option<Msg>> {
+        let failed = match update {
+            Update::Started(_) => return Ok(None),
+            Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
+            Update::Event(event) => {
+                let msg = self.to_msg(view, event);
+                return Ok(Some(Msg::For(view, Box::new(msg))));
+            }
+            Update::StartFailed(err) => err,
+            Update::Ended => anyhow::anyhow!("the session ended"),
+        };
+        let last = self.app.views.tabs.len() == 1 && self.app.current_view() == Some(view);
+        if last && !self.config.starts().is_empty() {
+            return Err(failed);
+        }
+        let reason = format!("{failed:#}");
+        Ok(Some(Msg::For(view, Box::new(Msg::Failed(reason)))))
+    }
+
+    fn to_msg(&self, view: ViewKey, event: SessionEvent) -> Msg {
         match event {
             SessionEvent::Ready { me, topic, ticket } => Msg::Ready {
                 me,
                 topic,
                 ticket,
-                opened: self.opened,
+                opened: self.opened.contains(&view),
             },
             SessionEvent::Room(event) => Msg::Room(event),
             SessionEvent::Members(members) => Msg::Members(members),
@@ -285,19 +279,6 @@ impl Tui {
             SessionEvent::Ticket(ticket) => Msg::TicketChanged(ticket),
             SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
         }
-    }
-
-    /// The session could not start or join, or ended by itself. Started from the command line,
-    /// that ends parlor (exit 1); from the lobby, the lobby comes back with the reason.
-    fn fail(&mut self, reason: String, msgs: &mut VecDeque<Msg>) -> anyhow::Result<()> {
-        if let Some((session, _)) = self.session.take() {
-            tokio::spawn(async move { session.leave().await });
-        }
-        if self.config.start().is_some() {
-            anyhow::bail!(reason);
-        }
-        msgs.push_back(Msg::Failed(reason));
-        Ok(())
     }
 
     /// Run `work` in a task; its answer comes back as a message.
@@ -311,12 +292,30 @@ impl Tui {
     }
 
     async fn execute(&mut self, effect: Effect, guard: &mut TerminalGuard) {
-        let session = self.session.as_ref().map(|(handle, _)| handle.clone());
+        let session = self.current_session();
         match effect {
-            Effect::Open { name } => self.start_session(Start::Open, name),
-            Effect::Join { name, ticket } => self.start_session(Start::Join(*ticket), name),
-            Effect::JoinNearby { name, topic } => {
-                self.start_session(Start::Lan(topic.to_string()), name);
+            Effect::Open { view, name, label } => self.start_room(view, Start::Open, name, label),
+            Effect::Join { view, name, ticket } => {
+                self.start_room(view, Start::Join(*ticket), name, None);
+            }
+            Effect::JoinNearby { view, name, topic } => {
+                self.start_room(view, Start::Lan(topic.to_string()), name, None);
+            }
+            Effect::JoinKnown { view, name, room } => {
+                self.start_room(view, Start::Known(room), name, None);
+            }
+            Effect::Part(view) => {
+                self.sessions.part(view);
+            }
+            Effect::SayIn(view, text) => {
+                if let Some(session) = self.sessions.handle(view) {
+                    let _ = session.say(text).await;
+                }
+            }
+            Effect::SendDirect { .. } | Effect::LoadConversation { .. } => {
+                let _ = self
+                    .answers_tx
+                    .send(Msg::Warning("direct messages are not available".into()));
             }
             // A session that ended reports it through its events: its commands do nothing.
             Effect::Say(text) => {

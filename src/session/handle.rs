@@ -179,6 +179,17 @@ impl SessionHandle {
         self.ask(Command::Leave).await
     }
 
+    /// `/part`: leave, and do not come back on the next start (quitting leaves every room
+    /// but keeps them in the list of rooms we are in).
+    pub async fn part(&self) -> Result<Left, SessionGone> {
+        let left = self.leave().await?;
+        if let Some(store) = &self.store {
+            let topic = self.topic;
+            let _ = store.call(move |s| s.set_open(topic, false)).await;
+        }
+        Ok(left)
+    }
+
     /// Tests: act as if gossip had dropped messages for us (`Lagged`).
     #[cfg(test)]
     pub(crate) async fn lagged(&self) -> Result<(), SessionGone> {

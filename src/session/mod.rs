@@ -180,6 +180,7 @@ async fn restore(
             let now = UnixMillis::now();
             store.remember_room(topic, entry.label.as_deref(), &entry.peers, &name, now)?;
             store.set_setting("last_name", &name)?;
+            store.set_open(topic, true)?;
             let envelopes = store.history_envelopes(topic, history, now)?;
             anyhow::Ok((envelopes, store.pins(topic)?, store.ignored(topic)?))
         })

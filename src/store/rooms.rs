@@ -13,6 +13,11 @@ use crate::proto::{EndpointAddr, EndpointId, MAX_KNOWN_KEYS, TopicId, UnixMillis
 const PRUNE_EVERY: u32 = 256;
 static MEMBER_SAVES: AtomicU32 = AtomicU32::new(1);
 
+/// The setting listing the rooms we are in (topics in hex, space-separated).
+const OPEN_ROOMS: &str = "open_rooms";
+/// At most this many rooms are rejoined at start.
+pub const MAX_OPEN_ROOMS: usize = 64;
+
 /// A line of `parlor rooms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomSummary {
@@ -177,6 +182,40 @@ impl Store {
         Ok(self
             .room(found)?
             .ok_or_else(|| FindError::NotFound(query.to_string())))
+    }
+
+    /// The rooms we are in, in the order they were entered: rejoined on the next start.
+    /// Rooms forgotten since (or a damaged list) are skipped.
+    pub fn open_rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
+        let mut rooms = Vec::new();
+        for topic in self.open_topics() {
+            if let Some(room) = self.room(topic)? {
+                rooms.push(room);
+            }
+        }
+        Ok(rooms)
+    }
+
+    /// Whether we are in `topic` (entered and not parted): `set_open(topic, true)` on
+    /// entering a room, `false` on `/part`. Quitting leaves the list as it is.
+    pub fn set_open(&self, topic: TopicId, open: bool) -> Result<(), StoreError> {
+        let mut topics = self.open_topics();
+        topics.retain(|t| *t != topic);
+        if open {
+            topics.push(topic);
+        }
+        // Bounded, like everything that grows: the oldest entered go first.
+        let excess = topics.len().saturating_sub(MAX_OPEN_ROOMS);
+        topics.drain(..excess);
+        let text: Vec<String> = topics.iter().map(ToString::to_string).collect();
+        self.set_setting(OPEN_ROOMS, &text.join(" "))
+    }
+
+    fn open_topics(&self) -> Vec<TopicId> {
+        let text = self.setting(OPEN_ROOMS).unwrap_or_default();
+        text.split_whitespace()
+            .filter_map(|hex| hex.parse().ok())
+            .collect()
     }
 
     /// Keep a member's name with the signed `AboutMe` claiming it, if newer than what we have.

@@ -37,7 +37,13 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
     } else {
         1 + lobby.nearby.len() as u16 + u16::from(!compact)
     };
-    let rows = if compact { 6 } else { 11 } + u16::from(lobby.error.is_some()) + nearby_rows;
+    let room_rows = if lobby.rooms.is_empty() {
+        0
+    } else {
+        1 + lobby.rooms.len() as u16 + u16::from(!compact)
+    };
+    let rows =
+        if compact { 6 } else { 11 } + u16::from(lobby.error.is_some()) + nearby_rows + room_rows;
     let popup = centered(area, 64, rows + 2);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
@@ -76,6 +82,25 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         Span::raw(name),
     ]));
     spacer(&mut lines);
+    if !lobby.rooms.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("Your rooms", style(Focus::Rooms)),
+            Span::styled("  Space: select · Enter: rejoin", theme::hint()),
+        ]));
+        for (i, (room, selected)) in lobby.rooms.iter().enumerate() {
+            let mark = if *selected { "[x] " } else { "[ ] " };
+            let row = if lobby.focus == Focus::Rooms && i == lobby.cursor {
+                theme::focused()
+            } else {
+                Default::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(mark, theme::prompt()),
+                Span::styled(sanitize_text(&room.title(), false), row),
+            ]));
+        }
+        spacer(&mut lines);
+    }
     lines.push(Line::from(Span::styled(
         "[ Open a new room ]",
         style(Focus::Open),
@@ -117,7 +142,7 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
     let cursor = match lobby.focus {
         Focus::Name => Some((name_row, name_cursor)),
         Focus::Ticket => Some((ticket_row, ticket_cursor)),
-        Focus::Open => None,
+        Focus::Open | Focus::Rooms => None,
     };
     if let Some((row, col)) = cursor
         && row < inner.height

@@ -6,6 +6,7 @@ mod input;
 pub mod invite;
 mod lobby;
 mod members;
+mod rooms;
 mod status;
 pub mod theme;
 
@@ -32,6 +33,9 @@ pub fn view(app: &App, frame: &mut Frame) {
         return;
     }
     let layout = app.layout();
+    if let Some(list) = layout.rooms {
+        rooms::render(app, frame, list);
+    }
     history::render(app, frame, layout.history);
     if let Some(area) = layout.members {
         members::render(app, frame, area);

@@ -6,13 +6,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::app::views::ViewKind;
 use crate::app::{App, Link};
 use crate::proto::names::sanitize_text;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let room = app
-        .topic
-        .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short()));
+    let room = match app.views.current_tab() {
+        Some(tab) if matches!(tab.kind, ViewKind::Direct(_)) => {
+            format!("private: @{}", sanitize_text(&tab.title, false))
+        }
+        Some(tab) => sanitize_text(&tab.title, false),
+        None => app
+            .topic
+            .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short())),
+    };
     let link = match app.link {
         Link::Joining => "joining…".to_string(),
         Link::Waiting => "waiting for peers".to_string(),

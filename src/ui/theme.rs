@@ -60,6 +60,19 @@ pub fn status_error() -> Style {
         .add_modifier(Modifier::BOLD)
 }
 
+/// The room shown now, in the room list.
+pub fn current_room() -> Style {
+    Style::new()
+        .fg(Color::Black)
+        .bg(Color::Cyan)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// The one-row room list on narrow terminals.
+pub fn tab_bar() -> Style {
+    Style::new().bg(Color::Black)
+}
+
 pub fn marker() -> Style {
     Style::new().fg(Color::Black).bg(Color::Yellow)
 }

@@ -22,7 +22,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn offline_config(name: &str, start: Start) -> Config {
     Config {
-        task: Task::Chat(Some(start)),
+        task: Task::Chat(vec![start]),
         name: name.to_string(),
         name_given: true,
         data: Data::Ephemeral,

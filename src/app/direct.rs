@@ -1,0 +1,191 @@
+//! Direct messages in the terminal UI: `/msg NAME TEXT` and `/query NAME` find the member in
+//! the rooms' member lists; each conversation is a view in the room list, its lines in the
+//! order of their times (the same on both sides), ours marked pending until delivered.
+
+use super::log::{Entry, EntryKind};
+use super::views::{ViewKey, ViewKind};
+use super::{App, Effect};
+use crate::proto::{EndpointId, MemberInfo, MessageId, UnixMillis};
+
+/// A direct message, as the front end hands it to the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectLine {
+    pub id: MessageId,
+    /// The other side of the conversation.
+    pub peer: EndpointId,
+    pub author: MemberInfo,
+    pub text: String,
+    pub action: bool,
+    pub sent: UnixMillis,
+    /// We wrote it.
+    pub own: bool,
+    /// Ours, and not delivered yet.
+    pub pending: bool,
+    /// Loaded from disk (shown dimmed, never rings).
+    pub history: bool,
+}
+
+impl App {
+    /// Every member of every open room, current room first: who `/msg` can reach.
+    fn all_members(&self) -> Vec<MemberInfo> {
+        let mut all = self.members.clone();
+        for members in self.views.parked_members() {
+            all.extend(members.iter().cloned());
+        }
+        all
+    }
+
+    /// The member `who` names (a display name like `sam#1a2b`, or a name only one member of
+    /// the rooms has), never ourselves.
+    pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
+        let me = self.me.as_ref().map(|m| m.id);
+        let all = self.all_members();
+        let others = all.iter().filter(|m| Some(m.id) != me);
+        if let Some(m) = others.clone().find(|m| m.display == who) {
+            return Ok(m.clone());
+        }
+        let mut named: Vec<&MemberInfo> = others.filter(|m| m.name == who).collect();
+        named.sort_by_key(|m| m.id);
+        named.dedup_by_key(|m| m.id);
+        match named.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(format!("nobody in your rooms is called {who:?} (see /who)")),
+            many => {
+                let names: Vec<&str> = many.iter().map(|m| m.display.as_str()).collect();
+                Err(format!(
+                    "several members are called {who:?}: {} (give the #fingerprint)",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// The conversation view with `peer`, opened (in the background) if need be.
+    fn conversation(&mut self, peer: &MemberInfo, switch: bool) -> Option<(ViewKey, bool)> {
+        if let Some(view) = self.views.find_direct(&peer.id) {
+            if switch && let Some(index) = self.views.position(view) {
+                self.switch_to(index);
+            }
+            return Some((view, false));
+        }
+        let view = self.add_view(
+            ViewKind::Direct(peer.id),
+            Some(peer.display.clone()),
+            switch,
+        )?;
+        Some((view, true))
+    }
+
+    /// `/msg NAME TEXT`: sent from wherever we are; the conversation opens in the background.
+    pub(super) fn command_msg(&mut self, who: &str, text: String, now: UnixMillis) -> Vec<Effect> {
+        let peer = match self.find_member(who) {
+            Ok(peer) => peer,
+            Err(err) => {
+                self.error(now, err);
+                return Vec::new();
+            }
+        };
+        let mut effects = Vec::new();
+        if let Some((view, new)) = self.conversation(&peer, false)
+            && new
+        {
+            effects.push(Effect::LoadConversation {
+                view,
+                peer: peer.id,
+            });
+        }
+        effects.push(Effect::SendDirect {
+            peer: peer.id,
+            text,
+            action: false,
+        });
+        effects
+    }
+
+    /// `/query NAME`: open (or go to) the conversation.
+    pub(super) fn command_query(&mut self, who: &str, now: UnixMillis) -> Vec<Effect> {
+        match self.find_member(who) {
+            Ok(peer) => match self.conversation(&peer, true) {
+                Some((view, true)) => vec![Effect::LoadConversation {
+                    view,
+                    peer: peer.id,
+                }],
+                _ => Vec::new(),
+            },
+            Err(err) => {
+                self.error(now, err);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The peer of the current view, when it is a conversation.
+    pub fn direct_peer(&self) -> Option<EndpointId> {
+        match self.views.current_tab()?.kind {
+            ViewKind::Direct(peer) => Some(peer),
+            ViewKind::Room(_) => None,
+        }
+    }
+
+    /// A direct message arrived, was sent or loaded: into its conversation (opened if need
+    /// be). A new one from someone else counts as unread elsewhere and rings.
+    pub(super) fn on_direct(&mut self, line: DirectLine) -> Vec<Effect> {
+        let other = MemberInfo {
+            id: line.peer,
+            name: line.author.name.clone(),
+            display: line.author.display.clone(),
+        };
+        let peer = if line.own {
+            self.all_members()
+                .into_iter()
+                .find(|m| m.id == line.peer)
+                .unwrap_or(other)
+        } else {
+            other
+        };
+        let Some((view, new)) = self.conversation(&peer, false) else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        if new {
+            effects.push(Effect::LoadConversation {
+                view,
+                peer: peer.id,
+            });
+        }
+        let fresh = !line.own && !line.history;
+        let index = self.views.position(view);
+        let current = index == Some(self.views.current);
+        let cols = self.history_cols();
+        let mut entry = Entry::new(
+            line.sent,
+            EntryKind::Message {
+                author: line.author,
+                text: line.text,
+                action: line.action,
+                own: line.own,
+                mention: false,
+                history: line.history,
+            },
+        );
+        entry.id = Some(line.id);
+        entry.pending = line.pending;
+        self.with_log(view, |log| log.insert_ordered(entry, cols));
+        if fresh {
+            if !current && let Some(i) = index {
+                let tab = &mut self.views.tabs[i];
+                tab.unread += 1;
+                tab.mention = true;
+            }
+            effects.push(Effect::Bell);
+        }
+        effects
+    }
+
+    /// Our direct message `id` to `peer` was delivered.
+    pub(super) fn on_delivered(&mut self, peer: EndpointId, id: MessageId) {
+        if let Some(view) = self.views.find_direct(&peer) {
+            self.with_log(view, |log| log.delivered(&id));
+        }
+    }
+}

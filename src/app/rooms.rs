@@ -1,0 +1,214 @@
+//! Moving between rooms: entering them from the lobby or with `/open` and `/join`, leaving
+//! with `/part`, switching with keys and `/room`, `/to` and `/rooms`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::lobby::Choice;
+use super::views::{DIGIT_KEYS, ViewKind};
+use super::{App, Effect, Screen};
+use crate::proto::UnixMillis;
+use crate::proto::ticket::Ticket;
+
+impl App {
+    /// What the lobby decided: views for the rooms to enter, and the effects that start them.
+    pub(super) fn enter(&mut self, choice: Choice, now: UnixMillis) -> Vec<Effect> {
+        let effects = match choice {
+            Choice::Quit => return vec![Effect::Quit],
+            Choice::Open { name } => self.open_room(name, None, now),
+            Choice::Join { name, ticket } => self.join_ticket(name, *ticket, now),
+            Choice::JoinNearby { name, topic } => {
+                match self.add_view(ViewKind::Room(Some(topic)), None, true) {
+                    Some(view) => vec![Effect::JoinNearby { view, name, topic }],
+                    None => self.too_many(now),
+                }
+            }
+            Choice::Rejoin { name, rooms } => {
+                let mut effects = Vec::new();
+                for (i, room) in rooms.into_iter().enumerate() {
+                    let kind = ViewKind::Room(Some(room.topic));
+                    // The first stays current: it is the one the user was in first.
+                    let Some(view) = self.add_view(kind, room.label, i == 0) else {
+                        effects.extend(self.too_many(now));
+                        break;
+                    };
+                    effects.push(Effect::JoinKnown {
+                        view,
+                        name: name.clone(),
+                        room: room.topic.to_string(),
+                    });
+                }
+                effects
+            }
+        };
+        if !effects.is_empty() {
+            self.screen = Screen::Chat;
+        }
+        effects
+    }
+
+    fn too_many(&mut self, now: UnixMillis) -> Vec<Effect> {
+        self.error(
+            now,
+            format!(
+                "{} rooms and conversations are open: /part one first",
+                super::views::MAX_VIEWS
+            ),
+        );
+        Vec::new()
+    }
+
+    /// The name to enter a new room with: the one used in the current room.
+    fn my_name(&self) -> String {
+        self.me.as_ref().map(|m| m.name.clone()).unwrap_or_default()
+    }
+
+    fn open_room(&mut self, name: String, label: Option<String>, now: UnixMillis) -> Vec<Effect> {
+        match self.add_view(ViewKind::Room(None), label.clone(), true) {
+            Some(view) => vec![Effect::Open { view, name, label }],
+            None => self.too_many(now),
+        }
+    }
+
+    fn join_ticket(&mut self, name: String, ticket: Ticket, now: UnixMillis) -> Vec<Effect> {
+        if let Some(view) = self.views.find_room(&ticket.topic) {
+            return self.already_in(view, now);
+        }
+        match self.add_view(ViewKind::Room(Some(ticket.topic)), None, true) {
+            Some(view) => vec![Effect::Join {
+                view,
+                name,
+                ticket: Box::new(ticket),
+            }],
+            None => self.too_many(now),
+        }
+    }
+
+    fn already_in(&mut self, view: super::views::ViewKey, now: UnixMillis) -> Vec<Effect> {
+        if let Some(index) = self.views.position(view) {
+            self.switch_to(index);
+            self.notice(now, "you are in this room already".into());
+        }
+        Vec::new()
+    }
+
+    /// `/open [LABEL]`.
+    pub(super) fn command_open(&mut self, label: Option<String>, now: UnixMillis) -> Vec<Effect> {
+        let name = self.my_name();
+        self.open_room(name, label, now)
+    }
+
+    /// `/join TICKET|LABEL`.
+    pub(super) fn command_join(&mut self, what: String, now: UnixMillis) -> Vec<Effect> {
+        let name = self.my_name();
+        if let Ok(ticket) = what.parse::<Ticket>() {
+            return self.join_ticket(name, ticket, now);
+        }
+        if let Some(index) = self.find_view(&what) {
+            let key = self.views.tabs[index].key;
+            return self.already_in(key, now);
+        }
+        match self.add_view(ViewKind::Room(None), Some(what.clone()), true) {
+            Some(view) => vec![Effect::JoinKnown {
+                view,
+                name,
+                room: what,
+            }],
+            None => self.too_many(now),
+        }
+    }
+
+    /// `/part`: the current room goes away at once; its session says goodbye meanwhile.
+    pub(super) fn command_part(&mut self) -> Vec<Effect> {
+        let Some(view) = self.current_view() else {
+            return Vec::new();
+        };
+        if !self.remove_view(view) {
+            let name = self.my_name();
+            self.screen = Screen::Lobby(self.lobby(&name, None));
+        }
+        vec![Effect::Part(view)]
+    }
+
+    /// The view `query` names: a title, or a room whose topic starts with it.
+    fn find_view(&self, query: &str) -> Option<usize> {
+        let hex = query.trim_start_matches('#').to_ascii_lowercase();
+        self.views.tabs.iter().position(|t| t.title == query).or_else(|| {
+            let mut found = self.views.tabs.iter().enumerate().filter(|(_, t)| {
+                !hex.is_empty()
+                    && matches!(&t.kind, ViewKind::Room(Some(topic)) if topic.to_string().starts_with(&hex))
+            });
+            match (found.next(), found.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        })
+    }
+
+    /// `/room LABEL|PREFIX`.
+    pub(super) fn command_room(&mut self, query: &str, now: UnixMillis) {
+        match self.find_view(query) {
+            Some(index) => self.switch_to(index),
+            None => self.error(
+                now,
+                format!("no open room or conversation is {query:?} (see /rooms)"),
+            ),
+        }
+    }
+
+    /// `/to ROOM TEXT`.
+    pub(super) fn command_to(&mut self, query: &str, text: String, now: UnixMillis) -> Vec<Effect> {
+        match self.find_view(query) {
+            Some(index) => vec![Effect::SayIn(self.views.tabs[index].key, text)],
+            None => {
+                self.error(
+                    now,
+                    format!("no open room or conversation is {query:?} (see /rooms)"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `/rooms`.
+    pub(super) fn command_rooms(&mut self, now: UnixMillis) {
+        let tabs: Vec<String> = self
+            .views
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                let current = if i == self.views.current {
+                    " (here)"
+                } else {
+                    ""
+                };
+                let unread = match tab.unread {
+                    0 => String::new(),
+                    n => format!(", {n} unread"),
+                };
+                format!("{}: {}{current}{unread}", i + 1, tab.title)
+            })
+            .collect();
+        self.notice(now, format!("{} open: {}", tabs.len(), tabs.join(" · ")));
+    }
+
+    /// Alt-1..9, Ctrl-N / Ctrl-P, Alt-Up / Alt-Down; `true` if `key` switched views.
+    pub(super) fn switch_key(&mut self, key: &KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Char(digit @ '1'..='9') if alt => {
+                let index = digit as usize - '1' as usize;
+                if index < DIGIT_KEYS {
+                    self.switch_to(index);
+                }
+            }
+            KeyCode::Char('n') if ctrl => self.cycle(true),
+            KeyCode::Char('p') if ctrl => self.cycle(false),
+            KeyCode::Down if alt => self.cycle(true),
+            KeyCode::Up if alt => self.cycle(false),
+            _ => return false,
+        }
+        true
+    }
+}

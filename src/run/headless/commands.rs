@@ -1,0 +1,179 @@
+//! Typed lines in headless mode: chat lines and commands for the current room, and the
+//! commands that move between rooms (`/room`, `/to`, `/rooms`, `/open`, `/join`, `/part`).
+
+use tokio::io::AsyncWrite;
+
+use super::Headless;
+use crate::app::command::{self, COMMANDS, Command};
+use crate::config::Start;
+use crate::headless::Report;
+
+impl<W: AsyncWrite + Unpin> Headless<W> {
+    /// Carry out a typed line; `true` to quit.
+    pub(super) async fn on_line(&mut self, line: &str) -> bool {
+        let command = match command::parse(line) {
+            Ok(Some(command)) => command,
+            Ok(None) => return false,
+            Err(err) => {
+                self.report(Report::Error(err.to_string()), None).await;
+                return false;
+            }
+        };
+        let current = self.rooms.current().map(|room| room.key);
+        let report = match command {
+            Command::Quit => return true,
+            Command::Room(query) => match self.rooms.find(&query) {
+                Ok(key) => {
+                    self.rooms.set_current(key);
+                    let name = self.rooms.get(key).map(|r| r.name()).unwrap_or_default();
+                    self.report(
+                        Report::Info(format!("typed lines now go to {name}")),
+                        Some(key),
+                    )
+                    .await;
+                    return false;
+                }
+                Err(err) => Report::Error(err.to_string()),
+            },
+            Command::To(query, text) => match self.rooms.find(&query) {
+                Ok(key) => {
+                    self.say_in(key, text).await;
+                    return false;
+                }
+                Err(err) => Report::Error(err.to_string()),
+            },
+            Command::Rooms => Report::Rooms(self.rooms.infos()),
+            Command::Open(label) => {
+                self.start_room(Start::Open, label);
+                return false;
+            }
+            Command::Join(what) => {
+                match self.join_start(what).await {
+                    Ok(start) => {
+                        self.start_room(start, None);
+                    }
+                    Err(err) => self.report(Report::Error(err), None).await,
+                }
+                return false;
+            }
+            Command::Part => {
+                let Some(key) = current else {
+                    self.report(Report::Error("no room to leave".into()), None)
+                        .await;
+                    return false;
+                };
+                // Its last events and its end come through the update stream.
+                if !self.sessions.part(key) {
+                    self.report(
+                        Report::Error("the room is still starting".into()),
+                        Some(key),
+                    )
+                    .await;
+                }
+                return false;
+            }
+            Command::Say(text) => {
+                if let Some(key) = current {
+                    self.say_in(key, text).await;
+                }
+                return false;
+            }
+            Command::Help => {
+                let list: Vec<String> = COMMANDS
+                    .iter()
+                    .map(|(usage, what)| format!("{usage}: {what}"))
+                    .collect();
+                Report::Info(list.join("; "))
+            }
+            Command::Clear => Report::Info("/clear only applies to the terminal UI".to_string()),
+            Command::Expand => Report::Info(
+                "/expand only applies to the terminal UI: headless output is never cut".to_string(),
+            ),
+            Command::Msg(..) | Command::Query(_) => {
+                Report::Error("direct messages need the DM service (not started)".into())
+            }
+            room_command => {
+                let Some(key) = current else {
+                    return false;
+                };
+                if let Some(report) = self.room_command(key, room_command).await {
+                    self.report(report, Some(key)).await;
+                }
+                return false;
+            }
+        };
+        self.report(report, current).await;
+        false
+    }
+
+    /// A command about one room, for its session; `None` when the answer comes as an event.
+    async fn room_command(&mut self, key: u64, command: Command) -> Option<Report> {
+        let Some(session) = self.sessions.handle(key).cloned() else {
+            return Some(Report::Error(
+                "the room is still starting: try again once it is ready".into(),
+            ));
+        };
+        // A session that ended says so through its events; commands to it do nothing.
+        match command {
+            Command::Me(text) => {
+                let _ = session.act(text).await;
+                None
+            }
+            Command::Nick(name) => {
+                let _ = session.rename(name).await;
+                None
+            }
+            Command::Who => session.members().await.ok().map(Report::Members),
+            // Answered by the room with an event (or a refusal).
+            Command::Ignore(who, ignore) => {
+                let _ = session.ignore(who, ignore).await;
+                None
+            }
+            Command::Ignored => {
+                let _ = session.list_ignored().await;
+                None
+            }
+            Command::Ticket => session.ticket().await.ok().map(Report::Ticket),
+            Command::Net => session.net().await.ok().map(Report::Net),
+            Command::Search(words) => Some(match session.search(words).await {
+                Ok(found) => Report::Found(found),
+                Err(err) => Report::Error(err),
+            }),
+            _ => None,
+        }
+    }
+
+    /// A chat line to room `key` (held while it is still starting).
+    async fn say_in(&mut self, key: u64, text: String) {
+        match self.rooms.hold(key, &text) {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Some(session) = self.sessions.handle(key) {
+                    let _ = session.say(text).await;
+                }
+            }
+            Err(err) => self.report(Report::Error(err), Some(key)).await,
+        }
+    }
+
+    /// `/join TICKET|LABEL`: a ticket, else a known room, else a room on the LAN.
+    async fn join_start(&self, what: String) -> Result<Start, String> {
+        if let Some(room) = self.rooms.iter().find(|r| r.matches(&what)) {
+            return Err(format!("already in {}", room.name()));
+        }
+        let start = self.sessions.resolve(what).await?;
+        let topic = match &start {
+            Start::Join(ticket) => Some(ticket.topic),
+            Start::Rejoin { topic, .. } => Some(*topic),
+            _ => None,
+        };
+        if let Some(room) = self
+            .rooms
+            .iter()
+            .find(|r| r.topic.is_some() && r.topic == topic)
+        {
+            return Err(format!("already in {}", room.name()));
+        }
+        Ok(start)
+    }
+}

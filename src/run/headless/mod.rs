@@ -1,0 +1,398 @@
+//! Headless mode: lines in, one event per line out, sessions in between: one or several rooms
+//! (`join A B ...`, `/open`, `/join`), typed lines going to the current one (`/room`
+//! switches). Generic over its input and output streams and its shutdown signal, so tests run
+//! whole sessions in-process.
+
+mod commands;
+mod rooms;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::time::{Instant, sleep_until};
+
+use self::rooms::Rooms;
+use super::sessions::{RoomKey, RoomStart, Sessions, Update};
+use super::start::{self, spec_of};
+use crate::config::{Config, ConfigError, Start};
+use crate::headless::{self, Report, RoomTag};
+use crate::net::Node;
+use crate::session::{SessionEvent, SessionGone};
+use crate::store::Store;
+
+/// How long input that ended may wait for a peer to send its queued lines to.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the last lines, after leaving, may wait on a reader that stopped reading (output
+/// waits on the reader: see `run::stdout`); past it they are dropped, so parlor still exits.
+const LAST_LINES: Duration = Duration::from_secs(5);
+
+/// Resolves once every queued line was sent.
+type Drained = Pin<Box<dyn Future<Output = Result<(), SessionGone>> + Send>>;
+
+struct Headless<W> {
+    sessions: Sessions,
+    rooms: Rooms,
+    config: Config,
+    output: W,
+    json: bool,
+    /// Output waits for the reader until then (while leaving); `None`: as long as it takes.
+    output_until: Option<Instant>,
+    /// The reader stopped reading while leaving: the rest is not written.
+    output_stuck: bool,
+}
+
+/// How the loop ended.
+enum Stop {
+    /// `/quit`, a signal, or input ended with nothing left to send.
+    Quit,
+    /// The last room ended by itself, or could not start (the reason was reported).
+    Ended(anyhow::Error),
+    /// Input ended and the queued lines found no peer in time.
+    Unsent,
+}
+
+/// Run headless until `/quit`, end of input, `shutdown`, or the last room ending.
+pub async fn run_headless<R, W>(
+    config: Config,
+    store: Option<Store>,
+    input: R,
+    output: W,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let starts = config.starts().to_vec();
+    if starts.is_empty() {
+        return Err(ConfigError::NoCommand.into());
+    }
+    for start in &starts {
+        if !matches!(start, Start::Lan(_)) {
+            // Bad input is reported before anything starts.
+            spec_of(&config, start, config.name.clone())?;
+        }
+    }
+    let store = start::store_thread(store)?;
+    let node = match Node::spawn(&config.net).await {
+        Ok(node) => node,
+        Err(err) => {
+            start::close(None, store).await;
+            return Err(err);
+        }
+    };
+    let sessions = Sessions::new(node.clone(), start::store_handle(&store), config.clone());
+    let mut headless = Headless {
+        sessions,
+        rooms: Rooms::default(),
+        json: config.json,
+        config,
+        output,
+        output_until: None,
+        output_stuck: false,
+    };
+    for start in starts {
+        headless.start_room(start, None);
+    }
+    let stop = headless.main_loop(BufReader::new(input), shutdown).await;
+    let result = headless.finish(stop).await;
+    start::close(Some(node), store).await;
+    result
+}
+
+impl<W: AsyncWrite + Unpin> Headless<W> {
+    /// Start a room in the background; it becomes the current one.
+    fn start_room(&mut self, start: Start, label: Option<String>) -> RoomKey {
+        let join_timeout =
+            matches!(start, Start::Join(_) | Start::Lan(_)).then_some(self.config.join_timeout);
+        let known = match &start {
+            Start::Rejoin { label, .. } => label.clone(),
+            Start::Lan(query) => Some(query.clone()),
+            _ => None,
+        };
+        let key = self.rooms.add(label.clone().or(known), join_timeout);
+        let name = self.config.name.clone();
+        self.sessions.start(key, RoomStart { start, name, label });
+        key
+    }
+
+    async fn main_loop<R: AsyncRead + Unpin>(
+        &mut self,
+        mut input: BufReader<R>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Stop {
+        tokio::pin!(shutdown);
+        let mut line = Vec::new();
+        let mut input_open = true;
+        let mut drain_deadline: Option<Instant> = None;
+        let mut drained: Option<Drained> = None;
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
+        loop {
+            tokio::select! {
+                read = input.read_until(b'\n', &mut line), if input_open => {
+                    match read {
+                        Ok(0) | Err(_) => {
+                            input_open = false;
+                            drain_deadline = Some(Instant::now() + self.drain_wait());
+                            drained = Some(self.all_drained());
+                        }
+                        Ok(_) => {
+                            // Its answer may wait on the reader; a signal still ends parlor.
+                            let typed = String::from_utf8_lossy(&line);
+                            let quit = tokio::select! {
+                                quit = self.on_line(&typed) => quit,
+                                () = &mut shutdown => true,
+                            };
+                            if quit {
+                                return Stop::Quit;
+                            }
+                        }
+                    }
+                    line.clear();
+                }
+                (key, update) = self.sessions.next() => {
+                    let ended = tokio::select! {
+                        // Printing waits on the reader; a signal still ends parlor.
+                        ended = self.on_update(key, update) => ended,
+                        () = &mut shutdown => return Stop::Quit,
+                    };
+                    if let Some(err) = ended {
+                        return Stop::Ended(err);
+                    }
+                    // A room that started late (or ended) changes what "drained" means.
+                    if drained.is_some() {
+                        drained = Some(self.all_drained());
+                    }
+                }
+                done = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
+                    match done {
+                        Ok(()) => return Stop::Quit,
+                        // A session ended first: its events say why.
+                        Err(_) => drained = None,
+                    }
+                }
+                _ = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() => {
+                    return Stop::Unsent;
+                }
+                () = &mut shutdown => return Stop::Quit,
+            }
+        }
+    }
+
+    /// How long queued lines may wait once input ended: a ticket's room that is still
+    /// joining gets its join timeout.
+    fn drain_wait(&self) -> Duration {
+        self.rooms
+            .iter()
+            .filter(|room| !room.ready)
+            .filter_map(|room| room.join_timeout)
+            .max()
+            .unwrap_or(DRAIN_TIMEOUT)
+            .max(DRAIN_TIMEOUT)
+    }
+
+    /// Resolves once no room has a line waiting for a peer (rooms still starting count as
+    /// waiting: their lines are held until then).
+    fn all_drained(&self) -> Drained {
+        let handles: Vec<_> = self
+            .rooms
+            .iter()
+            .filter_map(|room| self.sessions.handle(room.key).cloned())
+            .collect();
+        let starting = self.rooms.iter().any(|room| room.held.is_some());
+        Box::pin(async move {
+            if starting {
+                return std::future::pending().await;
+            }
+            for handle in handles {
+                handle.drained().await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A room's update; `Some(error)` when it was the last room and it ended.
+    async fn on_update(&mut self, key: RoomKey, update: Update) -> Option<anyhow::Error> {
+        match update {
+            Update::Started(handle) => {
+                for line in self.rooms.started(key) {
+                    let _ = handle.say(line).await;
+                }
+                None
+            }
+            Update::StartFailed(err) => self.room_ended(key, err).await,
+            Update::Event(SessionEvent::Failed(reason)) => {
+                self.room_ended(key, anyhow::anyhow!(reason)).await
+            }
+            Update::Event(event) => {
+                self.on_event(key, event).await;
+                None
+            }
+            Update::Ended => {
+                self.room_ended(key, anyhow::anyhow!("the session ended"))
+                    .await
+            }
+        }
+    }
+
+    /// A room ended by itself: with others left it is reported and dropped; as the last one,
+    /// it ends parlor with its reason.
+    async fn room_ended(&mut self, key: RoomKey, err: anyhow::Error) -> Option<anyhow::Error> {
+        let room = self.rooms.remove(key)?;
+        if self.rooms.is_empty() {
+            return Some(err);
+        }
+        let report = Report::Error(format!("{err:#}"));
+        self.report_in(&room, report).await;
+        None
+    }
+
+    /// Leave every room (unless they already ended), report the last events and what was
+    /// never sent.
+    async fn finish(&mut self, stop: Stop) -> anyhow::Result<()> {
+        let left = self.sessions.leave_all().await;
+        self.output_until = Some(Instant::now() + LAST_LINES);
+        // Each room's stream ends shortly after it left.
+        while !self.rooms.is_empty() {
+            let (key, update) = self.sessions.next().await;
+            match update {
+                // Started while we were leaving: leave it too.
+                Update::Started(handle) => {
+                    let _ = handle.leave().await;
+                }
+                Update::Event(SessionEvent::Failed(_)) => {}
+                Update::Event(event) => self.on_event(key, event).await,
+                Update::Ended | Update::StartFailed(_) => {
+                    self.rooms.remove(key);
+                }
+            }
+        }
+        let unsent: usize = left.iter().map(|(_, left)| left.unsent).sum();
+        if unsent > 0 {
+            let message = format!("{unsent} queued message(s) were not sent: no peer had joined");
+            self.report(Report::Error(message), None).await;
+        }
+        match stop {
+            Stop::Quit => Ok(()),
+            Stop::Ended(err) => Err(err),
+            Stop::Unsent => Err(anyhow::anyhow!(
+                "{unsent} message(s) not sent: no peer joined in time"
+            )),
+        }
+    }
+
+    async fn on_event(&mut self, key: RoomKey, event: SessionEvent) {
+        let report = match event {
+            SessionEvent::Ready { me, topic, ticket } => {
+                self.rooms.ready(key, topic);
+                Report::Ready {
+                    id: me.id,
+                    name: me.name,
+                    topic,
+                    ticket,
+                }
+            }
+            SessionEvent::Room(event) => Report::Room(event),
+            SessionEvent::Warning(text) => Report::Warning(text),
+            SessionEvent::Net(state) => Report::NetState(state),
+            SessionEvent::Ticket(ticket) => Report::Ticket(ticket),
+            // Printed on `/who` only.
+            SessionEvent::Members(_) => return,
+            SessionEvent::Failed(reason) => Report::Error(reason),
+        };
+        if let Some(room) = self.rooms.get(key).cloned() {
+            self.report_in(&room, report).await;
+        }
+    }
+
+    /// A report about `room`, tagged with it.
+    async fn report_in(&mut self, room: &rooms::Room, report: Report) {
+        let name = room.name();
+        let tag = room.topic.as_ref().map(|topic| RoomTag {
+            topic,
+            name: &name,
+            prefix_text: self.rooms.len() > 1,
+        });
+        let line = headless::format_in(&report, self.json, tag);
+        self.write(line).await;
+    }
+
+    async fn report(&mut self, report: Report, room: Option<RoomKey>) {
+        match room.and_then(|key| self.rooms.get(key).cloned()) {
+            Some(room) => self.report_in(&room, report).await,
+            None => {
+                let line = headless::format(&report, self.json);
+                self.write(line).await;
+            }
+        }
+    }
+
+    async fn write(&mut self, line: Option<String>) {
+        let Some(mut line) = line else {
+            return;
+        };
+        line.push('\n');
+        if self.output_stuck {
+            return;
+        }
+        // A reader that went away (closed pipe) is not our failure: keep chatting until input
+        // ends or a signal comes.
+        let write = async {
+            if self.output.write_all(line.as_bytes()).await.is_ok() {
+                let _ = self.output.flush().await;
+            }
+        };
+        match self.output_until {
+            None => write.await,
+            // Once one line waited too long, none follows it: no gap in what is printed.
+            Some(until) => {
+                self.output_stuck = tokio::time::timeout_at(until, write).await.is_err();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use crate::config::{Data, Task};
+    use crate::net::NetConfig;
+    use crate::proto::SecretKey;
+
+    /// Output waits on its reader now; a reader that stopped must not keep a signal from
+    /// ending parlor (nor the last lines, after leaving, keep it from exiting).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_signal_ends_headless_while_a_line_waits_on_a_reader_that_stopped() {
+        let config = Config {
+            task: Task::Chat(vec![Start::Open]),
+            name: "ann".into(),
+            name_given: true,
+            data: Data::Ephemeral,
+            label: None,
+            lan: false,
+            history: Default::default(),
+            limits: Default::default(),
+            headless: true,
+            net: NetConfig::loopback(SecretKey::generate()),
+            json: true,
+            join_timeout: Duration::from_secs(15),
+        };
+        let (_typing, input) = tokio::io::duplex(64);
+        let (output, mut reader) = tokio::io::duplex(16);
+        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+        let run = tokio::spawn(run_headless(config, None, input, output, async {
+            let _ = signalled.await;
+        }));
+        // The first line has begun (it is longer than the pipe): it now waits on the reader.
+        let mut first = [0u8; 1];
+        reader.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"{");
+        signal.send(()).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), run).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+    }
+}

@@ -1,0 +1,211 @@
+//! Headless mode's rooms: which exist, which is current, and the lines typed to a room that
+//! is still starting (sent once its session runs).
+
+use std::time::Duration;
+
+use crate::headless::RoomInfo;
+use crate::proto::TopicId;
+
+use super::RoomKey;
+
+/// Lines held for a room whose session has not started yet; more are refused.
+const MAX_HELD: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub key: RoomKey,
+    /// Known once ready (or from the store for a known room).
+    pub topic: Option<TopicId>,
+    pub label: Option<String>,
+    pub ready: bool,
+    /// A ticket's room: how long it may take to join.
+    pub join_timeout: Option<Duration>,
+    /// `Some` until the session started: lines typed meanwhile.
+    pub held: Option<Vec<String>>,
+}
+
+impl Room {
+    /// How text lines and messages name the room: its label, else its short topic.
+    pub fn name(&self) -> String {
+        match (&self.label, &self.topic) {
+            (Some(label), _) => label.clone(),
+            (None, Some(topic)) => topic.fmt_short(),
+            (None, None) => format!("room {}", self.key),
+        }
+    }
+
+    /// Whether `query` names this room: its label, or a prefix of its topic (hex).
+    pub fn matches(&self, query: &str) -> bool {
+        let hex = query.trim_start_matches('#').to_ascii_lowercase();
+        self.label.as_deref() == Some(query)
+            || (!hex.is_empty() && self.topic.is_some_and(|t| t.to_string().starts_with(&hex)))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Rooms {
+    list: Vec<Room>,
+    current: Option<RoomKey>,
+    next_key: RoomKey,
+}
+
+/// Why `/room` or `/to` found no single room.
+#[derive(Debug, thiserror::Error)]
+pub enum NoRoom {
+    #[error("no room here is labelled {0:?} or has a topic starting with it (see /rooms)")]
+    None(String),
+    #[error("{0:?} matches several rooms ({1}); give more of the topic")]
+    Several(String, String),
+}
+
+impl Rooms {
+    /// A new room, starting; it becomes the current one.
+    pub fn add(&mut self, label: Option<String>, join_timeout: Option<Duration>) -> RoomKey {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.list.push(Room {
+            key,
+            topic: None,
+            label,
+            ready: false,
+            join_timeout,
+            held: Some(Vec::new()),
+        });
+        if self.current.is_none() || self.list.len() > 1 {
+            self.current = Some(key);
+        }
+        key
+    }
+
+    /// The session of `key` runs: the lines held for it.
+    pub fn started(&mut self, key: RoomKey) -> Vec<String> {
+        self.get_mut(key)
+            .and_then(|room| room.held.take())
+            .unwrap_or_default()
+    }
+
+    pub fn ready(&mut self, key: RoomKey, topic: TopicId) {
+        if let Some(room) = self.get_mut(key) {
+            room.topic = Some(topic);
+            room.ready = true;
+        }
+    }
+
+    /// Hold `line` for a room that is still starting; `false` when it runs already (or too
+    /// many lines wait).
+    pub fn hold(&mut self, key: RoomKey, line: &str) -> Result<bool, String> {
+        let Some(held) = self.get_mut(key).and_then(|room| room.held.as_mut()) else {
+            return Ok(false);
+        };
+        if held.len() >= MAX_HELD {
+            return Err(format!(
+                "{MAX_HELD} lines already wait for this room to start; this one was not queued"
+            ));
+        }
+        held.push(line.to_string());
+        Ok(true)
+    }
+
+    pub fn remove(&mut self, key: RoomKey) -> Option<Room> {
+        let index = self.list.iter().position(|room| room.key == key)?;
+        let room = self.list.remove(index);
+        if self.current == Some(key) {
+            // The room entered before it (or the first) becomes current.
+            self.current = self.list.get(index.saturating_sub(1)).map(|room| room.key);
+        }
+        Some(room)
+    }
+
+    pub fn get(&self, key: RoomKey) -> Option<&Room> {
+        self.list.iter().find(|room| room.key == key)
+    }
+
+    fn get_mut(&mut self, key: RoomKey) -> Option<&mut Room> {
+        self.list.iter_mut().find(|room| room.key == key)
+    }
+
+    pub fn current(&self) -> Option<&Room> {
+        self.current.and_then(|key| self.get(key))
+    }
+
+    pub fn set_current(&mut self, key: RoomKey) {
+        self.current = Some(key);
+    }
+
+    /// The one room `query` names.
+    pub fn find(&self, query: &str) -> Result<RoomKey, NoRoom> {
+        let found: Vec<&Room> = self.list.iter().filter(|r| r.matches(query)).collect();
+        match found.as_slice() {
+            [room] => Ok(room.key),
+            [] => Err(NoRoom::None(query.to_string())),
+            many => {
+                // A label names exactly one room even if it also prefixes a topic.
+                if let Some(room) = many.iter().find(|r| r.label.as_deref() == Some(query)) {
+                    return Ok(room.key);
+                }
+                let names: Vec<String> = many.iter().map(|r| r.name()).collect();
+                Err(NoRoom::Several(query.to_string(), names.join(", ")))
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Room> {
+        self.list.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// What `/rooms` shows.
+    pub fn infos(&self) -> Vec<RoomInfo> {
+        self.list
+            .iter()
+            .map(|room| RoomInfo {
+                topic: room.topic,
+                label: room.label.clone(),
+                current: self.current == Some(room.key),
+                ready: room.ready,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_are_found_by_label_or_topic_prefix_and_the_current_one_follows() {
+        let mut rooms = Rooms::default();
+        let ops = rooms.add(Some("ops".into()), None);
+        let other = rooms.add(None, None);
+        assert_eq!(
+            rooms.current().map(|r| r.key),
+            Some(other),
+            "the newest is current"
+        );
+        rooms.ready(ops, TopicId::from_bytes([0xab; 32]));
+        rooms.ready(other, TopicId::from_bytes([0xac; 32]));
+        assert_eq!(rooms.find("ops").unwrap(), ops);
+        assert_eq!(rooms.find("#abab").unwrap(), ops);
+        assert_eq!(rooms.find("ACAC").unwrap(), other);
+        assert!(matches!(rooms.find("a"), Err(NoRoom::Several(..))));
+        assert!(matches!(rooms.find("zz"), Err(NoRoom::None(_))));
+        rooms.remove(other);
+        assert_eq!(rooms.current().map(|r| r.key), Some(ops));
+    }
+
+    #[test]
+    fn lines_wait_for_a_room_that_is_starting() {
+        let mut rooms = Rooms::default();
+        let key = rooms.add(None, None);
+        assert_eq!(rooms.hold(key, "early"), Ok(true));
+        assert_eq!(rooms.started(key), vec!["early".to_string()]);
+        assert_eq!(rooms.hold(key, "late"), Ok(false), "it runs now");
+    }
+}

@@ -1,0 +1,190 @@
+//! The rooms of one front end: several sessions on one node, started in tasks (finding a LAN
+//! room and loading stored history never hold the front end up), their events merged into one
+//! stream tagged with the room they are about.
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+
+use super::start;
+use crate::config::{Config, Start};
+use crate::net::Node;
+use crate::session::{self, Left, SessionEvent, SessionHandle};
+use crate::store::StoreHandle;
+
+/// A front end's name for one of its rooms, given before the room has a topic.
+pub type RoomKey = u64;
+
+/// Events of all rooms waiting for the front end; beyond this each room's events wait in its
+/// session's outbox (which, bounded too, pauses its network input).
+const MERGED_CAPACITY: usize = 256;
+
+/// What happened to one room.
+pub enum Update {
+    /// The session runs (not yet ready for a ticket's room).
+    Started(SessionHandle),
+    /// It could not start: bad input (`NoSuchRoom`) or the network.
+    StartFailed(anyhow::Error),
+    Event(SessionEvent),
+    /// Its event stream ended (after it left or failed).
+    Ended,
+}
+
+/// How to start one room.
+#[derive(Debug, Clone)]
+pub struct RoomStart {
+    pub start: Start,
+    pub name: String,
+    /// Replaces the configured `--label` (`/open LABEL`).
+    pub label: Option<String>,
+}
+
+pub struct Sessions {
+    node: Node,
+    store: Option<StoreHandle>,
+    config: Config,
+    handles: HashMap<RoomKey, SessionHandle>,
+    tx: mpsc::Sender<(RoomKey, Update)>,
+    rx: mpsc::Receiver<(RoomKey, Update)>,
+}
+
+impl Sessions {
+    pub fn new(node: Node, store: Option<StoreHandle>, config: Config) -> Self {
+        let (tx, rx) = mpsc::channel(MERGED_CAPACITY);
+        Self {
+            node,
+            store,
+            config,
+            handles: HashMap::new(),
+            tx,
+            rx,
+        }
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Start a room in a task; its `Started` (or `StartFailed`) and then its events come
+    /// through [`Self::next`] under `key`.
+    pub fn start(&self, key: RoomKey, room: RoomStart) {
+        let (node, store, config, tx) = (
+            self.node.clone(),
+            self.store.clone(),
+            self.config.clone(),
+            self.tx.clone(),
+        );
+        tokio::spawn(async move {
+            let spawned = async {
+                // A known room by label or topic (`/join ops`, the lobby's rejoin).
+                let begin = match (room.start, &store) {
+                    (Start::Known(query), Some(store)) => {
+                        let lan = config.net.lan;
+                        store
+                            .call(move |s| start::known_room(s, query, lan))
+                            .await?
+                            .map_err(|(code, message)| match code {
+                                2 => anyhow::Error::new(start::NoSuchRoom::Other(message)),
+                                _ => anyhow::anyhow!(message),
+                            })?
+                    }
+                    (Start::Known(query), None) => crate::config::lan_start(query, config.net.lan)?,
+                    (begin, _) => begin,
+                };
+                let mut spec = start::resolve_spec(&config, &node, &begin, room.name).await?;
+                if room.label.is_some() {
+                    spec.entry.label = room.label;
+                }
+                session::spawn(&node, store, spec).await
+            };
+            let (handle, mut events) = match spawned.await {
+                Ok(started) => started,
+                Err(err) => {
+                    let _ = tx.send((key, Update::StartFailed(err))).await;
+                    return;
+                }
+            };
+            if tx.send((key, Update::Started(handle))).await.is_err() {
+                return;
+            }
+            while let Some(event) = events.recv().await {
+                if tx.send((key, Update::Event(event))).await.is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((key, Update::Ended)).await;
+        });
+    }
+
+    /// The next thing that happened to any room. Never ends (the sender lives in `self`).
+    pub async fn next(&mut self) -> (RoomKey, Update) {
+        let (key, update) = self.rx.recv().await.expect("Sessions holds a sender");
+        self.note(key, &update);
+        (key, update)
+    }
+
+    /// An update if one is waiting.
+    pub fn try_next(&mut self) -> Option<(RoomKey, Update)> {
+        let (key, update) = self.rx.try_recv().ok()?;
+        self.note(key, &update);
+        Some((key, update))
+    }
+
+    fn note(&mut self, key: RoomKey, update: &Update) {
+        match update {
+            Update::Started(handle) => {
+                self.handles.insert(key, handle.clone());
+            }
+            Update::Ended | Update::StartFailed(_) => {
+                self.handles.remove(&key);
+            }
+            Update::Event(_) => {}
+        }
+    }
+
+    pub fn handle(&self, key: RoomKey) -> Option<&SessionHandle> {
+        self.handles.get(&key)
+    }
+
+    /// `/part`: leave the room for good (not rejoined on the next start), in the background;
+    /// its remaining events and `Ended` still come through [`Self::next`]. `false` if the
+    /// room has not started (or ended already).
+    pub fn part(&mut self, key: RoomKey) -> bool {
+        let Some(handle) = self.handles.remove(&key) else {
+            return false;
+        };
+        tokio::spawn(async move { handle.part().await });
+        true
+    }
+
+    /// Leave every room at once (each says goodbye and lingers in parallel), keeping them in
+    /// the list of rooms to rejoin; returns what each left unsent. Their last events are
+    /// dropped: call [`Self::drain`] to read them.
+    pub async fn leave_all(&mut self) -> Vec<(RoomKey, Left)> {
+        let mut leaving = tokio::task::JoinSet::new();
+        for (key, handle) in self.handles.drain() {
+            leaving.spawn(async move { handle.leave().await.ok().map(|left| (key, left)) });
+        }
+        let mut left = Vec::new();
+        while let Some(done) = leaving.join_next().await {
+            left.extend(done.ok().flatten());
+        }
+        left
+    }
+
+    /// What `/join TICKET|LABEL` means: a ticket, else a known room (by label or topic
+    /// prefix), else a room announced on the LAN. Errors are one line for the user.
+    pub async fn resolve(&self, what: String) -> Result<Start, String> {
+        let lan = self.config.net.lan;
+        let start = crate::config::join_start(what, self.store.is_none(), lan)
+            .map_err(|err| err.to_string())?;
+        match (start, &self.store) {
+            (Start::Known(query), Some(store)) => store
+                .call(move |store| start::known_room(store, query, lan))
+                .await
+                .map_err(|err| err.to_string())?
+                .map_err(|(_, message)| message),
+            (start, _) => Ok(start),
+        }
+    }
+}
