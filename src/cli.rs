@@ -68,6 +68,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ExportFormat::Txt)]
         format: ExportFormat,
     },
+    /// Show the config file's path and every effective setting with its source (--json: one
+    /// JSON object).
+    #[command(display_order = 90)]
+    Config {
+        /// Print a commented example config file documenting every key instead.
+        #[arg(long)]
+        example: bool,
+    },
+    /// Setup: print a completion script for SHELL, e.g. `parlor completions bash`.
+    #[command(display_order = 91)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Setup: print the man page (roff), e.g. `parlor man > ~/.local/share/man/man1/parlor.1`.
+    #[command(display_order = 92)]
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,8 +121,10 @@ pub struct GlobalArgs {
     /// No LAN discovery at all (mDNS): not found by, and not finding, peers on the LAN.
     #[arg(long, global = true)]
     pub no_lan: bool,
-    /// Keep identity, rooms and history here (default: the XDG data directory).
-    #[arg(long, global = true, value_name = "DIR", env = "PARLOR_DATA_DIR")]
+    /// Keep identity, rooms and history here (also PARLOR_DATA_DIR; default: the XDG data
+    /// directory).
+    // PARLOR_DATA_DIR is read in `config`, which must tell a flag from the environment.
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
     /// A throwaway identity; store nothing on disk.
     #[arg(long, global = true)]
@@ -113,19 +132,21 @@ pub struct GlobalArgs {
     /// Your label for the room (for `parlor rooms` and `parlor join LABEL`).
     #[arg(long, global = true, value_name = "LABEL")]
     pub label: Option<String>,
-    /// Catch up on at most this many earlier messages.
-    #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
-    pub history_limit: usize,
+    // The four below have no clap default: `None` lets the config file's value through.
+    /// Catch up on at most this many earlier messages [default: 1000].
+    #[arg(long, global = true, value_name = "N")]
+    pub history_limit: Option<usize>,
     /// Show at most this many lines a second from one member (with a burst of 2.5 s worth,
-    /// at least 50); more are dropped and reported. Every member applies its own limit.
-    #[arg(long, global = true, value_name = "LINES", default_value_t = 20.0)]
-    pub max_rate: f64,
-    /// Catch up on messages at most this many days old.
-    #[arg(long, global = true, value_name = "DAYS", default_value_t = 7.0)]
-    pub history_days: f64,
-    /// How long `join` waits for a peer of the ticket to answer.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 15.0)]
-    pub join_timeout: f64,
+    /// at least 50); more are dropped and reported. Every member applies its own limit
+    /// [default: 20].
+    #[arg(long, global = true, value_name = "LINES")]
+    pub max_rate: Option<f64>,
+    /// Catch up on messages at most this many days old [default: 7].
+    #[arg(long, global = true, value_name = "DAYS")]
+    pub history_days: Option<f64>,
+    /// How long `join` waits for a peer of the ticket to answer [default: 15].
+    #[arg(long, global = true, value_name = "SECS")]
+    pub join_timeout: Option<f64>,
     /// Use this relay server instead of the public n0 relays (repeatable).
     #[arg(long, global = true, value_name = "URL")]
     pub relay: Vec<String>,
@@ -133,6 +154,10 @@ pub struct GlobalArgs {
     /// for a relay with a private CA or a self-signed certificate.
     #[arg(long, global = true, value_name = "FILE")]
     pub relay_ca: Option<std::path::PathBuf>,
+    /// Read settings from this file (also PARLOR_CONFIG; default: config.toml in the XDG
+    /// config directory; see `parlor config`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Parse the process arguments. `Err` carries the exit code and, for errors, one line of text;
@@ -146,42 +171,55 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::FromArgMatches;
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.map_err(one_line)
+}
+
+/// The command line's definition, with the paths of this system in its help: what parsing,
+/// completions and the man page are made from.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
     let data = crate::store::default_data_dir().map_or_else(
         || "(none: pass --data-dir)".to_string(),
         |d| d.display().to_string(),
     );
-    let command = Cli::command().after_help(format!(
-        "{AFTER_HELP}\n\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
+    let settings = crate::config::default_path().map_or_else(
+        || "(none: pass --config)".to_string(),
+        |p| p.display().to_string(),
+    );
+    Cli::command().after_help(format!(
+        "{AFTER_HELP}\n\nSettings are read from {settings} (--config, PARLOR_CONFIG; see parlor config).\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
         crate::store::log_path().map_or_else(
             || "nowhere (no home directory)".to_string(),
             |p| p.display().to_string()
         )
-    ));
-    let parsed = command
-        .try_get_matches_from(args)
-        .and_then(|matches| Cli::from_arg_matches(&matches));
-    parsed.map_err(|err| {
-        use clap::error::ErrorKind;
-        match err.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (0, err.render().to_string()),
-            _ => {
-                // clap's message runs until its first blank line; fold it into one line.
-                let text = err.render().to_string();
-                let message: Vec<&str> = text
-                    .lines()
-                    .map(str::trim)
-                    .skip_while(|l| l.is_empty())
-                    .take_while(|l| !l.is_empty())
-                    .collect();
-                let message = message.join(" ");
-                let message = message.strip_prefix("error: ").unwrap_or(&message);
-                (2, format!("{message} (see parlor --help)"))
-            }
+    ))
+}
+
+/// A clap error as (exit code, text): help and version are code 0, mistakes one line, code 2.
+fn one_line(err: clap::Error) -> (u8, String) {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (0, err.render().to_string()),
+        _ => {
+            // clap's message runs until its first blank line; fold it into one line.
+            let text = err.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            (2, format!("{message} (see parlor --help)"))
         }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -114,6 +114,7 @@ async fn bad_input_is_one_line_and_exit_2() {
         // Loopback only, like every test: nothing here may reach for the LAN or the internet.
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
             .args(["--ephemeral", "--offline", "--no-lan"])
+            .env("PARLOR_CONFIG", "/dev/null")
             .args(&args)
             .stdin(Stdio::null())
             .output()
@@ -148,6 +149,7 @@ async fn a_ticket_survives_copy_and_paste_damage() {
 fn help_lists_the_global_flags() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
         .arg("--help")
+        .env("PARLOR_CONFIG", "/dev/null")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));

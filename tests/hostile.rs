@@ -64,6 +64,7 @@ async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     let export = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
         .args(["--data-dir", dir.to_str().unwrap(), "export", "club"])
         .env("TZ", "UTC")
+        .env("PARLOR_CONFIG", "/dev/null")
         .output()
         .unwrap();
     let txt = String::from_utf8(export.stdout).unwrap();

@@ -196,6 +196,7 @@ async fn restart_keeps_identity_and_history_and_export_shows_it() {
             .args(["--data-dir", bob_dir.to_str().unwrap()])
             .args(args)
             .env("TZ", "UTC")
+            .env("PARLOR_CONFIG", "/dev/null")
             .output()
             .unwrap()
     };

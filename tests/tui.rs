@@ -33,6 +33,8 @@ impl Term {
     fn spawn(name: &'static str, args: &[&str], cols: u16, rows: u16) -> Self {
         let pty = pty::open(cols, rows);
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_parlor"));
+        // Never the developer's own settings.
+        command.env("PARLOR_CONFIG", "/dev/null");
         command.args([
             "--offline",
             "--ephemeral",

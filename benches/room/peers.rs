@@ -89,6 +89,8 @@ pub fn spawn(
         Program::Parlor { data_dir: with_dir } => {
             let mut command = Command::new(BIN);
             command.args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"]);
+            // Measured with the defaults, never the developer's own settings.
+            command.env("PARLOR_CONFIG", "/dev/null");
             if limit == Limit::Lifted {
                 command.args(["--max-rate", "1000000"]);
             }

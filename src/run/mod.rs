@@ -2,6 +2,7 @@
 //! session's handle, on a tokio runtime, with signals, logging and exit codes. No chat logic
 //! lives here.
 
+mod docs;
 mod headless;
 mod lan;
 mod listing;
@@ -45,6 +46,14 @@ pub fn main() -> ExitCode {
         Task::Export { room, format } => return export(&config, &room, format),
         Task::Nearby => return lan::nearby(&config),
         Task::Relay(options) => return lan::relay(options),
+        Task::ShowConfig(report) => {
+            return written(docs::write_report(
+                &mut std::io::stdout().lock(),
+                &report,
+                config.json,
+            ));
+        }
+        Task::Docs(what) => return written(docs::write_docs(&mut std::io::stdout().lock(), what)),
         Task::Chat(_) => {}
     }
     let store = match open_store(&mut config) {
@@ -133,10 +142,12 @@ fn list_rooms(config: &Config) -> ExitCode {
         Err(err) => return fail(1, &err.to_string()),
     };
     let mut out = std::io::stdout().lock();
-    match listing::write_rooms(&mut out, &rooms, config.json, &listing::local_offset()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => fail(1, &format!("cannot write: {err}")),
-    }
+    written(listing::write_rooms(
+        &mut out,
+        &rooms,
+        config.json,
+        &listing::local_offset(),
+    ))
 }
 
 fn export(config: &Config, room: &str, format: crate::cli::ExportFormat) -> ExitCode {
@@ -155,7 +166,17 @@ fn export(config: &Config, room: &str, format: crate::cli::ExportFormat) -> Exit
         Err(err) => return fail(1, &err.to_string()),
     };
     let mut out = std::io::stdout().lock();
-    match listing::write_export(&mut out, &messages, format, &listing::local_offset()) {
+    written(listing::write_export(
+        &mut out,
+        &messages,
+        format,
+        &listing::local_offset(),
+    ))
+}
+
+/// The exit code after writing to stdout: a reader gone away is a failure, said once.
+fn written(result: std::io::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &format!("cannot write: {err}")),
     }

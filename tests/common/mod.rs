@@ -34,6 +34,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
         net: NetConfig::loopback(SecretKey::generate()),
         json: true,
         join_timeout: Duration::from_secs(15),
+        ui: Default::default(),
     }
 }
 

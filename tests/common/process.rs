@@ -39,6 +39,8 @@ impl Proc {
     pub fn spawn(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
             .args(args)
+            // Never the config file of whoever runs the tests.
+            .env("PARLOR_CONFIG", "/dev/null")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -65,6 +65,8 @@ impl Proc {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Never the developer's own settings.
+            .env("PARLOR_CONFIG", "/dev/null")
             .kill_on_drop(true);
         let mut child = command.spawn().expect("spawn parlor");
         let (tx, events) = mpsc::unbounded_channel();

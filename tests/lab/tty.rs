@@ -34,6 +34,7 @@ impl Lab {
         command.arg(&h.data_dir);
         command.args(args);
         command.env("TERM", "xterm-256color");
+        command.env("PARLOR_CONFIG", "/dev/null");
         // The UI's log file goes to the lab's scratch space, not the user's state directory.
         command.env("XDG_STATE_HOME", h.data_dir.join("state"));
         let child = pty.slave.spawn_command(command).expect("spawn parlor");

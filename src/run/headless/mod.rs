@@ -380,6 +380,7 @@ mod tests {
             net: NetConfig::loopback(SecretKey::generate()),
             json: true,
             join_timeout: Duration::from_secs(15),
+            ui: Default::default(),
         };
         let (_typing, input) = tokio::io::duplex(64);
         let (output, mut reader) = tokio::io::duplex(16);

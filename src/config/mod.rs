@@ -1,5 +1,9 @@
 //! Resolved settings: what the command line means once defaults are applied and every value is
-//! validated. Errors here are the user's input, reported as one line with exit code 2.
+//! validated, layered over the environment and the config file (`file`, `settings`). Errors
+//! here are the user's input, reported as one line with exit code 2.
+
+mod file;
+mod settings;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +16,12 @@ use crate::proto::limits::{RateLimit, RateLimits};
 use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
+
+pub use file::{EXAMPLE, default_path};
+pub use settings::{Docs, Env, Report, Setting, Source, Theme, UiSettings};
+use settings::{
+    FileValues, HISTORY_DAYS_HINT, JOIN_TIMEOUT_HINT, MAX_RATE_HINT, Shown, docs_task, pick,
+};
 
 /// How the chat session starts.
 #[derive(Debug, Clone)]
@@ -48,6 +58,10 @@ pub enum Task {
         room: String,
         format: ExportFormat,
     },
+    /// `parlor config`: show the config file and the effective settings.
+    ShowConfig(Report),
+    /// Text made from the command line's definition or the docs, not from settings.
+    Docs(Docs),
 }
 
 /// Where identity and history live.
@@ -77,9 +91,11 @@ pub struct Config {
     pub history: HistoryWindow,
     /// What one member may send (`--max-rate` for lines).
     pub limits: RateLimits,
+    /// The terminal UI's look: config file only, and `NO_COLOR`.
+    pub ui: UiSettings,
 }
 
-/// Invalid input on the command line.
+/// Invalid input on the command line or in the config file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("invalid ticket: {0}")]
@@ -88,12 +104,16 @@ pub enum ConfigError {
     Name,
     #[error("invalid --relay URL {0:?}: {1}")]
     Relay(String, String),
-    #[error("invalid --join-timeout: give a number of seconds between 0.1 and 86400")]
+    #[error("invalid --join-timeout: {}", JOIN_TIMEOUT_HINT)]
     JoinTimeout,
-    #[error("invalid --max-rate: give a number of lines per second between 0.1 and 1000000")]
+    #[error("invalid --max-rate: {}", MAX_RATE_HINT)]
     MaxRate,
-    #[error("invalid --history-days: give a number of days between 0 and 3650")]
+    #[error("invalid --history-days: {}", HISTORY_DAYS_HINT)]
     HistoryDays,
+    /// The config file cannot be read, or says something wrong: the whole one-line message,
+    /// naming the file (and line and key, when there is one).
+    #[error("{0}")]
+    File(String),
     #[error(
         "headless mode needs a room: `parlor --headless open` or `parlor --headless join TICKET`"
     )]
@@ -156,38 +176,82 @@ fn looks_like_ticket(text: &str) -> bool {
 }
 
 impl Config {
+    /// Resolve the command line over the process's environment and config file.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
-        let global = cli.global;
-        let (name, name_given) = match &global.name {
-            Some(raw) => (clean_name(raw).ok_or(ConfigError::Name)?, true),
-            None => (login_name(), false),
+        Self::resolve(cli, &Env::from_process())
+    }
+
+    /// Resolve `cli` over `env` and the config file: flag > environment > file > default.
+    pub fn resolve(cli: Cli, env: &Env) -> Result<Self, ConfigError> {
+        let mut global = cli.global;
+        let location = file::locate(global.config.clone(), env.config.clone());
+        // Printing completions, the man page or the example needs no settings: a broken
+        // config file must not stand in the way of the help that fixes it.
+        let docs = docs_task(cli.command.as_ref());
+        let loaded = match (&docs, &location) {
+            (None, Some(location)) => file::load(location)?,
+            _ => None,
         };
-        let relays = global
-            .relay
-            .into_iter()
+        let f = FileValues::check(loaded.as_ref())?;
+        let mut shown = Shown::default();
+        let name_flag = global.name.as_deref();
+        let name_flag = name_flag
+            .map(|raw| clean_name(raw).ok_or(ConfigError::Name))
+            .transpose()?;
+        let file_name = f.name.as_deref().and_then(clean_name);
+        let (name, name_source) = pick(name_flag, None, file_name, login_name());
+        let name_given = name_source != Source::Default;
+        let name = shown.note("name", (name, name_source));
+        let relay_flag = (!global.relay.is_empty()).then(|| std::mem::take(&mut global.relay));
+        let relay_urls = shown.note("relays", pick(relay_flag, None, f.relays, Vec::new()));
+        let relays = relay_urls
+            .iter()
             .map(|url| {
-                url.parse()
-                    .map_err(|e: iroh::RelayUrlParseError| ConfigError::Relay(url, e.to_string()))
+                url.parse().map_err(|e: iroh::RelayUrlParseError| {
+                    ConfigError::Relay(url.clone(), e.to_string())
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let offline = shown.note(
+            "offline",
+            pick(global.offline.then_some(true), None, f.offline, false),
+        );
+        // Announcing (--lan) needs discovery, so it turns it on over the file, as --no-lan off.
+        let lan_flag = (global.lan || global.no_lan).then_some(!global.no_lan);
+        let discovery = shown.note("lan", pick(lan_flag, None, f.lan, true));
+        global.no_lan = !discovery;
         // mDNS would announce addresses nobody else can reach.
         let loopback = global.bind.is_some_and(|b| b.ip().is_loopback());
         if global.lan && loopback {
             return Err(ConfigError::LanOnLoopback);
         }
-        let join_timeout = Some(global.join_timeout)
-            .filter(|s| (0.1..=86400.0).contains(s))
+        // File values are checked already: an error below is the flag's.
+        let timeout_secs = shown.note(
+            "join_timeout",
+            pick(global.join_timeout, None, f.join_timeout, 15.0),
+        );
+        let join_timeout = Some(timeout_secs)
+            .filter(settings::valid_join_timeout)
             .map(Duration::from_secs_f64)
             .ok_or(ConfigError::JoinTimeout)?;
-        let days = Some(global.history_days)
-            .filter(|d| (0.0..=3650.0).contains(d))
+        let days = shown.note(
+            "history_days",
+            pick(global.history_days, None, f.history_days, 7.0),
+        );
+        let days = Some(days)
+            .filter(settings::valid_history_days)
             .ok_or(ConfigError::HistoryDays)?;
+        let history_limit = shown.note(
+            "history_limit",
+            pick(global.history_limit, None, f.history_limit, 1000),
+        );
         let history = HistoryWindow {
-            max_messages: global.history_limit,
+            max_messages: history_limit,
             max_age_ms: (days * 86_400_000.0) as u64,
         };
-        let max_rate = Some(global.max_rate)
-            .filter(|r| (0.1..=1_000_000.0).contains(r))
+        let max_rate = shown.note("max_rate", pick(global.max_rate, None, f.max_rate, 20.0));
+        let max_rate = Some(max_rate)
+            .filter(settings::valid_max_rate)
             .ok_or(ConfigError::MaxRate)?;
         let limits = RateLimits {
             messages: RateLimit {
@@ -197,14 +261,43 @@ impl Config {
             ..RateLimits::default()
         };
         let data = if global.ephemeral {
+            // No directory at all.
+            shown.note("data_dir", (None::<PathBuf>, Source::Flag));
             Data::Ephemeral
         } else {
-            Data::Dir(
-                global
-                    .data_dir
-                    .or_else(crate::store::default_data_dir)
-                    .ok_or(ConfigError::NoDataDir)?,
-            )
+            let dir = pick(
+                global.data_dir.take().map(Some),
+                env.data_dir.clone().map(Some),
+                f.data_dir.map(Some),
+                crate::store::default_data_dir(),
+            );
+            Data::Dir(shown.note("data_dir", dir).ok_or(ConfigError::NoDataDir)?)
+        };
+        let theme = shown.note("theme", pick(None, None, f.theme, Theme::default()));
+        let bell = shown.note("bell", pick(None, None, f.bell, true));
+        let time_format = shown.note(
+            "time_format",
+            pick(
+                None,
+                None,
+                f.time_format,
+                settings::DEFAULT_TIME_FORMAT.to_string(),
+            ),
+        );
+        let color = shown.note(
+            "color",
+            pick(None, env.no_color.then_some(false), None, true),
+        );
+        let ui = UiSettings {
+            theme,
+            bell,
+            time_format,
+            color,
+        };
+        let report = Report {
+            exists: location.as_ref().is_some_and(|l| l.path.exists()),
+            path: location.map(|l| l.path),
+            settings: shown.0,
         };
         let headless = global.headless || global.json;
         let task = match cli.command {
@@ -234,6 +327,9 @@ impl Config {
                     .map(|(cert, key)| crate::net::relay::TlsFiles { cert, key }),
             }),
             Some(Command::Export { room, format }) => Task::Export { room, format },
+            Some(Command::Config { .. } | Command::Completions { .. } | Command::Man) => {
+                docs.unwrap_or(Task::ShowConfig(report))
+            }
             None if headless => return Err(ConfigError::NoCommand),
             None => Task::Chat(Vec::new()),
         };
@@ -245,7 +341,7 @@ impl Config {
             net: NetConfig {
                 secret: SecretKey::generate(),
                 bind: global.bind,
-                offline: global.offline,
+                offline,
                 relays,
                 relay_ca: global.relay_ca,
                 lan: !global.no_lan && !loopback,
@@ -258,6 +354,7 @@ impl Config {
             lan: global.lan,
             history,
             limits,
+            ui,
         })
     }
 
@@ -271,11 +368,16 @@ impl Config {
 }
 
 #[cfg(test)]
+mod resolve_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        // --config: never the config file of whoever runs the tests.
         let mut all = vec!["parlor", "--data-dir", "/nonexistent/parlor-test"];
+        all.extend_from_slice(&["--config", "/dev/null"]);
         all.extend_from_slice(args);
         Config::from_cli(crate::cli::parse_from(all).expect("parses"))
     }

@@ -1,0 +1,165 @@
+//! The config file under the command line and the environment: precedence, sources, and
+//! one-line errors for bad values. Every test names its own file (never the user's).
+
+use std::path::PathBuf;
+
+use super::*;
+
+/// A config file with `text`, unique to the test.
+fn file(test: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parlor-config-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn resolve(path: &std::path::Path, env: Env, args: &[&str]) -> Result<Config, ConfigError> {
+    let mut all = vec!["parlor", "--config", path.to_str().unwrap()];
+    all.extend_from_slice(args);
+    Config::resolve(crate::cli::parse_from(all).expect("parses"), &env)
+}
+
+fn source(config: &Config, key: &str) -> (serde_json::Value, Source) {
+    let Task::ShowConfig(report) = &config.task else {
+        panic!("not `parlor config`");
+    };
+    let s = report.settings.iter().find(|s| s.key == key).expect(key);
+    (s.value.clone(), s.source)
+}
+
+const EVERY_KEY: &str = r#"
+name = "kim"
+relays = ["https://relay.example.com"]
+theme = "light"
+bell = false
+time_format = "%H:%M:%S"
+offline = true
+lan = false
+history_days = 2
+history_limit = 50
+max_rate = 5.5
+join_timeout = 30
+data_dir = "/tmp/parlor-from-file"
+"#;
+
+#[test]
+fn every_key_of_the_file_is_used() {
+    let path = file("every", EVERY_KEY);
+    let c = resolve(&path, Env::default(), &["config"]).unwrap();
+    assert_eq!((c.name.as_str(), c.name_given), ("kim", true));
+    assert_eq!(c.net.relays.len(), 1);
+    assert!(c.net.offline && !c.net.lan);
+    assert_eq!(c.history.max_messages, 50);
+    assert_eq!(c.history.max_age_ms, 2 * 86_400_000);
+    assert_eq!(c.limits.messages.per_second, 5.5);
+    assert_eq!(c.join_timeout, Duration::from_secs(30));
+    assert_eq!(c.data, Data::Dir("/tmp/parlor-from-file".into()));
+    let ui = UiSettings {
+        theme: Theme::Light,
+        bell: false,
+        time_format: "%H:%M:%S".into(),
+        color: true,
+    };
+    assert_eq!(c.ui, ui);
+    let Task::ShowConfig(report) = &c.task else {
+        panic!()
+    };
+    assert!(report.exists && report.path.as_deref() == Some(path.as_path()));
+    for s in &report.settings {
+        let expect = if s.key == "color" {
+            Source::Default
+        } else {
+            Source::File
+        };
+        assert_eq!(s.source, expect, "{}", s.key);
+    }
+}
+
+#[test]
+fn flag_beats_env_beats_file_beats_default() {
+    let path = file("layers", "data_dir = \"/from/file\"\nmax_rate = 5\n");
+    let env = || Env {
+        data_dir: Some("/from/env".into()),
+        ..Env::default()
+    };
+    let c = resolve(&path, env(), &["--data-dir", "/from/flag", "config"]).unwrap();
+    assert_eq!(source(&c, "data_dir"), ("/from/flag".into(), Source::Flag));
+    let c = resolve(&path, env(), &["config"]).unwrap();
+    assert_eq!(source(&c, "data_dir"), ("/from/env".into(), Source::Env));
+    let c = resolve(&path, Env::default(), &["config"]).unwrap();
+    assert_eq!(source(&c, "data_dir"), ("/from/file".into(), Source::File));
+    assert_eq!(source(&c, "max_rate"), (5.0.into(), Source::File));
+    let c = resolve(&path, Env::default(), &["--max-rate", "7", "config"]).unwrap();
+    assert_eq!(source(&c, "max_rate"), (7.0.into(), Source::Flag));
+    assert_eq!(source(&c, "join_timeout"), (15.0.into(), Source::Default));
+    assert_eq!(source(&c, "theme"), ("dark".into(), Source::Default));
+    // Announcing on the LAN needs discovery: the flag wins over `lan = false`.
+    let path = file("lan", "lan = false\n");
+    let c = resolve(&path, Env::default(), &["--lan", "open"]).unwrap();
+    assert!(c.net.lan && c.lan);
+}
+
+#[test]
+fn no_color_turns_colour_off() {
+    let path = file("nocolor", "theme = \"mono\"\n");
+    let env = Env {
+        no_color: true,
+        ..Env::default()
+    };
+    let c = resolve(&path, env, &["config"]).unwrap();
+    assert!(!c.ui.color);
+    assert_eq!(c.ui.theme, Theme::Mono);
+    assert_eq!(source(&c, "color"), (false.into(), Source::Env));
+    assert!(resolve(&path, Env::default(), &["open"]).unwrap().ui.color);
+}
+
+#[test]
+fn bad_values_name_the_file_line_and_key() {
+    for (text, expect) in [
+        (
+            "bell = true\ntime_format = \"%Q\"\n",
+            ":2: time_format = \"%Q\": not a strftime",
+        ),
+        ("time_format = \"%H:%M %z %\"\n", ":1: time_format"),
+        (
+            "\n\nhistory_days = -1\n",
+            ":3: history_days = -1: give a number of days",
+        ),
+        ("max_rate = 0\n", ":1: max_rate = 0: give"),
+        ("join_timeout = 1e9\n", ":1: join_timeout = 1e9: give"),
+        (
+            "relays = [\"not a url\"]\n",
+            ":1: relays = [\"not a url\"]: give relay URLs",
+        ),
+        ("name = \"###\"\n", ":1: name = \"###\": nothing is left"),
+        ("theme = \"neon\"\n", ":1: theme: unknown variant `neon`"),
+        ("colour = true\n", ":1: unknown field `colour`"),
+        ("bell = [\n", ":1:"),
+    ] {
+        let path = file("bad", text);
+        let err = resolve(&path, Env::default(), &["open"])
+            .expect_err(text)
+            .to_string();
+        let want = format!("{}{expect}", path.display());
+        assert!(err.starts_with(&want), "{text:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn docs_need_no_valid_config_file() {
+    let path = file("docs", "this is not toml\n");
+    for (args, docs) in [
+        (&["man"][..], Docs::Man),
+        (&["config", "--example"], Docs::Example),
+        (
+            &["completions", "zsh"],
+            Docs::Completions(clap_complete::Shell::Zsh),
+        ),
+    ] {
+        let c = resolve(&path, Env::default(), args).unwrap();
+        assert!(matches!(c.task, Task::Docs(d) if d == docs), "{args:?}");
+    }
+    assert!(resolve(&path, Env::default(), &["config"]).is_err());
+}

@@ -1,0 +1,139 @@
+//! The real binary's setup commands: `parlor config` over a config file of the test's own
+//! (never the user's: `PARLOR_CONFIG` and `XDG_CONFIG_HOME` point into a temp directory),
+//! shell completions, the man page, and a bad config file refused in one line with exit 2.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// A fresh directory for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parlor-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Run parlor with `config` as its config file and no other environment that matters.
+fn parlor(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    command
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .env_remove("PARLOR_DATA_DIR")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    match config {
+        Some(text) => {
+            let path = dir.join("config.toml");
+            std::fs::write(&path, text).unwrap();
+            command.env("PARLOR_CONFIG", path);
+        }
+        None => {
+            command.env_remove("PARLOR_CONFIG");
+        }
+    }
+    command.output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn config_shows_file_values_and_their_sources() {
+    let dir = temp_dir("show");
+    let file = "name = \"kim\"\ntheme = \"light\"\nhistory_limit = 50\n";
+    let text = stdout(&parlor(&dir, Some(file), &["config", "--max-rate", "3"]));
+    let path = dir.join("config.toml");
+    assert!(
+        text.starts_with(&format!("config file: {}\n", path.display())),
+        "{text}"
+    );
+    for (key, value, source) in [
+        ("name", "kim", "file"),
+        ("theme", "light", "file"),
+        ("history_limit", "50", "file"),
+        ("max_rate", "3.0", "flag"),
+        ("bell", "true", "default"),
+    ] {
+        let line = text.lines().find(|l| l.starts_with(key)).expect(key);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words, [key, value, source], "{line}");
+    }
+
+    let json = stdout(&parlor(&dir, Some(file), &["config", "--json"]));
+    let object: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(object["exists"], true);
+    assert_eq!(object["settings"]["name"]["value"], "kim");
+    assert_eq!(object["settings"]["name"]["source"], "file");
+    assert_eq!(object["settings"]["join_timeout"]["source"], "default");
+
+    // No file at the default path (in the test's XDG_CONFIG_HOME): fine, and said.
+    let text = stdout(&parlor(&dir, None, &["config"]));
+    let default = dir.join("xdg").join("parlor").join("config.toml");
+    assert!(
+        text.starts_with(&format!("config file: {} (not found)", default.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_example_is_the_documented_file() {
+    let text = stdout(&parlor(
+        &temp_dir("example"),
+        None,
+        &["config", "--example"],
+    ));
+    assert_eq!(text, include_str!("../docs/config.example.toml"));
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = temp_dir("completions");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = stdout(&parlor(&dir, None, &["completions", shell]));
+        assert!(script.contains("join"), "{shell}: {script}");
+    }
+    let output = parlor(&dir, None, &["completions", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_is_roff() {
+    let page = stdout(&parlor(&temp_dir("man"), None, &["man"]));
+    assert!(
+        page.contains(".TH parlor 1") || page.contains(".TH PARLOR 1"),
+        "{page}"
+    );
+    assert!(page.contains(".SH \"PARLOR JOIN\""));
+}
+
+#[test]
+fn a_bad_config_file_is_one_line_and_exit_2() {
+    let dir = temp_dir("bad");
+    for (file, expect) in [
+        ("theme = \"neon\"\n", ":1: theme: unknown variant"),
+        ("\ntime_format = \"%Q\"\n", ":2: time_format = \"%Q\""),
+        ("colour = 1\n", ":1: unknown field `colour`"),
+        ("name = \n", ":1:"),
+    ] {
+        let output = parlor(&dir, Some(file), &["--ephemeral", "--offline", "config"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{file:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        let path = dir.join("config.toml");
+        let want = format!("parlor: {}{expect}", path.display());
+        assert!(stderr.starts_with(&want), "{stderr:?}");
+        assert!(output.stdout.is_empty());
+    }
+    // Named but missing is a mistake too (a typo must not silently mean "defaults").
+    let output = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args([
+            "--config",
+            dir.join("nope.toml").to_str().unwrap(),
+            "config",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
