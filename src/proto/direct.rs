@@ -109,6 +109,18 @@ impl DirectMessage {
     }
 }
 
+/// One conversation, for a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub peer: EndpointId,
+    /// The name the peer last claimed in it (none before it wrote).
+    pub name: Option<String>,
+    /// When its newest message was sent.
+    pub last: UnixMillis,
+    /// Our messages it has not acknowledged yet.
+    pub pending: usize,
+}
+
 /// A direct message with the envelope it travels in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedDirect {
