@@ -192,8 +192,11 @@ pub(super) fn frame(author: &PublicKey, signature: &iroh_base::Signature, json: 
     out
 }
 
-/// Split a framed envelope into author key, signature and JSON, checking size and version.
-pub(super) fn unframe(bytes: &[u8]) -> Result<([u8; 32], [u8; 64], &[u8]), Rejection> {
+/// A framed envelope's parts: author key, signature, JSON payload.
+pub(super) type Parts<'a> = ([u8; 32], [u8; 64], &'a [u8]);
+
+/// Split a framed envelope into its [`Parts`], checking size and version.
+pub(super) fn unframe(bytes: &[u8]) -> Result<Parts<'_>, Rejection> {
     let size = bytes.len();
     if size > MAX_ENVELOPE_SIZE {
         return Err(Rejection::Oversize { size });

@@ -174,4 +174,4 @@ fn open_database(path: &Path) -> Result<Connection, String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
 use super::book::Book;
-use super::outgoing::{Batch, Outgoing};
+use super::outgoing::Outgoing;
+use super::round::{RoundEnd, deliver};
 use super::{Command, DirectEvent, DirectStats, SEARCH_LIMIT, SendError, Shared, lock};
 use crate::net::Node;
 use crate::net::direct::DirectIncoming;
@@ -40,19 +41,13 @@ pub(super) struct Parts {
 }
 
 /// What background work reports back.
-enum Done {
+pub(super) enum Done {
     Queued(DirectMessage, Vec<u8>),
     Acked { peer: EndpointId, id: MessageId },
     Round { peer: EndpointId, end: RoundEnd },
     Received(DirectMessage),
     Stranger(EndpointId),
     Warning(String),
-}
-
-enum RoundEnd {
-    AllSent,
-    Refused,
-    Failed(String),
 }
 
 /// Drops from one stranger not reported yet.
@@ -368,41 +363,4 @@ impl Actor {
 
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400)
-}
-
-/// One delivery round: `batch` to `peer` over one connection, in order, each after the
-/// previous ack, marking each delivered on disk before reporting it.
-async fn deliver(
-    node: &Node,
-    book: &Book,
-    peer: EndpointId,
-    batch: Batch,
-    done: &mpsc::UnboundedSender<Done>,
-) -> RoundEnd {
-    let link = match node.connect_direct(peer).await {
-        Ok(link) => link,
-        Err(err) => return RoundEnd::Failed(format!("{err:#}")),
-    };
-    for (id, envelope) in batch {
-        match link.send(&envelope).await {
-            Ok(Ack::Saved(_)) => {
-                if let Err(why) = book.delivered(id).await {
-                    let _ = done.send(Done::Warning(format!("cannot record a delivery: {why}")));
-                }
-                let _ = done.send(Done::Acked { peer, id });
-            }
-            Ok(Ack::Refused(_)) => return RoundEnd::Refused,
-            Ok(Ack::Busy(_)) => return RoundEnd::Failed("busy".into()),
-            // It will never be accepted as it is (the clocks disagree, or it was damaged):
-            // the rest still goes; it is tried again next round.
-            Ok(Ack::Invalid(_)) => {
-                let _ = done.send(Done::Warning(format!(
-                    "{} could not accept a message (are both clocks right?)",
-                    peer.fmt_short()
-                )));
-            }
-            Err(err) => return RoundEnd::Failed(format!("{err:#}")),
-        }
-    }
-    RoundEnd::AllSent
 }

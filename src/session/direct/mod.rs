@@ -11,6 +11,7 @@
 mod actor;
 mod book;
 mod outgoing;
+mod round;
 
 #[cfg(test)]
 mod tests;
