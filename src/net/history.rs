@@ -11,7 +11,7 @@
 //! server also bounds how many requests it serves at once (see [`server`]).
 
 mod request;
-mod server;
+pub(super) mod server;
 
 pub use request::{HistoryRequest, decode_request, encode_request, request_len};
 pub use server::{HistoryServer, ServeLimits};

@@ -5,6 +5,7 @@
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
 mod dial;
+pub mod direct;
 pub mod history;
 pub mod lan;
 pub mod paths;
@@ -114,6 +115,8 @@ pub struct Node {
     router: Router,
     lookup: MemoryLookup,
     history: history::HistoryRoutes,
+    /// Where incoming direct messages go (the DM actor).
+    direct: direct::DirectRoute,
     connections: paths::Connections,
     /// Our own gossip dials in flight, per peer.
     dialing: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<EndpointId, u8>>>,
@@ -173,11 +176,16 @@ impl Node {
         }
         let gossip = gossip.spawn(endpoint.clone());
         let routes = history::HistoryRoutes::default();
+        let direct = direct::DirectRoute::default();
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(
                 history::HISTORY_ALPN,
                 history::HistoryServer::new(routes.clone()),
+            )
+            .accept(
+                direct::DIRECT_ALPN,
+                direct::DirectServer::new(direct.clone()),
             )
             .spawn();
         Ok(Self {
@@ -186,6 +194,7 @@ impl Node {
             router,
             lookup,
             history: routes,
+            direct,
             connections,
             dialing: Default::default(),
             lan,

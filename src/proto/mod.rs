@@ -4,6 +4,7 @@
 //! arguments; everything remote is validated here and every failure is a value.
 
 pub mod backlog;
+pub mod direct;
 pub mod lan;
 pub mod limits;
 pub mod name_index;

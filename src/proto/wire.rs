@@ -32,7 +32,7 @@ pub const MAX_ENVELOPE_SIZE: usize = MAX_GOSSIP_MESSAGE_SIZE - 64;
 pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
 
 const SIGNING_DOMAIN: &[u8] = b"parlor-envelope-v1";
-const HEADER_LEN: usize = 1 + 32 + 64;
+pub(super) const HEADER_LEN: usize = 1 + 32 + 64;
 
 /// What a message says. `from` is repeated inside the signed body, as in the seed design; a
 /// receiver accepts the envelope only if it equals the signer. `K` is the key's form: parsed
@@ -179,12 +179,39 @@ pub fn seal(secret: &SecretKey, topic: &TopicId, payload: &Payload) -> Result<Ve
         return Err(TooLarge { size });
     }
     let signature = secret.sign(&signed_bytes(topic, &json));
-    let mut out = Vec::with_capacity(size);
+    Ok(frame(&secret.public(), &signature, &json))
+}
+
+/// `version ‖ author ‖ signature ‖ json`: the layout shared with direct messages.
+pub(super) fn frame(author: &PublicKey, signature: &iroh_base::Signature, json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
     out.push(WIRE_VERSION);
-    out.extend_from_slice(secret.public().as_bytes());
+    out.extend_from_slice(author.as_bytes());
     out.extend_from_slice(&signature.to_bytes());
-    out.extend_from_slice(&json);
-    Ok(out)
+    out.extend_from_slice(json);
+    out
+}
+
+/// A framed envelope's parts: author key, signature, JSON payload.
+pub(super) type Parts<'a> = ([u8; 32], [u8; 64], &'a [u8]);
+
+/// Split a framed envelope into its [`Parts`], checking size and version.
+pub(super) fn unframe(bytes: &[u8]) -> Result<Parts<'_>, Rejection> {
+    let size = bytes.len();
+    if size > MAX_ENVELOPE_SIZE {
+        return Err(Rejection::Oversize { size });
+    }
+    if size < HEADER_LEN {
+        return Err(Rejection::Truncated { size });
+    }
+    if bytes[0] != WIRE_VERSION {
+        return Err(Rejection::UnknownVersion(bytes[0]));
+    }
+    let (key, rest) = bytes[1..].split_at(32);
+    let (sig, json) = rest.split_at(64);
+    let key: [u8; 32] = key.try_into().map_err(|_| Rejection::Truncated { size })?;
+    let sig: [u8; 64] = sig.try_into().map_err(|_| Rejection::Truncated { size })?;
+    Ok((key, sig, json))
 }
 
 /// Check and decode an envelope received on `topic` at wall-clock time `now`, with no memory of
@@ -250,20 +277,7 @@ impl Verifier {
         topic: &TopicId,
         now: UnixMillis,
     ) -> Result<Verified, Rejection> {
-        let size = bytes.len();
-        if size > MAX_ENVELOPE_SIZE {
-            return Err(Rejection::Oversize { size });
-        }
-        if size < HEADER_LEN {
-            return Err(Rejection::Truncated { size });
-        }
-        if bytes[0] != WIRE_VERSION {
-            return Err(Rejection::UnknownVersion(bytes[0]));
-        }
-        let (key, rest) = bytes[1..].split_at(32);
-        let (sig, json) = rest.split_at(64);
-        let key: [u8; 32] = key.try_into().map_err(|_| Rejection::Truncated { size })?;
-        let sig: [u8; 64] = sig.try_into().map_err(|_| Rejection::Truncated { size })?;
+        let (key, sig, json) = unframe(bytes)?;
         let (author, verifying) = self.key(&key)?;
         // The same check as `PublicKey::verify`: strict, so no malleable or small-order forms.
         verifying

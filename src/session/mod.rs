@@ -11,6 +11,7 @@
 mod actor;
 mod catch_up;
 mod commands;
+pub mod direct;
 mod handle;
 mod heal;
 mod leave;
@@ -34,6 +35,7 @@ use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
 use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
+pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 pub use handle::{Events, Left, NetView, SessionGone, SessionHandle, Status};
 pub use reconnect::{Connectivity, MAX_BACKOFF, NetState};
 

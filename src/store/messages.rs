@@ -41,7 +41,7 @@ fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
 
 /// Turn what the user typed into an FTS5 query matching all words, as plain words: quotes
 /// keep `AND`, `*`, `-` and friends from being read as query syntax.
-fn fts_query(words: &str) -> String {
+pub(super) fn fts_query(words: &str) -> String {
     words
         .split_whitespace()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))

@@ -8,6 +8,7 @@
 //! message survives the process being killed at any moment (only a power cut could lose the
 //! last ones), and writing never waits for a disk flush.
 
+mod direct;
 mod identity;
 mod messages;
 mod moderation;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
 pub use identity::InstanceLock;
 pub use messages::StoredMessage;
 pub use paths::{default_data_dir, log_path, open_log};
@@ -172,4 +174,4 @@ fn open_database(path: &Path) -> Result<Connection, String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -83,6 +83,34 @@ const MIGRATIONS: &[&str] = &[
     -- Which members wrote lines: those are kept when the members table is pruned.
     CREATE INDEX messages_by_author ON messages (topic, author);
     "#,
+    // 4: direct messages, ours (pending until the addressee acknowledges them, then
+    // delivered) and theirs (received), with their signed envelopes. `peer` is the other side,
+    // so a conversation is one index range in (sent, id) order, the order both sides show.
+    // DMs are few: the full-text index is kept by triggers, not in batches as for rooms.
+    r#"
+    CREATE TABLE direct (
+        id        BLOB NOT NULL UNIQUE,        -- blake3 of the envelope
+        peer      BLOB NOT NULL,               -- the other side of the conversation
+        sender    BLOB NOT NULL,
+        recipient BLOB NOT NULL,
+        name      TEXT NOT NULL,               -- the sender's claimed name, cleaned
+        text      TEXT NOT NULL,
+        action    INTEGER NOT NULL DEFAULT 0,  -- a /me line
+        sent      INTEGER NOT NULL,            -- sender's clock, unix ms
+        received  INTEGER NOT NULL,            -- our clock, unix ms (when saved)
+        state     INTEGER NOT NULL,            -- 0 pending, 1 delivered, 2 received
+        envelope  BLOB NOT NULL
+    );
+    CREATE INDEX direct_by_peer ON direct (peer, sent, id);
+    CREATE INDEX direct_pending ON direct (peer, sent, id) WHERE state = 0;
+    CREATE VIRTUAL TABLE direct_fts USING fts5 (text, content = 'direct', content_rowid = 'rowid');
+    CREATE TRIGGER direct_fts_insert AFTER INSERT ON direct BEGIN
+        INSERT INTO direct_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER direct_fts_delete AFTER DELETE ON direct BEGIN
+        INSERT INTO direct_fts (direct_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

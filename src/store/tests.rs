@@ -6,7 +6,7 @@ use crate::proto::{TopicId, UnixMillis};
 const NOW: UnixMillis = UnixMillis(1_750_000_000_000);
 
 /// A fresh directory for one test.
-pub(super) fn tempdir() -> PathBuf {
+pub(crate) fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "parlor-store-{}-{}",
         std::process::id(),

@@ -67,15 +67,16 @@ struct Busy {
     per_peer: HashMap<EndpointId, usize>,
 }
 
-/// The limits and what is being served, shared by every connection of one server.
+/// The limits and what is being served, shared by every connection of one server (also the
+/// direct-message server's: `net::direct`).
 #[derive(Debug, Clone)]
-struct Load {
+pub(in crate::net) struct Load {
     limits: ServeLimits,
     busy: Arc<Mutex<Busy>>,
 }
 
 /// One request being served; frees its place when dropped, however the request ends.
-pub(super) struct Slot {
+pub(in crate::net) struct Slot {
     busy: Arc<Mutex<Busy>>,
     peer: EndpointId,
 }
@@ -86,7 +87,7 @@ fn lock(busy: &Mutex<Busy>) -> std::sync::MutexGuard<'_, Busy> {
 }
 
 impl Load {
-    fn new(limits: ServeLimits) -> Self {
+    pub(in crate::net) fn new(limits: ServeLimits) -> Self {
         Self {
             limits,
             busy: Default::default(),
@@ -94,7 +95,7 @@ impl Load {
     }
 
     /// A place for one more request of `peer`, unless that is over a limit.
-    fn take(&self, peer: EndpointId) -> Option<Slot> {
+    pub(in crate::net) fn take(&self, peer: EndpointId) -> Option<Slot> {
         let mut busy = lock(&self.busy);
         let mine = busy.per_peer.get(&peer).copied().unwrap_or(0);
         if busy.total >= self.limits.total || mine >= self.limits.per_peer {

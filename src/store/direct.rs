@@ -1,0 +1,249 @@
+//! Direct messages on disk: ours pending until acknowledged, theirs deduplicated by id, each
+//! conversation in (sent, id) order (the order both sides show), searchable with FTS5.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::messages::fts_query;
+use super::{Store, StoreError};
+use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect};
+use crate::proto::{EndpointId, MessageId, UnixMillis};
+
+/// Our messages one peer may have waiting at most: a peer offline for long must not make the
+/// queue (and every retry) grow without bound.
+pub const MAX_PENDING_PER_PEER: usize = 1000;
+/// Most messages one page, search or retry load returns.
+pub const MAX_DIRECT_PAGE: usize = 10_000;
+
+/// What happened to a received direct message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    /// Saved now: show it.
+    New,
+    /// Saved before: acknowledge it again, never show it twice.
+    Duplicate,
+    /// From a key we share no room or conversation with: dropped.
+    Stranger,
+}
+
+/// Why our own message was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("{max} messages to {} are already waiting for delivery", .peer.fmt_short())]
+    PendingFull { peer: EndpointId, max: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const SELECT: &str = "SELECT d.id, d.sender, d.recipient, d.name, d.text, d.action, d.sent, d.state, d.envelope FROM direct d";
+
+fn key(bytes: Vec<u8>) -> rusqlite::Result<EndpointId> {
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| rusqlite::Error::InvalidQuery)?;
+    EndpointId::from_bytes(&bytes).map_err(|_| rusqlite::Error::InvalidQuery)
+}
+
+fn sealed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SealedDirect> {
+    let id: Vec<u8> = row.get(0)?;
+    let bad = || rusqlite::Error::InvalidQuery;
+    let message = DirectMessage {
+        id: MessageId::from_bytes(id.try_into().map_err(|_| bad())?),
+        from: key(row.get(1)?)?,
+        to: key(row.get(2)?)?,
+        name: row.get(3)?,
+        text: row.get(4)?,
+        action: row.get(5)?,
+        sent: UnixMillis(row.get::<_, i64>(6)? as u64),
+        state: DmState::from_code(row.get(7)?).ok_or_else(bad)?,
+    };
+    Ok(SealedDirect {
+        message,
+        envelope: row.get(8)?,
+    })
+}
+
+fn message(row: &rusqlite::Row<'_>) -> rusqlite::Result<DirectMessage> {
+    sealed(row).map(|s| s.message)
+}
+
+impl Store {
+    fn insert_direct(
+        &self,
+        sealed: &SealedDirect,
+        peer: EndpointId,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let m = &sealed.message;
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO direct
+                 (id, peer, sender, recipient, name, text, action, sent, received, state, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                m.id.as_bytes(),
+                peer.as_bytes(),
+                m.from.as_bytes(),
+                m.to.as_bytes(),
+                m.name,
+                m.text,
+                m.action,
+                m.sent.0 as i64,
+                now.0 as i64,
+                m.state.code(),
+                &sealed.envelope[..],
+            ])?;
+        Ok(inserted > 0)
+    }
+
+    /// How many of our messages to `peer` wait for delivery.
+    pub fn pending_direct_count(&self, peer: EndpointId) -> Result<usize, StoreError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM direct WHERE peer = ?1 AND state = 0",
+            [peer.as_bytes()],
+            |row| row.get(0),
+        )?;
+        Ok(count as usize)
+    }
+
+    /// Queue our own message (state pending) unless `peer` has too many waiting.
+    pub fn queue_direct(&self, sealed: &SealedDirect, now: UnixMillis) -> Result<(), QueueError> {
+        let peer = sealed.message.to;
+        if self.pending_direct_count(peer)? >= MAX_PENDING_PER_PEER {
+            return Err(QueueError::PendingFull {
+                peer,
+                max: MAX_PENDING_PER_PEER,
+            });
+        }
+        self.insert_direct(sealed, peer, now)?;
+        Ok(())
+    }
+
+    /// The addressee acknowledged our message; whether it was still pending.
+    pub fn mark_direct_delivered(&self, id: MessageId) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE direct SET state = 1 WHERE id = ?1 AND state = 0",
+            [id.as_bytes()],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// Keep a verified message from its sender. `known`: the session already knows the sender
+    /// may write (it shares a live room with us); otherwise the store decides.
+    pub fn receive_direct(
+        &self,
+        sealed: &SealedDirect,
+        known: bool,
+        now: UnixMillis,
+    ) -> Result<Receipt, StoreError> {
+        let from = sealed.message.from;
+        let seen: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM direct WHERE id = ?1",
+                [sealed.message.id.as_bytes()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if seen.is_some() {
+            return Ok(Receipt::Duplicate);
+        }
+        if !known && !self.direct_allowed(from)? {
+            return Ok(Receipt::Stranger);
+        }
+        Ok(if self.insert_direct(sealed, from, now)? {
+            Receipt::New
+        } else {
+            Receipt::Duplicate
+        })
+    }
+
+    /// Whether `key` may message us: it is a member or an author in a room we keep, or we
+    /// have a conversation with it. Each test is an index lookup per room (rooms are few).
+    pub fn direct_allowed(&self, key: EndpointId) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 WHERE
+                    EXISTS (SELECT 1 FROM rooms r JOIN members m ON m.topic = r.topic AND m.id = ?1)
+                 OR EXISTS (SELECT 1 FROM rooms r JOIN messages m ON m.topic = r.topic AND m.author = ?1)
+                 OR EXISTS (SELECT 1 FROM direct WHERE peer = ?1)",
+                [key.as_bytes()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// Our messages waiting for delivery, per peer in (sent, id) order.
+    pub fn pending_direct(&self) -> Result<Vec<SealedDirect>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} WHERE d.state = 0 ORDER BY d.peer, d.sent, d.id LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([MAX_DIRECT_PAGE as i64], sealed)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest `limit` messages with `peer`, oldest first.
+    pub fn direct_page(
+        &self,
+        peer: EndpointId,
+        limit: usize,
+    ) -> Result<Vec<DirectMessage>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} WHERE d.peer = ?1 ORDER BY d.sent DESC, d.id DESC LIMIT ?2"
+        ))?;
+        let limit = limit.min(MAX_DIRECT_PAGE) as i64;
+        let rows = stmt.query_map(params![peer.as_bytes(), limit], message)?;
+        let mut page: Vec<DirectMessage> = rows.collect::<Result<_, _>>()?;
+        page.reverse();
+        Ok(page)
+    }
+
+    /// Every conversation, the most recent first.
+    pub fn direct_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.peer, max(d.sent),
+                    sum(d.state = 0),
+                    (SELECT t.name FROM direct t WHERE t.peer = d.peer AND t.sender = d.peer
+                     ORDER BY t.sent DESC, t.id DESC LIMIT 1)
+             FROM direct d GROUP BY d.peer ORDER BY max(d.sent) DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([MAX_DIRECT_PAGE as i64], |row| {
+            Ok(Conversation {
+                peer: key(row.get(0)?)?,
+                last: UnixMillis(row.get::<_, i64>(1)? as u64),
+                pending: row.get::<_, i64>(2)? as usize,
+                name: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Messages containing all of `words` (with `peer`, or in any conversation), newest first.
+    pub fn search_direct(
+        &self,
+        peer: Option<EndpointId>,
+        words: &str,
+        limit: usize,
+    ) -> Result<Vec<DirectMessage>, StoreError> {
+        let query = fts_query(words);
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} JOIN direct_fts f ON f.rowid = d.rowid
+             WHERE direct_fts MATCH ?1 AND (?2 IS NULL OR d.peer = ?2)
+             ORDER BY d.sent DESC, d.id DESC LIMIT ?3"
+        ))?;
+        let peer = peer.map(|p| p.as_bytes().to_vec());
+        let limit = limit.min(MAX_DIRECT_PAGE) as i64;
+        let rows = stmt.query_map(params![query, peer, limit], message)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+#[path = "direct_tests.rs"]
+mod tests;
