@@ -145,6 +145,55 @@ async fn a_ticket_survives_copy_and_paste_damage() {
     assert_eq!(ann.exit().await.0, 0);
 }
 
+/// `join A B --headless --json`: one process in two rooms; typed lines go where `/room`
+/// says, and every event names its room.
+#[tokio::test]
+async fn join_two_rooms_routes_lines_by_room() {
+    let mut ann = Proc::open("ann");
+    let ann_ready = ann.expect_type("ready").await;
+    let mut cat = Proc::open("cat");
+    let cat_ready = cat.expect_type("ready").await;
+    let ticket = |ready: &serde_json::Value| ready["ticket"].as_str().unwrap().to_string();
+    let topic = |ready: &serde_json::Value| ready["topic"].as_str().unwrap().to_string();
+    let (ann_topic, cat_topic) = (topic(&ann_ready), topic(&cat_ready));
+    let mut args = common::process::OFFLINE.to_vec();
+    let (t1, t2) = (ticket(&ann_ready), ticket(&cat_ready));
+    args.extend(["bob", "join", &t1, &t2]);
+    let mut bob = Proc::spawn(&args);
+    let mut ready_rooms = Vec::new();
+    for _ in 0..2 {
+        let ready = bob.expect_type("ready").await;
+        assert_eq!(ready["room"], ready["topic"]);
+        ready_rooms.push(topic(&ready));
+    }
+    ready_rooms.sort();
+    let mut both = vec![ann_topic.clone(), cat_topic.clone()];
+    both.sort();
+    assert_eq!(ready_rooms, both);
+
+    bob.send(&format!("/room {}", &cat_topic[..8])).await;
+    bob.send("for cat's room").await;
+    bob.send(&format!("/room {}", &ann_topic[..8])).await;
+    bob.send("for ann's room").await;
+    let got = ann.expect("bob's line", |e| e["type"] == "message").await;
+    assert_eq!(
+        got["text"], "for ann's room",
+        "ann's room got cat's line first"
+    );
+    let got = cat.expect("bob's line", |e| e["type"] == "message").await;
+    assert_eq!(got["text"], "for cat's room");
+    let sent = bob
+        .expect("bob's own line in ann's room", |e| {
+            e["type"] == "sent" && e["text"] == "for ann's room"
+        })
+        .await;
+    assert_eq!(sent["room"].as_str(), Some(ann_topic.as_str()));
+    for peer in [&mut ann, &mut bob, &mut cat] {
+        peer.send("/quit").await;
+        assert_eq!(peer.exit().await.0, 0);
+    }
+}
+
 #[test]
 fn help_lists_the_global_flags() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))

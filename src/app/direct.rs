@@ -5,6 +5,7 @@
 use super::log::{Entry, EntryKind};
 use super::views::{ViewKey, ViewKind};
 use super::{App, Effect};
+use crate::proto::pick_member as pick;
 use crate::proto::{EndpointId, MemberInfo, MessageId, UnixMillis};
 
 /// A direct message, as the front end hands it to the app.
@@ -35,29 +36,18 @@ impl App {
         all
     }
 
-    /// The member `who` names (a display name like `sam#1a2b`, or a name only one member of
-    /// the rooms has), never ourselves.
+    /// The member `who` names among every open room's members (as `/ignore` finds one),
+    /// never ourselves.
     pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
         let me = self.me.as_ref().map(|m| m.id);
-        let all = self.all_members();
-        let others = all.iter().filter(|m| Some(m.id) != me);
-        if let Some(m) = others.clone().find(|m| m.display == who) {
-            return Ok(m.clone());
-        }
-        let mut named: Vec<&MemberInfo> = others.filter(|m| m.name == who).collect();
-        named.sort_by_key(|m| m.id);
-        named.dedup_by_key(|m| m.id);
-        match named.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(format!("nobody in your rooms is called {who:?} (see /who)")),
-            many => {
-                let names: Vec<&str> = many.iter().map(|m| m.display.as_str()).collect();
-                Err(format!(
-                    "several members are called {who:?}: {} (give the #fingerprint)",
-                    names.join(", ")
-                ))
-            }
-        }
+        let mut others: Vec<MemberInfo> = self
+            .all_members()
+            .into_iter()
+            .filter(|m| Some(m.id) != me)
+            .collect();
+        others.sort_by_key(|m| m.id);
+        others.dedup_by_key(|m| m.id);
+        pick(who, others.into_iter()).map_err(|refusal| refusal.to_string())
     }
 
     /// The conversation view with `peer`, opened (in the background) if need be.
@@ -119,6 +109,13 @@ impl App {
         }
     }
 
+    /// How I am shown: in the current room, else in any room.
+    pub(super) fn my_info(&self) -> Option<MemberInfo> {
+        self.me
+            .clone()
+            .or_else(|| self.views.parked_me().next().cloned())
+    }
+
     /// The peer of the current view, when it is a conversation.
     pub fn direct_peer(&self) -> Option<EndpointId> {
         match self.views.current_tab()?.kind {
@@ -129,20 +126,25 @@ impl App {
 
     /// A direct message arrived, was sent or loaded: into its conversation (opened if need
     /// be). A new one from someone else counts as unread elsewhere and rings.
-    pub(super) fn on_direct(&mut self, line: DirectLine) -> Vec<Effect> {
-        let other = MemberInfo {
-            id: line.peer,
-            name: line.author.name.clone(),
-            display: line.author.display.clone(),
+    pub(super) fn on_direct(&mut self, mut line: DirectLine) -> Vec<Effect> {
+        let members = self.all_members();
+        let known = |id: EndpointId| members.iter().find(|m| m.id == id).cloned();
+        // Named as the rooms name them; a stranger keeps its fingerprint.
+        let peer = known(line.peer).unwrap_or_else(|| match line.own {
+            true => MemberInfo {
+                id: line.peer,
+                name: crate::proto::names::fingerprint(&line.peer, 8),
+                display: format!("#{}", crate::proto::names::fingerprint(&line.peer, 8)),
+            },
+            false => line.author.clone(),
+        });
+        let author = match line.own {
+            true => self.my_info(),
+            false => known(line.author.id),
         };
-        let peer = if line.own {
-            self.all_members()
-                .into_iter()
-                .find(|m| m.id == line.peer)
-                .unwrap_or(other)
-        } else {
-            other
-        };
+        if let Some(author) = author {
+            line.author = author;
+        }
         let Some((view, new)) = self.conversation(&peer, false) else {
             return Vec::new();
         };

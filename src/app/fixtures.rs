@@ -73,3 +73,38 @@ pub fn ticket() -> String {
         .with_ip_addr("[2001:db8::10]:41641".parse().unwrap());
     Ticket::new(TopicId::from_bytes([7; 32]), vec![addr]).to_string()
 }
+
+/// An app in `labels.len()` rooms (topics `[10 + i; 32]`), "ann" in each, the first current.
+pub fn in_rooms(width: u16, height: u16, labels: &[&str]) -> App {
+    use super::views::ViewKind;
+    let mut app = App::new(
+        None,
+        Rect::new(0, 0, width, height),
+        FixedOffset::east_opt(0).unwrap(),
+    );
+    let me = member(1, "ann");
+    for (i, label) in labels.iter().enumerate() {
+        let topic = TopicId::from_bytes([10 + i as u8; 32]);
+        let view = app
+            .add_view(ViewKind::Room(Some(topic)), Some(label.to_string()), false)
+            .unwrap();
+        let to = |msg| Msg::For(view, Box::new(msg));
+        app.update(
+            to(Msg::Ready {
+                me: me.clone(),
+                topic,
+                ticket: "unused".into(),
+                opened: false,
+            }),
+            NOON,
+        );
+        app.update(to(Msg::Room(Event::NeighborsChanged(1))), NOON);
+        app.update(to(Msg::Members(vec![me.clone()])), NOON);
+    }
+    app
+}
+
+/// `msg` for the view at `index`.
+pub fn to_view(app: &App, index: usize, msg: Msg) -> Msg {
+    Msg::For(app.views.tabs[index].key, Box::new(msg))
+}

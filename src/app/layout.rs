@@ -41,7 +41,8 @@ pub fn input_rows(editor: &Editor, width: u16) -> u16 {
 }
 
 /// The chat screen's panes; `views`: rooms and conversations open (one needs no list).
-pub fn chat_layout(area: Rect, editor: &Editor, views: usize) -> ChatLayout {
+/// `members`: the view has a member list (a room; a conversation has none).
+pub fn chat_layout(area: Rect, editor: &Editor, views: usize, members: bool) -> ChatLayout {
     let (rooms, area) = match views {
         0 | 1 => (None, area),
         _ if area.width >= ROOM_LIST_MIN_WIDTH => {
@@ -68,7 +69,7 @@ pub fn chat_layout(area: Rect, editor: &Editor, views: usize) -> ChatLayout {
         height: rule_and_input.height.saturating_sub(1),
         ..rule_and_input
     };
-    let (history, members) = if area.width >= MEMBER_LIST_MIN_WIDTH {
+    let (history, members) = if members && area.width >= MEMBER_LIST_MIN_WIDTH {
         let [history, members] =
             Layout::horizontal([Constraint::Min(1), Constraint::Length(MEMBER_LIST_WIDTH)])
                 .areas(main);

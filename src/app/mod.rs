@@ -67,6 +67,12 @@ pub enum Msg {
     NetView(crate::session::NetView),
     /// Rooms announced on the LAN, for the lobby.
     Nearby(Vec<lobby::NearbyRoom>),
+    /// Something to tell the user in the current view.
+    Notice(String),
+    /// Several messages at once (a conversation loaded from disk).
+    Batch(Vec<Msg>),
+    /// A direct message could not be queued: give its text back to the input.
+    Unsent(String),
     /// A direct message arrived, was sent (pending) or was loaded from disk.
     Direct(direct::DirectLine),
     /// Our direct message `id` to `peer` was delivered.
@@ -201,6 +207,9 @@ pub struct App {
     pub last_error: Option<String>,
     /// The rooms we were in at start, offered by the lobby.
     pub stored_rooms: Vec<lobby::StoredRoom>,
+    /// The name to enter rooms with before any room knows us (from the command line or
+    /// the lobby).
+    pub default_name: String,
     /// The terminal's size.
     pub area: Rect,
     /// Where message times are shown (the local zone; UTC in tests).
@@ -230,6 +239,7 @@ impl App {
             invite: None,
             last_error: None,
             stored_rooms: Vec::new(),
+            default_name: lobby_name.unwrap_or_default().to_string(),
             area,
             offset,
         }
@@ -243,7 +253,12 @@ impl App {
     }
 
     pub fn layout(&self) -> layout::ChatLayout {
-        layout::chat_layout(self.area, &self.input, self.views.tabs.len())
+        layout::chat_layout(
+            self.area,
+            &self.input,
+            self.views.tabs.len(),
+            self.direct_peer().is_none(),
+        )
     }
 
     fn history_cols(&self) -> usize {
@@ -311,6 +326,19 @@ impl App {
             Msg::Nearby(rooms) => {
                 if let Screen::Lobby(lobby) = &mut self.screen {
                     lobby.nearby = rooms;
+                }
+            }
+            Msg::Batch(msgs) => {
+                let mut effects = Vec::new();
+                for msg in msgs {
+                    effects.extend(self.update(msg, now));
+                }
+                return effects;
+            }
+            Msg::Notice(text) => self.notice(now, text),
+            Msg::Unsent(text) => {
+                if self.input.is_empty() {
+                    self.input.set(&text);
                 }
             }
             Msg::Direct(line) => return self.on_direct(line),
@@ -466,3 +494,7 @@ pub fn mentions(text: &str, name: &str) -> bool {
 #[cfg(test)]
 #[path = "app_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rooms_tests.rs"]
+mod rooms_tests;

@@ -12,6 +12,13 @@ use crate::proto::ticket::Ticket;
 impl App {
     /// What the lobby decided: views for the rooms to enter, and the effects that start them.
     pub(super) fn enter(&mut self, choice: Choice, now: UnixMillis) -> Vec<Effect> {
+        match &choice {
+            Choice::Open { name }
+            | Choice::Join { name, .. }
+            | Choice::JoinNearby { name, .. }
+            | Choice::Rejoin { name, .. } => self.default_name = name.clone(),
+            Choice::Quit => {}
+        }
         let effects = match choice {
             Choice::Quit => return vec![Effect::Quit],
             Choice::Open { name } => self.open_room(name, None, now),
@@ -57,9 +64,11 @@ impl App {
         Vec::new()
     }
 
-    /// The name to enter a new room with: the one used in the current room.
+    /// The name to enter a new room with: the one used in the current room (or any), else
+    /// the one chosen at start.
     fn my_name(&self) -> String {
-        self.me.as_ref().map(|m| m.name.clone()).unwrap_or_default()
+        self.my_info()
+            .map_or_else(|| self.default_name.clone(), |me| me.name)
     }
 
     fn open_room(&mut self, name: String, label: Option<String>, now: UnixMillis) -> Vec<Effect> {

@@ -89,6 +89,11 @@ impl Views {
         self.parked.values().map(|p| &p.members)
     }
 
+    /// How I am shown in the rooms in the background.
+    pub(super) fn parked_me(&self) -> impl Iterator<Item = &MemberInfo> {
+        self.parked.values().filter_map(|p| p.me.as_ref())
+    }
+
     /// Unread messages in every view but the current one.
     pub fn unread(&self) -> usize {
         self.tabs.iter().map(|t| t.unread).sum()

@@ -227,6 +227,27 @@ fn values(report: &Report) -> Vec<Value> {
                 .collect();
             json!({"type": "rooms", "rooms": rooms})
         }
+        Report::Dm { message, display } => {
+            let mut value = json!({
+                "type": "dm",
+                "id": message.id.to_string(),
+                "from": message.from.to_string(),
+                "to": message.to.to_string(),
+                "name": message.name,
+                "display": display,
+                "text": message.text,
+                "time": rfc3339(message.sent),
+            });
+            if message.action {
+                value["action"] = Value::Bool(true);
+            }
+            value
+        }
+        Report::DmStatus { id, state } => json!({
+            "type": "dm_status",
+            "id": id.to_string(),
+            "state": state.as_str(),
+        }),
         Report::Warning(message) => json!({"type": "warning", "message": message}),
         Report::Info(message) => json!({"type": "info", "message": message}),
         Report::Error(message) => json!({"type": "error", "message": message}),

@@ -34,6 +34,16 @@ pub enum Report {
     Found(Vec<StoredMessage>),
     /// The answer to `/rooms`.
     Rooms(Vec<RoomInfo>),
+    /// A direct message: received, or ours once queued; `display` names its sender.
+    Dm {
+        message: crate::proto::direct::DirectMessage,
+        display: String,
+    },
+    /// Our direct message `id` is pending or was delivered.
+    DmStatus {
+        id: crate::proto::MessageId,
+        state: crate::proto::direct::DmState,
+    },
     Info(String),
     Warning(String),
     Error(String),

@@ -67,6 +67,22 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 .collect();
             format!("* {} room(s): {}", rooms.len(), rooms.join(", "))
         }
+        Report::Dm { message, display } => {
+            let who = sanitize_text(display, false);
+            let text = sanitize_text(&message.text, true);
+            let time = clock(message.sent, offset);
+            match message.action {
+                true => format!("{time} [dm] * {who} {text}"),
+                false => format!("{time} [dm] {who}: {text}"),
+            }
+        }
+        Report::DmStatus { id, state } => {
+            format!(
+                "* direct message {} {}",
+                &id.to_string()[..8],
+                state.as_str()
+            )
+        }
         Report::Warning(message) => format!("! {message}"),
         Report::Info(message) => format!("* {message}"),
         Report::Error(message) => format!("! {message}"),

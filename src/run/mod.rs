@@ -2,6 +2,7 @@
 //! session's handle, on a tokio runtime, with signals, logging and exit codes. No chat logic
 //! lives here.
 
+mod direct;
 mod docs;
 mod headless;
 mod lan;

@@ -12,6 +12,7 @@ use n0_future::StreamExt;
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
+use super::direct;
 use super::sessions::{RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
@@ -20,13 +21,17 @@ use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Effect, Msg, Screen};
 use crate::config::{Config, Start};
 use crate::net::{Node, PathKind};
-use crate::proto::UnixMillis;
+use crate::proto::direct::DmState;
+use crate::proto::{EndpointId, UnixMillis};
+use crate::session::direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionHandle};
 use crate::store::Store;
 use crate::ui;
 
 /// How often the member list's relay marks are refreshed.
 const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// Messages of a conversation shown when it opens (older ones: `/search`).
+const CONVERSATION_LOADED: usize = 500;
 /// How often the lobby's list of rooms on the LAN is refreshed (mDNS finds them in ~0.5-0.8 s).
 const NEARBY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -34,6 +39,9 @@ struct Tui {
     config: Config,
     app: App,
     sessions: Sessions,
+    /// Direct messages: the process's DM actor.
+    direct: DirectHandle,
+    direct_events: DirectEvents,
     /// Views whose room we created (the invite pops up when ready).
     opened: HashSet<ViewKey>,
     /// Answers from background work (tickets, search results).
@@ -71,9 +79,19 @@ pub async fn run_tui(
             return Err(err);
         }
     };
+    let store = start::store_handle(&store_thread);
+    let (direct, direct_events) =
+        match spawn_direct(&node, store.clone(), config.name.clone()).await {
+            Ok(direct) => direct,
+            Err(err) => {
+                start::close(Some(node), store_thread).await;
+                return Err(err);
+            }
+        };
     let mut guard = match TerminalGuard::enter() {
         Ok(guard) => guard,
         Err(err) => {
+            direct.shutdown().await;
             start::close(Some(node), store_thread).await;
             return Err(err.into());
         }
@@ -83,10 +101,11 @@ pub async fn run_tui(
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
-    let store = start::store_handle(&store_thread);
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
         sessions: Sessions::new(node.clone(), store, config.clone()),
+        direct,
+        direct_events,
         opened: HashSet::new(),
         answers_tx,
         answers,
@@ -101,6 +120,7 @@ pub async fn run_tui(
             label: room.label,
         })
         .collect();
+    tui.app.default_name = tui.config.name.clone();
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -109,6 +129,7 @@ pub async fn run_tui(
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
     tui.sessions.leave_all().await;
+    tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
     result
 }
@@ -220,6 +241,7 @@ impl Tui {
                 (view, update) = self.sessions.next() => {
                     msgs.extend(self.on_update(view, update)?);
                 }
+                Some(event) = self.direct_events.recv() => msgs.extend(self.on_direct(event)),
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 _ = paths.tick() => self.poll_paths(),
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
@@ -251,6 +273,7 @@ impl Tui {
             Update::Started(_) => return Ok(None),
             Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
             Update::Event(event) => {
+                direct::note_members(&self.direct, &event);
                 let msg = self.to_msg(view, event);
                 return Ok(Some(Msg::For(view, Box::new(msg))));
             }
@@ -281,6 +304,60 @@ impl Tui {
         }
     }
 
+    /// An effect about "the room" while a conversation is shown: searching searches it,
+    /// renaming renames us in direct messages; the rest only makes sense in a room. Returns
+    /// what is left to carry out.
+    fn in_conversation(&mut self, peer: EndpointId, effect: Effect) -> Option<Effect> {
+        let not_here = |what: &str| {
+            Msg::Warning(format!(
+                "{what} is about a room; this is a private conversation (Alt-1..9: rooms)"
+            ))
+        };
+        let msg = match effect {
+            Effect::Search(words) => {
+                let (dm, me) = (self.direct.clone(), self.direct.id());
+                self.answer_later(async move {
+                    Some(match dm.search(Some(peer), words.clone()).await {
+                        Ok(found) => Msg::Found {
+                            words,
+                            found: found.into_iter().map(|m| direct::stored(m, &me)).collect(),
+                        },
+                        Err(err) => Msg::Warning(err),
+                    })
+                });
+                return None;
+            }
+            Effect::Rename(name) => {
+                self.direct.set_name(name.clone());
+                Msg::Notice(format!(
+                    "your direct messages now carry the name {name} (/nick in a room renames you there)"
+                ))
+            }
+            Effect::ShowTicket => not_here("an invitation"),
+            Effect::ShowNet => not_here("/net"),
+            Effect::Ignore { .. } | Effect::ListIgnored => not_here("/ignore"),
+            other => return Some(other),
+        };
+        let _ = self.answers_tx.send(msg);
+        None
+    }
+
+    /// What the DM actor said, as a message for the app.
+    fn on_direct(&mut self, event: DirectEvent) -> Option<Msg> {
+        let me = self.direct.id();
+        Some(match event {
+            DirectEvent::Message(message) => Msg::Direct(direct::line(message, &me, false)),
+            DirectEvent::Status {
+                id,
+                peer,
+                state: DmState::Delivered,
+            } => Msg::Delivered { peer, id },
+            DirectEvent::Status { .. } => return None,
+            DirectEvent::Dropped { from, count } => Msg::Warning(direct::dropped(&from, count)),
+            DirectEvent::Warning(text) => Msg::Warning(text),
+        })
+    }
+
     /// Run `work` in a task; its answer comes back as a message.
     fn answer_later(&self, work: impl Future<Output = Option<Msg>> + Send + 'static) {
         let answers = self.answers_tx.clone();
@@ -293,6 +370,13 @@ impl Tui {
 
     async fn execute(&mut self, effect: Effect, guard: &mut TerminalGuard) {
         let session = self.current_session();
+        let effect = match self.app.direct_peer() {
+            Some(peer) => match self.in_conversation(peer, effect) {
+                Some(effect) => effect,
+                None => return,
+            },
+            None => effect,
+        };
         match effect {
             Effect::Open { view, name, label } => self.start_room(view, Start::Open, name, label),
             Effect::Join { view, name, ticket } => {
@@ -312,10 +396,26 @@ impl Tui {
                     let _ = session.say(text).await;
                 }
             }
-            Effect::SendDirect { .. } | Effect::LoadConversation { .. } => {
-                let _ = self
-                    .answers_tx
-                    .send(Msg::Warning("direct messages are not available".into()));
+            Effect::SendDirect { peer, text, action } => {
+                // The message itself comes back as an event once saved.
+                if let Err(err) = self.direct.send(peer, text.clone(), action).await {
+                    let _ = self.answers_tx.send(Msg::Warning(err.to_string()));
+                    let _ = self.answers_tx.send(Msg::Unsent(text));
+                }
+            }
+            Effect::LoadConversation { view, peer } => {
+                let (dm, me) = (self.direct.clone(), self.direct.id());
+                self.answer_later(async move {
+                    let lines = match dm.conversation(peer, CONVERSATION_LOADED).await {
+                        Ok(messages) => messages
+                            .into_iter()
+                            .map(|m| Msg::Direct(direct::line(m, &me, true)))
+                            .collect(),
+                        Err(err) => vec![Msg::Warning(err)],
+                    };
+                    let _ = view;
+                    Some(Msg::Batch(lines))
+                });
             }
             // A session that ended reports it through its events: its commands do nothing.
             Effect::Say(text) => {
@@ -329,6 +429,8 @@ impl Tui {
                 }
             }
             Effect::Rename(name) => {
+                // Direct messages carry the name last chosen in any room.
+                self.direct.set_name(name.clone());
                 if let Some(session) = session {
                     let _ = session.rename(name).await;
                 }

@@ -48,6 +48,10 @@ impl Actor {
                 self.drain_waiters.push(reply);
                 self.answer_drained();
             }
+            Command::FlushSaves(reply) => {
+                self.flush_saves();
+                let _ = reply.send(());
+            }
             // Handled by the loop, which ends on it.
             Command::Leave(_) => {}
             #[cfg(test)]

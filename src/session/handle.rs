@@ -68,6 +68,8 @@ pub(super) enum Command {
     Net(oneshot::Sender<NetView>),
     /// Answered once no typed line is waiting for a peer.
     Drained(oneshot::Sender<()>),
+    /// Hand the saves waiting to be batched to the store thread now, then answer.
+    FlushSaves(oneshot::Sender<()>),
     Leave(oneshot::Sender<Left>),
     /// Tests: feed the room as if gossip had dropped messages for us.
     #[cfg(test)]
@@ -203,6 +205,8 @@ impl SessionHandle {
             "search needs history on disk (not available with --ephemeral)".to_string()
         })?;
         let topic = self.topic;
+        // What was shown is found: lines saved a moment later (see `saving`) go first.
+        let _ = self.ask(Command::FlushSaves).await;
         store
             .call(move |s| s.search(topic, &words, SEARCH_LIMIT))
             .await

@@ -40,6 +40,12 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
         EntryKind::Notice(_) => (theme::notice(), theme::notice()),
         EntryKind::Error(_) => (theme::error(), theme::error()),
     };
+    // Our direct message not delivered yet: dimmed, with a trailing marker.
+    let text_style = if entry.pending {
+        theme::pending()
+    } else {
+        text_style
+    };
     let indent = " ".repeat(layout.indent);
     let marker = (layout.hidden > 0).then(|| layout.rows.len() - 1);
     let mut rows = layout.rows.into_iter();
@@ -61,6 +67,11 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
         };
         Line::from(vec![Span::raw(indent.clone()), Span::styled(row, style)])
     }));
+    if entry.pending
+        && let Some(last) = lines.last_mut()
+    {
+        last.spans.push(Span::styled(" …", theme::hint()));
+    }
     lines
 }
 

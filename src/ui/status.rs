@@ -29,7 +29,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     let here = format!("{} here", app.members.len());
     // Narrow terminals keep what matters most: the room, who is here, the connection.
-    let parts = if area.width < 60 {
+    let parts = if app.direct_peer().is_some() {
+        // A conversation has no members or connection of its own: each message says
+        // whether it was delivered.
+        vec![room, "… pending  Alt-1..9 rooms".to_string()]
+    } else if area.width < 60 {
         let room: String = room.chars().take(7).collect();
         vec![room, here, link]
     } else {

@@ -44,6 +44,13 @@ pub fn earlier() -> Style {
     Style::new().add_modifier(Modifier::DIM)
 }
 
+/// Our direct message, not delivered yet.
+pub fn pending() -> Style {
+    Style::new()
+        .fg(Color::DarkGray)
+        .add_modifier(Modifier::ITALIC)
+}
+
 /// A message that names me.
 pub fn mention() -> Style {
     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)

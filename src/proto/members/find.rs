@@ -17,7 +17,7 @@ impl Members {
 /// Which of `candidates` the user means by `who`: a shown name (`alice#1a2b`), a name with a
 /// shorter or longer fingerprint, a name (or look-alike of one) that only one key uses, or a
 /// key's hex prefix of at least 4 digits.
-pub(crate) fn pick(
+pub fn pick(
     who: &str,
     candidates: impl Iterator<Item = MemberInfo>,
 ) -> Result<MemberInfo, Refusal> {

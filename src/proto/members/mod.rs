@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 mod find;
 mod presence;
 
-pub(crate) use find::pick;
+pub use find::pick;
 use presence::Presence;
 pub use presence::PresenceTiming;
 

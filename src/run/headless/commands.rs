@@ -7,6 +7,7 @@ use super::Headless;
 use crate::app::command::{self, COMMANDS, Command};
 use crate::config::Start;
 use crate::headless::Report;
+use crate::proto::EndpointId;
 
 impl<W: AsyncWrite + Unpin> Headless<W> {
     /// Carry out a typed line; `true` to quit.
@@ -25,6 +26,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Command::Room(query) => match self.rooms.find(&query) {
                 Ok(key) => {
                     self.rooms.set_current(key);
+                    self.query = None;
                     let name = self.rooms.get(key).map(|r| r.name()).unwrap_or_default();
                     self.report(
                         Report::Info(format!("typed lines now go to {name}")),
@@ -62,19 +64,35 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                         .await;
                     return false;
                 };
-                // Its last events and its end come through the update stream.
+                // Gone from here at once; its session says goodbye in the background.
                 if !self.sessions.part(key) {
                     self.report(
                         Report::Error("the room is still starting".into()),
                         Some(key),
                     )
                     .await;
+                    return false;
+                }
+                let name = self.rooms.get(key).map(|r| r.name()).unwrap_or_default();
+                self.report(Report::Info(format!("left {name}")), Some(key))
+                    .await;
+                self.rooms.remove(key);
+                if self.rooms.is_empty() {
+                    return true;
                 }
                 return false;
             }
             Command::Say(text) => {
-                if let Some(key) = current {
+                if let Some((peer, _)) = self.query {
+                    self.send_direct(peer, text, false).await;
+                } else if let Some(key) = current {
                     self.say_in(key, text).await;
+                }
+                return false;
+            }
+            Command::Me(text) if self.query.is_some() => {
+                if let Some((peer, _)) = self.query {
+                    self.send_direct(peer, text, true).await;
                 }
                 return false;
             }
@@ -89,9 +107,23 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Command::Expand => Report::Info(
                 "/expand only applies to the terminal UI: headless output is never cut".to_string(),
             ),
-            Command::Msg(..) | Command::Query(_) => {
-                Report::Error("direct messages need the DM service (not started)".into())
+            Command::Msg(who, text) => {
+                match self.find_member(&who).await {
+                    Ok((peer, _)) => self.send_direct(peer, text, false).await,
+                    Err(err) => self.report(Report::Error(err), None).await,
+                }
+                return false;
             }
+            Command::Query(who) => match self.find_member(&who).await {
+                Ok((peer, display)) => {
+                    let message = format!(
+                        "typed lines now go to {display} privately (/room: back to a room)"
+                    );
+                    self.query = Some((peer, display));
+                    Report::Info(message)
+                }
+                Err(err) => Report::Error(err),
+            },
             room_command => {
                 let Some(key) = current else {
                     return false;
@@ -140,6 +172,25 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Err(err) => Report::Error(err),
             }),
             _ => None,
+        }
+    }
+
+    /// The member `who` names among the members of every room (or a whole key in hex):
+    /// its key and how it is shown.
+    async fn find_member(&self, who: &str) -> Result<(EndpointId, String), String> {
+        let members = self.members().await;
+        let peer = super::super::direct::find_member(&members, &self.direct.id(), who)?;
+        let display = members
+            .iter()
+            .find(|m| m.id == peer)
+            .map_or_else(|| who.to_string(), |m| m.display.clone());
+        Ok((peer, display))
+    }
+
+    /// A direct message; it is reported (`dm`, then `dm_status`) once queued.
+    async fn send_direct(&mut self, peer: EndpointId, text: String, action: bool) {
+        if let Err(err) = self.direct.send(peer, text, action).await {
+            self.report(Report::Error(err.to_string()), None).await;
         }
     }
 

@@ -13,12 +13,18 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
+use std::collections::HashSet;
+
 use self::rooms::Rooms;
+use super::direct;
 use super::sessions::{RoomKey, RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use crate::config::{Config, ConfigError, Start};
 use crate::headless::{self, Report, RoomTag};
 use crate::net::Node;
+use crate::proto::direct::{DirectMessage, DmState};
+use crate::proto::{EndpointId, MemberInfo, MessageId};
+use crate::session::direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionGone};
 use crate::store::Store;
 
@@ -33,6 +39,13 @@ type Drained = Pin<Box<dyn Future<Output = Result<(), SessionGone>> + Send>>;
 
 struct Headless<W> {
     sessions: Sessions,
+    /// Direct messages: the process's DM actor.
+    direct: DirectHandle,
+    direct_events: DirectEvents,
+    /// Our direct messages of this run not delivered yet (input ending waits for them).
+    pending_dms: HashSet<MessageId>,
+    /// `/query NAME`: typed lines go to this member privately (until `/room`).
+    query: Option<(EndpointId, String)>,
     rooms: Rooms,
     config: Config,
     output: W,
@@ -41,6 +54,8 @@ struct Headless<W> {
     output_until: Option<Instant>,
     /// The reader stopped reading while leaving: the rest is not written.
     output_stuck: bool,
+    /// Input ended with lines still queued in some room (not only direct messages).
+    unsent_rooms: usize,
 }
 
 /// How the loop ended.
@@ -83,21 +98,50 @@ where
             return Err(err);
         }
     };
-    let sessions = Sessions::new(node.clone(), start::store_handle(&store), config.clone());
+    let store_handle = start::store_handle(&store);
+    let keeps_dms = store_handle.is_some();
+    let (direct, direct_events) =
+        match spawn_direct(&node, store_handle.clone(), config.name.clone()).await {
+            Ok(direct) => direct,
+            Err(err) => {
+                start::close(Some(node), store).await;
+                return Err(err);
+            }
+        };
+    let sessions = Sessions::new(node.clone(), store_handle, config.clone());
     let mut headless = Headless {
         sessions,
+        direct,
+        direct_events,
+        pending_dms: HashSet::new(),
+        query: None,
         rooms: Rooms::default(),
         json: config.json,
         config,
         output,
         output_until: None,
         output_stuck: false,
+        unsent_rooms: 0,
     };
     for start in starts {
         headless.start_room(start, None);
     }
     let stop = headless.main_loop(BufReader::new(input), shutdown).await;
+    let stop = match stop {
+        // Undelivered direct messages wait on disk for the next run; without a disk they are
+        // lost, which is a failure.
+        Stop::Unsent if headless.unsent_rooms == 0 && keeps_dms => {
+            let pending = headless.pending_dms.len();
+            let message = format!(
+                "{pending} direct message(s) not delivered yet: they are kept and sent when parlor runs again"
+            );
+            headless.report(Report::Warning(message), None).await;
+            Stop::Quit
+        }
+        stop => stop,
+    };
     let result = headless.finish(stop).await;
+    headless.direct.shutdown().await;
     start::close(Some(node), store).await;
     result
 }
@@ -128,6 +172,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         let mut input_open = true;
         let mut drain_deadline: Option<Instant> = None;
         let mut drained: Option<Drained> = None;
+        // Input ended and every room's queued lines went out: waiting for direct messages.
+        let mut rooms_drained = false;
         let far = Instant::now() + Duration::from_secs(24 * 3600);
         loop {
             tokio::select! {
@@ -167,13 +213,25 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     }
                 }
                 done = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
+                    drained = None;
                     match done {
-                        Ok(()) => return Stop::Quit,
+                        Ok(()) if self.pending_dms.is_empty() => return Stop::Quit,
+                        Ok(()) => rooms_drained = true,
                         // A session ended first: its events say why.
-                        Err(_) => drained = None,
+                        Err(_) => {}
+                    }
+                }
+                Some(event) = self.direct_events.recv() => {
+                    tokio::select! {
+                        () = self.on_direct(event) => {}
+                        () = &mut shutdown => return Stop::Quit,
+                    }
+                    if rooms_drained && self.pending_dms.is_empty() {
+                        return Stop::Quit;
                     }
                 }
                 _ = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() => {
+                    self.unsent_rooms = usize::from(!rooms_drained);
                     return Stop::Unsent;
                 }
                 () = &mut shutdown => return Stop::Quit,
@@ -227,6 +285,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 self.room_ended(key, anyhow::anyhow!(reason)).await
             }
             Update::Event(event) => {
+                direct::note_members(&self.direct, &event);
                 self.on_event(key, event).await;
                 None
             }
@@ -277,6 +336,10 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         match stop {
             Stop::Quit => Ok(()),
             Stop::Ended(err) => Err(err),
+            Stop::Unsent if unsent == 0 => Err(anyhow::anyhow!(
+                "{} direct message(s) not delivered in time, and --ephemeral keeps nothing for later",
+                self.pending_dms.len()
+            )),
             Stop::Unsent => Err(anyhow::anyhow!(
                 "{unsent} message(s) not sent: no peer joined in time"
             )),
@@ -305,6 +368,70 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         if let Some(room) = self.rooms.get(key).cloned() {
             self.report_in(&room, report).await;
         }
+    }
+
+    /// What the DM actor said.
+    async fn on_direct(&mut self, event: DirectEvent) {
+        let report = match event {
+            DirectEvent::Message(message) => {
+                let own = message.from == self.direct.id();
+                let display = if own {
+                    message.name.clone()
+                } else {
+                    self.display_of(&message).await
+                };
+                let (id, pending) = (message.id, message.state == DmState::Pending);
+                self.report(Report::Dm { message, display }, None).await;
+                if !own {
+                    return;
+                }
+                if pending {
+                    self.pending_dms.insert(id);
+                }
+                Report::DmStatus {
+                    id,
+                    state: if pending {
+                        DmState::Pending
+                    } else {
+                        DmState::Delivered
+                    },
+                }
+            }
+            DirectEvent::Status { id, state, .. } => {
+                if state == DmState::Delivered {
+                    self.pending_dms.remove(&id);
+                }
+                Report::DmStatus { id, state }
+            }
+            DirectEvent::Dropped { from, count } => Report::Warning(direct::dropped(&from, count)),
+            DirectEvent::Warning(text) => Report::Warning(text),
+        };
+        self.report(report, None).await;
+    }
+
+    /// How a direct message's sender is shown: as a room shows it, else with a fingerprint.
+    async fn display_of(&self, message: &DirectMessage) -> String {
+        let members = self.members().await;
+        members
+            .into_iter()
+            .find(|m| m.id == message.from)
+            .map_or_else(
+                || direct::stranger(message.from, &message.name).display,
+                |m| m.display,
+            )
+    }
+
+    /// Every member of every room that runs.
+    async fn members(&self) -> Vec<MemberInfo> {
+        let mut all = Vec::new();
+        for room in self.rooms.iter() {
+            if let Some(session) = self.sessions.handle(room.key)
+                && let Ok(members) = session.members().await
+            {
+                all.extend(members);
+            }
+        }
+        all
     }
 
     /// A report about `room`, tagged with it.

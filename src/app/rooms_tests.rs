@@ -1,0 +1,252 @@
+//! Several rooms and conversations in one app: switching keeps each view's history, draft and
+//! members; the background counts unread and mentions; room and direct-message commands.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::direct::DirectLine;
+use super::fixtures::{NOON, in_rooms, line, member, said, to_view};
+use super::log::EntryKind;
+use super::views::ViewKind;
+use super::*;
+use crate::proto::{EndpointAddr, MessageId, SecretKey};
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {
+    Msg::Key(KeyEvent::new(code, modifiers))
+}
+
+fn type_line(app: &mut App, text: &str) -> Vec<Effect> {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c), KeyModifiers::NONE), NOON);
+    }
+    app.update(key(KeyCode::Enter, KeyModifiers::NONE), NOON)
+}
+
+fn texts(app: &App) -> Vec<String> {
+    app.log
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Message { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_room_keeps_its_history_draft_and_members() {
+    let mut app = in_rooms(100, 30, &["ops", "dev", "fun"]);
+    let (bob, cy) = (member(2, "bob"), member(3, "cy"));
+    app.update(to_view(&app, 1, said(&bob, "in dev", 1)), NOON);
+    app.update(to_view(&app, 0, said(&cy, "in ops", 2)), NOON);
+    app.update(
+        to_view(&app, 1, Msg::Members(vec![member(1, "ann"), bob.clone()])),
+        NOON,
+    );
+    assert_eq!(
+        texts(&app),
+        ["in ops"],
+        "the current room shows its own line only"
+    );
+    // A draft stays with its room.
+    for c in "half typed".chars() {
+        app.update(key(KeyCode::Char(c), KeyModifiers::NONE), NOON);
+    }
+    app.update(key(KeyCode::Char('2'), KeyModifiers::ALT), NOON);
+    assert_eq!(app.views.current, 1);
+    assert_eq!(texts(&app), ["in dev"]);
+    assert!(app.input.is_empty());
+    assert_eq!(app.members.len(), 2);
+    assert_eq!(app.title(), "parlor: dev");
+    app.update(key(KeyCode::Char('p'), KeyModifiers::CONTROL), NOON);
+    assert_eq!(app.views.current, 0);
+    assert_eq!(app.input.text(), "half typed");
+    // Wrapping around both ways.
+    app.update(key(KeyCode::Up, KeyModifiers::ALT), NOON);
+    assert_eq!(app.views.current, 2);
+    app.update(key(KeyCode::Char('n'), KeyModifiers::CONTROL), NOON);
+    assert_eq!(app.views.current, 0);
+    app.update(key(KeyCode::Down, KeyModifiers::ALT), NOON);
+    assert_eq!(app.views.current, 1);
+    // Alt-9 with three rooms does nothing.
+    app.update(key(KeyCode::Char('9'), KeyModifiers::ALT), NOON);
+    assert_eq!(app.views.current, 1);
+}
+
+#[test]
+fn the_background_counts_unread_and_mentions_and_rings_only_for_mentions() {
+    let mut app = in_rooms(100, 30, &["ops", "dev"]);
+    let bob = member(2, "bob");
+    assert!(
+        app.update(to_view(&app, 1, said(&bob, "one", 1)), NOON)
+            .is_empty()
+    );
+    app.update(to_view(&app, 1, said(&bob, "two", 2)), NOON);
+    let mut old = line(&bob, "from history", 0);
+    old.history = true;
+    app.update(
+        to_view(&app, 1, Msg::Room(Event::MessageReceived(old))),
+        NOON,
+    );
+    let dev = &app.views.tabs[1];
+    assert_eq!(
+        (dev.unread, dev.mention),
+        (2, false),
+        "history is not unread"
+    );
+    assert_eq!(app.title(), "parlor: ops (2 unread)");
+    let effects = app.update(to_view(&app, 1, said(&bob, "ann: look", 3)), NOON);
+    assert_eq!(effects, vec![Effect::Bell]);
+    assert!(app.views.tabs[1].mention);
+    // Going there clears both.
+    app.update(key(KeyCode::Char('2'), KeyModifiers::ALT), NOON);
+    let dev = &app.views.tabs[1];
+    assert_eq!((dev.unread, dev.mention), (0, false));
+    assert_eq!(texts(&app), ["from history", "one", "two", "ann: look"]);
+}
+
+#[test]
+fn join_open_part_room_and_to() {
+    let mut app = in_rooms(100, 30, &["ops"]);
+    let id = SecretKey::from_bytes(&[5; 32]).public();
+    let topic = TopicId::from_bytes([50; 32]);
+    let ticket = Ticket::new(topic, vec![EndpointAddr::new(id)]);
+    let effects = type_line(&mut app, &format!("/join {ticket}"));
+    let view = app.current_view().unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::Join {
+            view,
+            name: "ann".into(),
+            ticket: Box::new(ticket.clone())
+        }]
+    );
+    assert_eq!(app.views.tabs.len(), 2);
+    assert_eq!(app.views.current, 1, "the new room is shown");
+    // The same ticket again goes to the room instead.
+    assert!(type_line(&mut app, "/room ops").is_empty());
+    assert_eq!(app.views.current, 0);
+    assert!(type_line(&mut app, &format!("/join {ticket}")).is_empty());
+    assert_eq!((app.views.tabs.len(), app.views.current), (2, 1));
+    // A label: looked up by the front end.
+    let effects = type_line(&mut app, "/join standup");
+    let standup = app.current_view().unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::JoinKnown {
+            view: standup,
+            name: "ann".into(),
+            room: "standup".into()
+        }]
+    );
+    let effects = type_line(&mut app, "/open retro");
+    let retro = app.current_view().unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::Open {
+            view: retro,
+            name: "ann".into(),
+            label: Some("retro".into())
+        }]
+    );
+    let ops = app.views.tabs[0].key;
+    assert_eq!(
+        type_line(&mut app, "/to ops deploy done"),
+        vec![Effect::SayIn(ops, "deploy done".into())]
+    );
+    assert!(type_line(&mut app, "/to nowhere hi").is_empty());
+    assert!(app.last_error.as_deref().unwrap().contains("nowhere"));
+    type_line(&mut app, "/rooms");
+    match &app.log.entries().back().unwrap().kind {
+        EntryKind::Notice(text) => assert!(text.starts_with("4 open: 1: ops"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+    // /part closes the current room at once; the one before it is shown.
+    assert_eq!(type_line(&mut app, "/part"), vec![Effect::Part(retro)]);
+    assert_eq!(app.views.tabs.len(), 3);
+    assert_eq!(app.current_view(), Some(standup));
+    // A failure closes its view, saying why; the last one brings the lobby back.
+    app.update(
+        Msg::For(standup, Box::new(Msg::Failed("no known room".into()))),
+        NOON,
+    );
+    assert_eq!(app.views.tabs.len(), 2);
+    assert!(app.last_error.as_deref().unwrap().contains("no known room"));
+    for _ in 0..2 {
+        type_line(&mut app, "/part");
+    }
+    assert!(matches!(app.screen, Screen::Lobby(_)));
+}
+
+fn dm(from: &MemberInfo, peer: &MemberInfo, text: &str, minute: u64, own: bool) -> Msg {
+    Msg::Direct(DirectLine {
+        id: MessageId::of(text.as_bytes()),
+        peer: peer.id,
+        author: from.clone(),
+        text: text.into(),
+        action: false,
+        sent: super::fixtures::at_minute(minute),
+        own,
+        pending: own,
+        history: false,
+    })
+}
+
+#[test]
+fn direct_messages_open_conversations_in_order() {
+    let mut app = in_rooms(100, 30, &["ops", "dev"]);
+    let ann = member(1, "ann");
+    let bob = member(2, "bob");
+    app.update(
+        to_view(&app, 1, Msg::Members(vec![ann.clone(), bob.clone()])),
+        NOON,
+    );
+    // /msg finds bob in another room; the conversation opens in the background.
+    let effects = type_line(&mut app, "/msg bob are you free?");
+    let view = app.views.find_direct(&bob.id).unwrap();
+    assert_eq!(
+        effects,
+        vec![
+            Effect::LoadConversation { view, peer: bob.id },
+            Effect::SendDirect {
+                peer: bob.id,
+                text: "are you free?".into(),
+                action: false
+            }
+        ]
+    );
+    assert_eq!(app.views.current, 0);
+    assert!(type_line(&mut app, "/msg nobody hi").is_empty());
+    assert!(app.last_error.as_deref().unwrap().contains("nobody"));
+    // Our message (pending), then bob's answer (sent earlier by his clock) goes before it.
+    app.update(dm(&ann, &bob, "are you free?", 5, true), NOON);
+    let effects = app.update(dm(&bob, &bob, "yes", 4, false), NOON);
+    assert_eq!(effects, vec![Effect::Bell]);
+    let tab = &app.views.tabs[2];
+    assert_eq!((tab.unread, tab.mention), (1, true));
+    assert!(matches!(tab.kind, ViewKind::Direct(id) if id == bob.id));
+    // The same message twice shows once.
+    app.update(dm(&bob, &bob, "yes", 4, false), NOON);
+    type_line(&mut app, "/query bob");
+    assert_eq!(app.views.current, 2);
+    assert_eq!(texts(&app), ["yes", "are you free?"]);
+    let pending = |app: &App| app.log.entries().back().unwrap().pending;
+    assert!(pending(&app));
+    app.update(
+        Msg::Delivered {
+            peer: bob.id,
+            id: MessageId::of(b"are you free?"),
+        },
+        NOON,
+    );
+    assert!(!pending(&app));
+    // Typing in the conversation sends privately.
+    assert_eq!(
+        type_line(&mut app, "/me waves"),
+        vec![Effect::SendDirect {
+            peer: bob.id,
+            text: "waves".into(),
+            action: true
+        }]
+    );
+    assert_eq!(app.title(), "parlor: bob");
+}
