@@ -186,6 +186,68 @@ fn two_terminals_chat() {
     assert_eq!(ann.exit_code(), 0);
 }
 
+/// The ticket of a room just opened in `term` (copied with OSC 52), the invite closed.
+fn opened_ticket(term: &mut Term) -> String {
+    term.wait_for("Others join with:");
+    term.keys("c");
+    term.wait_for("copy sent");
+    let ticket = copied(&term.raw()).expect("an OSC 52 copy of the ticket");
+    term.keys("\x1b");
+    ticket
+}
+
+#[test]
+fn one_window_two_rooms_alt_2_and_back() {
+    let mut ann = Term::spawn("ann", &["open", "--label", "first"], 80, 24);
+    let first = opened_ticket(&mut ann);
+    let mut cat = Term::spawn("cat", &["open", "--label", "second"], 80, 24);
+    let second = opened_ticket(&mut cat);
+    // 100 columns: the rooms are listed in a sidebar.
+    let mut bob = Term::spawn("bob", &["join", &first, &second], 100, 30);
+    bob.wait_for("ann joined");
+    ann.wait_for("bob joined");
+    cat.wait_for("bob joined");
+    bob.wait_for("2 #");
+    bob.keys("\x1b2"); // Alt-2
+    bob.wait_for("cat joined");
+    bob.line("hello second room");
+    cat.wait_for("bob: hello second room");
+    bob.keys("\x1b1"); // Alt-1: back
+    bob.line("hello first room");
+    ann.wait_for("bob: hello first room");
+    // Each room got only its own line (the second line is the marker for the first).
+    assert!(!ann.contents().contains("hello second room"));
+    assert!(!cat.contents().contains("hello first room"));
+    // A line in the room not shown counts as unread there.
+    cat.line("welcome");
+    bob.wait_for("2 #");
+    let started = Instant::now();
+    while !bob
+        .contents()
+        .lines()
+        .any(|l| l.starts_with("2 #") && l.contains("1│"))
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "no unread count:\n{}",
+            bob.contents()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !bob.contents().contains("cat: welcome"),
+        "shown in the other room"
+    );
+    bob.keys("\x0e"); // Ctrl-N: the next room
+    bob.wait_for("cat: welcome");
+    bob.keys("\x1b");
+    assert_eq!(bob.exit_code(), 0);
+    for mut term in [ann, cat] {
+        term.keys("\x1b");
+        assert_eq!(term.exit_code(), 0);
+    }
+}
+
 #[test]
 fn lobby_opens_a_room_at_40x12() {
     let mut sam = Term::spawn("sam", &[], 40, 12);
