@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use super::wrap::{width, wrap};
 use crate::proto::names::sanitize_text;
@@ -12,7 +12,7 @@ use crate::proto::{MemberInfo, UnixMillis};
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;
-/// `"HH:MM "` before every entry.
+/// `"HH:MM "` before every entry (the default time format).
 pub const TIME_WIDTH: usize = 6;
 /// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
 /// scroll the conversation away. The text itself is kept whole.
@@ -31,6 +31,65 @@ pub fn format_time(time: UnixMillis, offset: &FixedOffset, format: &str) -> Stri
 /// `HH:MM` in the given offset.
 pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
     format_time(time, offset, "%H:%M")
+}
+
+/// How a history shows times and days: the zone, the time format (`time_format` in the
+/// config file) and the columns it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeStyle {
+    pub offset: FixedOffset,
+    pub format: String,
+    /// Columns before the text: the widest time this format writes, and a space.
+    pub width: usize,
+    /// Today in `offset`: an entry of another day at the top of the history shows its date.
+    pub today: Option<NaiveDate>,
+}
+
+impl Default for TimeStyle {
+    fn default() -> Self {
+        Self::new(FixedOffset::east_opt(0).expect("UTC"), "%H:%M")
+    }
+}
+
+impl TimeStyle {
+    /// `format` must be valid (the config checks it).
+    pub fn new(offset: FixedOffset, format: &str) -> Self {
+        // The widest of a week of late-September evenings: the longest day and month names.
+        let widest = (21..28)
+            .filter_map(|day| chrono::NaiveDate::from_ymd_opt(2026, 9, day))
+            .filter_map(|date| date.and_hms_milli_opt(23, 59, 59, 999))
+            .map(|time| width(&time.format(format).to_string()))
+            .max()
+            .unwrap_or(5);
+        Self {
+            offset,
+            format: format.to_string(),
+            width: widest + 1,
+            today: None,
+        }
+    }
+
+    /// Today is the day of `now`.
+    pub fn set_today(&mut self, now: UnixMillis) {
+        self.today = Some(self.day(now));
+    }
+
+    pub fn clock(&self, time: UnixMillis) -> String {
+        format_time(time, &self.offset, &self.format)
+    }
+
+    fn day(&self, time: UnixMillis) -> NaiveDate {
+        let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
+        DateTime::<Utc>::from_timestamp_millis(millis)
+            .unwrap_or_default()
+            .with_timezone(&self.offset)
+            .date_naive()
+    }
+
+    /// What a day separator says: `Monday 30 November 2026`.
+    pub fn day_label(&self, time: UnixMillis) -> String {
+        format_time(time, &self.offset, "%A %-d %B %Y")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +119,9 @@ pub struct Entry {
     pub id: Option<crate::proto::MessageId>,
     /// Our direct message, not delivered yet.
     pub pending: bool,
+    /// A day separator above it (its date): the day changed since the entry before, or it is
+    /// the first entry and not of today.
+    pub day: Option<String>,
 }
 
 /// An entry cut into rows for a given width: the prefix (after the time) goes on the first row;
@@ -67,6 +129,8 @@ pub struct Entry {
 /// rows and its last row says how many more there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryLayout {
+    /// A day separator row above the entry.
+    pub separator: Option<String>,
     pub prefix: String,
     pub indent: usize,
     pub rows: Vec<String>,
@@ -82,6 +146,7 @@ impl Entry {
             expanded: false,
             id: None,
             pending: false,
+            day: None,
         }
     }
 
@@ -108,11 +173,12 @@ impl Entry {
         }
     }
 
-    /// Rows at `cols` columns. Continuation rows hang under the text, unless the prefix is
-    /// so wide that little would be left, then they indent by two.
-    pub fn layout(&self, cols: usize) -> EntryLayout {
+    /// Rows at `cols` columns, `time_width` of them taken by the time. Continuation rows
+    /// hang under the text, unless the prefix is so wide that little would be left, then
+    /// they indent by two.
+    pub fn layout(&self, cols: usize, time_width: usize) -> EntryLayout {
         let prefix = self.prefix();
-        let head = TIME_WIDTH + width(&prefix);
+        let head = time_width + width(&prefix);
         let indent = if head <= cols / 2 { head } else { 2.min(cols) };
         let first = cols.saturating_sub(head).max(1);
         let rest = cols.saturating_sub(indent).max(1);
@@ -124,6 +190,7 @@ impl Entry {
             rows.push(format!("… {hidden} more lines: /expand shows them"));
         }
         EntryLayout {
+            separator: self.day.clone(),
             rows,
             prefix,
             indent,
@@ -132,14 +199,30 @@ impl Entry {
     }
 }
 
+impl EntryLayout {
+    /// Rows on screen, the day separator included.
+    pub fn height(&self) -> usize {
+        self.rows.len() + usize::from(self.separator.is_some())
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ChatLog {
     entries: VecDeque<Entry>,
     scroll: usize,
     unread: usize,
+    /// How times and days are shown.
+    pub time: TimeStyle,
 }
 
 impl ChatLog {
+    pub fn with_time(time: TimeStyle) -> Self {
+        Self {
+            time,
+            ..Self::default()
+        }
+    }
+
     pub fn entries(&self) -> &VecDeque<Entry> {
         &self.entries
     }
@@ -158,21 +241,44 @@ impl ChatLog {
     /// Earlier messages (history) go where their time puts them, not at the bottom.
     pub fn push(&mut self, entry: Entry, cols: usize) {
         let history = matches!(entry.kind, EntryKind::Message { history: true, .. });
-        if history {
-            let at = self.entries.partition_point(|e| e.time <= entry.time);
-            if at < self.entries.len() {
-                // Inserted above newer lines; the view, counted from the bottom, stays put.
-                self.entries.insert(at, entry);
-                self.trim();
-                return;
-            }
-        }
-        if self.scroll > 0 {
-            self.scroll += entry.layout(cols).rows.len();
+        let at = if history {
+            self.entries.partition_point(|e| e.time <= entry.time)
+        } else {
+            self.entries.len()
+        };
+        self.insert_at(at, entry, cols);
+    }
+
+    /// Put `entry` at `at`: above newer lines the view, counted from the bottom, stays put;
+    /// at the bottom of a scrolled view it counts as unread and the view stays still.
+    fn insert_at(&mut self, at: usize, entry: Entry, cols: usize) {
+        let bottom = at >= self.entries.len();
+        self.entries.insert(at.min(self.entries.len()), entry);
+        self.mark_day(at);
+        self.mark_day(at + 1);
+        if bottom && self.scroll > 0 {
+            let height = self
+                .entries
+                .back()
+                .map_or(0, |e| e.layout(cols, self.time.width).height());
+            self.scroll += height;
             self.unread += 1;
         }
-        self.entries.push_back(entry);
         self.trim();
+    }
+
+    /// Whether the entry at `index` starts a day (see [`Entry::day`]).
+    fn mark_day(&mut self, index: usize) {
+        let Some(entry) = self.entries.get(index) else {
+            return;
+        };
+        let day = self.time.day(entry.time);
+        let starts = match index.checked_sub(1).and_then(|i| self.entries.get(i)) {
+            Some(before) => self.time.day(before.time) != day,
+            None => self.time.today.is_some_and(|today| today != day),
+        };
+        let label = starts.then(|| self.time.day_label(entry.time));
+        self.entries[index].day = label;
     }
 
     /// Add a direct message where its time (then its id) puts it, so both sides of a
@@ -183,12 +289,7 @@ impl ChatLog {
             return;
         }
         let at = self.entries.partition_point(|e| (e.time, e.id) <= key);
-        if at < self.entries.len() {
-            self.entries.insert(at, entry);
-            self.trim();
-        } else {
-            self.push(entry, cols);
-        }
+        self.insert_at(at, entry, cols);
     }
 
     /// Our direct message `id` was delivered.
@@ -204,8 +305,13 @@ impl ChatLog {
     }
 
     fn trim(&mut self) {
+        let mut trimmed = false;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
+            trimmed = true;
+        }
+        if trimmed {
+            self.mark_day(0);
         }
     }
 
@@ -215,7 +321,7 @@ impl ChatLog {
             .entries
             .iter_mut()
             .rev()
-            .find(|e| !e.expanded && e.layout(cols).hidden > 0)
+            .find(|e| !e.expanded && e.layout(cols, self.time.width).hidden > 0)
         else {
             return false;
         };
@@ -224,11 +330,15 @@ impl ChatLog {
     }
 
     pub fn clear(&mut self) {
-        *self = Self::default();
+        *self = Self::with_time(self.time.clone());
     }
 
     fn total_rows(&self, cols: usize) -> usize {
-        self.entries.iter().map(|e| e.layout(cols).rows.len()).sum()
+        let width = self.time.width;
+        self.entries
+            .iter()
+            .map(|e| e.layout(cols, width).height())
+            .sum()
     }
 
     /// Scroll towards older lines, no further than the first line at the top of a pane of
@@ -247,60 +357,5 @@ impl ChatLog {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn notice(text: &str) -> Entry {
-        Entry::new(UnixMillis(0), EntryKind::Notice(text.to_string()))
-    }
-
-    #[test]
-    fn a_huge_message_is_cut_on_screen_and_expands() {
-        let mut log = ChatLog::default();
-        log.push(notice(&format!("{}x", "x\n".repeat(31_999))), 80);
-        let layout = log.entries()[0].layout(80);
-        assert_eq!(layout.rows.len(), MAX_ENTRY_ROWS);
-        assert_eq!(layout.hidden, 32_000 - (MAX_ENTRY_ROWS - 1));
-        assert!(layout.rows[MAX_ENTRY_ROWS - 1].starts_with("… 31961 more lines"));
-        log.push(notice("short"), 80);
-        assert!(log.expand_newest(80));
-        assert_eq!(log.entries()[0].layout(80).rows.len(), 32_000);
-        assert!(!log.expand_newest(80), "nothing left to expand");
-    }
-
-    #[test]
-    fn layout_hangs_continuations_under_the_text() {
-        let layout = notice("aaa bbb ccc ddd").layout(16);
-        // "HH:MM * " is 8 columns; 8 are left on each row.
-        assert_eq!(layout.rows, ["aaa bbb", "ccc ddd"]);
-        assert_eq!(layout.indent, 8);
-        // A prefix wider than half the row: continuations indent by two instead.
-        let narrow = notice("aaa bbb ccc").layout(14);
-        assert_eq!(
-            (narrow.rows.as_slice(), narrow.indent),
-            (&["aaa".to_string(), "bbb ccc".to_string()][..], 2)
-        );
-    }
-
-    #[test]
-    fn hostile_text_is_escaped_in_layout() {
-        let layout = notice("\u{1b}[2Jgone").layout(80);
-        assert_eq!(layout.rows, ["\\u{1b}[2Jgone"]);
-    }
-
-    #[test]
-    fn scrolled_view_stays_put_and_counts_unread() {
-        let mut log = ChatLog::default();
-        for i in 0..30 {
-            log.push(notice(&format!("line {i}")), 40);
-        }
-        log.scroll_up(10, 40, 10);
-        assert_eq!(log.scroll(), 10);
-        log.push(notice("new"), 40);
-        assert_eq!((log.scroll(), log.unread()), (11, 1));
-        log.scroll_up(1000, 40, 10);
-        assert_eq!(log.scroll(), 31 - 10, "no further than the first line");
-        log.scroll_down(1000);
-        assert_eq!((log.scroll(), log.unread()), (0, 0));
-    }
-}
+#[path = "log_tests.rs"]
+mod tests;

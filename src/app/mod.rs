@@ -232,7 +232,7 @@ impl App {
             relayed: Vec::new(),
             link: Link::Joining,
             cut_off: false,
-            log: ChatLog::default(),
+            log: ChatLog::with_time(log::TimeStyle::new(offset, "%H:%M")),
             input: Editor::default(),
             recall: Recall::default(),
             completion: None,
@@ -278,7 +278,17 @@ impl App {
         self.log.push(entry, cols);
     }
 
+    /// Show times with `format` (strftime, checked by the config) in every view.
+    pub fn set_time_format(&mut self, format: &str) {
+        let time = log::TimeStyle::new(self.offset, format);
+        for log in self.views.parked_logs() {
+            log.time = time.clone();
+        }
+        self.log.time = time;
+    }
+
     pub fn update(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
+        self.log.time.set_today(now);
         match msg {
             Msg::For(view, msg) => return self.update_view(view, *msg, now),
             Msg::Key(key) => return self.on_key(key, now),

@@ -84,6 +84,11 @@ impl Views {
         self.tabs.iter().find(|t| t.kind == kind).map(|t| t.key)
     }
 
+    /// Every view's history, to set how times are shown.
+    pub(super) fn parked_logs(&mut self) -> impl Iterator<Item = &mut ChatLog> {
+        self.parked.values_mut().map(|p| &mut p.log)
+    }
+
     /// The member lists of the views in the background.
     pub(super) fn parked_members(&self) -> impl Iterator<Item = &Vec<MemberInfo>> {
         self.parked.values().map(|p| &p.members)
@@ -132,7 +137,9 @@ impl App {
             // The first view is the state already in `App`'s fields.
             self.views.current = 0;
         } else {
-            self.views.parked.insert(key, Parked::default());
+            let mut parked = Parked::default();
+            parked.log.time = self.log.time.clone();
+            self.views.parked.insert(key, parked);
             if switch {
                 self.switch_to(self.views.tabs.len() - 1);
             }

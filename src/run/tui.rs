@@ -19,7 +19,7 @@ use super::terminal::TerminalGuard;
 use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
 use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Effect, Msg, Screen};
-use crate::config::{Config, Start};
+use crate::config::{Config, Start, Theme, UiSettings};
 use crate::net::{Node, PathKind};
 use crate::proto::direct::DmState;
 use crate::proto::{EndpointId, UnixMillis};
@@ -27,6 +27,7 @@ use crate::session::direct::{DirectEvent, DirectEvents, DirectHandle, spawn_dire
 use crate::session::{SessionEvent, SessionHandle};
 use crate::store::Store;
 use crate::ui;
+use crate::ui::theme::Palette;
 
 /// How often the member list's relay marks are refreshed.
 const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
@@ -121,6 +122,8 @@ pub async fn run_tui(
         })
         .collect();
     tui.app.default_name = tui.config.name.clone();
+    tui.app.set_time_format(&tui.config.ui.time_format);
+    ui::theme::set_palette(palette(&tui.config.ui));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -132,6 +135,15 @@ pub async fn run_tui(
     tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
     result
+}
+
+/// The palette the settings ask for: none at all with `NO_COLOR`.
+fn palette(settings: &UiSettings) -> Palette {
+    match (settings.color, settings.theme) {
+        (false, _) | (_, Theme::Mono) => Palette::Mono,
+        (true, Theme::Light) => Palette::Light,
+        (true, Theme::Dark) => Palette::Dark,
+    }
 }
 
 fn to_msg(event: TermEvent) -> Option<Msg> {
@@ -466,7 +478,8 @@ impl Tui {
                 }
             }
             Effect::Copy(text) => guard.copy(&text),
-            Effect::Bell => guard.bell(),
+            Effect::Bell if self.config.ui.bell => guard.bell(),
+            Effect::Bell => {}
             Effect::Quit => self.quit = true,
         }
     }

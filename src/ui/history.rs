@@ -8,11 +8,13 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::App;
-use crate::app::log::{Entry, EntryKind, clock};
+use crate::app::log::{Entry, EntryKind};
+use crate::app::wrap::width;
 
 /// The styled rows of one entry.
 fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
-    let layout = entry.layout(cols);
+    let time = &app.log.time;
+    let layout = entry.layout(cols, time.width);
     let (prefix_style, text_style) = match &entry.kind {
         EntryKind::Message {
             author,
@@ -50,14 +52,17 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
     let marker = (layout.hidden > 0).then(|| layout.rows.len() - 1);
     let mut rows = layout.rows.into_iter();
     let first = rows.next().unwrap_or_default();
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("{} ", clock(entry.time, &app.offset)),
-            theme::time(),
-        ),
+    let mut lines = Vec::new();
+    if let Some(day) = &layout.separator {
+        lines.push(day_separator(day, cols));
+    }
+    let stamp = time.clock(entry.time);
+    let pad = time.width.saturating_sub(width(&stamp));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{stamp}{}", " ".repeat(pad)), theme::time()),
         Span::styled(layout.prefix, prefix_style),
         Span::styled(first, text_style),
-    ])];
+    ]));
     lines.extend(rows.enumerate().map(|(i, row)| {
         // The "… N more lines" row is not the author's text: it looks like the UI's own.
         let style = if Some(i + 1) == marker {
@@ -73,6 +78,14 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
         last.spans.push(Span::styled(" …", theme::hint()));
     }
     lines
+}
+
+/// `──── Monday 30 November 2026 ────` across the pane.
+fn day_separator(day: &str, cols: usize) -> Line<'static> {
+    let label = format!(" {day} ");
+    let side = cols.saturating_sub(width(&label)) / 2;
+    let rule = "─".repeat(side);
+    Line::from(Span::styled(format!("{rule}{label}{rule}"), theme::rule()))
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {

@@ -50,3 +50,7 @@ pub fn view(app: &App, frame: &mut Frame) {
 #[cfg(test)]
 #[path = "ui_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rooms_tests.rs"]
+mod rooms_tests;

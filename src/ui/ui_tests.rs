@@ -12,7 +12,7 @@ use crate::proto::MemberInfo;
 use crate::proto::names::fingerprint;
 use crate::proto::room::Event;
 
-fn render(app: &App) -> String {
+pub(super) fn render(app: &App) -> String {
     let area = app.area;
     let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
     terminal.draw(|frame| view(app, frame)).unwrap();
@@ -212,7 +212,7 @@ fn any_size_renders_without_panic() {
 }
 
 /// The style of the first cell of the first row that contains `text`.
-fn style_of(app: &App, text: &str) -> ratatui::style::Style {
+pub(super) fn style_of(app: &App, text: &str) -> ratatui::style::Style {
     let area = app.area;
     let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
     terminal.draw(|frame| view(app, frame)).unwrap();
@@ -283,96 +283,8 @@ fn a_long_member_list_shows_what_fits_and_how_many_more() {
     assert!(text.contains("m028") && !text.contains("m029"), "{text}");
 }
 
-/// Four rooms and a conversation: unread lines in "dev", a mention in "fun", a direct
-/// message from bob; "ops" shown.
-fn many_rooms(width: u16, height: u16) -> App {
-    use crate::app::direct::DirectLine;
-    use crate::app::fixtures::{at_minute, in_rooms, to_view};
-    let mut app = in_rooms(width, height, &["ops", "dev", "a-long-room-label", "fun"]);
-    let bob = member(2, "bob");
-    app.update(to_view(&app, 0, said(&bob, "deploy at noon", 1)), NOON);
-    for minute in 2..4 {
-        app.update(to_view(&app, 1, said(&bob, "a dev line", minute)), NOON);
-    }
-    app.update(to_view(&app, 3, said(&bob, "ann: lunch?", 4)), NOON);
-    let members = Msg::Members(vec![member(1, "ann"), bob.clone()]);
-    app.update(to_view(&app, 0, members), NOON);
-    app.update(
-        Msg::Direct(DirectLine {
-            id: crate::proto::MessageId::of(b"psst"),
-            peer: bob.id,
-            author: bob.clone(),
-            text: "psst".into(),
-            action: false,
-            sent: at_minute(5),
-            own: false,
-            pending: false,
-            history: false,
-        }),
-        NOON,
-    );
-    app
-}
-
-#[test]
-fn the_room_list_marks_unread_and_mentions() {
-    let same = same_fg;
-    // A sidebar from 90 columns, a tab bar below.
-    for (w, h) in [(120, 40), (80, 24), (60, 20)] {
-        let app = many_rooms(w, h);
-        let text = render(&app);
-        assert!(text.contains("@bob"), "{w}x{h}: {text}");
-        let current = style_of(&app, "ops");
-        assert!(same(current, super::theme::current_room()), "{w}x{h}");
-        assert_eq!(current.bg, super::theme::current_room().bg, "{w}x{h}");
-        assert!(
-            same(style_of(&app, "fun"), super::theme::mention()),
-            "{w}x{h}"
-        );
-        assert!(
-            same(style_of(&app, "dev"), super::theme::title()),
-            "{w}x{h}"
-        );
-        insta::assert_snapshot!(format!("rooms_{w}x{h}"), text);
-    }
-}
-
-#[test]
-fn a_conversation_shows_pending_and_delivered_messages() {
-    use crate::app::direct::DirectLine;
-    use crate::app::fixtures::at_minute;
-    let mut app = many_rooms(80, 24);
-    let (ann, bob) = (member(1, "ann"), member(2, "bob"));
-    for (text, minute, pending) in [("on my way", 6, false), ("5 minutes", 7, true)] {
-        app.update(
-            Msg::Direct(DirectLine {
-                id: crate::proto::MessageId::of(text.as_bytes()),
-                peer: bob.id,
-                author: ann.clone(),
-                text: text.into(),
-                action: false,
-                sent: at_minute(minute),
-                own: true,
-                pending,
-                history: false,
-            }),
-            NOON,
-        );
-    }
-    app.switch_to(4);
-    let text = render(&app);
-    assert!(text.contains("private: @bob"), "{text}");
-    assert!(text.contains("5 minutes …"), "pending is marked: {text}");
-    assert!(!text.contains("on my way …"), "{text}");
-    assert!(same_fg(
-        style_of(&app, "5 minutes"),
-        super::theme::pending()
-    ));
-    insta::assert_snapshot!(text);
-}
-
 /// The same colour (unset is the terminal's own) and the same modifiers.
-fn same_fg(shown: ratatui::style::Style, meant: ratatui::style::Style) -> bool {
+pub(super) fn same_fg(shown: ratatui::style::Style, meant: ratatui::style::Style) -> bool {
     use ratatui::style::Color;
     shown.fg.unwrap_or(Color::Reset) == meant.fg.unwrap_or(Color::Reset)
         && shown.add_modifier == meant.add_modifier

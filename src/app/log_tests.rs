@@ -1,0 +1,121 @@
+//! The chat log: layout of entries, scrolling, history and direct messages in time order,
+//! day separators.
+
+use super::*;
+
+fn notice(text: &str) -> Entry {
+    Entry::new(UnixMillis(0), EntryKind::Notice(text.to_string()))
+}
+
+#[test]
+fn a_huge_message_is_cut_on_screen_and_expands() {
+    let mut log = ChatLog::default();
+    log.push(notice(&format!("{}x", "x\n".repeat(31_999))), 80);
+    let layout = log.entries()[0].layout(80, TIME_WIDTH);
+    assert_eq!(layout.rows.len(), MAX_ENTRY_ROWS);
+    assert_eq!(layout.hidden, 32_000 - (MAX_ENTRY_ROWS - 1));
+    assert!(layout.rows[MAX_ENTRY_ROWS - 1].starts_with("… 31961 more lines"));
+    log.push(notice("short"), 80);
+    assert!(log.expand_newest(80));
+    assert_eq!(log.entries()[0].layout(80, TIME_WIDTH).rows.len(), 32_000);
+    assert!(!log.expand_newest(80), "nothing left to expand");
+}
+
+#[test]
+fn layout_hangs_continuations_under_the_text() {
+    let layout = notice("aaa bbb ccc ddd").layout(16, TIME_WIDTH);
+    // "HH:MM * " is 8 columns; 8 are left on each row.
+    assert_eq!(layout.rows, ["aaa bbb", "ccc ddd"]);
+    assert_eq!(layout.indent, 8);
+    // A prefix wider than half the row: continuations indent by two instead.
+    let narrow = notice("aaa bbb ccc").layout(14, TIME_WIDTH);
+    assert_eq!(
+        (narrow.rows.as_slice(), narrow.indent),
+        (&["aaa".to_string(), "bbb ccc".to_string()][..], 2)
+    );
+}
+
+#[test]
+fn hostile_text_is_escaped_in_layout() {
+    let layout = notice("\u{1b}[2Jgone").layout(80, TIME_WIDTH);
+    assert_eq!(layout.rows, ["\\u{1b}[2Jgone"]);
+}
+
+#[test]
+fn scrolled_view_stays_put_and_counts_unread() {
+    let mut log = ChatLog::default();
+    for i in 0..30 {
+        log.push(notice(&format!("line {i}")), 40);
+    }
+    log.scroll_up(10, 40, 10);
+    assert_eq!(log.scroll(), 10);
+    log.push(notice("new"), 40);
+    assert_eq!((log.scroll(), log.unread()), (11, 1));
+    log.scroll_up(1000, 40, 10);
+    assert_eq!(log.scroll(), 31 - 10, "no further than the first line");
+    log.scroll_down(1000);
+    assert_eq!((log.scroll(), log.unread()), (0, 0));
+}
+
+fn at(day: u64, hour: u64) -> UnixMillis {
+    // 2026-11-25 00:00 UTC, plus days and hours.
+    UnixMillis(1_795_564_800_000 + day * 86_400_000 + hour * 3_600_000)
+}
+
+fn message(time: UnixMillis, text: &str, history: bool) -> Entry {
+    let author = crate::app::fixtures::member(2, "bob");
+    Entry::new(
+        time,
+        EntryKind::Message {
+            author,
+            text: text.into(),
+            action: false,
+            own: false,
+            mention: false,
+            history,
+        },
+    )
+}
+
+fn days(log: &ChatLog) -> Vec<Option<String>> {
+    log.entries().iter().map(|e| e.day.clone()).collect()
+}
+
+#[test]
+fn a_day_separator_comes_where_the_date_changes_and_above_older_history() {
+    let mut log = ChatLog::default();
+    log.time.set_today(at(1, 12));
+    log.push(message(at(1, 9), "today", false), 80);
+    assert_eq!(days(&log), [None], "today needs no date at the top");
+    // Older history goes above, with its date; today's line now follows another day.
+    log.push(message(at(0, 22), "yesterday", true), 80);
+    assert_eq!(
+        days(&log),
+        [
+            Some("Wednesday 25 November 2026".to_string()),
+            Some("Thursday 26 November 2026".to_string())
+        ]
+    );
+    log.push(message(at(1, 10), "still today", false), 80);
+    assert_eq!(days(&log)[2], None);
+    // Past midnight.
+    log.push(message(at(2, 0), "tomorrow", false), 80);
+    assert_eq!(days(&log)[3].as_deref(), Some("Friday 27 November 2026"));
+    // The separator is a row of its own.
+    let entry = &log.entries()[3];
+    assert_eq!(entry.layout(80, TIME_WIDTH).height(), 2);
+}
+
+#[test]
+fn the_time_column_fits_the_configured_format() {
+    let style = TimeStyle::new(FixedOffset::east_opt(0).unwrap(), "%Y-%m-%d %H:%M:%S");
+    assert_eq!(style.width, 20);
+    assert_eq!(style.clock(at(0, 1)), "2026-11-25 01:00:00");
+    let names = TimeStyle::new(FixedOffset::east_opt(0).unwrap(), "%A %H:%M");
+    assert_eq!(
+        names.width,
+        "Wednesday 23:59".len() + 1,
+        "the widest day name"
+    );
+    assert_eq!(TimeStyle::default().width, TIME_WIDTH);
+}

@@ -1,0 +1,118 @@
+//! Snapshots of several rooms and conversations: the room list as a sidebar and as a tab
+//! bar with unread and mention markers, a conversation with pending messages, day
+//! separators and a configured time format.
+
+use super::tests::{render, same_fg, style_of};
+use crate::app::fixtures::{NOON, member, said};
+use crate::app::{App, Msg};
+
+/// Four rooms and a conversation: unread lines in "dev", a mention in "fun", a direct
+/// message from bob; "ops" shown.
+fn many_rooms(width: u16, height: u16) -> App {
+    use crate::app::direct::DirectLine;
+    use crate::app::fixtures::{at_minute, in_rooms, to_view};
+    let mut app = in_rooms(width, height, &["ops", "dev", "a-long-room-label", "fun"]);
+    let bob = member(2, "bob");
+    app.update(to_view(&app, 0, said(&bob, "deploy at noon", 1)), NOON);
+    for minute in 2..4 {
+        app.update(to_view(&app, 1, said(&bob, "a dev line", minute)), NOON);
+    }
+    app.update(to_view(&app, 3, said(&bob, "ann: lunch?", 4)), NOON);
+    let members = Msg::Members(vec![member(1, "ann"), bob.clone()]);
+    app.update(to_view(&app, 0, members), NOON);
+    app.update(
+        Msg::Direct(DirectLine {
+            id: crate::proto::MessageId::of(b"psst"),
+            peer: bob.id,
+            author: bob.clone(),
+            text: "psst".into(),
+            action: false,
+            sent: at_minute(5),
+            own: false,
+            pending: false,
+            history: false,
+        }),
+        NOON,
+    );
+    app
+}
+
+#[test]
+fn the_room_list_marks_unread_and_mentions() {
+    let same = same_fg;
+    // A sidebar from 90 columns, a tab bar below.
+    for (w, h) in [(120, 40), (80, 24), (60, 20)] {
+        let app = many_rooms(w, h);
+        let text = render(&app);
+        assert!(text.contains("@bob"), "{w}x{h}: {text}");
+        let current = style_of(&app, "ops");
+        assert!(same(current, super::theme::current_room()), "{w}x{h}");
+        assert_eq!(current.bg, super::theme::current_room().bg, "{w}x{h}");
+        assert!(
+            same(style_of(&app, "fun"), super::theme::mention()),
+            "{w}x{h}"
+        );
+        assert!(
+            same(style_of(&app, "dev"), super::theme::title()),
+            "{w}x{h}"
+        );
+        insta::assert_snapshot!(format!("rooms_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_conversation_shows_pending_and_delivered_messages() {
+    use crate::app::direct::DirectLine;
+    use crate::app::fixtures::at_minute;
+    let mut app = many_rooms(80, 24);
+    let (ann, bob) = (member(1, "ann"), member(2, "bob"));
+    for (text, minute, pending) in [("on my way", 6, false), ("5 minutes", 7, true)] {
+        app.update(
+            Msg::Direct(DirectLine {
+                id: crate::proto::MessageId::of(text.as_bytes()),
+                peer: bob.id,
+                author: ann.clone(),
+                text: text.into(),
+                action: false,
+                sent: at_minute(minute),
+                own: true,
+                pending,
+                history: false,
+            }),
+            NOON,
+        );
+    }
+    app.switch_to(4);
+    let text = render(&app);
+    assert!(text.contains("private: @bob"), "{text}");
+    assert!(text.contains("5 minutes …"), "pending is marked: {text}");
+    assert!(!text.contains("on my way …"), "{text}");
+    assert!(same_fg(
+        style_of(&app, "5 minutes"),
+        super::theme::pending()
+    ));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn history_from_yesterday_shows_its_date_dimmed_in_the_configured_format() {
+    use crate::proto::UnixMillis;
+    use crate::proto::room::Event;
+    let mut app = crate::app::fixtures::in_room(80, 24);
+    app.set_time_format("%d.%m. %H:%M");
+    let bob = member(2, "bob");
+    let mut yesterday = crate::app::fixtures::line(&bob, "from yesterday", 0);
+    yesterday.sent = UnixMillis(NOON.0 - 20 * 3_600_000);
+    yesterday.history = true;
+    app.update(Msg::Room(Event::MessageReceived(yesterday)), NOON);
+    app.update(said(&bob, "and today", 5), NOON);
+    let text = render(&app);
+    assert!(text.contains("Tuesday 24 November 2026"), "{text}");
+    assert!(text.contains("24.11. 16:00 bob: from yesterday"), "{text}");
+    assert!(same_fg(
+        style_of(&app, "from yesterday"),
+        super::theme::earlier()
+    ));
+    assert!(same_fg(style_of(&app, "─ Tuesday"), super::theme::rule()));
+    insta::assert_snapshot!(text);
+}
