@@ -1,0 +1,131 @@
+//! What comes into the app ([`Msg`]) and what it asks the outside world to do ([`Effect`]).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::views::ViewKey;
+use super::{direct, lobby};
+use crate::proto::room::Event;
+use crate::proto::ticket::Ticket;
+use crate::proto::{MemberInfo, TopicId};
+use crate::store::StoredMessage;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A message about one view (a room's session or a conversation), current or not.
+    /// Messages without it are about the current view.
+    For(ViewKey, Box<Msg>),
+    Key(KeyEvent),
+    /// A bracketed paste: one message however many lines it has.
+    Paste(String),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// The session can send; `opened`: we created the room (show the invite at once).
+    Ready {
+        me: MemberInfo,
+        topic: TopicId,
+        ticket: String,
+        opened: bool,
+    },
+    Room(Event),
+    Members(Vec<MemberInfo>),
+    /// A fresh ticket, asked for with [`Effect::ShowTicket`].
+    Ticket(String),
+    /// Our address changed: the invite, if shown, gets the new ticket.
+    TicketChanged(String),
+    /// The room's connectivity changed.
+    Net(crate::session::NetState),
+    /// The answer to `/net` ([`Effect::ShowNet`]).
+    NetView(crate::session::NetView),
+    /// Rooms announced on the LAN, for the lobby.
+    Nearby(Vec<lobby::NearbyRoom>),
+    /// Something to tell the user in the current view.
+    Notice(String),
+    /// Several messages at once (a conversation loaded from disk).
+    Batch(Vec<Msg>),
+    /// A direct message could not be queued: give its text back to the input.
+    Unsent(String),
+    /// A direct message arrived, was sent (pending) or was loaded from disk.
+    Direct(direct::DirectLine),
+    /// Our direct message `id` to `peer` was delivered.
+    Delivered {
+        peer: crate::proto::EndpointId,
+        id: crate::proto::MessageId,
+    },
+    /// The rooms we were in when parlor last ran, for the lobby to offer.
+    StoredRooms(Vec<lobby::StoredRoom>),
+    /// Members reached only through a relay, to mark in the member list.
+    Relayed(Vec<crate::proto::EndpointId>),
+    /// Starting or joining the session failed: back to the lobby with the reason.
+    Failed(String),
+    /// Something the user should know (e.g. a message could not be saved).
+    Warning(String),
+    /// Answers to [`Effect::Search`] for `words`, newest first.
+    Found {
+        words: String,
+        found: Vec<StoredMessage>,
+    },
+}
+
+/// What the outside world must do. Effects about "the room" (`Say`, `Rename`, `ShowTicket`,
+/// ...) are about the current view: the front end carries them out right after the update
+/// that made them, before any other message could switch views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Open a new room in view `view` (labelled `label`).
+    Open {
+        view: ViewKey,
+        name: String,
+        label: Option<String>,
+    },
+    Join {
+        view: ViewKey,
+        name: String,
+        ticket: Box<Ticket>,
+    },
+    /// Join a room announced on the LAN.
+    JoinNearby {
+        view: ViewKey,
+        name: String,
+        topic: TopicId,
+    },
+    /// Enter a room known by label or topic (stored, else announced on the LAN).
+    JoinKnown {
+        view: ViewKey,
+        name: String,
+        room: String,
+    },
+    /// Leave the room of `view` for good (`/part`).
+    Part(ViewKey),
+    /// One line to the room of `view` (`/to`).
+    SayIn(ViewKey, String),
+    /// A direct message to `peer`.
+    SendDirect {
+        peer: crate::proto::EndpointId,
+        text: String,
+        action: bool,
+    },
+    /// Load the stored conversation with `peer` into view `view` (as [`Msg::Direct`]s).
+    LoadConversation {
+        view: ViewKey,
+        peer: crate::proto::EndpointId,
+    },
+    Say(String),
+    Act(String),
+    Rename(String),
+    /// Compute a fresh ticket and send back [`Msg::Ticket`].
+    ShowTicket,
+    /// Look at the network and send back [`Msg::NetView`].
+    ShowNet,
+    /// Search the stored history; answers come back as [`Msg::Found`].
+    Search(String),
+    /// `/ignore` or `/unignore`; the room answers with an event.
+    Ignore {
+        who: String,
+        ignore: bool,
+    },
+    ListIgnored,
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    Bell,
+    Quit,
+}

@@ -1,0 +1,123 @@
+//! What headless mode prints: room events tagged with their room, direct messages and
+//! their delivery, each line written as the reader takes it (bounded while leaving).
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::super::direct;
+use super::{Headless, RoomKey, rooms};
+use crate::headless::{self, Report, RoomTag};
+use crate::proto::MemberInfo;
+use crate::proto::direct::{DirectMessage, DmState};
+use crate::session::direct::DirectEvent;
+
+impl<W: AsyncWrite + Unpin> Headless<W> {
+    /// What the DM actor said.
+    pub(super) async fn on_direct(&mut self, event: DirectEvent) {
+        let report = match event {
+            DirectEvent::Message(message) => {
+                let own = message.from == self.direct.id();
+                let display = if own {
+                    message.name.clone()
+                } else {
+                    self.display_of(&message).await
+                };
+                let (id, pending) = (message.id, message.state == DmState::Pending);
+                self.report(Report::Dm { message, display }, None).await;
+                if !own {
+                    return;
+                }
+                if pending {
+                    self.pending_dms.insert(id);
+                }
+                Report::DmStatus {
+                    id,
+                    state: if pending {
+                        DmState::Pending
+                    } else {
+                        DmState::Delivered
+                    },
+                }
+            }
+            DirectEvent::Status { id, state, .. } => {
+                if state == DmState::Delivered {
+                    self.pending_dms.remove(&id);
+                }
+                Report::DmStatus { id, state }
+            }
+            DirectEvent::Dropped { from, count } => Report::Warning(direct::dropped(&from, count)),
+            DirectEvent::Warning(text) => Report::Warning(text),
+        };
+        self.report(report, None).await;
+    }
+
+    /// How a direct message's sender is shown: as a room shows it, else with a fingerprint.
+    pub(super) async fn display_of(&self, message: &DirectMessage) -> String {
+        let members = self.members().await;
+        members
+            .into_iter()
+            .find(|m| m.id == message.from)
+            .map_or_else(
+                || direct::stranger(message.from, &message.name).display,
+                |m| m.display,
+            )
+    }
+
+    /// Every member of every room that runs.
+    pub(super) async fn members(&self) -> Vec<MemberInfo> {
+        let mut all = Vec::new();
+        for room in self.rooms.iter() {
+            if let Some(session) = self.sessions.handle(room.key)
+                && let Ok(members) = session.members().await
+            {
+                all.extend(members);
+            }
+        }
+        all
+    }
+
+    /// A report about `room`, tagged with it.
+    pub(super) async fn report_in(&mut self, room: &rooms::Room, report: Report) {
+        let name = room.name();
+        let tag = room.topic.as_ref().map(|topic| RoomTag {
+            topic,
+            name: &name,
+            prefix_text: self.rooms.len() > 1,
+        });
+        let line = headless::format_in(&report, self.json, tag);
+        self.write(line).await;
+    }
+
+    pub(super) async fn report(&mut self, report: Report, room: Option<RoomKey>) {
+        match room.and_then(|key| self.rooms.get(key).cloned()) {
+            Some(room) => self.report_in(&room, report).await,
+            None => {
+                let line = headless::format(&report, self.json);
+                self.write(line).await;
+            }
+        }
+    }
+
+    pub(super) async fn write(&mut self, line: Option<String>) {
+        let Some(mut line) = line else {
+            return;
+        };
+        line.push('\n');
+        if self.output_stuck {
+            return;
+        }
+        // A reader that went away (closed pipe) is not our failure: keep chatting until input
+        // ends or a signal comes.
+        let write = async {
+            if self.output.write_all(line.as_bytes()).await.is_ok() {
+                let _ = self.output.flush().await;
+            }
+        };
+        match self.output_until {
+            None => write.await,
+            // Once one line waited too long, none follows it: no gap in what is printed.
+            Some(until) => {
+                self.output_stuck = tokio::time::timeout_at(until, write).await.is_err();
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! What the terminal UI's effects do: through the current room's session, the DM actor, or
+//! the terminal itself; and the DM actor's events as messages for the app.
+
+use super::super::direct;
+use super::super::terminal::TerminalGuard;
+use super::Tui;
+use crate::app::{Effect, Msg};
+use crate::config::Start;
+use crate::proto::EndpointId;
+use crate::proto::direct::DmState;
+use crate::session::direct::DirectEvent;
+
+/// Messages of a conversation shown when it opens (older ones: `/search`).
+const CONVERSATION_LOADED: usize = 500;
+
+impl Tui {
+    /// An effect about "the room" while a conversation is shown: searching searches it,
+    /// renaming renames us in direct messages; the rest only makes sense in a room. Returns
+    /// what is left to carry out.
+    fn in_conversation(&mut self, peer: EndpointId, effect: Effect) -> Option<Effect> {
+        let not_here = |what: &str| {
+            Msg::Warning(format!(
+                "{what} is about a room; this is a private conversation (Alt-1..9: rooms)"
+            ))
+        };
+        let msg = match effect {
+            Effect::Search(words) => {
+                let (dm, me) = (self.direct.clone(), self.direct.id());
+                self.answer_later(async move {
+                    Some(match dm.search(Some(peer), words.clone()).await {
+                        Ok(found) => Msg::Found {
+                            words,
+                            found: found.into_iter().map(|m| direct::stored(m, &me)).collect(),
+                        },
+                        Err(err) => Msg::Warning(err),
+                    })
+                });
+                return None;
+            }
+            Effect::Rename(name) => {
+                self.direct.set_name(name.clone());
+                Msg::Notice(format!(
+                    "your direct messages now carry the name {name} (/nick in a room renames you there)"
+                ))
+            }
+            Effect::ShowTicket => not_here("an invitation"),
+            Effect::ShowNet => not_here("/net"),
+            Effect::Ignore { .. } | Effect::ListIgnored => not_here("/ignore"),
+            other => return Some(other),
+        };
+        let _ = self.answers_tx.send(msg);
+        None
+    }
+
+    /// What the DM actor said, as a message for the app.
+    pub(super) fn on_direct(&mut self, event: DirectEvent) -> Option<Msg> {
+        let me = self.direct.id();
+        Some(match event {
+            DirectEvent::Message(message) => Msg::Direct(direct::line(message, &me, false)),
+            DirectEvent::Status {
+                id,
+                peer,
+                state: DmState::Delivered,
+            } => Msg::Delivered { peer, id },
+            DirectEvent::Status { .. } => return None,
+            DirectEvent::Dropped { from, count } => Msg::Warning(direct::dropped(&from, count)),
+            DirectEvent::Warning(text) => Msg::Warning(text),
+        })
+    }
+
+    pub(super) async fn execute(&mut self, effect: Effect, guard: &mut TerminalGuard) {
+        let session = self.current_session();
+        let effect = match self.app.direct_peer() {
+            Some(peer) => match self.in_conversation(peer, effect) {
+                Some(effect) => effect,
+                None => return,
+            },
+            None => effect,
+        };
+        match effect {
+            Effect::Open { view, name, label } => self.start_room(view, Start::Open, name, label),
+            Effect::Join { view, name, ticket } => {
+                self.start_room(view, Start::Join(*ticket), name, None);
+            }
+            Effect::JoinNearby { view, name, topic } => {
+                self.start_room(view, Start::Lan(topic.to_string()), name, None);
+            }
+            Effect::JoinKnown { view, name, room } => {
+                self.start_room(view, Start::Known(room), name, None);
+            }
+            Effect::Part(view) => {
+                self.sessions.part(view);
+            }
+            Effect::SayIn(view, text) => {
+                if let Some(session) = self.sessions.handle(view) {
+                    let _ = session.say(text).await;
+                }
+            }
+            Effect::SendDirect { peer, text, action } => {
+                // The message itself comes back as an event once saved.
+                if let Err(err) = self.direct.send(peer, text.clone(), action).await {
+                    let _ = self.answers_tx.send(Msg::Warning(err.to_string()));
+                    let _ = self.answers_tx.send(Msg::Unsent(text));
+                }
+            }
+            Effect::LoadConversation { view, peer } => {
+                let (dm, me) = (self.direct.clone(), self.direct.id());
+                self.answer_later(async move {
+                    let lines = match dm.conversation(peer, CONVERSATION_LOADED).await {
+                        Ok(messages) => messages
+                            .into_iter()
+                            .map(|m| Msg::Direct(direct::line(m, &me, true)))
+                            .collect(),
+                        Err(err) => vec![Msg::Warning(err)],
+                    };
+                    let _ = view;
+                    Some(Msg::Batch(lines))
+                });
+            }
+            // A session that ended reports it through its events: its commands do nothing.
+            Effect::Say(text) => {
+                if let Some(session) = session {
+                    let _ = session.say(text).await;
+                }
+            }
+            Effect::Act(text) => {
+                if let Some(session) = session {
+                    let _ = session.act(text).await;
+                }
+            }
+            Effect::Rename(name) => {
+                // Direct messages carry the name last chosen in any room.
+                self.direct.set_name(name.clone());
+                if let Some(session) = session {
+                    let _ = session.rename(name).await;
+                }
+            }
+            Effect::Ignore { who, ignore } => {
+                if let Some(session) = session {
+                    let _ = session.ignore(who, ignore).await;
+                }
+            }
+            Effect::ListIgnored => {
+                if let Some(session) = session {
+                    let _ = session.list_ignored().await;
+                }
+            }
+            Effect::Search(words) => {
+                if let Some(session) = session {
+                    self.answer_later(async move {
+                        Some(match session.search(words.clone()).await {
+                            Ok(found) => Msg::Found { words, found },
+                            Err(err) => Msg::Warning(err),
+                        })
+                    });
+                }
+            }
+            Effect::ShowTicket => {
+                if let Some(session) = session {
+                    self.answer_later(async move { session.ticket().await.ok().map(Msg::Ticket) });
+                }
+            }
+            Effect::ShowNet => {
+                if let Some(session) = session {
+                    self.answer_later(async move { session.net().await.ok().map(Msg::NetView) });
+                }
+            }
+            Effect::Copy(text) => guard.copy(&text),
+            Effect::Bell if self.config.ui.bell => guard.bell(),
+            Effect::Bell => {}
+            Effect::Quit => self.quit = true,
+        }
+    }
+}
