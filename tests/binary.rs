@@ -194,6 +194,38 @@ async fn join_two_rooms_routes_lines_by_room() {
     }
 }
 
+/// One process per data directory: a second one explains and exits 2, with every room of the
+/// first still running.
+#[tokio::test]
+async fn a_second_parlor_on_the_same_data_directory_exits_2() {
+    let dir = common::process::tempdir("twice");
+    let mut first = Proc::with_data(&dir, "ann", &["open"]);
+    first.expect_type("ready").await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args([
+            "--headless",
+            "--offline",
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .arg("open")
+        .env("PARLOR_CONFIG", "/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("another parlor is already using"),
+        "{stderr}"
+    );
+    first.send("/quit").await;
+    assert_eq!(first.exit().await.0, 0);
+}
+
 #[test]
 fn help_lists_the_global_flags() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))

@@ -103,7 +103,11 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let Data::Dir(dir) = &config.data else {
         return Ok(None);
     };
-    let store = Store::open(dir).map_err(|e| (1, e.to_string()))?;
+    // Another parlor on the same data directory is a usage mistake (exit 2), not a failure.
+    let store = Store::open(dir).map_err(|e| match e {
+        crate::store::StoreError::InUse(_) => (2, e.to_string()),
+        e => (1, e.to_string()),
+    })?;
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
     if !config.name_given
         && let Some(name) = store.setting("last_name")

@@ -3,6 +3,7 @@
 
 use tokio::io::AsyncWrite;
 
+use super::super::direct;
 use super::Headless;
 use crate::app::command::{self, COMMANDS, Command};
 use crate::config::Start;
@@ -88,6 +89,20 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 } else if let Some(key) = current {
                     self.say_in(key, text).await;
                 }
+                return false;
+            }
+            Command::Search(words) if self.query.is_some() => {
+                let peer = self.query.as_ref().map(|(peer, _)| *peer);
+                let me = self.direct.id();
+                let report = match self.direct.search(peer, words).await {
+                    Ok(found) => {
+                        let found = found.into_iter().map(|m| direct::stored(m, &me));
+                        Report::Found(found.collect())
+                    }
+                    Err(err) => Report::Error(err),
+                };
+                // About the conversation, not a room.
+                self.report(report, None).await;
                 return false;
             }
             Command::Me(text) if self.query.is_some() => {
@@ -179,7 +194,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// its key and how it is shown.
     async fn find_member(&self, who: &str) -> Result<(EndpointId, String), String> {
         let members = self.members().await;
-        let peer = super::super::direct::find_member(&members, &self.direct.id(), who)?;
+        let peer = direct::find_member(&members, &self.direct.id(), who)?;
         let display = members
             .iter()
             .find(|m| m.id == peer)
