@@ -2,16 +2,19 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|large|sim|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|flood|large|sim|dm|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
 //! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
 //! writing 10x the default rate limit among parlor processes that keep it; large mode starts
 //! `--members N` (30) processes at once in one room (with `--side-by-side`, the example too);
-//! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency. Prints a table and
+//! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency; dm
+//! mode times direct messages between two processes (beside a room line) and restarting into
+//! five stored rooms. Prints a table and
 //! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
+mod direct;
 mod flood;
 mod inproc;
 mod large;
@@ -41,6 +44,8 @@ pub struct Options {
     pub large: bool,
     /// Presence at scale in the simulator (rooms of 100 and 1,000).
     pub sim: bool,
+    /// Direct messages and rejoining five stored rooms (real processes).
+    pub direct: bool,
     pub members: usize,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
@@ -73,6 +78,7 @@ fn options() -> Options {
         flood: mode == "all" || mode == "flood",
         large: mode == "all" || mode == "large",
         sim: mode == "all" || mode == "sim",
+        direct: mode == "all" || mode == "dm",
         members: value("--members")
             .and_then(|n| n.parse().ok())
             .filter(|&n: &usize| n >= 2)
@@ -372,6 +378,10 @@ fn main() -> anyhow::Result<()> {
     if opts.large {
         println!("\n== a large room, real processes joining at once, 127.0.0.1");
         report["large"] = large::run(&opts, &programs()?)?;
+    }
+    if opts.direct {
+        println!("\n== direct messages and five stored rooms, real processes, 127.0.0.1");
+        report["dm"] = direct::run(&opts)?;
     }
     if opts.flood {
         println!("\n== a flooding member, real processes with the default rate limit, 127.0.0.1");

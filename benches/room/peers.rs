@@ -120,15 +120,56 @@ pub fn spawn(
         Role::Open => command.arg("open"),
         Role::Join(ticket) => command.args(["join", ticket]),
     };
+    let json = matches!(program, Program::Parlor { .. });
+    let (child, stdin) = start(command, json, i, out)
+        .with_context(|| format!("cannot start {}", program.label()))?;
+    Ok(Proc {
+        child,
+        stdin,
+        program: program.clone(),
+        data_dir,
+    })
+}
+
+/// parlor with `args` keeping its data in `dir`, which outlives the process (for restarts);
+/// the caller removes it.
+pub fn spawn_in(
+    dir: &Path,
+    i: usize,
+    args: &[&str],
+    out: mpsc::Sender<Line>,
+) -> anyhow::Result<Proc> {
+    let mut command = Command::new(BIN);
+    command
+        .args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"])
+        .env("PARLOR_CONFIG", "/dev/null")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--name", &format!("p{i}")])
+        .args(args);
+    let (child, stdin) = start(command, true, i, out).context("cannot start parlor")?;
+    Ok(Proc {
+        child,
+        stdin,
+        program: Program::Parlor { data_dir: true },
+        data_dir: None,
+    })
+}
+
+/// Start `command` and forward what it prints, as events, from a thread.
+fn start(
+    mut command: Command,
+    json: bool,
+    i: usize,
+    out: mpsc::Sender<Line>,
+) -> anyhow::Result<(Child, ChildStdin)> {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {}", program.label()))?;
+        .spawn()?;
     let stdin = child.stdin.take().context("stdin")?;
     let stdout = child.stdout.take().context("stdout")?;
-    let json = matches!(program, Program::Parlor { .. });
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let at = Instant::now();
@@ -145,12 +186,7 @@ pub fn spawn(
             }
         }
     });
-    Ok(Proc {
-        child,
-        stdin,
-        program: program.clone(),
-        data_dir,
-    })
+    Ok((child, stdin))
 }
 
 fn example_event(line: &str) -> Option<Value> {

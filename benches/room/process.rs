@@ -16,7 +16,7 @@ use crate::stats::{cpu_time, latency, rss_mb};
 
 pub type Lines = mpsc::Receiver<Line>;
 
-fn wait_for(
+pub(crate) fn wait_for(
     lines: &Lines,
     what: &str,
     pred: impl Fn(usize, &Value) -> bool,

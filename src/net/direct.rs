@@ -13,8 +13,9 @@
 //! inbox to the DM actor (full: `Busy`, the sender retries later), and a connection idle for
 //! [`IDLE_TIMEOUT`] is closed.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -51,10 +52,16 @@ pub struct DirectIncoming {
     pub reply: oneshot::Sender<Ack>,
 }
 
-/// Where incoming direct messages go: the process's DM actor, once it runs.
+/// Our connections kept for direct messages (one per peer).
+const MAX_LINKS: usize = 32;
+
+/// Where incoming direct messages go: the process's DM actor, once it runs; and our own
+/// connections to peers, reused while they live: a QUIC handshake per message cost more than
+/// the message. The addressee closes a connection idle for [`IDLE_TIMEOUT`].
 #[derive(Clone, Default)]
 pub struct DirectRoute {
     inbox: Arc<Mutex<Option<mpsc::Sender<DirectIncoming>>>>,
+    links: Arc<Mutex<HashMap<EndpointId, (Connection, Instant)>>>,
 }
 
 impl DirectRoute {
@@ -72,6 +79,47 @@ impl DirectRoute {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::Sender<DirectIncoming>>> {
         // Nothing panics while holding it; a poisoned route still routes correctly.
         self.inbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn links(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, (Connection, Instant)>> {
+        self.links.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Our live connection to `peer`, if one is kept.
+    fn link(&self, peer: &EndpointId) -> Option<Connection> {
+        let mut links = self.links();
+        match links.get_mut(peer) {
+            Some((conn, used)) if conn.close_reason().is_none() => {
+                *used = Instant::now();
+                Some(conn.clone())
+            }
+            Some(_) => {
+                links.remove(peer);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Keep `conn` to `peer`; past [`MAX_LINKS`] the one unused longest is closed.
+    fn keep(&self, peer: EndpointId, conn: Connection) {
+        let mut links = self.links();
+        if links.len() >= MAX_LINKS
+            && !links.contains_key(&peer)
+            && let Some(oldest) = links
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| *id)
+            && let Some((conn, _)) = links.remove(&oldest)
+        {
+            conn.close(CLOSE_DONE.into(), b"done");
+        }
+        links.insert(peer, (conn, Instant::now()));
+    }
+
+    /// A kept connection failed: the next message dials again.
+    fn forget(&self, peer: &EndpointId) {
+        self.links().remove(peer);
     }
 }
 
@@ -195,6 +243,8 @@ async fn write_frame(send: &mut SendStream, envelope: &[u8]) -> anyhow::Result<(
 /// A connection to one peer for sending it direct messages; closed when dropped.
 pub struct DirectLink {
     conn: Connection,
+    peer: EndpointId,
+    route: DirectRoute,
 }
 
 impl DirectLink {
@@ -212,9 +262,14 @@ impl DirectLink {
             );
             anyhow::Ok(ack)
         };
-        tokio::time::timeout(IO_TIMEOUT, work)
+        let result = tokio::time::timeout(IO_TIMEOUT, work)
             .await
-            .map_err(|_| anyhow::anyhow!("no ack within {IO_TIMEOUT:?}"))?
+            .map_err(|_| anyhow::anyhow!("no ack within {IO_TIMEOUT:?}"))
+            .and_then(|answer| answer);
+        if result.is_err() {
+            self.route.forget(&self.peer);
+        }
+        result
     }
 
     /// Send raw bytes as a frame, whatever they are (tests of a hostile sender).
@@ -228,12 +283,6 @@ impl DirectLink {
     }
 }
 
-impl Drop for DirectLink {
-    fn drop(&mut self) {
-        self.conn.close(CLOSE_DONE.into(), b"done");
-    }
-}
-
 impl Node {
     /// Incoming direct messages, from now on (replacing an earlier receiver).
     pub fn direct_inbox(&self) -> mpsc::Receiver<DirectIncoming> {
@@ -242,11 +291,17 @@ impl Node {
 
     /// Dial `peer` for direct messages. Its address comes from the node's lookups (room
     /// neighbours, tickets, [`Node::learn`], LAN, DNS when online).
+    /// A connection kept from an earlier message is reused.
     pub async fn connect_direct(&self, peer: EndpointId) -> anyhow::Result<DirectLink> {
+        let route = self.direct.clone();
+        if let Some(conn) = route.link(&peer) {
+            return Ok(DirectLink { conn, peer, route });
+        }
         let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint.connect(peer, DIRECT_ALPN))
             .await
             .map_err(|_| anyhow::anyhow!("no connection within {CONNECT_TIMEOUT:?}"))??;
-        Ok(DirectLink { conn })
+        route.keep(peer, conn.clone());
+        Ok(DirectLink { conn, peer, route })
     }
 
     /// Send one direct message to `peer` on a connection of its own.

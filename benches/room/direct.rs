@@ -1,0 +1,237 @@
+//! Direct messages and several rooms, as real processes with data directories on 127.0.0.1:
+//! - a direct message from one process's stdin (`/msg p1 ...`) until the other prints it
+//!   (`dm`), and until the sender prints it delivered (`dm_status`), beside a room line
+//!   between the same two processes in the same run;
+//! - restarting with five stored rooms (`parlor join T1 .. T5` by topic, as the lobby's
+//!   rejoin does): until every room is ready, and until the member of each is back.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::Options;
+use crate::peers::{Limit, Line, Proc, Program, spawn_in};
+use crate::process::{Lines, Room, row, wait_for};
+use crate::stats::latency;
+
+/// Rooms the restart scenario rejoins.
+const ROOMS: usize = 5;
+
+pub fn run(opts: &Options) -> anyhow::Result<Value> {
+    let messages = if opts.smoke { 20 } else { 200 };
+    let restarts = if opts.smoke { 1 } else { 5 };
+    let dm = direct_messages(messages)?;
+    let rejoin = rejoin_rooms(restarts)?;
+    Ok(json!({"direct": dm, "rejoin": rejoin}))
+}
+
+/// Two processes in one room: `messages` direct messages from p0 to p1, then as many room
+/// lines, one every 20 ms.
+fn direct_messages(messages: u64) -> anyhow::Result<Value> {
+    let program = Program::Parlor { data_dir: true };
+    let mut room = Room::form(&program, 2, Limit::Lifted)?;
+    room.say(0, "/who");
+    // p0 must know p1's name before `/msg p1` can find it.
+    wait_for(&room.lines, "p1 listed", |i, v| {
+        i == 0 && v["type"] == "members" && v["members"].as_array().is_some_and(|m| m.len() == 2)
+    })
+    .or_else(|_| {
+        wait_for(&room.lines, "p1 joined", |i, v| {
+            i == 0 && v["type"] == "joined"
+        })
+    })?;
+    let tag = rand::random::<u32>();
+    let mut sent_at = HashMap::new();
+    let (mut received, mut delivered) = (Vec::new(), Vec::new());
+    let mut ids = HashMap::new();
+    let start = Instant::now();
+    for seq in 0..messages {
+        let due = start + Duration::from_millis(20 * seq);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        sent_at.insert(seq, Instant::now());
+        room.say(0, &format!("/msg p1 {seq}:{tag}"));
+        collect(
+            &room.lines,
+            &sent_at,
+            &mut ids,
+            &mut received,
+            &mut delivered,
+            tag,
+            Duration::ZERO,
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (received.len() as u64) < messages || (delivered.len() as u64) < messages {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        collect(
+            &room.lines,
+            &sent_at,
+            &mut ids,
+            &mut received,
+            &mut delivered,
+            tag,
+            left,
+        );
+    }
+    let runs = [
+        ("direct message, shown to the addressee", received),
+        ("direct message, shown delivered to the sender", delivered),
+    ];
+    let mut report = json!({});
+    for (label, samples) in runs {
+        let run = crate::process::Run {
+            delivered: samples.len() as u64,
+            expected: messages,
+            latencies: samples,
+            duplicates: 0,
+        };
+        report[label] = row(label, &run);
+    }
+    // Room lines between the same two processes, for comparison.
+    let interval = Duration::from_millis(20);
+    let lines = room.traffic(
+        &[0],
+        interval,
+        messages,
+        crate::process::Phase::Spread,
+        Duration::from_secs(5),
+    );
+    report["room line"] = row("room line (same processes)", &lines);
+    room.quit();
+    Ok(report)
+}
+
+/// Read what arrived (waiting at most `wait` for the first line): `dm` at p1 and
+/// `dm_status delivered` at p0, timed from the line written to p0.
+fn collect(
+    lines: &Lines,
+    sent_at: &HashMap<u64, Instant>,
+    ids: &mut HashMap<String, u64>,
+    received: &mut Vec<Duration>,
+    delivered: &mut Vec<Duration>,
+    tag: u32,
+    wait: Duration,
+) {
+    let mut next = lines.recv_timeout(wait).ok();
+    while let Some((i, at, v)) = next {
+        let text = v["text"].as_str().unwrap_or_default();
+        let seq = text
+            .split_once(':')
+            .filter(|(_, t)| *t == tag.to_string())
+            .and_then(|(seq, _)| seq.parse::<u64>().ok());
+        match (i, v["type"].as_str(), seq) {
+            (1, Some("dm"), Some(seq)) => received.extend(sent_at.get(&seq).map(|t| at - *t)),
+            (0, Some("dm"), Some(seq)) => {
+                ids.insert(v["id"].as_str().unwrap_or_default().to_string(), seq);
+            }
+            (0, Some("dm_status"), _) if v["state"] == "delivered" => {
+                let seq = ids.get(v["id"].as_str().unwrap_or_default());
+                delivered.extend(seq.and_then(|s| sent_at.get(s)).map(|t| at - *t));
+            }
+            _ => {}
+        }
+        next = lines.try_recv().ok();
+    }
+}
+
+/// p0 opens five rooms; p1 joins them all by ticket, quits, and starts again `restarts`
+/// times with the five topics (known rooms): until each is `ready`, and until p0 is back in
+/// each (its `joined`).
+fn rejoin_rooms(restarts: usize) -> anyhow::Result<Value> {
+    let dirs = [tempdir("host"), tempdir("member")];
+    let (tx, lines) = mpsc::channel::<Line>();
+    let mut host = spawn_in(&dirs[0], 0, &["open"], tx.clone())?;
+    for _ in 1..ROOMS {
+        host_line(&mut host, "/open");
+    }
+    let mut tickets = Vec::new();
+    let mut topics = Vec::new();
+    while tickets.len() < ROOMS {
+        let (_, _, ready) = wait_for(&lines, "the host's rooms", |i, v| {
+            i == 0 && v["type"] == "ready"
+        })?;
+        tickets.push(ready["ticket"].as_str().unwrap_or_default().to_string());
+        topics.push(ready["topic"].as_str().unwrap_or_default().to_string());
+    }
+    let mut args = vec!["join"];
+    args.extend(tickets.iter().map(String::as_str));
+    let mut member = spawn_in(&dirs[1], 1, &args, tx.clone())?;
+    back_in_every_room(&lines, &topics)?;
+    let (mut ready, mut back) = (Vec::new(), Vec::new());
+    for _ in 0..restarts {
+        member.quit();
+        member.wait();
+        let mut args = vec!["join"];
+        args.extend(topics.iter().map(String::as_str));
+        let started = Instant::now();
+        member = spawn_in(&dirs[1], 1, &args, tx.clone())?;
+        let (all_ready, all_back) = back_in_every_room(&lines, &topics)?;
+        ready.push(all_ready - started);
+        back.push(all_back - started);
+    }
+    member.quit();
+    host.quit();
+    member.wait();
+    host.wait();
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let show = |label: &str, samples: Vec<Duration>| {
+        let l = latency(samples);
+        println!(
+            "    {label:<44} p50 {:7.1} ms  max {:7.1} ms  ({} starts)",
+            l.p50_ms, l.max_ms, l.samples
+        );
+        json!({"p50_ms": l.p50_ms, "max_ms": l.max_ms, "starts": l.samples})
+    };
+    Ok(json!({
+        "rooms": ROOMS,
+        "all ready": show("5 stored rooms: all ready", ready),
+        "all back with their member": show("5 stored rooms: the member back in each", back),
+    }))
+}
+
+/// Until p1 printed `ready` in every room and heard p0 in each: when the last of each came.
+fn back_in_every_room(lines: &Lines, topics: &[String]) -> anyhow::Result<(Instant, Instant)> {
+    let (mut ready, mut back) = (HashSet::new(), HashSet::new());
+    let (mut last_ready, mut last_back) = (Instant::now(), Instant::now());
+    while ready.len() < topics.len() || back.len() < topics.len() {
+        let (_, at, v) = wait_for(lines, "p1 back in every room", |i, v| {
+            i == 1 && (v["type"] == "ready" || (v["type"] == "joined" && v["name"] == "p0"))
+        })?;
+        let room = v["room"].as_str().unwrap_or_default().to_string();
+        let set = if v["type"] == "ready" {
+            &mut ready
+        } else {
+            &mut back
+        };
+        if set.insert(room) {
+            if v["type"] == "ready" {
+                last_ready = at;
+            } else {
+                last_back = at;
+            }
+        }
+    }
+    Ok((last_ready, last_back))
+}
+
+fn host_line(host: &mut Proc, line: &str) {
+    use std::io::Write;
+    let _ = host.stdin.write_all(format!("{line}\n").as_bytes());
+}
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "parlor-bench-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ))
+}
