@@ -238,3 +238,29 @@ async fn a_direct_message_reaches_only_its_addressee_and_is_marked_delivered() {
         peer.finished().await.unwrap();
     }
 }
+
+/// `echo "/msg ann hi" | parlor join T --headless`: input ending waits until the direct
+/// message is delivered, then exits 0; entering the same room twice is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_ending_waits_for_direct_messages_and_a_room_is_entered_once() {
+    let mut ann = Peer::open("ann");
+    let ticket = text(&ann.ready().await, "ticket");
+    let mut bob = Peer::join("bob", &ticket);
+    bob.ready().await;
+    bob.expect_joined(&["ann"]).await;
+    bob.send(&format!("/join {ticket}")).await;
+    let refused = bob.expect_type("error").await;
+    assert!(text(&refused, "message").contains("already"), "{refused}");
+    bob.send("/msg ann sent as input ends").await;
+    bob.close_stdin();
+    let dm = ann.expect_type("dm").await;
+    assert_eq!(text(&dm, "text"), "sent as input ends");
+    bob.expect("delivered", |e| {
+        e["type"] == "dm_status" && e["state"] == "delivered"
+    })
+    .await;
+    // Nothing left to wait for: it exits by itself, successfully.
+    bob.finished().await.unwrap();
+    ann.signal();
+    ann.finished().await.unwrap();
+}

@@ -126,7 +126,7 @@ impl App {
 
     /// A direct message arrived, was sent or loaded: into its conversation (opened if need
     /// be). A new one from someone else counts as unread elsewhere and rings.
-    pub(super) fn on_direct(&mut self, mut line: DirectLine) -> Vec<Effect> {
+    pub(super) fn on_direct(&mut self, mut line: DirectLine, now: UnixMillis) -> Vec<Effect> {
         let members = self.all_members();
         let known = |id: EndpointId| members.iter().find(|m| m.id == id).cloned();
         // Named as the rooms name them; a stranger keeps its fingerprint.
@@ -146,6 +146,15 @@ impl App {
             line.author = author;
         }
         let Some((view, new)) = self.conversation(&peer, false) else {
+            // Too many conversations open: said here rather than lost from sight.
+            if !line.own && !line.history {
+                let text = format!(
+                    "{} wrote to you privately: {} (too many conversations open: /part one, then /query)",
+                    line.author.display, line.text
+                );
+                self.error(now, text);
+                return vec![Effect::Bell];
+            }
             return Vec::new();
         };
         let mut effects = Vec::new();
@@ -182,6 +191,29 @@ impl App {
             effects.push(Effect::Bell);
         }
         effects
+    }
+
+    /// A direct message could not be queued: back into the input as it would be typed here
+    /// (in its conversation, or as `/msg` elsewhere), so Enter never sends it to a room;
+    /// with something else being typed, shown as an error instead, so it is not lost.
+    pub(super) fn unsent(&mut self, peer: EndpointId, text: String, action: bool, now: UnixMillis) {
+        let typed = match (self.direct_peer() == Some(peer), action) {
+            (true, true) => format!("/me {text}"),
+            (true, false) => text,
+            (false, _) => {
+                let name = self
+                    .views
+                    .find_direct(&peer)
+                    .and_then(|view| self.views.position(view))
+                    .map_or_else(|| peer.to_string(), |i| self.views.tabs[i].title.clone());
+                format!("/msg {name} {text}")
+            }
+        };
+        if self.input.is_empty() {
+            self.input.set(&typed);
+        } else {
+            self.error(now, format!("not sent: {typed}"));
+        }
     }
 
     /// Our direct message `id` to `peer` was delivered.

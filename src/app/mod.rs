@@ -225,12 +225,8 @@ impl App {
                 return effects;
             }
             Msg::Notice(text) => self.notice(now, text),
-            Msg::Unsent(text) => {
-                if self.input.is_empty() {
-                    self.input.set(&text);
-                }
-            }
-            Msg::Direct(line) => return self.on_direct(line),
+            Msg::Unsent { peer, text, action } => self.unsent(peer, text, action, now),
+            Msg::Direct(line) => return self.on_direct(line, now),
             Msg::Delivered { peer, id } => self.on_delivered(peer, id),
             Msg::StoredRooms(rooms) => {
                 if let Screen::Lobby(lobby) = &mut self.screen {

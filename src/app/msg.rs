@@ -42,8 +42,12 @@ pub enum Msg {
     Notice(String),
     /// Several messages at once (a conversation loaded from disk).
     Batch(Vec<Msg>),
-    /// A direct message could not be queued: give its text back to the input.
-    Unsent(String),
+    /// A direct message to `peer` could not be queued: give it back to the input.
+    Unsent {
+        peer: crate::proto::EndpointId,
+        text: String,
+        action: bool,
+    },
     /// A direct message arrived, was sent (pending) or was loaded from disk.
     Direct(direct::DirectLine),
     /// Our direct message `id` to `peer` was delivered.

@@ -138,19 +138,28 @@ impl App {
         vec![Effect::Part(view)]
     }
 
-    /// The view `query` names: a title, or a room whose topic starts with it.
+    /// The view `query` names: a room's title, a conversation's (`@name` or `name`), or a
+    /// room whose topic starts with it. Rooms first: a member calling itself like a room
+    /// cannot take its place.
     fn find_view(&self, query: &str) -> Option<usize> {
+        let tabs = &self.views.tabs;
+        let is_room = |t: &super::views::Tab| matches!(t.kind, ViewKind::Room(_));
+        if let Some(i) = tabs.iter().position(|t| is_room(t) && t.title == query) {
+            return Some(i);
+        }
+        let name = query.strip_prefix('@').unwrap_or(query);
+        if let Some(i) = tabs.iter().position(|t| !is_room(t) && t.title == name) {
+            return Some(i);
+        }
         let hex = query.trim_start_matches('#').to_ascii_lowercase();
-        self.views.tabs.iter().position(|t| t.title == query).or_else(|| {
-            let mut found = self.views.tabs.iter().enumerate().filter(|(_, t)| {
-                !hex.is_empty()
-                    && matches!(&t.kind, ViewKind::Room(Some(topic)) if topic.to_string().starts_with(&hex))
-            });
-            match (found.next(), found.next()) {
-                (Some((i, _)), None) => Some(i),
-                _ => None,
-            }
-        })
+        let mut found = tabs.iter().enumerate().filter(|(_, t)| {
+            !hex.is_empty()
+                && matches!(&t.kind, ViewKind::Room(Some(topic)) if topic.to_string().starts_with(&hex))
+        });
+        match (found.next(), found.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
     }
 
     /// `/room LABEL|PREFIX`.
@@ -167,7 +176,14 @@ impl App {
     /// `/to ROOM TEXT`.
     pub(super) fn command_to(&mut self, query: &str, text: String, now: UnixMillis) -> Vec<Effect> {
         match self.find_view(query) {
-            Some(index) => vec![Effect::SayIn(self.views.tabs[index].key, text)],
+            Some(index) => match self.views.tabs[index].kind {
+                ViewKind::Direct(peer) => vec![Effect::SendDirect {
+                    peer,
+                    text,
+                    action: false,
+                }],
+                ViewKind::Room(_) => vec![Effect::SayIn(self.views.tabs[index].key, text)],
+            },
             None => {
                 self.error(
                     now,

@@ -251,3 +251,78 @@ fn direct_messages_open_conversations_in_order() {
     );
     assert_eq!(app.title(), "parlor: bob");
 }
+
+#[test]
+fn an_invite_stays_with_its_room() {
+    let mut app = in_rooms(100, 30, &["ops", "dev"]);
+    app.update(to_view(&app, 1, Msg::Ticket("dev's ticket".into())), NOON);
+    assert!(app.invite.is_none(), "not over the room shown");
+    app.update(to_view(&app, 0, Msg::Ticket("ops's ticket".into())), NOON);
+    // dev's address changes: only dev's popup follows.
+    app.update(
+        to_view(&app, 1, Msg::TicketChanged("dev's new ticket".into())),
+        NOON,
+    );
+    assert_eq!(app.invite.as_ref().unwrap().ticket, "ops's ticket");
+    app.update(key(KeyCode::Esc, KeyModifiers::NONE), NOON);
+    app.update(key(KeyCode::Char('2'), KeyModifiers::ALT), NOON);
+    assert_eq!(app.invite.as_ref().unwrap().ticket, "dev's new ticket");
+}
+
+#[test]
+fn to_reaches_conversations_and_rooms_come_first() {
+    let mut app = in_rooms(100, 30, &["ops"]);
+    // A member calling itself "ops" writes to us: its conversation is titled "ops" too.
+    let impostor = member(6, "ops");
+    app.update(
+        to_view(
+            &app,
+            0,
+            Msg::Members(vec![member(1, "ann"), impostor.clone()]),
+        ),
+        NOON,
+    );
+    app.update(dm(&impostor, &impostor, "hi", 1, false), NOON);
+    let ops = app.views.tabs[0].key;
+    assert_eq!(
+        type_line(&mut app, "/to ops deploy"),
+        vec![Effect::SayIn(ops, "deploy".into())]
+    );
+    assert_eq!(
+        type_line(&mut app, "/to @ops hello"),
+        vec![Effect::SendDirect {
+            peer: impostor.id,
+            text: "hello".into(),
+            action: false
+        }]
+    );
+    type_line(&mut app, "/room ops");
+    assert_eq!(app.views.current, 0);
+}
+
+#[test]
+fn a_direct_message_not_queued_comes_back_as_it_would_be_typed_here() {
+    let mut app = in_rooms(100, 30, &["ops"]);
+    let bob = member(2, "bob");
+    app.update(
+        to_view(&app, 0, Msg::Members(vec![member(1, "ann"), bob.clone()])),
+        NOON,
+    );
+    type_line(&mut app, "/msg bob a secret");
+    let unsent = || Msg::Unsent {
+        peer: bob.id,
+        text: "a secret".into(),
+        action: false,
+    };
+    // In the room: as the command, so Enter never sends it to the room.
+    app.update(unsent(), NOON);
+    assert_eq!(app.input.text(), "/msg bob a secret");
+    // With something being typed: shown, not lost.
+    app.update(unsent(), NOON);
+    assert!(app.last_error.as_deref().unwrap().contains("a secret"));
+    // In the conversation: the text itself.
+    app.input.set("");
+    type_line(&mut app, "/query bob");
+    app.update(unsent(), NOON);
+    assert_eq!(app.input.text(), "a secret");
+}

@@ -19,6 +19,8 @@ pub type ViewKey = u64;
 pub const DIGIT_KEYS: usize = 9;
 /// Views held at once: rooms and conversations.
 pub const MAX_VIEWS: usize = 64;
+/// Of them, conversations: members writing to us cannot take the rooms' places.
+pub const MAX_DIRECT_VIEWS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ViewKind {
@@ -54,6 +56,8 @@ pub(super) struct Parked {
     cut_off: bool,
     log: ChatLog,
     input: Editor,
+    /// A room's invite popup stays with the room (its ticket changes with its session).
+    invite: Option<super::Invite>,
 }
 
 /// The views and which is current.
@@ -115,7 +119,11 @@ impl App {
         label: Option<String>,
         switch: bool,
     ) -> Option<ViewKey> {
-        if self.views.tabs.len() >= MAX_VIEWS {
+        let direct = |t: &Tab| matches!(t.kind, ViewKind::Direct(_));
+        let conversations = self.views.tabs.iter().filter(|t| direct(t)).count();
+        if self.views.tabs.len() >= MAX_VIEWS
+            || (matches!(kind, ViewKind::Direct(_)) && conversations >= MAX_DIRECT_VIEWS)
+        {
             return None;
         }
         let key = self.views.next_key;
@@ -187,6 +195,7 @@ impl App {
         std::mem::swap(&mut self.cut_off, &mut state.cut_off);
         std::mem::swap(&mut self.log, &mut state.log);
         std::mem::swap(&mut self.input, &mut state.input);
+        std::mem::swap(&mut self.invite, &mut state.invite);
     }
 
     /// Apply `msg` to the view `key`, current or not. Messages for a view in the background
@@ -220,6 +229,11 @@ impl App {
         let key = self.views.tabs[index].key;
         let Some(mut state) = self.views.parked.remove(&key) else {
             return Vec::new();
+        };
+        // Said in the background, shown in the status bar too: say which room.
+        let msg = match msg {
+            Msg::Warning(text) => Msg::Warning(format!("{}: {text}", self.views.tabs[index].title)),
+            msg => msg,
         };
         self.swap(&mut state);
         let counts = matches!(&msg, Msg::Room(Event::MessageReceived(line)) if !line.history);

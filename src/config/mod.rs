@@ -76,8 +76,11 @@ pub enum Data {
 pub struct Config {
     pub task: Task,
     pub name: String,
-    /// The name came from `--name` (not a default).
+    /// The name came from `--name`: it beats the names stored per room and the last one used.
     pub name_given: bool,
+    /// The name came from the config file: a default that beats the last name used (the
+    /// store's), not a room's own (`/nick` there).
+    pub name_configured: bool,
     /// Lines on stdin, events on stdout, no full-screen UI (`--headless`, implied by `--json`).
     pub headless: bool,
     pub net: NetConfig,
@@ -200,7 +203,8 @@ impl Config {
             .transpose()?;
         let file_name = f.name.as_deref().and_then(clean_name);
         let (name, name_source) = pick(name_flag, None, file_name, login_name());
-        let name_given = name_source != Source::Default;
+        let name_given = name_source == Source::Flag;
+        let name_configured = name_source == Source::File;
         let name = shown.note("name", (name, name_source));
         let relay_flag = (!global.relay.is_empty()).then(|| std::mem::take(&mut global.relay));
         let relay_urls = shown.note("relays", pick(relay_flag, None, f.relays, Vec::new()));
@@ -337,6 +341,7 @@ impl Config {
             task,
             name,
             name_given,
+            name_configured,
             headless,
             net: NetConfig {
                 secret: SecretKey::generate(),

@@ -47,7 +47,11 @@ data_dir = "/tmp/parlor-from-file"
 fn every_key_of_the_file_is_used() {
     let path = file("every", EVERY_KEY);
     let c = resolve(&path, Env::default(), &["config"]).unwrap();
-    assert_eq!((c.name.as_str(), c.name_given), ("kim", true));
+    assert_eq!(
+        (c.name.as_str(), c.name_given, c.name_configured),
+        ("kim", false, true),
+        "a configured name is a default: a room's own name still wins"
+    );
     assert_eq!(c.net.relays.len(), 1);
     assert!(c.net.offline && !c.net.lan);
     assert_eq!(c.history.max_messages, 50);

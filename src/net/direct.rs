@@ -42,6 +42,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CLOSE_DONE: u32 = 0;
 pub const CLOSE_BUSY: u32 = 2;
 pub const CLOSE_BAD_FRAME: u32 = 1;
+pub const CLOSE_REFUSED: u32 = 3;
 
 /// A direct message as it arrived, for the DM actor to verify, keep and answer.
 #[derive(Debug)]
@@ -181,7 +182,14 @@ impl DirectServer {
         tokio::time::timeout(self.limits.write_timeout, answer)
             .await
             .ok()?
-            .ok()
+            .ok()?;
+        // Someone we share no room with: its connection does not keep one of the few slots.
+        if matches!(ack, Ack::Refused(_)) {
+            let _ = tokio::time::timeout(self.limits.write_timeout, send.stopped()).await;
+            conn.close(CLOSE_REFUSED.into(), b"refused");
+            return None;
+        }
+        Some(())
     }
 
     /// The actor's answer, or `Busy` when it is not running, is behind, or takes too long.

@@ -110,6 +110,7 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     })?;
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
     if !config.name_given
+        && !config.name_configured
         && let Some(name) = store.setting("last_name")
     {
         config.name = name;

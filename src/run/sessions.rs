@@ -2,13 +2,15 @@
 //! room and loading stored history never hold the front end up), their events merged into one
 //! stream tagged with the room they are about.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
 use super::start;
 use crate::config::{Config, Start};
 use crate::net::Node;
+use crate::proto::TopicId;
 use crate::session::{self, Left, SessionEvent, SessionHandle};
 use crate::store::StoreHandle;
 
@@ -18,6 +20,29 @@ pub type RoomKey = u64;
 /// Events of all rooms waiting for the front end; beyond this each room's events wait in its
 /// session's outbox (which, bounded too, pauses its network input).
 const MERGED_CAPACITY: usize = 256;
+
+/// `start` of room `key` is about to enter `topic`: refused when another room of ours is it.
+fn claim(
+    topics: &Mutex<HashMap<TopicId, RoomKey>>,
+    topic: TopicId,
+    key: RoomKey,
+) -> anyhow::Result<()> {
+    let mut topics = lock(topics);
+    match topics.get(&topic) {
+        Some(other) if *other != key => {
+            anyhow::bail!("you are in this room already (#{})", topic.fmt_short())
+        }
+        _ => {
+            topics.insert(topic, key);
+            Ok(())
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding it.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// What happened to one room.
 pub enum Update {
@@ -44,6 +69,13 @@ pub struct Sessions {
     store: Option<StoreHandle>,
     config: Config,
     handles: HashMap<RoomKey, SessionHandle>,
+    /// Rooms started and not running yet, and those of them parted meanwhile (left as soon
+    /// as they run).
+    starting: HashSet<RoomKey>,
+    parted: HashSet<RoomKey>,
+    /// Which room each topic is, from the moment its start knows the topic: a room is never
+    /// entered twice (two subscriptions would show everything twice).
+    topics: Arc<Mutex<HashMap<TopicId, RoomKey>>>,
     tx: mpsc::Sender<(RoomKey, Update)>,
     rx: mpsc::Receiver<(RoomKey, Update)>,
 }
@@ -56,6 +88,9 @@ impl Sessions {
             store,
             config,
             handles: HashMap::new(),
+            starting: HashSet::new(),
+            parted: HashSet::new(),
+            topics: Arc::default(),
             tx,
             rx,
         }
@@ -67,13 +102,15 @@ impl Sessions {
 
     /// Start a room in a task; its `Started` (or `StartFailed`) and then its events come
     /// through [`Self::next`] under `key`.
-    pub fn start(&self, key: RoomKey, room: RoomStart) {
+    pub fn start(&mut self, key: RoomKey, room: RoomStart) {
+        self.starting.insert(key);
         let (node, store, config, tx) = (
             self.node.clone(),
             self.store.clone(),
             self.config.clone(),
             self.tx.clone(),
         );
+        let topics = self.topics.clone();
         tokio::spawn(async move {
             let spawned = async {
                 // A known room by label or topic (`/join ops`, the lobby's rejoin).
@@ -94,6 +131,9 @@ impl Sessions {
                 let mut spec = start::resolve_spec(&config, &node, &begin, room.name).await?;
                 if room.label.is_some() {
                     spec.entry.label = room.label;
+                }
+                if let Some(topic) = spec.entry.topic {
+                    claim(&topics, topic, key)?;
                 }
                 session::spawn(&node, store, spec).await
             };
@@ -133,10 +173,21 @@ impl Sessions {
     fn note(&mut self, key: RoomKey, update: &Update) {
         match update {
             Update::Started(handle) => {
-                self.handles.insert(key, handle.clone());
+                self.starting.remove(&key);
+                // An opened room's topic is known only now.
+                lock(&self.topics).insert(handle.topic(), key);
+                if self.parted.remove(&key) {
+                    let handle = handle.clone();
+                    tokio::spawn(async move { handle.part().await });
+                } else {
+                    self.handles.insert(key, handle.clone());
+                }
             }
             Update::Ended | Update::StartFailed(_) => {
+                self.starting.remove(&key);
+                self.parted.remove(&key);
                 self.handles.remove(&key);
+                lock(&self.topics).retain(|_, k| *k != key);
             }
             Update::Event(_) => {}
         }
@@ -146,10 +197,15 @@ impl Sessions {
         self.handles.get(&key)
     }
 
-    /// `/part`: leave the room for good (not rejoined on the next start), in the background;
-    /// its remaining events and `Ended` still come through [`Self::next`]. `false` if the
-    /// room has not started (or ended already).
+    /// `/part`: leave the room for good (not rejoined on the next start), in the background
+    /// (a room still starting, as soon as it runs); its remaining events and `Ended` still
+    /// come through [`Self::next`]. `false` if the room ended already.
     pub fn part(&mut self, key: RoomKey) -> bool {
+        if self.starting.contains(&key) {
+            // Left the moment it runs.
+            self.parted.insert(key);
+            return true;
+        }
         let Some(handle) = self.handles.remove(&key) else {
             return false;
         };

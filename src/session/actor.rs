@@ -412,6 +412,8 @@ impl Actor {
     }
 
     pub(super) fn answer_drained(&mut self) {
+        // Waiters that gave up (a front end asking again) are not kept.
+        self.drain_waiters.retain(|waiter| !waiter.is_closed());
         if self.room.queued() == 0 {
             for waiter in self.drain_waiters.drain(..) {
                 let _ = waiter.send(());

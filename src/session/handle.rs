@@ -184,12 +184,13 @@ impl SessionHandle {
     /// `/part`: leave, and do not come back on the next start (quitting leaves every room
     /// but keeps them in the list of rooms we are in).
     pub async fn part(&self) -> Result<Left, SessionGone> {
-        let left = self.leave().await?;
+        let left = self.leave().await;
+        // Even if the session ended by itself meanwhile: the room is not rejoined.
         if let Some(store) = &self.store {
             let topic = self.topic;
             let _ = store.call(move |s| s.set_open(topic, false)).await;
         }
-        Ok(left)
+        left
     }
 
     /// Tests: act as if gossip had dropped messages for us (`Lagged`).

@@ -200,6 +200,10 @@ impl Store {
     /// entering a room, `false` on `/part`. Quitting leaves the list as it is.
     pub fn set_open(&self, topic: TopicId, open: bool) -> Result<(), StoreError> {
         let mut topics = self.open_topics();
+        // Rejoining keeps a room where it was: the order is the order rooms were entered.
+        if open == topics.contains(&topic) {
+            return Ok(());
+        }
         topics.retain(|t| *t != topic);
         if open {
             topics.push(topic);

@@ -366,3 +366,46 @@ fn planted_symlinks_are_not_followed() {
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
+
+#[test]
+fn the_rooms_we_are_in_keep_their_order_until_parted() {
+    let store = Store::open(&tempdir()).unwrap();
+    let topics: Vec<TopicId> = (1..=3).map(|n| TopicId::from_bytes([n; 32])).collect();
+    for (i, topic) in topics.iter().enumerate() {
+        let label = format!("room{i}");
+        store
+            .remember_room(*topic, Some(&label), &[], "ann", NOW)
+            .unwrap();
+        store.set_open(*topic, true).unwrap();
+    }
+    let open = |store: &Store| -> Vec<TopicId> {
+        store
+            .open_rooms()
+            .unwrap()
+            .iter()
+            .map(|r| r.topic)
+            .collect()
+    };
+    assert_eq!(open(&store), topics);
+    // Rejoining the first again keeps it first; parting drops it; a room never recorded is
+    // skipped.
+    store.set_open(topics[0], true).unwrap();
+    assert_eq!(open(&store), topics);
+    store.set_open(topics[1], false).unwrap();
+    store.set_open(TopicId::from_bytes([9; 32]), true).unwrap();
+    assert_eq!(open(&store), [topics[0], topics[2]]);
+    assert_eq!(
+        store.open_rooms().unwrap()[0].label.as_deref(),
+        Some("room0")
+    );
+    // Bounded: the oldest entered go first.
+    for n in 10..(10 + super::rooms::MAX_OPEN_ROOMS as u8) {
+        store.set_open(TopicId::from_bytes([n; 32]), true).unwrap();
+    }
+    let text = store.setting("open_rooms").unwrap();
+    assert_eq!(
+        text.split_whitespace().count(),
+        super::rooms::MAX_OPEN_ROOMS
+    );
+    assert!(!text.contains(&topics[0].to_string()));
+}

@@ -74,8 +74,11 @@ fn sidebar(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let cols = inner.width as usize;
+    let rows = inner.height as usize;
+    // More rooms than rows: the list scrolls so the current one is always on it.
+    let first = (app.views.current + 1).saturating_sub(rows);
     let mut lines = Vec::new();
-    for (i, tab) in app.views.tabs.iter().enumerate() {
+    for (i, tab) in app.views.tabs.iter().enumerate().skip(first) {
         let style = tab_style(app, i, tab);
         let count = match (tab.unread, tab.mention) {
             (0, false) => String::new(),
@@ -92,7 +95,7 @@ fn sidebar(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(format!("{name}{}", " ".repeat(pad)), style),
             Span::styled(count, if tab.mention { theme::mention() } else { style }),
         ]));
-        if lines.len() >= inner.height as usize {
+        if lines.len() >= rows {
             break;
         }
     }
@@ -113,7 +116,11 @@ fn tab_bar(app: &App, frame: &mut Frame, area: Rect) {
                 (n, false) => format!(" {n}"),
                 (n, true) => format!(" {n}!"),
             };
-            let label = format!(" {}:{}{count} ", digit(i).trim(), fit(&title(tab), 16));
+            let key = match digit(i).trim() {
+                "" => String::new(),
+                digit => format!("{digit}:"),
+            };
+            let label = format!(" {key}{}{count} ", fit(&title(tab), 16));
             (label, tab_style(app, i, tab))
         })
         .collect();
@@ -130,14 +137,22 @@ fn tab_bar(app: &App, frame: &mut Frame, area: Rect) {
         first += 1;
     }
     let mut spans = Vec::new();
+    let mut used = 0;
     if first > 0 {
         spans.push(Span::styled("‹", theme::hint()));
+        used += 1;
     }
-    spans.extend(
-        tabs.into_iter()
-            .skip(first)
-            .map(|(label, style)| Span::styled(label, style)),
-    );
+    let shown = tabs.len() - first;
+    for (k, (label, style)) in tabs.into_iter().skip(first).enumerate() {
+        // The last column says that more tabs follow.
+        let more = k + 1 < shown;
+        if used + width(&label) + usize::from(more) > cols {
+            spans.push(Span::styled("›", theme::hint()));
+            break;
+        }
+        used += width(&label);
+        spans.push(Span::styled(label, style));
+    }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme::tab_bar()),
         area,

@@ -25,6 +25,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
         task: Task::Chat(vec![start]),
         name: name.to_string(),
         name_given: true,
+        name_configured: false,
         data: Data::Ephemeral,
         label: None,
         lan: false,

@@ -47,13 +47,13 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             },
             Command::Rooms => Report::Rooms(self.rooms.infos()),
             Command::Open(label) => {
-                self.start_room(Start::Open, label);
+                self.start_room(Start::Open, label, true);
                 return false;
             }
             Command::Join(what) => {
                 match self.join_start(what).await {
                     Ok(start) => {
-                        self.start_room(start, None);
+                        self.start_room(start, None, true);
                     }
                     Err(err) => self.report(Report::Error(err), None).await,
                 }
@@ -204,8 +204,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
 
     /// A direct message; it is reported (`dm`, then `dm_status`) once queued.
     async fn send_direct(&mut self, peer: EndpointId, text: String, action: bool) {
-        if let Err(err) = self.direct.send(peer, text, action).await {
-            self.report(Report::Error(err.to_string()), None).await;
+        match self.direct.send(peer, text, action).await {
+            // Pending from now on: input ending waits for it (its events may come later).
+            Ok(id) => {
+                self.pending_dms.insert(id);
+            }
+            Err(err) => self.report(Report::Error(err.to_string()), None).await,
         }
     }
 

@@ -123,8 +123,9 @@ where
         output_stuck: false,
         unsent_rooms: 0,
     };
-    for start in starts {
-        headless.start_room(start, None);
+    for (i, start) in starts.into_iter().enumerate() {
+        // The first room named is the current one.
+        headless.start_room(start, None, i == 0);
     }
     let stop = headless.main_loop(BufReader::new(input), shutdown).await;
     let stop = match stop {
@@ -147,8 +148,8 @@ where
 }
 
 impl<W: AsyncWrite + Unpin> Headless<W> {
-    /// Start a room in the background; it becomes the current one.
-    fn start_room(&mut self, start: Start, label: Option<String>) -> RoomKey {
+    /// Start a room in the background (the current one when `current`).
+    fn start_room(&mut self, start: Start, label: Option<String>, current: bool) -> RoomKey {
         let join_timeout =
             matches!(start, Start::Join(_) | Start::Lan(_)).then_some(self.config.join_timeout);
         let known = match &start {
@@ -156,7 +157,15 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Start::Lan(query) => Some(query.clone()),
             _ => None,
         };
-        let key = self.rooms.add(label.clone().or(known), join_timeout);
+        // Events name the room from the start when its topic is known already.
+        let topic = match &start {
+            Start::Join(ticket) => Some(ticket.topic),
+            Start::Rejoin { topic, .. } => Some(*topic),
+            _ => None,
+        };
+        let key = self
+            .rooms
+            .add(topic, label.clone().or(known), join_timeout, current);
         let name = self.config.name.clone();
         self.sessions.start(key, RoomStart { start, name, label });
         key
@@ -208,7 +217,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                         return Stop::Ended(err);
                     }
                     // A room that started late (or ended) changes what "drained" means.
-                    if drained.is_some() {
+                    if !input_open && !rooms_drained {
                         drained = Some(self.all_drained());
                     }
                 }
@@ -217,7 +226,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     match done {
                         Ok(()) if self.pending_dms.is_empty() => return Stop::Quit,
                         Ok(()) => rooms_drained = true,
-                        // A session ended first: its events say why.
+                        // A session ended first: its events say why, and the next update
+                        // waits on the rooms left.
                         Err(_) => {}
                     }
                 }
@@ -311,6 +321,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// Leave every room (unless they already ended), report the last events and what was
     /// never sent.
     async fn finish(&mut self, stop: Stop) -> anyhow::Result<()> {
+        let held = self.rooms.held();
         let left = self.sessions.leave_all().await;
         self.output_until = Some(Instant::now() + LAST_LINES);
         // Each room's stream ends shortly after it left.
@@ -328,7 +339,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 }
             }
         }
-        let unsent: usize = left.iter().map(|(_, left)| left.unsent).sum();
+        // Lines typed for rooms that never started count as unsent too.
+        let unsent: usize = left.iter().map(|(_, left)| left.unsent).sum::<usize>() + held;
         if unsent > 0 {
             let message = format!("{unsent} queued message(s) were not sent: no peer had joined");
             self.report(Report::Error(message), None).await;
@@ -388,6 +400,7 @@ mod tests {
             task: Task::Chat(vec![Start::Open]),
             name: "ann".into(),
             name_given: true,
+            name_configured: false,
             data: Data::Ephemeral,
             label: None,
             lan: false,

@@ -59,19 +59,26 @@ pub enum NoRoom {
 }
 
 impl Rooms {
-    /// A new room, starting; it becomes the current one.
-    pub fn add(&mut self, label: Option<String>, join_timeout: Option<Duration>) -> RoomKey {
+    /// A new room, starting (its topic when known already); it becomes the current one when
+    /// `current` (or when it is the first).
+    pub fn add(
+        &mut self,
+        topic: Option<TopicId>,
+        label: Option<String>,
+        join_timeout: Option<Duration>,
+        current: bool,
+    ) -> RoomKey {
         let key = self.next_key;
         self.next_key += 1;
         self.list.push(Room {
             key,
-            topic: None,
+            topic,
             label,
             ready: false,
             join_timeout,
             held: Some(Vec::new()),
         });
-        if self.current.is_none() || self.list.len() > 1 {
+        if self.current.is_none() || current {
             self.current = Some(key);
         }
         key
@@ -89,6 +96,15 @@ impl Rooms {
             room.topic = Some(topic);
             room.ready = true;
         }
+    }
+
+    /// Lines held for rooms that never started.
+    pub fn held(&self) -> usize {
+        self.list
+            .iter()
+            .filter_map(|room| room.held.as_ref())
+            .map(Vec::len)
+            .sum()
     }
 
     /// Hold `line` for a room that is still starting; `false` when it runs already (or too
@@ -182,15 +198,22 @@ mod tests {
     #[test]
     fn rooms_are_found_by_label_or_topic_prefix_and_the_current_one_follows() {
         let mut rooms = Rooms::default();
-        let ops = rooms.add(Some("ops".into()), None);
-        let other = rooms.add(None, None);
+        let ops = rooms.add(None, Some("ops".into()), None, true);
+        assert_eq!(rooms.add(None, None, None, false), 1);
+        assert_eq!(
+            rooms.current().map(|r| r.key),
+            Some(ops),
+            "the first stays current"
+        );
+        let other = rooms.add(None, None, None, true);
         assert_eq!(
             rooms.current().map(|r| r.key),
             Some(other),
-            "the newest is current"
+            "/open and /join switch"
         );
         rooms.ready(ops, TopicId::from_bytes([0xab; 32]));
         rooms.ready(other, TopicId::from_bytes([0xac; 32]));
+        rooms.remove(1);
         assert_eq!(rooms.find("ops").unwrap(), ops);
         assert_eq!(rooms.find("#abab").unwrap(), ops);
         assert_eq!(rooms.find("ACAC").unwrap(), other);
@@ -203,7 +226,7 @@ mod tests {
     #[test]
     fn lines_wait_for_a_room_that_is_starting() {
         let mut rooms = Rooms::default();
-        let key = rooms.add(None, None);
+        let key = rooms.add(None, None, None, true);
         assert_eq!(rooms.hold(key, "early"), Ok(true));
         assert_eq!(rooms.started(key), vec!["early".to_string()]);
         assert_eq!(rooms.hold(key, "late"), Ok(false), "it runs now");

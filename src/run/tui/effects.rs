@@ -4,12 +4,15 @@
 use super::super::direct;
 use super::super::terminal::TerminalGuard;
 use super::Tui;
+use crate::app::views::ViewKey;
 use crate::app::{Effect, Msg};
 use crate::config::Start;
 use crate::proto::EndpointId;
 use crate::proto::direct::DmState;
 use crate::session::direct::DirectEvent;
 
+/// Lines held for a room that is still starting; more are refused (and shown).
+const MAX_HELD: usize = 1000;
 /// Messages of a conversation shown when it opens (older ones: `/search`).
 const CONVERSATION_LOADED: usize = 500;
 
@@ -52,6 +55,28 @@ impl Tui {
         None
     }
 
+    /// A line (or `/me` action) to the room of `view`; held while the room is still starting
+    /// and sent once it runs (see `Tui::started`). A session that ended reports it through
+    /// its events: lines to it do nothing.
+    pub(super) async fn say(&mut self, view: ViewKey, text: String, action: bool) {
+        if let Some(session) = self.sessions.handle(view) {
+            let _ = if action {
+                session.act(text).await
+            } else {
+                session.say(text).await
+            };
+            return;
+        }
+        let held = self.held.entry(view).or_default();
+        if held.len() < MAX_HELD {
+            held.push((text, action));
+        } else {
+            let why =
+                format!("{MAX_HELD} lines already wait for this room to start; not sent: {text}");
+            let _ = self.answers_tx.send(Msg::Warning(why));
+        }
+    }
+
     /// What the DM actor said, as a message for the app.
     pub(super) fn on_direct(&mut self, event: DirectEvent) -> Option<Msg> {
         let me = self.direct.id();
@@ -77,6 +102,7 @@ impl Tui {
             },
             None => effect,
         };
+        let action = matches!(effect, Effect::Act(_));
         match effect {
             Effect::Open { view, name, label } => self.start_room(view, Start::Open, name, label),
             Effect::Join { view, name, ticket } => {
@@ -89,19 +115,21 @@ impl Tui {
                 self.start_room(view, Start::Known(room), name, None);
             }
             Effect::Part(view) => {
+                self.held.remove(&view);
                 self.sessions.part(view);
             }
-            Effect::SayIn(view, text) => {
-                if let Some(session) = self.sessions.handle(view) {
-                    let _ = session.say(text).await;
-                }
-            }
+            Effect::SayIn(view, text) => self.say(view, text, false).await,
             Effect::SendDirect { peer, text, action } => {
-                // The message itself comes back as an event once saved.
-                if let Err(err) = self.direct.send(peer, text.clone(), action).await {
-                    let _ = self.answers_tx.send(Msg::Warning(err.to_string()));
-                    let _ = self.answers_tx.send(Msg::Unsent(text));
-                }
+                // Queued on the store thread in the background: typing never waits on the
+                // disk. The message itself comes back as an event once saved.
+                let dm = self.direct.clone();
+                self.answer_later(async move {
+                    let err = dm.send(peer, text.clone(), action).await.err()?;
+                    Some(Msg::Batch(vec![
+                        Msg::Warning(err.to_string()),
+                        Msg::Unsent { peer, text, action },
+                    ]))
+                });
             }
             Effect::LoadConversation { view, peer } => {
                 let (dm, me) = (self.direct.clone(), self.direct.id());
@@ -117,15 +145,9 @@ impl Tui {
                     Some(Msg::Batch(lines))
                 });
             }
-            // A session that ended reports it through its events: its commands do nothing.
-            Effect::Say(text) => {
-                if let Some(session) = session {
-                    let _ = session.say(text).await;
-                }
-            }
-            Effect::Act(text) => {
-                if let Some(session) = session {
-                    let _ = session.act(text).await;
+            Effect::Say(text) | Effect::Act(text) => {
+                if let Some(view) = self.app.current_view() {
+                    self.say(view, text, action).await;
                 }
             }
             Effect::Rename(name) => {
@@ -145,24 +167,32 @@ impl Tui {
                     let _ = session.list_ignored().await;
                 }
             }
+            // Answers go to the room they were asked in, wherever the user is by then.
             Effect::Search(words) => {
-                if let Some(session) = session {
+                if let (Some(session), Some(view)) = (session, self.app.current_view()) {
                     self.answer_later(async move {
-                        Some(match session.search(words.clone()).await {
+                        let msg = match session.search(words.clone()).await {
                             Ok(found) => Msg::Found { words, found },
                             Err(err) => Msg::Warning(err),
-                        })
+                        };
+                        Some(Msg::For(view, Box::new(msg)))
                     });
                 }
             }
             Effect::ShowTicket => {
-                if let Some(session) = session {
-                    self.answer_later(async move { session.ticket().await.ok().map(Msg::Ticket) });
+                if let (Some(session), Some(view)) = (session, self.app.current_view()) {
+                    self.answer_later(async move {
+                        let ticket = session.ticket().await.ok()?;
+                        Some(Msg::For(view, Box::new(Msg::Ticket(ticket))))
+                    });
                 }
             }
             Effect::ShowNet => {
-                if let Some(session) = session {
-                    self.answer_later(async move { session.net().await.ok().map(Msg::NetView) });
+                if let (Some(session), Some(view)) = (session, self.app.current_view()) {
+                    self.answer_later(async move {
+                        let net = session.net().await.ok()?;
+                        Some(Msg::For(view, Box::new(Msg::NetView(net))))
+                    });
                 }
             }
             Effect::Copy(text) => guard.copy(&text),

@@ -3,7 +3,7 @@
 //! (binding the endpoint), searching and computing tickets run in tasks whose answers come
 //! back as messages, so typing never waits on the network or the disk.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 
 use chrono::{Local, Offset};
@@ -42,6 +42,8 @@ struct Tui {
     /// Direct messages: the process's DM actor.
     direct: DirectHandle,
     direct_events: DirectEvents,
+    /// Lines typed for rooms still starting: (text, is an action), sent once they run.
+    held: HashMap<ViewKey, Vec<(String, bool)>>,
     /// Views whose room we created (the invite pops up when ready).
     opened: HashSet<ViewKey>,
     /// Answers from background work (tickets, search results).
@@ -107,6 +109,7 @@ pub async fn run_tui(
         direct,
         direct_events,
         opened: HashSet::new(),
+        held: HashMap::new(),
         answers_tx,
         answers,
         title: String::new(),
@@ -250,7 +253,7 @@ impl Tui {
                     None => return Ok(()),
                 },
                 (view, update) = self.sessions.next() => {
-                    msgs.extend(self.on_update(view, update)?);
+                    msgs.extend(self.on_update(view, update).await?);
                 }
                 Some(event) = self.direct_events.recv() => msgs.extend(self.on_direct(event)),
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
@@ -265,7 +268,7 @@ impl Tui {
                 let Some((view, update)) = self.sessions.try_next() else {
                     break;
                 };
-                msgs.extend(self.on_update(view, update)?);
+                msgs.extend(self.on_update(view, update).await?);
             }
             dirty = !msgs.is_empty();
             while let Some(msg) = msgs.pop_front() {
@@ -279,9 +282,12 @@ impl Tui {
 
     /// A room's update as a message for its view. Started from the command line, the last
     /// room failing ends parlor (exit 2 for a room found nowhere, else 1), as one room did.
-    fn on_update(&mut self, view: ViewKey, update: Update) -> anyhow::Result<Option<Msg>> {
+    async fn on_update(&mut self, view: ViewKey, update: Update) -> anyhow::Result<Option<Msg>> {
         let failed = match update {
-            Update::Started(_) => return Ok(None),
+            Update::Started(handle) => {
+                self.started(view, handle).await;
+                return Ok(None);
+            }
             Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
             Update::Event(event) => {
                 direct::note_members(&self.direct, &event);
@@ -295,8 +301,23 @@ impl Tui {
         if last && !self.config.starts().is_empty() {
             return Err(failed);
         }
-        let reason = format!("{failed:#}");
+        let mut reason = format!("{failed:#}");
+        // What was typed for it is said, not dropped in silence.
+        for (text, _) in self.held.remove(&view).unwrap_or_default() {
+            reason.push_str(&format!("; not sent: {text}"));
+        }
         Ok(Some(Msg::For(view, Box::new(Msg::Failed(reason)))))
+    }
+
+    /// The session of `view` runs: what was typed meanwhile goes now, in order.
+    async fn started(&mut self, view: ViewKey, handle: SessionHandle) {
+        for (text, action) in self.held.remove(&view).unwrap_or_default() {
+            let _ = if action {
+                handle.act(text).await
+            } else {
+                handle.say(text).await
+            };
+        }
     }
 
     fn to_msg(&self, view: ViewKey, event: SessionEvent) -> Msg {

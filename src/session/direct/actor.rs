@@ -29,6 +29,8 @@ use crate::store::Receipt;
 const MAX_OUTBOX: usize = 8192;
 /// Strangers tracked for reports at most.
 const MAX_STRANGERS: usize = 1024;
+/// Reports of dropped strangers' messages, in all: at most one per this.
+const STRANGER_REPORTS_EVERY: Duration = Duration::from_secs(10);
 
 pub(super) struct Parts {
     pub node: Node,
@@ -43,8 +45,19 @@ pub(super) struct Parts {
 /// What background work reports back.
 pub(super) enum Done {
     Queued(DirectMessage, Vec<u8>),
-    Acked { peer: EndpointId, id: MessageId },
-    Round { peer: EndpointId, end: RoundEnd },
+    Acked {
+        peer: EndpointId,
+        id: MessageId,
+    },
+    /// The addressee answered that `id` is invalid (warned about once per message).
+    Invalid {
+        peer: EndpointId,
+        id: MessageId,
+    },
+    Round {
+        peer: EndpointId,
+        end: RoundEnd,
+    },
     Received(DirectMessage),
     Stranger(EndpointId),
     Warning(String),
@@ -73,6 +86,10 @@ pub(super) struct Actor {
     rounds: JoinSet<()>,
     limiter: Limiter,
     strangers: HashMap<EndpointId, Report>,
+    /// When a stranger's drops were last reported (any stranger).
+    stranger_reported: Option<Instant>,
+    /// Our messages an addressee found invalid, warned about once.
+    invalid: std::collections::HashSet<MessageId>,
     /// Peers that refused us, warned about once until they accept.
     refused: std::collections::HashSet<EndpointId>,
     stats: DirectStats,
@@ -104,6 +121,8 @@ impl Actor {
             rounds: JoinSet::new(),
             limiter: Limiter::new(RateLimits::default()),
             strangers: HashMap::new(),
+            stranger_reported: None,
+            invalid: Default::default(),
             refused: Default::default(),
             stats: DirectStats::default(),
         }
@@ -285,11 +304,42 @@ impl Actor {
             }
             Done::Stranger(from) => self.stranger(from, now),
             Done::Warning(why) => self.emit(DirectEvent::Warning(why)),
+            Done::Invalid { peer, id } => {
+                if self.invalid.len() >= MAX_STRANGERS {
+                    self.invalid.clear();
+                }
+                if self.invalid.insert(id) {
+                    self.emit(DirectEvent::Warning(format!(
+                        "{} could not accept a message (are both clocks right?); it is tried again later",
+                        peer.fmt_short()
+                    )));
+                }
+            }
         }
     }
 
     fn stranger(&mut self, from: EndpointId, now: Instant) {
         self.stats.dropped_strangers += 1;
+        // However many keys write: one report per interval in all (each stranger's count
+        // goes out with its next report).
+        if self
+            .stranger_reported
+            .is_some_and(|last| now.duration_since(last) < STRANGER_REPORTS_EVERY)
+        {
+            if let Some(report) = self.strangers.get_mut(&from) {
+                report.unreported += 1;
+            } else if self.strangers.len() < MAX_STRANGERS {
+                self.strangers.insert(
+                    from,
+                    Report {
+                        unreported: 1,
+                        last: None,
+                    },
+                );
+            }
+            return;
+        }
+        self.stranger_reported = Some(now);
         if self.strangers.len() >= MAX_STRANGERS && !self.strangers.contains_key(&from) {
             self.strangers.clear();
         }
@@ -310,9 +360,18 @@ impl Actor {
 
     fn incoming(&mut self, incoming: DirectIncoming) {
         let DirectIncoming {
-            envelope, reply, ..
+            envelope,
+            reply,
+            peer,
         } = incoming;
-        let message = match open_direct(&envelope, &self.me, UnixMillis::now()) {
+        // Only its author delivers a message: a key cannot write under many signing keys
+        // over one connection to dodge the per-sender limit.
+        let message = match open_direct(&envelope, &self.me, UnixMillis::now())
+            .map_err(|why| why.to_string())
+            .and_then(|message| match message.from == peer {
+                true => Ok(message),
+                false => Err("not signed by the connection's peer".to_string()),
+            }) {
             Ok(message) => message,
             Err(why) => {
                 tracing::debug!("DM rejected: {why}");

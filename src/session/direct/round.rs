@@ -30,6 +30,7 @@ pub(super) async fn deliver(
         Ok(link) => link,
         Err(err) => return RoundEnd::Failed(format!("{err:#}")),
     };
+    let mut invalid = false;
     for (id, envelope) in batch {
         match link.send(&envelope).await {
             Ok(Ack::Saved(_)) => {
@@ -40,16 +41,18 @@ pub(super) async fn deliver(
             }
             Ok(Ack::Refused(_)) => return RoundEnd::Refused,
             Ok(Ack::Busy(_)) => return RoundEnd::Failed("busy".into()),
-            // It will never be accepted as it is (the clocks disagree, or it was damaged):
-            // the rest still goes; it is tried again next round.
+            // Not accepted as it is (the clocks disagree, or it was damaged): the rest still
+            // goes, and it is tried again after the round's backoff, not at once.
             Ok(Ack::Invalid(_)) => {
-                let _ = done.send(Done::Warning(format!(
-                    "{} could not accept a message (are both clocks right?)",
-                    peer.fmt_short()
-                )));
+                invalid = true;
+                let _ = done.send(Done::Invalid { peer, id });
             }
             Err(err) => return RoundEnd::Failed(format!("{err:#}")),
         }
     }
-    RoundEnd::AllSent
+    if invalid {
+        RoundEnd::Failed("a message was not accepted as valid".into())
+    } else {
+        RoundEnd::AllSent
+    }
 }
