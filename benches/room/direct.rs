@@ -16,11 +16,13 @@ use crate::peers::{Limit, Line, Proc, Program, spawn_in};
 use crate::process::{Lines, Room, row, wait_for};
 use crate::stats::latency;
 
+/// Between two messages (direct or room lines).
+const INTERVAL: Duration = Duration::from_millis(100);
 /// Rooms the restart scenario rejoins.
 const ROOMS: usize = 5;
 
 pub fn run(opts: &Options) -> anyhow::Result<Value> {
-    let messages = if opts.smoke { 20 } else { 200 };
+    let messages = if opts.smoke { 20 } else { 100 };
     let restarts = if opts.smoke { 1 } else { 5 };
     let dm = direct_messages(messages)?;
     let rejoin = rejoin_rooms(restarts)?;
@@ -28,7 +30,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
 }
 
 /// Two processes in one room: `messages` direct messages from p0 to p1, then as many room
-/// lines, one every 20 ms.
+/// lines, one every 100 ms (a fast typist; within the 20 a second one member may send).
 fn direct_messages(messages: u64) -> anyhow::Result<Value> {
     let program = Program::Parlor { data_dir: true };
     let mut room = Room::form(&program, 2, Limit::Lifted)?;
@@ -48,7 +50,7 @@ fn direct_messages(messages: u64) -> anyhow::Result<Value> {
     let mut ids = HashMap::new();
     let start = Instant::now();
     for seq in 0..messages {
-        let due = start + Duration::from_millis(20 * seq);
+        let due = start + INTERVAL * seq as u32;
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
@@ -95,7 +97,7 @@ fn direct_messages(messages: u64) -> anyhow::Result<Value> {
         report[label] = row(label, &run);
     }
     // Room lines between the same two processes, for comparison.
-    let interval = Duration::from_millis(20);
+    let interval = INTERVAL;
     let lines = room.traffic(
         &[0],
         interval,

@@ -144,6 +144,7 @@ impl DirectServer {
     pub fn new(route: DirectRoute) -> Self {
         let limits = ServeLimits {
             per_peer: 2,
+            per_room: 2,
             total: 32,
             ..ServeLimits::default()
         };

@@ -41,8 +41,12 @@ pub struct ServeLimits {
     /// From the request to the asker hanging up after reading the answer (a peer that never
     /// reads is cut off).
     pub write_timeout: Duration,
-    /// Requests served at once for one peer.
+    /// Requests served at once for one peer, whatever the rooms.
     pub per_peer: usize,
+    /// Requests served at once for one peer about one room: a member in several rooms with
+    /// us rejoins them all at once (a page and a member list each), which `per_peer` alone
+    /// would refuse, sending it round again for seconds.
+    pub per_room: usize,
     /// Requests served at once in all. Peer ids cost nothing to make, so this is the bound
     /// that holds against one member with many keys.
     pub total: usize,
@@ -53,7 +57,8 @@ impl Default for ServeLimits {
         Self {
             read_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
-            per_peer: 2,
+            per_peer: 12,
+            per_room: 2,
             total: 16,
         }
     }
@@ -133,6 +138,8 @@ impl Drop for Slot {
 /// Why serving one request stopped early.
 enum Cut {
     TimedOut(&'static str),
+    /// The peer has as many requests about this room being served as it may.
+    Busy,
     Failed(anyhow::Error),
 }
 
@@ -149,6 +156,33 @@ struct Asked {
 pub struct HistoryServer {
     routes: HistoryRoutes,
     load: Load,
+    /// Requests being served per (peer, room), see [`ServeLimits::per_room`].
+    rooms: Arc<Mutex<HashMap<(EndpointId, TopicId), usize>>>,
+}
+
+type Rooms = Mutex<HashMap<(EndpointId, TopicId), usize>>;
+
+fn lock_rooms(rooms: &Rooms) -> std::sync::MutexGuard<'_, HashMap<(EndpointId, TopicId), usize>> {
+    // Nothing panics while holding it; a poisoned count is still right.
+    rooms.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One request about one room being served; frees its place when dropped.
+pub(super) struct RoomSlot {
+    rooms: Arc<Mutex<HashMap<(EndpointId, TopicId), usize>>>,
+    key: (EndpointId, TopicId),
+}
+
+impl Drop for RoomSlot {
+    fn drop(&mut self) {
+        let mut rooms = lock_rooms(&self.rooms);
+        if let Some(count) = rooms.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                rooms.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for HistoryServer {
@@ -166,7 +200,22 @@ impl HistoryServer {
         Self {
             routes,
             load: Load::new(limits),
+            rooms: Arc::default(),
         }
+    }
+
+    /// A place for `peer`'s request about `topic`, within [`ServeLimits::per_room`].
+    pub(super) fn take_room(&self, peer: EndpointId, topic: TopicId) -> Option<RoomSlot> {
+        let mut rooms = lock_rooms(&self.rooms);
+        let count = rooms.entry((peer, topic)).or_default();
+        if *count >= self.load.limits.per_room {
+            return None;
+        }
+        *count += 1;
+        Some(RoomSlot {
+            rooms: self.rooms.clone(),
+            key: (peer, topic),
+        })
     }
 
     /// Requests being served: in all, and for `peer`.
@@ -205,6 +254,9 @@ impl HistoryServer {
             .await
             .map_err(|_| Cut::TimedOut("no request"))?
             .map_err(Cut::Failed)?;
+        let _room = self
+            .take_room(conn.remote_id(), asked.topic)
+            .ok_or(Cut::Busy)?;
         let answer = async {
             let envelopes = self.ask(asked).await;
             write_answer(&mut send, capped(&envelopes)).await?;
@@ -237,6 +289,10 @@ impl ProtocolHandler for HistoryServer {
             Err(Cut::TimedOut(what)) => {
                 tracing::debug!(peer = %peer.fmt_short(), "history request cut off: {what}");
                 conn.close(CLOSE_TIMED_OUT.into(), b"timed out");
+            }
+            Err(Cut::Busy) => {
+                tracing::debug!(peer = %peer.fmt_short(), "history request refused: busy room");
+                conn.close(CLOSE_BUSY.into(), b"busy");
             }
             Err(Cut::Failed(err)) => {
                 tracing::debug!(peer = %peer.fmt_short(), "history request failed: {err:#}");

@@ -73,7 +73,11 @@ fn the_server_sends_no_more_than_an_asker_accepts() {
 
 #[test]
 fn at_most_two_requests_per_peer_and_sixteen_in_all() {
-    let server = HistoryServer::new(HistoryRoutes::default());
+    let limits = ServeLimits {
+        per_peer: 2,
+        ..ServeLimits::default()
+    };
+    let server = HistoryServer::with_limits(HistoryRoutes::default(), limits);
     let peers: Vec<EndpointId> = (0..9).map(|_| SecretKey::generate().public()).collect();
     let mut slots = Vec::new();
     for peer in &peers[..8] {
@@ -89,6 +93,40 @@ fn at_most_two_requests_per_peer_and_sixteen_in_all() {
     slots.push(server.take(peers[8]).expect("after one ended"));
     drop(slots);
     assert_eq!(server.serving(&peers[8]), (0, 0));
+}
+
+/// A member in several rooms with us rejoins them at once: two requests per room are served,
+/// a third about the same room is not, and each room counts apart.
+#[test]
+fn two_requests_per_peer_and_room() {
+    let server = HistoryServer::new(HistoryRoutes::default());
+    let peer = SecretKey::generate().public();
+    let rooms: Vec<TopicId> = (1..=5).map(|n| TopicId::from_bytes([n; 32])).collect();
+    let mut slots = Vec::new();
+    for room in &rooms {
+        slots.push(server.take_room(peer, *room).expect("first"));
+        slots.push(server.take_room(peer, *room).expect("second"));
+        assert!(
+            server.take_room(peer, *room).is_none(),
+            "a third about one room"
+        );
+    }
+    let other = SecretKey::generate().public();
+    assert!(
+        server.take_room(other, rooms[0]).is_some(),
+        "another peer's"
+    );
+    slots.swap_remove(0);
+    assert!(
+        server.take_room(peer, rooms[0]).is_some(),
+        "after one ended"
+    );
+    // Connections: up to 12 of one peer are read at once, 16 in all.
+    let mut taken = Vec::new();
+    while let Some(slot) = server.take(peer) {
+        taken.push(slot);
+    }
+    assert_eq!(taken.len(), ServeLimits::default().per_peer);
 }
 
 /// An endpoint on loopback that finds peers in `LOOKUP` (servers are added as they start).
@@ -230,6 +268,7 @@ async fn a_third_request_of_one_peer_is_refused_while_two_stall() {
         read_timeout: FOREVER,
         write_timeout: FOREVER,
         per_peer: 2,
+        per_room: 2,
         total: 3,
     };
     let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;

@@ -284,6 +284,10 @@ impl Actor {
                 let ok = matches!(end, RoundEnd::AllSent);
                 match end {
                     RoundEnd::AllSent => {}
+                    RoundEnd::Busy => {
+                        self.outgoing.busy(&peer, now);
+                        return;
+                    }
                     RoundEnd::Refused => {
                         if self.refused.len() < MAX_STRANGERS && self.refused.insert(peer) {
                             self.emit(DirectEvent::Warning(format!(

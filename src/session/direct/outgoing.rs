@@ -92,6 +92,16 @@ impl Outgoing {
 
     /// A round ended: all sent (`ok`), or it stopped early. Messages queued meanwhile go in
     /// the next round, at once after a success.
+    /// The peer was there but said "busy" (its limit for us, or its queue): again in a
+    /// second, without growing the backoff that is for peers we cannot reach.
+    pub(super) fn busy(&mut self, peer: &EndpointId, now: Instant) {
+        self.round_done(peer, false, now);
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.due = now + FIRST_BACKOFF;
+            p.backoff = (p.backoff / 2).max(FIRST_BACKOFF);
+        }
+    }
+
     pub(super) fn round_done(&mut self, peer: &EndpointId, ok: bool, now: Instant) {
         let Some(p) = self.peers.get_mut(peer) else {
             return;

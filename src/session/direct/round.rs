@@ -13,6 +13,8 @@ use crate::proto::direct::Ack;
 /// How a round ended.
 pub(super) enum RoundEnd {
     AllSent,
+    /// The peer is there but takes no more now (its rate limit for us, or its queue).
+    Busy,
     Refused,
     Failed(String),
 }
@@ -40,7 +42,7 @@ pub(super) async fn deliver(
                 let _ = done.send(Done::Acked { peer, id });
             }
             Ok(Ack::Refused(_)) => return RoundEnd::Refused,
-            Ok(Ack::Busy(_)) => return RoundEnd::Failed("busy".into()),
+            Ok(Ack::Busy(_)) => return RoundEnd::Busy,
             // Not accepted as it is (the clocks disagree, or it was damaged): the rest still
             // goes, and it is tried again after the round's backoff, not at once.
             Ok(Ack::Invalid(_)) => {
