@@ -31,18 +31,26 @@ struct Term {
 
 impl Term {
     fn spawn(name: &'static str, args: &[&str], cols: u16, rows: u16) -> Self {
+        Self::spawn_with(name, None, args, cols, rows)
+    }
+
+    /// `data`: keep identity, rooms and history there (else `--ephemeral`).
+    fn spawn_with(
+        name: &'static str,
+        data: Option<&std::path::Path>,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Self {
         let pty = pty::open(cols, rows);
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_parlor"));
         // Never the developer's own settings.
         command.env("PARLOR_CONFIG", "/dev/null");
-        command.args([
-            "--offline",
-            "--ephemeral",
-            "--bind",
-            "127.0.0.1:0",
-            "--name",
-            name,
-        ]);
+        command.args(["--offline", "--bind", "127.0.0.1:0", "--name", name]);
+        match data {
+            Some(dir) => command.args([std::ffi::OsStr::new("--data-dir"), dir.as_os_str()]),
+            None => command.arg("--ephemeral"),
+        }
         command.args(args);
         command.env("TERM", "xterm-256color");
         // Logs of the UI go to a file: keep them out of the user's state directory.
@@ -246,6 +254,48 @@ fn one_window_two_rooms_alt_2_and_back() {
         term.keys("\x1b");
         assert_eq!(term.exit_code(), 0);
     }
+}
+
+#[test]
+fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
+    let dir = std::env::temp_dir().join(format!(
+        "parlor-tui-rejoin-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let mut ann = Term::spawn("ann", &["open"], 80, 24);
+    let first = opened_ticket(&mut ann);
+    let mut cat = Term::spawn("cat", &["open"], 80, 24);
+    let second = opened_ticket(&mut cat);
+    let mut bob = Term::spawn_with("bob", Some(&dir), &["join", &first, &second], 100, 30);
+    bob.wait_for("ann joined");
+    cat.wait_for("bob joined");
+    bob.keys("\x1b");
+    assert_eq!(bob.exit_code(), 0);
+    ann.wait_for("bob left");
+
+    let mut bob = Term::spawn_with("bob", Some(&dir), &[], 100, 30);
+    bob.wait_for("Your rooms");
+    assert_eq!(
+        bob.contents().matches("[x] #").count(),
+        2,
+        "{}",
+        bob.contents()
+    );
+    bob.keys("\r"); // the name, then the rooms
+    bob.keys("\r"); // rejoin both
+    bob.wait_for("1 #");
+    bob.wait_for("2 #");
+    ann.wait_for("bob joined");
+    bob.line("back in the first room");
+    ann.wait_for("bob: back in the first room");
+    bob.keys("\x1b");
+    assert_eq!(bob.exit_code(), 0);
+    for mut term in [ann, cat] {
+        term.keys("\x1b");
+        assert_eq!(term.exit_code(), 0);
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
