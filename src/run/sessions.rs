@@ -129,8 +129,12 @@ impl Sessions {
                     (begin, _) => begin,
                 };
                 let mut spec = start::resolve_spec(&config, &node, &begin, room.name).await?;
-                if room.label.is_some() {
-                    spec.entry.label = room.label;
+                if let Some(label) = room.label {
+                    // Announced on the LAN (with --lan) under the label it was opened with.
+                    if spec.entry.lan.is_some() {
+                        spec.entry.lan = Some(label.clone());
+                    }
+                    spec.entry.label = Some(label);
                 }
                 if let Some(topic) = spec.entry.topic {
                     claim(&topics, topic, key)?;

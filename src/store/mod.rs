@@ -43,6 +43,8 @@ pub enum StoreError {
     Io { path: PathBuf, err: std::io::Error },
     #[error("cannot open the database {}: {reason} (if it is damaged, move it away; --ephemeral runs without it)", .path.display())]
     Open { path: PathBuf, reason: String },
+    #[error("the label {0:?} is another room's (#{1}); choose another")]
+    LabelTaken(String, String),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -71,6 +71,21 @@ impl Store {
         my_name: &str,
         now: UnixMillis,
     ) -> Result<(), StoreError> {
+        // A label names one room: say which has it rather than fail on the constraint.
+        if let Some(label) = label {
+            let owner: Option<Vec<u8>> = self
+                .conn
+                .query_row(
+                    "SELECT topic FROM rooms WHERE label = ?1 AND topic != ?2",
+                    params![label, topic.as_bytes()],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(owner) = owner {
+                let other = topic_of(owner).map_or_else(|_| "?".into(), |t| t.fmt_short());
+                return Err(StoreError::LabelTaken(label.to_string(), other));
+            }
+        }
         let now = now.0 as i64;
         self.conn.execute(
             "INSERT INTO rooms (topic, label, peers, my_name, created_at, last_active)
