@@ -131,6 +131,11 @@ impl App {
         let Some(view) = self.current_view() else {
             return Vec::new();
         };
+        // Not offered again by the lobby.
+        if let Some(ViewKind::Room(Some(topic))) = self.views.current_tab().map(|t| t.kind.clone())
+        {
+            self.stored_rooms.retain(|room| room.topic != topic);
+        }
         if !self.remove_view(view) {
             let name = self.my_name();
             self.screen = Screen::Lobby(self.lobby(&name, None));

@@ -221,6 +221,12 @@ impl App {
             if !tab.labelled {
                 tab.title = format!("#{}", topic.fmt_short());
             }
+            // A room we are in now is one the lobby offers when the last one closes.
+            if !self.stored_rooms.iter().any(|room| room.topic == topic) {
+                let label = tab.labelled.then(|| tab.title.clone());
+                self.stored_rooms
+                    .push(super::lobby::StoredRoom { topic, label });
+            }
         }
         effects
     }
