@@ -32,6 +32,12 @@ fn is_hidden_format(c: char) -> bool {
         | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
 }
 
+/// Whether `c` is invisible or reorders text (format characters, bidi controls, zero-width
+/// and tag characters): never wanted in a file name a peer chose.
+pub fn is_invisible(c: char) -> bool {
+    is_hidden_format(c) || is_format(c)
+}
+
 /// Unicode's format characters (General_Category Cf, Unicode 15/16): invisible, some of them
 /// not default-ignorable (Arabic number signs, interlinear annotations). No name needs one.
 fn is_format(c: char) -> bool {

@@ -9,6 +9,7 @@
 //! last ones), and writing never waits for a disk flush.
 
 mod direct;
+pub mod downloads;
 mod identity;
 mod messages;
 mod moderation;
