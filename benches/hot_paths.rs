@@ -25,6 +25,7 @@ fn envelope(c: &mut Criterion) {
             from: key.public(),
             text: "x".repeat(200),
             action: false,
+            file: None,
         },
     };
     c.bench_function("envelope seal (encode + sign)", |b| {
@@ -78,6 +79,7 @@ fn render(c: &mut Criterion) {
             sent: UnixMillis(1_750_000_000_000 + i * 1000),
             history: false,
             envelope: Arc::from(&b""[..]),
+            file: None,
         };
         app.update(Msg::Room(Event::MessageReceived(line)), UnixMillis(0));
     }
@@ -112,6 +114,7 @@ fn store(c: &mut Criterion) {
             sent: UnixMillis(1_750_000_000_000 + seq),
             history: false,
             envelope: Arc::from(vec![7u8; 400]),
+            file: None,
         })
     };
     // The database's part alone, on this thread.

@@ -102,6 +102,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
                 from: ann_id,
                 text: "pay 500 to mallory".into(),
                 action: false,
+                file: None,
             },
         },
     )

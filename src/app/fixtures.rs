@@ -34,6 +34,7 @@ pub fn line(author: &MemberInfo, text: &str, minute: u64) -> ChatLine {
         sent: at_minute(minute),
         history: false,
         envelope: std::sync::Arc::from(&b"unused"[..]),
+        file: None,
     }
 }
 

@@ -324,8 +324,10 @@ impl App {
                     Attempt::Act(text) => format!("/me {text}"),
                     Attempt::SetName(name) => format!("/nick {name}"),
                     Attempt::Ignore(who) => format!("/ignore {who}"),
+                    // Nothing was typed as such: the refusal names the file.
+                    Attempt::Share(_) => String::new(),
                 };
-                if self.input.is_empty() {
+                if self.input.is_empty() && !typed.is_empty() {
                     self.input.set(&typed);
                 }
                 self.error(now, refusal.to_string());

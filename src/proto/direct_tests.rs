@@ -85,6 +85,7 @@ fn a_dm_never_opens_as_a_room_message_nor_the_reverse() {
                 from: a.public(),
                 text: "secret".into(),
                 action: false,
+                file: None,
             },
         },
     )

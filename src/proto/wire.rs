@@ -59,6 +59,9 @@ pub enum MessageBody<K = PublicKey> {
         text: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         action: bool,
+        /// A shared file (the text is its name, so peers that predate files show that).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<FileRef>,
     },
     /// The author is leaving the room on purpose.
     Leave { from: K },
@@ -89,14 +92,69 @@ impl<K> MessageBody<K> {
                 name,
                 every,
             },
-            Self::Message { text, action, .. } => MessageBody::Message {
+            Self::Message {
+                text, action, file, ..
+            } => MessageBody::Message {
                 from: author,
                 text,
                 action,
+                file,
             },
             Self::Leave { .. } => MessageBody::Leave { from: author },
             Self::Missing { who, .. } => MessageBody::Missing { from: author, who },
         }
+    }
+}
+
+/// Files larger than this are refused when offered: no chat shares a petabyte, and a size is
+/// shown and compared before anything is fetched.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+/// Bytes a shared file's claimed name and media type may take.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+const MAX_MIME_BYTES: usize = 127;
+
+/// A file shared in a message: its BLAKE3 hash (as iroh-blobs names content, 64 hex), size,
+/// the name the sender gave it and its media type. Checked on arrival ([`FileRef::check`]);
+/// the name is a claim, made safe again wherever it is shown or saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub hash: String,
+    pub size: u64,
+    pub name: String,
+    #[serde(default)]
+    pub mime: String,
+}
+
+impl FileRef {
+    /// Why an offer cannot be taken as it is: a hash that is no hash, an absurd size, a
+    /// missing or oversized name, a media type that is not `type/subtype`.
+    pub fn check(&self) -> Result<(), String> {
+        let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        if self.hash.len() != 64 || !self.hash.chars().all(hex) {
+            return Err("a file hash is 64 lowercase hex digits".into());
+        }
+        if self.size > MAX_FILE_SIZE {
+            return Err(format!("a file of {} bytes is beyond any limit", self.size));
+        }
+        if self.name.trim().is_empty() || self.name.len() > MAX_FILE_NAME_BYTES {
+            return Err("a file name is 1 to 255 bytes".into());
+        }
+        let token = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+        };
+        let mime_ok = self.mime.is_empty()
+            || (self.mime.len() <= MAX_MIME_BYTES
+                && self
+                    .mime
+                    .split_once('/')
+                    .is_some_and(|(kind, sub)| token(kind) && token(sub)));
+        if !mime_ok {
+            return Err("a media type is type/subtype".into());
+        }
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@ fn payload(from: PublicKey, text: &str) -> Payload {
             from,
             text: text.into(),
             action: false,
+            file: None,
         },
     }
 }

@@ -302,6 +302,7 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
                     from: cat.public(),
                     text: format!("line {i}"),
                     action: false,
+                    file: None,
                 },
             };
             let envelope = wire::seal(&cat, &topic, &payload).unwrap();
@@ -317,6 +318,7 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
                 sent: UnixMillis(payload.sent),
                 history: false,
                 envelope: envelope.into(),
+                file: None,
             })
         })
         .collect();

@@ -195,6 +195,7 @@ pub(super) fn message_record(text: &str) -> Record {
         sent: NOW,
         history: false,
         envelope: std::sync::Arc::from(text.as_bytes()),
+        file: None,
     })
 }
 

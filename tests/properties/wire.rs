@@ -26,16 +26,19 @@ fn sign_raw(secret: &SecretKey, topic: &TopicId, json: &[u8]) -> Vec<u8> {
 
 fn payload(secret: &SecretKey) -> impl Strategy<Value = Payload> + use<> {
     let from = secret.public();
-    let body =
-        prop_oneof![
-            Just(MessageBody::WhoIsThere { from }),
-            Just(MessageBody::Leave { from }),
-            (hostile_text(40), proptest::option::of(any::<u32>()))
-                .prop_map(move |(name, every)| MessageBody::AboutMe { from, name, every }),
-            hostile_text(70).prop_map(move |who| MessageBody::Missing { from, who }),
-            (hostile_text(300), any::<bool>())
-                .prop_map(move |(text, action)| MessageBody::Message { from, text, action }),
-        ];
+    let body = prop_oneof![
+        Just(MessageBody::WhoIsThere { from }),
+        Just(MessageBody::Leave { from }),
+        (hostile_text(40), proptest::option::of(any::<u32>()))
+            .prop_map(move |(name, every)| MessageBody::AboutMe { from, name, every }),
+        hostile_text(70).prop_map(move |who| MessageBody::Missing { from, who }),
+        (hostile_text(300), any::<bool>()).prop_map(move |(text, action)| MessageBody::Message {
+            from,
+            text,
+            action,
+            file: None
+        }),
+    ];
     let sent = prop_oneof![0..=NOW.0 + MAX_CLOCK_SKEW_MS, any::<u64>()];
     (any::<u64>(), sent, body).prop_map(|(nonce, sent, body)| Payload { nonce, sent, body })
 }
@@ -87,7 +90,7 @@ proptest! {
     ) {
         let topic = TopicId::from_bytes(topic);
         let from = secret.public();
-        let p = Payload { nonce: 1, sent: NOW.0, body: MessageBody::Message { from, text, action: false } };
+        let p = Payload { nonce: 1, sent: NOW.0, body: MessageBody::Message { from, text, action: false, file: None } };
         let bytes = wire::seal(&secret, &topic, &p).unwrap();
         let mut flipped = bytes.clone();
         flipped[at.index(bytes.len())] ^= flip;

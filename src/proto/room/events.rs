@@ -42,6 +42,8 @@ pub struct ChatLine {
     pub history: bool,
     /// The signed envelope, as sent or received.
     pub envelope: Envelope,
+    /// A file shared with the line (`text` is its name).
+    pub file: Option<crate::proto::wire::FileRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +112,8 @@ impl Event {
 pub enum Attempt {
     Say(String),
     Act(String),
+    /// Sharing a file.
+    Share(crate::proto::wire::FileRef),
     SetName(String),
     Ignore(String),
 }
@@ -138,6 +142,8 @@ pub enum Refusal {
     InvalidName,
     #[error("no member here or remembered matches {0:?}")]
     NoSuchMember(String),
+    #[error("cannot share this file: {0}")]
+    BadFile(String),
     #[error("{0:?} matches several members; use the name with its #fingerprint")]
     AmbiguousMember(String),
     #[error("you cannot ignore yourself")]

@@ -95,6 +95,7 @@ fn forged_and_altered_history_is_rejected() {
                 from: bob,
                 text: "pay 500 to mallory".into(),
                 action: false,
+                file: None,
             },
         },
     )

@@ -49,6 +49,7 @@ pub(super) fn line(key: &SecretKey, text: &str, sent: UnixMillis, nonce: u64) ->
         from: key.public(),
         text: text.into(),
         action: false,
+        file: None,
     };
     seal(key, sent, nonce, body)
 }

@@ -92,6 +92,8 @@ pub enum Input {
     Say(String),
     /// The user typed `/me ACTION`.
     Act(String),
+    /// The user shares a file (already on offer from our store): a line naming it.
+    ShareFile(wire::FileRef),
     /// The user changed their name.
     SetName(String),
     /// The user is leaving: announce it.
@@ -340,8 +342,15 @@ impl Room {
                     self.send_answer(now, &mut out);
                 }
             }
-            Input::Say(text) => self.say(text, false, now, &mut out),
-            Input::Act(text) => self.say(text, true, now, &mut out),
+            Input::Say(text) => self.say(text, false, None, now, &mut out),
+            Input::Act(text) => self.say(text, true, None, now, &mut out),
+            Input::ShareFile(file) => match file.check() {
+                Ok(()) => self.say(file.name.clone(), false, Some(file), now, &mut out),
+                Err(why) => out.push(Output::Event(Event::refused(
+                    Refusal::BadFile(why),
+                    Attempt::Share(file),
+                ))),
+            },
             Input::SetName(name) => self.set_name(&name, now, &mut out),
             Input::Leave => self.leave(now, &mut out),
             Input::Tick => self.on_tick(now, &mut out),
@@ -429,6 +438,8 @@ impl Room {
     }
 }
 
+#[cfg(test)]
+mod file_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]

@@ -112,7 +112,12 @@ impl Room {
                 }
                 self.claimed(author, claim, true, out);
             }
-            MessageBody::Message { text, action, .. } => {
+            MessageBody::Message {
+                file: Some(file), ..
+            } if file.check().is_err() => self.drop_counted("bad file offer"),
+            MessageBody::Message {
+                text, action, file, ..
+            } => {
                 // Older than any clock could be off: a replay or a backdated line. Shown as
                 // history (never as new), and no sign that its author is here.
                 let late = verified.sent.0 + MAX_CLOCK_SKEW_MS < now.wall.0;
@@ -127,6 +132,7 @@ impl Room {
                     sent: verified.sent,
                     history: late,
                     envelope,
+                    file: file.clone(),
                 };
                 self.backlog
                     .add_message(line.sent, line.id, author, line.envelope.clone());
@@ -356,9 +362,16 @@ impl Room {
         }
         let mut lines = Vec::new();
         for (v, envelope) in verified {
-            let MessageBody::Message { text, action, .. } = v.body else {
+            let MessageBody::Message {
+                text, action, file, ..
+            } = v.body
+            else {
                 continue;
             };
+            if file.as_ref().is_some_and(|f| f.check().is_err()) {
+                self.drop_counted("bad file offer");
+                continue;
+            }
             let held = self.backlog.contains(v.sent, v.id);
             if held || self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
                 continue;
@@ -375,6 +388,7 @@ impl Room {
                 sent: v.sent,
                 history: true,
                 envelope,
+                file,
             });
         }
         lines.sort_by_key(|line| (line.sent, line.id));

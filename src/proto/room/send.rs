@@ -92,7 +92,15 @@ impl Room {
         }
     }
 
-    pub(super) fn say(&mut self, text: String, action: bool, now: Now, out: &mut Vec<Output>) {
+    /// A line (or `/me` action, or a file offer: `file`, with its name as the text).
+    pub(super) fn say(
+        &mut self,
+        text: String,
+        action: bool,
+        file: Option<crate::proto::wire::FileRef>,
+        now: Now,
+        out: &mut Vec<Output>,
+    ) {
         if text.trim().is_empty() {
             return;
         }
@@ -102,17 +110,23 @@ impl Room {
         }
         if !self.is_joined() && self.queue.len() >= self.config.max_queue {
             let refusal = Refusal::QueueFull(self.queue.len());
-            out.push(Output::Event(Event::refused(
-                refusal,
-                Attempt::said(text, action),
-            )));
+            let attempt = match file {
+                Some(file) => Attempt::Share(file),
+                None => Attempt::said(text, action),
+            };
+            out.push(Output::Event(Event::refused(refusal, attempt)));
             return;
         }
         let text_bytes = text.len();
+        let attempt = |text: String| match &file {
+            Some(file) => Attempt::Share(file.clone()),
+            None => Attempt::said(text, action),
+        };
         let body = MessageBody::Message {
             from: self.me,
             text: text.clone(),
             action,
+            file: file.clone(),
         };
         let bytes = match self.seal(body, now) {
             Ok(bytes) => bytes,
@@ -123,10 +137,7 @@ impl Room {
                     text_bytes,
                     max_text_bytes,
                 };
-                out.push(Output::Event(Event::refused(
-                    refusal,
-                    Attempt::said(text, action),
-                )));
+                out.push(Output::Event(Event::refused(refusal, attempt(text))));
                 return;
             }
         };
@@ -138,6 +149,7 @@ impl Room {
             sent: now.wall,
             history: false,
             envelope: Arc::from(bytes.as_slice()),
+            file,
         };
         // Our own envelope may come back through a misbehaving peer: treat that as a replay.
         self.seen.insert(line.id);

@@ -26,6 +26,7 @@ fn message(author: &SecretKey, sent: u64, text: &str) -> Vec<u8> {
             from: author.public(),
             text: text.into(),
             action: false,
+            file: None,
         },
     };
     seal(author, &topic(), &payload).unwrap()
