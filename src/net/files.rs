@@ -6,17 +6,16 @@
 //! persistent tag `file/<hash>`, so a garbage collection (off today) could never drop it; a
 //! download holds a temporary tag while it runs.
 //!
-//! Anyone who knows our id could otherwise fetch any hash it names: the provider asks
-//! [`Files::allowed`] for every connection (`ClientConnected` intercepted) and refuses peers
-//! not in it. The front ends feed it with the members of their rooms (`Node::allow_files`).
-//! The check is made when a connection opens: a peer removed later keeps the connection it
-//! has until it closes (the downloader's pool drops idle ones after 5 s).
+//! Anyone who knows our id could otherwise fetch any hash it names: the provider asks the
+//! gate about every connection and every request on it (`gate`), which refuses peers not in
+//! `Files::allowed`. The front ends feed it with the members of their rooms
+//! (`Node::allow_files`).
 
 mod save;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -27,7 +26,7 @@ use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::{AddPathOptions, BlobStatus, ImportMode};
 use iroh_blobs::api::downloader::{DownloadProgressItem, Downloader};
 use iroh_blobs::provider::events::{
-    AbortReason, ConnectMode, EventMask, EventSender, ProviderMessage,
+    AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
 };
 use iroh_blobs::store::{fs::FsStore, mem::MemStore};
 use iroh_blobs::{BlobFormat, BlobsProtocol, Hash};
@@ -277,26 +276,56 @@ impl super::Node {
     }
 }
 
-/// The provider's events: every connection is answered from `allowed` (nothing else is
-/// asked for). If this task ended, the provider would refuse everyone: it fails closed.
+/// The provider's events: every connection and every request on it is answered from
+/// `allowed`, so a peer dropped from it is refused its next request even on a connection it
+/// already has. Push requests stay disabled (iroh-blobs' default): nobody writes to our store.
+/// If this task ended, the provider would refuse everyone: it fails closed.
 fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>) -> EventSender {
     let mask = EventMask {
         connected: ConnectMode::Intercept,
+        get: RequestMode::Intercept,
+        get_many: RequestMode::Intercept,
+        observe: ObserveMode::Intercept,
         ..EventMask::DEFAULT
     };
     let (events, mut asks) = EventSender::channel(GATE_QUEUE, mask);
     tokio::spawn(async move {
+        // The peer of each connection we accepted, until it closes (the provider reports
+        // every close): requests carry only the connection's id.
+        let mut peers: HashMap<u64, EndpointId> = HashMap::new();
+        let may = |peer: Option<&EndpointId>| {
+            if peer.is_some_and(|id| lock(&allowed).contains(id)) {
+                Ok(())
+            } else {
+                Err(AbortReason::Permission)
+            }
+        };
         while let Some(ask) = asks.recv().await {
-            if let ProviderMessage::ClientConnected(ask) = ask {
-                let ok = ask
-                    .endpoint_id
-                    .is_some_and(|id| lock(&allowed).contains(&id));
-                let answer = if ok {
-                    Ok(())
-                } else {
-                    Err(AbortReason::Permission)
-                };
-                ask.tx.send(answer).await.ok();
+            match ask {
+                ProviderMessage::ClientConnected(ask) => {
+                    let answer = may(ask.endpoint_id.as_ref());
+                    if let (Ok(()), Some(id)) = (answer, ask.endpoint_id) {
+                        peers.insert(ask.connection_id, id);
+                    }
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ConnectionClosed(closed) => {
+                    peers.remove(&closed.connection_id);
+                }
+                ProviderMessage::GetRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::GetManyRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ObserveRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                // Notifications only (nothing asked for them).
+                _ => {}
             }
         }
     });

@@ -270,6 +270,24 @@ async fn a_peer_not_allowed_cannot_fetch() {
 }
 
 #[tokio::test]
+async fn a_peer_no_longer_allowed_is_refused_on_the_connection_it_has() {
+    let all = nodes(2).await;
+    let (a, b) = (&all[0], &all[1]);
+    let first = a.share_file(&file_of(20_000)).await.expect("share");
+    let second = a.share_file(&file_of(20_000)).await.expect("share");
+    fetch(b, &first.hash, first.size, vec![a.id()])
+        .await
+        .expect("fetch while allowed");
+    // The downloader keeps its connection a few seconds: the next request reuses it.
+    a.allow_files([]);
+    let err = fetch(b, &second.hash, second.size, vec![a.id()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("could not fetch"), "{err}");
+    shutdown(all).await;
+}
+
+#[tokio::test]
 async fn a_vanished_provider_is_named_and_another_one_resumes() {
     let mut all = nodes(2).await;
     let path = file_of(6 << 20);
