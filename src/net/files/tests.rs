@@ -139,6 +139,26 @@ async fn small_and_multi_chunk_files_arrive_identical() {
 }
 
 #[tokio::test]
+async fn ephemeral_nodes_keep_files_in_memory() {
+    let all = vec![
+        Node::spawn(&NetConfig::loopback(SecretKey::generate()))
+            .await
+            .expect("node"),
+        Node::spawn(&NetConfig::loopback(SecretKey::generate()))
+            .await
+            .expect("node"),
+    ];
+    introduce(&all);
+    let path = file_of(300_000);
+    let shared = all[0].share_file(&path).await.expect("share");
+    fetch(&all[1], &shared.hash, shared.size, vec![all[0].id()])
+        .await
+        .expect("fetch");
+    check_saved(&all[1], &shared.hash, &path).await;
+    shutdown(all).await;
+}
+
+#[tokio::test]
 async fn resumed_fetch_transfers_only_the_rest() {
     let all = nodes(2).await;
     let (a, b) = (&all[0], &all[1]);
