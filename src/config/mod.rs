@@ -351,6 +351,10 @@ impl Config {
                 relay_ca: global.relay_ca,
                 lan: !global.no_lan && !loopback,
                 broadcast: Default::default(),
+                blobs_dir: match &data {
+                    Data::Dir(dir) => Some(crate::store::blobs_dir(dir)),
+                    Data::Ephemeral => None,
+                },
             },
             json: global.json,
             join_timeout,

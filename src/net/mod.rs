@@ -6,6 +6,7 @@
 
 mod dial;
 pub mod direct;
+pub mod files;
 pub mod history;
 pub mod lan;
 pub mod paths;
@@ -78,6 +79,9 @@ pub struct NetConfig {
     /// Find peers (and rooms announced with `--lan`) on the LAN over mDNS.
     pub lan: bool,
     pub broadcast: Broadcast,
+    /// Where shared and fetched files are kept (iroh-blobs' store); `None` keeps them in
+    /// memory.
+    pub blobs_dir: Option<std::path::PathBuf>,
 }
 
 impl NetConfig {
@@ -92,6 +96,7 @@ impl NetConfig {
             relay_ca: None,
             lan: false,
             broadcast: Broadcast::default(),
+            blobs_dir: None,
         }
     }
 }
@@ -122,6 +127,7 @@ pub struct Node {
     dialing: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<EndpointId, u8>>>,
     /// LAN discovery, or why it is off.
     lan: Result<Lan, String>,
+    files: files::Files,
 }
 
 impl Node {
@@ -177,8 +183,10 @@ impl Node {
         let gossip = gossip.spawn(endpoint.clone());
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
+        let (files, blobs) = files::Files::open(&endpoint, config.blobs_dir.as_deref()).await?;
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
+            .accept(files::FILES_ALPN, blobs)
             .accept(
                 history::HISTORY_ALPN,
                 history::HistoryServer::new(routes.clone()),
@@ -198,6 +206,7 @@ impl Node {
             connections,
             dialing: Default::default(),
             lan,
+            files,
         })
     }
 
@@ -358,10 +367,13 @@ impl Node {
     /// close and would otherwise hold `Endpoint::close` ~3 s each.
     pub async fn shutdown(self, limit: Duration) {
         match tokio::time::timeout(limit, self.router.shutdown()).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => return,
             Ok(Err(err)) => tracing::debug!("router shutdown: {err:#}"),
             Err(_) => tracing::debug!("router shutdown took longer than {limit:?}; dropping it"),
         }
+        // A router that shut down closed the file store; otherwise close it here, or its
+        // database stays locked.
+        self.files.shutdown(files::STORE_CLOSE_LIMIT).await;
     }
 }
 

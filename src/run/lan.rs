@@ -30,7 +30,12 @@ pub fn nearby(config: &Config) -> ExitCode {
         Err(code) => return code,
     };
     let rooms = runtime.block_on(async {
-        let node = Node::spawn(&config.net).await?;
+        // No file store: it belongs to the chat that may be running on this data directory.
+        let net = crate::net::NetConfig {
+            blobs_dir: None,
+            ..config.net.clone()
+        };
+        let node = Node::spawn(&net).await?;
         let Some(lan) = node.lan() else {
             anyhow::bail!("{}", node.lan_error().unwrap_or("LAN discovery is off"));
         };

@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
 pub use identity::InstanceLock;
 pub use messages::StoredMessage;
-pub use paths::{default_data_dir, log_path, open_log};
+pub use paths::{blobs_dir, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
 pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};
 

@@ -14,6 +14,11 @@ pub fn default_data_dir() -> Option<PathBuf> {
     project_dirs().map(|dirs| dirs.data_dir().to_path_buf())
 }
 
+/// Where shared and fetched files are kept (iroh-blobs' own store, opened by `net`).
+pub fn blobs_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("blobs")
+}
+
 /// Where logs go while the terminal UI owns the screen: `$XDG_STATE_HOME/parlor/parlor.log`
 /// (usually `~/.local/state/parlor/parlor.log`), or the platform's local data directory.
 /// `None` without a home directory: no log rather than a guessable path in /tmp.

@@ -1,0 +1,365 @@
+//! Sharing files over iroh-blobs (`/iroh-bytes/4`): content-addressed, verified chunk by
+//! chunk (BLAKE3/bao) and resumable transfers, the blobs kept in iroh's own store.
+//!
+//! The store is a `FsStore` under the data directory (`NetConfig::blobs_dir`, chosen by
+//! `store`), or a `MemStore` without one (`--ephemeral`, tests). A file we share is kept by a
+//! persistent tag `file/<hash>`, so a garbage collection (off today) could never drop it; a
+//! download holds a temporary tag while it runs.
+//!
+//! Anyone who knows our id could otherwise fetch any hash it names: the provider asks the
+//! gate about every connection and every request on it (`gate`), which refuses peers not in
+//! `Files::allowed`. The front ends feed it with the members of their rooms
+//! (`Node::allow_files`).
+
+mod save;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use iroh::Endpoint;
+use iroh_blobs::api::Store;
+use iroh_blobs::api::blobs::{AddPathOptions, BlobStatus, ImportMode};
+use iroh_blobs::api::downloader::{DownloadProgressItem, Downloader};
+use iroh_blobs::provider::events::{
+    AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
+};
+use iroh_blobs::store::{fs::FsStore, mem::MemStore};
+use iroh_blobs::{BlobFormat, BlobsProtocol, Hash};
+use n0_future::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::proto::EndpointId;
+
+pub use iroh_blobs::ALPN as FILES_ALPN;
+
+/// Files at least this large are imported by reference (read in place, not copied into the
+/// store): sharing a big file must not double its disk use. Smaller ones are copied, so that
+/// editing them after sharing cannot make us serve data that fails verification.
+pub const REFERENCE_FROM: u64 = 4 << 20;
+/// Dialing a provider gives up after this (the pool's default, 1 s, is too short for a path
+/// through a relay).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A download that makes no progress for this long gives up: a provider may stall without
+/// closing the connection. Fetching again resumes.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long closing the file store may take (local disk only, no peer involved).
+pub const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(2);
+/// Connection checks waiting for the gate; it answers from a set at once.
+const GATE_QUEUE: usize = 32;
+
+/// A file we offer: its BLAKE3 hash (64 hex digits) and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFile {
+    pub hash: String,
+    pub size: u64,
+}
+
+/// How much of a file we hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileStatus {
+    /// Verified bytes stored (for a partial download, in 16 KiB groups).
+    pub have: u64,
+    pub complete: bool,
+}
+
+/// The node's blob store, its downloader and who may fetch from us. Cheap to clone.
+#[derive(Clone)]
+pub(super) struct Files {
+    store: Store,
+    downloader: Downloader,
+    allowed: Arc<Mutex<HashSet<EndpointId>>>,
+}
+
+impl Files {
+    /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
+    pub async fn open(
+        endpoint: &Endpoint,
+        dir: Option<&Path>,
+    ) -> anyhow::Result<(Self, BlobsProtocol)> {
+        let store: Store = match dir {
+            Some(dir) => FsStore::load(dir)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the file store {}: {e}", dir.display()))?
+                .into(),
+            None => MemStore::new().into(),
+        };
+        let allowed = Arc::new(Mutex::new(HashSet::new()));
+        let protocol = BlobsProtocol::new(&store, Some(gate(allowed.clone())));
+        let mut pool = iroh_blobs::util::connection_pool::Options::default();
+        pool.connect_timeout = CONNECT_TIMEOUT;
+        let downloader = Downloader::builder(&store, endpoint)
+            .pool_options(pool)
+            .build();
+        let files = Self {
+            store,
+            downloader,
+            allowed,
+        };
+        Ok((files, protocol))
+    }
+
+    /// Exactly these peers may fetch from us from now on.
+    pub fn allow(&self, peers: impl IntoIterator<Item = EndpointId>) {
+        *lock(&self.allowed) = peers.into_iter().collect();
+    }
+
+    pub async fn share(&self, path: &Path) -> anyhow::Result<SharedFile> {
+        let path = std::path::absolute(path)
+            .with_context(|| format!("cannot share {}", path.display()))?;
+        let before = stamp(&path).await?;
+        let mode = if before.0 >= REFERENCE_FROM {
+            ImportMode::TryReference
+        } else {
+            ImportMode::Copy
+        };
+        let options = AddPathOptions {
+            path: path.clone(),
+            format: BlobFormat::Raw,
+            mode,
+        };
+        // A temporary tag first: the persistent one only once we know the file held still.
+        let imported = self
+            .store
+            .add_path_with_opts(options)
+            .temp_tag()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        if stamp(&path).await? != before {
+            anyhow::bail!(
+                "{} changed while it was being read; share it again once it is written",
+                path.display()
+            );
+        }
+        let hash = imported.hash();
+        self.store.tags().set(tag_name(hash), hash).await?;
+        match self.store.status(hash).await? {
+            BlobStatus::Complete { size } => Ok(SharedFile {
+                hash: hash.to_hex(),
+                size,
+            }),
+            _ => anyhow::bail!("{} was not stored whole", path.display()),
+        }
+    }
+
+    pub async fn status(&self, hash: &str) -> anyhow::Result<FileStatus> {
+        let local = self.store.remote().local(parse_hash(hash)?).await?;
+        Ok(FileStatus {
+            have: local.local_bytes(),
+            complete: local.is_complete(),
+        })
+    }
+
+    pub async fn save(&self, hash: &str, target: &Path) -> anyhow::Result<()> {
+        save::export(&self.store, parse_hash(hash)?, target).await
+    }
+
+    /// Close the store within `limit`: a FsStore dropped without it leaves its database
+    /// locked. The router's shutdown does this too; closing twice is harmless.
+    pub async fn shutdown(&self, limit: Duration) {
+        match tokio::time::timeout(limit, self.store.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::debug!("file store shutdown: {err:#}"),
+            Err(_) => tracing::debug!("file store shutdown took longer than {limit:?}"),
+        }
+    }
+}
+
+impl super::Node {
+    /// Exactly these peers (the members of our rooms) may fetch files from us; everyone
+    /// else is refused when connecting. Nobody may until this is called.
+    pub fn allow_files(&self, peers: impl IntoIterator<Item = EndpointId>) {
+        self.files.allow(peers);
+    }
+
+    /// Offer the file at `path`: hashed and kept (by reference when large) under the tag
+    /// `file/<hash>`. Directories, missing or unreadable files, and a file that changed while
+    /// it was read are one-line errors.
+    pub async fn share_file(&self, path: &Path) -> anyhow::Result<SharedFile> {
+        self.files.share(path).await
+    }
+
+    /// Download `hash` (offered as `size` bytes) from `providers` (the sender first), tried
+    /// in that order, each asked only for what is still missing: what we already hold (an
+    /// interrupted fetch) is kept. `progress` gets the bytes held so far, earlier parts
+    /// included; updates are dropped while it is full (a newer one follows), the end is the
+    /// return value. A provider that fails (unreachable, refusing, sending data that fails
+    /// verification) is passed over; when all did, the error names them.
+    pub async fn fetch_file(
+        &self,
+        hash: &str,
+        size: u64,
+        providers: Vec<EndpointId>,
+        progress: mpsc::Sender<u64>,
+    ) -> anyhow::Result<()> {
+        let hash = parse_hash(hash)?;
+        let mut order = Vec::new();
+        for id in providers {
+            if !order.contains(&id) && id != self.id() {
+                order.push(id);
+            }
+        }
+        anyhow::ensure!(
+            !order.is_empty(),
+            "no one to fetch {} from",
+            hash.fmt_short()
+        );
+        // Keeps the partial blob from a garbage collection while we download.
+        let _downloading = self.files.store.tags().temp_tag(hash).await?;
+        let mut items = self.files.downloader.download(hash, order).stream().await?;
+        let mut failed: Vec<EndpointId> = Vec::new();
+        loop {
+            let item = match tokio::time::timeout(STALL_TIMEOUT, items.next()).await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(_) => anyhow::bail!(
+                    "no data for {} in {}s; fetching again resumes",
+                    hash.fmt_short(),
+                    STALL_TIMEOUT.as_secs()
+                ),
+            };
+            match item {
+                DownloadProgressItem::Progress(have) => {
+                    // The hash pins the content, not the size: an offer that understated
+                    // it must not make us download without end.
+                    anyhow::ensure!(
+                        have <= size,
+                        "{} is larger than the {size} bytes offered; not fetching it",
+                        hash.fmt_short()
+                    );
+                    progress.try_send(have).ok();
+                }
+                DownloadProgressItem::ProviderFailed { id, .. } => failed.push(id),
+                DownloadProgressItem::Error(err) => {
+                    tracing::debug!("download of {} failed: {err:#}", hash.fmt_short());
+                    break;
+                }
+                DownloadProgressItem::DownloadError => break,
+                DownloadProgressItem::TryProvider { .. }
+                | DownloadProgressItem::PartComplete { .. } => {}
+            }
+        }
+        let status = self.files.status(&hash.to_hex()).await?;
+        if !status.complete {
+            let names: Vec<String> = failed.iter().map(|id| id.fmt_short().to_string()).collect();
+            anyhow::bail!(
+                "could not fetch {}: no provider could send it ({}); {} of {size} bytes are \
+                 kept, fetching again resumes",
+                hash.fmt_short(),
+                names.join(", "),
+                status.have
+            );
+        }
+        let BlobStatus::Complete { size: got } = self.files.store.status(hash).await? else {
+            anyhow::bail!("{} is not complete after its download", hash.fmt_short());
+        };
+        anyhow::ensure!(
+            got == size,
+            "{} is {got} bytes, not the {size} offered",
+            hash.fmt_short()
+        );
+        progress.try_send(got).ok();
+        Ok(())
+    }
+
+    /// Write the complete file `hash` to `target`, which must not exist yet.
+    pub async fn save_file(&self, hash: &str, target: &Path) -> anyhow::Result<()> {
+        self.files.save(hash, target).await
+    }
+
+    pub async fn file_status(&self, hash: &str) -> anyhow::Result<FileStatus> {
+        self.files.status(hash).await
+    }
+}
+
+/// The provider's events: every connection and every request on it is answered from
+/// `allowed`, so a peer dropped from it is refused its next request even on a connection it
+/// already has. Push requests stay disabled (iroh-blobs' default): nobody writes to our store.
+/// If this task ended, the provider would refuse everyone: it fails closed.
+fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>) -> EventSender {
+    let mask = EventMask {
+        connected: ConnectMode::Intercept,
+        get: RequestMode::Intercept,
+        get_many: RequestMode::Intercept,
+        observe: ObserveMode::Intercept,
+        ..EventMask::DEFAULT
+    };
+    let (events, mut asks) = EventSender::channel(GATE_QUEUE, mask);
+    tokio::spawn(async move {
+        // The peer of each connection we accepted, until it closes (the provider reports
+        // every close): requests carry only the connection's id.
+        let mut peers: HashMap<u64, EndpointId> = HashMap::new();
+        let may = |peer: Option<&EndpointId>| {
+            if peer.is_some_and(|id| lock(&allowed).contains(id)) {
+                Ok(())
+            } else {
+                Err(AbortReason::Permission)
+            }
+        };
+        while let Some(ask) = asks.recv().await {
+            match ask {
+                ProviderMessage::ClientConnected(ask) => {
+                    let answer = may(ask.endpoint_id.as_ref());
+                    if let (Ok(()), Some(id)) = (answer, ask.endpoint_id) {
+                        peers.insert(ask.connection_id, id);
+                    }
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ConnectionClosed(closed) => {
+                    peers.remove(&closed.connection_id);
+                }
+                ProviderMessage::GetRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::GetManyRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                ProviderMessage::ObserveRequestReceived(ask) => {
+                    let answer = may(peers.get(&ask.connection_id));
+                    ask.tx.send(answer).await.ok();
+                }
+                // Notifications only (nothing asked for them).
+                _ => {}
+            }
+        }
+    });
+    events
+}
+
+fn lock(set: &Mutex<HashSet<EndpointId>>) -> std::sync::MutexGuard<'_, HashSet<EndpointId>> {
+    // Nothing panics while holding it; a poisoned set is still the right set.
+    set.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn tag_name(hash: Hash) -> String {
+    format!("file/{}", hash.to_hex())
+}
+
+fn parse_hash(hash: &str) -> anyhow::Result<Hash> {
+    hash.parse()
+        .map_err(|_| anyhow::anyhow!("not a file hash: {hash:?}"))
+}
+
+/// Size and modification time of a regular, readable file; a one-line error otherwise.
+async fn stamp(path: &PathBuf) -> anyhow::Result<(u64, Option<SystemTime>)> {
+    let shown = path.display();
+    let meta = match tokio::fs::metadata(path).await {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("no such file: {shown}")
+        }
+        Err(e) => anyhow::bail!("cannot read {shown}: {e}"),
+    };
+    anyhow::ensure!(!meta.is_dir(), "{shown} is a directory; share a file");
+    anyhow::ensure!(meta.is_file(), "{shown} is not a regular file");
+    tokio::fs::File::open(path)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+    Ok((meta.len(), meta.modified().ok()))
+}
