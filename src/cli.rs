@@ -144,6 +144,15 @@ pub struct GlobalArgs {
     /// Catch up on messages at most this many days old [default: 7].
     #[arg(long, global = true, value_name = "DAYS")]
     pub history_days: Option<f64>,
+    /// Where fetched files land [default: the XDG download directory, under parlor/].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub download_dir: Option<std::path::PathBuf>,
+    /// `/get` fetches files up to this size without asking (e.g. 500M, 2G) [default: 100M].
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_get: Option<String>,
+    /// Fetch files shared with you up to this size by themselves [default: 0, off].
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub auto_get: Option<String>,
     /// How long `join` waits for a peer of the ticket to answer [default: 15].
     #[arg(long, global = true, value_name = "SECS")]
     pub join_timeout: Option<f64>,

@@ -203,6 +203,14 @@ impl App {
             Command::Rooms => self.command_rooms(now),
             Command::Msg(who, text) => return self.command_msg(&who, text, now),
             Command::Query(who) => return self.command_query(&who, now),
+            Command::Send(path) => return vec![Effect::SendFile(path)],
+            Command::Get(handle) => {
+                // Asked twice: the user means it, whatever the size.
+                let force = self.asked_get.as_deref() == Some(handle.as_str());
+                self.asked_get = Some(handle.clone());
+                return vec![Effect::GetFile { handle, force }];
+            }
+            Command::Files => return vec![Effect::ListFiles],
         }
         Vec::new()
     }

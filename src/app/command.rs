@@ -34,6 +34,12 @@ pub enum Command {
     Msg(String, String),
     /// `/query NAME`: open a conversation with a member.
     Query(String),
+    /// `/send PATH`: share a file in the current room.
+    Send(String),
+    /// `/get HANDLE`: fetch a shared file.
+    Get(String),
+    /// `/files`: the files shared in the current room.
+    Files,
     Help,
     Quit,
 }
@@ -76,6 +82,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "a private message to a member of your rooms",
     ),
     ("/query NAME", "open a private conversation with a member"),
+    ("/send PATH", "share a file in this room"),
+    (
+        "/get HANDLE",
+        "fetch a shared file into the download directory",
+    ),
+    ("/files", "the files shared in this room and where each is"),
     ("/expand", "show the newest long message whole"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
@@ -130,6 +142,11 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         }
         "room" | "switch" | "window" => Command::Room(arg.to_string()),
         "rooms" => Command::Rooms,
+        "send" | "share" if arg.is_empty() => return Err(CommandError::Usage("/send PATH")),
+        "send" | "share" => Command::Send(arg.to_string()),
+        "get" | "fetch" if arg.is_empty() => return Err(CommandError::Usage("/get HANDLE")),
+        "get" | "fetch" => Command::Get(arg.to_string()),
+        "files" => Command::Files,
         "to" | "msg" | "query" => return two_part(word, arg),
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,

@@ -36,7 +36,7 @@ use self::views::Views;
 use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
 use crate::store::StoredMessage;
-pub use msg::{Effect, Msg};
+pub use msg::{Effect, Msg, Transfer};
 
 #[derive(Debug, Clone)]
 pub enum Screen {
@@ -84,6 +84,10 @@ pub struct App {
     /// The invite popup, when shown.
     pub invite: Option<Invite>,
     pub last_error: Option<String>,
+    /// A file being fetched (the status bar shows it).
+    pub transfer: Option<Transfer>,
+    /// `/get` of a file above `--max-get` asked once: the next `/get` of it goes.
+    asked_get: Option<String>,
     /// The rooms we were in at start, offered by the lobby.
     pub stored_rooms: Vec<lobby::StoredRoom>,
     /// The name to enter rooms with before any room knows us (from the command line or
@@ -117,6 +121,8 @@ impl App {
             completion: None,
             invite: None,
             last_error: None,
+            transfer: None,
+            asked_get: None,
             stored_rooms: Vec::new(),
             default_name: lobby_name.unwrap_or_default().to_string(),
             area,
@@ -225,6 +231,7 @@ impl App {
                 return effects;
             }
             Msg::Notice(text) => self.notice(now, text),
+            Msg::Transfer(transfer) => self.transfer = transfer,
             Msg::Unsent { peer, text, action } => self.unsent(peer, text, action, now),
             Msg::Direct(line) => return self.on_direct(line, now),
             Msg::Delivered { peer, id } => self.on_delivered(peer, id),
@@ -255,8 +262,17 @@ impl App {
     fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
         let cols = self.history_cols();
         match event {
-            Event::MessageReceived(line) | Event::MessageSent(line) => {
+            Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
                 let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
+                // A shared file reads as what it is, and how to fetch it.
+                if let Some(file) = &line.file {
+                    let size = crate::store::downloads::show_size(file.size);
+                    line.text = match own {
+                        true => format!("shared {} ({size})", file.name),
+                        false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
+                    };
+                    line.action = true;
+                }
                 let mention = !own
                     && self
                         .me

@@ -9,6 +9,16 @@ use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId};
 use crate::store::StoredMessage;
 
+/// A fetch in progress, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub name: String,
+    pub done: u64,
+    pub total: u64,
+    /// Bytes a second.
+    pub rate: u64,
+}
+
 #[derive(Debug, Clone)]
 pub enum Msg {
     /// A message about one view (a room's session or a conversation), current or not.
@@ -40,6 +50,8 @@ pub enum Msg {
     Nearby(Vec<lobby::NearbyRoom>),
     /// Something to tell the user in the current view.
     Notice(String),
+    /// A file being fetched: shown in the status bar (`None`: no transfer any more).
+    Transfer(Option<Transfer>),
     /// Several messages at once (a conversation loaded from disk).
     Batch(Vec<Msg>),
     /// A direct message to `peer` could not be queued: give it back to the input.
@@ -108,6 +120,15 @@ pub enum Effect {
         text: String,
         action: bool,
     },
+    /// `/send PATH` in the current room.
+    SendFile(String),
+    /// `/get HANDLE`; `force`: asked twice, so even above `--max-get`.
+    GetFile {
+        handle: String,
+        force: bool,
+    },
+    /// `/files` for the current room.
+    ListFiles,
     /// Load the stored conversation with `peer` into view `view` (as [`Msg::Direct`]s).
     LoadConversation {
         view: ViewKey,

@@ -45,6 +45,30 @@ pub enum Start {
     Lan(String),
 }
 
+/// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
+pub const DEFAULT_MAX_GET: u64 = 100 << 20;
+
+/// How shared files are fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSettings {
+    /// Where fetched files land (`None`: the XDG download directory, under `parlor/`).
+    pub download_dir: Option<PathBuf>,
+    /// Larger files need `/get HANDLE --force` (asking, in the UI).
+    pub max_get: u64,
+    /// Files up to this size are fetched as soon as they are shared (0: never).
+    pub auto_get: u64,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        Self {
+            download_dir: None,
+            max_get: DEFAULT_MAX_GET,
+            auto_get: 0,
+        }
+    }
+}
+
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Task {
@@ -96,6 +120,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// The terminal UI's look: config file only, and `NO_COLOR`.
     pub ui: UiSettings,
+    /// Fetching shared files.
+    pub files: FileSettings,
 }
 
 /// Invalid input on the command line or in the config file.
@@ -129,6 +155,8 @@ pub enum ConfigError {
     NoLanToSearch(String),
     #[error("--label names one room: join several rooms without it (each keeps its own label)")]
     LabelOneRoom,
+    #[error("invalid {0}: give a size such as 500k, 100M or 2G")]
+    Size(&'static str),
     #[error("parlor relay needs --bind IP:PORT (e.g. --bind 0.0.0.0:3340)")]
     RelayBind,
     #[error("--lan needs LAN discovery, which binding only a loopback address turns off")]
@@ -337,6 +365,15 @@ impl Config {
             None if headless => return Err(ConfigError::NoCommand),
             None => Task::Chat(Vec::new()),
         };
+        let size = |flag: &'static str, value: Option<String>, default: u64| match value {
+            Some(text) => crate::store::downloads::parse_size(&text).ok_or(ConfigError::Size(flag)),
+            None => Ok(default),
+        };
+        let files = FileSettings {
+            download_dir: global.download_dir.clone(),
+            max_get: size("--max-get", global.max_get.clone(), DEFAULT_MAX_GET)?,
+            auto_get: size("--auto-get", global.auto_get.clone(), 0)?,
+        };
         Ok(Self {
             task,
             name,
@@ -364,6 +401,7 @@ impl Config {
             history,
             limits,
             ui,
+            files,
         })
     }
 

@@ -227,6 +227,42 @@ fn values(report: &Report) -> Vec<Value> {
                 .collect();
             json!({"type": "rooms", "rooms": rooms})
         }
+        Report::FileShared(line) => {
+            let Some(file) = &line.file else {
+                return vec![message("message", line)];
+            };
+            let mut value = json!({
+                "type": "file",
+                "id": line.id.to_string(),
+                "from": line.author.id.to_string(),
+                "sender": line.author.name,
+                "display": line.author.display,
+                "name": file.name,
+                "size": file.size,
+                "hash": file.hash,
+                "handle": file.handle(),
+                "mime": file.mime,
+                "time": rfc3339(line.sent),
+            });
+            if line.history {
+                value["history"] = Value::Bool(true);
+            }
+            value
+        }
+        Report::Transfer {
+            handle,
+            done,
+            total,
+            rate,
+        } => {
+            json!({"type": "transfer", "handle": handle, "done": done, "total": total, "rate": rate})
+        }
+        Report::Saved { handle, path } => {
+            json!({"type": "saved", "handle": handle, "path": path.display().to_string()})
+        }
+        Report::FileError { handle, message } => {
+            json!({"type": "error", "handle": handle, "message": message})
+        }
         Report::Dm { message, display } => {
             let mut value = json!({
                 "type": "dm",

@@ -34,6 +34,26 @@ pub enum Report {
     Found(Vec<StoredMessage>),
     /// The answer to `/rooms`.
     Rooms(Vec<RoomInfo>),
+    /// A line sharing a file (ours or someone's).
+    FileShared(crate::proto::room::ChatLine),
+    /// A fetch's progress (a few times a second at most).
+    Transfer {
+        handle: String,
+        done: u64,
+        total: u64,
+        /// Bytes a second.
+        rate: u64,
+    },
+    /// A fetched file is on disk.
+    Saved {
+        handle: String,
+        path: std::path::PathBuf,
+    },
+    /// A fetch failed.
+    FileError {
+        handle: String,
+        message: String,
+    },
     /// A direct message: received, or ours once queued; `display` names its sender.
     Dm {
         message: crate::proto::direct::DirectMessage,

@@ -67,6 +67,30 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 .collect();
             format!("* {} room(s): {}", rooms.len(), rooms.join(", "))
         }
+        Report::FileShared(line) => {
+            let Some(file) = &line.file else {
+                return room_event(&Event::MessageReceived(line.clone()), offset);
+            };
+            format!(
+                "{} * {} shared {} ({}): /get {}",
+                clock(line.sent, offset),
+                sanitize_text(&line.author.display, false),
+                sanitize_text(&file.name, false),
+                crate::store::downloads::show_size(file.size),
+                file.handle()
+            )
+        }
+        Report::Transfer {
+            handle,
+            done,
+            total,
+            ..
+        } => format!(
+            "* {handle}: {}%",
+            done.saturating_mul(100) / (*total).max(1)
+        ),
+        Report::Saved { handle, path } => format!("* {handle} saved as {}", path.display()),
+        Report::FileError { handle, message } => format!("! {handle}: {message}"),
         Report::Dm { message, display } => {
             let who = sanitize_text(display, false);
             let text = sanitize_text(&message.text, true);

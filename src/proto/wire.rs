@@ -126,6 +126,11 @@ pub struct FileRef {
 }
 
 impl FileRef {
+    /// How people name it (`/get HANDLE`): the hash's first 8 hex digits.
+    pub fn handle(&self) -> String {
+        self.hash.chars().take(8).collect()
+    }
+
     /// Why an offer cannot be taken as it is: a hash that is no hash, an absurd size, a
     /// missing or oversized name, a media type that is not `type/subtype`.
     pub fn check(&self) -> Result<(), String> {

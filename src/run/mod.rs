@@ -4,6 +4,7 @@
 
 mod direct;
 mod docs;
+mod files;
 mod headless;
 mod lan;
 mod listing;

@@ -140,6 +140,12 @@ impl SessionHandle {
         self.send(Command::Rename(name)).await
     }
 
+    /// Offer a file already in our store (its line comes back as a `MessageSent`, or a
+    /// refusal as an event).
+    pub async fn share(&self, file: crate::proto::wire::FileRef) -> Result<(), SessionGone> {
+        self.send(Command::Room(Input::ShareFile(file))).await
+    }
+
     /// `/ignore WHO` (or `/unignore` with `ignore: false`); the room answers with an event.
     pub async fn ignore(&self, who: String, ignore: bool) -> Result<(), SessionGone> {
         self.send(Command::Room(Input::Ignore { who, ignore }))

@@ -45,6 +45,26 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         parts.push("^T invite  F1 help".to_string());
         parts
     };
+    // A fetch in progress: how far, how fast, how long yet.
+    let parts = match &app.transfer {
+        Some(t) => {
+            let mut parts = parts;
+            let left = t.total.saturating_sub(t.done);
+            let eta = (t.rate > 0).then(|| left / t.rate);
+            parts.insert(
+                1,
+                format!(
+                    "↓ {} {}% {}/s{}",
+                    t.name,
+                    t.done.saturating_mul(100) / t.total.max(1),
+                    crate::store::downloads::show_size(t.rate),
+                    eta.map_or_else(String::new, |s| format!(" {s}s left"))
+                ),
+            );
+            parts
+        }
+        None => parts,
+    };
     let mut spans = vec![Span::styled(
         format!(" {} ", parts.join(" │ ")),
         theme::status_bar(),

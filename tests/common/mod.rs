@@ -36,6 +36,7 @@ pub fn offline_config(name: &str, start: Start) -> Config {
         json: true,
         join_timeout: Duration::from_secs(15),
         ui: Default::default(),
+        files: Default::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use tokio::io::AsyncWrite;
 
-use super::super::direct;
+use super::super::{direct, files};
 use super::Headless;
 use crate::app::command::{self, COMMANDS, Command};
 use crate::config::Start;
@@ -90,6 +90,45 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     self.say_in(key, text).await;
                 }
                 return false;
+            }
+            Command::Send(path) => {
+                let Some(key) = current else {
+                    return false;
+                };
+                let report = match self.sessions.handle(key).cloned() {
+                    Some(session) => match files::share(self.sessions.node(), &path).await {
+                        Ok(file) => {
+                            let _ = session.share(file).await;
+                            return false;
+                        }
+                        Err(err) => Report::Error(err),
+                    },
+                    None => Report::Error(
+                        "the room is still starting: try again once it is ready".into(),
+                    ),
+                };
+                self.report(report, Some(key)).await;
+                return false;
+            }
+            Command::Get(arg) => {
+                // `--force`: above --max-get too.
+                let (handle, force) = match arg.split_once(char::is_whitespace) {
+                    Some((handle, "--force")) => (handle.to_string(), true),
+                    _ => (arg.clone(), false),
+                };
+                let hint = format!("/get {handle} --force fetches it anyway");
+                match self.files.get(&handle, force, &hint) {
+                    Ok(text) => Report::Info(text),
+                    Err(err) => Report::Error(err),
+                }
+            }
+            Command::Files => {
+                let lines = current.map(|key| self.files.list(key)).unwrap_or_default();
+                Report::Info(format!(
+                    "{} file(s) shared here: {}",
+                    lines.len(),
+                    lines.join("; ")
+                ))
             }
             Command::Search(words) if self.query.is_some() => {
                 let peer = self.query.as_ref().map(|(peer, _)| *peer);

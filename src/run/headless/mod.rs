@@ -12,17 +12,20 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use std::collections::HashSet;
 
 use self::rooms::Rooms;
 use super::direct;
+use super::files::{FileUpdate, Files};
 use super::sessions::{RoomKey, RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use crate::config::{Config, ConfigError, Start};
 use crate::headless::Report;
 use crate::net::Node;
+use crate::proto::room::Event;
 use crate::proto::{EndpointId, MessageId};
 use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionGone};
@@ -39,6 +42,9 @@ type Drained = Pin<Box<dyn Future<Output = Result<(), SessionGone>> + Send>>;
 
 struct Headless<W> {
     sessions: Sessions,
+    /// Files offered in our rooms, and fetching them.
+    files: Files,
+    file_updates: mpsc::Receiver<FileUpdate>,
     /// Direct messages: the process's DM actor.
     direct: DirectHandle,
     direct_events: DirectEvents,
@@ -109,8 +115,11 @@ where
             }
         };
     let sessions = Sessions::new(node.clone(), store_handle, config.clone());
+    let (files, file_updates) = Files::new(node.clone(), config.files.clone());
     let mut headless = Headless {
         sessions,
+        files,
+        file_updates,
         direct,
         direct_events,
         pending_dms: HashSet::new(),
@@ -231,6 +240,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                         Err(_) => {}
                     }
                 }
+                Some(update) = self.file_updates.recv() => {
+                    tokio::select! {
+                        () = self.on_file(update) => {}
+                        () = &mut shutdown => return Stop::Quit,
+                    }
+                }
                 Some(event) = self.direct_events.recv() => {
                     tokio::select! {
                         () = self.on_direct(event) => {}
@@ -296,6 +311,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             }
             Update::Event(event) => {
                 direct::note_members(&self.direct, &event);
+                self.files.note(key, &event);
                 self.on_event(key, event).await;
                 None
             }
@@ -369,6 +385,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     ticket,
                 }
             }
+            SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
+                if line.file.is_some() =>
+            {
+                Report::FileShared(line)
+            }
             SessionEvent::Room(event) => Report::Room(event),
             SessionEvent::Warning(text) => Report::Warning(text),
             SessionEvent::Net(state) => Report::NetState(state),
@@ -411,6 +432,7 @@ mod tests {
             json: true,
             join_timeout: Duration::from_secs(15),
             ui: Default::default(),
+            files: Default::default(),
         };
         let (_typing, input) = tokio::io::duplex(64);
         let (output, mut reader) = tokio::io::duplex(16);

@@ -4,6 +4,7 @@
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::super::direct;
+use super::super::files::FileUpdate;
 use super::{Headless, RoomKey, rooms};
 use crate::headless::{self, Report, RoomTag};
 use crate::proto::MemberInfo;
@@ -46,6 +47,30 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             }
             DirectEvent::Dropped { from, count } => Report::Warning(direct::dropped(&from, count)),
             DirectEvent::Warning(text) => Report::Warning(text),
+        };
+        self.report(report, None).await;
+    }
+
+    /// A fetch moved on.
+    pub(super) async fn on_file(&mut self, update: FileUpdate) {
+        self.files.update(&update);
+        let report = match update {
+            FileUpdate::Progress {
+                handle,
+                done,
+                total,
+                rate,
+            } => Report::Transfer {
+                handle,
+                done,
+                total,
+                rate,
+            },
+            FileUpdate::Saved { handle, path } => Report::Saved { handle, path },
+            FileUpdate::Failed { handle, reason } => Report::FileError {
+                handle,
+                message: reason,
+            },
         };
         self.report(report, None).await;
     }

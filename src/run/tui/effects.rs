@@ -195,6 +195,42 @@ impl Tui {
                     });
                 }
             }
+            Effect::SendFile(path) => match (self.app.current_view(), session) {
+                (Some(_), Some(session)) => {
+                    let node = self.sessions.node().clone();
+                    self.answer_later(async move {
+                        let msg = match super::super::files::share(&node, &path).await {
+                            Ok(file) => {
+                                let _ = session.share(file).await;
+                                return None;
+                            }
+                            Err(err) => Msg::Warning(err),
+                        };
+                        Some(msg)
+                    });
+                }
+                _ => {
+                    let why = "files are shared in a room that runs".to_string();
+                    let _ = self.answers_tx.send(Msg::Warning(why));
+                }
+            },
+            Effect::GetFile { handle, force } => {
+                let hint = format!("/get {handle} again fetches it anyway");
+                let msg = match self.files.get(&handle, force, &hint) {
+                    Ok(text) => Msg::Notice(text),
+                    Err(err) => Msg::Warning(err),
+                };
+                let _ = self.answers_tx.send(msg);
+            }
+            Effect::ListFiles => {
+                let lines = match self.app.current_view() {
+                    Some(view) => self.files.list(view),
+                    None => Vec::new(),
+                };
+                let mut msgs = vec![Msg::Notice(format!("{} file(s) shared here", lines.len()))];
+                msgs.extend(lines.into_iter().map(|l| Msg::Notice(format!("  {l}"))));
+                let _ = self.answers_tx.send(Msg::Batch(msgs));
+            }
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.config.ui.bell => guard.bell(),
             Effect::Bell => {}

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 mod effects;
 
 use super::direct;
+use super::files::{FileUpdate, Files};
 use super::sessions::{RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
@@ -39,6 +40,9 @@ struct Tui {
     config: Config,
     app: App,
     sessions: Sessions,
+    /// Files offered in our rooms, and fetching them.
+    files: Files,
+    file_updates: mpsc::Receiver<FileUpdate>,
     /// Direct messages: the process's DM actor.
     direct: DirectHandle,
     direct_events: DirectEvents,
@@ -103,7 +107,10 @@ pub async fn run_tui(
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
+    let (files, file_updates) = Files::new(node.clone(), config.files.clone());
     let mut tui = Tui {
+        files,
+        file_updates,
         app: App::new(lobby_name.as_deref(), area, offset),
         sessions: Sessions::new(node.clone(), store, config.clone()),
         direct,
@@ -256,6 +263,7 @@ impl Tui {
                     msgs.extend(self.on_update(view, update).await?);
                 }
                 Some(event) = self.direct_events.recv() => msgs.extend(self.on_direct(event)),
+                Some(update) = self.file_updates.recv() => msgs.extend(self.on_file(update)),
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 _ = paths.tick() => self.poll_paths(),
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
@@ -291,12 +299,14 @@ impl Tui {
             Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
             Update::Event(event) => {
                 direct::note_members(&self.direct, &event);
+                self.files.note(view, &event);
                 let msg = self.to_msg(view, event);
                 return Ok(Some(Msg::For(view, Box::new(msg))));
             }
             Update::StartFailed(err) => err,
             Update::Ended => anyhow::anyhow!("the session ended"),
         };
+        self.files.room_ended(view);
         let last = self.app.views.tabs.len() == 1 && self.app.current_view() == Some(view);
         if last && !self.config.starts().is_empty() {
             return Err(failed);
@@ -307,6 +317,32 @@ impl Tui {
             reason.push_str(&format!("; not sent: {text}"));
         }
         Ok(Some(Msg::For(view, Box::new(Msg::Failed(reason)))))
+    }
+
+    /// A fetch moved on: the status bar's transfer, and the end said in the room shown.
+    fn on_file(&mut self, update: FileUpdate) -> Option<Msg> {
+        self.files.update(&update);
+        Some(match update {
+            FileUpdate::Progress {
+                handle,
+                done,
+                total,
+                rate,
+            } => Msg::Transfer(Some(crate::app::Transfer {
+                name: handle,
+                done,
+                total,
+                rate,
+            })),
+            FileUpdate::Saved { path, .. } => Msg::Batch(vec![
+                Msg::Transfer(None),
+                Msg::Notice(format!("saved {}", path.display())),
+            ]),
+            FileUpdate::Failed { handle, reason } => Msg::Batch(vec![
+                Msg::Transfer(None),
+                Msg::Warning(format!("{handle}: {reason}")),
+            ]),
+        })
     }
 
     /// The session of `view` runs: what was typed meanwhile goes now, in order.

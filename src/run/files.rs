@@ -1,0 +1,355 @@
+//! Shared files between the rooms and the front ends: which files were offered (by handle),
+//! who may fetch ours (every member of our rooms), sharing a path, and fetching one into the
+//! download directory with throttled progress.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::sessions::RoomKey;
+use crate::config::FileSettings;
+use crate::net::Node;
+use crate::proto::room::{ChatLine, Event};
+use crate::proto::wire::FileRef;
+use crate::proto::{EndpointId, MemberInfo};
+use crate::session::SessionEvent;
+use crate::store::downloads::{default_download_dir, safe_file_name, show_size, unique_target};
+
+/// Offers remembered (the oldest forgotten first): a room can share many files.
+const MAX_OFFERS: usize = 4096;
+/// Progress reports per transfer and second, at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A file someone shared in one of our rooms.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub file: FileRef,
+    pub from: MemberInfo,
+    pub room: RoomKey,
+    /// Ours: nothing to fetch.
+    pub own: bool,
+}
+
+/// What became of a fetch.
+#[derive(Debug, Clone)]
+pub enum FileUpdate {
+    Progress {
+        handle: String,
+        done: u64,
+        total: u64,
+        /// Bytes a second since the fetch began.
+        rate: u64,
+    },
+    Saved {
+        handle: String,
+        path: PathBuf,
+    },
+    Failed {
+        handle: String,
+        reason: String,
+    },
+}
+
+/// Where a file is: offered, being fetched, saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Offered,
+    Fetching { done: u64 },
+    Saved(PathBuf),
+    Failed(String),
+}
+
+pub struct Files {
+    node: Node,
+    settings: FileSettings,
+    offers: HashMap<String, (Offer, FileState)>,
+    order: VecDeque<String>,
+    /// Each room's members: together, who may fetch what we share.
+    members: HashMap<RoomKey, Vec<EndpointId>>,
+    updates_tx: mpsc::Sender<FileUpdate>,
+}
+
+impl Files {
+    pub fn new(node: Node, settings: FileSettings) -> (Self, mpsc::Receiver<FileUpdate>) {
+        let (updates_tx, updates) = mpsc::channel(256);
+        let files = Self {
+            node,
+            settings,
+            offers: HashMap::new(),
+            order: VecDeque::new(),
+            members: HashMap::new(),
+            updates_tx,
+        };
+        (files, updates)
+    }
+
+    /// Learn from a room's event: its members may fetch our files; a line with a file is an
+    /// offer (returned when new, and fetched at once when within `--auto-get`).
+    pub fn note(&mut self, room: RoomKey, event: &SessionEvent) -> Option<Offer> {
+        match event {
+            SessionEvent::Members(members) => {
+                self.members
+                    .insert(room, members.iter().map(|m| m.id).collect());
+                self.node
+                    .allow_files(self.members.values().flatten().copied());
+                None
+            }
+            SessionEvent::Room(Event::MessageReceived(line)) => self.offered(room, line, false),
+            SessionEvent::Room(Event::MessageSent(line)) => self.offered(room, line, true),
+            _ => None,
+        }
+    }
+
+    /// A room is gone: its members no longer count.
+    pub fn room_ended(&mut self, room: RoomKey) {
+        if self.members.remove(&room).is_some() {
+            self.node
+                .allow_files(self.members.values().flatten().copied());
+        }
+    }
+
+    fn offered(&mut self, room: RoomKey, line: &ChatLine, own: bool) -> Option<Offer> {
+        let file = line.file.clone()?;
+        let handle = file.handle();
+        if self.offers.contains_key(&handle) {
+            return None;
+        }
+        let offer = Offer {
+            file,
+            from: line.author.clone(),
+            room,
+            own,
+        };
+        if self.order.len() >= MAX_OFFERS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.offers.remove(&oldest);
+        }
+        self.order.push_back(handle.clone());
+        self.offers
+            .insert(handle, (offer.clone(), FileState::Offered));
+        let auto = !own && !line.history && offer.file.size <= self.settings.auto_get;
+        if auto {
+            let _ = self.get(&offer.file.handle(), true, "");
+        }
+        Some(offer)
+    }
+
+    /// The offer `handle` names (a prefix of at least 4 hex digits will do).
+    fn find(&self, handle: &str) -> Result<&(Offer, FileState), String> {
+        let handle = handle.trim().to_ascii_lowercase();
+        if let Some(found) = self.offers.get(&handle) {
+            return Ok(found);
+        }
+        let mut found = self
+            .offers
+            .iter()
+            .filter(|(h, _)| handle.len() >= 4 && h.starts_with(&handle));
+        match (found.next(), found.next()) {
+            (Some((_, found)), None) => Ok(found),
+            (Some(_), Some(_)) => Err(format!("{handle:?} names several files; give more of it")),
+            _ => Err(format!("no file shared here is {handle:?} (see /files)")),
+        }
+    }
+
+    /// `/get HANDLE`: fetch it from its sender or any member of its room, then save it in
+    /// the download directory; progress and the end come as [`FileUpdate`]s. Above
+    /// `--max-get`, only when `force`.
+    /// `force_hint`: how this front end fetches anyway (`/get HANDLE again`, `--force`).
+    pub fn get(&mut self, handle: &str, force: bool, force_hint: &str) -> Result<String, String> {
+        let (offer, state) = self.find(handle)?.clone();
+        let handle = offer.file.handle();
+        if offer.own {
+            return Err(format!("{} is yours", offer.file.name));
+        }
+        match state {
+            FileState::Fetching { .. } => return Err(format!("{} is on its way", offer.file.name)),
+            FileState::Saved(path) => {
+                return Err(format!(
+                    "{} is saved as {}",
+                    offer.file.name,
+                    path.display()
+                ));
+            }
+            FileState::Offered | FileState::Failed(_) => {}
+        }
+        if offer.file.size > self.settings.max_get && !force {
+            return Err(format!(
+                "{} is {}, more than --max-get ({}): {force_hint}",
+                offer.file.name,
+                show_size(offer.file.size),
+                show_size(self.settings.max_get)
+            ));
+        }
+        let dir = self.download_dir()?;
+        let mut providers = vec![offer.from.id];
+        providers.extend(self.members.get(&offer.room).into_iter().flatten().copied());
+        self.set_state(&handle, FileState::Fetching { done: 0 });
+        tokio::spawn(fetch(
+            self.node.clone(),
+            offer.file.clone(),
+            providers,
+            dir,
+            self.updates_tx.clone(),
+        ));
+        Ok(format!(
+            "fetching {} ({})",
+            offer.file.name,
+            show_size(offer.file.size)
+        ))
+    }
+
+    fn download_dir(&self) -> Result<PathBuf, String> {
+        self.settings
+            .download_dir
+            .clone()
+            .or_else(default_download_dir)
+            .ok_or_else(|| "no download directory: pass --download-dir DIR".to_string())
+    }
+
+    fn set_state(&mut self, handle: &str, state: FileState) {
+        if let Some((_, current)) = self.offers.get_mut(handle) {
+            *current = state;
+        }
+    }
+
+    /// Keep track of a fetch's update (for `/files`).
+    pub fn update(&mut self, update: &FileUpdate) {
+        let (handle, state) = match update {
+            FileUpdate::Progress { handle, done, .. } => {
+                (handle, FileState::Fetching { done: *done })
+            }
+            FileUpdate::Saved { handle, path } => (handle, FileState::Saved(path.clone())),
+            FileUpdate::Failed { handle, reason } => (handle, FileState::Failed(reason.clone())),
+        };
+        self.set_state(handle, state);
+    }
+
+    /// `/files`: the files shared in `room`, oldest first, with where each is.
+    pub fn list(&self, room: RoomKey) -> Vec<String> {
+        self.order
+            .iter()
+            .filter_map(|handle| self.offers.get(handle))
+            .filter(|(offer, _)| offer.room == room)
+            .map(|(offer, state)| {
+                let state = match state {
+                    FileState::Offered if offer.own => "yours".to_string(),
+                    FileState::Offered => format!("/get {}", offer.file.handle()),
+                    FileState::Fetching { done } => format!(
+                        "fetching, {}%",
+                        done.saturating_mul(100) / offer.file.size.max(1)
+                    ),
+                    FileState::Saved(path) => format!("saved as {}", path.display()),
+                    FileState::Failed(why) => format!("failed: {why}"),
+                };
+                format!(
+                    "{} {} ({}) from {}: {state}",
+                    offer.file.handle(),
+                    offer.file.name,
+                    show_size(offer.file.size),
+                    offer.from.display
+                )
+            })
+            .collect()
+    }
+}
+
+/// `/send PATH`: the file on offer from our store, described for a room (`~` is home).
+pub async fn share(node: &Node, path: &str) -> Result<FileRef, String> {
+    let path = expand_home(path.trim());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("{}: not a file", path.display()))?;
+    let shared = node
+        .share_file(&path)
+        .await
+        .map_err(|err| format!("{err:#}"))?;
+    Ok(FileRef {
+        hash: shared.hash,
+        size: shared.size,
+        mime: mime_of(&name).to_string(),
+        name,
+    })
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => directories::UserDirs::new()
+            .map_or_else(|| PathBuf::from(path), |u| u.home_dir().join(rest)),
+        None => PathBuf::from(path),
+    }
+}
+
+/// A media type from the name's extension (a hint for the receiver; never trusted).
+fn mime_of(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("txt" | "log" | "md") => "text/plain",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("json") => "application/json",
+        Some("zip") => "application/zip",
+        Some("gz" | "tgz") => "application/gzip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Fetch `file` and save it under a safe, new name in `dir`; reports through `updates`.
+async fn fetch(
+    node: Node,
+    file: FileRef,
+    providers: Vec<EndpointId>,
+    dir: PathBuf,
+    updates: mpsc::Sender<FileUpdate>,
+) {
+    let handle = file.handle();
+    let result = async {
+        let (progress_tx, mut progress) = mpsc::channel(16);
+        let started = Instant::now();
+        let fetching = node.fetch_file(&file.hash, file.size, providers, progress_tx);
+        tokio::pin!(fetching);
+        let mut last = Instant::now() - PROGRESS_EVERY;
+        let fetched = loop {
+            tokio::select! {
+                done = &mut fetching => break done,
+                Some(done) = progress.recv() => {
+                    if last.elapsed() >= PROGRESS_EVERY {
+                        last = Instant::now();
+                        let secs = started.elapsed().as_secs_f64().max(0.001);
+                        let update = FileUpdate::Progress {
+                            handle: handle.clone(),
+                            done,
+                            total: file.size,
+                            rate: (done as f64 / secs) as u64,
+                        };
+                        let _ = updates.send(update).await;
+                    }
+                }
+            }
+        };
+        fetched.map_err(|err| format!("{err:#}"))?;
+        save(&node, &file, &dir).await
+    }
+    .await;
+    let update = match result {
+        Ok(path) => FileUpdate::Saved { handle, path },
+        Err(reason) => FileUpdate::Failed { handle, reason },
+    };
+    let _ = updates.send(update).await;
+}
+
+async fn save(node: &Node, file: &FileRef, dir: &Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    let target = unique_target(dir, &safe_file_name(&file.name))
+        .map_err(|err| format!("cannot save {}: {err}", file.name))?;
+    node.save_file(&file.hash, &target)
+        .await
+        .map_err(|err| format!("{err:#}"))?;
+    Ok(target)
+}

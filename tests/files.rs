@@ -1,0 +1,89 @@
+//! Sharing files between real processes on 127.0.0.1, headless: `/send PATH`, the `file`
+//! event, `/get HANDLE`, progress, `saved`, the same bytes on disk; what cannot be shared.
+
+mod common;
+
+use common::process::{Proc, tempdir};
+
+#[tokio::test]
+async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
+    let (ann_dir, bob_dir, downloads) = (tempdir("ann"), tempdir("bob"), tempdir("downloads"));
+    let mut ann = Proc::with_data(&ann_dir, "ann", &["open"]);
+    let ticket = ann.ticket().await;
+    let dl = downloads.to_str().unwrap();
+    let mut bob = Proc::with_data(&bob_dir, "bob", &["--download-dir", dl, "join", &ticket]);
+    bob.expect_type("ready").await;
+    bob.expect("ann", |e| e["type"] == "joined" && e["name"] == "ann")
+        .await;
+    ann.expect("bob", |e| e["type"] == "joined" && e["name"] == "bob")
+        .await;
+
+    // 3 MB of varied bytes: several chunk groups.
+    let bytes: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let source = ann_dir.join("build log.txt");
+    std::fs::write(&source, &bytes).unwrap();
+    ann.send(&format!("/send {}", source.display())).await;
+    let offer = bob.expect_type("file").await;
+    assert_eq!(offer["name"], "build log.txt");
+    assert_eq!(offer["size"], 3_000_000);
+    assert_eq!(offer["sender"], "ann");
+    assert_eq!(offer["hash"], blake3::hash(&bytes).to_hex().as_str());
+    let handle = offer["handle"].as_str().unwrap().to_string();
+    assert_eq!(handle.len(), 8);
+    // The sender sees its own offer too.
+    ann.expect_type("file").await;
+
+    bob.send(&format!("/get {}", &handle[..6])).await;
+    let saved = bob.expect_type("saved").await;
+    assert_eq!(saved["handle"], handle.as_str());
+    let path = std::path::PathBuf::from(saved["path"].as_str().unwrap());
+    assert_eq!(path, downloads.join("build log.txt"));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the same bytes on disk"
+    );
+    // Fetching it again says where it is; /files lists it.
+    bob.send(&format!("/get {handle}")).await;
+    let again = bob.expect_type("error").await;
+    assert!(
+        again["message"].as_str().unwrap().contains("saved as"),
+        "{again}"
+    );
+    bob.send("/files").await;
+    let list = bob.expect_type("info").await;
+    assert!(
+        list["message"].as_str().unwrap().contains("build log.txt"),
+        "{list}"
+    );
+
+    // What cannot be shared is one line each, and nothing is sent.
+    for bad in [
+        ann_dir.join("missing.bin").display().to_string(),
+        ann_dir.display().to_string(),
+    ] {
+        ann.send(&format!("/send {bad}")).await;
+        let error = ann.expect_type("error").await;
+        assert_eq!(
+            error["message"].as_str().unwrap().lines().count(),
+            1,
+            "{error}"
+        );
+    }
+    ann.send("a marker after the refusals").await;
+    let marker = bob.expect_type("message").await;
+    assert_eq!(
+        marker["text"], "a marker after the refusals",
+        "no other offer came first"
+    );
+
+    for peer in [&mut ann, &mut bob] {
+        peer.send("/quit").await;
+        assert_eq!(peer.exit().await.0, 0);
+    }
+    for dir in [ann_dir, bob_dir, downloads] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
