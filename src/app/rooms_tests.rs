@@ -330,3 +330,39 @@ fn a_direct_message_not_queued_comes_back_as_it_would_be_typed_here() {
     app.update(unsent(), NOON);
     assert_eq!(app.input.text(), "a secret");
 }
+
+#[test]
+fn a_shared_file_reads_as_one_with_its_handle_and_get_asks_twice_above_the_limit() {
+    use crate::proto::wire::FileRef;
+    let mut app = in_rooms(100, 30, &["ops"]);
+    let bob = member(2, "bob");
+    let mut offer = line(&bob, "report.pdf", 1);
+    offer.file = Some(FileRef {
+        hash: "1a2b3c4d".repeat(8),
+        size: 2_411_724,
+        name: "report.pdf".into(),
+        mime: "application/pdf".into(),
+    });
+    app.update(Msg::Room(Event::MessageReceived(offer)), NOON);
+    assert_eq!(texts(&app), ["shared report.pdf (2.3 MB) · /get 1a2b3c4d"]);
+    assert_eq!(
+        type_line(&mut app, "/get 1a2b"),
+        vec![Effect::GetFile {
+            handle: "1a2b".into(),
+            force: false
+        }]
+    );
+    // The same /get again means it, whatever the size.
+    assert_eq!(
+        type_line(&mut app, "/get 1a2b"),
+        vec![Effect::GetFile {
+            handle: "1a2b".into(),
+            force: true
+        }]
+    );
+    assert_eq!(
+        type_line(&mut app, "/send ~/a.log"),
+        vec![Effect::SendFile("~/a.log".into())]
+    );
+    assert_eq!(type_line(&mut app, "/files"), vec![Effect::ListFiles]);
+}

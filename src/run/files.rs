@@ -215,6 +215,11 @@ impl Files {
         }
     }
 
+    /// The name of the file `handle` names, as shared.
+    pub fn name_of(&self, handle: &str) -> Option<&str> {
+        self.offers.get(handle).map(|(offer, _)| offer.file.name.as_str())
+    }
+
     /// Keep track of a fetch's update (for `/files`).
     pub fn update(&mut self, update: &FileUpdate) {
         let (handle, state) = match update {

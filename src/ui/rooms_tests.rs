@@ -116,3 +116,20 @@ fn history_from_yesterday_shows_its_date_dimmed_in_the_configured_format() {
     assert!(same_fg(style_of(&app, "─ Tuesday"), super::theme::rule()));
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_fetch_shows_in_the_status_bar() {
+    let mut app = crate::app::fixtures::in_room(100, 12);
+    app.update(
+        Msg::Transfer(Some(crate::app::Transfer {
+            name: "report.pdf".into(),
+            done: 45 << 20,
+            total: 100 << 20,
+            rate: 11 << 20,
+        })),
+        NOON,
+    );
+    let text = render(&app);
+    assert!(text.contains("↓ report.pdf 45% 11.0 MB/s 5s left"), "{text}");
+    insta::assert_snapshot!(text);
+}

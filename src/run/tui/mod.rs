@@ -329,7 +329,7 @@ impl Tui {
                 total,
                 rate,
             } => Msg::Transfer(Some(crate::app::Transfer {
-                name: handle,
+                name: self.files.name_of(&handle).unwrap_or(&handle).to_string(),
                 done,
                 total,
                 rate,
