@@ -217,7 +217,9 @@ impl Files {
 
     /// The name of the file `handle` names, as shared.
     pub fn name_of(&self, handle: &str) -> Option<&str> {
-        self.offers.get(handle).map(|(offer, _)| offer.file.name.as_str())
+        self.offers
+            .get(handle)
+            .map(|(offer, _)| offer.file.name.as_str())
     }
 
     /// Keep track of a fetch's update (for `/files`).

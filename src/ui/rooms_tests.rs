@@ -130,6 +130,9 @@ fn a_fetch_shows_in_the_status_bar() {
         NOON,
     );
     let text = render(&app);
-    assert!(text.contains("↓ report.pdf 45% 11.0 MB/s 5s left"), "{text}");
+    assert!(
+        text.contains("↓ report.pdf 45% 11.0 MB/s 5s left"),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
