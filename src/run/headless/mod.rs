@@ -217,6 +217,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     line.clear();
                 }
                 (key, update) = self.sessions.next() => {
+                    // Only a room starting or ending changes what "drained" means.
+                    let rooms_changed = !matches!(update, Update::Event(ref e) if !matches!(e, SessionEvent::Failed(_)));
                     let ended = tokio::select! {
                         // Printing waits on the reader; a signal still ends parlor.
                         ended = self.on_update(key, update) => ended,
@@ -225,8 +227,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     if let Some(err) = ended {
                         return Stop::Ended(err);
                     }
-                    // A room that started late (or ended) changes what "drained" means.
-                    if !input_open && !rooms_drained {
+                    if rooms_changed && !input_open && !rooms_drained {
                         drained = Some(self.all_drained());
                     }
                 }
