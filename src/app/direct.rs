@@ -5,7 +5,7 @@
 use super::log::{Entry, EntryKind};
 use super::views::{ViewKey, ViewKind};
 use super::{App, Effect};
-use crate::proto::pick_member as pick;
+use crate::proto::pick_other_member;
 use crate::proto::{EndpointId, MemberInfo, MessageId, UnixMillis};
 
 /// A direct message, as the front end hands it to the app.
@@ -40,14 +40,7 @@ impl App {
     /// never ourselves.
     pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
         let me = self.me.as_ref().map(|m| m.id);
-        let mut others: Vec<MemberInfo> = self
-            .all_members()
-            .into_iter()
-            .filter(|m| Some(m.id) != me)
-            .collect();
-        others.sort_by_key(|m| m.id);
-        others.dedup_by_key(|m| m.id);
-        pick(who, others.into_iter()).map_err(|refusal| refusal.to_string())
+        pick_other_member(who, self.all_members(), me).map_err(|refusal| refusal.to_string())
     }
 
     /// The conversation view with `peer`, opened (in the background) if need be.

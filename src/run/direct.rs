@@ -5,7 +5,7 @@
 use crate::app::direct::DirectLine;
 use crate::proto::direct::{DirectMessage, DmState};
 use crate::proto::names::fingerprint;
-use crate::proto::pick_member as pick;
+use crate::proto::pick_other_member;
 use crate::proto::room::Event;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::SessionEvent;
@@ -88,10 +88,7 @@ pub fn find_member(
     if let Ok(id) = who.parse::<EndpointId>() {
         return Ok(id);
     }
-    let mut others: Vec<MemberInfo> = members.iter().filter(|m| m.id != *me).cloned().collect();
-    others.sort_by_key(|m| m.id);
-    others.dedup_by_key(|m| m.id);
-    pick(who, others.into_iter())
+    pick_other_member(who, members.iter().cloned(), Some(*me))
         .map(|m| m.id)
         .map_err(|refusal| refusal.to_string())
 }

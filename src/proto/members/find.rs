@@ -17,7 +17,7 @@ impl Members {
 /// Which of `candidates` the user means by `who`: a shown name (`alice#1a2b`), a name with a
 /// shorter or longer fingerprint, a name (or look-alike of one) that only one key uses, or a
 /// key's hex prefix of at least 4 digits.
-pub fn pick(
+pub(crate) fn pick(
     who: &str,
     candidates: impl Iterator<Item = MemberInfo>,
 ) -> Result<MemberInfo, Refusal> {
@@ -59,4 +59,17 @@ pub fn pick(
         [] => Err(Refusal::NoSuchMember(who.to_string())),
         _ => Err(Refusal::AmbiguousMember(who.to_string())),
     }
+}
+
+/// Which member of several rooms' lists `who` means (as [`pick`]), never `me`: a key listed
+/// by several rooms counts once (`/msg NAME`).
+pub fn pick_other(
+    who: &str,
+    members: impl IntoIterator<Item = MemberInfo>,
+    me: Option<crate::proto::EndpointId>,
+) -> Result<MemberInfo, Refusal> {
+    let mut others: Vec<MemberInfo> = members.into_iter().filter(|m| Some(m.id) != me).collect();
+    others.sort_by_key(|m| m.id);
+    others.dedup_by_key(|m| m.id);
+    pick(who, others.into_iter())
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 mod find;
 mod presence;
 
-pub use find::pick;
+pub(crate) use find::pick;
+pub use find::pick_other;
 use presence::Presence;
 pub use presence::PresenceTiming;
 
