@@ -243,17 +243,16 @@ impl App {
         };
         self.swap(&mut state);
         let counts = matches!(&msg, Msg::Room(Event::MessageReceived(line)) if !line.history);
-        let mention = counts
-            && matches!(&msg, Msg::Room(Event::MessageReceived(line))
-                if self.me.as_ref().is_some_and(|me| super::mentions(&line.text, &me.name)));
         let effects = self.update(msg, now);
+        // The room rings for a line that names us (see `on_room_event`): a mention.
+        let mention = counts && effects.contains(&Effect::Bell);
         self.swap(&mut state);
         self.views.parked.insert(key, state);
         let tab = &mut self.views.tabs[index];
         if counts {
             tab.unread += 1;
         }
-        tab.mention |= mention || (counts && matches!(tab.kind, ViewKind::Direct(_)));
+        tab.mention |= mention;
         effects
     }
 
