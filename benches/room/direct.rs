@@ -44,47 +44,34 @@ fn direct_messages(messages: u64) -> anyhow::Result<Value> {
             i == 0 && v["type"] == "joined"
         })
     })?;
-    let tag = rand::random::<u32>();
-    let mut sent_at = HashMap::new();
-    let (mut received, mut delivered) = (Vec::new(), Vec::new());
-    let mut ids = HashMap::new();
+    let mut times = DmTimes {
+        tag: rand::random::<u32>(),
+        ..DmTimes::default()
+    };
     let start = Instant::now();
     for seq in 0..messages {
         let due = start + INTERVAL * seq as u32;
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        sent_at.insert(seq, Instant::now());
-        room.say(0, &format!("/msg p1 {seq}:{tag}"));
-        collect(
-            &room.lines,
-            &sent_at,
-            &mut ids,
-            &mut received,
-            &mut delivered,
-            tag,
-            Duration::ZERO,
-        );
+        times.sent_at.insert(seq, Instant::now());
+        room.say(0, &format!("/msg p1 {seq}:{}", times.tag));
+        times.collect(&room.lines, Duration::ZERO);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while (received.len() as u64) < messages || (delivered.len() as u64) < messages {
+    while (times.received.len() as u64) < messages || (times.delivered.len() as u64) < messages {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        collect(
-            &room.lines,
-            &sent_at,
-            &mut ids,
-            &mut received,
-            &mut delivered,
-            tag,
-            left,
-        );
+        times.collect(&room.lines, left);
     }
     let runs = [
-        ("direct message, shown to the addressee", received),
-        ("direct message, shown delivered to the sender", delivered),
+        ("direct message, shown to the addressee", times.received),
+        (
+            "direct message, shown delivered to the sender",
+            times.delivered,
+        ),
     ];
     let mut report = json!({});
     for (label, samples) in runs {
@@ -97,10 +84,9 @@ fn direct_messages(messages: u64) -> anyhow::Result<Value> {
         report[label] = row(label, &run);
     }
     // Room lines between the same two processes, for comparison.
-    let interval = INTERVAL;
     let lines = room.traffic(
         &[0],
-        interval,
+        INTERVAL,
         messages,
         crate::process::Phase::Spread,
         Duration::from_secs(5),
@@ -110,36 +96,45 @@ fn direct_messages(messages: u64) -> anyhow::Result<Value> {
     Ok(report)
 }
 
-/// Read what arrived (waiting at most `wait` for the first line): `dm` at p1 and
-/// `dm_status delivered` at p0, timed from the line written to p0.
-fn collect(
-    lines: &Lines,
-    sent_at: &HashMap<u64, Instant>,
-    ids: &mut HashMap<String, u64>,
-    received: &mut Vec<Duration>,
-    delivered: &mut Vec<Duration>,
+/// When each direct message was written to p0, and how long until it showed.
+#[derive(Default)]
+struct DmTimes {
+    /// Marks this run's messages.
     tag: u32,
-    wait: Duration,
-) {
-    let mut next = lines.recv_timeout(wait).ok();
-    while let Some((i, at, v)) = next {
-        let text = v["text"].as_str().unwrap_or_default();
-        let seq = text
-            .split_once(':')
-            .filter(|(_, t)| *t == tag.to_string())
-            .and_then(|(seq, _)| seq.parse::<u64>().ok());
-        match (i, v["type"].as_str(), seq) {
-            (1, Some("dm"), Some(seq)) => received.extend(sent_at.get(&seq).map(|t| at - *t)),
-            (0, Some("dm"), Some(seq)) => {
-                ids.insert(v["id"].as_str().unwrap_or_default().to_string(), seq);
+    sent_at: HashMap<u64, Instant>,
+    /// Message ids p0 printed, to match its `dm_status` to a message.
+    ids: HashMap<String, u64>,
+    received: Vec<Duration>,
+    delivered: Vec<Duration>,
+}
+
+impl DmTimes {
+    /// Read what arrived (waiting at most `wait` for the first line): `dm` at p1 and
+    /// `dm_status delivered` at p0, timed from the line written to p0.
+    fn collect(&mut self, lines: &Lines, wait: Duration) {
+        let mut next = lines.recv_timeout(wait).ok();
+        while let Some((i, at, v)) = next {
+            let text = v["text"].as_str().unwrap_or_default();
+            let seq = text
+                .split_once(':')
+                .filter(|(_, t)| *t == self.tag.to_string())
+                .and_then(|(seq, _)| seq.parse::<u64>().ok());
+            let since = |seq: &u64| self.sent_at.get(seq).map(|t| at - *t);
+            match (i, v["type"].as_str(), seq) {
+                (1, Some("dm"), Some(seq)) => self.received.extend(since(&seq)),
+                (0, Some("dm"), Some(seq)) => {
+                    let id = v["id"].as_str().unwrap_or_default().to_string();
+                    self.ids.insert(id, seq);
+                }
+                (0, Some("dm_status"), _) if v["state"] == "delivered" => {
+                    let seq = self.ids.get(v["id"].as_str().unwrap_or_default());
+                    let took = seq.and_then(since);
+                    self.delivered.extend(took);
+                }
+                _ => {}
             }
-            (0, Some("dm_status"), _) if v["state"] == "delivered" => {
-                let seq = ids.get(v["id"].as_str().unwrap_or_default());
-                delivered.extend(seq.and_then(|s| sent_at.get(s)).map(|t| at - *t));
-            }
-            _ => {}
+            next = lines.try_recv().ok();
         }
-        next = lines.try_recv().ok();
     }
 }
 
