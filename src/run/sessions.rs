@@ -39,6 +39,21 @@ fn claim(
     }
 }
 
+/// A known room by label or topic (`/join ops`, the lobby's rejoin), else one on the LAN;
+/// naming no room is bad input ([`start::NoSuchRoom`]).
+async fn known(store: Option<&StoreHandle>, query: String, lan: bool) -> anyhow::Result<Start> {
+    let Some(store) = store else {
+        return Ok(crate::config::lan_start(query, lan)?);
+    };
+    store
+        .call(move |s| start::known_room(s, query, lan))
+        .await?
+        .map_err(|(code, message)| match code {
+            2 => anyhow::Error::new(start::NoSuchRoom::Other(message)),
+            _ => anyhow::anyhow!(message),
+        })
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Nothing panics while holding it.
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -114,19 +129,9 @@ impl Sessions {
         tokio::spawn(async move {
             let spawned = async {
                 // A known room by label or topic (`/join ops`, the lobby's rejoin).
-                let begin = match (room.start, &store) {
-                    (Start::Known(query), Some(store)) => {
-                        let lan = config.net.lan;
-                        store
-                            .call(move |s| start::known_room(s, query, lan))
-                            .await?
-                            .map_err(|(code, message)| match code {
-                                2 => anyhow::Error::new(start::NoSuchRoom::Other(message)),
-                                _ => anyhow::anyhow!(message),
-                            })?
-                    }
-                    (Start::Known(query), None) => crate::config::lan_start(query, config.net.lan)?,
-                    (begin, _) => begin,
+                let begin = match room.start {
+                    Start::Known(query) => known(store.as_ref(), query, config.net.lan).await?,
+                    begin => begin,
                 };
                 let mut spec = start::resolve_spec(&config, &node, &begin, room.name).await?;
                 if let Some(label) = room.label {
@@ -238,13 +243,11 @@ impl Sessions {
         let lan = self.config.net.lan;
         let start = crate::config::join_start(what, self.store.is_none(), lan)
             .map_err(|err| err.to_string())?;
-        match (start, &self.store) {
-            (Start::Known(query), Some(store)) => store
-                .call(move |store| start::known_room(store, query, lan))
+        match start {
+            Start::Known(query) => known(self.store.as_ref(), query, lan)
                 .await
-                .map_err(|err| err.to_string())?
-                .map_err(|(_, message)| message),
-            (start, _) => Ok(start),
+                .map_err(|err| format!("{err:#}")),
+            start => Ok(start),
         }
     }
 }

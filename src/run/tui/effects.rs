@@ -131,7 +131,7 @@ impl Tui {
                     ]))
                 });
             }
-            Effect::LoadConversation { view, peer } => {
+            Effect::LoadConversation { peer, .. } => {
                 let (dm, me) = (self.direct.clone(), self.direct.id());
                 self.answer_later(async move {
                     let lines = match dm.conversation(peer, CONVERSATION_LOADED).await {
@@ -141,7 +141,6 @@ impl Tui {
                             .collect(),
                         Err(err) => vec![Msg::Warning(err)],
                     };
-                    let _ = view;
                     Some(Msg::Batch(lines))
                 });
             }
