@@ -3,6 +3,7 @@
 //! here are the user's input, reported as one line with exit code 2.
 
 mod file;
+mod loopback;
 mod settings;
 
 use std::path::PathBuf;

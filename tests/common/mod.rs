@@ -7,9 +7,7 @@ pub mod process;
 
 use std::time::Duration;
 
-use parlor::config::{Config, Data, Start, Task};
-use parlor::net::NetConfig;
-use parlor::proto::SecretKey;
+use parlor::config::{Config, Start};
 use parlor::run::run_headless;
 use parlor::store::Store;
 use serde_json::Value;
@@ -21,23 +19,7 @@ use tokio::task::JoinHandle;
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn offline_config(name: &str, start: Start) -> Config {
-    Config {
-        task: Task::Chat(vec![start]),
-        name: name.to_string(),
-        name_given: true,
-        name_configured: false,
-        data: Data::Ephemeral,
-        label: None,
-        lan: false,
-        history: Default::default(),
-        limits: Default::default(),
-        headless: true,
-        net: NetConfig::loopback(SecretKey::generate()),
-        json: true,
-        join_timeout: Duration::from_secs(15),
-        ui: Default::default(),
-        files: Default::default(),
-    }
+    Config::headless_loopback(name, vec![start])
 }
 
 pub struct Peer {

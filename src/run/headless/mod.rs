@@ -410,31 +410,12 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     use super::*;
-    use crate::config::{Data, Task};
-    use crate::net::NetConfig;
-    use crate::proto::SecretKey;
 
     /// Output waits on its reader now; a reader that stopped must not keep a signal from
     /// ending parlor (nor the last lines, after leaving, keep it from exiting).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_signal_ends_headless_while_a_line_waits_on_a_reader_that_stopped() {
-        let config = Config {
-            task: Task::Chat(vec![Start::Open]),
-            name: "ann".into(),
-            name_given: true,
-            name_configured: false,
-            data: Data::Ephemeral,
-            label: None,
-            lan: false,
-            history: Default::default(),
-            limits: Default::default(),
-            headless: true,
-            net: NetConfig::loopback(SecretKey::generate()),
-            json: true,
-            join_timeout: Duration::from_secs(15),
-            ui: Default::default(),
-            files: Default::default(),
-        };
+        let config = Config::headless_loopback("ann", vec![Start::Open]);
         let (_typing, input) = tokio::io::duplex(64);
         let (output, mut reader) = tokio::io::duplex(16);
         let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
