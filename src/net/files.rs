@@ -73,6 +73,8 @@ pub(super) struct Files {
     store: Store,
     downloader: Downloader,
     allowed: Arc<Mutex<HashSet<EndpointId>>>,
+    /// Where a `FsStore` keeps its data files (none in memory).
+    data_dir: Option<PathBuf>,
 }
 
 impl Files {
@@ -99,6 +101,8 @@ impl Files {
             store,
             downloader,
             allowed,
+            data_dir: dir
+                .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
         };
         Ok((files, protocol))
     }
@@ -155,7 +159,12 @@ impl Files {
     }
 
     pub async fn save(&self, hash: &str, target: &Path) -> anyhow::Result<()> {
-        save::export(&self.store, parse_hash(hash)?, target).await
+        let hash = parse_hash(hash)?;
+        let data_file = self
+            .data_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{}.data", hash.to_hex())));
+        save::export(&self.store, hash, data_file, target).await
     }
 
     /// Close the store within `limit`: a FsStore dropped without it leaves its database

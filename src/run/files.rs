@@ -340,6 +340,16 @@ async fn fetch(
             }
         };
         fetched.map_err(|err| format!("{err:#}"))?;
+        // Always the whole of it once fetched (the throttle may have held back the last
+        // report): the bar shows 100 % while the file is written out.
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let whole = FileUpdate::Progress {
+            handle: handle.clone(),
+            done: file.size,
+            total: file.size,
+            rate: (file.size as f64 / secs) as u64,
+        };
+        let _ = updates.send(whole).await;
         save(&node, &file, &dir).await
     }
     .await;

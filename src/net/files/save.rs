@@ -1,14 +1,27 @@
 //! Writing a complete blob out as a file: to a temporary file beside the target, then linked
 //! into place, so the target is either whole or absent, and never overwritten.
+//!
+//! A large blob the file store keeps in a data file of its own is not copied at all: the
+//! target becomes a second name (hard link) of that file, when both are on one file system.
+//! A 1 GiB download then costs 1 GiB of disk, not 2, and is saved at once. The store reads
+//! the same bytes when it serves them to others, as it does for a file shared by reference:
+//! editing the saved file in place would make us serve bytes that fail the receivers'
+//! verification (they pass over us to another provider), never corrupt anyone's copy.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use iroh_blobs::Hash;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::{ExportMode, ExportOptions};
 
-pub(super) async fn export(store: &Store, hash: Hash, target: &Path) -> anyhow::Result<()> {
+/// `data_file`: where the store keeps `hash`'s bytes when it keeps them in a file of its own.
+pub(super) async fn export(
+    store: &Store,
+    hash: Hash,
+    data_file: Option<PathBuf>,
+    target: &Path,
+) -> anyhow::Result<()> {
     // MemStore exports whatever it has: only a complete blob may become a file.
     anyhow::ensure!(
         store.has(hash).await?,
@@ -24,6 +37,11 @@ pub(super) async fn export(store: &Store, hash: Hash, target: &Path) -> anyhow::
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
         anyhow::bail!("cannot save to {shown}: not a file name");
     };
+    if let Some(data_file) = data_file
+        && let Some(linked) = link_data_file(store, hash, &data_file, &target).await
+    {
+        return linked;
+    }
     let temp = dir.join(format!(
         ".{}.{:016x}.part",
         name.to_string_lossy(),
@@ -54,4 +72,33 @@ pub(super) async fn export(store: &Store, hash: Hash, target: &Path) -> anyhow::
     };
     tokio::fs::remove_file(&temp).await.ok();
     placed
+}
+
+/// The target as a second name of the store's own data file for `hash`: `None` when that
+/// cannot be (no such file, another file system, a size that does not match), so the caller
+/// copies instead; an error only when the target exists.
+async fn link_data_file(
+    store: &Store,
+    hash: Hash,
+    data_file: &Path,
+    target: &Path,
+) -> Option<anyhow::Result<()>> {
+    let iroh_blobs::api::blobs::BlobStatus::Complete { size } = store.status(hash).await.ok()?
+    else {
+        return None;
+    };
+    // Small blobs live inside the store's database, and a blob imported by reference lives
+    // in the sharer's own file: only a data file of the full size is this blob's bytes.
+    let meta = tokio::fs::metadata(data_file).await.ok()?;
+    if !meta.is_file() || meta.len() != size {
+        return None;
+    }
+    match tokio::fs::hard_link(data_file, target).await {
+        Ok(()) => Some(Ok(())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Some(Err(anyhow::anyhow!(
+            "{} exists; not overwriting it",
+            target.display()
+        ))),
+        Err(_) => None,
+    }
 }

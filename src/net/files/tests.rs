@@ -138,6 +138,30 @@ async fn small_and_multi_chunk_files_arrive_identical() {
     shutdown(all).await;
 }
 
+/// A blob kept in a data file of the store's own is saved as a second name of that file (no
+/// copy, no second GiB on disk); one kept inside the database is copied out.
+#[tokio::test]
+async fn a_large_download_is_saved_without_a_second_copy() {
+    use std::os::unix::fs::MetadataExt;
+    let all = nodes(2).await;
+    let (a, b) = (&all[0], &all[1]);
+    for (len, names) in [(1_000, 1), (3 << 20, 2)] {
+        let path = file_of(len);
+        let shared = a.share_file(&path).await.expect("share");
+        fetch(b, &shared.hash, shared.size, vec![a.id()])
+            .await
+            .expect("fetch");
+        let target = crate::store::tests::tempdir().join("received.bin");
+        b.save_file(&shared.hash, &target).await.expect("save");
+        assert_eq!(digest(&target), digest(&path));
+        let links = std::fs::metadata(&target).expect("saved").nlink();
+        assert_eq!(links, names, "{len} bytes");
+        let again = b.save_file(&shared.hash, &target).await.unwrap_err();
+        assert!(again.to_string().contains("exists"), "{again}");
+    }
+    shutdown(all).await;
+}
+
 #[tokio::test]
 async fn ephemeral_nodes_keep_files_in_memory() {
     let all = vec![
