@@ -2,7 +2,7 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|large|sim|dm|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|flood|large|sim|dm|files|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
 //! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
@@ -10,16 +10,19 @@
 //! `--members N` (30) processes at once in one room (with `--side-by-side`, the example too);
 //! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency; dm
 //! mode times direct messages between two processes (beside a room line) and restarting into
-//! five stored rooms. Prints a table and
+//! five stored rooms; files mode shares files between processes (1 GiB against a plain QUIC
+//! stream, resuming after a kill, nine members fetching at once). Prints a table and
 //! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
 mod direct;
+mod files;
 mod flood;
 mod inproc;
 mod large;
 mod peers;
 mod process;
+mod quic;
 mod sim;
 mod stats;
 
@@ -46,6 +49,8 @@ pub struct Options {
     pub sim: bool,
     /// Direct messages and rejoining five stored rooms (real processes).
     pub direct: bool,
+    /// Sharing files between real processes, beside a plain QUIC stream.
+    pub files: bool,
     pub members: usize,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
@@ -79,6 +84,7 @@ fn options() -> Options {
         large: mode == "all" || mode == "large",
         sim: mode == "all" || mode == "sim",
         direct: mode == "all" || mode == "dm",
+        files: mode == "all" || mode == "files",
         members: value("--members")
             .and_then(|n| n.parse().ok())
             .filter(|&n: &usize| n >= 2)
@@ -382,6 +388,10 @@ fn main() -> anyhow::Result<()> {
     if opts.direct {
         println!("\n== direct messages and five stored rooms, real processes, 127.0.0.1");
         report["dm"] = direct::run(&opts)?;
+    }
+    if opts.files {
+        println!("\n== sharing files, real processes with data directories, 127.0.0.1");
+        report["files"] = files::run(&opts)?;
     }
     if opts.flood {
         println!("\n== a flooding member, real processes with the default rate limit, 127.0.0.1");
