@@ -87,3 +87,83 @@ async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// A file offered privately: `/send` in a `/query` conversation reaches only its addressee
+/// (a `file` event marked `dm`), who fetches it from the sender; a third member sees nothing.
+#[tokio::test]
+async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
+    let dirs = [tempdir("ann"), tempdir("bob"), tempdir("cy")];
+    let downloads = tempdir("downloads");
+    let dl = downloads.to_str().unwrap();
+    let mut ann = Proc::with_data(&dirs[0], "ann", &["open"]);
+    let ticket = ann.ticket().await;
+    let mut bob = Proc::with_data(&dirs[1], "bob", &["--download-dir", dl, "join", &ticket]);
+    let mut cy = Proc::with_data(&dirs[2], "cy", &["join", &ticket]);
+    let topic = cy.expect_type("ready").await["topic"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (peer, name) in [(&mut bob, "ann"), (&mut cy, "ann"), (&mut ann, "bob")] {
+        peer.expect(name, |e| e["type"] == "joined" && e["name"] == name)
+            .await;
+    }
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let source = dirs[0].join("private notes.txt");
+    std::fs::write(&source, &bytes).unwrap();
+    ann.send("/query bob").await;
+    ann.send(&format!("/send {}", source.display())).await;
+
+    let offer = bob.expect_type("file").await;
+    assert_eq!(offer["dm"], true, "{offer}");
+    assert_eq!(offer["name"], "private notes.txt");
+    assert_eq!(offer["size"], 200_000);
+    assert_eq!(offer["sender"], "ann");
+    let handle = offer["handle"].as_str().unwrap().to_string();
+    let ours = ann.expect_type("file").await;
+    assert_eq!(ours["handle"], handle.as_str());
+    ann.expect("delivered", |e| {
+        e["type"] == "dm_status" && e["state"] == "delivered"
+    })
+    .await;
+
+    bob.send(&format!("/get {handle}")).await;
+    let saved = bob.expect_type("saved").await;
+    let path = std::path::PathBuf::from(saved["path"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the same bytes on disk"
+    );
+    bob.send("/query ann").await;
+    bob.send("/files").await;
+    let list = bob
+        .expect("the conversation's files", |e| {
+            e["type"] == "info" && e["message"].as_str().is_some_and(|m| m.contains("file(s)"))
+        })
+        .await;
+    assert!(
+        list["message"]
+            .as_str()
+            .unwrap()
+            .contains("private notes.txt"),
+        "{list}"
+    );
+
+    // Cy shares the room, not the conversation: the marker comes first.
+    ann.send(&format!("/room {topic}")).await;
+    ann.send("a marker for cy").await;
+    let next = cy
+        .expect("the marker", |e| {
+            e["type"] == "message" || e["type"] == "file"
+        })
+        .await;
+    assert_eq!(next["text"], "a marker for cy", "{next}");
+
+    for peer in [&mut ann, &mut bob, &mut cy] {
+        peer.send("/quit").await;
+        assert_eq!(peer.exit().await.0, 0);
+    }
+    for dir in dirs.into_iter().chain([downloads]) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

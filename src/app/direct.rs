@@ -6,6 +6,7 @@ use super::log::{Entry, EntryKind};
 use super::views::{ViewKey, ViewKind};
 use super::{App, Effect};
 use crate::proto::pick_other_member;
+use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo, MessageId, UnixMillis};
 
 /// A direct message, as the front end hands it to the app.
@@ -17,6 +18,8 @@ pub struct DirectLine {
     pub author: MemberInfo,
     pub text: String,
     pub action: bool,
+    /// A file offered in it (`text` is its name).
+    pub file: Option<FileRef>,
     pub sent: UnixMillis,
     /// We wrote it.
     pub own: bool,
@@ -161,6 +164,10 @@ impl App {
         let index = self.views.position(view);
         let current = index == Some(self.views.current);
         let cols = self.history_cols();
+        if let Some(file) = &line.file {
+            line.text = super::shared_file_text(file, line.own);
+            line.action = true;
+        }
         let mut entry = Entry::new(
             line.sent,
             EntryKind::Message {

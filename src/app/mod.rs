@@ -266,11 +266,7 @@ impl App {
                 let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
                 // A shared file reads as what it is, and how to fetch it.
                 if let Some(file) = &line.file {
-                    let size = crate::store::downloads::show_size(file.size);
-                    line.text = match own {
-                        true => format!("shared {} ({size})", file.name),
-                        false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
-                    };
+                    line.text = shared_file_text(file, own);
                     line.action = true;
                 }
                 let mention = !own
@@ -401,3 +397,12 @@ mod tests;
 #[cfg(test)]
 #[path = "rooms_tests.rs"]
 mod rooms_tests;
+
+/// How a shared file reads in the log (as an action line): what it is, and how to fetch it.
+pub(crate) fn shared_file_text(file: &crate::proto::wire::FileRef, own: bool) -> String {
+    let size = crate::store::downloads::show_size(file.size);
+    match own {
+        true => format!("shared {} ({size})", file.name),
+        false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
+    }
+}

@@ -189,6 +189,7 @@ fn dm(from: &MemberInfo, peer: &MemberInfo, text: &str, minute: u64, own: bool) 
         author: from.clone(),
         text: text.into(),
         action: false,
+        file: None,
         sent: super::fixtures::at_minute(minute),
         own,
         pending: own,

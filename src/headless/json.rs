@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Report;
+use crate::proto::direct::DirectMessage;
 use crate::proto::room::{ChatLine, Event, LeaveReason};
 use crate::proto::{TopicId, UnixMillis};
 use crate::store::StoredMessage;
@@ -262,6 +263,28 @@ fn values(report: &Report) -> Vec<Value> {
         }
         Report::FileError { handle, message } => {
             json!({"type": "error", "handle": handle, "message": message})
+        }
+        Report::Dm {
+            message: message @ DirectMessage {
+                file: Some(file), ..
+            },
+            display,
+        } => {
+            json!({
+                "type": "file",
+                "dm": true,
+                "id": message.id.to_string(),
+                "from": message.from.to_string(),
+                "to": message.to.to_string(),
+                "sender": message.name,
+                "display": display,
+                "name": file.name,
+                "size": file.size,
+                "hash": file.hash,
+                "handle": file.handle(),
+                "mime": file.mime,
+                "time": rfc3339(message.sent),
+            })
         }
         Report::Dm { message, display } => {
             let mut value = json!({

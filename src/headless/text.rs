@@ -95,6 +95,14 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             let who = sanitize_text(display, false);
             let text = sanitize_text(&message.text, true);
             let time = clock(message.sent, offset);
+            if let Some(file) = &message.file {
+                return Some(format!(
+                    "{time} [dm] * {who} shared {} ({}): /get {}",
+                    sanitize_text(&file.name, false),
+                    crate::store::downloads::show_size(file.size),
+                    file.handle()
+                ));
+            }
             match message.action {
                 true => format!("{time} [dm] * {who} {text}"),
                 false => format!("{time} [dm] {who}: {text}"),

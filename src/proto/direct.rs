@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::names::clean_name;
 use super::wire::{
-    HEADER_LEN, MAX_CLOCK_SKEW_MS, MAX_ENVELOPE_SIZE, Rejection, TooLarge, frame, unframe,
+    FileRef, HEADER_LEN, MAX_CLOCK_SKEW_MS, MAX_ENVELOPE_SIZE, Rejection, TooLarge, frame, unframe,
 };
 use super::{EndpointId, MessageId, SecretKey, UnixMillis};
 
@@ -48,6 +48,9 @@ struct DirectPayload {
     text: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     action: bool,
+    /// A shared file (the text is its name, as in rooms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<FileRef>,
 }
 
 /// Where a direct message stands, as each side sees it.
@@ -98,6 +101,8 @@ pub struct DirectMessage {
     /// As sent: front ends sanitise it for the terminal, as for room lines.
     pub text: String,
     pub action: bool,
+    /// A file offered in it, checked ([`FileRef::check`]).
+    pub file: Option<FileRef>,
     pub sent: UnixMillis,
     pub state: DmState,
 }
@@ -155,6 +160,7 @@ pub struct Draft<'a> {
     pub name: &'a str,
     pub text: &'a str,
     pub action: bool,
+    pub file: Option<&'a FileRef>,
     pub sent: UnixMillis,
     pub nonce: u64,
 }
@@ -171,6 +177,7 @@ pub fn seal_direct(secret: &SecretKey, draft: &Draft<'_>) -> Result<SealedDirect
         name: name.clone(),
         text: draft.text.to_string(),
         action: draft.action,
+        file: draft.file.cloned(),
     };
     // Serializing plain structs and strings to JSON cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -187,6 +194,7 @@ pub fn seal_direct(secret: &SecretKey, draft: &Draft<'_>) -> Result<SealedDirect
         name,
         text: payload.text,
         action: draft.action,
+        file: payload.file,
         sent: draft.sent,
         state: DmState::Pending,
     };
@@ -222,6 +230,10 @@ pub fn open_direct(
             &iroh_base::Signature::from_bytes(&sig),
         )
         .map_err(|_| Rejection::BadSignature)?;
+    if let Some(file) = &payload.file {
+        file.check()
+            .map_err(|why| Rejection::Malformed(format!("bad file offer: {why}")))?;
+    }
     let ahead_ms = payload.sent.saturating_sub(now.0);
     if ahead_ms > MAX_CLOCK_SKEW_MS {
         return Err(Rejection::FutureTimestamp { ahead_ms }.into());
@@ -233,9 +245,17 @@ pub fn open_direct(
         name: shown_name(&payload.name, &signer),
         text: payload.text,
         action: payload.action,
+        file: payload.file,
         sent: UnixMillis(payload.sent),
         state: DmState::Received,
     })
+}
+
+/// The file a stored envelope (one we sealed or opened, so already checked) offers.
+pub fn file_in_envelope(envelope: &[u8]) -> Option<FileRef> {
+    let (_, _, json) = unframe(envelope).ok()?;
+    let payload: DirectPayload = serde_json::from_slice(json).ok()?;
+    payload.file.filter(|file| file.check().is_ok())
 }
 
 /// A claimed name made safe to show, as rooms do: the key's short form when nothing is left.

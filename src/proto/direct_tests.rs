@@ -12,9 +12,56 @@ fn draft(to: EndpointId, text: &str) -> Draft<'_> {
         name: "al ice\u{1b}",
         text,
         action: false,
+        file: None,
         sent: UnixMillis(1_000_000),
         nonce: 7,
     }
+}
+
+fn offer(size: u64) -> wire::FileRef {
+    wire::FileRef {
+        hash: "ab".repeat(32),
+        size,
+        name: "report.pdf".into(),
+        mime: "application/pdf".into(),
+    }
+}
+
+#[test]
+fn a_file_offer_travels_signed_and_comes_back_from_the_stored_envelope() {
+    let (a, b) = (key(1), key(2));
+    let file = offer(2_300_000);
+    let sealed = seal_direct(
+        &a,
+        &Draft {
+            file: Some(&file),
+            ..draft(b.public(), "report.pdf")
+        },
+    )
+    .unwrap();
+    assert_eq!(sealed.message.file.as_ref(), Some(&file));
+    let got = open_direct(&sealed.envelope, &b.public(), NOW).unwrap();
+    assert_eq!(got.file, Some(file.clone()));
+    assert_eq!(file_in_envelope(&sealed.envelope), Some(file));
+    let plain = seal_direct(&a, &draft(b.public(), "hi")).unwrap();
+    assert_eq!(file_in_envelope(&plain.envelope), None);
+    assert_eq!(file_in_envelope(b"garbage"), None);
+}
+
+#[test]
+fn an_absurd_file_offer_is_refused_whole() {
+    let (a, b) = (key(1), key(2));
+    let absurd = offer(u64::MAX);
+    let sealed = seal_direct(
+        &a,
+        &Draft {
+            file: Some(&absurd),
+            ..draft(b.public(), "report.pdf")
+        },
+    )
+    .unwrap();
+    let refused = open_direct(&sealed.envelope, &b.public(), NOW).unwrap_err();
+    assert!(refused.to_string().contains("bad file offer"), "{refused}");
 }
 
 const NOW: UnixMillis = UnixMillis(1_000_500);

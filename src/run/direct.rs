@@ -45,6 +45,7 @@ pub fn line(message: DirectMessage, me: &EndpointId, history: bool) -> DirectLin
         pending: message.state == DmState::Pending,
         text: message.text,
         action: message.action,
+        file: message.file,
         sent: message.sent,
         own,
         history,

@@ -1,8 +1,9 @@
 //! Shared files between the rooms and the front ends: which files were offered (by handle),
-//! who may fetch ours (every member of our rooms), sharing a path, and fetching one into the
-//! download directory with throttled progress.
+//! in a room or a direct message, who may fetch ours (every member of our rooms and everyone
+//! we write to privately), sharing a path, and fetching one into the download directory with
+//! throttled progress.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use tokio::sync::mpsc;
 use super::sessions::RoomKey;
 use crate::config::FileSettings;
 use crate::net::Node;
+use crate::proto::direct::DirectMessage;
 use crate::proto::room::{ChatLine, Event};
 use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo};
@@ -21,13 +23,23 @@ use crate::store::downloads::{default_download_dir, safe_file_name, show_size, u
 const MAX_OFFERS: usize = 4096;
 /// Progress reports per transfer and second, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// People we exchanged direct messages with this run, kept as allowed to fetch at most.
+const MAX_DIRECT_PEERS: usize = 4096;
 
-/// A file someone shared in one of our rooms.
+/// Where a file was offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    Room(RoomKey),
+    /// A direct message, in the conversation with this peer.
+    Direct(EndpointId),
+}
+
+/// A file someone shared in one of our rooms or conversations.
 #[derive(Debug, Clone)]
 pub struct Offer {
     pub file: FileRef,
     pub from: MemberInfo,
-    pub room: RoomKey,
+    pub place: Place,
     /// Ours: nothing to fetch.
     pub own: bool,
 }
@@ -68,6 +80,9 @@ pub struct Files {
     order: VecDeque<String>,
     /// Each room's members: together, who may fetch what we share.
     members: HashMap<RoomKey, Vec<EndpointId>>,
+    /// Whom we wrote to or heard from privately: they may fetch too (a file offered in a
+    /// direct message is fetched from its sender).
+    direct_peers: HashSet<EndpointId>,
     updates_tx: mpsc::Sender<FileUpdate>,
 }
 
@@ -80,6 +95,7 @@ impl Files {
             offers: HashMap::new(),
             order: VecDeque::new(),
             members: HashMap::new(),
+            direct_peers: HashSet::new(),
             updates_tx,
         };
         (files, updates)
@@ -92,34 +108,66 @@ impl Files {
             SessionEvent::Members(members) => {
                 self.members
                     .insert(room, members.iter().map(|m| m.id).collect());
-                self.node
-                    .allow_files(self.members.values().flatten().copied());
+                self.allow();
                 None
             }
-            SessionEvent::Room(Event::MessageReceived(line)) => self.offered(room, line, false),
-            SessionEvent::Room(Event::MessageSent(line)) => self.offered(room, line, true),
+            SessionEvent::Room(Event::MessageReceived(line)) => {
+                self.offered(Place::Room(room), line, false)
+            }
+            SessionEvent::Room(Event::MessageSent(line)) => {
+                self.offered(Place::Room(room), line, true)
+            }
             _ => None,
         }
+    }
+
+    /// Learn from a direct message (`me` is our key): its peer may fetch our files; one
+    /// with a file is an offer, as in a room.
+    pub fn note_direct(&mut self, message: &DirectMessage, me: &EndpointId) -> Option<Offer> {
+        let peer = message.peer(me);
+        if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(peer) {
+            self.allow();
+        }
+        let file = message.file.clone()?;
+        let line = OfferLine {
+            file,
+            from: super::direct::stranger(message.from, &message.name),
+            history: false,
+        };
+        self.offer(Place::Direct(peer), line, message.from == *me)
+    }
+
+    fn allow(&self) {
+        let rooms = self.members.values().flatten().copied();
+        self.node
+            .allow_files(rooms.chain(self.direct_peers.iter().copied()));
     }
 
     /// A room is gone: its members no longer count.
     pub fn room_ended(&mut self, room: RoomKey) {
         if self.members.remove(&room).is_some() {
-            self.node
-                .allow_files(self.members.values().flatten().copied());
+            self.allow();
         }
     }
 
-    fn offered(&mut self, room: RoomKey, line: &ChatLine, own: bool) -> Option<Offer> {
-        let file = line.file.clone()?;
-        let handle = file.handle();
+    fn offered(&mut self, place: Place, line: &ChatLine, own: bool) -> Option<Offer> {
+        let line = OfferLine {
+            file: line.file.clone()?,
+            from: line.author.clone(),
+            history: line.history,
+        };
+        self.offer(place, line, own)
+    }
+
+    fn offer(&mut self, place: Place, line: OfferLine, own: bool) -> Option<Offer> {
+        let handle = line.file.handle();
         if self.offers.contains_key(&handle) {
             return None;
         }
         let offer = Offer {
-            file,
-            from: line.author.clone(),
-            room,
+            file: line.file,
+            from: line.from,
+            place,
             own,
         };
         if self.order.len() >= MAX_OFFERS
@@ -185,7 +233,9 @@ impl Files {
         }
         let dir = self.download_dir()?;
         let mut providers = vec![offer.from.id];
-        providers.extend(self.members.get(&offer.room).into_iter().flatten().copied());
+        if let Place::Room(room) = offer.place {
+            providers.extend(self.members.get(&room).into_iter().flatten().copied());
+        }
         self.set_state(&handle, FileState::Fetching { done: 0 });
         tokio::spawn(fetch(
             self.node.clone(),
@@ -234,12 +284,12 @@ impl Files {
         self.set_state(handle, state);
     }
 
-    /// `/files`: the files shared in `room`, oldest first, with where each is.
-    pub fn list(&self, room: RoomKey) -> Vec<String> {
+    /// `/files`: the files shared in `place`, oldest first, with where each is.
+    pub fn list(&self, place: Place) -> Vec<String> {
         self.order
             .iter()
             .filter_map(|handle| self.offers.get(handle))
-            .filter(|(offer, _)| offer.room == room)
+            .filter(|(offer, _)| offer.place == place)
             .map(|(offer, state)| {
                 let state = match state {
                     FileState::Offered if offer.own => "yours".to_string(),
@@ -261,6 +311,14 @@ impl Files {
             })
             .collect()
     }
+}
+
+/// What an offer says, wherever it was made.
+struct OfferLine {
+    file: FileRef,
+    from: MemberInfo,
+    /// Loaded from history (never fetched by itself).
+    history: bool,
 }
 
 /// `/send PATH`: the file on offer from our store, described for a room (`~` is home).

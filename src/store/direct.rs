@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::messages::fts_query;
 use super::{Store, StoreError};
-use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect};
+use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect, file_in_envelope};
 use crate::proto::{EndpointId, MessageId, UnixMillis};
 
 /// Our messages one peer may have waiting at most: a peer offline for long must not make the
@@ -46,6 +46,7 @@ fn key(bytes: Vec<u8>) -> rusqlite::Result<EndpointId> {
 fn sealed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SealedDirect> {
     let id: Vec<u8> = row.get(0)?;
     let bad = || rusqlite::Error::InvalidQuery;
+    let envelope: Vec<u8> = row.get(8)?;
     let message = DirectMessage {
         id: MessageId::from_bytes(id.try_into().map_err(|_| bad())?),
         from: key(row.get(1)?)?,
@@ -53,13 +54,12 @@ fn sealed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SealedDirect> {
         name: row.get(3)?,
         text: row.get(4)?,
         action: row.get(5)?,
+        // The envelope says it: no column of its own (it is signed there anyway).
+        file: file_in_envelope(&envelope),
         sent: UnixMillis(row.get::<_, i64>(6)? as u64),
         state: DmState::from_code(row.get(7)?).ok_or_else(bad)?,
     };
-    Ok(SealedDirect {
-        message,
-        envelope: row.get(8)?,
-    })
+    Ok(SealedDirect { message, envelope })
 }
 
 fn message(row: &rusqlite::Row<'_>) -> rusqlite::Result<DirectMessage> {

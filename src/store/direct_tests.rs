@@ -14,6 +14,7 @@ fn dm(from: &SecretKey, to: &SecretKey, text: &str, sent: u64) -> SealedDirect {
             name: "someone",
             text,
             action: false,
+            file: None,
             sent: UnixMillis(sent),
             nonce: sent,
         },

@@ -3,7 +3,8 @@
 
 use tokio::io::AsyncWrite;
 
-use super::super::{direct, files};
+use super::super::direct;
+use super::super::files::{self, Place};
 use super::Headless;
 use crate::app::command::{self, COMMANDS, Command};
 use crate::config::Start;
@@ -91,6 +92,21 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 }
                 return false;
             }
+            Command::Send(path) if self.query.is_some() => {
+                let Some((peer, _)) = self.query else {
+                    return false;
+                };
+                match files::share(self.sessions.node(), &path).await {
+                    Ok(file) => match self.direct.send_file(peer, file).await {
+                        Ok(id) => {
+                            self.pending_dms.insert(id);
+                            return false;
+                        }
+                        Err(err) => Report::Error(err.to_string()),
+                    },
+                    Err(err) => Report::Error(err),
+                }
+            }
             Command::Send(path) => {
                 let Some(key) = current else {
                     return false;
@@ -123,7 +139,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 }
             }
             Command::Files => {
-                let lines = current.map(|key| self.files.list(key)).unwrap_or_default();
+                let place = match self.query {
+                    Some((peer, _)) => Some(Place::Direct(peer)),
+                    None => current.map(Place::Room),
+                };
+                let lines = place.map(|at| self.files.list(at)).unwrap_or_default();
                 Report::Info(format!(
                     "{} file(s) shared here: {}",
                     lines.len(),

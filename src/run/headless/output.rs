@@ -17,6 +17,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         let report = match event {
             DirectEvent::Message(message) => {
                 let own = message.from == self.direct.id();
+                self.files.note_direct(&message, &self.direct.id());
                 let display = if own {
                     message.name.clone()
                 } else {

@@ -2,6 +2,7 @@
 //! the terminal itself; and the DM actor's events as messages for the app.
 
 use super::super::direct;
+use super::super::files::Place;
 use super::super::terminal::TerminalGuard;
 use super::Tui;
 use crate::app::views::ViewKey;
@@ -46,6 +47,24 @@ impl Tui {
                     "your direct messages now carry the name {name} (/nick in a room renames you there)"
                 ))
             }
+            Effect::SendFile(path) => {
+                let (node, dm) = (self.sessions.node().clone(), self.direct.clone());
+                self.answer_later(async move {
+                    let file = match super::super::files::share(&node, &path).await {
+                        Ok(file) => file,
+                        Err(err) => return Some(Msg::Warning(err)),
+                    };
+                    // Shown once queued, as the DM actor reports every message of ours.
+                    let sent = dm.send_file(peer, file).await;
+                    sent.err().map(|err| Msg::Warning(err.to_string()))
+                });
+                return None;
+            }
+            Effect::ListFiles => {
+                let lines = self.files.list(Place::Direct(peer));
+                self.list_files(lines);
+                return None;
+            }
             Effect::ShowTicket => not_here("an invitation"),
             Effect::ShowNet => not_here("/net"),
             Effect::Ignore { .. } | Effect::ListIgnored => not_here("/ignore"),
@@ -77,11 +96,21 @@ impl Tui {
         }
     }
 
+    /// `/files`: its lines as notices.
+    fn list_files(&self, lines: Vec<String>) {
+        let mut msgs = vec![Msg::Notice(format!("{} file(s) shared here", lines.len()))];
+        msgs.extend(lines.into_iter().map(|l| Msg::Notice(format!("  {l}"))));
+        let _ = self.answers_tx.send(Msg::Batch(msgs));
+    }
+
     /// What the DM actor said, as a message for the app.
     pub(super) fn on_direct(&mut self, event: DirectEvent) -> Option<Msg> {
         let me = self.direct.id();
         Some(match event {
-            DirectEvent::Message(message) => Msg::Direct(direct::line(message, &me, false)),
+            DirectEvent::Message(message) => {
+                self.files.note_direct(&message, &me);
+                Msg::Direct(direct::line(message, &me, false))
+            }
             DirectEvent::Status {
                 id,
                 peer,
@@ -223,12 +252,10 @@ impl Tui {
             }
             Effect::ListFiles => {
                 let lines = match self.app.current_view() {
-                    Some(view) => self.files.list(view),
+                    Some(view) => self.files.list(Place::Room(view)),
                     None => Vec::new(),
                 };
-                let mut msgs = vec![Msg::Notice(format!("{} file(s) shared here", lines.len()))];
-                msgs.extend(lines.into_iter().map(|l| Msg::Notice(format!("  {l}"))));
-                let _ = self.answers_tx.send(Msg::Batch(msgs));
+                self.list_files(lines);
             }
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.config.ui.bell => guard.bell(),

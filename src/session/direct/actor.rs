@@ -20,7 +20,7 @@ use crate::proto::direct::{
     Ack, DirectMessage, DmState, Draft, SealedDirect, open_direct, seal_direct,
 };
 use crate::proto::limits::{Kind, Limiter, REPORT_INTERVAL, RateLimits};
-use crate::proto::wire::MAX_ENVELOPE_SIZE;
+use crate::proto::wire::{FileRef, MAX_ENVELOPE_SIZE};
 use crate::proto::{EndpointId, MessageId, SecretKey, UnixMillis};
 use crate::store::Receipt;
 
@@ -178,8 +178,9 @@ impl Actor {
                 to,
                 text,
                 action,
+                file,
                 reply,
-            } => self.send(to, text, action, reply),
+            } => self.send(to, (text, action, file), reply),
             Command::Conversation { peer, limit, reply } => {
                 tokio::spawn(async move {
                     let _ = reply.send(book.page(me, peer, limit).await);
@@ -202,13 +203,14 @@ impl Actor {
         }
     }
 
+    /// `what`: the text, whether it is an action (`/me`), the file it offers.
     fn send(
         &mut self,
         to: EndpointId,
-        text: String,
-        action: bool,
+        what: (String, bool, Option<FileRef>),
         reply: oneshot::Sender<Result<MessageId, SendError>>,
     ) {
+        let (text, action, file) = what;
         if text.trim().is_empty() {
             let _ = reply.send(Err(SendError::Empty));
             return;
@@ -223,6 +225,7 @@ impl Actor {
             name: &name,
             text: &text,
             action,
+            file: file.as_ref(),
             sent: UnixMillis::now(),
             nonce: rand::random(),
         };

@@ -25,6 +25,7 @@ use crate::net::Node;
 use crate::store::StoreHandle;
 
 pub use crate::proto::direct::{Conversation, DirectMessage, DmState};
+use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MessageId};
 
 /// Events the front end has not read yet.
@@ -103,6 +104,7 @@ enum Command {
         to: EndpointId,
         text: String,
         action: bool,
+        file: Option<FileRef>,
         reply: oneshot::Sender<Result<MessageId, SendError>>,
     },
     Conversation {
@@ -157,6 +159,21 @@ impl DirectHandle {
             to,
             text,
             action,
+            file: None,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(SendError::Gone))
+    }
+
+    /// Offer `file` (shared from our store already) to `to`, queued and delivered as a
+    /// message whose text is the file's name.
+    pub async fn send_file(&self, to: EndpointId, file: FileRef) -> Result<MessageId, SendError> {
+        self.ask(|reply| Command::Send {
+            to,
+            text: file.name.clone(),
+            action: false,
+            file: Some(file),
             reply,
         })
         .await

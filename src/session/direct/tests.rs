@@ -251,6 +251,7 @@ async fn replays_show_once_and_both_sides_agree_on_order() {
             name: "a",
             text: "once",
             action: false,
+            file: None,
             sent: UnixMillis::now(),
             nonce: 1,
         },
@@ -278,6 +279,7 @@ async fn bad_wire_bytes_are_rejected_without_harm() {
         name: "a",
         text: "hi",
         action: false,
+        file: None,
         sent: UnixMillis::now(),
         nonce: 2,
     };
