@@ -2,6 +2,7 @@
 //! day separators.
 
 use super::*;
+use chrono::FixedOffset;
 
 fn notice(text: &str) -> Entry {
     Entry::new(UnixMillis(0), EntryKind::Notice(text.to_string()))

@@ -14,6 +14,7 @@ pub mod log;
 pub mod net;
 pub mod notices;
 pub mod recall;
+pub mod time;
 pub mod wrap;
 
 mod chat;
