@@ -19,6 +19,7 @@ pub mod wrap;
 
 mod chat;
 pub mod direct;
+mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod msg;
@@ -34,7 +35,6 @@ use self::lobby::Lobby;
 use self::log::{ChatLog, Entry, EntryKind};
 use self::recall::Recall;
 use self::views::Views;
-use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
 use crate::store::StoredMessage;
 pub use msg::{Effect, Msg, Transfer};
@@ -255,99 +255,6 @@ impl App {
                 };
                 self.screen = Screen::Lobby(lobby);
                 self.link = Link::Joining;
-            }
-        }
-        Vec::new()
-    }
-
-    fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
-        let cols = self.history_cols();
-        match event {
-            Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
-                let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
-                // A shared file reads as what it is, and how to fetch it.
-                if let Some(file) = &line.file {
-                    let size = crate::store::downloads::show_size(file.size);
-                    line.text = match own {
-                        true => format!("shared {} ({size})", file.name),
-                        false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
-                    };
-                    line.action = true;
-                }
-                let mention = !own
-                    && self
-                        .me
-                        .as_ref()
-                        .is_some_and(|me| mentions(&line.text, &me.name));
-                let entry = Entry::new(
-                    line.sent,
-                    EntryKind::Message {
-                        author: line.author,
-                        text: line.text,
-                        action: line.action,
-                        own,
-                        mention,
-                        history: line.history,
-                    },
-                );
-                self.log.push(entry, cols);
-                // Old news does not ring.
-                if mention && !line.history {
-                    return vec![Effect::Bell];
-                }
-            }
-            Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
-            Event::MemberLeft { member, reason } => {
-                let how = match reason {
-                    LeaveReason::Left => "",
-                    LeaveReason::TimedOut => " (timed out)",
-                };
-                self.notice(now, format!("{} left{how}", member.display));
-            }
-            Event::MemberRenamed { member, old } => {
-                if self.me.as_ref().is_some_and(|me| me.id == member.id) {
-                    self.notice(now, format!("you are now known as {}", member.display));
-                    self.me = Some(member);
-                } else {
-                    self.notice(now, format!("{old} is now known as {}", member.display));
-                }
-            }
-            // Reconnecting and offline come as [`Msg::Net`], right after.
-            Event::NeighborsChanged(0) => {
-                if !matches!(self.link, Link::Reconnecting | Link::Offline) {
-                    self.link = Link::Waiting;
-                }
-            }
-            Event::NeighborsChanged(n) => self.link = Link::Connected(n),
-            Event::Lagged => self.error(
-                now,
-                "the network outpaced us: fetching the messages we missed".into(),
-            ),
-            Event::Flooded { .. } | Event::NameClash { .. } => {
-                if let Some(text) = notices::describe(&event) {
-                    self.error(now, text);
-                }
-            }
-            Event::Ignored { .. } | Event::IgnoredList(_) => {
-                if let Some(text) = notices::describe(&event) {
-                    self.notice(now, text);
-                }
-            }
-            Event::Refused { refusal, attempt } => {
-                // Give the refused line back so nothing typed is lost, unless something new
-                // is being typed already.
-                let typed = match attempt {
-                    Attempt::Say(text) => text,
-                    Attempt::Act(text) => format!("/me {text}"),
-                    Attempt::SetName(name) => format!("/nick {name}"),
-                    Attempt::Ignore(who) => format!("/ignore {who}"),
-                    // Nothing was typed as such: the refusal names the file.
-                    Attempt::Share(_) => String::new(),
-                };
-                if self.input.is_empty() && !typed.is_empty() {
-                    self.input.set(&typed);
-                }
-                self.error(now, refusal.to_string());
             }
         }
         Vec::new()
