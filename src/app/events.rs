@@ -2,7 +2,7 @@
 //! how to fetch it), members coming, going and renaming, the link, refusals giving back what
 //! was typed.
 
-use super::log::{Entry, EntryKind};
+use super::log::{self, Entry, EntryKind};
 use super::{App, Effect, Link, mentions, notices};
 use crate::proto::UnixMillis;
 use crate::proto::room::{Attempt, Event, LeaveReason};
@@ -13,7 +13,9 @@ impl App {
         match event {
             Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
                 let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
-                // A shared file reads as what it is, and how to fetch it.
+                // A shared file reads as what it is, and how to fetch it; someone else's can
+                // be picked (Ctrl-G) and fetched with Enter.
+                let mut offered = None;
                 if let Some(file) = &line.file {
                     let size = crate::store::downloads::show_size(file.size);
                     line.text = match own {
@@ -21,13 +23,18 @@ impl App {
                         false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
                     };
                     line.action = true;
+                    offered = (!own).then(|| log::FileMark {
+                        handle: file.handle(),
+                        name: file.name.clone(),
+                        size: file.size,
+                    });
                 }
                 let mention = !own
                     && self
                         .me
                         .as_ref()
                         .is_some_and(|me| mentions(&line.text, &me.name));
-                let entry = Entry::new(
+                let mut entry = Entry::new(
                     line.sent,
                     EntryKind::Message {
                         author: line.author,
@@ -38,6 +45,7 @@ impl App {
                         history: line.history,
                     },
                 );
+                entry.file = offered;
                 self.log.push(entry, cols);
                 // Old news does not ring.
                 if mention && !line.history {

@@ -48,6 +48,18 @@ pub struct Entry {
     /// A day separator above it (its date): the day changed since the entry before, or it is
     /// the first entry and not of today.
     pub day: Option<String>,
+    /// The file this line offers (someone else's `/send`): what Enter fetches once picked.
+    pub file: Option<FileMark>,
+}
+
+/// A file shared by someone else, on the line that offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMark {
+    /// What `/get` takes.
+    pub handle: String,
+    /// As the sender named it: a claim, cleaned wherever it is shown.
+    pub name: String,
+    pub size: u64,
 }
 
 /// An entry cut into rows for a given width: the prefix (after the time) goes on the first row;
@@ -73,6 +85,7 @@ impl Entry {
             id: None,
             pending: false,
             day: None,
+            file: None,
         }
     }
 
@@ -137,6 +150,9 @@ pub struct ChatLog {
     entries: VecDeque<Entry>,
     scroll: usize,
     unread: usize,
+    /// The index of the file line picked to fetch (Ctrl-G); kept on the same entry as
+    /// entries come and go.
+    picked: Option<usize>,
     /// How times and days are shown.
     pub time: TimeStyle,
 }
@@ -179,7 +195,13 @@ impl ChatLog {
     /// at the bottom of a scrolled view it counts as unread and the view stays still.
     fn insert_at(&mut self, at: usize, entry: Entry, cols: usize) {
         let bottom = at >= self.entries.len();
-        self.entries.insert(at.min(self.entries.len()), entry);
+        let at = at.min(self.entries.len());
+        self.entries.insert(at, entry);
+        if let Some(picked) = self.picked
+            && picked >= at
+        {
+            self.picked = Some(picked + 1);
+        }
         self.mark_day(at);
         self.mark_day(at + 1);
         if bottom && self.scroll > 0 {
@@ -234,6 +256,8 @@ impl ChatLog {
         let mut trimmed = false;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
+            // The picked line itself may go: nothing is picked then.
+            self.picked = self.picked.and_then(|p| p.checked_sub(1));
             trimmed = true;
         }
         if trimmed {
@@ -276,6 +300,87 @@ impl ChatLog {
 
     pub fn scroll_down(&mut self, rows: usize) {
         self.scroll = self.scroll.saturating_sub(rows);
+        if self.scroll == 0 {
+            self.unread = 0;
+        }
+    }
+
+    /// Rows of history a pane of `height` rows shows at scroll position `scroll`: while
+    /// scrolled up, its bottom row is the "more below" marker.
+    fn rows_shown(scroll: usize, height: usize) -> usize {
+        if scroll > 0 {
+            height.saturating_sub(1)
+        } else {
+            height
+        }
+    }
+
+    /// The index of the file line picked to fetch, if any.
+    pub fn picked(&self) -> Option<usize> {
+        self.picked
+    }
+
+    /// The file the picked line offers.
+    pub fn picked_file(&self) -> Option<&FileMark> {
+        self.entries.get(self.picked?)?.file.as_ref()
+    }
+
+    /// Pick the line at `index` (`None`: stop picking).
+    pub fn pick(&mut self, index: Option<usize>) {
+        self.picked = index.filter(|&i| i < self.entries.len());
+    }
+
+    /// The file line to pick first in a pane of `cols` x `height`: the newest one on
+    /// screen, else the newest of all.
+    pub fn first_file_line(&self, cols: usize, height: usize) -> Option<usize> {
+        let width = self.time.width;
+        let top = self.scroll + Self::rows_shown(self.scroll, height);
+        let mut below = 0;
+        let mut newest = None;
+        for (index, entry) in self.entries.iter().enumerate().rev() {
+            if below >= top && newest.is_some() {
+                break;
+            }
+            let rows = entry.layout(cols, width).height();
+            if entry.file.is_some() {
+                if below + rows > self.scroll && below < top {
+                    return Some(index);
+                }
+                newest.get_or_insert(index);
+            }
+            below += rows;
+        }
+        newest
+    }
+
+    /// The nearest file line older (`older`) or newer than the entry at `from`.
+    pub fn next_file_line(&self, from: usize, older: bool) -> Option<usize> {
+        let offers = |&i: &usize| self.entries.get(i).is_some_and(|e| e.file.is_some());
+        if older {
+            (0..from).rev().find(offers)
+        } else {
+            (from + 1..self.entries.len()).find(offers)
+        }
+    }
+
+    /// Scroll as little as needed for the entry at `index` to be on a pane of `cols` x
+    /// `height`; an entry taller than the pane shows its first rows.
+    pub fn reveal(&mut self, index: usize, cols: usize, height: usize) {
+        let width = self.time.width;
+        let Some(entry) = self.entries.get(index) else {
+            return;
+        };
+        let rows = entry.layout(cols, width).rows.len();
+        let below: usize = (self.entries.iter().skip(index + 1))
+            .map(|e| e.layout(cols, width).height())
+            .sum();
+        if below < self.scroll {
+            self.scroll = below;
+        }
+        if below + rows > self.scroll + Self::rows_shown(self.scroll, height) {
+            // Its first row at the top, above the marker that scrolling up brings.
+            self.scroll = (below + rows).saturating_sub(height.saturating_sub(1).max(1));
+        }
         if self.scroll == 0 {
             self.unread = 0;
         }

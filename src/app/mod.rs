@@ -23,6 +23,7 @@ mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod msg;
+mod pick;
 mod rooms;
 pub mod views;
 
@@ -309,3 +310,7 @@ mod tests;
 #[cfg(test)]
 #[path = "rooms_tests.rs"]
 mod rooms_tests;
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod files_tests;

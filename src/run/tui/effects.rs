@@ -214,7 +214,8 @@ impl Tui {
                 }
             },
             Effect::GetFile { handle, force } => {
-                let hint = format!("/get {handle} again fetches it anyway");
+                let hint =
+                    format!("/get {handle} again (or Enter again on its line) fetches it anyway");
                 let msg = match self.files.get(&handle, force, &hint) {
                     Ok(text) => Msg::Notice(text),
                     Err(err) => Msg::Warning(err),
