@@ -16,7 +16,7 @@ const WHEEL_ROWS: usize = 3;
 pub const KEYS: &[(&str, &str)] = &[
     ("Enter", "send; Alt-Enter starts a new line"),
     ("Up / Down", "recall earlier lines"),
-    ("Tab", "complete a name or command"),
+    ("Tab", "complete a name, a command, or a path after /send"),
     (
         "Ctrl-G",
         "pick a shared file: Up/Down choose, Enter fetches, Esc stops",
@@ -72,7 +72,7 @@ impl App {
             KeyCode::Char('g') if ctrl => self.start_pick(now),
             KeyCode::F(2) => return vec![Effect::ShowTicket],
             KeyCode::F(1) => self.show_help(now),
-            KeyCode::Tab => self.complete(),
+            KeyCode::Tab => return self.complete(),
             KeyCode::Up => {
                 if let Some(line) = self.recall.older(self.input.text()) {
                     self.input.set(&line);
@@ -145,7 +145,10 @@ impl App {
         }
     }
 
-    fn complete(&mut self) {
+    fn complete(&mut self) -> Vec<Effect> {
+        if let Some(effects) = self.complete_path() {
+            return effects;
+        }
         if self.completion.is_none() {
             let commands: Vec<&str> = COMMANDS
                 .iter()
@@ -160,6 +163,7 @@ impl App {
         if let Some(completion) = &mut self.completion {
             completion.apply(&mut self.input);
         }
+        Vec::new()
     }
 
     fn show_help(&mut self, now: UnixMillis) {

@@ -1,8 +1,9 @@
 //! Shared files in the terminal UI: picking a file line with Ctrl-G and fetching it with
-//! Enter.
+//! Enter, and Tab completing the path after `/send`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::complete_path::PathCandidate;
 use super::fixtures::{NOON, in_room, in_rooms, member, said, shared, shared_line, to_view};
 use super::log::EntryKind;
 use super::*;
@@ -209,4 +210,102 @@ fn the_pick_stays_on_its_line_as_history_arrives_and_ends_with_the_view() {
 #[test]
 fn ctrl_g_is_in_the_help() {
     assert!(chat::KEYS.iter().any(|(key, _)| *key == "Ctrl-G"));
+}
+
+fn candidates(names: &[&str]) -> Vec<PathCandidate> {
+    names
+        .iter()
+        .map(|name| PathCandidate {
+            name: name.trim_end_matches('/').to_string(),
+            dir: name.ends_with('/'),
+        })
+        .collect()
+}
+
+fn answer(app: &mut App, prefix: &str, names: &[&str]) {
+    let msg = Msg::PathCompletions {
+        prefix: prefix.into(),
+        candidates: candidates(names),
+    };
+    assert!(app.update(msg, NOON).is_empty());
+}
+
+fn complete_path(prefix: &str) -> Vec<Effect> {
+    vec![Effect::CompletePath {
+        prefix: prefix.into(),
+    }]
+}
+
+#[test]
+fn tab_after_send_asks_for_the_paths_directory() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "/send ~/Do");
+    assert_eq!(app.update(key(KeyCode::Tab), NOON), complete_path("~/Do"));
+    // A command completed to /send: the next Tab completes the path.
+    app.input.set("/sen");
+    assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
+    assert_eq!(app.input.text(), "/send ");
+    assert_eq!(app.update(key(KeyCode::Tab), NOON), complete_path(""));
+    // Elsewhere Tab completes names and commands, as before.
+    app.input.set("/s");
+    assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
+    assert_eq!(app.input.text(), "/search ");
+    assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
+    assert_eq!(app.input.text(), "/send ", "cycling commands goes on");
+}
+
+#[test]
+fn one_candidate_completes_whole_and_a_directory_goes_on_inside() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "/send ~/Do");
+    app.update(key(KeyCode::Tab), NOON);
+    answer(&mut app, "~/Do", &["Documents/"]);
+    assert_eq!(app.input.text(), "/send ~/Documents/");
+    assert_eq!(
+        app.update(key(KeyCode::Tab), NOON),
+        complete_path("~/Documents/")
+    );
+    answer(&mut app, "~/Documents/", &["report.pdf"]);
+    assert_eq!(app.input.text(), "/send ~/Documents/report.pdf");
+    // Nothing found: nothing changes.
+    app.input.set("/send zz");
+    answer(&mut app, "zz", &[]);
+    assert_eq!(app.input.text(), "/send zz");
+}
+
+#[test]
+fn several_complete_their_common_start_then_cycle() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "/send rep");
+    app.update(key(KeyCode::Tab), NOON);
+    answer(
+        &mut app,
+        "rep",
+        &["report-2.pdf", "reports/", "report-1.pdf"],
+    );
+    assert_eq!(app.input.text(), "/send report");
+    for expected in ["report-1.pdf", "report-2.pdf", "reports/", "report-1.pdf"] {
+        assert!(app.update(key(KeyCode::Tab), NOON).is_empty(), "cycling");
+        assert_eq!(app.input.text(), format!("/send {expected}"));
+    }
+    // No common start beyond what is typed: the first at once, then the next.
+    app.update(key(KeyCode::Char(' ')), NOON);
+    app.input.set("/send ");
+    answer(&mut app, "", &["b.txt", "a.txt"]);
+    assert_eq!(app.input.text(), "/send a.txt");
+    app.update(key(KeyCode::Tab), NOON);
+    assert_eq!(app.input.text(), "/send b.txt");
+}
+
+#[test]
+fn an_answer_for_what_is_no_longer_typed_is_ignored() {
+    let mut app = in_room(80, 24);
+    type_text(&mut app, "/send rep");
+    app.update(key(KeyCode::Tab), NOON);
+    type_text(&mut app, "o");
+    answer(&mut app, "rep", &["report.pdf"]);
+    assert_eq!(app.input.text(), "/send repo");
+    app.input.set("hello");
+    answer(&mut app, "repo", &["report.pdf"]);
+    assert_eq!(app.input.text(), "hello");
 }

@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod complete;
+pub mod complete_path;
 pub mod editor;
 pub mod keys;
 pub mod layout;
@@ -245,6 +246,9 @@ impl App {
             }
             Msg::Warning(text) => self.error(now, text),
             Msg::Found { words, found } => self.show_found(now, &words, found),
+            Msg::PathCompletions { prefix, candidates } => {
+                self.on_path_completions(&prefix, candidates);
+            }
             Msg::Failed(reason) => {
                 let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
                 let lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {

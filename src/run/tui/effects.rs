@@ -231,6 +231,20 @@ impl Tui {
                 msgs.extend(lines.into_iter().map(|l| Msg::Notice(format!("  {l}"))));
                 let _ = self.answers_tx.send(Msg::Batch(msgs));
             }
+            Effect::CompletePath { prefix } => {
+                // Off the loop: a slow or hung directory (a network mount) never stalls typing.
+                self.answer_later(async move {
+                    let listing = {
+                        let prefix = prefix.clone();
+                        move || super::super::paths::path_candidates(&prefix)
+                    };
+                    let msg = match tokio::task::spawn_blocking(listing).await.ok()? {
+                        Ok(candidates) => Msg::PathCompletions { prefix, candidates },
+                        Err(err) => Msg::Notice(err),
+                    };
+                    Some(msg)
+                });
+            }
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.config.ui.bell => guard.bell(),
             Effect::Bell => {}
