@@ -3,7 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use super::fixtures::{NOON, in_room, member, said};
 use super::log::EntryKind;
 use super::*;
-use crate::proto::room::Refusal;
+use crate::proto::room::{Attempt, Event, LeaveReason, Refusal};
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))

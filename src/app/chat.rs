@@ -16,7 +16,11 @@ const WHEEL_ROWS: usize = 3;
 pub const KEYS: &[(&str, &str)] = &[
     ("Enter", "send; Alt-Enter starts a new line"),
     ("Up / Down", "recall earlier lines"),
-    ("Tab", "complete a name or command"),
+    ("Tab", "complete a name, a command, or a path after /send"),
+    (
+        "Ctrl-G",
+        "pick a shared file: Up/Down choose, Enter fetches, Esc stops",
+    ),
     ("PageUp / PageDown, wheel", "scroll the history"),
     ("Ctrl-T or F2", "invite to this room: ticket, QR code, copy"),
     ("Alt-1..9", "go to room or conversation 1..9"),
@@ -50,6 +54,9 @@ impl App {
         if self.invite.is_some() {
             return self.on_invite_key(key);
         }
+        if let Some(effects) = self.on_pick_key(key) {
+            return effects;
+        }
         if key.code != KeyCode::Tab {
             self.completion = None;
         }
@@ -62,9 +69,10 @@ impl App {
             KeyCode::Enter if alt || ctrl => self.input.insert_char('\n'),
             KeyCode::Enter => return self.submit(now),
             KeyCode::Char('t') if ctrl => return vec![Effect::ShowTicket],
+            KeyCode::Char('g') if ctrl => self.start_pick(now),
             KeyCode::F(2) => return vec![Effect::ShowTicket],
             KeyCode::F(1) => self.show_help(now),
-            KeyCode::Tab => self.complete(),
+            KeyCode::Tab => return self.complete(),
             KeyCode::Up => {
                 if let Some(line) = self.recall.older(self.input.text()) {
                     self.input.set(&line);
@@ -109,7 +117,7 @@ impl App {
         Vec::new()
     }
 
-    fn history_size(&self) -> (usize, usize) {
+    pub(super) fn history_size(&self) -> (usize, usize) {
         let history = self.layout().history;
         (history.width as usize, history.height as usize)
     }
@@ -119,7 +127,11 @@ impl App {
         match &mut self.screen {
             Screen::Lobby(lobby) => lobby.paste(&text),
             // However many lines, a paste is one message: it waits in the input for Enter.
-            Screen::Chat if self.invite.is_none() => self.input.insert(&text),
+            // Pasting is typing: it stops picking a file line.
+            Screen::Chat if self.invite.is_none() => {
+                self.log.pick(None);
+                self.input.insert(&text);
+            }
             Screen::Chat => {}
         }
     }
@@ -133,7 +145,10 @@ impl App {
         }
     }
 
-    fn complete(&mut self) {
+    fn complete(&mut self) -> Vec<Effect> {
+        if let Some(effects) = self.complete_path() {
+            return effects;
+        }
         if self.completion.is_none() {
             let commands: Vec<&str> = COMMANDS
                 .iter()
@@ -148,6 +163,7 @@ impl App {
         if let Some(completion) = &mut self.completion {
             completion.apply(&mut self.input);
         }
+        Vec::new()
     }
 
     fn show_help(&mut self, now: UnixMillis) {
@@ -204,12 +220,7 @@ impl App {
             Command::Msg(who, text) => return self.command_msg(&who, text, now),
             Command::Query(who) => return self.command_query(&who, now),
             Command::Send(path) => return vec![Effect::SendFile(path)],
-            Command::Get(handle) => {
-                // Asked twice: the user means it, whatever the size.
-                let force = self.asked_get.as_deref() == Some(handle.as_str());
-                self.asked_get = Some(handle.clone());
-                return vec![Effect::GetFile { handle, force }];
-            }
+            Command::Get(handle) => return self.get_file(handle),
             Command::Files => return vec![Effect::ListFiles],
         }
         Vec::new()

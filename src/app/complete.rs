@@ -42,6 +42,20 @@ impl Completion {
         })
     }
 
+    /// Completing `start..cursor` with `candidates` (at least one), found elsewhere (paths).
+    pub fn of(start: usize, candidates: Vec<String>) -> Option<Self> {
+        (!candidates.is_empty()).then_some(Self {
+            start,
+            candidates,
+            next: 0,
+        })
+    }
+
+    /// More than one candidate: Tab goes on to the next.
+    pub fn cycles(&self) -> bool {
+        self.candidates.len() > 1
+    }
+
     /// Put the next candidate in place of the word being completed.
     pub fn apply(&mut self, editor: &mut Editor) {
         let candidate = &self.candidates[self.next % self.candidates.len()];

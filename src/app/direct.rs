@@ -164,8 +164,9 @@ impl App {
         let index = self.views.position(view);
         let current = index == Some(self.views.current);
         let cols = self.history_cols();
+        let mut offered = None;
         if let Some(file) = &line.file {
-            line.text = super::shared_file_text(file, line.own);
+            (line.text, offered) = super::events::shared_file(file, line.own);
             line.action = true;
         }
         let mut entry = Entry::new(
@@ -181,6 +182,7 @@ impl App {
         );
         entry.id = Some(line.id);
         entry.pending = line.pending;
+        entry.file = offered;
         self.with_log(view, |log| log.insert_ordered(entry, cols));
         if fresh {
             if !current && let Some(i) = index {

@@ -42,6 +42,32 @@ pub fn said(author: &MemberInfo, text: &str, minute: u64) -> Msg {
     Msg::Room(Event::MessageReceived(line(author, text, minute)))
 }
 
+/// A line of `author` sharing a file `name` of `size` bytes whose hash is 64 times `digit`
+/// (so its handle is 8 of them).
+pub fn shared_line(
+    author: &MemberInfo,
+    name: &str,
+    size: u64,
+    digit: char,
+    minute: u64,
+) -> ChatLine {
+    let mut line = line(author, name, minute);
+    line.file = Some(crate::proto::wire::FileRef {
+        hash: digit.to_string().repeat(64),
+        size,
+        name: name.to_string(),
+        mime: String::new(),
+    });
+    line
+}
+
+/// `author` shares a file (see [`shared_line`]).
+pub fn shared(author: &MemberInfo, name: &str, size: u64, digit: char, minute: u64) -> Msg {
+    Msg::Room(Event::MessageReceived(shared_line(
+        author, name, size, digit, minute,
+    )))
+}
+
 /// An app in the chat screen of a room, `me` being "ann" (key 1), at `width` x `height`.
 pub fn in_room(width: u16, height: u16) -> App {
     let mut app = App::new(

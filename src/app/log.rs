@@ -4,11 +4,11 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-
 use super::wrap::{width, wrap};
 use crate::proto::names::sanitize_text;
 use crate::proto::{MemberInfo, UnixMillis};
+// Times moved to their own module; callers name them through the log, where entries use them.
+pub use super::time::{TimeStyle, clock, format_time};
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;
@@ -17,80 +17,6 @@ pub const TIME_WIDTH: usize = 6;
 /// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
 /// scroll the conversation away. The text itself is kept whole.
 pub const MAX_ENTRY_ROWS: usize = 40;
-
-/// `time` in the given offset (the local one, outside tests), as chrono `format`s it.
-pub fn format_time(time: UnixMillis, offset: &FixedOffset, format: &str) -> String {
-    let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
-    DateTime::<Utc>::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .with_timezone(offset)
-        .format(format)
-        .to_string()
-}
-
-/// `HH:MM` in the given offset.
-pub fn clock(time: UnixMillis, offset: &FixedOffset) -> String {
-    format_time(time, offset, "%H:%M")
-}
-
-/// How a history shows times and days: the zone, the time format (`time_format` in the
-/// config file) and the columns it takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeStyle {
-    pub offset: FixedOffset,
-    pub format: String,
-    /// Columns before the text: the widest time this format writes, and a space.
-    pub width: usize,
-    /// Today in `offset`: an entry of another day at the top of the history shows its date.
-    pub today: Option<NaiveDate>,
-}
-
-impl Default for TimeStyle {
-    fn default() -> Self {
-        Self::new(FixedOffset::east_opt(0).expect("UTC"), "%H:%M")
-    }
-}
-
-impl TimeStyle {
-    /// `format` must be valid (the config checks it).
-    pub fn new(offset: FixedOffset, format: &str) -> Self {
-        // The widest of a week of late-September evenings: the longest day and month names.
-        let widest = (21..28)
-            .filter_map(|day| chrono::NaiveDate::from_ymd_opt(2026, 9, day))
-            .filter_map(|date| date.and_hms_milli_opt(23, 59, 59, 999))
-            .map(|time| width(&time.format(format).to_string()))
-            .max()
-            .unwrap_or(5);
-        Self {
-            offset,
-            format: format.to_string(),
-            width: widest + 1,
-            today: None,
-        }
-    }
-
-    /// Today is the day of `now`.
-    pub fn set_today(&mut self, now: UnixMillis) {
-        self.today = Some(self.day(now));
-    }
-
-    pub fn clock(&self, time: UnixMillis) -> String {
-        format_time(time, &self.offset, &self.format)
-    }
-
-    fn day(&self, time: UnixMillis) -> NaiveDate {
-        let millis = i64::try_from(time.0).unwrap_or(i64::MAX);
-        DateTime::<Utc>::from_timestamp_millis(millis)
-            .unwrap_or_default()
-            .with_timezone(&self.offset)
-            .date_naive()
-    }
-
-    /// What a day separator says: `Monday 30 November 2026`.
-    pub fn day_label(&self, time: UnixMillis) -> String {
-        format_time(time, &self.offset, "%A %-d %B %Y")
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -122,6 +48,18 @@ pub struct Entry {
     /// A day separator above it (its date): the day changed since the entry before, or it is
     /// the first entry and not of today.
     pub day: Option<String>,
+    /// The file this line offers (someone else's `/send`): what Enter fetches once picked.
+    pub file: Option<FileMark>,
+}
+
+/// A file shared by someone else, on the line that offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMark {
+    /// What `/get` takes.
+    pub handle: String,
+    /// As the sender named it: a claim, cleaned wherever it is shown.
+    pub name: String,
+    pub size: u64,
 }
 
 /// An entry cut into rows for a given width: the prefix (after the time) goes on the first row;
@@ -147,6 +85,7 @@ impl Entry {
             id: None,
             pending: false,
             day: None,
+            file: None,
         }
     }
 
@@ -211,6 +150,9 @@ pub struct ChatLog {
     entries: VecDeque<Entry>,
     scroll: usize,
     unread: usize,
+    /// The index of the file line picked to fetch (Ctrl-G); kept on the same entry as
+    /// entries come and go.
+    picked: Option<usize>,
     /// How times and days are shown.
     pub time: TimeStyle,
 }
@@ -253,7 +195,13 @@ impl ChatLog {
     /// at the bottom of a scrolled view it counts as unread and the view stays still.
     fn insert_at(&mut self, at: usize, entry: Entry, cols: usize) {
         let bottom = at >= self.entries.len();
-        self.entries.insert(at.min(self.entries.len()), entry);
+        let at = at.min(self.entries.len());
+        self.entries.insert(at, entry);
+        if let Some(picked) = self.picked
+            && picked >= at
+        {
+            self.picked = Some(picked + 1);
+        }
         self.mark_day(at);
         self.mark_day(at + 1);
         if bottom && self.scroll > 0 {
@@ -308,6 +256,8 @@ impl ChatLog {
         let mut trimmed = false;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
+            // The picked line itself may go: nothing is picked then.
+            self.picked = self.picked.and_then(|p| p.checked_sub(1));
             trimmed = true;
         }
         if trimmed {
@@ -350,6 +300,87 @@ impl ChatLog {
 
     pub fn scroll_down(&mut self, rows: usize) {
         self.scroll = self.scroll.saturating_sub(rows);
+        if self.scroll == 0 {
+            self.unread = 0;
+        }
+    }
+
+    /// Rows of history a pane of `height` rows shows at scroll position `scroll`: while
+    /// scrolled up, its bottom row is the "more below" marker.
+    fn rows_shown(scroll: usize, height: usize) -> usize {
+        if scroll > 0 {
+            height.saturating_sub(1)
+        } else {
+            height
+        }
+    }
+
+    /// The index of the file line picked to fetch, if any.
+    pub fn picked(&self) -> Option<usize> {
+        self.picked
+    }
+
+    /// The file the picked line offers.
+    pub fn picked_file(&self) -> Option<&FileMark> {
+        self.entries.get(self.picked?)?.file.as_ref()
+    }
+
+    /// Pick the line at `index` (`None`: stop picking).
+    pub fn pick(&mut self, index: Option<usize>) {
+        self.picked = index.filter(|&i| i < self.entries.len());
+    }
+
+    /// The file line to pick first in a pane of `cols` x `height`: the newest one on
+    /// screen, else the newest of all.
+    pub fn first_file_line(&self, cols: usize, height: usize) -> Option<usize> {
+        let width = self.time.width;
+        let top = self.scroll + Self::rows_shown(self.scroll, height);
+        let mut below = 0;
+        let mut newest = None;
+        for (index, entry) in self.entries.iter().enumerate().rev() {
+            if below >= top && newest.is_some() {
+                break;
+            }
+            let rows = entry.layout(cols, width).height();
+            if entry.file.is_some() {
+                if below + rows > self.scroll && below < top {
+                    return Some(index);
+                }
+                newest.get_or_insert(index);
+            }
+            below += rows;
+        }
+        newest
+    }
+
+    /// The nearest file line older (`older`) or newer than the entry at `from`.
+    pub fn next_file_line(&self, from: usize, older: bool) -> Option<usize> {
+        let offers = |&i: &usize| self.entries.get(i).is_some_and(|e| e.file.is_some());
+        if older {
+            (0..from).rev().find(offers)
+        } else {
+            (from + 1..self.entries.len()).find(offers)
+        }
+    }
+
+    /// Scroll as little as needed for the entry at `index` to be on a pane of `cols` x
+    /// `height`; an entry taller than the pane shows its first rows.
+    pub fn reveal(&mut self, index: usize, cols: usize, height: usize) {
+        let width = self.time.width;
+        let Some(entry) = self.entries.get(index) else {
+            return;
+        };
+        let rows = entry.layout(cols, width).rows.len();
+        let below: usize = (self.entries.iter().skip(index + 1))
+            .map(|e| e.layout(cols, width).height())
+            .sum();
+        if below < self.scroll {
+            self.scroll = below;
+        }
+        if below + rows > self.scroll + Self::rows_shown(self.scroll, height) {
+            // Its first row at the top, above the marker that scrolling up brings.
+            self.scroll = (below + rows).saturating_sub(height.saturating_sub(1).max(1));
+        }
         if self.scroll == 0 {
             self.unread = 0;
         }

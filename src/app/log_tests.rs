@@ -2,6 +2,7 @@
 //! day separators.
 
 use super::*;
+use chrono::FixedOffset;
 
 fn notice(text: &str) -> Entry {
     Entry::new(UnixMillis(0), EntryKind::Notice(text.to_string()))
@@ -118,4 +119,62 @@ fn the_time_column_fits_the_configured_format() {
         "the widest day name"
     );
     assert_eq!(TimeStyle::default().width, TIME_WIDTH);
+}
+
+/// An entry offering a file, a minute after the notices.
+fn offering(handle: &str) -> Entry {
+    let mut entry = Entry::new(UnixMillis(60_000), EntryKind::Notice(handle.into()));
+    entry.file = Some(FileMark {
+        handle: handle.into(),
+        name: format!("{handle}.txt"),
+        size: 1,
+    });
+    entry
+}
+
+#[test]
+fn the_picked_line_is_followed_as_entries_come_and_go() {
+    let mut log = ChatLog::default();
+    log.push(offering("old"), 80);
+    log.push(offering("new"), 80);
+    log.push(notice("chat"), 80);
+    assert_eq!(log.first_file_line(80, 10), Some(1));
+    assert_eq!(log.next_file_line(1, true), Some(0));
+    assert_eq!(log.next_file_line(0, true), None);
+    assert_eq!(log.next_file_line(0, false), Some(1));
+    assert_eq!(log.next_file_line(1, false), None);
+    log.pick(Some(1));
+    // Something older goes above it: the pick moves with its line.
+    log.push(message(UnixMillis(0), "from history", true), 80);
+    assert_eq!(log.picked_file().map(|f| f.handle.as_str()), Some("new"));
+    // The oldest entries are forgotten past MAX_ENTRIES: the pick follows, then goes.
+    for _ in 0..MAX_ENTRIES - 2 {
+        log.push(notice("filler"), 80);
+    }
+    assert_eq!(log.picked(), Some(0));
+    assert_eq!(log.picked_file().map(|f| f.handle.as_str()), Some("new"));
+    log.push(notice("one more"), 80);
+    assert_eq!(log.picked(), None);
+    log.pick(Some(MAX_ENTRIES));
+    assert_eq!(log.picked(), None, "no entry there to pick");
+}
+
+#[test]
+fn revealing_scrolls_as_little_as_needed() {
+    let mut log = ChatLog::default();
+    log.push(offering("file"), 80);
+    for _ in 0..30 {
+        log.push(notice("chat"), 80);
+    }
+    // A pane of 10 rows: on screen at scroll 0 are the 10 newest.
+    log.reveal(0, 80, 10);
+    // 30 rows below it; scrolled up, 9 rows show above the marker: it is the top one.
+    assert_eq!(log.scroll(), 30 + 1 - 9);
+    log.reveal(5, 80, 10);
+    assert_eq!(log.scroll(), 30 + 1 - 9, "on screen already");
+    // Below the view: its row comes just above the marker.
+    log.reveal(25, 80, 10);
+    assert_eq!(log.scroll(), 30 - 25);
+    log.reveal(30, 80, 10);
+    assert_eq!(log.scroll(), 0, "the newest at the bottom");
 }

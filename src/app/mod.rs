@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod complete;
+pub mod complete_path;
 pub mod editor;
 pub mod keys;
 pub mod layout;
@@ -14,13 +15,16 @@ pub mod log;
 pub mod net;
 pub mod notices;
 pub mod recall;
+pub mod time;
 pub mod wrap;
 
 mod chat;
 pub mod direct;
+mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod msg;
+mod pick;
 mod rooms;
 pub mod views;
 
@@ -33,7 +37,6 @@ use self::lobby::Lobby;
 use self::log::{ChatLog, Entry, EntryKind};
 use self::recall::Recall;
 use self::views::Views;
-use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::{MemberInfo, TopicId, UnixMillis};
 use crate::store::StoredMessage;
 pub use msg::{Effect, Msg, Transfer};
@@ -243,6 +246,9 @@ impl App {
             }
             Msg::Warning(text) => self.error(now, text),
             Msg::Found { words, found } => self.show_found(now, &words, found),
+            Msg::PathCompletions { prefix, candidates } => {
+                self.on_path_completions(&prefix, candidates);
+            }
             Msg::Failed(reason) => {
                 let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
                 let lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
@@ -254,95 +260,6 @@ impl App {
                 };
                 self.screen = Screen::Lobby(lobby);
                 self.link = Link::Joining;
-            }
-        }
-        Vec::new()
-    }
-
-    fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
-        let cols = self.history_cols();
-        match event {
-            Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
-                let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
-                // A shared file reads as what it is, and how to fetch it.
-                if let Some(file) = &line.file {
-                    line.text = shared_file_text(file, own);
-                    line.action = true;
-                }
-                let mention = !own
-                    && self
-                        .me
-                        .as_ref()
-                        .is_some_and(|me| mentions(&line.text, &me.name));
-                let entry = Entry::new(
-                    line.sent,
-                    EntryKind::Message {
-                        author: line.author,
-                        text: line.text,
-                        action: line.action,
-                        own,
-                        mention,
-                        history: line.history,
-                    },
-                );
-                self.log.push(entry, cols);
-                // Old news does not ring.
-                if mention && !line.history {
-                    return vec![Effect::Bell];
-                }
-            }
-            Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
-            Event::MemberLeft { member, reason } => {
-                let how = match reason {
-                    LeaveReason::Left => "",
-                    LeaveReason::TimedOut => " (timed out)",
-                };
-                self.notice(now, format!("{} left{how}", member.display));
-            }
-            Event::MemberRenamed { member, old } => {
-                if self.me.as_ref().is_some_and(|me| me.id == member.id) {
-                    self.notice(now, format!("you are now known as {}", member.display));
-                    self.me = Some(member);
-                } else {
-                    self.notice(now, format!("{old} is now known as {}", member.display));
-                }
-            }
-            // Reconnecting and offline come as [`Msg::Net`], right after.
-            Event::NeighborsChanged(0) => {
-                if !matches!(self.link, Link::Reconnecting | Link::Offline) {
-                    self.link = Link::Waiting;
-                }
-            }
-            Event::NeighborsChanged(n) => self.link = Link::Connected(n),
-            Event::Lagged => self.error(
-                now,
-                "the network outpaced us: fetching the messages we missed".into(),
-            ),
-            Event::Flooded { .. } | Event::NameClash { .. } => {
-                if let Some(text) = notices::describe(&event) {
-                    self.error(now, text);
-                }
-            }
-            Event::Ignored { .. } | Event::IgnoredList(_) => {
-                if let Some(text) = notices::describe(&event) {
-                    self.notice(now, text);
-                }
-            }
-            Event::Refused { refusal, attempt } => {
-                // Give the refused line back so nothing typed is lost, unless something new
-                // is being typed already.
-                let typed = match attempt {
-                    Attempt::Say(text) => text,
-                    Attempt::Act(text) => format!("/me {text}"),
-                    Attempt::SetName(name) => format!("/nick {name}"),
-                    Attempt::Ignore(who) => format!("/ignore {who}"),
-                    // Nothing was typed as such: the refusal names the file.
-                    Attempt::Share(_) => String::new(),
-                };
-                if self.input.is_empty() && !typed.is_empty() {
-                    self.input.set(&typed);
-                }
-                self.error(now, refusal.to_string());
             }
         }
         Vec::new()
@@ -398,11 +315,6 @@ mod tests;
 #[path = "rooms_tests.rs"]
 mod rooms_tests;
 
-/// How a shared file reads in the log (as an action line): what it is, and how to fetch it.
-pub(crate) fn shared_file_text(file: &crate::proto::wire::FileRef, own: bool) -> String {
-    let size = crate::store::downloads::show_size(file.size);
-    match own {
-        true => format!("shared {} ({size})", file.name),
-        false => format!("shared {} ({size}) · /get {}", file.name, file.handle()),
-    }
-}
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod files_tests;

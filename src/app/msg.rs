@@ -3,7 +3,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::views::ViewKey;
-use super::{direct, lobby};
+use super::{complete_path, direct, lobby};
 use crate::proto::room::Event;
 use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId};
@@ -75,6 +75,12 @@ pub enum Msg {
     Failed(String),
     /// Something the user should know (e.g. a message could not be saved).
     Warning(String),
+    /// The answer to [`Effect::CompletePath`]: the entries of `prefix`'s directory whose
+    /// names start as its last part does.
+    PathCompletions {
+        prefix: String,
+        candidates: Vec<complete_path::PathCandidate>,
+    },
     /// Answers to [`Effect::Search`] for `words`, newest first.
     Found {
         words: String,
@@ -129,6 +135,11 @@ pub enum Effect {
     },
     /// `/files` for the current room.
     ListFiles,
+    /// Tab after `/send `: list the directory of the path `prefix` (`~/` is home, relative
+    /// to the current directory) and answer with [`Msg::PathCompletions`].
+    CompletePath {
+        prefix: String,
+    },
     /// Load the stored conversation with `peer` into view `view` (as [`Msg::Direct`]s).
     LoadConversation {
         view: ViewKey,

@@ -8,6 +8,7 @@ use super::fixtures::{NOON, in_rooms, line, member, said, to_view};
 use super::log::EntryKind;
 use super::views::ViewKind;
 use super::*;
+use crate::proto::room::Event;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, MessageId, SecretKey};
 

@@ -165,6 +165,8 @@ impl App {
         let Some(mut state) = self.views.parked.remove(&new) else {
             return;
         };
+        // Picking a file line is about the view shown; it does not wait in the background.
+        self.log.pick(None);
         self.swap(&mut state);
         self.views.parked.insert(old, state);
         self.views.current = index;

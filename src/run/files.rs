@@ -340,7 +340,8 @@ pub async fn share(node: &Node, path: &str) -> Result<FileRef, String> {
     })
 }
 
-fn expand_home(path: &str) -> PathBuf {
+/// `path` with a leading `~/` made the home directory (as a shell would).
+pub(crate) fn expand_home(path: &str) -> PathBuf {
     match path.strip_prefix("~/") {
         Some(rest) => directories::UserDirs::new()
             .map_or_else(|| PathBuf::from(path), |u| u.home_dir().join(rest)),

@@ -8,6 +8,7 @@ mod files;
 mod headless;
 mod lan;
 mod listing;
+mod paths;
 mod sessions;
 mod start;
 mod stdout;

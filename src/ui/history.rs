@@ -11,8 +11,9 @@ use crate::app::App;
 use crate::app::log::{Entry, EntryKind};
 use crate::app::wrap::width;
 
-/// The styled rows of one entry.
-fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
+/// The styled rows of one entry; `picked`: the file line picked to fetch, shown as a bar
+/// across the pane.
+fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Line<'static>> {
     let time = &app.log.time;
     let layout = entry.layout(cols, time.width);
     let (prefix_style, text_style) = match &entry.kind {
@@ -53,6 +54,7 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
     let mut rows = layout.rows.into_iter();
     let first = rows.next().unwrap_or_default();
     let mut lines = Vec::new();
+    let has_separator = layout.separator.is_some();
     if let Some(day) = &layout.separator {
         lines.push(day_separator(day, cols));
     }
@@ -77,7 +79,24 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize) -> Vec<Line<'static>> {
     {
         last.spans.push(Span::styled(" …", theme::hint()));
     }
+    if picked {
+        // The entry's own rows, not the day separator above it.
+        let own = usize::from(has_separator);
+        for line in lines.iter_mut().skip(own) {
+            highlight(line, cols);
+        }
+    }
     lines
+}
+
+/// `line` as the selection bar: every span in the picked style, padded to `cols` columns.
+fn highlight(line: &mut Line<'static>, cols: usize) {
+    let style = theme::picked();
+    for span in &mut line.spans {
+        span.style = span.style.patch(style);
+    }
+    let pad = cols.saturating_sub(line.width());
+    line.spans.push(Span::styled(" ".repeat(pad), style));
 }
 
 /// `──── Monday 30 November 2026 ────` across the pane.
@@ -95,8 +114,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let skip = app.log.scroll();
     // Walk back from the newest entry until the pane (and what is scrolled past) is full.
     let mut rows: Vec<Line> = Vec::new();
-    for entry in app.log.entries().iter().rev() {
-        let mut lines = entry_lines(app, entry, cols);
+    let picked = app.log.picked();
+    for (index, entry) in app.log.entries().iter().enumerate().rev() {
+        let mut lines = entry_lines(app, entry, cols, picked == Some(index));
         lines.reverse();
         rows.extend(lines);
         if rows.len() >= skip + height {

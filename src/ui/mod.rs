@@ -54,3 +54,7 @@ mod tests;
 #[cfg(test)]
 #[path = "rooms_tests.rs"]
 mod rooms_tests;
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod files_tests;

@@ -45,6 +45,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         parts.push("^T invite  F1 help".to_string());
         parts
     };
+    // Picking a file line: what the keys do now, first, as narrow terminals cut the rest.
+    let parts = match app.picked_file() {
+        Some(file) => vec![
+            format!(
+                "Enter: get {} ({})",
+                sanitize_text(&file.name, false),
+                crate::store::downloads::show_size(file.size)
+            ),
+            "Up/Down: other files".to_string(),
+            "Esc: back to typing".to_string(),
+        ],
+        None => parts,
+    };
     // A fetch in progress: how far, how fast, how long yet.
     let parts = match &app.transfer {
         Some(t) => {

@@ -156,6 +156,17 @@ pub fn current_room() -> Style {
     )
 }
 
+/// The file line picked to fetch (Ctrl-G): a selection bar across the pane, never dimmed
+/// (a line from history is, otherwise), reversed without colours.
+pub fn picked() -> Style {
+    let bright = Style::new().remove_modifier(Modifier::DIM);
+    pick(
+        bright.fg(Color::Black).bg(Color::Cyan),
+        bright.fg(Color::White).bg(Color::Blue),
+        bright.add_modifier(Modifier::REVERSED),
+    )
+}
+
 /// The one-row room list on narrow terminals.
 pub fn tab_bar() -> Style {
     pick(
@@ -215,6 +226,7 @@ mod tests {
             prompt(),
             focused(),
             pending(),
+            picked(),
             name(&crate::proto::SecretKey::from_bytes(&[1; 32]).public()),
         ];
         for style in styles {
@@ -224,6 +236,7 @@ mod tests {
         assert_ne!(mention(), Style::new());
         assert_ne!(error(), notice());
         assert_ne!(current_room(), title());
+        assert!(picked().add_modifier.contains(Modifier::REVERSED));
         set_palette(Palette::Light);
         assert_eq!(mention().fg, Some(Color::Magenta), "no yellow on white");
         set_palette(Palette::Dark);

@@ -243,7 +243,8 @@ impl Tui {
                 }
             },
             Effect::GetFile { handle, force } => {
-                let hint = format!("/get {handle} again fetches it anyway");
+                let hint =
+                    format!("/get {handle} again (or Enter again on its line) fetches it anyway");
                 let msg = match self.files.get(&handle, force, &hint) {
                     Ok(text) => Msg::Notice(text),
                     Err(err) => Msg::Warning(err),
@@ -256,6 +257,20 @@ impl Tui {
                     None => Vec::new(),
                 };
                 self.list_files(lines);
+            }
+            Effect::CompletePath { prefix } => {
+                // Off the loop: a slow or hung directory (a network mount) never stalls typing.
+                self.answer_later(async move {
+                    let listing = {
+                        let prefix = prefix.clone();
+                        move || super::super::paths::path_candidates(&prefix)
+                    };
+                    let msg = match tokio::task::spawn_blocking(listing).await.ok()? {
+                        Ok(candidates) => Msg::PathCompletions { prefix, candidates },
+                        Err(err) => Msg::Notice(err),
+                    };
+                    Some(msg)
+                });
             }
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.config.ui.bell => guard.bell(),

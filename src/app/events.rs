@@ -1,0 +1,119 @@
+//! What happens in a room, as the chat log shows it: lines (a shared file as what it is and
+//! how to fetch it), members coming, going and renaming, the link, refusals giving back what
+//! was typed.
+
+use super::log::{self, Entry, EntryKind};
+use super::{App, Effect, Link, mentions, notices};
+use crate::proto::UnixMillis;
+use crate::proto::room::{Attempt, Event, LeaveReason};
+use crate::proto::wire::FileRef;
+
+/// How a shared file reads in the log (as an action line): what it is and how to fetch it;
+/// someone else's is marked, so it can be picked (Ctrl-G) and fetched with Enter.
+pub(super) fn shared_file(file: &FileRef, own: bool) -> (String, Option<log::FileMark>) {
+    let size = crate::store::downloads::show_size(file.size);
+    if own {
+        return (format!("shared {} ({size})", file.name), None);
+    }
+    let text = format!("shared {} ({size}) · /get {}", file.name, file.handle());
+    let mark = log::FileMark {
+        handle: file.handle(),
+        name: file.name.clone(),
+        size: file.size,
+    };
+    (text, Some(mark))
+}
+
+impl App {
+    pub(super) fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
+        let cols = self.history_cols();
+        match event {
+            Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
+                let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
+                // A shared file reads as what it is, and how to fetch it; someone else's can
+                // be picked (Ctrl-G) and fetched with Enter.
+                let mut offered = None;
+                if let Some(file) = &line.file {
+                    (line.text, offered) = shared_file(file, own);
+                    line.action = true;
+                }
+                let mention = !own
+                    && self
+                        .me
+                        .as_ref()
+                        .is_some_and(|me| mentions(&line.text, &me.name));
+                let mut entry = Entry::new(
+                    line.sent,
+                    EntryKind::Message {
+                        author: line.author,
+                        text: line.text,
+                        action: line.action,
+                        own,
+                        mention,
+                        history: line.history,
+                    },
+                );
+                entry.file = offered;
+                self.log.push(entry, cols);
+                // Old news does not ring.
+                if mention && !line.history {
+                    return vec![Effect::Bell];
+                }
+            }
+            Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
+            Event::MemberLeft { member, reason } => {
+                let how = match reason {
+                    LeaveReason::Left => "",
+                    LeaveReason::TimedOut => " (timed out)",
+                };
+                self.notice(now, format!("{} left{how}", member.display));
+            }
+            Event::MemberRenamed { member, old } => {
+                if self.me.as_ref().is_some_and(|me| me.id == member.id) {
+                    self.notice(now, format!("you are now known as {}", member.display));
+                    self.me = Some(member);
+                } else {
+                    self.notice(now, format!("{old} is now known as {}", member.display));
+                }
+            }
+            // Reconnecting and offline come as [`Msg::Net`], right after.
+            Event::NeighborsChanged(0) => {
+                if !matches!(self.link, Link::Reconnecting | Link::Offline) {
+                    self.link = Link::Waiting;
+                }
+            }
+            Event::NeighborsChanged(n) => self.link = Link::Connected(n),
+            Event::Lagged => self.error(
+                now,
+                "the network outpaced us: fetching the messages we missed".into(),
+            ),
+            Event::Flooded { .. } | Event::NameClash { .. } => {
+                if let Some(text) = notices::describe(&event) {
+                    self.error(now, text);
+                }
+            }
+            Event::Ignored { .. } | Event::IgnoredList(_) => {
+                if let Some(text) = notices::describe(&event) {
+                    self.notice(now, text);
+                }
+            }
+            Event::Refused { refusal, attempt } => {
+                // Give the refused line back so nothing typed is lost, unless something new
+                // is being typed already.
+                let typed = match attempt {
+                    Attempt::Say(text) => text,
+                    Attempt::Act(text) => format!("/me {text}"),
+                    Attempt::SetName(name) => format!("/nick {name}"),
+                    Attempt::Ignore(who) => format!("/ignore {who}"),
+                    // Nothing was typed as such: the refusal names the file.
+                    Attempt::Share(_) => String::new(),
+                };
+                if self.input.is_empty() && !typed.is_empty() {
+                    self.input.set(&typed);
+                }
+                self.error(now, refusal.to_string());
+            }
+        }
+        Vec::new()
+    }
+}
