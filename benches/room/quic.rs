@@ -1,7 +1,8 @@
 //! The yardstick for file transfers: the same bytes over one plain QUIC stream between two
-//! iroh endpoints on 127.0.0.1 (no relay, no lookup), in this process, measured in the same
-//! run as parlor. Twice: file to file (read from disk, written to disk, as a tool copying a
-//! file would) and memory to memory (the stream alone).
+//! iroh endpoints on 127.0.0.1 (no relay, no lookup), measured in the same run as parlor.
+//! Each endpoint runs on a thread of its own with a single-threaded runtime, as each parlor
+//! process runs its network. Twice: file to file (read from disk, written to disk, as a tool
+//! copying a file would) and memory to memory (the stream alone).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,26 +23,25 @@ pub struct Stream {
 }
 
 pub fn run(source: &Path, size: u64, scratch: &Path) -> anyhow::Result<Stream> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let target = scratch.join("quic-stream.bin");
+    let file_to_file = transfer(Some(source), size, Some(&target))?;
+    let copied = std::fs::metadata(&target)?.len();
+    std::fs::remove_file(&target)?;
+    anyhow::ensure!(
+        copied == size,
+        "the stream delivered {copied} of {size} bytes"
+    );
+    let memory_to_memory = transfer(None, size, None)?;
+    Ok(Stream {
+        file_to_file,
+        memory_to_memory,
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    let result = runtime.block_on(async {
-        let target = scratch.join("quic-stream.bin");
-        let file_to_file = transfer(Some(source), size, Some(&target)).await?;
-        let copied = std::fs::metadata(&target)?.len();
-        std::fs::remove_file(&target)?;
-        anyhow::ensure!(
-            copied == size,
-            "the stream delivered {copied} of {size} bytes"
-        );
-        let memory_to_memory = transfer(None, size, None).await?;
-        Ok(Stream {
-            file_to_file,
-            memory_to_memory,
-        })
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    result
+        .build()?)
 }
 
 async fn endpoint() -> anyhow::Result<Endpoint> {
@@ -55,50 +55,73 @@ async fn endpoint() -> anyhow::Result<Endpoint> {
         .await?)
 }
 
-/// `size` bytes from `source` (or a buffer) to `target` (or nowhere) over one stream.
-async fn transfer(
+/// `size` bytes from `source` (or a buffer) to `target` (or nowhere) over one stream: the
+/// receiver on a thread of its own, the sender on this one.
+fn transfer(source: Option<&Path>, size: u64, target: Option<&Path>) -> anyhow::Result<Duration> {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let target = target.map(Path::to_path_buf);
+    let receiver = std::thread::spawn(move || {
+        runtime()?.block_on(async move {
+            let endpoint = endpoint().await?;
+            addr_tx.send(endpoint.addr())?;
+            let received = receive(&endpoint, target.as_deref()).await;
+            endpoint.close().await;
+            received
+        })
+    });
+    let addr = addr_rx.recv()?;
+    let took = runtime()?.block_on(async {
+        let endpoint = endpoint().await?;
+        let took = send(&endpoint, addr, source, size).await;
+        endpoint.close().await;
+        took
+    });
+    receiver
+        .join()
+        .map_err(|_| anyhow::anyhow!("the receiver panicked"))??;
+    took
+}
+
+async fn receive(endpoint: &Endpoint, target: Option<&Path>) -> anyhow::Result<()> {
+    let incoming = endpoint
+        .accept()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("no connection"))?;
+    let conn = incoming.await?;
+    let (mut ack, mut recv) = conn.accept_bi().await?;
+    let mut file = match target {
+        // Buffered as a copying tool would: one write per MiB, not per packet.
+        Some(path) => Some(tokio::io::BufWriter::with_capacity(
+            BLOCK,
+            tokio::fs::File::create(path).await?,
+        )),
+        None => None,
+    };
+    let mut got = 0u64;
+    while let Some(chunk) = recv.read_chunk(BLOCK).await? {
+        got += chunk.len() as u64;
+        if let Some(file) = &mut file {
+            file.write_all(&chunk).await?;
+        }
+    }
+    if let Some(file) = &mut file {
+        file.flush().await?;
+    }
+    ack.write_all(&got.to_le_bytes()).await?;
+    ack.finish()?;
+    conn.closed().await;
+    Ok(())
+}
+
+/// From connecting until the receiver acknowledged every byte.
+async fn send(
+    endpoint: &Endpoint,
+    addr: iroh::EndpointAddr,
     source: Option<&Path>,
     size: u64,
-    target: Option<&Path>,
 ) -> anyhow::Result<Duration> {
-    let (sender, receiver) = (endpoint().await?, endpoint().await?);
-    let addr = receiver.addr();
-    let target = target.map(Path::to_path_buf);
-    let receiving = tokio::spawn({
-        let receiver = receiver.clone();
-        async move {
-            let incoming = receiver
-                .accept()
-                .await
-                .ok_or_else(|| anyhow::anyhow!("no connection"))?;
-            let conn = incoming.await?;
-            let (mut ack, mut recv) = conn.accept_bi().await?;
-            let mut file = match &target {
-                // Buffered as a copying tool would: one write per MiB, not per packet.
-                Some(path) => Some(tokio::io::BufWriter::with_capacity(
-                    BLOCK,
-                    tokio::fs::File::create(path).await?,
-                )),
-                None => None,
-            };
-            let mut got = 0u64;
-            while let Some(chunk) = recv.read_chunk(BLOCK).await? {
-                got += chunk.len() as u64;
-                if let Some(file) = &mut file {
-                    file.write_all(&chunk).await?;
-                }
-            }
-            if let Some(file) = &mut file {
-                file.flush().await?;
-            }
-            ack.write_all(&got.to_le_bytes()).await?;
-            ack.finish()?;
-            conn.closed().await;
-            anyhow::Ok(())
-        }
-    });
     let started = Instant::now();
-    let conn = sender.connect(addr, ALPN).await?;
+    let conn = endpoint.connect(addr, ALPN).await?;
     let (mut send, mut acked) = conn.open_bi().await?;
     let mut buf = vec![0x5au8; BLOCK];
     let mut file = match source {
@@ -120,8 +143,5 @@ async fn transfer(
     let took = started.elapsed();
     anyhow::ensure!(u64::from_le_bytes(got) == size, "the stream lost bytes");
     conn.close(0u32.into(), b"done");
-    receiving.await??;
-    sender.close().await;
-    receiver.close().await;
     Ok(took)
 }

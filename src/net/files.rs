@@ -12,25 +12,24 @@
 //! (`Node::allow_files`).
 
 mod save;
+mod swarm;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use iroh::Endpoint;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::{AddPathOptions, BlobStatus, ImportMode};
-use iroh_blobs::api::downloader::{DownloadProgressItem, Downloader};
 use iroh_blobs::provider::events::{
     AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
 };
 use iroh_blobs::store::{fs::FsStore, mem::MemStore};
 use iroh_blobs::{BlobFormat, BlobsProtocol, Hash};
-use n0_future::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::proto::EndpointId;
@@ -71,18 +70,16 @@ pub struct FileStatus {
 #[derive(Clone)]
 pub(super) struct Files {
     store: Store,
-    downloader: Downloader,
     allowed: Arc<Mutex<HashSet<EndpointId>>>,
     /// Where a `FsStore` keeps its data files (none in memory).
     data_dir: Option<PathBuf>,
+    /// Requests for file data (whole files or pieces) we answered.
+    served: Arc<AtomicU64>,
 }
 
 impl Files {
     /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
-    pub async fn open(
-        endpoint: &Endpoint,
-        dir: Option<&Path>,
-    ) -> anyhow::Result<(Self, BlobsProtocol)> {
+    pub async fn open(dir: Option<&Path>) -> anyhow::Result<(Self, BlobsProtocol)> {
         let store: Store = match dir {
             Some(dir) => FsStore::load(dir)
                 .await
@@ -91,16 +88,12 @@ impl Files {
             None => MemStore::new().into(),
         };
         let allowed = Arc::new(Mutex::new(HashSet::new()));
-        let protocol = BlobsProtocol::new(&store, Some(gate(allowed.clone())));
-        let mut pool = iroh_blobs::util::connection_pool::Options::default();
-        pool.connect_timeout = CONNECT_TIMEOUT;
-        let downloader = Downloader::builder(&store, endpoint)
-            .pool_options(pool)
-            .build();
+        let served = Arc::new(AtomicU64::new(0));
+        let protocol = BlobsProtocol::new(&store, Some(gate(allowed.clone(), served.clone())));
         let files = Self {
             store,
-            downloader,
             allowed,
+            served,
             data_dir: dir
                 .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
         };
@@ -219,47 +212,41 @@ impl super::Node {
         );
         // Keeps the partial blob from a garbage collection while we download.
         let _downloading = self.files.store.tags().temp_tag(hash).await?;
-        let mut items = self.files.downloader.download(hash, order).stream().await?;
-        let mut failed: Vec<EndpointId> = Vec::new();
-        loop {
-            let item = match tokio::time::timeout(STALL_TIMEOUT, items.next()).await {
-                Ok(Some(item)) => item,
-                Ok(None) => break,
-                Err(_) => anyhow::bail!(
-                    "no data for {} in {}s; fetching again resumes",
-                    hash.fmt_short(),
-                    STALL_TIMEOUT.as_secs()
-                ),
-            };
-            match item {
-                DownloadProgressItem::Progress(have) => {
-                    // The hash pins the content, not the size: an offer that understated
-                    // it must not make us download without end.
-                    anyhow::ensure!(
-                        have <= size,
-                        "{} is larger than the {size} bytes offered; not fetching it",
-                        hash.fmt_short()
-                    );
-                    progress.try_send(have).ok();
-                }
-                DownloadProgressItem::ProviderFailed { id, .. } => failed.push(id),
-                DownloadProgressItem::Error(err) => {
-                    tracing::debug!("download of {} failed: {err:#}", hash.fmt_short());
-                    break;
-                }
-                DownloadProgressItem::DownloadError => break,
-                DownloadProgressItem::TryProvider { .. }
-                | DownloadProgressItem::PartComplete { .. } => {}
-            }
-        }
+        // The hash pins the content, not the size: pieces are cut from the offered size, so
+        // an offer that understated it cannot make us download without end.
+        let fetched = swarm::fetch(
+            &self.files.store,
+            &self.endpoint,
+            hash,
+            size,
+            order,
+            &progress,
+            (CONNECT_TIMEOUT, STALL_TIMEOUT),
+        )
+        .await;
+        let failed: Vec<String> = match fetched {
+            Ok(()) => Vec::new(),
+            Err(swarm::Unfinished::NoProvider(names)) => names,
+            Err(swarm::Unfinished::Stalled(limit)) => anyhow::bail!(
+                "no data for {} in {}s; fetching again resumes",
+                hash.fmt_short(),
+                limit.as_secs()
+            ),
+        };
         let status = self.files.status(&hash.to_hex()).await?;
+        if !status.complete && failed.is_empty() {
+            // Every piece of the offered size arrived, and still it is not whole.
+            anyhow::bail!(
+                "{} is larger than the {size} bytes offered; not fetching it",
+                hash.fmt_short()
+            );
+        }
         if !status.complete {
-            let names: Vec<String> = failed.iter().map(|id| id.fmt_short().to_string()).collect();
             anyhow::bail!(
                 "could not fetch {}: no provider could send it ({}); {} of {size} bytes are \
                  kept, fetching again resumes",
                 hash.fmt_short(),
-                names.join(", "),
+                failed.join(", "),
                 status.have
             );
         }
@@ -280,6 +267,11 @@ impl super::Node {
         self.files.save(hash, target).await
     }
 
+    /// Requests for file data (whole files or pieces of them) we answered since start.
+    pub fn files_served(&self) -> u64 {
+        self.files.served.load(Ordering::Relaxed)
+    }
+
     pub async fn file_status(&self, hash: &str) -> anyhow::Result<FileStatus> {
         self.files.status(hash).await
     }
@@ -289,7 +281,7 @@ impl super::Node {
 /// `allowed`, so a peer dropped from it is refused its next request even on a connection it
 /// already has. Push requests stay disabled (iroh-blobs' default): nobody writes to our store.
 /// If this task ended, the provider would refuse everyone: it fails closed.
-fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>) -> EventSender {
+fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>, served: Arc<AtomicU64>) -> EventSender {
     let mask = EventMask {
         connected: ConnectMode::Intercept,
         get: RequestMode::Intercept,
@@ -323,6 +315,9 @@ fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>) -> EventSender {
                 }
                 ProviderMessage::GetRequestReceived(ask) => {
                     let answer = may(peers.get(&ask.connection_id));
+                    if answer.is_ok() {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
                     ask.tx.send(answer).await.ok();
                 }
                 ProviderMessage::GetManyRequestReceived(ask) => {

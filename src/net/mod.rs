@@ -183,7 +183,7 @@ impl Node {
         let gossip = gossip.spawn(endpoint.clone());
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
-        let (files, blobs) = files::Files::open(&endpoint, config.blobs_dir.as_deref()).await?;
+        let (files, blobs) = files::Files::open(config.blobs_dir.as_deref()).await?;
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(files::FILES_ALPN, blobs)
