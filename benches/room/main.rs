@@ -16,6 +16,7 @@
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
 mod direct;
+mod file_room;
 mod files;
 mod flood;
 mod inproc;

@@ -14,6 +14,8 @@
 mod save;
 mod swarm;
 #[cfg(test)]
+mod swarm_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{HashMap, HashSet};

@@ -16,7 +16,7 @@ use crate::proto::SecretKey;
 const WAIT: Duration = Duration::from_secs(60);
 
 /// A node with a file store in a fresh directory.
-async fn node() -> Node {
+pub(super) async fn node() -> Node {
     let config = NetConfig {
         blobs_dir: Some(crate::store::tests::tempdir().join("blobs")),
         ..NetConfig::loopback(SecretKey::generate())
@@ -25,7 +25,7 @@ async fn node() -> Node {
 }
 
 /// Nodes that know each other's addresses; each allows every other to fetch.
-async fn nodes(n: usize) -> Vec<Node> {
+pub(super) async fn nodes(n: usize) -> Vec<Node> {
     let mut all = Vec::new();
     for _ in 0..n {
         all.push(node().await);
@@ -34,7 +34,7 @@ async fn nodes(n: usize) -> Vec<Node> {
     all
 }
 
-fn introduce(all: &[Node]) {
+pub(super) fn introduce(all: &[Node]) {
     for a in all {
         for b in all {
             a.learn(b.addr());
@@ -44,7 +44,7 @@ fn introduce(all: &[Node]) {
 }
 
 /// `len` pseudo-random bytes in a new file (BLAKE3's output stream: fast, and no two alike).
-fn file_of(len: usize) -> PathBuf {
+pub(super) fn file_of(len: usize) -> PathBuf {
     let dir = crate::store::tests::tempdir();
     let mut bytes = vec![0; len];
     let seed: [u8; 16] = rand::random();
@@ -57,12 +57,12 @@ fn file_of(len: usize) -> PathBuf {
     path
 }
 
-fn digest(path: &Path) -> blake3::Hash {
+pub(super) fn digest(path: &Path) -> blake3::Hash {
     blake3::hash(&std::fs::read(path).expect("read"))
 }
 
 /// Fetch with the progress updates collected; `Ok` holds them.
-async fn fetch(
+pub(super) async fn fetch(
     node: &Node,
     hash: &str,
     size: u64,
@@ -79,7 +79,7 @@ async fn fetch(
 }
 
 /// Start fetching and stop (drop the download) once at least `after` bytes are held.
-async fn fetch_partly(node: &Node, hash: &str, size: u64, from: &Node, after: u64) {
+pub(super) async fn fetch_partly(node: &Node, hash: &str, size: u64, from: &Node, after: u64) {
     let (tx, mut rx) = mpsc::channel(4);
     let download = node.fetch_file(hash, size, vec![from.id()], tx);
     tokio::pin!(download);
@@ -98,13 +98,13 @@ async fn fetch_partly(node: &Node, hash: &str, size: u64, from: &Node, after: u6
 /// Progress counts what is held (earlier parts included), and the download asks only for
 /// what is missing: a resumed fetch starts at what was held, never below. (At or a little
 /// above: the interrupted download may store one more chunk after `had` was read.)
-fn assert_resumed(progress: &[u64], had: u64) {
+pub(super) fn assert_resumed(progress: &[u64], had: u64) {
     assert!(progress.first().is_some_and(|n| *n >= had), "{progress:?}");
     assert!(progress.iter().all(|n| *n >= had), "{progress:?}");
 }
 
 /// Save `hash` from `node` and check the copy against `original`.
-async fn check_saved(node: &Node, hash: &str, original: &Path) {
+pub(super) async fn check_saved(node: &Node, hash: &str, original: &Path) {
     let target = crate::store::tests::tempdir().join("received.bin");
     node.save_file(hash, &target).await.expect("save");
     assert_eq!(digest(&target), digest(original));
@@ -112,7 +112,7 @@ async fn check_saved(node: &Node, hash: &str, original: &Path) {
     assert!(again.to_string().contains("exists"), "{again}");
 }
 
-async fn shutdown(all: Vec<Node>) {
+pub(super) async fn shutdown(all: Vec<Node>) {
     for node in all {
         node.shutdown(Duration::from_secs(2)).await;
     }
@@ -158,48 +158,6 @@ async fn a_large_download_is_saved_without_a_second_copy() {
         assert_eq!(links, names, "{len} bytes");
         let again = b.save_file(&shared.hash, &target).await.unwrap_err();
         assert!(again.to_string().contains("exists"), "{again}");
-    }
-    shutdown(all).await;
-}
-
-/// A member that already holds the file serves pieces of it beside the sender: the fetch
-/// asks both, and the copy is whole.
-#[tokio::test]
-async fn members_holding_the_file_serve_pieces_beside_the_sender() {
-    let all = nodes(3).await;
-    let (a, b, c) = (&all[0], &all[1], &all[2]);
-    let path = file_of(12 << 20);
-    let shared = a.share_file(&path).await.expect("share");
-    fetch(b, &shared.hash, shared.size, vec![a.id()])
-        .await
-        .expect("fetch");
-    let (a_before, b_before) = (a.files_served(), b.files_served());
-    fetch(c, &shared.hash, shared.size, vec![a.id(), b.id()])
-        .await
-        .expect("fetch");
-    assert!(a.files_served() > a_before, "the sender sent pieces");
-    assert!(b.files_served() > b_before, "the other member sent pieces");
-    check_saved(c, &shared.hash, &path).await;
-    shutdown(all).await;
-}
-
-/// Fetchers that start together trade the pieces they already hold.
-#[tokio::test]
-async fn fetchers_starting_together_all_get_whole_copies() {
-    let all = nodes(4).await;
-    let path = file_of(9 << 20);
-    let shared = all[0].share_file(&path).await.expect("share");
-    let ids: Vec<_> = all.iter().map(Node::id).collect();
-    let fetches = all[1..].iter().map(|node| {
-        let mut providers = vec![ids[0]];
-        providers.extend(ids[1..].iter().filter(|id| **id != node.id()));
-        fetch(node, &shared.hash, shared.size, providers)
-    });
-    for done in n0_future::join_all(fetches).await {
-        done.expect("fetch");
-    }
-    for node in &all[1..] {
-        check_saved(node, &shared.hash, &path).await;
     }
     shutdown(all).await;
 }
