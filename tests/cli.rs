@@ -78,6 +78,35 @@ fn config_shows_file_values_and_their_sources() {
 }
 
 #[test]
+fn config_shows_the_file_sharing_keys() {
+    let dir = temp_dir("sharing");
+    let file = "download_dir = \"/srv/parlor\"\nmax_get = \"2G\"\nauto_get = 4096\n";
+    let json = stdout(&parlor(
+        &dir,
+        Some(file),
+        &["config", "--json", "--auto-get", "1M"],
+    ));
+    let object: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let settings = &object["settings"];
+    assert_eq!(settings["download_dir"]["value"], "/srv/parlor");
+    assert_eq!(settings["download_dir"]["source"], "file");
+    assert_eq!(settings["max_get"]["value"], 2u64 << 30);
+    assert_eq!(settings["max_get"]["source"], "file");
+    assert_eq!(settings["auto_get"]["value"], 1u64 << 20);
+    assert_eq!(settings["auto_get"]["source"], "flag");
+
+    let text = stdout(&parlor(&dir, Some(file), &["config"]));
+    let line = text.lines().find(|l| l.starts_with("max_get")).unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words, ["max_get", "2147483648", "file"], "{line}");
+
+    let json = stdout(&parlor(&dir, Some(""), &["config", "--json"]));
+    let object: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(object["settings"]["max_get"]["value"], 100u64 << 20);
+    assert_eq!(object["settings"]["auto_get"]["source"], "default");
+}
+
+#[test]
 fn config_example_is_the_documented_file() {
     let text = stdout(&parlor(
         &temp_dir("example"),
@@ -116,6 +145,10 @@ fn a_bad_config_file_is_one_line_and_exit_2() {
         ("\ntime_format = \"%Q\"\n", ":2: time_format = \"%Q\""),
         ("colour = 1\n", ":1: unknown field `colour`"),
         ("name = \n", ":1:"),
+        (
+            "\n\nmax_get = \"lots\"\n",
+            ":3: max_get = \"lots\": give a size",
+        ),
     ] {
         let output = parlor(&dir, Some(file), &["--ephemeral", "--offline", "config"]);
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::ConfigError;
 use super::settings::Theme;
+use super::sharing::RawSize;
 
 /// The documented example, every key commented out with its default: `parlor config
 /// --example` prints it and the README carries it (a test keeps them equal).
@@ -31,6 +32,9 @@ pub struct FileConfig {
     pub max_rate: Option<Spanned<f64>>,
     pub join_timeout: Option<Spanned<f64>>,
     pub data_dir: Option<Spanned<PathBuf>>,
+    pub download_dir: Option<Spanned<PathBuf>>,
+    pub max_get: Option<Spanned<RawSize>>,
+    pub auto_get: Option<Spanned<RawSize>>,
 }
 
 /// Which file, and whether anyone asked for it by name.

@@ -5,6 +5,7 @@
 mod file;
 mod loopback;
 mod settings;
+mod sharing;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use settings::{Docs, Env, Report, Setting, Source, Theme, UiSettings};
 use settings::{
     FileValues, HISTORY_DAYS_HINT, JOIN_TIMEOUT_HINT, MAX_RATE_HINT, Shown, docs_task, pick,
 };
+pub use sharing::{DEFAULT_MAX_GET, FileSettings};
 
 /// How the chat session starts.
 #[derive(Debug, Clone)]
@@ -44,30 +46,6 @@ pub enum Start {
     /// `join LABEL` matched no known room: a room announced on the LAN with that label (or
     /// topic prefix), looked up once the node runs.
     Lan(String),
-}
-
-/// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
-pub const DEFAULT_MAX_GET: u64 = 100 << 20;
-
-/// How shared files are fetched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSettings {
-    /// Where fetched files land (`None`: the XDG download directory, under `parlor/`).
-    pub download_dir: Option<PathBuf>,
-    /// Larger files need `/get HANDLE --force` (asking, in the UI).
-    pub max_get: u64,
-    /// Files up to this size are fetched as soon as they are shared (0: never).
-    pub auto_get: u64,
-}
-
-impl Default for FileSettings {
-    fn default() -> Self {
-        Self {
-            download_dir: None,
-            max_get: DEFAULT_MAX_GET,
-            auto_get: 0,
-        }
-    }
 }
 
 /// What to do.
@@ -327,6 +305,7 @@ impl Config {
             time_format,
             color,
         };
+        let files = FileSettings::resolve(&global, f.files, &mut shown)?;
         let report = Report {
             exists: location.as_ref().is_some_and(|l| l.path.exists()),
             path: location.map(|l| l.path),
@@ -365,15 +344,6 @@ impl Config {
             }
             None if headless => return Err(ConfigError::NoCommand),
             None => Task::Chat(Vec::new()),
-        };
-        let size = |flag: &'static str, value: Option<String>, default: u64| match value {
-            Some(text) => crate::store::downloads::parse_size(&text).ok_or(ConfigError::Size(flag)),
-            None => Ok(default),
-        };
-        let files = FileSettings {
-            download_dir: global.download_dir.clone(),
-            max_get: size("--max-get", global.max_get.clone(), DEFAULT_MAX_GET)?,
-            auto_get: size("--auto-get", global.auto_get.clone(), 0)?,
         };
         Ok(Self {
             task,

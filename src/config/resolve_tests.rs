@@ -41,6 +41,9 @@ history_limit = 50
 max_rate = 5.5
 join_timeout = 30
 data_dir = "/tmp/parlor-from-file"
+download_dir = "/tmp/parlor-downloads"
+max_get = "1.5G"
+auto_get = 65536
 "#;
 
 #[test]
@@ -66,6 +69,12 @@ fn every_key_of_the_file_is_used() {
         color: true,
     };
     assert_eq!(c.ui, ui);
+    let files = FileSettings {
+        download_dir: Some("/tmp/parlor-downloads".into()),
+        max_get: 3 << 29,
+        auto_get: 65_536,
+    };
+    assert_eq!(c.files, files);
     let Task::ShowConfig(report) = &c.task else {
         panic!()
     };
@@ -105,6 +114,50 @@ fn flag_beats_env_beats_file_beats_default() {
 }
 
 #[test]
+fn file_sharing_keys_sit_under_their_flags() {
+    let path = file(
+        "sharing",
+        "download_dir = \"/from/file\"\nmax_get = \"1G\"\nauto_get = \"10M\"\n",
+    );
+    let c = resolve(&path, Env::default(), &["config"]).unwrap();
+    assert_eq!(
+        source(&c, "download_dir"),
+        ("/from/file".into(), Source::File)
+    );
+    assert_eq!(source(&c, "max_get"), ((1u64 << 30).into(), Source::File));
+    assert_eq!(source(&c, "auto_get"), ((10u64 << 20).into(), Source::File));
+    let flags = ["--download-dir", "/from/flag", "--max-get", "5M", "config"];
+    let c = resolve(&path, Env::default(), &flags).unwrap();
+    assert_eq!(c.files.download_dir, Some("/from/flag".into()));
+    assert_eq!(
+        source(&c, "download_dir"),
+        ("/from/flag".into(), Source::Flag)
+    );
+    assert_eq!(source(&c, "max_get"), ((5u64 << 20).into(), Source::Flag));
+    assert_eq!(source(&c, "auto_get").1, Source::File);
+    // `--auto-get 0` turns off what the file turned on: a flag of 0 is still a flag.
+    let c = resolve(&path, Env::default(), &["--auto-get", "0", "open"]).unwrap();
+    assert_eq!(c.files.auto_get, 0);
+
+    // Without either, the defaults; the report names the directory the default means.
+    let path = file("sharing-none", "");
+    let c = resolve(&path, Env::default(), &["config"]).unwrap();
+    assert_eq!(c.files, FileSettings::default());
+    let default_dir = crate::store::downloads::default_download_dir();
+    let shown = serde_json::to_value(default_dir).unwrap();
+    assert_eq!(source(&c, "download_dir"), (shown, Source::Default));
+    let max = (DEFAULT_MAX_GET.into(), Source::Default);
+    assert_eq!(source(&c, "max_get"), max);
+    assert_eq!(source(&c, "auto_get"), (0.into(), Source::Default));
+
+    // A bad flag names the flag, not the file.
+    let err = resolve(&path, Env::default(), &["--max-get", "lots", "open"])
+        .expect_err("refused")
+        .to_string();
+    assert!(err.starts_with("invalid --max-get: give a size"), "{err}");
+}
+
+#[test]
 fn no_color_turns_colour_off() {
     let path = file("nocolor", "theme = \"mono\"\n");
     let env = Env {
@@ -140,6 +193,14 @@ fn bad_values_name_the_file_line_and_key() {
         ("theme = \"neon\"\n", ":1: theme: unknown variant `neon`"),
         ("colour = true\n", ":1: unknown field `colour`"),
         ("bell = [\n", ":1:"),
+        (
+            "\nmax_get = \"lots\"\n",
+            ":2: max_get = \"lots\": give a size such as",
+        ),
+        ("auto_get = -1\n", ":1: auto_get = -1: give a size"),
+        ("auto_get = \"1X\"\n", ":1: auto_get = \"1X\": give a size"),
+        ("max_get = true\n", ":1: max_get: invalid type: boolean"),
+        ("max_get = 1.5\n", ":1: max_get: invalid type"),
     ] {
         let path = file("bad", text);
         let err = resolve(&path, Env::default(), &["open"])

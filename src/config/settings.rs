@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::file::{FileConfig, Loaded, invalid};
+use super::sharing::{FileKeys, RawSize, SIZE_HINT};
 use super::{ConfigError, Task};
 use crate::cli::Command;
 
@@ -207,6 +208,7 @@ pub struct FileValues {
     pub max_rate: Option<f64>,
     pub join_timeout: Option<f64>,
     pub data_dir: Option<PathBuf>,
+    pub files: FileKeys,
 }
 
 impl FileValues {
@@ -227,7 +229,21 @@ impl FileValues {
             max_rate,
             join_timeout,
             data_dir,
+            download_dir,
+            max_get,
+            auto_get,
         } = &loaded.keys;
+        // A size is checked as it is converted: text such as "100M" or bytes, not below 0.
+        let size = |key, value: &Option<Spanned<RawSize>>| {
+            value
+                .as_ref()
+                .map(|v| {
+                    v.get_ref()
+                        .bytes()
+                        .ok_or_else(|| invalid(loaded, key, v, SIZE_HINT))
+                })
+                .transpose()
+        };
         Ok(Self {
             name: checked(
                 loaded,
@@ -271,6 +287,11 @@ impl FileValues {
             lan: lan.as_ref().map(|l| *l.get_ref()),
             history_limit: history_limit.as_ref().map(|h| *h.get_ref()),
             data_dir: data_dir.as_ref().map(|d| d.get_ref().clone()),
+            files: FileKeys {
+                download_dir: download_dir.as_ref().map(|d| d.get_ref().clone()),
+                max_get: size("max_get", max_get)?,
+                auto_get: size("auto_get", auto_get)?,
+            },
         })
     }
 }
