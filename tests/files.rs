@@ -167,3 +167,69 @@ async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// A fetch whose only provider left says so, and starts again by itself when the provider
+/// is back (here: the sender, restarted on its data directory).
+#[tokio::test]
+async fn a_fetch_waits_for_its_provider_and_resumes_when_it_is_back() {
+    let (ann_dir, bob_dir, downloads) = (tempdir("ann"), tempdir("bob"), tempdir("downloads"));
+    let mut ann = Proc::with_data(&ann_dir, "ann", &["open"]);
+    let ticket = ann.ticket().await;
+    let dl = downloads.to_str().unwrap();
+    let mut bob = Proc::with_data(&bob_dir, "bob", &["--download-dir", dl, "join", &ticket]);
+    let topic = bob.expect_type("ready").await["topic"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bob.expect("ann", |e| e["type"] == "joined" && e["name"] == "ann")
+        .await;
+    ann.expect("bob", |e| e["type"] == "joined" && e["name"] == "bob")
+        .await;
+    let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 253) as u8).collect();
+    let source = ann_dir.join("later.bin");
+    std::fs::write(&source, &bytes).unwrap();
+    ann.send(&format!("/send {}", source.display())).await;
+    let handle = bob.expect_type("file").await["handle"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+    bob.expect("ann left", |e| e["type"] == "left").await;
+    bob.send(&format!("/get {handle}")).await;
+    let waiting = bob
+        .expect("the fetch waiting", |e| {
+            e["type"] == "error"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("by itself"))
+        })
+        .await;
+    let message = waiting["message"].as_str().unwrap();
+    assert!(message.contains("by itself when ann is back"), "{waiting}");
+    assert_eq!(message.lines().count(), 1, "{waiting}");
+
+    let mut ann = Proc::with_data(&ann_dir, "ann", &["join", &topic]);
+    ann.expect_type("ready").await;
+    bob.expect("ann back", |e| {
+        e["type"] == "info" && e["message"].as_str().is_some_and(|m| m.contains("is back"))
+    })
+    .await;
+    let saved = bob.expect_type("saved").await;
+    assert_eq!(saved["handle"], handle.as_str());
+    let path = std::path::PathBuf::from(saved["path"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the same bytes on disk"
+    );
+
+    for peer in [&mut ann, &mut bob] {
+        peer.send("/quit").await;
+        assert_eq!(peer.exit().await.0, 0);
+    }
+    for dir in [ann_dir, bob_dir, downloads] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

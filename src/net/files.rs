@@ -53,6 +53,12 @@ pub const STORE_CLOSE_LIMIT: Duration = Duration::from_secs(2);
 /// Connection checks waiting for the gate; it answers from a set at once.
 const GATE_QUEUE: usize = 32;
 
+/// A fetch ended because no provider could send the rest (unreachable, gone, refusing,
+/// lying, silent): what it fetched is kept, and fetching again resumes.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProvidersGone(pub String);
+
 /// A file we offer: its BLAKE3 hash (64 hex digits) and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedFile {
@@ -229,11 +235,14 @@ impl super::Node {
         let failed: Vec<String> = match fetched {
             Ok(()) => Vec::new(),
             Err(swarm::Unfinished::NoProvider(names)) => names,
-            Err(swarm::Unfinished::Stalled(limit)) => anyhow::bail!(
-                "no data for {} in {}s; fetching again resumes",
-                hash.fmt_short(),
-                limit.as_secs()
-            ),
+            Err(swarm::Unfinished::Stalled(limit)) => {
+                return Err(ProvidersGone(format!(
+                    "no data for {} in {}s; fetching again resumes",
+                    hash.fmt_short(),
+                    limit.as_secs()
+                ))
+                .into());
+            }
         };
         let status = self.files.status(&hash.to_hex()).await?;
         if !status.complete && failed.is_empty() {
@@ -244,13 +253,14 @@ impl super::Node {
             );
         }
         if !status.complete {
-            anyhow::bail!(
-                "could not fetch {}: no provider could send it ({}); {} of {size} bytes are \
-                 kept, fetching again resumes",
+            return Err(ProvidersGone(format!(
+                "could not fetch {}: no provider could send it ({}); {} of {size} bytes are kept, \
+                 fetching again resumes",
                 hash.fmt_short(),
                 failed.join(", "),
                 status.have
-            );
+            ))
+            .into());
         }
         let BlobStatus::Complete { size: got } = self.files.store.status(hash).await? else {
             anyhow::bail!("{} is not complete after its download", hash.fmt_short());

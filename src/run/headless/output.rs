@@ -68,10 +68,14 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 rate,
             },
             FileUpdate::Saved { handle, path } => Report::Saved { handle, path },
-            FileUpdate::Failed { handle, reason } => Report::FileError {
+            FileUpdate::Failed { handle, reason, .. } => Report::FileError {
                 handle,
                 message: reason,
             },
+            FileUpdate::Resumed { handle, who } => {
+                let name = self.files.name_of(&handle).unwrap_or(&handle);
+                Report::Info(format!("{who} is back: fetching {name} again"))
+            }
         };
         self.report(report, None).await;
     }

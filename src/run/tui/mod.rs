@@ -338,10 +338,14 @@ impl Tui {
                 Msg::Transfer(None),
                 Msg::Notice(format!("saved {}", path.display())),
             ]),
-            FileUpdate::Failed { handle, reason } => Msg::Batch(vec![
+            FileUpdate::Failed { handle, reason, .. } => Msg::Batch(vec![
                 Msg::Transfer(None),
                 Msg::Warning(format!("{handle}: {reason}")),
             ]),
+            FileUpdate::Resumed { handle, who } => {
+                let name = self.files.name_of(&handle).unwrap_or(&handle);
+                Msg::Notice(format!("{who} is back: fetching {name} again"))
+            }
         })
     }
 

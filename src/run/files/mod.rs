@@ -4,10 +4,15 @@
 //! throttled progress.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use tokio::sync::mpsc;
+
+mod share;
+mod transfer;
+
+pub(crate) use share::expand_home;
+pub use share::share;
 
 use super::sessions::RoomKey;
 use crate::config::FileSettings;
@@ -17,12 +22,10 @@ use crate::proto::room::{ChatLine, Event};
 use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::SessionEvent;
-use crate::store::downloads::{default_download_dir, safe_file_name, show_size, unique_target};
+use crate::store::downloads::{default_download_dir, show_size};
 
 /// Offers remembered (the oldest forgotten first): a room can share many files.
 const MAX_OFFERS: usize = 4096;
-/// Progress reports per transfer and second, at most.
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// People we exchanged direct messages with this run, kept as allowed to fetch at most.
 const MAX_DIRECT_PEERS: usize = 4096;
 
@@ -61,6 +64,13 @@ pub enum FileUpdate {
     Failed {
         handle: String,
         reason: String,
+        /// Its providers were gone: it starts again by itself when one is back.
+        waiting: bool,
+    },
+    /// A fetch waiting for its providers started again: `who` is back.
+    Resumed {
+        handle: String,
+        who: String,
     },
 }
 
@@ -68,9 +78,13 @@ pub enum FileUpdate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
     Offered,
-    Fetching { done: u64 },
+    Fetching {
+        done: u64,
+    },
     Saved(PathBuf),
     Failed(String),
+    /// Its providers are gone; fetched again when one is back.
+    Waiting(String),
 }
 
 pub struct Files {
@@ -83,6 +97,8 @@ pub struct Files {
     /// Whom we wrote to or heard from privately: they may fetch too (a file offered in a
     /// direct message is fetched from its sender).
     direct_peers: HashSet<EndpointId>,
+    /// The providers each fetch under way asked: the ones to wait for if all go away.
+    tried: HashMap<String, Vec<EndpointId>>,
     updates_tx: mpsc::Sender<FileUpdate>,
 }
 
@@ -96,6 +112,7 @@ impl Files {
             order: VecDeque::new(),
             members: HashMap::new(),
             direct_peers: HashSet::new(),
+            tried: HashMap::new(),
             updates_tx,
         };
         (files, updates)
@@ -109,6 +126,16 @@ impl Files {
                 self.members
                     .insert(room, members.iter().map(|m| m.id).collect());
                 self.allow();
+                None
+            }
+            SessionEvent::Room(Event::MemberJoined(member)) => {
+                // Here now, before the next member list says so.
+                let here = self.members.entry(room).or_default();
+                if !here.contains(&member.id) {
+                    here.push(member.id);
+                    self.allow();
+                }
+                self.back(member);
                 None
             }
             SessionEvent::Room(Event::MessageReceived(line)) => {
@@ -135,6 +162,29 @@ impl Files {
             history: false,
         };
         self.offer(Place::Direct(peer), line, message.from == *me)
+    }
+
+    /// `member` is (back) in one of our rooms: the fetches waiting for it start again.
+    fn back(&mut self, member: &MemberInfo) {
+        let waiting: Vec<String> = self
+            .offers
+            .iter()
+            .filter(|(_, (_, state))| matches!(state, FileState::Waiting(_)))
+            .filter(|(handle, _)| {
+                self.tried
+                    .get(*handle)
+                    .is_some_and(|t| t.contains(&member.id))
+            })
+            .map(|(handle, _)| handle.clone())
+            .collect();
+        for handle in waiting {
+            if self.get(&handle, true, "").is_ok() {
+                let who = member.display.clone();
+                let _ = self
+                    .updates_tx
+                    .try_send(FileUpdate::Resumed { handle, who });
+            }
+        }
     }
 
     fn allow(&self) {
@@ -221,7 +271,7 @@ impl Files {
                     path.display()
                 ));
             }
-            FileState::Offered | FileState::Failed(_) => {}
+            FileState::Offered | FileState::Failed(_) | FileState::Waiting(_) => {}
         }
         if offer.file.size > self.settings.max_get && !force {
             return Err(format!(
@@ -233,11 +283,27 @@ impl Files {
         }
         let dir = self.download_dir()?;
         let mut providers = vec![offer.from.id];
-        if let Place::Room(room) = offer.place {
-            providers.extend(self.members.get(&room).into_iter().flatten().copied());
+        if let Place::Room(room) = offer.place
+            && let Some(members) = self.members.get(&room)
+        {
+            let me = self.node.id();
+            let others: Vec<EndpointId> = members.iter().copied().filter(|id| *id != me).collect();
+            // Nobody who could send it is in the room: say so now rather than after the
+            // connection attempts time out, and start when someone comes.
+            if others.is_empty() {
+                self.tried.insert(handle.clone(), providers);
+                let who = &offer.from.display;
+                let reason = format!(
+                    "{who} left and no one else is here; fetching starts by itself when {who} is back"
+                );
+                self.set_state(&handle, FileState::Waiting(reason.clone()));
+                return Err(reason);
+            }
+            providers.extend(others);
         }
         self.set_state(&handle, FileState::Fetching { done: 0 });
-        tokio::spawn(fetch(
+        self.tried.insert(handle.clone(), providers.clone());
+        tokio::spawn(transfer::fetch(
             self.node.clone(),
             offer.file.clone(),
             providers,
@@ -279,8 +345,19 @@ impl Files {
                 (handle, FileState::Fetching { done: *done })
             }
             FileUpdate::Saved { handle, path } => (handle, FileState::Saved(path.clone())),
-            FileUpdate::Failed { handle, reason } => (handle, FileState::Failed(reason.clone())),
+            FileUpdate::Failed {
+                handle,
+                reason,
+                waiting: true,
+            } => (handle, FileState::Waiting(reason.clone())),
+            FileUpdate::Failed { handle, reason, .. } => {
+                (handle, FileState::Failed(reason.clone()))
+            }
+            FileUpdate::Resumed { .. } => return,
         };
+        if !matches!(state, FileState::Fetching { .. } | FileState::Waiting(_)) {
+            self.tried.remove(handle);
+        }
         self.set_state(handle, state);
     }
 
@@ -300,6 +377,7 @@ impl Files {
                     ),
                     FileState::Saved(path) => format!("saved as {}", path.display()),
                     FileState::Failed(why) => format!("failed: {why}"),
+                    FileState::Waiting(why) => format!("waiting for a provider: {why}"),
                 };
                 format!(
                     "{} {} ({}) from {}: {state}",
@@ -319,113 +397,4 @@ struct OfferLine {
     from: MemberInfo,
     /// Loaded from history (never fetched by itself).
     history: bool,
-}
-
-/// `/send PATH`: the file on offer from our store, described for a room (`~` is home).
-pub async fn share(node: &Node, path: &str) -> Result<FileRef, String> {
-    let path = expand_home(path.trim());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("{}: not a file", path.display()))?;
-    let shared = node
-        .share_file(&path)
-        .await
-        .map_err(|err| format!("{err:#}"))?;
-    Ok(FileRef {
-        hash: shared.hash,
-        size: shared.size,
-        mime: mime_of(&name).to_string(),
-        name,
-    })
-}
-
-/// `path` with a leading `~/` made the home directory (as a shell would).
-pub(crate) fn expand_home(path: &str) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => directories::UserDirs::new()
-            .map_or_else(|| PathBuf::from(path), |u| u.home_dir().join(rest)),
-        None => PathBuf::from(path),
-    }
-}
-
-/// A media type from the name's extension (a hint for the receiver; never trusted).
-fn mime_of(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("txt" | "log" | "md") => "text/plain",
-        Some("pdf") => "application/pdf",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("json") => "application/json",
-        Some("zip") => "application/zip",
-        Some("gz" | "tgz") => "application/gzip",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Fetch `file` and save it under a safe, new name in `dir`; reports through `updates`.
-async fn fetch(
-    node: Node,
-    file: FileRef,
-    providers: Vec<EndpointId>,
-    dir: PathBuf,
-    updates: mpsc::Sender<FileUpdate>,
-) {
-    let handle = file.handle();
-    let result = async {
-        let (progress_tx, mut progress) = mpsc::channel(16);
-        let started = Instant::now();
-        let fetching = node.fetch_file(&file.hash, file.size, providers, progress_tx);
-        tokio::pin!(fetching);
-        let mut last = Instant::now() - PROGRESS_EVERY;
-        let fetched = loop {
-            tokio::select! {
-                done = &mut fetching => break done,
-                Some(done) = progress.recv() => {
-                    if last.elapsed() >= PROGRESS_EVERY {
-                        last = Instant::now();
-                        let secs = started.elapsed().as_secs_f64().max(0.001);
-                        let update = FileUpdate::Progress {
-                            handle: handle.clone(),
-                            done,
-                            total: file.size,
-                            rate: (done as f64 / secs) as u64,
-                        };
-                        let _ = updates.send(update).await;
-                    }
-                }
-            }
-        };
-        fetched.map_err(|err| format!("{err:#}"))?;
-        // Always the whole of it once fetched (the throttle may have held back the last
-        // report): the bar shows 100 % while the file is written out.
-        let secs = started.elapsed().as_secs_f64().max(0.001);
-        let whole = FileUpdate::Progress {
-            handle: handle.clone(),
-            done: file.size,
-            total: file.size,
-            rate: (file.size as f64 / secs) as u64,
-        };
-        let _ = updates.send(whole).await;
-        save(&node, &file, &dir).await
-    }
-    .await;
-    let update = match result {
-        Ok(path) => FileUpdate::Saved { handle, path },
-        Err(reason) => FileUpdate::Failed { handle, reason },
-    };
-    let _ = updates.send(update).await;
-}
-
-async fn save(node: &Node, file: &FileRef, dir: &Path) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    let target = unique_target(dir, &safe_file_name(&file.name))
-        .map_err(|err| format!("cannot save {}: {err}", file.name))?;
-    node.save_file(&file.hash, &target)
-        .await
-        .map_err(|err| format!("{err:#}"))?;
-    Ok(target)
 }

@@ -1,0 +1,95 @@
+//! One fetch: from its providers into the store, progress at most four times a second,
+//! then saved under a safe, new name in the download directory.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::FileUpdate;
+use crate::net::Node;
+use crate::net::files::ProvidersGone;
+use crate::proto::EndpointId;
+use crate::proto::wire::FileRef;
+use crate::store::downloads::{safe_file_name, unique_target};
+
+/// Progress reports per transfer and second, at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Fetch `file` and save it under a safe, new name in `dir`; reports through `updates`.
+pub(super) async fn fetch(
+    node: Node,
+    file: FileRef,
+    providers: Vec<EndpointId>,
+    dir: PathBuf,
+    updates: mpsc::Sender<FileUpdate>,
+) {
+    let handle = file.handle();
+    let result = async {
+        let (progress_tx, mut progress) = mpsc::channel(16);
+        let started = Instant::now();
+        let fetching = node.fetch_file(&file.hash, file.size, providers, progress_tx);
+        tokio::pin!(fetching);
+        let mut last = Instant::now() - PROGRESS_EVERY;
+        let fetched = loop {
+            tokio::select! {
+                done = &mut fetching => break done,
+                Some(done) = progress.recv() => {
+                    if last.elapsed() >= PROGRESS_EVERY {
+                        last = Instant::now();
+                        let secs = started.elapsed().as_secs_f64().max(0.001);
+                        let update = FileUpdate::Progress {
+                            handle: handle.clone(),
+                            done,
+                            total: file.size,
+                            rate: (done as f64 / secs) as u64,
+                        };
+                        let _ = updates.send(update).await;
+                    }
+                }
+            }
+        };
+        if let Err(err) = fetched {
+            let waiting = err.downcast_ref::<ProvidersGone>().is_some();
+            let reason = match waiting {
+                true => format!("{err:#}; it starts again by itself when one of them is back"),
+                false => format!("{err:#}"),
+            };
+            return Err((reason, waiting));
+        }
+        // Always the whole of it once fetched (the throttle may have held back the last
+        // report): the bar shows 100 % while the file is written out.
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let whole = FileUpdate::Progress {
+            handle: handle.clone(),
+            done: file.size,
+            total: file.size,
+            rate: (file.size as f64 / secs) as u64,
+        };
+        let _ = updates.send(whole).await;
+        save(&node, &file, &dir)
+            .await
+            .map_err(|reason| (reason, false))
+    }
+    .await;
+    let update = match result {
+        Ok(path) => FileUpdate::Saved { handle, path },
+        Err((reason, waiting)) => FileUpdate::Failed {
+            handle,
+            reason,
+            waiting,
+        },
+    };
+    let _ = updates.send(update).await;
+}
+
+async fn save(node: &Node, file: &FileRef, dir: &Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    let target = unique_target(dir, &safe_file_name(&file.name))
+        .map_err(|err| format!("cannot save {}: {err}", file.name))?;
+    node.save_file(&file.hash, &target)
+        .await
+        .map_err(|err| format!("{err:#}"))?;
+    Ok(target)
+}
