@@ -294,7 +294,7 @@ impl Files {
                 self.tried.insert(handle.clone(), providers);
                 let who = &offer.from.display;
                 let reason = format!(
-                    "{who} left and no one else is here; fetching starts by itself when {who} is back"
+                    "{who} is not in the room, nor anyone else who could send it; fetching starts by itself when {who} is back"
                 );
                 self.set_state(&handle, FileState::Waiting(reason.clone()));
                 return Err(reason);
