@@ -83,17 +83,48 @@ pub(super) struct Files {
     data_dir: Option<PathBuf>,
     /// Requests for file data (whole files or pieces) we answered.
     served: Arc<AtomicU64>,
+    /// The memory store's own thread (none for a `FsStore`, which has its own).
+    _memory_thread: Option<Arc<MemoryThread>>,
+}
+
+/// A thread for the memory store: it hashes a file it imports in one go, without yielding,
+/// which on the node's single-threaded runtime froze the chat (and the terminal) for as long
+/// as a large file took to hash.
+struct MemoryThread(Option<tokio::runtime::Runtime>);
+
+impl Drop for MemoryThread {
+    fn drop(&mut self) {
+        // Dropping a runtime waits for its tasks, which an async context may not do.
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Files {
     /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
     pub async fn open(dir: Option<&Path>) -> anyhow::Result<(Self, BlobsProtocol)> {
-        let store: Store = match dir {
-            Some(dir) => FsStore::load(dir)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot open the file store {}: {e}", dir.display()))?
-                .into(),
-            None => MemStore::new().into(),
+        let (store, memory_thread): (Store, _) = match dir {
+            Some(dir) => {
+                let store = FsStore::load(dir).await.map_err(|e| {
+                    anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
+                })?;
+                (store.into(), None)
+            }
+            None => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("parlor-memory-files")
+                    .enable_all()
+                    .build()
+                    .context("cannot start the memory file store")?;
+                // The store's actor and every task it spawns run where it was made.
+                let store = {
+                    let _here = runtime.enter();
+                    MemStore::new()
+                };
+                (store.into(), Some(Arc::new(MemoryThread(Some(runtime)))))
+            }
         };
         let allowed = Arc::new(Mutex::new(HashSet::new()));
         let served = Arc::new(AtomicU64::new(0));
@@ -104,6 +135,7 @@ impl Files {
             served,
             data_dir: dir
                 .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
+            _memory_thread: memory_thread,
         };
         Ok((files, protocol))
     }
