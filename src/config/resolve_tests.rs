@@ -139,6 +139,17 @@ fn file_sharing_keys_sit_under_their_flags() {
     let c = resolve(&path, Env::default(), &["--auto-get", "0", "open"]).unwrap();
     assert_eq!(c.files.auto_get, 0);
 
+    // `~/` in the file is the home directory (no shell expands it there).
+    let path = file(
+        "sharing-home",
+        "download_dir = \"~/dl\"\ndata_dir = \"~/pd\"\n",
+    );
+    let c = resolve(&path, Env::default(), &["config"]).unwrap();
+    if let Some(home) = directories::UserDirs::new().map(|u| u.home_dir().to_path_buf()) {
+        assert_eq!(c.files.download_dir, Some(home.join("dl")));
+        assert_eq!(source(&c, "data_dir").0, serde_json::json!(home.join("pd")));
+    }
+
     // Without either, the defaults; the report names the directory the default means.
     let path = file("sharing-none", "");
     let c = resolve(&path, Env::default(), &["config"]).unwrap();

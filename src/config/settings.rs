@@ -286,9 +286,9 @@ impl FileValues {
             offline: offline.as_ref().map(|o| *o.get_ref()),
             lan: lan.as_ref().map(|l| *l.get_ref()),
             history_limit: history_limit.as_ref().map(|h| *h.get_ref()),
-            data_dir: data_dir.as_ref().map(|d| d.get_ref().clone()),
+            data_dir: data_dir.as_ref().map(|d| from_home(d.get_ref())),
             files: FileKeys {
-                download_dir: download_dir.as_ref().map(|d| d.get_ref().clone()),
+                download_dir: download_dir.as_ref().map(|d| from_home(d.get_ref())),
                 max_get: size("max_get", max_get)?,
                 auto_get: size("auto_get", auto_get)?,
             },
@@ -307,5 +307,15 @@ fn checked<T: Clone>(
     match value {
         Some(v) if !ok(v.get_ref()) => Err(invalid(loaded, key, v, why)),
         v => Ok(v.as_ref().map(|v| v.get_ref().clone())),
+    }
+}
+
+/// A path from the config file with a leading `~/` made the home directory: no shell
+/// expands it there, and a directory named `~` is never what was meant.
+fn from_home(path: &std::path::Path) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) if path.starts_with("~") => directories::UserDirs::new()
+            .map_or_else(|| path.to_path_buf(), |u| u.home_dir().join(rest)),
+        _ => path.to_path_buf(),
     }
 }

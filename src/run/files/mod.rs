@@ -275,7 +275,7 @@ impl Files {
         }
         if offer.file.size > self.settings.max_get && !force {
             return Err(format!(
-                "{} is {}, more than --max-get ({}): {force_hint}",
+                "{} is {}, more than --max-get or max_get ({}): {force_hint}",
                 offer.file.name,
                 show_size(offer.file.size),
                 show_size(self.settings.max_get)
