@@ -17,7 +17,8 @@ pub(super) fn shared_file(file: &FileRef, own: bool) -> (String, Option<log::Fil
     }
     let text = format!("shared {} ({size}) · /get {}", file.name, file.handle());
     let mark = log::FileMark {
-        handle: file.handle(),
+        // The whole hash: a picked line fetches exactly its file, whatever shares its handle.
+        handle: file.hash.clone(),
         name: file.name.clone(),
         size: file.size,
     };

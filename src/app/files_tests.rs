@@ -23,13 +23,16 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// The picked file's handle (its hash's first 8 hex digits; the pick holds the whole hash).
 fn picked(app: &App) -> Option<&str> {
-    app.picked_file().map(|file| file.handle.as_str())
+    app.picked_file().and_then(|file| file.handle.get(..8))
 }
 
+/// `/get` of the file whose handle is `handle`, by its whole hash (the fixtures' hashes are
+/// one hex digit 64 times, so the handle eight times over).
 fn get(handle: &str, force: bool) -> Vec<Effect> {
     vec![Effect::GetFile {
-        handle: handle.into(),
+        handle: handle.repeat(8),
         force,
     }]
 }
@@ -88,7 +91,11 @@ fn enter_gets_the_picked_file_as_get_does_and_again_forces_it() {
     // Typed or picked, it is the same /get.
     app.update(key(KeyCode::Esc), NOON);
     app.input.set("/get aaaaaaaa");
-    assert_eq!(app.update(key(KeyCode::Enter), NOON), get("aaaaaaaa", true));
+    let typed = vec![Effect::GetFile {
+        handle: "aaaaaaaa".into(),
+        force: true,
+    }];
+    assert_eq!(app.update(key(KeyCode::Enter), NOON), typed);
 }
 
 #[test]

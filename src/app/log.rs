@@ -55,7 +55,7 @@ pub struct Entry {
 /// A file shared by someone else, on the line that offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileMark {
-    /// What `/get` takes.
+    /// What `/get` takes (the whole hash).
     pub handle: String,
     /// As the sender named it: a claim, cleaned wherever it is shown.
     pub name: String,

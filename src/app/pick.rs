@@ -74,7 +74,12 @@ impl App {
     /// `/get HANDLE`, typed or picked: asked twice in a row, the user means it, whatever the
     /// size (`--max-get`).
     pub(super) fn get_file(&mut self, handle: String) -> Vec<Effect> {
-        let force = self.asked_get.as_deref() == Some(handle.as_str());
+        // A picked line names the whole hash, a typed /get a handle: one names the other.
+        let force = self.asked_get.as_deref().is_some_and(|asked| {
+            !asked.is_empty()
+                && !handle.is_empty()
+                && (asked.starts_with(&handle) || handle.starts_with(asked))
+        });
         self.asked_get = Some(handle.clone());
         vec![Effect::GetFile { handle, force }]
     }

@@ -191,11 +191,12 @@ impl Files {
         })
     }
 
-    pub async fn save(&self, hash: &str, target: &Path) -> anyhow::Result<()> {
+    pub async fn save(&self, hash: &str, target: &Path, may_link: bool) -> anyhow::Result<()> {
         let hash = parse_hash(hash)?;
         let data_file = self
             .data_dir
             .as_ref()
+            .filter(|_| may_link)
             .map(|dir| dir.join(format!("{}.data", hash.to_hex())));
         save::export(&self.store, hash, data_file, target).await
     }
@@ -225,8 +226,8 @@ impl super::Node {
         self.files.share(path).await
     }
 
-    /// Download `hash` (offered as `size` bytes) from `providers` (the sender first), tried
-    /// in that order, each asked only for what is still missing: what we already hold (an
+    /// Download `hash` (offered as `size` bytes) from `providers` (the sender first), several
+    /// at once (`swarm`), each asked only for what is still missing: what we already hold (an
     /// interrupted fetch) is kept. `progress` gets the bytes held so far, earlier parts
     /// included; updates are dropped while it is full (a newer one follows), the end is the
     /// return value. A provider that fails (unreachable, refusing, sending data that fails
@@ -267,6 +268,9 @@ impl super::Node {
         let failed: Vec<String> = match fetched {
             Ok(()) => Vec::new(),
             Err(swarm::Unfinished::NoProvider(names)) => names,
+            Err(swarm::Unfinished::Local(why)) => {
+                anyhow::bail!("cannot store {} here: {why}", hash.fmt_short())
+            }
             Err(swarm::Unfinished::Stalled(limit)) => {
                 return Err(ProvidersGone(format!(
                     "no data for {} in {}s; fetching again resumes",
@@ -306,9 +310,16 @@ impl super::Node {
         Ok(())
     }
 
-    /// Write the complete file `hash` to `target`, which must not exist yet.
-    pub async fn save_file(&self, hash: &str, target: &Path) -> anyhow::Result<()> {
-        self.files.save(hash, target).await
+    /// Write the complete file `hash` to `target`, which must not exist yet. `just_fetched`:
+    /// a fetch completed it now, so a large one may be saved as a link to the store's copy
+    /// (read-only, see `save`); otherwise it is copied.
+    pub async fn save_file(
+        &self,
+        hash: &str,
+        target: &Path,
+        just_fetched: bool,
+    ) -> anyhow::Result<()> {
+        self.files.save(hash, target, just_fetched).await
     }
 
     /// Requests for file data (whole files or pieces of them) we answered since start.

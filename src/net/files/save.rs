@@ -1,12 +1,13 @@
 //! Writing a complete blob out as a file: to a temporary file beside the target, then linked
 //! into place, so the target is either whole or absent, and never overwritten.
 //!
-//! A large blob the file store keeps in a data file of its own is not copied at all: the
-//! target becomes a second name (hard link) of that file, when both are on one file system.
-//! A 1 GiB download then costs 1 GiB of disk, not 2, and is saved at once. The store reads
-//! the same bytes when it serves them to others, as it does for a file shared by reference:
-//! editing the saved file in place would make us serve bytes that fail the receivers'
-//! verification (they pass over us to another provider), never corrupt anyone's copy.
+//! A large blob just downloaded into a data file of the store's own is not copied at all:
+//! the target becomes a second name (hard link) of that file, when both are on one file
+//! system. A 1 GiB download then costs 1 GiB of disk, not 2, and is saved at once. Both names
+//! are made read-only: the store serves and saves again from those very bytes, which an
+//! edit in place would change unseen (an editor that writes a new file and renames it, as
+//! most do, leaves them alone). Only a blob this fetch completed is linked: a blob complete
+//! before may be held elsewhere (imported by reference), and its old data file stale.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,8 @@ use iroh_blobs::Hash;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::{ExportMode, ExportOptions};
 
-/// `data_file`: where the store keeps `hash`'s bytes when it keeps them in a file of its own.
+/// `data_file`: where the store keeps `hash`'s bytes when it keeps them in a file of its own,
+/// and they may be linked (see the module's comment).
 pub(super) async fn export(
     store: &Store,
     hash: Hash,
@@ -94,7 +96,13 @@ async fn link_data_file(
         return None;
     }
     match tokio::fs::hard_link(data_file, target).await {
-        Ok(()) => Some(Ok(())),
+        Ok(()) => {
+            // One inode, two names: read-only for both (the store only reads it now).
+            let mut permissions = meta.permissions();
+            permissions.set_readonly(true);
+            tokio::fs::set_permissions(target, permissions).await.ok();
+            Some(Ok(()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Some(Err(anyhow::anyhow!(
             "{} exists; not overwriting it",
             target.display()

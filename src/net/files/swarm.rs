@@ -19,6 +19,7 @@ use iroh::endpoint::Connection;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::proto::Bitfield;
 use iroh_blobs::api::remote::GetProgressItem;
+use iroh_blobs::get::GetError;
 use iroh_blobs::protocol::{ChunkRanges, GetRequest, ObserveRequest};
 use iroh_blobs::{ALPN, Hash};
 use n0_future::StreamExt;
@@ -35,7 +36,9 @@ const PIECE_CHUNKS: (u64, u64) = (2048, 16384);
 /// Requests in flight per provider: the next piece is asked for while one arrives.
 const IN_FLIGHT: usize = 2;
 /// Bytes that arrive for a request before the progress shown moves.
-const REPORT_BYTES: u64 = 256 << 10;
+const REPORT_BYTES: u64 = 64 << 10;
+/// A request that receives nothing for this long is given up, and its provider dropped.
+const REQUEST_STALL: Duration = Duration::from_secs(10);
 /// Providers connected at once, the sender included.
 pub const MAX_PROVIDERS: usize = 8;
 
@@ -46,13 +49,16 @@ pub enum Unfinished {
     NoProvider(Vec<String>),
     /// No byte arrived for this long.
     Stalled(Duration),
+    /// Storing what arrived failed here.
+    Local(String),
 }
 
 enum Heard {
     Connected(usize, Connection),
     Holds(usize, Bitfield),
     Gone(usize),
-    Bytes(u64),
+    /// Bytes received for a piece, not stored as a whole yet.
+    Bytes(usize, u64),
 }
 
 struct Provider {
@@ -112,7 +118,9 @@ pub async fn fetch(
         let (endpoint, store, tx) = (endpoint.clone(), store.clone(), heard_tx.clone());
         watchers.spawn(watch(endpoint, store, (p.id, k), hash, connect_limit, tx));
     }
-    let mut requests: JoinSet<(usize, usize, bool)> = JoinSet::new();
+    let mut requests: JoinSet<(usize, usize, Outcome)> = JoinSet::new();
+    // What in-flight pieces received so far: shown as held until their request ends.
+    let mut arriving: HashMap<usize, u64> = HashMap::new();
     let mut sending: HashSet<usize> = HashSet::new();
     let start = rand::random::<u64>() as usize;
     let mut moved = tokio::time::Instant::now();
@@ -134,7 +142,7 @@ pub async fn fetch(
                     };
                     sending.insert(piece);
                     all[k].busy += 1;
-                    let wanted = missing[&piece].clone();
+                    let wanted = (piece, missing[&piece].clone());
                     let ask = ask(store.clone(), conn, hash, wanted, heard_tx.clone());
                     requests.spawn(async move { (k, piece, ask.await) });
                 }
@@ -160,17 +168,24 @@ pub async fn fetch(
                     all[k].conn = None;
                     changed = true;
                 }
-                Heard::Bytes(n) => {
+                Heard::Bytes(piece, n) => {
                     moved = tokio::time::Instant::now();
+                    *arriving.entry(piece).or_default() += n;
                     have = (have + n).min(size);
                     progress.try_send(have).ok();
                 }
             },
             Some(done) = requests.join_next(), if !requests.is_empty() => {
-                let Ok((k, piece, ok)) = done else { continue };
+                let Ok((k, piece, outcome)) = done else { continue };
                 changed = true;
                 sending.remove(&piece);
+                arriving.remove(&piece);
                 all[k].busy = all[k].busy.saturating_sub(1);
+                let ok = match outcome {
+                    Outcome::Done => true,
+                    Outcome::Failed => false,
+                    Outcome::Local(why) => return Err(Unfinished::Local(why)),
+                };
                 // A request done is every byte asked for, verified and stored; a failed one
                 // may have stored part of its piece: ask the store what is left.
                 let rest = match ok {
@@ -198,7 +213,9 @@ pub async fn fetch(
                         conn.close(0u32.into(), b"failed");
                     }
                 }
-                have = size.saturating_sub(bytes_of(missing.values(), size));
+                // Held: what is stored, and what the pieces still arriving received.
+                let stored = size.saturating_sub(bytes_of(missing.values(), size));
+                have = have.max((stored + arriving.values().sum::<u64>()).min(size));
                 progress.try_send(have).ok();
             }
             _ = tokio::time::sleep_until(moved + stall_limit) => {
@@ -208,31 +225,50 @@ pub async fn fetch(
     }
 }
 
-/// Ask one provider for `wanted` of `hash`, telling progress as it arrives: whether every
-/// byte came, verified and stored.
+/// How one request ended.
+enum Outcome {
+    /// Every byte asked for, verified and stored.
+    Done,
+    /// The provider failed us: unreachable, refusing, lying, or silent for [`REQUEST_STALL`].
+    Failed,
+    /// Our side failed (the store, the disk): no provider would do better.
+    Local(String),
+}
+
+/// Ask one provider for `wanted` of `hash`, telling progress as it arrives.
 async fn ask(
     store: Store,
     conn: Connection,
     hash: Hash,
-    wanted: ChunkRanges,
+    (piece, wanted): (usize, ChunkRanges),
     heard: mpsc::Sender<Heard>,
-) -> bool {
+) -> Outcome {
     let request = GetRequest::builder().root(wanted).build(hash);
-    let mut items = store.remote().execute_get(conn, request).stream();
+    let items = store.remote().execute_get(conn, request).stream();
+    let mut items = std::pin::pin!(items);
     let mut told = 0;
-    while let Some(item) = items.next().await {
+    loop {
+        // A provider that stops sending loses the piece to another (it would otherwise
+        // hold the whole fetch up at its end).
+        let Ok(item) = tokio::time::timeout(REQUEST_STALL, items.next()).await else {
+            return Outcome::Failed;
+        };
         match item {
             // Told in steps: progress comes every 16 KiB.
-            GetProgressItem::Progress(n) if n >= told + REPORT_BYTES => {
-                heard.send(Heard::Bytes(n - told)).await.ok();
+            Some(GetProgressItem::Progress(n)) if n >= told + REPORT_BYTES => {
+                heard.send(Heard::Bytes(piece, n - told)).await.ok();
                 told = n;
             }
-            GetProgressItem::Progress(_) => {}
-            GetProgressItem::Done(_) => return true,
-            GetProgressItem::Error(_) => return false,
+            Some(GetProgressItem::Progress(_)) => {}
+            Some(GetProgressItem::Done(_)) => return Outcome::Done,
+            Some(GetProgressItem::Error(err))
+                if matches!(err, GetError::LocalFailure { .. }) || err.local_write().is_some() =>
+            {
+                return Outcome::Local(err.to_string());
+            }
+            Some(GetProgressItem::Error(_)) | None => return Outcome::Failed,
         }
     }
-    false
 }
 
 /// The missing piece provider `k` holds that the fewest providers hold, not being sent;

@@ -106,9 +106,9 @@ pub(super) fn assert_resumed(progress: &[u64], had: u64) {
 /// Save `hash` from `node` and check the copy against `original`.
 pub(super) async fn check_saved(node: &Node, hash: &str, original: &Path) {
     let target = crate::store::tests::tempdir().join("received.bin");
-    node.save_file(hash, &target).await.expect("save");
+    node.save_file(hash, &target, true).await.expect("save");
     assert_eq!(digest(&target), digest(original));
-    let again = node.save_file(hash, &target).await.unwrap_err();
+    let again = node.save_file(hash, &target, true).await.unwrap_err();
     assert!(again.to_string().contains("exists"), "{again}");
 }
 
@@ -152,11 +152,15 @@ async fn a_large_download_is_saved_without_a_second_copy() {
             .await
             .expect("fetch");
         let target = crate::store::tests::tempdir().join("received.bin");
-        b.save_file(&shared.hash, &target).await.expect("save");
+        b.save_file(&shared.hash, &target, true)
+            .await
+            .expect("save");
         assert_eq!(digest(&target), digest(&path));
-        let links = std::fs::metadata(&target).expect("saved").nlink();
-        assert_eq!(links, names, "{len} bytes");
-        let again = b.save_file(&shared.hash, &target).await.unwrap_err();
+        let saved = std::fs::metadata(&target).expect("saved");
+        assert_eq!(saved.nlink(), names, "{len} bytes");
+        // Linked: read-only, so an edit in place cannot change the copy parlor serves.
+        assert_eq!(saved.permissions().readonly(), names == 2, "{len} bytes");
+        let again = b.save_file(&shared.hash, &target, true).await.unwrap_err();
         assert!(again.to_string().contains("exists"), "{again}");
     }
     shutdown(all).await;
@@ -192,7 +196,7 @@ async fn resumed_fetch_transfers_only_the_rest() {
     let partial = b.file_status(&shared.hash).await.expect("status");
     assert!(!partial.complete && partial.have >= 1 << 20, "{partial:?}");
     let target = crate::store::tests::tempdir().join("early.bin");
-    let early = b.save_file(&shared.hash, &target).await.unwrap_err();
+    let early = b.save_file(&shared.hash, &target, true).await.unwrap_err();
     assert!(early.to_string().contains("not complete"), "{early}");
     assert!(!target.exists());
     let progress = fetch(b, &shared.hash, shared.size, vec![a.id()])

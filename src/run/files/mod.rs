@@ -1,4 +1,5 @@
-//! Shared files between the rooms and the front ends: which files were offered (by handle),
+//! Shared files between the rooms and the front ends: which files were offered (by hash; a
+//! handle, its first 8 hex digits, or any prefix of 4 and more names one when only one has it),
 //! in a room or a direct message, who may fetch ours (every member of our rooms and everyone
 //! we write to privately), sharing a path, and fetching one into the download directory with
 //! throttled progress.
@@ -51,25 +52,31 @@ pub struct Offer {
 #[derive(Debug, Clone)]
 pub enum FileUpdate {
     Progress {
-        handle: String,
+        /// The file's whole hash (front ends show its handle).
+        hash: String,
         done: u64,
         total: u64,
         /// Bytes a second since the fetch began.
         rate: u64,
     },
     Saved {
-        handle: String,
+        /// The file's whole hash (front ends show its handle).
+        hash: String,
         path: PathBuf,
     },
     Failed {
-        handle: String,
+        /// The file's whole hash (front ends show its handle).
+        hash: String,
         reason: String,
         /// Its providers were gone: it starts again by itself when one is back.
         waiting: bool,
     },
+    /// Time to try a waiting fetch again (if it still waits).
+    Retry { hash: String },
     /// A fetch waiting for its providers started again: `who` is back.
     Resumed {
-        handle: String,
+        /// The file's whole hash (front ends show its handle).
+        hash: String,
         who: String,
     },
 }
@@ -164,25 +171,40 @@ impl Files {
         self.offer(Place::Direct(peer), line, message.from == *me)
     }
 
+    /// A direct message as the terminal UI loaded it (from disk: an offer never fetched by
+    /// itself).
+    pub fn note_direct_line(&mut self, line: &crate::app::direct::DirectLine) {
+        let Some(file) = line.file.clone() else {
+            return;
+        };
+        if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(line.peer) {
+            self.allow();
+        }
+        let offer = OfferLine {
+            file,
+            from: line.author.clone(),
+            history: line.history,
+        };
+        self.offer(Place::Direct(line.peer), offer, line.own);
+    }
+
     /// `member` is (back) in one of our rooms: the fetches waiting for it start again.
     fn back(&mut self, member: &MemberInfo) {
         let waiting: Vec<String> = self
             .offers
             .iter()
             .filter(|(_, (_, state))| matches!(state, FileState::Waiting(_)))
-            .filter(|(handle, _)| {
+            .filter(|(hash, _)| {
                 self.tried
-                    .get(*handle)
+                    .get(*hash)
                     .is_some_and(|t| t.contains(&member.id))
             })
-            .map(|(handle, _)| handle.clone())
+            .map(|(hash, _)| hash.clone())
             .collect();
-        for handle in waiting {
-            if self.get(&handle, true, "").is_ok() {
+        for hash in waiting {
+            if self.get(&hash, true, "").is_ok() {
                 let who = member.display.clone();
-                let _ = self
-                    .updates_tx
-                    .try_send(FileUpdate::Resumed { handle, who });
+                let _ = self.updates_tx.try_send(FileUpdate::Resumed { hash, who });
             }
         }
     }
@@ -210,12 +232,16 @@ impl Files {
     }
 
     fn offer(&mut self, place: Place, line: OfferLine, own: bool) -> Option<Offer> {
-        let handle = line.file.handle();
+        // By the whole hash: a handle is 32 bits, which someone could make collide.
+        let handle = line.file.hash.clone();
         if self.offers.contains_key(&handle) {
             return None;
         }
+        let mut file = line.file;
+        // The sender's claim, said back in notices and /files: nothing a terminal acts on.
+        file.name = crate::proto::names::sanitize_text(&file.name, false);
         let offer = Offer {
-            file: line.file,
+            file,
             from: line.from,
             place,
             own,
@@ -230,7 +256,7 @@ impl Files {
             .insert(handle, (offer.clone(), FileState::Offered));
         let auto = !own && !line.history && offer.file.size <= self.settings.auto_get;
         if auto {
-            let _ = self.get(&offer.file.handle(), true, "");
+            let _ = self.get(&offer.file.hash, true, "");
         }
         Some(offer)
     }
@@ -258,7 +284,7 @@ impl Files {
     /// `force_hint`: how this front end fetches anyway (`/get HANDLE again`, `--force`).
     pub fn get(&mut self, handle: &str, force: bool, force_hint: &str) -> Result<String, String> {
         let (offer, state) = self.find(handle)?.clone();
-        let handle = offer.file.handle();
+        let handle = offer.file.hash.clone();
         if offer.own {
             return Err(format!("{} is yours", offer.file.name));
         }
@@ -287,7 +313,10 @@ impl Files {
             && let Some(members) = self.members.get(&room)
         {
             let me = self.node.id();
-            let others: Vec<EndpointId> = members.iter().copied().filter(|id| *id != me).collect();
+            let mut others: Vec<EndpointId> =
+                members.iter().copied().filter(|id| *id != me).collect();
+            // In a large room only some are asked (the sender first): not always the same.
+            rand::seq::SliceRandom::shuffle(&mut others[..], &mut rand::rng());
             // Nobody who could send it is in the room: say so now rather than after the
             // connection attempts time out, and start when someone comes.
             if others.is_empty() {
@@ -331,34 +360,36 @@ impl Files {
         }
     }
 
-    /// The name of the file `handle` names, as shared.
-    pub fn name_of(&self, handle: &str) -> Option<&str> {
+    /// The name of the file `hash` is, as shared.
+    pub fn name_of(&self, hash: &str) -> Option<&str> {
         self.offers
-            .get(handle)
+            .get(hash)
             .map(|(offer, _)| offer.file.name.as_str())
     }
 
     /// Keep track of a fetch's update (for `/files`).
     pub fn update(&mut self, update: &FileUpdate) {
-        let (handle, state) = match update {
-            FileUpdate::Progress { handle, done, .. } => {
-                (handle, FileState::Fetching { done: *done })
-            }
-            FileUpdate::Saved { handle, path } => (handle, FileState::Saved(path.clone())),
+        let (hash, state) = match update {
+            FileUpdate::Progress { hash, done, .. } => (hash, FileState::Fetching { done: *done }),
+            FileUpdate::Saved { hash, path } => (hash, FileState::Saved(path.clone())),
             FileUpdate::Failed {
-                handle,
+                hash,
                 reason,
                 waiting: true,
-            } => (handle, FileState::Waiting(reason.clone())),
-            FileUpdate::Failed { handle, reason, .. } => {
-                (handle, FileState::Failed(reason.clone()))
-            }
+            } => (hash, FileState::Waiting(reason.clone())),
+            FileUpdate::Failed { hash, reason, .. } => (hash, FileState::Failed(reason.clone())),
             FileUpdate::Resumed { .. } => return,
+            FileUpdate::Retry { hash } => {
+                if matches!(self.offers.get(hash), Some((_, FileState::Waiting(_)))) {
+                    let _ = self.get(hash, true, "");
+                }
+                return;
+            }
         };
         if !matches!(state, FileState::Fetching { .. } | FileState::Waiting(_)) {
-            self.tried.remove(handle);
+            self.tried.remove(hash);
         }
-        self.set_state(handle, state);
+        self.set_state(hash, state);
     }
 
     /// `/files`: the files shared in `place`, oldest first, with where each is.

@@ -15,6 +15,8 @@ use crate::store::downloads::{safe_file_name, unique_target};
 
 /// Progress reports per transfer and second, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// A fetch waiting for its providers tries again after this.
+const RETRY_WAITING: Duration = Duration::from_secs(60);
 
 /// Fetch `file` and save it under a safe, new name in `dir`; reports through `updates`.
 pub(super) async fn fetch(
@@ -24,7 +26,9 @@ pub(super) async fn fetch(
     dir: PathBuf,
     updates: mpsc::Sender<FileUpdate>,
 ) {
-    let handle = file.handle();
+    let hash = file.hash.clone();
+    // Complete already (shared by us, fetched before): saved as a copy, never as a link.
+    let before = node.file_status(&file.hash).await.unwrap_or_default();
     let result = async {
         let (progress_tx, mut progress) = mpsc::channel(16);
         let started = Instant::now();
@@ -39,10 +43,11 @@ pub(super) async fn fetch(
                         last = Instant::now();
                         let secs = started.elapsed().as_secs_f64().max(0.001);
                         let update = FileUpdate::Progress {
-                            handle: handle.clone(),
+                            hash: hash.clone(),
                             done,
                             total: file.size,
-                            rate: (done as f64 / secs) as u64,
+                            // What arrived this time (a resumed fetch starts with some held).
+                            rate: (done.saturating_sub(before.have) as f64 / secs) as u64,
                         };
                         let _ = updates.send(update).await;
                     }
@@ -61,34 +66,46 @@ pub(super) async fn fetch(
         // report): the bar shows 100 % while the file is written out.
         let secs = started.elapsed().as_secs_f64().max(0.001);
         let whole = FileUpdate::Progress {
-            handle: handle.clone(),
+            hash: hash.clone(),
             done: file.size,
             total: file.size,
-            rate: (file.size as f64 / secs) as u64,
+            rate: (file.size.saturating_sub(before.have) as f64 / secs) as u64,
         };
         let _ = updates.send(whole).await;
-        save(&node, &file, &dir)
+        save(&node, &file, &dir, !before.complete)
             .await
             .map_err(|reason| (reason, false))
     }
     .await;
     let update = match result {
-        Ok(path) => FileUpdate::Saved { handle, path },
-        Err((reason, waiting)) => FileUpdate::Failed {
-            handle,
-            reason,
-            waiting,
-        },
+        Ok(path) => FileUpdate::Saved { hash, path },
+        Err((reason, waiting)) => {
+            if waiting {
+                // Providers may come back without rejoining (a restart within the member
+                // timeout, a network that heals): try again now and then, besides when one
+                // joins a room.
+                let (updates, hash) = (updates.clone(), hash.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(RETRY_WAITING).await;
+                    let _ = updates.send(FileUpdate::Retry { hash }).await;
+                });
+            }
+            FileUpdate::Failed {
+                hash,
+                reason,
+                waiting,
+            }
+        }
     };
     let _ = updates.send(update).await;
 }
 
-async fn save(node: &Node, file: &FileRef, dir: &Path) -> Result<PathBuf, String> {
+async fn save(node: &Node, file: &FileRef, dir: &Path, fetched: bool) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir)
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     let target = unique_target(dir, &safe_file_name(&file.name))
         .map_err(|err| format!("cannot save {}: {err}", file.name))?;
-    node.save_file(&file.hash, &target)
+    node.save_file(&file.hash, &target, fetched)
         .await
         .map_err(|err| format!("{err:#}"))?;
     Ok(target)

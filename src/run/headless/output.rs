@@ -55,27 +55,34 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// A fetch moved on.
     pub(super) async fn on_file(&mut self, update: FileUpdate) {
         self.files.update(&update);
+        // Events name a file by its handle, as its offer did.
+        let handle = |hash: &str| hash.chars().take(8).collect::<String>();
         let report = match update {
             FileUpdate::Progress {
-                handle,
+                hash,
                 done,
                 total,
                 rate,
             } => Report::Transfer {
-                handle,
+                handle: handle(&hash),
                 done,
                 total,
                 rate,
             },
-            FileUpdate::Saved { handle, path } => Report::Saved { handle, path },
-            FileUpdate::Failed { handle, reason, .. } => Report::FileError {
-                handle,
+            FileUpdate::Saved { hash, path } => Report::Saved {
+                handle: handle(&hash),
+                path,
+            },
+            FileUpdate::Failed { hash, reason, .. } => Report::FileError {
+                handle: handle(&hash),
                 message: reason,
             },
-            FileUpdate::Resumed { handle, who } => {
-                let name = self.files.name_of(&handle).unwrap_or(&handle);
+            FileUpdate::Resumed { hash, who } => {
+                let name = self.files.name_of(&hash).unwrap_or(&hash);
                 Report::Info(format!("{who} is back: fetching {name} again"))
             }
+            // Handled by `Files::update` (a waiting fetch tried again).
+            FileUpdate::Retry { .. } => return,
         };
         self.report(report, None).await;
     }

@@ -280,6 +280,14 @@ impl Tui {
             }
             dirty = !msgs.is_empty();
             while let Some(msg) = msgs.pop_front() {
+                // A conversation loaded from disk may offer files: known to /get after a restart.
+                if let Msg::Batch(lines) = &msg {
+                    for line in lines {
+                        if let Msg::Direct(line) = line {
+                            self.files.note_direct_line(line);
+                        }
+                    }
+                }
                 for effect in self.app.update(msg, UnixMillis::now()) {
                     self.execute(effect, guard).await;
                 }
@@ -324,12 +332,12 @@ impl Tui {
         self.files.update(&update);
         Some(match update {
             FileUpdate::Progress {
-                handle,
+                hash,
                 done,
                 total,
                 rate,
             } => Msg::Transfer(Some(crate::app::Transfer {
-                name: self.files.name_of(&handle).unwrap_or(&handle).to_string(),
+                name: self.files.name_of(&hash).unwrap_or(&hash).to_string(),
                 done,
                 total,
                 rate,
@@ -338,14 +346,19 @@ impl Tui {
                 Msg::Transfer(None),
                 Msg::Notice(format!("saved {}", path.display())),
             ]),
-            FileUpdate::Failed { handle, reason, .. } => Msg::Batch(vec![
+            FileUpdate::Failed { hash, reason, .. } => Msg::Batch(vec![
                 Msg::Transfer(None),
-                Msg::Warning(format!("{handle}: {reason}")),
+                Msg::Warning(format!(
+                    "{}: {reason}",
+                    self.files.name_of(&hash).unwrap_or(&hash)
+                )),
             ]),
-            FileUpdate::Resumed { handle, who } => {
-                let name = self.files.name_of(&handle).unwrap_or(&handle);
+            FileUpdate::Resumed { hash, who } => {
+                let name = self.files.name_of(&hash).unwrap_or(&hash);
                 Msg::Notice(format!("{who} is back: fetching {name} again"))
             }
+            // Handled by `Files::update` (a waiting fetch tried again).
+            FileUpdate::Retry { .. } => return None,
         })
     }
 

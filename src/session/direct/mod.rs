@@ -169,6 +169,8 @@ impl DirectHandle {
     /// Offer `file` (shared from our store already) to `to`, queued and delivered as a
     /// message whose text is the file's name.
     pub async fn send_file(&self, to: EndpointId, file: FileRef) -> Result<MessageId, SendError> {
+        // The addressee would refuse it whole, and the queue retry it for ever.
+        file.check().map_err(SendError::NotQueued)?;
         self.ask(|reply| Command::Send {
             to,
             text: file.name.clone(),
