@@ -113,6 +113,11 @@ pub const MAX_FILE_SIZE: u64 = 1 << 40;
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 const MAX_MIME_BYTES: usize = 127;
 
+/// How people name the file whose hash is `hash` (`/get HANDLE`): its first 8 hex digits.
+pub fn handle_of(hash: &str) -> String {
+    hash.chars().take(8).collect()
+}
+
 /// A file shared in a message: its BLAKE3 hash (as iroh-blobs names content, 64 hex), size,
 /// the name the sender gave it and its media type. Checked on arrival ([`FileRef::check`]);
 /// the name is a claim, made safe again wherever it is shown or saved.
@@ -128,7 +133,7 @@ pub struct FileRef {
 impl FileRef {
     /// How people name it (`/get HANDLE`): the hash's first 8 hex digits.
     pub fn handle(&self) -> String {
-        self.hash.chars().take(8).collect()
+        handle_of(&self.hash)
     }
 
     /// Why an offer cannot be taken as it is: a hash that is no hash, an absurd size, a

@@ -159,9 +159,7 @@ impl Files {
     /// with a file is an offer, as in a room.
     pub fn note_direct(&mut self, message: &DirectMessage, me: &EndpointId) -> Option<Offer> {
         let peer = message.peer(me);
-        if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(peer) {
-            self.allow();
-        }
+        self.note_peer(peer);
         let file = message.file.clone()?;
         let line = OfferLine {
             file,
@@ -177,15 +175,20 @@ impl Files {
         let Some(file) = line.file.clone() else {
             return;
         };
-        if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(line.peer) {
-            self.allow();
-        }
+        self.note_peer(line.peer);
         let offer = OfferLine {
             file,
             from: line.author.clone(),
             history: line.history,
         };
         self.offer(Place::Direct(line.peer), offer, line.own);
+    }
+
+    /// Someone we exchange direct messages with: may fetch from us.
+    fn note_peer(&mut self, peer: EndpointId) {
+        if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(peer) {
+            self.allow();
+        }
     }
 
     /// `member` is (back) in one of our rooms: the fetches waiting for it start again.

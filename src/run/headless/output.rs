@@ -56,7 +56,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     pub(super) async fn on_file(&mut self, update: FileUpdate) {
         self.files.update(&update);
         // Events name a file by its handle, as its offer did.
-        let handle = |hash: &str| hash.chars().take(8).collect::<String>();
+        use crate::proto::wire::handle_of as handle;
         let report = match update {
             FileUpdate::Progress {
                 hash,
