@@ -248,3 +248,40 @@ fn help_lists_the_global_flags() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+/// A bot piping a build log faster than receivers accept: every line arrives (late, in order),
+/// nobody is reported flooding, the sender says how many wait, and exits 0 once all went out.
+#[tokio::test]
+async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
+    const LINES: usize = 300;
+    let mut ann = Proc::open("ann");
+    let ticket = ann.ticket().await;
+    let mut bot = Proc::join("bot", &ticket);
+    bot.expect_type("ready").await;
+    ann.expect_type("joined").await;
+
+    let log: String = (0..LINES).map(|i| format!("build step {i} ok\n")).collect();
+    let mut stdin = bot.stdin.take().unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, log.as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+
+    for i in 0..LINES {
+        let event = ann
+            .expect("the next line or a flood report", |e| {
+                e["type"] == "flood" || (e["type"] == "message" && e["name"] == "bot")
+            })
+            .await;
+        assert_eq!(event["type"], "message", "line {i}: {event}");
+        assert_eq!(event["text"], format!("build step {i} ok"));
+    }
+    let waiting = bot.expect("lines waiting", |e| e["type"] == "queued").await;
+    assert!(waiting["count"].as_u64().unwrap() > 0, "{waiting}");
+    assert!(waiting["room"].is_string(), "{waiting}");
+    bot.expect("all went out", |e| e["type"] == "queued" && e["count"] == 0)
+        .await;
+    assert_eq!(bot.exit().await.0, 0);
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+}

@@ -98,6 +98,12 @@ impl App {
                     self.notice(now, text);
                 }
             }
+            // A view's count is kept on its tab (see `update_view`); this is the current one.
+            Event::Queued(waiting) => {
+                if let Some(tab) = self.views.tabs.get_mut(self.views.current) {
+                    tab.queued = waiting;
+                }
+            }
             Event::Refused { refusal, attempt } => {
                 // Give the refused line back so nothing typed is lost, unless something new
                 // is being typed already.

@@ -43,6 +43,9 @@ pub struct Tab {
     pub unread: usize,
     /// One of them names me (or is a direct message).
     pub mention: bool,
+    /// Our lines waiting to go out in this room (before joining, or paced to the rate others
+    /// accept).
+    pub queued: usize,
 }
 
 /// The per-view state while another view is shown.
@@ -139,6 +142,7 @@ impl App {
             title,
             labelled: label.is_some(),
             unread: 0,
+            queued: 0,
             mention: false,
         });
         if self.views.tabs.len() == 1 {
@@ -210,6 +214,11 @@ impl App {
         };
         if let Msg::Failed(reason) = msg {
             return self.view_failed(key, reason, now);
+        }
+        // Only the status bar shows it: no need to swap the view in.
+        if let Msg::Room(Event::Queued(waiting)) = msg {
+            self.views.tabs[index].queued = waiting;
+            return Vec::new();
         }
         let topic = msg_topic(&msg);
         let effects = if index == self.views.current {

@@ -141,6 +141,7 @@ fn room_event(event: &Event) -> Value {
             "ignored": ignored,
         }),
         Event::IgnoredList(list) => json!({"type": "ignored_list", "members": members(list)}),
+        Event::Queued(count) => json!({"type": "queued", "count": count}),
     }
 }
 

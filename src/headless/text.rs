@@ -166,6 +166,10 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
         Event::Ignored { .. } | Event::IgnoredList(_) => {
             format!("* {}", sanitize_text(&describe(event)?, false))
         }
+        Event::Queued(0) => "* every queued line went out".to_string(),
+        Event::Queued(count) => {
+            format!("* {count} line(s) wait to go out, at the rate others accept")
+        }
     };
     Some(line)
 }

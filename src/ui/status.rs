@@ -27,6 +27,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Link::Offline => "offline: no network".to_string(),
         Link::Connected(n) => format!("connected to {n}"),
     };
+    // Our lines waiting to go out: part of the connection state, so narrow terminals keep it.
+    let link = match app.views.current_tab().map_or(0, |tab| tab.queued) {
+        0 => link,
+        waiting => format!("{link} · {waiting} waiting to send"),
+    };
     let here = format!("{} here", app.members.len());
     // Narrow terminals keep what matters most: the room, who is here, the connection.
     let parts = if app.direct_peer().is_some() {

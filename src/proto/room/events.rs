@@ -91,6 +91,9 @@ pub enum Event {
         member: MemberInfo,
         ignored: bool,
     },
+    /// How many of our lines wait to go out (typed before joining, or beyond the rate others
+    /// accept); reported whenever it changes, `0` once all went out.
+    Queued(usize),
     /// Answer to [`Input::ListIgnored`].
     IgnoredList(Vec<MemberInfo>),
     /// Something the user asked for was not done; `attempt` is what they asked, to give back.
@@ -138,6 +141,10 @@ pub enum Refusal {
     },
     #[error("not connected yet and {0} messages are already waiting; try again once a peer joins")]
     QueueFull(usize),
+    #[error(
+        "{0} of your lines are already waiting to go out at the rate others accept; this one was not sent"
+    )]
+    Backlogged(usize),
     #[error("that name is empty once control characters, '#' and spaces are removed")]
     InvalidName,
     #[error("no member here or remembered matches {0:?}")]

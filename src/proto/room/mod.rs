@@ -8,6 +8,7 @@
 
 mod events;
 mod ignore;
+mod pace;
 mod receive;
 mod send;
 
@@ -26,7 +27,7 @@ pub use events::{Attempt, ChatLine, Event, LeaveReason, Record, Refusal, RoomSta
 #[derive(Debug, Clone)]
 pub struct RoomConfig {
     pub timing: PresenceTiming,
-    /// Lines kept while not joined; more are refused.
+    /// Our lines kept while not joined or beyond our pace; more are refused.
     pub max_queue: usize,
     /// Envelope ids remembered to drop replays.
     pub replay_memory: usize,
@@ -153,7 +154,15 @@ pub struct Room {
     caught_up_to: Option<UnixMillis>,
     verifier: wire::Verifier,
     backlog: Backlog,
+    /// Our lines not sent yet: typed before joining, or beyond our pace (see [`pace`]).
     queue: VecDeque<(Vec<u8>, ChatLine)>,
+    /// Our own lines' bucket, a little under what receivers allow ([`pace::own_pace`]).
+    pace: Bucket,
+    pace_limit: super::limits::RateLimit,
+    /// When the next waiting line may go out.
+    pace_due: Option<Instant>,
+    /// How many waiting lines the last [`Event::Queued`] reported.
+    reported_queue: usize,
     answered: HashMap<EndpointId, Instant>,
     /// When our answer (`AboutMe`) to the newcomers' `WhoIsThere` goes out. Spread because
     /// gossip keeps one spanning tree for every sender, pruning each link a copy arrives twice
@@ -190,6 +199,10 @@ impl Room {
             seen: SeenIds::new(config.replay_memory),
             limiter: Limiter::new(config.limits),
             answers: Bucket::full(config.limits.answers, Instant::now()),
+            pace: Bucket::full(pace::own_pace(config.limits.messages), Instant::now()),
+            pace_limit: pace::own_pace(config.limits.messages),
+            pace_due: None,
+            reported_queue: 0,
             ignored: HashSet::new(),
             caught_up_to: None,
             verifier: wire::Verifier::default(),
@@ -307,6 +320,7 @@ impl Room {
             self.answer_due,
             report,
             self.roster_check,
+            self.pace_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -368,6 +382,7 @@ impl Room {
                 out.push(Output::Event(Event::IgnoredList(list)));
             }
         }
+        self.report_queue(&mut out);
         out
     }
 
@@ -396,6 +411,9 @@ impl Room {
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Vec<Output>) {
+        if self.pace_deadline().is_some_and(|t| t <= now.at) {
+            self.send_queued(now, out);
+        }
         if self.answer_due.is_some_and(|t| t <= now.at) {
             self.answer_due = None;
             self.send_answer(now, out);
@@ -444,6 +462,8 @@ mod file_tests;
 mod history_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod pace_tests;
 #[cfg(test)]
 mod presence_tests;
 #[cfg(test)]

@@ -108,8 +108,12 @@ impl Room {
         if self.answer_due.take().is_some() {
             self.send_answer(now, out);
         }
-        if !self.is_joined() && self.queue.len() >= self.config.max_queue {
-            let refusal = Refusal::QueueFull(self.queue.len());
+        if self.queue.len() >= self.config.max_queue {
+            let refusal = if self.is_joined() {
+                Refusal::Backlogged(self.queue.len())
+            } else {
+                Refusal::QueueFull(self.queue.len())
+            };
             let attempt = match file {
                 Some(file) => Attempt::Share(file),
                 None => Attempt::said(text, action),
@@ -153,15 +157,16 @@ impl Room {
         };
         // Our own envelope may come back through a misbehaving peer: treat that as a replay.
         self.seen.insert(line.id);
-        if self.is_joined() {
+        if self.may_send_now(now) {
             self.sent(bytes, line, out);
         } else {
             self.queue.push_back((bytes, line));
+            self.send_queued(now, out);
         }
     }
 
     /// A line goes out: broadcast, keep it for late joiners, store it, show it.
-    fn sent(&mut self, bytes: Vec<u8>, line: ChatLine, out: &mut Vec<Output>) {
+    pub(super) fn sent(&mut self, bytes: Vec<u8>, line: ChatLine, out: &mut Vec<Output>) {
         self.backlog
             .add_message(line.sent, line.id, self.me, line.envelope.clone());
         self.note_held(line.sent, line.sent);
@@ -225,9 +230,7 @@ impl Room {
         self.ever_joined = true;
         self.announce(now, out);
         self.send(MessageBody::WhoIsThere { from: self.me }, now, out);
-        for (bytes, line) in std::mem::take(&mut self.queue) {
-            self.sent(bytes, line, out);
-        }
+        self.send_queued(now, out);
         // Who is here comes from one neighbour's member list, not from everyone's answer.
         self.request_history(now, page, out);
         self.request_roster(out);

@@ -62,6 +62,9 @@ struct Headless<W> {
     output_stuck: bool,
     /// Input ended with lines still queued in some room (not only direct messages).
     unsent_rooms: usize,
+    /// Some room sent queued lines since this was last cleared: waiting for them after input
+    /// ended is worth more time.
+    queue_moved: bool,
 }
 
 /// How the loop ended.
@@ -131,6 +134,7 @@ where
         output_until: None,
         output_stuck: false,
         unsent_rooms: 0,
+        queue_moved: false,
     };
     for (i, start) in starts.into_iter().enumerate() {
         // The first room named is the current one.
@@ -195,7 +199,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         let far = Instant::now() + Duration::from_secs(24 * 3600);
         loop {
             tokio::select! {
-                read = input.read_until(b'\n', &mut line), if input_open => {
+                // Back-pressure: lines wait in the pipe, not in a queue that would refuse them.
+                read = input.read_until(b'\n', &mut line), if input_open && !self.rooms.backlogged() => {
                     match read {
                         Ok(0) | Err(_) => {
                             input_open = false;
@@ -226,6 +231,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     };
                     if let Some(err) = ended {
                         return Stop::Ended(err);
+                    }
+                    // Lines still going out at the room's pace: the wait is for a peer, not
+                    // for the pace, so it starts again while they move.
+                    if std::mem::take(&mut self.queue_moved) && !input_open && !rooms_drained {
+                        drain_deadline = Some(Instant::now() + DRAIN_TIMEOUT);
                     }
                     if rooms_changed && !input_open && !rooms_drained {
                         drained = Some(self.all_drained());
@@ -390,6 +400,15 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 if line.file.is_some() =>
             {
                 Report::FileShared(line)
+            }
+            SessionEvent::Room(Event::Queued(waiting)) => {
+                let before = self.rooms.set_queued(key, waiting);
+                self.queue_moved |= waiting < before;
+                // Reported when lines start waiting and when the last went out.
+                if (before == 0) == (waiting == 0) {
+                    return;
+                }
+                Report::Room(Event::Queued(waiting))
             }
             SessionEvent::Room(event) => Report::Room(event),
             SessionEvent::Warning(text) => Report::Warning(text),

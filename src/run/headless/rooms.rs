@@ -10,6 +10,10 @@ use super::RoomKey;
 
 /// Lines held for a room whose session has not started yet; more are refused.
 const MAX_HELD: usize = 1000;
+/// Input is not read while a room has this many of our lines waiting (held, or queued in its
+/// session at the rate others accept): a pipe faster than the room waits instead of losing
+/// lines to a full queue.
+const READ_PAUSE_AT: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct Room {
@@ -22,6 +26,8 @@ pub struct Room {
     pub join_timeout: Option<Duration>,
     /// `Some` until the session started: lines typed meanwhile.
     pub held: Option<Vec<String>>,
+    /// Our lines waiting in its session (its last `Queued` event).
+    pub queued: usize,
 }
 
 impl Room {
@@ -77,6 +83,7 @@ impl Rooms {
             ready: false,
             join_timeout,
             held: Some(Vec::new()),
+            queued: 0,
         });
         if self.current.is_none() || current {
             self.current = Some(key);
@@ -96,6 +103,20 @@ impl Rooms {
             room.topic = Some(topic);
             room.ready = true;
         }
+    }
+
+    /// Room `key` reports `waiting` lines queued; the count before.
+    pub fn set_queued(&mut self, key: RoomKey, waiting: usize) -> usize {
+        self.get_mut(key)
+            .map(|room| std::mem::replace(&mut room.queued, waiting))
+            .unwrap_or_default()
+    }
+
+    /// Some room has so many of our lines waiting that input should wait too.
+    pub fn backlogged(&self) -> bool {
+        self.list
+            .iter()
+            .any(|room| room.queued + room.held.as_ref().map_or(0, Vec::len) >= READ_PAUSE_AT)
     }
 
     /// Lines held for rooms that never started.
@@ -230,5 +251,23 @@ mod tests {
         assert_eq!(rooms.hold(key, "early"), Ok(true));
         assert_eq!(rooms.started(key), vec!["early".to_string()]);
         assert_eq!(rooms.hold(key, "late"), Ok(false), "it runs now");
+    }
+
+    #[test]
+    fn input_waits_while_a_room_has_many_lines_waiting() {
+        let mut rooms = Rooms::default();
+        let starting = rooms.add(None, None, None, true);
+        for i in 0..READ_PAUSE_AT - 1 {
+            assert_eq!(rooms.hold(starting, &format!("line {i}")), Ok(true));
+        }
+        assert!(!rooms.backlogged());
+        assert_eq!(rooms.hold(starting, "one more"), Ok(true));
+        assert!(rooms.backlogged(), "held lines count");
+        rooms.started(starting);
+        assert!(!rooms.backlogged());
+        assert_eq!(rooms.set_queued(starting, READ_PAUSE_AT), 0);
+        assert!(rooms.backlogged(), "lines queued in the session count");
+        assert_eq!(rooms.set_queued(starting, 3), READ_PAUSE_AT);
+        assert!(!rooms.backlogged());
     }
 }
