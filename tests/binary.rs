@@ -285,3 +285,35 @@ async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
     ann.send("/quit").await;
     assert_eq!(ann.exit().await.0, 0);
 }
+
+/// `printf '/me deploys\n/msg bot2 hi\n' | parlor join T --headless`: the action typed before
+/// the room was ready is carried out once it is; the unknown name makes the run fail, with
+/// exit code 1 and one stderr line naming what was not done.
+#[tokio::test]
+async fn commands_wait_for_the_room_and_failures_set_the_exit_code() {
+    let mut ann = Proc::open("ann");
+    let ticket = ann.ticket().await;
+    let mut bot = Proc::join("bot", &ticket);
+    bot.send("/me deploys").await;
+    bot.send("/msg bot2 hi").await;
+    bot.stdin = None;
+    let action = ann
+        .expect("the action", |e| {
+            e["type"] == "message" && e["name"] == "bot"
+        })
+        .await;
+    assert_eq!(
+        (action["text"].as_str(), &action["action"]),
+        (Some("deploys"), &serde_json::json!(true))
+    );
+    assert_eq!(bot.exit().await.0, 1);
+    let stderr = bot.stderr().await;
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("parlor: ") && lines[0].contains("bot2"),
+        "{stderr}"
+    );
+    ann.send("/quit").await;
+    assert_eq!(ann.exit().await.0, 0);
+}

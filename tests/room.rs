@@ -167,7 +167,12 @@ async fn renames_duplicates_and_bad_commands() {
     ann.signal();
     bob.signal();
     ann.finished().await.unwrap();
-    bob.finished().await.unwrap();
+    let failures = bob.finished_with_failures().await;
+    assert!(
+        failures.iter().any(|f| f.contains("/frobnicate"))
+            && failures.iter().any(|f| f.contains("too long")),
+        "{failures:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -155,7 +155,9 @@ async fn one_node_in_three_rooms_keeps_them_apart() {
     })
     .await;
     hub.send("/quit").await;
-    hub.finished().await.unwrap();
+    // The room names that matched nothing were its failures.
+    let failures = hub.finished_with_failures().await;
+    assert!(failures.iter().any(|f| f.contains("zzzz")), "{failures:?}");
     let store = Store::open_reader(&dir).unwrap().unwrap();
     // The three rooms opened at once, so the order they were entered in is not the order of
     // their `ready` events (the store's own test checks the order): compare as sets.
@@ -239,9 +241,13 @@ async fn a_direct_message_reaches_only_its_addressee_and_is_marked_delivered() {
     for peer in [&mut ann, &mut bob, &mut cat] {
         peer.signal();
     }
-    for peer in [ann, bob, cat] {
-        peer.finished().await.unwrap();
-    }
+    ann.finished().await.unwrap();
+    cat.finished().await.unwrap();
+    let failures = bob.finished_with_failures().await;
+    assert!(
+        failures.len() == 1 && failures[0].contains("nobody"),
+        "{failures:?}"
+    );
 }
 
 /// `echo "/msg ann hi" | parlor join T --headless`: input ending waits until the direct
@@ -264,8 +270,41 @@ async fn input_ending_waits_for_direct_messages_and_a_room_is_entered_once() {
         e["type"] == "dm_status" && e["state"] == "delivered"
     })
     .await;
-    // Nothing left to wait for: it exits by itself, successfully.
-    bob.finished().await.unwrap();
+    // Nothing left to wait for: it exits by itself; the refused /join is its one failure.
+    let failures = bob.finished_with_failures().await;
+    assert!(
+        failures.len() == 1 && failures[0].contains("already"),
+        "{failures:?}"
+    );
     ann.signal();
     ann.finished().await.unwrap();
+}
+
+/// `/msg ann ...` right after ann left reaches her by name: the message waits, pending,
+/// for her to come back (it used to be "no member here or remembered matches").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
+    let (ann_dir, bob_dir) = (tempdir("ann"), tempdir("bob"));
+    let ann_config = offline_config("ann", Start::Open);
+    let mut ann = Peer::start_with_store(ann_config, Some(Store::open(&ann_dir).unwrap()));
+    let ticket = text(&ann.ready().await, "ticket");
+    let bob_config = offline_config("bob", Start::Join(ticket.parse().unwrap()));
+    let mut bob = Peer::start_with_store(bob_config, Some(Store::open(&bob_dir).unwrap()));
+    bob.ready().await;
+    bob.expect_joined(&["ann"]).await;
+    ann.signal();
+    ann.finished().await.unwrap();
+    bob.expect("ann left", |e| e["type"] == "left").await;
+    bob.send("/msg ann kept for later").await;
+    let own = bob.expect_type("dm").await;
+    assert_eq!(text(&own, "text"), "kept for later");
+    bob.expect("pending", |e| {
+        e["type"] == "dm_status" && e["state"] == "pending" && e["id"] == own["id"]
+    })
+    .await;
+    bob.signal();
+    bob.finished().await.unwrap();
+    for dir in [ann_dir, bob_dir] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

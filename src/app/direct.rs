@@ -5,7 +5,6 @@
 use super::log::{Entry, EntryKind};
 use super::views::{ViewKey, ViewKind};
 use super::{App, Effect};
-use crate::proto::pick_other_member;
 use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo, MessageId, UnixMillis};
 
@@ -39,11 +38,13 @@ impl App {
         all
     }
 
-    /// The member `who` names among every open room's members (as `/ignore` finds one),
-    /// never ourselves.
+    /// The member `who` names: among every open room's members, then everyone seen this run
+    /// (see [`crate::proto::Directory`]), or a whole key; never ourselves.
     pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
         let me = self.me.as_ref().map(|m| m.id);
-        pick_other_member(who, self.all_members(), me).map_err(|refusal| refusal.to_string())
+        self.directory
+            .resolve(who, self.all_members(), me)
+            .map_err(|refusal| refusal.to_string())
     }
 
     /// The conversation view with `peer`, opened (in the background) if need be.
@@ -134,6 +135,8 @@ impl App {
             },
             false => line.author.clone(),
         });
+        // Whom we write with is reachable by name (`/msg`) from any view.
+        self.directory.note(&peer);
         let author = match line.own {
             true => self.my_info(),
             false => known(line.author.id),

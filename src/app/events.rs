@@ -31,6 +31,8 @@ impl App {
         match event {
             Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
                 let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
+                // Authors of history too: `/msg` reaches them when they are not here.
+                self.directory.note(&line.author);
                 // A shared file reads as what it is, and how to fetch it; someone else's can
                 // be picked (Ctrl-G) and fetched with Enter.
                 let mut offered = None;

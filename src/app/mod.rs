@@ -75,6 +75,8 @@ pub struct App {
     pub me: Option<MemberInfo>,
     pub topic: Option<TopicId>,
     pub members: Vec<MemberInfo>,
+    /// Everyone seen in any view this run, for `/msg` and `/query` (see `app::direct`).
+    directory: crate::proto::Directory,
     /// Members whose connection goes through a relay.
     pub relayed: Vec<crate::proto::EndpointId>,
     pub link: Link,
@@ -115,6 +117,7 @@ impl App {
             me: None,
             topic: None,
             members: Vec::new(),
+            directory: Default::default(),
             relayed: Vec::new(),
             link: Link::Joining,
             cut_off: false,
@@ -204,7 +207,12 @@ impl App {
                 }
             }
             Msg::Room(event) => return self.on_room_event(event, now),
-            Msg::Members(members) => self.members = members,
+            Msg::Members(members) => {
+                for member in &members {
+                    self.directory.note(member);
+                }
+                self.members = members;
+            }
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
                 if let Some(invite) = &mut self.invite {

@@ -5,7 +5,6 @@
 use crate::app::direct::DirectLine;
 use crate::proto::direct::{DirectMessage, DmState};
 use crate::proto::names::fingerprint;
-use crate::proto::pick_other_member;
 use crate::proto::room::Event;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::SessionEvent;
@@ -76,20 +75,4 @@ pub fn dropped(from: &EndpointId, count: u64) -> String {
         "dropped {count} direct message(s) from {}…, who shares no room with you",
         fingerprint(from, 8)
     )
-}
-
-/// The member `who` names among `members` (as `/ignore` finds one: a shown name like
-/// `sam#1a2b`, a name only one of them has, a key prefix), or any key given whole in hex;
-/// never `me`.
-pub fn find_member(
-    members: &[MemberInfo],
-    me: &EndpointId,
-    who: &str,
-) -> Result<EndpointId, String> {
-    if let Ok(id) = who.parse::<EndpointId>() {
-        return Ok(id);
-    }
-    pick_other_member(who, members.iter().cloned(), Some(*me))
-        .map(|m| m.id)
-        .map_err(|refusal| refusal.to_string())
 }

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use crate::config::{Config, Data, Start, Task};
 use crate::store::Store;
 
-pub use headless::run_headless;
+pub use headless::{NotAllDone, run_headless};
 pub use start::spec_of;
 pub use tui::run_tui;
 
@@ -96,6 +96,13 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // Naming a room that is nowhere is bad input, as an unknown label was before.
         Err(err) if err.is::<start::NoSuchRoom>() => fail(2, &format!("{err:#}")),
+        // One line for each thing headless could not do.
+        Err(err) if err.is::<headless::NotAllDone>() => {
+            for line in format!("{err}").lines() {
+                eprintln!("parlor: {line}");
+            }
+            ExitCode::from(1)
+        }
         Err(err) => fail(1, &format!("{err:#}")),
     }
 }

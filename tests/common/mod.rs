@@ -189,6 +189,19 @@ impl Peer {
         .await;
     }
 
+    /// Wait for the session to end, having failed to carry out some of what it was asked:
+    /// the one line for each (what the binary prints on stderr before exiting 1).
+    pub async fn finished_with_failures(self) -> Vec<String> {
+        let name = self.name.clone();
+        match self.finished().await {
+            Err(err) => match err.downcast_ref::<parlor::run::NotAllDone>() {
+                Some(failures) => failures.0.clone(),
+                None => panic!("{name} failed otherwise: {err:#}"),
+            },
+            Ok(()) => panic!("{name} reported no failure"),
+        }
+    }
+
     /// Wait for the session to end by itself.
     pub async fn finished(self) -> anyhow::Result<()> {
         tokio::time::timeout(WAIT, self.task)

@@ -121,6 +121,15 @@ impl Proc {
         self.expect(kind, |e| e["type"] == kind).await
     }
 
+    /// What the process wrote on stderr (read once it exited).
+    pub async fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(stderr) = self.child.stderr.as_mut() {
+            let _ = tokio::io::AsyncReadExt::read_to_string(stderr, &mut text).await;
+        }
+        text
+    }
+
     /// Wait for exit; returns the code and how long it took.
     pub async fn exit(&mut self) -> (i32, Duration) {
         let started = Instant::now();

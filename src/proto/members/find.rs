@@ -38,14 +38,24 @@ pub(crate) fn pick(
             .filter(|m| name_key(&m.name) == key && by_hex(m, hex))
             .collect(),
         None => {
-            let exact: Vec<&MemberInfo> = candidates.iter().filter(|m| m.name == name).collect();
-            if exact.is_empty() {
-                candidates
-                    .iter()
-                    .filter(|m| name_key(&m.name) == key)
-                    .collect()
-            } else {
-                exact
+            let alike: Vec<&MemberInfo> = candidates
+                .iter()
+                .filter(|m| name_key(&m.name) == key)
+                .collect();
+            let exact: Vec<&MemberInfo> =
+                alike.iter().copied().filter(|m| m.name == name).collect();
+            // The key that owns a name (shown bare) beats the look-alikes shown with a
+            // fingerprint, however they spell it: `/query Bob` means bob, not `Bob#e464`,
+            // who must be named in full.
+            let owners: Vec<&MemberInfo> = alike
+                .iter()
+                .copied()
+                .filter(|m| m.display == m.name)
+                .collect();
+            match (owners.as_slice(), exact.is_empty()) {
+                ([owner], _) => vec![*owner],
+                (_, false) => exact,
+                (_, true) => alike,
             }
         }
     };
@@ -57,7 +67,11 @@ pub(crate) fn pick(
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(Refusal::NoSuchMember(who.to_string())),
-        _ => Err(Refusal::AmbiguousMember(who.to_string())),
+        many => {
+            let mut shown: Vec<&str> = many.iter().map(|m| m.display.as_str()).collect();
+            shown.sort_unstable();
+            Err(Refusal::AmbiguousMember(who.to_string(), shown.join(", ")))
+        }
     }
 }
 

@@ -5,9 +5,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+mod directory;
 mod find;
 mod presence;
 
+pub use directory::Directory;
 pub(crate) use find::pick;
 pub use find::pick_other;
 use presence::Presence;

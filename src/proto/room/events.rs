@@ -151,8 +151,8 @@ pub enum Refusal {
     NoSuchMember(String),
     #[error("cannot share this file: {0}")]
     BadFile(String),
-    #[error("{0:?} matches several members; use the name with its #fingerprint")]
-    AmbiguousMember(String),
+    #[error("{0:?} matches several members ({1}); use the name with its #fingerprint")]
+    AmbiguousMember(String, String),
     #[error("you cannot ignore yourself")]
     IgnoreSelf,
 }

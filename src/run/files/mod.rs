@@ -291,11 +291,14 @@ impl Files {
         if offer.own {
             return Err(format!("{} is yours", offer.file.name));
         }
+        // Nothing to do is no failure: say where it is.
         match state {
-            FileState::Fetching { .. } => return Err(format!("{} is on its way", offer.file.name)),
+            FileState::Fetching { .. } => {
+                return Ok(format!("{} is on its way already", offer.file.name));
+            }
             FileState::Saved(path) => {
-                return Err(format!(
-                    "{} is saved as {}",
+                return Ok(format!(
+                    "{} is already saved as {}",
                     offer.file.name,
                     path.display()
                 ));
@@ -329,7 +332,8 @@ impl Files {
                     "{who} is not in the room, nor anyone else who could send it; fetching starts by itself when {who} is back"
                 );
                 self.set_state(&handle, FileState::Waiting(reason.clone()));
-                return Err(reason);
+                // Accepted, and carried out later: no failure.
+                return Ok(reason);
             }
             providers.extend(others);
         }

@@ -69,7 +69,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 // Gone from here at once; its session says goodbye in the background.
                 if !self.sessions.part(key) {
                     self.report(
-                        Report::Error("the room is still starting".into()),
+                        Report::Error("the room has ended already".into()),
                         Some(key),
                     )
                     .await;
@@ -107,25 +107,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     Err(err) => Report::Error(err),
                 }
             }
-            Command::Send(path) => {
-                let Some(key) = current else {
-                    return false;
-                };
-                let report = match self.sessions.handle(key).cloned() {
-                    Some(session) => match files::share(self.sessions.node(), &path).await {
-                        Ok(file) => {
-                            let _ = session.share(file).await;
-                            return false;
-                        }
-                        Err(err) => Report::Error(err),
-                    },
-                    None => Report::Error(
-                        "the room is still starting: try again once it is ready".into(),
-                    ),
-                };
-                self.report(report, Some(key)).await;
-                return false;
-            }
+
             Command::Get(arg) => {
                 // `--force`: above --max-get too.
                 let (handle, force) = match arg.split_once(char::is_whitespace) {
@@ -213,14 +195,30 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     }
 
     /// A command about one room, for its session; `None` when the answer comes as an event.
-    async fn room_command(&mut self, key: u64, command: Command) -> Option<Report> {
+    /// Held while the room is still starting, and carried out once it runs (see
+    /// `Headless::on_update`), in the order typed.
+    pub(super) async fn room_command(&mut self, key: u64, command: Command) -> Option<Report> {
+        let command = match self.rooms.hold(key, command) {
+            Ok(None) => return None,
+            Ok(Some(command)) => command,
+            Err(err) => return Some(Report::Error(err)),
+        };
         let Some(session) = self.sessions.handle(key).cloned() else {
-            return Some(Report::Error(
-                "the room is still starting: try again once it is ready".into(),
-            ));
+            return Some(Report::Error("the room has ended already".into()));
         };
         // A session that ended says so through its events; commands to it do nothing.
         match command {
+            Command::Say(text) => {
+                let _ = session.say(text).await;
+                None
+            }
+            Command::Send(path) => match files::share(self.sessions.node(), &path).await {
+                Ok(file) => {
+                    let _ = session.share(file).await;
+                    None
+                }
+                Err(err) => Some(Report::Error(err)),
+            },
             Command::Me(text) => {
                 let _ = session.act(text).await;
                 None
@@ -249,16 +247,14 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         }
     }
 
-    /// The member `who` names among the members of every room (or a whole key in hex):
-    /// its key and how it is shown.
+    /// The member `who` names among the members of every room, then everyone seen this run,
+    /// or a whole key in hex: its key and how it is shown.
     async fn find_member(&self, who: &str) -> Result<(EndpointId, String), String> {
         let members = self.members().await;
-        let peer = direct::find_member(&members, &self.direct.id(), who)?;
-        let display = members
-            .iter()
-            .find(|m| m.id == peer)
-            .map_or_else(|| who.to_string(), |m| m.display.clone());
-        Ok((peer, display))
+        self.directory
+            .resolve(who, members, Some(self.direct.id()))
+            .map(|m| (m.id, m.display))
+            .map_err(|refusal| refusal.to_string())
     }
 
     /// A direct message; it is reported (`dm`, then `dm_status`) once queued.
@@ -274,14 +270,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
 
     /// A chat line to room `key` (held while it is still starting).
     async fn say_in(&mut self, key: u64, text: String) {
-        match self.rooms.hold(key, &text) {
-            Ok(true) => {}
-            Ok(false) => {
-                if let Some(session) = self.sessions.handle(key) {
-                    let _ = session.say(text).await;
-                }
-            }
-            Err(err) => self.report(Report::Error(err), Some(key)).await,
+        if let Some(report) = self.room_command(key, Command::Say(text)).await {
+            self.report(report, Some(key)).await;
         }
     }
 

@@ -4,6 +4,7 @@
 //! whole sessions in-process.
 
 mod commands;
+mod failures;
 mod output;
 mod rooms;
 
@@ -17,6 +18,8 @@ use tokio::time::{Instant, sleep_until};
 
 use std::collections::HashSet;
 
+use self::failures::Failures;
+pub use self::failures::NotAllDone;
 use self::rooms::Rooms;
 use super::direct;
 use super::files::{FileUpdate, Files};
@@ -65,6 +68,10 @@ struct Headless<W> {
     /// Some room sent queued lines since this was last cleared: waiting for them after input
     /// ended is worth more time.
     queue_moved: bool,
+    /// What could not be carried out: the exit code is 1 if anything was.
+    failures: Failures,
+    /// Everyone seen in any room or conversation, for `/msg` and `/query`.
+    directory: crate::proto::Directory,
 }
 
 /// How the loop ended.
@@ -135,6 +142,8 @@ where
         output_stuck: false,
         unsent_rooms: 0,
         queue_moved: false,
+        failures: Failures::default(),
+        directory: Default::default(),
     };
     for (i, start) in starts.into_iter().enumerate() {
         // The first room named is the current one.
@@ -155,6 +164,7 @@ where
         stop => stop,
     };
     let result = headless.finish(stop).await;
+    let result = std::mem::take(&mut headless.failures).into_result(result);
     headless.direct.shutdown().await;
     start::close(Some(node), store).await;
     result
@@ -310,9 +320,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// A room's update; `Some(error)` when it was the last room and it ended.
     async fn on_update(&mut self, key: RoomKey, update: Update) -> Option<anyhow::Error> {
         match update {
-            Update::Started(handle) => {
-                for line in self.rooms.started(key) {
-                    let _ = handle.say(line).await;
+            Update::Started(_) => {
+                // What was typed while it started, in order, as if typed now.
+                for command in self.rooms.started(key) {
+                    if let Some(report) = self.room_command(key, command).await {
+                        self.report(report, Some(key)).await;
+                    }
                 }
                 None
             }
@@ -322,6 +335,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             }
             Update::Event(event) => {
                 direct::note_members(&self.direct, &event);
+                self.note_seen(&event);
                 self.files.note(key, &event);
                 self.on_event(key, event).await;
                 None
@@ -382,6 +396,20 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Stop::Unsent => Err(anyhow::anyhow!(
                 "{unsent} message(s) not sent: no peer joined in time"
             )),
+        }
+    }
+
+    /// Remember who an event shows, so `/msg` reaches them after they left.
+    fn note_seen(&mut self, event: &SessionEvent) {
+        match event {
+            SessionEvent::Members(members) => members.iter().for_each(|m| self.directory.note(m)),
+            SessionEvent::Room(
+                Event::MemberJoined(member) | Event::MemberRenamed { member, .. },
+            ) => {
+                self.directory.note(member);
+            }
+            SessionEvent::Room(Event::MessageReceived(line)) => self.directory.note(&line.author),
+            _ => {}
         }
     }
 

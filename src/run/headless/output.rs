@@ -21,7 +21,14 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 let display = if own {
                     message.name.clone()
                 } else {
-                    self.display_of(&message).await
+                    let display = self.display_of(&message).await;
+                    // A peer who wrote to us is reachable by name (`/msg`).
+                    self.directory.note(&crate::proto::MemberInfo {
+                        id: message.from,
+                        name: message.name.clone(),
+                        display: display.clone(),
+                    });
+                    display
                 };
                 let (id, pending) = (message.id, message.state == DmState::Pending);
                 self.report(Report::Dm { message, display }, None).await;
@@ -121,6 +128,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             prefix_text: self.rooms.len() > 1,
         });
         let line = headless::format_in(&report, self.json, tag);
+        self.failures.note(&report);
         self.write(line).await;
     }
 
@@ -128,6 +136,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         match room.and_then(|key| self.rooms.get(key).cloned()) {
             Some(room) => self.report_in(&room, report).await,
             None => {
+                self.failures.note(&report);
                 let line = headless::format(&report, self.json);
                 self.write(line).await;
             }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::app::command::Command;
 use crate::headless::RoomInfo;
 use crate::proto::TopicId;
 
@@ -24,8 +25,9 @@ pub struct Room {
     pub ready: bool,
     /// A ticket's room: how long it may take to join.
     pub join_timeout: Option<Duration>,
-    /// `Some` until the session started: lines typed meanwhile.
-    pub held: Option<Vec<String>>,
+    /// `Some` until the session started: lines and room commands typed meanwhile, carried
+    /// out in order once it runs.
+    pub held: Option<Vec<Command>>,
     /// Our lines waiting in its session (its last `Queued` event).
     pub queued: usize,
 }
@@ -91,8 +93,8 @@ impl Rooms {
         key
     }
 
-    /// The session of `key` runs: the lines held for it.
-    pub fn started(&mut self, key: RoomKey) -> Vec<String> {
+    /// The session of `key` runs: the lines and commands held for it.
+    pub fn started(&mut self, key: RoomKey) -> Vec<Command> {
         self.get_mut(key)
             .and_then(|room| room.held.take())
             .unwrap_or_default()
@@ -128,19 +130,19 @@ impl Rooms {
             .sum()
     }
 
-    /// Hold `line` for a room that is still starting; `false` when it runs already (or too
-    /// many lines wait).
-    pub fn hold(&mut self, key: RoomKey, line: &str) -> Result<bool, String> {
+    /// Hold `command` (a line is `Command::Say`) for a room that is still starting; gives it
+    /// back when the room runs already, an error when too many wait.
+    pub fn hold(&mut self, key: RoomKey, command: Command) -> Result<Option<Command>, String> {
         let Some(held) = self.get_mut(key).and_then(|room| room.held.as_mut()) else {
-            return Ok(false);
+            return Ok(Some(command));
         };
         if held.len() >= MAX_HELD {
             return Err(format!(
                 "{MAX_HELD} lines already wait for this room to start; this one was not queued"
             ));
         }
-        held.push(line.to_string());
-        Ok(true)
+        held.push(command);
+        Ok(None)
     }
 
     pub fn remove(&mut self, key: RoomKey) -> Option<Room> {
@@ -248,9 +250,19 @@ mod tests {
     fn lines_wait_for_a_room_that_is_starting() {
         let mut rooms = Rooms::default();
         let key = rooms.add(None, None, None, true);
-        assert_eq!(rooms.hold(key, "early"), Ok(true));
-        assert_eq!(rooms.started(key), vec!["early".to_string()]);
-        assert_eq!(rooms.hold(key, "late"), Ok(false), "it runs now");
+        let say = |text: &str| Command::Say(text.to_string());
+        assert_eq!(rooms.hold(key, say("early")), Ok(None));
+        assert_eq!(rooms.hold(key, Command::Me("waves".into())), Ok(None));
+        assert_eq!(
+            rooms.started(key),
+            vec![say("early"), Command::Me("waves".into())],
+            "lines and commands, in the order typed"
+        );
+        assert_eq!(
+            rooms.hold(key, say("late")),
+            Ok(Some(say("late"))),
+            "it runs now"
+        );
     }
 
     #[test]
@@ -258,10 +270,16 @@ mod tests {
         let mut rooms = Rooms::default();
         let starting = rooms.add(None, None, None, true);
         for i in 0..READ_PAUSE_AT - 1 {
-            assert_eq!(rooms.hold(starting, &format!("line {i}")), Ok(true));
+            assert_eq!(
+                rooms.hold(starting, Command::Say(format!("line {i}"))),
+                Ok(None)
+            );
         }
         assert!(!rooms.backlogged());
-        assert_eq!(rooms.hold(starting, "one more"), Ok(true));
+        assert_eq!(
+            rooms.hold(starting, Command::Say("one more".into())),
+            Ok(None)
+        );
         assert!(rooms.backlogged(), "held lines count");
         rooms.started(starting);
         assert!(!rooms.backlogged());
