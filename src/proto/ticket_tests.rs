@@ -13,15 +13,6 @@ fn base32(bytes: &[u8]) -> String {
     BASE32_NOPAD.encode(bytes).to_ascii_lowercase()
 }
 
-/// `version ‖ body ‖ checksum` as text, as any parlor from version 2 on frames a ticket.
-fn framed(version: u8, body: &[u8]) -> String {
-    let mut bytes = vec![version];
-    bytes.extend(body);
-    let sum = checksum(&bytes);
-    bytes.extend(sum);
-    base32(&bytes)
-}
-
 fn body_v2(ticket: &Ticket, extensions: Vec<Extension>) -> Vec<u8> {
     postcard::to_stdvec(&BodyV2 {
         topic: *ticket.topic.as_bytes(),
@@ -143,7 +134,7 @@ fn missing_extra_and_swapped_characters_are_mistyped() {
 #[test]
 fn a_newer_version_is_told_apart_from_a_typo_by_its_checksum() {
     let body = body_v2(&sample(), Vec::new());
-    let newer = framed(3, &body);
+    let newer = frame_raw(3, &body);
     assert_eq!(newer.parse::<Ticket>(), Err(TicketError::UnknownVersion(3)));
     assert!(
         TicketError::UnknownVersion(3)
@@ -165,7 +156,7 @@ fn unknown_extensions_are_skipped() {
         kind: 77,
         data: vec![1, 2, 3],
     };
-    let text = framed(TICKET_VERSION, &body_v2(&ticket, vec![extension]));
+    let text = frame_raw(TICKET_VERSION, &body_v2(&ticket, vec![extension]));
     assert_eq!(text.parse::<Ticket>().unwrap(), ticket);
 }
 
@@ -173,7 +164,7 @@ fn unknown_extensions_are_skipped() {
 fn a_right_checksum_over_a_wrong_body_is_corrupt() {
     let mut body = body_v2(&sample(), Vec::new());
     body.push(0); // one byte more than the body holds
-    let text = framed(TICKET_VERSION, &body);
+    let text = frame_raw(TICKET_VERSION, &body);
     assert_eq!(text.parse::<Ticket>(), Err(TicketError::Corrupt));
     let mut no_peers = Ticket::new(TopicId::from_bytes([1; 32]), vec![]);
     // Too short to be a ticket at all, unless something else makes it long.
@@ -247,8 +238,8 @@ fn random_bytes_never_panic() {
                 (state >> 33) as u8
             })
             .collect();
-        for version in [VERSION_1, TICKET_VERSION] {
-            let _ = framed(version, &bytes).parse::<Ticket>();
+        for version in [VERSION_1, TICKET_VERSION, 3] {
+            let _ = frame_raw(version, &bytes).parse::<Ticket>();
             let mut plain = vec![version];
             plain.extend(&bytes);
             let _ = base32(&plain).parse::<Ticket>();
