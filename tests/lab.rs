@@ -185,7 +185,7 @@ async fn relay_across_two_nats() {
         a1.started.elapsed(),
         ticket_relays(&ticket)
     ));
-    assert_eq!(ticket_relays(&ticket), [url.clone()], "ready's ticket");
+    assert_eq!(ticket_relays(&ticket), [url.as_str()], "ready's ticket");
     // Not `/ticket` nor the later `ticket` event: the first ticket is the one people copy.
     let mut b1 = lab.parlor("b1", &["--relay", &url, "join", &ticket]);
     b1.ready().await;

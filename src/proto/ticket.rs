@@ -12,9 +12,10 @@
 //! ```
 //!
 //! Each `EndpointAddr` is iroh's `{ id, addrs: {Relay(url) | Ip(socket addr)} }`; compact
-//! binary keeps a ticket of one peer with one IPv4 address at 130 characters. The checksum is what makes a typo
-//! visible: without it a changed character still decoded, as a different topic or peer, and
-//! the joiner waited for a room nobody was in. A random change passes it once in 2^32.
+//! binary keeps a ticket of one peer with one IPv4 address at 130 characters. The checksum
+//! is what makes a typo visible: without it a changed character still decoded, as a
+//! different topic or peer, and the joiner waited for a room nobody was in. A random change
+//! passes it once in 2^32.
 //!
 //! `name` is the room's name as the issuer calls it (untrusted text: clean it before showing
 //! it); `extensions` are typed optional fields added later without a new version: a reader
