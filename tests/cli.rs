@@ -170,3 +170,41 @@ fn a_bad_config_file_is_one_line_and_exit_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// The bug: a ticket with one wrong character joined a room nobody was in and gave up
+/// 15 s later. Now the checksum refuses it at once, in one line, before the data directory is
+/// opened or any socket bound.
+#[test]
+fn a_mistyped_ticket_is_refused_at_once() {
+    use parlor::proto::ticket::Ticket;
+    use parlor::proto::{EndpointAddr, SecretKey, TopicId};
+
+    let dir = temp_dir("mistyped");
+    let id = SecretKey::from_bytes(&[4; 32]).public();
+    let addr = EndpointAddr::new(id).with_ip_addr("127.0.0.1:9".parse().unwrap());
+    let good = Ticket::new(TopicId::from_bytes([8; 32]), vec![addr]).to_string();
+    let data = dir.join("data");
+    let data_flag = data.to_str().unwrap();
+    for at in [0, 1, 64, good.len() - 1] {
+        let mut typo = good.clone();
+        let with = if &good[at..=at] == "z" { "y" } else { "z" };
+        typo.replace_range(at..=at, with);
+        for front in [&["join"][..], &["--headless", "join"]] {
+            let mut args = vec!["--data-dir", data_flag];
+            args.extend_from_slice(front);
+            args.push(&typo);
+            let started = std::time::Instant::now();
+            let output = parlor(&dir, Some(""), &args);
+            let elapsed = started.elapsed();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{at} {front:?}: {stderr}");
+            assert_eq!(
+                stderr,
+                "parlor: this ticket is mistyped (a character is wrong or missing): copy it again\n"
+            );
+            assert!(output.stdout.is_empty());
+            assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+        }
+    }
+    assert!(!data.exists(), "refused before the data directory was made");
+}

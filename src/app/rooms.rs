@@ -7,7 +7,7 @@ use super::lobby::Choice;
 use super::views::{DIGIT_KEYS, ViewKind};
 use super::{App, Effect, Screen};
 use crate::proto::UnixMillis;
-use crate::proto::ticket::Ticket;
+use crate::proto::ticket::{Ticket, looks_like_ticket};
 
 impl App {
     /// What the lobby decided: views for the rooms to enter, and the effects that start them.
@@ -109,8 +109,15 @@ impl App {
     /// `/join TICKET|LABEL`.
     pub(super) fn command_join(&mut self, what: String, now: UnixMillis) -> Vec<Effect> {
         let name = self.my_name();
-        if let Ok(ticket) = what.parse::<Ticket>() {
-            return self.join_ticket(name, ticket, now);
+        match what.parse::<Ticket>() {
+            Ok(ticket) => return self.join_ticket(name, ticket, now),
+            // A damaged ticket is said at once, in the line `parlor join` prints: looked up as
+            // a room label it would open a view titled with it, only to fail.
+            Err(err) if looks_like_ticket(&what) => {
+                self.error(now, err.to_string());
+                return Vec::new();
+            }
+            Err(_) => {}
         }
         if let Some(index) = self.find_view(&what) {
             let key = self.views.tabs[index].key;

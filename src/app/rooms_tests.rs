@@ -368,3 +368,20 @@ fn a_shared_file_reads_as_one_with_its_handle_and_get_asks_twice_above_the_limit
     );
     assert_eq!(type_line(&mut app, "/files"), vec![Effect::ListFiles]);
 }
+
+#[test]
+fn a_mistyped_ticket_is_one_error_line_and_no_view() {
+    let mut app = in_rooms(100, 30, &["ops"]);
+    let id = SecretKey::from_bytes(&[5; 32]).public();
+    let addr = EndpointAddr::new(id).with_ip_addr("10.0.0.5:7".parse().unwrap());
+    let ticket = Ticket::new(TopicId::from_bytes([51; 32]), vec![addr]).to_string();
+    let mut typo = ticket.clone();
+    let with = if &ticket[90..91] == "q" { "r" } else { "q" };
+    typo.replace_range(90..91, with);
+    assert!(type_line(&mut app, &format!("/join {typo}")).is_empty());
+    assert_eq!(app.views.tabs.len(), 1, "no view for it");
+    assert_eq!(
+        app.last_error.as_deref(),
+        Some("this ticket is mistyped (a character is wrong or missing): copy it again")
+    );
+}

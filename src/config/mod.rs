@@ -16,7 +16,7 @@ use crate::proto::SecretKey;
 use crate::proto::backlog::HistoryWindow;
 use crate::proto::limits::{RateLimit, RateLimits};
 use crate::proto::names::clean_name;
-use crate::proto::ticket::Ticket;
+use crate::proto::ticket::{Ticket, looks_like_ticket};
 use crate::proto::{EndpointAddr, TopicId};
 
 pub use file::{EXAMPLE, default_path};
@@ -106,7 +106,8 @@ pub struct Config {
 /// Invalid input on the command line or in the config file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid ticket: {0}")]
+    /// Each says it is about a ticket ("this ticket is mistyped ...").
+    #[error("{0}")]
     Ticket(#[from] crate::proto::ticket::TicketError),
     #[error("invalid --name: nothing is left once control characters, '#' and spaces are removed")]
     Name,
@@ -153,6 +154,11 @@ pub fn login_name() -> String {
 /// `join LABEL` for a room on the LAN: only something that can be an announced label (or a
 /// topic prefix), and only with LAN discovery on; refused before anything starts otherwise.
 pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
+    // Every path for a room that is no ticket ends here (`/join` in the terminal UI too): a
+    // damaged ticket says so, not that no room has its text as a label.
+    if looks_like_ticket(&query) {
+        query.parse::<Ticket>()?;
+    }
     let hex_prefix = !query.is_empty() && query.chars().all(|c| c.is_ascii_hexdigit());
 
     if !hex_prefix && crate::proto::lan::clean_label(&query).as_deref() != Some(query.as_str()) {
@@ -169,20 +175,12 @@ pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
 pub fn join_start(room: String, ephemeral: bool, lan: bool) -> Result<Start, ConfigError> {
     match room.parse::<Ticket>() {
         Ok(ticket) => Ok(Start::Join(ticket)),
-        // Something ticket-shaped that does not parse is a damaged ticket.
+        // Something ticket-shaped that does not parse is a damaged ticket (mistyped, most
+        // often), refused before anything starts.
         Err(err) if looks_like_ticket(&room) => Err(err.into()),
         Err(_) if ephemeral => lan_start(room, lan),
         Err(_) => Ok(Start::Known(room)),
     }
-}
-
-/// Could `text` be a ticket at all (rather than a room label)? Tickets are long base32.
-fn looks_like_ticket(text: &str) -> bool {
-    let compact: String = text.split_whitespace().collect();
-    compact.len() >= 60
-        && compact
-            .chars()
-            .all(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c))
 }
 
 impl Config {
@@ -385,6 +383,8 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod join_tests;
 #[cfg(test)]
 mod resolve_tests;
 

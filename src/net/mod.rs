@@ -11,6 +11,7 @@ pub mod history;
 pub mod lan;
 pub mod paths;
 pub mod relay;
+mod ticket_addr;
 mod topic;
 
 use std::net::SocketAddr;
@@ -128,6 +129,8 @@ pub struct Node {
     /// LAN discovery, or why it is off.
     lan: Result<Lan, String>,
     files: files::Files,
+    /// Our relays as tickets carry them.
+    ticket_relays: ticket_addr::TicketRelays,
 }
 
 impl Node {
@@ -135,6 +138,7 @@ impl Node {
     /// as the sockets are bound: relays and DNS are contacted in the background, never waited
     /// on.
     pub async fn spawn(config: &NetConfig) -> anyhow::Result<Self> {
+        let ticket_relays = ticket_addr::TicketRelays::new(config);
         let lookup = MemoryLookup::new();
         let mut builder = if config.offline {
             Endpoint::builder(presets::Minimal)
@@ -207,6 +211,7 @@ impl Node {
             dialing: Default::default(),
             lan,
             files,
+            ticket_relays,
         })
     }
 
@@ -349,9 +354,10 @@ impl Node {
         Ok((handle, self.history.add(topic)))
     }
 
-    /// Addresses to put in a ticket: ours first, then what we know of `neighbors`.
+    /// Addresses to put in a ticket: ours first (with relays, waiting for the home relay at
+    /// most [`ticket_addr::HOME_RELAY_WAIT`] after start), then what we know of `neighbors`.
     pub async fn ticket_peers(&self, neighbors: &[EndpointId], max: usize) -> Vec<EndpointAddr> {
-        let mut peers = vec![self.addr()];
+        let mut peers = vec![self.ticket_relays.addr(&self.endpoint).await];
         for id in neighbors {
             if peers.len() >= max {
                 break;

@@ -61,9 +61,11 @@ impl Actor {
 
     /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
     pub(super) async fn ticket(&mut self) -> String {
-        self.ticket_addr = Some(self.node.addr());
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
         let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
+        // The address the ticket carries (it may have waited for the home relay): a later
+        // change of ours hands out a new ticket, the same one again would not.
+        self.ticket_addr = peers.first().cloned();
         Ticket::new(self.room.topic(), peers).to_string()
     }
 }
