@@ -230,9 +230,15 @@ async fn restart_keeps_identity_and_history_and_export_shows_it() {
 #[tokio::test]
 async fn kill_9_loses_nothing_written_and_the_next_start_recovers_what_was_shown() {
     let dir = tempdir("kill");
-    let mut ann = Peer::open("ann");
+    // Faster than the rate limits allow, both ways: this is about the store, not floods (ann
+    // would otherwise pace her lines to what bob accepts by default).
+    let mut config = common::offline_config("ann", parlor::config::Start::Open);
+    config.limits.messages = parlor::proto::limits::RateLimit {
+        per_second: 100_000.0,
+        burst: 250_000,
+    };
+    let mut ann = Peer::start(config);
     let ticket = ticket_of(&ann.ready().await);
-    // Faster than the rate limits allow: this is about the store, not floods.
     let mut bob = Proc::with_data(&dir, "bob", &["--max-rate", "100000", "join", &ticket]);
     let ready = bob.expect_type("ready").await;
     let topic: TopicId = ready["topic"].as_str().unwrap().parse().unwrap();

@@ -47,8 +47,11 @@ pub fn write_docs(out: &mut impl Write, docs: Docs) -> std::io::Result<()> {
     match docs {
         Docs::Example => out.write_all(EXAMPLE.as_bytes()),
         Docs::Completions(shell) => {
-            clap_complete::generate(shell, &mut command, "parlor", out);
-            Ok(())
+            // clap_complete panics on a write error (a reader that closed the pipe): write
+            // into memory, then out, where that is an error like any other.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "parlor", &mut script);
+            out.write_all(&script)
         }
         Docs::Man => write_man(out, command),
     }

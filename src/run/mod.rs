@@ -189,10 +189,13 @@ fn export(config: &Config, room: &str, format: crate::cli::ExportFormat) -> Exit
     ))
 }
 
-/// The exit code after writing to stdout: a reader gone away is a failure, said once.
+/// The exit code after writing to stdout. A reader that stopped reading (`parlor export ROOM
+/// | head`, `parlor man | head`) took what it wanted: that ends quietly, with success; any
+/// other write error is a failure, said once.
 fn written(result: std::io::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => fail(1, &format!("cannot write: {err}")),
     }
 }
@@ -232,4 +235,17 @@ pub(crate) async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod written_tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_ends_quietly_and_other_write_errors_fail() {
+        let closed = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert_eq!(written(Err(closed)), ExitCode::SUCCESS);
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(written(Err(full)), ExitCode::from(1));
+    }
 }
