@@ -165,7 +165,11 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         (10.0, 10.0, Duration::from_secs(2))
     };
     let program = Program::Parlor { data_dir: true };
-    let mut room = Room::form(&program, 4, Limit::Default)?;
+    // Receivers keep the default limit. An honest parlor paces its own lines to it, so the
+    // flooder's own limit is lifted: it stands for a modified client that does not pace.
+    let mut limits = [Limit::Default; 4];
+    limits[FLOODER] = Limit::Lifted;
+    let mut room = Room::form_with(&program, &limits)?;
     println!(
         "  4 processes (data directories, default limit {PER_SECOND}/s burst {BURST}): p{HONEST} honest every {} ms, p{FLOODER} floods {} lines/s, receivers p{} and p{}",
         HONEST_EVERY.as_millis(),

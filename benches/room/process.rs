@@ -70,11 +70,16 @@ pub(crate) struct Run {
 impl Room {
     /// Process 0 opens the room, the others join one at a time.
     pub fn form(program: &Program, n: usize, limit: Limit) -> anyhow::Result<Self> {
+        Self::form_with(program, &vec![limit; n])
+    }
+
+    /// A room of one process per limit (the first opens it).
+    pub fn form_with(program: &Program, limits: &[Limit]) -> anyhow::Result<Self> {
         let (tx, lines) = mpsc::channel();
-        let (opener, ticket) = open(program, limit, &tx, &lines)?;
+        let (opener, ticket) = open(program, limits[0], &tx, &lines)?;
         let mut procs = vec![opener];
-        for i in 1..n {
-            procs.push(spawn(program, i, Role::Join(&ticket), limit, tx.clone())?);
+        for (i, limit) in limits.iter().enumerate().skip(1) {
+            procs.push(spawn(program, i, Role::Join(&ticket), *limit, tx.clone())?);
             wait_for(&lines, "ready", |j, v| j == i && v["type"] == "ready")?;
         }
         std::thread::sleep(Duration::from_millis(300));
