@@ -94,7 +94,7 @@ pub async fn run_tui(
                 return Err(err);
             }
         };
-    let mut guard = match TerminalGuard::enter() {
+    let mut guard = match TerminalGuard::enter(config.ui.mouse) {
         Ok(guard) => guard,
         Err(err) => {
             direct.shutdown().await;
@@ -131,6 +131,7 @@ pub async fn run_tui(
         })
         .collect();
     tui.app.default_name = tui.config.name.clone();
+    tui.app.mouse = tui.config.ui.mouse;
     tui.app.set_time_format(&tui.config.ui.time_format);
     ui::theme::set_palette(palette(&tui.config.ui));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
