@@ -20,14 +20,15 @@ use super::sessions::{RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
 use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
+use crate::app::recall::MAX_LINES;
 use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Msg, Screen};
-use crate::config::{Config, Start, Theme, UiSettings};
+use crate::config::{Config, Data, Start, Theme, UiSettings};
 use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
 use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionHandle};
-use crate::store::Store;
+use crate::store::{Store, recall};
 use crate::ui;
 use crate::ui::theme::Palette;
 
@@ -74,6 +75,11 @@ pub async fn run_tui(
     let stored = match (&store, starts.is_empty()) {
         (Some(store), true) => store.open_rooms().unwrap_or_default(),
         _ => Vec::new(),
+    };
+    // The input history lives beside the database, under its lock; not at all without one.
+    let recall_dir = match (&config.data, &store) {
+        (Data::Dir(dir), Some(_)) => Some(dir.clone()),
+        _ => None,
     };
     let store_thread = start::store_thread(store)?;
     // Bound before the terminal is taken: binding is quick (relays and DNS are contacted in
@@ -132,6 +138,9 @@ pub async fn run_tui(
         .collect();
     tui.app.default_name = tui.config.name.clone();
     tui.app.mouse = tui.config.ui.mouse;
+    if let Some(dir) = &recall_dir {
+        tui.app.set_recall(recall::load_recall(dir, MAX_LINES));
+    }
     tui.app.set_time_format(&tui.config.ui.time_format);
     ui::theme::set_palette(palette(&tui.config.ui));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
@@ -141,6 +150,11 @@ pub async fn run_tui(
     let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
+    if let Some(dir) = &recall_dir
+        && let Err(err) = recall::save_recall(dir, tui.app.recall_lines(), MAX_LINES)
+    {
+        tracing::warn!("cannot keep the input history in {}: {err}", dir.display());
+    }
     tui.sessions.leave_all().await;
     tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
