@@ -96,34 +96,29 @@ impl Term {
     }
 
     fn wait_for(&self, what: &str) {
-        let started = Instant::now();
-        while started.elapsed() < WAIT {
-            if self.contents().contains(what) {
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "{}: {what:?} not on screen:\n{}",
-            self.name,
-            self.contents()
-        );
+        self.wait_until(what, true);
     }
 
     /// Wait until `what` has left the screen (after it was seen there).
     fn wait_until_gone(&self, what: &str) {
+        self.wait_until(what, false);
+    }
+
+    /// Wait until `what` is on screen (`shown`) or not.
+    fn wait_until(&self, what: &str, shown: bool) {
         let started = Instant::now();
         while started.elapsed() < WAIT {
-            if !self.contents().contains(what) {
+            if self.contents().contains(what) == shown {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "{}: {what:?} still on screen:\n{}",
-            self.name,
-            self.contents()
-        );
+        let state = if shown {
+            "not on screen"
+        } else {
+            "still on screen"
+        };
+        panic!("{}: {what:?} {state}:\n{}", self.name, self.contents());
     }
 
     fn keys(&mut self, keys: &str) {
