@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 mod effects;
+mod setup;
 
 use super::direct;
 use super::files::{FileUpdate, Files};
@@ -20,17 +21,15 @@ use super::sessions::{RoomStart, Sessions, Update};
 use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
 use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
-use crate::app::recall::MAX_LINES;
 use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Msg, Screen};
-use crate::config::{Config, Data, Start, Theme, UiSettings};
+use crate::config::{Config, Start};
 use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
 use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionHandle};
-use crate::store::{Store, recall};
+use crate::store::Store;
 use crate::ui;
-use crate::ui::theme::Palette;
 
 /// How often the member list's relay marks are refreshed.
 const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
@@ -76,11 +75,7 @@ pub async fn run_tui(
         (Some(store), true) => store.open_rooms().unwrap_or_default(),
         _ => Vec::new(),
     };
-    // The input history lives beside the database, under its lock; not at all without one.
-    let recall_dir = match (&config.data, &store) {
-        (Data::Dir(dir), Some(_)) => Some(dir.clone()),
-        _ => None,
-    };
+    let recall_dir = setup::recall_dir(&config, store.as_ref());
     let store_thread = start::store_thread(store)?;
     // Bound before the terminal is taken: binding is quick (relays and DNS are contacted in
     // the background), and the lobby lists rooms on the LAN from the start.
@@ -136,13 +131,7 @@ pub async fn run_tui(
             label: room.label,
         })
         .collect();
-    tui.app.default_name = tui.config.name.clone();
-    tui.app.mouse = tui.config.ui.mouse;
-    if let Some(dir) = &recall_dir {
-        tui.app.set_recall(recall::load_recall(dir, MAX_LINES));
-    }
-    tui.app.set_time_format(&tui.config.ui.time_format);
-    ui::theme::set_palette(palette(&tui.config.ui));
+    setup::prepare(&mut tui.app, &tui.config, recall_dir.as_deref());
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -150,24 +139,11 @@ pub async fn run_tui(
     let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
-    if let Some(dir) = &recall_dir
-        && let Err(err) = recall::save_recall(dir, tui.app.recall_lines(), MAX_LINES)
-    {
-        tracing::warn!("cannot keep the input history in {}: {err}", dir.display());
-    }
+    setup::save_recall(&tui.app, recall_dir.as_deref());
     tui.sessions.leave_all().await;
     tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
     result
-}
-
-/// The palette the settings ask for: none at all with `NO_COLOR`.
-fn palette(settings: &UiSettings) -> Palette {
-    match (settings.color, settings.theme) {
-        (false, _) | (_, Theme::Mono) => Palette::Mono,
-        (true, Theme::Light) => Palette::Light,
-        (true, Theme::Dark) => Palette::Dark,
-    }
 }
 
 fn to_msg(event: TermEvent) -> Option<Msg> {
