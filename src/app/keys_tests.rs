@@ -58,6 +58,17 @@ fn ctrl_c_with_a_draft_quits_only_when_pressed_again_within_2_s() {
     // Too late: it warns again, and the press after that in time quits.
     assert!(app.update(ctrl('c'), after_ms(2_500)).is_empty());
     assert_eq!(app.update(ctrl('c'), after_ms(4_000)), vec![Effect::Quit]);
+    // Scrolled up under the help overlay: the warning is brought into sight.
+    let mut app = in_room(80, 24);
+    let bob = member(2, "bob");
+    for i in 0..60 {
+        app.update(said(&bob, &format!("line {i}"), i), NOON);
+    }
+    type_text(&mut app, "draft");
+    app.update(key(KeyCode::PageUp), NOON);
+    app.update(key(KeyCode::F(1)), NOON);
+    assert!(app.update(ctrl('c'), NOON).is_empty());
+    assert_eq!((app.help, app.log.scroll()), (None, 0));
     // Another key in between starts over.
     let mut app = in_room(80, 24);
     type_text(&mut app, "draft");
@@ -159,6 +170,11 @@ fn f1_opens_a_scrollable_help_overlay_instead_of_printing() {
     assert_eq!(app.help.unwrap().scroll, max, "stops at the end");
     app.update(key(KeyCode::Home), NOON);
     assert_eq!(app.help.unwrap().scroll, 0);
+    // Past the end on a larger screen, Up moves from the end in sight.
+    app.help = Some(Help { scroll: 1_000 });
+    app.update(key(KeyCode::Up), NOON);
+    assert_eq!(app.help.unwrap().scroll, max - 1);
+    app.update(key(KeyCode::Home), NOON);
     let wheel = Msg::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: 0,

@@ -89,7 +89,9 @@ impl App {
     pub(super) fn scroll_help(&mut self, rows: isize) {
         let max = Help::max_scroll(self.area);
         if let Some(help) = &mut self.help {
-            help.scroll = help.scroll.saturating_add_signed(rows).min(max);
+            // From where it is in sight (the screen may have grown since).
+            let from = help.scroll.min(max);
+            help.scroll = from.saturating_add_signed(rows).min(max);
         }
     }
 }

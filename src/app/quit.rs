@@ -22,6 +22,9 @@ impl App {
             return vec![Effect::Quit];
         }
         self.quit_armed = Some(now);
+        // Where the warning can be seen: nothing over it, the history at its newest line.
+        self.close_popups();
+        self.log.scroll_down(usize::MAX);
         self.notice(
             now,
             "press Ctrl-C again within 2 s to quit; your draft is kept".into(),
