@@ -21,16 +21,22 @@ fn after_ms(ms: u64) -> UnixMillis {
     UnixMillis(NOON.0 + ms)
 }
 
-#[test]
-fn esc_goes_back_to_the_newest_line_and_keeps_the_draft() {
+/// 60 lines of history, `draft` typed, a page up.
+fn scrolled_up_with(draft: &str) -> App {
     let mut app = in_room(80, 24);
     let bob = member(2, "bob");
     for i in 0..60 {
         app.update(said(&bob, &format!("line {i}"), i), NOON);
     }
-    type_text(&mut app, "half a thought");
+    type_text(&mut app, draft);
     app.update(key(KeyCode::PageUp), NOON);
     assert!(app.log.scroll() > 0);
+    app
+}
+
+#[test]
+fn esc_goes_back_to_the_newest_line_and_keeps_the_draft() {
+    let mut app = scrolled_up_with("half a thought");
     assert!(app.update(key(KeyCode::Esc), NOON).is_empty());
     assert_eq!(app.log.scroll(), 0, "back at the bottom");
     assert!(
@@ -59,13 +65,7 @@ fn ctrl_c_with_a_draft_quits_only_when_pressed_again_within_2_s() {
     assert!(app.update(ctrl('c'), after_ms(2_500)).is_empty());
     assert_eq!(app.update(ctrl('c'), after_ms(4_000)), vec![Effect::Quit]);
     // Scrolled up under the help overlay: the warning is brought into sight.
-    let mut app = in_room(80, 24);
-    let bob = member(2, "bob");
-    for i in 0..60 {
-        app.update(said(&bob, &format!("line {i}"), i), NOON);
-    }
-    type_text(&mut app, "draft");
-    app.update(key(KeyCode::PageUp), NOON);
+    let mut app = scrolled_up_with("draft");
     app.update(key(KeyCode::F(1)), NOON);
     assert!(app.update(ctrl('c'), NOON).is_empty());
     assert_eq!((app.help, app.log.scroll()), (None, 0));
