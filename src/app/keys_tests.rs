@@ -257,3 +257,24 @@ fn the_lobby_keeps_what_was_typed_on_esc_and_quits_on_ctrl_c() {
     lobby.name.take();
     assert_eq!(lobby.on_key(ctrl_d), Some(Choice::Quit));
 }
+
+#[test]
+fn a_room_and_a_conversation_keep_their_own_drafts() {
+    let mut app = in_rooms(100, 30, &["ops"]);
+    type_text(&mut app, "for ops");
+    let bob = member(2, "bob");
+    app.add_view(views::ViewKind::Direct(bob.id), Some("bob".into()), true);
+    assert!(app.input.is_empty(), "a new view starts with an empty line");
+    type_text(&mut app, "for bob");
+    app.update(alt(KeyCode::Char('1')), NOON);
+    assert_eq!(app.input.text(), "for ops");
+    app.update(alt(KeyCode::Char('2')), NOON);
+    assert_eq!(app.input.text(), "for bob");
+    // Up recalls from one history for every view.
+    app.update(key(KeyCode::Enter), NOON);
+    app.update(alt(KeyCode::Char('1')), NOON);
+    app.update(key(KeyCode::Up), NOON);
+    assert_eq!(app.input.text(), "for bob");
+    app.update(key(KeyCode::Down), NOON);
+    assert_eq!(app.input.text(), "for ops", "the draft comes back");
+}
