@@ -1,6 +1,7 @@
 //! Input history: Up and Down bring back lines sent earlier, keeping the line being typed as a
 //! draft to return to. Shared by every view. The app reads no disk: the run layer loads the
-//! lines kept from the last run (`store::recall`) into it at start and saves them at exit.
+//! lines kept from the last run (`store::recall`) into it at start and writes them as they are
+//! added.
 
 /// Lines kept (also on disk); older ones are forgotten.
 pub const MAX_LINES: usize = 500;

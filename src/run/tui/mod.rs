@@ -56,6 +56,8 @@ struct Tui {
     /// The terminal's title as last set.
     title: String,
     quit: bool,
+    /// Writes the input history as lines are sent (with a data directory).
+    recall: Option<setup::RecallWriter>,
 }
 
 /// Run the terminal UI until the user quits or `shutdown` resolves.
@@ -122,6 +124,7 @@ pub async fn run_tui(
         answers,
         title: String::new(),
         quit: false,
+        recall: None,
         config,
     };
     let stored: Vec<StoredRoom> = stored
@@ -132,6 +135,7 @@ pub async fn run_tui(
         })
         .collect();
     setup::prepare(&mut tui.app, &tui.config, recall_dir.as_deref());
+    tui.recall = recall_dir.map(|dir| setup::RecallWriter::spawn(dir, tui.app.recall_lines()));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -139,7 +143,9 @@ pub async fn run_tui(
     let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
-    setup::save_recall(&tui.app, recall_dir.as_deref());
+    if let Some(recall) = tui.recall.take() {
+        recall.finish().await;
+    }
     tui.sessions.leave_all().await;
     tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
@@ -282,6 +288,9 @@ impl Tui {
                 for effect in self.app.update(msg, UnixMillis::now()) {
                     self.execute(effect, guard).await;
                 }
+            }
+            if let Some(recall) = &self.recall {
+                recall.update(self.app.recall_lines());
             }
         }
         Ok(())
