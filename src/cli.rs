@@ -129,6 +129,10 @@ pub struct GlobalArgs {
     /// A throwaway identity; store nothing on disk.
     #[arg(long, global = true)]
     pub ephemeral: bool,
+    /// Leave the mouse to the terminal, so it selects text (no wheel scrolling; F3 or Alt-M
+    /// switches at run time; also `mouse = false` in the config file).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// Your label for the room (for `parlor rooms` and `parlor join LABEL`).
     #[arg(long, global = true, value_name = "LABEL")]
     pub label: Option<String>,

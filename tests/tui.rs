@@ -96,18 +96,29 @@ impl Term {
     }
 
     fn wait_for(&self, what: &str) {
+        self.wait_until(what, true);
+    }
+
+    /// Wait until `what` has left the screen (after it was seen there).
+    fn wait_until_gone(&self, what: &str) {
+        self.wait_until(what, false);
+    }
+
+    /// Wait until `what` is on screen (`shown`) or not.
+    fn wait_until(&self, what: &str, shown: bool) {
         let started = Instant::now();
         while started.elapsed() < WAIT {
-            if self.contents().contains(what) {
+            if self.contents().contains(what) == shown {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "{}: {what:?} not on screen:\n{}",
-            self.name,
-            self.contents()
-        );
+        let state = if shown {
+            "not on screen"
+        } else {
+            "still on screen"
+        };
+        panic!("{}: {what:?} {state}:\n{}", self.name, self.contents());
     }
 
     fn keys(&mut self, keys: &str) {
@@ -152,8 +163,8 @@ fn copied(raw: &[u8]) -> Option<String> {
 fn two_terminals_chat() {
     let mut ann = Term::spawn("ann", &["open"], 100, 30);
     ann.wait_for("Others join with:");
-    // The ticket is on screen in full; `c` also copies it with OSC 52.
-    ann.keys("c");
+    // The ticket is on screen in full; Ctrl-Y also copies it with OSC 52.
+    ann.keys("\x19");
     ann.wait_for("copy sent");
     let ticket = copied(&ann.raw()).expect("an OSC 52 copy of the ticket");
     let on_screen: String = ann
@@ -190,14 +201,14 @@ fn two_terminals_chat() {
     assert!(raw.contains("\x1b[?2004l"), "bracketed paste off");
     ann.wait_for("bob left");
 
-    ann.keys("\x1b");
+    ann.keys("\x03"); // Ctrl-C with nothing typed quits at once
     assert_eq!(ann.exit_code(), 0);
 }
 
 /// The ticket of a room just opened in `term` (copied with OSC 52), the invite closed.
 fn opened_ticket(term: &mut Term) -> String {
     term.wait_for("Others join with:");
-    term.keys("c");
+    term.keys("\x19"); // Ctrl-Y
     term.wait_for("copy sent");
     let ticket = copied(&term.raw()).expect("an OSC 52 copy of the ticket");
     term.keys("\x1b");
@@ -248,10 +259,10 @@ fn one_window_two_rooms_alt_2_and_back() {
     );
     bob.keys("\x0e"); // Ctrl-N: the next room
     bob.wait_for("cat: welcome");
-    bob.keys("\x1b");
+    bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     for mut term in [ann, cat] {
-        term.keys("\x1b");
+        term.keys("\x03");
         assert_eq!(term.exit_code(), 0);
     }
 }
@@ -270,7 +281,9 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
     let mut bob = Term::spawn_with("bob", Some(&dir), &["join", &first, &second], 100, 30);
     bob.wait_for("ann joined");
     cat.wait_for("bob joined");
-    bob.keys("\x1b");
+    bob.line("said before the restart");
+    ann.wait_for("bob: said before the restart");
+    bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     ann.wait_for("bob left");
 
@@ -289,10 +302,13 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
     ann.wait_for("bob joined");
     bob.line("back in the first room");
     ann.wait_for("bob: back in the first room");
-    bob.keys("\x1b");
+    // Up brings back lines from before the restart (kept in the data directory).
+    bob.keys("\x1b[A\x1b[A");
+    bob.wait_for("> said before the restart");
+    bob.keys("\x15\x04"); // Ctrl-U clears the line, Ctrl-D on the empty line quits
     assert_eq!(bob.exit_code(), 0);
     for mut term in [ann, cat] {
-        term.keys("\x1b");
+        term.keys("\x03");
         assert_eq!(term.exit_code(), 0);
     }
     let _ = std::fs::remove_dir_all(dir);
@@ -321,7 +337,38 @@ fn bad_ticket_in_the_lobby_is_explained() {
     sam.keys("\r");
     sam.wait_for("invalid ticket");
     sam.wait_for("> not-a-ticket");
+    sam.keys("\x03"); // Ctrl-C quits the lobby
+    assert_eq!(sam.exit_code(), 0);
+}
+
+#[test]
+fn typing_over_the_invite_and_esc_keep_the_draft() {
+    let mut sam = Term::spawn("sam", &["open"], 60, 12);
+    sam.wait_for("Others join with:");
+    // The invite that `open` shows lets typing through to the input line.
+    sam.keys("anyone here yet?");
+    sam.wait_for("> anyone here yet?");
+    assert!(!sam.contents().contains("Others join with:"), "closed");
+    // Enough history to scroll (Ctrl-G with no file to pick says so; the draft stays),
+    // then up: Esc goes back to the newest line, keeps the draft and does not quit.
+    sam.keys(&"\x07".repeat(6));
+    sam.keys("\x1b[5~"); // PageUp
+    sam.wait_for("more below: PageDown");
     sam.keys("\x1b");
+    sam.wait_until_gone("more below: PageDown");
+    assert!(sam.child.try_wait().unwrap().is_none(), "still running");
+    assert!(sam.contents().contains("> anyone here yet?"));
+    // F1 shows the help over it; Esc closes that too, and still nothing quits.
+    sam.keys("\x1bOP");
+    sam.wait_for("Help 1-");
+    sam.keys("\x1b");
+    sam.wait_until_gone("Help 1-");
+    assert!(sam.contents().contains("> anyone here yet?"));
+    // Ctrl-C with the draft asks first; a second one within 2 s quits.
+    sam.keys("\x03");
+    sam.wait_for("press Ctrl-C again");
+    assert!(sam.child.try_wait().unwrap().is_none(), "still running");
+    sam.keys("\x03");
     assert_eq!(sam.exit_code(), 0);
 }
 

@@ -1,21 +1,9 @@
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyModifiers, MouseEvent, MouseEventKind};
 
-use super::fixtures::{NOON, in_room, member, said};
+use super::fixtures::{NOON, alt, ctrl, in_room, key, member, said};
 use super::log::EntryKind;
 use super::*;
 use crate::proto::room::{Attempt, Event, LeaveReason, Refusal};
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
-
-fn alt(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::ALT))
-}
 
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
@@ -47,11 +35,13 @@ fn enter_sends_and_clears_the_line() {
 }
 
 #[test]
-fn q_types_q_and_esc_quits() {
+fn q_types_q_and_esc_does_not_quit() {
     let mut app = in_room(80, 24);
     assert!(app.update(key(KeyCode::Char('q')), NOON).is_empty());
     assert_eq!(app.input.text(), "q");
-    assert_eq!(app.update(key(KeyCode::Esc), NOON), vec![Effect::Quit]);
+    assert!(app.update(key(KeyCode::Esc), NOON).is_empty());
+    assert_eq!(app.input.text(), "q", "the draft is kept");
+    app.input.take();
     assert_eq!(app.update(ctrl('c'), NOON), vec![Effect::Quit]);
 }
 
@@ -122,8 +112,11 @@ fn commands_become_effects_or_local_notices() {
     assert_eq!(run(&mut app, "/quit"), vec![Effect::Quit]);
     assert!(run(&mut app, "/who").is_empty());
     assert_eq!(last_text(&app), "1 here: ann");
+    let entries = app.log.entries().len();
     assert!(run(&mut app, "/help").is_empty());
-    assert!(last_text(&app).starts_with("Esc or Ctrl-C"));
+    assert!(app.help.is_some(), "/help opens the overlay");
+    assert_eq!(app.log.entries().len(), entries, "and prints nothing");
+    app.update(key(KeyCode::Esc), NOON);
     assert!(run(&mut app, "/clear").is_empty());
     assert!(app.log.entries().is_empty());
 }
@@ -224,12 +217,23 @@ fn invite_popup_copies_and_closes() {
     assert_eq!(app.update(ctrl('t'), NOON), vec![Effect::ShowTicket]);
     app.update(Msg::Ticket("abc".into()), NOON);
     assert_eq!(
-        app.update(key(KeyCode::Char('c')), NOON),
+        app.update(ctrl('y'), NOON),
         vec![Effect::Copy("abc".into())]
     );
     assert!(app.invite.as_ref().unwrap().copied);
-    assert!(app.input.is_empty(), "keys go to the popup, not the input");
+    assert_eq!(
+        app.update(alt(KeyCode::Char('c')), NOON),
+        vec![Effect::Copy("abc".into())]
+    );
+    assert!(
+        app.input.is_empty(),
+        "its own keys go to the popup, not the input"
+    );
     app.update(key(KeyCode::Esc), NOON);
+    assert!(app.invite.is_none());
+    // Ctrl-T and F2 toggle it.
+    app.update(Msg::Ticket("abc".into()), NOON);
+    assert!(app.update(key(KeyCode::F(2)), NOON).is_empty());
     assert!(app.invite.is_none());
 }
 

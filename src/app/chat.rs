@@ -12,27 +12,58 @@ use crate::proto::UnixMillis;
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: usize = 3;
 
-/// Keys listed by `/help`, after the commands.
+/// Keys listed by F1 and `/help`, after the commands (and in the README).
 pub const KEYS: &[(&str, &str)] = &[
     ("Enter", "send; Alt-Enter starts a new line"),
-    ("Up / Down", "recall earlier lines"),
+    (
+        "Up / Down",
+        "recall earlier lines (kept across restarts, not with --ephemeral)",
+    ),
     ("Tab", "complete a name, a command, or a path after /send"),
     (
         "Ctrl-G",
         "pick a shared file: Up/Down choose, Enter fetches, Esc stops",
     ),
-    ("PageUp / PageDown, wheel", "scroll the history"),
-    ("Ctrl-T or F2", "invite to this room: ticket, QR code, copy"),
+    (
+        "PageUp / PageDown, wheel",
+        "scroll the history; Esc goes back to the newest line",
+    ),
+    (
+        "Ctrl-T or F2",
+        "invite to this room: ticket and QR code; Ctrl-Y copies it",
+    ),
+    (
+        "F1",
+        "this help: Up/Down, PageUp/PageDown scroll, Esc closes",
+    ),
+    (
+        "F3 or Alt-M",
+        "mouse on/off: off, the terminal selects text (no wheel scrolling)",
+    ),
     ("Alt-1..9", "go to room or conversation 1..9"),
     (
         "Ctrl-N / Ctrl-P",
         "next / previous room (also Alt-Down / Alt-Up)",
     ),
+    ("Ctrl-A / Ctrl-E", "start / end of the line"),
+    ("Ctrl-W", "delete the word before the cursor"),
     (
-        "Ctrl-A/E, Ctrl-W, Ctrl-U/K",
-        "line start/end, delete word, delete to start/end",
+        "Ctrl-U / Ctrl-K",
+        "delete all of the draft before / after the cursor",
     ),
-    ("Esc or Ctrl-C", "quit"),
+    ("Ctrl-Y", "put back what Ctrl-U, Ctrl-K or Ctrl-W deleted"),
+    (
+        "Esc",
+        "close a popup, stop picking, back to the newest line; never quits",
+    ),
+    (
+        "Ctrl-C",
+        "quit (with a draft typed: press it twice within 2 s)",
+    ),
+    (
+        "Ctrl-D",
+        "quit on an empty line; else delete the character under the cursor",
+    ),
 ];
 
 impl App {
@@ -49,10 +80,12 @@ impl App {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
-            return vec![Effect::Quit];
+            return self.ctrl_c(now);
         }
-        if self.invite.is_some() {
-            return self.on_invite_key(key);
+        // Any other key in between: the next Ctrl-C warns again.
+        self.quit_armed = None;
+        if let Some(effects) = self.on_popup_key(key, now) {
+            return effects;
         }
         if let Some(effects) = self.on_pick_key(key) {
             return effects;
@@ -65,13 +98,16 @@ impl App {
         }
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
-            KeyCode::Esc => return vec![Effect::Quit],
+            KeyCode::Esc => self.escape(),
+            KeyCode::Char('d') if ctrl && self.input.is_empty() => return vec![Effect::Quit],
             KeyCode::Enter if alt || ctrl => self.input.insert_char('\n'),
             KeyCode::Enter => return self.submit(now),
             KeyCode::Char('t') if ctrl => return vec![Effect::ShowTicket],
             KeyCode::Char('g') if ctrl => self.start_pick(now),
             KeyCode::F(2) => return vec![Effect::ShowTicket],
-            KeyCode::F(1) => self.show_help(now),
+            KeyCode::F(1) => self.toggle_help(),
+            KeyCode::F(3) => return self.toggle_mouse(now),
+            KeyCode::Char('m') if alt => return self.toggle_mouse(now),
             KeyCode::Tab => return self.complete(),
             KeyCode::Up => {
                 if let Some(line) = self.recall.older(self.input.text()) {
@@ -99,24 +135,6 @@ impl App {
         Vec::new()
     }
 
-    fn on_invite_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c' | 'y') if !ctrl => {
-                if let Some(invite) = &mut self.invite {
-                    invite.copied = true;
-                    return vec![Effect::Copy(invite.ticket.clone())];
-                }
-            }
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::F(2) => {
-                self.invite = None
-            }
-            KeyCode::Char('t') if ctrl => self.invite = None,
-            _ => {}
-        }
-        Vec::new()
-    }
-
     pub(super) fn history_size(&self) -> (usize, usize) {
         let history = self.layout().history;
         (history.width as usize, history.height as usize)
@@ -127,18 +145,22 @@ impl App {
         match &mut self.screen {
             Screen::Lobby(lobby) => lobby.paste(&text),
             // However many lines, a paste is one message: it waits in the input for Enter.
-            // Pasting is typing: it stops picking a file line.
-            Screen::Chat if self.invite.is_none() => {
+            // Pasting is typing: it closes a popup and stops picking a file line.
+            Screen::Chat => {
+                self.close_popups();
                 self.log.pick(None);
                 self.input.insert(&text);
             }
-            Screen::Chat => {}
         }
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {
         let (cols, height) = self.history_size();
+        // The wheel scrolls what is on top.
+        let rows = WHEEL_ROWS as isize;
         match mouse.kind {
+            MouseEventKind::ScrollUp if self.help.is_some() => self.scroll_help(-rows),
+            MouseEventKind::ScrollDown if self.help.is_some() => self.scroll_help(rows),
             MouseEventKind::ScrollUp => self.log.scroll_up(WHEEL_ROWS, cols, height),
             MouseEventKind::ScrollDown => self.log.scroll_down(WHEEL_ROWS),
             _ => {}
@@ -166,13 +188,19 @@ impl App {
         Vec::new()
     }
 
-    fn show_help(&mut self, now: UnixMillis) {
-        for (usage, what) in COMMANDS.iter().chain(KEYS) {
-            self.notice(now, format!("{usage:<26} {what}"));
-        }
+    /// F3 / Alt-M: let the terminal have the mouse (to select text), or take it back.
+    fn toggle_mouse(&mut self, now: UnixMillis) -> Vec<Effect> {
+        self.mouse = !self.mouse;
+        let text = if self.mouse {
+            "mouse on: the wheel scrolls; F3 or Alt-M lets the terminal select text again"
+        } else {
+            "mouse off: select text with the mouse; F3 or Alt-M turns the wheel back on"
+        };
+        self.notice(now, text.into());
+        vec![Effect::Mouse(self.mouse)]
     }
 
-    fn submit(&mut self, now: UnixMillis) -> Vec<Effect> {
+    pub(super) fn submit(&mut self, now: UnixMillis) -> Vec<Effect> {
         let text = self.input.take();
         if text.trim().is_empty() {
             return Vec::new();
@@ -208,7 +236,7 @@ impl App {
                     self.notice(now, "no long message to expand".into());
                 }
             }
-            Command::Help => self.show_help(now),
+            Command::Help => self.help = Some(super::help::Help::default()),
             Command::Clear => self.log.clear(),
             Command::Quit => return vec![Effect::Quit],
             Command::Open(label) => return self.command_open(label, now),

@@ -46,7 +46,7 @@ pub enum Command {
 
 /// Every command with its one-line description, for `/help` and completion.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("/help", "list commands"),
+    ("/help", "this list of commands and keys (also F1)"),
     ("/nick NAME", "change your name"),
     ("/me ACTION", "say what you are doing (* sam waves)"),
     ("/who", "list the members of the room"),

@@ -1,7 +1,9 @@
 //! A text field with a cursor: what the input line and the lobby's fields edit. The cursor is a
 //! byte offset that always sits on a grapheme boundary, so an emoji or an accented letter is
 //! one step for the arrow keys and one deletion for Backspace. Text may hold newlines
-//! (multi-line messages); Home/End and Ctrl-U work on the cursor's line.
+//! (multi-line messages): Home/End work on the cursor's line, while Ctrl-U and Ctrl-K treat
+//! the whole draft as one line (as readline does a single line), so a 60-line paste goes
+//! with one key. What they and Ctrl-W delete is kept for Ctrl-Y to put back.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -9,6 +11,8 @@ use unicode_segmentation::UnicodeSegmentation;
 pub struct Editor {
     text: String,
     cursor: usize,
+    /// What the last Ctrl-U, Ctrl-K or Ctrl-W deleted (readline's kill buffer), for Ctrl-Y.
+    killed: String,
 }
 
 impl Editor {
@@ -16,6 +20,7 @@ impl Editor {
         Self {
             text: text.to_string(),
             cursor: text.len(),
+            killed: String::new(),
         }
     }
 
@@ -32,9 +37,10 @@ impl Editor {
         self.text.is_empty()
     }
 
-    /// Replace the text; the cursor goes to the end.
+    /// Replace the text; the cursor goes to the end (what was deleted stays for Ctrl-Y).
     pub fn set(&mut self, text: &str) {
-        *self = Self::with_text(text);
+        self.text = text.to_string();
+        self.cursor = text.len();
     }
 
     /// Take the text out, leaving the field empty.
@@ -115,24 +121,39 @@ impl Editor {
             .map_or(0, |(i, c)| i + c.len_utf8())
     }
 
+    /// Delete `range`, keeping it for Ctrl-Y (unless empty: a second Ctrl-U at the start
+    /// must not forget what the first one deleted).
+    fn kill(&mut self, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        self.killed = self.text[range.clone()].to_string();
+        if range.start < self.cursor {
+            self.cursor = range.start;
+        }
+        self.text.replace_range(range, "");
+    }
+
     /// Ctrl-W: delete the word before the cursor.
     pub fn delete_word_before(&mut self) {
-        let start = self.word_start();
-        self.text.replace_range(start..self.cursor, "");
-        self.cursor = start;
+        self.kill(self.word_start()..self.cursor);
     }
 
-    /// Ctrl-U: delete from the start of the line to the cursor.
-    pub fn delete_to_line_start(&mut self) {
-        let start = self.line_start();
-        self.text.replace_range(start..self.cursor, "");
-        self.cursor = start;
+    /// Ctrl-U: delete everything before the cursor, on every line of the draft (all of it
+    /// with the cursor at the end, as it usually is).
+    pub fn delete_to_start(&mut self) {
+        self.kill(0..self.cursor);
     }
 
-    /// Ctrl-K: delete from the cursor to the end of the line.
-    pub fn delete_to_line_end(&mut self) {
-        let end = self.line_end();
-        self.text.replace_range(self.cursor..end, "");
+    /// Ctrl-K: delete everything after the cursor, on every line of the draft.
+    pub fn delete_to_end(&mut self) {
+        self.kill(self.cursor..self.text.len());
+    }
+
+    /// Ctrl-Y: put back what was deleted last, at the cursor.
+    pub fn yank(&mut self) {
+        let killed = self.killed.clone();
+        self.insert(&killed);
     }
 
     /// Alt-B / Ctrl-Left: to the start of the previous word.
@@ -177,6 +198,13 @@ mod tests {
         e
     }
 
+    impl Editor {
+        /// Put the cursor right after the first `text` (tests only).
+        fn up_to(&mut self, text: &str) {
+            self.cursor = self.text.find(text).unwrap() + text.len();
+        }
+    }
+
     #[test]
     fn graphemes_are_single_steps() {
         let mut e = typed("né👍🏽x");
@@ -207,22 +235,48 @@ mod tests {
         e.home();
         e.word_right();
         assert_eq!(e.cursor(), 2);
-        e.delete_to_line_end();
+        e.delete_to_end();
         assert_eq!(e.text(), "oh");
-        e.delete_to_line_start();
+        e.delete_to_start();
         assert!(e.is_empty());
     }
 
     #[test]
-    fn home_end_and_ctrl_u_stay_on_the_line() {
+    fn home_and_end_stay_on_the_line() {
         let mut e = typed("first\nsecond");
         e.home();
         assert_eq!(e.cursor(), 6);
         e.end();
-        e.delete_to_line_start();
-        assert_eq!(e.text(), "first\n");
+        assert_eq!(e.cursor(), 12);
         e.backspace();
-        assert_eq!(e.text(), "first");
+        assert_eq!(e.text(), "first\nsecon");
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_k_work_on_the_whole_draft() {
+        let draft: String = (0..60).map(|i| format!("line {i}\n")).collect();
+        let mut e = typed(&draft);
+        e.delete_to_start();
+        assert!(e.is_empty(), "all 60 lines, not the last row");
+        e.yank();
+        assert_eq!(e.text(), draft, "Ctrl-Y puts them back");
+        // From the middle of line 2: Ctrl-K takes the rest of the draft, Ctrl-U the start.
+        let mut e = typed("one\ntwo words\nthree");
+        e.home();
+        e.up_to("two w");
+        e.delete_to_end();
+        assert_eq!(e.text(), "one\ntwo w");
+        e.delete_to_start();
+        assert!(e.is_empty());
+        e.yank();
+        assert_eq!(e.text(), "one\ntwo w");
+        // Deleting nothing keeps the last deletion for Ctrl-Y.
+        e.delete_to_end();
+        e.delete_to_start();
+        e.delete_to_start();
+        e.yank();
+        e.yank();
+        assert_eq!(e.text(), "one\ntwo wone\ntwo w");
     }
 
     #[test]

@@ -108,7 +108,10 @@ fn esc_stops_picking_and_does_not_quit() {
     app.update(ctrl('g'), NOON);
     assert!(app.update(ctrl('g'), NOON).is_empty());
     assert!(!app.picking());
-    assert_eq!(app.update(key(KeyCode::Esc), NOON), vec![Effect::Quit]);
+    assert!(
+        app.update(key(KeyCode::Esc), NOON).is_empty(),
+        "Esc never quits"
+    );
 }
 
 #[test]

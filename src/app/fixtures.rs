@@ -2,11 +2,25 @@
 //! in a room with some history.
 
 use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
 use super::{App, Msg};
 use crate::proto::room::{ChatLine, Event};
 use crate::proto::{MemberInfo, MessageId, SecretKey, TopicId, UnixMillis};
+
+/// A key pressed alone, with Ctrl, with Alt.
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+pub fn alt(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::ALT))
+}
 
 /// 2026-11-25 12:00 UTC.
 pub const NOON: UnixMillis = UnixMillis(1_795_608_000_000);

@@ -157,7 +157,12 @@ impl Lobby {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('c') if ctrl => return Some(Choice::Quit),
-            KeyCode::Esc => return Some(Choice::Quit),
+            // As on the chat screen: Ctrl-D quits from an empty field, else deletes.
+            KeyCode::Char('d') if ctrl && self.focused_editor().is_none_or(|e| e.is_empty()) => {
+                return Some(Choice::Quit);
+            }
+            // Esc never drops what was typed: it only dismisses the error shown.
+            KeyCode::Esc => self.error = None,
             KeyCode::Char(digit @ '1'..='9') if key.modifiers.contains(KeyModifiers::ALT) => {
                 let index = digit as usize - '1' as usize;
                 let topic = self.nearby.get(index)?.topic;

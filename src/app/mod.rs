@@ -8,6 +8,7 @@ pub mod command;
 pub mod complete;
 pub mod complete_path;
 pub mod editor;
+pub mod help;
 pub mod keys;
 pub mod layout;
 pub mod lobby;
@@ -25,6 +26,8 @@ mod events;
 pub(crate) mod fixtures;
 mod msg;
 mod pick;
+mod popup;
+mod quit;
 mod rooms;
 pub mod views;
 
@@ -88,6 +91,11 @@ pub struct App {
     completion: Option<Completion>,
     /// The invite popup, when shown.
     pub invite: Option<Invite>,
+    /// The help overlay, when shown (over the invite, if both are).
+    pub help: Option<help::Help>,
+    /// Whether the terminal reports the mouse to us (wheel scrolling) rather than letting
+    /// the user select text; the run layer sets it from the config and carries out toggles.
+    pub mouse: bool,
     pub last_error: Option<String>,
     /// A file being fetched (the status bar shows it).
     pub transfer: Option<Transfer>,
@@ -98,6 +106,8 @@ pub struct App {
     /// The name to enter rooms with before any room knows us (from the command line or
     /// the lobby).
     pub default_name: String,
+    /// When Ctrl-C was pressed with a draft typed: a second press soon after quits.
+    quit_armed: Option<UnixMillis>,
     /// The terminal's size.
     pub area: Rect,
     /// Where message times are shown (the local zone; UTC in tests).
@@ -126,11 +136,14 @@ impl App {
             recall: Recall::default(),
             completion: None,
             invite: None,
+            help: None,
+            mouse: true,
             last_error: None,
             transfer: None,
             asked_get: None,
             stored_rooms: Vec::new(),
             default_name: lobby_name.unwrap_or_default().to_string(),
+            quit_armed: None,
             area,
             offset,
         }
@@ -326,3 +339,7 @@ mod rooms_tests;
 #[cfg(test)]
 #[path = "files_tests.rs"]
 mod files_tests;
+
+#[cfg(test)]
+#[path = "keys_tests.rs"]
+mod keys_tests;

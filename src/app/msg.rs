@@ -163,5 +163,8 @@ pub enum Effect {
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
     Bell,
+    /// Have the terminal report the mouse (`true`: wheel scrolling) or not (`false`: the
+    /// terminal selects text).
+    Mouse(bool),
     Quit,
 }

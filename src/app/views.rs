@@ -106,6 +106,13 @@ impl Views {
         self.parked.values().filter_map(|p| p.me.as_ref())
     }
 
+    /// Whether a view in the background holds a draft (Ctrl-C asks before losing it).
+    pub(super) fn parked_draft(&self) -> bool {
+        self.parked
+            .values()
+            .any(|p| !p.input.text().trim().is_empty())
+    }
+
     /// Unread messages in every view but the current one.
     pub fn unread(&self) -> usize {
         self.tabs.iter().map(|t| t.unread).sum()

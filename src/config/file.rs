@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub relays: Option<Spanned<Vec<String>>>,
     pub theme: Option<Spanned<Theme>>,
     pub bell: Option<Spanned<bool>>,
+    pub mouse: Option<Spanned<bool>>,
     pub time_format: Option<Spanned<String>>,
     pub offline: Option<Spanned<bool>>,
     pub lan: Option<Spanned<bool>>,

@@ -284,6 +284,8 @@ impl Config {
         };
         let theme = shown.note("theme", pick(None, None, f.theme, Theme::default()));
         let bell = shown.note("bell", pick(None, None, f.bell, true));
+        let no_mouse = global.no_mouse.then_some(false);
+        let mouse = shown.note("mouse", pick(no_mouse, None, f.mouse, true));
         let time_format = shown.note(
             "time_format",
             pick(
@@ -300,6 +302,7 @@ impl Config {
         let ui = UiSettings {
             theme,
             bell,
+            mouse,
             time_format,
             color,
         };

@@ -33,6 +33,7 @@ name = "kim"
 relays = ["https://relay.example.com"]
 theme = "light"
 bell = false
+mouse = false
 time_format = "%H:%M:%S"
 offline = true
 lan = false
@@ -65,6 +66,7 @@ fn every_key_of_the_file_is_used() {
     let ui = UiSettings {
         theme: Theme::Light,
         bell: false,
+        mouse: false,
         time_format: "%H:%M:%S".into(),
         color: true,
     };
@@ -107,6 +109,10 @@ fn flag_beats_env_beats_file_beats_default() {
     assert_eq!(source(&c, "max_rate"), (7.0.into(), Source::Flag));
     assert_eq!(source(&c, "join_timeout"), (15.0.into(), Source::Default));
     assert_eq!(source(&c, "theme"), ("dark".into(), Source::Default));
+    assert_eq!(source(&c, "mouse"), (true.into(), Source::Default));
+    let c = resolve(&path, Env::default(), &["--no-mouse", "config"]).unwrap();
+    assert_eq!(source(&c, "mouse"), (false.into(), Source::Flag));
+    assert!(!c.ui.mouse);
     // Announcing on the LAN needs discovery: the flag wins over `lan = false`.
     let path = file("lan", "lan = false\n");
     let c = resolve(&path, Env::default(), &["--lan", "open"]).unwrap();

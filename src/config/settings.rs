@@ -29,6 +29,8 @@ pub struct UiSettings {
     pub theme: Theme,
     /// Ring the terminal bell on mentions and direct messages.
     pub bell: bool,
+    /// Capture the mouse (wheel scrolling); off, the terminal selects text (`--no-mouse`).
+    pub mouse: bool,
     /// strftime format of message times, checked to render without error.
     pub time_format: String,
     /// False when `NO_COLOR` is set and non-empty (no-color.org): no colour whatever the theme.
@@ -43,6 +45,7 @@ impl Default for UiSettings {
         Self {
             theme: Theme::Dark,
             bell: true,
+            mouse: true,
             time_format: DEFAULT_TIME_FORMAT.to_string(),
             color: true,
         }
@@ -200,6 +203,7 @@ pub struct FileValues {
     pub relays: Option<Vec<String>>,
     pub theme: Option<Theme>,
     pub bell: Option<bool>,
+    pub mouse: Option<bool>,
     pub time_format: Option<String>,
     pub offline: Option<bool>,
     pub lan: Option<bool>,
@@ -221,6 +225,7 @@ impl FileValues {
             relays,
             theme,
             bell,
+            mouse,
             time_format,
             offline,
             lan,
@@ -283,6 +288,7 @@ impl FileValues {
             )?,
             theme: theme.as_ref().map(|t| *t.get_ref()),
             bell: bell.as_ref().map(|b| *b.get_ref()),
+            mouse: mouse.as_ref().map(|m| *m.get_ref()),
             offline: offline.as_ref().map(|o| *o.get_ref()),
             lan: lan.as_ref().map(|l| *l.get_ref()),
             history_limit: history_limit.as_ref().map(|h| *h.get_ref()),

@@ -1,5 +1,6 @@
-//! Owning the terminal: raw mode, alternate screen, mouse and bracketed paste on entry, and
-//! all of it undone on exit, on error (the guard's drop) and on panic (the hook).
+//! Owning the terminal: raw mode, alternate screen, mouse (unless turned off) and bracketed
+//! paste on entry, and all of it undone on exit, on error (the guard's drop) and on panic
+//! (the hook).
 
 use std::io::Write;
 
@@ -26,7 +27,9 @@ fn undo_modes() {
 }
 
 impl TerminalGuard {
-    pub fn enter() -> std::io::Result<Self> {
+    /// `mouse`: capture the mouse (wheel scrolling; the terminal's own selection then needs
+    /// Shift in most terminals).
+    pub fn enter(mouse: bool) -> std::io::Result<Self> {
         // ratatui::init installs a panic hook that leaves the alternate screen and raw mode;
         // ours runs first and turns mouse capture and bracketed paste off too.
         let terminal = ratatui::try_init()?;
@@ -35,11 +38,23 @@ impl TerminalGuard {
             undo_modes();
             previous(info);
         }));
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+        if mouse {
+            crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+        }
         // Keep the shell's title to give back on exit (xterm's title stack).
         let mut out = std::io::stdout();
         let _ = out.write_all(b"\x1b[22;0t");
         Ok(Self { terminal })
+    }
+
+    /// Capture the mouse or give it back to the terminal (F3 / Alt-M).
+    pub fn set_mouse(&mut self, on: bool) -> std::io::Result<()> {
+        if on {
+            crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+        } else {
+            crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+        }
     }
 
     /// Write raw bytes to the terminal (bell, clipboard escape).

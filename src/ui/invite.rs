@@ -1,5 +1,6 @@
 //! The invite popup: the whole ticket (wrapped, nothing cut), its QR code drawn with half
-//! blocks, and the key that copies it to the clipboard.
+//! blocks, and its keys: one that copies the ticket to the clipboard, Esc, and that typing
+//! goes on to the chat.
 
 use qrcode::{Color as Module, EcLevel, QrCode};
 use ratatui::Frame;
@@ -53,11 +54,6 @@ pub fn render(invite: &Invite, frame: &mut Frame, area: Rect) {
     let qr = qr_rows(&invite.ticket).unwrap_or_default();
     let qr_width = qr.first().map_or(0, |r| r.chars().count()) as u16;
     let qr_height = qr.len() as u16;
-    let copy = if invite.copied {
-        "copy sent (OSC 52); if pasting fails, allow clipboard access in your terminal"
-    } else {
-        "c: copy to clipboard · Esc: close"
-    };
     // Side by side when there is room, stacked when tall enough, else the ticket alone.
     const MIN_TEXT_COLS: u16 = 24;
     let text_cols = area.width.saturating_sub(qr_width + 5).min(40);
@@ -75,7 +71,16 @@ pub fn render(invite: &Invite, frame: &mut Frame, area: Rect) {
     ))];
     text.extend(ticket_rows.iter().map(|r| Line::raw(r.clone())));
     text.push(Line::default());
-    text.push(Line::from(Span::styled(copy, theme::focused())));
+    text.push(Line::from(Span::styled(
+        "Ctrl-Y copy · Esc close · typing goes to the chat",
+        theme::focused(),
+    )));
+    if invite.copied {
+        text.push(Line::from(Span::styled(
+            "copy sent (OSC 52); if pasting fails, allow clipboard access in your terminal",
+            theme::hint(),
+        )));
+    }
     text.push(Line::default());
     text.push(Line::from(Span::styled(
         "parlor join TICKET, or paste it in the lobby",

@@ -135,7 +135,7 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         spacer(&mut lines);
     }
     lines.push(Line::from(Span::styled(
-        "Tab: next · Enter: go · Esc: quit",
+        "Tab: next · Enter: go · Ctrl-C: quit",
         theme::hint(),
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

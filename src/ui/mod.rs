@@ -1,6 +1,7 @@
 //! The terminal UI's view: `ui::view(&App, &mut Frame)`, one file per widget, every style in
 //! `theme`. Contract: draws from `&App` only; no state, no IO.
 
+mod help;
 mod history;
 mod input;
 pub mod invite;
@@ -41,9 +42,17 @@ pub fn view(app: &App, frame: &mut Frame) {
         members::render(app, frame, area);
     }
     status::render(app, frame, layout.status);
-    input::render(app, frame, layout.input, app.invite.is_none());
+    input::render(
+        app,
+        frame,
+        layout.input,
+        app.invite.is_none() && app.help.is_none(),
+    );
     if let Some(invite) = &app.invite {
         invite::render(invite, frame, frame.area());
+    }
+    if let Some(help) = &app.help {
+        help::render(help, frame, frame.area());
     }
 }
 
@@ -58,3 +67,7 @@ mod rooms_tests;
 #[cfg(test)]
 #[path = "files_tests.rs"]
 mod files_tests;
+
+#[cfg(test)]
+#[path = "help_tests.rs"]
+mod help_tests;

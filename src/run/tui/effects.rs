@@ -275,7 +275,17 @@ impl Tui {
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.config.ui.bell => guard.bell(),
             Effect::Bell => {}
+            Effect::Mouse(on) => {
+                if let Err(err) = guard.set_mouse(on) {
+                    let why = format!("could not turn mouse capture {}: {err}", on_off(on));
+                    let _ = self.answers_tx.send(Msg::Warning(why));
+                }
+            }
             Effect::Quit => self.quit = true,
         }
     }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
 }

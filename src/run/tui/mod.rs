@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 mod effects;
+mod setup;
 
 use super::direct;
 use super::files::{FileUpdate, Files};
@@ -22,14 +23,13 @@ use super::terminal::TerminalGuard;
 use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
 use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Msg, Screen};
-use crate::config::{Config, Start, Theme, UiSettings};
+use crate::config::{Config, Start};
 use crate::net::{Node, PathKind};
 use crate::proto::UnixMillis;
 use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionHandle};
 use crate::store::Store;
 use crate::ui;
-use crate::ui::theme::Palette;
 
 /// How often the member list's relay marks are refreshed.
 const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
@@ -56,6 +56,8 @@ struct Tui {
     /// The terminal's title as last set.
     title: String,
     quit: bool,
+    /// Writes the input history as lines are sent (with a data directory).
+    recall: Option<setup::RecallWriter>,
 }
 
 /// Run the terminal UI until the user quits or `shutdown` resolves.
@@ -75,6 +77,7 @@ pub async fn run_tui(
         (Some(store), true) => store.open_rooms().unwrap_or_default(),
         _ => Vec::new(),
     };
+    let recall_dir = setup::recall_dir(&config, store.as_ref());
     let store_thread = start::store_thread(store)?;
     // Bound before the terminal is taken: binding is quick (relays and DNS are contacted in
     // the background), and the lobby lists rooms on the LAN from the start.
@@ -94,7 +97,7 @@ pub async fn run_tui(
                 return Err(err);
             }
         };
-    let mut guard = match TerminalGuard::enter() {
+    let mut guard = match TerminalGuard::enter(config.ui.mouse) {
         Ok(guard) => guard,
         Err(err) => {
             direct.shutdown().await;
@@ -121,6 +124,7 @@ pub async fn run_tui(
         answers,
         title: String::new(),
         quit: false,
+        recall: None,
         config,
     };
     let stored: Vec<StoredRoom> = stored
@@ -130,9 +134,8 @@ pub async fn run_tui(
             label: room.label,
         })
         .collect();
-    tui.app.default_name = tui.config.name.clone();
-    tui.app.set_time_format(&tui.config.ui.time_format);
-    ui::theme::set_palette(palette(&tui.config.ui));
+    setup::prepare(&mut tui.app, &tui.config, recall_dir.as_deref());
+    tui.recall = recall_dir.map(|dir| setup::RecallWriter::spawn(dir, tui.app.recall_lines()));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -140,19 +143,13 @@ pub async fn run_tui(
     let result = tui.main_loop(&mut guard, shutdown).await;
     // The terminal first: the user gets their shell back while we say goodbye.
     drop(guard);
+    if let Some(recall) = tui.recall.take() {
+        recall.finish().await;
+    }
     tui.sessions.leave_all().await;
     tui.direct.shutdown().await;
     start::close(Some(node), store_thread).await;
     result
-}
-
-/// The palette the settings ask for: none at all with `NO_COLOR`.
-fn palette(settings: &UiSettings) -> Palette {
-    match (settings.color, settings.theme) {
-        (false, _) | (_, Theme::Mono) => Palette::Mono,
-        (true, Theme::Light) => Palette::Light,
-        (true, Theme::Dark) => Palette::Dark,
-    }
 }
 
 fn to_msg(event: TermEvent) -> Option<Msg> {
@@ -291,6 +288,9 @@ impl Tui {
                 for effect in self.app.update(msg, UnixMillis::now()) {
                     self.execute(effect, guard).await;
                 }
+            }
+            if let Some(recall) = &self.recall {
+                recall.update(self.app.recall_lines());
             }
         }
         Ok(())
