@@ -1,12 +1,14 @@
 //! parlor: serverless group chat for the terminal, peer to peer over iroh and iroh-gossip.
 //!
 //! Layout (see ARCHITECTURE.md): `proto` is the pure chat core; `app` turns typed lines into
-//! commands; `headless` renders events as lines; `net` is the only code that talks to iroh;
+//! commands; `front` is the front-end core both front ends drive (rooms, direct messages,
+//! files, carrying out commands); `headless` renders events as lines; `net` is the only code that talks to iroh;
 //! `run` wires them together.
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod front;
 pub mod headless;
 pub mod net;
 pub mod proto;

@@ -69,17 +69,7 @@ pub enum Report {
     Error(String),
 }
 
-/// A room as `/rooms` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomInfo {
-    /// `None` while a new room is being opened.
-    pub topic: Option<TopicId>,
-    pub label: Option<String>,
-    /// Lines typed on stdin go here.
-    pub current: bool,
-    /// The room can send (its `ready` event came).
-    pub ready: bool,
-}
+pub use crate::front::rooms::RoomInfo;
 
 /// Which room a report is about, when a front end is in several: JSON lines get a `"room"`
 /// field, text lines a `[label]` prefix.

@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::start::LAN_LISTEN;
 use super::{fail, shutdown_signal};
 use crate::config::Config;
+use crate::front::start::LAN_LISTEN;
 use crate::net::relay::{self, RelayOptions};
 use crate::net::{Nearby, Node};
 
@@ -41,7 +41,7 @@ pub fn nearby(config: &Config) -> ExitCode {
         };
         tokio::time::sleep(LAN_LISTEN).await;
         let rooms = lan.nearby();
-        node.shutdown(super::start::CLOSE_LIMIT).await;
+        node.shutdown(crate::front::start::CLOSE_LIMIT).await;
         Ok(rooms)
     });
     runtime.shutdown_background();

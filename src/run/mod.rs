@@ -2,15 +2,11 @@
 //! session's handle, on a tokio runtime, with signals, logging and exit codes. No chat logic
 //! lives here.
 
-mod direct;
 mod docs;
-mod files;
 mod headless;
 mod lan;
 mod listing;
 mod paths;
-mod sessions;
-mod start;
 mod stdout;
 mod terminal;
 mod tui;
@@ -20,8 +16,8 @@ use std::process::ExitCode;
 use crate::config::{Config, Data, Start, Task};
 use crate::store::Store;
 
+pub use crate::front::start::spec_of;
 pub use headless::{NotAllDone, run_headless};
-pub use start::spec_of;
 pub use tui::run_tui;
 
 /// How long exiting waits for stdout's reader to take the last lines.
@@ -95,7 +91,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // Naming a room that is nowhere is bad input, as an unknown label was before.
-        Err(err) if err.is::<start::NoSuchRoom>() => fail(2, &format!("{err:#}")),
+        Err(err) if err.is::<crate::front::start::NoSuchRoom>() => fail(2, &format!("{err:#}")),
         // One line for each thing headless could not do.
         Err(err) if err.is::<headless::NotAllDone>() => {
             for line in format!("{err}").lines() {
@@ -132,7 +128,7 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let mut resolved = Vec::with_capacity(starts.len());
     for start in starts {
         resolved.push(match start {
-            Start::Known(query) => start::known_room(&store, query, config.net.lan)?,
+            Start::Known(query) => crate::front::start::known_room(&store, query, config.net.lan)?,
             start => start,
         });
     }

@@ -4,8 +4,8 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use super::files::expand_home;
 use crate::app::complete_path::{PathCandidate, split_path};
+use crate::front::files::expand_home;
 
 /// Directory entries read at most: a Tab in a directory of a million files stays quick; past
 /// this many, a longer prefix finds the rest.

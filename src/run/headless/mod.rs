@@ -6,31 +6,21 @@
 mod commands;
 mod failures;
 mod output;
-mod rooms;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
-
-use std::collections::HashSet;
 
 use self::failures::Failures;
 pub use self::failures::NotAllDone;
-use self::rooms::Rooms;
-use super::direct;
-use super::files::{FileUpdate, Files};
-use super::sessions::{RoomKey, RoomStart, Sessions, Update};
-use super::start::{self, spec_of};
-use crate::config::{Config, ConfigError, Start};
+use crate::config::{Config, ConfigError};
+use crate::front::{Answers, Core, Incoming, RoomKey, Update};
 use crate::headless::Report;
-use crate::net::Node;
+use crate::proto::EndpointId;
 use crate::proto::room::Event;
-use crate::proto::{EndpointId, MessageId};
-use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionGone};
 use crate::store::Store;
 
@@ -44,19 +34,10 @@ const LAST_LINES: Duration = Duration::from_secs(5);
 type Drained = Pin<Box<dyn Future<Output = Result<(), SessionGone>> + Send>>;
 
 struct Headless<W> {
-    sessions: Sessions,
-    /// Files offered in our rooms, and fetching them.
-    files: Files,
-    file_updates: mpsc::Receiver<FileUpdate>,
-    /// Direct messages: the process's DM actor.
-    direct: DirectHandle,
-    direct_events: DirectEvents,
-    /// Our direct messages of this run not delivered yet (input ending waits for them).
-    pending_dms: HashSet<MessageId>,
+    /// The rooms, direct messages and files, and carrying out commands.
+    core: Core,
     /// `/query NAME`: typed lines go to this member privately (until `/room`).
     query: Option<(EndpointId, String)>,
-    rooms: Rooms,
-    config: Config,
     output: W,
     json: bool,
     /// Output waits for the reader until then (while leaving); `None`: as long as it takes.
@@ -70,8 +51,6 @@ struct Headless<W> {
     queue_moved: bool,
     /// What could not be carried out: the exit code is 1 if anything was.
     failures: Failures,
-    /// Everyone seen in any room or conversation, for `/msg` and `/query`.
-    directory: crate::proto::Directory,
 }
 
 /// How the loop ended.
@@ -100,61 +79,31 @@ where
     if starts.is_empty() {
         return Err(ConfigError::NoCommand.into());
     }
-    for start in &starts {
-        if !matches!(start, Start::Lan(_)) {
-            // Bad input is reported before anything starts.
-            spec_of(&config, start, config.name.clone())?;
-        }
-    }
-    let store = start::store_thread(store)?;
-    let node = match Node::spawn(&config.net).await {
-        Ok(node) => node,
-        Err(err) => {
-            start::close(None, store).await;
-            return Err(err);
-        }
-    };
-    let store_handle = start::store_handle(&store);
-    let keeps_dms = store_handle.is_some();
-    let (direct, direct_events) =
-        match spawn_direct(&node, store_handle.clone(), config.name.clone()).await {
-            Ok(direct) => direct,
-            Err(err) => {
-                start::close(Some(node), store).await;
-                return Err(err);
-            }
-        };
-    let sessions = Sessions::new(node.clone(), store_handle, config.clone());
-    let (files, file_updates) = Files::new(node.clone(), config.files.clone());
+    let json = config.json;
+    let core = Core::boot(config, store, Answers::InOrder).await?;
+    let keeps_dms = core.keeps_dms();
     let mut headless = Headless {
-        sessions,
-        files,
-        file_updates,
-        direct,
-        direct_events,
-        pending_dms: HashSet::new(),
+        core,
         query: None,
-        rooms: Rooms::default(),
-        json: config.json,
-        config,
+        json,
         output,
         output_until: None,
         output_stuck: false,
         unsent_rooms: 0,
         queue_moved: false,
         failures: Failures::default(),
-        directory: Default::default(),
     };
     for (i, start) in starts.into_iter().enumerate() {
         // The first room named is the current one.
-        headless.start_room(start, None, i == 0);
+        let key = headless.core.rooms.new_key();
+        headless.core.start_room(key, start, None, None, i == 0);
     }
     let stop = headless.main_loop(BufReader::new(input), shutdown).await;
     let stop = match stop {
         // Undelivered direct messages wait on disk for the next run; without a disk they are
         // lost, which is a failure.
         Stop::Unsent if headless.unsent_rooms == 0 && keeps_dms => {
-            let pending = headless.pending_dms.len();
+            let pending = headless.core.pending_dms.len();
             let message = format!(
                 "{pending} direct message(s) not delivered yet: they are kept and sent when parlor runs again"
             );
@@ -165,35 +114,11 @@ where
     };
     let result = headless.finish(stop).await;
     let result = std::mem::take(&mut headless.failures).into_result(result);
-    headless.direct.shutdown().await;
-    start::close(Some(node), store).await;
+    headless.core.close().await;
     result
 }
 
 impl<W: AsyncWrite + Unpin> Headless<W> {
-    /// Start a room in the background (the current one when `current`).
-    fn start_room(&mut self, start: Start, label: Option<String>, current: bool) -> RoomKey {
-        let join_timeout =
-            matches!(start, Start::Join(_) | Start::Lan(_)).then_some(self.config.join_timeout);
-        let known = match &start {
-            Start::Rejoin { label, .. } => label.clone(),
-            Start::Lan(query) => Some(query.clone()),
-            _ => None,
-        };
-        // Events name the room from the start when its topic is known already.
-        let topic = match &start {
-            Start::Join(ticket) => Some(ticket.topic),
-            Start::Rejoin { topic, .. } => Some(*topic),
-            _ => None,
-        };
-        let key = self
-            .rooms
-            .add(topic, label.clone().or(known), join_timeout, current);
-        let name = self.config.name.clone();
-        self.sessions.start(key, RoomStart { start, name, label });
-        key
-    }
-
     async fn main_loop<R: AsyncRead + Unpin>(
         &mut self,
         mut input: BufReader<R>,
@@ -210,7 +135,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         loop {
             tokio::select! {
                 // Back-pressure: lines wait in the pipe, not in a queue that would refuse them.
-                read = input.read_until(b'\n', &mut line), if input_open && !self.rooms.backlogged() => {
+                read = input.read_until(b'\n', &mut line), if input_open && !self.core.rooms.backlogged() => {
                     match read {
                         Ok(0) | Err(_) => {
                             input_open = false;
@@ -231,12 +156,17 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     }
                     line.clear();
                 }
-                (key, update) = self.sessions.next() => {
+                incoming = self.core.next() => {
                     // Only a room starting or ending changes what "drained" means.
-                    let rooms_changed = !matches!(update, Update::Event(ref e) if !matches!(e, SessionEvent::Failed(_)));
+                    let rooms_changed = match &incoming {
+                        Incoming::Room(_, Update::Event(event)) => matches!(event, SessionEvent::Failed(_)),
+                        Incoming::Room(..) => true,
+                        _ => false,
+                    };
+                    let direct = matches!(incoming, Incoming::Direct(_));
                     let ended = tokio::select! {
                         // Printing waits on the reader; a signal still ends parlor.
-                        ended = self.on_update(key, update) => ended,
+                        ended = self.on_incoming(incoming) => ended,
                         () = &mut shutdown => return Stop::Quit,
                     };
                     if let Some(err) = ended {
@@ -250,30 +180,18 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     if rooms_changed && !input_open && !rooms_drained {
                         drained = Some(self.all_drained());
                     }
+                    if direct && rooms_drained && self.core.pending_dms.is_empty() {
+                        return Stop::Quit;
+                    }
                 }
                 done = async { drained.as_mut().expect("guarded").await }, if drained.is_some() => {
                     drained = None;
                     match done {
-                        Ok(()) if self.pending_dms.is_empty() => return Stop::Quit,
+                        Ok(()) if self.core.pending_dms.is_empty() => return Stop::Quit,
                         Ok(()) => rooms_drained = true,
                         // A session ended first: its events say why, and the next update
                         // waits on the rooms left.
                         Err(_) => {}
-                    }
-                }
-                Some(update) = self.file_updates.recv() => {
-                    tokio::select! {
-                        () = self.on_file(update) => {}
-                        () = &mut shutdown => return Stop::Quit,
-                    }
-                }
-                Some(event) = self.direct_events.recv() => {
-                    tokio::select! {
-                        () = self.on_direct(event) => {}
-                        () = &mut shutdown => return Stop::Quit,
-                    }
-                    if rooms_drained && self.pending_dms.is_empty() {
-                        return Stop::Quit;
                     }
                 }
                 _ = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() => {
@@ -288,7 +206,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// How long queued lines may wait once input ended: a ticket's room that is still
     /// joining gets its join timeout.
     fn drain_wait(&self) -> Duration {
-        self.rooms
+        self.core
+            .rooms
             .iter()
             .filter(|room| !room.ready)
             .filter_map(|room| room.join_timeout)
@@ -300,12 +219,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// Resolves once no room has a line waiting for a peer (rooms still starting count as
     /// waiting: their lines are held until then).
     fn all_drained(&self) -> Drained {
-        let handles: Vec<_> = self
-            .rooms
+        let rooms = &self.core.rooms;
+        let handles: Vec<_> = rooms
             .iter()
-            .filter_map(|room| self.sessions.handle(room.key).cloned())
+            .filter_map(|room| self.core.sessions.handle(room.key).cloned())
             .collect();
-        let starting = self.rooms.iter().any(|room| room.held.is_some());
+        let starting = rooms.iter().any(|room| room.held.is_some());
         Box::pin(async move {
             if starting {
                 return std::future::pending().await;
@@ -317,26 +236,30 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         })
     }
 
-    /// A room's update; `Some(error)` when it was the last room and it ended.
+    /// Something came in: the core's books first (and what a room that started was sent),
+    /// then printed; `Some(error)` when it was the last room and it ended.
+    async fn on_incoming(&mut self, incoming: Incoming) -> Option<anyhow::Error> {
+        let replies = self.core.absorb(&incoming).await;
+        self.present(replies).await;
+        match incoming {
+            Incoming::Room(key, update) => return self.on_update(key, update).await,
+            Incoming::Direct(event) => self.on_direct(event).await,
+            Incoming::File(update) => self.on_file(update).await,
+            Incoming::Replies(replies) => {
+                self.present(replies).await;
+            }
+        }
+        None
+    }
+
     async fn on_update(&mut self, key: RoomKey, update: Update) -> Option<anyhow::Error> {
         match update {
-            Update::Started(_) => {
-                // What was typed while it started, in order, as if typed now.
-                for command in self.rooms.started(key) {
-                    if let Some(report) = self.room_command(key, command).await {
-                        self.report(report, Some(key)).await;
-                    }
-                }
-                None
-            }
+            Update::Started(_) => None,
             Update::StartFailed(err) => self.room_ended(key, err).await,
             Update::Event(SessionEvent::Failed(reason)) => {
                 self.room_ended(key, anyhow::anyhow!(reason)).await
             }
             Update::Event(event) => {
-                direct::note_members(&self.direct, &event);
-                self.note_seen(&event);
-                self.files.note(key, &event);
                 self.on_event(key, event).await;
                 None
             }
@@ -350,8 +273,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// A room ended by itself: with others left it is reported and dropped; as the last one,
     /// it ends parlor with its reason.
     async fn room_ended(&mut self, key: RoomKey, err: anyhow::Error) -> Option<anyhow::Error> {
-        let room = self.rooms.remove(key)?;
-        if self.rooms.is_empty() {
+        let room = self.core.rooms.remove(key)?;
+        if self.core.rooms.is_empty() {
             return Some(err);
         }
         let report = Report::Error(format!("{err:#}"));
@@ -362,12 +285,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// Leave every room (unless they already ended), report the last events and what was
     /// never sent.
     async fn finish(&mut self, stop: Stop) -> anyhow::Result<()> {
-        let held = self.rooms.held();
-        let left = self.sessions.leave_all().await;
+        let held = self.core.rooms.held();
+        let left = self.core.sessions.leave_all().await;
         self.output_until = Some(Instant::now() + LAST_LINES);
         // Each room's stream ends shortly after it left.
-        while !self.rooms.is_empty() {
-            let (key, update) = self.sessions.next().await;
+        while !self.core.rooms.is_empty() {
+            let (key, update) = self.core.sessions.next().await;
             match update {
                 // Started while we were leaving: leave it too.
                 Update::Started(handle) => {
@@ -376,7 +299,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Update::Event(SessionEvent::Failed(_)) => {}
                 Update::Event(event) => self.on_event(key, event).await,
                 Update::Ended | Update::StartFailed(_) => {
-                    self.rooms.remove(key);
+                    self.core.rooms.remove(key);
                 }
             }
         }
@@ -391,7 +314,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Stop::Ended(err) => Err(err),
             Stop::Unsent if unsent == 0 => Err(anyhow::anyhow!(
                 "{} direct message(s) not delivered in time, and --ephemeral keeps nothing for later",
-                self.pending_dms.len()
+                self.core.pending_dms.len()
             )),
             Stop::Unsent => Err(anyhow::anyhow!(
                 "{unsent} message(s) not sent: no peer joined in time"
@@ -399,38 +322,22 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         }
     }
 
-    /// Remember who an event shows, so `/msg` reaches them after they left.
-    fn note_seen(&mut self, event: &SessionEvent) {
-        match event {
-            SessionEvent::Members(members) => members.iter().for_each(|m| self.directory.note(m)),
-            SessionEvent::Room(
-                Event::MemberJoined(member) | Event::MemberRenamed { member, .. },
-            ) => {
-                self.directory.note(member);
-            }
-            SessionEvent::Room(Event::MessageReceived(line)) => self.directory.note(&line.author),
-            _ => {}
-        }
-    }
-
     async fn on_event(&mut self, key: RoomKey, event: SessionEvent) {
         let report = match event {
-            SessionEvent::Ready { me, topic, ticket } => {
-                self.rooms.ready(key, topic);
-                Report::Ready {
-                    id: me.id,
-                    name: me.name,
-                    topic,
-                    ticket,
-                }
-            }
+            SessionEvent::Ready { me, topic, ticket } => Report::Ready {
+                id: me.id,
+                name: me.name,
+                topic,
+                ticket,
+            },
             SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
                 if line.file.is_some() =>
             {
                 Report::FileShared(line)
             }
             SessionEvent::Room(Event::Queued(waiting)) => {
-                let before = self.rooms.set_queued(key, waiting);
+                // The core noted the new count already.
+                let before = self.core.rooms.get(key).map_or(0, |r| r.queued_before);
                 self.queue_moved |= waiting < before;
                 // Reported when lines start waiting and when the last went out.
                 if (before == 0) == (waiting == 0) {
@@ -446,7 +353,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             SessionEvent::Members(_) => return,
             SessionEvent::Failed(reason) => Report::Error(reason),
         };
-        if let Some(room) = self.rooms.get(key).cloned() {
+        if let Some(room) = self.core.rooms.get(key).cloned() {
             self.report_in(&room, report).await;
         }
     }
@@ -457,6 +364,7 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     use super::*;
+    use crate::config::Start;
 
     /// Output waits on its reader now; a reader that stopped must not keep a signal from
     /// ending parlor (nor the last lines, after leaving, keep it from exiting).

@@ -3,12 +3,10 @@
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::super::direct;
-use super::super::files::FileUpdate;
-use super::{Headless, RoomKey, rooms};
+use super::{Headless, RoomKey};
+use crate::front::{FileUpdate, Room, direct};
 use crate::headless::{self, Report, RoomTag};
-use crate::proto::MemberInfo;
-use crate::proto::direct::{DirectMessage, DmState};
+use crate::proto::direct::DmState;
 use crate::session::direct::DirectEvent;
 
 impl<W: AsyncWrite + Unpin> Headless<W> {
@@ -16,27 +14,16 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     pub(super) async fn on_direct(&mut self, event: DirectEvent) {
         let report = match event {
             DirectEvent::Message(message) => {
-                let own = message.from == self.direct.id();
-                self.files.note_direct(&message, &self.direct.id());
+                let own = message.from == self.core.direct.id();
                 let display = if own {
                     message.name.clone()
                 } else {
-                    let display = self.display_of(&message).await;
-                    // A peer who wrote to us is reachable by name (`/msg`).
-                    self.directory.note(&crate::proto::MemberInfo {
-                        id: message.from,
-                        name: message.name.clone(),
-                        display: display.clone(),
-                    });
-                    display
+                    self.core.display_of(&message).await.display
                 };
                 let (id, pending) = (message.id, message.state == DmState::Pending);
                 self.report(Report::Dm { message, display }, None).await;
                 if !own {
                     return;
-                }
-                if pending {
-                    self.pending_dms.insert(id);
                 }
                 Report::DmStatus {
                     id,
@@ -47,12 +34,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     },
                 }
             }
-            DirectEvent::Status { id, state, .. } => {
-                if state == DmState::Delivered {
-                    self.pending_dms.remove(&id);
-                }
-                Report::DmStatus { id, state }
-            }
+            DirectEvent::Status { id, state, .. } => Report::DmStatus { id, state },
             DirectEvent::Dropped { from, count } => Report::Warning(direct::dropped(&from, count)),
             DirectEvent::Warning(text) => Report::Warning(text),
         };
@@ -61,7 +43,6 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
 
     /// A fetch moved on.
     pub(super) async fn on_file(&mut self, update: FileUpdate) {
-        self.files.update(&update);
         // Events name a file by its handle, as its offer did.
         use crate::proto::wire::handle_of as handle;
         let report = match update {
@@ -85,7 +66,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 message: reason,
             },
             FileUpdate::Resumed { hash, who } => {
-                let name = self.files.name_of(&hash).unwrap_or(&hash);
+                let name = self.core.files.name_of(&hash).unwrap_or(&hash);
                 Report::Info(format!("{who} is back: fetching {name} again"))
             }
             // Handled by `Files::update` (a waiting fetch tried again).
@@ -94,38 +75,13 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         self.report(report, None).await;
     }
 
-    /// How a direct message's sender is shown: as a room shows it, else with a fingerprint.
-    pub(super) async fn display_of(&self, message: &DirectMessage) -> String {
-        let members = self.members().await;
-        members
-            .into_iter()
-            .find(|m| m.id == message.from)
-            .map_or_else(
-                || direct::stranger(message.from, &message.name).display,
-                |m| m.display,
-            )
-    }
-
-    /// Every member of every room that runs.
-    pub(super) async fn members(&self) -> Vec<MemberInfo> {
-        let mut all = Vec::new();
-        for room in self.rooms.iter() {
-            if let Some(session) = self.sessions.handle(room.key)
-                && let Ok(members) = session.members().await
-            {
-                all.extend(members);
-            }
-        }
-        all
-    }
-
     /// A report about `room`, tagged with it.
-    pub(super) async fn report_in(&mut self, room: &rooms::Room, report: Report) {
+    pub(super) async fn report_in(&mut self, room: &Room, report: Report) {
         let name = room.name();
         let tag = room.topic.as_ref().map(|topic| RoomTag {
             topic,
             name: &name,
-            prefix_text: self.rooms.len() > 1,
+            prefix_text: self.core.rooms.len() > 1,
         });
         let line = headless::format_in(&report, self.json, tag);
         self.failures.note(&report);
@@ -133,7 +89,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     }
 
     pub(super) async fn report(&mut self, report: Report, room: Option<RoomKey>) {
-        match room.and_then(|key| self.rooms.get(key).cloned()) {
+        match room.and_then(|key| self.core.rooms.get(key).cloned()) {
             Some(room) => self.report_in(&room, report).await,
             None => {
                 self.failures.note(&report);

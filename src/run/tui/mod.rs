@@ -3,7 +3,7 @@
 //! (binding the endpoint), searching and computing tickets run in tasks whose answers come
 //! back as messages, so typing never waits on the network or the disk.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 
 use chrono::{Local, Offset};
@@ -13,20 +13,18 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 mod effects;
+use self::effects::present;
 mod setup;
 
-use super::direct;
-use super::files::{FileUpdate, Files};
-use super::sessions::{RoomStart, Sessions, Update};
-use super::start::{self, spec_of};
 use super::terminal::TerminalGuard;
+use crate::app::command::Command;
 use crate::app::lobby::{MAX_NEARBY, NearbyRoom, StoredRoom};
 use crate::app::views::{ViewKey, ViewKind};
 use crate::app::{App, Msg, Screen};
 use crate::config::{Config, Start};
-use crate::net::{Node, PathKind};
+use crate::front::{Answers, Core, FileUpdate, Incoming, Update};
+use crate::net::PathKind;
 use crate::proto::UnixMillis;
-use crate::session::direct::{DirectEvents, DirectHandle, spawn_direct};
 use crate::session::{SessionEvent, SessionHandle};
 use crate::store::Store;
 use crate::ui;
@@ -37,20 +35,13 @@ const PATHS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 const NEARBY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 struct Tui {
-    config: Config,
     app: App,
-    sessions: Sessions,
-    /// Files offered in our rooms, and fetching them.
-    files: Files,
-    file_updates: mpsc::Receiver<FileUpdate>,
-    /// Direct messages: the process's DM actor.
-    direct: DirectHandle,
-    direct_events: DirectEvents,
-    /// Lines typed for rooms still starting: (text, is an action), sent once they run.
-    held: HashMap<ViewKey, Vec<(String, bool)>>,
+    /// The rooms (each view of one is keyed by the view's key), direct messages and files,
+    /// and carrying out commands.
+    core: Core,
     /// Views whose room we created (the invite pops up when ready).
     opened: HashSet<ViewKey>,
-    /// Answers from background work (tickets, search results).
+    /// Answers from the terminal UI's own background work (paths, a conversation loaded).
     answers_tx: mpsc::UnboundedSender<Msg>,
     answers: mpsc::UnboundedReceiver<Msg>,
     /// The terminal's title as last set.
@@ -67,65 +58,35 @@ pub async fn run_tui(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let starts = config.starts().to_vec();
-    // Bad input is reported before anything starts.
-    for start in &starts {
-        if !matches!(start, Start::Lan(_)) {
-            spec_of(&config, start, config.name.clone())?;
-        }
-    }
     let stored = match (&store, starts.is_empty()) {
         (Some(store), true) => store.open_rooms().unwrap_or_default(),
         _ => Vec::new(),
     };
     let recall_dir = setup::recall_dir(&config, store.as_ref());
-    let store_thread = start::store_thread(store)?;
     // Bound before the terminal is taken: binding is quick (relays and DNS are contacted in
     // the background), and the lobby lists rooms on the LAN from the start.
-    let node = match Node::spawn(&config.net).await {
-        Ok(node) => node,
-        Err(err) => {
-            start::close(None, store_thread).await;
-            return Err(err);
-        }
-    };
-    let store = start::store_handle(&store_thread);
-    let (direct, direct_events) =
-        match spawn_direct(&node, store.clone(), config.name.clone()).await {
-            Ok(direct) => direct,
-            Err(err) => {
-                start::close(Some(node), store_thread).await;
-                return Err(err);
-            }
-        };
-    let mut guard = match TerminalGuard::enter(config.ui.mouse) {
+    let core = Core::boot(config, store, Answers::Later).await?;
+    let mut guard = match TerminalGuard::enter(core.config().ui.mouse) {
         Ok(guard) => guard,
         Err(err) => {
-            direct.shutdown().await;
-            start::close(Some(node), store_thread).await;
+            core.close().await;
             return Err(err.into());
         }
     };
     let size = guard.terminal.size()?;
-    let lobby_name = starts.is_empty().then(|| config.name.clone());
+    let lobby_name = starts.is_empty().then(|| core.config().name.clone());
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
-    let (files, file_updates) = Files::new(node.clone(), config.files.clone());
     let mut tui = Tui {
-        files,
-        file_updates,
         app: App::new(lobby_name.as_deref(), area, offset),
-        sessions: Sessions::new(node.clone(), store, config.clone()),
-        direct,
-        direct_events,
+        core,
         opened: HashSet::new(),
-        held: HashMap::new(),
         answers_tx,
         answers,
         title: String::new(),
         quit: false,
         recall: None,
-        config,
     };
     let stored: Vec<StoredRoom> = stored
         .into_iter()
@@ -134,7 +95,7 @@ pub async fn run_tui(
             label: room.label,
         })
         .collect();
-    setup::prepare(&mut tui.app, &tui.config, recall_dir.as_deref());
+    setup::prepare(&mut tui.app, tui.core.config(), recall_dir.as_deref());
     tui.recall = recall_dir.map(|dir| setup::RecallWriter::spawn(dir, tui.app.recall_lines()));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
@@ -146,9 +107,8 @@ pub async fn run_tui(
     if let Some(recall) = tui.recall.take() {
         recall.finish().await;
     }
-    tui.sessions.leave_all().await;
-    tui.direct.shutdown().await;
-    start::close(Some(node), store_thread).await;
+    tui.core.sessions.leave_all().await;
+    tui.core.close().await;
     result
 }
 
@@ -169,29 +129,37 @@ impl Tui {
             Start::Join(ticket) => (ViewKind::Room(Some(ticket.topic)), None),
             Start::Rejoin { topic, label, .. } => (ViewKind::Room(Some(*topic)), label.clone()),
             Start::Lan(query) => (ViewKind::Room(None), Some(query.clone())),
-            Start::Open | Start::Known(_) => (ViewKind::Room(None), self.config.label.clone()),
+            Start::Open | Start::Known(_) => {
+                (ViewKind::Room(None), self.core.config().label.clone())
+            }
         };
         if let Some(view) = self.app.add_view(kind, label, current) {
-            self.start_room(view, start, self.config.name.clone(), None);
+            self.start_room(view, start, None, None);
         }
     }
 
-    fn start_room(&mut self, view: ViewKey, start: Start, name: String, label: Option<String>) {
+    fn start_room(
+        &mut self,
+        view: ViewKey,
+        start: Start,
+        name: Option<String>,
+        label: Option<String>,
+    ) {
         if matches!(start, Start::Open) {
             self.opened.insert(view);
         }
-        self.sessions.start(view, RoomStart { start, name, label });
+        self.core.start_room(view, start, name, label, false);
     }
 
     /// The session of the current view, when it is a room that runs.
     fn current_session(&self) -> Option<SessionHandle> {
         let view = self.app.current_view()?;
-        self.sessions.handle(view).cloned()
+        self.core.sessions.handle(view).cloned()
     }
 
     /// In the lobby: the rooms announced on the LAN, when they changed.
     fn poll_nearby(&mut self) {
-        let Some(lan) = self.sessions.node().lan() else {
+        let Some(lan) = self.core.node().lan() else {
             return;
         };
         let rooms = lan.nearby().into_iter().take(MAX_NEARBY);
@@ -256,11 +224,7 @@ impl Tui {
                     Some(Err(err)) => anyhow::bail!("terminal input failed: {err}"),
                     None => return Ok(()),
                 },
-                (view, update) = self.sessions.next() => {
-                    msgs.extend(self.on_update(view, update).await?);
-                }
-                Some(event) = self.direct_events.recv() => msgs.extend(self.on_direct(event)),
-                Some(update) = self.file_updates.recv() => msgs.extend(self.on_file(update)),
+                incoming = self.core.next() => msgs.extend(self.on_incoming(incoming).await?),
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
                 _ = paths.tick() => self.poll_paths(),
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
@@ -270,10 +234,10 @@ impl Tui {
             }
             // Take whatever else already arrived, so a burst costs one redraw.
             while msgs.len() < 256 {
-                let Some((view, update)) = self.sessions.try_next() else {
+                let Some(incoming) = self.core.try_next_room() else {
                     break;
                 };
-                msgs.extend(self.on_update(view, update).await?);
+                msgs.extend(self.on_incoming(incoming).await?);
             }
             dirty = !msgs.is_empty();
             while let Some(msg) = msgs.pop_front() {
@@ -281,7 +245,7 @@ impl Tui {
                 if let Msg::Batch(lines) = &msg {
                     for line in lines {
                         if let Msg::Direct(line) = line {
-                            self.files.note_direct_line(line);
+                            self.core.files.note_direct_line(line);
                         }
                     }
                 }
@@ -296,40 +260,51 @@ impl Tui {
         Ok(())
     }
 
+    /// Something came in: the core's books first (and what a room that started was sent),
+    /// then as messages for the app.
+    async fn on_incoming(&mut self, incoming: Incoming) -> anyhow::Result<Vec<Msg>> {
+        let replies = self.core.absorb(&incoming).await;
+        let mut msgs = present(replies);
+        match incoming {
+            Incoming::Room(view, update) => msgs.extend(self.on_update(view, update)?),
+            Incoming::Direct(event) => msgs.extend(self.on_direct(event)),
+            Incoming::File(update) => msgs.extend(self.on_file(update)),
+            Incoming::Replies(replies) => msgs.extend(present(replies)),
+        }
+        Ok(msgs)
+    }
+
     /// A room's update as a message for its view. Started from the command line, the last
     /// room failing ends parlor (exit 2 for a room found nowhere, else 1), as one room did.
-    async fn on_update(&mut self, view: ViewKey, update: Update) -> anyhow::Result<Option<Msg>> {
+    fn on_update(&mut self, view: ViewKey, update: Update) -> anyhow::Result<Option<Msg>> {
         let failed = match update {
-            Update::Started(handle) => {
-                self.started(view, handle).await;
-                return Ok(None);
-            }
+            Update::Started(_) => return Ok(None),
             Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
             Update::Event(event) => {
-                direct::note_members(&self.direct, &event);
-                self.files.note(view, &event);
                 let msg = self.to_msg(view, event);
                 return Ok(Some(Msg::For(view, Box::new(msg))));
             }
             Update::StartFailed(err) => err,
             Update::Ended => anyhow::anyhow!("the session ended"),
         };
-        self.files.room_ended(view);
         let last = self.app.views.tabs.len() == 1 && self.app.current_view() == Some(view);
-        if last && !self.config.starts().is_empty() {
+        if last && !self.core.config().starts().is_empty() {
             return Err(failed);
         }
         let mut reason = format!("{failed:#}");
         // What was typed for it is said, not dropped in silence.
-        for (text, _) in self.held.remove(&view).unwrap_or_default() {
-            reason.push_str(&format!("; not sent: {text}"));
+        let held = self.core.rooms.remove(view).and_then(|room| room.held);
+        for command in held.unwrap_or_default() {
+            if let Command::Say(text) | Command::Me(text) = command {
+                reason.push_str(&format!("; not sent: {text}"));
+            }
         }
         Ok(Some(Msg::For(view, Box::new(Msg::Failed(reason)))))
     }
 
     /// A fetch moved on: the status bar's transfer, and the end said in the room shown.
     fn on_file(&mut self, update: FileUpdate) -> Option<Msg> {
-        self.files.update(&update);
+        let files = &self.core.files;
         Some(match update {
             FileUpdate::Progress {
                 hash,
@@ -337,7 +312,7 @@ impl Tui {
                 total,
                 rate,
             } => Msg::Transfer(Some(crate::app::Transfer {
-                name: self.files.name_of(&hash).unwrap_or(&hash).to_string(),
+                name: files.name_of(&hash).unwrap_or(&hash).to_string(),
                 done,
                 total,
                 rate,
@@ -350,27 +325,16 @@ impl Tui {
                 Msg::Transfer(None),
                 Msg::Warning(format!(
                     "{}: {reason}",
-                    self.files.name_of(&hash).unwrap_or(&hash)
+                    files.name_of(&hash).unwrap_or(&hash)
                 )),
             ]),
             FileUpdate::Resumed { hash, who } => {
-                let name = self.files.name_of(&hash).unwrap_or(&hash);
+                let name = files.name_of(&hash).unwrap_or(&hash);
                 Msg::Notice(format!("{who} is back: fetching {name} again"))
             }
             // Handled by `Files::update` (a waiting fetch tried again).
             FileUpdate::Retry { .. } => return None,
         })
-    }
-
-    /// The session of `view` runs: what was typed meanwhile goes now, in order.
-    async fn started(&mut self, view: ViewKey, handle: SessionHandle) {
-        for (text, action) in self.held.remove(&view).unwrap_or_default() {
-            let _ = if action {
-                handle.act(text).await
-            } else {
-                handle.say(text).await
-            };
-        }
     }
 
     fn to_msg(&self, view: ViewKey, event: SessionEvent) -> Msg {

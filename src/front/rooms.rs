@@ -1,10 +1,10 @@
-//! Headless mode's rooms: which exist, which is current, and the lines typed to a room that
-//! is still starting (sent once its session runs).
+//! The rooms a front end is in: which exist, which is current (headless: where typed lines
+//! go), and the commands typed for a room that is still starting (carried out once its
+//! session runs).
 
 use std::time::Duration;
 
 use crate::app::command::Command;
-use crate::headless::RoomInfo;
 use crate::proto::TopicId;
 
 use super::RoomKey;
@@ -15,6 +15,18 @@ const MAX_HELD: usize = 1000;
 /// session at the rate others accept): a pipe faster than the room waits instead of losing
 /// lines to a full queue.
 const READ_PAUSE_AT: usize = 256;
+
+/// A room as `/rooms` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomInfo {
+    /// `None` while a new room is being opened.
+    pub topic: Option<TopicId>,
+    pub label: Option<String>,
+    /// Lines typed on stdin go here.
+    pub current: bool,
+    /// The room can send (its `ready` event came).
+    pub ready: bool,
+}
 
 #[derive(Debug, Clone)]
 pub struct Room {
@@ -28,8 +40,10 @@ pub struct Room {
     /// `Some` until the session started: lines and room commands typed meanwhile, carried
     /// out in order once it runs.
     pub held: Option<Vec<Command>>,
-    /// Our lines waiting in its session (its last `Queued` event).
+    /// Our lines waiting in its session (its last `Queued` event), and the count before it
+    /// (headless says when lines start waiting and when the last went out).
     pub queued: usize,
+    pub queued_before: usize,
 }
 
 impl Room {
@@ -67,17 +81,24 @@ pub enum NoRoom {
 }
 
 impl Rooms {
+    /// A key no room has yet (the terminal UI uses its views' keys instead).
+    pub fn new_key(&mut self) -> RoomKey {
+        let key = self.next_key;
+        self.next_key += 1;
+        key
+    }
+
     /// A new room, starting (its topic when known already); it becomes the current one when
     /// `current` (or when it is the first).
     pub fn add(
         &mut self,
+        key: RoomKey,
         topic: Option<TopicId>,
         label: Option<String>,
         join_timeout: Option<Duration>,
         current: bool,
-    ) -> RoomKey {
-        let key = self.next_key;
-        self.next_key += 1;
+    ) {
+        self.next_key = self.next_key.max(key + 1);
         self.list.push(Room {
             key,
             topic,
@@ -86,11 +107,11 @@ impl Rooms {
             join_timeout,
             held: Some(Vec::new()),
             queued: 0,
+            queued_before: 0,
         });
         if self.current.is_none() || current {
             self.current = Some(key);
         }
-        key
     }
 
     /// The session of `key` runs: the lines and commands held for it.
@@ -108,10 +129,10 @@ impl Rooms {
     }
 
     /// Room `key` reports `waiting` lines queued; the count before.
-    pub fn set_queued(&mut self, key: RoomKey, waiting: usize) -> usize {
-        self.get_mut(key)
-            .map(|room| std::mem::replace(&mut room.queued, waiting))
-            .unwrap_or_default()
+    pub fn set_queued(&mut self, key: RoomKey, waiting: usize) -> Option<usize> {
+        let room = self.get_mut(key)?;
+        room.queued_before = std::mem::replace(&mut room.queued, waiting);
+        Some(room.queued_before)
     }
 
     /// Some room has so many of our lines waiting that input should wait too.
@@ -221,14 +242,18 @@ mod tests {
     #[test]
     fn rooms_are_found_by_label_or_topic_prefix_and_the_current_one_follows() {
         let mut rooms = Rooms::default();
-        let ops = rooms.add(None, Some("ops".into()), None, true);
-        assert_eq!(rooms.add(None, None, None, false), 1);
+        let ops = rooms.new_key();
+        rooms.add(ops, None, Some("ops".into()), None, true);
+        let second = rooms.new_key();
+        assert_eq!(second, 1);
+        rooms.add(second, None, None, None, false);
         assert_eq!(
             rooms.current().map(|r| r.key),
             Some(ops),
             "the first stays current"
         );
-        let other = rooms.add(None, None, None, true);
+        let other = rooms.new_key();
+        rooms.add(other, None, None, None, true);
         assert_eq!(
             rooms.current().map(|r| r.key),
             Some(other),
@@ -249,7 +274,8 @@ mod tests {
     #[test]
     fn lines_wait_for_a_room_that_is_starting() {
         let mut rooms = Rooms::default();
-        let key = rooms.add(None, None, None, true);
+        let key = rooms.new_key();
+        rooms.add(key, None, None, None, true);
         let say = |text: &str| Command::Say(text.to_string());
         assert_eq!(rooms.hold(key, say("early")), Ok(None));
         assert_eq!(rooms.hold(key, Command::Me("waves".into())), Ok(None));
@@ -268,7 +294,8 @@ mod tests {
     #[test]
     fn input_waits_while_a_room_has_many_lines_waiting() {
         let mut rooms = Rooms::default();
-        let starting = rooms.add(None, None, None, true);
+        let starting = rooms.new_key();
+        rooms.add(starting, None, None, None, true);
         for i in 0..READ_PAUSE_AT - 1 {
             assert_eq!(
                 rooms.hold(starting, Command::Say(format!("line {i}"))),
@@ -283,9 +310,9 @@ mod tests {
         assert!(rooms.backlogged(), "held lines count");
         rooms.started(starting);
         assert!(!rooms.backlogged());
-        assert_eq!(rooms.set_queued(starting, READ_PAUSE_AT), 0);
+        assert_eq!(rooms.set_queued(starting, READ_PAUSE_AT), Some(0));
         assert!(rooms.backlogged(), "lines queued in the session count");
-        assert_eq!(rooms.set_queued(starting, 3), READ_PAUSE_AT);
+        assert_eq!(rooms.set_queued(starting, 3), Some(READ_PAUSE_AT));
         assert!(!rooms.backlogged());
     }
 }
