@@ -249,7 +249,7 @@ impl App {
             Command::Query(who) => return self.command_query(&who, now),
             Command::Send(path) => return vec![Effect::SendFile(path)],
             Command::Get(handle) => return self.get_file(handle),
-            Command::Files => return vec![Effect::ListFiles],
+            Command::Files(_) => return vec![Effect::ListFiles],
         }
         Vec::new()
     }

@@ -38,8 +38,8 @@ pub enum Command {
     Send(String),
     /// `/get HANDLE`: fetch a shared file.
     Get(String),
-    /// `/files`: the files shared in the current room.
-    Files,
+    /// `/files [ROOM]`: the files shared in a room (the current one by default).
+    Files(Option<String>),
     Help,
     Quit,
 }
@@ -87,7 +87,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/get HANDLE",
         "fetch a shared file into the download directory",
     ),
-    ("/files", "the files shared in this room and where each is"),
+    (
+        "/files [ROOM]",
+        "the files shared in this room (or ROOM) and where each is",
+    ),
     ("/expand", "show the newest long message whole"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
@@ -146,7 +149,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "send" | "share" => Command::Send(arg.to_string()),
         "get" | "fetch" if arg.is_empty() => return Err(CommandError::Usage("/get HANDLE")),
         "get" | "fetch" => Command::Get(arg.to_string()),
-        "files" => Command::Files,
+        "files" => Command::Files(Some(arg).filter(|a| !a.is_empty()).map(String::from)),
         "to" | "msg" | "query" => return two_part(word, arg),
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,

@@ -26,6 +26,13 @@ impl Core {
                 Err(why) => Reply::error(about, why),
             }],
             Command::Rooms => vec![Reply::new(about, Answer::Rooms(self.rooms.infos()))],
+            Command::Files(Some(room)) => vec![match self.rooms.find(&room) {
+                Ok(key) => {
+                    let files = self.files.list(Place::Room(key));
+                    Reply::new(About::Room(key), Answer::Files(files))
+                }
+                Err(err) => Reply::error(about, err.to_string()),
+            }],
             Command::Get(arg) => vec![self.get(about, &arg, false)],
             Command::To(query, text) => match self.rooms.find(&query) {
                 Ok(key) => {
@@ -60,7 +67,7 @@ impl Core {
         let about = About::Room(key);
         match command {
             Command::Part => return self.part(key),
-            Command::Files => {
+            Command::Files(None) => {
                 return vec![Reply::new(
                     about,
                     Answer::Files(self.files.list(Place::Room(key))),
@@ -205,7 +212,7 @@ impl Core {
                 })
                 .await
             }
-            Command::Files => {
+            Command::Files(None) => {
                 vec![Reply::new(
                     about,
                     Answer::Files(self.files.list(Place::Direct(peer))),
@@ -243,7 +250,7 @@ impl Core {
             Answers::InOrder => match dm.send(peer, text.clone(), action).await {
                 Ok(id) => {
                     self.pending_dms.insert(id);
-                    Vec::new()
+                    vec![Reply::new(about, Answer::DirectQueued(id))]
                 }
                 Err(err) => unsent(err.to_string(), text),
             },

@@ -2,6 +2,7 @@
 //! terminal UI as notices in a view, headless as one event per line).
 
 use super::RoomKey;
+use crate::front::files::SharedFile;
 use crate::front::rooms::{Room, RoomInfo};
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::NetView;
@@ -39,8 +40,8 @@ pub enum Answer {
         words: String,
         found: Vec<StoredMessage>,
     },
-    /// `/files`: the files offered there, each a line.
-    Files(Vec<String>),
+    /// `/files`: the files offered there, oldest first.
+    Files(Vec<SharedFile>),
     /// `/rooms`.
     Rooms(Vec<RoomInfo>),
     /// `/query`: the member named, for the front end to talk to privately.
@@ -51,6 +52,8 @@ pub enum Answer {
         text: String,
         action: bool,
     },
+    /// A direct message of ours is queued (it is pending until delivered).
+    DirectQueued(crate::proto::MessageId),
     /// `/part`: the room is gone from our rooms (its session says goodbye in the background).
     Parted(Room),
 }

@@ -174,12 +174,15 @@ fn net_view(view: &crate::session::NetView) -> Value {
 }
 
 /// One JSON line per report (a search gives one per result); with `room`, every object
-/// names the room it is about (the topic in hex).
-pub fn to_json(report: &Report, room: Option<&TopicId>) -> String {
+/// names the room it is about (the topic in hex); with `re`, the request it answers.
+pub fn to_json(report: &Report, room: Option<&TopicId>, re: Option<&str>) -> String {
     let mut values = values(report);
-    if let Some(room) = room {
-        for value in &mut values {
+    for value in &mut values {
+        if let Some(room) = room {
             value["room"] = Value::String(room.to_string());
+        }
+        if let Some(re) = re {
+            value["re"] = Value::String(re.to_string());
         }
     }
     let lines: Vec<String> = values.iter().map(Value::to_string).collect();
@@ -206,6 +209,8 @@ fn values(report: &Report) -> Vec<Value> {
         Report::NetState(state) => json!({
             "type": "net",
             "state": state.state.as_str(),
+            "neighbors": state.neighbours,
+            // Deprecated (the British spelling of `neighbors`): removed in the next release.
             "neighbours": state.neighbours,
         }),
         Report::Net(view) => net_view(view),
@@ -228,6 +233,34 @@ fn values(report: &Report) -> Vec<Value> {
                 })
                 .collect();
             json!({"type": "rooms", "rooms": rooms})
+        }
+        Report::Files(files) => {
+            let files: Vec<Value> = files
+                .iter()
+                .map(|shared| {
+                    let (offer, file) = (&shared.offer, &shared.offer.file);
+                    let path = match &shared.state {
+                        crate::front::files::FileState::Saved(path) => {
+                            Some(path.display().to_string())
+                        }
+                        _ => None,
+                    };
+                    json!({
+                        "handle": file.handle(),
+                        "hash": file.hash,
+                        "name": file.name,
+                        "size": file.size,
+                        "mime": file.mime,
+                        "from": offer.from.id.to_string(),
+                        "display": offer.from.display,
+                        "own": offer.own,
+                        "state": shared.state_word(),
+                        "detail": shared.state_text(),
+                        "path": path,
+                    })
+                })
+                .collect();
+            json!({"type": "files", "files": files})
         }
         Report::FileShared(line) => {
             let Some(file) = &line.file else {

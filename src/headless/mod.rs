@@ -34,6 +34,8 @@ pub enum Report {
     Found(Vec<StoredMessage>),
     /// The answer to `/rooms`.
     Rooms(Vec<RoomInfo>),
+    /// The answer to `/files`.
+    Files(Vec<crate::front::files::SharedFile>),
     /// A line sharing a file (ours or someone's).
     FileShared(crate::proto::room::ChatLine),
     /// A fetch's progress (a few times a second at most).
@@ -84,13 +86,18 @@ pub struct RoomTag<'a> {
 
 /// Format a report; `None` when the format has nothing to say about it.
 pub fn format(report: &Report, json: bool) -> Option<String> {
-    format_in(report, json, None)
+    format_in(report, json, None, None)
 }
 
-/// Format a report about `room`.
-pub fn format_in(report: &Report, json: bool, room: Option<RoomTag>) -> Option<String> {
+/// Format a report about `room`, answering request `re` (JSON only: text has no requests).
+pub fn format_in(
+    report: &Report,
+    json: bool,
+    room: Option<RoomTag>,
+    re: Option<&str>,
+) -> Option<String> {
     if json {
-        let line = to_json(report, room.map(|r| r.topic));
+        let line = to_json(report, room.map(|r| r.topic), re);
         return Some(json::terminal_safe(&line));
     }
     let text = to_text(report, chrono::Local::now().offset())?;

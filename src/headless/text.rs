@@ -67,6 +67,12 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 .collect();
             format!("* {} room(s): {}", rooms.len(), rooms.join(", "))
         }
+        Report::Files(files) => {
+            let count = files.len();
+            let files: Vec<String> = files.iter().map(ToString::to_string).collect();
+            let files = sanitize_text(&files.join("; "), false);
+            format!("* {count} file(s) shared here: {files}")
+        }
         Report::FileShared(line) => {
             let Some(file) = &line.file else {
                 return room_event(&Event::MessageReceived(line.clone()), offset);

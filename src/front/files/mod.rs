@@ -400,32 +400,68 @@ impl Files {
     }
 
     /// `/files`: the files shared in `place`, oldest first, with where each is.
-    pub fn list(&self, place: Place) -> Vec<String> {
+    pub fn list(&self, place: Place) -> Vec<SharedFile> {
         self.order
             .iter()
             .filter_map(|handle| self.offers.get(handle))
             .filter(|(offer, _)| offer.place == place)
-            .map(|(offer, state)| {
-                let state = match state {
-                    FileState::Offered if offer.own => "yours".to_string(),
-                    FileState::Offered => format!("/get {}", offer.file.handle()),
-                    FileState::Fetching { done } => format!(
-                        "fetching, {}%",
-                        done.saturating_mul(100) / offer.file.size.max(1)
-                    ),
-                    FileState::Saved(path) => format!("saved as {}", path.display()),
-                    FileState::Failed(why) => format!("failed: {why}"),
-                    FileState::Waiting(why) => format!("waiting for a provider: {why}"),
-                };
-                format!(
-                    "{} {} ({}) from {}: {state}",
-                    offer.file.handle(),
-                    offer.file.name,
-                    show_size(offer.file.size),
-                    offer.from.display
-                )
+            .map(|(offer, state)| SharedFile {
+                offer: offer.clone(),
+                state: state.clone(),
             })
             .collect()
+    }
+}
+
+/// A file `/files` lists: its offer and where it is.
+#[derive(Debug, Clone)]
+pub struct SharedFile {
+    pub offer: Offer,
+    pub state: FileState,
+}
+
+impl SharedFile {
+    /// Where it is, in a few words (`/get 1a2b3c4d`, `saved as ...`): `/files`' text.
+    pub fn state_text(&self) -> String {
+        let Self { offer, state } = self;
+        match state {
+            FileState::Offered if offer.own => "yours".to_string(),
+            FileState::Offered => format!("/get {}", offer.file.handle()),
+            FileState::Fetching { done } => format!(
+                "fetching, {}%",
+                done.saturating_mul(100) / offer.file.size.max(1)
+            ),
+            FileState::Saved(path) => format!("saved as {}", path.display()),
+            FileState::Failed(why) => format!("failed: {why}"),
+            FileState::Waiting(why) => format!("waiting for a provider: {why}"),
+        }
+    }
+
+    /// Its state as one word, for scripts.
+    pub fn state_word(&self) -> &'static str {
+        match self.state {
+            FileState::Offered if self.offer.own => "yours",
+            FileState::Offered => "offered",
+            FileState::Fetching { .. } => "fetching",
+            FileState::Saved(_) => "saved",
+            FileState::Failed(_) => "failed",
+            FileState::Waiting(_) => "waiting",
+        }
+    }
+}
+
+impl std::fmt::Display for SharedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = &self.offer.file;
+        write!(
+            f,
+            "{} {} ({}) from {}: {}",
+            file.handle(),
+            file.name,
+            show_size(file.size),
+            self.offer.from.display,
+            self.state_text()
+        )
     }
 }
 

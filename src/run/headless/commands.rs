@@ -4,14 +4,32 @@
 
 use tokio::io::AsyncWrite;
 
-use super::Headless;
+use super::{Headless, requests};
 use crate::app::command::{self, COMMANDS, Command};
 use crate::front::{About, Answer, Reply, Target};
 use crate::headless::Report;
 
 impl<W: AsyncWrite + Unpin> Headless<W> {
+    /// An input line: a request (`{"id": ..., "line": ...}` with `--json`) or a typed line;
+    /// `true` to quit.
+    pub(super) async fn on_input(&mut self, typed: &str) -> bool {
+        let request = match requests::read_line(typed, self.json) {
+            Ok(request) => request,
+            Err((id, why)) => {
+                self.re = id;
+                self.report(Report::Error(why), None).await;
+                self.re = None;
+                return false;
+            }
+        };
+        self.re = request.id;
+        let quit = self.on_line(&request.line).await;
+        self.re = None;
+        quit
+    }
+
     /// Carry out a typed line; `true` to quit.
-    pub(super) async fn on_line(&mut self, line: &str) -> bool {
+    async fn on_line(&mut self, line: &str) -> bool {
         let command = match command::parse(line) {
             Ok(Some(command)) => command,
             Ok(None) => return false,
@@ -56,12 +74,29 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     Some((peer, _)) => Some(Target::Direct(*peer)),
                     None => current.map(Target::Room),
                 };
+                self.note_said(at, &command);
                 let replies = self.core.execute(at, command).await;
                 return self.present(replies).await;
             }
         };
         self.report(report, current).await;
         false
+    }
+
+    /// A line said in a room for a request: its `sent` (or refusal) answers the request too.
+    fn note_said(&mut self, at: Option<Target>, command: &Command) {
+        let Some(id) = self.re.clone() else {
+            return;
+        };
+        let (key, text) = match (at, command) {
+            (Some(Target::Room(key)), Command::Say(text) | Command::Me(text)) => (key, text),
+            (_, Command::To(query, text)) => match self.core.rooms.find(query) {
+                Ok(key) => (key, text),
+                Err(_) => return,
+            },
+            _ => return,
+        };
+        self.requests.said(key, text.clone(), id);
     }
 
     /// Print what the core answered; `true` when nothing is left to do (the last room parted).
@@ -76,11 +111,13 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Answer::Net(net) => Report::Net(net),
                 Answer::Found { found, .. } => Report::Found(found),
                 Answer::Rooms(rooms) => Report::Rooms(rooms),
-                Answer::Files(lines) => Report::Info(format!(
-                    "{} file(s) shared here: {}",
-                    lines.len(),
-                    lines.join("; ")
-                )),
+                Answer::Files(files) => Report::Files(files),
+                Answer::DirectQueued(message) => {
+                    if let Some(id) = self.re.clone() {
+                        self.requests.direct(message, id);
+                    }
+                    continue;
+                }
                 Answer::Query { peer, display } => {
                     let text = format!(
                         "typed lines now go to {display} privately (/room: back to a room)"

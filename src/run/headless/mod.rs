@@ -6,6 +6,7 @@
 mod commands;
 mod failures;
 mod output;
+mod requests;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,6 +52,10 @@ struct Headless<W> {
     queue_moved: bool,
     /// What could not be carried out: the exit code is 1 if anything was.
     failures: Failures,
+    /// The request (`{"id", "line"}`) the report being written answers.
+    re: Option<String>,
+    /// Which request later events answer.
+    requests: requests::Pending,
 }
 
 /// How the loop ended.
@@ -92,6 +97,8 @@ where
         unsent_rooms: 0,
         queue_moved: false,
         failures: Failures::default(),
+        re: None,
+        requests: requests::Pending::default(),
     };
     for (i, start) in starts.into_iter().enumerate() {
         // The first room named is the current one.
@@ -144,9 +151,9 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                         }
                         Ok(_) => {
                             // Its answer may wait on the reader; a signal still ends parlor.
-                            let typed = String::from_utf8_lossy(&line);
+                            let typed = String::from_utf8_lossy(&line).into_owned();
                             let quit = tokio::select! {
-                                quit = self.on_line(&typed) => quit,
+                                quit = self.on_input(&typed) => quit,
                                 () = &mut shutdown => true,
                             };
                             if quit {
@@ -273,6 +280,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     /// A room ended by itself: with others left it is reported and dropped; as the last one,
     /// it ends parlor with its reason.
     async fn room_ended(&mut self, key: RoomKey, err: anyhow::Error) -> Option<anyhow::Error> {
+        self.requests.room_gone(key);
         let room = self.core.rooms.remove(key)?;
         if self.core.rooms.is_empty() {
             return Some(err);
@@ -323,6 +331,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
     }
 
     async fn on_event(&mut self, key: RoomKey, event: SessionEvent) {
+        // A line of ours sent or refused answers the request that said it, if any.
+        self.re = match &event {
+            SessionEvent::Room(event) => self.requests.room_event(key, event),
+            _ => None,
+        };
         let report = match event {
             SessionEvent::Ready { me, topic, ticket } => Report::Ready {
                 id: me.id,
@@ -356,6 +369,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         if let Some(room) = self.core.rooms.get(key).cloned() {
             self.report_in(&room, report).await;
         }
+        self.re = None;
     }
 }
 

@@ -21,10 +21,13 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     self.core.display_of(&message).await.display
                 };
                 let (id, pending) = (message.id, message.state == DmState::Pending);
-                self.report(Report::Dm { message, display }, None).await;
                 if !own {
+                    self.report(Report::Dm { message, display }, None).await;
                     return;
                 }
+                // Ours: the request that sent it, if any (until it is delivered).
+                self.re = self.requests.direct_event(&id, !pending);
+                self.report(Report::Dm { message, display }, None).await;
                 Report::DmStatus {
                     id,
                     state: if pending {
@@ -34,11 +37,15 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     },
                 }
             }
-            DirectEvent::Status { id, state, .. } => Report::DmStatus { id, state },
+            DirectEvent::Status { id, state, .. } => {
+                self.re = self.requests.direct_event(&id, state == DmState::Delivered);
+                Report::DmStatus { id, state }
+            }
             DirectEvent::Dropped { from, count } => Report::Warning(direct::dropped(&from, count)),
             DirectEvent::Warning(text) => Report::Warning(text),
         };
         self.report(report, None).await;
+        self.re = None;
     }
 
     /// A fetch moved on.
@@ -83,7 +90,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             name: &name,
             prefix_text: self.core.rooms.len() > 1,
         });
-        let line = headless::format_in(&report, self.json, tag);
+        let line = headless::format_in(&report, self.json, tag, self.re.as_deref());
         self.failures.note(&report);
         self.write(line).await;
     }
@@ -93,7 +100,7 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Some(room) => self.report_in(&room, report).await,
             None => {
                 self.failures.note(&report);
-                let line = headless::format(&report, self.json);
+                let line = headless::format_in(&report, self.json, None, self.re.as_deref());
                 self.write(line).await;
             }
         }

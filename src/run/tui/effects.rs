@@ -27,9 +27,9 @@ pub(super) fn present(replies: Vec<Reply>) -> Vec<Msg> {
             Answer::Ticket(ticket) => Msg::Ticket(ticket),
             Answer::Net(net) => Msg::NetView(net),
             Answer::Found { words, found } => Msg::Found { words, found },
-            Answer::Files(lines) => {
-                let mut all = vec![Msg::Notice(format!("{} file(s) shared here", lines.len()))];
-                all.extend(lines.into_iter().map(|l| Msg::Notice(format!("  {l}"))));
+            Answer::Files(files) => {
+                let mut all = vec![Msg::Notice(format!("{} file(s) shared here", files.len()))];
+                all.extend(files.into_iter().map(|f| Msg::Notice(format!("  {f}"))));
                 Msg::Batch(all)
             }
             Answer::Rooms(rooms) => {
@@ -41,7 +41,7 @@ pub(super) fn present(replies: Vec<Reply>) -> Vec<Msg> {
             }
             Answer::Unsent { peer, text, action } => Msg::Unsent { peer, text, action },
             // The app asked for these and shows them itself.
-            Answer::Query { .. } | Answer::Parted(_) => continue,
+            Answer::Query { .. } | Answer::Parted(_) | Answer::DirectQueued(_) => continue,
         };
         msgs.push(match about {
             About::Room(view) => Msg::For(view, Box::new(msg)),
@@ -126,7 +126,7 @@ impl Tui {
             Effect::ShowTicket => self.run(Command::Ticket).await,
             Effect::ShowNet => self.run(Command::Net).await,
             Effect::SendFile(path) => self.run(Command::Send(path)).await,
-            Effect::ListFiles => self.run(Command::Files).await,
+            Effect::ListFiles => self.run(Command::Files(None)).await,
             Effect::GetFile { handle, force } => {
                 let about = match self.target() {
                     Some(Target::Room(view)) => About::Room(view),
