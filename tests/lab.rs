@@ -13,21 +13,22 @@
 //!
 //! A new scenario: `let Some(lab) = Lab::new("name") else { return };` (`None`: the test ran
 //! in a rootless child, or was skipped), build the topology (`lab.lan(2)`,
-//! `lab.two_nats(1, 1).relay()`),
-//! start processes with `lab.parlor(host, args)` (host names a1.., b1..), drive them with
-//! `Proc::send`/`next`/`until`/`expect_message`/`net`/`ticket`, act on the network with
-//! `lab.cut`/`restore`/`readdress`, print figures with `lab.figure`. Keep the `Lab` binding
+//! `lab.two_nats(1, 1).relay()`), start processes with `lab.parlor(host, args)` (host names
+//! a1.., b1..), drive them with `Proc::send`/`expect`/`until`/`expect_message`/`net`/
+//! `ticket_now` (`tests/support/`), act on the network with `lab.cut`/`restore`/`readdress`,
+//! print figures with `lab.figure`. Keep the `Lab` binding
 //! first in the test, so it drops (deleting the namespaces) after the processes.
 
 #[path = "common/pty.rs"]
 mod pty;
+#[path = "support/mod.rs"]
+mod support;
 
 // The harness offers operations (e.g. Proc::kill) that no scenario happens to use yet.
 #[allow(dead_code)]
 mod lab {
     pub mod host;
     pub mod netns;
-    pub mod proc;
     pub mod sandbox;
     pub mod topology;
     pub mod tty;
@@ -36,8 +37,9 @@ mod lab {
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use lab::proc::{Ev, Proc, WAIT, first_message};
 use lab::topology::Lab;
+use support::chat::first_message;
+use support::process::{Ev, Proc, WAIT};
 
 /// `from` says `text`; every one of `to` must receive it. The slowest delivery time.
 async fn say(from: &mut Proc, to: &mut [&mut Proc], text: &str) -> Duration {
@@ -96,7 +98,7 @@ async fn lan_chat_by_ticket() {
     lab.figure(format_args!("delivery {there:.2?} / {back:.2?}"));
     a1.send("/quit").await;
     assert_eq!(a1.exit().await, 0);
-    let left = a2.next_type("left").await;
+    let left = a2.expect_type("left").await;
     assert_eq!(left["name"], "a1");
 }
 
@@ -186,7 +188,7 @@ async fn relay_across_two_nats() {
     let lab = lab.two_nats(1, 1).relay();
     let url = lab.relay_url();
     let mut relay = lab.relay_server();
-    let banner = relay.next("first line (its URL)", |_| true).await;
+    let banner = relay.expect("first line (its URL)", |_| true).await;
     assert!(
         banner.to_string().contains(&url),
         "relay's first line: {banner}"
@@ -415,7 +417,7 @@ async fn tls_relay_and_hole_punching() {
     };
     let lab = lab.two_nats(1, 1).relay();
     let (mut relay, url, ca) = lab.relay_server_tls();
-    let banner = relay.next("first line (its URL)", |_| true).await;
+    let banner = relay.expect("first line (its URL)", |_| true).await;
     assert!(
         banner.to_string().contains("https://"),
         "relay's first line: {banner}"
@@ -438,7 +440,7 @@ async fn tls_relay_and_hole_punching() {
         "a1 home relay over TLS after {:.2?}",
         a1.started.elapsed()
     ));
-    let ticket = a1.ticket().await;
+    let ticket = a1.ticket_now().await;
     let mut b1 = lab.parlor("b1", &[&flags[..], &["join", &ticket]].concat());
     b1.ready().await;
     a1.expect_joined(&["b1"]).await;

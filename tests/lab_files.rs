@@ -10,13 +10,14 @@
 
 #[path = "common/pty.rs"]
 mod pty;
+#[path = "support/mod.rs"]
+mod support;
 
 // The harness offers operations no scenario here uses.
 #[allow(dead_code)]
 mod lab {
     pub mod host;
     pub mod netns;
-    pub mod proc;
     pub mod sandbox;
     pub mod topology;
     pub mod tty;
@@ -26,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use lab::netns::exec;
-use lab::proc::Proc;
 use lab::topology::Lab;
+use support::process::Proc;
 
 const MEMBERS: usize = 10;
 const FILE_BYTES: usize = 16 << 20;
@@ -69,7 +70,7 @@ async fn share_and_fetch(
     let mut handle = String::new();
     for &i in fetchers {
         let offer = procs[i]
-            .next("the offer", |e| e["type"] == "file" && e["name"] == name)
+            .expect("the offer", |e| e["type"] == "file" && e["name"] == name)
             .await;
         handle = offer["handle"].as_str().expect("a handle").to_string();
     }
@@ -80,7 +81,7 @@ async fn share_and_fetch(
     let mut last = Duration::ZERO;
     for &i in fetchers {
         let saved = procs[i]
-            .next_within(CROWD_PATIENCE, |e| {
+            .expect_within(CROWD_PATIENCE, |e| {
                 e["type"] == "saved" || (e["type"] == "error" && e["handle"].is_string())
             })
             .await
