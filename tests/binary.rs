@@ -1,12 +1,13 @@
 //! The real `parlor` binary: two processes on 127.0.0.1 chat in headless JSON mode, shut down
 //! on /quit, end of input and SIGTERM, and refuse bad input with one line and exit code 2.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::process::Proc;
+use support::process::Proc;
 
 #[tokio::test]
 async fn two_processes_chat_and_leave() {
@@ -39,7 +40,9 @@ async fn two_processes_chat_and_leave() {
 
     // /quit: the room hears the goodbye; the process exits 0 within 2 s.
     ann.send("/quit").await;
-    let (code, took) = ann.exit().await;
+    let quitting = Instant::now();
+    let code = ann.exit().await;
+    let took = quitting.elapsed();
     assert_eq!(code, 0);
     assert!(took < Duration::from_secs(2), "quit took {took:?}");
     let left = bob.expect_type("left").await;
@@ -49,8 +52,10 @@ async fn two_processes_chat_and_leave() {
     );
 
     // End of input: exits 0 promptly even though every peer is gone.
-    bob.stdin = None;
-    let (code, took) = bob.exit().await;
+    bob.close_stdin();
+    let ending = Instant::now();
+    let code = bob.exit().await;
+    let took = ending.elapsed();
     assert_eq!(code, 0);
     assert!(took < Duration::from_secs(2), "EOF exit took {took:?}");
 }
@@ -66,18 +71,20 @@ async fn sigterm_says_goodbye() {
     bob.expect_type("ready").await;
     ann.expect_type("joined").await;
 
-    let pid = bob.child.id().unwrap().to_string();
+    let pid = bob.pid().to_string();
+    let terminated = Instant::now();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap();
     assert!(killed.success());
-    let (code, took) = bob.exit().await;
+    let code = bob.exit().await;
+    let took = terminated.elapsed();
     assert_eq!(code, 0);
     assert!(took < Duration::from_secs(2), "SIGTERM exit took {took:?}");
     assert_eq!(ann.expect_type("left").await["name"], "bob");
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 }
 
 #[tokio::test]
@@ -140,9 +147,9 @@ async fn a_ticket_survives_copy_and_paste_damage() {
     let mut bob = Proc::join("bob", &pasted);
     bob.expect_type("ready").await;
     bob.send("/quit").await;
-    assert_eq!(bob.exit().await.0, 0);
+    assert_eq!(bob.exit().await, 0);
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 }
 
 /// `join A B --headless --json`: one process in two rooms; typed lines go where `/room`
@@ -156,7 +163,7 @@ async fn join_two_rooms_routes_lines_by_room() {
     let ticket = |ready: &serde_json::Value| ready["ticket"].as_str().unwrap().to_string();
     let topic = |ready: &serde_json::Value| ready["topic"].as_str().unwrap().to_string();
     let (ann_topic, cat_topic) = (topic(&ann_ready), topic(&cat_ready));
-    let mut args = common::process::OFFLINE.to_vec();
+    let mut args = support::parlor::OFFLINE.to_vec();
     let (t1, t2) = (ticket(&ann_ready), ticket(&cat_ready));
     args.extend(["bob", "join", &t1, &t2]);
     let mut bob = Proc::spawn(&args);
@@ -190,7 +197,7 @@ async fn join_two_rooms_routes_lines_by_room() {
     assert_eq!(sent["room"].as_str(), Some(ann_topic.as_str()));
     for peer in [&mut ann, &mut bob, &mut cat] {
         peer.send("/quit").await;
-        assert_eq!(peer.exit().await.0, 0);
+        assert_eq!(peer.exit().await, 0);
     }
 }
 
@@ -198,7 +205,7 @@ async fn join_two_rooms_routes_lines_by_room() {
 /// first still running.
 #[tokio::test]
 async fn a_second_parlor_on_the_same_data_directory_exits_2() {
-    let dir = common::process::tempdir("twice");
+    let dir = support::parlor::tempdir("twice");
     let mut first = Proc::with_data(&dir, "ann", &["open"]);
     first.expect_type("ready").await;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
@@ -223,7 +230,7 @@ async fn a_second_parlor_on_the_same_data_directory_exits_2() {
         "{stderr}"
     );
     first.send("/quit").await;
-    assert_eq!(first.exit().await.0, 0);
+    assert_eq!(first.exit().await, 0);
 }
 
 #[test]
@@ -255,16 +262,14 @@ fn help_lists_the_global_flags() {
 async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
     const LINES: usize = 300;
     let mut ann = Proc::open("ann");
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let mut bot = Proc::join("bot", &ticket);
     bot.expect_type("ready").await;
     ann.expect_type("joined").await;
 
     let log: String = (0..LINES).map(|i| format!("build step {i} ok\n")).collect();
-    let mut stdin = bot.stdin.take().unwrap();
-    tokio::io::AsyncWriteExt::write_all(&mut stdin, log.as_bytes())
-        .await
-        .unwrap();
+    let mut stdin = bot.take_stdin().expect("stdin still open");
+    std::io::Write::write_all(&mut stdin, log.as_bytes()).expect("the log written");
     drop(stdin);
 
     for i in 0..LINES {
@@ -281,9 +286,9 @@ async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
     assert!(waiting["room"].is_string(), "{waiting}");
     bot.expect("all went out", |e| e["type"] == "queued" && e["count"] == 0)
         .await;
-    assert_eq!(bot.exit().await.0, 0);
+    assert_eq!(bot.exit().await, 0);
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 }
 
 /// `printf '/me deploys\n/msg bot2 hi\n' | parlor join T --headless`: the action typed before
@@ -292,11 +297,11 @@ async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
 #[tokio::test]
 async fn commands_wait_for_the_room_and_failures_set_the_exit_code() {
     let mut ann = Proc::open("ann");
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let mut bot = Proc::join("bot", &ticket);
     bot.send("/me deploys").await;
     bot.send("/msg bot2 hi").await;
-    bot.stdin = None;
+    bot.close_stdin();
     let action = ann
         .expect("the action", |e| {
             e["type"] == "message" && e["name"] == "bot"
@@ -306,8 +311,8 @@ async fn commands_wait_for_the_room_and_failures_set_the_exit_code() {
         (action["text"].as_str(), &action["action"]),
         (Some("deploys"), &serde_json::json!(true))
     );
-    assert_eq!(bot.exit().await.0, 1);
-    let stderr = bot.stderr().await;
+    assert_eq!(bot.exit().await, 1);
+    let stderr = bot.stderr();
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
@@ -315,5 +320,5 @@ async fn commands_wait_for_the_room_and_failures_set_the_exit_code() {
         "{stderr}"
     );
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 }

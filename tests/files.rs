@@ -1,15 +1,17 @@
 //! Sharing files between real processes on 127.0.0.1, headless: `/send PATH`, the `file`
 //! event, `/get HANDLE`, progress, `saved`, the same bytes on disk; what cannot be shared.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
-use common::process::{Proc, tempdir};
+use support::parlor::tempdir;
+use support::process::Proc;
 
 #[tokio::test]
 async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
     let (ann_dir, bob_dir, downloads) = (tempdir("ann"), tempdir("bob"), tempdir("downloads"));
     let mut ann = Proc::with_data(&ann_dir, "ann", &["open"]);
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let dl = downloads.to_str().unwrap();
     let mut bob = Proc::with_data(&bob_dir, "bob", &["--download-dir", dl, "join", &ticket]);
     bob.expect_type("ready").await;
@@ -82,7 +84,7 @@ async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
     // What ann could not share makes her run fail (exit 1); bob's did all it was asked.
     for (peer, code) in [(&mut ann, 1), (&mut bob, 0)] {
         peer.send("/quit").await;
-        assert_eq!(peer.exit().await.0, code);
+        assert_eq!(peer.exit().await, code);
     }
     for dir in [ann_dir, bob_dir, downloads] {
         let _ = std::fs::remove_dir_all(dir);
@@ -97,7 +99,7 @@ async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
     let downloads = tempdir("downloads");
     let dl = downloads.to_str().unwrap();
     let mut ann = Proc::with_data(&dirs[0], "ann", &["open"]);
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let mut bob = Proc::with_data(&dirs[1], "bob", &["--download-dir", dl, "join", &ticket]);
     let mut cy = Proc::with_data(&dirs[2], "cy", &["join", &ticket]);
     let topic = cy.expect_type("ready").await["topic"]
@@ -162,7 +164,7 @@ async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
 
     for peer in [&mut ann, &mut bob, &mut cy] {
         peer.send("/quit").await;
-        assert_eq!(peer.exit().await.0, 0);
+        assert_eq!(peer.exit().await, 0);
     }
     for dir in dirs.into_iter().chain([downloads]) {
         let _ = std::fs::remove_dir_all(dir);
@@ -175,7 +177,7 @@ async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
 async fn a_fetch_waits_for_its_provider_and_resumes_when_it_is_back() {
     let (ann_dir, bob_dir, downloads) = (tempdir("ann"), tempdir("bob"), tempdir("downloads"));
     let mut ann = Proc::with_data(&ann_dir, "ann", &["open"]);
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let dl = downloads.to_str().unwrap();
     let mut bob = Proc::with_data(&bob_dir, "bob", &["--download-dir", dl, "join", &ticket]);
     let topic = bob.expect_type("ready").await["topic"]
@@ -196,7 +198,7 @@ async fn a_fetch_waits_for_its_provider_and_resumes_when_it_is_back() {
         .to_string();
 
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
     bob.expect("ann left", |e| e["type"] == "left").await;
     bob.send(&format!("/get {handle}")).await;
     // Not an error: the fetch is accepted, and starts by itself.
@@ -229,8 +231,8 @@ async fn a_fetch_waits_for_its_provider_and_resumes_when_it_is_back() {
 
     for peer in [&mut ann, &mut bob] {
         peer.send("/quit").await;
-        let code = peer.exit().await.0;
-        assert_eq!(code, 0, "{}", peer.stderr().await);
+        let code = peer.exit().await;
+        assert_eq!(code, 0, "{}", peer.stderr());
     }
     for dir in [ann_dir, bob_dir, downloads] {
         let _ = std::fs::remove_dir_all(dir);

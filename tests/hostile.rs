@@ -1,12 +1,13 @@
 //! A hostile member, with real processes on 127.0.0.1: a look-alike name is told apart (live,
 //! in exports), `/ignore` hides a member and survives a restart.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
-use common::process::{Proc, tempdir};
-use serde_json::Value;
+use support::parlor::tempdir;
+use support::process::{Ev, Proc};
 
-fn said(text: &'static str) -> impl Fn(&Value) -> bool {
+fn said(text: &'static str) -> impl Fn(&Ev) -> bool {
     move |e| e["type"] == "message" && e["text"] == text
 }
 
@@ -14,7 +15,7 @@ fn said(text: &'static str) -> impl Fn(&Value) -> bool {
 async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     let dir = tempdir("ann");
     let mut ann = Proc::with_data(&dir, "ann", &["--label", "club", "open"]);
-    let ticket = ann.ticket().await;
+    let ticket = ann.ready_ticket().await;
     let mut bob = Proc::join("bob", &ticket);
     bob.expect_type("ready").await;
     ann.expect("bob joined", |e| {
@@ -44,7 +45,7 @@ async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     let list = ann.expect_type("ignored_list").await;
     assert_eq!(list["members"][0]["display"], fake.as_str());
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 
     // Back by label: still ignored.
     let mut ann = Proc::with_data(&dir, "ann", &["join", "club"]);
@@ -55,7 +56,7 @@ async fn look_alikes_are_told_apart_and_ignore_survives_a_restart() {
     bob.send("marker two").await;
     ann.expect("bob's second marker", said("marker two")).await;
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
     for peer in [&mut bob, &mut eve] {
         peer.send("/quit").await;
         peer.exit().await;

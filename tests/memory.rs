@@ -3,18 +3,21 @@
 //! Everything on 127.0.0.1; data directories are fresh temporary ones.
 
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::Peer;
-use common::process::{Proc, tempdir};
 use parlor::net::{NetConfig, NetEvent, Node};
 use parlor::proto::ticket::Ticket;
 use parlor::proto::wire::{self, MessageBody, Payload};
 use parlor::proto::{SecretKey, TopicId, UnixMillis};
 use parlor::store::Store;
 use serde_json::Value;
+use support::parlor::tempdir;
+use support::process::Proc;
 
 fn ticket_of(ready: &Value) -> String {
     ready["ticket"].as_str().unwrap().to_string()
@@ -165,7 +168,7 @@ async fn restart_keeps_identity_and_history_and_export_shows_it() {
     bob.send("/me waves").await;
     ann.expect("bob's wave", |e| e["text"] == "waves").await;
     bob.send("/quit").await;
-    assert_eq!(bob.exit().await.0, 0);
+    assert_eq!(bob.exit().await, 0);
 
     // bob comes back by label: same identity, stored history first, then rejoined.
     let mut bob = Proc::with_data(&bob_dir, "bob", &["join", "standup"]);
@@ -187,9 +190,9 @@ async fn restart_keeps_identity_and_history_and_export_shows_it() {
     let found = bob.expect_type("search_result").await;
     assert_eq!(found["text"], "hello bob");
     bob.send("/quit").await;
-    assert_eq!(bob.exit().await.0, 0);
+    assert_eq!(bob.exit().await, 0);
     ann.send("/quit").await;
-    assert_eq!(ann.exit().await.0, 0);
+    assert_eq!(ann.exit().await, 0);
 
     // parlor rooms and export, with the same data directory.
     let run = |args: &[&str]| {
@@ -269,8 +272,8 @@ async fn kill_9_loses_nothing_written_and_the_next_start_recovers_what_was_shown
             _ => {}
         }
     }
-    bob.child.start_kill().unwrap(); // SIGKILL
-    bob.child.wait().await.unwrap();
+    bob.kill(); // SIGKILL
+    bob.exit().await;
     let mut ann = sender.await.unwrap();
 
     let stored = |dir: &std::path::Path| -> std::collections::HashSet<String> {
@@ -309,7 +312,7 @@ async fn kill_9_loses_nothing_written_and_the_next_start_recovers_what_was_shown
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     again.send("/quit").await;
-    assert_eq!(again.exit().await.0, 0);
+    assert_eq!(again.exit().await, 0);
     ann.signal();
     ann.finished().await.unwrap();
 }

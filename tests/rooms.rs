@@ -3,12 +3,14 @@
 //! `/to`, `/rooms`, `/part`, and `/msg` reaching only its addressee. All on 127.0.0.1.
 
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 
-use common::process::tempdir;
 use common::{Peer, offline_config};
 use parlor::config::{Start, Task};
 use parlor::store::Store;
 use serde_json::Value;
+use support::parlor::tempdir;
 
 fn text(event: &Value, key: &str) -> String {
     event[key].as_str().unwrap_or_default().to_string()

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::Options;
-use crate::peers::{Limit, Line, Proc, Program, spawn_in};
+use crate::peers::{Limit, Line, Member, Program, spawn_in};
 use crate::process::{Lines, Room, row, wait_for};
 use crate::stats::latency;
+use crate::support::parlor::tempdir;
 
 /// Between two messages (direct or room lines).
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -220,15 +221,6 @@ fn back_in_every_room(lines: &Lines, topics: &[String]) -> anyhow::Result<(Insta
     Ok((last_ready, last_back))
 }
 
-fn host_line(host: &mut Proc, line: &str) {
-    use std::io::Write;
-    let _ = host.stdin.write_all(format!("{line}\n").as_bytes());
-}
-
-fn tempdir(tag: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "parlor-bench-{tag}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ))
+fn host_line(host: &mut Member, line: &str) {
+    let _ = host.write_line(line);
 }

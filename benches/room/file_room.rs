@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::peers::{Line, Proc, spawn_in};
+use crate::peers::{Line, Member, spawn_in};
 use crate::process::Lines;
 use crate::stats::{cpu_time, rss_mb};
 
@@ -106,7 +106,7 @@ pub(crate) struct Resumed {
 
 /// p0 opens a room that p1.. join, each with its own data and download directories.
 pub(crate) struct FileRoom {
-    procs: Vec<Proc>,
+    procs: Vec<Member>,
     dirs: Vec<PathBuf>,
     topic: String,
     tx: mpsc::Sender<Line>,
@@ -148,15 +148,13 @@ impl FileRoom {
     }
 
     fn say(&mut self, i: usize, line: &str) {
-        let _ = self.procs[i]
-            .stdin
-            .write_all(format!("{line}\n").as_bytes());
+        let _ = self.procs[i].write_line(line);
     }
 
     pub(crate) fn cpu_seconds(&self) -> f64 {
         self.procs
             .iter()
-            .map(|p| cpu_time(&p.child.id().to_string()).as_secs_f64())
+            .map(|p| cpu_time(&p.pid().to_string()).as_secs_f64())
             .sum()
     }
 
@@ -251,8 +249,8 @@ impl FileRoom {
         let fraction = |v: &Value| {
             v["done"].as_u64().unwrap_or(0) as f64 / v["total"].as_u64().unwrap_or(1).max(1) as f64
         };
-        let _ = self.procs[1].child.kill();
-        let _ = self.procs[1].child.wait();
+        self.procs[1].kill();
+        self.procs[1].wait();
         let killed_at = fraction(&half);
         let args = ["join", self.topic.as_str()];
         self.procs[1] = member(&self.dirs[1], 1, &args, &self.tx)?;
@@ -306,7 +304,7 @@ pub(crate) fn member(
     i: usize,
     args: &[&str],
     tx: &mpsc::Sender<Line>,
-) -> anyhow::Result<Proc> {
+) -> anyhow::Result<Member> {
     let downloads = dir.join("downloads");
     let downloads = downloads.to_string_lossy();
     let mut all = vec![
@@ -326,8 +324,8 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    fn start(procs: &[Proc]) -> Self {
-        let pids: Vec<String> = procs.iter().map(|p| p.child.id().to_string()).collect();
+    fn start(procs: &[Member]) -> Self {
+        let pids: Vec<String> = procs.iter().map(|p| p.pid().to_string()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let thread = std::thread::spawn({
             let stop = stop.clone();

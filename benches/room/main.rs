@@ -26,6 +26,8 @@ mod process;
 mod quic;
 mod sim;
 mod stats;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

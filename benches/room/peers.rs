@@ -6,16 +6,17 @@
 //! Every program's output is turned into the same events: `{"type":"ticket","ticket":..}`,
 //! `{"type":"ready"}` (able to send), `{"type":"message","text":..}`.
 
-use std::io::{BufRead, BufReader};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_parlor");
+use crate::support::parlor;
+use crate::support::process::{Ev, Proc};
 /// The iroh-gossip release parlor depends on (Cargo.toml pins it).
 const GOSSIP_PACKAGE: &str = "iroh-gossip-0.101.0";
 
@@ -63,11 +64,25 @@ pub enum Limit {
 /// What a process printed: (which process, when, the event).
 pub type Line = (usize, Instant, Value);
 
-pub struct Proc {
-    pub child: Child,
-    pub stdin: ChildStdin,
+/// One process of a room: driven by `tests/support/process.rs` (which it derefs to), its
+/// lines sent to the room's one stream of [`Line`]s.
+pub struct Member {
+    proc: Proc,
     program: Program,
     data_dir: Option<PathBuf>,
+}
+
+impl Deref for Member {
+    type Target = Proc;
+    fn deref(&self) -> &Proc {
+        &self.proc
+    }
+}
+
+impl DerefMut for Member {
+    fn deref_mut(&mut self) -> &mut Proc {
+        &mut self.proc
+    }
 }
 
 /// How a process enters the room.
@@ -82,15 +97,12 @@ pub fn spawn(
     role: Role<'_>,
     limit: Limit,
     out: mpsc::Sender<Line>,
-) -> anyhow::Result<Proc> {
+) -> anyhow::Result<Member> {
     let name = format!("p{i}");
     let mut data_dir = None;
     let mut command = match program {
         Program::Parlor { data_dir: with_dir } => {
-            let mut command = Command::new(BIN);
-            command.args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"]);
-            // Measured with the defaults, never the developer's own settings.
-            command.env("PARLOR_CONFIG", "/dev/null");
+            let mut command = parlor::command(&LOOPBACK);
             if limit == Limit::Lifted {
                 command.args(["--max-rate", "1000000"]);
             }
@@ -121,11 +133,10 @@ pub fn spawn(
         Role::Join(ticket) => command.args(["join", ticket]),
     };
     let json = matches!(program, Program::Parlor { .. });
-    let (child, stdin) = start(command, json, i, out)
+    let proc = start(&name, command, json, i, out)
         .with_context(|| format!("cannot start {}", program.label()))?;
-    Ok(Proc {
-        child,
-        stdin,
+    Ok(Member {
+        proc,
         program: program.clone(),
         data_dir,
     })
@@ -138,55 +149,43 @@ pub fn spawn_in(
     i: usize,
     args: &[&str],
     out: mpsc::Sender<Line>,
-) -> anyhow::Result<Proc> {
-    let mut command = Command::new(BIN);
+) -> anyhow::Result<Member> {
+    let name = format!("p{i}");
+    let mut command = parlor::command(&LOOPBACK);
     command
-        .args(["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"])
-        .env("PARLOR_CONFIG", "/dev/null")
         .arg("--data-dir")
         .arg(dir)
-        .args(["--name", &format!("p{i}")])
+        .args(["--name", &name])
         .args(args);
-    let (child, stdin) = start(command, true, i, out).context("cannot start parlor")?;
-    Ok(Proc {
-        child,
-        stdin,
+    let proc = start(&name, command, true, i, out).context("cannot start parlor")?;
+    Ok(Member {
+        proc,
         program: Program::Parlor { data_dir: true },
         data_dir: None,
     })
 }
 
-/// Start `command` and forward what it prints, as events, from a thread.
+/// Every parlor here: headless JSON on loopback, nothing beyond it.
+const LOOPBACK: [&str; 5] = ["--headless", "--json", "--offline", "--bind", "127.0.0.1:0"];
+
+/// Start `command`, its lines forwarded to `out` as process `i`'s events.
 fn start(
-    mut command: Command,
+    name: &str,
+    command: Command,
     json: bool,
     i: usize,
     out: mpsc::Sender<Line>,
-) -> anyhow::Result<(Child, ChildStdin)> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdin = child.stdin.take().context("stdin")?;
-    let stdout = child.stdout.take().context("stdout")?;
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let at = Instant::now();
-            let event = if json {
-                // parlor's `ready` carries the ticket: it serves as both events.
-                serde_json::from_str::<Value>(&line).ok()
-            } else {
-                example_event(&line)
-            };
-            if let Some(event) = event
-                && out.send((i, at, event)).is_err()
-            {
-                return;
-            }
-        }
-    });
-    Ok((child, stdin))
+) -> anyhow::Result<Proc> {
+    let forward = move |ev: Ev| {
+        // parlor's `ready` carries the ticket: it serves as both events. The example's lines
+        // arrive as `{"type":"text"}` events and are read here.
+        let event = match json {
+            true => Some(ev.json),
+            false => ev["line"].as_str().and_then(example_event),
+        };
+        event.is_none_or(|event| out.send((i, ev.at, event)).is_ok())
+    };
+    Ok(Proc::start_with(name, command, forward)?)
 }
 
 fn example_event(line: &str) -> Option<Value> {
@@ -204,32 +203,30 @@ fn example_event(line: &str) -> Option<Value> {
     Some(json!({"type": "message", "text": text}))
 }
 
-impl Proc {
+impl Member {
     /// Stop: parlor says goodbye on `/quit`; the example has no quit (and loops on end of
     /// input), so it is killed.
     pub fn quit(&mut self) {
-        use std::io::Write;
         match self.program {
             Program::Parlor { .. } => {
-                let _ = self.stdin.write_all(b"/quit\n");
+                let _ = self.proc.write_line("/quit");
             }
-            Program::GossipExample(_) => {
-                let _ = self.child.kill();
-            }
+            Program::GossipExample(_) => self.proc.kill(),
         }
     }
 
+    /// Wait for the exit, then remove the scratch data directory.
     pub fn wait(&mut self) {
-        let _ = self.child.wait();
+        self.proc.wait();
         if let Some(dir) = self.data_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
 
-impl Drop for Proc {
+impl Drop for Member {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        self.proc.kill();
         self.wait();
     }
 }

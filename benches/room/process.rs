@@ -4,14 +4,13 @@
 //! asked for), so the machine's mood of the moment is the same for all.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::Options;
-use crate::peers::{Limit, Line, Proc, Program, Role, spawn};
+use crate::peers::{Limit, Line, Member, Program, Role, spawn};
 use crate::stats::{cpu_time, latency, rss_mb};
 
 pub type Lines = mpsc::Receiver<Line>;
@@ -39,7 +38,7 @@ pub(crate) fn open(
     limit: Limit,
     tx: &mpsc::Sender<Line>,
     lines: &Lines,
-) -> anyhow::Result<(Proc, String)> {
+) -> anyhow::Result<(Member, String)> {
     let opener = spawn(program, 0, Role::Open, limit, tx.clone())?;
     let (_, _, first) = wait_for(lines, "ticket", |i, v| i == 0 && v["ticket"].is_string())?;
     let ticket = first["ticket"].as_str().unwrap_or_default().to_string();
@@ -54,7 +53,7 @@ pub(crate) enum Phase {
 
 /// Processes `p0`.. in one room, with every line they print.
 pub struct Room {
-    pub procs: Vec<Proc>,
+    pub procs: Vec<Member>,
     pub lines: Lines,
 }
 
@@ -87,11 +86,9 @@ impl Room {
         Ok(Self { procs, lines })
     }
 
-    /// One `write` per line, as a terminal or a script hands over a whole line (`writeln!` on
-    /// the unbuffered pipe would write the text and the newline apart, waking the reader twice).
+    /// Process `i` says `text` (one `write`, as a terminal hands over a whole line).
     pub fn say(&mut self, i: usize, text: &str) {
-        let line = format!("{text}\n");
-        let _ = self.procs[i].stdin.write_all(line.as_bytes());
+        let _ = self.procs[i].write_line(text);
     }
 
     /// Senders write `from:seq` lines every `interval`, each at its own phase of the interval
@@ -167,10 +164,7 @@ impl Room {
     }
 
     pub(crate) fn pids(&self) -> Vec<String> {
-        self.procs
-            .iter()
-            .map(|p| p.child.id().to_string())
-            .collect()
+        self.procs.iter().map(|p| p.pid().to_string()).collect()
     }
 
     pub fn quit(mut self) {
@@ -344,7 +338,7 @@ fn start_to_first_message(
     for round in 0..if opts.smoke { 2 } else { 10 } {
         let t0 = Instant::now();
         let mut b = spawn(program, 1, Role::Join(&ticket), Limit::Lifted, tx.clone())?;
-        let _ = b.stdin.write_all(format!("hello {round}\n").as_bytes());
+        let _ = b.write_line(&format!("hello {round}"));
         let (_, at, _) = wait_for(&lines, "first message", |i, v| {
             i == 0
                 && v["type"] == "message"

@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod process;
-
 use std::time::Duration;
 
 use parlor::config::{Config, Start};

@@ -5,11 +5,12 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use tokio::process::Command;
+use std::process::Command;
 
 use super::netns::ip;
-use super::proc::Proc;
 use super::topology::{Lab, RELAY_IP, RELAY_PORT};
+use crate::support::parlor::BIN;
+use crate::support::process::Proc;
 
 pub struct Host {
     /// a1, a2, ... b1, ...; also the `--name` its processes chat under.
@@ -23,8 +24,6 @@ pub struct Host {
     /// Kept across processes, so a restarted process is the same member with the same rooms.
     pub data_dir: PathBuf,
 }
-
-const BIN: &str = env!("CARGO_BIN_EXE_parlor");
 
 impl Lab {
     /// `parlor --headless --json --offline --data-dir <host's> --name <host> ARGS` in `host`.
@@ -110,7 +109,7 @@ impl Lab {
         if let Ok(filter) = std::env::var("PARLOR_LAB_LOG") {
             command.env("RUST_LOG", filter);
         }
-        Proc::spawn(name, command)
+        Proc::start(name, command)
     }
 
     /// Pull `host`'s cable: the router-side end of its veth goes down, so the host sees

@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Every lab namespace and scratch directory starts with this; anything else is not ours.
@@ -57,41 +56,8 @@ pub fn sysctl(ns: &str, settings: &[&str]) {
     exec(ns, "sysctl", &args);
 }
 
-/// Checks once per test process that the lab can run at all, and removes what killed runs
-/// left behind. Every test calls it; all fail with the same one clear message if not.
-pub fn preflight() {
-    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
-    let checked = CHECKED.get_or_init(|| {
-        let mut missing = Vec::new();
-        if !is_root() {
-            missing.push("root (network namespaces need CAP_NET_ADMIN and CAP_SYS_ADMIN)");
-        }
-        for (tool, version, what) in [
-            ("ip", "-V", "iproute2's `ip`"),
-            ("nft", "--version", "nftables' `nft`"),
-            ("sysctl", "--version", "procps' `sysctl`"),
-        ] {
-            if try_run(tool, &[version]).is_err() {
-                missing.push(what);
-            }
-        }
-        if !missing.is_empty() {
-            return Err(format!(
-                "the network lab (tests/lab.rs) needs {}: run it as root on Linux, e.g. \
-                 `sudo -E cargo test --test lab` (no other test target needs this); `.ci/run` \
-                 installs the tools",
-                missing.join(", ")
-            ));
-        }
-        clean_stale();
-        Ok(())
-    });
-    if let Err(message) = checked {
-        panic!("{message}");
-    }
-}
-
-fn is_root() -> bool {
+/// Whether this process runs as root (the lab then builds its namespaces directly).
+pub fn is_root() -> bool {
     // Effective uid: the second field of /proc/self/status's Uid line (no libc: unsafe is
     // forbidden in this package).
     std::fs::read_to_string("/proc/self/status")
@@ -128,7 +94,8 @@ fn lab_alive(pid: u32) -> bool {
 
 /// Delete namespaces and scratch directories of lab runs that died without cleaning up (a
 /// SIGKILL or Ctrl-C skips every destructor). Live runs, ours included, are left alone.
-fn clean_stale() {
+/// (Only root needs this: a rootless run's namespaces die with its user namespace.)
+pub fn clean_stale() {
     let me = std::process::id();
     let stale = |name: &str| owner(name).is_some_and(|pid| pid != me && !lab_alive(pid));
     let listed = run("ip", &["netns", "list"]);

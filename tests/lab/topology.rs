@@ -1,7 +1,7 @@
 //! The lab's shape: an "internet" bridge, NAT routers with a LAN bridge each, hosts on the
 //! LANs, and an optional relay host on the internet. Each builder step creates its part at
-//! once, so a test reads as its topology: `Lab::new("heal").lan(3)`,
-//! `Lab::new("relay").two_nats(1, 1).relay()`.
+//! once, so a test reads as its topology: `lab.lan(3)`, `lab.two_nats(1, 1).relay()`
+//! on the `Lab::new("name")` a test starts with.
 //!
 //! Addresses: the internet is 198.51.100.0/24 (TEST-NET-2, never routed publicly); LAN k
 //! (A, B, ...) is 10.77.k.0/24 behind router 198.51.100.k, hosts from .10 up. Routers and the
@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 
 use super::host::Host;
 use super::netns::{self, Guard, exec, ip, sysctl};
+use super::sandbox;
 
 pub const RELAY_IP: &str = "198.51.100.10";
 pub const RELAY_PORT: u16 = 3340;
@@ -35,16 +36,20 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// An empty internet: the `inet` namespace with one bridge, `br0`.
-    pub fn new(name: &str) -> Self {
-        netns::preflight();
+    /// An empty internet: the `inet` namespace with one bridge, `br0`. `None` when the
+    /// calling test is not to go on in this process: it ran in a rootless child instead, or
+    /// the lab cannot run here (see `lab/sandbox.rs`); the test then just returns.
+    pub fn new(name: &str) -> Option<Self> {
+        if !sandbox::runs_here() {
+            return None;
+        }
         let prefix = netns::lab_prefix(name);
         let mut guard = Guard::new(&prefix);
         let inet = format!("{prefix}-inet");
         guard.namespace(&inet);
         ip(&inet, &["link", "add", "br0", "type", "bridge"]);
         ip(&inet, &["link", "set", "br0", "up"]);
-        Self {
+        Some(Self {
             name: name.to_string(),
             prefix,
             inet,
@@ -52,7 +57,7 @@ impl Lab {
             hosts: Vec::new(),
             relay_ns: None,
             guard,
-        }
+        })
     }
 
     /// The next LAN (A, then B, ...) behind its own masquerading router, with `hosts` hosts

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use portable_pty::{Child, CommandBuilder, MasterPty};
 
 use super::topology::Lab;
+use crate::support::parlor::BIN;
 
-const BIN: &str = env!("CARGO_BIN_EXE_parlor");
 const WAIT: Duration = Duration::from_secs(30);
 
 pub struct Tty {

@@ -1,23 +1,24 @@
-//! A parlor process in the lab: stdin for lines and commands, stdout read as JSON lines by a
-//! background task that stamps each line with the moment it arrived (so figures measure the
-//! process, not when the test got round to reading), stderr kept for failure reports.
+//! A real process driven by a test, the network lab or the room benchmark: lines written to
+//! its stdin, its stdout read as JSON lines by a thread that stamps each with the moment it
+//! arrived (so figures measure the process, not when the caller got round to reading), its
+//! stderr's tail kept for failure reports. Threads rather than async tasks, so that the
+//! benchmark's synchronous code and the tests' async code drive it alike; the waits are async.
+//! Which binary and flags: `support/parlor.rs`; chat-level waits: `support/chat.rs`.
 
 use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::ops::Deref;
-use std::process::{ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 /// A failure guard only: a working build answers in a fraction of this.
 pub const WAIT: Duration = Duration::from_secs(30);
-/// How long a slash command may take to answer.
-const ANSWER: Duration = Duration::from_secs(10);
 /// Stderr kept per process (its tail).
 const STDERR_KEPT: usize = 16 * 1024;
 
@@ -50,43 +51,65 @@ pub struct Proc {
     events: mpsc::UnboundedReceiver<Ev>,
     /// Every line read so far, in order.
     pub seen: Vec<Ev>,
-    /// Where [`Proc::next`] looks from: events it passed over are not offered again.
+    /// Where [`Proc::expect`] looks from: events it passed over are not offered again.
     cursor: usize,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<JoinHandle<()>>,
     status: Option<ExitStatus>,
     /// [`Proc::fail`] already showed every event (the drop then adds only stderr).
     reported: bool,
 }
 
 impl Proc {
-    /// Start `command` (killed when the Proc is dropped, whatever happens to the test).
-    pub fn spawn(name: &str, mut command: Command) -> Self {
+    /// Start `command` (killed when the Proc is dropped, whatever happens to the caller); its
+    /// lines are read with [`Proc::expect`] and the like.
+    pub fn start(name: &str, command: Command) -> Self {
+        let (tx, events) = mpsc::unbounded_channel();
+        Self::launch(name, command, events, move |ev| tx.send(ev).is_ok())
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+    }
+
+    /// As [`Proc::start`], but each line goes to `sink` on the reader thread (until it returns
+    /// false), for a caller reading many processes as one stream; `expect` sees nothing.
+    pub fn start_with(
+        name: &str,
+        command: Command,
+        sink: impl FnMut(Ev) -> bool + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (_, events) = mpsc::unbounded_channel();
+        Self::launch(name, command, events, sink)
+    }
+
+    fn launch(
+        name: &str,
+        mut command: Command,
+        events: mpsc::UnboundedReceiver<Ev>,
+        mut sink: impl FnMut(Ev) -> bool + Send + 'static,
+    ) -> std::io::Result<Self> {
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            // Never the developer's own settings.
-            .env("PARLOR_CONFIG", "/dev/null")
-            .kill_on_drop(true);
-        let mut child = command.spawn().expect("spawn parlor");
-        let (tx, events) = mpsc::unbounded_channel();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = stdout.next_line().await {
+            // Never the settings of whoever runs the tests.
+            .env("PARLOR_CONFIG", "/dev/null");
+        let mut child = command.spawn()?;
+        let stdout = child.stdout.take().expect("a piped stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let at = Instant::now();
                 let json = serde_json::from_str(&line)
                     .unwrap_or_else(|_| json!({"type": "text", "line": line}));
-                if tx.send(Ev { at, json }).is_err() {
+                if !sink(Ev { at, json }) {
                     break;
                 }
             }
         });
         let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
+        let mut pipe = child.stderr.take().expect("a piped stderr");
         let kept = stderr.clone();
-        tokio::spawn(async move {
+        let stderr_reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
                 let mut kept = kept.lock().unwrap();
                 kept.push_str(&String::from_utf8_lossy(&buf[..n]));
                 if kept.len() > STDERR_KEPT {
@@ -95,7 +118,7 @@ impl Proc {
                 }
             }
         });
-        Self {
+        Ok(Self {
             name: name.to_string(),
             started: Instant::now(),
             stdin: child.stdin.take(),
@@ -104,26 +127,57 @@ impl Proc {
             seen: Vec::new(),
             cursor: 0,
             stderr,
+            stderr_reader: Some(stderr_reader),
             status: None,
             reported: false,
-        }
+        })
     }
 
-    /// Type a line (a chat message, or a command such as `/quit`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Write `line` and its newline in one `write`, as a terminal or a script hands over a
+    /// whole line (two writes on the unbuffered pipe would wake the reader twice).
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        let stdin = self.stdin.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        stdin.write_all(format!("{line}\n").as_bytes())
+    }
+
+    /// Type a line (a chat message, or a command such as `/quit`); fails the test if stdin
+    /// is closed. (A pipe holds far more than a line: the write does not block.)
     pub async fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin still open");
-        let sent = async {
-            stdin.write_all(format!("{line}\n").as_bytes()).await?;
-            stdin.flush().await
-        };
-        if let Err(e) = sent.await {
+        if let Err(e) = self.write_line(line) {
             self.fail(&format!("stdin accepting {line:?} ({e})"), Duration::ZERO);
         }
     }
 
-    /// The next event matching `matches` among those not yet passed over by `next`, waiting at
-    /// most `within`. `None` if none came, or the process ended first.
-    pub async fn next_within(
+    /// End of input, as when a piped script finishes.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Stdin itself, to write in other ways (a whole log at once); taking it closes it here.
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
+    /// Read what arrived since the last look into `seen` without waiting.
+    fn collect(&mut self) {
+        while let Ok(ev) = self.events.try_recv() {
+            self.seen.push(ev);
+        }
+    }
+
+    /// Pass over everything seen so far: a later `expect` only sees what arrives after.
+    pub fn skip_seen(&mut self) {
+        self.collect();
+        self.cursor = self.seen.len();
+    }
+
+    /// The next event matching `matches` among those not yet passed over by `expect`,
+    /// waiting at most `within`. `None` if none came, or the process ended first.
+    pub async fn expect_within(
         &mut self,
         within: Duration,
         matches: impl Fn(&Ev) -> bool,
@@ -143,16 +197,16 @@ impl Proc {
         }
     }
 
-    /// As [`Proc::next_within`], failing the test after [`WAIT`].
-    pub async fn next(&mut self, what: &str, matches: impl Fn(&Ev) -> bool) -> Ev {
-        match self.next_within(WAIT, matches).await {
+    /// As [`Proc::expect_within`], failing the test (naming `what`) after [`WAIT`].
+    pub async fn expect(&mut self, what: &str, matches: impl Fn(&Ev) -> bool) -> Ev {
+        match self.expect_within(WAIT, matches).await {
             Some(ev) => ev,
             None => self.fail(what, WAIT),
         }
     }
 
-    pub async fn next_type(&mut self, kind: &str) -> Ev {
-        self.next(kind, |e| e["type"] == kind).await
+    pub async fn expect_type(&mut self, kind: &str) -> Ev {
+        self.expect(kind, |e| e["type"] == kind).await
     }
 
     /// Wait until `done` holds for everything seen so far, at most `within`; whether it did.
@@ -177,92 +231,42 @@ impl Proc {
 
     /// The `ready` event (the first line of `open` and `join`).
     pub async fn ready(&mut self) -> Ev {
-        self.next_type("ready").await
+        self.expect_type("ready").await
     }
 
-    /// Wait until each of `names` has been reported joined.
-    pub async fn expect_joined(&mut self, names: &[&str]) {
-        let what = format!("joined {names:?}");
-        self.until(&what, |seen| {
-            names.iter().all(|n| {
-                seen.iter()
-                    .any(|e| e["type"] == "joined" && e["name"] == *n)
-            })
-        })
-        .await;
-    }
-
-    /// The first message `text` from `name`, whenever it arrived (live or as history).
-    pub async fn expect_message(&mut self, name: &str, text: &str) -> Ev {
-        let what = format!("message {name}: {text}");
-        self.until(&what, |seen| first_message(seen, name, text).is_some())
-            .await;
-        first_message(&self.seen, name, text).unwrap().clone()
-    }
-
-    /// Every `message` event with `text` seen so far.
-    pub fn messages(&self, text: &str) -> Vec<&Ev> {
-        self.seen
-            .iter()
-            .filter(|e| e["type"] == "message" && e["text"] == text)
-            .collect()
-    }
-
-    /// Every `message` event seen so far.
-    pub fn messages_all(&self) -> impl Iterator<Item = &Ev> {
-        self.seen.iter().filter(|e| e["type"] == "message")
-    }
-
-    /// Type a slash command and return its answer, the first later event of type `kind` that
-    /// `is_answer` accepts. An `error` naming the command (e.g. "unknown command /net") fails
-    /// the test at once rather than after a timeout.
-    pub async fn command(&mut self, line: &str, kind: &str, is_answer: impl Fn(&Ev) -> bool) -> Ev {
-        // Pass over what came before, so an earlier answer is not taken for this one.
-        while let Ok(ev) = self.events.try_recv() {
-            self.seen.push(ev);
+    /// The ticket of the `ready` event.
+    pub async fn ready_ticket(&mut self) -> String {
+        let ready = self.ready().await;
+        match ready["ticket"].as_str() {
+            Some(ticket) => ticket.to_string(),
+            None => self.fail(&format!("ticket in {ready}"), Duration::ZERO),
         }
-        self.cursor = self.seen.len();
-        self.send(line).await;
-        let word = line.split_whitespace().next().unwrap_or(line).to_string();
-        let refused = |e: &Ev| {
-            e["type"] == "error" && e["message"].as_str().is_some_and(|m| m.contains(&word))
-        };
-        let answer = self
-            .next_within(ANSWER, |e| {
-                (e["type"] == kind && is_answer(e)) || refused(e)
-            })
-            .await;
-        match answer {
-            Some(ev) if ev["type"] == kind => ev,
-            Some(ev) => self.fail(&format!("answer to {line} (refused: {ev})"), Duration::ZERO),
-            None => self.fail(&format!("answer to {line}"), ANSWER),
-        }
-    }
-
-    /// `/net`'s snapshot (told from the state events of the same type by its "peers").
-    pub async fn net(&mut self) -> Ev {
-        self.command("/net", "net", |e| e.get("peers").is_some())
-            .await
-    }
-
-    /// `/ticket`'s ticket.
-    pub async fn ticket(&mut self) -> String {
-        let ev = self.command("/ticket", "ticket", |_| true).await;
-        ev["ticket"]
-            .as_str()
-            .expect("ticket is a string")
-            .to_string()
     }
 
     /// Wait at most `within` for the process to exit; its exit code (-1: killed by a signal),
-    /// with every line it printed collected into `seen`.
+    /// with every line it printed collected into `seen` and its stderr read to the end.
     pub async fn exit_within(&mut self, within: Duration) -> Option<i32> {
-        if self.status.is_none() {
-            self.status = Some(timeout(within, self.child.wait()).await.ok()?.ok()?);
+        let deadline = Instant::now() + within;
+        while self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+            if self.status.is_none() {
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
-        // The reader ends at EOF, which follows exit unless a grandchild holds the pipe.
+        // The readers end at EOF, which follows exit unless a grandchild holds the pipes.
         while let Ok(Some(ev)) = timeout(Duration::from_secs(2), self.events.recv()).await {
             self.seen.push(ev);
+        }
+        let stderr_until = Instant::now() + Duration::from_secs(2);
+        while self
+            .stderr_reader
+            .as_ref()
+            .is_some_and(|r| !r.is_finished() && Instant::now() < stderr_until)
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.status.map(|s| s.code().unwrap_or(-1))
     }
@@ -275,33 +279,45 @@ impl Proc {
         }
     }
 
-    /// SIGTERM, as a service manager stops it.
+    /// Block until the process exits (for synchronous callers such as the benchmark).
+    pub fn wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.wait().ok();
+        }
+        self.status
+    }
+
     /// Freeze the process (SIGSTOP), as a laptop's lid closing freezes it, or thaw it
     /// (SIGCONT).
     pub fn freeze(&self, frozen: bool) {
-        let signal = if frozen { "-STOP" } else { "-CONT" };
-        if let Some(pid) = self.child.id() {
-            let _ = super::netns::try_run("kill", &[signal, &pid.to_string()]);
-        }
+        self.signal(if frozen { "-STOP" } else { "-CONT" });
     }
 
+    /// SIGTERM, as a service manager stops it.
     pub fn terminate(&self) {
-        if let Some(pid) = self.child.id() {
-            let _ = super::netns::try_run("kill", &["-TERM", &pid.to_string()]);
-        }
+        self.signal("-TERM");
+    }
+
+    /// `kill SIGNAL pid` (no libc: unsafe code is forbidden in this package).
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, &self.pid().to_string()])
+            .status();
     }
 
     /// SIGKILL: the process dies without a word to anyone.
     pub fn kill(&mut self) {
-        let _ = self.child.start_kill();
+        let _ = self.child.kill();
     }
 
+    /// Its stderr so far (its tail); all of it once [`Proc::exit`] returned.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// Fail the test naming what did not happen and everything this process said.
     pub fn fail(&mut self, what: &str, waited: Duration) -> ! {
+        self.collect();
         // Stdout closes a moment before the exit is reaped: give the status that moment.
         for _ in 0..20 {
             if self.status.is_none() {
@@ -328,14 +344,14 @@ impl Proc {
     }
 }
 
-pub fn first_message<'a>(seen: &'a [Ev], name: &str, text: &str) -> Option<&'a Ev> {
-    seen.iter()
-        .find(|e| e["type"] == "message" && e["name"] == name && e["text"] == text)
-}
-
 impl Drop for Proc {
-    /// When a test fails, every process it ran tells its side: the last events and stderr.
+    /// Kill and reap the process; when a test fails, every process it ran tells its side:
+    /// the last events and stderr.
     fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
         if !std::thread::panicking() {
             return;
         }
@@ -343,9 +359,7 @@ impl Drop for Proc {
             eprintln!("---- {} stderr:\n{}", self.name, self.stderr());
             return;
         }
-        while let Ok(ev) = self.events.try_recv() {
-            self.seen.push(ev);
-        }
+        self.collect();
         let from = self.seen.len().saturating_sub(20);
         let seen: Vec<String> = self.seen[from..].iter().map(|e| self.line(e)).collect();
         eprintln!(
