@@ -287,11 +287,11 @@ async fn input_ending_waits_for_direct_messages_and_a_room_is_entered_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
     let (ann_dir, bob_dir) = (tempdir("ann"), tempdir("bob"));
-    let ann_config = offline_config("ann", Start::Open);
-    let mut ann = Peer::start_with_store(ann_config, Some(Store::open(&ann_dir).unwrap()));
+    let mut ann_config = offline_config("ann", Start::Open);
+    let mut ann = Peer::start_with_store(ann_config.clone(), Some(Store::open(&ann_dir).unwrap()));
     let ticket = text(&ann.ready().await, "ticket");
-    let bob_config = offline_config("bob", Start::Join(ticket.parse().unwrap()));
-    let mut bob = Peer::start_with_store(bob_config, Some(Store::open(&bob_dir).unwrap()));
+    let mut bob_config = offline_config("bob", Start::Join(ticket.parse().unwrap()));
+    let mut bob = Peer::start_with_store(bob_config.clone(), Some(Store::open(&bob_dir).unwrap()));
     bob.ready().await;
     bob.expect_joined(&["ann"]).await;
     ann.signal();
@@ -306,6 +306,26 @@ async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
     .await;
     bob.signal();
     bob.finished().await.unwrap();
+
+    // ann is back (same key) in a new room; bob runs once, joining it with nothing to say:
+    // the message an earlier run left pending goes now, and bob waits for it before exiting.
+    ann_config.task = parlor::config::Task::Chat(vec![Start::Open]);
+    let mut ann = Peer::start_with_store(ann_config, Some(Store::open(&ann_dir).unwrap()));
+    let ticket = text(&ann.ready().await, "ticket");
+    bob_config.task = parlor::config::Task::Chat(vec![Start::Join(ticket.parse().unwrap())]);
+    let mut bob = Peer::start_with_store(bob_config, Some(Store::open(&bob_dir).unwrap()));
+    bob.close_stdin();
+    ann.expect("the message from the earlier run", |e| {
+        e["type"] == "dm" && e["text"] == "kept for later"
+    })
+    .await;
+    bob.expect("delivered", |e| {
+        e["type"] == "dm_status" && e["state"] == "delivered" && e["id"] == own["id"]
+    })
+    .await;
+    bob.finished().await.unwrap();
+    ann.signal();
+    ann.finished().await.unwrap();
     for dir in [ann_dir, bob_dir] {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -126,6 +126,8 @@ enum Command {
 #[derive(Clone)]
 pub struct DirectHandle {
     me: EndpointId,
+    /// Our messages left pending by earlier runs, as loaded at start.
+    earlier: Arc<[MessageId]>,
     cmds: mpsc::Sender<Command>,
     shared: Arc<Mutex<Shared>>,
     wake: Arc<Notify>,
@@ -137,6 +139,12 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 }
 
 impl DirectHandle {
+    /// Our messages that earlier runs left pending (tried again from the start): a one-shot
+    /// run waits for them as for its own.
+    pub fn pending_from_earlier(&self) -> &[MessageId] {
+        &self.earlier
+    }
+
     pub fn id(&self) -> EndpointId {
         self.me
     }
@@ -274,6 +282,7 @@ pub async fn spawn_direct(
 ) -> anyhow::Result<(DirectHandle, DirectEvents)> {
     let book = book::Book::new(store);
     let pending = book.pending().await.map_err(anyhow::Error::msg)?;
+    let earlier = pending.iter().map(|sealed| sealed.message.id).collect();
     let (cmds, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, rx) = mpsc::channel(EVENT_CAPACITY);
     let shared = Arc::new(Mutex::new(Shared {
@@ -283,6 +292,7 @@ pub async fn spawn_direct(
     let wake = Arc::new(Notify::new());
     let handle = DirectHandle {
         me: node.id(),
+        earlier,
         cmds,
         shared: shared.clone(),
         wake: wake.clone(),
