@@ -31,9 +31,9 @@ pub struct DirectLine {
 impl App {
     /// Every member of every open room, current room first: who `/msg` can reach.
     fn all_members(&self) -> Vec<MemberInfo> {
-        let mut all = self.members.clone();
-        for members in self.views.parked_members() {
-            all.extend(members.iter().cloned());
+        let mut all = self.view().members.clone();
+        for view in self.views.others() {
+            all.extend(view.members.iter().cloned());
         }
         all
     }
@@ -41,7 +41,7 @@ impl App {
     /// The member `who` names: among every open room's members, then everyone seen this run
     /// (see [`crate::proto::Directory`]), or a whole key; never ourselves.
     pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
-        let me = self.me.as_ref().map(|m| m.id);
+        let me = self.view().me.as_ref().map(|m| m.id);
         self.directory
             .resolve(who, self.all_members(), me)
             .map_err(|refusal| refusal.to_string())
@@ -108,9 +108,8 @@ impl App {
 
     /// How I am shown: in the current room, else in any room.
     pub(super) fn my_info(&self) -> Option<MemberInfo> {
-        self.me
-            .clone()
-            .or_else(|| self.views.parked_me().next().cloned())
+        let me = self.view().me.clone();
+        me.or_else(|| self.views.others().find_map(|v| v.me.clone()))
     }
 
     /// The peer of the current view, when it is a conversation.
@@ -214,8 +213,8 @@ impl App {
                 format!("/msg {name} {text}")
             }
         };
-        if self.input.is_empty() {
-            self.input.set(&typed);
+        if self.view_mut().input.is_empty() {
+            self.view_mut().input.set(&typed);
         } else {
             self.error(now, format!("not sent: {typed}"));
         }

@@ -29,6 +29,9 @@ pub enum Msg {
     Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// Time passed: sent at [`App::next_deadline`](super::App::next_deadline), so an error
+    /// leaves the status bar on time with nothing else coming in.
+    Tick,
     /// The session can send; `opened`: we created the room (show the invite at once).
     Ready {
         me: MemberInfo,

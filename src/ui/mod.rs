@@ -46,9 +46,9 @@ pub fn view(app: &App, frame: &mut Frame) {
         app,
         frame,
         layout.input,
-        app.invite.is_none() && app.help.is_none(),
+        app.view().invite.is_none() && app.help.is_none(),
     );
-    if let Some(invite) = &app.invite {
+    if let Some(invite) = &app.view().invite {
         invite::render(invite, frame, frame.area());
     }
     if let Some(help) = &app.help {

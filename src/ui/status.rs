@@ -16,11 +16,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             format!("private: @{}", sanitize_text(&tab.title, false))
         }
         Some(tab) => sanitize_text(&tab.title, false),
-        None => app
-            .topic
+        None => (app.view().topic)
             .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short())),
     };
-    let link = match app.link {
+    let link = match app.view().link {
         Link::Joining => "joining…".to_string(),
         Link::Waiting => "waiting for peers".to_string(),
         Link::Reconnecting => "reconnecting…".to_string(),
@@ -32,7 +31,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         0 => link,
         waiting => format!("{link} · {waiting} waiting to send"),
     };
-    let here = format!("{} here", app.members.len());
+    let here = format!("{} here", app.view().members.len());
     // Narrow terminals keep what matters most: the room, who is here, the connection.
     let parts = if app.direct_peer().is_some() {
         // A conversation has no members or connection of its own: each message says
@@ -87,7 +86,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         format!(" {} ", parts.join(" │ ")),
         theme::status_bar(),
     )];
-    if let Some(error) = &app.last_error {
+    if let Some(error) = &app.status_error() {
         spans.push(Span::styled(
             format!(" ! {} ", sanitize_text(error, false)),
             theme::status_error(),

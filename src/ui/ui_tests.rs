@@ -149,7 +149,7 @@ fn wide_characters_wrap_whole() {
         let mei = member(5, "美伶");
         app.update(said(&mei, "日本語のテキストと中文的文字が混ざった長い行です。折り返しても文字は半分に切れません", 1), NOON);
         app.update(said(&mei, "emoji 👍🏽👍🏽👍🏽 🎉🎉 family 👨‍👩‍👧 end", 2), NOON);
-        app.input.set("入力も全角で👍🏽");
+        app.view_mut().input.set("入力も全角で👍🏽");
         insta::assert_snapshot!(format!("wide_{w}x{h}"), render(&app));
     }
 }
@@ -201,7 +201,8 @@ fn any_size_renders_without_panic() {
     for w in [1, 2, 3, 4, 7, 12, 20, 30, 39, 40, 41, 69, 70] {
         for h in [1, 2, 3, 4, 5, 7, 11, 12, 13, 15, 16] {
             let mut chat = chat_with_collisions(w, h);
-            chat.input
+            chat.view_mut()
+                .input
                 .set("a long line\nwith two rows and 全角 text to wrap around");
             render(&chat);
             chat.show_invite(ticket());
