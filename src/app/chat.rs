@@ -218,7 +218,12 @@ impl App {
         self.recall.push(&text);
         self.view_mut().log.scroll_down(usize::MAX);
         let command = match command::parse(&text) {
-            Ok(Some(command)) => command,
+            // A line that makes sense is the next thing done here: the last error is over
+            // (a new one replaces it, if this one fails too).
+            Ok(Some(command)) => {
+                self.succeeded();
+                command
+            }
             Ok(None) => return Vec::new(),
             Err(err) => {
                 // Keep the line so a typo can be fixed rather than retyped.
@@ -287,28 +292,5 @@ impl App {
             ticket,
             copied: false,
         });
-    }
-
-    pub(super) fn on_net(&mut self, state: crate::session::NetState, now: UnixMillis) {
-        use crate::session::Connectivity;
-        self.view_mut().link = match state.state {
-            Connectivity::Connected => Link::Connected(state.neighbours),
-            Connectivity::Reconnecting => Link::Reconnecting,
-            Connectivity::Offline => Link::Offline,
-        };
-        let cut_off = state.state != Connectivity::Connected;
-        match (self.view_mut().cut_off, cut_off) {
-            (true, false) => {
-                self.notice(now, "back in the room: catching up on what was said".into());
-            }
-            (false, true) => {
-                self.error(
-                    now,
-                    "lost every connection to the room: reconnecting…".into(),
-                );
-            }
-            _ => {}
-        }
-        self.view_mut().cut_off = cut_off;
     }
 }

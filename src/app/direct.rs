@@ -185,7 +185,14 @@ impl App {
         entry.id = Some(line.id);
         entry.pending = line.pending;
         entry.file = offered;
-        self.with_log(view, |log| log.insert_ordered(entry, cols));
+        let sent = line.own && !line.history;
+        self.with_view(view, |state| {
+            state.log.insert_ordered(entry, cols);
+            // A line of ours went out there: whatever went wrong there before is over.
+            if sent {
+                state.error = None;
+            }
+        });
         if fresh {
             if !current && let Some(i) = index {
                 let tab = &mut self.views.tabs[i];
@@ -223,7 +230,7 @@ impl App {
     /// Our direct message `id` to `peer` was delivered.
     pub(super) fn on_delivered(&mut self, peer: EndpointId, id: MessageId) {
         if let Some(view) = self.views.find_direct(&peer) {
-            self.with_log(view, |log| log.delivered(&id));
+            self.with_view(view, |state| state.log.delivered(&id));
         }
     }
 }

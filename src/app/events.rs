@@ -28,6 +28,10 @@ pub(super) fn shared_file(file: &FileRef, own: bool) -> (String, Option<log::Fil
 impl App {
     pub(super) fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
         let cols = self.history_cols();
+        if matches!(event, Event::MessageSent(_)) {
+            // A line of ours went out: whatever went wrong here before is over.
+            self.succeeded();
+        }
         match event {
             Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
                 let own = Some(line.author.id) == self.view_mut().me.as_ref().map(|m| m.id);

@@ -24,6 +24,7 @@ pub mod direct;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod link;
 mod msg;
 mod pick;
 mod popup;
@@ -224,12 +225,7 @@ impl App {
                 }
             }
             Msg::Room(event) => return self.on_room_event(event, now),
-            Msg::Members(members) => {
-                for member in &members {
-                    self.directory.note(member);
-                }
-                self.view_mut().members = members;
-            }
+            Msg::Members(members) => self.on_members(members),
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
                 if let Some(invite) = &mut self.view_mut().invite {
@@ -348,3 +344,7 @@ mod files_tests;
 #[cfg(test)]
 #[path = "keys_tests.rs"]
 mod keys_tests;
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod view_tests;

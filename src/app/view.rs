@@ -39,6 +39,17 @@ pub struct View {
     pub error: Option<ViewError>,
 }
 
+/// How far our messages in a conversation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Nothing of ours in the history.
+    Nothing,
+    /// This many of ours wait to be delivered.
+    Pending(usize),
+    /// Every one of ours arrived.
+    Delivered,
+}
+
 impl Default for View {
     fn default() -> Self {
         Self {
@@ -68,6 +79,21 @@ impl View {
     pub fn alone(&self) -> bool {
         let me = self.me.as_ref().map(|m| m.id);
         self.members.iter().all(|m| Some(m.id) == me)
+    }
+
+    /// How far our messages got (a conversation's status).
+    pub fn delivery(&self) -> Delivery {
+        let ours = |e: &&super::log::Entry| {
+            matches!(&e.kind, super::log::EntryKind::Message { own: true, .. })
+        };
+        let mut own = self.log.entries().iter().filter(ours).peekable();
+        if own.peek().is_none() {
+            return Delivery::Nothing;
+        }
+        match own.filter(|e| e.pending).count() {
+            0 => Delivery::Delivered,
+            n => Delivery::Pending(n),
+        }
     }
 
     /// The error to show at `now`, if it has not expired.

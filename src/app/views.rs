@@ -332,10 +332,10 @@ impl App {
         !self.views.tabs.is_empty()
     }
 
-    /// Work on the history of view `key`, current or not.
-    pub(super) fn with_log(&mut self, key: ViewKey, f: impl FnOnce(&mut ChatLog)) {
+    /// Work on the state of view `key`, current or not.
+    pub(super) fn with_view(&mut self, key: ViewKey, f: impl FnOnce(&mut View)) {
         if let Some(view) = self.views.states.get_mut(&key) {
-            f(&mut view.log);
+            f(view);
         }
     }
 

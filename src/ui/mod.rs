@@ -71,3 +71,7 @@ mod files_tests;
 #[cfg(test)]
 #[path = "help_tests.rs"]
 mod help_tests;
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod status_tests;
