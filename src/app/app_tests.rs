@@ -280,7 +280,7 @@ fn lobby_opens_a_room_then_failure_returns_to_it() {
         Rect::new(0, 0, 80, 24),
         chrono::FixedOffset::east_opt(0).unwrap(),
     );
-    app.update(key(KeyCode::Enter), NOON);
+    // Enter in the name field goes on: a new room with that name.
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
         vec![Effect::Open {

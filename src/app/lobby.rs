@@ -66,6 +66,8 @@ pub enum Choice {
         name: String,
         rooms: Vec<StoredRoom>,
     },
+    /// A room we were in is not to be offered again (Delete on it).
+    Forget(TopicId),
     Quit,
 }
 
@@ -178,6 +180,9 @@ impl Lobby {
                     *selected = !*selected;
                 }
             }
+            KeyCode::Delete | KeyCode::Char('d') if self.focus == Focus::Rooms => {
+                return self.forget();
+            }
             KeyCode::Tab | KeyCode::Down => self.move_focus(true),
             KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
             KeyCode::Enter => return self.submit(),
@@ -190,19 +195,47 @@ impl Lobby {
         None
     }
 
+    /// What Enter in the name field does: the form's first action that has what it needs
+    /// (a ticket typed, else the rooms selected, else a new room).
+    pub fn default_action(&self) -> Focus {
+        if !self.ticket.is_empty() {
+            Focus::Ticket
+        } else if self.rooms.iter().any(|(_, selected)| *selected) {
+            Focus::Rooms
+        } else {
+            Focus::Open
+        }
+    }
+
+    /// Delete on a room of the list: it goes, and is not offered again.
+    fn forget(&mut self) -> Option<Choice> {
+        if self.cursor >= self.rooms.len() {
+            return None;
+        }
+        let (room, _) = self.rooms.remove(self.cursor);
+        if self.rooms.is_empty() {
+            self.cursor = 0;
+            self.focus = Focus::Open;
+        } else {
+            self.cursor = self.cursor.min(self.rooms.len() - 1);
+        }
+        Some(Choice::Forget(room.topic))
+    }
+
     fn submit(&mut self) -> Option<Choice> {
         match self.focus {
+            // The name typed, Enter goes on as the form would: no extra key to press.
             Focus::Name => {
                 self.chosen_name()?;
-                self.focus = if !self.ticket.is_empty() {
-                    Focus::Ticket
-                } else if !self.rooms.is_empty() {
-                    Focus::Rooms
-                } else {
-                    Focus::Open
-                };
-                None
+                self.submit_as(self.default_action())
             }
+            focus => self.submit_as(focus),
+        }
+    }
+
+    fn submit_as(&mut self, action: Focus) -> Option<Choice> {
+        match action {
+            Focus::Name => None,
             Focus::Rooms => {
                 let rooms: Vec<StoredRoom> = self
                     .rooms
@@ -227,6 +260,8 @@ impl Lobby {
                     Ok(ticket) => ticket,
                     Err(err) => {
                         self.error = Some(format!("invalid ticket: {err}"));
+                        // There to be fixed, also when Enter was pressed in the name.
+                        self.focus = Focus::Ticket;
                         return None;
                     }
                 };
@@ -249,14 +284,68 @@ mod tests {
     }
 
     #[test]
-    fn open_with_the_prefilled_name() {
+    fn enter_in_the_name_opens_a_room_with_it() {
         let mut lobby = Lobby::new("sam");
-        assert_eq!(lobby.on_key(key(KeyCode::Enter)), None);
-        assert_eq!(lobby.focus, Focus::Open);
+        lobby.on_key(key(KeyCode::Char('!')));
         assert_eq!(
             lobby.on_key(key(KeyCode::Enter)),
-            Some(Choice::Open { name: "sam".into() })
+            Some(Choice::Open {
+                name: "sam!".into()
+            })
         );
+    }
+
+    #[test]
+    fn enter_in_the_name_joins_the_ticket_typed() {
+        let mut lobby = Lobby::new("sam");
+        let id = SecretKey::from_bytes(&[1; 32]).public();
+        let addr = EndpointAddr::new(id).with_ip_addr("127.0.0.1:9".parse().unwrap());
+        let ticket = Ticket::new(TopicId::from_bytes([2; 32]), vec![addr]);
+        lobby.ticket.insert(&ticket.to_string());
+        lobby.set_rooms(vec![StoredRoom {
+            topic: TopicId::from_bytes([3; 32]),
+            label: None,
+        }]);
+        assert_eq!(
+            lobby.on_key(key(KeyCode::Enter)),
+            Some(Choice::Join {
+                name: "sam".into(),
+                ticket: Box::new(ticket)
+            })
+        );
+        // A mistyped one is said, and waits in its field to be fixed.
+        lobby.ticket.insert("x");
+        lobby.focus = Focus::Name;
+        assert_eq!(lobby.on_key(key(KeyCode::Enter)), None);
+        assert_eq!(lobby.focus, Focus::Ticket);
+        assert!(lobby.error.is_some());
+    }
+
+    #[test]
+    fn delete_forgets_a_stored_room() {
+        let mut lobby = Lobby::new("sam");
+        let room = |n: u8| StoredRoom {
+            topic: TopicId::from_bytes([n; 32]),
+            label: None,
+        };
+        lobby.set_rooms(vec![room(1), room(2)]);
+        lobby.focus = Focus::Rooms;
+        lobby.cursor = 1;
+        assert_eq!(
+            lobby.on_key(key(KeyCode::Delete)),
+            Some(Choice::Forget(room(2).topic))
+        );
+        assert_eq!(lobby.cursor, 0, "on the one left");
+        assert_eq!(
+            lobby.on_key(key(KeyCode::Char('d'))),
+            Some(Choice::Forget(room(1).topic))
+        );
+        assert!(lobby.rooms.is_empty());
+        assert_eq!(lobby.focus, Focus::Open, "no list left to be in");
+        // In the name field, d is typing.
+        lobby.focus = Focus::Name;
+        assert_eq!(lobby.on_key(key(KeyCode::Char('d'))), None);
+        assert_eq!(lobby.name.text(), "samd");
     }
 
     #[test]
@@ -325,7 +414,7 @@ mod tests {
             label: label.map(String::from),
         };
         lobby.set_rooms(vec![room(1, Some("ops")), room(2, None), room(3, None)]);
-        assert_eq!(lobby.on_key(key(KeyCode::Enter)), None);
+        assert_eq!(lobby.on_key(key(KeyCode::Down)), None);
         assert_eq!(lobby.focus, Focus::Rooms, "after the name: the rooms");
         // Unselect the second one.
         lobby.on_key(key(KeyCode::Down));

@@ -121,6 +121,9 @@ pub enum Effect {
     },
     /// Leave the room of `view` for good (`/part`).
     Part(ViewKey),
+    /// The lobby's Delete on a room we were in: no longer offer it (the run layer removes
+    /// it from the store's open rooms; its history stays).
+    ForgetRoom(TopicId),
     /// One line to the room of `view` (`/to`).
     SayIn(ViewKey, String),
     /// A direct message to `peer`.

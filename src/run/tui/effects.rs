@@ -147,6 +147,9 @@ impl Tui {
                 self.held.remove(&view);
                 self.sessions.part(view);
             }
+            // TODO(front-end core): forget the lobby entry in the store
+            // (`set_open(topic, false)`); until then it is gone for this run only.
+            Effect::ForgetRoom(_) => {}
             Effect::SayIn(view, text) => self.say(view, text, false).await,
             Effect::SendDirect { peer, text, action } => {
                 // Queued on the store thread in the background: typing never waits on the
