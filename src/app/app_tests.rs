@@ -147,7 +147,7 @@ fn a_refused_line_comes_back_to_the_input() {
     let attempt = Attempt::Say("too long, say".into());
     app.update(Msg::Room(Event::refused(refusal, attempt)), NOON);
     assert_eq!(app.view().input.text(), "too long, say");
-    assert!(app.status_error().as_deref().unwrap().contains("too long"));
+    assert!(app.status_error().unwrap().contains("too long"));
 }
 
 #[test]

@@ -158,7 +158,7 @@ fn join_open_part_room_and_to() {
         vec![Effect::SayIn(ops, "deploy done".into())]
     );
     assert!(type_line(&mut app, "/to nowhere hi").is_empty());
-    assert!(app.status_error().as_deref().unwrap().contains("nowhere"));
+    assert!(app.status_error().unwrap().contains("nowhere"));
     type_line(&mut app, "/rooms");
     match &app.view().log.entries().back().unwrap().kind {
         EntryKind::Notice(text) => assert!(text.starts_with("4 open: 1: ops"), "{text}"),
@@ -174,12 +174,7 @@ fn join_open_part_room_and_to() {
         NOON,
     );
     assert_eq!(app.views.tabs.len(), 2);
-    assert!(
-        app.status_error()
-            .as_deref()
-            .unwrap()
-            .contains("no known room")
-    );
+    assert!(app.status_error().unwrap().contains("no known room"));
     for _ in 0..2 {
         type_line(&mut app, "/part");
     }
@@ -230,7 +225,7 @@ fn direct_messages_open_conversations_in_order() {
     );
     assert_eq!(app.views.current, 0);
     assert!(type_line(&mut app, "/msg nobody hi").is_empty());
-    assert!(app.status_error().as_deref().unwrap().contains("nobody"));
+    assert!(app.status_error().unwrap().contains("nobody"));
     // Our message (pending), then bob's answer (sent earlier by his clock) goes before it.
     app.update(dm(&ann, &bob, "are you free?", 5, true), NOON);
     let effects = app.update(dm(&bob, &bob, "yes", 4, false), NOON);
@@ -335,7 +330,7 @@ fn a_direct_message_not_queued_comes_back_as_it_would_be_typed_here() {
     assert_eq!(app.view().input.text(), "/msg bob a secret");
     // With something being typed: shown, not lost.
     app.update(unsent(), NOON);
-    assert!(app.status_error().as_deref().unwrap().contains("a secret"));
+    assert!(app.status_error().unwrap().contains("a secret"));
     // In the conversation: the text itself.
     app.view_mut().input.set("");
     type_line(&mut app, "/query bob");
@@ -391,7 +386,7 @@ fn a_mistyped_ticket_is_one_error_line_and_no_view() {
     assert!(type_line(&mut app, &format!("/join {typo}")).is_empty());
     assert_eq!(app.views.tabs.len(), 1, "no view for it");
     assert_eq!(
-        app.status_error().as_deref(),
+        app.status_error(),
         Some("this ticket is mistyped (a character is wrong or missing): copy it again")
     );
 }

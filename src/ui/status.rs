@@ -12,6 +12,7 @@ use crate::app::{App, Link};
 use crate::proto::names::sanitize_text;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let narrow = area.width < 60;
     let room = match app.views.current_tab() {
         Some(tab) if matches!(tab.kind, ViewKind::Direct(_)) => {
             format!("private: @{}", sanitize_text(&tab.title, false))
@@ -24,9 +25,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let link = match view.link {
         Link::Joining => "joining…".to_string(),
         // No one else here (yet, or any more): nothing is wrong, we wait.
-        Link::Waiting | Link::Reconnecting if view.alone() => {
-            "waiting for others to join".to_string()
-        }
+        Link::Waiting | Link::Reconnecting if view.alone() => match narrow {
+            true => "waiting for others".to_string(),
+            false => "waiting for others to join".to_string(),
+        },
         Link::Waiting => "waiting for peers".to_string(),
         Link::Reconnecting => "reconnecting…".to_string(),
         Link::Offline => "offline: no network".to_string(),
@@ -50,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         }
         parts.push("F1 help".to_string());
         parts
-    } else if area.width < 60 {
+    } else if narrow {
         let room: String = room.chars().take(7).collect();
         vec![room, here, link]
     } else {
