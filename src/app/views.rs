@@ -252,7 +252,7 @@ impl App {
         let effects = if index == self.views.current {
             self.update(msg, now)
         } else {
-            self.update_parked(index, msg, now)
+            self.update_in_background(index, msg, now)
         };
         if let Some(topic) = topic {
             let tab = &mut self.views.tabs[index];
@@ -272,7 +272,7 @@ impl App {
 
     /// Apply `msg` to the view at `index`, in the background: everything the update touches
     /// of "the view" is that view's own state (see [`App::view`]).
-    fn update_parked(&mut self, index: usize, msg: Msg, now: UnixMillis) -> Vec<Effect> {
+    fn update_in_background(&mut self, index: usize, msg: Msg, now: UnixMillis) -> Vec<Effect> {
         let key = self.views.tabs[index].key;
         let counts = matches!(&msg, Msg::Room(Event::MessageReceived(line)) if !line.history);
         let outer = self.views.applying.replace(key);
