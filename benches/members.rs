@@ -156,9 +156,9 @@ fn case(name: &str) -> Value {
     drop(envelopes);
     json!({
         "case": name,
-        "members_listed": app.members.len(),
+        "members_listed": app.view().members.len(),
         "keys_known": room.known_keys(),
-        "fingerprinted": app.members.iter().filter(|m| m.display != m.name).count(),
+        "fingerprinted": app.view().members.iter().filter(|m| m.display != m.name).count(),
         "update_ms": percentiles(update),
         "session_ms": percentiles(session),
         "handle_ms": percentiles(handle),

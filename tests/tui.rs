@@ -295,8 +295,7 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         "{}",
         bob.contents()
     );
-    bob.keys("\r"); // the name, then the rooms
-    bob.keys("\r"); // rejoin both
+    bob.keys("\r"); // Enter in the name rejoins the rooms selected: both
     bob.wait_for("1 #");
     bob.wait_for("2 #");
     ann.wait_for("bob joined");
@@ -319,11 +318,11 @@ fn lobby_opens_a_room_at_40x12() {
     let mut sam = Term::spawn("sam", &[], 40, 12);
     sam.wait_for("Your name");
     sam.wait_for("> sam");
-    sam.keys("\r"); // name -> "Open a new room"
-    sam.keys("\r"); // open
+    sam.wait_for("Enter: open a new room");
+    sam.keys("\r"); // Enter in the name opens a room with it
     sam.wait_for("Others join with:");
     sam.keys("\x1b");
-    sam.wait_for("waiting for peers");
+    sam.wait_for("1 here │ waiting for others"); // alone: waiting, not an error
     sam.keys("\x03"); // Ctrl-C quits
     assert_eq!(sam.exit_code(), 0);
 }

@@ -3,6 +3,7 @@ use crossterm::event::{KeyCode, KeyModifiers, MouseEvent, MouseEventKind};
 use super::fixtures::{NOON, alt, ctrl, in_room, key, member, said};
 use super::log::EntryKind;
 use super::*;
+use crate::proto::MemberInfo;
 use crate::proto::room::{Attempt, Event, LeaveReason, Refusal};
 
 fn type_text(app: &mut App, text: &str) {
@@ -12,7 +13,7 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn last_text(app: &App) -> String {
-    match &app.log.entries().back().unwrap().kind {
+    match &app.view().log.entries().back().unwrap().kind {
         EntryKind::Message { text, .. } | EntryKind::Notice(text) | EntryKind::Error(text) => {
             text.clone()
         }
@@ -27,7 +28,7 @@ fn enter_sends_and_clears_the_line() {
         app.update(key(KeyCode::Enter), NOON),
         vec![Effect::Say("hello".into())]
     );
-    assert!(app.input.is_empty());
+    assert!(app.view().input.is_empty());
     assert!(
         app.update(key(KeyCode::Enter), NOON).is_empty(),
         "empty lines send nothing"
@@ -38,10 +39,10 @@ fn enter_sends_and_clears_the_line() {
 fn q_types_q_and_esc_does_not_quit() {
     let mut app = in_room(80, 24);
     assert!(app.update(key(KeyCode::Char('q')), NOON).is_empty());
-    assert_eq!(app.input.text(), "q");
+    assert_eq!(app.view().input.text(), "q");
     assert!(app.update(key(KeyCode::Esc), NOON).is_empty());
-    assert_eq!(app.input.text(), "q", "the draft is kept");
-    app.input.take();
+    assert_eq!(app.view().input.text(), "q", "the draft is kept");
+    app.view_mut().input.take();
     assert_eq!(app.update(ctrl('c'), NOON), vec![Effect::Quit]);
 }
 
@@ -67,12 +68,12 @@ fn history_recalls_sent_lines() {
     }
     type_text(&mut app, "draft");
     app.update(key(KeyCode::Up), NOON);
-    assert_eq!(app.input.text(), "second");
+    assert_eq!(app.view().input.text(), "second");
     app.update(key(KeyCode::Up), NOON);
-    assert_eq!(app.input.text(), "first");
+    assert_eq!(app.view().input.text(), "first");
     app.update(key(KeyCode::Down), NOON);
     app.update(key(KeyCode::Down), NOON);
-    assert_eq!(app.input.text(), "draft");
+    assert_eq!(app.view().input.text(), "draft");
 }
 
 #[test]
@@ -84,20 +85,20 @@ fn tab_completes_members_and_commands() {
     );
     type_text(&mut app, "b");
     app.update(key(KeyCode::Tab), NOON);
-    assert_eq!(app.input.text(), "bea: ");
+    assert_eq!(app.view().input.text(), "bea: ");
     app.update(key(KeyCode::Tab), NOON);
-    assert_eq!(app.input.text(), "bob: ");
-    app.input.take();
+    assert_eq!(app.view().input.text(), "bob: ");
+    app.view_mut().input.take();
     type_text(&mut app, "/ni");
     app.update(key(KeyCode::Tab), NOON);
-    assert_eq!(app.input.text(), "/nick ");
+    assert_eq!(app.view().input.text(), "/nick ");
 }
 
 #[test]
 fn commands_become_effects_or_local_notices() {
     let mut app = in_room(80, 24);
     let run = |app: &mut App, line: &str| {
-        app.input.set(line);
+        app.view_mut().input.set(line);
         app.update(key(KeyCode::Enter), NOON)
     };
     assert_eq!(
@@ -112,22 +113,26 @@ fn commands_become_effects_or_local_notices() {
     assert_eq!(run(&mut app, "/quit"), vec![Effect::Quit]);
     assert!(run(&mut app, "/who").is_empty());
     assert_eq!(last_text(&app), "1 here: ann");
-    let entries = app.log.entries().len();
+    let entries = app.view().log.entries().len();
     assert!(run(&mut app, "/help").is_empty());
     assert!(app.help.is_some(), "/help opens the overlay");
-    assert_eq!(app.log.entries().len(), entries, "and prints nothing");
+    assert_eq!(
+        app.view().log.entries().len(),
+        entries,
+        "and prints nothing"
+    );
     app.update(key(KeyCode::Esc), NOON);
     assert!(run(&mut app, "/clear").is_empty());
-    assert!(app.log.entries().is_empty());
+    assert!(app.view().log.entries().is_empty());
 }
 
 #[test]
 fn unknown_commands_hint_and_keep_the_line() {
     let mut app = in_room(80, 24);
-    app.input.set("/frobnicate now");
+    app.view_mut().input.set("/frobnicate now");
     assert!(app.update(key(KeyCode::Enter), NOON).is_empty());
     assert!(last_text(&app).contains("unknown command /frobnicate"));
-    assert_eq!(app.input.text(), "/frobnicate now");
+    assert_eq!(app.view().input.text(), "/frobnicate now");
 }
 
 #[test]
@@ -141,8 +146,8 @@ fn a_refused_line_comes_back_to_the_input() {
     };
     let attempt = Attempt::Say("too long, say".into());
     app.update(Msg::Room(Event::refused(refusal, attempt)), NOON);
-    assert_eq!(app.input.text(), "too long, say");
-    assert!(app.last_error.as_deref().unwrap().contains("too long"));
+    assert_eq!(app.view().input.text(), "too long, say");
+    assert!(app.status_error().unwrap().contains("too long"));
 }
 
 #[test]
@@ -157,12 +162,12 @@ fn a_refused_rename_gives_back_the_rename_not_an_earlier_line() {
     );
     let refused = Event::refused(Refusal::InvalidName, Attempt::SetName("#".into()));
     app.update(Msg::Room(refused), NOON);
-    assert_eq!(app.input.text(), "/nick #");
+    assert_eq!(app.view().input.text(), "/nick #");
     // An action comes back as the command that was typed.
-    app.input.set("");
+    app.view_mut().input.set("");
     let refused = Event::refused(Refusal::QueueFull(1000), Attempt::Act("waves".into()));
     app.update(Msg::Room(refused), NOON);
-    assert_eq!(app.input.text(), "/me waves");
+    assert_eq!(app.view().input.text(), "/me waves");
 }
 
 #[test]
@@ -178,7 +183,7 @@ fn mentions_ring_the_bell_once() {
             .is_empty()
     );
     assert!(matches!(
-        app.log.entries().back().unwrap().kind,
+        app.view().log.entries().back().unwrap().kind,
         EntryKind::Message { mention: false, .. }
     ));
 }
@@ -191,11 +196,11 @@ fn scrolling_keeps_the_view_and_counts_new_lines() {
         app.update(said(&bob, &format!("line {i}"), i), NOON);
     }
     app.update(key(KeyCode::PageUp), NOON);
-    let scrolled = app.log.scroll();
+    let scrolled = app.view().log.scroll();
     assert!(scrolled > 10);
     app.update(said(&bob, "new one", 61), NOON);
-    assert_eq!(app.log.unread(), 1);
-    assert_eq!(app.log.scroll(), scrolled + 1);
+    assert_eq!(app.view().log.unread(), 1);
+    assert_eq!(app.view().log.scroll(), scrolled + 1);
     let wheel = |kind| {
         Msg::Mouse(MouseEvent {
             kind,
@@ -205,10 +210,10 @@ fn scrolling_keeps_the_view_and_counts_new_lines() {
         })
     };
     app.update(wheel(MouseEventKind::ScrollDown), NOON);
-    assert_eq!(app.log.scroll(), scrolled + 1 - 3);
+    assert_eq!(app.view().log.scroll(), scrolled + 1 - 3);
     app.update(key(KeyCode::PageDown), NOON);
     app.update(key(KeyCode::PageDown), NOON);
-    assert_eq!((app.log.scroll(), app.log.unread()), (0, 0));
+    assert_eq!((app.view().log.scroll(), app.view().log.unread()), (0, 0));
 }
 
 #[test]
@@ -220,21 +225,21 @@ fn invite_popup_copies_and_closes() {
         app.update(ctrl('y'), NOON),
         vec![Effect::Copy("abc".into())]
     );
-    assert!(app.invite.as_ref().unwrap().copied);
+    assert!(app.view().invite.as_ref().unwrap().copied);
     assert_eq!(
         app.update(alt(KeyCode::Char('c')), NOON),
         vec![Effect::Copy("abc".into())]
     );
     assert!(
-        app.input.is_empty(),
+        app.view().input.is_empty(),
         "its own keys go to the popup, not the input"
     );
     app.update(key(KeyCode::Esc), NOON);
-    assert!(app.invite.is_none());
+    assert!(app.view().invite.is_none());
     // Ctrl-T and F2 toggle it.
     app.update(Msg::Ticket("abc".into()), NOON);
     assert!(app.update(key(KeyCode::F(2)), NOON).is_empty());
-    assert!(app.invite.is_none());
+    assert!(app.view().invite.is_none());
 }
 
 #[test]
@@ -265,7 +270,7 @@ fn renames_and_presence_become_notices() {
     );
     assert_eq!(last_text(&app), "robert left (timed out)");
     app.update(Msg::Room(Event::NeighborsChanged(0)), NOON);
-    assert_eq!(app.link, Link::Waiting);
+    assert_eq!(app.view().link, Link::Waiting);
 }
 
 #[test]
@@ -275,7 +280,7 @@ fn lobby_opens_a_room_then_failure_returns_to_it() {
         Rect::new(0, 0, 80, 24),
         chrono::FixedOffset::east_opt(0).unwrap(),
     );
-    app.update(key(KeyCode::Enter), NOON);
+    // Enter in the name field goes on: a new room with that name.
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
         vec![Effect::Open {
@@ -317,9 +322,7 @@ fn history_lines_go_where_their_time_puts_them_and_never_ring() {
         "old mentions do not ring"
     );
     earlier("minute 2", 2);
-    let texts: Vec<String> = app
-        .log
-        .entries()
+    let texts: Vec<String> = (app.view().log.entries())
         .iter()
         .filter_map(|e| match &e.kind {
             EntryKind::Message { text, history, .. } => Some(format!("{text} {history}")),

@@ -99,8 +99,10 @@ impl App {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
             KeyCode::Esc => self.escape(),
-            KeyCode::Char('d') if ctrl && self.input.is_empty() => return vec![Effect::Quit],
-            KeyCode::Enter if alt || ctrl => self.input.insert_char('\n'),
+            KeyCode::Char('d') if ctrl && self.view_mut().input.is_empty() => {
+                return vec![Effect::Quit];
+            }
+            KeyCode::Enter if alt || ctrl => self.view_mut().input.insert_char('\n'),
             KeyCode::Enter => return self.submit(now),
             KeyCode::Char('t') if ctrl => return vec![Effect::ShowTicket],
             KeyCode::Char('g') if ctrl => self.start_pick(now),
@@ -110,26 +112,29 @@ impl App {
             KeyCode::Char('m') if alt => return self.toggle_mouse(now),
             KeyCode::Tab => return self.complete(),
             KeyCode::Up => {
-                if let Some(line) = self.recall.older(self.input.text()) {
-                    self.input.set(&line);
+                if let Some(line) = self.recall.older(self.views.target_view().input.text()) {
+                    self.view_mut().input.set(&line);
                 }
             }
             KeyCode::Down => {
                 if let Some(line) = self.recall.newer() {
-                    self.input.set(&line);
+                    self.view_mut().input.set(&line);
                 }
             }
             KeyCode::PageUp => {
                 let (cols, height) = self.history_size();
-                self.log
+                self.view_mut()
+                    .log
                     .scroll_up(height.saturating_sub(1).max(1), cols, height);
             }
             KeyCode::PageDown => {
                 let (_, height) = self.history_size();
-                self.log.scroll_down(height.saturating_sub(1).max(1));
+                self.view_mut()
+                    .log
+                    .scroll_down(height.saturating_sub(1).max(1));
             }
             _ => {
-                edit(&mut self.input, key);
+                edit(&mut self.view_mut().input, key);
             }
         }
         Vec::new()
@@ -148,8 +153,8 @@ impl App {
             // Pasting is typing: it closes a popup and stops picking a file line.
             Screen::Chat => {
                 self.close_popups();
-                self.log.pick(None);
-                self.input.insert(&text);
+                self.view_mut().log.pick(None);
+                self.view_mut().input.insert(&text);
             }
         }
     }
@@ -161,8 +166,8 @@ impl App {
         match mouse.kind {
             MouseEventKind::ScrollUp if self.help.is_some() => self.scroll_help(-rows),
             MouseEventKind::ScrollDown if self.help.is_some() => self.scroll_help(rows),
-            MouseEventKind::ScrollUp => self.log.scroll_up(WHEEL_ROWS, cols, height),
-            MouseEventKind::ScrollDown => self.log.scroll_down(WHEEL_ROWS),
+            MouseEventKind::ScrollUp => self.view_mut().log.scroll_up(WHEEL_ROWS, cols, height),
+            MouseEventKind::ScrollDown => self.view_mut().log.scroll_down(WHEEL_ROWS),
             _ => {}
         }
     }
@@ -176,14 +181,19 @@ impl App {
                 .iter()
                 .filter_map(|(usage, _)| usage.split_whitespace().next())
                 .collect();
-            let mut names: Vec<String> = self.members.iter().map(|m| m.name.clone()).collect();
-            if let Some(me) = &self.me {
+            let mut names: Vec<String> = self
+                .view_mut()
+                .members
+                .iter()
+                .map(|m| m.name.clone())
+                .collect();
+            if let Some(me) = &self.view_mut().me {
                 names.retain(|n| *n != me.name);
             }
-            self.completion = Completion::begin(&self.input, &commands, &names);
+            self.completion = Completion::begin(&self.view_mut().input, &commands, &names);
         }
         if let Some(completion) = &mut self.completion {
-            completion.apply(&mut self.input);
+            completion.apply(&mut self.views.target_view_mut().input);
         }
         Vec::new()
     }
@@ -201,18 +211,23 @@ impl App {
     }
 
     pub(super) fn submit(&mut self, now: UnixMillis) -> Vec<Effect> {
-        let text = self.input.take();
+        let text = self.view_mut().input.take();
         if text.trim().is_empty() {
             return Vec::new();
         }
         self.recall.push(&text);
-        self.log.scroll_down(usize::MAX);
+        self.view_mut().log.scroll_down(usize::MAX);
         let command = match command::parse(&text) {
-            Ok(Some(command)) => command,
+            // A line that makes sense is the next thing done here: the last error is over
+            // (a new one replaces it, if this one fails too).
+            Ok(Some(command)) => {
+                self.succeeded();
+                command
+            }
             Ok(None) => return Vec::new(),
             Err(err) => {
                 // Keep the line so a typo can be fixed rather than retyped.
-                self.input.set(&text);
+                self.view_mut().input.set(&text);
                 self.error(now, err.to_string());
                 return Vec::new();
             }
@@ -222,8 +237,10 @@ impl App {
             Command::Me(line) => return self.say(Effect::Act(line), now),
             Command::Nick(name) => return vec![Effect::Rename(name)],
             Command::Who => {
-                let names: Vec<&str> = self.members.iter().map(|m| m.display.as_str()).collect();
-                self.notice(now, format!("{} here: {}", names.len(), names.join(", ")));
+                let members = &self.view().members;
+                let names: Vec<&str> = members.iter().map(|m| m.display.as_str()).collect();
+                let text = format!("{} here: {}", names.len(), names.join(", "));
+                self.notice(now, text);
             }
             Command::Ticket => return vec![Effect::ShowTicket],
             Command::Net => return vec![Effect::ShowNet],
@@ -232,12 +249,12 @@ impl App {
             Command::Ignored => return vec![Effect::ListIgnored],
             Command::Expand => {
                 let cols = self.history_cols();
-                if !self.log.expand_newest(cols) {
+                if !self.view_mut().log.expand_newest(cols) {
                     self.notice(now, "no long message to expand".into());
                 }
             }
             Command::Help => self.help = Some(super::help::Help::default()),
-            Command::Clear => self.log.clear(),
+            Command::Clear => self.view_mut().log.clear(),
             Command::Quit => return vec![Effect::Quit],
             Command::Open(label) => return self.command_open(label, now),
             Command::Join(what) => return self.command_join(what, now),
@@ -263,7 +280,7 @@ impl App {
             };
             return vec![Effect::SendDirect { peer, text, action }];
         }
-        if !matches!(self.link, Link::Connected(_)) {
+        if !matches!(self.view_mut().link, Link::Connected(_)) {
             self.notice(now, "not connected yet: the message is queued".into());
         }
         vec![effect]
@@ -271,32 +288,9 @@ impl App {
 
     /// Show the invite popup with `ticket`.
     pub fn show_invite(&mut self, ticket: String) {
-        self.invite = Some(Invite {
+        self.view_mut().invite = Some(Invite {
             ticket,
             copied: false,
         });
-    }
-
-    pub(super) fn on_net(&mut self, state: crate::session::NetState, now: UnixMillis) {
-        use crate::session::Connectivity;
-        self.link = match state.state {
-            Connectivity::Connected => Link::Connected(state.neighbours),
-            Connectivity::Reconnecting => Link::Reconnecting,
-            Connectivity::Offline => Link::Offline,
-        };
-        let cut_off = state.state != Connectivity::Connected;
-        match (self.cut_off, cut_off) {
-            (true, false) => {
-                self.notice(now, "back in the room: catching up on what was said".into());
-            }
-            (false, true) => {
-                self.error(
-                    now,
-                    "lost every connection to the room: reconnecting…".into(),
-                );
-            }
-            _ => {}
-        }
-        self.cut_off = cut_off;
     }
 }

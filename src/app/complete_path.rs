@@ -61,12 +61,12 @@ impl App {
     /// Tab in a `/send PATH` line: ask for the entries of the path's directory, unless Tab is
     /// cycling through several candidates already. `None`: no path is being typed.
     pub(super) fn complete_path(&mut self) -> Option<Vec<Effect>> {
-        let (_, path) = send_path(&self.input)?;
+        let (_, path) = send_path(&self.view().input)?;
+        let prefix = path.to_string();
         if self.completion.as_ref().is_some_and(Completion::cycles) {
             return None;
         }
         // A command completed to `/send ` is done: the path comes next.
-        let prefix = path.to_string();
         self.completion = None;
         Some(vec![Effect::CompletePath { prefix }])
     }
@@ -76,7 +76,7 @@ impl App {
         if !matches!(self.screen, Screen::Chat) {
             return;
         }
-        let Some((start, typed)) = send_path(&self.input) else {
+        let Some((start, typed)) = send_path(&self.view().input) else {
             return;
         };
         // Typed on (or switched away) since Tab was pressed: the answer is about another path.
@@ -95,9 +95,9 @@ impl App {
             return;
         };
         if completion.cycles() && common.len() > prefix.len() {
-            self.input.replace_before_cursor(start, &common);
+            self.view_mut().input.replace_before_cursor(start, &common);
         } else {
-            completion.apply(&mut self.input);
+            completion.apply(&mut self.view_mut().input);
         }
         self.completion = completion.cycles().then_some(completion);
     }

@@ -31,9 +31,9 @@ pub struct DirectLine {
 impl App {
     /// Every member of every open room, current room first: who `/msg` can reach.
     fn all_members(&self) -> Vec<MemberInfo> {
-        let mut all = self.members.clone();
-        for members in self.views.parked_members() {
-            all.extend(members.iter().cloned());
+        let mut all = self.view().members.clone();
+        for view in self.views.others() {
+            all.extend(view.members.iter().cloned());
         }
         all
     }
@@ -41,7 +41,7 @@ impl App {
     /// The member `who` names: among every open room's members, then everyone seen this run
     /// (see [`crate::proto::Directory`]), or a whole key; never ourselves.
     pub(super) fn find_member(&self, who: &str) -> Result<MemberInfo, String> {
-        let me = self.me.as_ref().map(|m| m.id);
+        let me = self.view().me.as_ref().map(|m| m.id);
         self.directory
             .resolve(who, self.all_members(), me)
             .map_err(|refusal| refusal.to_string())
@@ -108,9 +108,8 @@ impl App {
 
     /// How I am shown: in the current room, else in any room.
     pub(super) fn my_info(&self) -> Option<MemberInfo> {
-        self.me
-            .clone()
-            .or_else(|| self.views.parked_me().next().cloned())
+        let me = self.view().me.clone();
+        me.or_else(|| self.views.others().find_map(|v| v.me.clone()))
     }
 
     /// The peer of the current view, when it is a conversation.
@@ -186,7 +185,14 @@ impl App {
         entry.id = Some(line.id);
         entry.pending = line.pending;
         entry.file = offered;
-        self.with_log(view, |log| log.insert_ordered(entry, cols));
+        let sent = line.own && !line.history;
+        self.with_view(view, |state| {
+            state.log.insert_ordered(entry, cols);
+            // A line of ours went out there: whatever went wrong there before is over.
+            if sent {
+                state.error = None;
+            }
+        });
         if fresh {
             if !current && let Some(i) = index {
                 let tab = &mut self.views.tabs[i];
@@ -214,8 +220,8 @@ impl App {
                 format!("/msg {name} {text}")
             }
         };
-        if self.input.is_empty() {
-            self.input.set(&typed);
+        if self.view_mut().input.is_empty() {
+            self.view_mut().input.set(&typed);
         } else {
             self.error(now, format!("not sent: {typed}"));
         }
@@ -224,7 +230,7 @@ impl App {
     /// Our direct message `id` to `peer` was delivered.
     pub(super) fn on_delivered(&mut self, peer: EndpointId, id: MessageId) {
         if let Some(view) = self.views.find_direct(&peer) {
-            self.with_log(view, |log| log.delivered(&id));
+            self.with_view(view, |state| state.log.delivered(&id));
         }
     }
 }

@@ -28,9 +28,13 @@ pub(super) fn shared_file(file: &FileRef, own: bool) -> (String, Option<log::Fil
 impl App {
     pub(super) fn on_room_event(&mut self, event: Event, now: UnixMillis) -> Vec<Effect> {
         let cols = self.history_cols();
+        if matches!(event, Event::MessageSent(_)) {
+            // A line of ours went out: whatever went wrong here before is over.
+            self.succeeded();
+        }
         match event {
             Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
-                let own = Some(line.author.id) == self.me.as_ref().map(|m| m.id);
+                let own = Some(line.author.id) == self.view_mut().me.as_ref().map(|m| m.id);
                 // Authors of history too: `/msg` reaches them when they are not here.
                 self.directory.note(&line.author);
                 // A shared file reads as what it is, and how to fetch it; someone else's can
@@ -41,10 +45,7 @@ impl App {
                     line.action = true;
                 }
                 let mention = !own
-                    && self
-                        .me
-                        .as_ref()
-                        .is_some_and(|me| mentions(&line.text, &me.name));
+                    && (self.view().me.as_ref()).is_some_and(|me| mentions(&line.text, &me.name));
                 let mut entry = Entry::new(
                     line.sent,
                     EntryKind::Message {
@@ -57,7 +58,7 @@ impl App {
                     },
                 );
                 entry.file = offered;
-                self.log.push(entry, cols);
+                self.view_mut().log.push(entry, cols);
                 // Old news does not ring.
                 if mention && !line.history {
                     return vec![Effect::Bell];
@@ -72,20 +73,25 @@ impl App {
                 self.notice(now, format!("{} left{how}", member.display));
             }
             Event::MemberRenamed { member, old } => {
-                if self.me.as_ref().is_some_and(|me| me.id == member.id) {
+                if self
+                    .view_mut()
+                    .me
+                    .as_ref()
+                    .is_some_and(|me| me.id == member.id)
+                {
                     self.notice(now, format!("you are now known as {}", member.display));
-                    self.me = Some(member);
+                    self.view_mut().me = Some(member);
                 } else {
                     self.notice(now, format!("{old} is now known as {}", member.display));
                 }
             }
             // Reconnecting and offline come as [`Msg::Net`], right after.
             Event::NeighborsChanged(0) => {
-                if !matches!(self.link, Link::Reconnecting | Link::Offline) {
-                    self.link = Link::Waiting;
+                if !matches!(self.view_mut().link, Link::Reconnecting | Link::Offline) {
+                    self.view_mut().link = Link::Waiting;
                 }
             }
-            Event::NeighborsChanged(n) => self.link = Link::Connected(n),
+            Event::NeighborsChanged(n) => self.view_mut().link = Link::Connected(n),
             Event::Lagged => self.error(
                 now,
                 "the network outpaced us: fetching the messages we missed".into(),
@@ -100,9 +106,9 @@ impl App {
                     self.notice(now, text);
                 }
             }
-            // A view's count is kept on its tab (see `update_view`); this is the current one.
+            // Kept on the view's tab: the room list and the status bar show it.
             Event::Queued(waiting) => {
-                if let Some(tab) = self.views.tabs.get_mut(self.views.current) {
+                if let Some(tab) = self.views.target_tab_mut() {
                     tab.queued = waiting;
                 }
             }
@@ -117,8 +123,8 @@ impl App {
                     // Nothing was typed as such: the refusal names the file.
                     Attempt::Share(_) => String::new(),
                 };
-                if self.input.is_empty() && !typed.is_empty() {
-                    self.input.set(&typed);
+                if self.view_mut().input.is_empty() && !typed.is_empty() {
+                    self.view_mut().input.set(&typed);
                 }
                 self.error(now, refusal.to_string());
             }

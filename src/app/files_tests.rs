@@ -69,7 +69,7 @@ fn ctrl_g_picks_the_newest_file_and_up_down_move_between_files() {
         Some("bbbbbbbb"),
         "the newest file stays picked"
     );
-    assert!(app.input.is_empty(), "Up and Down recalled no line");
+    assert!(app.view().input.is_empty(), "Up and Down recalled no line");
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn enter_gets_the_picked_file_as_get_does_and_again_forces_it() {
     );
     // Typed or picked, it is the same /get.
     app.update(key(KeyCode::Esc), NOON);
-    app.input.set("/get aaaaaaaa");
+    app.view_mut().input.set("/get aaaaaaaa");
     let typed = vec![Effect::GetFile {
         handle: "aaaaaaaa".into(),
         force: true,
@@ -120,7 +120,7 @@ fn typing_stops_picking_and_types() {
     app.update(ctrl('g'), NOON);
     type_text(&mut app, "th");
     assert!(!app.picking());
-    assert_eq!(app.input.text(), "th");
+    assert_eq!(app.view().input.text(), "th");
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
         vec![Effect::Say("th".into())]
@@ -129,13 +129,17 @@ fn typing_stops_picking_and_types() {
     app.update(ctrl('g'), NOON);
     app.update(Msg::Paste("x".into()), NOON);
     assert!(!app.picking());
-    assert_eq!(app.input.text(), "x");
+    assert_eq!(app.view().input.text(), "x");
     app.update(ctrl('g'), NOON);
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
         get("bbbbbbbb", false)
     );
-    assert_eq!(app.input.text(), "x", "Enter fetched; the draft waits");
+    assert_eq!(
+        app.view().input.text(),
+        "x",
+        "Enter fetched; the draft waits"
+    );
 }
 
 #[test]
@@ -146,7 +150,7 @@ fn without_a_file_from_others_a_notice_says_so() {
     app.update(Msg::Room(Event::MessageSent(own)), NOON);
     app.update(ctrl('g'), NOON);
     assert!(!app.picking(), "our own file is nothing to fetch");
-    let last = app.log.entries().back().map(|e| e.kind.clone());
+    let last = app.view().log.entries().back().map(|e| e.kind.clone());
     assert!(
         matches!(&last, Some(EntryKind::Notice(text)) if text.starts_with("no file shared here")),
         "{last:?}"
@@ -165,11 +169,11 @@ fn picking_brings_the_file_line_into_sight() {
     assert_eq!(picked(&app), Some("aaaaaaaa"));
     // 60 one-row lines below it; the pane shows height - 1 rows above the marker.
     let height = app.layout().history.height as usize;
-    let scroll = app.log.scroll();
+    let scroll = app.view().log.scroll();
     assert!(scroll <= 60 && 60 < scroll + height - 1, "scroll {scroll}");
     // Down at the newest file: the view stays.
     app.update(key(KeyCode::Down), NOON);
-    assert_eq!(app.log.scroll(), scroll);
+    assert_eq!(app.view().log.scroll(), scroll);
 }
 
 #[test]
@@ -184,10 +188,14 @@ fn scrolled_up_the_newest_file_on_screen_is_picked_first() {
     for _ in 0..3 {
         app.update(key(KeyCode::PageUp), NOON);
     }
-    let scroll = app.log.scroll();
+    let scroll = app.view().log.scroll();
     app.update(ctrl('g'), NOON);
     assert_eq!(picked(&app), Some("aaaaaaaa"));
-    assert_eq!(app.log.scroll(), scroll, "on screen already: nothing moves");
+    assert_eq!(
+        app.view().log.scroll(),
+        scroll,
+        "on screen already: nothing moves"
+    );
     // PageDown looks around without losing the pick.
     app.update(key(KeyCode::PageDown), NOON);
     assert_eq!(picked(&app), Some("aaaaaaaa"));
@@ -199,12 +207,16 @@ fn the_pick_stays_on_its_line_as_history_arrives_and_ends_with_the_view() {
     let bob = member(2, "bob");
     app.update(to_view(&app, 0, shared(&bob, "a.txt", 10, 'a', 5)), NOON);
     app.update(ctrl('g'), NOON);
-    let before = app.log.picked().unwrap();
+    let before = app.view().log.picked().unwrap();
     let mut earlier = super::fixtures::line(&bob, "from before", 1);
     earlier.history = true;
     let msg = Msg::Room(Event::MessageReceived(earlier));
     app.update(to_view(&app, 0, msg), NOON);
-    assert_eq!(app.log.picked(), Some(before + 1), "one line went above it");
+    assert_eq!(
+        app.view().log.picked(),
+        Some(before + 1),
+        "one line went above it"
+    );
     assert_eq!(picked(&app), Some("aaaaaaaa"));
     app.update(
         Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::ALT)),
@@ -252,16 +264,20 @@ fn tab_after_send_asks_for_the_paths_directory() {
     type_text(&mut app, "/send ~/Do");
     assert_eq!(app.update(key(KeyCode::Tab), NOON), complete_path("~/Do"));
     // A command completed to /send: the next Tab completes the path.
-    app.input.set("/sen");
+    app.view_mut().input.set("/sen");
     assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
-    assert_eq!(app.input.text(), "/send ");
+    assert_eq!(app.view().input.text(), "/send ");
     assert_eq!(app.update(key(KeyCode::Tab), NOON), complete_path(""));
     // Elsewhere Tab completes names and commands, as before.
-    app.input.set("/s");
+    app.view_mut().input.set("/s");
     assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
-    assert_eq!(app.input.text(), "/search ");
+    assert_eq!(app.view().input.text(), "/search ");
     assert!(app.update(key(KeyCode::Tab), NOON).is_empty());
-    assert_eq!(app.input.text(), "/send ", "cycling commands goes on");
+    assert_eq!(
+        app.view().input.text(),
+        "/send ",
+        "cycling commands goes on"
+    );
 }
 
 #[test]
@@ -270,17 +286,17 @@ fn one_candidate_completes_whole_and_a_directory_goes_on_inside() {
     type_text(&mut app, "/send ~/Do");
     app.update(key(KeyCode::Tab), NOON);
     answer(&mut app, "~/Do", &["Documents/"]);
-    assert_eq!(app.input.text(), "/send ~/Documents/");
+    assert_eq!(app.view().input.text(), "/send ~/Documents/");
     assert_eq!(
         app.update(key(KeyCode::Tab), NOON),
         complete_path("~/Documents/")
     );
     answer(&mut app, "~/Documents/", &["report.pdf"]);
-    assert_eq!(app.input.text(), "/send ~/Documents/report.pdf");
+    assert_eq!(app.view().input.text(), "/send ~/Documents/report.pdf");
     // Nothing found: nothing changes.
-    app.input.set("/send zz");
+    app.view_mut().input.set("/send zz");
     answer(&mut app, "zz", &[]);
-    assert_eq!(app.input.text(), "/send zz");
+    assert_eq!(app.view().input.text(), "/send zz");
 }
 
 #[test]
@@ -293,18 +309,18 @@ fn several_complete_their_common_start_then_cycle() {
         "rep",
         &["report-2.pdf", "reports/", "report-1.pdf"],
     );
-    assert_eq!(app.input.text(), "/send report");
+    assert_eq!(app.view().input.text(), "/send report");
     for expected in ["report-1.pdf", "report-2.pdf", "reports/", "report-1.pdf"] {
         assert!(app.update(key(KeyCode::Tab), NOON).is_empty(), "cycling");
-        assert_eq!(app.input.text(), format!("/send {expected}"));
+        assert_eq!(app.view().input.text(), format!("/send {expected}"));
     }
     // No common start beyond what is typed: the first at once, then the next.
     app.update(key(KeyCode::Char(' ')), NOON);
-    app.input.set("/send ");
+    app.view_mut().input.set("/send ");
     answer(&mut app, "", &["b.txt", "a.txt"]);
-    assert_eq!(app.input.text(), "/send a.txt");
+    assert_eq!(app.view().input.text(), "/send a.txt");
     app.update(key(KeyCode::Tab), NOON);
-    assert_eq!(app.input.text(), "/send b.txt");
+    assert_eq!(app.view().input.text(), "/send b.txt");
 }
 
 #[test]
@@ -314,8 +330,8 @@ fn an_answer_for_what_is_no_longer_typed_is_ignored() {
     app.update(key(KeyCode::Tab), NOON);
     type_text(&mut app, "o");
     answer(&mut app, "rep", &["report.pdf"]);
-    assert_eq!(app.input.text(), "/send repo");
-    app.input.set("hello");
+    assert_eq!(app.view().input.text(), "/send repo");
+    app.view_mut().input.set("hello");
     answer(&mut app, "repo", &["report.pdf"]);
-    assert_eq!(app.input.text(), "hello");
+    assert_eq!(app.view().input.text(), "hello");
 }

@@ -30,7 +30,7 @@ fn scrolled_up_with(draft: &str) -> App {
     }
     type_text(&mut app, draft);
     app.update(key(KeyCode::PageUp), NOON);
-    assert!(app.log.scroll() > 0);
+    assert!(app.view().log.scroll() > 0);
     app
 }
 
@@ -38,16 +38,16 @@ fn scrolled_up_with(draft: &str) -> App {
 fn esc_goes_back_to_the_newest_line_and_keeps_the_draft() {
     let mut app = scrolled_up_with("half a thought");
     assert!(app.update(key(KeyCode::Esc), NOON).is_empty());
-    assert_eq!(app.log.scroll(), 0, "back at the bottom");
+    assert_eq!(app.view().log.scroll(), 0, "back at the bottom");
     assert!(
         app.update(key(KeyCode::Esc), NOON).is_empty(),
         "never quits"
     );
-    assert_eq!(app.input.text(), "half a thought");
+    assert_eq!(app.view().input.text(), "half a thought");
     // With nothing else to do, Esc dismisses the status bar's error.
-    app.last_error = Some("something failed".into());
+    app.update(Msg::Warning("something failed".into()), NOON);
     app.update(key(KeyCode::Esc), NOON);
-    assert_eq!(app.last_error, None);
+    assert_eq!(app.status_error(), None);
 }
 
 #[test]
@@ -55,12 +55,12 @@ fn ctrl_c_with_a_draft_quits_only_when_pressed_again_within_2_s() {
     let mut app = in_room(80, 24);
     type_text(&mut app, "not sent yet");
     assert!(app.update(ctrl('c'), NOON).is_empty());
-    let notice = app.log.entries().back().unwrap();
+    let notice = app.view().log.entries().back().unwrap();
     assert!(
         matches!(&notice.kind, log::EntryKind::Notice(t) if t.contains("Ctrl-C again within 2 s")),
         "{notice:?}"
     );
-    assert_eq!(app.input.text(), "not sent yet");
+    assert_eq!(app.view().input.text(), "not sent yet");
     // Too late: it warns again, and the press after that in time quits.
     assert!(app.update(ctrl('c'), after_ms(2_500)).is_empty());
     assert_eq!(app.update(ctrl('c'), after_ms(4_000)), vec![Effect::Quit]);
@@ -68,7 +68,7 @@ fn ctrl_c_with_a_draft_quits_only_when_pressed_again_within_2_s() {
     let mut app = scrolled_up_with("draft");
     app.update(key(KeyCode::F(1)), NOON);
     assert!(app.update(ctrl('c'), NOON).is_empty());
-    assert_eq!((app.help, app.log.scroll()), (None, 0));
+    assert_eq!((app.help, app.view().log.scroll()), (None, 0));
     // Another key in between starts over.
     let mut app = in_room(80, 24);
     type_text(&mut app, "draft");
@@ -86,7 +86,7 @@ fn ctrl_c_counts_drafts_in_other_views_too() {
     let mut app = in_rooms(100, 30, &["ops", "dev"]);
     type_text(&mut app, "left in ops");
     app.update(alt(KeyCode::Char('2')), NOON);
-    assert!(app.input.is_empty());
+    assert!(app.view().input.is_empty());
     assert!(app.update(ctrl('c'), NOON).is_empty(), "ops holds a draft");
     assert_eq!(app.update(ctrl('c'), after_ms(500)), vec![Effect::Quit]);
 }
@@ -97,8 +97,8 @@ fn ctrl_d_quits_on_an_empty_line_and_deletes_otherwise() {
     type_text(&mut app, "abc");
     app.update(key(KeyCode::Home), NOON);
     assert!(app.update(ctrl('d'), NOON).is_empty());
-    assert_eq!(app.input.text(), "bc");
-    app.input.take();
+    assert_eq!(app.view().input.text(), "bc");
+    app.view_mut().input.take();
     assert_eq!(app.update(ctrl('d'), NOON), vec![Effect::Quit]);
 }
 
@@ -109,19 +109,22 @@ fn ctrl_u_clears_a_60_line_draft_and_ctrl_y_brings_it_back() {
         type_text(&mut app, &format!("line {i}"));
         app.update(alt(KeyCode::Enter), NOON);
     }
-    let draft = app.input.text().to_string();
+    let draft = app.view().input.text().to_string();
     app.update(ctrl('u'), NOON);
-    assert!(app.input.is_empty(), "the whole draft, not its last row");
+    assert!(
+        app.view().input.is_empty(),
+        "the whole draft, not its last row"
+    );
     app.update(ctrl('y'), NOON);
-    assert_eq!(app.input.text(), draft);
+    assert_eq!(app.view().input.text(), draft);
     // Ctrl-K from the start of the draft takes every line after the cursor.
-    app.input.set("first\nsecond\nthird");
+    app.view_mut().input.set("first\nsecond\nthird");
     // Ctrl-A goes to the start of the cursor's line, the third.
     app.update(ctrl('a'), NOON);
     app.update(ctrl('k'), NOON);
-    assert_eq!(app.input.text(), "first\nsecond\n");
+    assert_eq!(app.view().input.text(), "first\nsecond\n");
     app.update(ctrl('w'), NOON);
-    assert_eq!(app.input.text(), "first\n");
+    assert_eq!(app.view().input.text(), "first\n");
 }
 
 #[test]
@@ -130,33 +133,33 @@ fn typing_over_the_invite_goes_to_the_input_and_closes_it() {
     // As after `/open`: the invite shows by itself.
     app.show_invite("abc".into());
     assert!(type_text(&mut app, "anyone here yet? c q").is_empty());
-    assert!(app.invite.is_none());
-    assert_eq!(app.input.text(), "anyone here yet? c q");
+    assert!(app.view().invite.is_none());
+    assert_eq!(app.view().input.text(), "anyone here yet? c q");
     app.show_invite("abc".into());
     assert_eq!(
         app.update(key(KeyCode::Enter), NOON),
         vec![Effect::Say("anyone here yet? c q".into())],
         "Enter sends the draft"
     );
-    assert!(app.invite.is_none());
+    assert!(app.view().invite.is_none());
     // Enter with nothing typed only closes it.
     app.show_invite("abc".into());
     assert!(app.update(key(KeyCode::Enter), NOON).is_empty());
-    assert!(app.invite.is_none());
+    assert!(app.view().invite.is_none());
     // A paste is typing too.
     app.show_invite("abc".into());
     app.update(Msg::Paste("pasted".into()), NOON);
-    assert!(app.invite.is_none());
-    assert_eq!(app.input.text(), "pasted");
+    assert!(app.view().invite.is_none());
+    assert_eq!(app.view().input.text(), "pasted");
 }
 
 #[test]
 fn f1_opens_a_scrollable_help_overlay_instead_of_printing() {
     let mut app = in_room(80, 24);
-    let entries = app.log.entries().len();
+    let entries = app.view().log.entries().len();
     app.update(key(KeyCode::F(1)), NOON);
     assert_eq!(app.help, Some(Help { scroll: 0 }));
-    assert_eq!(app.log.entries().len(), entries, "nothing printed");
+    assert_eq!(app.view().log.entries().len(), entries, "nothing printed");
     app.update(key(KeyCode::Down), NOON);
     assert_eq!(app.help.unwrap().scroll, 1);
     app.update(key(KeyCode::PageDown), NOON);
@@ -191,7 +194,7 @@ fn f1_opens_a_scrollable_help_overlay_instead_of_printing() {
     assert_eq!(app.help, None);
     app.update(key(KeyCode::F(1)), NOON);
     type_text(&mut app, "hi");
-    assert_eq!((app.help, app.input.text()), (None, "hi"));
+    assert_eq!((app.help, app.view().input.text()), (None, "hi"));
 }
 
 #[test]
@@ -225,7 +228,7 @@ fn f3_and_alt_m_let_go_of_the_mouse_and_take_it_back() {
         vec![Effect::Mouse(false)]
     );
     assert!(!app.mouse);
-    let notice = app.log.entries().back().unwrap();
+    let notice = app.view().log.entries().back().unwrap();
     assert!(matches!(&notice.kind, log::EntryKind::Notice(t) if t.starts_with("mouse off")));
     assert_eq!(
         app.update(alt(KeyCode::Char('m')), NOON),
@@ -264,17 +267,20 @@ fn a_room_and_a_conversation_keep_their_own_drafts() {
     type_text(&mut app, "for ops");
     let bob = member(2, "bob");
     app.add_view(views::ViewKind::Direct(bob.id), Some("bob".into()), true);
-    assert!(app.input.is_empty(), "a new view starts with an empty line");
+    assert!(
+        app.view().input.is_empty(),
+        "a new view starts with an empty line"
+    );
     type_text(&mut app, "for bob");
     app.update(alt(KeyCode::Char('1')), NOON);
-    assert_eq!(app.input.text(), "for ops");
+    assert_eq!(app.view().input.text(), "for ops");
     app.update(alt(KeyCode::Char('2')), NOON);
-    assert_eq!(app.input.text(), "for bob");
+    assert_eq!(app.view().input.text(), "for bob");
     // Up recalls from one history for every view.
     app.update(key(KeyCode::Enter), NOON);
     app.update(alt(KeyCode::Char('1')), NOON);
     app.update(key(KeyCode::Up), NOON);
-    assert_eq!(app.input.text(), "for bob");
+    assert_eq!(app.view().input.text(), "for bob");
     app.update(key(KeyCode::Down), NOON);
-    assert_eq!(app.input.text(), "for ops", "the draft comes back");
+    assert_eq!(app.view().input.text(), "for ops", "the draft comes back");
 }

@@ -24,23 +24,25 @@ pub mod direct;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod link;
 mod msg;
 mod pick;
 mod popup;
 mod quit;
 mod rooms;
+pub mod view;
 pub mod views;
 
 use chrono::FixedOffset;
 use ratatui::layout::Rect;
 
 use self::complete::Completion;
-use self::editor::Editor;
 use self::lobby::Lobby;
-use self::log::{ChatLog, Entry, EntryKind};
+use self::log::{Entry, EntryKind};
 use self::recall::Recall;
+use self::view::View;
 use self::views::Views;
-use crate::proto::{MemberInfo, TopicId, UnixMillis};
+use crate::proto::UnixMillis;
 use crate::store::StoredMessage;
 pub use msg::{Effect, Msg, Transfer};
 
@@ -73,30 +75,17 @@ pub struct Invite {
 
 pub struct App {
     pub screen: Screen,
-    /// The rooms and conversations; the current one's state is in the fields below.
+    /// The rooms and conversations, each with its own state (see [`App::view`]).
     pub views: Views,
-    pub me: Option<MemberInfo>,
-    pub topic: Option<TopicId>,
-    pub members: Vec<MemberInfo>,
     /// Everyone seen in any view this run, for `/msg` and `/query` (see `app::direct`).
     directory: crate::proto::Directory,
-    /// Members whose connection goes through a relay.
-    pub relayed: Vec<crate::proto::EndpointId>,
-    pub link: Link,
-    /// Lost every connection to the room and not back yet (for the notices on the way).
-    cut_off: bool,
-    pub log: ChatLog,
-    pub input: Editor,
     recall: Recall,
     completion: Option<Completion>,
-    /// The invite popup, when shown.
-    pub invite: Option<Invite>,
     /// The help overlay, when shown (over the invite, if both are).
     pub help: Option<help::Help>,
     /// Whether the terminal reports the mouse to us (wheel scrolling) rather than letting
     /// the user select text; the run layer sets it from the config and carries out toggles.
     pub mouse: bool,
-    pub last_error: Option<String>,
     /// A file being fetched (the status bar shows it).
     pub transfer: Option<Transfer>,
     /// `/get` of a file above `--max-get` asked once: the next `/get` of it goes.
@@ -123,22 +112,12 @@ impl App {
                 Some(name) => Screen::Lobby(Lobby::new(name)),
                 None => Screen::Chat,
             },
-            views: Views::default(),
-            me: None,
-            topic: None,
-            members: Vec::new(),
+            views: Views::with_time(log::TimeStyle::new(offset, "%H:%M")),
             directory: Default::default(),
-            relayed: Vec::new(),
-            link: Link::Joining,
-            cut_off: false,
-            log: ChatLog::with_time(log::TimeStyle::new(offset, "%H:%M")),
-            input: Editor::default(),
             recall: Recall::default(),
             completion: None,
-            invite: None,
             help: None,
             mouse: true,
-            last_error: None,
             transfer: None,
             asked_get: None,
             stored_rooms: Vec::new(),
@@ -151,15 +130,27 @@ impl App {
 
     /// How I am shown right now: with a fingerprint while someone shares my name.
     pub fn my_display(&self) -> Option<&str> {
-        let me = self.me.as_ref()?;
-        let current = self.members.iter().find(|m| m.id == me.id).unwrap_or(me);
+        let view = self.view();
+        let me = view.me.as_ref()?;
+        let current = view.members.iter().find(|m| m.id == me.id).unwrap_or(me);
         Some(&current.display)
+    }
+
+    /// The error the status bar shows: the current view's, while it has not expired.
+    pub fn status_error(&self) -> Option<&str> {
+        self.view().error.as_ref().map(|e| e.text.as_str())
+    }
+
+    /// When the app has something to do with no message coming in (an error to take off the
+    /// status bar): the front end sends [`Msg::Tick`] then.
+    pub fn next_deadline(&self) -> Option<UnixMillis> {
+        self.views.all().filter_map(View::error_deadline).min()
     }
 
     pub fn layout(&self) -> layout::ChatLayout {
         layout::chat_layout(
             self.area,
-            &self.input,
+            &self.view().input,
             self.views.tabs.len(),
             self.direct_peer().is_none(),
         )
@@ -172,28 +163,41 @@ impl App {
     fn notice(&mut self, now: UnixMillis, text: String) {
         let cols = self.history_cols();
         let entry = Entry::new(now, EntryKind::Notice(text));
-        self.log.push(entry, cols);
+        self.view_mut().log.push(entry, cols);
     }
 
+    /// An error in the view worked on: in its history, and in its status bar until it
+    /// expires or something succeeds there (see [`view::ERROR_MS`]).
     fn error(&mut self, now: UnixMillis, text: String) {
         let cols = self.history_cols();
-        self.last_error = Some(text.clone());
-        let entry = Entry::new(now, EntryKind::Error(text));
-        self.log.push(entry, cols);
+        let view = self.view_mut();
+        view.error = Some(view::ViewError {
+            text: text.clone(),
+            at: now,
+        });
+        view.log.push(Entry::new(now, EntryKind::Error(text)), cols);
+    }
+
+    /// Something succeeded in the view worked on: its error is over.
+    fn succeeded(&mut self) {
+        self.view_mut().error = None;
     }
 
     /// Show times with `format` (strftime, checked by the config) in every view.
     pub fn set_time_format(&mut self, format: &str) {
         let time = log::TimeStyle::new(self.offset, format);
-        for log in self.views.parked_logs() {
-            log.time = time.clone();
+        for view in self.views.all_mut() {
+            view.log.time = time.clone();
         }
-        self.log.time = time;
     }
 
     pub fn update(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
-        self.log.time.set_today(now);
+        for view in self.views.all_mut() {
+            view.expire_error(now);
+        }
+        self.view_mut().log.time.set_today(now);
         match msg {
+            Msg::Tick => {}
             Msg::For(view, msg) => return self.update_view(view, *msg, now),
             Msg::Key(key) => return self.on_key(key, now),
             Msg::Paste(text) => self.on_paste(&text),
@@ -209,10 +213,11 @@ impl App {
                     now,
                     format!("you are {} in room {}", me.display, topic.fmt_short()),
                 );
-                self.me = Some(me);
-                self.topic = Some(topic);
-                if self.link == Link::Joining {
-                    self.link = Link::Waiting;
+                let view = self.view_mut();
+                view.me = Some(me);
+                view.topic = Some(topic);
+                if view.link == Link::Joining {
+                    view.link = Link::Waiting;
                 }
                 if opened {
                     self.notice(now, "waiting for others: share the ticket (Ctrl-T)".into());
@@ -220,15 +225,10 @@ impl App {
                 }
             }
             Msg::Room(event) => return self.on_room_event(event, now),
-            Msg::Members(members) => {
-                for member in &members {
-                    self.directory.note(member);
-                }
-                self.members = members;
-            }
+            Msg::Members(members) => self.on_members(members),
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
-                if let Some(invite) = &mut self.invite {
+                if let Some(invite) = &mut self.view_mut().invite {
                     *invite = Invite {
                         ticket,
                         copied: false,
@@ -241,7 +241,7 @@ impl App {
                     self.notice(now, line);
                 }
             }
-            Msg::Relayed(ids) => self.relayed = ids,
+            Msg::Relayed(ids) => self.view_mut().relayed = ids,
             Msg::Nearby(rooms) => {
                 if let Screen::Lobby(lobby) = &mut self.screen {
                     lobby.nearby = rooms;
@@ -271,7 +271,8 @@ impl App {
                 self.on_path_completions(&prefix, candidates);
             }
             Msg::Failed(reason) => {
-                let name = self.me.as_ref().map_or("", |m| m.name.as_str()).to_string();
+                let me = self.view().me.as_ref();
+                let name = me.map_or("", |m| m.name.as_str()).to_string();
                 let lobby = match std::mem::replace(&mut self.screen, Screen::Chat) {
                     Screen::Lobby(mut lobby) => {
                         lobby.error = Some(reason);
@@ -280,7 +281,7 @@ impl App {
                     Screen::Chat => self.lobby(&name, Some(reason)),
                 };
                 self.screen = Screen::Lobby(lobby);
-                self.link = Link::Joining;
+                self.view_mut().link = Link::Joining;
             }
         }
         Vec::new()
@@ -343,3 +344,7 @@ mod files_tests;
 #[cfg(test)]
 #[path = "keys_tests.rs"]
 mod keys_tests;
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod view_tests;

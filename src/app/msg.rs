@@ -29,6 +29,9 @@ pub enum Msg {
     Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// Time passed: sent at [`App::next_deadline`](super::App::next_deadline), so an error
+    /// leaves the status bar on time with nothing else coming in.
+    Tick,
     /// The session can send; `opened`: we created the room (show the invite at once).
     Ready {
         me: MemberInfo,
@@ -118,6 +121,9 @@ pub enum Effect {
     },
     /// Leave the room of `view` for good (`/part`).
     Part(ViewKey),
+    /// The lobby's Delete on a room we were in: no longer offer it (the run layer removes
+    /// it from the store's open rooms; its history stays).
+    ForgetRoom(TopicId),
     /// One line to the room of `view` (`/to`).
     SayIn(ViewKey, String),
     /// A direct message to `peer`.

@@ -12,18 +12,18 @@ use crate::proto::UnixMillis;
 impl App {
     /// Whether a file line is picked (the keys above go to it).
     pub fn picking(&self) -> bool {
-        self.log.picked().is_some()
+        self.view().log.picked().is_some()
     }
 
     /// The file the picked line offers: what Enter fetches.
     pub fn picked_file(&self) -> Option<&FileMark> {
-        self.log.picked_file()
+        self.view().log.picked_file()
     }
 
     /// Ctrl-G: pick the newest file line (see the module's doc), or say there is none.
     pub(super) fn start_pick(&mut self, now: UnixMillis) {
         let (cols, height) = self.history_size();
-        match self.log.first_file_line(cols, height) {
+        match self.view_mut().log.first_file_line(cols, height) {
             Some(index) => self.pick(index),
             None => self.notice(
                 now,
@@ -34,21 +34,21 @@ impl App {
 
     fn pick(&mut self, index: usize) {
         let (cols, height) = self.history_size();
-        self.log.pick(Some(index));
-        self.log.reveal(index, cols, height);
+        self.view_mut().log.pick(Some(index));
+        self.view_mut().log.reveal(index, cols, height);
     }
 
     /// A key while picking: `Some(effects)` if it was a picking key, `None` if it does what it
     /// does otherwise (picking has stopped then, unless it only scrolls the history).
     pub(super) fn on_pick_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
-        let picked = self.log.picked()?;
+        let picked = self.view().log.picked()?;
         let plain = key.modifiers.difference(KeyModifiers::SHIFT).is_empty();
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Up | KeyCode::Down if plain => {
                 let older = key.code == KeyCode::Up;
                 // At the oldest or newest file line, the pick stays where it is.
-                if let Some(next) = self.log.next_file_line(picked, older) {
+                if let Some(next) = self.view_mut().log.next_file_line(picked, older) {
                     self.pick(next);
                 }
             }
@@ -59,12 +59,12 @@ impl App {
                     return Some(self.get_file(handle));
                 }
             }
-            KeyCode::Esc => self.log.pick(None),
-            KeyCode::Char('g') if ctrl => self.log.pick(None),
+            KeyCode::Esc => self.view_mut().log.pick(None),
+            KeyCode::Char('g') if ctrl => self.view_mut().log.pick(None),
             // Scrolling looks around without losing the pick.
             KeyCode::PageUp | KeyCode::PageDown => return None,
             _ => {
-                self.log.pick(None);
+                self.view_mut().log.pick(None);
                 return None;
             }
         }

@@ -14,14 +14,17 @@ impl App {
     /// does what it does otherwise (the popup has closed then).
     pub(super) fn on_popup_key(&mut self, key: KeyEvent, now: UnixMillis) -> Option<Vec<Effect>> {
         let plain = key.modifiers.difference(KeyModifiers::SHIFT).is_empty();
-        if key.code == KeyCode::Enter && plain && (self.help.is_some() || self.invite.is_some()) {
+        if key.code == KeyCode::Enter
+            && plain
+            && (self.help.is_some() || self.view_mut().invite.is_some())
+        {
             self.close_popups();
             return Some(self.submit(now));
         }
         if self.help.is_some() {
             return self.on_help_key(key);
         }
-        if self.invite.is_some() {
+        if self.view_mut().invite.is_some() {
             return self.on_invite_key(key);
         }
         None
@@ -52,10 +55,10 @@ impl App {
             KeyCode::Char('y') if ctrl => return Some(self.copy_ticket()),
             KeyCode::Char('c') if alt => return Some(self.copy_ticket()),
             // Ctrl-T and F2 open it, and close it again.
-            KeyCode::Esc | KeyCode::F(2) => self.invite = None,
-            KeyCode::Char('t') if ctrl => self.invite = None,
+            KeyCode::Esc | KeyCode::F(2) => self.view_mut().invite = None,
+            KeyCode::Char('t') if ctrl => self.view_mut().invite = None,
             _ => {
-                self.invite = None;
+                self.view_mut().invite = None;
                 return None;
             }
         }
@@ -63,7 +66,7 @@ impl App {
     }
 
     fn copy_ticket(&mut self) -> Vec<Effect> {
-        match &mut self.invite {
+        match &mut self.view_mut().invite {
             Some(invite) => {
                 invite.copied = true;
                 vec![Effect::Copy(invite.ticket.clone())]
@@ -74,7 +77,7 @@ impl App {
 
     pub(super) fn close_popups(&mut self) {
         self.help = None;
-        self.invite = None;
+        self.view_mut().invite = None;
     }
 
     /// F1 and `/help`: the overlay, from the top (F1 again closes it).

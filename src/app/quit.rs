@@ -24,7 +24,7 @@ impl App {
         self.quit_armed = Some(now);
         // Where the warning can be seen: nothing over it, the history at its newest line.
         self.close_popups();
-        self.log.scroll_down(usize::MAX);
+        self.view_mut().log.scroll_down(usize::MAX);
         self.notice(
             now,
             "press Ctrl-C again within 2 s to quit; your draft is kept".into(),
@@ -34,15 +34,15 @@ impl App {
 
     /// Text typed and not sent, in this view or another.
     fn has_draft(&self) -> bool {
-        !self.input.text().trim().is_empty() || self.views.parked_draft()
+        self.views.any_draft()
     }
 
     /// Esc with nothing open: back to the newest line, else dismiss the status bar's error.
     pub(super) fn escape(&mut self) {
-        if self.log.scroll() > 0 {
-            self.log.scroll_down(usize::MAX);
+        if self.view_mut().log.scroll() > 0 {
+            self.view_mut().log.scroll_down(usize::MAX);
         } else {
-            self.last_error = None;
+            self.view_mut().error = None;
         }
     }
 }

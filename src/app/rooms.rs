@@ -17,10 +17,15 @@ impl App {
             | Choice::Join { name, .. }
             | Choice::JoinNearby { name, .. }
             | Choice::Rejoin { name, .. } => self.default_name = name.clone(),
-            Choice::Quit => {}
+            Choice::Quit | Choice::Forget(_) => {}
         }
         let effects = match choice {
             Choice::Quit => return vec![Effect::Quit],
+            // The lobby stays: only its list changed.
+            Choice::Forget(topic) => {
+                self.stored_rooms.retain(|room| room.topic != topic);
+                return vec![Effect::ForgetRoom(topic)];
+            }
             Choice::Open { name } => self.open_room(name, None, now),
             Choice::Join { name, ticket } => self.join_ticket(name, *ticket, now),
             Choice::JoinNearby { name, topic } => {

@@ -11,6 +11,7 @@ use super::*;
 use crate::proto::room::Event;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, MessageId, SecretKey};
+use crate::proto::{MemberInfo, TopicId};
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {
     Msg::Key(KeyEvent::new(code, modifiers))
@@ -24,7 +25,8 @@ fn type_line(app: &mut App, text: &str) -> Vec<Effect> {
 }
 
 fn texts(app: &App) -> Vec<String> {
-    app.log
+    app.view()
+        .log
         .entries()
         .iter()
         .filter_map(|e| match &e.kind {
@@ -56,12 +58,12 @@ fn each_room_keeps_its_history_draft_and_members() {
     app.update(key(KeyCode::Char('2'), KeyModifiers::ALT), NOON);
     assert_eq!(app.views.current, 1);
     assert_eq!(texts(&app), ["in dev"]);
-    assert!(app.input.is_empty());
-    assert_eq!(app.members.len(), 2);
+    assert!(app.view().input.is_empty());
+    assert_eq!(app.view().members.len(), 2);
     assert_eq!(app.title(), "parlor: dev");
     app.update(key(KeyCode::Char('p'), KeyModifiers::CONTROL), NOON);
     assert_eq!(app.views.current, 0);
-    assert_eq!(app.input.text(), "half typed");
+    assert_eq!(app.view().input.text(), "half typed");
     // Wrapping around both ways.
     app.update(key(KeyCode::Up, KeyModifiers::ALT), NOON);
     assert_eq!(app.views.current, 2);
@@ -156,9 +158,9 @@ fn join_open_part_room_and_to() {
         vec![Effect::SayIn(ops, "deploy done".into())]
     );
     assert!(type_line(&mut app, "/to nowhere hi").is_empty());
-    assert!(app.last_error.as_deref().unwrap().contains("nowhere"));
+    assert!(app.status_error().unwrap().contains("nowhere"));
     type_line(&mut app, "/rooms");
-    match &app.log.entries().back().unwrap().kind {
+    match &app.view().log.entries().back().unwrap().kind {
         EntryKind::Notice(text) => assert!(text.starts_with("4 open: 1: ops"), "{text}"),
         other => panic!("{other:?}"),
     }
@@ -172,7 +174,7 @@ fn join_open_part_room_and_to() {
         NOON,
     );
     assert_eq!(app.views.tabs.len(), 2);
-    assert!(app.last_error.as_deref().unwrap().contains("no known room"));
+    assert!(app.status_error().unwrap().contains("no known room"));
     for _ in 0..2 {
         type_line(&mut app, "/part");
     }
@@ -223,7 +225,7 @@ fn direct_messages_open_conversations_in_order() {
     );
     assert_eq!(app.views.current, 0);
     assert!(type_line(&mut app, "/msg nobody hi").is_empty());
-    assert!(app.last_error.as_deref().unwrap().contains("nobody"));
+    assert!(app.status_error().unwrap().contains("nobody"));
     // Our message (pending), then bob's answer (sent earlier by his clock) goes before it.
     app.update(dm(&ann, &bob, "are you free?", 5, true), NOON);
     let effects = app.update(dm(&bob, &bob, "yes", 4, false), NOON);
@@ -236,7 +238,7 @@ fn direct_messages_open_conversations_in_order() {
     type_line(&mut app, "/query bob");
     assert_eq!(app.views.current, 2);
     assert_eq!(texts(&app), ["yes", "are you free?"]);
-    let pending = |app: &App| app.log.entries().back().unwrap().pending;
+    let pending = |app: &App| app.view().log.entries().back().unwrap().pending;
     assert!(pending(&app));
     app.update(
         Msg::Delivered {
@@ -262,17 +264,20 @@ fn direct_messages_open_conversations_in_order() {
 fn an_invite_stays_with_its_room() {
     let mut app = in_rooms(100, 30, &["ops", "dev"]);
     app.update(to_view(&app, 1, Msg::Ticket("dev's ticket".into())), NOON);
-    assert!(app.invite.is_none(), "not over the room shown");
+    assert!(app.view().invite.is_none(), "not over the room shown");
     app.update(to_view(&app, 0, Msg::Ticket("ops's ticket".into())), NOON);
     // dev's address changes: only dev's popup follows.
     app.update(
         to_view(&app, 1, Msg::TicketChanged("dev's new ticket".into())),
         NOON,
     );
-    assert_eq!(app.invite.as_ref().unwrap().ticket, "ops's ticket");
+    assert_eq!(app.view().invite.as_ref().unwrap().ticket, "ops's ticket");
     app.update(key(KeyCode::Esc, KeyModifiers::NONE), NOON);
     app.update(key(KeyCode::Char('2'), KeyModifiers::ALT), NOON);
-    assert_eq!(app.invite.as_ref().unwrap().ticket, "dev's new ticket");
+    assert_eq!(
+        app.view().invite.as_ref().unwrap().ticket,
+        "dev's new ticket"
+    );
 }
 
 #[test]
@@ -322,15 +327,15 @@ fn a_direct_message_not_queued_comes_back_as_it_would_be_typed_here() {
     };
     // In the room: as the command, so Enter never sends it to the room.
     app.update(unsent(), NOON);
-    assert_eq!(app.input.text(), "/msg bob a secret");
+    assert_eq!(app.view().input.text(), "/msg bob a secret");
     // With something being typed: shown, not lost.
     app.update(unsent(), NOON);
-    assert!(app.last_error.as_deref().unwrap().contains("a secret"));
+    assert!(app.status_error().unwrap().contains("a secret"));
     // In the conversation: the text itself.
-    app.input.set("");
+    app.view_mut().input.set("");
     type_line(&mut app, "/query bob");
     app.update(unsent(), NOON);
-    assert_eq!(app.input.text(), "a secret");
+    assert_eq!(app.view().input.text(), "a secret");
 }
 
 #[test]
@@ -381,7 +386,7 @@ fn a_mistyped_ticket_is_one_error_line_and_no_view() {
     assert!(type_line(&mut app, &format!("/join {typo}")).is_empty());
     assert_eq!(app.views.tabs.len(), 1, "no view for it");
     assert_eq!(
-        app.last_error.as_deref(),
+        app.status_error(),
         Some("this ticket is mistyped (a character is wrong or missing): copy it again")
     );
 }

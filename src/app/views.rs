@@ -1,15 +1,15 @@
-//! Several rooms and conversations in one window. The current view's state lives in `App`'s
-//! own fields (so everything that draws or edits works on "the room" as before); the others
-//! are parked here and swapped in to switch to them, or for a moment to apply what arrived
-//! for them. Each keeps its own history, scroll position, input draft and member list.
+//! Several rooms and conversations in one window. Each view's state (history, scroll position,
+//! draft, member list, link, invite, error) is one [`View`] kept by its key; `App` works on
+//! "the view" through [`App::view`]: the current one, or, while a message for a view in the
+//! background is applied, that one. Switching only changes which key is current.
 
 use std::collections::HashMap;
 
-use super::editor::Editor;
 use super::log::ChatLog;
-use super::{App, Effect, Link, Msg};
+use super::view::View;
+use super::{App, Effect, Msg};
 use crate::proto::room::Event;
-use crate::proto::{EndpointId, MemberInfo, TopicId, UnixMillis};
+use crate::proto::{EndpointId, TopicId, UnixMillis};
 
 /// The front end's name for a view (a room's session, or a conversation), given before a
 /// room has a topic.
@@ -48,31 +48,29 @@ pub struct Tab {
     pub queued: usize,
 }
 
-/// The per-view state while another view is shown.
-#[derive(Debug, Default)]
-pub(super) struct Parked {
-    me: Option<MemberInfo>,
-    topic: Option<TopicId>,
-    members: Vec<MemberInfo>,
-    relayed: Vec<EndpointId>,
-    link: Option<Link>,
-    cut_off: bool,
-    log: ChatLog,
-    input: Editor,
-    /// A room's invite popup stays with the room (its ticket changes with its session).
-    invite: Option<super::Invite>,
-}
-
-/// The views and which is current.
+/// The views: their tabs in order, each one's state by key, and which is current.
 #[derive(Debug, Default)]
 pub struct Views {
     pub tabs: Vec<Tab>,
     pub current: usize,
-    parked: HashMap<ViewKey, Parked>,
+    /// Every tab's state, by its key.
+    states: HashMap<ViewKey, View>,
+    /// What is shown while there is no view yet (starting) or no more (the lobby is back):
+    /// the first view added takes it over, so nothing said before it is lost.
+    detached: View,
+    /// The view a message is being applied to, when it is not the current one.
+    applying: Option<ViewKey>,
     next_key: ViewKey,
 }
 
 impl Views {
+    /// No views yet; histories show times as `time` says.
+    pub(super) fn with_time(time: super::log::TimeStyle) -> Self {
+        let mut views = Self::default();
+        views.detached.log = ChatLog::with_time(time);
+        views
+    }
+
     pub fn current_tab(&self) -> Option<&Tab> {
         self.tabs.get(self.current)
     }
@@ -91,26 +89,62 @@ impl Views {
         self.tabs.iter().find(|t| t.kind == kind).map(|t| t.key)
     }
 
-    /// Every view's history, to set how times are shown.
-    pub(super) fn parked_logs(&mut self) -> impl Iterator<Item = &mut ChatLog> {
-        self.parked.values_mut().map(|p| &mut p.log)
+    /// The state of view `key`.
+    pub fn get(&self, key: ViewKey) -> Option<&View> {
+        self.states.get(&key)
     }
 
-    /// The member lists of the views in the background.
-    pub(super) fn parked_members(&self) -> impl Iterator<Item = &Vec<MemberInfo>> {
-        self.parked.values().map(|p| &p.members)
+    /// The key of the view being worked on: the one a message is applied to, else the
+    /// current one.
+    fn target(&self) -> Option<ViewKey> {
+        self.applying.or_else(|| self.current_tab().map(|t| t.key))
     }
 
-    /// How I am shown in the rooms in the background.
-    pub(super) fn parked_me(&self) -> impl Iterator<Item = &MemberInfo> {
-        self.parked.values().filter_map(|p| p.me.as_ref())
+    /// The tab of the view being worked on.
+    pub(super) fn target_tab_mut(&mut self) -> Option<&mut Tab> {
+        let key = self.target()?;
+        self.tabs.iter_mut().find(|t| t.key == key)
     }
 
-    /// Whether a view in the background holds a draft (Ctrl-C asks before losing it).
-    pub(super) fn parked_draft(&self) -> bool {
-        self.parked
-            .values()
-            .any(|p| !p.input.text().trim().is_empty())
+    pub(super) fn target_view(&self) -> &View {
+        self.target()
+            .and_then(|key| self.states.get(&key))
+            .unwrap_or(&self.detached)
+    }
+
+    pub(super) fn target_view_mut(&mut self) -> &mut View {
+        match self.target() {
+            Some(key) if self.states.contains_key(&key) => {
+                self.states.get_mut(&key).expect("checked just above")
+            }
+            _ => &mut self.detached,
+        }
+    }
+
+    /// Every view's state (and the detached one), e.g. to set how times are shown.
+    pub(super) fn all_mut(&mut self) -> impl Iterator<Item = &mut View> {
+        self.states
+            .values_mut()
+            .chain(std::iter::once(&mut self.detached))
+    }
+
+    /// Every view's state (and the detached one).
+    pub(super) fn all(&self) -> impl Iterator<Item = &View> {
+        self.states.values().chain(std::iter::once(&self.detached))
+    }
+
+    /// The views other than the one being worked on, in tab order.
+    pub(super) fn others(&self) -> impl Iterator<Item = &View> {
+        let target = self.target();
+        self.tabs
+            .iter()
+            .filter(move |t| Some(t.key) != target)
+            .filter_map(|t| self.states.get(&t.key))
+    }
+
+    /// Whether any view holds a draft (Ctrl-C asks before losing it).
+    pub(super) fn any_draft(&self) -> bool {
+        self.all().any(|v| !v.input.text().trim().is_empty())
     }
 
     /// Unread messages in every view but the current one.
@@ -120,6 +154,16 @@ impl Views {
 }
 
 impl App {
+    /// The view being worked on: the current one (the one drawn), or the one a message for
+    /// a view in the background is being applied to.
+    pub fn view(&self) -> &View {
+        self.views.target_view()
+    }
+
+    pub fn view_mut(&mut self) -> &mut View {
+        self.views.target_view_mut()
+    }
+
     /// Add a view (it becomes current when `switch`, or when it is the first); returns its
     /// key, or `None` when [`MAX_VIEWS`] are open.
     /// `label`: the title the user gave it; else the short topic once known.
@@ -152,16 +196,17 @@ impl App {
             queued: 0,
             mention: false,
         });
-        if self.views.tabs.len() == 1 {
-            // The first view is the state already in `App`'s fields.
+        let fresh = View::like(&self.views.detached.log);
+        let state = if self.views.tabs.len() == 1 {
+            // The first view takes over what was shown before it.
             self.views.current = 0;
+            std::mem::replace(&mut self.views.detached, fresh)
         } else {
-            let mut parked = Parked::default();
-            parked.log.time = self.log.time.clone();
-            self.views.parked.insert(key, parked);
-            if switch {
-                self.switch_to(self.views.tabs.len() - 1);
-            }
+            fresh
+        };
+        self.views.states.insert(key, state);
+        if switch {
+            self.switch_to(self.views.tabs.len() - 1);
         }
         Some(key)
     }
@@ -171,15 +216,11 @@ impl App {
         if index >= self.views.tabs.len() || index == self.views.current {
             return;
         }
-        let old = self.views.tabs[self.views.current].key;
-        let new = self.views.tabs[index].key;
-        let Some(mut state) = self.views.parked.remove(&new) else {
-            return;
-        };
         // Picking a file line is about the view shown; it does not wait in the background.
-        self.log.pick(None);
-        self.swap(&mut state);
-        self.views.parked.insert(old, state);
+        let shown = self.views.current_tab().map(|t| t.key);
+        if let Some(view) = shown.and_then(|key| self.views.states.get_mut(&key)) {
+            view.log.pick(None);
+        }
         self.views.current = index;
         let tab = &mut self.views.tabs[index];
         tab.unread = 0;
@@ -196,21 +237,6 @@ impl App {
         }
     }
 
-    /// Swap the current view's state with `state`.
-    fn swap(&mut self, state: &mut Parked) {
-        std::mem::swap(&mut self.me, &mut state.me);
-        std::mem::swap(&mut self.topic, &mut state.topic);
-        std::mem::swap(&mut self.members, &mut state.members);
-        std::mem::swap(&mut self.relayed, &mut state.relayed);
-        let mut link = state.link.take().unwrap_or(Link::Joining);
-        std::mem::swap(&mut self.link, &mut link);
-        state.link = Some(link);
-        std::mem::swap(&mut self.cut_off, &mut state.cut_off);
-        std::mem::swap(&mut self.log, &mut state.log);
-        std::mem::swap(&mut self.input, &mut state.input);
-        std::mem::swap(&mut self.invite, &mut state.invite);
-    }
-
     /// Apply `msg` to the view `key`, current or not. Messages for a view in the background
     /// count as unread there (a mention or direct message marks it); they ring only if they
     /// would have in front. A view whose session failed closes (the lobby comes back when it
@@ -222,16 +248,11 @@ impl App {
         if let Msg::Failed(reason) = msg {
             return self.view_failed(key, reason, now);
         }
-        // Only the status bar shows it: no need to swap the view in.
-        if let Msg::Room(Event::Queued(waiting)) = msg {
-            self.views.tabs[index].queued = waiting;
-            return Vec::new();
-        }
         let topic = msg_topic(&msg);
         let effects = if index == self.views.current {
             self.update(msg, now)
         } else {
-            self.update_parked(index, msg, now)
+            self.update_in_background(index, msg, now)
         };
         if let Some(topic) = topic {
             let tab = &mut self.views.tabs[index];
@@ -249,23 +270,16 @@ impl App {
         effects
     }
 
-    fn update_parked(&mut self, index: usize, msg: Msg, now: UnixMillis) -> Vec<Effect> {
+    /// Apply `msg` to the view at `index`, in the background: everything the update touches
+    /// of "the view" is that view's own state (see [`App::view`]).
+    fn update_in_background(&mut self, index: usize, msg: Msg, now: UnixMillis) -> Vec<Effect> {
         let key = self.views.tabs[index].key;
-        let Some(mut state) = self.views.parked.remove(&key) else {
-            return Vec::new();
-        };
-        // Said in the background, shown in the status bar too: say which room.
-        let msg = match msg {
-            Msg::Warning(text) => Msg::Warning(format!("{}: {text}", self.views.tabs[index].title)),
-            msg => msg,
-        };
-        self.swap(&mut state);
         let counts = matches!(&msg, Msg::Room(Event::MessageReceived(line)) if !line.history);
+        let outer = self.views.applying.replace(key);
         let effects = self.update(msg, now);
+        self.views.applying = outer;
         // The room rings for a line that names us (see `on_room_event`): a mention.
         let mention = counts && effects.contains(&Effect::Bell);
-        self.swap(&mut state);
-        self.views.parked.insert(key, state);
         let tab = &mut self.views.tabs[index];
         if counts {
             tab.unread += 1;
@@ -300,27 +314,28 @@ impl App {
             let next = if index == 0 { 1 } else { index - 1 };
             self.switch_to(next);
         }
-        let removed = self.views.tabs.remove(index);
-        self.views.parked.remove(&removed.key);
+        self.views.tabs.remove(index);
+        let removed = self.views.states.remove(&key);
         if self.views.current > index {
             self.views.current -= 1;
         }
         if self.views.tabs.is_empty() {
-            // The fields held the last view: start clean for the next one.
-            let mut blank = Parked::default();
-            self.swap(&mut blank);
-            self.link = Link::Joining;
+            // Start clean for the next one, times shown as before.
+            let detached = View::like(
+                removed
+                    .as_ref()
+                    .map_or(&self.views.detached.log, |v| &v.log),
+            );
+            self.views.detached = detached;
             self.views.current = 0;
         }
         !self.views.tabs.is_empty()
     }
 
-    /// Work on the history of view `key`, current or not.
-    pub(super) fn with_log(&mut self, key: ViewKey, f: impl FnOnce(&mut ChatLog)) {
-        if self.current_view() == Some(key) {
-            f(&mut self.log);
-        } else if let Some(parked) = self.views.parked.get_mut(&key) {
-            f(&mut parked.log);
+    /// Work on the state of view `key`, current or not.
+    pub(super) fn with_view(&mut self, key: ViewKey, f: impl FnOnce(&mut View)) {
+        if let Some(view) = self.views.states.get_mut(&key) {
+            f(view);
         }
     }
 

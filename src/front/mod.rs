@@ -294,6 +294,27 @@ impl Core {
         all
     }
 
+    /// Take a room off the list of rooms to rejoin (the lobby's Delete); its history stays.
+    pub async fn forget_room(&mut self, topic: crate::proto::TopicId) -> Vec<Reply> {
+        let Some(store) = start::store_handle(&self.store) else {
+            return Vec::new();
+        };
+        self.answer(async move {
+            match store.call(move |s| s.set_open(topic, false)).await {
+                Ok(Ok(())) => Vec::new(),
+                Ok(Err(err)) => vec![Reply::error(
+                    About::Nothing,
+                    format!("cannot forget the room: {err}"),
+                )],
+                Err(err) => vec![Reply::error(
+                    About::Nothing,
+                    format!("cannot forget the room: {err}"),
+                )],
+            }
+        })
+        .await
+    }
+
     /// `work`'s replies: awaited now, or delivered later through [`Self::next`].
     async fn answer(
         &mut self,

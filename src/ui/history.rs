@@ -14,7 +14,7 @@ use crate::app::wrap::width;
 /// The styled rows of one entry; `picked`: the file line picked to fetch, shown as a bar
 /// across the pane.
 fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Line<'static>> {
-    let time = &app.log.time;
+    let time = &app.view().log.time;
     let layout = entry.layout(cols, time.width);
     let (prefix_style, text_style) = match &entry.kind {
         EntryKind::Message {
@@ -109,13 +109,13 @@ fn day_separator(day: &str, cols: usize) -> Line<'static> {
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let cols = area.width as usize;
-    let marker = app.log.scroll() > 0;
+    let marker = app.view().log.scroll() > 0;
     let height = area.height.saturating_sub(u16::from(marker)) as usize;
-    let skip = app.log.scroll();
+    let skip = app.view().log.scroll();
     // Walk back from the newest entry until the pane (and what is scrolled past) is full.
     let mut rows: Vec<Line> = Vec::new();
-    let picked = app.log.picked();
-    for (index, entry) in app.log.entries().iter().enumerate().rev() {
+    let picked = app.view().log.picked();
+    for (index, entry) in app.view().log.entries().iter().enumerate().rev() {
         let mut lines = entry_lines(app, entry, cols, picked == Some(index));
         lines.reverse();
         rows.extend(lines);
@@ -133,7 +133,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(Paragraph::new(visible), filled);
     if marker {
-        let text = match app.log.unread() {
+        let text = match app.view().log.unread() {
             0 => " more below: PageDown ".to_string(),
             1 => " 1 new message below: PageDown ".to_string(),
             n => format!(" {n} new messages below: PageDown "),

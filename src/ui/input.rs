@@ -25,8 +25,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, show_cursor: bool) {
         return;
     }
     let cols = area.width.saturating_sub(PROMPT_WIDTH) as usize;
-    let text = app.input.text();
-    let (rows, (cursor_row, cursor_col)) = wrap_input(text, app.input.cursor(), cols);
+    let text = app.view().input.text();
+    let (rows, (cursor_row, cursor_col)) = wrap_input(text, app.view().input.cursor(), cols);
     let height = area.height as usize;
     let first = (cursor_row + 1).saturating_sub(height);
     let lines: Vec<Line> = rows

@@ -75,7 +75,17 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         )));
     }
     spacer(&mut lines);
-    lines.push(Line::from(Span::styled("Your name", style(Focus::Name))));
+    // Enter in the name goes on at once: say with what.
+    let enter = match lobby.default_action() {
+        Focus::Ticket => "Enter: join with the ticket",
+        Focus::Rooms => "Enter: rejoin your rooms",
+        Focus::Open | Focus::Name => "Enter: open a new room",
+    };
+    let mut name_label = vec![Span::styled("Your name", style(Focus::Name))];
+    if lobby.focus == Focus::Name {
+        name_label.push(Span::styled(format!("  {enter}"), theme::hint()));
+    }
+    lines.push(Line::from(name_label));
     let name_row = lines.len() as u16;
     lines.push(Line::from(vec![
         Span::styled("> ", theme::prompt()),
@@ -85,7 +95,10 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
     if !lobby.rooms.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("Your rooms", style(Focus::Rooms)),
-            Span::styled("  Space: select · Enter: rejoin", theme::hint()),
+            Span::styled(
+                "  Space: select · Enter: rejoin · Del: forget",
+                theme::hint(),
+            ),
         ]));
         for (i, (room, selected)) in lobby.rooms.iter().enumerate() {
             let mark = if *selected { "[x] " } else { "[ ] " };

@@ -10,17 +10,18 @@ use crate::app::App;
 use crate::proto::names::sanitize_text;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let me = app.me.as_ref().map(|m| m.id);
-    let title = format!(" {} here ", app.members.len());
+    let view = app.view();
+    let me = view.me.as_ref().map(|m| m.id);
+    let title = format!(" {} here ", view.members.len());
     // Only what fits is drawn: a room of 10,000 keys costs a frame no more than one of 40.
     let rows = area.height.saturating_sub(1) as usize;
-    let shown = if app.members.len() > rows {
+    let shown = if view.members.len() > rows {
         rows.saturating_sub(1)
     } else {
         rows
     };
-    let more = app.members.len().saturating_sub(shown);
-    let mut lines: Vec<Line> = app
+    let more = view.members.len().saturating_sub(shown);
+    let mut lines: Vec<Line> = view
         .members
         .iter()
         .take(shown)
@@ -29,7 +30,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let mut spans = vec![Span::styled(name, theme::name(&member.id))];
             if Some(member.id) == me {
                 spans.push(Span::styled(" (you)", theme::hint()));
-            } else if app.relayed.contains(&member.id) {
+            } else if view.relayed.contains(&member.id) {
                 spans.push(Span::styled(" (relay)", theme::hint()));
             }
             Line::from(spans)

@@ -46,9 +46,9 @@ pub fn view(app: &App, frame: &mut Frame) {
         app,
         frame,
         layout.input,
-        app.invite.is_none() && app.help.is_none(),
+        app.view().invite.is_none() && app.help.is_none(),
     );
-    if let Some(invite) = &app.invite {
+    if let Some(invite) = &app.view().invite {
         invite::render(invite, frame, frame.area());
     }
     if let Some(help) = &app.help {
@@ -71,3 +71,7 @@ mod files_tests;
 #[cfg(test)]
 #[path = "help_tests.rs"]
 mod help_tests;
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod status_tests;

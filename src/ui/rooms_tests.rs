@@ -93,7 +93,27 @@ fn a_conversation_shows_pending_and_delivered_messages() {
         style_of(&app, "5 minutes"),
         super::theme::pending()
     ));
+    // The bar says how many wait, not a legend that looks like a status.
+    assert!(text.contains("private: @bob │ 1 pending"), "{text}");
     insta::assert_snapshot!(text);
+    let id = crate::proto::MessageId::of(b"5 minutes");
+    app.update(Msg::Delivered { peer: bob.id, id }, NOON);
+    let text = render(&app);
+    assert!(!text.contains("pending"), "{text}");
+    assert!(text.contains("private: @bob │ all delivered"), "{text}");
+}
+
+#[test]
+fn a_conversation_with_nothing_of_ours_says_nothing_about_delivery() {
+    let mut app = many_rooms(80, 24);
+    app.switch_to(4);
+    let text = render(&app);
+    let bar = text.lines().rev().nth(2).unwrap_or_default();
+    assert!(bar.contains("private: @bob │ F1 help"), "{bar}");
+    assert!(
+        !bar.contains("pending") && !bar.contains("delivered"),
+        "{bar}"
+    );
 }
 
 #[test]

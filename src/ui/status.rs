@@ -6,22 +6,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::app::view::Delivery;
 use crate::app::views::ViewKind;
 use crate::app::{App, Link};
 use crate::proto::names::sanitize_text;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let narrow = area.width < 60;
     let room = match app.views.current_tab() {
         Some(tab) if matches!(tab.kind, ViewKind::Direct(_)) => {
             format!("private: @{}", sanitize_text(&tab.title, false))
         }
         Some(tab) => sanitize_text(&tab.title, false),
-        None => app
-            .topic
+        None => (app.view().topic)
             .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short())),
     };
-    let link = match app.link {
+    let view = app.view();
+    let link = match view.link {
         Link::Joining => "joining…".to_string(),
+        // No one else here (yet, or any more): nothing is wrong, we wait.
+        Link::Waiting | Link::Reconnecting if view.alone() => match narrow {
+            true => "waiting for others".to_string(),
+            false => "waiting for others to join".to_string(),
+        },
         Link::Waiting => "waiting for peers".to_string(),
         Link::Reconnecting => "reconnecting…".to_string(),
         Link::Offline => "offline: no network".to_string(),
@@ -32,13 +39,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         0 => link,
         waiting => format!("{link} · {waiting} waiting to send"),
     };
-    let here = format!("{} here", app.members.len());
+    let here = format!("{} here", view.members.len());
     // Narrow terminals keep what matters most: the room, who is here, the connection.
     let parts = if app.direct_peer().is_some() {
-        // A conversation has no members or connection of its own: each message says
-        // whether it was delivered.
-        vec![room, "… pending  Alt-1..9 rooms".to_string()]
-    } else if area.width < 60 {
+        // A conversation has no members or connection of its own: what it has is whether
+        // our messages arrived (each pending one is marked "…" in the history).
+        let mut parts = vec![room];
+        match view.delivery() {
+            Delivery::Pending(n) => parts.push(format!("{n} pending")),
+            Delivery::Delivered => parts.push("all delivered".to_string()),
+            Delivery::Nothing => {}
+        }
+        parts.push("F1 help".to_string());
+        parts
+    } else if narrow {
         let room: String = room.chars().take(7).collect();
         vec![room, here, link]
     } else {
@@ -87,7 +101,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         format!(" {} ", parts.join(" │ ")),
         theme::status_bar(),
     )];
-    if let Some(error) = &app.last_error {
+    if let Some(error) = &app.status_error() {
         spans.push(Span::styled(
             format!(" ! {} ", sanitize_text(error, false)),
             theme::status_error(),

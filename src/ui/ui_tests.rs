@@ -101,6 +101,41 @@ fn lobby_lists_rooms_on_the_lan() {
     insta::assert_snapshot!(render(&app));
 }
 
+/// Rooms we were in: Enter in the name rejoins them (the name's hint says so), Delete
+/// forgets the one highlighted (its hint says so too).
+#[test]
+fn lobby_offers_stored_rooms_and_forgets_one() {
+    use crate::app::lobby::StoredRoom;
+    use crossterm::event::KeyCode;
+    let mut app = lobby(80, 24);
+    let room = |n: u8, label: Option<&str>| StoredRoom {
+        topic: crate::proto::TopicId::from_bytes([n; 32]),
+        label: label.map(String::from),
+    };
+    let rooms = vec![room(1, Some("ops")), room(2, Some("typo-room"))];
+    app.update(Msg::StoredRooms(rooms), NOON);
+    assert!(render(&app).contains("Your name  Enter: rejoin your rooms"));
+    let key = crate::app::fixtures::key;
+    app.update(key(KeyCode::Down), NOON);
+    app.update(key(KeyCode::Down), NOON);
+    let effects = app.update(key(KeyCode::Delete), NOON);
+    assert_eq!(
+        effects,
+        vec![crate::app::Effect::ForgetRoom(room(2, None).topic)]
+    );
+    let text = render(&app);
+    assert!(
+        text.contains("Del: forget") && !text.contains("typo-room"),
+        "{text}"
+    );
+    assert!(
+        app.stored_rooms
+            .iter()
+            .all(|r| r.label.as_deref() != Some("typo-room"))
+    );
+    insta::assert_snapshot!(text);
+}
+
 /// Cut off from the room: the status bar says so and the log tells why; a member reached
 /// through a relay is marked in the member list.
 #[test]
@@ -149,7 +184,7 @@ fn wide_characters_wrap_whole() {
         let mei = member(5, "美伶");
         app.update(said(&mei, "日本語のテキストと中文的文字が混ざった長い行です。折り返しても文字は半分に切れません", 1), NOON);
         app.update(said(&mei, "emoji 👍🏽👍🏽👍🏽 🎉🎉 family 👨‍👩‍👧 end", 2), NOON);
-        app.input.set("入力も全角で👍🏽");
+        app.view_mut().input.set("入力も全角で👍🏽");
         insta::assert_snapshot!(format!("wide_{w}x{h}"), render(&app));
     }
 }
@@ -201,7 +236,8 @@ fn any_size_renders_without_panic() {
     for w in [1, 2, 3, 4, 7, 12, 20, 30, 39, 40, 41, 69, 70] {
         for h in [1, 2, 3, 4, 5, 7, 11, 12, 13, 15, 16] {
             let mut chat = chat_with_collisions(w, h);
-            chat.input
+            chat.view_mut()
+                .input
                 .set("a long line\nwith two rows and 全角 text to wrap around");
             render(&chat);
             chat.show_invite(ticket());

@@ -331,3 +331,44 @@ fn ten_thousand_fake_keys_stay_bounded() {
         members.iter().map(|m| m.display.as_str()).collect();
     assert_eq!(distinct.len(), members.len(), "every x is told apart");
 }
+
+/// `/unignore` lists a member who is here at once (no waiting for its next heartbeat, up to
+/// 30 minutes in a large room); while ignored, its coming and going are followed unseen.
+#[test]
+fn unignore_lists_a_member_who_is_here_at_once() {
+    let (mut room, now) = joined_room();
+    let (mallory, trent) = (secret(3), secret(4));
+    receive(&mut room, about(&mallory, "mallory", now.wall), now);
+    receive(&mut room, about(&trent, "trent", now.wall), now);
+    let ignore = |ignore| Input::Ignore {
+        who: "mallory".into(),
+        ignore,
+    };
+    room.handle(ignore(true), now);
+    let names =
+        |room: &Room| -> Vec<String> { room.members().into_iter().map(|m| m.name).collect() };
+    assert!(!names(&room).contains(&"mallory".to_string()));
+    // Her heartbeat, and trent's goodbye, while she is ignored: nothing of hers is told.
+    let later = now.after(Duration::from_secs(20));
+    let beat = receive(&mut room, about(&mallory, "mallory", later.wall), later);
+    assert!(beat.is_empty(), "{beat:?}");
+    room.handle(ignore(false), later);
+    assert!(
+        names(&room).contains(&"mallory".to_string()),
+        "back at once"
+    );
+    // Ignored again, she leaves: after `/unignore` she is not listed.
+    room.handle(ignore(true), later);
+    let gone = later.after(Duration::from_secs(1));
+    let bye = MessageBody::Leave {
+        from: mallory.public(),
+    };
+    let left = receive(&mut room, seal(&mallory, gone.wall, 99, bye), gone);
+    assert!(left.is_empty(), "{left:?}");
+    room.handle(ignore(false), gone);
+    assert!(
+        !names(&room).contains(&"mallory".to_string()),
+        "she left meanwhile"
+    );
+    assert!(names(&room).contains(&"trent".to_string()));
+}

@@ -1,5 +1,8 @@
 //! `/ignore`: the user hides a key's messages and presence in this room. Kept on disk by the
 //! caller (a [`Record::Ignore`]) and handed back at start with [`Room::restore_ignored`].
+//! Its presence is still followed, only not shown (left out of [`Room::members`], its joins,
+//! leaves and renames not told): after `/unignore` a member who is here is listed at once,
+//! not after its next heartbeat (up to 30 minutes in a large room).
 
 use super::{Attempt, Event, Output, Record, Refusal, Room};
 use crate::proto::EndpointId;
@@ -22,6 +25,17 @@ impl Room {
 
     pub fn is_ignored(&self, id: &EndpointId) -> bool {
         self.ignored.contains(id)
+    }
+
+    /// Whether `event` tells of an ignored member coming, going or renaming: not shown.
+    pub(super) fn hides(&self, event: &Event) -> bool {
+        match event {
+            Event::MemberJoined(member)
+            | Event::MemberLeft { member, .. }
+            | Event::MemberRenamed { member, .. }
+            | Event::NameClash { member, .. } => self.ignored.contains(&member.id),
+            _ => false,
+        }
     }
 
     pub(super) fn ignored_members(&self) -> Vec<MemberInfo> {
@@ -59,11 +73,6 @@ impl Room {
         } else {
             self.ignored.remove(&member.id)
         };
-        if ignore {
-            // Hidden from the member list at once; it comes back with its next heartbeat
-            // after `/unignore`.
-            self.members.remove(&member.id);
-        }
         if changed {
             out.push(Output::Persist(Record::Ignore {
                 id: member.id,

@@ -242,9 +242,13 @@ impl Room {
         self.members.my_name()
     }
 
-    /// Everyone announced, me included, sorted by display name.
+    /// Everyone announced, me included, sorted by display name; not the ignored.
     pub fn members(&self) -> Vec<MemberInfo> {
-        self.members.list()
+        let mut list = self.members.list();
+        if !self.ignored.is_empty() {
+            list.retain(|m| !self.ignored.contains(&m.id));
+        }
+        list
     }
 
     pub fn neighbors(&self) -> impl Iterator<Item = &EndpointId> {
@@ -383,6 +387,9 @@ impl Room {
             }
         }
         self.report_queue(&mut out);
+        if !self.ignored.is_empty() {
+            out.retain(|o| !matches!(o, Output::Event(event) if self.hides(event)));
+        }
         out
     }
 

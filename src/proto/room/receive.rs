@@ -33,7 +33,13 @@ impl Room {
             Err(rejection) => return self.reject(&rejection),
         };
         let author = verified.author;
-        if self.ignored.contains(&author) {
+        // An ignored key's lines and questions are dropped; its presence is still followed,
+        // unseen (see `Room::hides`), so that `/unignore` lists it at once if it is here.
+        let presence = matches!(
+            verified.body,
+            MessageBody::AboutMe { .. } | MessageBody::Leave { .. }
+        );
+        if self.ignored.contains(&author) && !presence {
             return self.drop_counted("ignored");
         }
         let kind = match &verified.body {
@@ -160,8 +166,7 @@ impl Room {
             self.reject(rejection);
         }
         for (v, envelope) in checked.accepted.iter().take(MAX_ROSTER) {
-            if self.ignored.contains(&v.author) || !self.present_from_history(v, envelope, now, out)
-            {
+            if !self.present_from_history(v, envelope, now, out) {
                 self.drop_counted("not in a member list");
             }
         }

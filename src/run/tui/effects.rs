@@ -113,6 +113,10 @@ impl Tui {
                     .await;
                 self.tell(present(replies));
             }
+            Effect::ForgetRoom(topic) => {
+                let replies = self.core.forget_room(topic).await;
+                self.tell(present(replies));
+            }
             Effect::SendDirect { peer, text, action } => {
                 let replies = self.core.send_direct(peer, text, action).await;
                 self.tell(present(replies));

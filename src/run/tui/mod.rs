@@ -112,6 +112,14 @@ pub async fn run_tui(
     result
 }
 
+/// Sleep until `deadline`; forever without one.
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn to_msg(event: TermEvent) -> Option<Msg> {
     match event {
         TermEvent::Key(key) => Some(Msg::Key(key)),
@@ -218,6 +226,11 @@ impl Tui {
                 }
             }
             let mut msgs = VecDeque::new();
+            // An error to take off the status bar: the app is told when its time comes.
+            let deadline = self.app.next_deadline().map(|at| {
+                let wait = at.0.saturating_sub(UnixMillis::now().0);
+                tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
+            });
             tokio::select! {
                 event = terminal_events.next() => match event {
                     Some(Ok(event)) => msgs.extend(to_msg(event)),
@@ -230,6 +243,7 @@ impl Tui {
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
                     self.poll_nearby();
                 }
+                () = sleep_until_some(deadline) => msgs.push_back(Msg::Tick),
                 () = &mut shutdown => return Ok(()),
             }
             // Take whatever else already arrived, so a burst costs one redraw.

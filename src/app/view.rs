@@ -1,0 +1,119 @@
+//! One view's state (a room or a conversation): everything that belongs to "this room" lives
+//! here, so nothing can leak from one view into another. `App` holds them in
+//! [`super::views::Views`], keyed by [`ViewKey`](super::views::ViewKey), and reads the one
+//! it works on through [`App::view`](super::App::view).
+
+use super::editor::Editor;
+use super::log::ChatLog;
+use super::{Invite, Link};
+use crate::proto::{EndpointId, MemberInfo, TopicId, UnixMillis};
+
+/// How long an error stays in the status bar, unless something succeeds in its view first.
+pub const ERROR_MS: u64 = 10_000;
+
+/// An error shown in its view's status bar, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewError {
+    pub text: String,
+    pub at: UnixMillis,
+}
+
+#[derive(Debug)]
+pub struct View {
+    /// How I am shown in this room (its own name: `/nick` is per room).
+    pub me: Option<MemberInfo>,
+    pub topic: Option<TopicId>,
+    /// Who is here now, me included.
+    pub members: Vec<MemberInfo>,
+    /// Members whose connection goes through a relay.
+    pub relayed: Vec<EndpointId>,
+    pub link: Link,
+    /// Lost every connection to the room and not back yet (for the notices on the way).
+    pub(super) cut_off: bool,
+    pub log: ChatLog,
+    /// The draft typed here.
+    pub input: Editor,
+    /// A room's invite popup stays with the room (its ticket changes with its session).
+    pub invite: Option<Invite>,
+    /// The last error said here, until it expires or something succeeds here.
+    pub error: Option<ViewError>,
+}
+
+/// How far our messages in a conversation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Nothing of ours in the history.
+    Nothing,
+    /// This many of ours wait to be delivered.
+    Pending(usize),
+    /// Every one of ours arrived.
+    Delivered,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            me: None,
+            topic: None,
+            members: Vec::new(),
+            relayed: Vec::new(),
+            link: Link::Joining,
+            cut_off: false,
+            log: ChatLog::default(),
+            input: Editor::default(),
+            invite: None,
+            error: None,
+        }
+    }
+}
+
+impl View {
+    /// A fresh view whose history shows times as `log` does.
+    pub(super) fn like(log: &ChatLog) -> Self {
+        let mut view = Self::default();
+        view.log.time = log.time.clone();
+        view
+    }
+
+    /// No one but me is here: without neighbours that is waiting, not a lost connection.
+    pub fn alone(&self) -> bool {
+        let me = self.me.as_ref().map(|m| m.id);
+        self.members.iter().all(|m| Some(m.id) == me)
+    }
+
+    /// How far our messages got (a conversation's status).
+    pub fn delivery(&self) -> Delivery {
+        let ours = |e: &&super::log::Entry| {
+            matches!(&e.kind, super::log::EntryKind::Message { own: true, .. })
+        };
+        let mut own = self.log.entries().iter().filter(ours).peekable();
+        if own.peek().is_none() {
+            return Delivery::Nothing;
+        }
+        match own.filter(|e| e.pending).count() {
+            0 => Delivery::Delivered,
+            n => Delivery::Pending(n),
+        }
+    }
+
+    /// The error to show at `now`, if it has not expired.
+    pub fn error_at(&self, now: UnixMillis) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| now.0 < e.at.0.saturating_add(ERROR_MS))
+            .map(|e| e.text.as_str())
+    }
+
+    /// Forget the error once its time is up.
+    pub(super) fn expire_error(&mut self, now: UnixMillis) {
+        if self.error_at(now).is_none() {
+            self.error = None;
+        }
+    }
+
+    /// When the error shown expires.
+    pub(super) fn error_deadline(&self) -> Option<UnixMillis> {
+        let error = self.error.as_ref()?;
+        Some(UnixMillis(error.at.0.saturating_add(ERROR_MS)))
+    }
+}
