@@ -55,11 +55,10 @@ async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
         "{again}"
     );
     bob.send("/files").await;
-    let list = bob.expect_type("info").await;
-    assert!(
-        list["message"].as_str().unwrap().contains("build log.txt"),
-        "{list}"
-    );
+    let list = bob.expect_type("files").await;
+    assert_eq!(list["files"][0]["name"], "build log.txt", "{list}");
+    assert_eq!(list["files"][0]["state"], "saved", "{list}");
+    assert!(list["files"][0]["path"].as_str().is_some(), "{list}");
 
     // What cannot be shared is one line each, and nothing is sent.
     for bad in [
@@ -139,18 +138,9 @@ async fn a_file_sent_in_a_direct_message_reaches_only_its_addressee() {
     );
     bob.send("/query ann").await;
     bob.send("/files").await;
-    let list = bob
-        .expect("the conversation's files", |e| {
-            e["type"] == "info" && e["message"].as_str().is_some_and(|m| m.contains("file(s)"))
-        })
-        .await;
-    assert!(
-        list["message"]
-            .as_str()
-            .unwrap()
-            .contains("private notes.txt"),
-        "{list}"
-    );
+    let list = bob.expect_type("files").await;
+    assert_eq!(list["files"][0]["name"], "private notes.txt", "{list}");
+    assert!(list.get("room").is_none(), "about the conversation: {list}");
 
     // Cy shares the room, not the conversation: the marker comes first.
     ann.send(&format!("/room {topic}")).await;
