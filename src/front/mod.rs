@@ -117,6 +117,7 @@ impl Core {
             };
         let sessions = Sessions::new(node.clone(), store_handle, config.clone());
         let (files, file_updates) = Files::new(node.clone(), config.files.clone());
+        let pending_dms = direct.pending_from_earlier().iter().copied().collect();
         Ok(Self {
             node,
             store,
@@ -127,7 +128,8 @@ impl Core {
             direct_events,
             rooms: Rooms::default(),
             directory: Directory::default(),
-            pending_dms: HashSet::new(),
+            // What earlier runs left undelivered is sent now; input ending waits for it too.
+            pending_dms,
             answers,
             later: std::sync::Mutex::default(),
             name: config.name.clone(),
