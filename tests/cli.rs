@@ -14,6 +14,11 @@ fn temp_dir(test: &str) -> PathBuf {
 
 /// Run parlor with `config` as its config file and no other environment that matters.
 fn parlor(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Output {
+    command(dir, config, args).output().unwrap()
+}
+
+/// The command `parlor` runs.
+fn command(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
     command
         .args(args)
@@ -31,7 +36,7 @@ fn parlor(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Output 
             command.env_remove("PARLOR_CONFIG");
         }
     }
-    command.output().unwrap()
+    command
 }
 
 fn stdout(output: &Output) -> String {
@@ -207,4 +212,91 @@ fn a_mistyped_ticket_is_refused_at_once() {
         }
     }
     assert!(!data.exists(), "refused before the data directory was made");
+}
+
+/// The bugs: a regular file given as `--data-dir` said "File exists (os error 17)",
+/// and `parlor rooms` on a data directory it could not read said "no rooms yet" with exit 0.
+/// Now every command that opens the store says what is wrong with the directory, in one
+/// line, with exit 2.
+#[test]
+fn an_unusable_data_directory_is_one_line_and_exit_2() {
+    let dir = temp_dir("unusable");
+    let file = dir.join("file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let db_dir = dir.join("dbdir");
+    std::fs::create_dir_all(db_dir.join("parlor.db")).unwrap();
+    let db = db_dir.join("parlor.db");
+    let cases = [
+        (file.clone(), "is not a directory".to_string()),
+        (
+            file.join("sub"),
+            "cannot be read: a part of its path is not a directory".to_string(),
+        ),
+        (
+            db_dir.clone(),
+            format!("cannot be used: {} is a directory", db.display()),
+        ),
+    ];
+    for (data, expect) in cases {
+        let data_flag = data.to_str().unwrap();
+        for what in [&["rooms"][..], &["export", "ops"], &["--headless", "open"]] {
+            let mut args = vec!["--offline", "--data-dir", data_flag];
+            args.extend_from_slice(what);
+            let output = parlor(&dir, Some(""), &args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert_eq!(
+                stderr,
+                format!("parlor: data directory {} {expect}\n", data.display()),
+                "{args:?}"
+            );
+            assert!(output.stdout.is_empty(), "{args:?}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+}
+
+/// A data directory its user may not read is refused, not taken for an empty one. Root reads
+/// everything, so as root parlor runs as `nobody` here (a real permission check, no stand-in).
+#[cfg(unix)]
+#[test]
+fn an_unreadable_data_directory_is_refused_not_empty() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let dir = temp_dir("unreadable");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |data: &std::path::Path, what: &[&str]| {
+        let mut args = vec!["--offline", "--data-dir", data.to_str().unwrap()];
+        args.extend_from_slice(what);
+        let mut command = command(&dir, None, &args);
+        if rustix::process::geteuid().is_root() {
+            command.uid(65534).gid(65534);
+        }
+        command.output().unwrap()
+    };
+    // The same user can list a data directory it may read (nothing stored yet).
+    let open = dir.join("open");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let listed = run(&open, &["rooms"]);
+    assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("no rooms yet"));
+
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for what in [&["rooms"][..], &["--headless", "open"]] {
+        let output = run(&locked, what);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "parlor: data directory {} cannot be read: permission denied\n",
+                locked.display()
+            )
+        );
+        assert!(output.stdout.is_empty());
+    }
 }
