@@ -203,13 +203,65 @@ pub fn command() -> clap::Command {
         || "(none: pass --config)".to_string(),
         |p| p.display().to_string(),
     );
-    Cli::command().after_help(format!(
+    let command = Cli::command();
+    let command = own_help_per_subcommand(command);
+    command.after_help(format!(
         "{AFTER_HELP}\n\nSettings are read from {settings} (--config, PARLOR_CONFIG; see parlor config).\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
         crate::store::log_path().map_or_else(
             || "nowhere (no home directory)".to_string(),
             |p| p.display().to_string()
         )
     ))
+}
+
+/// What each subcommand's help says of the global options it does not list.
+const GLOBAL_OPTIONS_NOTE: &str = "\
+Global options (--name, --data-dir, --offline, --relay and the rest) work here too,
+before or after the command: see parlor --help.";
+
+/// The global options a subcommand's help still lists, because they change what it does.
+const SHOWN_PER_SUBCOMMAND: &[(&str, &[&str])] = &[
+    ("open", &["name", "label", "lan", "headless", "json"]),
+    (
+        "join",
+        &["name", "label", "headless", "json", "join_timeout"],
+    ),
+    ("relay", &["bind"]),
+    ("nearby", &["json"]),
+    ("rooms", &["json"]),
+    ("config", &["json"]),
+];
+
+/// Each subcommand's `--help` shows its own arguments (and the few global ones that change
+/// what it does): the global ones, about twenty, are explained once, in `parlor --help`.
+/// clap copies a global argument into a subcommand only if the subcommand has none of that
+/// name, so a copy put there first, hidden from help (not from completions), takes its place
+/// and parses exactly as the global one does.
+fn own_help_per_subcommand(mut command: clap::Command) -> clap::Command {
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    for name in names {
+        let shown = SHOWN_PER_SUBCOMMAND
+            .iter()
+            .find(|(sub, _)| *sub == name)
+            .map_or(&[][..], |(_, shown)| *shown);
+        command = command.mut_subcommand(name, |mut sub| {
+            for arg in &globals {
+                if !shown.contains(&arg.get_id().as_str()) {
+                    sub = sub.arg(arg.clone().hide_short_help(true).hide_long_help(true));
+                }
+            }
+            sub.after_help(GLOBAL_OPTIONS_NOTE)
+        });
+    }
+    command
 }
 
 /// A clap error as (exit code, text): help and version are code 0, mistakes one line, code 2.

@@ -300,3 +300,67 @@ fn an_unreadable_data_directory_is_refused_not_empty() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// The bug: every subcommand's `--help` repeated some twenty global flags. Now each
+/// lists its own arguments and the few global ones that change what it does, and points to
+/// `parlor --help` for the rest, which lists them all; the global flags still work anywhere.
+#[test]
+fn each_subcommand_help_shows_its_own_options() {
+    let dir = temp_dir("help");
+    let global_note = "see parlor --help";
+    for help in ["--help", "-h"] {
+        let top = stdout(&parlor(&dir, None, &[help]));
+        for flag in [
+            "--max-rate",
+            "--history-days",
+            "--data-dir",
+            "--relay-ca",
+            "--name",
+        ] {
+            assert!(top.contains(flag), "parlor {help} lacks {flag}");
+        }
+        assert!(!top.contains(global_note));
+        for (sub, own, absent) in [
+            (
+                "join",
+                &["<TICKET|ROOM>", "--join-timeout", "--label"][..],
+                &["--max-rate", "--relay-ca", "--history-days", "--ephemeral"][..],
+            ),
+            (
+                "relay",
+                &["--tls-cert", "--http-bind", "--bind"],
+                &["--max-rate", "--label", "--json"],
+            ),
+            (
+                "export",
+                &["<ROOM>", "--format"],
+                &["--max-rate", "--headless", "--label"],
+            ),
+            ("open", &["--label", "--lan"], &["--max-rate", "--auto-get"]),
+        ] {
+            let text = stdout(&parlor(&dir, None, &[sub, help]));
+            for flag in own {
+                assert!(
+                    text.contains(flag),
+                    "parlor {sub} {help} lacks {flag}:\n{text}"
+                );
+            }
+            for flag in absent {
+                assert!(
+                    !text.contains(flag),
+                    "parlor {sub} {help} lists {flag}:\n{text}"
+                );
+            }
+            assert!(text.contains(global_note), "{text}");
+        }
+    }
+    // A global option after the subcommand still counts.
+    let text = stdout(&parlor(
+        &dir,
+        None,
+        &["config", "--ephemeral", "--max-rate", "7", "--json"],
+    ));
+    let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(object["settings"]["max_rate"]["value"], 7.0);
+    assert_eq!(object["settings"]["max_rate"]["source"], "flag");
+}

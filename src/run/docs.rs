@@ -86,7 +86,9 @@ fn write_man(out: &mut impl Write, command: clap::Command) -> std::io::Result<()
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             roff.control("PP", []).text([roman(about.to_string())]);
         }
-        for arg in sub.get_arguments() {
+        // The global options are in OPTIONS above; a subcommand's copies of them (see
+        // `cli::command`) are not its own.
+        for arg in sub.get_arguments().filter(|arg| !arg.is_global_set()) {
             let name = match arg.get_long() {
                 Some(long) => format!("--{long}"),
                 None => arg.get_id().as_str().to_uppercase(),
