@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::config::{Docs, EXAMPLE, Report};
+use crate::config::{Docs, Report};
 
 /// `parlor config`: the file, then one line per setting with its source (`--json`: one
 /// object, `{"path", "exists", "settings": {KEY: {"value", "source"}}}`).
@@ -45,7 +45,7 @@ pub fn write_report(out: &mut impl Write, report: &Report, json: bool) -> std::i
 pub fn write_docs(out: &mut impl Write, docs: Docs) -> std::io::Result<()> {
     let mut command = crate::cli::command();
     match docs {
-        Docs::Example => out.write_all(EXAMPLE.as_bytes()),
+        Docs::Example => out.write_all(crate::config::example().as_bytes()),
         Docs::Completions(shell) => {
             // clap_complete panics on a write error (a reader that closed the pipe): write
             // into memory, then out, where that is an error like any other.
