@@ -140,6 +140,26 @@ fn man_page_is_roff() {
         "{page}"
     );
     assert!(page.contains(".SH \"PARLOR JOIN\""));
+    // What `man parlor` is read for: commands, keys, files, environment, exit status.
+    for section in [
+        "COMMANDS",
+        "KEYS",
+        "FILES",
+        "ENVIRONMENT",
+        "\"EXIT STATUS\"",
+    ] {
+        assert!(page.contains(&format!("\n.SH {section}\n")), "no {section}");
+    }
+    for entry in [
+        "\\fB/msg NAME TEXT\\fR",
+        "\\fBCtrl\\-C\\fR",
+        "\\fBPARLOR_DATA_DIR\\fR",
+        "\\fBPARLOR_CONFIG\\fR",
+        "input_history.json",
+        "parlor.db",
+    ] {
+        assert!(page.contains(entry), "no {entry}");
+    }
 }
 
 #[test]
