@@ -19,7 +19,8 @@ const AFTER_HELP: &str = "Examples:
   parlor export ops --format json        a room's history as JSON lines
   echo 'build done' | parlor join TICKET --headless   one-shot notifier
 
-Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input.";
+Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input (also a data
+directory that cannot be used). More in parlor man.";
 
 #[derive(Debug, Parser)]
 #[command(

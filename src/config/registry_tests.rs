@@ -158,3 +158,17 @@ fn sizes_are_shown_as_they_are_read() {
     }
     assert_eq!(registry::size_text(100 << 20), "100M");
 }
+
+#[test]
+fn the_readme_names_every_flag_and_variable() {
+    let readme = include_str!("../../README.md");
+    for def in SETTINGS {
+        let flag = match def.flag {
+            Flag::Value(long) | Flag::Switch(long, _) => Some(long),
+            Flag::None => None,
+        };
+        for name in flag.into_iter().chain(def.env) {
+            assert!(readme.contains(&format!("`{name}")), "README lacks {name}");
+        }
+    }
+}
