@@ -19,7 +19,8 @@ const AFTER_HELP: &str = "Examples:
   parlor export ops --format json        a room's history as JSON lines
   echo 'build done' | parlor join TICKET --headless   one-shot notifier
 
-Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input.";
+Exit codes: 0 ok, 1 runtime failure (e.g. no peer answered), 2 bad input (also a data
+directory that cannot be used). More in parlor man.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -97,7 +98,8 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Your name in the room (default: your login name).
+    // The help of the flags that set a setting is the settings' table's (`config::registry`),
+    // given in `command`.
     #[arg(long, global = true, value_name = "NAME")]
     pub name: Option<String>,
     /// No full-screen UI: chat lines on stdin, one event per line on stdout.
@@ -121,8 +123,6 @@ pub struct GlobalArgs {
     /// No LAN discovery at all (mDNS): not found by, and not finding, peers on the LAN.
     #[arg(long, global = true)]
     pub no_lan: bool,
-    /// Keep identity, rooms and history here (also PARLOR_DATA_DIR; default: the XDG data
-    /// directory).
     // PARLOR_DATA_DIR is read in `config`, which must tell a flag from the environment.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
@@ -130,45 +130,33 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub ephemeral: bool,
     /// Leave the mouse to the terminal, so it selects text (no wheel scrolling; F3 or Alt-M
-    /// switches at run time; also `mouse = false` in the config file).
+    /// switches at run time).
     #[arg(long, global = true)]
     pub no_mouse: bool,
     /// Your label for the room (for `parlor rooms` and `parlor join LABEL`).
     #[arg(long, global = true, value_name = "LABEL")]
     pub label: Option<String>,
-    // The four below have no clap default: `None` lets the config file's value through.
-    /// Catch up on at most this many earlier messages [default: 1000].
+    // No clap defaults below: `None` lets the config file's value through.
     #[arg(long, global = true, value_name = "N")]
     pub history_limit: Option<usize>,
-    /// Show at most this many lines a second from one member (with a burst of 2.5 s worth,
-    /// at least 50); more are dropped and reported. Every member applies its own limit
-    /// [default: 20].
     #[arg(long, global = true, value_name = "LINES")]
     pub max_rate: Option<f64>,
-    /// Catch up on messages at most this many days old [default: 7].
     #[arg(long, global = true, value_name = "DAYS")]
     pub history_days: Option<f64>,
-    /// Where fetched files land [default: the XDG download directory, under parlor/].
     #[arg(long, global = true, value_name = "DIR")]
     pub download_dir: Option<std::path::PathBuf>,
-    /// `/get` fetches files up to this size without asking (e.g. 500M, 2G) [default: 100M].
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_get: Option<String>,
-    /// Fetch files shared with you up to this size by themselves [default: 0, off].
     #[arg(long, global = true, value_name = "SIZE")]
     pub auto_get: Option<String>,
-    /// How long `join` waits for a peer of the ticket to answer [default: 15].
     #[arg(long, global = true, value_name = "SECS")]
     pub join_timeout: Option<f64>,
-    /// Use this relay server instead of the public n0 relays (repeatable).
     #[arg(long, global = true, value_name = "URL")]
     pub relay: Vec<String>,
     /// Trust the certificates in this PEM file for https relays, besides the public roots:
     /// for a relay with a private CA or a self-signed certificate.
     #[arg(long, global = true, value_name = "FILE")]
     pub relay_ca: Option<std::path::PathBuf>,
-    /// Read settings from this file (also PARLOR_CONFIG; default: config.toml in the XDG
-    /// config directory; see `parlor config`).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
 }
@@ -203,13 +191,83 @@ pub fn command() -> clap::Command {
         || "(none: pass --config)".to_string(),
         |p| p.display().to_string(),
     );
-    Cli::command().after_help(format!(
+    let command = help_from_the_settings_table(Cli::command());
+    let command = own_help_per_subcommand(command);
+    command.after_help(format!(
         "{AFTER_HELP}\n\nSettings are read from {settings} (--config, PARLOR_CONFIG; see parlor config).\nIdentity, rooms and history live in {data} (--data-dir, PARLOR_DATA_DIR).\nThe terminal UI logs to {}",
         crate::store::log_path().map_or_else(
             || "nowhere (no home directory)".to_string(),
             |p| p.display().to_string()
         )
     ))
+}
+
+/// The flags that set a setting say what the settings' table says: a value's flag its help,
+/// default, variable and config key; a switch its own help (what switching does) and the key
+/// it stands for.
+fn help_from_the_settings_table(mut command: clap::Command) -> clap::Command {
+    use crate::config::registry::{Flag, SETTINGS};
+    for def in SETTINGS {
+        let Some(id) = def.flag_id() else { continue };
+        command = command.mut_arg(id, |arg| {
+            let help = match def.flag {
+                Flag::Switch(..) => arg.get_help().map(|h| h.to_string()).unwrap_or_default(),
+                _ => def.help.to_string(),
+            };
+            arg.help(format!("{help}{}", def.help_suffix()))
+        });
+    }
+    command
+}
+
+/// What each subcommand's help says of the global options it does not list.
+const GLOBAL_OPTIONS_NOTE: &str = "\
+Global options (--name, --data-dir, --offline, --relay and the rest) work here too,
+before or after the command: see parlor --help.";
+
+/// The global options a subcommand's help still lists, because they change what it does.
+const SHOWN_PER_SUBCOMMAND: &[(&str, &[&str])] = &[
+    ("open", &["name", "label", "lan", "headless", "json"]),
+    (
+        "join",
+        &["name", "label", "headless", "json", "join_timeout"],
+    ),
+    ("relay", &["bind"]),
+    ("nearby", &["json"]),
+    ("rooms", &["json"]),
+    ("config", &["json"]),
+];
+
+/// Each subcommand's `--help` shows its own arguments (and the few global ones that change
+/// what it does): the global ones, about twenty, are explained once, in `parlor --help`.
+/// clap copies a global argument into a subcommand only if the subcommand has none of that
+/// name, so a copy put there first, hidden from help (not from completions), takes its place
+/// and parses exactly as the global one does.
+fn own_help_per_subcommand(mut command: clap::Command) -> clap::Command {
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    for name in names {
+        let shown = SHOWN_PER_SUBCOMMAND
+            .iter()
+            .find(|(sub, _)| *sub == name)
+            .map_or(&[][..], |(_, shown)| *shown);
+        command = command.mut_subcommand(name, |mut sub| {
+            for arg in &globals {
+                if !shown.contains(&arg.get_id().as_str()) {
+                    sub = sub.arg(arg.clone().hide_short_help(true).hide_long_help(true));
+                }
+            }
+            sub.after_help(GLOBAL_OPTIONS_NOTE)
+        });
+    }
+    command
 }
 
 /// A clap error as (exit code, text): help and version are code 0, mistakes one line, code 2.

@@ -14,6 +14,11 @@ fn temp_dir(test: &str) -> PathBuf {
 
 /// Run parlor with `config` as its config file and no other environment that matters.
 fn parlor(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Output {
+    command(dir, config, args).output().unwrap()
+}
+
+/// The command `parlor` runs.
+fn command(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
     command
         .args(args)
@@ -31,7 +36,7 @@ fn parlor(dir: &std::path::Path, config: Option<&str>, args: &[&str]) -> Output 
             command.env_remove("PARLOR_CONFIG");
         }
     }
-    command.output().unwrap()
+    command
 }
 
 fn stdout(output: &Output) -> String {
@@ -135,6 +140,26 @@ fn man_page_is_roff() {
         "{page}"
     );
     assert!(page.contains(".SH \"PARLOR JOIN\""));
+    // What `man parlor` is read for: commands, keys, files, environment, exit status.
+    for section in [
+        "COMMANDS",
+        "KEYS",
+        "FILES",
+        "ENVIRONMENT",
+        "\"EXIT STATUS\"",
+    ] {
+        assert!(page.contains(&format!("\n.SH {section}\n")), "no {section}");
+    }
+    for entry in [
+        "\\fB/msg NAME TEXT\\fR",
+        "\\fBCtrl\\-C\\fR",
+        "\\fBPARLOR_DATA_DIR\\fR",
+        "\\fBPARLOR_CONFIG\\fR",
+        "input_history.json",
+        "parlor.db",
+    ] {
+        assert!(page.contains(entry), "no {entry}");
+    }
 }
 
 #[test]
@@ -207,4 +232,157 @@ fn a_mistyped_ticket_is_refused_at_once() {
         }
     }
     assert!(!data.exists(), "refused before the data directory was made");
+}
+
+/// The bugs: a regular file given as `--data-dir` said "File exists (os error 17)",
+/// and `parlor rooms` on a data directory it could not read said "no rooms yet" with exit 0.
+/// Now every command that opens the store says what is wrong with the directory, in one
+/// line, with exit 2.
+#[test]
+fn an_unusable_data_directory_is_one_line_and_exit_2() {
+    let dir = temp_dir("unusable");
+    let file = dir.join("file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let db_dir = dir.join("dbdir");
+    std::fs::create_dir_all(db_dir.join("parlor.db")).unwrap();
+    let db = db_dir.join("parlor.db");
+    let cases = [
+        (file.clone(), "is not a directory".to_string()),
+        (
+            file.join("sub"),
+            "cannot be read: a part of its path is not a directory".to_string(),
+        ),
+        (
+            db_dir.clone(),
+            format!("cannot be used: {} is a directory", db.display()),
+        ),
+    ];
+    for (data, expect) in cases {
+        let data_flag = data.to_str().unwrap();
+        for what in [&["rooms"][..], &["export", "ops"], &["--headless", "open"]] {
+            let mut args = vec!["--offline", "--data-dir", data_flag];
+            args.extend_from_slice(what);
+            let output = parlor(&dir, Some(""), &args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert_eq!(
+                stderr,
+                format!("parlor: data directory {} {expect}\n", data.display()),
+                "{args:?}"
+            );
+            assert!(output.stdout.is_empty(), "{args:?}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+}
+
+/// A data directory its user may not read is refused, not taken for an empty one. Root reads
+/// everything, so as root parlor runs as `nobody` here (a real permission check, no stand-in).
+#[cfg(unix)]
+#[test]
+fn an_unreadable_data_directory_is_refused_not_empty() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let dir = temp_dir("unreadable");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |data: &std::path::Path, what: &[&str]| {
+        let mut args = vec!["--offline", "--data-dir", data.to_str().unwrap()];
+        args.extend_from_slice(what);
+        let mut command = command(&dir, None, &args);
+        if rustix::process::geteuid().is_root() {
+            command.uid(65534).gid(65534);
+        }
+        command.output().unwrap()
+    };
+    // The same user can list a data directory it may read (nothing stored yet).
+    let open = dir.join("open");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let listed = run(&open, &["rooms"]);
+    assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("no rooms yet"));
+
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for what in [&["rooms"][..], &["--headless", "open"]] {
+        let output = run(&locked, what);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "parlor: data directory {} cannot be read: permission denied\n",
+                locked.display()
+            )
+        );
+        assert!(output.stdout.is_empty());
+    }
+    // Left as it was found: removable by whoever runs the tests.
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+/// The bug: every subcommand's `--help` repeated some twenty global flags. Now each
+/// lists its own arguments and the few global ones that change what it does, and points to
+/// `parlor --help` for the rest, which lists them all; the global flags still work anywhere.
+#[test]
+fn each_subcommand_help_shows_its_own_options() {
+    let dir = temp_dir("help");
+    let global_note = "see parlor --help";
+    for help in ["--help", "-h"] {
+        let top = stdout(&parlor(&dir, None, &[help]));
+        for flag in [
+            "--max-rate",
+            "--history-days",
+            "--data-dir",
+            "--relay-ca",
+            "--name",
+        ] {
+            assert!(top.contains(flag), "parlor {help} lacks {flag}");
+        }
+        assert!(!top.contains(global_note));
+        for (sub, own, absent) in [
+            (
+                "join",
+                &["<TICKET|ROOM>", "--join-timeout", "--label"][..],
+                &["--max-rate", "--relay-ca", "--history-days", "--ephemeral"][..],
+            ),
+            (
+                "relay",
+                &["--tls-cert", "--http-bind", "--bind"],
+                &["--max-rate", "--label", "--json"],
+            ),
+            (
+                "export",
+                &["<ROOM>", "--format"],
+                &["--max-rate", "--headless", "--label"],
+            ),
+            ("open", &["--label", "--lan"], &["--max-rate", "--auto-get"]),
+        ] {
+            let text = stdout(&parlor(&dir, None, &[sub, help]));
+            for flag in own {
+                assert!(
+                    text.contains(flag),
+                    "parlor {sub} {help} lacks {flag}:\n{text}"
+                );
+            }
+            for flag in absent {
+                assert!(
+                    !text.contains(flag),
+                    "parlor {sub} {help} lists {flag}:\n{text}"
+                );
+            }
+            assert!(text.contains(global_note), "{text}");
+        }
+    }
+    // A global option after the subcommand still counts.
+    let text = stdout(&parlor(
+        &dir,
+        None,
+        &["config", "--ephemeral", "--max-rate", "7", "--json"],
+    ));
+    let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(object["settings"]["max_rate"]["value"], 7.0);
+    assert_eq!(object["settings"]["max_rate"]["source"], "flag");
 }

@@ -9,12 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::ConfigError;
-use super::settings::Theme;
+use super::registry::Theme;
 use super::sharing::RawSize;
-
-/// The documented example, every key commented out with its default: `parlor config
-/// --example` prints it and the README carries it (a test keeps them equal).
-pub const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
 
 /// The keys of the file, in the example's order.
 #[derive(Debug, Default, Deserialize)]
@@ -157,30 +153,6 @@ mod tests {
         parse(Path::new("/x/config.toml"), text)
             .expect_err("refused")
             .to_string()
-    }
-
-    #[test]
-    fn the_example_documents_every_key() {
-        // Uncommented, the example sets every key: nothing undocumented, nothing unknown.
-        let uncommented: String = EXAMPLE
-            .lines()
-            .filter_map(|l| l.strip_prefix("# "))
-            .filter(|l| l.contains(" = "))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let keys = parse(Path::new("example"), &uncommented).expect("example parses");
-        let debug = format!("{keys:?}");
-        assert!(!debug.contains("None"), "undocumented key: {debug}");
-        assert!(parse(Path::new("example"), EXAMPLE).is_ok());
-    }
-
-    #[test]
-    fn the_readme_carries_the_example() {
-        let readme = include_str!("../../README.md");
-        assert!(
-            readme.contains(EXAMPLE),
-            "README's Configuration section differs from docs/config.example.toml"
-        );
     }
 
     #[test]

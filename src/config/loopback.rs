@@ -19,12 +19,15 @@ impl Config {
             data: Data::Ephemeral,
             label: None,
             lan: false,
-            history: Default::default(),
-            limits: Default::default(),
+            history: super::history_window(
+                super::registry::HISTORY_LIMIT,
+                super::registry::HISTORY_DAYS,
+            ),
+            limits: super::rate_limits(super::registry::MAX_RATE),
             headless: true,
             net: NetConfig::loopback(SecretKey::generate()),
             json: true,
-            join_timeout: Duration::from_secs(15),
+            join_timeout: Duration::from_secs_f64(super::registry::JOIN_TIMEOUT_SECS),
             ui: Default::default(),
             files: Default::default(),
         }

@@ -2,8 +2,11 @@
 //! validated, layered over the environment and the config file (`file`, `settings`). Errors
 //! here are the user's input, reported as one line with exit code 2.
 
+mod example;
 mod file;
+mod join;
 mod loopback;
+pub mod registry;
 mod settings;
 mod sharing;
 
@@ -16,11 +19,14 @@ use crate::proto::SecretKey;
 use crate::proto::backlog::HistoryWindow;
 use crate::proto::limits::{RateLimit, RateLimits};
 use crate::proto::names::clean_name;
-use crate::proto::ticket::{Ticket, looks_like_ticket};
+use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
 
-pub use file::{EXAMPLE, default_path};
-pub use settings::{Docs, Env, Report, Setting, Source, Theme, UiSettings};
+pub use example::example;
+pub use file::default_path;
+pub use join::{join_start, lan_start};
+pub use registry::Theme;
+pub use settings::{Docs, Env, Report, Setting, Source, UiSettings};
 use settings::{
     FileValues, HISTORY_DAYS_HINT, JOIN_TIMEOUT_HINT, MAX_RATE_HINT, Shown, docs_task, pick,
 };
@@ -151,35 +157,23 @@ pub fn login_name() -> String {
         .unwrap_or_else(|| "anon".to_string())
 }
 
-/// `join LABEL` for a room on the LAN: only something that can be an announced label (or a
-/// topic prefix), and only with LAN discovery on; refused before anything starts otherwise.
-pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
-    // Every path for a room that is no ticket ends here (`/join` in the terminal UI too): a
-    // damaged ticket says so, not that no room has its text as a label.
-    if looks_like_ticket(&query) {
-        query.parse::<Ticket>()?;
+/// How far back catching up reaches: `limit` messages, `days` days.
+pub fn history_window(limit: usize, days: f64) -> HistoryWindow {
+    HistoryWindow {
+        max_messages: limit,
+        max_age_ms: (days * 86_400_000.0) as u64,
     }
-    let hex_prefix = !query.is_empty() && query.chars().all(|c| c.is_ascii_hexdigit());
-
-    if !hex_prefix && crate::proto::lan::clean_label(&query).as_deref() != Some(query.as_str()) {
-        return Err(ConfigError::NotALabel(query));
-    }
-    if !lan {
-        return Err(ConfigError::NoLanToSearch(query));
-    }
-    Ok(Start::Lan(query))
 }
 
-/// One room of `join A B ...`: a ticket, else a known room (looked up in the store), else a
-/// room on the LAN (with no store, nothing is known).
-pub fn join_start(room: String, ephemeral: bool, lan: bool) -> Result<Start, ConfigError> {
-    match room.parse::<Ticket>() {
-        Ok(ticket) => Ok(Start::Join(ticket)),
-        // Something ticket-shaped that does not parse is a damaged ticket (mistyped, most
-        // often), refused before anything starts.
-        Err(err) if looks_like_ticket(&room) => Err(err.into()),
-        Err(_) if ephemeral => lan_start(room, lan),
-        Err(_) => Ok(Start::Known(room)),
+/// What one member may send, `max_rate` lines a second with a burst of 2.5 s worth (at least
+/// 50); the other kinds' limits are the protocol's.
+pub fn rate_limits(max_rate: f64) -> RateLimits {
+    RateLimits {
+        messages: RateLimit {
+            per_second: max_rate,
+            burst: (max_rate * 2.5).ceil().max(50.0) as u32,
+        },
+        ..RateLimits::default()
     }
 }
 
@@ -223,11 +217,16 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
         let offline = shown.note(
             "offline",
-            pick(global.offline.then_some(true), None, f.offline, false),
+            pick(
+                global.offline.then_some(true),
+                None,
+                f.offline,
+                registry::OFFLINE,
+            ),
         );
         // Announcing (--lan) needs discovery, so it turns it on over the file, as --no-lan off.
         let lan_flag = (global.lan || global.no_lan).then_some(!global.no_lan);
-        let discovery = shown.note("lan", pick(lan_flag, None, f.lan, true));
+        let discovery = shown.note("lan", pick(lan_flag, None, f.lan, registry::LAN));
         global.no_lan = !discovery;
         // mDNS would announce addresses nobody else can reach.
         let loopback = global.bind.is_some_and(|b| b.ip().is_loopback());
@@ -237,7 +236,12 @@ impl Config {
         // File values are checked already: an error below is the flag's.
         let timeout_secs = shown.note(
             "join_timeout",
-            pick(global.join_timeout, None, f.join_timeout, 15.0),
+            pick(
+                global.join_timeout,
+                None,
+                f.join_timeout,
+                registry::JOIN_TIMEOUT_SECS,
+            ),
         );
         let join_timeout = Some(timeout_secs)
             .filter(settings::valid_join_timeout)
@@ -245,30 +249,34 @@ impl Config {
             .ok_or(ConfigError::JoinTimeout)?;
         let days = shown.note(
             "history_days",
-            pick(global.history_days, None, f.history_days, 7.0),
+            pick(
+                global.history_days,
+                None,
+                f.history_days,
+                registry::HISTORY_DAYS,
+            ),
         );
         let days = Some(days)
             .filter(settings::valid_history_days)
             .ok_or(ConfigError::HistoryDays)?;
         let history_limit = shown.note(
             "history_limit",
-            pick(global.history_limit, None, f.history_limit, 1000),
+            pick(
+                global.history_limit,
+                None,
+                f.history_limit,
+                registry::HISTORY_LIMIT,
+            ),
         );
-        let history = HistoryWindow {
-            max_messages: history_limit,
-            max_age_ms: (days * 86_400_000.0) as u64,
-        };
-        let max_rate = shown.note("max_rate", pick(global.max_rate, None, f.max_rate, 20.0));
+        let history = history_window(history_limit, days);
+        let max_rate = shown.note(
+            "max_rate",
+            pick(global.max_rate, None, f.max_rate, registry::MAX_RATE),
+        );
         let max_rate = Some(max_rate)
             .filter(settings::valid_max_rate)
             .ok_or(ConfigError::MaxRate)?;
-        let limits = RateLimits {
-            messages: RateLimit {
-                per_second: max_rate,
-                burst: (max_rate * 2.5).ceil().max(50.0) as u32,
-            },
-            ..RateLimits::default()
-        };
+        let limits = rate_limits(max_rate);
         let data = if global.ephemeral {
             // No directory at all.
             shown.note("data_dir", (None::<PathBuf>, Source::Flag));
@@ -282,22 +290,17 @@ impl Config {
             );
             Data::Dir(shown.note("data_dir", dir).ok_or(ConfigError::NoDataDir)?)
         };
-        let theme = shown.note("theme", pick(None, None, f.theme, Theme::default()));
-        let bell = shown.note("bell", pick(None, None, f.bell, true));
+        let theme = shown.note("theme", pick(None, None, f.theme, registry::THEME));
+        let bell = shown.note("bell", pick(None, None, f.bell, registry::BELL));
         let no_mouse = global.no_mouse.then_some(false);
-        let mouse = shown.note("mouse", pick(no_mouse, None, f.mouse, true));
+        let mouse = shown.note("mouse", pick(no_mouse, None, f.mouse, registry::MOUSE));
         let time_format = shown.note(
             "time_format",
-            pick(
-                None,
-                None,
-                f.time_format,
-                settings::DEFAULT_TIME_FORMAT.to_string(),
-            ),
+            pick(None, None, f.time_format, registry::TIME_FORMAT.to_string()),
         );
         let color = shown.note(
             "color",
-            pick(None, env.no_color.then_some(false), None, true),
+            pick(None, env.no_color.then_some(false), None, registry::COLOR),
         );
         let ui = UiSettings {
             theme,
@@ -310,7 +313,7 @@ impl Config {
         let report = Report {
             exists: location.as_ref().is_some_and(|l| l.path.exists()),
             path: location.map(|l| l.path),
-            settings: shown.0,
+            settings: shown.in_order(),
         };
         let headless = global.headless || global.json;
         let task = match cli.command {
@@ -389,66 +392,8 @@ impl Config {
 #[cfg(test)]
 mod join_tests;
 #[cfg(test)]
-mod resolve_tests;
-
+mod network_tests;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(args: &[&str]) -> Result<Config, ConfigError> {
-        // --config: never the config file of whoever runs the tests.
-        let mut all = vec!["parlor", "--data-dir", "/nonexistent/parlor-test"];
-        all.extend_from_slice(&["--config", "/dev/null"]);
-        all.extend_from_slice(args);
-        Config::from_cli(crate::cli::parse_from(all).expect("parses"))
-    }
-
-    #[test]
-    fn network_flags_resolve() {
-        let c = config(&[
-            "--relay",
-            "http://10.0.0.1:3340",
-            "--relay",
-            "https://r.example",
-            "open",
-        ])
-        .unwrap();
-        assert_eq!(c.net.relays.len(), 2);
-        assert!(c.net.lan, "LAN discovery is on by default");
-        assert!(!c.lan, "announcing is opt-in");
-        let c = config(&["--no-lan", "open"]).unwrap();
-        assert!(!c.net.lan);
-        // Bound to loopback, mDNS could announce nothing reachable: off.
-        let c = config(&["--bind", "127.0.0.1:0", "open"]).unwrap();
-        assert!(!c.net.lan);
-        let c = config(&["--lan", "--label", "stand up", "open"]).unwrap();
-        assert!(c.lan && c.label.as_deref() == Some("stand_up"));
-    }
-
-    #[test]
-    fn network_mistakes_are_one_line_errors() {
-        for (args, expect) in [
-            (&["--lan", "--bind", "127.0.0.1:0", "open"][..], "loopback"),
-            (&["relay"], "--bind"),
-            (&["--relay", "not a url", "open"], "invalid --relay URL"),
-        ] {
-            let err = config(args).expect_err("refused").to_string();
-            assert!(err.contains(expect), "{args:?}: {err}");
-            assert_eq!(err.lines().count(), 1);
-        }
-        let (code, _) =
-            crate::cli::parse_from(["parlor", "--lan", "--no-lan", "open"]).unwrap_err();
-        assert_eq!(code, 2);
-    }
-
-    #[test]
-    fn a_label_without_a_store_can_only_be_on_the_lan() {
-        let c = Config::from_cli(
-            crate::cli::parse_from(["parlor", "--ephemeral", "join", "standup"]).unwrap(),
-        )
-        .unwrap();
-        assert!(matches!(c.starts(), [Start::Lan(label)] if label == "standup"));
-        let c = config(&["relay", "--bind", "0.0.0.0:3340"]).unwrap();
-        assert!(matches!(c.task, Task::Relay(ref o) if o.bind.port() == 3340 && o.tls.is_none()));
-    }
-}
+mod registry_tests;
+#[cfg(test)]
+mod resolve_tests;

@@ -4,24 +4,14 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use toml::Spanned;
 
 use super::file::{FileConfig, Loaded, invalid};
+use super::registry::{self, Theme};
 use super::sharing::{FileKeys, RawSize, SIZE_HINT};
 use super::{ConfigError, Task};
 use crate::cli::Command;
-
-/// The terminal UI's colours.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Theme {
-    #[default]
-    Dark,
-    Light,
-    /// No colours (attributes such as bold and dim only).
-    Mono,
-}
 
 /// How the terminal UI looks and sounds (read by the UI, never by the session).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,17 +27,15 @@ pub struct UiSettings {
     pub color: bool,
 }
 
-pub const DEFAULT_TIME_FORMAT: &str = "%H:%M";
-
 /// What no config file says: as parlor looked before there was one.
 impl Default for UiSettings {
     fn default() -> Self {
         Self {
-            theme: Theme::Dark,
-            bell: true,
-            mouse: true,
-            time_format: DEFAULT_TIME_FORMAT.to_string(),
-            color: true,
+            theme: registry::THEME,
+            bell: registry::BELL,
+            mouse: registry::MOUSE,
+            time_format: registry::TIME_FORMAT.to_string(),
+            color: registry::COLOR,
         }
     }
 }
@@ -91,9 +79,9 @@ impl Env {
         // An empty variable counts as unset, as no-color.org asks of NO_COLOR.
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
         Self {
-            config: var("PARLOR_CONFIG").map(PathBuf::from),
-            data_dir: var("PARLOR_DATA_DIR").map(PathBuf::from),
-            no_color: var("NO_COLOR").is_some(),
+            config: var(registry::ENV_CONFIG).map(PathBuf::from),
+            data_dir: var(registry::ENV_DATA_DIR).map(PathBuf::from),
+            no_color: var(registry::ENV_NO_COLOR).is_some(),
         }
     }
 }
@@ -145,14 +133,23 @@ pub fn docs_task(command: Option<&Command>) -> Option<Task> {
 
 /// The settings `parlor config` shows, recorded as they are resolved.
 #[derive(Debug, Default)]
-pub struct Shown(pub Vec<Setting>);
+pub struct Shown(Vec<Setting>);
 
 impl Shown {
-    /// Record `key`'s value and source; the value is passed through.
+    /// Record `key`'s value and source; the value is passed through. `key` is one of
+    /// `registry::SETTINGS` (a test resolves them all).
     pub fn note<T: Serialize>(&mut self, key: &'static str, (value, source): (T, Source)) -> T {
+        debug_assert!(registry::find(key).is_some(), "{key} is in no table");
         let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
         self.0.push(Setting::new(key, json, source));
         value
+    }
+
+    /// The settings in the table's order.
+    pub fn in_order(mut self) -> Vec<Setting> {
+        let place = |key| registry::SETTINGS.iter().position(|def| def.key == key);
+        self.0.sort_by_key(|setting| place(setting.key));
+        self.0
     }
 }
 

@@ -12,8 +12,7 @@ use super::settings::{Shown, pick};
 use crate::cli::GlobalArgs;
 use crate::store::downloads::{default_download_dir, parse_size};
 
-/// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
-pub const DEFAULT_MAX_GET: u64 = 100 << 20;
+pub use super::registry::MAX_GET as DEFAULT_MAX_GET;
 
 /// What a bad size in the config file is told (a flag's is `ConfigError::Size`).
 pub const SIZE_HINT: &str =
@@ -35,7 +34,7 @@ impl Default for FileSettings {
         Self {
             download_dir: None,
             max_get: DEFAULT_MAX_GET,
-            auto_get: 0,
+            auto_get: super::registry::AUTO_GET,
         }
     }
 }
@@ -78,7 +77,10 @@ impl FileSettings {
             pick(max_get, None, file.max_get, DEFAULT_MAX_GET),
         );
         let auto_get = flag("--auto-get", &global.auto_get)?;
-        let auto_get = shown.note("auto_get", pick(auto_get, None, file.auto_get, 0));
+        let auto_get = shown.note(
+            "auto_get",
+            pick(auto_get, None, file.auto_get, super::registry::AUTO_GET),
+        );
         Ok(Self {
             download_dir,
             max_get,

@@ -23,7 +23,8 @@ pub use tui::run_tui;
 /// How long exiting waits for stdout's reader to take the last lines.
 const STDOUT_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+/// The whole program. Exit codes: 0 ok, 1 runtime failure, 2 bad input (also a data
+/// directory that cannot be used).
 pub fn main() -> ExitCode {
     // Everything parlor creates is its user's alone (files it opens itself also ask for 0600).
     #[cfg(unix)]
@@ -108,11 +109,7 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let Data::Dir(dir) = &config.data else {
         return Ok(None);
     };
-    // Another parlor on the same data directory is a usage mistake (exit 2), not a failure.
-    let store = Store::open(dir).map_err(|e| match e {
-        crate::store::StoreError::InUse(_) => (2, e.to_string()),
-        e => (1, e.to_string()),
-    })?;
+    let store = Store::open(dir).map_err(|e| (store_exit_code(&e), e.to_string()))?;
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
     if !config.name_given
         && !config.name_configured
@@ -139,7 +136,19 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
 fn reader(config: &Config) -> Result<Option<Store>, ExitCode> {
     match &config.data {
         Data::Ephemeral => Ok(None),
-        Data::Dir(dir) => Store::open_reader(dir).map_err(|e| fail(1, &e.to_string())),
+        Data::Dir(dir) => {
+            Store::open_reader(dir).map_err(|e| fail(store_exit_code(&e), &e.to_string()))
+        }
+    }
+}
+
+/// A data directory its user must fix (another parlor on it, not a directory, unreadable) is
+/// a usage mistake, exit 2; anything else the store meets is a failure, exit 1.
+fn store_exit_code(err: &crate::store::StoreError) -> u8 {
+    use crate::store::StoreError;
+    match err {
+        StoreError::InUse(_) | StoreError::DataDir { .. } => 2,
+        _ => 1,
     }
 }
 

@@ -41,6 +41,10 @@ pub enum StoreError {
     InUse(PathBuf),
     #[error("the identity key {} is damaged; move it away to start over with a new identity", .0.display())]
     DamagedKey(PathBuf),
+    /// The data directory is not one parlor can use, for a reason its user must fix: one
+    /// line such as "data directory /x is not a directory".
+    #[error("data directory {} {problem}", .path.display())]
+    DataDir { path: PathBuf, problem: String },
     #[error("cannot use {}: {err}", .path.display())]
     Io { path: PathBuf, err: std::io::Error },
     #[error("cannot open the database {}: {reason} (if it is damaged, move it away; --ephemeral runs without it)", .path.display())]
@@ -61,6 +65,13 @@ impl Store {
     /// Open (or create) the data directory `dir`: take the instance lock, open and migrate the
     /// database.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_dir(dir).map_err(|err| paths::in_data_dir(dir, err))
+    }
+
+    fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        if paths::check_data_dir(dir)? {
+            paths::check_data_file(dir, DATABASE_FILE)?;
+        }
         paths::create_private_dir(dir).map_err(|err| StoreError::Io {
             path: dir.to_path_buf(),
             err,
@@ -91,12 +102,12 @@ impl Store {
 
     /// Open the database to read it (`parlor rooms`, `parlor export`) while a chat may be
     /// running in the same directory: no instance lock, no identity. `None` if there is no
-    /// database yet.
+    /// database yet; a data directory that cannot be read is an error, not "nothing yet".
     pub fn open_reader(dir: &Path) -> Result<Option<Self>, StoreError> {
-        let path = dir.join(DATABASE_FILE);
-        if !path.exists() {
+        if !paths::check_data_dir(dir)? || !paths::check_data_file(dir, DATABASE_FILE)? {
             return Ok(None);
         }
+        let path = dir.join(DATABASE_FILE);
         let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
         Ok(Some(Self {
             conn,

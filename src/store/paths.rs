@@ -3,7 +3,10 @@
 //! which is the capability to join, and all history).
 
 use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+
+use super::StoreError;
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "parlor")
@@ -57,6 +60,85 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)?;
     restrict(dir, 0o700);
     Ok(())
+}
+
+/// Whether the data directory `dir` exists, refusing one that cannot be used: not a
+/// directory, or one that cannot be listed. A missing one is no error: opening creates it,
+/// and reading finds nothing stored yet.
+pub fn check_data_dir(dir: &Path) -> Result<bool, StoreError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(unusable(dir, "is not a directory".to_string())),
+        // Listing it is what reading it takes; this fails without read permission where a
+        // `metadata` of its files would only say "not found".
+        Ok(_) => match std::fs::read_dir(dir) {
+            Ok(_) => Ok(true),
+            Err(err) => Err(unusable(dir, format!("cannot be read: {}", reason(&err)))),
+        },
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(unusable(dir, format!("cannot be read: {}", reason(&err)))),
+    }
+}
+
+/// Whether the file `name` in the (existing) data directory `dir` exists; a directory in its
+/// place, or one that cannot be looked at, makes the data directory unusable.
+pub fn check_data_file(dir: &Path, name: &str) -> Result<bool, StoreError> {
+    let path = dir.join(name);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_dir() => Err(unusable(
+            dir,
+            format!("cannot be used: {} is a directory", path.display()),
+        )),
+        Ok(_) => Ok(true),
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(unusable(dir, format!("cannot be read: {}", reason(&err)))),
+    }
+}
+
+/// `err`, met on a file in the data directory `dir`, as the data directory's problem when it
+/// is one its user must fix (permissions, a directory where a file belongs, a read-only
+/// disk); other errors stay as they are.
+pub fn in_data_dir(dir: &Path, error: StoreError) -> StoreError {
+    match error {
+        StoreError::Io { path, err } if user_must_fix(&err) => {
+            let what = if path == dir {
+                "cannot be created".to_string()
+            } else {
+                format!("cannot be used: {}", path.display())
+            };
+            unusable(dir, format!("{what}: {}", reason(&err)))
+        }
+        other => other,
+    }
+}
+
+fn user_must_fix(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::PermissionDenied
+            | ErrorKind::NotADirectory
+            | ErrorKind::IsADirectory
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::AlreadyExists
+    )
+}
+
+fn unusable(dir: &Path, problem: String) -> StoreError {
+    StoreError::DataDir {
+        path: dir.to_path_buf(),
+        problem,
+    }
+}
+
+/// An IO error as a few lowercase words, without the "(os error N)" meant for programmers.
+fn reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::NotADirectory => "a part of its path is not a directory".to_string(),
+        ErrorKind::IsADirectory => "it is a directory".to_string(),
+        ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_string(),
+        ErrorKind::AlreadyExists => "something else is in its place".to_string(),
+        _ => err.to_string(),
+    }
 }
 
 /// Files parlor creates: mode 0600, and never through a symlink someone planted.

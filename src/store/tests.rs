@@ -171,13 +171,31 @@ fn a_damaged_database_is_a_clear_error_and_left_alone() {
 }
 
 #[test]
-fn a_read_only_directory_is_a_clear_error() {
-    // Root ignores permissions; the check only means something for other users.
+fn a_file_where_the_data_directory_belongs_is_a_clear_error() {
     let dir = tempdir();
     let file_as_dir = dir.join("not-a-dir");
     std::fs::write(&file_as_dir, "x").unwrap();
-    let err = Store::open(&file_as_dir).err().expect("refused");
-    assert!(err.to_string().starts_with("cannot use"), "{err}");
+    for err in [
+        Store::open(&file_as_dir).err().expect("refused"),
+        Store::open_reader(&file_as_dir).err().expect("refused"),
+    ] {
+        assert!(matches!(err, StoreError::DataDir { .. }), "{err:?}");
+        let want = format!(
+            "data directory {} is not a directory",
+            file_as_dir.display()
+        );
+        assert_eq!(err.to_string(), want);
+    }
+    // The database's place taken by a directory: said, not "unable to open database file".
+    let taken = dir.join("taken");
+    std::fs::create_dir_all(taken.join(crate::store::DATABASE_FILE)).unwrap();
+    let err = Store::open_reader(&taken).err().expect("refused");
+    assert!(
+        err.to_string().ends_with("parlor.db is a directory"),
+        "{err}"
+    );
+    // A data directory not made yet is nothing stored yet, not an error.
+    assert!(Store::open_reader(&dir.join("none")).unwrap().is_none());
 }
 
 /// A message record with text `text` (its id is the hash of the text), for writer tests.

@@ -1,0 +1,340 @@
+//! Every setting, defined once: its name (the config file's key and what `parlor config`
+//! calls it), its default, its flag, its environment variable and what it does. Resolving
+//! the settings (`super::resolve`), the flags' `--help` (`cli::command`), the example config
+//! file (`example`), `parlor config`'s order and the man page's ENVIRONMENT all read from
+//! here, so a default or a spelling is changed in one place.
+//!
+//! A leaf: it imports nothing of parlor's, so the command line can read it without the
+//! rest of the config.
+
+use serde::{Deserialize, Serialize};
+
+/// The terminal UI's colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Dark,
+    Light,
+    /// No colours (attributes such as bold and dim only).
+    Mono,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        THEME
+    }
+}
+
+impl Theme {
+    /// As the config file spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+            Theme::Mono => "mono",
+        }
+    }
+}
+
+// The defaults, typed, as resolving uses them; `SETTINGS` shows each one.
+pub const THEME: Theme = Theme::Dark;
+pub const BELL: bool = true;
+pub const MOUSE: bool = true;
+pub const TIME_FORMAT: &str = "%H:%M";
+pub const COLOR: bool = true;
+pub const OFFLINE: bool = false;
+pub const LAN: bool = true;
+pub const HISTORY_DAYS: f64 = 7.0;
+pub const HISTORY_LIMIT: usize = 1000;
+pub const MAX_RATE: f64 = 20.0;
+pub const JOIN_TIMEOUT_SECS: f64 = 15.0;
+/// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
+pub const MAX_GET: u64 = 100 << 20;
+pub const AUTO_GET: u64 = 0;
+
+/// The environment variables parlor reads.
+pub const ENV_CONFIG: &str = "PARLOR_CONFIG";
+pub const ENV_DATA_DIR: &str = "PARLOR_DATA_DIR";
+pub const ENV_NO_COLOR: &str = "NO_COLOR";
+
+/// A setting's default as people read it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Bool(bool),
+    Number(f64),
+    Count(usize),
+    Text(&'static str),
+    /// Bytes, shown as a size such as "100M".
+    Size(u64),
+    /// Decided when parlor runs (a path, the login name): said in words; the example file
+    /// shows `example` (TOML) instead.
+    Varies {
+        said: &'static str,
+        example: &'static str,
+    },
+}
+
+/// How a flag sets a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    None,
+    /// `--flag VALUE`; its `--help` is the setting's help.
+    Value(&'static str),
+    /// A switch that sets the setting to this value; its `--help` is its own (it says what
+    /// switching does), followed by the key it stands for.
+    Switch(&'static str, bool),
+}
+
+/// One setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Def {
+    /// The config file's key, and the name `parlor config` shows.
+    pub key: &'static str,
+    /// A key of the config file (the file's own path and `NO_COLOR` are not).
+    pub in_file: bool,
+    pub flag: Flag,
+    pub env: Option<&'static str>,
+    pub default: DefaultValue,
+    /// What it does, in sentences (no trailing period: `--help` appends to it).
+    pub help: &'static str,
+}
+
+impl Def {
+    /// The flag's argument id in clap (its long name, `-` as `_`).
+    pub fn flag_id(&self) -> Option<String> {
+        let long = match self.flag {
+            Flag::None => return None,
+            Flag::Value(long) | Flag::Switch(long, _) => long,
+        };
+        Some(long.trim_start_matches('-').replace('-', "_"))
+    }
+
+    /// What `--help` says after a flag's help: the default, the variable, the file's key.
+    pub fn help_suffix(&self) -> String {
+        let mut suffix = String::new();
+        if let Flag::Value(_) = self.flag {
+            suffix.push_str(&format!(" [default: {}]", self.default.said()));
+        }
+        if let Some(env) = self.env {
+            suffix.push_str(&format!(" [env: {env}]"));
+        }
+        if self.in_file {
+            match self.flag {
+                Flag::Switch(_, value) => {
+                    suffix.push_str(&format!(" [config: {} = {value}]", self.key));
+                }
+                _ => suffix.push_str(&format!(" [config: {}]", self.key)),
+            }
+        }
+        suffix
+    }
+}
+
+impl DefaultValue {
+    /// The default in words, for `--help` and the example's comments.
+    pub fn said(&self) -> String {
+        match *self {
+            DefaultValue::Bool(value) => value.to_string(),
+            DefaultValue::Number(value) => value.to_string(),
+            DefaultValue::Count(value) => value.to_string(),
+            DefaultValue::Text(text) => text.to_string(),
+            DefaultValue::Size(bytes) => size_text(bytes),
+            DefaultValue::Varies { said, .. } => said.to_string(),
+        }
+    }
+
+    /// The default as a TOML value, for the example file.
+    pub fn toml(&self) -> String {
+        match *self {
+            DefaultValue::Text(text) => format!("{text:?}"),
+            DefaultValue::Size(bytes) => format!("{:?}", size_text(bytes)),
+            DefaultValue::Varies { example, .. } => example.to_string(),
+            other => other.said(),
+        }
+    }
+}
+
+/// Bytes as the largest whole unit `parse_size` reads back: 100M, 512k, 0.
+pub fn size_text(bytes: u64) -> String {
+    for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "k")] {
+        if bytes != 0 && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
+/// The setting named `key`.
+pub fn find(key: &str) -> Option<&'static Def> {
+    SETTINGS.iter().find(|def| def.key == key)
+}
+
+/// Every setting, in the order the example file and `parlor config` show them.
+pub const SETTINGS: &[Def] = &[
+    Def {
+        key: "name",
+        in_file: true,
+        flag: Flag::Value("--name"),
+        env: None,
+        default: DefaultValue::Varies {
+            said: "the name you last used, else your login name",
+            example: "\"sam\"",
+        },
+        help: "Your name in new rooms; a room you renamed yourself in with /nick keeps that name",
+    },
+    Def {
+        key: "relays",
+        in_file: true,
+        flag: Flag::Value("--relay"),
+        env: None,
+        default: DefaultValue::Varies {
+            said: "the public n0 relays",
+            example: "[\"https://relay.example.com\"]",
+        },
+        help: "Relay servers to use (the flag is repeatable)",
+    },
+    Def {
+        key: "theme",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Text(THEME.name()),
+        help: "Colours of the terminal UI: \"dark\", \"light\" or \"mono\" (no colours; so does \
+               NO_COLOR=1)",
+    },
+    Def {
+        key: "bell",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Bool(BELL),
+        help: "Ring the terminal bell when someone mentions you or sends you a direct message",
+    },
+    Def {
+        key: "mouse",
+        in_file: true,
+        flag: Flag::Switch("--no-mouse", false),
+        env: None,
+        default: DefaultValue::Bool(MOUSE),
+        help: "Capture the mouse for wheel scrolling; false leaves it to the terminal, which then \
+               selects text (F3 or Alt-M switches while parlor runs)",
+    },
+    Def {
+        key: "time_format",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Text(TIME_FORMAT),
+        help: "How message times are shown: a strftime format (e.g. \"%H:%M:%S\", \"%a %H:%M\")",
+    },
+    Def {
+        key: "color",
+        in_file: false,
+        flag: Flag::None,
+        env: Some(ENV_NO_COLOR),
+        default: DefaultValue::Bool(COLOR),
+        help: "Colours in the terminal UI: NO_COLOR set to anything but empty turns them off, \
+               whatever the theme (no-color.org)",
+    },
+    Def {
+        key: "offline",
+        in_file: true,
+        flag: Flag::Switch("--offline", true),
+        env: None,
+        default: DefaultValue::Bool(OFFLINE),
+        help: "No public services: no n0 relays, no DNS/pkarr lookup, no port mapping",
+    },
+    Def {
+        key: "lan",
+        in_file: true,
+        flag: Flag::Switch("--no-lan", false),
+        env: None,
+        default: DefaultValue::Bool(LAN),
+        help: "LAN discovery (mDNS): finding and being found by peers on the LAN",
+    },
+    Def {
+        key: "history_days",
+        in_file: true,
+        flag: Flag::Value("--history-days"),
+        env: None,
+        default: DefaultValue::Number(HISTORY_DAYS),
+        help: "Catch up on messages at most this many days old",
+    },
+    Def {
+        key: "history_limit",
+        in_file: true,
+        flag: Flag::Value("--history-limit"),
+        env: None,
+        default: DefaultValue::Count(HISTORY_LIMIT),
+        help: "Catch up on at most this many earlier messages",
+    },
+    Def {
+        key: "max_rate",
+        in_file: true,
+        flag: Flag::Value("--max-rate"),
+        env: None,
+        default: DefaultValue::Number(MAX_RATE),
+        help: "Show at most this many lines a second from one member (with a burst of 2.5 s \
+               worth, at least 50); more are dropped and reported. Every member applies its own \
+               limit",
+    },
+    Def {
+        key: "join_timeout",
+        in_file: true,
+        flag: Flag::Value("--join-timeout"),
+        env: None,
+        default: DefaultValue::Number(JOIN_TIMEOUT_SECS),
+        help: "How long `join` waits for a peer of the ticket to answer, in seconds",
+    },
+    Def {
+        key: "data_dir",
+        in_file: true,
+        flag: Flag::Value("--data-dir"),
+        env: Some(ENV_DATA_DIR),
+        default: DefaultValue::Varies {
+            said: "the XDG data directory, usually ~/.local/share/parlor",
+            example: "\"~/.local/share/parlor\"",
+        },
+        help: "Keep identity, rooms and history here (in the config file, ~/ is your home \
+               directory)",
+    },
+    Def {
+        key: "download_dir",
+        in_file: true,
+        flag: Flag::Value("--download-dir"),
+        env: None,
+        default: DefaultValue::Varies {
+            said: "the XDG download directory under parlor/, usually ~/Downloads/parlor",
+            example: "\"~/Downloads/parlor\"",
+        },
+        help: "Where fetched files land",
+    },
+    Def {
+        key: "max_get",
+        in_file: true,
+        flag: Flag::Value("--max-get"),
+        env: None,
+        default: DefaultValue::Size(MAX_GET),
+        help: "`/get` fetches files up to this size at once; a larger one waits for a second \
+               /get. A size: \"500k\", \"100M\", \"1.5G\" (powers of 1024), or a number of bytes",
+    },
+    Def {
+        key: "auto_get",
+        in_file: true,
+        flag: Flag::Value("--auto-get"),
+        env: None,
+        default: DefaultValue::Size(AUTO_GET),
+        help: "Fetch files shared with you up to this size as soon as they are shared; 0: never",
+    },
+    Def {
+        key: "config",
+        in_file: false,
+        flag: Flag::Value("--config"),
+        env: Some(ENV_CONFIG),
+        default: DefaultValue::Varies {
+            said: "config.toml in the XDG config directory, usually ~/.config/parlor/config.toml",
+            example: "",
+        },
+        help: "Read settings from this file (see parlor config)",
+    },
+];
