@@ -267,6 +267,10 @@ impl App {
             Command::Send(path) => return vec![Effect::SendFile(path)],
             Command::Get(handle) => return self.get_file(handle),
             Command::Files(_) => return vec![Effect::ListFiles],
+            // Anything else is about the room or conversation shown, carried out by the
+            // front-end core as headless does: a new command needs nothing here.
+            #[allow(unreachable_patterns)]
+            other => return vec![Effect::Run(other)],
         }
         Vec::new()
     }

@@ -173,4 +173,6 @@ pub enum Effect {
     /// terminal selects text).
     Mouse(bool),
     Quit,
+    /// A command the app leaves to the front-end core, about the view shown.
+    Run(super::command::Command),
 }

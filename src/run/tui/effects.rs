@@ -176,6 +176,7 @@ impl Tui {
                 }
             }
             Effect::Quit => self.quit = true,
+            Effect::Run(command) => self.run(command).await,
         }
     }
 }
