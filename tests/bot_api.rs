@@ -27,6 +27,14 @@ async fn every_event_a_request_causes_names_it() {
         .expect("the /who answer", |e| e["type"] == "members")
         .await;
     assert_eq!(members["re"], "w1");
+    // `/whois` (added after the front-end core: its parse and its execution only).
+    ann.send(&request("who-bob", "/whois bob")).await;
+    let whois = ann
+        .expect("the /whois answer", |e| e["re"] == "who-bob")
+        .await;
+    let bob_key = bob.seen_of("ready")[0]["id"].as_str().unwrap().to_string();
+    let text = whois["message"].as_str().unwrap();
+    assert!(text.contains(&bob_key) && text.contains(" in "), "{whois}");
     // A line: its `sent` later; a line typed without an id has none.
     ann.send(&request("s1", "hello from a bot")).await;
     ann.send("plain line").await;

@@ -40,6 +40,8 @@ pub enum Command {
     Get(String),
     /// `/files [ROOM]`: the files shared in a room (the current one by default).
     Files(Option<String>),
+    /// `/whois NAME`: a member's whole key, and which of our rooms they are in.
+    Whois(String),
     Help,
     Quit,
 }
@@ -82,6 +84,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "a private message to a member of your rooms",
     ),
     ("/query NAME", "open a private conversation with a member"),
+    (
+        "/whois NAME",
+        "a member's whole key and the rooms of yours they are in",
+    ),
     ("/send PATH", "share a file in this room"),
     (
         "/get HANDLE",
@@ -149,6 +155,8 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "send" | "share" => Command::Send(arg.to_string()),
         "get" | "fetch" if arg.is_empty() => return Err(CommandError::Usage("/get HANDLE")),
         "get" | "fetch" => Command::Get(arg.to_string()),
+        "whois" if arg.is_empty() => return Err(CommandError::Usage("/whois NAME")),
+        "whois" => Command::Whois(arg.to_string()),
         "files" => Command::Files(Some(arg).filter(|a| !a.is_empty()).map(String::from)),
         "to" | "msg" | "query" => return two_part(word, arg),
         "help" => Command::Help,

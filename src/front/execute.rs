@@ -26,6 +26,29 @@ impl Core {
                 Err(why) => Reply::error(about, why),
             }],
             Command::Rooms => vec![Reply::new(about, Answer::Rooms(self.rooms.infos()))],
+            Command::Whois(who) => vec![match self.resolve(&who).await {
+                Ok((peer, display)) => {
+                    let mut rooms = Vec::new();
+                    for room in self.rooms.iter() {
+                        let session = self.sessions.handle(room.key);
+                        let Some(Ok(members)) = (match session {
+                            Some(session) => Some(session.members().await),
+                            None => None,
+                        }) else {
+                            continue;
+                        };
+                        if members.iter().any(|m| m.id == peer) {
+                            rooms.push(room.name());
+                        }
+                    }
+                    let rooms = match rooms.is_empty() {
+                        true => "in none of your rooms now".to_string(),
+                        false => format!("in {}", rooms.join(", ")),
+                    };
+                    Reply::info(about, format!("{display}: key {peer}, {rooms}"))
+                }
+                Err(why) => Reply::error(about, why),
+            }],
             Command::Files(Some(room)) => vec![match self.rooms.find(&room) {
                 Ok(key) => {
                     let files = self.files.list(Place::Room(key));
