@@ -113,7 +113,9 @@ fn commands_become_effects_or_local_notices() {
     // A command the app has no view logic for goes to the front-end core as it was typed.
     assert_eq!(
         run(&mut app, "/whois bob"),
-        vec![Effect::Run(crate::app::command::Command::Whois("bob".into()))]
+        vec![Effect::Run(crate::app::command::Command::Whois(
+            "bob".into()
+        ))]
     );
     assert_eq!(run(&mut app, "/quit"), vec![Effect::Quit]);
     assert!(run(&mut app, "/who").is_empty());
