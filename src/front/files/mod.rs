@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 mod share;
 mod transfer;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use share::expand_home;
 pub use share::share;
 
@@ -29,6 +32,8 @@ use crate::store::downloads::{default_download_dir, show_size};
 const MAX_OFFERS: usize = 4096;
 /// People we exchanged direct messages with this run, kept as allowed to fetch at most.
 const MAX_DIRECT_PEERS: usize = 4096;
+/// Providers back, waiting for a fetch under way to dial them again.
+const BACK_QUEUE: usize = 8;
 
 /// Where a file was offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,6 +111,8 @@ pub struct Files {
     direct_peers: HashSet<EndpointId>,
     /// The providers each fetch under way asked: the ones to wait for if all go away.
     tried: HashMap<String, Vec<EndpointId>>,
+    /// Each fetch under way: where to tell it that one of its providers is back.
+    running: HashMap<String, mpsc::Sender<EndpointId>>,
     updates_tx: mpsc::Sender<FileUpdate>,
 }
 
@@ -120,6 +127,7 @@ impl Files {
             members: HashMap::new(),
             direct_peers: HashSet::new(),
             tried: HashMap::new(),
+            running: HashMap::new(),
             updates_tx,
         };
         (files, updates)
@@ -191,21 +199,34 @@ impl Files {
         }
     }
 
-    /// `member` is (back) in one of our rooms: the fetches waiting for it start again.
+    /// `member` is (back) in one of our rooms: the fetches waiting for it start again, and
+    /// those under way dial it again. (A fetch under way may be stuck on it: its old
+    /// connection dead without knowing it, the others holding nothing, until the stall
+    /// timeout.)
     fn back(&mut self, member: &MemberInfo) {
-        let waiting: Vec<String> = self
+        let theirs: Vec<(String, bool)> = self
             .offers
             .iter()
-            .filter(|(_, (_, state))| matches!(state, FileState::Waiting(_)))
             .filter(|(hash, _)| {
                 self.tried
                     .get(*hash)
                     .is_some_and(|t| t.contains(&member.id))
             })
-            .map(|(hash, _)| hash.clone())
+            .filter_map(|(hash, (_, state))| match state {
+                FileState::Waiting(_) => Some((hash.clone(), true)),
+                FileState::Fetching { .. } => Some((hash.clone(), false)),
+                _ => None,
+            })
             .collect();
-        for hash in waiting {
-            if self.get(&hash, true, "").is_ok() {
+        for (hash, waiting) in theirs {
+            let restarted = waiting && self.get(&hash, true, "").is_ok();
+            // Dialed patiently either way: it may refuse us until its member list has us.
+            let told = self
+                .running
+                .get(&hash)
+                .is_some_and(|fetch| fetch.try_send(member.id).is_ok());
+            let resumed = restarted || (!waiting && told);
+            if resumed {
                 let who = member.display.clone();
                 let _ = self.updates_tx.try_send(FileUpdate::Resumed { hash, who });
             }
@@ -339,10 +360,12 @@ impl Files {
         }
         self.set_state(&handle, FileState::Fetching { done: 0 });
         self.tried.insert(handle.clone(), providers.clone());
+        let (back_tx, back) = mpsc::channel(BACK_QUEUE);
+        self.running.insert(handle.clone(), back_tx);
         tokio::spawn(transfer::fetch(
             self.node.clone(),
             offer.file.clone(),
-            providers,
+            (providers, back),
             dir,
             self.updates_tx.clone(),
         ));
@@ -393,6 +416,9 @@ impl Files {
                 return;
             }
         };
+        if !matches!(state, FileState::Fetching { .. }) {
+            self.running.remove(hash);
+        }
         if !matches!(state, FileState::Fetching { .. } | FileState::Waiting(_)) {
             self.tried.remove(hash);
         }
