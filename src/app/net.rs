@@ -15,7 +15,11 @@ pub fn net_lines(view: &NetView) -> Vec<String> {
     };
     let lan = match &report.lan {
         Ok(()) => "on".to_string(),
-        Err(why) => why.clone(),
+        // The reason is a sentence of its own ("LAN discovery is off (--no-lan)"); after the
+        // label "LAN" it reads from "off".
+        Err(why) => why
+            .strip_prefix("LAN discovery is ")
+            .map_or_else(|| format!("off: {why}"), str::to_string),
     };
     let addrs = if addrs.is_empty() {
         "none".to_string()
@@ -50,4 +54,42 @@ pub fn net_lines(view: &NetView) -> Vec<String> {
         lines.push("  no other member yet".to_string());
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::NetReport;
+    use crate::proto::SecretKey;
+
+    fn view(lan: Result<(), String>) -> NetView {
+        NetView {
+            report: NetReport {
+                id: SecretKey::from_bytes(&[7; 32]).public(),
+                addrs: Vec::new(),
+                relay: None,
+                relay_latency: None,
+                lan,
+                peers: Vec::new(),
+            },
+            members: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn lan_off_says_why_without_repeating_lan() {
+        let off = net_lines(&view(Err("LAN discovery is off (--no-lan)".into())));
+        assert!(off[0].ends_with("· LAN off (--no-lan)"), "{}", off[0]);
+        assert!(!off[0].contains("LAN LAN"), "{}", off[0]);
+        let failed = net_lines(&view(
+            Err("LAN discovery is off: no multicast route".into()),
+        ));
+        assert!(
+            failed[0].ends_with("· LAN off: no multicast route"),
+            "{}",
+            failed[0]
+        );
+        let on = net_lines(&view(Ok(())));
+        assert!(on[0].ends_with("· LAN on"), "{}", on[0]);
+    }
 }

@@ -16,7 +16,7 @@ mod swarm;
 #[cfg(test)]
 mod swarm_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -231,13 +231,15 @@ impl super::Node {
     /// interrupted fetch) is kept. `progress` gets the bytes held so far, earlier parts
     /// included; updates are dropped while it is full (a newer one follows), the end is the
     /// return value. A provider that fails (unreachable, refusing, sending data that fails
-    /// verification) is passed over; when all did, the error names them.
+    /// verification) is passed over; when all did, the error names them. A provider sent on
+    /// `back` (it came back) is dialed again on a new connection.
     pub async fn fetch_file(
         &self,
         hash: &str,
         size: u64,
         providers: Vec<EndpointId>,
         progress: mpsc::Sender<u64>,
+        mut back: mpsc::Receiver<EndpointId>,
     ) -> anyhow::Result<()> {
         let hash = parse_hash(hash)?;
         let mut order = Vec::new();
@@ -260,7 +262,7 @@ impl super::Node {
             &self.endpoint,
             hash,
             size,
-            order,
+            (order, &mut back),
             &progress,
             (CONNECT_TIMEOUT, STALL_TIMEOUT),
         )

@@ -84,33 +84,24 @@ impl EndpointHooks for Connections {
 }
 
 impl Connections {
-    /// The path of `peer`'s newest open connection.
+    /// The path `peer` is reached on now: that of the newest open connection.
+    ///
+    /// iroh records a connection's selected path only when the peer's selection changes, so
+    /// a connection opened while an older one still holds the selection (a peer that went
+    /// away without a goodbye and came back on another port) has none selected though it
+    /// carries everything on its open path. Such a connection shows its best open path.
     pub fn path(&self, peer: EndpointId) -> PeerPath {
         let handles: Vec<WeakConnectionHandle> = {
             let map = self.by_peer.lock().unwrap_or_else(|p| p.into_inner());
             map.get(&peer).cloned().unwrap_or_default()
         };
-        let open = handles
+        let live = handles
             .iter()
             .rev()
             .filter_map(WeakConnectionHandle::upgrade)
-            .find(|conn| conn.close_reason().is_none());
-        let selected = open.as_ref().and_then(|conn| {
-            let paths = conn.paths();
-            let path = paths.iter().find(|p| p.is_selected())?;
-            let kind = if path.is_relay() {
-                PathKind::Relay
-            } else {
-                PathKind::Direct
-            };
-            let addr = match path.remote_addr() {
-                TransportAddr::Ip(ip) => ip.to_string(),
-                TransportAddr::Relay(url) => url.to_string(),
-                other => format!("{other:?}"),
-            };
-            Some((kind, addr, path.rtt()))
-        });
-        match selected {
+            .filter(|conn| conn.close_reason().is_none())
+            .find_map(|conn| live_path(&conn));
+        match live {
             Some((kind, addr, rtt)) => PeerPath {
                 id: peer,
                 kind,
@@ -125,4 +116,25 @@ impl Connections {
             },
         }
     }
+}
+
+/// A connection's selected path, or else its best open one (direct before relayed, then
+/// the shortest round trip); `None` when it has no open path.
+fn live_path(conn: &Connection) -> Option<(PathKind, String, Duration)> {
+    let paths = conn.paths();
+    let path = paths
+        .iter()
+        .find(|p| p.is_selected())
+        .or_else(|| paths.iter().min_by_key(|p| (p.is_relay(), p.rtt())))?;
+    let kind = if path.is_relay() {
+        PathKind::Relay
+    } else {
+        PathKind::Direct
+    };
+    let addr = match path.remote_addr() {
+        TransportAddr::Ip(ip) => ip.to_string(),
+        TransportAddr::Relay(url) => url.to_string(),
+        other => format!("{other:?}"),
+    };
+    Some((kind, addr, path.rtt()))
 }

@@ -9,15 +9,16 @@ use iroh::Watcher;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
-use super::catch_up::CatchUpPage;
+use super::catch_up::{CatchUpPage, CatchUps};
 use super::handle::{Command, Left};
+use super::heal::Heal;
 use super::outbox::Outbox;
-use super::reconnect::Reconnect;
+use super::saving::Saving;
 use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{HistoryQuery, NetEvent, Node, TopicHandle};
+use crate::proto::Now;
 use crate::proto::room::{Event, Input, Output, Room};
-use crate::proto::{Now, UnixMillis};
-use crate::store::{CommitSender, Committed, StoreHandle};
+use crate::store::{Committed, StoreHandle};
 
 /// How long live messages may wait behind the first catch-up, so history prints first.
 const HOLD_LIVE: Duration = Duration::from_secs(2);
@@ -58,39 +59,17 @@ pub(super) struct Actor {
     pub(super) outbox: Outbox,
     /// When the member list goes to the front end again.
     pub(super) roster: super::roster::Roster,
-    /// Our saves: the last one queued, and where the store thread acknowledges them.
-    pub(super) saves: u64,
-    pub(super) commit_tx: CommitSender,
-    pub(super) commit_rx: mpsc::UnboundedReceiver<Committed>,
-    /// Checked catch-up answers coming back from their tasks.
-    pub(super) history_tx: mpsc::UnboundedSender<CatchUpPage>,
-    pub(super) history_rx: mpsc::UnboundedReceiver<CatchUpPage>,
-    pub(super) catching_up: usize,
-    /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
-    /// lagged again meanwhile, so another one follows.
-    pub(super) paging: Option<bool>,
-    /// Member-list requests asked again since the last one the room wanted.
-    pub(super) roster_asks: u8,
-    /// Saves numbered but not yet handed to the store thread (see [`Self::flush_saves`]).
-    pub(super) unsaved: Vec<(u64, Vec<crate::proto::room::Record>, UnixMillis)>,
-    pub(super) saves_due: Option<Instant>,
-    /// Peers' requests being served from disk (see [`super::catch_up::MAX_SERVING`]).
-    pub(super) serving: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Our saves and their acknowledgements (see [`super::saving`]).
+    pub(super) saving: Saving,
+    /// History asked of others and served to them (see [`super::catch_up`]).
+    pub(super) catch_up: CatchUps,
     /// Stored history, shown right after `Ready`.
     pub(super) restored: Vec<Event>,
     pub(super) ready: bool,
     pub(super) drain_waiters: Vec<oneshot::Sender<()>>,
-    pub(super) reconnect: Reconnect,
+    /// Staying connected: known peers, dials, the watchdog (see [`super::heal`]).
+    pub(super) heal: Heal,
     pub(super) announced: bool,
-    /// When the room's peers were last written to the store.
-    pub(super) peers_saved: Option<Instant>,
-    /// The clocks at the last watchdog tick (see [`super::heal`]).
-    pub(super) clocks: super::heal::Clocks,
-    /// Peers our own dials reached, to send a `Join` to (see `Node::dial`).
-    pub(super) dialed_tx: mpsc::UnboundedSender<crate::proto::EndpointId>,
-    pub(super) dialed_rx: mpsc::UnboundedReceiver<crate::proto::EndpointId>,
-    /// LAN announcers of the room already seen (a new one is dialed at once when alone).
-    pub(super) lan_seen: Vec<crate::proto::EndpointId>,
     /// Warnings from the start, shown after `Ready`.
     pub(super) warnings: Vec<String>,
     /// Our address as the last ticket handed out carried it.
@@ -122,9 +101,6 @@ enum End {
 }
 
 pub(super) async fn run(parts: Parts) {
-    let (commit_tx, commit_rx) = mpsc::unbounded_channel();
-    let (history_tx, history_rx) = mpsc::unbounded_channel();
-    let (dialed_tx, dialed_rx) = mpsc::unbounded_channel();
     let mut actor = Actor {
         node: parts.node,
         net: parts.net,
@@ -134,27 +110,13 @@ pub(super) async fn run(parts: Parts) {
         events: parts.events,
         outbox: Outbox::default(),
         roster: Default::default(),
-        roster_asks: 0,
-        unsaved: Vec::new(),
-        saves_due: None,
-        saves: 0,
-        commit_tx,
-        commit_rx,
-        history_tx,
-        history_rx,
-        catching_up: 0,
-        paging: None,
-        serving: std::sync::Arc::new(tokio::sync::Semaphore::new(super::catch_up::MAX_SERVING)),
+        saving: Saving::new(),
+        catch_up: CatchUps::new(),
         restored: parts.restored,
         ready: false,
         drain_waiters: Vec::new(),
-        reconnect: Reconnect::new(parts.known_peers),
+        heal: Heal::new(parts.known_peers),
         announced: parts.announced,
-        peers_saved: None,
-        clocks: super::heal::Clocks::now(),
-        dialed_tx,
-        dialed_rx,
-        lan_seen: Vec::new(),
         warnings: parts.warnings,
         ticket_addr: None,
     };
@@ -201,14 +163,8 @@ impl Actor {
         self.net_changed();
         loop {
             self.hand_over_ready();
-            if self.unsaved.len() >= super::saving::SAVES_HELD {
-                self.flush_saves();
-            }
-            if !self.unsaved.is_empty() && self.saves_due.is_none() {
-                self.saves_due = Some(Instant::now() + super::saving::SAVE_LINGER);
-            }
-            let saves_due = self.saves_due;
-            let redial = self.reconnect.next();
+            let saves_due = self.saves_due();
+            let redial = self.heal.next_dial();
             let tick = self.room.next_deadline().map(Instant::from_std);
             let hold = self.outbox.held_until();
             let roster = self.roster.due().map(Instant::from_std);
@@ -229,8 +185,8 @@ impl Actor {
                     }
                     None => return End::Failed("the network stopped".into()),
                 }),
-                Some(page) = self.history_rx.recv() => Step::History(page),
-                Some(committed) = self.commit_rx.recv() => Step::Committed(committed),
+                Some(page) = self.catch_up.next() => Step::History(page),
+                Some(committed) = self.saving.next_commit() => Step::Committed(committed),
                 Some(query) = self.queries.recv() => {
                     self.serve_history(query);
                     continue;
@@ -238,7 +194,7 @@ impl Actor {
                 _ = sleep_until(tick.unwrap_or(far)), if tick.is_some() => Step::Input(Input::Tick),
                 _ = sleep_until(redial.unwrap_or(far)), if redial.is_some() => Step::Redial,
                 Ok(_) = addr.updated() => Step::AddressChanged,
-                Some(peer) = self.dialed_rx.recv() => {
+                Some(peer) = self.heal.next_dialed() => {
                     self.net.join_peers(vec![peer]);
                     continue;
                 }
@@ -274,27 +230,7 @@ impl Actor {
             match step {
                 Step::Command(command) => self.command(command).await,
                 Step::Input(input) => self.feed(input).await,
-                Step::History(CatchUpPage {
-                    batch,
-                    roster: true,
-                    ..
-                }) => {
-                    self.roster_answered(batch).await;
-                }
-                Step::History(CatchUpPage {
-                    batch, last, paged, ..
-                }) => {
-                    if last {
-                        self.catching_up = self.catching_up.saturating_sub(1);
-                    }
-                    self.feed(Input::CheckedHistory(batch)).await;
-                    if last && paged {
-                        self.paged_through();
-                    }
-                    if self.catching_up == 0 {
-                        self.outbox.release_held();
-                    }
-                }
+                Step::History(page) => self.on_page(page).await,
                 Step::Committed(committed) => self.on_committed(committed),
                 Step::Members => {
                     self.roster.sent(std::time::Instant::now());
@@ -315,14 +251,11 @@ impl Actor {
         let now = Now::system();
         let neighbour_change = matches!(input, Input::NeighborUp(_) | Input::NeighborDown(_));
         if let Input::NeighborUp(peer) = input {
-            self.reconnect.know(peer);
-            // Keep its addresses: after a long outage iroh may have forgotten them.
-            let node = self.node.clone();
-            tokio::spawn(async move { node.remember(peer).await });
+            self.neighbour_up(peer);
         }
         let mut records = Vec::new();
         let mut events = Vec::new();
-        let needs = self.saves + 1;
+        let needs = self.saving.last() + 1;
         for output in self.room.handle(input, now) {
             match output {
                 Output::Broadcast(bytes) => self.net.broadcast(bytes).await,
@@ -361,14 +294,7 @@ impl Actor {
             )
         });
         for (event, gate) in events {
-            match &event {
-                Event::MemberJoined(member) => self.reconnect.know_member(member.id),
-                Event::MemberLeft {
-                    member,
-                    reason: crate::proto::room::LeaveReason::Left,
-                } => self.reconnect.forget(&member.id),
-                _ => {}
-            }
+            self.heal.heard(&event);
             self.outbox.push(SessionEvent::Room(event), gate);
         }
         if neighbour_change {
@@ -382,7 +308,7 @@ impl Actor {
 
     /// The member list to the front end, after what is saved so far.
     fn send_members(&mut self) {
-        let gate = self.saves;
+        let gate = self.saving.last();
         self.outbox
             .push(SessionEvent::Members(self.room.members()), gate);
     }
@@ -406,7 +332,7 @@ impl Actor {
         for warning in std::mem::take(&mut self.warnings) {
             self.outbox.push(SessionEvent::Warning(warning), 0);
         }
-        if self.catching_up > 0 {
+        if self.catch_up.running() > 0 {
             self.outbox.hold(Instant::now() + HOLD_LIVE);
         }
     }

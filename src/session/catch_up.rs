@@ -8,7 +8,10 @@ mod lane;
 mod tests;
 mod window;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
 
 use self::lane::Lane;
 use super::actor::Actor;
@@ -38,7 +41,74 @@ pub struct CatchUpPage {
     pub roster: bool,
 }
 
+/// The catch-up's own state: answers on their way back, the requests running (live lines wait
+/// behind the first), the one paging through a gap, the member-list retries, and the disk
+/// reads serving others.
+pub(super) struct CatchUps {
+    /// Checked answers coming back from their tasks.
+    results_tx: mpsc::UnboundedSender<CatchUpPage>,
+    results: mpsc::UnboundedReceiver<CatchUpPage>,
+    running: usize,
+    /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
+    /// lagged again meanwhile, so another one follows.
+    paging: Option<bool>,
+    /// Member-list requests asked again since the last one the room wanted.
+    roster_asks: u8,
+    /// Peers' requests being served from disk (see [`MAX_SERVING`]).
+    serving: Arc<Semaphore>,
+}
+
+impl CatchUps {
+    pub(super) fn new() -> Self {
+        let (results_tx, results) = mpsc::unbounded_channel();
+        Self {
+            results_tx,
+            results,
+            running: 0,
+            paging: None,
+            roster_asks: 0,
+            serving: Arc::new(Semaphore::new(MAX_SERVING)),
+        }
+    }
+
+    /// Catch-up requests under way.
+    pub(super) fn running(&self) -> usize {
+        self.running
+    }
+
+    /// The next checked answer (cancel-safe).
+    pub(super) async fn next(&mut self) -> Option<CatchUpPage> {
+        self.results.recv().await
+    }
+}
+
 impl Actor {
+    /// A checked answer came back: a member list goes to the room (or is asked again), a
+    /// history page is fed to it; when the last request ends, live lines held behind it go.
+    pub(super) async fn on_page(&mut self, page: CatchUpPage) {
+        let CatchUpPage {
+            batch,
+            last,
+            paged,
+            roster,
+        } = page;
+        if roster {
+            self.roster_answered(batch).await;
+            return;
+        }
+        if last {
+            self.catch_up.running = self.catch_up.running.saturating_sub(1);
+        }
+        self.feed(crate::proto::room::Input::CheckedHistory(batch))
+            .await;
+        if last && paged {
+            self.paged_through();
+        }
+        if self.catch_up.running == 0 {
+            self.outbox.release_held();
+        }
+    }
+
     /// Ask a few neighbours, picked at random, for what we missed; their answers are checked
     /// off this thread, held to what was asked, and come back through `history_rx`. The
     /// newest page serves a newcomer; after `Lagged`, the first lane pages through from
@@ -46,7 +116,7 @@ impl Actor {
     pub(super) fn catch_up(&mut self, since: UnixMillis, page: Page) {
         if page == Page::Oldest {
             // One paging catch-up at a time: lagging again while it runs means one more after.
-            if let Some(again) = &mut self.paging {
+            if let Some(again) = &mut self.catch_up.paging {
                 *again = true;
                 return;
             }
@@ -57,7 +127,7 @@ impl Actor {
         for (k, peers) in lanes.into_iter().enumerate() {
             let paged = page == Page::Oldest && k == 0;
             let (pages, limit) = if paged {
-                self.paging = Some(false);
+                self.catch_up.paging = Some(false);
                 (MAX_PAGES, MAX_ANSWER_ENVELOPES / 2)
             } else {
                 (1, self.room.history_window().max_messages)
@@ -73,8 +143,8 @@ impl Actor {
             };
             let node = self.node.clone();
             let fetch = move |peer, since| node.fetch_history(peer, topic, since, limit, page);
-            self.catching_up += 1;
-            tokio::spawn(lane.run(fetch, self.history_tx.clone()));
+            self.catch_up.running += 1;
+            tokio::spawn(lane.run(fetch, self.catch_up.results_tx.clone()));
         }
     }
 
@@ -82,7 +152,7 @@ impl Actor {
     /// [`Self::serve_history`]); another if it fails (up to [`lane::TRIES`]). When all fail (a
     /// member that many newcomers asked at once turns some away), ask again later.
     pub(super) fn ask_roster(&mut self) {
-        self.roster_asks = 0;
+        self.catch_up.roster_asks = 0;
         self.ask_roster_after(Duration::ZERO);
     }
 
@@ -104,7 +174,7 @@ impl Actor {
         let node = self.node.clone();
         let topic = self.room.topic();
         let fetch = move |peer, since| node.fetch_history(peer, topic, since, 0, Page::Newest);
-        let results = self.history_tx.clone();
+        let results = self.catch_up.results_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             lane.run(fetch, results).await;
@@ -112,18 +182,20 @@ impl Actor {
     }
 
     /// A member list came (or every neighbour asked failed to give one).
-    pub(super) async fn roster_answered(&mut self, batch: wire::CheckedBatch) {
-        if batch.accepted.is_empty() && self.roster_asks < ROSTER_RETRIES {
-            self.roster_asks += 1;
-            self.ask_roster_after(ROSTER_RETRY_AFTER * (1 << self.roster_asks));
+    async fn roster_answered(&mut self, batch: wire::CheckedBatch) {
+        let asks = &mut self.catch_up.roster_asks;
+        if batch.accepted.is_empty() && *asks < ROSTER_RETRIES {
+            *asks += 1;
+            let delay = ROSTER_RETRY_AFTER * (1 << *asks);
+            self.ask_roster_after(delay);
             return;
         }
         self.feed(crate::proto::room::Input::Roster(batch)).await;
     }
 
     /// A paging catch-up ended: if the room lagged again meanwhile, page through once more.
-    pub(super) fn paged_through(&mut self) {
-        if self.paging.take() == Some(true) {
+    fn paged_through(&mut self) {
+        if self.catch_up.paging.take() == Some(true) {
             let since = self.room.catch_up_since(UnixMillis::now());
             self.catch_up(since, Page::Oldest);
         }
@@ -143,7 +215,7 @@ impl Actor {
             Some(store) => {
                 // Reading pages from disk is bounded: past a few at once, askers get nothing
                 // (they ask another member, or again later).
-                let Ok(permit) = self.serving.clone().try_acquire_owned() else {
+                let Ok(permit) = self.catch_up.serving.clone().try_acquire_owned() else {
                     let _ = query.reply.send(Vec::new());
                     return;
                 };

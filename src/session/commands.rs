@@ -29,7 +29,7 @@ impl Actor {
                     joined: self.room.is_joined(),
                     neighbors: self.room.neighbors().count(),
                     queued: self.room.queued(),
-                    catching_up: self.catching_up,
+                    catching_up: self.catch_up.running(),
                     messages: self.room.history_len(),
                     stats: self.room.stats().clone(),
                 });

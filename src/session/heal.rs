@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::SessionEvent;
 use super::actor::Actor;
+use super::reconnect::Reconnect;
 use crate::proto::EndpointId;
+use crate::proto::room::{Event, LeaveReason};
 use crate::proto::ticket::MAX_TICKET_PEERS;
 use crate::store::StoreHandle;
 
@@ -17,15 +20,68 @@ pub(super) const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 /// the monotonic one did not) or the process was frozen (both moved on).
 const RESUME_GAP: Duration = Duration::from_secs(15);
 
+/// Staying connected: the room's known peers and when to dial them (the policy,
+/// [`Reconnect`]), our dials' results, the LAN's announcers, the watchdog's clocks, and when
+/// the peers were last written down.
+pub(super) struct Heal {
+    reconnect: Reconnect,
+    /// When the room's peers were last written to the store.
+    peers_saved: Option<Instant>,
+    /// The clocks at the last watchdog tick.
+    clocks: Clocks,
+    /// Peers our own dials reached, to send a `Join` to (see `Node::dial`).
+    dialed_tx: mpsc::UnboundedSender<EndpointId>,
+    dialed: mpsc::UnboundedReceiver<EndpointId>,
+    /// LAN announcers of the room already seen (a new one is dialed at once when alone).
+    lan_seen: Vec<EndpointId>,
+}
+
+impl Heal {
+    /// `known_peers`: from the ticket or the store.
+    pub(super) fn new(known_peers: Vec<EndpointId>) -> Self {
+        let (dialed_tx, dialed) = mpsc::unbounded_channel();
+        Self {
+            reconnect: Reconnect::new(known_peers),
+            peers_saved: None,
+            clocks: Clocks::now(),
+            dialed_tx,
+            dialed,
+            lan_seen: Vec::new(),
+        }
+    }
+
+    /// When to dial next.
+    pub(super) fn next_dial(&self) -> Option<Instant> {
+        self.reconnect.next()
+    }
+
+    /// The next peer one of our dials reached (cancel-safe).
+    pub(super) async fn next_dialed(&mut self) -> Option<EndpointId> {
+        self.dialed.recv().await
+    }
+
+    /// A room event: members are peers to know, one that said goodbye is not dialed again.
+    pub(super) fn heard(&mut self, event: &Event) {
+        match event {
+            Event::MemberJoined(member) => self.reconnect.know_member(member.id),
+            Event::MemberLeft {
+                member,
+                reason: LeaveReason::Left,
+            } => self.reconnect.forget(&member.id),
+            _ => {}
+        }
+    }
+}
+
 /// The clocks at the last watchdog tick.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Clocks {
+struct Clocks {
     wall: std::time::SystemTime,
     mono: Instant,
 }
 
 impl Clocks {
-    pub(super) fn now() -> Self {
+    fn now() -> Self {
         Self {
             wall: std::time::SystemTime::now(),
             mono: Instant::now(),
@@ -44,6 +100,14 @@ impl Clocks {
 const SAVE_PEERS_EVERY: Duration = Duration::from_secs(60);
 
 impl Actor {
+    /// A new neighbour: a peer to know; its addresses kept, since after a long outage iroh
+    /// may have forgotten them.
+    pub(super) fn neighbour_up(&mut self, peer: EndpointId) {
+        self.heal.reconnect.know(peer);
+        let node = self.node.clone();
+        tokio::spawn(async move { node.remember(peer).await });
+    }
+
     /// A future that writes our current neighbours' addresses (as a ticket would carry them)
     /// to the store as the room's peers; it owns what it needs, to run in a task.
     pub(super) fn remember_peers(
@@ -70,12 +134,13 @@ impl Actor {
             return;
         };
         if self
+            .heal
             .peers_saved
             .is_some_and(|at| at.elapsed() < SAVE_PEERS_EVERY)
         {
             return;
         }
-        self.peers_saved = Some(Instant::now());
+        self.heal.peers_saved = Some(Instant::now());
         tokio::spawn(self.remember_peers(store));
     }
 
@@ -94,21 +159,22 @@ impl Actor {
     /// with a new neighbour link), re-announce, and catch up on everything said meanwhile.
     pub(super) async fn watchdog(&mut self) {
         let now = Clocks::now();
-        let gap = self.clocks.gap(&now);
-        self.clocks = now;
+        let gap = self.heal.clocks.gap(&now);
+        self.heal.clocks = now;
         if gap < RESUME_GAP {
             return;
         }
         tracing::info!("the clock jumped {gap:?} (sleep?): rejoining the room");
         let mut peers: Vec<_> = self.room.neighbors().copied().collect();
         let lan = self.lan_peers();
-        for peer in self.reconnect.candidates(&lan, &[self.room.id()]) {
+        for peer in self.heal.reconnect.candidates(&lan, &[self.room.id()]) {
             if !peers.contains(&peer) {
                 peers.push(peer);
             }
         }
-        self.node.dial(&peers, &self.dialed_tx);
-        self.reconnect
+        self.node.dial(&peers, &self.heal.dialed_tx);
+        self.heal
+            .reconnect
             .network_changed(self.room.neighbors().count(), Instant::now());
         self.feed(crate::proto::room::Input::Resumed).await;
     }
@@ -120,10 +186,10 @@ impl Actor {
             return;
         };
         let announcers = lan.peers(self.room.topic());
-        let new = announcers.iter().any(|id| !self.lan_seen.contains(id));
-        self.lan_seen = announcers;
+        let new = announcers.iter().any(|id| !self.heal.lan_seen.contains(id));
+        self.heal.lan_seen = announcers;
         if new && !self.room.is_joined() {
-            self.reconnect.network_changed(0, Instant::now());
+            self.heal.reconnect.network_changed(0, Instant::now());
         }
     }
 
@@ -134,7 +200,7 @@ impl Actor {
             self.save_peers();
         }
         let up = self.node.network_up();
-        if let Some(state) = self.reconnect.update(neighbours, up, Instant::now())
+        if let Some(state) = self.heal.reconnect.update(neighbours, up, Instant::now())
             && self.ready
         {
             self.outbox.push_now(SessionEvent::Net(state));
@@ -150,20 +216,23 @@ impl Actor {
             skip.extend(self.room.members().iter().map(|m| m.id));
         }
         let lan = self.lan_peers();
-        let peers = self.reconnect.candidates(&lan, &skip);
+        let peers = self.heal.reconnect.candidates(&lan, &skip);
         if !peers.is_empty() {
             tracing::debug!("dialing {} known peer(s) of the room", peers.len());
-            self.node.dial(&peers, &self.dialed_tx);
+            self.node.dial(&peers, &self.heal.dialed_tx);
         }
         let up = self.node.network_up();
-        self.reconnect.dialed(neighbours.len(), up, Instant::now());
+        self.heal
+            .reconnect
+            .dialed(neighbours.len(), up, Instant::now());
         self.net_changed();
     }
 
     /// Our address changed: retry at once if alone, and hand out a ticket that carries the
     /// new address (e.g. the home relay, found a few seconds after start).
     pub(super) async fn address_changed(&mut self) {
-        self.reconnect
+        self.heal
+            .reconnect
             .network_changed(self.room.neighbors().count(), Instant::now());
         self.net_changed();
         let addr = self.node.addr();

@@ -2,7 +2,7 @@
 
 use tokio::sync::oneshot;
 
-use super::actor::{Actor, LEAVE_EVENTS, LEAVE_FLUSH, LEAVE_SAVES};
+use super::actor::{Actor, LEAVE_EVENTS, LEAVE_FLUSH};
 use super::handle::Left;
 use crate::net;
 use crate::proto::UnixMillis;
@@ -56,24 +56,5 @@ impl Actor {
         });
         self.flush_events().await;
         net::leave_topic(self.net, had_neighbors).await;
-    }
-
-    /// Wait (bounded) until every save handed to the store is on disk, so what the events
-    /// behind them show is kept.
-    pub(super) async fn wait_for_saves(&mut self) {
-        let saves = self.saves;
-        let _ = tokio::time::timeout(LEAVE_SAVES, async {
-            while !self.outbox_saved(saves) {
-                match self.commit_rx.recv().await {
-                    Some(committed) => self.on_committed(committed),
-                    None => break,
-                }
-            }
-        })
-        .await;
-    }
-
-    fn outbox_saved(&self, seq: u64) -> bool {
-        seq == 0 || self.outbox.committed_up_to() >= seq
     }
 }

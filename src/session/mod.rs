@@ -21,6 +21,8 @@ mod roster;
 mod saving;
 
 #[cfg(test)]
+mod net_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::Duration;

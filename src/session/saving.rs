@@ -4,32 +4,83 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
 use super::SessionEvent;
-use super::actor::Actor;
+use super::actor::{Actor, LEAVE_SAVES};
 use crate::proto::UnixMillis;
-use crate::store::Committed;
+use crate::proto::room::Record;
+use crate::store::{CommitSender, Committed};
 
 /// Saves of what others said wait this long (or until this many piled up) before the store
 /// thread hears of them, so that received lines are shown first and a burst is one wake-up:
 /// waking the store thread while a line was still on its way through the room's members (30
 /// processes on 2 cores) cost the line more than the save.
-pub(super) const SAVE_LINGER: Duration = Duration::from_millis(25);
-pub(super) const SAVES_HELD: usize = 64;
+const SAVE_LINGER: Duration = Duration::from_millis(25);
+const SAVES_HELD: usize = 64;
+
+/// Our saves: numbered, held a moment, handed to the store thread, acknowledged.
+pub(super) struct Saving {
+    /// The last save numbered (0: none yet).
+    last: u64,
+    /// Where the store thread acknowledges them.
+    commit_tx: CommitSender,
+    commits: mpsc::UnboundedReceiver<Committed>,
+    /// Numbered but not yet handed to the store thread (see [`Actor::flush_saves`]).
+    unsaved: Vec<(u64, Vec<Record>, UnixMillis)>,
+    /// When the unsaved go at the latest.
+    due: Option<Instant>,
+}
+
+impl Saving {
+    pub(super) fn new() -> Self {
+        let (commit_tx, commits) = mpsc::unbounded_channel();
+        Self {
+            last: 0,
+            commit_tx,
+            commits,
+            unsaved: Vec::new(),
+            due: None,
+        }
+    }
+
+    /// The last save numbered: events made now wait on it (or the next one).
+    pub(super) fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// The store thread's next acknowledgement (cancel-safe).
+    pub(super) async fn next_commit(&mut self) -> Option<Committed> {
+        self.commits.recv().await
+    }
+}
 
 impl Actor {
+    /// When the held saves go: now if many piled up, else [`SAVE_LINGER`] after the first.
+    pub(super) fn saves_due(&mut self) -> Option<Instant> {
+        if self.saving.unsaved.len() >= SAVES_HELD {
+            self.flush_saves();
+        }
+        if !self.saving.unsaved.is_empty() && self.saving.due.is_none() {
+            self.saving.due = Some(Instant::now() + SAVE_LINGER);
+        }
+        self.saving.due
+    }
+
     /// Number the save now (events wait on that number); the store hears of it once the
     /// events this step made ready were handed over ([`Self::flush_saves`]).
-    pub(super) fn save(&mut self, records: Vec<crate::proto::room::Record>, now: UnixMillis) {
+    pub(super) fn save(&mut self, records: Vec<Record>, now: UnixMillis) {
         if self.store.is_none() {
             return;
         }
-        self.saves += 1;
+        self.saving.last += 1;
         // Our own line is shown once saved: that save goes at once, with any before it.
         let me = self.room.id();
         let ours = records
             .iter()
-            .any(|r| matches!(r, crate::proto::room::Record::Message(l) if l.author.id == me));
-        self.unsaved.push((self.saves, records, now));
+            .any(|r| matches!(r, Record::Message(l) if l.author.id == me));
+        self.saving.unsaved.push((self.saving.last, records, now));
         if ours {
             self.flush_saves();
         }
@@ -38,15 +89,15 @@ impl Actor {
     /// Hand the numbered saves to the store thread. Done after the front end got what was
     /// ready: waking the store thread first put its commit between a line and the screen.
     pub(super) fn flush_saves(&mut self) {
-        self.saves_due = None;
+        self.saving.due = None;
         let Some(store) = &self.store else {
             return;
         };
         let topic = self.room.topic();
         let mut failed = None;
-        for (seq, records, now) in std::mem::take(&mut self.unsaved) {
+        for (seq, records, now) in std::mem::take(&mut self.saving.unsaved) {
             if store
-                .save(topic, records, now, seq, &self.commit_tx)
+                .save(topic, records, now, seq, &self.saving.commit_tx)
                 .is_err()
             {
                 failed = Some(seq);
@@ -79,5 +130,20 @@ impl Actor {
                 .push_now(SessionEvent::Warning(format!("not saved to disk: {error}")));
         }
         self.outbox.committed(committed.seq);
+    }
+
+    /// Wait (bounded) until every save handed to the store is on disk, so what the events
+    /// behind them show is kept.
+    pub(super) async fn wait_for_saves(&mut self) {
+        let saves = self.saving.last;
+        let _ = tokio::time::timeout(LEAVE_SAVES, async {
+            while saves != 0 && self.outbox.committed_up_to() < saves {
+                match self.saving.commits.recv().await {
+                    Some(committed) => self.on_committed(committed),
+                    None => break,
+                }
+            }
+        })
+        .await;
     }
 }

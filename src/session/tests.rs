@@ -14,12 +14,14 @@ use crate::store::{Store, StoreThread};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn node() -> Node {
-    Node::spawn(&NetConfig::loopback(SecretKey::generate()))
-        .await
-        .unwrap()
+    node_as(SecretKey::generate()).await
 }
 
-fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
+async fn node_as(secret: SecretKey) -> Node {
+    Node::spawn(&NetConfig::loopback(secret)).await.unwrap()
+}
+
+pub(super) fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
     let entry = match ticket {
         Some(ticket) => {
             let ticket: Ticket = ticket.parse().unwrap();
@@ -41,15 +43,25 @@ fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
     }
 }
 
-struct Member {
-    node: Node,
-    handle: SessionHandle,
-    events: Events,
+pub(super) struct Member {
+    pub(super) node: Node,
+    pub(super) handle: SessionHandle,
+    pub(super) events: Events,
 }
 
 impl Member {
     async fn start(name: &str, ticket: Option<&str>, store: Option<StoreHandle>) -> Self {
-        let node = node().await;
+        Self::start_as(SecretKey::generate(), name, ticket, store).await
+    }
+
+    /// A member with a key of our choosing: the same member again after a restart.
+    pub(super) async fn start_as(
+        secret: SecretKey,
+        name: &str,
+        ticket: Option<&str>,
+        store: Option<StoreHandle>,
+    ) -> Self {
+        let node = node_as(secret).await;
         let (handle, events) = spawn(&node, store, spec(name, ticket)).await.unwrap();
         Self {
             node,
@@ -59,7 +71,11 @@ impl Member {
     }
 
     /// The next event that `pred` picks, skipping others.
-    async fn expect(&mut self, what: &str, pred: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
+    pub(super) async fn expect(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&SessionEvent) -> bool,
+    ) -> SessionEvent {
         let wait = async {
             loop {
                 match self.events.recv().await {
@@ -82,7 +98,7 @@ impl Member {
         .await
     }
 
-    async fn ticket(&mut self) -> String {
+    pub(super) async fn ticket(&mut self) -> String {
         match self
             .expect("ready", |e| matches!(e, SessionEvent::Ready { .. }))
             .await
@@ -92,14 +108,14 @@ impl Member {
         }
     }
 
-    async fn close(mut self) {
+    pub(super) async fn close(mut self) {
         self.handle.leave().await.unwrap();
         while self.events.recv().await.is_some() {}
         self.node.shutdown(Duration::from_millis(250)).await;
     }
 }
 
-fn joined(name: &'static str) -> impl Fn(&SessionEvent) -> bool {
+pub(super) fn joined(name: &'static str) -> impl Fn(&SessionEvent) -> bool {
     move |e| matches!(e, SessionEvent::Room(Event::MemberJoined(m)) if m.name == name)
 }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::messages::fts_query;
+use super::search::fts_query;
 use super::{Store, StoreError};
 use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect, file_in_envelope};
 use crate::proto::{EndpointId, MessageId, UnixMillis};
@@ -221,7 +221,8 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Messages containing all of `words` (with `peer`, or in any conversation), newest first.
+    /// Messages with every term of `words` (see [`super::search`]; with `peer`, or in any
+    /// conversation), newest first.
     pub fn search_direct(
         &self,
         peer: Option<EndpointId>,

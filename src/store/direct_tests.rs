@@ -129,6 +129,11 @@ fn search_finds_words_per_conversation_or_everywhere() {
         .receive_direct(&received(dm(&bob, &me, "yes NOON works", 3)), true, NOW)
         .unwrap();
     assert_eq!(store.search_direct(None, "lunch", 10).unwrap().len(), 2);
+    // Words are prefixes; a quoted phrase is those words in that order.
+    assert_eq!(store.search_direct(None, "lun", 10).unwrap().len(), 2);
+    let phrase = store.search_direct(None, "\"lunch at\"", 10).unwrap();
+    assert_eq!(phrase.len(), 1);
+    assert_eq!(phrase[0].text, "lunch at noon?");
     let bob_noon = store.search_direct(Some(bob.public()), "noon", 10).unwrap();
     assert_eq!(bob_noon.len(), 2);
     assert_eq!(bob_noon[0].text, "yes NOON works");

@@ -39,16 +39,6 @@ fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
     })
 }
 
-/// Turn what the user typed into an FTS5 query matching all words, as plain words: quotes
-/// keep `AND`, `*`, `-` and friends from being read as query syntax.
-pub(super) fn fts_query(words: &str) -> String {
-    words
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 const INSERT_MESSAGE: &str = "INSERT OR IGNORE INTO messages
     (id, topic, author, name, text, action, sent, received, envelope)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -251,14 +241,14 @@ impl Store {
         Ok(count)
     }
 
-    /// Messages containing all of `words`, newest first.
+    /// Messages with every term of `words` (see [`super::search`]), newest first.
     pub fn search(
         &self,
         topic: TopicId,
         words: &str,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let query = fts_query(words);
+        let query = super::search::fts_query(words);
         if query.is_empty() {
             return Ok(Vec::new());
         }

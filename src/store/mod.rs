@@ -17,6 +17,7 @@ mod paths;
 pub mod recall;
 mod rooms;
 mod schema;
+pub mod search;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -5,13 +5,17 @@
 //! throttled progress.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
+mod fetching;
 mod share;
 mod transfer;
 
+#[cfg(test)]
+mod tests;
+
+pub use fetching::{FileState, FileUpdate};
 pub(crate) use share::expand_home;
 pub use share::share;
 
@@ -23,12 +27,14 @@ use crate::proto::room::{ChatLine, Event};
 use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::SessionEvent;
-use crate::store::downloads::{default_download_dir, show_size};
+use crate::store::downloads::show_size;
 
 /// Offers remembered (the oldest forgotten first): a room can share many files.
 const MAX_OFFERS: usize = 4096;
 /// People we exchanged direct messages with this run, kept as allowed to fetch at most.
 const MAX_DIRECT_PEERS: usize = 4096;
+/// Providers back, waiting for a fetch under way to dial them again.
+const BACK_QUEUE: usize = 8;
 
 /// Where a file was offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,52 +54,6 @@ pub struct Offer {
     pub own: bool,
 }
 
-/// What became of a fetch.
-#[derive(Debug, Clone)]
-pub enum FileUpdate {
-    Progress {
-        /// The file's whole hash (front ends show its handle).
-        hash: String,
-        done: u64,
-        total: u64,
-        /// Bytes a second since the fetch began.
-        rate: u64,
-    },
-    Saved {
-        /// The file's whole hash (front ends show its handle).
-        hash: String,
-        path: PathBuf,
-    },
-    Failed {
-        /// The file's whole hash (front ends show its handle).
-        hash: String,
-        reason: String,
-        /// Its providers were gone: it starts again by itself when one is back.
-        waiting: bool,
-    },
-    /// Time to try a waiting fetch again (if it still waits).
-    Retry { hash: String },
-    /// A fetch waiting for its providers started again: `who` is back.
-    Resumed {
-        /// The file's whole hash (front ends show its handle).
-        hash: String,
-        who: String,
-    },
-}
-
-/// Where a file is: offered, being fetched, saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileState {
-    Offered,
-    Fetching {
-        done: u64,
-    },
-    Saved(PathBuf),
-    Failed(String),
-    /// Its providers are gone; fetched again when one is back.
-    Waiting(String),
-}
-
 pub struct Files {
     node: Node,
     settings: FileSettings,
@@ -106,6 +66,8 @@ pub struct Files {
     direct_peers: HashSet<EndpointId>,
     /// The providers each fetch under way asked: the ones to wait for if all go away.
     tried: HashMap<String, Vec<EndpointId>>,
+    /// Each fetch under way: where to tell it that one of its providers is back.
+    running: HashMap<String, mpsc::Sender<EndpointId>>,
     updates_tx: mpsc::Sender<FileUpdate>,
 }
 
@@ -120,6 +82,7 @@ impl Files {
             members: HashMap::new(),
             direct_peers: HashSet::new(),
             tried: HashMap::new(),
+            running: HashMap::new(),
             updates_tx,
         };
         (files, updates)
@@ -188,27 +151,6 @@ impl Files {
     fn note_peer(&mut self, peer: EndpointId) {
         if self.direct_peers.len() < MAX_DIRECT_PEERS && self.direct_peers.insert(peer) {
             self.allow();
-        }
-    }
-
-    /// `member` is (back) in one of our rooms: the fetches waiting for it start again.
-    fn back(&mut self, member: &MemberInfo) {
-        let waiting: Vec<String> = self
-            .offers
-            .iter()
-            .filter(|(_, (_, state))| matches!(state, FileState::Waiting(_)))
-            .filter(|(hash, _)| {
-                self.tried
-                    .get(*hash)
-                    .is_some_and(|t| t.contains(&member.id))
-            })
-            .map(|(hash, _)| hash.clone())
-            .collect();
-        for hash in waiting {
-            if self.get(&hash, true, "").is_ok() {
-                let who = member.display.clone();
-                let _ = self.updates_tx.try_send(FileUpdate::Resumed { hash, who });
-            }
         }
     }
 
@@ -281,86 +223,6 @@ impl Files {
         }
     }
 
-    /// `/get HANDLE`: fetch it from its sender or any member of its room, then save it in
-    /// the download directory; progress and the end come as [`FileUpdate`]s. Above
-    /// `--max-get`, only when `force`.
-    /// `force_hint`: how this front end fetches anyway (`/get HANDLE again`, `--force`).
-    pub fn get(&mut self, handle: &str, force: bool, force_hint: &str) -> Result<String, String> {
-        let (offer, state) = self.find(handle)?.clone();
-        let handle = offer.file.hash.clone();
-        if offer.own {
-            return Err(format!("{} is yours", offer.file.name));
-        }
-        // Nothing to do is no failure: say where it is.
-        match state {
-            FileState::Fetching { .. } => {
-                return Ok(format!("{} is on its way already", offer.file.name));
-            }
-            FileState::Saved(path) => {
-                return Ok(format!(
-                    "{} is already saved as {}",
-                    offer.file.name,
-                    path.display()
-                ));
-            }
-            FileState::Offered | FileState::Failed(_) | FileState::Waiting(_) => {}
-        }
-        if offer.file.size > self.settings.max_get && !force {
-            return Err(format!(
-                "{} is {}, more than --max-get or max_get ({}): {force_hint}",
-                offer.file.name,
-                show_size(offer.file.size),
-                show_size(self.settings.max_get)
-            ));
-        }
-        let dir = self.download_dir()?;
-        let mut providers = vec![offer.from.id];
-        if let Place::Room(room) = offer.place
-            && let Some(members) = self.members.get(&room)
-        {
-            let me = self.node.id();
-            let mut others: Vec<EndpointId> =
-                members.iter().copied().filter(|id| *id != me).collect();
-            // In a large room only some are asked (the sender first): not always the same.
-            rand::seq::SliceRandom::shuffle(&mut others[..], &mut rand::rng());
-            // Nobody who could send it is in the room: say so now rather than after the
-            // connection attempts time out, and start when someone comes.
-            if others.is_empty() {
-                self.tried.insert(handle.clone(), providers);
-                let who = &offer.from.display;
-                let reason = format!(
-                    "{who} is not in the room, nor anyone else who could send it; fetching starts by itself when {who} is back"
-                );
-                self.set_state(&handle, FileState::Waiting(reason.clone()));
-                // Accepted, and carried out later: no failure.
-                return Ok(reason);
-            }
-            providers.extend(others);
-        }
-        self.set_state(&handle, FileState::Fetching { done: 0 });
-        self.tried.insert(handle.clone(), providers.clone());
-        tokio::spawn(transfer::fetch(
-            self.node.clone(),
-            offer.file.clone(),
-            providers,
-            dir,
-            self.updates_tx.clone(),
-        ));
-        Ok(format!(
-            "fetching {} ({})",
-            offer.file.name,
-            show_size(offer.file.size)
-        ))
-    }
-
-    fn download_dir(&self) -> Result<PathBuf, String> {
-        self.settings
-            .download_dir
-            .clone()
-            .or_else(default_download_dir)
-            .ok_or_else(|| "no download directory: pass --download-dir DIR".to_string())
-    }
-
     fn set_state(&mut self, handle: &str, state: FileState) {
         if let Some((_, current)) = self.offers.get_mut(handle) {
             *current = state;
@@ -372,31 +234,6 @@ impl Files {
         self.offers
             .get(hash)
             .map(|(offer, _)| offer.file.name.as_str())
-    }
-
-    /// Keep track of a fetch's update (for `/files`).
-    pub fn update(&mut self, update: &FileUpdate) {
-        let (hash, state) = match update {
-            FileUpdate::Progress { hash, done, .. } => (hash, FileState::Fetching { done: *done }),
-            FileUpdate::Saved { hash, path } => (hash, FileState::Saved(path.clone())),
-            FileUpdate::Failed {
-                hash,
-                reason,
-                waiting: true,
-            } => (hash, FileState::Waiting(reason.clone())),
-            FileUpdate::Failed { hash, reason, .. } => (hash, FileState::Failed(reason.clone())),
-            FileUpdate::Resumed { .. } => return,
-            FileUpdate::Retry { hash } => {
-                if matches!(self.offers.get(hash), Some((_, FileState::Waiting(_)))) {
-                    let _ = self.get(hash, true, "");
-                }
-                return;
-            }
-        };
-        if !matches!(state, FileState::Fetching { .. } | FileState::Waiting(_)) {
-            self.tried.remove(hash);
-        }
-        self.set_state(hash, state);
     }
 
     /// `/files`: the files shared in `place`, oldest first, with where each is.

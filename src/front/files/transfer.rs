@@ -19,10 +19,11 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const RETRY_WAITING: Duration = Duration::from_secs(60);
 
 /// Fetch `file` and save it under a safe, new name in `dir`; reports through `updates`.
+/// Providers sent on `back` came back: they are dialed again.
 pub(super) async fn fetch(
     node: Node,
     file: FileRef,
-    providers: Vec<EndpointId>,
+    (providers, back): (Vec<EndpointId>, mpsc::Receiver<EndpointId>),
     dir: PathBuf,
     updates: mpsc::Sender<FileUpdate>,
 ) {
@@ -32,7 +33,7 @@ pub(super) async fn fetch(
     let result = async {
         let (progress_tx, mut progress) = mpsc::channel(16);
         let started = Instant::now();
-        let fetching = node.fetch_file(&file.hash, file.size, providers, progress_tx);
+        let fetching = node.fetch_file(&file.hash, file.size, providers, progress_tx, back);
         tokio::pin!(fetching);
         let mut last = Instant::now() - PROGRESS_EVERY;
         let fetched = loop {

@@ -8,7 +8,8 @@
 //! trade), at most [`IN_FLIGHT`] at a time, never a piece another provider is sending. Every
 //! byte is verified against the hash as it arrives (bao); a provider that fails a request
 //! (unreachable, refusing, sending what does not verify, going away) is dropped and its piece
-//! goes to another.
+//! goes to another. A provider that comes back (it rejoined a room) is dialed again on a fresh
+//! connection, its old one closed, and takes pieces as soon as it says what it holds.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -42,6 +43,11 @@ const REPORT_BYTES: u64 = 64 << 10;
 const REQUEST_STALL: Duration = Duration::from_secs(10);
 /// Providers connected at once, the sender included.
 pub const MAX_PROVIDERS: usize = 8;
+/// Times a provider that came back is dialed before it counts as gone again: it may not know
+/// us yet (its member list arrives a moment after ours), and refuses us until it does.
+const BACK_ATTEMPTS: u32 = 5;
+/// The pause between those attempts.
+const BACK_RETRY: Duration = Duration::from_secs(1);
 
 /// How a fetch ended without the whole file.
 #[derive(Debug)]
@@ -54,30 +60,50 @@ pub enum Unfinished {
     Local(String),
 }
 
+/// Which provider, and which of its connections (a provider back gets a new one): news of an
+/// older connection is stale.
+type Who = (usize, u32);
+
 enum Heard {
-    Connected(usize, Connection),
-    Holds(usize, Bitfield),
-    Gone(usize),
+    Connected(Who, Connection),
+    Holds(Who, Bitfield),
+    Gone(Who),
     /// Bytes received for a piece, not stored as a whole yet.
     Bytes(usize, u64),
 }
 
 struct Provider {
     id: EndpointId,
+    /// Counts its connections: 0 for the first.
+    generation: u32,
     conn: Option<Connection>,
     holds: Bitfield,
     busy: usize,
     gone: bool,
 }
 
+impl Provider {
+    fn new(id: EndpointId) -> Self {
+        Self {
+            id,
+            generation: 0,
+            conn: None,
+            holds: Bitfield::empty(),
+            busy: 0,
+            gone: false,
+        }
+    }
+}
+
 /// Fetch the `size` bytes of `hash` that `store` misses from `providers` (the sender first),
-/// reporting the bytes held (earlier parts included) through `progress`.
+/// reporting the bytes held (earlier parts included) through `progress`; a provider sent on
+/// `back` is dialed again (or added, while there is room).
 pub async fn fetch(
     store: &Store,
     endpoint: &Endpoint,
     hash: Hash,
     size: u64,
-    providers: Vec<EndpointId>,
+    (providers, back): (Vec<EndpointId>, &mut mpsc::Receiver<EndpointId>),
     progress: &mpsc::Sender<u64>,
     limits: (Duration, Duration),
 ) -> Result<(), Unfinished> {
@@ -107,19 +133,20 @@ pub async fn fetch(
     let mut all: Vec<Provider> = providers
         .into_iter()
         .take(MAX_PROVIDERS)
-        .map(|id| Provider {
-            id,
-            conn: None,
-            holds: Bitfield::empty(),
-            busy: 0,
-            gone: false,
-        })
+        .map(Provider::new)
         .collect();
     for (k, p) in all.iter().enumerate() {
         let (endpoint, store, tx) = (endpoint.clone(), store.clone(), heard_tx.clone());
-        watchers.spawn(watch(endpoint, store, (p.id, k), hash, connect_limit, tx));
+        let dial = Dial {
+            id: p.id,
+            who: (k, 0),
+            limit: connect_limit,
+            attempts: 1,
+        };
+        watchers.spawn(watch(endpoint, store, dial, hash, tx));
     }
-    let mut requests: JoinSet<(usize, usize, Outcome)> = JoinSet::new();
+    let mut back_open = true;
+    let mut requests: JoinSet<(Who, usize, Outcome)> = JoinSet::new();
     // What in-flight pieces received so far: shown as held until their request ends.
     let mut arriving: HashMap<usize, u64> = HashMap::new();
     let mut sending: HashSet<usize> = HashSet::new();
@@ -143,9 +170,10 @@ pub async fn fetch(
                     };
                     sending.insert(piece);
                     all[k].busy += 1;
+                    let who = (k, all[k].generation);
                     let wanted = (piece, missing[&piece].clone());
                     let ask = ask(store.clone(), conn, hash, wanted, heard_tx.clone());
-                    requests.spawn(async move { (k, piece, ask.await) });
+                    requests.spawn(async move { (who, piece, ask.await) });
                 }
             }
         }
@@ -156,19 +184,22 @@ pub async fn fetch(
         }
         tokio::select! {
             Some(news) = heard.recv() => match news {
-                Heard::Connected(k, conn) => {
+                Heard::Connected((k, g), conn) if all[k].generation == g => {
                     all[k].conn = Some(conn);
                     changed = true;
                 }
-                Heard::Holds(k, diff) => {
+                Heard::Holds((k, g), diff) if all[k].generation == g => {
                     all[k].holds.update(&diff);
                     changed = true;
                 }
-                Heard::Gone(k) => {
+                Heard::Gone((k, g)) if all[k].generation == g => {
                     all[k].gone = true;
                     all[k].conn = None;
                     changed = true;
                 }
+                // About a connection replaced since.
+                Heard::Connected(_, stale) => stale.close(0u32.into(), b"replaced"),
+                Heard::Holds(..) | Heard::Gone(..) => {}
                 Heard::Bytes(piece, n) => {
                     moved = tokio::time::Instant::now();
                     *arriving.entry(piece).or_default() += n;
@@ -176,12 +207,50 @@ pub async fn fetch(
                     progress.try_send(have).ok();
                 }
             },
+            back_id = back.recv(), if back_open => {
+                let Some(id) = back_id else {
+                    back_open = false;
+                    continue;
+                };
+                let k = match all.iter().position(|p| p.id == id) {
+                    Some(k) => k,
+                    None if all.len() < MAX_PROVIDERS => {
+                        all.push(Provider::new(id));
+                        all.len() - 1
+                    }
+                    None => continue,
+                };
+                // A fresh connection, whatever became of the old one (it may be dead without
+                // knowing it yet): requests on the old one fail and their pieces go to
+                // whoever holds them.
+                let provider = &mut all[k];
+                provider.generation += 1;
+                if let Some(old) = provider.conn.take() {
+                    old.close(0u32.into(), b"reconnecting");
+                }
+                provider.holds = Bitfield::empty();
+                provider.busy = 0;
+                provider.gone = false;
+                let dial = Dial {
+                    id,
+                    who: (k, provider.generation),
+                    limit: connect_limit,
+                    attempts: BACK_ATTEMPTS,
+                };
+                let (endpoint, store, tx) = (endpoint.clone(), store.clone(), heard_tx.clone());
+                watchers.spawn(watch(endpoint, store, dial, hash, tx));
+                // Its time to send starts now.
+                moved = tokio::time::Instant::now();
+            }
             Some(done) = requests.join_next(), if !requests.is_empty() => {
-                let Ok((k, piece, outcome)) = done else { continue };
+                let Ok(((k, g), piece, outcome)) = done else { continue };
+                let current = all[k].generation == g;
                 changed = true;
                 sending.remove(&piece);
                 arriving.remove(&piece);
-                all[k].busy = all[k].busy.saturating_sub(1);
+                if current {
+                    all[k].busy = all[k].busy.saturating_sub(1);
+                }
                 let ok = match outcome {
                     Outcome::Done => true,
                     Outcome::Failed => false,
@@ -207,7 +276,7 @@ pub async fn fetch(
                         missing.insert(piece, left);
                     }
                 }
-                if !ok {
+                if !ok && current {
                     // It failed us (or lied): the others carry on without it.
                     all[k].gone = true;
                     if let Some(conn) = all[k].conn.take() {
@@ -311,30 +380,47 @@ fn bytes_of<'a>(ranges: impl Iterator<Item = &'a ChunkRanges>, size: u64) -> u64
     chunks.saturating_mul(1024).min(size)
 }
 
-/// Connect to provider `who` (its id and index) and report what it holds until it goes.
+/// Whom [`watch`] dials, and how patiently.
+struct Dial {
+    id: EndpointId,
+    who: Who,
+    /// Each attempt's limit to connect.
+    limit: Duration,
+    /// Attempts until one hears what the provider holds.
+    attempts: u32,
+}
+
+/// Connect to a provider and report what it holds until it goes.
 async fn watch(
     endpoint: Endpoint,
     store: Store,
-    who: (EndpointId, usize),
+    dial: Dial,
     hash: Hash,
-    connect_limit: Duration,
     heard: mpsc::Sender<Heard>,
 ) {
-    let (id, k) = who;
-    let conn = match tokio::time::timeout(connect_limit, endpoint.connect(id, ALPN)).await {
-        Ok(Ok(conn)) => conn,
-        _ => {
-            heard.send(Heard::Gone(k)).await.ok();
-            return;
+    let who = dial.who;
+    for attempt in 1..=dial.attempts {
+        if attempt > 1 {
+            tokio::time::sleep(BACK_RETRY).await;
         }
-    };
-    heard.send(Heard::Connected(k, conn.clone())).await.ok();
-    let updates = store.remote().observe(conn, ObserveRequest::new(hash));
-    let mut updates = std::pin::pin!(updates);
-    while let Some(Ok(diff)) = updates.next().await {
-        if heard.send(Heard::Holds(k, diff)).await.is_err() {
-            return;
+        let connected = tokio::time::timeout(dial.limit, endpoint.connect(dial.id, ALPN)).await;
+        let Ok(Ok(conn)) = connected else {
+            continue;
+        };
+        heard.send(Heard::Connected(who, conn.clone())).await.ok();
+        let updates = store.remote().observe(conn, ObserveRequest::new(hash));
+        let mut updates = std::pin::pin!(updates);
+        let mut told = false;
+        while let Some(Ok(diff)) = updates.next().await {
+            told = true;
+            if heard.send(Heard::Holds(who, diff)).await.is_err() {
+                return;
+            }
+        }
+        // It said what it holds, then went: gone. Refused at once: maybe not yet.
+        if told {
+            break;
         }
     }
-    heard.send(Heard::Gone(k)).await.ok();
+    heard.send(Heard::Gone(who)).await.ok();
 }

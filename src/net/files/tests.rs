@@ -44,7 +44,7 @@ pub(super) fn introduce(all: &[Node]) {
 }
 
 /// `len` pseudo-random bytes in a new file (BLAKE3's output stream: fast, and no two alike).
-pub(super) fn file_of(len: usize) -> PathBuf {
+pub(crate) fn file_of(len: usize) -> PathBuf {
     let dir = crate::store::tests::tempdir();
     let mut bytes = vec![0; len];
     let seed: [u8; 16] = rand::random();
@@ -61,6 +61,11 @@ pub(super) fn digest(path: &Path) -> blake3::Hash {
     blake3::hash(&std::fs::read(path).expect("read"))
 }
 
+/// No provider comes back during the fetch.
+pub(super) fn no_one_back() -> mpsc::Receiver<crate::proto::EndpointId> {
+    mpsc::channel(1).1
+}
+
 /// Fetch with the progress updates collected; `Ok` holds them.
 pub(super) async fn fetch(
     node: &Node,
@@ -69,7 +74,11 @@ pub(super) async fn fetch(
     providers: Vec<crate::proto::EndpointId>,
 ) -> anyhow::Result<Vec<u64>> {
     let (tx, mut rx) = mpsc::channel(100_000);
-    let done = tokio::time::timeout(WAIT, node.fetch_file(hash, size, providers, tx)).await;
+    let done = tokio::time::timeout(
+        WAIT,
+        node.fetch_file(hash, size, providers, tx, no_one_back()),
+    )
+    .await;
     done.map_err(|_| anyhow::anyhow!("fetch timed out"))??;
     let mut seen = Vec::new();
     while let Ok(n) = rx.try_recv() {
@@ -81,7 +90,7 @@ pub(super) async fn fetch(
 /// Start fetching and stop (drop the download) once at least `after` bytes are held.
 pub(super) async fn fetch_partly(node: &Node, hash: &str, size: u64, from: &Node, after: u64) {
     let (tx, mut rx) = mpsc::channel(4);
-    let download = node.fetch_file(hash, size, vec![from.id()], tx);
+    let download = node.fetch_file(hash, size, vec![from.id()], tx, no_one_back());
     tokio::pin!(download);
     let stopped = tokio::time::timeout(WAIT, async {
         loop {
@@ -194,7 +203,12 @@ async fn resumed_fetch_transfers_only_the_rest() {
     let shared = a.share_file(&path).await.expect("share");
     fetch_partly(b, &shared.hash, shared.size, a, 1 << 20).await;
     let partial = b.file_status(&shared.hash).await.expect("status");
-    assert!(!partial.complete && partial.have >= 1 << 20, "{partial:?}");
+    // Progress counts bytes of pieces still arriving; what is stored is whole pieces (256 KiB
+    // for this size), so somewhat less than the 1 MiB it reached.
+    assert!(
+        !partial.complete && partial.have >= 256 << 10,
+        "{partial:?}"
+    );
     let target = crate::store::tests::tempdir().join("early.bin");
     let early = b.save_file(&shared.hash, &target, true).await.unwrap_err();
     assert!(early.to_string().contains("not complete"), "{early}");

@@ -209,7 +209,8 @@ impl Book {
         }
     }
 
-    /// Messages with all of `words` (case-insensitive), newest first.
+    /// Messages with every term of `words` (`store::search`: word prefixes, quoted
+    /// phrases), newest first.
     pub(super) async fn search(
         &self,
         me: EndpointId,
@@ -222,8 +223,8 @@ impl Book {
                 on_disk(store, move |s| s.search_direct(peer, &words, limit)).await
             }
             Self::Memory(memory) => {
-                let words: Vec<String> = words.split_whitespace().map(str::to_lowercase).collect();
-                if words.is_empty() {
+                let terms = crate::store::search::terms(&words);
+                if terms.is_empty() {
                     return Ok(Vec::new());
                 }
                 let memory = lock(memory);
@@ -233,10 +234,7 @@ impl Book {
                     .rev()
                     .map(|s| &s.message)
                     .filter(|m| peer.is_none_or(|p| m.peer(&me) == p))
-                    .filter(|m| {
-                        let text = m.text.to_lowercase();
-                        words.iter().all(|w| text.contains(w.as_str()))
-                    })
+                    .filter(|m| crate::store::search::matches(&terms, &m.text))
                     .take(limit)
                     .cloned()
                     .collect())

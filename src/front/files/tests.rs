@@ -1,0 +1,177 @@
+//! Fetching over loopback through [`Files`]: a fetch stuck on a sender that vanished starts
+//! again by itself when the sender rejoins a room.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::net::NetConfig;
+use crate::net::files::tests::file_of;
+use crate::proto::SecretKey;
+use crate::store::tests::tempdir;
+
+/// Generous: only a broken build waits this long.
+const WAIT: Duration = Duration::from_secs(60);
+const ROOM: RoomKey = 1;
+/// The swarm's piece for a 6 MiB file.
+const PIECE: u64 = 256 << 10;
+
+async fn node(secret: SecretKey, blobs: &std::path::Path) -> Node {
+    let config = NetConfig {
+        blobs_dir: Some(blobs.to_path_buf()),
+        ..NetConfig::loopback(secret)
+    };
+    Node::spawn(&config).await.expect("node")
+}
+
+fn member(node: &Node, name: &str) -> MemberInfo {
+    MemberInfo {
+        id: node.id(),
+        name: name.into(),
+        display: name.into(),
+    }
+}
+
+/// The next update `pred` picks, skipping others.
+async fn expect(
+    updates: &mut mpsc::Receiver<FileUpdate>,
+    what: &str,
+    pred: impl Fn(&FileUpdate) -> bool,
+) -> FileUpdate {
+    let wait = async {
+        loop {
+            match updates.recv().await {
+                Some(update) if pred(&update) => return update,
+                Some(update) => {
+                    assert!(!matches!(update, FileUpdate::Failed { .. }), "{update:?}");
+                }
+                None => panic!("no more updates before {what}"),
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, wait)
+        .await
+        .unwrap_or_else(|_| panic!("no {what}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_stuck_on_a_vanished_sender_resumes_when_it_rejoins() {
+    let path = file_of(6 << 20);
+    // The sender holds part of the file at first (it is still fetching it from someone not
+    // in the room), and all of it when it comes back.
+    let owner = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let shared = owner.share_file(&path).await.expect("share");
+    let sender_key = SecretKey::generate();
+    let sender = node(sender_key.clone(), &tempdir().join("blobs")).await;
+    let us = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    // A member who holds none of it: while it stays, the fetch has a provider left and
+    // does not end by itself (the case the stall timeout used to end after 30 s).
+    let bystander = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let all = [&owner, &sender, &us, &bystander];
+    for a in all {
+        for b in all {
+            a.learn(b.addr());
+        }
+        a.allow_files(all.map(Node::id));
+    }
+    fetch_part(&sender, &shared, &owner).await;
+    owner.shutdown(Duration::from_secs(2)).await;
+
+    let settings = FileSettings {
+        download_dir: Some(tempdir().join("downloads")),
+        ..FileSettings::default()
+    };
+    let (mut files, mut updates) = Files::new(us.clone(), settings);
+    let members = vec![
+        member(&us, "us"),
+        member(&sender, "sam"),
+        member(&bystander, "bea"),
+    ];
+    files.note(ROOM, &SessionEvent::Members(members));
+    let file = FileRef {
+        hash: shared.hash.clone(),
+        size: shared.size,
+        name: "shared.bin".into(),
+        mime: String::new(),
+    };
+    let line = OfferLine {
+        file,
+        from: member(&sender, "sam"),
+        history: false,
+    };
+    assert!(files.offer(Place::Room(ROOM), line, false).is_some());
+    let got = files.get(&shared.hash, false, "").expect("get");
+    assert!(got.starts_with("fetching"), "{got}");
+    // Pieces of what the sender holds arrive (a piece is 256 KiB here); then it quits.
+    tokio::time::timeout(WAIT, async {
+        while us.file_status(&shared.hash).await.expect("status").have < PIECE {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the sender's part arrives");
+    sender.shutdown(Duration::from_secs(2)).await;
+
+    // It comes back on another port, with the whole file, and rejoins the room.
+    let sender = node(sender_key, &tempdir().join("blobs")).await;
+    assert_eq!(sender.share_file(&path).await.expect("share"), shared);
+    sender.allow_files([us.id(), bystander.id()]);
+    us.learn(sender.addr());
+    let rejoined = Instant::now();
+    let event = SessionEvent::Room(Event::MemberJoined(member(&sender, "sam")));
+    files.note(ROOM, &event);
+    let resumed = expect(&mut updates, "resumed", |u| {
+        matches!(u, FileUpdate::Resumed { .. })
+    })
+    .await;
+    assert!(
+        matches!(&resumed, FileUpdate::Resumed { hash, who } if *hash == shared.hash && who == "sam"),
+        "{resumed:?}"
+    );
+    let saved = loop {
+        let update = expect(&mut updates, "saved", |u| {
+            matches!(u, FileUpdate::Saved { .. } | FileUpdate::Progress { .. })
+        })
+        .await;
+        files.update(&update);
+        if let FileUpdate::Saved { path, .. } = update {
+            break path;
+        }
+    };
+    // Well before the stall timeout (30 s) or the retry timer (60 s) could have done it.
+    let took = rejoined.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(
+        blake3::hash(&std::fs::read(&saved).expect("read")),
+        blake3::hash(&std::fs::read(&path).expect("read"))
+    );
+    assert!(files.running.is_empty() && files.tried.is_empty());
+    for node in [sender, us, bystander] {
+        node.shutdown(Duration::from_secs(2)).await;
+    }
+}
+
+/// `node` fetches some of `file` from `from`, then stops.
+async fn fetch_part(node: &Node, file: &crate::net::files::SharedFile, from: &Node) {
+    let (progress_tx, mut progress) = mpsc::channel(4);
+    let no_one_back = mpsc::channel(1).1;
+    let fetch = node.fetch_file(
+        &file.hash,
+        file.size,
+        vec![from.id()],
+        progress_tx,
+        no_one_back,
+    );
+    let mut fetch = Box::pin(fetch);
+    let stopped = tokio::time::timeout(WAIT, async {
+        loop {
+            tokio::select! {
+                done = &mut fetch => panic!("finished before it was stopped: {done:?}"),
+                Some(n) = progress.recv() => if n >= 1 << 20 { break },
+            }
+        }
+    });
+    stopped.await.expect("no progress");
+    drop(fetch);
+    let have = node.file_status(&file.hash).await.expect("status").have;
+    assert!(have >= PIECE && have < file.size, "{have}");
+}
