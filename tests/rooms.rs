@@ -330,3 +330,52 @@ async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// `/nick` in a room is kept for it: entering it again later uses that name (not the one
+/// configured), while another room keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nick_is_kept_per_room_across_a_restart() {
+    let dir = tempdir("nick");
+    let mut config = offline_config("ann", Start::Open);
+    config.task = Task::Chat(vec![Start::Open, Start::Open]);
+    // As when no --name was given: a room's own name wins.
+    config.name_given = false;
+    let mut ann = Peer::start_with_store(config.clone(), Some(Store::open(&dir).unwrap()));
+    ann.wait_until("two rooms ready", |seen| {
+        seen.iter().filter(|e| e["type"] == "ready").count() == 2
+    })
+    .await;
+    let topics: Vec<String> = ann
+        .seen_of("ready")
+        .iter()
+        .map(|r| text(r, "topic"))
+        .collect();
+    ann.send("/nick annie").await;
+    let renamed = ann
+        .expect("renamed", |e| e["type"] == "renamed" && e["new"] == "annie")
+        .await;
+    let renamed_in = text(&renamed, "room");
+    ann.signal();
+    ann.finished().await.unwrap();
+
+    config.task = Task::Chat(vec![
+        Start::Known(topics[0].clone()),
+        Start::Known(topics[1].clone()),
+    ]);
+    let mut ann = Peer::start_with_store(config, Some(Store::open(&dir).unwrap()));
+    ann.wait_until("both rooms ready again", |seen| {
+        seen.iter().filter(|e| e["type"] == "ready").count() == 2
+    })
+    .await;
+    for ready in ann.seen_of("ready") {
+        let expected = if text(ready, "topic") == renamed_in {
+            "annie"
+        } else {
+            "ann"
+        };
+        assert_eq!(text(ready, "name"), expected, "{ready}");
+    }
+    ann.signal();
+    ann.finished().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

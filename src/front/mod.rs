@@ -94,7 +94,8 @@ impl Core {
         answers: Answers,
     ) -> anyhow::Result<Self> {
         for start in config.starts() {
-            if !matches!(start, Start::Lan(_)) {
+            // Rooms found by label (known or on the LAN) are looked up once they start.
+            if !matches!(start, Start::Lan(_) | Start::Known(_)) {
                 start::spec_of(&config, start, config.name.clone())?;
             }
         }

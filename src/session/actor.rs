@@ -295,6 +295,11 @@ impl Actor {
         });
         for (event, gate) in events {
             self.heal.heard(&event);
+            if let Event::MemberRenamed { member, .. } = &event
+                && member.id == self.room.id()
+            {
+                self.remember_my_name(member.name.clone());
+            }
             self.outbox.push(SessionEvent::Room(event), gate);
         }
         if neighbour_change {
@@ -304,6 +309,20 @@ impl Actor {
             self.send_members();
         }
         self.answer_drained();
+    }
+
+    /// `/nick` took effect: the room is entered under this name next time (unless `--name`
+    /// says otherwise).
+    fn remember_my_name(&self, name: String) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let topic = self.room.topic();
+        store.spawn_call(move |s| {
+            if let Err(err) = s.set_my_name(topic, &name) {
+                tracing::warn!("cannot remember the name used in this room: {err}");
+            }
+        });
     }
 
     /// The member list to the front end, after what is saved so far.

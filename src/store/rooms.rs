@@ -122,6 +122,15 @@ impl Store {
         Ok(())
     }
 
+    /// The name we go by in `topic` (`/nick`), used when the room is entered again.
+    pub fn set_my_name(&self, topic: TopicId, name: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE rooms SET my_name = ?2 WHERE topic = ?1",
+            params![topic.as_bytes(), name],
+        )?;
+        Ok(())
+    }
+
     pub fn touch_room(&self, topic: TopicId, now: UnixMillis) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE rooms SET last_active = ?2 WHERE topic = ?1",
