@@ -73,13 +73,27 @@ impl App {
             }
         };
         let mut effects = Vec::new();
-        if let Some((view, new)) = self.conversation(&peer, false)
-            && new
-        {
+        let conversation = self.conversation(&peer, false);
+        if let Some((view, true)) = conversation {
             effects.push(Effect::LoadConversation {
                 view,
                 peer: peer.id,
             });
+        }
+        // Said where it was typed too: the conversation may be a tab the user is not on.
+        if let Some((view, _)) = conversation
+            && self.current_view() != Some(view)
+        {
+            let key = match self.views.position(view) {
+                Some(index) if index < 9 => format!("Alt-{} shows", index + 1),
+                _ => "Ctrl-N reaches".to_string(),
+            };
+            let shown = crate::proto::names::sanitize_text(&text, false);
+            let note = format!(
+                "→ {} privately: {shown} ({key} the conversation)",
+                peer.display
+            );
+            self.notice(now, note);
         }
         effects.push(Effect::SendDirect {
             peer: peer.id,

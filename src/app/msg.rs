@@ -17,6 +17,8 @@ pub struct Transfer {
     pub total: u64,
     /// Bytes a second.
     pub rate: u64,
+    /// A file of ours being read and hashed for `/send` (no rate: it is local work).
+    pub hashing: bool,
 }
 
 #[derive(Debug, Clone)]

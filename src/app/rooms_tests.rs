@@ -224,6 +224,13 @@ fn direct_messages_open_conversations_in_order() {
         ]
     );
     assert_eq!(app.views.current, 0);
+    // The room it was typed in says where it went.
+    let said = &app.view().log.entries().back().unwrap().kind;
+    assert!(
+        matches!(said, EntryKind::Notice(text)
+            if text == "→ bob privately: are you free? (Alt-3 shows the conversation)"),
+        "{said:?}"
+    );
     assert!(type_line(&mut app, "/msg nobody hi").is_empty());
     assert!(app.status_error().unwrap().contains("nobody"));
     // Our message (pending), then bob's answer (sent earlier by his clock) goes before it.

@@ -164,11 +164,11 @@ impl Core {
                     .await;
             }
             Command::Send(path) => {
-                let node = self.node.clone();
+                let (node, updates) = (self.node.clone(), self.files.updates());
                 // Hashing a big file takes a while: off the front end's loop.
                 return self
                     .answer(async move {
-                        match files::share(&node, &path).await {
+                        match files::share(&node, &path, updates).await {
                             Ok(file) => {
                                 let _ = session.share(file).await;
                                 Vec::new()
@@ -222,8 +222,9 @@ impl Core {
             }
             Command::Send(path) => {
                 let (node, dm) = (self.node.clone(), self.direct.clone());
+                let updates = self.files.updates();
                 self.answer(async move {
-                    let file = match files::share(&node, &path).await {
+                    let file = match files::share(&node, &path, updates).await {
                         Ok(file) => file,
                         Err(why) => return vec![Reply::error(about, why)],
                     };

@@ -27,11 +27,13 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::{AddPathOptions, BlobStatus, ImportMode};
+use iroh_blobs::api::proto::AddProgressItem;
 use iroh_blobs::provider::events::{
     AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
 };
 use iroh_blobs::store::{fs::FsStore, mem::MemStore};
 use iroh_blobs::{BlobFormat, BlobsProtocol, Hash};
+use n0_future::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::proto::EndpointId;
@@ -145,7 +147,11 @@ impl Files {
         *lock(&self.allowed) = peers.into_iter().collect();
     }
 
-    pub async fn share(&self, path: &Path) -> anyhow::Result<SharedFile> {
+    pub async fn share(
+        &self,
+        path: &Path,
+        mut progress: impl FnMut(u64, u64) + Send,
+    ) -> anyhow::Result<SharedFile> {
         let path = std::path::absolute(path)
             .with_context(|| format!("cannot share {}", path.display()))?;
         let before = stamp(&path).await?;
@@ -154,18 +160,46 @@ impl Files {
         } else {
             ImportMode::Copy
         };
+        let copied = matches!(mode, ImportMode::Copy);
         let options = AddPathOptions {
             path: path.clone(),
             format: BlobFormat::Raw,
             mode,
         };
         // A temporary tag first: the persistent one only once we know the file held still.
-        let imported = self
-            .store
-            .add_path_with_opts(options)
-            .temp_tag()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        // Reading and hashing report as they go (a large file takes seconds).
+        let mut events = self.store.add_path_with_opts(options).stream().await;
+        let mut total = before.0;
+        let mut imported = None;
+        while let Some(event) = events.next().await {
+            match event {
+                AddProgressItem::Size(size) => {
+                    total = size;
+                    progress(0, total);
+                }
+                AddProgressItem::CopyProgress(offset) => progress(offset / 2, total),
+                // Copied (when small) then hashed: the hashing is the second half.
+                AddProgressItem::OutboardProgress(offset) => {
+                    let done = if copied {
+                        total / 2 + offset / 2
+                    } else {
+                        offset
+                    };
+                    progress(done.min(total.saturating_sub(1)), total);
+                }
+                AddProgressItem::CopyDone => {}
+                AddProgressItem::Done(tag) => {
+                    imported = Some(tag);
+                    break;
+                }
+                AddProgressItem::Error(e) => {
+                    anyhow::bail!("cannot read {}: {e}", path.display())
+                }
+            }
+        }
+        let imported = imported
+            .ok_or_else(|| anyhow::anyhow!("cannot read {}: the import stopped", path.display()))?;
+        progress(total, total);
         if stamp(&path).await? != before {
             anyhow::bail!(
                 "{} changed while it was being read; share it again once it is written",
@@ -222,8 +256,12 @@ impl super::Node {
     /// Offer the file at `path`: hashed and kept (by reference when large) under the tag
     /// `file/<hash>`. Directories, missing or unreadable files, and a file that changed while
     /// it was read are one-line errors.
-    pub async fn share_file(&self, path: &Path) -> anyhow::Result<SharedFile> {
-        self.files.share(path).await
+    pub async fn share_file(
+        &self,
+        path: &Path,
+        progress: impl FnMut(u64, u64) + Send,
+    ) -> anyhow::Result<SharedFile> {
+        self.files.share(path, progress).await
     }
 
     /// Download `hash` (offered as `size` bytes) from `providers` (the sender first), several

@@ -148,6 +148,7 @@ fn a_fetch_shows_in_the_status_bar() {
             done: 45 << 20,
             total: 100 << 20,
             rate: 11 << 20,
+            hashing: false,
         })),
         NOON,
     );
@@ -157,4 +158,23 @@ fn a_fetch_shows_in_the_status_bar() {
         "{text}"
     );
     insta::assert_snapshot!(text);
+}
+
+/// `/send` of a big file says it is being hashed, and how far, until it is offered.
+#[test]
+fn a_file_being_hashed_shows_in_the_status_bar() {
+    let mut app = crate::app::fixtures::in_room(100, 12);
+    app.update(
+        Msg::Transfer(Some(crate::app::Transfer {
+            name: "disk.img".into(),
+            done: 300 << 20,
+            total: 1 << 30,
+            rate: 0,
+            hashing: true,
+        })),
+        NOON,
+    );
+    let text = render(&app);
+    assert!(text.contains("↑ hashing disk.img 29%"), "{text}");
+    assert!(!text.contains("/s"), "no rate for local work: {text}");
 }

@@ -79,6 +79,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     // A fetch in progress: how far, how fast, how long yet.
     let parts = match &app.transfer {
+        Some(t) if t.hashing => {
+            let mut parts = parts;
+            let percent = t.done.saturating_mul(100) / t.total.max(1);
+            parts.insert(1, format!("↑ hashing {} {percent}%", t.name));
+            parts
+        }
         Some(t) => {
             let mut parts = parts;
             let left = t.total.saturating_sub(t.done);

@@ -34,6 +34,9 @@ pub enum FileUpdate {
     },
     /// Time to try a waiting fetch again (if it still waits).
     Retry { hash: String },
+    /// A file we share is being read and hashed (`/send`): `done` of `total` bytes; the last
+    /// one has `done == total` (or the share failed and says so on its own).
+    Hashing { name: String, done: u64, total: u64 },
     /// A fetch waiting for its providers started again: `who` is back.
     Resumed {
         /// The file's whole hash (front ends show its handle).
@@ -183,7 +186,7 @@ impl Files {
                 waiting: true,
             } => (hash, FileState::Waiting(reason.clone())),
             FileUpdate::Failed { hash, reason, .. } => (hash, FileState::Failed(reason.clone())),
-            FileUpdate::Resumed { .. } => return,
+            FileUpdate::Resumed { .. } | FileUpdate::Hashing { .. } => return,
             FileUpdate::Retry { hash } => {
                 if matches!(self.offers.get(hash), Some((_, FileState::Waiting(_)))) {
                     let _ = self.get(hash, true, "");

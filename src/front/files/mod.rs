@@ -72,6 +72,11 @@ pub struct Files {
 }
 
 impl Files {
+    /// Where progress about our files goes (hashing a file being shared reports there).
+    pub fn updates(&self) -> mpsc::Sender<FileUpdate> {
+        self.updates_tx.clone()
+    }
+
     pub fn new(node: Node, settings: FileSettings) -> (Self, mpsc::Receiver<FileUpdate>) {
         let (updates_tx, updates) = mpsc::channel(256);
         let files = Self {

@@ -2,21 +2,59 @@
 //! described as a room or a direct message carries it.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
+use super::FileUpdate;
 use crate::net::Node;
 use crate::proto::wire::FileRef;
 
-/// `/send PATH`: the file on offer from our store, described for a room (`~` is home).
-pub async fn share(node: &Node, path: &str) -> Result<FileRef, String> {
+/// How often hashing progress is reported at most (a big file takes seconds to hash).
+const HASHING_EVERY: Duration = Duration::from_millis(250);
+
+/// `/send PATH`: the file on offer from our store, described for a room (`~` is home). While
+/// it is read and hashed, progress goes to `updates` (at most 4 a second, and the end).
+pub async fn share(
+    node: &Node,
+    path: &str,
+    updates: mpsc::Sender<FileUpdate>,
+) -> Result<FileRef, String> {
     let path = expand_home(path.trim());
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| format!("{}: not a file", path.display()))?;
-    let shared = node
-        .share_file(&path)
-        .await
-        .map_err(|err| format!("{err:#}"))?;
+    let mut last: Option<Instant> = None;
+    let shown = name.clone();
+    let end = updates.clone();
+    let progress = move |done: u64, total: u64| {
+        let end = done >= total;
+        if !end && last.is_some_and(|at| at.elapsed() < HASHING_EVERY) {
+            return;
+        }
+        last = Some(Instant::now());
+        let update = FileUpdate::Hashing {
+            name: shown.clone(),
+            done,
+            total,
+        };
+        // Progress only: a full channel drops it, the end is sent by waiting.
+        let _ = updates.try_send(update);
+    };
+    let shared = match node.share_file(&path, progress).await {
+        Ok(shared) => shared,
+        Err(err) => {
+            // Nothing is being hashed any more (0 of 0 is the end).
+            let over = FileUpdate::Hashing {
+                name: name.clone(),
+                done: 0,
+                total: 0,
+            };
+            let _ = end.try_send(over);
+            return Err(format!("{err:#}"));
+        }
+    };
     Ok(FileRef {
         hash: shared.hash,
         size: shared.size,

@@ -59,7 +59,7 @@ async fn a_fetch_stuck_on_a_vanished_sender_resumes_when_it_rejoins() {
     // The sender holds part of the file at first (it is still fetching it from someone not
     // in the room), and all of it when it comes back.
     let owner = node(SecretKey::generate(), &tempdir().join("blobs")).await;
-    let shared = owner.share_file(&path).await.expect("share");
+    let shared = owner.share_file(&path, |_, _| {}).await.expect("share");
     let sender_key = SecretKey::generate();
     let sender = node(sender_key.clone(), &tempdir().join("blobs")).await;
     let us = node(SecretKey::generate(), &tempdir().join("blobs")).await;
@@ -113,7 +113,10 @@ async fn a_fetch_stuck_on_a_vanished_sender_resumes_when_it_rejoins() {
 
     // It comes back on another port, with the whole file, and rejoins the room.
     let sender = node(sender_key, &tempdir().join("blobs")).await;
-    assert_eq!(sender.share_file(&path).await.expect("share"), shared);
+    assert_eq!(
+        sender.share_file(&path, |_, _| {}).await.expect("share"),
+        shared
+    );
     sender.allow_files([us.id(), bystander.id()]);
     us.learn(sender.addr());
     let rejoined = Instant::now();

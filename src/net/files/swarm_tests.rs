@@ -10,7 +10,7 @@ async fn members_holding_the_file_serve_pieces_beside_the_sender() {
     let all = nodes(3).await;
     let (a, b, c) = (&all[0], &all[1], &all[2]);
     let path = file_of(12 << 20);
-    let shared = a.share_file(&path).await.expect("share");
+    let shared = a.share_file(&path, |_, _| {}).await.expect("share");
     fetch(b, &shared.hash, shared.size, vec![a.id()])
         .await
         .expect("fetch");
@@ -29,7 +29,7 @@ async fn members_holding_the_file_serve_pieces_beside_the_sender() {
 async fn fetchers_starting_together_all_get_whole_copies() {
     let all = nodes(4).await;
     let path = file_of(9 << 20);
-    let shared = all[0].share_file(&path).await.expect("share");
+    let shared = all[0].share_file(&path, |_, _| {}).await.expect("share");
     let ids: Vec<_> = all.iter().map(Node::id).collect();
     let fetches = all[1..].iter().map(|node| {
         let mut providers = vec![ids[0]];

@@ -133,7 +133,7 @@ async fn small_and_multi_chunk_files_arrive_identical() {
     let (a, b) = (&all[0], &all[1]);
     for len in [1_000, 3 << 20] {
         let path = file_of(len);
-        let shared = a.share_file(&path).await.expect("share");
+        let shared = a.share_file(&path, |_, _| {}).await.expect("share");
         assert_eq!(shared.size, len as u64);
         assert_eq!(shared.hash, digest(&path).to_hex().as_str());
         let progress = fetch(b, &shared.hash, shared.size, vec![a.id()])
@@ -156,7 +156,7 @@ async fn a_large_download_is_saved_without_a_second_copy() {
     let (a, b) = (&all[0], &all[1]);
     for (len, names) in [(1_000, 1), (3 << 20, 2)] {
         let path = file_of(len);
-        let shared = a.share_file(&path).await.expect("share");
+        let shared = a.share_file(&path, |_, _| {}).await.expect("share");
         fetch(b, &shared.hash, shared.size, vec![a.id()])
             .await
             .expect("fetch");
@@ -187,7 +187,7 @@ async fn ephemeral_nodes_keep_files_in_memory() {
     ];
     introduce(&all);
     let path = file_of(300_000);
-    let shared = all[0].share_file(&path).await.expect("share");
+    let shared = all[0].share_file(&path, |_, _| {}).await.expect("share");
     fetch(&all[1], &shared.hash, shared.size, vec![all[0].id()])
         .await
         .expect("fetch");
@@ -200,7 +200,7 @@ async fn resumed_fetch_transfers_only_the_rest() {
     let all = nodes(2).await;
     let (a, b) = (&all[0], &all[1]);
     let path = file_of(8 << 20);
-    let shared = a.share_file(&path).await.expect("share");
+    let shared = a.share_file(&path, |_, _| {}).await.expect("share");
     fetch_partly(b, &shared.hash, shared.size, a, 1 << 20).await;
     let partial = b.file_status(&shared.hash).await.expect("status");
     // Progress counts bytes of pieces still arriving; what is stored is whole pieces (256 KiB
@@ -269,7 +269,7 @@ async fn lying_and_empty_providers_are_passed_over_for_the_honest_one() {
     let all = nodes(3).await;
     let (a, b, empty) = (&all[0], &all[1], &all[2]);
     let path = file_of(1 << 20);
-    let shared = a.share_file(&path).await.expect("share");
+    let shared = a.share_file(&path, |_, _| {}).await.expect("share");
     let (liar, served) = liar(shared.size).await;
     b.learn(liar.endpoint().addr());
     let providers = vec![liar.endpoint().id(), empty.id(), a.id()];
@@ -289,13 +289,17 @@ async fn lying_and_empty_providers_are_passed_over_for_the_honest_one() {
 async fn directories_missing_paths_and_bad_hashes_are_one_line_errors() {
     let all = nodes(1).await;
     let dir = crate::store::tests::tempdir();
-    let err = all[0].share_file(&dir).await.unwrap_err().to_string();
+    let err = all[0]
+        .share_file(&dir, |_, _| {})
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("is a directory") && !err.contains('\n'),
         "{err}"
     );
     let err = all[0]
-        .share_file(&dir.join("nothing"))
+        .share_file(&dir.join("nothing"), |_, _| {})
         .await
         .unwrap_err()
         .to_string();
@@ -313,7 +317,7 @@ async fn a_peer_not_allowed_cannot_fetch() {
     let all = nodes(2).await;
     let (a, b) = (&all[0], &all[1]);
     let path = file_of(100_000);
-    let shared = a.share_file(&path).await.expect("share");
+    let shared = a.share_file(&path, |_, _| {}).await.expect("share");
     a.allow_files([]);
     let err = fetch(b, &shared.hash, shared.size, vec![a.id()])
         .await
@@ -335,8 +339,14 @@ async fn a_peer_not_allowed_cannot_fetch() {
 async fn a_peer_no_longer_allowed_is_refused_on_the_connection_it_has() {
     let all = nodes(2).await;
     let (a, b) = (&all[0], &all[1]);
-    let first = a.share_file(&file_of(20_000)).await.expect("share");
-    let second = a.share_file(&file_of(20_000)).await.expect("share");
+    let first = a
+        .share_file(&file_of(20_000), |_, _| {})
+        .await
+        .expect("share");
+    let second = a
+        .share_file(&file_of(20_000), |_, _| {})
+        .await
+        .expect("share");
     fetch(b, &first.hash, first.size, vec![a.id()])
         .await
         .expect("fetch while allowed");
@@ -353,7 +363,7 @@ async fn a_peer_no_longer_allowed_is_refused_on_the_connection_it_has() {
 async fn a_vanished_provider_is_named_and_another_one_resumes() {
     let mut all = nodes(2).await;
     let path = file_of(6 << 20);
-    let shared = all[0].share_file(&path).await.expect("share");
+    let shared = all[0].share_file(&path, |_, _| {}).await.expect("share");
     fetch_partly(&all[1], &shared.hash, shared.size, &all[0], 1 << 20).await;
     let gone = all.remove(0);
     let gone_id = gone.id();
@@ -369,7 +379,10 @@ async fn a_vanished_provider_is_named_and_another_one_resumes() {
     // Someone else with the same file appears.
     let c = node().await;
     introduce(&[b.clone(), c.clone()]);
-    assert_eq!(c.share_file(&path).await.expect("share").hash, shared.hash);
+    assert_eq!(
+        c.share_file(&path, |_, _| {}).await.expect("share").hash,
+        shared.hash
+    );
     let progress = fetch(&b, &shared.hash, shared.size, vec![gone_id, c.id()])
         .await
         .expect("resume from the other");
@@ -382,7 +395,7 @@ async fn a_vanished_provider_is_named_and_another_one_resumes() {
 async fn a_file_larger_than_offered_is_not_fetched() {
     let all = nodes(2).await;
     let path = file_of(2 << 20);
-    let shared = all[0].share_file(&path).await.expect("share");
+    let shared = all[0].share_file(&path, |_, _| {}).await.expect("share");
     let err = fetch(&all[1], &shared.hash, shared.size / 4, vec![all[0].id()])
         .await
         .unwrap_err();
@@ -401,8 +414,14 @@ async fn the_store_reopens_after_shutdown_with_shared_and_partial_files() {
     let b = Node::spawn(&config).await.expect("node");
     all.push(b.clone());
     introduce(&all);
-    let small = all[0].share_file(&file_of(50_000)).await.expect("share");
-    let big = all[0].share_file(&file_of(6 << 20)).await.expect("share");
+    let small = all[0]
+        .share_file(&file_of(50_000), |_, _| {})
+        .await
+        .expect("share");
+    let big = all[0]
+        .share_file(&file_of(6 << 20), |_, _| {})
+        .await
+        .expect("share");
     fetch(&b, &small.hash, small.size, vec![all[0].id()])
         .await
         .expect("fetch");
@@ -428,7 +447,7 @@ async fn timing_100_mb() {
     let all = nodes(2).await;
     let path = file_of(100 << 20);
     let started = Instant::now();
-    let shared = all[0].share_file(&path).await.expect("share");
+    let shared = all[0].share_file(&path, |_, _| {}).await.expect("share");
     let shared_in = started.elapsed();
     let started = Instant::now();
     fetch(&all[1], &shared.hash, shared.size, vec![all[0].id()])
@@ -437,5 +456,25 @@ async fn timing_100_mb() {
     let fetched_in = started.elapsed();
     println!("100 MB: shared in {shared_in:?}, fetched in {fetched_in:?}");
     check_saved(&all[1], &shared.hash, &path).await;
+    shutdown(all).await;
+}
+
+/// Sharing reports how far reading and hashing got: from 0 to the whole size, never back.
+#[tokio::test]
+async fn sharing_a_file_reports_its_hashing_progress() {
+    let all = nodes(1).await;
+    let size = 12 << 20;
+    let path = file_of(size);
+    let mut seen = Vec::new();
+    let shared = all[0]
+        .share_file(&path, |done, total| seen.push((done, total)))
+        .await
+        .expect("share");
+    assert_eq!(shared.size, size as u64);
+    let size = size as u64;
+    assert_eq!(seen.first(), Some(&(0, size)), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(size, size)), "the end, once: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    assert!(seen[..seen.len() - 1].iter().all(|(done, _)| *done < size));
     shutdown(all).await;
 }

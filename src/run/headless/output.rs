@@ -77,7 +77,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Report::Info(format!("{who} is back: fetching {name} again"))
             }
             // Handled by `Files::update` (a waiting fetch tried again).
-            FileUpdate::Retry { .. } => return,
+            // Headless waits for /send's answer in order: nothing to show while it hashes.
+            FileUpdate::Retry { .. } | FileUpdate::Hashing { .. } => return,
         };
         self.report(report, None).await;
     }

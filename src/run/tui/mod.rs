@@ -330,6 +330,7 @@ impl Tui {
                 done,
                 total,
                 rate,
+                hashing: false,
             })),
             FileUpdate::Saved { path, .. } => Msg::Batch(vec![
                 Msg::Transfer(None),
@@ -348,6 +349,17 @@ impl Tui {
             }
             // Handled by `Files::update` (a waiting fetch tried again).
             FileUpdate::Retry { .. } => return None,
+            // `/send` of a big file: the status bar shows the hashing, then clears.
+            FileUpdate::Hashing { done, total, .. } if done >= total => Msg::Transfer(None),
+            FileUpdate::Hashing { name, done, total } => {
+                Msg::Transfer(Some(crate::app::Transfer {
+                    name,
+                    done,
+                    total,
+                    rate: 0,
+                    hashing: true,
+                }))
+            }
         })
     }
 
