@@ -4,7 +4,8 @@
 //! file (`example`), `parlor config`'s order and the man page's ENVIRONMENT all read from
 //! here, so a default or a spelling is changed in one place.
 //!
-//! A leaf: it imports nothing of parlor's, so the command line can read it without the
+//! Nearly a leaf: it imports only the room's own defaults from `proto` (defined once, where the
+//! room state machine uses them), so the command line can read it without the
 //! rest of the config.
 
 use serde::{Deserialize, Serialize};
@@ -44,9 +45,10 @@ pub const TIME_FORMAT: &str = "%H:%M";
 pub const COLOR: bool = true;
 pub const OFFLINE: bool = false;
 pub const LAN: bool = true;
-pub const HISTORY_DAYS: f64 = 7.0;
-pub const HISTORY_LIMIT: usize = 1000;
-pub const MAX_RATE: f64 = 20.0;
+// The room's own defaults, defined once where the room state machine uses them.
+pub const HISTORY_DAYS: f64 = crate::proto::backlog::DEFAULT_MAX_DAYS;
+pub const HISTORY_LIMIT: usize = crate::proto::backlog::DEFAULT_MAX_MESSAGES;
+pub const MAX_RATE: f64 = crate::proto::limits::DEFAULT_MESSAGES_PER_SECOND;
 pub const JOIN_TIMEOUT_SECS: f64 = 15.0;
 /// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
 pub const MAX_GET: u64 = 100 << 20;

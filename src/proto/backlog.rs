@@ -15,11 +15,16 @@ pub struct HistoryWindow {
     pub max_age_ms: u64,
 }
 
+/// How many of a room's latest messages are kept and served by default (`history_limit`).
+pub const DEFAULT_MAX_MESSAGES: usize = 1000;
+/// How many days of messages are kept and served by default (`history_days`).
+pub const DEFAULT_MAX_DAYS: f64 = 7.0;
+
 impl Default for HistoryWindow {
     fn default() -> Self {
         Self {
-            max_messages: 1000,
-            max_age_ms: 7 * 24 * 3600 * 1000,
+            max_messages: DEFAULT_MAX_MESSAGES,
+            max_age_ms: (DEFAULT_MAX_DAYS * 24.0 * 3600.0 * 1000.0) as u64,
         }
     }
 }

@@ -31,11 +31,14 @@ pub struct RateLimits {
     pub answers: RateLimit,
 }
 
+/// Lines a second shown from one member by default (`max_rate`).
+pub const DEFAULT_MESSAGES_PER_SECOND: f64 = 20.0;
+
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
             messages: RateLimit {
-                per_second: 20.0,
+                per_second: DEFAULT_MESSAGES_PER_SECOND,
                 burst: 50,
             },
             presence: RateLimit {
