@@ -355,8 +355,26 @@ async fn a_nick_is_kept_per_room_across_a_restart() {
         .expect("renamed", |e| e["type"] == "renamed" && e["new"] == "annie")
         .await;
     let renamed_in = text(&renamed, "room");
+    // A refused name changes nothing; a room opened later starts under the name taken.
+    ann.send("/nick #").await;
+    ann.expect("the refusal", |e| e["type"] == "error").await;
+    ann.send("/open").await;
+    ann.wait_until("a third room ready", |seen| {
+        seen.iter().filter(|e| e["type"] == "ready").count() == 3
+    })
+    .await;
+    assert_eq!(text(ann.seen_of("ready")[2], "name"), "annie");
+    ann.send("/part").await;
+    ann.expect("left", |e| {
+        e["type"] == "info" && text(e, "message").starts_with("left")
+    })
+    .await;
     ann.signal();
-    ann.finished().await.unwrap();
+    assert_eq!(
+        ann.finished_with_failures().await.len(),
+        1,
+        "the refused name"
+    );
 
     config.task = Task::Chat(vec![
         Start::Known(topics[0].clone()),

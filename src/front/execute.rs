@@ -114,10 +114,8 @@ impl Core {
             Command::Me(text) => {
                 let _ = session.act(text).await;
             }
+            // Once the room took it, DMs and rooms opened later carry it too (`absorb`).
             Command::Nick(name) => {
-                // Direct messages, and rooms opened later, carry the name last chosen.
-                self.direct.set_name(name.clone());
-                self.name = name.clone();
                 let _ = session.rename(name).await;
             }
             // Answered by the room with an event (or a refusal).

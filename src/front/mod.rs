@@ -225,6 +225,14 @@ impl Core {
                 self.files.note(*key, event);
                 match event {
                     SessionEvent::Ready { topic, .. } => self.rooms.ready(*key, *topic),
+                    // Our `/nick`, taken by the room (a refused name changes nothing):
+                    // direct messages and rooms opened later carry the name last chosen.
+                    SessionEvent::Room(Event::MemberRenamed { member, .. })
+                        if member.id == self.direct.id() =>
+                    {
+                        self.direct.set_name(member.name.clone());
+                        self.name = member.name.clone();
+                    }
                     SessionEvent::Room(Event::Queued(waiting)) => {
                         self.rooms.set_queued(*key, *waiting);
                     }
