@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 
-use n0_future::FuturesOrdered;
+use n0_future::FuturesUnordered;
 use n0_future::StreamExt;
 use tokio::sync::mpsc;
 
@@ -58,7 +58,8 @@ pub enum Answers {
     /// Awaited where the command is carried out, so replies keep the order commands were
     /// typed in (headless: a script reads its answers in order).
     InOrder,
-    /// Worked on in the background and delivered through [`Core::next`] (in the order asked),
+    /// Worked on in the background and delivered through [`Core::next`] as each is done (a
+    /// slow search never holds up a ticket; each reply names the view it is about),
     /// so typing never waits on the disk or the network (terminal UI).
     Later,
 }
@@ -80,7 +81,7 @@ pub struct Core {
     answers: Answers,
     /// In a mutex only to be `Sync` (futures are not), so `&Core` may be held across an
     /// await; only ever reached through `&mut self`, so never locked.
-    later: std::sync::Mutex<FuturesOrdered<Work>>,
+    later: std::sync::Mutex<FuturesUnordered<Work>>,
     /// The name rooms opened from now on start with: `--name`, then the last `/nick`.
     name: String,
 }
@@ -335,7 +336,7 @@ impl Core {
             Answers::InOrder => work.await,
             Answers::Later => {
                 let later = self.later.get_mut().unwrap_or_else(|p| p.into_inner());
-                later.push_back(Box::pin(work));
+                later.push(Box::pin(work));
                 Vec::new()
             }
         }
