@@ -224,7 +224,12 @@ impl Core {
                 self.note_seen(event);
                 self.files.note(*key, event);
                 match event {
-                    SessionEvent::Ready { topic, .. } => self.rooms.ready(*key, *topic),
+                    SessionEvent::Ready {
+                        topic, room_name, ..
+                    } => self.rooms.ready(*key, *topic, room_name.as_deref()),
+                    SessionEvent::Room(Event::RoomNamed { name, by, .. }) => {
+                        self.rooms.named(*key, name, &by.display);
+                    }
                     SessionEvent::Room(Event::Queued(waiting)) => {
                         self.rooms.set_queued(*key, *waiting);
                     }

@@ -111,6 +111,13 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO direct_fts (direct_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     END;
     "#,
+    // 5: the room's name everyone sees (`/topic`), with the signed `RoomInfo` that set it:
+    // shown by `parlor rooms`, restored into the room at start and served to late joiners.
+    r#"
+    ALTER TABLE rooms ADD COLUMN room_name TEXT;
+    ALTER TABLE rooms ADD COLUMN room_name_sent INTEGER;     -- its author's clock, unix ms
+    ALTER TABLE rooms ADD COLUMN room_name_envelope BLOB;
+    "#,
 ];
 
 /// The schema version this build writes.
