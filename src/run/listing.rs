@@ -50,8 +50,8 @@ pub fn write_rooms(
     }
     writeln!(
         out,
-        "{:<20} {:<12} {:<17} {:>8}  {}",
-        "LABEL", "ROOM", "LAST ACTIVE", "MESSAGES", "NAME"
+        "{:<20} {:<12} {:<17} {:>8}  NAME",
+        "LABEL", "ROOM", "LAST ACTIVE", "MESSAGES"
     )?;
     for room in rooms {
         let label = room
