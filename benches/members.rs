@@ -98,6 +98,7 @@ fn case(name: &str) -> Value {
             me: room.me(),
             topic: TOPIC,
             ticket: "unused".into(),
+            room_name: None,
             opened: false,
         },
         start.wall,

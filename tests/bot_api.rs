@@ -147,3 +147,56 @@ async fn to_an_empty_room_says_the_line_waits() {
         "{failures:?}"
     );
 }
+
+/// The room's name: the opener's label reaches joiners through the ticket and the signed
+/// room info; `/topic` renames the room for everyone; `/rooms` and `/topic` tell it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_is_named_for_everyone() {
+    let mut config = offline_config("ann", Start::Open);
+    config.label = Some("ops".into());
+    let mut ann = Peer::start(config);
+    let ready = ann.ready().await;
+    assert_eq!(ready["room_name"], "ops", "the opener knows its label");
+    let ticket = ready["ticket"].as_str().unwrap().to_string();
+    // `/room` finds the room by its label in headless too.
+    ann.send(&request("r", "/room ops")).await;
+    let switched = ann.expect("the /room answer", |e| e["re"] == "r").await;
+    assert_ne!(switched["type"], "error", "{switched}");
+
+    let mut bob = Peer::join("bob", &ticket);
+    let joined = bob.ready().await;
+    assert_eq!(joined["room_name"], "ops", "from the ticket: {joined}");
+    // The signed name comes with the member list, by its author.
+    let named = bob
+        .expect("the room's name", |e| e["type"] == "room_name")
+        .await;
+    assert_eq!(
+        (&named["name"], &named["by"]),
+        (&json!("ops"), &json!("ann"))
+    );
+    ann.expect_joined(&["bob"]).await;
+
+    bob.send("/topic deploys and ops").await;
+    let renamed = ann
+        .expect("the new name", |e| {
+            e["type"] == "room_name" && e["name"] == "deploys and ops"
+        })
+        .await;
+    assert_eq!(renamed["by"], "bob");
+    ann.send(&request("rooms", "/rooms")).await;
+    let rooms = ann.expect("/rooms", |e| e["re"] == "rooms").await;
+    assert_eq!(rooms["rooms"][0]["room_name"], "deploys and ops", "{rooms}");
+    assert_eq!(rooms["rooms"][0]["label"], "ops", "the own label stays");
+    ann.send(&request("t", "/topic")).await;
+    let told = ann.expect("/topic", |e| e["re"] == "t").await;
+    let text = told["message"].as_str().unwrap();
+    assert!(
+        text.contains("deploys and ops") && text.contains("bob"),
+        "{told}"
+    );
+
+    ann.signal();
+    bob.signal();
+    ann.finished().await.unwrap();
+    bob.finished().await.unwrap();
+}

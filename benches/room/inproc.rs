@@ -124,6 +124,7 @@ impl Cluster {
                             peers: t.peers,
                             label: None,
                             lan: None,
+                            room_name: None,
                         }
                     };
                     let node = Node::spawn(&net(broadcast)).await?;

@@ -7,6 +7,8 @@ pub enum Command {
     Me(String),
     Clear,
     Nick(String),
+    /// `/topic TEXT`: name the room for everyone; `/topic`: show its name and who set it.
+    Topic(Option<String>),
     Who,
     Ticket,
     /// How peers are reached: our addresses and relay, each member's path.
@@ -50,6 +52,10 @@ pub enum Command {
 pub const COMMANDS: &[(&str, &str)] = &[
     ("/help", "this list of commands and keys (also F1)"),
     ("/nick NAME", "change your name"),
+    (
+        "/topic [TEXT]",
+        "name the room for everyone (without TEXT: its name and who set it)",
+    ),
     ("/me ACTION", "say what you are doing (* sam waves)"),
     ("/who", "list the members of the room"),
     (
@@ -128,6 +134,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
     let command = match word {
         "nick" if arg.is_empty() => return Err(CommandError::Usage("/nick NAME")),
         "nick" => Command::Nick(arg.to_string()),
+        "topic" => Command::Topic((!arg.is_empty()).then(|| arg.to_string())),
         "me" if arg.is_empty() => return Err(CommandError::Usage("/me ACTION")),
         "me" => Command::Me(arg.to_string()),
         "clear" => Command::Clear,
@@ -198,6 +205,16 @@ mod tests {
         assert_eq!(
             parse("/nick  sam ").unwrap(),
             Some(Command::Nick("sam".into()))
+        );
+        assert_eq!(
+            parse("/topic  deploys and ops ").unwrap(),
+            Some(Command::Topic(Some("deploys and ops".into())))
+        );
+        assert_eq!(parse("/topic").unwrap(), Some(Command::Topic(None)));
+        assert_eq!(
+            parse("/topic   ").unwrap(),
+            Some(Command::Topic(None)),
+            "no text asks for the name"
         );
         assert_eq!(parse("/who").unwrap(), Some(Command::Who));
         assert_eq!(parse("/net").unwrap(), Some(Command::Net));

@@ -106,6 +106,14 @@ impl App {
                     self.notice(now, text);
                 }
             }
+            Event::RoomNamed { ref name, .. } => {
+                if let Some(tab) = self.views.target_tab_mut() {
+                    tab.set_room_name(name.clone());
+                }
+                if let Some(text) = notices::describe(&event) {
+                    self.notice(now, text);
+                }
+            }
             // Kept on the view's tab: the room list and the status bar show it.
             Event::Queued(waiting) => {
                 if let Some(tab) = self.views.target_tab_mut() {
@@ -119,6 +127,7 @@ impl App {
                     Attempt::Say(text) => text,
                     Attempt::Act(text) => format!("/me {text}"),
                     Attempt::SetName(name) => format!("/nick {name}"),
+                    Attempt::SetRoomName(name) => format!("/topic {name}"),
                     Attempt::Ignore(who) => format!("/ignore {who}"),
                     // Nothing was typed as such: the refusal names the file.
                     Attempt::Share(_) => String::new(),

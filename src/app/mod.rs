@@ -207,8 +207,12 @@ impl App {
                 me,
                 topic,
                 ticket,
+                room_name,
                 opened,
             } => {
+                if let (Some(name), Some(tab)) = (room_name, self.views.target_tab_mut()) {
+                    tab.set_room_name(name);
+                }
                 self.notice(
                     now,
                     format!("you are {} in room {}", me.display, topic.fmt_short()),

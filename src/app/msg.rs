@@ -39,6 +39,8 @@ pub enum Msg {
         me: MemberInfo,
         topic: TopicId,
         ticket: String,
+        /// The room's name so far (a member's signed one, else the ticket's).
+        room_name: Option<String>,
         opened: bool,
     },
     Room(Event),

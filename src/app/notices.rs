@@ -41,6 +41,9 @@ pub fn describe(event: &Event) -> Option<String> {
             let names: Vec<&str> = list.iter().map(|m| m.display.as_str()).collect();
             format!("ignored in this room: {}", names.join(", "))
         }
+        Event::RoomNamed { name, by, .. } => {
+            format!("room name: {name} (set by {})", by.display)
+        }
         _ => return None,
     };
     Some(text)

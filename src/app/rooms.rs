@@ -7,6 +7,7 @@ use super::lobby::Choice;
 use super::views::{DIGIT_KEYS, ViewKind};
 use super::{App, Effect, Screen};
 use crate::proto::UnixMillis;
+use crate::proto::names::clean_room_name;
 use crate::proto::ticket::{Ticket, looks_like_ticket};
 
 impl App {
@@ -88,11 +89,18 @@ impl App {
             return self.already_in(view, now);
         }
         match self.add_view(ViewKind::Room(Some(ticket.topic)), None, true) {
-            Some(view) => vec![Effect::Join {
-                view,
-                name,
-                ticket: Box::new(ticket),
-            }],
+            Some(view) => {
+                // The ticket's name for the room, until a member tells it.
+                let named = ticket.name.as_deref().and_then(clean_room_name);
+                if let (Some(name), Some(tab)) = (named, self.views.tabs.last_mut()) {
+                    tab.set_room_name(name);
+                }
+                vec![Effect::Join {
+                    view,
+                    name,
+                    ticket: Box::new(ticket),
+                }]
+            }
             None => self.too_many(now),
         }
     }

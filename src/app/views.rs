@@ -46,6 +46,28 @@ pub struct Tab {
     /// Our lines waiting to go out in this room (before joining, or paced to the rate others
     /// accept).
     pub queued: usize,
+    /// The room's name everyone sees (`/topic`; the ticket's until a member's arrives).
+    pub room_name: Option<String>,
+}
+
+impl Tab {
+    /// The room's name changed: the title shows it, unless the user labelled the tab.
+    pub fn set_room_name(&mut self, name: String) {
+        self.room_name = Some(name);
+        self.retitle();
+    }
+
+    /// The user's label, else the room's name, else the short topic.
+    fn retitle(&mut self) {
+        if self.labelled {
+            return;
+        }
+        match (&self.room_name, &self.kind) {
+            (Some(name), _) => self.title = name.clone(),
+            (None, ViewKind::Room(Some(topic))) => self.title = format!("#{}", topic.fmt_short()),
+            _ => {}
+        }
+    }
 }
 
 /// The views: their tabs in order, each one's state by key, and which is current.
@@ -195,6 +217,7 @@ impl App {
             unread: 0,
             queued: 0,
             mention: false,
+            room_name: None,
         });
         let fresh = View::like(&self.views.detached.log);
         let state = if self.views.tabs.len() == 1 {
@@ -257,9 +280,7 @@ impl App {
         if let Some(topic) = topic {
             let tab = &mut self.views.tabs[index];
             tab.kind = ViewKind::Room(Some(topic));
-            if !tab.labelled {
-                tab.title = format!("#{}", topic.fmt_short());
-            }
+            tab.retitle();
             // A room we are in now is one the lobby offers when the last one closes.
             if !self.stored_rooms.iter().any(|room| room.topic == topic) {
                 let label = tab.labelled.then(|| tab.title.clone());

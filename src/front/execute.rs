@@ -90,6 +90,11 @@ impl Core {
         let about = About::Room(key);
         match command {
             Command::Part => return self.part(key),
+            // Known to the core (kept from the room's events), even while it starts.
+            Command::Topic(None) => {
+                let text = self.rooms.get(key).map(|room| room.describe_name());
+                return vec![Reply::info(about, text.unwrap_or_default())];
+            }
             Command::Files(None) => {
                 return vec![Reply::new(
                     about,
@@ -113,6 +118,10 @@ impl Core {
             }
             Command::Me(text) => {
                 let _ = session.act(text).await;
+            }
+            // Answered by the room with a `RoomNamed` event (or a refusal).
+            Command::Topic(Some(name)) => {
+                let _ = session.set_room_name(name).await;
             }
             // Once the room took it, DMs and rooms opened later carry it too (`absorb`).
             Command::Nick(name) => {
@@ -244,6 +253,7 @@ impl Core {
             Command::Net => not_here("/net"),
             Command::Who => not_here("/who"),
             Command::Part => not_here("/part"),
+            Command::Topic(_) => not_here("/topic"),
             Command::Ignore(..) | Command::Ignored => not_here("/ignore"),
             other => vec![Reply::error(
                 about,

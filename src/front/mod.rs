@@ -225,7 +225,12 @@ impl Core {
                 self.note_seen(event);
                 self.files.note(*key, event);
                 match event {
-                    SessionEvent::Ready { topic, .. } => self.rooms.ready(*key, *topic),
+                    SessionEvent::Ready {
+                        topic, room_name, ..
+                    } => self.rooms.ready(*key, *topic, room_name.as_deref()),
+                    SessionEvent::Room(Event::RoomNamed { name, by, .. }) => {
+                        self.rooms.named(*key, name, &by.display);
+                    }
                     // Our `/nick`, taken by the room (a refused name changes nothing):
                     // direct messages and rooms opened later carry the name last chosen.
                     SessionEvent::Room(Event::MemberRenamed { member, .. })

@@ -22,6 +22,8 @@ pub struct RoomInfo {
     /// `None` while a new room is being opened.
     pub topic: Option<TopicId>,
     pub label: Option<String>,
+    /// The name everyone sees (`/topic`), or the ticket's until a member's arrives.
+    pub room_name: Option<String>,
     /// Lines typed on stdin go here.
     pub current: bool,
     /// The room can send (its `ready` event came).
@@ -34,6 +36,11 @@ pub struct Room {
     /// Known once ready (or from the store for a known room).
     pub topic: Option<TopicId>,
     pub label: Option<String>,
+    /// The name everyone sees: the newest `/topic` (or the name opened with), else the
+    /// ticket's until the room tells it.
+    pub room_name: Option<String>,
+    /// Who set [`Self::room_name`] (shown name), `None` for a ticket's name.
+    pub room_named_by: Option<String>,
     pub ready: bool,
     /// A ticket's room: how long it may take to join.
     pub join_timeout: Option<Duration>,
@@ -47,20 +54,34 @@ pub struct Room {
 }
 
 impl Room {
-    /// How text lines and messages name the room: its label, else its short topic.
+    /// How text lines and messages name the room: the user's own label, else the room's
+    /// name, else its short topic.
     pub fn name(&self) -> String {
-        match (&self.label, &self.topic) {
-            (Some(label), _) => label.clone(),
-            (None, Some(topic)) => topic.fmt_short(),
-            (None, None) => format!("room {}", self.key),
+        match (&self.label, &self.room_name, &self.topic) {
+            (Some(label), _, _) => label.clone(),
+            (None, Some(name), _) => name.clone(),
+            (None, None, Some(topic)) => topic.fmt_short(),
+            (None, None, None) => format!("room {}", self.key),
         }
     }
 
-    /// Whether `query` names this room: its label, or a prefix of its topic (hex).
+    /// Whether `query` names this room: its label, its name, or a prefix of its topic (hex).
     pub fn matches(&self, query: &str) -> bool {
         let hex = query.trim_start_matches('#').to_ascii_lowercase();
         self.label.as_deref() == Some(query)
+            || self.room_name.as_deref() == Some(query)
             || (!hex.is_empty() && self.topic.is_some_and(|t| t.to_string().starts_with(&hex)))
+    }
+
+    /// What `/topic` without text says.
+    pub fn describe_name(&self) -> String {
+        match (&self.room_name, &self.room_named_by) {
+            (Some(name), Some(by)) => format!("room name: {name} (set by {by})"),
+            (Some(name), None) => {
+                format!("room name: {name} (from the ticket; nobody here set it yet)")
+            }
+            (None, _) => "this room has no name yet: /topic TEXT names it for everyone".into(),
+        }
     }
 }
 
@@ -103,6 +124,8 @@ impl Rooms {
             key,
             topic,
             label,
+            room_name: None,
+            room_named_by: None,
             ready: false,
             join_timeout,
             held: Some(Vec::new()),
@@ -121,10 +144,22 @@ impl Rooms {
             .unwrap_or_default()
     }
 
-    pub fn ready(&mut self, key: RoomKey, topic: TopicId) {
+    /// Room `key` is ready; `room_name`: the name it goes by so far, if any.
+    pub fn ready(&mut self, key: RoomKey, topic: TopicId, room_name: Option<&str>) {
         if let Some(room) = self.get_mut(key) {
             room.topic = Some(topic);
             room.ready = true;
+            if room_name.is_some() && room.room_named_by.is_none() {
+                room.room_name = room_name.map(str::to_string);
+            }
+        }
+    }
+
+    /// Room `key` was named by a member (shown as `by`).
+    pub fn named(&mut self, key: RoomKey, name: &str, by: &str) {
+        if let Some(room) = self.get_mut(key) {
+            room.room_name = Some(name.to_string());
+            room.room_named_by = Some(by.to_string());
         }
     }
 
@@ -228,6 +263,7 @@ impl Rooms {
             .map(|room| RoomInfo {
                 topic: room.topic,
                 label: room.label.clone(),
+                room_name: room.room_name.clone(),
                 current: self.current == Some(room.key),
                 ready: room.ready,
             })
@@ -259,8 +295,8 @@ mod tests {
             Some(other),
             "/open and /join switch"
         );
-        rooms.ready(ops, TopicId::from_bytes([0xab; 32]));
-        rooms.ready(other, TopicId::from_bytes([0xac; 32]));
+        rooms.ready(ops, TopicId::from_bytes([0xab; 32]), None);
+        rooms.ready(other, TopicId::from_bytes([0xac; 32]), None);
         rooms.remove(1);
         assert_eq!(rooms.find("ops").unwrap(), ops);
         assert_eq!(rooms.find("#abab").unwrap(), ops);

@@ -139,6 +139,10 @@ impl Sessions {
                     if spec.entry.lan.is_some() {
                         spec.entry.lan = Some(label.clone());
                     }
+                    // A new room is named for everyone after the label it is opened with.
+                    if spec.entry.topic.is_none() {
+                        spec.entry.room_name = Some(label.clone());
+                    }
                     spec.entry.label = Some(label);
                 }
                 if let Some(topic) = spec.entry.topic {

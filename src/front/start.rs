@@ -49,6 +49,13 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         lan: config
             .lan
             .then(|| config.label.clone().unwrap_or_else(|| name.clone())),
+        // A new room is named after its label; a ticket's room shows the ticket's name
+        // until a member tells it.
+        room_name: match start {
+            Start::Open => config.label.clone(),
+            Start::Join(ticket) => ticket.name.clone(),
+            _ => None,
+        },
     };
     Ok(SessionSpec {
         name,

@@ -142,6 +142,13 @@ fn room_event(event: &Event) -> Value {
         }),
         Event::IgnoredList(list) => json!({"type": "ignored_list", "members": members(list)}),
         Event::Queued(count) => json!({"type": "queued", "count": count}),
+        Event::RoomNamed { name, by, sent } => json!({
+            "type": "room_name",
+            "name": name,
+            "by": by.display,
+            "from": by.id.to_string(),
+            "time": rfc3339(*sent),
+        }),
     }
 }
 
@@ -196,12 +203,14 @@ fn values(report: &Report) -> Vec<Value> {
             name,
             topic,
             ticket,
+            room_name,
         } => json!({
             "type": "ready",
             "id": id.to_string(),
             "name": name,
             "topic": topic.to_string(),
             "ticket": ticket,
+            "room_name": room_name,
         }),
         Report::Room(event) => room_event(event),
         Report::Members(list) => json!({"type": "members", "members": members(list)}),
@@ -227,6 +236,7 @@ fn values(report: &Report) -> Vec<Value> {
                     json!({
                         "room": r.topic.map(|t| t.to_string()),
                         "label": r.label,
+                        "room_name": r.room_name,
                         "current": r.current,
                         "ready": r.ready,
                     })

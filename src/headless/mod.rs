@@ -22,6 +22,8 @@ pub enum Report {
         name: String,
         topic: TopicId,
         ticket: String,
+        /// The name everyone sees (signed by a member, or the ticket's until one arrives).
+        room_name: Option<String>,
     },
     Room(Event),
     Members(Vec<MemberInfo>),

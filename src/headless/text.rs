@@ -15,11 +15,19 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             name,
             topic,
             ticket,
+            room_name,
             ..
-        } => format!(
-            "* you are {name} in room {}; others join with: parlor join {ticket}",
-            topic.fmt_short()
-        ),
+        } => {
+            let room = match room_name {
+                Some(room_name) => format!(
+                    "{} (#{})",
+                    sanitize_text(room_name, false),
+                    topic.fmt_short()
+                ),
+                None => topic.fmt_short(),
+            };
+            format!("* you are {name} in room {room}; others join with: parlor join {ticket}")
+        }
         Report::Room(event) => return room_event(event, offset),
         Report::Members(members) => {
             let names: Vec<String> = members
@@ -55,10 +63,14 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             let rooms: Vec<String> = rooms
                 .iter()
                 .map(|r| {
-                    let name = r.label.clone().unwrap_or_else(|| {
-                        r.topic
-                            .map_or_else(|| "(opening)".into(), |t| t.fmt_short())
-                    });
+                    let name = r
+                        .label
+                        .clone()
+                        .or_else(|| r.room_name.clone())
+                        .unwrap_or_else(|| {
+                            r.topic
+                                .map_or_else(|| "(opening)".into(), |t| t.fmt_short())
+                        });
                     let name = sanitize_text(&name, false);
                     let state = if r.ready { "" } else { " (joining)" };
                     let current = if r.current { "*" } else { "" };
@@ -169,7 +181,7 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
         Event::Flooded { .. } | Event::NameClash { .. } => {
             format!("! {}", sanitize_text(&describe(event)?, false))
         }
-        Event::Ignored { .. } | Event::IgnoredList(_) => {
+        Event::Ignored { .. } | Event::IgnoredList(_) | Event::RoomNamed { .. } => {
             format!("* {}", sanitize_text(&describe(event)?, false))
         }
         Event::Queued(0) => "* every queued line went out".to_string(),

@@ -98,6 +98,41 @@ pub fn clean_name(raw: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// Longest room name (`/topic`), in characters, after cleaning.
+pub const MAX_ROOM_NAME_CHARS: usize = 64;
+
+/// Turn a claimed room name into one safe to show: NFKC, no control, format, bidi or
+/// default-ignorable characters, whitespace runs become one space (none at either end), at
+/// most [`MAX_ROOM_NAME_CHARS`] characters. Unlike a member's name it may hold spaces and
+/// `#`. `None` when nothing is left. Idempotent.
+pub fn clean_room_name(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut pending_space = false;
+    let mut chars = 0;
+    for c in raw.nfkc() {
+        if c.is_whitespace() || c == '\u{2800}' {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if c.is_control() || is_default_ignorable(c) || is_format(c) {
+            continue;
+        }
+        let needed = if pending_space { 2 } else { 1 };
+        if chars + needed > MAX_ROOM_NAME_CHARS {
+            break;
+        }
+        if pending_space {
+            out.push(' ');
+            chars += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    let out: String = out.nfkc().collect();
+    (!out.is_empty()).then_some(out)
+}
+
 /// What decides that two names collide: Unicode TR39's confusable skeleton of the lowercased
 /// skeleton of the cleaned name, with `l` (what the skeleton makes of `I`, `1`, `|`) folded
 /// into `i`. So "alice", "ALICE", "аlice" (Cyrillic а) and "alice" with an invisible joiner
@@ -171,6 +206,29 @@ mod tests {
         assert_eq!(clean_name(" \t\u{7}"), None);
         assert_eq!(clean_name(&"x".repeat(100)).unwrap().chars().count(), 32);
         assert_eq!(clean_name("日本語😀").as_deref(), Some("日本語😀"));
+    }
+
+    #[test]
+    fn room_names_are_cleaned_and_bounded() {
+        assert_eq!(clean_room_name("  ops  ").as_deref(), Some("ops"));
+        assert_eq!(
+            clean_room_name("deploys\n\t and   #ops").as_deref(),
+            Some("deploys and #ops")
+        );
+        assert_eq!(
+            clean_room_name("a\u{202e}b\u{200b}c\u{1b}").as_deref(),
+            Some("abc"),
+            "bidi, zero-width and control characters go"
+        );
+        assert_eq!(clean_room_name(" \u{2066}\t\u{7}"), None);
+        let long = clean_room_name(&"é".repeat(500)).unwrap();
+        assert_eq!(long.chars().count(), MAX_ROOM_NAME_CHARS);
+        let cut = clean_room_name(&format!("{} b", "a".repeat(63))).unwrap();
+        assert_eq!(cut, "a".repeat(63), "no space left dangling at the cut");
+        for raw in ["x\u{301}\u{301}", "ＦＵＬＬ width", &"y ".repeat(40)] {
+            let once = clean_room_name(raw).unwrap();
+            assert_eq!(clean_room_name(&once), Some(once.clone()), "idempotent");
+        }
     }
 
     #[test]

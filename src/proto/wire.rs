@@ -69,6 +69,10 @@ pub enum MessageBody<K = PublicKey> {
     /// `who`, if here, answers with its `AboutMe`; the others forget it if nobody hears from
     /// it soon. Peers that predate it drop it as malformed.
     Missing { from: K, who: String },
+    /// The room's name (`/topic`, or the label a room was opened with). The newest valid one
+    /// wins (ties: the greater author key, then message id); members serve it with their
+    /// member list, so late joiners learn it. Peers that predate it drop it as malformed.
+    RoomInfo { from: K, name: String },
 }
 
 impl<K> MessageBody<K> {
@@ -79,7 +83,8 @@ impl<K> MessageBody<K> {
             | Self::AboutMe { from, .. }
             | Self::Message { from, .. }
             | Self::Leave { from }
-            | Self::Missing { from, .. } => from,
+            | Self::Missing { from, .. }
+            | Self::RoomInfo { from, .. } => from,
         }
     }
 
@@ -102,6 +107,7 @@ impl<K> MessageBody<K> {
             },
             Self::Leave { .. } => MessageBody::Leave { from: author },
             Self::Missing { who, .. } => MessageBody::Missing { from: author, who },
+            Self::RoomInfo { name, .. } => MessageBody::RoomInfo { from: author, name },
         }
     }
 }

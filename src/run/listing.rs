@@ -36,6 +36,7 @@ pub fn write_rooms(
             let value = serde_json::json!({
                 "type": "room",
                 "label": room.label,
+                "room_name": room.room_name,
                 "topic": room.topic.to_string(),
                 "last_active": crate::headless::json::rfc3339(room.last_active),
                 "messages": room.messages,
@@ -49,7 +50,7 @@ pub fn write_rooms(
     }
     writeln!(
         out,
-        "{:<20} {:<12} {:<17} {:>8}",
+        "{:<20} {:<12} {:<17} {:>8}  NAME",
         "LABEL", "ROOM", "LAST ACTIVE", "MESSAGES"
     )?;
     for room in rooms {
@@ -57,13 +58,19 @@ pub fn write_rooms(
             .label
             .as_deref()
             .map_or("-".to_string(), |l| sanitize_text(l, false));
+        // The name everyone sees (`/topic`), last: it may be long.
+        let name = room
+            .room_name
+            .as_deref()
+            .map_or("-".to_string(), |n| sanitize_text(n, false));
         writeln!(
             out,
-            "{:<20} {:<12} {:<17} {:>8}",
+            "{:<20} {:<12} {:<17} {:>8}  {}",
             label,
             room.topic.fmt_short(),
             timestamp(room.last_active, offset, false),
-            room.messages
+            room.messages,
+            name
         )?;
     }
     Ok(())

@@ -40,6 +40,8 @@ pub(super) struct Parts {
     pub events: mpsc::Sender<SessionEvent>,
     pub restored: Vec<Event>,
     pub ticket_peers: usize,
+    /// The ticket's name for the room, until a member's signed one arrives.
+    pub room_name_hint: Option<String>,
     /// Peers to dial when the room has no neighbour (from the ticket or the store).
     pub known_peers: Vec<crate::proto::EndpointId>,
     /// The room is announced on the LAN (withdrawn on leaving).
@@ -74,6 +76,8 @@ pub(super) struct Actor {
     pub(super) warnings: Vec<String>,
     /// Our address as the last ticket handed out carried it.
     pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
+    /// The ticket's name for the room, until a member's signed one arrives.
+    pub(super) room_name_hint: Option<String>,
 }
 
 /// What one turn of the loop has to do.
@@ -119,6 +123,7 @@ pub(super) async fn run(parts: Parts) {
         announced: parts.announced,
         warnings: parts.warnings,
         ticket_addr: None,
+        room_name_hint: parts.room_name_hint,
     };
     let join_deadline = match parts.join_timeout {
         Some(timeout) => Some((Instant::now() + timeout, timeout)),
@@ -341,6 +346,7 @@ impl Actor {
             me: self.room.me(),
             topic: self.room.topic(),
             ticket,
+            room_name: self.room_name(),
         };
         self.outbox.push(ready, 0);
         self.outbox
@@ -354,6 +360,12 @@ impl Actor {
         if self.catch_up.running() > 0 {
             self.outbox.hold(Instant::now() + HOLD_LIVE);
         }
+    }
+
+    /// The room's name: the winning signed one, else the ticket's.
+    pub(super) fn room_name(&self) -> Option<String> {
+        let signed = self.room.room_name().map(|named| named.name.clone());
+        signed.or_else(|| self.room_name_hint.clone())
     }
 
     pub(super) fn answer_drained(&mut self) {

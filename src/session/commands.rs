@@ -66,6 +66,9 @@ impl Actor {
         // The address the ticket carries (it may have waited for the home relay): a later
         // change of ours hands out a new ticket, the same one again would not.
         self.ticket_addr = peers.first().cloned();
-        Ticket::new(self.room.topic(), peers).to_string()
+        let mut ticket = Ticket::new(self.room.topic(), peers);
+        // Joiners see the room's name at once, before any member tells them.
+        ticket.name = self.room_name();
+        ticket.to_string()
     }
 }

@@ -140,6 +140,11 @@ impl SessionHandle {
         self.send(Command::Rename(name)).await
     }
 
+    /// `/topic TEXT`: name the room for everyone (a `RoomNamed` event, or a refusal, answers).
+    pub async fn set_room_name(&self, name: String) -> Result<(), SessionGone> {
+        self.send(Command::Room(Input::SetRoomName(name))).await
+    }
+
     /// Offer a file already in our store (its line comes back as a `MessageSent`, or a
     /// refusal as an event).
     pub async fn share(&self, file: crate::proto::wire::FileRef) -> Result<(), SessionGone> {

@@ -55,6 +55,8 @@ pub enum SessionEvent {
         me: MemberInfo,
         topic: TopicId,
         ticket: String,
+        /// The room's name so far: a member's signed one, else the ticket's.
+        room_name: Option<String>,
     },
     Room(Event),
     /// The member list after it changed (and once with `Ready`).
@@ -81,6 +83,10 @@ pub struct Entry {
     pub label: Option<String>,
     /// Announce the room on the LAN under this label (`--lan`).
     pub lan: Option<String>,
+    /// A new room (`topic: None`): the name everyone sees, signed and announced (the label
+    /// it is opened with). A ticket's room: the name the ticket carried (untrusted), shown
+    /// until a member's signed one arrives.
+    pub room_name: Option<String>,
 }
 
 /// How to start a session.
@@ -144,9 +150,19 @@ pub async fn spawn(
         rand::random(),
         config,
     );
-    let restored = match &store {
+    let mut restored = match &store {
         Some(store) => restore(store, &mut room, &spec).await?,
         None => Vec::new(),
+    };
+    let room_name = spec.entry.room_name.as_deref();
+    let room_name_hint = match spec.entry.topic {
+        None => {
+            if let Some(name) = room_name {
+                restored.extend(name_new_room(store.as_ref(), &mut room, name).await?);
+            }
+            None
+        }
+        Some(_) => room_name.and_then(crate::proto::names::clean_room_name),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
@@ -161,6 +177,7 @@ pub async fn spawn(
         events: event_tx,
         restored,
         ticket_peers: spec.entry.peers.len(),
+        room_name_hint,
         known_peers: spec.entry.peers.iter().map(|p| p.id).collect(),
         announced: spec.entry.lan.is_some(),
         warnings,
@@ -168,6 +185,36 @@ pub async fn spawn(
     };
     tokio::spawn(actor::run(parts));
     Ok((handle, Events::new(event_rx)))
+}
+
+/// A new room takes the name it was opened with: signed now, sent to whoever joins with the
+/// member list, kept on disk. The events to show after `Ready`.
+async fn name_new_room(
+    store: Option<&StoreHandle>,
+    room: &mut Room,
+    name: &str,
+) -> anyhow::Result<Vec<Event>> {
+    let topic = room.topic();
+    let mut events = Vec::new();
+    let mut records = Vec::new();
+    for output in room.handle(Input::SetRoomName(name.to_string()), Now::system()) {
+        match output {
+            Output::Event(event) => events.push(event),
+            Output::Persist(record) => records.push(record),
+            _ => {}
+        }
+    }
+    if let Some(store) = store {
+        store
+            .call(move |store| {
+                let now = UnixMillis::now();
+                records
+                    .iter()
+                    .try_for_each(|record| store.save(topic, record, now).map(drop))
+            })
+            .await??;
+    }
+    Ok(events)
 }
 
 /// Record the room, then load its stored envelopes through the room (already on disk: only

@@ -30,6 +30,7 @@ pub(super) fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
                 peers: ticket.peers,
                 label: None,
                 lan: None,
+                room_name: None,
             }
         }
         None => Entry::default(),

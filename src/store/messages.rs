@@ -83,6 +83,7 @@ impl Store {
                 Ok(true)
             }
             Record::Pin { key, id } => self.save_pin(topic, key, *id, now),
+            Record::RoomName(named) => self.save_room_name(topic, named),
             Record::Ignore { id, name, ignored } => {
                 self.save_ignored(topic, *id, name, *ignored, now)
             }
@@ -102,8 +103,8 @@ impl Store {
         Ok(())
     }
 
-    /// The envelopes to restore a room from at start: every member's `AboutMe`, then the
-    /// newest messages inside `window`, oldest first.
+    /// The envelopes to restore a room from at start: every member's `AboutMe`, the room's
+    /// name, then the newest messages inside `window`, oldest first.
     pub fn history_envelopes(
         &self,
         topic: TopicId,
@@ -123,6 +124,7 @@ impl Store {
         let mut out: Vec<Vec<u8>> = names
             .query_map(params![topic.as_bytes(), most], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
+        out.extend(self.room_name_envelope(topic)?);
         let mut messages = self.conn.prepare(
             "SELECT envelope FROM (
                 SELECT envelope, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2

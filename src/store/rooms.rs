@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::proto::room::RoomName;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, EndpointId, MAX_KNOWN_KEYS, TopicId, UnixMillis};
 
@@ -23,6 +24,8 @@ pub const MAX_OPEN_ROOMS: usize = 64;
 pub struct RoomSummary {
     pub topic: TopicId,
     pub label: Option<String>,
+    /// The name everyone in the room sees (`/topic`), if one was set.
+    pub room_name: Option<String>,
     pub last_active: UnixMillis,
     pub messages: u64,
 }
@@ -141,7 +144,8 @@ impl Store {
 
     pub fn rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT r.topic, r.label, max(r.last_active, coalesce(max(m.received), 0)), count(m.id)
+            "SELECT r.topic, r.label, max(r.last_active, coalesce(max(m.received), 0)), count(m.id),
+                    r.room_name
              FROM rooms r LEFT JOIN messages m ON m.topic = r.topic
              GROUP BY r.topic ORDER BY 3 DESC",
         )?;
@@ -151,6 +155,7 @@ impl Store {
                 label: row.get(1)?,
                 last_active: UnixMillis(row.get::<_, i64>(2)? as u64),
                 messages: row.get::<_, i64>(3)? as u64,
+                room_name: row.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -244,6 +249,37 @@ impl Store {
         text.split_whitespace()
             .filter_map(|hex| hex.parse().ok())
             .collect()
+    }
+
+    /// Keep the room's name with the signed `RoomInfo` that set it (the room decided that it
+    /// wins over what it had).
+    pub fn save_room_name(&self, topic: TopicId, named: &RoomName) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE rooms SET room_name = ?2, room_name_sent = ?3, room_name_envelope = ?4
+             WHERE topic = ?1",
+            )?
+            .execute(params![
+                topic.as_bytes(),
+                named.name,
+                named.sent.0 as i64,
+                &named.envelope[..]
+            ])?;
+        Ok(changed > 0)
+    }
+
+    /// The signed `RoomInfo` that named `topic`, if any.
+    pub fn room_name_envelope(&self, topic: TopicId) -> Result<Option<Vec<u8>>, StoreError> {
+        let envelope = self
+            .conn
+            .query_row(
+                "SELECT room_name_envelope FROM rooms WHERE topic = ?1",
+                [topic.as_bytes()],
+                |row| row.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?;
+        Ok(envelope.flatten())
     }
 
     /// Keep a member's name with the signed `AboutMe` claiming it, if newer than what we have.

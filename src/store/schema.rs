@@ -111,6 +111,13 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO direct_fts (direct_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     END;
     "#,
+    // 5: the room's name everyone sees (`/topic`), with the signed `RoomInfo` that set it:
+    // shown by `parlor rooms`, restored into the room at start and served to late joiners.
+    r#"
+    ALTER TABLE rooms ADD COLUMN room_name TEXT;
+    ALTER TABLE rooms ADD COLUMN room_name_sent INTEGER;     -- its author's clock, unix ms
+    ALTER TABLE rooms ADD COLUMN room_name_envelope BLOB;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -157,6 +164,30 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn version_5_gives_known_rooms_a_name_and_keeps_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute(
+            "INSERT INTO rooms (topic, label, peers, my_name, created_at, last_active)
+             VALUES (x'01', 'ops', '', 'ann', 1, 2)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 4);
+        let row: (String, Option<String>, Option<Vec<u8>>) = conn
+            .query_row(
+                "SELECT label, room_name, room_name_envelope FROM rooms",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("ops".into(), None, None), "no name until one is set");
     }
 
     #[test]

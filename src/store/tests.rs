@@ -138,6 +138,50 @@ fn rooms_are_listed_and_found_by_label_or_topic_prefix() {
 }
 
 #[test]
+fn a_room_name_is_kept_listed_and_restored_with_its_signature() {
+    use crate::proto::room::{Room, RoomConfig};
+    use crate::proto::{Now, SecretKey};
+    let dir = tempdir();
+    let topic = TopicId::from_bytes([0xab; 32]);
+    let secret = SecretKey::from_bytes(&[3; 32]);
+    let mut room = Room::new(
+        secret.clone(),
+        topic,
+        "ann".into(),
+        1,
+        RoomConfig::default(),
+    );
+    let out = room.handle(Input::SetRoomName("deploys".into()), Now::system());
+    let record = out
+        .iter()
+        .find_map(|o| match o {
+            crate::proto::room::Output::Persist(r @ Record::RoomName(_)) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("kept");
+    {
+        let store = Store::open(&dir).unwrap();
+        store.remember_room(topic, None, &[], "ann", NOW).unwrap();
+        assert_eq!(store.rooms().unwrap()[0].room_name, None);
+        store.save(topic, &record, NOW).unwrap();
+    }
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(
+        store.rooms().unwrap()[0].room_name.as_deref(),
+        Some("deploys")
+    );
+    // Restored at start through the room, which checks the signature like any other.
+    let envelopes = store
+        .history_envelopes(topic, Default::default(), UnixMillis::now())
+        .unwrap();
+    let mut again = Room::new(secret, topic, "ann".into(), 2, RoomConfig::default());
+    again.handle(Input::History(envelopes), Now::system());
+    let named = again.room_name().expect("restored");
+    assert_eq!(named.name, "deploys");
+    assert_eq!(named.by, again.id());
+}
+
+#[test]
 fn a_file_database_survives_reopening_and_migrates_once() {
     let dir = tempdir();
     let (topic, records) = conversation();

@@ -178,3 +178,43 @@ fn a_file_being_hashed_shows_in_the_status_bar() {
     assert!(text.contains("↑ hashing disk.img 29%"), "{text}");
     assert!(!text.contains("/s"), "no rate for local work: {text}");
 }
+
+/// The room's name everyone sees names a tab the user did not label: the ticket's at first,
+/// then the one a member sets with `/topic`; a tab with the user's own label keeps it.
+#[test]
+fn a_tab_shows_the_room_name_unless_the_user_labelled_it() {
+    use crate::app::fixtures::{in_rooms, to_view};
+    use crate::app::views::ViewKind;
+    use crate::proto::TopicId;
+    use crate::proto::room::Event;
+    for (w, h) in [(120, 40), (60, 20)] {
+        let mut app = in_rooms(w, h, &["ops"]);
+        let topic = TopicId::from_bytes([0x98; 32]);
+        let view = app
+            .add_view(ViewKind::Room(Some(topic)), None, true)
+            .unwrap();
+        let ready = Msg::Ready {
+            me: member(1, "ann"),
+            topic,
+            ticket: "unused".into(),
+            room_name: Some("from the ticket".into()),
+            opened: false,
+        };
+        app.update(Msg::For(view, Box::new(ready)), NOON);
+        assert_eq!(app.title(), "parlor: from the ticket", "{w}x{h}");
+        let named = |name: &str| {
+            Msg::Room(Event::RoomNamed {
+                name: name.into(),
+                by: member(2, "bob"),
+                sent: NOON,
+            })
+        };
+        app.update(Msg::For(view, Box::new(named("deploys"))), NOON);
+        app.update(to_view(&app, 0, named("not my label")), NOON);
+        assert_eq!(app.title(), "parlor: deploys", "{w}x{h}");
+        let text = render(&app);
+        assert!(text.contains("room name: deploys (set by bob)"), "{text}");
+        assert!(!text.contains("not my label"), "{text}");
+        insta::assert_snapshot!(format!("room_name_{w}x{h}"), text);
+    }
+}

@@ -22,6 +22,8 @@ pub enum Record {
         key: String,
         id: EndpointId,
     },
+    /// The room's name changed (see [`super::RoomName`]).
+    RoomName(super::RoomName),
     /// The user ignores (or no longer ignores) a key in this room.
     Ignore {
         id: EndpointId,
@@ -91,6 +93,13 @@ pub enum Event {
         member: MemberInfo,
         ignored: bool,
     },
+    /// The room has a new name (`/topic`), signed by `by` at `sent`; also for the name a
+    /// late joiner learns and the one stored from before.
+    RoomNamed {
+        name: String,
+        by: MemberInfo,
+        sent: UnixMillis,
+    },
     /// How many of our lines wait to go out (typed before joining, or beyond the rate others
     /// accept); reported whenever it changes, `0` once all went out.
     Queued(usize),
@@ -118,6 +127,7 @@ pub enum Attempt {
     /// Sharing a file.
     Share(crate::proto::wire::FileRef),
     SetName(String),
+    SetRoomName(String),
     Ignore(String),
 }
 
@@ -147,6 +157,8 @@ pub enum Refusal {
     Backlogged(usize),
     #[error("that name is empty once control characters, '#' and spaces are removed")]
     InvalidName,
+    #[error("that room name is empty once control and invisible characters are removed")]
+    InvalidRoomName,
     #[error("no member here or remembered matches {0:?}")]
     NoSuchMember(String),
     #[error("cannot share this file: {0}")]

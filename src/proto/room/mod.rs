@@ -10,6 +10,7 @@ mod events;
 mod ignore;
 mod pace;
 mod receive;
+mod room_name;
 mod send;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -23,6 +24,7 @@ use super::seen::SeenIds;
 use super::wire::{self, MessageBody};
 use super::{EndpointId, Now, SecretKey, TopicId, UnixMillis};
 pub use events::{Attempt, ChatLine, Event, LeaveReason, Record, Refusal, RoomStats};
+pub use room_name::{MAX_ROOM_NAME_BYTES, RoomName};
 
 #[derive(Debug, Clone)]
 pub struct RoomConfig {
@@ -97,6 +99,8 @@ pub enum Input {
     ShareFile(wire::FileRef),
     /// The user changed their name.
     SetName(String),
+    /// `/topic TEXT` (or opening a room with a label): name the room for everyone.
+    SetRoomName(String),
     /// The user is leaving: announce it.
     Leave,
     /// Time passed: heartbeats and expiry.
@@ -179,6 +183,8 @@ pub struct Room {
     joined_at: Option<Instant>,
     /// Our name as last handed out for storing.
     persisted_name: Option<String>,
+    /// The room's name: the winning signed `RoomInfo` (see [`room_name`]).
+    room_name: Option<RoomName>,
     nonce_state: u64,
     stats: RoomStats,
 }
@@ -221,6 +227,7 @@ impl Room {
             roster_checked: None,
             joined_at: None,
             persisted_name: None,
+            room_name: None,
             nonce_state: seed,
             stats: RoomStats::default(),
         }
@@ -296,6 +303,8 @@ impl Room {
             .filter(|(sent, _)| sent.0 >= oldest)
             .map(|(_, envelope)| envelope)
             .take(MAX_ROSTER)
+            // The room's name rides along: a late joiner learns it from the same answer.
+            .chain(self.room_name.as_ref().map(|named| named.envelope.clone()))
             .collect()
     }
 
@@ -370,6 +379,7 @@ impl Room {
                 ))),
             },
             Input::SetName(name) => self.set_name(&name, now, &mut out),
+            Input::SetRoomName(name) => self.set_room_name(&name, now, &mut out),
             Input::Leave => self.leave(now, &mut out),
             Input::Tick => self.on_tick(now, &mut out),
             Input::Resumed => {
@@ -473,6 +483,8 @@ mod hostile_tests;
 mod pace_tests;
 #[cfg(test)]
 mod presence_tests;
+#[cfg(test)]
+mod room_name_tests;
 #[cfg(test)]
 mod scale_tests;
 #[cfg(test)]

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ChatLine, Envelope, Event, LeaveReason, MAX_ROSTER, Output, Record, Room};
+
+/// Room names a member list is read for: it carries one (the winner), a hostile one many.
+const MAX_ROOM_NAMES: usize = 4;
 use crate::proto::limits::Kind;
 use crate::proto::members::NameChange;
 use crate::proto::name_index::Claim;
@@ -43,21 +46,23 @@ impl Room {
             return self.drop_counted("ignored");
         }
         let kind = match &verified.body {
-            MessageBody::Message { .. } => Kind::Message,
+            // A room name is typed like a line: it draws on the author's line allowance.
+            MessageBody::Message { .. } | MessageBody::RoomInfo { .. } => Kind::Message,
             MessageBody::WhoIsThere { .. } => Kind::Question,
             MessageBody::AboutMe { .. }
             | MessageBody::Leave { .. }
             | MessageBody::Missing { .. } => Kind::Presence,
         };
         // A line the room holds is a replay even when the seen set has forgotten it.
-        let held = kind == Kind::Message && self.backlog.contains(verified.sent, verified.id);
+        let held = matches!(verified.body, MessageBody::Message { .. })
+            && self.backlog.contains(verified.sent, verified.id);
         if held || self.seen.contains(&verified.id) {
             return self.reject(&wire::Rejection::Replay);
         }
         if verified.sent < self.config.history.oldest(now.wall) {
             return self.drop_counted("too old");
         }
-        if kind != Kind::Message {
+        if kind == Kind::Presence {
             // Presence counts only while it could still be current (a member's expiry plus
             // the clock skew), and is monotonic per author: an old `AboutMe` must not revert
             // a name or fake presence, an old `Leave` must not remove a member who came back,
@@ -87,6 +92,11 @@ impl Room {
                 self.answer(author, now, out)
             }
             MessageBody::Missing { who, .. } => self.on_missing(author, who, now, out),
+            MessageBody::RoomInfo { .. } => {
+                if !self.on_room_info(&verified, &envelope, out) {
+                    self.drop_counted("bad room name");
+                }
+            }
             MessageBody::AboutMe { name, .. } => {
                 let name = Self::name_of(&verified, name);
                 self.backlog
@@ -165,7 +175,17 @@ impl Room {
         for rejection in &checked.rejected {
             self.reject(rejection);
         }
-        for (v, envelope) in checked.accepted.iter().take(MAX_ROSTER) {
+        let (names, presence): (Vec<_>, Vec<_>) = checked
+            .accepted
+            .iter()
+            .partition(|(v, _)| matches!(v.body, MessageBody::RoomInfo { .. }));
+        // The room's name comes with the list (however old: a name stays until changed).
+        for (v, envelope) in names.into_iter().take(MAX_ROOM_NAMES) {
+            if self.ignored.contains(&v.author) || !self.on_room_info(v, envelope, out) {
+                self.drop_counted("bad room name");
+            }
+        }
+        for (v, envelope) in presence.into_iter().take(MAX_ROSTER) {
             if !self.present_from_history(v, envelope, now, out) {
                 self.drop_counted("not in a member list");
             }
@@ -363,6 +383,12 @@ impl Room {
                     }));
                     self.claimed(v.author, Some(claim), false, out);
                 }
+            }
+        }
+        for (v, envelope) in &verified {
+            let named = matches!(v.body, MessageBody::RoomInfo { .. });
+            if named && !self.ignored.contains(&v.author) && !self.on_room_info(v, envelope, out) {
+                self.drop_counted("bad room name");
             }
         }
         let mut lines = Vec::new();

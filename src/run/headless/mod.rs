@@ -337,11 +337,17 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             _ => None,
         };
         let report = match event {
-            SessionEvent::Ready { me, topic, ticket } => Report::Ready {
+            SessionEvent::Ready {
+                me,
+                topic,
+                ticket,
+                room_name,
+            } => Report::Ready {
                 id: me.id,
                 name: me.name,
                 topic,
                 ticket,
+                room_name,
             },
             SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
                 if line.file.is_some() =>

@@ -365,10 +365,16 @@ impl Tui {
 
     fn to_msg(&self, view: ViewKey, event: SessionEvent) -> Msg {
         match event {
-            SessionEvent::Ready { me, topic, ticket } => Msg::Ready {
+            SessionEvent::Ready {
                 me,
                 topic,
                 ticket,
+                room_name,
+            } => Msg::Ready {
+                me,
+                topic,
+                ticket,
+                room_name,
                 opened: self.opened.contains(&view),
             },
             SessionEvent::Room(event) => Msg::Room(event),
