@@ -26,13 +26,16 @@ pub struct NearbyRoom {
 pub struct StoredRoom {
     pub topic: TopicId,
     pub label: Option<String>,
+    /// The name everyone in the room sees, when no label of ours names it.
+    pub room_name: Option<String>,
 }
 
 impl StoredRoom {
-    /// Its label, else its short topic.
+    /// Its label, else the room's name, else its short topic.
     pub fn title(&self) -> String {
         self.label
             .clone()
+            .or_else(|| self.room_name.clone())
             .unwrap_or_else(|| format!("#{}", self.topic.fmt_short()))
     }
 }

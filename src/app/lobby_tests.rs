@@ -29,6 +29,7 @@ fn enter_in_the_name_joins_the_ticket_typed() {
     lobby.set_rooms(vec![StoredRoom {
         topic: TopicId::from_bytes([3; 32]),
         label: None,
+        room_name: None,
     }]);
     assert_eq!(
         lobby.on_key(key(KeyCode::Enter)),
@@ -51,6 +52,7 @@ fn delete_forgets_a_stored_room() {
     let room = |n: u8| StoredRoom {
         topic: TopicId::from_bytes([n; 32]),
         label: None,
+        room_name: None,
     };
     lobby.set_rooms(vec![room(1), room(2)]);
     lobby.focus = Focus::Rooms;
@@ -136,6 +138,7 @@ fn stored_rooms_are_preselected_and_rejoined_together() {
     let room = |n: u8, label: Option<&str>| StoredRoom {
         topic: TopicId::from_bytes([n; 32]),
         label: label.map(String::from),
+        room_name: None,
     };
     lobby.set_rooms(vec![room(1, Some("ops")), room(2, None), room(3, None)]);
     assert_eq!(lobby.on_key(key(KeyCode::Down)), None);

@@ -284,8 +284,14 @@ impl App {
             // A room we are in now is one the lobby offers when the last one closes.
             if !self.stored_rooms.iter().any(|room| room.topic == topic) {
                 let label = tab.labelled.then(|| tab.title.clone());
-                self.stored_rooms
-                    .push(super::lobby::StoredRoom { topic, label });
+                // An unlabelled tab shows the room's name, or its short topic (`#...`).
+                let room_name = (!tab.labelled && !tab.title.starts_with('#'))
+                    .then(|| tab.title.clone());
+                self.stored_rooms.push(super::lobby::StoredRoom {
+                    topic,
+                    label,
+                    room_name,
+                });
             }
         }
         effects

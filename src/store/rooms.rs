@@ -38,12 +38,16 @@ pub struct RoomRecord {
     /// Peers seen there last (possibly none).
     pub peers: Vec<EndpointAddr>,
     pub my_name: Option<String>,
+    /// The name everyone in the room sees (`/topic`), if one is known.
+    pub room_name: Option<String>,
 }
 
 /// `parlor join ROOM` named no single known room.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FindError {
-    #[error("no known room is labelled {0:?} or has a topic starting with it (see `parlor rooms`)")]
+    #[error(
+        "no known room is labelled or named {0:?} or has a topic starting with it (see `parlor rooms`)"
+    )]
     NotFound(String),
     #[error("{query:?} matches several rooms ({}); give more of the topic", .matches.join(", "))]
     Ambiguous { query: String, matches: Vec<String> },
@@ -165,7 +169,7 @@ impl Store {
         let record = self
             .conn
             .query_row(
-                "SELECT label, peers, my_name FROM rooms WHERE topic = ?1",
+                "SELECT label, peers, my_name, room_name FROM rooms WHERE topic = ?1",
                 [topic.as_bytes()],
                 |row| {
                     let peers: String = row.get(1)?;
@@ -175,6 +179,7 @@ impl Store {
                         // A stored ticket that no longer parses just means no peers to dial.
                         peers: peers.parse::<Ticket>().map(|t| t.peers).unwrap_or_default(),
                         my_name: row.get(2)?,
+                        room_name: row.get(3)?,
                     })
                 },
             )
@@ -182,11 +187,29 @@ impl Store {
         Ok(record)
     }
 
-    /// The room whose label is `query`, else the one room whose topic (hex) starts with it.
+    /// The room whose label is `query`, else the one room everyone calls so (its room name),
+    /// else the one room whose topic (hex) starts with it.
     pub fn find_room(&self, query: &str) -> Result<Result<RoomRecord, FindError>, StoreError> {
         let query = query.trim();
         let rooms = self.rooms()?;
-        let by_label = rooms.iter().find(|r| r.label.as_deref() == Some(query));
+        let named: Vec<&RoomSummary> = rooms
+            .iter()
+            .filter(|r| r.room_name.as_deref() == Some(query))
+            .collect();
+        let by_label = rooms
+            .iter()
+            .find(|r| r.label.as_deref() == Some(query))
+            .or(match named.as_slice() {
+                [room] => Some(*room),
+                _ => None,
+            });
+        if by_label.is_none() && named.len() > 1 {
+            let names = named.iter().map(|r| r.topic.fmt_short()).collect();
+            return Ok(Err(FindError::Ambiguous {
+                query: query.to_string(),
+                matches: names,
+            }));
+        }
         let hex = query.trim_start_matches('#').to_ascii_lowercase();
         let by_topic: Vec<&RoomSummary> = if hex.is_empty() {
             Vec::new()

@@ -123,6 +123,27 @@ fn rooms_are_listed_and_found_by_label_or_topic_prefix() {
         store.find_room("zzz").unwrap(),
         Err(FindError::NotFound(_))
     ));
+    // The name everyone sees finds the room too (after our own labels), if only one has it.
+    let named = |name: &str| crate::proto::room::RoomName {
+        name: name.into(),
+        by: crate::proto::SecretKey::from_bytes(&[9; 32]).public(),
+        sent: NOW,
+        id: crate::proto::MessageId::from_bytes([1; 32]),
+        envelope: Default::default(),
+    };
+    assert!(store.save_room_name(b, &named("deploys")).unwrap());
+    assert_eq!(store.find_room("deploys").unwrap().unwrap().topic, b);
+    assert_eq!(
+        store.find_room("deploys").unwrap().unwrap().room_name.as_deref(),
+        Some("deploys")
+    );
+    assert!(store.save_room_name(a, &named("deploys")).unwrap());
+    assert!(matches!(
+        store.find_room("deploys").unwrap(),
+        Err(FindError::Ambiguous { .. })
+    ));
+    assert!(store.save_room_name(a, &named("ops")).unwrap());
+    assert_eq!(store.find_room("deploys").unwrap().unwrap().topic, b);
     // Rejoining keeps the label and remembers peers.
     let peer =
         crate::proto::EndpointAddr::new(crate::proto::SecretKey::from_bytes(&[5; 32]).public())

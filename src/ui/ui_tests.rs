@@ -111,6 +111,7 @@ fn lobby_offers_stored_rooms_and_forgets_one() {
     let room = |n: u8, label: Option<&str>| StoredRoom {
         topic: crate::proto::TopicId::from_bytes([n; 32]),
         label: label.map(String::from),
+        room_name: None,
     };
     let rooms = vec![room(1, Some("ops")), room(2, Some("typo-room"))];
     app.update(Msg::StoredRooms(rooms), NOON);

@@ -93,6 +93,7 @@ pub async fn run_tui(
         .map(|room| StoredRoom {
             topic: room.topic,
             label: room.label,
+            room_name: room.room_name,
         })
         .collect();
     setup::prepare(&mut tui.app, tui.core.config(), recall_dir.as_deref());
