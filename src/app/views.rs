@@ -285,8 +285,8 @@ impl App {
             if !self.stored_rooms.iter().any(|room| room.topic == topic) {
                 let label = tab.labelled.then(|| tab.title.clone());
                 // An unlabelled tab shows the room's name, or its short topic (`#...`).
-                let room_name = (!tab.labelled && !tab.title.starts_with('#'))
-                    .then(|| tab.title.clone());
+                let room_name =
+                    (!tab.labelled && !tab.title.starts_with('#')).then(|| tab.title.clone());
                 self.stored_rooms.push(super::lobby::StoredRoom {
                     topic,
                     label,

@@ -196,13 +196,14 @@ impl Store {
             .iter()
             .filter(|r| r.room_name.as_deref() == Some(query))
             .collect();
-        let by_label = rooms
-            .iter()
-            .find(|r| r.label.as_deref() == Some(query))
-            .or(match named.as_slice() {
-                [room] => Some(*room),
-                _ => None,
-            });
+        let by_label =
+            rooms
+                .iter()
+                .find(|r| r.label.as_deref() == Some(query))
+                .or(match named.as_slice() {
+                    [room] => Some(*room),
+                    _ => None,
+                });
         if by_label.is_none() && named.len() > 1 {
             let names = named.iter().map(|r| r.topic.fmt_short()).collect();
             return Ok(Err(FindError::Ambiguous {

@@ -134,7 +134,12 @@ fn rooms_are_listed_and_found_by_label_or_topic_prefix() {
     assert!(store.save_room_name(b, &named("deploys")).unwrap());
     assert_eq!(store.find_room("deploys").unwrap().unwrap().topic, b);
     assert_eq!(
-        store.find_room("deploys").unwrap().unwrap().room_name.as_deref(),
+        store
+            .find_room("deploys")
+            .unwrap()
+            .unwrap()
+            .room_name
+            .as_deref(),
         Some("deploys")
     );
     assert!(store.save_room_name(a, &named("deploys")).unwrap());

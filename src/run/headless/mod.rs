@@ -4,6 +4,7 @@
 //! whole sessions in-process.
 
 mod commands;
+mod events;
 mod failures;
 mod output;
 mod requests;
@@ -21,7 +22,6 @@ use crate::config::{Config, ConfigError};
 use crate::front::{Answers, Core, Incoming, RoomKey, Update};
 use crate::headless::Report;
 use crate::proto::EndpointId;
-use crate::proto::room::Event;
 use crate::session::{SessionEvent, SessionGone};
 use crate::store::Store;
 
@@ -243,53 +243,6 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         })
     }
 
-    /// Something came in: the core's books first (and what a room that started was sent),
-    /// then printed; `Some(error)` when it was the last room and it ended.
-    async fn on_incoming(&mut self, incoming: Incoming) -> Option<anyhow::Error> {
-        let replies = self.core.absorb(&incoming).await;
-        self.present(replies).await;
-        match incoming {
-            Incoming::Room(key, update) => return self.on_update(key, update).await,
-            Incoming::Direct(event) => self.on_direct(event).await,
-            Incoming::File(update) => self.on_file(update).await,
-            Incoming::Replies(replies) => {
-                self.present(replies).await;
-            }
-        }
-        None
-    }
-
-    async fn on_update(&mut self, key: RoomKey, update: Update) -> Option<anyhow::Error> {
-        match update {
-            Update::Started(_) => None,
-            Update::StartFailed(err) => self.room_ended(key, err).await,
-            Update::Event(SessionEvent::Failed(reason)) => {
-                self.room_ended(key, anyhow::anyhow!(reason)).await
-            }
-            Update::Event(event) => {
-                self.on_event(key, event).await;
-                None
-            }
-            Update::Ended => {
-                self.room_ended(key, anyhow::anyhow!("the session ended"))
-                    .await
-            }
-        }
-    }
-
-    /// A room ended by itself: with others left it is reported and dropped; as the last one,
-    /// it ends parlor with its reason.
-    async fn room_ended(&mut self, key: RoomKey, err: anyhow::Error) -> Option<anyhow::Error> {
-        self.requests.room_gone(key);
-        let room = self.core.rooms.remove(key)?;
-        if self.core.rooms.is_empty() {
-            return Some(err);
-        }
-        let report = Report::Error(format!("{err:#}"));
-        self.report_in(&room, report).await;
-        None
-    }
-
     /// Leave every room (unless they already ended), report the last events and what was
     /// never sent.
     async fn finish(&mut self, stop: Stop) -> anyhow::Result<()> {
@@ -328,54 +281,6 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 "{unsent} message(s) not sent: no peer joined in time"
             )),
         }
-    }
-
-    async fn on_event(&mut self, key: RoomKey, event: SessionEvent) {
-        // A line of ours sent or refused answers the request that said it, if any.
-        self.re = match &event {
-            SessionEvent::Room(event) => self.requests.room_event(key, event),
-            _ => None,
-        };
-        let report = match event {
-            SessionEvent::Ready {
-                me,
-                topic,
-                ticket,
-                room_name,
-            } => Report::Ready {
-                id: me.id,
-                name: me.name,
-                topic,
-                ticket,
-                room_name,
-            },
-            SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
-                if line.file.is_some() =>
-            {
-                Report::FileShared(line)
-            }
-            SessionEvent::Room(Event::Queued(waiting)) => {
-                // The core noted the new count already.
-                let before = self.core.rooms.get(key).map_or(0, |r| r.queued_before);
-                self.queue_moved |= waiting < before;
-                // Reported when lines start waiting and when the last went out.
-                if (before == 0) == (waiting == 0) {
-                    return;
-                }
-                Report::Room(Event::Queued(waiting))
-            }
-            SessionEvent::Room(event) => Report::Room(event),
-            SessionEvent::Warning(text) => Report::Warning(text),
-            SessionEvent::Net(state) => Report::NetState(state),
-            SessionEvent::Ticket(ticket) => Report::Ticket(ticket),
-            // Printed on `/who` only.
-            SessionEvent::Members(_) => return,
-            SessionEvent::Failed(reason) => Report::Error(reason),
-        };
-        if let Some(room) = self.core.rooms.get(key).cloned() {
-            self.report_in(&room, report).await;
-        }
-        self.re = None;
     }
 }
 
