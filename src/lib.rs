@@ -14,5 +14,6 @@ pub mod net;
 pub mod proto;
 pub mod run;
 pub mod session;
+pub mod settings_table;
 pub mod store;
 pub mod ui;
