@@ -8,7 +8,7 @@ use super::wrap::{width, wrap};
 use crate::proto::names::sanitize_text;
 use crate::proto::{MemberInfo, UnixMillis};
 // Times moved to their own module; callers name them through the log, where entries use them.
-pub use super::time::{TimeStyle, clock, format_time};
+pub use super::time::TimeStyle;
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;

@@ -13,8 +13,6 @@ pub mod keys;
 pub mod layout;
 pub mod lobby;
 pub mod log;
-pub mod net;
-pub mod notices;
 pub mod recall;
 pub mod time;
 pub mod wrap;
@@ -42,8 +40,8 @@ use self::log::{Entry, EntryKind};
 use self::recall::Recall;
 use self::view::View;
 use self::views::Views;
+use crate::model::StoredMessage;
 use crate::proto::UnixMillis;
-use crate::store::StoredMessage;
 pub use msg::{Effect, Msg, Transfer};
 
 #[derive(Debug, Clone)]
@@ -237,7 +235,7 @@ impl App {
             }
             Msg::Net(state) => self.on_net(state, now),
             Msg::NetView(view) => {
-                for line in net::net_lines(&view) {
+                for line in crate::present::net::net_lines(&view) {
                     self.notice(now, line);
                 }
             }
@@ -308,7 +306,7 @@ impl App {
             format!("{count} found for \"{words}\" (newest first):"),
         );
         for m in found {
-            let time = log::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
+            let time = crate::present::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
             self.notice(now, format!("  {time} {}: {}", m.display, m.text));
         }
     }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, default_path};
 use super::registry::Theme;
 use super::sharing::RawSize;
+use super::{ConfigError, default_path};
 
 /// The keys of the file, in the example's order.
 #[derive(Debug, Default, Deserialize)]

@@ -29,9 +29,9 @@ use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
 use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
 use tokio::sync::mpsc;
 
+pub use crate::model::{NetReport, PathKind, PeerPath};
 pub use history::HistoryQuery;
 pub use lan::{Lan, Nearby};
-pub use paths::{NetReport, PathKind, PeerPath};
 pub use topic::{NetEvent, TopicHandle};
 
 /// How long leaving waits for the last messages to reach the neighbours.

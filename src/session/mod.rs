@@ -37,9 +37,10 @@ use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
 use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
+pub use crate::model::{Connectivity, NetState, NetView};
 pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
-pub use handle::{Events, Left, NetView, SessionGone, SessionHandle, Status};
-pub use reconnect::{Connectivity, MAX_BACKOFF, NetState};
+pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
+pub use reconnect::MAX_BACKOFF;
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;

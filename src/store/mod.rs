@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use crate::model::StoredMessage;
 pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
 pub use identity::InstanceLock;
-pub use messages::StoredMessage;
 pub use paths::{blobs_dir, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
 pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};
