@@ -6,16 +6,16 @@
 //! `run` wires them together.
 
 pub mod app;
-pub mod cli;
+pub(crate) mod cli;
 pub mod config;
-pub mod front;
+pub(crate) mod front;
 pub mod headless;
-pub mod model;
+pub(crate) mod model;
 pub mod net;
-pub mod present;
+pub(crate) mod present;
 pub mod proto;
 pub mod run;
 pub mod session;
-pub mod settings_table;
+pub(crate) mod settings_table;
 pub mod store;
 pub mod ui;

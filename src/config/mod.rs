@@ -22,7 +22,7 @@ use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
 
 /// The settings' table lives in a leaf of its own, so `cli` reads it without importing `config`.
-pub use crate::settings_table as registry;
+pub(crate) use crate::settings_table as registry;
 pub use crate::settings_table::default_path;
 pub use example::example;
 pub use join::{join_start, lan_start};

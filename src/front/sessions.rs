@@ -110,10 +110,6 @@ impl Sessions {
         }
     }
 
-    pub fn node(&self) -> &Node {
-        &self.node
-    }
-
     /// Start a room in a task; its `Started` (or `StartFailed`) and then its events come
     /// through [`Self::next`] under `key`.
     pub fn start(&mut self, key: RoomKey, room: RoomStart) {

@@ -13,4 +13,4 @@ pub mod rooms;
 pub use files::{FileState, Offer, Place, SharedFile};
 pub use message::StoredMessage;
 pub use net::{Connectivity, NetReport, NetState, NetView, PathKind, PeerPath};
-pub use rooms::{RoomInfo, RoomKey};
+pub use rooms::RoomInfo;
