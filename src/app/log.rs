@@ -12,7 +12,9 @@ pub use super::time::TimeStyle;
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;
-/// `"HH:MM "` before every entry (the default time format).
+/// `"HH:MM "` before every entry (the default time format): the tests' width (the view takes
+/// `TimeStyle::width`).
+#[cfg(test)]
 pub const TIME_WIDTH: usize = 6;
 /// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
 /// scroll the conversation away. The text itself is kept whole.

@@ -4,21 +4,21 @@
 //! world must do (send, rename, copy, ring the bell, quit) goes out as [`Effect`]. Never touches
 //! the network or the terminal; `ui::view` draws from `&App`.
 
-pub mod command;
-pub mod complete;
-pub mod complete_path;
-pub mod editor;
-pub mod help;
-pub mod keys;
-pub mod layout;
-pub mod lobby;
-pub mod log;
-pub mod recall;
-pub mod time;
-pub mod wrap;
+pub(crate) mod command;
+pub(crate) mod complete;
+pub(crate) mod complete_path;
+pub(crate) mod editor;
+pub(crate) mod help;
+pub(crate) mod keys;
+pub(crate) mod layout;
+pub(crate) mod lobby;
+pub(crate) mod log;
+pub(crate) mod recall;
+pub(crate) mod time;
+pub(crate) mod wrap;
 
 mod chat;
-pub mod direct;
+pub(crate) mod direct;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -28,8 +28,8 @@ mod pick;
 mod popup;
 mod quit;
 mod rooms;
-pub mod view;
-pub mod views;
+pub(crate) mod view;
+pub(crate) mod views;
 
 use chrono::FixedOffset;
 use ratatui::layout::Rect;

@@ -5,12 +5,12 @@
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
 mod dial;
-pub mod direct;
-pub mod files;
+pub(crate) mod direct;
+pub(crate) mod files;
 pub mod history;
-pub mod lan;
-pub mod paths;
-pub mod relay;
+pub(crate) mod lan;
+pub(crate) mod paths;
+pub(crate) mod relay;
 mod ticket_addr;
 mod topic;
 

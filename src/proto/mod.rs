@@ -4,10 +4,10 @@
 //! arguments; everything remote is validated here and every failure is a value.
 
 pub mod backlog;
-pub mod direct;
+pub(crate) mod direct;
 pub mod lan;
 pub mod limits;
-pub mod name_index;
+pub(crate) mod name_index;
 pub mod names;
 pub mod room;
 pub mod sim;

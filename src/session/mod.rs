@@ -11,7 +11,7 @@
 mod actor;
 mod catch_up;
 mod commands;
-pub mod direct;
+pub(crate) mod direct;
 mod handle;
 mod heal;
 mod leave;

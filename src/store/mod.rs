@@ -9,15 +9,15 @@
 //! last ones), and writing never waits for a disk flush.
 
 mod direct;
-pub mod downloads;
+pub(crate) mod downloads;
 mod identity;
 mod messages;
 mod moderation;
 mod paths;
-pub mod recall;
+pub(crate) mod recall;
 mod rooms;
 mod schema;
-pub mod search;
+pub(crate) mod search;
 mod writer;
 
 use std::path::{Path, PathBuf};
