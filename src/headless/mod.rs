@@ -84,11 +84,6 @@ pub struct RoomTag<'a> {
     pub prefix_text: bool,
 }
 
-/// Format a report; `None` when the format has nothing to say about it.
-pub fn format(report: &Report, json: bool) -> Option<String> {
-    format_in(report, json, None, None)
-}
-
 /// Format a report about `room`, answering request `re` (JSON only: text has no requests).
 pub fn format_in(
     report: &Report,

@@ -24,9 +24,7 @@ use data_encoding::HEXLOWER;
 use serde::{Deserialize, Serialize};
 
 pub use iroh_base::{EndpointAddr, PublicKey as EndpointId, SecretKey};
-pub use members::{
-    Directory, MAX_KNOWN_KEYS, MemberInfo, PresenceTiming, pick_other as pick_other_member,
-};
+pub use members::{Directory, MAX_KNOWN_KEYS, MemberInfo, PresenceTiming};
 
 /// A room's gossip topic: 32 random bytes chosen by whoever opened the room.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

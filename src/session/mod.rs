@@ -38,9 +38,10 @@ use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
 pub use crate::model::{Connectivity, NetState, NetView};
+/// The DM actor's handle and events (their `conversations`, `stats` and `try_recv` are the
+/// tests' only, kept as the handle's public surface).
 pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
-pub use reconnect::MAX_BACKOFF;
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;
