@@ -187,7 +187,7 @@ pub fn command() -> clap::Command {
         || "(none: pass --data-dir)".to_string(),
         |d| d.display().to_string(),
     );
-    let settings = crate::config::default_path().map_or_else(
+    let settings = crate::settings_table::default_path().map_or_else(
         || "(none: pass --config)".to_string(),
         |p| p.display().to_string(),
     );
@@ -206,7 +206,7 @@ pub fn command() -> clap::Command {
 /// default, variable and config key; a switch its own help (what switching does) and the key
 /// it stands for.
 fn help_from_the_settings_table(mut command: clap::Command) -> clap::Command {
-    use crate::config::registry::{Flag, SETTINGS};
+    use crate::settings_table::{Flag, SETTINGS};
     for def in SETTINGS {
         let Some(id) = def.flag_id() else { continue };
         command = command.mut_arg(id, |arg| {

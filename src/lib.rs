@@ -6,13 +6,16 @@
 //! `run` wires them together.
 
 pub mod app;
-pub mod cli;
+pub(crate) mod cli;
 pub mod config;
-pub mod front;
+pub(crate) mod front;
 pub mod headless;
+pub(crate) mod model;
 pub mod net;
+pub(crate) mod present;
 pub mod proto;
 pub mod run;
 pub mod session;
+pub(crate) mod settings_table;
 pub mod store;
 pub mod ui;

@@ -3,7 +3,8 @@
 //! was typed.
 
 use super::log::{self, Entry, EntryKind};
-use super::{App, Effect, Link, mentions, notices};
+use super::{App, Effect, Link, mentions};
+use crate::present::notices;
 use crate::proto::UnixMillis;
 use crate::proto::room::{Attempt, Event, LeaveReason};
 use crate::proto::wire::FileRef;
@@ -11,7 +12,7 @@ use crate::proto::wire::FileRef;
 /// How a shared file reads in the log (as an action line): what it is and how to fetch it;
 /// someone else's is marked, so it can be picked (Ctrl-G) and fetched with Enter.
 pub(super) fn shared_file(file: &FileRef, own: bool) -> (String, Option<log::FileMark>) {
-    let size = crate::store::downloads::show_size(file.size);
+    let size = crate::present::show_size(file.size);
     if own {
         return (format!("shared {} ({size})", file.name), None);
     }

@@ -3,8 +3,8 @@
 //! else left, or no one came yet) is waiting, said neutrally by the status bar.
 
 use super::{App, Link};
+use crate::model::{Connectivity, NetState};
 use crate::proto::{MemberInfo, UnixMillis};
-use crate::session::{Connectivity, NetState};
 
 /// Said when every connection to a room is lost while others are in it.
 pub const LOST: &str = "lost every connection to the room: reconnecting…";

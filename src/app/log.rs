@@ -8,11 +8,13 @@ use super::wrap::{width, wrap};
 use crate::proto::names::sanitize_text;
 use crate::proto::{MemberInfo, UnixMillis};
 // Times moved to their own module; callers name them through the log, where entries use them.
-pub use super::time::{TimeStyle, clock, format_time};
+pub use super::time::TimeStyle;
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;
-/// `"HH:MM "` before every entry (the default time format).
+/// `"HH:MM "` before every entry (the default time format): the tests' width (the view takes
+/// `TimeStyle::width`).
+#[cfg(test)]
 pub const TIME_WIDTH: usize = 6;
 /// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
 /// scroll the conversation away. The text itself is kept whole.

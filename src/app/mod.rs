@@ -4,23 +4,21 @@
 //! world must do (send, rename, copy, ring the bell, quit) goes out as [`Effect`]. Never touches
 //! the network or the terminal; `ui::view` draws from `&App`.
 
-pub mod command;
-pub mod complete;
-pub mod complete_path;
-pub mod editor;
-pub mod help;
-pub mod keys;
-pub mod layout;
-pub mod lobby;
-pub mod log;
-pub mod net;
-pub mod notices;
-pub mod recall;
-pub mod time;
-pub mod wrap;
+pub(crate) mod command;
+pub(crate) mod complete;
+pub(crate) mod complete_path;
+pub(crate) mod editor;
+pub(crate) mod help;
+pub(crate) mod keys;
+pub(crate) mod layout;
+pub(crate) mod lobby;
+pub(crate) mod log;
+pub(crate) mod recall;
+pub(crate) mod time;
+pub(crate) mod wrap;
 
 mod chat;
-pub mod direct;
+pub(crate) mod direct;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -30,8 +28,8 @@ mod pick;
 mod popup;
 mod quit;
 mod rooms;
-pub mod view;
-pub mod views;
+pub(crate) mod view;
+pub(crate) mod views;
 
 use chrono::FixedOffset;
 use ratatui::layout::Rect;
@@ -42,8 +40,8 @@ use self::log::{Entry, EntryKind};
 use self::recall::Recall;
 use self::view::View;
 use self::views::Views;
+use crate::model::StoredMessage;
 use crate::proto::UnixMillis;
-use crate::store::StoredMessage;
 pub use msg::{Effect, Msg, Transfer};
 
 #[derive(Debug, Clone)]
@@ -241,7 +239,7 @@ impl App {
             }
             Msg::Net(state) => self.on_net(state, now),
             Msg::NetView(view) => {
-                for line in net::net_lines(&view) {
+                for line in crate::present::net::net_lines(&view) {
                     self.notice(now, line);
                 }
             }
@@ -312,7 +310,7 @@ impl App {
             format!("{count} found for \"{words}\" (newest first):"),
         );
         for m in found {
-            let time = log::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
+            let time = crate::present::format_time(m.sent, &self.offset, "%Y-%m-%d %H:%M");
             self.notice(now, format!("  {time} {}: {}", m.display, m.text));
         }
     }

@@ -4,10 +4,10 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::views::ViewKey;
 use super::{complete_path, direct, lobby};
+use crate::model::StoredMessage;
 use crate::proto::room::Event;
 use crate::proto::ticket::Ticket;
 use crate::proto::{MemberInfo, TopicId};
-use crate::store::StoredMessage;
 
 /// A fetch in progress, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +50,9 @@ pub enum Msg {
     /// Our address changed: the invite, if shown, gets the new ticket.
     TicketChanged(String),
     /// The room's connectivity changed.
-    Net(crate::session::NetState),
+    Net(crate::model::NetState),
     /// The answer to `/net` ([`Effect::ShowNet`]).
-    NetView(crate::session::NetView),
+    NetView(crate::model::NetView),
     /// Rooms announced on the LAN, for the lobby.
     Nearby(Vec<lobby::NearbyRoom>),
     /// Something to tell the user in the current view.

@@ -7,8 +7,8 @@ use crossterm::event::KeyCode;
 use super::fixtures::{NOON, in_rooms, key, line, member, to_view};
 use super::view::ERROR_MS;
 use super::*;
+use crate::model::{Connectivity, NetState};
 use crate::proto::room::Event;
-use crate::session::{Connectivity, NetState};
 
 fn type_line(app: &mut App, text: &str, now: UnixMillis) -> Vec<Effect> {
     app.view_mut().input.set(text);

@@ -111,11 +111,6 @@ impl Views {
         self.tabs.iter().find(|t| t.kind == kind).map(|t| t.key)
     }
 
-    /// The state of view `key`.
-    pub fn get(&self, key: ViewKey) -> Option<&View> {
-        self.states.get(&key)
-    }
-
     /// The key of the view being worked on: the one a message is applied to, else the
     /// current one.
     fn target(&self) -> Option<ViewKey> {

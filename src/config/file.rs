@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ConfigError;
 use super::registry::Theme;
 use super::sharing::RawSize;
+use super::{ConfigError, default_path};
 
 /// The keys of the file, in the example's order.
 #[derive(Debug, Default, Deserialize)]
@@ -55,11 +55,6 @@ pub fn locate(flag: Option<PathBuf>, env: Option<PathBuf>) -> Option<Location> {
             explicit: false,
         }),
     }
-}
-
-/// Where the file is looked for when none is named.
-pub fn default_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "parlor").map(|d| d.config_dir().join("config.toml"))
 }
 
 /// The parsed file with its text (for line numbers); `None` when the default file does not

@@ -6,7 +6,6 @@ mod example;
 mod file;
 mod join;
 mod loopback;
-pub mod registry;
 mod settings;
 mod sharing;
 
@@ -22,8 +21,10 @@ use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
 
+/// The settings' table lives in a leaf of its own, so `cli` reads it without importing `config`.
+pub(crate) use crate::settings_table as registry;
+pub use crate::settings_table::default_path;
 pub use example::example;
-pub use file::default_path;
 pub use join::{join_start, lan_start};
 pub use registry::Theme;
 pub use settings::{Docs, Env, Report, Setting, Source, UiSettings};

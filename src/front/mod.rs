@@ -21,11 +21,10 @@ use n0_future::FuturesUnordered;
 use n0_future::StreamExt;
 use tokio::sync::mpsc;
 
-pub use self::files::{FileUpdate, Files, Place};
+pub use self::files::{FileUpdate, Files};
 pub use self::reply::{About, Answer, Reply};
 pub use self::rooms::{Room, Rooms};
 pub use self::sessions::{RoomKey, RoomStart, Sessions, Update};
-use crate::app::command::Command;
 use crate::config::{Config, Start};
 use crate::net::Node;
 use crate::proto::room::Event;
@@ -346,12 +345,4 @@ impl Core {
             }
         }
     }
-}
-
-/// Commands a front end may hand to [`Core::execute`] (the rest are its own business).
-pub fn is_core_command(command: &Command) -> bool {
-    !matches!(
-        command,
-        Command::Clear | Command::Expand | Command::Help | Command::Quit | Command::Room(_)
-    )
 }

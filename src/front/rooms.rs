@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::app::command::Command;
+pub use crate::model::RoomInfo;
 use crate::proto::TopicId;
 
 use super::RoomKey;
@@ -15,20 +16,6 @@ const MAX_HELD: usize = 1000;
 /// session at the rate others accept): a pipe faster than the room waits instead of losing
 /// lines to a full queue.
 const READ_PAUSE_AT: usize = 256;
-
-/// A room as `/rooms` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomInfo {
-    /// `None` while a new room is being opened.
-    pub topic: Option<TopicId>,
-    pub label: Option<String>,
-    /// The name everyone sees (`/topic`), or the ticket's until a member's arrives.
-    pub room_name: Option<String>,
-    /// Lines typed on stdin go here.
-    pub current: bool,
-    /// The room can send (its `ready` event came).
-    pub ready: bool,
-}
 
 #[derive(Debug, Clone)]
 pub struct Room {

@@ -14,8 +14,7 @@ use crate::proto::TopicId;
 use crate::session::{self, Left, SessionEvent, SessionHandle};
 use crate::store::StoreHandle;
 
-/// A front end's name for one of its rooms, given before the room has a topic.
-pub type RoomKey = u64;
+pub use crate::model::rooms::RoomKey;
 
 /// Events of all rooms waiting for the front end; beyond this each room's events wait in its
 /// session's outbox (which, bounded too, pauses its network input).
@@ -109,10 +108,6 @@ impl Sessions {
             tx,
             rx,
         }
-    }
-
-    pub fn node(&self) -> &Node {
-        &self.node
     }
 
     /// Start a room in a task; its `Started` (or `StartFailed`) and then its events come

@@ -5,10 +5,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Report;
+use crate::model::StoredMessage;
 use crate::proto::direct::DirectMessage;
 use crate::proto::room::{ChatLine, Event, LeaveReason};
 use crate::proto::{TopicId, UnixMillis};
-use crate::store::StoredMessage;
 
 /// Whether `c` must not reach a terminal raw: C0 and DEL, C1 (U+009B is a CSI on some
 /// terminals), bidi controls, invisible format characters, line and paragraph separators, and
@@ -153,7 +153,7 @@ fn room_event(event: &Event) -> Value {
 }
 
 /// `/net`: our side, then each member's path.
-fn net_view(view: &crate::session::NetView) -> Value {
+fn net_view(view: &crate::model::NetView) -> Value {
     let report = &view.report;
     let peers: Vec<Value> = report
         .peers
@@ -250,9 +250,7 @@ fn values(report: &Report) -> Vec<Value> {
                 .map(|shared| {
                     let (offer, file) = (&shared.offer, &shared.offer.file);
                     let path = match &shared.state {
-                        crate::front::files::FileState::Saved(path) => {
-                            Some(path.display().to_string())
-                        }
+                        crate::model::FileState::Saved(path) => Some(path.display().to_string()),
                         _ => None,
                     };
                     json!({

@@ -6,9 +6,9 @@
 pub mod json;
 mod text;
 
+use crate::model::StoredMessage;
 use crate::proto::room::Event;
 use crate::proto::{EndpointId, MemberInfo, TopicId};
-use crate::store::StoredMessage;
 
 pub use json::to_json;
 pub use text::to_text;
@@ -29,15 +29,15 @@ pub enum Report {
     Members(Vec<MemberInfo>),
     Ticket(String),
     /// The room's connectivity changed.
-    NetState(crate::session::NetState),
+    NetState(crate::model::NetState),
     /// The answer to `/net`.
-    Net(crate::session::NetView),
+    Net(crate::model::NetView),
     /// Answers to `/search`, newest first.
     Found(Vec<StoredMessage>),
     /// The answer to `/rooms`.
     Rooms(Vec<RoomInfo>),
     /// The answer to `/files`.
-    Files(Vec<crate::front::files::SharedFile>),
+    Files(Vec<crate::model::SharedFile>),
     /// A line sharing a file (ours or someone's).
     FileShared(crate::proto::room::ChatLine),
     /// A fetch's progress (a few times a second at most).
@@ -73,7 +73,7 @@ pub enum Report {
     Error(String),
 }
 
-pub use crate::front::rooms::RoomInfo;
+pub use crate::model::RoomInfo;
 
 /// Which room a report is about, when a front end is in several: JSON lines get a `"room"`
 /// field, text lines a `[label]` prefix.
@@ -84,11 +84,6 @@ pub struct RoomTag<'a> {
     pub name: &'a str,
     /// Prefix text lines (only once there is more than one room).
     pub prefix_text: bool,
-}
-
-/// Format a report; `None` when the format has nothing to say about it.
-pub fn format(report: &Report, json: bool) -> Option<String> {
-    format_in(report, json, None, None)
 }
 
 /// Format a report about `room`, answering request `re` (JSON only: text has no requests).

@@ -4,8 +4,8 @@
 use chrono::FixedOffset;
 
 use super::Report;
-use crate::app::log::clock;
-use crate::app::notices::describe;
+use crate::present::clock;
+use crate::present::notices::describe;
 use crate::proto::names::sanitize_text;
 use crate::proto::room::{Event, LeaveReason};
 
@@ -51,7 +51,7 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 .map(|m| {
                     format!(
                         "* found: {} {}: {}",
-                        crate::app::log::clock(m.sent, offset),
+                        clock(m.sent, offset),
                         sanitize_text(&m.display, false),
                         sanitize_text(&m.text, false)
                     )
@@ -94,7 +94,7 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 clock(line.sent, offset),
                 sanitize_text(&line.author.display, false),
                 sanitize_text(&file.name, false),
-                crate::store::downloads::show_size(file.size),
+                crate::present::show_size(file.size),
                 file.handle()
             )
         }
@@ -117,7 +117,7 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 return Some(format!(
                     "{time} [dm] * {who} shared {} ({}): /get {}",
                     sanitize_text(&file.name, false),
-                    crate::store::downloads::show_size(file.size),
+                    crate::present::show_size(file.size),
                     file.handle()
                 ));
             }
@@ -141,8 +141,8 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
 }
 
 /// `/net` for people, each line starting with `* `.
-fn net_view(view: &crate::session::NetView) -> String {
-    let lines: Vec<String> = crate::app::net::net_lines(view)
+fn net_view(view: &crate::model::NetView) -> String {
+    let lines: Vec<String> = crate::present::net::net_lines(view)
         .into_iter()
         .map(|line| format!("* {line}"))
         .collect();

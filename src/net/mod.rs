@@ -5,12 +5,12 @@
 //! interprets message content (that is `proto`) and never touches the terminal or disk.
 
 mod dial;
-pub mod direct;
-pub mod files;
+pub(crate) mod direct;
+pub(crate) mod files;
 pub mod history;
-pub mod lan;
-pub mod paths;
-pub mod relay;
+pub(crate) mod lan;
+pub(crate) mod paths;
+pub(crate) mod relay;
 mod ticket_addr;
 mod topic;
 
@@ -29,9 +29,9 @@ use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
 use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
 use tokio::sync::mpsc;
 
+pub use crate::model::{NetReport, PathKind, PeerPath};
 pub use history::HistoryQuery;
 pub use lan::{Lan, Nearby};
-pub use paths::{NetReport, PathKind, PeerPath};
 pub use topic::{NetEvent, TopicHandle};
 
 /// How long leaving waits for the last messages to reach the neighbours.

@@ -3,60 +3,19 @@
 //! or relayed), its address and its round-trip time without opening anything.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use iroh::TransportAddr;
 use iroh::endpoint::{AfterHandshakeOutcome, Connection, EndpointHooks, WeakConnectionHandle};
-use iroh::{RelayUrl, TransportAddr};
 
+use crate::model::{PathKind, PeerPath};
 use crate::proto::EndpointId;
 
 /// Peers whose connections are remembered; the oldest dead entries go first.
 const MAX_PEERS: usize = 1024;
 /// Connections remembered per peer (gossip, catch-up, file transfers).
 const MAX_PER_PEER: usize = 8;
-
-/// How a peer is reached now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathKind {
-    Direct,
-    Relay,
-    /// No open connection.
-    None,
-}
-
-impl PathKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Direct => "direct",
-            Self::Relay => "relay",
-            Self::None => "none",
-        }
-    }
-}
-
-/// A peer's path as `/net` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeerPath {
-    pub id: EndpointId,
-    pub kind: PathKind,
-    /// The address in use: `ip:port`, or the relay's URL.
-    pub addr: Option<String>,
-    pub rtt: Option<Duration>,
-}
-
-/// Our side, as `/net` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetReport {
-    pub id: EndpointId,
-    pub addrs: Vec<SocketAddr>,
-    pub relay: Option<RelayUrl>,
-    pub relay_latency: Option<Duration>,
-    /// Whether LAN discovery runs, and why not when it does not.
-    pub lan: Result<(), String>,
-    pub peers: Vec<PeerPath>,
-}
 
 /// The endpoint hook that remembers connections. Holds only weak handles: never keeps a
 /// connection (or the endpoint) alive.

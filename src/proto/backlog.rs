@@ -68,10 +68,6 @@ impl Backlog {
         }
     }
 
-    pub fn window(&self) -> HistoryWindow {
-        self.window
-    }
-
     pub fn len(&self) -> usize {
         self.messages.len()
     }
@@ -130,10 +126,6 @@ impl Backlog {
     /// `author`'s newest `AboutMe` held, with its send time.
     pub fn name_of(&self, author: &EndpointId) -> Option<(UnixMillis, Envelope)> {
         self.names.get(author).cloned()
-    }
-
-    pub fn names_len(&self) -> usize {
-        self.names.len()
     }
 
     /// What to send someone asking for messages sent at or after `since` (at most `limit`, the

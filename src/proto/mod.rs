@@ -4,10 +4,10 @@
 //! arguments; everything remote is validated here and every failure is a value.
 
 pub mod backlog;
-pub mod direct;
+pub(crate) mod direct;
 pub mod lan;
 pub mod limits;
-pub mod name_index;
+pub(crate) mod name_index;
 pub mod names;
 pub mod room;
 pub mod sim;
@@ -24,9 +24,7 @@ use data_encoding::HEXLOWER;
 use serde::{Deserialize, Serialize};
 
 pub use iroh_base::{EndpointAddr, PublicKey as EndpointId, SecretKey};
-pub use members::{
-    Directory, MAX_KNOWN_KEYS, MemberInfo, PresenceTiming, pick_other as pick_other_member,
-};
+pub use members::{Directory, MAX_KNOWN_KEYS, MemberInfo, PresenceTiming};
 
 /// A room's gossip topic: 32 random bytes chosen by whoever opened the room.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,9 +4,9 @@ use std::io::Write;
 
 use chrono::{FixedOffset, Local, Offset};
 
-use crate::app::log::format_time;
 use crate::cli::ExportFormat;
 use crate::headless::json::stored;
+use crate::present::format_time;
 use crate::proto::UnixMillis;
 use crate::proto::names::sanitize_text;
 use crate::store::{RoomSummary, StoredMessage};

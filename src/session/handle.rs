@@ -4,6 +4,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::SessionEvent;
+use crate::model::NetView;
 use crate::proto::room::{Input, RoomStats};
 use crate::proto::{EndpointId, MemberInfo, TopicId};
 use crate::store::{StoreHandle, StoredMessage};
@@ -35,23 +36,6 @@ pub struct Status {
     /// Messages the room holds to serve late joiners (ours included).
     pub messages: usize,
     pub stats: RoomStats,
-}
-
-/// What `/net` shows: our side and each member's path, with the members to name them.
-#[derive(Debug, Clone)]
-pub struct NetView {
-    pub report: crate::net::NetReport,
-    pub members: Vec<MemberInfo>,
-}
-
-impl NetView {
-    /// The name `id` goes by in the room.
-    pub fn name_of(&self, id: &EndpointId) -> Option<&str> {
-        self.members
-            .iter()
-            .find(|m| m.id == *id)
-            .map(|m| m.display.as_str())
-    }
 }
 
 pub(super) enum Command {

@@ -11,7 +11,7 @@
 mod actor;
 mod catch_up;
 mod commands;
-pub mod direct;
+pub(crate) mod direct;
 mod handle;
 mod heal;
 mod leave;
@@ -37,9 +37,11 @@ use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
 use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
+pub use crate::model::{Connectivity, NetState, NetView};
+/// The DM actor's handle and events (their `conversations`, `stats` and `try_recv` are the
+/// tests' only, kept as the handle's public surface).
 pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
-pub use handle::{Events, Left, NetView, SessionGone, SessionHandle, Status};
-pub use reconnect::{Connectivity, MAX_BACKOFF, NetState};
+pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::model::{Connectivity, NetState};
 use crate::proto::EndpointId;
 
 /// The first retry after losing the last neighbour.
@@ -28,33 +29,6 @@ const PARTITION_CHECK: Duration = Duration::from_secs(20);
 pub const MAX_KNOWN: usize = 16;
 /// Peers dialed per attempt.
 const MAX_DIALS: usize = 8;
-
-/// The room's connectivity, as `{"type":"net","state":..}` and the status bar show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Connectivity {
-    /// At least one direct neighbour.
-    Connected,
-    /// No neighbour; trying to get back in.
-    Reconnecting,
-    /// No neighbour and no network to try through.
-    Offline,
-}
-
-impl Connectivity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::Reconnecting => "reconnecting",
-            Self::Offline => "offline",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NetState {
-    pub state: Connectivity,
-    pub neighbours: usize,
-}
 
 #[derive(Debug)]
 pub(super) struct Reconnect {

@@ -122,21 +122,6 @@ pub fn parse_size(text: &str) -> Option<u64> {
     (bytes <= u64::MAX as f64).then_some(bytes.round() as u64)
 }
 
-/// `2.3 MB`, `512 B`: a size for people (powers of 1024, as [`parse_size`] reads them).
-pub fn show_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{bytes} B"),
-        _ => format!("{value:.1} {}", UNITS[unit]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_read_and_shown_for_people() {
+    fn sizes_read_for_people() {
         assert_eq!(parse_size("500"), Some(500));
         assert_eq!(parse_size("64k"), Some(65_536));
         assert_eq!(parse_size("2.5M"), Some(2_621_440));
@@ -194,8 +179,5 @@ mod tests {
         for bad in ["", "M", "-1", "1X", "1.2.3k", "nan"] {
             assert_eq!(parse_size(bad), None, "{bad:?}");
         }
-        assert_eq!(show_size(512), "512 B");
-        assert_eq!(show_size(2_411_724), "2.3 MB");
-        assert_eq!(show_size(1 << 30), "1.0 GB");
     }
 }

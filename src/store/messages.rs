@@ -3,25 +3,11 @@
 use rusqlite::params;
 
 use super::{Store, StoreError};
+use crate::model::StoredMessage;
 use crate::proto::MAX_KNOWN_KEYS;
 use crate::proto::backlog::{Envelope, HistoryWindow, Page};
 use crate::proto::room::Record;
 use crate::proto::{EndpointId, MessageId, TopicId, UnixMillis};
-
-/// A message as stored (for search results and export).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredMessage {
-    pub id: MessageId,
-    pub author: EndpointId,
-    /// The name the author claimed when the message came.
-    pub name: String,
-    /// How to show the author: `name`, or `name#abcd` when another key owns or shares the
-    /// name in this room (see [`crate::proto::name_index`]).
-    pub display: String,
-    pub text: String,
-    pub action: bool,
-    pub sent: UnixMillis,
-}
 
 fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
     let id: Vec<u8> = row.get(0)?;

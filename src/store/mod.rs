@@ -9,24 +9,24 @@
 //! last ones), and writing never waits for a disk flush.
 
 mod direct;
-pub mod downloads;
+pub(crate) mod downloads;
 mod identity;
 mod messages;
 mod moderation;
 mod paths;
-pub mod recall;
+pub(crate) mod recall;
 mod rooms;
 mod schema;
-pub mod search;
+pub(crate) mod search;
 mod writer;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use crate::model::StoredMessage;
 pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
 pub use identity::InstanceLock;
-pub use messages::StoredMessage;
 pub use paths::{blobs_dir, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
 pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};

@@ -4,12 +4,12 @@
 mod help;
 mod history;
 mod input;
-pub mod invite;
+pub(crate) mod invite;
 mod lobby;
 mod members;
 mod rooms;
 mod status;
-pub mod theme;
+pub(crate) mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -70,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             format!(
                 "Enter: get {} ({})",
                 sanitize_text(&file.name, false),
-                crate::store::downloads::show_size(file.size)
+                crate::present::show_size(file.size)
             ),
             "Up/Down: other files".to_string(),
             "Esc: back to typing".to_string(),
@@ -95,7 +95,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                     "↓ {} {}% {}/s{}",
                     t.name,
                     t.done.saturating_mul(100) / t.total.max(1),
-                    crate::store::downloads::show_size(t.rate),
+                    crate::present::show_size(t.rate),
                     eta.map_or_else(String::new, |s| format!(" {s}s left"))
                 ),
             );

@@ -8,8 +8,8 @@ use ratatui::style::Style;
 use super::tests::{render, same_fg};
 use crate::app::fixtures::{NOON, in_rooms, member};
 use crate::app::{App, Msg};
+use crate::model::{Connectivity, NetState};
 use crate::proto::room::Event;
-use crate::session::{Connectivity, NetState};
 
 fn status_row(app: &App) -> String {
     let text = render(app);

@@ -141,7 +141,7 @@ fn lobby_offers_stored_rooms_and_forgets_one() {
 /// through a relay is marked in the member list.
 #[test]
 fn reconnecting_and_relayed_members() {
-    use crate::session::{Connectivity, NetState};
+    use crate::model::{Connectivity, NetState};
     let mut app = chat_with_collisions(80, 24);
     let kim = member(4, "kim");
     app.update(Msg::Relayed(vec![kim.id]), NOON);

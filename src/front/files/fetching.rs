@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
-use super::{BACK_QUEUE, Files, Place, transfer};
+use super::{BACK_QUEUE, FileState, Files, Place, transfer};
+use crate::present::show_size;
 use crate::proto::{EndpointId, MemberInfo};
-use crate::store::downloads::{default_download_dir, show_size};
+use crate::store::downloads::default_download_dir;
 
 /// What became of a fetch.
 #[derive(Debug, Clone)]
@@ -43,19 +44,6 @@ pub enum FileUpdate {
         hash: String,
         who: String,
     },
-}
-
-/// Where a file is: offered, being fetched, saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileState {
-    Offered,
-    Fetching {
-        done: u64,
-    },
-    Saved(PathBuf),
-    Failed(String),
-    /// Its providers are gone; fetched again when one is back.
-    Waiting(String),
 }
 
 impl Files {

@@ -15,7 +15,8 @@ mod transfer;
 #[cfg(test)]
 mod tests;
 
-pub use fetching::{FileState, FileUpdate};
+pub use crate::model::{FileState, Offer, Place, SharedFile};
+pub use fetching::FileUpdate;
 pub(crate) use share::expand_home;
 pub use share::share;
 
@@ -27,7 +28,6 @@ use crate::proto::room::{ChatLine, Event};
 use crate::proto::wire::FileRef;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::SessionEvent;
-use crate::store::downloads::show_size;
 
 /// Offers remembered (the oldest forgotten first): a room can share many files.
 const MAX_OFFERS: usize = 4096;
@@ -35,24 +35,6 @@ const MAX_OFFERS: usize = 4096;
 const MAX_DIRECT_PEERS: usize = 4096;
 /// Providers back, waiting for a fetch under way to dial them again.
 const BACK_QUEUE: usize = 8;
-
-/// Where a file was offered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Place {
-    Room(RoomKey),
-    /// A direct message, in the conversation with this peer.
-    Direct(EndpointId),
-}
-
-/// A file someone shared in one of our rooms or conversations.
-#[derive(Debug, Clone)]
-pub struct Offer {
-    pub file: FileRef,
-    pub from: MemberInfo,
-    pub place: Place,
-    /// Ours: nothing to fetch.
-    pub own: bool,
-}
 
 pub struct Files {
     node: Node,
@@ -252,58 +234,6 @@ impl Files {
                 state: state.clone(),
             })
             .collect()
-    }
-}
-
-/// A file `/files` lists: its offer and where it is.
-#[derive(Debug, Clone)]
-pub struct SharedFile {
-    pub offer: Offer,
-    pub state: FileState,
-}
-
-impl SharedFile {
-    /// Where it is, in a few words (`/get 1a2b3c4d`, `saved as ...`): `/files`' text.
-    pub fn state_text(&self) -> String {
-        let Self { offer, state } = self;
-        match state {
-            FileState::Offered if offer.own => "yours".to_string(),
-            FileState::Offered => format!("/get {}", offer.file.handle()),
-            FileState::Fetching { done } => format!(
-                "fetching, {}%",
-                done.saturating_mul(100) / offer.file.size.max(1)
-            ),
-            FileState::Saved(path) => format!("saved as {}", path.display()),
-            FileState::Failed(why) => format!("failed: {why}"),
-            FileState::Waiting(why) => format!("waiting for a provider: {why}"),
-        }
-    }
-
-    /// Its state as one word, for scripts.
-    pub fn state_word(&self) -> &'static str {
-        match self.state {
-            FileState::Offered if self.offer.own => "yours",
-            FileState::Offered => "offered",
-            FileState::Fetching { .. } => "fetching",
-            FileState::Saved(_) => "saved",
-            FileState::Failed(_) => "failed",
-            FileState::Waiting(_) => "waiting",
-        }
-    }
-}
-
-impl std::fmt::Display for SharedFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let file = &self.offer.file;
-        write!(
-            f,
-            "{} {} ({}) from {}: {}",
-            file.handle(),
-            file.name,
-            show_size(file.size),
-            self.offer.from.display,
-            self.state_text()
-        )
     }
 }
 

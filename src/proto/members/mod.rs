@@ -11,7 +11,6 @@ mod presence;
 
 pub use directory::Directory;
 pub(crate) use find::pick;
-pub use find::pick_other;
 use presence::Presence;
 pub use presence::PresenceTiming;
 

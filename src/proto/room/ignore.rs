@@ -23,10 +23,6 @@ impl Room {
         }
     }
 
-    pub fn is_ignored(&self, id: &EndpointId) -> bool {
-        self.ignored.contains(id)
-    }
-
     /// Whether `event` tells of an ignored member coming, going or renaming: not shown.
     pub(super) fn hides(&self, event: &Event) -> bool {
         match event {

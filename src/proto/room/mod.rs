@@ -245,10 +245,6 @@ impl Room {
         self.members.info_or_stranger(&self.me)
     }
 
-    pub fn my_name(&self) -> &str {
-        self.members.my_name()
-    }
-
     /// Everyone announced, me included, sorted by display name; not the ignored.
     pub fn members(&self) -> Vec<MemberInfo> {
         let mut list = self.members.list();

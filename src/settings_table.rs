@@ -1,14 +1,22 @@
 //! Every setting, defined once: its name (the config file's key and what `parlor config`
-//! calls it), its default, its flag, its environment variable and what it does. Resolving
-//! the settings (`super::resolve`), the flags' `--help` (`cli::command`), the example config
-//! file (`example`), `parlor config`'s order and the man page's ENVIRONMENT all read from
-//! here, so a default or a spelling is changed in one place.
+//! calls it), its default, its flag, its environment variable and what it does, and where the
+//! config file is looked for. Resolving the settings (`config::resolve`), the flags' `--help`
+//! (`cli::command`), the example config file (`config::example`), `parlor config`'s order and
+//! the man page's ENVIRONMENT all read from here, so a default or a spelling is changed in
+//! one place. `config` re-exports it as `config::registry`.
 //!
-//! Nearly a leaf: it imports only the room's own defaults from `proto` (defined once, where the
-//! room state machine uses them), so the command line can read it without the
-//! rest of the config.
+//! Nearly a leaf: it imports only the room's own defaults from `proto` (defined once, where
+//! the room state machine uses them), so the command line can read it without the rest of the
+//! config (which reads the command line: `cli` <- `config`, never both ways).
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+/// Where the config file is looked for when none is named.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "parlor").map(|d| d.config_dir().join("config.toml"))
+}
 
 /// The terminal UI's colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,7 @@
 //! `/net` and the connection state, as the terminal UI and headless text show them.
 
-use crate::net::PathKind;
+use crate::model::{NetView, PathKind};
 use crate::proto::names::sanitize_text;
-use crate::session::NetView;
 
 /// `/net` for people: one line for us, one per member.
 pub fn net_lines(view: &NetView) -> Vec<String> {
@@ -59,7 +58,7 @@ pub fn net_lines(view: &NetView) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::NetReport;
+    use crate::model::NetReport;
     use crate::proto::SecretKey;
 
     fn view(lan: Result<(), String>) -> NetView {

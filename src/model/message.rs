@@ -1,0 +1,18 @@
+//! A stored message as the store hands it out (search results, export, history pages).
+
+use crate::proto::{EndpointId, MessageId, UnixMillis};
+
+/// A message as stored (for search results and export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    pub author: EndpointId,
+    /// The name the author claimed when the message came.
+    pub name: String,
+    /// How to show the author: `name`, or `name#abcd` when another key owns or shares the
+    /// name in this room (see [`crate::proto::name_index`]).
+    pub display: String,
+    pub text: String,
+    pub action: bool,
+    pub sent: UnixMillis,
+}
