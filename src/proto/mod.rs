@@ -5,6 +5,7 @@
 
 pub mod backlog;
 pub(crate) mod direct;
+pub mod invite;
 pub mod lan;
 pub mod limits;
 pub(crate) mod name_index;

@@ -76,8 +76,8 @@ struct BodyV2 {
 }
 
 /// A typed optional field: readers skip kinds they do not know.
-#[derive(Serialize, Deserialize)]
-struct Extension {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Extension {
     kind: u32,
     data: Vec<u8>,
 }
@@ -108,6 +108,9 @@ pub enum TicketError {
     Corrupt,
     #[error("the ticket lists no peer to dial")]
     NoPeers,
+    /// Version 3 texts are invites to private rooms ([`super::invite::Invite`]).
+    #[error("this is an invite to a private room, not a ticket")]
+    Invite,
 }
 
 impl Ticket {
@@ -144,19 +147,13 @@ impl Ticket {
             let body: BodyV1 = decode_whole(rest).ok_or(TicketError::Mistyped)?;
             return Self::checked(body.topic, body.peers, None);
         }
-        let split = bytes
-            .len()
-            .checked_sub(CHECKSUM_LEN)
-            .filter(|&at| at > 0)
-            .ok_or(TicketError::Mistyped)?;
-        let (framed, sum) = bytes.split_at(split);
-        if checksum(framed) != sum {
-            return Err(TicketError::Mistyped);
+        let (version, body) = checksummed(bytes)?;
+        match version {
+            TICKET_VERSION => {}
+            super::invite::INVITE_VERSION => return Err(TicketError::Invite),
+            other => return Err(TicketError::UnknownVersion(other)),
         }
-        if version != TICKET_VERSION {
-            return Err(TicketError::UnknownVersion(version));
-        }
-        let body: BodyV2 = decode_whole(&framed[1..]).ok_or(TicketError::Corrupt)?;
+        let body: BodyV2 = decode_whole(body).ok_or(TicketError::Corrupt)?;
         Self::checked(body.topic, body.peers, body.name)
     }
 
@@ -189,6 +186,28 @@ pub fn frame_raw(version: u8, body: &[u8]) -> String {
     BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
 }
 
+/// A checksummed text's version and body (version 2 on: tickets, invites), the checksum
+/// checked: a mismatch is a typo.
+pub(super) fn checksummed(bytes: &[u8]) -> Result<(u8, &[u8]), TicketError> {
+    let split = bytes
+        .len()
+        .checked_sub(CHECKSUM_LEN)
+        .filter(|&at| at > 0)
+        .ok_or(TicketError::Mistyped)?;
+    let (framed, sum) = bytes.split_at(split);
+    if checksum(framed) != sum {
+        return Err(TicketError::Mistyped);
+    }
+    Ok((framed[0], &framed[1..]))
+}
+
+/// `framed` (version and body) with its checksum appended, as text.
+pub(super) fn with_checksum(mut framed: Vec<u8>) -> String {
+    let sum = checksum(&framed);
+    framed.extend(sum);
+    BASE32_NOPAD.encode(&framed).to_ascii_lowercase()
+}
+
 /// The first [`CHECKSUM_LEN`] bytes of blake3 over `framed` (version and body).
 fn checksum(framed: &[u8]) -> [u8; CHECKSUM_LEN] {
     let hash = blake3::hash(framed);
@@ -198,7 +217,7 @@ fn checksum(framed: &[u8]) -> [u8; CHECKSUM_LEN] {
 }
 
 /// `bytes` as one `T` with nothing left over.
-fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+pub(super) fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     match postcard::take_from_bytes(bytes) {
         Ok((value, [])) => Some(value),
         _ => None,
@@ -216,10 +235,11 @@ pub fn looks_like_ticket(text: &str) -> bool {
         .map(|c| c.to_ascii_lowercase())
         .collect();
     let base32 = |c: char| c.is_ascii_lowercase() || ('2'..='7').contains(&c);
-    // Version 1 tickets start with `a` and one of `e`-`h`, version 2 with `a` and `i`-`l`.
+    // Version 1 tickets start with `a` and one of `e`-`h`, version 2 with `a` and `i`-`l`,
+    // invites (version 3) with `a` and `m`-`p`.
     let mut start = compact.chars();
     let versioned =
-        start.next() == Some('a') && start.next().is_some_and(|c| ('e'..='l').contains(&c));
+        start.next() == Some('a') && start.next().is_some_and(|c| ('e'..='p').contains(&c));
     compact.len() >= 60
         && compact.chars().all(|c| c.is_ascii_alphanumeric())
         && !compact.chars().all(|c| c.is_ascii_hexdigit())
@@ -236,6 +256,14 @@ impl FromStr for Ticket {
     type Err = TicketError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::from_bytes(&decode_text(text)?)
+    }
+}
+
+/// The bytes of a ticket or invite text, forgiving what copy and paste does (whitespace,
+/// case); what cannot be one is a [`TicketError`].
+pub(super) fn decode_text(text: &str) -> Result<Vec<u8>, TicketError> {
+    {
         let cleaned: String = text
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -258,10 +286,9 @@ impl FromStr for Ticket {
         }
         // Every character is base32 by now: what is left is a wrong length (a character
         // missing or extra) or bits past the last byte (a wrong last character), typos both.
-        let bytes = BASE32_NOPAD
+        BASE32_NOPAD
             .decode(cleaned.as_bytes())
-            .map_err(|_| TicketError::Mistyped)?;
-        Self::from_bytes(&bytes)
+            .map_err(|_| TicketError::Mistyped)
     }
 }
 

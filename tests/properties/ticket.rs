@@ -3,6 +3,7 @@
 
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
 
+use parlor::proto::invite::{INVITE_VERSION, Invite};
 use parlor::proto::ticket::{MAX_TICKET_PEERS, TICKET_VERSION, Ticket, frame_raw};
 use parlor::proto::{EndpointAddr, SecretKey, TopicId};
 use proptest::prelude::*;
@@ -78,6 +79,14 @@ proptest! {
                 prop_assert_eq!(ticket.to_string().parse::<Ticket>().unwrap(), ticket);
             }
         }
+        // The invite decoder too (version 3): never a panic, and never accepted unsigned.
+        let framed = frame_raw(INVITE_VERSION, &body);
+        prop_assert!(framed.parse::<Invite>().is_err());
+    }
+
+    #[test]
+    fn arbitrary_text_is_no_invite(text in hostile_text(200)) {
+        prop_assert!(text.parse::<Invite>().is_err());
     }
 }
 

@@ -1,0 +1,237 @@
+//! Invites to private rooms: what replaces a ticket once a room decides who is in it.
+//!
+//! # Format (version 3 of the ticket text)
+//!
+//! Lowercase RFC 4648 base32 without padding of
+//!
+//! ```text
+//! [version = 3] ‖ postcard(InviteBody) ‖ signature ‖ checksum
+//! InviteBody = { room: [u8; 32], owner: [u8; 32], issuer: [u8; 32], id: [u8; 16],
+//!                expires: u64 (unix ms), uses: Option<u32>, peers: Vec<EndpointAddr>,
+//!                name: Option<String>, extensions: Vec<{ kind: u32, data: Vec<u8> }> }
+//! signature  = ed25519 by `issuer` over "parlor invite 3" ‖ postcard(InviteBody)
+//! checksum   = the first 4 bytes of blake3 of everything before it (as tickets)
+//! ```
+//!
+//! It shares the ticket's text form, so `parlor join` reads either, a typo is caught by the
+//! same checksum, and a parlor from before private rooms says an invite comes from a newer
+//! parlor (an unknown version whose checksum holds). The room is named by its stable id, not
+//! its topic: the topic changes with every epoch. Whether the issuer may invite, how often an
+//! invite was used and whether it was revoked are the room's signed state's business; the
+//! invite itself proves who issued it and until when.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ticket::{self, Extension, TicketError};
+use super::{EndpointAddr, EndpointId, SecretKey, UnixMillis};
+
+/// The ticket text version that marks an invite.
+pub const INVITE_VERSION: u8 = 3;
+/// An invite lists at most this many peers to dial (as tickets).
+pub const MAX_INVITE_PEERS: usize = ticket::MAX_TICKET_PEERS;
+/// The name carried is cut to this many bytes (it is shown, cleaned, until the room says).
+const MAX_NAME_BYTES: usize = 256;
+/// What the signature covers before the body: an invite's signature is never another
+/// message's.
+const SIGNED_CONTEXT: &[u8] = b"parlor invite 3";
+const SIGNATURE_LEN: usize = 64;
+
+/// A room's stable identity (the topic changes with every epoch).
+pub type RoomId = [u8; 32];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub room: RoomId,
+    /// The room's owner, as the issuer knew it (the joiner checks it against the state).
+    pub owner: EndpointId,
+    /// Who issued and signed it (an admin of the room).
+    pub issuer: EndpointId,
+    /// Names this invite (`/revoke PREFIX`).
+    pub id: [u8; 16],
+    pub expires: UnixMillis,
+    /// How many joins it allows (`None`: any number until it expires).
+    pub uses: Option<u32>,
+    pub peers: Vec<EndpointAddr>,
+    /// The room's name as the issuer calls it. Untrusted: clean it before showing it.
+    pub name: Option<String>,
+    body: Vec<u8>,
+    signature: [u8; SIGNATURE_LEN],
+}
+
+#[derive(Serialize, Deserialize)]
+struct InviteBody {
+    room: [u8; 32],
+    owner: [u8; 32],
+    issuer: [u8; 32],
+    id: [u8; 16],
+    expires: u64,
+    uses: Option<u32>,
+    peers: Vec<EndpointAddr>,
+    name: Option<String>,
+    extensions: Vec<Extension>,
+}
+
+/// What an invite says about the room it names, before signing.
+#[derive(Debug, Clone)]
+pub struct InviteDraft {
+    pub room: RoomId,
+    pub owner: EndpointId,
+    pub expires: UnixMillis,
+    pub uses: Option<u32>,
+    pub peers: Vec<EndpointAddr>,
+    pub name: Option<String>,
+}
+
+/// Why an invite cannot be used. Each renders as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InviteError {
+    #[error("{0}")]
+    Text(#[from] TicketError),
+    #[error("this is a ticket to a public room, not an invite")]
+    Ticket,
+    #[error("this invite's signature does not hold: it was altered, copy it again")]
+    BadSignature,
+    #[error("this invite lists no peer to dial")]
+    NoPeers,
+    #[error("this invite expired at {0} (ask for a new one)")]
+    Expired(String),
+    #[error("this invite allows no join (uses 0)")]
+    NoUses,
+}
+
+impl Invite {
+    /// Sign `draft` as `issuer`, with a fresh random id (an invite needs a peer to dial).
+    pub fn issue(issuer: &SecretKey, draft: InviteDraft) -> Result<Self, InviteError> {
+        let mut peers = draft.peers;
+        peers.truncate(MAX_INVITE_PEERS);
+        let name = draft.name.map(|mut name| {
+            if name.len() > MAX_NAME_BYTES {
+                let mut end = MAX_NAME_BYTES;
+                while !name.is_char_boundary(end) {
+                    end -= 1;
+                }
+                name.truncate(end);
+            }
+            name
+        });
+        let body = InviteBody {
+            room: draft.room,
+            owner: *draft.owner.as_bytes(),
+            issuer: *issuer.public().as_bytes(),
+            id: rand::random(),
+            expires: draft.expires.0,
+            uses: draft.uses,
+            peers,
+            name,
+            extensions: Vec::new(),
+        };
+        // postcard into a Vec cannot fail for these types.
+        let encoded = postcard::to_stdvec(&body).unwrap_or_default();
+        let signature = issuer.sign(&signed_bytes(&encoded)).to_bytes();
+        Self::from_body(body, encoded, signature)
+    }
+
+    fn from_body(
+        body: InviteBody,
+        encoded: Vec<u8>,
+        signature: [u8; SIGNATURE_LEN],
+    ) -> Result<Self, InviteError> {
+        let key = |bytes: &[u8; 32]| {
+            EndpointId::from_bytes(bytes).map_err(|_| InviteError::Text(TicketError::Corrupt))
+        };
+        if body.peers.is_empty() {
+            return Err(InviteError::NoPeers);
+        }
+        Ok(Self {
+            room: body.room,
+            owner: key(&body.owner)?,
+            issuer: key(&body.issuer)?,
+            id: body.id,
+            expires: UnixMillis(body.expires),
+            uses: body.uses,
+            peers: body.peers,
+            name: body.name,
+            body: encoded,
+            signature,
+        })
+    }
+
+    /// Whether it may still be used at `now` (the room checks uses and revocations).
+    pub fn check(&self, now: UnixMillis) -> Result<(), InviteError> {
+        if self.uses == Some(0) {
+            return Err(InviteError::NoUses);
+        }
+        if now.0 >= self.expires.0 {
+            let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(
+                i64::try_from(self.expires.0).unwrap_or(i64::MAX),
+            )
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            return Err(InviteError::Expired(at));
+        }
+        Ok(())
+    }
+
+    /// The id as `/invites` and `/revoke` show it.
+    pub fn id_hex(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.id)
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![INVITE_VERSION];
+        bytes.extend(&self.body);
+        bytes.extend(self.signature);
+        bytes
+    }
+}
+
+/// The signed bytes: the context, then the body.
+fn signed_bytes(body: &[u8]) -> Vec<u8> {
+    let mut bytes = SIGNED_CONTEXT.to_vec();
+    bytes.extend(body);
+    bytes
+}
+
+impl fmt::Display for Invite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&ticket::with_checksum(self.to_bytes()))
+    }
+}
+
+impl FromStr for Invite {
+    type Err = InviteError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bytes = ticket::decode_text(text)?;
+        if bytes.first().is_some_and(|&v| v < INVITE_VERSION) {
+            return Err(InviteError::Ticket);
+        }
+        let (version, framed) = ticket::checksummed(&bytes)?;
+        if version != INVITE_VERSION {
+            return Err(TicketError::UnknownVersion(version).into());
+        }
+        let split = framed
+            .len()
+            .checked_sub(SIGNATURE_LEN)
+            .ok_or(TicketError::Corrupt)?;
+        let (encoded, signature) = framed.split_at(split);
+        let body: InviteBody = ticket::decode_whole(encoded).ok_or(TicketError::Corrupt)?;
+        let mut sig = [0; SIGNATURE_LEN];
+        sig.copy_from_slice(signature);
+        let issuer = EndpointId::from_bytes(&body.issuer).map_err(|_| InviteError::BadSignature)?;
+        issuer
+            .verify(
+                &signed_bytes(encoded),
+                &iroh_base::Signature::from_bytes(&sig),
+            )
+            .map_err(|_| InviteError::BadSignature)?;
+        Self::from_body(body, encoded.to_vec(), sig)
+    }
+}
+
+#[cfg(test)]
+#[path = "invite_tests.rs"]
+mod tests;
