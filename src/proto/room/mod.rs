@@ -8,6 +8,7 @@
 
 mod events;
 mod ignore;
+mod io;
 mod pace;
 mod receive;
 mod room_name;
@@ -18,49 +19,14 @@ use std::time::{Duration, Instant};
 
 pub use super::backlog::Page;
 use super::backlog::{Backlog, Envelope, HistoryWindow};
-use super::limits::{Bucket, Limiter, RateLimits};
-use super::members::{MemberInfo, Members, PresenceTiming};
+use super::limits::{Bucket, Limiter};
+use super::members::{MemberInfo, Members};
 use super::seen::SeenIds;
 use super::wire::{self, MessageBody};
 use super::{EndpointId, Now, SecretKey, TopicId, UnixMillis};
 pub use events::{Attempt, ChatLine, Event, LeaveReason, Record, Refusal, RoomStats};
+pub use io::{Input, Output, RoomConfig};
 pub use room_name::{MAX_ROOM_NAME_BYTES, RoomName};
-
-#[derive(Debug, Clone)]
-pub struct RoomConfig {
-    pub timing: PresenceTiming,
-    /// Our lines kept while not joined or beyond our pace; more are refused.
-    pub max_queue: usize,
-    /// Envelope ids remembered to drop replays.
-    pub replay_memory: usize,
-    /// A member answers one peer's `WhoIsThere` at most this often.
-    pub answer_interval: Duration,
-    /// Answers to a `WhoIsThere` go out at a point of this window fixed per (member, asker),
-    /// not all at once: see [`Room::answer_due`].
-    pub answer_spread: Duration,
-    /// How much history is kept, served and asked for.
-    pub history: HistoryWindow,
-    /// What one author may send, per kind, and how often we answer newcomers.
-    pub limits: RateLimits,
-    /// About how many members answer a newcomer's `WhoIsThere` ([`ANSWERERS`]; `u64::MAX`:
-    /// everyone, as before member lists, for comparison).
-    pub answerers: u64,
-}
-
-impl Default for RoomConfig {
-    fn default() -> Self {
-        Self {
-            timing: PresenceTiming::default(),
-            max_queue: 1000,
-            replay_memory: 100_000,
-            answer_interval: Duration::from_secs(5),
-            answer_spread: Duration::from_millis(50),
-            history: HistoryWindow::default(),
-            limits: RateLimits::default(),
-            answerers: ANSWERERS,
-        }
-    }
-}
 
 /// How far before our newest message a catch-up request starts: authors' clocks differ.
 const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
@@ -74,69 +40,6 @@ pub const ROSTER_CHECK_AFTER: Duration = Duration::from_millis(500);
 pub const REANNOUNCE_WITHIN: Duration = Duration::from_secs(10);
 /// Most members' `AboutMe`s a member list carries (and a receiver takes from one).
 pub const MAX_ROSTER: usize = 4000;
-
-#[derive(Debug)]
-pub enum Input {
-    /// Bytes that arrived on the room's gossip topic.
-    Received(Vec<u8>),
-    /// Envelopes from a catch-up answer or from disk: verified one by one, never trusted.
-    History(Vec<Vec<u8>>),
-    /// The same, already checked on another thread ([`wire::check_batch`]).
-    CheckedHistory(wire::CheckedBatch),
-    /// A neighbour's member list (its answer to [`Output::RequestRoster`]), checked: recent
-    /// signed `AboutMe`s of the members it knows to be here.
-    Roster(wire::CheckedBatch),
-    /// A direct gossip neighbour connected; the first one means we have joined.
-    NeighborUp(EndpointId),
-    NeighborDown(EndpointId),
-    /// The gossip layer dropped messages for us.
-    Lagged,
-    /// The user typed a chat line.
-    Say(String),
-    /// The user typed `/me ACTION`.
-    Act(String),
-    /// The user shares a file (already on offer from our store): a line naming it.
-    ShareFile(wire::FileRef),
-    /// The user changed their name.
-    SetName(String),
-    /// `/topic TEXT` (or opening a room with a label): name the room for everyone.
-    SetRoomName(String),
-    /// The user is leaving: announce it.
-    Leave,
-    /// Time passed: heartbeats and expiry.
-    Tick,
-    /// The clock jumped: the machine slept or the process was frozen. Links that look alive
-    /// may be dead and others have likely timed us out: announce ourselves, ask who is here,
-    /// and catch up on everything said meanwhile.
-    Resumed,
-    /// `/ignore WHO` (`ignore: true`) or `/unignore WHO`: hide or show again a key's messages
-    /// and presence in this room. `who` is a shown name (`alice#1a2b`), a name that only one
-    /// key uses, or a key's hex prefix.
-    Ignore {
-        who: String,
-        ignore: bool,
-    },
-    /// `/ignored`: answered with [`Event::IgnoredList`].
-    ListIgnored,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// A sealed envelope to broadcast on the topic.
-    Broadcast(Vec<u8>),
-    /// Something to keep on disk; comes before the event that shows it.
-    Persist(Record),
-    /// Ask members for the messages sent since `since` (over the direct history protocol):
-    /// the newest (joining) or, after `Lagged`, all of them from the oldest on, page by page.
-    RequestHistory {
-        since: UnixMillis,
-        page: Page,
-    },
-    /// Ask one neighbour for its member list (see [`Room::roster`]); the answer comes back
-    /// as [`Input::Roster`].
-    RequestRoster,
-    Event(Event),
-}
 
 pub struct Room {
     secret: SecretKey,

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::proto::limits::RateLimits;
 use crate::proto::sim::Sim;
 
 fn texts(events: &[Event], sent: bool) -> Vec<String> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::hostile_tests::{TOPIC, about, events, joined_room, receive, seal, secret};
 use super::*;
+use crate::proto::limits::RateLimits;
 use crate::proto::wire::MessageBody;
 
 fn info(key: &SecretKey, name: &str, sent: UnixMillis, nonce: u64) -> Vec<u8> {
