@@ -8,6 +8,7 @@ mod dial;
 pub(crate) mod direct;
 pub(crate) mod files;
 pub mod history;
+pub mod keys;
 pub(crate) mod lan;
 pub(crate) mod paths;
 pub(crate) mod relay;
