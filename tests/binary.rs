@@ -256,7 +256,7 @@ fn help_lists_the_global_flags() {
     }
 }
 
-/// A bot piping a build log faster than receivers accept: every line arrives (late, in order),
+/// A bot piping a build log faster than receivers accept: every line arrives (late, once),
 /// nobody is reported flooding, the sender says how many wait, and exits 0 once all went out.
 #[tokio::test]
 async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
@@ -272,15 +272,27 @@ async fn a_piped_log_arrives_whole_at_the_pace_receivers_accept() {
     std::io::Write::write_all(&mut stdin, log.as_bytes()).expect("the log written");
     drop(stdin);
 
-    for i in 0..LINES {
+    // Every line, exactly once. Nearly always in order; on a loaded machine a line gossip
+    // dropped comes back through catch-up after later ones, so order is not asserted.
+    let mut got = std::collections::BTreeSet::new();
+    while got.len() < LINES {
         let event = ann
             .expect("the next line or a flood report", |e| {
                 e["type"] == "flood" || (e["type"] == "message" && e["name"] == "bot")
             })
             .await;
-        assert_eq!(event["type"], "message", "line {i}: {event}");
-        assert_eq!(event["text"], format!("build step {i} ok"));
+        assert_eq!(
+            event["type"],
+            "message",
+            "after {} lines: {event}",
+            got.len()
+        );
+        let text = event["text"].as_str().unwrap_or_default().to_string();
+        assert!(got.insert(text.clone()), "twice: {text}");
     }
+    let expected: std::collections::BTreeSet<String> =
+        (0..LINES).map(|i| format!("build step {i} ok")).collect();
+    assert_eq!(got, expected);
     let waiting = bot.expect("lines waiting", |e| e["type"] == "queued").await;
     assert!(waiting["count"].as_u64().unwrap() > 0, "{waiting}");
     assert!(waiting["room"].is_string(), "{waiting}");

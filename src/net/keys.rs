@@ -88,7 +88,11 @@ pub fn encode_key_request(room: &RoomId, have_epoch: u64) -> [u8; REQUEST_LEN] {
 
 /// A request as read: exactly [`REQUEST_LEN`] bytes of version 1.
 pub fn decode_key_request(bytes: &[u8]) -> anyhow::Result<(RoomId, u64)> {
-    anyhow::ensure!(bytes.len() == REQUEST_LEN, "request of {} bytes", bytes.len());
+    anyhow::ensure!(
+        bytes.len() == REQUEST_LEN,
+        "request of {} bytes",
+        bytes.len()
+    );
     anyhow::ensure!(bytes[0] == REQUEST_VERSION, "request version {}", bytes[0]);
     let mut room = [0; 32];
     room.copy_from_slice(&bytes[1..33]);
@@ -146,7 +150,10 @@ impl KeyServer {
             reply,
         };
         session.try_send(query).ok()?;
-        let answer = tokio::time::timeout(DECIDE_TIMEOUT, answer).await.ok()?.ok()??;
+        let answer = tokio::time::timeout(DECIDE_TIMEOUT, answer)
+            .await
+            .ok()?
+            .ok()??;
         // A session never makes an answer this large; refusing is safer than cutting it.
         (answer.len() <= MAX_KEY_ANSWER_BYTES).then_some(answer)
     }
@@ -213,7 +220,8 @@ pub async fn fetch_key(
     let work = async {
         let conn = endpoint.connect(peer, KEYS_ALPN).await?;
         let (mut send, mut recv) = conn.open_bi().await?;
-        send.write_all(&encode_key_request(&room, have_epoch)).await?;
+        send.write_all(&encode_key_request(&room, have_epoch))
+            .await?;
         send.finish()?;
         let answer = recv.read_to_end(1 + MAX_KEY_ANSWER_BYTES).await?;
         conn.close(0u32.into(), b"thanks");

@@ -67,9 +67,15 @@ async fn a_member_gets_the_key_and_nobody_else_learns_anything() {
     // Someone else, asking for the same room: refused, exactly as for a room nobody has.
     let stranger = endpoint(SecretKey::generate()).await;
     let refused = fetch_key(&stranger, at.clone(), room, 0).await;
-    assert!(matches!(refused, Err(KeyFetchError::Refused)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(KeyFetchError::Refused)),
+        "{refused:?}"
+    );
     let unknown = fetch_key(&asker, at.clone(), [5; 32], 0).await;
-    assert!(matches!(unknown, Err(KeyFetchError::Refused)), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(KeyFetchError::Refused)),
+        "{unknown:?}"
+    );
 
     // A malformed request is cut off with a close code, not answered.
     let conn = stranger.connect(at, KEYS_ALPN).await.unwrap();
