@@ -1,0 +1,465 @@
+use super::op::signed_bytes;
+use super::*;
+use crate::proto::SecretKey;
+
+pub(super) fn key(byte: u8) -> SecretKey {
+    SecretKey::from_bytes(&[byte; 32])
+}
+
+const OWNER: u8 = 1;
+const A1: u8 = 2;
+const A2: u8 = 3;
+const M1: u8 = 10;
+const M2: u8 = 11;
+const M3: u8 = 12;
+const OUTSIDER: u8 = 50;
+
+fn id(byte: u8) -> crate::proto::EndpointId {
+    key(byte).public()
+}
+
+/// Author `action` as `who` on top of `log` and insert it.
+fn act(log: &mut OpLog, who: u8, action: Action) -> SignedOp {
+    let op = log.author(&key(who), action).expect("signs");
+    assert_eq!(log.insert(op.clone()), Ok(Inserted::New));
+    op
+}
+
+/// A room owned by OWNER, with admins A1 and A2 and members M1..M3.
+fn room() -> OpLog {
+    let room = RoomId::from_bytes([7; 32]);
+    let mut log =
+        OpLog::create(&key(OWNER), room, "ops", "", HistoryVisibility::Joined).expect("creates");
+    for who in [A1, A2, M1, M2, M3] {
+        act(&mut log, OWNER, Action::Add { who: id(who) });
+    }
+    for who in [A1, A2] {
+        let role = Role::Admin;
+        act(&mut log, OWNER, Action::SetRole { who: id(who), role });
+    }
+    log
+}
+
+/// A removal without a reason.
+fn remove(who: u8) -> Action {
+    Action::Remove {
+        who: id(who),
+        reason: String::new(),
+    }
+}
+
+fn skip_of(folded: &Folded, op: &SignedOp) -> Option<Skip> {
+    folded
+        .skipped
+        .iter()
+        .find(|s| s.op == op.hash)
+        .map(|s| s.why)
+}
+
+#[test]
+fn a_new_room_has_its_owner_and_the_ops_build_on_it() {
+    let log = OpLog::create(
+        &key(OWNER),
+        RoomId::generate(),
+        "ops",
+        "t",
+        HistoryVisibility::Shared,
+    )
+    .expect("creates");
+    let state = log.fold().state;
+    assert_eq!(state.owner(), id(OWNER));
+    assert_eq!(state.role_of(&id(OWNER)), Some(Role::Owner));
+    assert_eq!(
+        (state.epoch(), state.version(), state.name()),
+        (0, 0, "ops")
+    );
+    let state = room().fold().state;
+    assert_eq!(state.member_count(), 6);
+    assert_eq!(state.role_of(&id(A1)), Some(Role::Admin));
+    assert_eq!(state.role_of(&id(M3)), Some(Role::Member));
+    assert_eq!((state.epoch(), state.version()), (0, 7));
+    assert_ne!(state.previous(), StateHash::default());
+}
+
+#[test]
+fn a_forged_or_tampered_op_is_refused_and_changes_nothing() {
+    let mut log = room();
+    let before = log.fold().state;
+    let op = log.author(&key(A1), remove(M1)).expect("signs");
+    for at in [40, 96, op.bytes().len() - 1] {
+        let mut forged = op.bytes().to_vec();
+        forged[at] ^= 1;
+        assert!(matches!(
+            log.insert_bytes(&forged),
+            Err(LogError::Op(OpError::BadSignature | OpError::Malformed(_)))
+        ));
+    }
+    // Signed by A1, claiming the owner wrote it.
+    let mut claimed = op.bytes().to_vec();
+    claimed[1..33].copy_from_slice(id(OWNER).as_bytes());
+    assert_eq!(
+        log.insert_bytes(&claimed),
+        Err(LogError::Op(OpError::BadSignature))
+    );
+    assert_eq!(log.len(), 7);
+    assert_eq!(log.fold().state, before);
+}
+
+#[test]
+fn unentitled_ops_are_skipped_and_recorded() {
+    let mut log = room();
+    let before = log.fold().state;
+    let reason = String::new;
+    let cases = [
+        (
+            M1,
+            Action::Remove {
+                who: id(M2),
+                reason: reason(),
+            },
+            Skip::NotEntitled,
+        ),
+        (M1, Action::SetName("mine".into()), Skip::NotEntitled),
+        (
+            A1,
+            Action::Remove {
+                who: id(A2),
+                reason: reason(),
+            },
+            Skip::Outranked,
+        ),
+        (
+            A1,
+            Action::Ban {
+                who: id(OWNER),
+                reason: reason(),
+            },
+            Skip::Outranked,
+        ),
+        (
+            A1,
+            Action::SetRole {
+                who: id(M1),
+                role: Role::Admin,
+            },
+            Skip::NotEntitled,
+        ),
+        (A1, Action::HandOver { to: id(A1) }, Skip::NotEntitled),
+        (OUTSIDER, Action::Add { who: id(OUTSIDER) }, Skip::NotMember),
+        (OWNER, Action::Leave, Skip::NotEntitled),
+        (OWNER, Action::Add { who: id(M1) }, Skip::NoChange),
+    ];
+    let ops: Vec<_> = cases
+        .iter()
+        .map(|(who, action, _)| act(&mut log, *who, action.clone()))
+        .collect();
+    let folded = log.fold();
+    for ((who, action, why), op) in cases.iter().zip(&ops) {
+        assert_eq!(skip_of(&folded, op), Some(*why), "{who}: {action:?}");
+    }
+    assert_eq!(folded.state, before);
+}
+
+#[test]
+fn a_replayed_op_changes_nothing() {
+    let mut log = room();
+    let op = act(&mut log, A1, remove(M1));
+    let once = log.fold().state.hash();
+    assert_eq!(log.insert(op.clone()), Ok(Inserted::Duplicate));
+    assert_eq!(log.insert_bytes(op.bytes()), Ok(Inserted::Duplicate));
+    assert_eq!(log.insert(log.genesis().clone()), Ok(Inserted::Duplicate));
+    assert_eq!(log.fold().state.hash(), once);
+    assert_eq!(log.len(), 8);
+}
+
+#[test]
+fn removals_bans_and_leaves_start_new_epochs() {
+    let mut log = room();
+    act(
+        &mut log,
+        A1,
+        Action::Remove {
+            who: id(M1),
+            reason: "spam".into(),
+        },
+    );
+    act(&mut log, M2, Action::Leave);
+    act(
+        &mut log,
+        A2,
+        Action::Ban {
+            who: id(M3),
+            reason: String::new(),
+        },
+    );
+    act(
+        &mut log,
+        A2,
+        Action::Ban {
+            who: id(OUTSIDER),
+            reason: String::new(),
+        },
+    );
+    let state = log.fold().state;
+    assert_eq!(state.epoch(), 3, "a ban of a non-member changes no key");
+    for gone in [M1, M2, M3] {
+        assert!(!state.is_member(&id(gone)));
+    }
+    assert!(state.is_banned(&id(M3)) && state.is_banned(&id(OUTSIDER)));
+    // A banned key is not added back until it is unbanned; then it is.
+    let refused = act(&mut log, A1, Action::Add { who: id(M3) });
+    assert_eq!(skip_of(&log.fold(), &refused), Some(Skip::Banned));
+    act(&mut log, A1, Action::Unban { who: id(M3) });
+    act(&mut log, A1, Action::Add { who: id(M3) });
+    act(&mut log, A1, Action::Add { who: id(M1) });
+    let state = log.fold().state;
+    assert!(state.is_member(&id(M3)) && state.is_member(&id(M1)));
+    assert_eq!(state.epoch(), 3);
+}
+
+#[test]
+fn the_owner_beats_an_admin_at_the_same_counter() {
+    let mut log = room();
+    let seen = log.clone();
+    let remove = seen.author(&key(A1), remove(M1)).expect("signs");
+    let demote = seen
+        .author(
+            &key(OWNER),
+            Action::SetRole {
+                who: id(A1),
+                role: Role::Member,
+            },
+        )
+        .expect("signs");
+    assert_eq!(remove.op.counter, demote.op.counter);
+    log.insert(remove.clone()).expect("inserts");
+    log.insert(demote).expect("inserts");
+    let folded = log.fold();
+    assert_eq!(skip_of(&folded, &remove), Some(Skip::NotEntitled));
+    assert!(folded.state.is_member(&id(M1)));
+    assert_eq!(folded.state.role_of(&id(A1)), Some(Role::Member));
+    // Same counter, same rank: the first name by hash stays; an admin's never beats the owner's.
+    let seen = log.clone();
+    let by_owner = seen.author(&key(OWNER), Action::SetName("owner's".into()));
+    let by_admin = seen.author(&key(A2), Action::SetName("admin's".into()));
+    log.insert(by_owner.expect("signs")).expect("inserts");
+    let by_admin = by_admin.expect("signs");
+    log.insert(by_admin.clone()).expect("inserts");
+    let folded = log.fold();
+    assert_eq!(folded.state.name(), "owner's");
+    assert_eq!(skip_of(&folded, &by_admin), Some(Skip::Superseded));
+}
+
+#[test]
+fn a_concurrent_add_never_undoes_a_removal() {
+    let mut log = room();
+    let unseen = log.clone();
+    act(&mut log, A1, remove(M1));
+    // A2 had not seen the removal, but had done more: its add has the higher counter.
+    let mut a2_view = unseen;
+    act(&mut a2_view, A2, Action::SetTopic("x".into()));
+    act(&mut a2_view, A2, Action::SetTopic("y".into()));
+    let add = act(&mut a2_view, A2, Action::Add { who: id(M1) });
+    for op in a2_view.ops() {
+        log.insert(op.clone()).expect("inserts");
+    }
+    let folded = log.fold();
+    assert_eq!(skip_of(&folded, &add), Some(Skip::RemovedConcurrently));
+    assert!(!folded.state.is_member(&id(M1)));
+    // An add that saw the removal brings the member back.
+    act(&mut log, A2, Action::Add { who: id(M1) });
+    assert!(log.fold().state.is_member(&id(M1)));
+}
+
+#[test]
+fn the_owner_hands_the_room_over() {
+    let mut log = room();
+    act(&mut log, OWNER, Action::HandOver { to: id(A1) });
+    act(&mut log, A1, remove(OWNER));
+    let state = log.fold().state;
+    assert_eq!(state.owner(), id(A1));
+    assert_eq!(state.role_of(&id(A1)), Some(Role::Owner));
+    assert!(!state.is_member(&id(OWNER)));
+}
+
+#[test]
+fn an_op_waits_for_its_parents_and_a_bad_counter_is_skipped() {
+    let log = room();
+    let mut ahead = log.clone();
+    let first = act(&mut ahead, A1, Action::SetTopic("one".into()));
+    let second = act(&mut ahead, A1, Action::SetTopic("two".into()));
+    let mut behind = log.clone();
+    behind.insert(second.clone()).expect("inserts");
+    let folded = behind.fold();
+    assert_eq!(folded.waiting, vec![second.hash]);
+    assert_eq!(folded.state, log.fold().state);
+    behind.insert(first.clone()).expect("inserts");
+    assert_eq!(behind.fold().state.topic(), "two");
+    // A counter not above its parent's.
+    let op = Op {
+        room: log.room(),
+        counter: first.op.counter,
+        parents: vec![first.hash],
+        action: Action::Leave,
+    };
+    let bad = SignedOp::sign(&key(M1), op).expect("signs");
+    behind.insert(bad.clone()).expect("inserts");
+    assert_eq!(skip_of(&behind.fold(), &bad), Some(Skip::BadCounter));
+}
+
+#[test]
+fn malformed_and_oversized_bytes_are_errors() {
+    let log = room();
+    let op = log
+        .author(&key(A1), Action::SetName("n".into()))
+        .expect("signs");
+    let bytes = op.bytes();
+    for len in 0..97 {
+        assert_eq!(
+            SignedOp::decode(&bytes[..len]),
+            Err(OpError::Truncated { size: len })
+        );
+    }
+    let mut other = bytes.to_vec();
+    other[0] = 9;
+    assert_eq!(SignedOp::decode(&other), Err(OpError::UnknownVersion(9)));
+    let huge = vec![1u8; MAX_OP_BYTES + 1];
+    assert_eq!(
+        SignedOp::decode(&huge),
+        Err(OpError::Oversize {
+            size: MAX_OP_BYTES + 1
+        })
+    );
+    // A correctly signed body that is not an operation, or has bytes after it.
+    for body in [
+        vec![0xff; 40],
+        [postcard::to_stdvec(&op.op).expect("encodes"), vec![0]].concat(),
+    ] {
+        let author = key(A1).public();
+        let signature = key(A1).sign(&signed_bytes(&author, &body));
+        let framed = [
+            &[STATE_VERSION][..],
+            author.as_bytes(),
+            &signature.to_bytes(),
+            &body,
+        ]
+        .concat();
+        assert!(matches!(
+            SignedOp::decode(&framed),
+            Err(OpError::Malformed(_))
+        ));
+    }
+    // Bounds, checked when signing and again when decoding.
+    let long = |n: usize| "x".repeat(n);
+    let sign = |action: Action| log.author(&key(A1), action);
+    let too_long = |what, max| Err(LogError::Op(OpError::TooLong { what, max }));
+    assert_eq!(
+        sign(Action::SetName(long(MAX_NAME_BYTES + 1))),
+        too_long("name", MAX_NAME_BYTES)
+    );
+    assert_eq!(
+        sign(Action::SetTopic(long(MAX_TOPIC_BYTES + 1))),
+        too_long("topic", MAX_TOPIC_BYTES)
+    );
+    let reason = long(MAX_REASON_BYTES + 1);
+    assert_eq!(
+        sign(Action::Ban {
+            who: id(M1),
+            reason
+        }),
+        too_long("reason", MAX_REASON_BYTES)
+    );
+    assert!(sign(Action::SetTopic(long(MAX_TOPIC_BYTES))).is_ok());
+    let role = Role::Owner;
+    assert!(matches!(
+        sign(Action::SetRole { who: id(M1), role }),
+        Err(LogError::Op(OpError::Malformed(_)))
+    ));
+    let parents = |n: u8| (0..n).map(|i| OpHash([i; 32])).collect::<Vec<_>>();
+    for parents in [
+        parents(MAX_PARENTS as u8 + 1),
+        vec![OpHash([1; 32]); 2],
+        Vec::new(),
+    ] {
+        let op = Op {
+            room: log.room(),
+            counter: 9,
+            parents,
+            action: Action::Leave,
+        };
+        assert!(matches!(
+            SignedOp::sign(&key(M1), op),
+            Err(OpError::Malformed(_))
+        ));
+    }
+}
+
+#[test]
+fn a_log_refuses_other_rooms_second_geneses_and_more_than_its_bound() {
+    let mut log = room();
+    let other = OpLog::create(
+        &key(OWNER),
+        RoomId::from_bytes([8; 32]),
+        "x",
+        "",
+        HistoryVisibility::Joined,
+    )
+    .expect("creates");
+    let foreign = other.author(&key(OWNER), Action::Leave).expect("signs");
+    assert_eq!(log.insert(foreign), Err(LogError::OtherRoom));
+    let second = OpLog::create(&key(A1), log.room(), "mine", "", HistoryVisibility::Joined)
+        .expect("creates");
+    assert_eq!(log.insert(second.genesis().clone()), Err(LogError::Genesis));
+    assert!(matches!(
+        OpLog::new(log.author(&key(A1), Action::Leave).expect("signs")),
+        Err(LogError::Genesis)
+    ));
+    let base = log.author(&key(M1), Action::Leave).expect("signs");
+    let mut n = log.len();
+    while n < MAX_OPS {
+        let op = Op {
+            room: log.room(),
+            counter: base.op.counter + n as u64,
+            parents: base.op.parents.clone(),
+            action: Action::SetTopic(n.to_string()),
+        };
+        log.insert(SignedOp::sign(&key(A1), op).expect("signs"))
+            .expect("inserts");
+        n += 1;
+    }
+    assert_eq!(log.insert(base), Err(LogError::Full));
+}
+
+#[test]
+fn a_log_round_trips_and_junk_is_an_error() {
+    let mut log = room();
+    act(
+        &mut log,
+        A1,
+        Action::Ban {
+            who: id(M2),
+            reason: "r".into(),
+        },
+    );
+    let bytes = log.encode();
+    let decoded = OpLog::decode(&bytes).expect("decodes");
+    assert_eq!(decoded.fold().state.hash(), log.fold().state.hash());
+    for len in 0..bytes.len() {
+        assert!(OpLog::decode(&bytes[..len]).is_err(), "{len} bytes");
+    }
+    let mut tampered = bytes.clone();
+    let at = tampered.len() - 3;
+    tampered[at] ^= 0x10;
+    assert!(OpLog::decode(&tampered).is_err());
+    let mut seed = 0x1234_5678_u64;
+    for _ in 0..2000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let len = (seed >> 40) as usize % 300;
+        let junk: Vec<u8> = (0..len).map(|i| (seed >> (i % 56)) as u8).collect();
+        let _ = OpLog::decode(&junk);
+        let _ = SignedOp::decode(&junk);
+        let mut framed = vec![LOG_VERSION];
+        framed.extend_from_slice(&junk);
+        assert!(OpLog::decode(&framed).is_err());
+    }
+}
