@@ -220,6 +220,8 @@ impl RoomState {
 }
 
 #[cfg(test)]
+mod codec_tests;
+#[cfg(test)]
 mod convergence_tests;
 #[cfg(test)]
 mod tests;
