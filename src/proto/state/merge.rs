@@ -3,7 +3,8 @@
 //! Every member folds the same set the same way, so the same set gives the same state, whatever
 //! order it arrived in and however often (no wall clock anywhere):
 //! 1. only operations whose every ancestor is in the log take part (the rest wait);
-//! 2. by Lamport counter, ascending;
+//! 2. by Lamport counter, ascending (an operation's counter is exactly one above its parents'
+//!    highest, or it is skipped: nobody chooses a counter to land after a rival);
 //! 3. within one counter, by the author's role in the state before that counter: owner, then
 //!    admin, then member (owner beats admin: a demotion by the owner lands before the demoted
 //!    admin's removals, which are then skipped);
@@ -15,7 +16,7 @@
 //! 7. an add of a key that was removed, banned or left is applied only if its author had seen
 //!    that removal (it is among the add's ancestors): a concurrent add never undoes a removal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -175,22 +176,28 @@ impl OpLog {
         self.insert(SignedOp::decode(bytes)?)
     }
 
-    /// Sign `action` as the next operation of this log: its parents are the log's heads (the
-    /// operations no other names), its counter one above every counter in it.
+    /// Sign `action` as the next operation of this log: its parents are the heads of what
+    /// takes part in the fold (never an operation still waiting or skipped for its counter,
+    /// which would drag ours down with it), its counter one above theirs.
     pub fn author(&self, secret: &SecretKey, action: Action) -> Result<SignedOp, LogError> {
-        let named: BTreeSet<&OpHash> = self.ops.values().flat_map(|o| &o.op.parents).collect();
-        let mut heads: Vec<&SignedOp> = std::iter::once(&self.genesis)
-            .chain(self.ops.values())
+        let (levels, _, _) = self.ready_levels();
+        let ready: Vec<&SignedOp> = std::iter::once(&self.genesis)
+            .chain(levels.into_values().flatten())
+            .collect();
+        let named: BTreeSet<&OpHash> = ready.iter().flat_map(|o| &o.op.parents).collect();
+        let mut heads: Vec<&SignedOp> = ready
+            .into_iter()
             .filter(|o| !named.contains(&o.hash))
             .collect();
         // More heads than an op may name: the newest ones (an op may name fewer than it saw).
         heads.sort_by_key(|o| (std::cmp::Reverse(o.op.counter), o.hash));
-        let parents = heads.iter().take(MAX_PARENTS).map(|o| o.hash).collect();
-        let counter = self.ops.values().map(|o| o.op.counter).max().unwrap_or(0) + 1;
+        heads.truncate(MAX_PARENTS);
+        let top = heads.iter().map(|o| o.op.counter).max().unwrap_or(0);
         let op = Op {
             room: self.room(),
-            counter,
-            parents,
+            // Ready counters are at most the log's length; saturating is only belt and braces.
+            counter: top.saturating_add(1),
+            parents: heads.iter().map(|o| o.hash).collect(),
             action,
         };
         Ok(SignedOp::sign(secret, op)?)
@@ -292,7 +299,7 @@ impl OpLog {
     fn ready_levels(&self) -> (BTreeMap<u64, Vec<&SignedOp>>, Vec<Skipped>, Vec<OpHash>) {
         let mut sorted: Vec<&SignedOp> = self.ops.values().collect();
         sorted.sort_unstable_by_key(|o| (o.op.counter, o.hash));
-        let mut ready: HashMap<OpHash, u64> = HashMap::from([(self.genesis.hash, 0)]);
+        let mut ready: HashSet<OpHash> = HashSet::from([self.genesis.hash]);
         let mut bad: BTreeSet<OpHash> = BTreeSet::new();
         let (mut levels, mut skipped, mut waiting) = (BTreeMap::new(), Vec::new(), Vec::new());
         for o in sorted {
@@ -301,14 +308,13 @@ impl OpLog {
                     .then_some(0)
                     .or_else(|| self.ops.get(p).map(|parent| parent.op.counter))
             };
+            let parents: Vec<Option<u64>> = o.op.parents.iter().map(counter_of).collect();
+            let all_ready = o.op.parents.iter().all(|p| ready.contains(p));
+            let top = parents.iter().flatten().max().copied().unwrap_or(0);
             let why = if o.op.parents.iter().any(|p| bad.contains(p)) {
                 Some(Skip::BadAncestor)
-            } else if o
-                .op
-                .parents
-                .iter()
-                .any(|p| counter_of(p).is_some_and(|c| c >= o.op.counter))
-            {
+            } else if top >= o.op.counter || (all_ready && o.op.counter != top + 1) {
+                // Exactly one above its parents: nobody picks a counter to win a race.
                 Some(Skip::BadCounter)
             } else {
                 None
@@ -320,8 +326,8 @@ impl OpLog {
                     author: o.author,
                     why,
                 });
-            } else if o.op.parents.iter().all(|p| ready.contains_key(p)) {
-                ready.insert(o.hash, o.op.counter);
+            } else if all_ready {
+                ready.insert(o.hash);
                 levels.entry(o.op.counter).or_insert_with(Vec::new).push(o);
             } else {
                 waiting.push(o.hash);

@@ -294,14 +294,48 @@ fn an_op_waits_for_its_parents_and_a_bad_counter_is_skipped() {
     assert_eq!(folded.state, log.fold().state);
     behind.insert(first.clone()).expect("inserts");
     assert_eq!(behind.fold().state.topic(), "two");
-    // A counter not above its parent's.
-    let op = Op {
-        room: log.room(),
-        counter: first.op.counter,
-        parents: vec![first.hash],
-        action: Action::Leave,
+    // A counter not exactly one above its parents' (picked to land after a rival, or so high
+    // that the next one would overflow) is skipped, and so is what builds on it.
+    let before = behind.fold().state;
+    let with_counter = |counter, parent: &SignedOp, who| {
+        let parents = vec![parent.hash];
+        let op = Op {
+            room: log.room(),
+            counter,
+            parents,
+            action: Action::Leave,
+        };
+        SignedOp::sign(&key(who), op).expect("signs")
     };
-    let bad = SignedOp::sign(&key(M1), op).expect("signs");
-    behind.insert(bad.clone()).expect("inserts");
-    assert_eq!(skip_of(&behind.fold(), &bad), Some(Skip::BadCounter));
+    let c = second.op.counter;
+    let mut last = second.clone();
+    for bad in [
+        with_counter(c, &second, M1),
+        with_counter(c + 2, &second, M2),
+        with_counter(u64::MAX, &second, M3),
+    ] {
+        behind.insert(bad.clone()).expect("inserts");
+        assert_eq!(skip_of(&behind.fold(), &bad), Some(Skip::BadCounter));
+        last = bad;
+    }
+    // What builds on them is skipped too; our own next op builds on what takes part.
+    let orphan = Op {
+        room: log.room(),
+        counter: u64::MAX,
+        parents: vec![last.hash],
+        action: remove(M2),
+    };
+    let orphan = SignedOp::sign(&key(A1), orphan).expect("signs");
+    behind.insert(orphan.clone()).expect("inserts");
+    assert_eq!(skip_of(&behind.fold(), &orphan), Some(Skip::BadAncestor));
+    assert_eq!(behind.fold().state, before);
+    let next = behind.author(&key(A1), remove(M1)).expect("signs");
+    assert_eq!(
+        (next.op.counter, &next.op.parents[..]),
+        (c + 1, &[second.hash][..])
+    );
+    behind.insert(next.clone()).expect("inserts");
+    let folded = behind.fold();
+    assert_eq!(skip_of(&folded, &next), None);
+    assert!(!folded.state.is_member(&id(M1)));
 }
