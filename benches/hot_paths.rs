@@ -1,5 +1,6 @@
-//! Micro-benchmarks of the hot paths: sealing and opening envelopes, tickets, drawing a
-//! 10,000-line history into a terminal buffer, and a message's trip through the store thread.
+//! Micro-benchmarks of the hot paths: sealing and opening envelopes (signed, and encrypted per
+//! epoch for private rooms), tickets, drawing a 10,000-line history into a terminal buffer, and a
+//! message's trip through the store thread.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use parlor::app::{App, Msg};
 use parlor::proto::room::{ChatLine, Event, Record};
+use parlor::proto::seal;
 use parlor::proto::ticket::Ticket;
 use parlor::proto::wire::{self, MessageBody, Payload};
 use parlor::proto::{EndpointAddr, MemberInfo, MessageId, SecretKey, TopicId, UnixMillis};
@@ -40,6 +42,19 @@ fn envelope(c: &mut Criterion) {
     let mut verifier = wire::Verifier::default();
     c.bench_function("envelope open, known author (decode + verify)", |b| {
         b.iter(|| verifier.open(black_box(&sealed), &topic, now))
+    });
+}
+
+/// A private room's cost per line on top of the signed envelope (issue 23: at most 5 µs each).
+fn sealing(c: &mut Criterion) {
+    let key = seal::message_key(&seal::EpochKey::from_bytes([3; 32]));
+    let line = [b'x'; 200];
+    c.bench_function("seal a 200-byte line (XChaCha20-Poly1305)", |b| {
+        b.iter(|| seal::seal(black_box(&key), black_box(&line)))
+    });
+    let sealed = seal::seal(&key, &line);
+    c.bench_function("open a 200-byte line (XChaCha20-Poly1305)", |b| {
+        b.iter(|| seal::open(black_box(&key), black_box(&sealed)))
     });
 }
 
@@ -153,5 +168,5 @@ fn store(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, envelope, ticket, render, store);
+criterion_group!(benches, envelope, sealing, ticket, render, store);
 criterion_main!(benches);

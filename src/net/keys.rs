@@ -24,7 +24,7 @@ use iroh::{Endpoint, EndpointAddr, EndpointId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::history::server::{CLOSE_BAD_REQUEST, CLOSE_BUSY, CLOSE_TIMED_OUT, Load, ServeLimits};
-use crate::proto::invite::RoomId;
+use crate::proto::state::RoomId;
 
 pub const KEYS_ALPN: &[u8] = b"parlor/keys/1";
 const REQUEST_VERSION: u8 = 1;
@@ -81,7 +81,7 @@ impl KeyRoutes {
 pub fn encode_key_request(room: &RoomId, have_epoch: u64) -> [u8; REQUEST_LEN] {
     let mut bytes = [0; REQUEST_LEN];
     bytes[0] = REQUEST_VERSION;
-    bytes[1..33].copy_from_slice(room);
+    bytes[1..33].copy_from_slice(room.as_bytes());
     bytes[33..].copy_from_slice(&have_epoch.to_be_bytes());
     bytes
 }
@@ -98,7 +98,7 @@ pub fn decode_key_request(bytes: &[u8]) -> anyhow::Result<(RoomId, u64)> {
     room.copy_from_slice(&bytes[1..33]);
     let mut epoch = [0; 8];
     epoch.copy_from_slice(&bytes[33..]);
-    Ok((room, u64::from_be_bytes(epoch)))
+    Ok((RoomId::from_bytes(room), u64::from_be_bytes(epoch)))
 }
 
 /// Why a key could not be had from one member.

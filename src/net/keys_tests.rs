@@ -31,7 +31,7 @@ async fn endpoint(secret: SecretKey) -> Endpoint {
 
 #[test]
 fn requests_round_trip_and_anything_else_is_refused() {
-    let room = [9; 32];
+    let room = RoomId::from_bytes([9; 32]);
     let bytes = encode_key_request(&room, 7);
     assert_eq!(decode_key_request(&bytes).unwrap(), (room, 7));
     assert!(decode_key_request(&bytes[..40]).is_err(), "short");
@@ -44,7 +44,7 @@ fn requests_round_trip_and_anything_else_is_refused() {
 async fn a_member_gets_the_key_and_nobody_else_learns_anything() {
     let member = SecretKey::generate();
     let member_id = member.public();
-    let room = [4; 32];
+    let room = RoomId::from_bytes([4; 32]);
     let routes = KeyRoutes::default();
     let mut queries = routes.add(room);
     // The room's session: the key for its member, nothing for anyone else.
@@ -71,7 +71,7 @@ async fn a_member_gets_the_key_and_nobody_else_learns_anything() {
         matches!(refused, Err(KeyFetchError::Refused)),
         "{refused:?}"
     );
-    let unknown = fetch_key(&asker, at.clone(), [5; 32], 0).await;
+    let unknown = fetch_key(&asker, at.clone(), RoomId::from_bytes([5; 32]), 0).await;
     assert!(
         matches!(unknown, Err(KeyFetchError::Refused)),
         "{unknown:?}"

@@ -39,8 +39,7 @@ const MAX_NAME_BYTES: usize = 256;
 const SIGNED_CONTEXT: &[u8] = b"parlor invite 3";
 const SIGNATURE_LEN: usize = 64;
 
-/// A room's stable identity (the topic changes with every epoch).
-pub type RoomId = [u8; 32];
+pub use super::state::RoomId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
@@ -118,7 +117,7 @@ impl Invite {
             name
         });
         let body = InviteBody {
-            room: draft.room,
+            room: *draft.room.as_bytes(),
             owner: *draft.owner.as_bytes(),
             issuer: *issuer.public().as_bytes(),
             id: rand::random(),
@@ -146,7 +145,7 @@ impl Invite {
             return Err(InviteError::NoPeers);
         }
         Ok(Self {
-            room: body.room,
+            room: RoomId::from_bytes(body.room),
             owner: key(&body.owner)?,
             issuer: key(&body.issuer)?,
             id: body.id,

@@ -14,7 +14,7 @@ fn peer(n: u8) -> EndpointAddr {
 
 fn draft() -> InviteDraft {
     InviteDraft {
-        room: [7; 32],
+        room: RoomId::from_bytes([7; 32]),
         owner: key(1).public(),
         expires: UnixMillis(NOW.0 + 7 * DAY),
         uses: Some(3),

@@ -11,7 +11,9 @@ pub mod limits;
 pub(crate) mod name_index;
 pub mod names;
 pub mod room;
+pub mod seal;
 pub mod sim;
+pub mod state;
 pub mod ticket;
 pub mod wire;
 

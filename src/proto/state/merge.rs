@@ -1,0 +1,406 @@
+//! The log of a room's operations and the deterministic fold that turns it into a state.
+//!
+//! Every member folds the same set the same way, so the same set gives the same state, whatever
+//! order it arrived in and however often (no wall clock anywhere):
+//! 1. only operations whose every ancestor is in the log take part (the rest wait);
+//! 2. by Lamport counter, ascending (an operation's counter is exactly one above its parents'
+//!    highest, or it is skipped: nobody chooses a counter to land after a rival);
+//! 3. within one counter, by the author's role in the state before that counter: owner, then
+//!    admin, then member (owner beats admin: a demotion by the owner lands before the demoted
+//!    admin's removals, which are then skipped);
+//! 4. then removals (remove, ban, leave, deop) before changes before additions (removal beats
+//!    addition);
+//! 5. then the lower operation hash;
+//! 6. each is applied only if its author is entitled to it at that point ([`super::apply`]);
+//!    a name, topic, history or role set twice within one counter keeps the first;
+//! 7. an add of a key that was removed, banned or left is applied only if its author had seen
+//!    that removal (it is among the add's ancestors): a concurrent add never undoes a removal.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::apply::{Applied, Skip, apply};
+use super::op::{Action, Op, OpError, OpHash, SignedOp};
+use super::{HistoryVisibility, MAX_OP_BYTES, MAX_OPS, MAX_PARENTS, Role, RoomId, RoomState};
+use crate::proto::{EndpointId, SecretKey};
+
+/// The first byte of an encoded log.
+pub const LOG_VERSION: u8 = 1;
+
+/// A room's genesis and every operation received since, each once.
+#[derive(Debug, Clone)]
+pub struct OpLog {
+    genesis: SignedOp,
+    /// The state the genesis makes.
+    base: RoomState,
+    ops: BTreeMap<OpHash, SignedOp>,
+}
+
+/// What inserting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// Already in the log: nothing changes (replays are idempotent).
+    Duplicate,
+}
+
+/// Why a log or an operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Op(#[from] OpError),
+    #[error("the operation belongs to another room")]
+    OtherRoom,
+    #[error("a log starts with its room's genesis, and has only one")]
+    Genesis,
+    #[error("the log holds {MAX_OPS} operations")]
+    Full,
+    #[error("unknown log version {0}")]
+    UnknownVersion(u8),
+    #[error("malformed log: {0}")]
+    Malformed(String),
+}
+
+/// An operation the fold did not apply, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skipped {
+    pub op: OpHash,
+    pub author: EndpointId,
+    pub why: Skip,
+}
+
+/// A fold's result.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    pub state: RoomState,
+    /// In fold order.
+    pub skipped: Vec<Skipped>,
+    /// Operations with an ancestor missing from the log, in hash order.
+    pub waiting: Vec<OpHash>,
+}
+
+impl OpLog {
+    /// A log that starts with `genesis`, a signed `Create`.
+    pub fn new(genesis: SignedOp) -> Result<Self, LogError> {
+        let Action::Create {
+            name,
+            topic,
+            history,
+        } = &genesis.op.action
+        else {
+            return Err(LogError::Genesis);
+        };
+        let base = RoomState::genesis(
+            genesis.op.room,
+            genesis.author,
+            name.clone(),
+            topic.clone(),
+            *history,
+        );
+        Ok(Self {
+            genesis,
+            base,
+            ops: BTreeMap::new(),
+        })
+    }
+
+    /// A new room owned by `owner`.
+    pub fn create(
+        owner: &SecretKey,
+        room: RoomId,
+        name: &str,
+        topic: &str,
+        history: HistoryVisibility,
+    ) -> Result<Self, LogError> {
+        let action = Action::Create {
+            name: name.to_string(),
+            topic: topic.to_string(),
+            history,
+        };
+        let op = Op {
+            room,
+            counter: 0,
+            parents: Vec::new(),
+            action,
+        };
+        Self::new(SignedOp::sign(owner, op)?)
+    }
+
+    pub fn room(&self) -> RoomId {
+        self.genesis.op.room
+    }
+
+    pub fn genesis(&self) -> &SignedOp {
+        &self.genesis
+    }
+
+    /// Operations besides the genesis.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Operations besides the genesis, in hash order.
+    pub fn ops(&self) -> impl Iterator<Item = &SignedOp> {
+        self.ops.values()
+    }
+
+    pub fn contains(&self, hash: &OpHash) -> bool {
+        *hash == self.genesis.hash || self.ops.contains_key(hash)
+    }
+
+    /// Add a checked operation of this room (once; a replay changes nothing).
+    pub fn insert(&mut self, op: SignedOp) -> Result<Inserted, LogError> {
+        if op.op.room != self.room() {
+            return Err(LogError::OtherRoom);
+        }
+        if self.contains(&op.hash) {
+            return Ok(Inserted::Duplicate);
+        }
+        if matches!(op.op.action, Action::Create { .. }) {
+            return Err(LogError::Genesis);
+        }
+        if self.ops.len() >= MAX_OPS {
+            return Err(LogError::Full);
+        }
+        self.ops.insert(op.hash, op);
+        Ok(Inserted::New)
+    }
+
+    /// Check, decode and add received bytes.
+    pub fn insert_bytes(&mut self, bytes: &[u8]) -> Result<Inserted, LogError> {
+        self.insert(SignedOp::decode(bytes)?)
+    }
+
+    /// Sign `action` as the next operation of this log: its parents are the heads of what
+    /// takes part in the fold (never an operation still waiting or skipped for its counter,
+    /// which would drag ours down with it), its counter one above theirs.
+    pub fn author(&self, secret: &SecretKey, action: Action) -> Result<SignedOp, LogError> {
+        let (levels, _, _) = self.ready_levels();
+        let ready: Vec<&SignedOp> = std::iter::once(&self.genesis)
+            .chain(levels.into_values().flatten())
+            .collect();
+        let named: BTreeSet<&OpHash> = ready.iter().flat_map(|o| &o.op.parents).collect();
+        let mut heads: Vec<&SignedOp> = ready
+            .into_iter()
+            .filter(|o| !named.contains(&o.hash))
+            .collect();
+        // More heads than an op may name: the newest ones (an op may name fewer than it saw).
+        heads.sort_by_key(|o| (std::cmp::Reverse(o.op.counter), o.hash));
+        heads.truncate(MAX_PARENTS);
+        let top = heads.iter().map(|o| o.op.counter).max().unwrap_or(0);
+        let op = Op {
+            room: self.room(),
+            // Ready counters are at most the log's length; saturating is only belt and braces.
+            counter: top.saturating_add(1),
+            parents: heads.iter().map(|o| o.hash).collect(),
+            action,
+        };
+        Ok(SignedOp::sign(secret, op)?)
+    }
+
+    /// Whether `ancestor` is `op` or one of its ancestors in this log.
+    pub fn saw(&self, op: &OpHash, ancestor: &OpHash) -> bool {
+        let mut stack = vec![*op];
+        let mut visited = BTreeSet::new();
+        while let Some(hash) = stack.pop() {
+            if hash == *ancestor {
+                return true;
+            }
+            if !visited.insert(hash) {
+                continue;
+            }
+            if let Some(o) = self.ops.get(&hash) {
+                stack.extend(o.op.parents.iter().copied());
+            }
+        }
+        false
+    }
+
+    /// The state this log gives (see the module documentation for the rule).
+    pub fn fold(&self) -> Folded {
+        let mut state = self.base.clone();
+        let (levels, mut skipped, waiting) = self.ready_levels();
+        // The last removal of each key that left: an add must have seen it.
+        let mut removals: HashMap<EndpointId, OpHash> = HashMap::new();
+        for level in levels.into_values() {
+            let rank = |o: &SignedOp| match state.role_of(&o.author) {
+                Some(Role::Owner) => 0,
+                Some(Role::Admin) => 1,
+                Some(Role::Member) => 2,
+                None => 3,
+            };
+            let mut level: Vec<(u8, u8, OpHash, &SignedOp)> = level
+                .into_iter()
+                .map(|o| (rank(o), o.op.action.merge_rank(), o.hash, o))
+                .collect();
+            level.sort_unstable_by_key(|(role, kind, hash, _)| (*role, *kind, *hash));
+            let mut set_this_level = BTreeSet::new();
+            for (_, _, _, o) in level {
+                match self.apply_one(&mut state, o, &removals, &mut set_this_level) {
+                    Ok(applied) => {
+                        if let Applied::Removed(who) = applied {
+                            removals.insert(who, o.hash);
+                        }
+                    }
+                    Err(why) => skipped.push(Skipped {
+                        op: o.hash,
+                        author: o.author,
+                        why,
+                    }),
+                }
+            }
+        }
+        Folded {
+            state,
+            skipped,
+            waiting,
+        }
+    }
+
+    fn apply_one(
+        &self,
+        state: &mut RoomState,
+        o: &SignedOp,
+        removals: &HashMap<EndpointId, OpHash>,
+        set_this_level: &mut BTreeSet<Field>,
+    ) -> Result<Applied, Skip> {
+        if let Action::Add { who } = &o.op.action
+            && let Some(removal) = removals.get(who)
+            && !self.saw(&o.hash, removal)
+        {
+            return Err(Skip::RemovedConcurrently);
+        }
+        let field = Field::of(&o.op.action);
+        if let Some(field) = &field
+            && set_this_level.contains(field)
+        {
+            return Err(Skip::Superseded);
+        }
+        let before = state.hash();
+        let mut next = state.clone();
+        let applied = apply(&mut next, &o.author, &o.op.action)?;
+        next.version += 1;
+        next.previous = before;
+        *state = next;
+        if let Some(field) = field {
+            set_this_level.insert(field);
+        }
+        Ok(applied)
+    }
+
+    /// The operations that take part, by counter; the skipped ones with a bad counter (or
+    /// descending from one); and those still waiting for an ancestor.
+    #[allow(clippy::type_complexity)]
+    fn ready_levels(&self) -> (BTreeMap<u64, Vec<&SignedOp>>, Vec<Skipped>, Vec<OpHash>) {
+        let mut sorted: Vec<&SignedOp> = self.ops.values().collect();
+        sorted.sort_unstable_by_key(|o| (o.op.counter, o.hash));
+        let mut ready: HashSet<OpHash> = HashSet::from([self.genesis.hash]);
+        let mut bad: BTreeSet<OpHash> = BTreeSet::new();
+        let (mut levels, mut skipped, mut waiting) = (BTreeMap::new(), Vec::new(), Vec::new());
+        for o in sorted {
+            let counter_of = |p: &OpHash| {
+                (*p == self.genesis.hash)
+                    .then_some(0)
+                    .or_else(|| self.ops.get(p).map(|parent| parent.op.counter))
+            };
+            let parents: Vec<Option<u64>> = o.op.parents.iter().map(counter_of).collect();
+            let all_ready = o.op.parents.iter().all(|p| ready.contains(p));
+            let top = parents.iter().flatten().max().copied().unwrap_or(0);
+            let why = if o.op.parents.iter().any(|p| bad.contains(p)) {
+                Some(Skip::BadAncestor)
+            } else if top >= o.op.counter || (all_ready && o.op.counter != top + 1) {
+                // Exactly one above its parents: nobody picks a counter to win a race.
+                Some(Skip::BadCounter)
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                bad.insert(o.hash);
+                skipped.push(Skipped {
+                    op: o.hash,
+                    author: o.author,
+                    why,
+                });
+            } else if all_ready {
+                ready.insert(o.hash);
+                levels.entry(o.op.counter).or_insert_with(Vec::new).push(o);
+            } else {
+                waiting.push(o.hash);
+            }
+        }
+        waiting.sort_unstable();
+        (levels, skipped, waiting)
+    }
+
+    /// `LOG_VERSION ‖ postcard([genesis, op, ...])`, each operation as its signed bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let all: Vec<EncodedOp<'_>> = std::iter::once(&self.genesis)
+            .chain(self.ops.values())
+            .map(|o| EncodedOp(o.bytes()))
+            .collect();
+        let mut out = vec![LOG_VERSION];
+        out.extend(postcard::to_stdvec(&all).unwrap_or_default());
+        out
+    }
+
+    /// Check and decode a log received from a member: every operation must verify (an honest
+    /// member never holds one that does not), be of the genesis's room, and be within bounds.
+    pub fn decode(bytes: &[u8]) -> Result<Self, LogError> {
+        let max = (MAX_OPS + 1) * (MAX_OP_BYTES + 2) + 8;
+        if bytes.len() > max {
+            return Err(LogError::Malformed(format!("{} bytes", bytes.len())));
+        }
+        let Some((&version, body)) = bytes.split_first() else {
+            return Err(LogError::Malformed("empty".into()));
+        };
+        if version != LOG_VERSION {
+            return Err(LogError::UnknownVersion(version));
+        }
+        let all: Vec<&[u8]> =
+            postcard::from_bytes(body).map_err(|e| LogError::Malformed(e.to_string()))?;
+        let mut all = all.into_iter();
+        let genesis = all.next().ok_or(LogError::Genesis)?;
+        let mut log = Self::new(SignedOp::decode(genesis)?)?;
+        for op in all {
+            log.insert_bytes(op)?;
+        }
+        Ok(log)
+    }
+}
+
+/// One operation's signed bytes inside an encoded log, written as postcard bytes (length, bytes).
+struct EncodedOp<'a>(&'a [u8]);
+
+impl Serialize for EncodedOp<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// What an operation sets, for "the first within a counter wins".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Field {
+    Name,
+    Topic,
+    History,
+    Owner,
+    Role(EndpointId),
+}
+
+impl Field {
+    fn of(action: &Action) -> Option<Self> {
+        match action {
+            Action::SetName(_) => Some(Self::Name),
+            Action::SetTopic(_) => Some(Self::Topic),
+            Action::SetHistory(_) => Some(Self::History),
+            Action::HandOver { .. } => Some(Self::Owner),
+            Action::SetRole { who, .. } => Some(Self::Role(*who)),
+            _ => None,
+        }
+    }
+}
