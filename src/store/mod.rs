@@ -14,6 +14,7 @@ mod identity;
 mod messages;
 mod moderation;
 mod paths;
+pub mod private;
 pub(crate) mod recall;
 mod rooms;
 mod schema;

@@ -118,6 +118,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rooms ADD COLUMN room_name_sent INTEGER;     -- its author's clock, unix ms
     ALTER TABLE rooms ADD COLUMN room_name_envelope BLOB;
     "#,
+    // 6: private rooms (issue 23): each room's signed operations as one checked log, and the
+    // keys of its epochs we were given (secrets: the database is the user's alone, 0600).
+    r#"
+    CREATE TABLE private_rooms (
+        room    BLOB PRIMARY KEY,              -- the room's stable id (32 bytes)
+        log     BLOB NOT NULL,                 -- its signed operations (proto::state::OpLog)
+        updated INTEGER NOT NULL               -- unix ms, our clock
+    );
+    CREATE TABLE epoch_keys (
+        room  BLOB NOT NULL,
+        epoch INTEGER NOT NULL,
+        key   BLOB NOT NULL,                   -- 32 bytes
+        PRIMARY KEY (room, epoch)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
