@@ -114,6 +114,9 @@ impl Actor {
     /// newest page serves a newcomer; after `Lagged`, the first lane pages through from
     /// `since` to the end, so every lost line comes back.
     pub(super) fn catch_up(&mut self, since: UnixMillis, page: Page) {
+        if !self.catch_up_allowed() {
+            return;
+        }
         if page == Page::Oldest {
             // One paging catch-up at a time: lagging again while it runs means one more after.
             if let Some(again) = &mut self.catch_up.paging {
@@ -157,6 +160,9 @@ impl Actor {
     }
 
     fn ask_roster_after(&mut self, delay: Duration) {
+        if !self.catch_up_allowed() {
+            return;
+        }
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
         let peers = lane::deal(&neighbors, 1, lane::TRIES, &mut rand::rng());
         let Some(peers) = peers.into_iter().next() else {
@@ -204,6 +210,11 @@ impl Actor {
     /// Answer a peer's catch-up request: from disk in a task (the store thread does the
     /// reading), else from the room's memory.
     pub(super) fn serve_history(&self, query: HistoryQuery) {
+        // A private room answers nothing in plaintext (a refusal looks like an empty room).
+        if !self.catch_up_allowed() {
+            let _ = query.reply.send(Vec::new());
+            return;
+        }
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
         // A request for no message asks for the member list (older members answer it with
         // nothing: the newcomer then learns the members from their answers and heartbeats).
