@@ -187,7 +187,7 @@ impl Actor {
                 },
                 event = self.net.next_event(), if !self.outbox.is_full() => Step::Input(match event {
                     // Opened before anything parses it; what does not open is dropped.
-                    Some(NetEvent::Received(bytes)) => match unseal(&mut self.sealing, &bytes) {
+                    Some(NetEvent::Received(bytes)) => match unseal(&self.sealing, &bytes) {
                         Some(envelope) => Input::Received(envelope),
                         None => continue,
                     },

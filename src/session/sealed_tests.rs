@@ -192,3 +192,28 @@ async fn the_longest_sealed_line_still_fits_a_gossip_message() {
         member.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_member_catches_up_through_sealed_answers() {
+    let room = new_room();
+    let mut ann = start(private("ann", None, &room)).await;
+    let ticket = ann.ticket().await;
+    let mut bob = start(private("bob", Some(&ticket), &room)).await;
+    bob.ticket().await;
+    ann.expect("bob joined", joined("bob")).await;
+    bob.handle.say("said before carl".into()).await.unwrap();
+    ann.expect_text("said before carl").await;
+
+    // Carl asks ann or bob for history and the member list: both come sealed and open.
+    let mut carl = start(private("carl", Some(&ticket), &room)).await;
+    carl.ticket().await;
+    let line = carl.expect_text("said before carl").await;
+    assert!(matches!(line, SessionEvent::Room(Event::MessageReceived(l)) if l.history));
+    status_when(&carl, "history accepted", |s| s.stats.history_accepted > 0).await;
+    for member in [&ann, &bob, &carl] {
+        assert_eq!(member.handle.status().await.unwrap().unopened, 0);
+    }
+    for member in [carl, bob, ann] {
+        member.close().await;
+    }
+}
