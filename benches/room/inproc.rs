@@ -135,6 +135,7 @@ impl Cluster {
                         // The bench measures the transport: no member is limited.
                         limits: unlimited(),
                         join_timeout: (i > 0).then_some(Duration::from_secs(15)),
+                        private: None,
                     };
                     let (session, events) = session::spawn(&node, None, spec).await?;
                     if i == 0 {

@@ -63,6 +63,8 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         history: config.history,
         limits: config.limits,
         join_timeout: wait_for_peer.then_some(config.join_timeout),
+        // Private rooms are not exposed to the command line yet (issue 23).
+        private: None,
     })
 }
 

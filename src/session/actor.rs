@@ -14,6 +14,7 @@ use super::handle::{Command, Left};
 use super::heal::Heal;
 use super::outbox::Outbox;
 use super::saving::Saving;
+use super::sealed::{Sealing, unseal};
 use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::Now;
@@ -49,6 +50,7 @@ pub(super) struct Parts {
     /// Shown right after `Ready`.
     pub warnings: Vec<String>,
     pub join_timeout: Option<Duration>,
+    pub sealing: Option<Sealing>,
 }
 
 pub(super) struct Actor {
@@ -78,6 +80,8 @@ pub(super) struct Actor {
     pub(super) ticket_addr: Option<crate::proto::EndpointAddr>,
     /// The ticket's name for the room, until a member's signed one arrives.
     pub(super) room_name_hint: Option<String>,
+    /// A private room's sealing (see [`super::sealed`]); `None` in a public room.
+    pub(super) sealing: Option<Sealing>,
 }
 
 /// What one turn of the loop has to do.
@@ -124,6 +128,7 @@ pub(super) async fn run(parts: Parts) {
         warnings: parts.warnings,
         ticket_addr: None,
         room_name_hint: parts.room_name_hint,
+        sealing: parts.sealing,
     };
     let join_deadline = match parts.join_timeout {
         Some(timeout) => Some((Instant::now() + timeout, timeout)),
@@ -181,7 +186,11 @@ impl Actor {
                     None => return End::Dropped,
                 },
                 event = self.net.next_event(), if !self.outbox.is_full() => Step::Input(match event {
-                    Some(NetEvent::Received(bytes)) => Input::Received(bytes.to_vec()),
+                    // Opened before anything parses it; what does not open is dropped.
+                    Some(NetEvent::Received(bytes)) => match unseal(&self.sealing, &bytes) {
+                        Some(envelope) => Input::Received(envelope),
+                        None => continue,
+                    },
                     Some(NetEvent::NeighborUp(id)) => Input::NeighborUp(id),
                     Some(NetEvent::NeighborDown(id)) => Input::NeighborDown(id),
                     Some(NetEvent::Lagged) => Input::Lagged,
@@ -263,7 +272,7 @@ impl Actor {
         let needs = self.saving.last() + 1;
         for output in self.room.handle(input, now) {
             match output {
-                Output::Broadcast(bytes) => self.net.broadcast(bytes).await,
+                Output::Broadcast(bytes) => self.net.broadcast(self.sealed(bytes)).await,
                 Output::Persist(record) => {
                     if self.store.is_some() {
                         records.push(record);

@@ -15,6 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use self::lane::Lane;
 use super::actor::Actor;
+use super::sealed::{open_answer, seal_answer};
 use crate::net::HistoryQuery;
 use crate::net::history::MAX_ANSWER_ENVELOPES;
 use crate::proto::room::Page;
@@ -142,7 +143,12 @@ impl Actor {
                 roster: false,
             };
             let node = self.node.clone();
-            let fetch = move |peer, since| node.fetch_history(peer, topic, since, limit, page);
+            let sealing = self.sealing.clone();
+            let fetch = move |peer, since| {
+                let answer = node.fetch_history(peer, topic, since, limit, page);
+                let sealing = sealing.clone();
+                async move { Ok(open_answer(sealing.as_ref(), answer.await?)) }
+            };
             self.catch_up.running += 1;
             tokio::spawn(lane.run(fetch, self.catch_up.results_tx.clone()));
         }
@@ -173,7 +179,12 @@ impl Actor {
         };
         let node = self.node.clone();
         let topic = self.room.topic();
-        let fetch = move |peer, since| node.fetch_history(peer, topic, since, 0, Page::Newest);
+        let sealing = self.sealing.clone();
+        let fetch = move |peer, since| {
+            let answer = node.fetch_history(peer, topic, since, 0, Page::Newest);
+            let sealing = sealing.clone();
+            async move { Ok(open_answer(sealing.as_ref(), answer.await?)) }
+        };
         let results = self.catch_up.results_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -207,8 +218,10 @@ impl Actor {
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
         // A request for no message asks for the member list (older members answer it with
         // nothing: the newcomer then learns the members from their answers and heartbeats).
+        // In a private room every answer goes sealed, envelope by envelope.
         if query.limit == 0 {
-            let _ = query.reply.send(self.room.roster(UnixMillis::now()));
+            let roster = self.room.roster(UnixMillis::now());
+            let _ = query.reply.send(seal_answer(self.sealing.as_ref(), roster));
             return;
         }
         match &self.store {
@@ -225,6 +238,7 @@ impl Actor {
                 let since = query.since.max(self.room.history_window().oldest(now));
                 // What the store may not have committed yet.
                 let recent = self.room.history_answer(since, limit, query.page, now);
+                let sealing = self.sealing.clone();
                 tokio::spawn(async move {
                     let page = query.page;
                     let answer = store
@@ -238,7 +252,7 @@ impl Actor {
                         }
                         Err(_) => Vec::new(),
                     };
-                    let _ = query.reply.send(answer);
+                    let _ = query.reply.send(seal_answer(sealing.as_ref(), answer));
                     drop(permit);
                 });
             }
@@ -246,7 +260,7 @@ impl Actor {
                 let answer =
                     self.room
                         .history_answer(query.since, limit, query.page, UnixMillis::now());
-                let _ = query.reply.send(answer);
+                let _ = query.reply.send(seal_answer(self.sealing.as_ref(), answer));
             }
         }
     }

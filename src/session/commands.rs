@@ -32,6 +32,7 @@ impl Actor {
                     catching_up: self.catch_up.running(),
                     messages: self.room.history_len(),
                     stats: self.room.stats().clone(),
+                    unopened: self.unopened(),
                 });
             }
             Command::Net(reply) => {

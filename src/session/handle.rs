@@ -36,6 +36,9 @@ pub struct Status {
     /// Messages the room holds to serve late joiners (ours included).
     pub messages: usize,
     pub stats: RoomStats,
+    /// A private room: envelopes from the topic that did not open with the epoch's key
+    /// (plaintext, another key, garbage), dropped unread. Always 0 in a public room.
+    pub unopened: u64,
 }
 
 pub(super) enum Command {

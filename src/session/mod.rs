@@ -19,9 +19,12 @@ mod outbox;
 mod reconnect;
 mod roster;
 mod saving;
+mod sealed;
 
 #[cfg(test)]
 mod net_tests;
+#[cfg(test)]
+mod sealed_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +45,7 @@ pub use crate::model::{Connectivity, NetState, NetView};
 /// tests' only, kept as the handle's public surface).
 pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
+pub use sealed::PrivateSpec;
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;
@@ -102,6 +106,10 @@ pub struct SessionSpec {
     /// `Some`: a ticket's room, ready once a peer answers, given up after this long.
     /// `None`: ready at once (lines queue until someone is there).
     pub join_timeout: Option<Duration>,
+    /// `Some`: a private room's epoch: the session talks on the topic its key derives and
+    /// seals what it sends, opens what it receives (see [`sealed`]). `None`: a public room,
+    /// the wire as before.
+    pub private: Option<PrivateSpec>,
 }
 
 /// `join` gave up: nobody listed in the ticket answered in time.
@@ -120,10 +128,13 @@ pub async fn spawn(
     store: Option<StoreHandle>,
     spec: SessionSpec,
 ) -> anyhow::Result<(SessionHandle, Events)> {
-    let topic = spec
-        .entry
-        .topic
-        .unwrap_or_else(|| TopicId::from_bytes(rand::random()));
+    let topic = match &spec.private {
+        Some(private) => private.topic(),
+        None => spec
+            .entry
+            .topic
+            .unwrap_or_else(|| TopicId::from_bytes(rand::random())),
+    };
     let (net, queries) = node
         .join(topic, &spec.entry.peers)
         .await
@@ -143,6 +154,14 @@ pub async fn spawn(
     let config = RoomConfig {
         history: spec.history,
         limits: spec.limits,
+        // A sealed envelope is longer than the signed one inside: room for it under the
+        // gossip message limit.
+        max_envelope: crate::proto::wire::MAX_ENVELOPE_SIZE
+            - if spec.private.is_some() {
+                crate::proto::seal::SEAL_OVERHEAD
+            } else {
+                0
+            },
         ..RoomConfig::default()
     };
     let mut room = Room::new(
@@ -184,6 +203,7 @@ pub async fn spawn(
         announced: spec.entry.lan.is_some(),
         warnings,
         join_timeout: spec.join_timeout,
+        sealing: spec.private.as_ref().map(sealed::Sealing::new),
     };
     tokio::spawn(actor::run(parts));
     Ok((handle, Events::new(event_rx)))

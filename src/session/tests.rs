@@ -41,6 +41,7 @@ pub(super) fn spec(name: &str, ticket: Option<&str>) -> SessionSpec {
         history: Default::default(),
         limits: Default::default(),
         join_timeout: ticket.map(|_| WAIT),
+        private: None,
     }
 }
 
@@ -91,7 +92,7 @@ impl Member {
             .unwrap_or_else(|_| panic!("no {what}"))
     }
 
-    async fn expect_text(&mut self, text: &str) -> SessionEvent {
+    pub(super) async fn expect_text(&mut self, text: &str) -> SessionEvent {
         self.expect(
             text,
             |e| matches!(e, SessionEvent::Room(Event::MessageReceived(l)) if l.text == text),

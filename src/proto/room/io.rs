@@ -29,6 +29,9 @@ pub struct RoomConfig {
     /// About how many members answer a newcomer's `WhoIsThere` ([`ANSWERERS`]; `u64::MAX`:
     /// everyone, as before member lists, for comparison).
     pub answerers: u64,
+    /// The largest envelope we send: the wire's limit, less what the session adds around it
+    /// (a private room's seal), so what goes out always fits a gossip message.
+    pub max_envelope: usize,
 }
 
 impl Default for RoomConfig {
@@ -42,6 +45,7 @@ impl Default for RoomConfig {
             history: HistoryWindow::default(),
             limits: RateLimits::default(),
             answerers: ANSWERERS,
+            max_envelope: crate::proto::wire::MAX_ENVELOPE_SIZE,
         }
     }
 }

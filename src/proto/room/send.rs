@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Attempt, ChatLine, Event, Output, Page, Record, Refusal, Room};
 use crate::proto::name_index::Claim;
 use crate::proto::names::{clean_name, name_key};
-use crate::proto::wire::{self, MAX_ENVELOPE_SIZE, MessageBody, Payload};
+use crate::proto::wire::{self, MessageBody, Payload};
 use crate::proto::{EndpointId, MessageId, Now};
 
 impl Room {
@@ -24,7 +24,11 @@ impl Room {
             sent: now.wall.0,
             body,
         };
-        wire::seal(&self.secret, &self.topic, &payload)
+        let bytes = wire::seal(&self.secret, &self.topic, &payload)?;
+        if bytes.len() > self.config.max_envelope {
+            return Err(wire::TooLarge { size: bytes.len() });
+        }
+        Ok(bytes)
     }
 
     /// Seal and broadcast a control message; dropped while not joined, since joining resends
@@ -136,7 +140,7 @@ impl Room {
             Ok(bytes) => bytes,
             Err(too_large) => {
                 let overhead = too_large.size.saturating_sub(text_bytes);
-                let max_text_bytes = MAX_ENVELOPE_SIZE.saturating_sub(overhead);
+                let max_text_bytes = self.config.max_envelope.saturating_sub(overhead);
                 let refusal = Refusal::TooLong {
                     text_bytes,
                     max_text_bytes,
