@@ -62,6 +62,13 @@ fn is_number_sign(c: char) -> bool {
 /// no `#` or look-alike (that would fake a fingerprint), whitespace runs become one `_`, at most
 /// [`MAX_NAME_CHARS`] characters. `None` when nothing is left. Idempotent.
 pub fn clean_name(raw: &str) -> Option<String> {
+    clean(raw, MAX_NAME_CHARS, '_', true)
+}
+
+/// What [`clean_name`] and [`clean_room_name`] share: NFKC; no control, format or
+/// default-ignorable characters (nor `#` and look-alikes when `no_number_sign`); whitespace
+/// runs become one `space` (none at either end); at most `max` characters.
+fn clean(raw: &str, max: usize, space: char, no_number_sign: bool) -> Option<String> {
     let mut out = String::new();
     let mut pending_space = false;
     let mut chars = 0;
@@ -75,17 +82,15 @@ pub fn clean_name(raw: &str) -> Option<String> {
         // Format characters and default-ignorables cover every hidden one `sanitize_text`
         // escapes (the line separators are whitespace, handled above).
         let invisible = is_default_ignorable(c) || is_format(c);
-        if c.is_control() || invisible || is_number_sign(c) {
+        if c.is_control() || invisible || (no_number_sign && is_number_sign(c)) {
             continue;
         }
-        if chars == MAX_NAME_CHARS {
+        let needed = if pending_space { 2 } else { 1 };
+        if chars + needed > max {
             break;
         }
         if pending_space {
-            if chars + 1 == MAX_NAME_CHARS {
-                break;
-            }
-            out.push('_');
+            out.push(space);
             chars += 1;
             pending_space = false;
         }
@@ -106,31 +111,7 @@ pub const MAX_ROOM_NAME_CHARS: usize = 64;
 /// most [`MAX_ROOM_NAME_CHARS`] characters. Unlike a member's name it may hold spaces and
 /// `#`. `None` when nothing is left. Idempotent.
 pub fn clean_room_name(raw: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut pending_space = false;
-    let mut chars = 0;
-    for c in raw.nfkc() {
-        if c.is_whitespace() || c == '\u{2800}' {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if c.is_control() || is_default_ignorable(c) || is_format(c) {
-            continue;
-        }
-        let needed = if pending_space { 2 } else { 1 };
-        if chars + needed > MAX_ROOM_NAME_CHARS {
-            break;
-        }
-        if pending_space {
-            out.push(' ');
-            chars += 1;
-            pending_space = false;
-        }
-        out.push(c);
-        chars += 1;
-    }
-    let out: String = out.nfkc().collect();
-    (!out.is_empty()).then_some(out)
+    clean(raw, MAX_ROOM_NAME_CHARS, ' ', false)
 }
 
 /// What decides that two names collide: Unicode TR39's confusable skeleton of the lowercased
