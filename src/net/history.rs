@@ -139,4 +139,4 @@ pub async fn fetch(
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

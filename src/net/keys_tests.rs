@@ -3,28 +3,16 @@
 
 use std::time::Duration;
 
-use iroh::address_lookup::memory::MemoryLookup;
-use iroh::endpoint::{PortmapperConfig, presets};
+use iroh::Endpoint;
 use iroh::protocol::Router;
-use iroh::{Endpoint, RelayMode};
 
+use super::super::history::tests::{LOOKUP, endpoint_with};
 use super::*;
 use crate::proto::SecretKey;
 
-static LOOKUP: std::sync::LazyLock<MemoryLookup> = std::sync::LazyLock::new(MemoryLookup::new);
-
+/// A loopback endpoint others can find (the history tests' lookup).
 async fn endpoint(secret: SecretKey) -> Endpoint {
-    let endpoint = Endpoint::builder(presets::Minimal)
-        .secret_key(secret)
-        .address_lookup(LOOKUP.clone())
-        .relay_mode(RelayMode::Disabled)
-        .portmapper_config(PortmapperConfig::Disabled)
-        .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
+    let endpoint = endpoint_with(secret).await;
     LOOKUP.add_endpoint_info(endpoint.addr());
     endpoint
 }

@@ -17,7 +17,8 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Long enough that a stalled request outlives the test.
 const FOREVER: Duration = Duration::from_secs(3600);
 
-static LOOKUP: std::sync::LazyLock<MemoryLookup> = std::sync::LazyLock::new(MemoryLookup::new);
+pub(in crate::net) static LOOKUP: std::sync::LazyLock<MemoryLookup> =
+    std::sync::LazyLock::new(MemoryLookup::new);
 
 fn frame(envelopes: &[&[u8]]) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -131,8 +132,13 @@ fn two_requests_per_peer_and_room() {
 
 /// An endpoint on loopback that finds peers in `LOOKUP` (servers are added as they start).
 async fn endpoint() -> Endpoint {
+    endpoint_with(SecretKey::generate()).await
+}
+
+/// A loopback endpoint with `secret` that finds peers in `LOOKUP` (key delivery's tests too).
+pub(in crate::net) async fn endpoint_with(secret: SecretKey) -> Endpoint {
     Endpoint::builder(presets::Minimal)
-        .secret_key(SecretKey::generate())
+        .secret_key(secret)
         .address_lookup(LOOKUP.clone())
         .relay_mode(RelayMode::Disabled)
         .portmapper_config(PortmapperConfig::Disabled)
