@@ -286,7 +286,7 @@ impl Core {
     }
 
     /// How a direct message's sender is shown: as a room shows it, else with a fingerprint.
-    pub async fn display_of(
+    async fn display_of(
         &self,
         message: &crate::proto::direct::DirectMessage,
     ) -> crate::proto::MemberInfo {

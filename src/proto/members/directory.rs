@@ -34,6 +34,11 @@ impl Directory {
         }
     }
 
+    /// How `id` was shown when last seen.
+    pub fn get(&self, id: &EndpointId) -> Option<&MemberInfo> {
+        self.known.get(id).map(|(member, _)| member)
+    }
+
     pub fn len(&self) -> usize {
         self.known.len()
     }

@@ -18,7 +18,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 let display = if own {
                     message.name.clone()
                 } else {
-                    self.core.display_of(&message).await.display
+                    // Noted by the core as this message came in (`Core::absorb`).
+                    self.core.directory.get(&message.from).map_or_else(
+                        || direct::stranger(message.from, &message.name).display,
+                        |member| member.display.clone(),
+                    )
                 };
                 let (id, pending) = (message.id, message.state == DmState::Pending);
                 if !own {
