@@ -104,6 +104,15 @@ pub enum InviteError {
 impl Invite {
     /// Sign `draft` as `issuer`, with a fresh random id (an invite needs a peer to dial).
     pub fn issue(issuer: &SecretKey, draft: InviteDraft) -> Result<Self, InviteError> {
+        Self::issue_with_id(issuer, draft, rand::random())
+    }
+
+    /// [`Self::issue`] with a given id: tests that must be reproducible from a seed.
+    pub(crate) fn issue_with_id(
+        issuer: &SecretKey,
+        draft: InviteDraft,
+        id: [u8; 16],
+    ) -> Result<Self, InviteError> {
         let mut peers = draft.peers;
         peers.truncate(MAX_INVITE_PEERS);
         let name = draft.name.map(|mut name| {
@@ -120,7 +129,7 @@ impl Invite {
             room: *draft.room.as_bytes(),
             owner: *draft.owner.as_bytes(),
             issuer: *issuer.public().as_bytes(),
-            id: rand::random(),
+            id,
             expires: draft.expires.0,
             uses: draft.uses,
             peers,
@@ -179,11 +188,40 @@ impl Invite {
         data_encoding::HEXLOWER.encode(&self.id)
     }
 
-    fn to_bytes(&self) -> Vec<u8> {
+    /// The binary form: `version ‖ postcard(InviteBody) ‖ signature`, what a `Join` operation
+    /// carries (the text form adds a checksum and base32).
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = vec![INVITE_VERSION];
         bytes.extend(&self.body);
         bytes.extend(self.signature);
         bytes
+    }
+
+    /// Read the binary form ([`Self::to_bytes`]) and verify the issuer's signature.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, InviteError> {
+        let (&version, framed) = bytes.split_first().ok_or(TicketError::Corrupt)?;
+        if version < INVITE_VERSION {
+            return Err(InviteError::Ticket);
+        }
+        if version != INVITE_VERSION {
+            return Err(TicketError::UnknownVersion(version).into());
+        }
+        let split = framed
+            .len()
+            .checked_sub(SIGNATURE_LEN)
+            .ok_or(TicketError::Corrupt)?;
+        let (encoded, signature) = framed.split_at(split);
+        let body: InviteBody = ticket::decode_whole(encoded).ok_or(TicketError::Corrupt)?;
+        let mut sig = [0; SIGNATURE_LEN];
+        sig.copy_from_slice(signature);
+        let issuer = EndpointId::from_bytes(&body.issuer).map_err(|_| InviteError::BadSignature)?;
+        issuer
+            .verify(
+                &signed_bytes(encoded),
+                &iroh_base::Signature::from_bytes(&sig),
+            )
+            .map_err(|_| InviteError::BadSignature)?;
+        Self::from_body(body, encoded.to_vec(), sig)
     }
 }
 
@@ -212,22 +250,8 @@ impl FromStr for Invite {
         if version != INVITE_VERSION {
             return Err(TicketError::UnknownVersion(version).into());
         }
-        let split = framed
-            .len()
-            .checked_sub(SIGNATURE_LEN)
-            .ok_or(TicketError::Corrupt)?;
-        let (encoded, signature) = framed.split_at(split);
-        let body: InviteBody = ticket::decode_whole(encoded).ok_or(TicketError::Corrupt)?;
-        let mut sig = [0; SIGNATURE_LEN];
-        sig.copy_from_slice(signature);
-        let issuer = EndpointId::from_bytes(&body.issuer).map_err(|_| InviteError::BadSignature)?;
-        issuer
-            .verify(
-                &signed_bytes(encoded),
-                &iroh_base::Signature::from_bytes(&sig),
-            )
-            .map_err(|_| InviteError::BadSignature)?;
-        Self::from_body(body, encoded.to_vec(), sig)
+        // The checksum held: what it covered (the version and `framed`) is the binary form.
+        Self::from_bytes(&bytes[..=framed.len()])
     }
 }
 

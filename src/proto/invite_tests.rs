@@ -119,3 +119,37 @@ fn a_long_name_is_cut_and_many_peers_are_bounded() {
     assert!(read.name.unwrap().len() <= MAX_NAME_BYTES);
     assert_eq!(read.peers.len(), MAX_INVITE_PEERS);
 }
+
+#[test]
+fn the_binary_form_round_trips_and_refuses_anything_altered() {
+    let invite = Invite::issue(&key(2), draft()).unwrap();
+    let bytes = invite.to_bytes();
+    assert_eq!(Invite::from_bytes(&bytes), Ok(invite.clone()));
+    // Truncated anywhere, or one bit flipped anywhere: an error, never a panic.
+    for len in 0..bytes.len() {
+        assert!(Invite::from_bytes(&bytes[..len]).is_err(), "{len} bytes");
+    }
+    for at in 1..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x04;
+        assert!(Invite::from_bytes(&flipped).is_err(), "at {at}");
+    }
+    let mut old = bytes.clone();
+    old[0] = 2;
+    assert_eq!(Invite::from_bytes(&old), Err(InviteError::Ticket));
+    old[0] = 4;
+    assert_eq!(
+        Invite::from_bytes(&old),
+        Err(TicketError::UnknownVersion(4).into())
+    );
+    let mut seed = 0x9e37_79b9_u64;
+    for _ in 0..2000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let len = (seed >> 40) as usize % 400;
+        let mut junk: Vec<u8> = (0..len).map(|i| (seed >> (i % 56)) as u8).collect();
+        if let Some(first) = junk.first_mut() {
+            *first = INVITE_VERSION;
+        }
+        assert!(Invite::from_bytes(&junk).is_err());
+    }
+}

@@ -14,19 +14,19 @@
 //! 6. each is applied only if its author is entitled to it at that point ([`super::apply`]);
 //!    a name, topic, history or role set twice within one counter keeps the first;
 //! 7. an add of a key that was removed, banned or left is applied only if its author had seen
-//!    that removal (it is among the add's ancestors): a concurrent add never undoes a removal.
+//!    that removal (it is among the add's ancestors): a concurrent add never undoes a removal;
+//!    a join by such a key is never applied, whatever it saw (a kicked member does not walk
+//!    back in with an old invite);
+//! 8. an applied operation that moves the epoch on becomes the state's epoch operation, and its
+//!    author (or the owner, if the author is gone) the epoch's keyholder.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-use serde::Serialize;
+use std::sync::OnceLock;
 
 use super::apply::{Applied, Skip, apply};
 use super::op::{Action, Op, OpError, OpHash, SignedOp};
-use super::{HistoryVisibility, MAX_OP_BYTES, MAX_OPS, MAX_PARENTS, Role, RoomId, RoomState};
+use super::{HistoryVisibility, MAX_OPS, MAX_OPS_PER_MEMBER, MAX_PARENTS, Role, RoomId, RoomState};
 use crate::proto::{EndpointId, SecretKey};
-
-/// The first byte of an encoded log.
-pub const LOG_VERSION: u8 = 1;
 
 /// A room's genesis and every operation received since, each once.
 #[derive(Debug, Clone)]
@@ -35,6 +35,14 @@ pub struct OpLog {
     /// The state the genesis makes.
     base: RoomState,
     ops: BTreeMap<OpHash, SignedOp>,
+    /// How many of `ops` each key authored, for [`MAX_OPS_PER_MEMBER`].
+    per_author: HashMap<EndpointId, usize>,
+    /// The fold of the log as it is: computed when first asked for, dropped by every insert.
+    /// Why a cache rather than folding per insert: the per-author bound needs the author's role
+    /// only for a key already at its cap (the counts above make every other insert free), and
+    /// a key flooding past its cap then costs one fold for the whole flood; the fold a session
+    /// makes after an insert is the same one, so the bound adds no fold of its own there.
+    folded: OnceLock<Folded>,
 }
 
 /// What inserting did.
@@ -56,6 +64,8 @@ pub enum LogError {
     Genesis,
     #[error("the log holds {MAX_OPS} operations")]
     Full,
+    #[error("the author is not an admin and has {MAX_OPS_PER_MEMBER} operations in the log")]
+    AuthorFull,
     #[error("unknown log version {0}")]
     UnknownVersion(u8),
     #[error("malformed log: {0}")]
@@ -92,6 +102,7 @@ impl OpLog {
             return Err(LogError::Genesis);
         };
         let base = RoomState::genesis(
+            genesis.hash,
             genesis.op.room,
             genesis.author,
             name.clone(),
@@ -102,6 +113,8 @@ impl OpLog {
             genesis,
             base,
             ops: BTreeMap::new(),
+            per_author: HashMap::new(),
+            folded: OnceLock::new(),
         })
     }
 
@@ -154,7 +167,28 @@ impl OpLog {
     }
 
     /// Add a checked operation of this room (once; a replay changes nothing).
+    ///
+    /// A key that is not an admin or the owner in the log's current fold may have at most
+    /// [`MAX_OPS_PER_MEMBER`] operations in it ([`LogError::AuthorFull`]), so no single key
+    /// (a member, or any outsider's key) fills the log's [`MAX_OPS`]. The bound depends on what
+    /// this member holds when the operation arrives: a member promoted in an operation not yet
+    /// here is refused until it is (catch-up brings it again).
     pub fn insert(&mut self, op: SignedOp) -> Result<Inserted, LogError> {
+        let authored = self.per_author.get(&op.author).copied().unwrap_or(0);
+        if authored >= MAX_OPS_PER_MEMBER
+            && !self.contains(&op.hash)
+            && !matches!(
+                self.folded().state.role_of(&op.author),
+                Some(Role::Admin | Role::Owner)
+            )
+        {
+            return Err(LogError::AuthorFull);
+        }
+        self.insert_uncapped(op)
+    }
+
+    /// [`Self::insert`] without the per-author bound, which a whole decoded log checks once.
+    pub(super) fn insert_uncapped(&mut self, op: SignedOp) -> Result<Inserted, LogError> {
         if op.op.room != self.room() {
             return Err(LogError::OtherRoom);
         }
@@ -167,8 +201,15 @@ impl OpLog {
         if self.ops.len() >= MAX_OPS {
             return Err(LogError::Full);
         }
+        *self.per_author.entry(op.author).or_insert(0) += 1;
         self.ops.insert(op.hash, op);
+        self.folded = OnceLock::new();
         Ok(Inserted::New)
+    }
+
+    /// How many operations `author` has in the log (the genesis aside).
+    pub fn authored_by(&self, author: &EndpointId) -> usize {
+        self.per_author.get(author).copied().unwrap_or(0)
     }
 
     /// Check, decode and add received bytes.
@@ -223,6 +264,15 @@ impl OpLog {
 
     /// The state this log gives (see the module documentation for the rule).
     pub fn fold(&self) -> Folded {
+        self.folded().clone()
+    }
+
+    /// The fold, computed once per change of the log.
+    pub(super) fn folded(&self) -> &Folded {
+        self.folded.get_or_init(|| self.compute_fold())
+    }
+
+    fn compute_fold(&self) -> Folded {
         let mut state = self.base.clone();
         let (levels, mut skipped, waiting) = self.ready_levels();
         // The last removal of each key that left: an add must have seen it.
@@ -283,7 +333,16 @@ impl OpLog {
         }
         let before = state.hash();
         let mut next = state.clone();
-        let applied = apply(&mut next, &o.author, &o.op.action)?;
+        let removed = removals.contains_key(&o.author);
+        let applied = apply(&mut next, &o.author, &o.op.action, removed)?;
+        if next.epoch != state.epoch {
+            next.epoch_op = o.hash;
+            next.keyholder = if next.is_member(&o.author) {
+                o.author
+            } else {
+                next.owner
+            };
+        }
         next.version += 1;
         next.previous = before;
         *state = next;
@@ -335,50 +394,6 @@ impl OpLog {
         }
         waiting.sort_unstable();
         (levels, skipped, waiting)
-    }
-
-    /// `LOG_VERSION ‖ postcard([genesis, op, ...])`, each operation as its signed bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let all: Vec<EncodedOp<'_>> = std::iter::once(&self.genesis)
-            .chain(self.ops.values())
-            .map(|o| EncodedOp(o.bytes()))
-            .collect();
-        let mut out = vec![LOG_VERSION];
-        out.extend(postcard::to_stdvec(&all).unwrap_or_default());
-        out
-    }
-
-    /// Check and decode a log received from a member: every operation must verify (an honest
-    /// member never holds one that does not), be of the genesis's room, and be within bounds.
-    pub fn decode(bytes: &[u8]) -> Result<Self, LogError> {
-        let max = (MAX_OPS + 1) * (MAX_OP_BYTES + 2) + 8;
-        if bytes.len() > max {
-            return Err(LogError::Malformed(format!("{} bytes", bytes.len())));
-        }
-        let Some((&version, body)) = bytes.split_first() else {
-            return Err(LogError::Malformed("empty".into()));
-        };
-        if version != LOG_VERSION {
-            return Err(LogError::UnknownVersion(version));
-        }
-        let all: Vec<&[u8]> =
-            postcard::from_bytes(body).map_err(|e| LogError::Malformed(e.to_string()))?;
-        let mut all = all.into_iter();
-        let genesis = all.next().ok_or(LogError::Genesis)?;
-        let mut log = Self::new(SignedOp::decode(genesis)?)?;
-        for op in all {
-            log.insert_bytes(op)?;
-        }
-        Ok(log)
-    }
-}
-
-/// One operation's signed bytes inside an encoded log, written as postcard bytes (length, bytes).
-struct EncodedOp<'a>(&'a [u8]);
-
-impl Serialize for EncodedOp<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
     }
 }
 

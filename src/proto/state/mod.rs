@@ -8,6 +8,8 @@
 //! [`apply`], against the state at the point the merge reaches it.
 
 mod apply;
+mod delivery;
+mod log_codec;
 mod merge;
 mod op;
 
@@ -20,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::EndpointId;
 
 pub use apply::Skip;
-pub use merge::{Folded, Inserted, LOG_VERSION, LogError, OpLog, Skipped};
+pub use delivery::{DELIVERY_VERSION, KeyAnswer, MAX_KEY_ANSWER_BYTES};
+pub use log_codec::{LOG_VERSION, MAX_LOG_BYTES};
+pub use merge::{Folded, Inserted, LogError, OpLog, Skipped};
 pub use op::{Action, Op, OpError, OpHash, SignedOp};
 
 /// The first byte of an encoded state, an encoded op and an encoded log.
@@ -42,6 +46,16 @@ pub const MAX_TOPIC_BYTES: usize = 1024;
 pub const MAX_REASON_BYTES: usize = 256;
 /// Bytes of one encoded, signed operation.
 pub const MAX_OP_BYTES: usize = 4096;
+/// Operations a key that is not an admin or the owner may have in a log (see
+/// [`OpLog::insert`]): one key cannot fill the log's [`MAX_OPS`].
+pub const MAX_OPS_PER_MEMBER: usize = 8;
+/// Invites whose uses the state counts; a join by a further one is skipped as full.
+pub const MAX_INVITES_TRACKED: usize = 1024;
+/// Invites a room revokes; revoking past it is skipped as full.
+pub const MAX_REVOKED: usize = 1024;
+
+/// An invite's id ([`crate::proto::invite::Invite::id`]).
+pub type InviteId = [u8; 16];
 
 /// A room's identity: 32 random bytes drawn when it is created, stable across epochs (unlike the
 /// gossip topic, which changes with every key).
@@ -117,7 +131,17 @@ pub struct RoomState {
     topic: String,
     history: HistoryVisibility,
     /// Starts at 0; every removal, ban of a member and leave moves it on (a new key).
+    /// Additions (`Add`, `Join`) do not: a newcomer is given the current key.
     epoch: u64,
+    /// The operation that started the current epoch (the genesis for epoch 0).
+    epoch_op: OpHash,
+    /// Who makes the current epoch's key: `epoch_op`'s author if it was still a member right
+    /// after it, else the owner at that point. Fixed for the epoch (see [`Self::keyholder`]).
+    keyholder: EndpointId,
+    /// Joins applied per invite, at most [`MAX_INVITES_TRACKED`] invites.
+    invite_uses: BTreeMap<InviteId, u32>,
+    /// Invites revoked, at most [`MAX_REVOKED`].
+    revoked: BTreeSet<InviteId>,
     /// Operations applied since the genesis.
     version: u64,
     /// The state before the last applied operation (zero for the genesis).
@@ -174,6 +198,36 @@ impl RoomState {
         self.epoch
     }
 
+    /// The operation that started the current epoch: the genesis's hash for epoch 0, else the
+    /// removal, ban or leave that moved the epoch on.
+    pub fn epoch_op(&self) -> OpHash {
+        self.epoch_op
+    }
+
+    /// The one member who generates the current epoch's key; everyone else fetches it. It is
+    /// the author of [`Self::epoch_op`] if that author was still a member right after it, else
+    /// (a leave: the leaver is gone) the owner at that point. It is fixed when the epoch starts,
+    /// so a hand-over later in the epoch does not name a second keyholder (two keys for one
+    /// epoch); and it is always a member, because any member going starts a new epoch. So there
+    /// is exactly one key per (epoch, epoch op), made by a key that was never removed.
+    pub fn keyholder(&self) -> EndpointId {
+        self.keyholder
+    }
+
+    /// How many joins by the invite `id` were applied.
+    pub fn uses_of(&self, id: &InviteId) -> u32 {
+        self.invite_uses.get(id).copied().unwrap_or(0)
+    }
+
+    pub fn is_revoked(&self, id: &InviteId) -> bool {
+        self.revoked.contains(id)
+    }
+
+    /// The members' keys, in key order.
+    pub fn member_ids(&self) -> Vec<EndpointId> {
+        self.members.keys().copied().collect()
+    }
+
     pub fn version(&self) -> u64 {
         self.version
     }
@@ -196,8 +250,9 @@ impl RoomState {
         StateHash(*blake3::hash(&self.encode()).as_bytes())
     }
 
-    /// The state right after a genesis (`Create`) by `owner`.
+    /// The state right after a genesis (`Create`, whose hash is `genesis`) by `owner`.
     fn genesis(
+        genesis: OpHash,
         room: RoomId,
         owner: EndpointId,
         name: String,
@@ -213,6 +268,10 @@ impl RoomState {
             topic,
             history,
             epoch: 0,
+            epoch_op: genesis,
+            keyholder: owner,
+            invite_uses: BTreeMap::new(),
+            revoked: BTreeSet::new(),
             version: 0,
             previous: StateHash::default(),
         }
@@ -223,5 +282,7 @@ impl RoomState {
 mod codec_tests;
 #[cfg(test)]
 mod convergence_tests;
+#[cfg(test)]
+mod join_tests;
 #[cfg(test)]
 mod tests;

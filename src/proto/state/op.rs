@@ -13,7 +13,7 @@ use iroh_base::Signature;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    HistoryVisibility, MAX_NAME_BYTES, MAX_OP_BYTES, MAX_PARENTS, MAX_REASON_BYTES,
+    HistoryVisibility, InviteId, MAX_NAME_BYTES, MAX_OP_BYTES, MAX_PARENTS, MAX_REASON_BYTES,
     MAX_TOPIC_BYTES, Role, RoomId, STATE_VERSION,
 };
 use crate::proto::{EndpointId, SecretKey};
@@ -70,14 +70,27 @@ pub enum Action {
     SetHistory(HistoryVisibility),
     /// The author leaves on its own.
     Leave,
+    /// The author admits itself with an invite (its binary form,
+    /// [`crate::proto::invite::Invite::to_bytes`]) issued by an admin. Signed by the joiner;
+    /// any member may carry it into the log. Its expiry is not the fold's to check (the fold has
+    /// no clock): the member that accepts a redemption checks `Invite::check(now)` before it
+    /// carries the join.
+    Join {
+        invite: Vec<u8>,
+    },
+    /// Admins: no join by the invite `id` is applied after this.
+    Revoke {
+        id: InviteId,
+    },
 }
 
 impl Action {
     /// Where the merge puts it among operations of one counter and one author rank: removals
-    /// first (removal beats addition), then changes, then additions.
+    /// (and revocations, which also take access away) first (removal beats addition), then
+    /// changes, then additions (joins among them).
     pub(super) fn merge_rank(&self) -> u8 {
         match self {
-            Self::Remove { .. } | Self::Ban { .. } | Self::Leave => 0,
+            Self::Remove { .. } | Self::Ban { .. } | Self::Leave | Self::Revoke { .. } => 0,
             Self::SetRole {
                 role: Role::Member, ..
             } => 0,
@@ -86,7 +99,7 @@ impl Action {
             | Self::SetName(_)
             | Self::SetTopic(_)
             | Self::SetHistory(_) => 1,
-            Self::Add { .. } | Self::Unban { .. } | Self::SetRole { .. } => 2,
+            Self::Add { .. } | Self::Join { .. } | Self::Unban { .. } | Self::SetRole { .. } => 2,
         }
     }
 
