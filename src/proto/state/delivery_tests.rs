@@ -1,17 +1,9 @@
 use super::*;
-use crate::proto::state::tests::{A1, M2, OWNER, act, id, key, room};
-use crate::proto::state::{Action, HistoryVisibility};
+use crate::proto::state::tests::{A1, M2, act, ban, other_room, room};
 
 fn answer() -> KeyAnswer {
     let mut log = room();
-    act(
-        &mut log,
-        A1,
-        Action::Ban {
-            who: id(M2),
-            reason: "spam".into(),
-        },
-    );
+    act(&mut log, A1, ban(M2));
     let state = log.fold().state;
     KeyAnswer {
         epoch: state.epoch(),
@@ -74,16 +66,8 @@ fn a_truncated_foreign_or_garbled_answer_is_an_error() {
         assert!(KeyAnswer::decode(&framed, room).is_err());
     }
     // A log of another room, even with a valid header, is refused.
-    let other = crate::proto::state::OpLog::create(
-        &key(OWNER),
-        RoomId::from_bytes([3; 32]),
-        "x",
-        "",
-        HistoryVisibility::Joined,
-    )
-    .expect("creates");
     let foreign = KeyAnswer {
-        log: other,
+        log: other_room(3),
         ..answer
     };
     assert_eq!(

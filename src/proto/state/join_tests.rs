@@ -1,7 +1,9 @@
 //! Joining by invite, revoking invites, the epoch's keyholder and the per-author bound.
 
 use super::apply::apply;
-use super::tests::{A1, A2, M1, M2, M3, OUTSIDER, OWNER, act, id, key, remove, room, skip_of};
+use super::tests::{
+    A1, A2, M1, M2, M3, OUTSIDER, OWNER, act, ban, id, key, other_room, remove, room, skip_of,
+};
 use super::*;
 use crate::proto::invite::{Invite, InviteDraft};
 use crate::proto::{EndpointAddr, SecretKey, UnixMillis};
@@ -74,27 +76,12 @@ fn a_join_is_skipped_for_each_reason_in_order() {
     let mut log = room();
     let good = invite(&log, A1, Some(5));
     // Banned, even with a good invite.
-    act(
-        &mut log,
-        A2,
-        Action::Ban {
-            who: id(OUTSIDER),
-            reason: String::new(),
-        },
-    );
+    act(&mut log, A2, ban(OUTSIDER));
     assert_eq!(joins(&mut log, OUTSIDER, &good), Some(Skip::Banned));
     // Bytes that are no invite, and an invite to another room.
     let garbage = act(&mut log, JOINER, Action::Join { invite: vec![3; 9] });
     assert_eq!(skip_of(&log.fold(), &garbage), Some(Skip::BadInvite));
-    let elsewhere = OpLog::create(
-        &key(A1),
-        RoomId::from_bytes([1; 32]),
-        "x",
-        "",
-        HistoryVisibility::Joined,
-    )
-    .expect("creates");
-    let foreign = invite(&elsewhere, A1, None);
+    let foreign = invite(&other_room(1), A1, None);
     assert_eq!(joins(&mut log, JOINER, &foreign), Some(Skip::BadInvite));
     // Issued by a plain member, or by an admin demoted since: not entitled.
     let by_member = invite(&log, M1, None);
@@ -276,6 +263,9 @@ fn a_key_that_is_not_an_admin_cannot_fill_the_log() {
     act(&mut log, OWNER, Action::SetRole { who: id(M1), role });
     let decoded = OpLog::decode(&log.encode()).expect("decodes");
     assert_eq!(decoded.fold().state, log.fold().state);
+    // Once a fold has seen the demotion, it is a member at its cap again.
+    let more = log.author(&key(M1), Action::SetName("more".into()));
+    assert_eq!(log.insert(more.expect("signs")), Err(LogError::AuthorFull));
     // A log where a key that never was an admin has more is refused as a whole.
     let mut stuffed = room();
     for n in 0..=MAX_OPS_PER_MEMBER {

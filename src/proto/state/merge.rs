@@ -20,29 +20,34 @@
 //! 8. an applied operation that moves the epoch on becomes the state's epoch operation, and its
 //!    author (or the owner, if the author is gone) the epoch's keyholder.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use super::apply::{Applied, Skip, apply};
 use super::op::{Action, Op, OpError, OpHash, SignedOp};
-use super::{HistoryVisibility, MAX_OPS, MAX_OPS_PER_MEMBER, MAX_PARENTS, Role, RoomId, RoomState};
+use super::{HistoryVisibility, MAX_OPS, MAX_OPS_PER_MEMBER, Role, RoomId, RoomState};
 use crate::proto::{EndpointId, SecretKey};
 
 /// A room's genesis and every operation received since, each once.
 #[derive(Debug, Clone)]
 pub struct OpLog {
-    genesis: SignedOp,
+    pub(super) genesis: SignedOp,
     /// The state the genesis makes.
     base: RoomState,
-    ops: BTreeMap<OpHash, SignedOp>,
+    pub(super) ops: BTreeMap<OpHash, SignedOp>,
     /// How many of `ops` each key authored, for [`MAX_OPS_PER_MEMBER`].
     per_author: HashMap<EndpointId, usize>,
-    /// The fold of the log as it is: computed when first asked for, dropped by every insert.
-    /// Why a cache rather than folding per insert: the per-author bound needs the author's role
-    /// only for a key already at its cap (the counts above make every other insert free), and
-    /// a key flooding past its cap then costs one fold for the whole flood; the fold a session
-    /// makes after an insert is the same one, so the bound adds no fold of its own there.
+    /// The fold of the log as it is: computed when first asked for, dropped by every insert
+    /// (into `last_folded`).
     folded: OnceLock<Folded>,
+    /// The latest fold computed, kept across inserts for the per-author bound. Why not fold per
+    /// insert: that is a fold of up to 2,048 operations for each operation of an admin, so
+    /// quadratic over a busy log. Instead the counts above make every key below its cap free;
+    /// a key at its cap that the latest fold knows as an admin or the owner passes without a
+    /// fold (an admin demoted by an operation inserted since passes until the next fold, which
+    /// a session makes after every insert anyway: at most the operations of one batch); any
+    /// other key at its cap costs one fold, cached, so a flood of refusals costs one fold.
+    last_folded: Option<Folded>,
 }
 
 /// What inserting did.
@@ -115,6 +120,7 @@ impl OpLog {
             ops: BTreeMap::new(),
             per_author: HashMap::new(),
             folded: OnceLock::new(),
+            last_folded: None,
         })
     }
 
@@ -174,15 +180,17 @@ impl OpLog {
     /// this member holds when the operation arrives: a member promoted in an operation not yet
     /// here is refused until it is (catch-up brings it again).
     pub fn insert(&mut self, op: SignedOp) -> Result<Inserted, LogError> {
-        let authored = self.per_author.get(&op.author).copied().unwrap_or(0);
-        if authored >= MAX_OPS_PER_MEMBER
-            && !self.contains(&op.hash)
-            && !matches!(
-                self.folded().state.role_of(&op.author),
-                Some(Role::Admin | Role::Owner)
-            )
-        {
-            return Err(LogError::AuthorFull);
+        if self.authored_by(&op.author) >= MAX_OPS_PER_MEMBER && !self.contains(&op.hash) {
+            let privileged = |folded: &Folded| {
+                matches!(
+                    folded.state.role_of(&op.author),
+                    Some(Role::Admin | Role::Owner)
+                )
+            };
+            let latest = self.folded.get().or(self.last_folded.as_ref());
+            if !latest.is_some_and(privileged) && !privileged(self.folded()) {
+                return Err(LogError::AuthorFull);
+            }
         }
         self.insert_uncapped(op)
     }
@@ -203,7 +211,9 @@ impl OpLog {
         }
         *self.per_author.entry(op.author).or_insert(0) += 1;
         self.ops.insert(op.hash, op);
-        self.folded = OnceLock::new();
+        if let Some(folded) = self.folded.take() {
+            self.last_folded = Some(folded);
+        }
         Ok(Inserted::New)
     }
 
@@ -215,51 +225,6 @@ impl OpLog {
     /// Check, decode and add received bytes.
     pub fn insert_bytes(&mut self, bytes: &[u8]) -> Result<Inserted, LogError> {
         self.insert(SignedOp::decode(bytes)?)
-    }
-
-    /// Sign `action` as the next operation of this log: its parents are the heads of what
-    /// takes part in the fold (never an operation still waiting or skipped for its counter,
-    /// which would drag ours down with it), its counter one above theirs.
-    pub fn author(&self, secret: &SecretKey, action: Action) -> Result<SignedOp, LogError> {
-        let (levels, _, _) = self.ready_levels();
-        let ready: Vec<&SignedOp> = std::iter::once(&self.genesis)
-            .chain(levels.into_values().flatten())
-            .collect();
-        let named: BTreeSet<&OpHash> = ready.iter().flat_map(|o| &o.op.parents).collect();
-        let mut heads: Vec<&SignedOp> = ready
-            .into_iter()
-            .filter(|o| !named.contains(&o.hash))
-            .collect();
-        // More heads than an op may name: the newest ones (an op may name fewer than it saw).
-        heads.sort_by_key(|o| (std::cmp::Reverse(o.op.counter), o.hash));
-        heads.truncate(MAX_PARENTS);
-        let top = heads.iter().map(|o| o.op.counter).max().unwrap_or(0);
-        let op = Op {
-            room: self.room(),
-            // Ready counters are at most the log's length; saturating is only belt and braces.
-            counter: top.saturating_add(1),
-            parents: heads.iter().map(|o| o.hash).collect(),
-            action,
-        };
-        Ok(SignedOp::sign(secret, op)?)
-    }
-
-    /// Whether `ancestor` is `op` or one of its ancestors in this log.
-    pub fn saw(&self, op: &OpHash, ancestor: &OpHash) -> bool {
-        let mut stack = vec![*op];
-        let mut visited = BTreeSet::new();
-        while let Some(hash) = stack.pop() {
-            if hash == *ancestor {
-                return true;
-            }
-            if !visited.insert(hash) {
-                continue;
-            }
-            if let Some(o) = self.ops.get(&hash) {
-                stack.extend(o.op.parents.iter().copied());
-            }
-        }
-        false
     }
 
     /// The state this log gives (see the module documentation for the rule).
@@ -350,50 +315,6 @@ impl OpLog {
             set_this_level.insert(field);
         }
         Ok(applied)
-    }
-
-    /// The operations that take part, by counter; the skipped ones with a bad counter (or
-    /// descending from one); and those still waiting for an ancestor.
-    #[allow(clippy::type_complexity)]
-    fn ready_levels(&self) -> (BTreeMap<u64, Vec<&SignedOp>>, Vec<Skipped>, Vec<OpHash>) {
-        let mut sorted: Vec<&SignedOp> = self.ops.values().collect();
-        sorted.sort_unstable_by_key(|o| (o.op.counter, o.hash));
-        let mut ready: HashSet<OpHash> = HashSet::from([self.genesis.hash]);
-        let mut bad: BTreeSet<OpHash> = BTreeSet::new();
-        let (mut levels, mut skipped, mut waiting) = (BTreeMap::new(), Vec::new(), Vec::new());
-        for o in sorted {
-            let counter_of = |p: &OpHash| {
-                (*p == self.genesis.hash)
-                    .then_some(0)
-                    .or_else(|| self.ops.get(p).map(|parent| parent.op.counter))
-            };
-            let parents: Vec<Option<u64>> = o.op.parents.iter().map(counter_of).collect();
-            let all_ready = o.op.parents.iter().all(|p| ready.contains(p));
-            let top = parents.iter().flatten().max().copied().unwrap_or(0);
-            let why = if o.op.parents.iter().any(|p| bad.contains(p)) {
-                Some(Skip::BadAncestor)
-            } else if top >= o.op.counter || (all_ready && o.op.counter != top + 1) {
-                // Exactly one above its parents: nobody picks a counter to win a race.
-                Some(Skip::BadCounter)
-            } else {
-                None
-            };
-            if let Some(why) = why {
-                bad.insert(o.hash);
-                skipped.push(Skipped {
-                    op: o.hash,
-                    author: o.author,
-                    why,
-                });
-            } else if all_ready {
-                ready.insert(o.hash);
-                levels.entry(o.op.counter).or_insert_with(Vec::new).push(o);
-            } else {
-                waiting.push(o.hash);
-            }
-        }
-        waiting.sort_unstable();
-        (levels, skipped, waiting)
     }
 }
 

@@ -8,6 +8,7 @@
 //! [`apply`], against the state at the point the merge reaches it.
 
 mod apply;
+mod causal;
 mod delivery;
 mod log_codec;
 mod merge;

@@ -47,6 +47,20 @@ pub(super) fn remove(who: u8) -> Action {
     }
 }
 
+/// A ban without a reason.
+pub(super) fn ban(who: u8) -> Action {
+    Action::Ban {
+        who: id(who),
+        reason: String::new(),
+    }
+}
+
+/// A room other than [`room`]'s, by OWNER.
+pub(super) fn other_room(byte: u8) -> OpLog {
+    let room = RoomId::from_bytes([byte; 32]);
+    OpLog::create(&key(OWNER), room, "x", "", HistoryVisibility::Joined).expect("creates")
+}
+
 pub(super) fn skip_of(folded: &Folded, op: &SignedOp) -> Option<Skip> {
     folded
         .skipped
