@@ -37,8 +37,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Open a new room and print its ticket.
-    Open,
+    /// Open a new room and print its invite (a private room: you own it, and decide who is
+    /// in it).
+    Open {
+        /// A public room instead: its ticket lets anyone in and nobody can be removed (as
+        /// rooms were before private rooms; older parlors can join it).
+        #[arg(long)]
+        public: bool,
+    },
     /// List the rooms announced on the LAN (by `open --lan`); takes under 3 s.
     Nearby,
     /// Run a relay server for your team in the foreground (Ctrl-C stops it).

@@ -44,6 +44,8 @@ pub enum Command {
     Files(Option<String>),
     /// `/whois NAME`: a member's whole key, and which of our rooms they are in.
     Whois(String),
+    /// A private room's membership, roles, name, history and invites.
+    Moderation(super::moderation::Moderation),
     Help,
     Quit,
 }
@@ -103,6 +105,35 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/files [ROOM]",
         "the files shared in this room (or ROOM) and where each is",
     ),
+    (
+        "/invite [--uses N] [--expires 7d]",
+        "a signed invite to this private room (admins; default: 7 days, any number of joins)",
+    ),
+    (
+        "/invites",
+        "the invites you issued here, their uses and state",
+    ),
+    (
+        "/revoke PREFIX",
+        "end one of your invites (by the start of its id)",
+    ),
+    (
+        "/kick NAME [REASON]",
+        "remove a member: the others move to a new key it never gets",
+    ),
+    ("/ban NAME [REASON]", "remove a member and keep it out"),
+    ("/unban NAME", "let a banned key be invited again"),
+    ("/op NAME", "make a member an admin (owner only)"),
+    ("/deop NAME", "make an admin a member again (owner only)"),
+    (
+        "/owner NAME",
+        "hand the room over to a member (you become an admin)",
+    ),
+    ("/roomname NAME", "rename the room for everyone (admins)"),
+    (
+        "/history [shared|joined]",
+        "whether newcomers see what was said before they joined",
+    ),
     ("/expand", "show the newest long message whole"),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
@@ -131,6 +162,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
     };
     let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let arg = arg.trim();
+    if let Some(moderation) = super::moderation::parse(word, arg) {
+        return moderation.map(Some);
+    }
     let command = match word {
         "nick" if arg.is_empty() => return Err(CommandError::Usage("/nick NAME")),
         "nick" => Command::Nick(arg.to_string()),
@@ -139,7 +173,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "me" => Command::Me(arg.to_string()),
         "clear" => Command::Clear,
         "who" | "names" => Command::Who,
-        "ticket" | "invite" => Command::Ticket,
+        "ticket" => Command::Ticket,
         "net" => Command::Net,
         "search" if arg.is_empty() => return Err(CommandError::Usage("/search WORDS")),
         "search" => Command::Search(arg.to_string()),

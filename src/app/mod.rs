@@ -13,6 +13,7 @@ pub(crate) mod keys;
 pub(crate) mod layout;
 pub(crate) mod lobby;
 pub(crate) mod log;
+pub(crate) mod moderation;
 pub(crate) mod recall;
 pub(crate) mod time;
 pub(crate) mod wrap;
@@ -26,6 +27,7 @@ mod link;
 mod msg;
 mod pick;
 mod popup;
+mod private;
 mod quit;
 mod rooms;
 pub(crate) mod view;
@@ -228,6 +230,11 @@ impl App {
             }
             Msg::Room(event) => return self.on_room_event(event, now),
             Msg::Members(members) => self.on_members(members),
+            Msg::RoomState(state) => self.on_room_state(state, now),
+            Msg::Removed { by, reason, ban } => {
+                let line = crate::present::private::removed_line(by.as_deref(), &reason, ban);
+                self.error(now, line.trim_start_matches("* ").to_string());
+            }
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
                 if let Some(invite) = &mut self.view_mut().invite {

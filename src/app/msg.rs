@@ -45,6 +45,14 @@ pub enum Msg {
     },
     Room(Event),
     Members(Vec<MemberInfo>),
+    /// A private room's state, with `Ready` and after every change.
+    RoomState(crate::model::RoomStateView),
+    /// We were removed from this private room (the room's session ends).
+    Removed {
+        by: Option<String>,
+        reason: String,
+        ban: bool,
+    },
     /// A fresh ticket, asked for with [`Effect::ShowTicket`].
     Ticket(String),
     /// Our address changed: the invite, if shown, gets the new ticket.

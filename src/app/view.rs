@@ -37,6 +37,8 @@ pub struct View {
     pub invite: Option<Invite>,
     /// The last error said here, until it expires or something succeeds here.
     pub error: Option<ViewError>,
+    /// A private room's signed state (`None`: a public room).
+    pub state: Option<crate::model::RoomStateView>,
 }
 
 /// How far our messages in a conversation got.
@@ -63,6 +65,7 @@ impl Default for View {
             input: Editor::default(),
             invite: None,
             error: None,
+            state: None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! LAN, told apart before anything starts.
 
 use super::{ConfigError, Start};
-use crate::proto::ticket::{Ticket, looks_like_ticket};
+use crate::proto::invite::Invite;
+use crate::proto::ticket::{Ticket, TicketError, looks_like_ticket};
 
 /// `join LABEL` for a room on the LAN: only something that can be an announced label (or a
 /// topic prefix), and only with LAN discovery on; refused before anything starts otherwise.
@@ -28,6 +29,12 @@ pub fn lan_start(query: String, lan: bool) -> Result<Start, ConfigError> {
 pub fn join_start(room: String, ephemeral: bool, lan: bool) -> Result<Start, ConfigError> {
     match room.parse::<Ticket>() {
         Ok(ticket) => Ok(Start::Join(ticket)),
+        // An invite to a private room: one that can no longer be used is refused now.
+        Err(TicketError::Invite) => {
+            let invite: Invite = room.parse()?;
+            invite.check(crate::proto::UnixMillis::now())?;
+            Ok(Start::Invite(Box::new(invite)))
+        }
         // Something ticket-shaped that does not parse is a damaged ticket (mistyped, most
         // often), refused before anything starts.
         Err(err) if looks_like_ticket(&room) => Err(err.into()),

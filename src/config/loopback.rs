@@ -19,6 +19,7 @@ impl Config {
             data: Data::Ephemeral,
             label: None,
             lan: false,
+            public: false,
             history: super::history_window(
                 super::registry::HISTORY_LIMIT,
                 super::registry::HISTORY_DAYS,

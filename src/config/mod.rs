@@ -50,6 +50,8 @@ pub enum Start {
         name: Option<String>,
         label: Option<String>,
     },
+    /// A private room's invite: redeemed at one of its members, who gives the room's key.
+    Invite(Box<crate::proto::invite::Invite>),
     /// `join LABEL` matched no known room: a room announced on the LAN with that label (or
     /// topic prefix), looked up once the node runs.
     Lan(String),
@@ -101,6 +103,8 @@ pub struct Config {
     pub label: Option<String>,
     /// Announce the room on the LAN (`--lan`).
     pub lan: bool,
+    /// Rooms opened are public (`open --public`): the ticket is the membership.
+    pub public: bool,
     pub history: HistoryWindow,
     /// What one member may send (`--max-rate` for lines).
     pub limits: RateLimits,
@@ -116,6 +120,8 @@ pub enum ConfigError {
     /// Each says it is about a ticket ("this ticket is mistyped ...").
     #[error("{0}")]
     Ticket(#[from] crate::proto::ticket::TicketError),
+    #[error("{0}")]
+    Invite(#[from] crate::proto::invite::InviteError),
     #[error("invalid --name: nothing is left once control characters, '#' and spaces are removed")]
     Name,
     #[error("invalid --relay URL {0:?}: {1}")]
@@ -317,8 +323,13 @@ impl Config {
             settings: shown.in_order(),
         };
         let headless = global.headless || global.json;
+        let mut public = false;
         let task = match cli.command {
-            Some(Command::Open) => Task::Chat(vec![Start::Open]),
+            Some(Command::Open { public: true }) => {
+                public = true;
+                Task::Chat(vec![Start::Open])
+            }
+            Some(Command::Open { public: false }) => Task::Chat(vec![Start::Open]),
             Some(Command::Join { rooms }) => {
                 let lan = !global.no_lan && !loopback;
                 let starts = rooms
@@ -374,6 +385,7 @@ impl Config {
             data,
             label: global.label.and_then(|l| clean_name(&l)),
             lan: global.lan,
+            public,
             history,
             limits,
             ui,

@@ -119,9 +119,20 @@ impl Core {
             Command::Me(text) => {
                 let _ = session.act(text).await;
             }
-            // Answered by the room with a `RoomNamed` event (or a refusal).
-            Command::Topic(Some(name)) => {
-                let _ = session.set_room_name(name).await;
+            Command::Moderation(moderation) => {
+                return self.moderate(key, session, moderation).await;
+            }
+            // Answered by the room with a `RoomNamed` event (or a refusal); a private room's
+            // topic is its state's.
+            Command::Topic(Some(text)) => {
+                if let Ok(Some(_)) = session.state().await {
+                    let action = crate::proto::state::Action::SetTopic(text);
+                    return match session.moderate(action).await {
+                        Ok(Err(why)) => vec![Reply::error(about, why)],
+                        _ => Vec::new(),
+                    };
+                }
+                let _ = session.set_room_name(text).await;
             }
             // Once the room took it, DMs and rooms opened later carry it too (`absorb`).
             Command::Nick(name) => {
@@ -254,6 +265,7 @@ impl Core {
             Command::Who => not_here("/who"),
             Command::Part => not_here("/part"),
             Command::Topic(_) => not_here("/topic"),
+            Command::Moderation(_) => not_here("that"),
             Command::Ignore(..) | Command::Ignored => not_here("/ignore"),
             other => vec![Reply::error(
                 about,
@@ -328,7 +340,7 @@ impl Core {
 
     /// The member `who` names among the members of every room, then everyone seen this run,
     /// or a whole key in hex: its key and how it is shown.
-    async fn resolve(&self, who: &str) -> Result<(EndpointId, String), String> {
+    pub(super) async fn resolve(&self, who: &str) -> Result<(EndpointId, String), String> {
         let members = self.members().await;
         self.directory
             .resolve(who, members, Some(self.direct.id()))
@@ -346,6 +358,7 @@ impl Core {
         let topic = match &start {
             Start::Join(ticket) => Some(ticket.topic),
             Start::Rejoin { topic, .. } => Some(*topic),
+            Start::Invite(invite) => Some(super::private::invite_topic(invite)),
             _ => None,
         };
         if let Some(room) = self

@@ -8,6 +8,8 @@
 pub mod direct;
 mod execute;
 pub mod files;
+mod moderate;
+pub mod private;
 mod reply;
 pub mod rooms;
 pub mod sessions;
@@ -169,8 +171,8 @@ impl Core {
         label: Option<String>,
         current: bool,
     ) {
-        let join_timeout =
-            matches!(start, Start::Join(_) | Start::Lan(_)).then_some(self.config.join_timeout);
+        let join_timeout = matches!(start, Start::Join(_) | Start::Lan(_) | Start::Invite(_))
+            .then_some(self.config.join_timeout);
         let known = match &start {
             Start::Rejoin { label, .. } => label.clone(),
             Start::Lan(query) => Some(query.clone()),
@@ -181,6 +183,7 @@ impl Core {
         let topic = match &start {
             Start::Join(ticket) => Some(ticket.topic),
             Start::Rejoin { topic, .. } => Some(*topic),
+            Start::Invite(invite) => Some(private::invite_topic(invite)),
             _ => None,
         };
         self.rooms
@@ -241,7 +244,12 @@ impl Core {
                     SessionEvent::Room(Event::Queued(waiting)) => {
                         self.rooms.set_queued(*key, *waiting);
                     }
-                    SessionEvent::Failed(_) => self.files.room_ended(*key),
+                    SessionEvent::Failed(_) | SessionEvent::Removed { .. } => {
+                        self.files.room_ended(*key)
+                    }
+                    SessionEvent::State(state) => {
+                        self.rooms.set_state(*key, state);
+                    }
                     _ => {}
                 }
             }

@@ -4,6 +4,7 @@
 use super::RoomKey;
 use crate::front::files::SharedFile;
 use crate::front::rooms::{Room, RoomInfo};
+use crate::model::IssuedInvite;
 use crate::proto::{EndpointId, MemberInfo};
 use crate::session::NetView;
 use crate::store::StoredMessage;
@@ -56,6 +57,10 @@ pub enum Answer {
     DirectQueued(crate::proto::MessageId),
     /// `/part`: the room is gone from our rooms (its session says goodbye in the background).
     Parted(Room),
+    /// `/invite` in a private room: a signed invite.
+    Invite(IssuedInvite),
+    /// `/invites`: those issued here.
+    Invites(Vec<IssuedInvite>),
 }
 
 impl Reply {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::app::command::Command;
 pub use crate::model::RoomInfo;
+use crate::model::{RoomKind, RoomStateView};
 use crate::proto::TopicId;
 
 use super::RoomKey;
@@ -38,6 +39,8 @@ pub struct Room {
     /// (headless says when lines start waiting and when the last went out).
     pub queued: usize,
     pub queued_before: usize,
+    /// A private room's signed state, as last reported (`None`: a public room, or not yet).
+    pub state: Option<RoomStateView>,
 }
 
 impl Room {
@@ -118,6 +121,7 @@ impl Rooms {
             held: Some(Vec::new()),
             queued: 0,
             queued_before: 0,
+            state: None,
         });
         if self.current.is_none() || current {
             self.current = Some(key);
@@ -148,6 +152,16 @@ impl Rooms {
             room.room_name = Some(name.to_string());
             room.room_named_by = Some(by.to_string());
         }
+    }
+
+    /// Private room `key`'s state changed: its name is the state's; the state before.
+    pub fn set_state(&mut self, key: RoomKey, state: &RoomStateView) -> Option<RoomStateView> {
+        let room = self.get_mut(key)?;
+        if !state.name.is_empty() {
+            room.room_name = Some(state.name.clone());
+            room.room_named_by = None;
+        }
+        room.state.replace(state.clone())
     }
 
     /// Room `key` reports `waiting` lines queued; the count before.
@@ -253,6 +267,10 @@ impl Rooms {
                 room_name: room.room_name.clone(),
                 current: self.current == Some(room.key),
                 ready: room.ready,
+                kind: match room.state {
+                    Some(_) => RoomKind::Private,
+                    None => RoomKind::Public,
+                },
             })
             .collect()
     }

@@ -143,6 +143,7 @@ impl Sessions {
                 if let Some(topic) = spec.entry.topic {
                     claim(&topics, topic, key)?;
                 }
+                super::private::prepare(&node, store.as_ref(), &config, &begin, &mut spec).await?;
                 session::spawn(&node, store, spec).await
             };
             let (handle, mut events) = match spawned.await {

@@ -33,6 +33,11 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         Start::Open => (None, Vec::new(), false),
         Start::Join(ticket) => (Some(ticket.topic), ticket.peers.clone(), true),
         Start::Rejoin { topic, peers, .. } => (Some(*topic), peers.clone(), false),
+        Start::Invite(invite) => (
+            Some(super::private::invite_topic(invite)),
+            invite.peers.clone(),
+            false,
+        ),
         Start::Known(_) | Start::Lan(_) => return Err(ConfigError::NoCommand),
     };
     // A known room keeps the name last used there, unless `--name` says otherwise.
@@ -54,6 +59,7 @@ pub fn spec_of(config: &Config, start: &Start, name: String) -> Result<SessionSp
         room_name: match start {
             Start::Open => config.label.clone(),
             Start::Join(ticket) => ticket.name.clone(),
+            Start::Invite(invite) => invite.name.clone(),
             _ => None,
         },
     };

@@ -204,6 +204,7 @@ fn values(report: &Report) -> Vec<Value> {
             topic,
             ticket,
             room_name,
+            kind,
         } => json!({
             "type": "ready",
             "id": id.to_string(),
@@ -211,7 +212,17 @@ fn values(report: &Report) -> Vec<Value> {
             "topic": topic.to_string(),
             "ticket": ticket,
             "room_name": room_name,
+            "kind": kind.as_str(),
         }),
+        Report::RoomState(state) => super::json_private::room_state(state),
+        Report::Removed { by, reason, ban } => json!({
+            "type": "removed",
+            "by": by,
+            "reason": reason,
+            "ban": ban,
+        }),
+        Report::Invite(invite) => super::json_private::invite(invite),
+        Report::Invites(invites) => super::json_private::invites(invites),
         Report::Room(event) => room_event(event),
         Report::Members(list) => json!({"type": "members", "members": members(list)}),
         Report::Ticket(ticket) => json!({"type": "ticket", "ticket": ticket}),
@@ -239,6 +250,7 @@ fn values(report: &Report) -> Vec<Value> {
                         "room_name": r.room_name,
                         "current": r.current,
                         "ready": r.ready,
+                        "kind": r.kind.as_str(),
                     })
                 })
                 .collect();

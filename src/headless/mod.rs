@@ -4,6 +4,7 @@
 //! in `run`.
 
 pub mod json;
+mod json_private;
 mod text;
 
 use crate::model::StoredMessage;
@@ -24,7 +25,21 @@ pub enum Report {
         ticket: String,
         /// The name everyone sees (signed by a member, or the ticket's until one arrives).
         room_name: Option<String>,
+        kind: crate::model::RoomKind,
     },
+    /// A private room's state, whenever it changes.
+    RoomState(crate::model::RoomStateView),
+    /// We were removed from a private room (by whom, as shown; `None`: learnt from the
+    /// members refusing us after being away).
+    Removed {
+        by: Option<String>,
+        reason: String,
+        ban: bool,
+    },
+    /// `/invite` in a private room.
+    Invite(crate::model::IssuedInvite),
+    /// `/invites`.
+    Invites(Vec<crate::model::IssuedInvite>),
     Room(Event),
     Members(Vec<MemberInfo>),
     Ticket(String),

@@ -16,6 +16,7 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             topic,
             ticket,
             room_name,
+            kind,
             ..
         } => {
             let room = match room_name {
@@ -26,8 +27,24 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
                 ),
                 None => topic.fmt_short(),
             };
-            format!("* you are {name} in room {room}; others join with: parlor join {ticket}")
+            match (kind, ticket.is_empty()) {
+                (crate::model::RoomKind::Private, true) => format!(
+                    "* you are {name} in private room {room}; only its owner and admins invite"
+                ),
+                (crate::model::RoomKind::Private, false) => format!(
+                    "* you are {name} in private room {room}; invite (7 days): parlor join {ticket}"
+                ),
+                (crate::model::RoomKind::Public, _) => format!(
+                    "* you are {name} in room {room}; others join with: parlor join {ticket}"
+                ),
+            }
         }
+        Report::RoomState(state) => crate::present::private::state_line(state),
+        Report::Removed { by, reason, ban } => {
+            crate::present::private::removed_line(by.as_deref(), reason, *ban)
+        }
+        Report::Invite(invite) => crate::present::private::invite_line(invite, offset),
+        Report::Invites(invites) => crate::present::private::invites_lines(invites, offset),
         Report::Room(event) => return room_event(event, offset),
         Report::Members(members) => {
             let names: Vec<String> = members

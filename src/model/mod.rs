@@ -8,9 +8,11 @@
 pub mod files;
 pub mod message;
 pub mod net;
+pub mod private;
 pub mod rooms;
 
 pub use files::{FileState, Offer, Place, SharedFile};
 pub use message::StoredMessage;
 pub use net::{Connectivity, NetReport, NetState, NetView, PathKind, PeerPath};
+pub use private::{IssuedInvite, RoomKind, RoomStateView, StateMember};
 pub use rooms::RoomInfo;

@@ -17,4 +17,6 @@ pub struct RoomInfo {
     pub current: bool,
     /// The room can send (its `ready` event came).
     pub ready: bool,
+    /// Private (members, roles, a key per epoch) or public (the ticket is the membership).
+    pub kind: super::RoomKind,
 }

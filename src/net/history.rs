@@ -52,6 +52,8 @@ struct Request {
 /// which replies with the envelopes to send (nothing for a topic it is not in).
 #[derive(Debug)]
 pub struct HistoryQuery {
+    /// The connection's authenticated key: a private room answers only its members.
+    pub peer: EndpointId,
     pub topic: TopicId,
     pub since: UnixMillis,
     pub limit: usize,

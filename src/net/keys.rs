@@ -5,32 +5,44 @@
 //! state and key (opaque bytes here: sealing and the state are `proto`'s) or refuses. A member
 //! offline during a rekey asks the same way when it comes back.
 //!
+//! Joining with an invite goes the same way, in one exchange on one stream: the holder shows
+//! the invite and gets the room's log (the member checked the invite first), signs its own
+//! `Join` on the log's heads, and gets the key once the member merged it.
+//!
 //! Everything a peer can make us hold is bounded as for history (`history::server::Load`: per
-//! peer and in total), with a read, an answer and a write timeout. The request is fixed-size:
+//! peer and in total), with a read, an answer and a write timeout, and every length is checked
+//! before anything is read:
 //!
 //! ```text
-//! request = [version = 1] ‖ room id (32) ‖ epoch held (u64 BE; 0: none)
-//! answer  = [1] ‖ bytes (≤ MAX_KEY_ANSWER_BYTES)   the room's answer
-//!         | [0]                                    refused, or no such room here
+//! request = [1] ‖ room id (32) ‖ epoch held (u64 BE; 0: none)   a member asks for the key
+//!         | [2] ‖ room id (32) ‖ len (u32 BE) ‖ invite          an invite's holder asks in
+//! answer  = [1] ‖ len (u32 BE) ‖ bytes                           the room's answer
+//!         | [0] ‖ len (u32 BE) ‖ reason (UTF-8)                  refused, and why
+//! after an invite's answer (the log): len (u32 BE) ‖ signed join → answer (the key)
 //! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use iroh::endpoint::Connection;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{Endpoint, EndpointAddr, EndpointId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::history::server::{CLOSE_BAD_REQUEST, CLOSE_BUSY, CLOSE_TIMED_OUT, Load, ServeLimits};
-use crate::proto::state::RoomId;
+use crate::proto::state::{MAX_OP_BYTES, MAX_OPS, RoomId};
 
 pub const KEYS_ALPN: &[u8] = b"parlor/keys/1";
-const REQUEST_VERSION: u8 = 1;
-const REQUEST_LEN: usize = 1 + 32 + 8;
-/// The largest answer: a signed room state with its members and the key.
-pub const MAX_KEY_ANSWER_BYTES: usize = 256 * 1024;
+const ASK_MEMBER: u8 = 1;
+const ASK_INVITE: u8 = 2;
+const MEMBER_REQUEST_LEN: usize = 32 + 8;
+/// The largest invite shown (its peers and name are bounded well below this).
+pub const MAX_INVITE_BYTES: usize = 8 * 1024;
+/// The largest answer: a room's whole log (every operation at its largest) with the key.
+pub const MAX_KEY_ANSWER_BYTES: usize = (MAX_OPS + 1) * (MAX_OP_BYTES + 8) + 64 * 1024;
+/// The longest refusal reason kept.
+const MAX_REASON_BYTES: usize = 256;
 /// Queries waiting for one room's session; more are refused (it answers, or is stuck).
 const QUERY_BACKLOG: usize = 16;
 /// How long the room's session may take to decide.
@@ -38,16 +50,25 @@ const DECIDE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long asking may take in all (connecting included).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One peer asking for a room's key: the session answers `Some(bytes)` to a member, `None`
-/// to anyone else.
+/// What a peer asks a room's session for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyAsk {
+    /// A member asks for the current epoch's key and the room's log, holding `have_epoch`.
+    Member { have_epoch: u64 },
+    /// An invite's holder asks for the room's log, to sign its join on it.
+    Invite { invite: Vec<u8> },
+    /// The holder's signed join (with the invite it showed): merged, it gets the key.
+    Join { invite: Vec<u8>, op: Vec<u8> },
+}
+
+/// One peer asking a room's session: it answers the bytes to send, or why not.
 #[derive(Debug)]
 pub struct KeyQuery {
     pub room: RoomId,
-    /// The epoch the asker holds already (0: none).
-    pub have_epoch: u64,
     /// The connection's authenticated key: who is asking, whatever it claims elsewhere.
     pub peer: EndpointId,
-    pub reply: oneshot::Sender<Option<Vec<u8>>>,
+    pub ask: KeyAsk,
+    pub reply: oneshot::Sender<Result<Vec<u8>, String>>,
 }
 
 /// Which session answers for which private room.
@@ -77,35 +98,34 @@ impl KeyRoutes {
     }
 }
 
-/// A request as sent.
-pub fn encode_key_request(room: &RoomId, have_epoch: u64) -> [u8; REQUEST_LEN] {
-    let mut bytes = [0; REQUEST_LEN];
-    bytes[0] = REQUEST_VERSION;
-    bytes[1..33].copy_from_slice(room.as_bytes());
-    bytes[33..].copy_from_slice(&have_epoch.to_be_bytes());
+/// A member's request as sent.
+pub fn encode_key_request(room: &RoomId, have_epoch: u64) -> Vec<u8> {
+    let mut bytes = vec![ASK_MEMBER];
+    bytes.extend_from_slice(room.as_bytes());
+    bytes.extend_from_slice(&have_epoch.to_be_bytes());
     bytes
 }
 
-/// A request as read: exactly [`REQUEST_LEN`] bytes of version 1.
+/// A member's request body (after its kind byte) as read: exactly room id and epoch.
 pub fn decode_key_request(bytes: &[u8]) -> anyhow::Result<(RoomId, u64)> {
     anyhow::ensure!(
-        bytes.len() == REQUEST_LEN,
+        bytes.len() == MEMBER_REQUEST_LEN,
         "request of {} bytes",
         bytes.len()
     );
-    anyhow::ensure!(bytes[0] == REQUEST_VERSION, "request version {}", bytes[0]);
     let mut room = [0; 32];
-    room.copy_from_slice(&bytes[1..33]);
+    room.copy_from_slice(&bytes[..32]);
     let mut epoch = [0; 8];
-    epoch.copy_from_slice(&bytes[33..]);
+    epoch.copy_from_slice(&bytes[32..]);
     Ok((RoomId::from_bytes(room), u64::from_be_bytes(epoch)))
 }
 
-/// Why a key could not be had from one member.
+/// Why nothing could be had from one member.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFetchError {
-    #[error("refused: not a member there, or no such room")]
-    Refused,
+    /// The member said no, and why (not a member, an invite used up, no such room here).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
     #[error("{0:#}")]
@@ -126,6 +146,9 @@ impl std::fmt::Debug for KeyServer {
     }
 }
 
+/// A refusal as the server says it when no session answers.
+const NO_ROOM: &str = "not a member there, or no such room";
+
 impl KeyServer {
     pub fn new(routes: KeyRoutes) -> Self {
         Self::with_limits(routes, ServeLimits::default())
@@ -139,53 +162,76 @@ impl KeyServer {
         }
     }
 
-    /// The room session's answer for `peer`, `None` when refused, unknown or undecided.
-    async fn decide(&self, room: RoomId, have_epoch: u64, peer: EndpointId) -> Option<Vec<u8>> {
-        let session = self.routes.get(&room)?;
+    /// The room session's answer for `peer`: refused when unknown or undecided in time.
+    async fn decide(&self, room: RoomId, peer: EndpointId, ask: KeyAsk) -> Result<Vec<u8>, String> {
+        let session = self.routes.get(&room).ok_or(NO_ROOM)?;
         let (reply, answer) = oneshot::channel();
         let query = KeyQuery {
             room,
-            have_epoch,
             peer,
+            ask,
             reply,
         };
-        session.try_send(query).ok()?;
+        session.try_send(query).map_err(|_| "busy, ask again")?;
         let answer = tokio::time::timeout(DECIDE_TIMEOUT, answer)
             .await
-            .ok()?
-            .ok()??;
+            .map_err(|_| "no decision in time")?
+            .map_err(|_| NO_ROOM)??;
         // A session never makes an answer this large; refusing is safer than cutting it.
-        (answer.len() <= MAX_KEY_ANSWER_BYTES).then_some(answer)
+        if answer.len() > MAX_KEY_ANSWER_BYTES {
+            return Err("answer too large".into());
+        }
+        Ok(answer)
     }
 
     async fn serve(&self, conn: &Connection) -> Result<(), (u32, &'static str)> {
         let read = async {
             let (send, mut recv) = conn.accept_bi().await?;
-            let mut request = [0; REQUEST_LEN];
-            recv.read_exact(&mut request).await?;
-            anyhow::Ok((send, request))
+            let mut kind = [0; 1];
+            recv.read_exact(&mut kind).await?;
+            let mut room = [0; 32];
+            recv.read_exact(&mut room).await?;
+            let room = RoomId::from_bytes(room);
+            let ask = match kind[0] {
+                ASK_MEMBER => {
+                    let mut epoch = [0; 8];
+                    recv.read_exact(&mut epoch).await?;
+                    KeyAsk::Member {
+                        have_epoch: u64::from_be_bytes(epoch),
+                    }
+                }
+                ASK_INVITE => KeyAsk::Invite {
+                    invite: read_framed(&mut recv, MAX_INVITE_BYTES).await?,
+                },
+                other => anyhow::bail!("request kind {other}"),
+            };
+            anyhow::Ok((send, recv, room, ask))
         };
-        let (mut send, request) = tokio::time::timeout(self.limits.read_timeout, read)
+        let (mut send, mut recv, room, ask) = tokio::time::timeout(self.limits.read_timeout, read)
             .await
             .map_err(|_| (CLOSE_TIMED_OUT, "no request"))?
             .map_err(|_| (CLOSE_BAD_REQUEST, "bad request"))?;
-        let (room, have_epoch) =
-            decode_key_request(&request).map_err(|_| (CLOSE_BAD_REQUEST, "bad request"))?;
-        let answer = self.decide(room, have_epoch, conn.remote_id()).await;
-        let write = async {
-            match answer {
-                Some(bytes) => {
-                    send.write_all(&[1]).await?;
-                    send.write_all(&bytes).await?;
-                }
-                None => send.write_all(&[0]).await?,
+        let peer = conn.remote_id();
+        let exchange = async {
+            let invite = match &ask {
+                KeyAsk::Invite { invite } => Some(invite.clone()),
+                _ => None,
+            };
+            let answer = self.decide(room, peer, ask).await;
+            let granted = answer.is_ok();
+            write_answer(&mut send, answer).await?;
+            if let (Some(invite), true) = (invite, granted) {
+                // The holder signs its join on the log it got, and gets the key for it.
+                let op = read_framed(&mut recv, MAX_OP_BYTES).await?;
+                let answer = self.decide(room, peer, KeyAsk::Join { invite, op }).await;
+                write_answer(&mut send, answer).await?;
             }
             send.finish()?;
             // Stay until the asker has read it all and hangs up.
             conn.closed().await;
             anyhow::Ok(())
         };
-        tokio::time::timeout(self.limits.write_timeout, write)
+        tokio::time::timeout(self.limits.write_timeout, exchange)
             .await
             .map_err(|_| (CLOSE_TIMED_OUT, "answer not taken"))?
             .map_err(|_| (CLOSE_BAD_REQUEST, "failed"))
@@ -209,7 +255,76 @@ impl ProtocolHandler for KeyServer {
     }
 }
 
-/// Ask `peer` for `room`'s current key and state, holding `have_epoch`.
+/// `len (u32 BE) ‖ bytes`, refused past `max` before reading it.
+async fn read_framed(recv: &mut RecvStream, max: usize) -> anyhow::Result<Vec<u8>> {
+    let mut len = [0; 4];
+    recv.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    anyhow::ensure!(len <= max, "{len} bytes (at most {max})");
+    let mut bytes = vec![0; len];
+    recv.read_exact(&mut bytes).await?;
+    Ok(bytes)
+}
+
+async fn write_framed(send: &mut SendStream, bytes: &[u8]) -> anyhow::Result<()> {
+    let len = u32::try_from(bytes.len())?;
+    send.write_all(&len.to_be_bytes()).await?;
+    send.write_all(bytes).await?;
+    Ok(())
+}
+
+async fn write_answer(
+    send: &mut SendStream,
+    answer: Result<Vec<u8>, String>,
+) -> anyhow::Result<()> {
+    match answer {
+        Ok(bytes) => {
+            send.write_all(&[1]).await?;
+            write_framed(send, &bytes).await
+        }
+        Err(mut reason) => {
+            cut(&mut reason, MAX_REASON_BYTES);
+            send.write_all(&[0]).await?;
+            write_framed(send, reason.as_bytes()).await
+        }
+    }
+}
+
+async fn read_answer(recv: &mut RecvStream) -> Result<Vec<u8>, KeyFetchError> {
+    let mut granted = [0; 1];
+    recv.read_exact(&mut granted)
+        .await
+        .map_err(|e| KeyFetchError::Failed(e.into()))?;
+    match granted[0] {
+        1 => read_framed(recv, MAX_KEY_ANSWER_BYTES)
+            .await
+            .map_err(KeyFetchError::Failed),
+        0 => {
+            let reason = read_framed(recv, MAX_REASON_BYTES)
+                .await
+                .map_err(KeyFetchError::Failed)?;
+            let reason = String::from_utf8_lossy(&reason);
+            // A peer's words, shown on one line.
+            let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+            Err(KeyFetchError::Refused(reason))
+        }
+        other => Err(KeyFetchError::Failed(anyhow::anyhow!(
+            "a malformed answer ({other})"
+        ))),
+    }
+}
+
+fn cut(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+/// Ask `peer` for `room`'s current key and log, holding `have_epoch`.
 pub async fn fetch_key(
     endpoint: &Endpoint,
     peer: impl Into<EndpointAddr>,
@@ -218,24 +333,62 @@ pub async fn fetch_key(
 ) -> Result<Vec<u8>, KeyFetchError> {
     let peer = peer.into();
     let work = async {
-        let conn = endpoint.connect(peer, KEYS_ALPN).await?;
-        let (mut send, mut recv) = conn.open_bi().await?;
-        send.write_all(&encode_key_request(&room, have_epoch))
-            .await?;
-        send.finish()?;
-        let answer = recv.read_to_end(1 + MAX_KEY_ANSWER_BYTES).await?;
+        let conn = endpoint
+            .connect(peer, KEYS_ALPN)
+            .await
+            .map_err(|e| KeyFetchError::Failed(e.into()))?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| KeyFetchError::Failed(e.into()))?;
+        let request = encode_key_request(&room, have_epoch);
+        send.write_all(&request)
+            .await
+            .map_err(|e| KeyFetchError::Failed(e.into()))?;
+        let _ = send.finish();
+        let answer = read_answer(&mut recv).await;
         conn.close(0u32.into(), b"thanks");
-        anyhow::Ok(answer)
+        answer
     };
-    let answer = tokio::time::timeout(FETCH_TIMEOUT, work)
+    tokio::time::timeout(FETCH_TIMEOUT, work)
         .await
         .map_err(|_| KeyFetchError::TimedOut(FETCH_TIMEOUT))?
-        .map_err(KeyFetchError::Failed)?;
-    match answer.split_first() {
-        Some((1, bytes)) => Ok(bytes.to_vec()),
-        Some((0, [])) => Err(KeyFetchError::Refused),
-        _ => Err(KeyFetchError::Failed(anyhow::anyhow!("a malformed answer"))),
-    }
+}
+
+/// Join `room` at `peer` with `invite`: get its log, sign our join on it with `sign_join`
+/// (which may refuse, e.g. a log that is not the room's), and get the key answer.
+pub async fn redeem(
+    endpoint: &Endpoint,
+    peer: impl Into<EndpointAddr>,
+    room: RoomId,
+    invite: &[u8],
+    sign_join: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, KeyFetchError> {
+    let peer = peer.into();
+    let work = async {
+        let failed = |e: anyhow::Error| KeyFetchError::Failed(e);
+        let conn = endpoint
+            .connect(peer, KEYS_ALPN)
+            .await
+            .map_err(|e| failed(e.into()))?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(e.into()))?;
+        let mut request = vec![ASK_INVITE];
+        request.extend_from_slice(room.as_bytes());
+        send.write_all(&request)
+            .await
+            .map_err(|e| failed(e.into()))?;
+        write_framed(&mut send, invite).await.map_err(failed)?;
+        let log = read_answer(&mut recv).await?;
+        let op = sign_join(&log).map_err(KeyFetchError::Refused)?;
+        write_framed(&mut send, &op).await.map_err(failed)?;
+        let _ = send.finish();
+        let answer = read_answer(&mut recv).await;
+        conn.close(0u32.into(), b"thanks");
+        answer
+    };
+    tokio::time::timeout(FETCH_TIMEOUT, work)
+        .await
+        .map_err(|_| KeyFetchError::TimedOut(FETCH_TIMEOUT))?
 }
 
 #[cfg(test)]

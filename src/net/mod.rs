@@ -9,6 +9,7 @@ pub(crate) mod direct;
 pub(crate) mod files;
 pub mod history;
 pub mod keys;
+mod keys_node;
 pub(crate) mod lan;
 pub(crate) mod paths;
 pub(crate) mod relay;
@@ -122,6 +123,8 @@ pub struct Node {
     router: Router,
     lookup: MemoryLookup,
     history: history::HistoryRoutes,
+    /// Which session answers for which private room's key.
+    keys: keys::KeyRoutes,
     /// Where incoming direct messages go (the DM actor).
     direct: direct::DirectRoute,
     connections: paths::Connections,
@@ -188,6 +191,7 @@ impl Node {
         let gossip = gossip.spawn(endpoint.clone());
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
+        let keys = keys::KeyRoutes::default();
         let (files, blobs) = files::Files::open(config.blobs_dir.as_deref()).await?;
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
@@ -196,6 +200,7 @@ impl Node {
                 history::HISTORY_ALPN,
                 history::HistoryServer::new(routes.clone()),
             )
+            .accept(keys::KEYS_ALPN, keys::KeyServer::new(keys.clone()))
             .accept(
                 direct::DIRECT_ALPN,
                 direct::DirectServer::new(direct.clone()),
@@ -207,6 +212,7 @@ impl Node {
             router,
             lookup,
             history: routes,
+            keys,
             direct,
             connections,
             dialing: Default::default(),
@@ -341,8 +347,20 @@ impl Node {
         topic: TopicId,
         peers: &[EndpointAddr],
     ) -> anyhow::Result<(TopicHandle, mpsc::Receiver<HistoryQuery>)> {
+        let handle = self.subscribe(topic, peers).await?;
+        Ok((handle, self.serve_history(topic)))
+    }
+
+    /// Subscribe to `topic` only: a private room talks on its epoch's topic but is asked for
+    /// history under its stable one ([`Self::serve_history`]).
+    pub async fn subscribe(
+        &self,
+        topic: TopicId,
+        peers: &[EndpointAddr],
+    ) -> anyhow::Result<TopicHandle> {
         for peer in peers {
-            if peer.id != self.id() {
+            // A bare id (a member met before) is dialed from what the endpoint knows.
+            if peer.id != self.id() && !peer.is_empty() {
                 self.lookup.add_endpoint_info(peer.clone());
             }
         }
@@ -351,8 +369,12 @@ impl Node {
             .map(|p| p.id)
             .filter(|id| *id != self.id())
             .collect();
-        let handle = TopicHandle::subscribe(&self.gossip, topic, bootstrap).await?;
-        Ok((handle, self.history.add(topic)))
+        TopicHandle::subscribe(&self.gossip, topic, bootstrap).await
+    }
+
+    /// Peers' catch-up requests for `topic`, for the owner of the room's history to answer.
+    pub fn serve_history(&self, topic: TopicId) -> mpsc::Receiver<HistoryQuery> {
+        self.history.add(topic)
     }
 
     /// Addresses to put in a ticket: ours first (with relays, waiting for the home relay at

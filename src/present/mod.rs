@@ -6,6 +6,7 @@
 pub mod files;
 pub mod net;
 pub mod notices;
+pub mod private;
 pub mod sizes;
 pub mod time;
 

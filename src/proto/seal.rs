@@ -29,6 +29,7 @@ pub const SEAL_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 
 /// blake3 `derive_key` contexts: globally unique, fixed forever (changing one changes every
 /// topic or key), and distinct so a topic never equals a message key.
+const ROOM_TOPIC_CONTEXT: &str = "parlor 2026-12 private room lasting topic v1";
 const TOPIC_CONTEXT: &str = "parlor 2026-12 private room epoch topic v1";
 const MESSAGE_KEY_CONTEXT: &str = "parlor 2026-12 private room epoch message key v1";
 /// Associated data: the domain, then the version byte.
@@ -78,6 +79,17 @@ pub fn topic_of(room: &RoomId, key: &EpochKey) -> TopicId {
     material[32..].copy_from_slice(key.as_bytes());
     TopicId::from_bytes(blake3::derive_key(TOPIC_CONTEXT, &material))
 }
+
+/// A private room's lasting topic: what its envelopes are signed for, its history is kept
+/// and asked under, whatever the epoch. Never subscribed to: only the epochs' topics
+/// ([`topic_of`]) carry traffic, and one cannot be had from the other.
+pub fn room_topic(room: &RoomId) -> TopicId {
+    TopicId::from_bytes(blake3::derive_key(ROOM_TOPIC_CONTEXT, room.as_bytes()))
+}
+
+/// The first byte of a sealed plaintext that carries one signed state operation rather than
+/// an envelope (whose first byte is the wire version, 1).
+pub const OP_FRAME: u8 = 0xa5;
 
 /// The message key of the epoch with key `key`.
 pub fn message_key(key: &EpochKey) -> MessageKey {

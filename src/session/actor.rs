@@ -19,6 +19,7 @@ use super::{NoPeerAnswered, SessionEvent};
 use crate::net::{HistoryQuery, NetEvent, Node, TopicHandle};
 use crate::proto::Now;
 use crate::proto::room::{Event, Input, Output, Room};
+use crate::proto::seal::OP_FRAME;
 use crate::store::{Committed, StoreHandle};
 
 /// How long live messages may wait behind the first catch-up, so history prints first.
@@ -51,6 +52,7 @@ pub(super) struct Parts {
     pub warnings: Vec<String>,
     pub join_timeout: Option<Duration>,
     pub sealing: Option<Sealing>,
+    pub private: Option<super::private::Private>,
 }
 
 pub(super) struct Actor {
@@ -82,6 +84,8 @@ pub(super) struct Actor {
     pub(super) room_name_hint: Option<String>,
     /// A private room's sealing (see [`super::sealed`]); `None` in a public room.
     pub(super) sealing: Option<Sealing>,
+    /// A private room's state and key (see [`super::private`]); `None` in a public room.
+    pub(super) private: Option<super::private::Private>,
 }
 
 /// What one turn of the loop has to do.
@@ -98,6 +102,14 @@ enum Step {
     Save,
     /// A member list held back (see [`super::roster`]) is due.
     Members,
+    /// A private room's signed operation, opened.
+    Op(Vec<u8>),
+    /// A member answered our key request (or failed to).
+    KeyFetched(super::private::Fetched),
+    /// A peer asks for the room's key (or to join with an invite).
+    KeyQuery(crate::net::keys::KeyQuery),
+    /// Time to ask a member for the key again.
+    FetchKey,
 }
 
 /// Why the loop ended.
@@ -106,6 +118,8 @@ enum End {
     /// Every handle is gone: leave quietly.
     Dropped,
     Failed(String),
+    /// A private room's state no longer has us.
+    Removed(super::private::Removal),
 }
 
 pub(super) async fn run(parts: Parts) {
@@ -129,6 +143,7 @@ pub(super) async fn run(parts: Parts) {
         ticket_addr: None,
         room_name_hint: parts.room_name_hint,
         sealing: parts.sealing,
+        private: parts.private,
     };
     let join_deadline = match parts.join_timeout {
         Some(timeout) => Some((Instant::now() + timeout, timeout)),
@@ -146,6 +161,7 @@ pub(super) async fn run(parts: Parts) {
     match end {
         End::Leave(reply) => actor.leave(reply).await,
         End::Dropped => actor.leave(oneshot::channel().0).await,
+        End::Removed(removal) => actor.removed(removal).await,
         End::Failed(reason) => {
             actor.withdraw();
             actor.flush_saves();
@@ -172,7 +188,11 @@ impl Actor {
         watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.net_changed();
         loop {
+            if let Some(removal) = self.private.as_mut().and_then(|p| p.removed.take()) {
+                return End::Removed(removal);
+            }
             self.hand_over_ready();
+            let fetch_at = self.private.as_ref().and_then(|p| p.fetch_at);
             let saves_due = self.saves_due();
             let redial = self.heal.next_dial();
             let tick = self.room.next_deadline().map(Instant::from_std);
@@ -185,20 +205,27 @@ impl Actor {
                     Some(command) => Step::Command(command),
                     None => return End::Dropped,
                 },
-                event = self.net.next_event(), if !self.outbox.is_full() => Step::Input(match event {
+                event = self.net.next_event(), if !self.outbox.is_full() => match event {
                     // Opened before anything parses it; what does not open is dropped.
                     Some(NetEvent::Received(bytes)) => match unseal(&self.sealing, &bytes) {
-                        Some(envelope) => Input::Received(envelope),
+                        Some(op) if self.private.is_some() && op.first() == Some(&OP_FRAME) => {
+                            let mut op = op;
+                            op.remove(0);
+                            Step::Op(op)
+                        }
+                        Some(envelope) => Step::Input(Input::Received(envelope)),
                         None => continue,
                     },
-                    Some(NetEvent::NeighborUp(id)) => Input::NeighborUp(id),
-                    Some(NetEvent::NeighborDown(id)) => Input::NeighborDown(id),
-                    Some(NetEvent::Lagged) => Input::Lagged,
+                    Some(NetEvent::NeighborUp(id)) => Step::Input(Input::NeighborUp(id)),
+                    Some(NetEvent::NeighborDown(id)) => Step::Input(Input::NeighborDown(id)),
+                    Some(NetEvent::Lagged) => Step::Input(Input::Lagged),
                     Some(NetEvent::Closed(reason)) => {
                         return End::Failed(format!("the network stopped: {reason}"));
                     }
                     None => return End::Failed("the network stopped".into()),
-                }),
+                },
+                step = next_private(&mut self.private) => step,
+                _ = sleep_until(fetch_at.unwrap_or(far)), if fetch_at.is_some() => Step::FetchKey,
                 Some(page) = self.catch_up.next() => Step::History(page),
                 Some(committed) = self.saving.next_commit() => Step::Committed(committed),
                 Some(query) = self.queries.recv() => {
@@ -255,6 +282,10 @@ impl Actor {
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
                 Step::LanChanged => self.lan_changed(),
+                Step::Op(op) => self.on_op(&op).await,
+                Step::KeyFetched((peer, got)) => self.key_fetched(peer, got).await,
+                Step::FetchKey => self.fetch_key(),
+                Step::KeyQuery(query) => self.answer_key(query).await,
             }
         }
     }
@@ -266,6 +297,7 @@ impl Actor {
         let neighbour_change = matches!(input, Input::NeighborUp(_) | Input::NeighborDown(_));
         if let Input::NeighborUp(peer) = input {
             self.neighbour_up(peer);
+            self.sync_with(peer);
         }
         let mut records = Vec::new();
         let mut events = Vec::new();
@@ -356,12 +388,19 @@ impl Actor {
             topic: self.room.topic(),
             ticket,
             room_name: self.room_name(),
+            kind: match self.private {
+                Some(_) => crate::model::RoomKind::Private,
+                None => crate::model::RoomKind::Public,
+            },
         };
         self.outbox.push(ready, 0);
         self.outbox
             .push(SessionEvent::Members(self.room.members()), 0);
         for event in std::mem::take(&mut self.restored) {
             self.outbox.push(SessionEvent::Room(event), 0);
+        }
+        if let Some(state) = self.state_event() {
+            self.outbox.push(state, 0);
         }
         for warning in std::mem::take(&mut self.warnings) {
             self.outbox.push(SessionEvent::Warning(warning), 0);
@@ -373,6 +412,9 @@ impl Actor {
 
     /// The room's name: the winning signed one, else the ticket's.
     pub(super) fn room_name(&self) -> Option<String> {
+        if let Some(private) = &self.private {
+            return Some(private.state.name().to_string()).filter(|n| !n.is_empty());
+        }
         let signed = self.room.room_name().map(|named| named.name.clone());
         signed.or_else(|| self.room_name_hint.clone())
     }
@@ -385,5 +427,19 @@ impl Actor {
                 let _ = waiter.send(());
             }
         }
+    }
+}
+
+/// A private room's next key request, or answer to one of ours (never, in a public room).
+async fn next_private(private: &mut Option<super::private::Private>) -> Step {
+    use n0_future::StreamExt;
+    let Some(private) = private else {
+        return std::future::pending().await;
+    };
+    let fetching = !private.fetches.is_empty();
+    tokio::select! {
+        Some(query) = private.queries.recv() => Step::KeyQuery(query),
+        Some(fetched) = private.fetches.next(), if fetching => Step::KeyFetched(fetched),
+        else => std::future::pending().await,
     }
 }

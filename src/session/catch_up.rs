@@ -215,6 +215,11 @@ impl Actor {
     /// Answer a peer's catch-up request: from disk in a task (the store thread does the
     /// reading), else from the room's memory.
     pub(super) fn serve_history(&self, query: HistoryQuery) {
+        // A private room's history and member list are its members' only.
+        if !self.may_read(&query.peer) {
+            let _ = query.reply.send(Vec::new());
+            return;
+        }
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
         // A request for no message asks for the member list (older members answer it with
         // nothing: the newcomer then learns the members from their answers and heartbeats).

@@ -53,6 +53,22 @@ impl Actor {
                 self.flush_saves();
                 let _ = reply.send(());
             }
+            Command::Moderate(action, reply) => {
+                let _ = reply.send(self.moderate(action).await);
+            }
+            Command::Invite { uses, lasts, reply } => {
+                let _ = reply.send(self.issue_invite(uses, lasts).await);
+            }
+            Command::Invites(reply) => {
+                let _ = reply.send(self.invites());
+            }
+            Command::Revoke(prefix, reply) => {
+                let _ = reply.send(self.revoke(&prefix).await);
+            }
+            Command::State(reply) => {
+                let known = self.room.members();
+                let _ = reply.send(self.private.as_ref().map(|p| p.view(&known)));
+            }
             // Handled by the loop, which ends on it.
             Command::Leave(_) => {}
             #[cfg(test)]
@@ -62,6 +78,9 @@ impl Actor {
 
     /// A fresh ticket: us first, then a few current neighbours, so it outlives any one member.
     pub(super) async fn ticket(&mut self) -> String {
+        if self.private.is_some() {
+            return self.default_invite().await;
+        }
         let neighbors: Vec<_> = self.room.neighbors().copied().collect();
         let peers = self.node.ticket_peers(&neighbors, MAX_TICKET_PEERS).await;
         // The address the ticket carries (it may have waited for the home relay): a later

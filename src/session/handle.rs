@@ -4,8 +4,11 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::SessionEvent;
-use crate::model::NetView;
+use std::time::Duration;
+
+use crate::model::{IssuedInvite, NetView, RoomStateView};
 use crate::proto::room::{Input, RoomStats};
+use crate::proto::state::Action;
 use crate::proto::{EndpointId, MemberInfo, TopicId};
 use crate::store::{StoreHandle, StoredMessage};
 
@@ -58,6 +61,16 @@ pub(super) enum Command {
     /// Hand the saves waiting to be batched to the store thread now, then answer.
     FlushSaves(oneshot::Sender<()>),
     Leave(oneshot::Sender<Left>),
+    /// A private room's change, made as us (`Err`: why not).
+    Moderate(Action, oneshot::Sender<Result<(), String>>),
+    Invite {
+        uses: Option<u32>,
+        lasts: Duration,
+        reply: oneshot::Sender<Result<IssuedInvite, String>>,
+    },
+    Invites(oneshot::Sender<Vec<IssuedInvite>>),
+    Revoke(String, oneshot::Sender<Result<String, String>>),
+    State(oneshot::Sender<Option<RoomStateView>>),
     /// Tests: feed the room as if gossip had dropped messages for us.
     #[cfg(test)]
     Lagged,
@@ -179,9 +192,42 @@ impl SessionHandle {
         self.ask(Command::Leave).await
     }
 
+    /// A private room's change (`/kick`, `/ban`, `/op`, `/roomname`, ...), signed as us and
+    /// sent; `Err` says why it was not made (a public room, a role that does not allow it).
+    pub async fn moderate(&self, action: Action) -> Result<Result<(), String>, SessionGone> {
+        self.ask(|reply| Command::Moderate(action, reply)).await
+    }
+
+    /// `/invite`: a private room's signed invite, for `uses` joins within `lasts`.
+    pub async fn invite(
+        &self,
+        uses: Option<u32>,
+        lasts: Duration,
+    ) -> Result<Result<IssuedInvite, String>, SessionGone> {
+        self.ask(|reply| Command::Invite { uses, lasts, reply })
+            .await
+    }
+
+    /// `/invites`: the invites issued here, with their uses so far.
+    pub async fn invites(&self) -> Result<Vec<IssuedInvite>, SessionGone> {
+        self.ask(Command::Invites).await
+    }
+
+    /// `/revoke PREFIX`: the id of the invite ended.
+    pub async fn revoke(&self, prefix: String) -> Result<Result<String, String>, SessionGone> {
+        self.ask(|reply| Command::Revoke(prefix, reply)).await
+    }
+
+    /// A private room's state (`None`: a public room).
+    pub async fn state(&self) -> Result<Option<RoomStateView>, SessionGone> {
+        self.ask(Command::State).await
+    }
+
     /// `/part`: leave, and do not come back on the next start (quitting leaves every room
-    /// but keeps them in the list of rooms we are in).
+    /// but keeps them in the list of rooms we are in). In a private room we leave its state
+    /// too (a new epoch starts without us); its owner cannot, and stays its owner.
     pub async fn part(&self) -> Result<Left, SessionGone> {
+        let _ = self.moderate(Action::Leave).await;
         let left = self.leave().await;
         // Even if the session ended by itself meanwhile: the room is not rejoined.
         if let Some(store) = &self.store {

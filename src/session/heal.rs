@@ -236,7 +236,8 @@ impl Actor {
             .network_changed(self.room.neighbors().count(), Instant::now());
         self.net_changed();
         let addr = self.node.addr();
-        if self.ready && self.ticket_addr.as_ref() != Some(&addr) {
+        // A private room's invites are issued on request, not on every address change.
+        if self.ready && self.private.is_none() && self.ticket_addr.as_ref() != Some(&addr) {
             let ticket = self.ticket().await;
             self.outbox.push_now(SessionEvent::Ticket(ticket));
         }

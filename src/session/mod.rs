@@ -16,6 +16,7 @@ mod handle;
 mod heal;
 mod leave;
 mod outbox;
+mod private;
 mod reconnect;
 mod roster;
 mod saving;
@@ -23,6 +24,8 @@ mod sealed;
 
 #[cfg(test)]
 mod net_tests;
+#[cfg(test)]
+mod private_tests;
 #[cfg(test)]
 mod sealed_tests;
 #[cfg(test)]
@@ -37,7 +40,7 @@ use crate::net::Node;
 use crate::proto::backlog::HistoryWindow;
 use crate::proto::limits::RateLimits;
 use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
-use crate::proto::{EndpointAddr, MemberInfo, Now, TopicId, UnixMillis};
+use crate::proto::{EndpointAddr, EndpointId, MemberInfo, Now, TopicId, UnixMillis};
 use crate::store::StoreHandle;
 
 pub use crate::model::{Connectivity, NetState, NetView};
@@ -45,7 +48,7 @@ pub use crate::model::{Connectivity, NetState, NetView};
 /// tests' only, kept as the handle's public surface).
 pub use direct::{DirectEvent, DirectEvents, DirectHandle, spawn_direct};
 pub use handle::{Events, Left, SessionGone, SessionHandle, Status};
-pub use sealed::PrivateSpec;
+pub use private::{DEFAULT_INVITE_LASTS, PrivateSpec};
 
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;
@@ -63,6 +66,7 @@ pub enum SessionEvent {
         ticket: String,
         /// The room's name so far: a member's signed one, else the ticket's.
         room_name: Option<String>,
+        kind: crate::model::RoomKind,
     },
     Room(Event),
     /// The member list after it changed (and once with `Ready`).
@@ -74,6 +78,15 @@ pub enum SessionEvent {
     Ticket(String),
     /// Something the user should know (a message that could not be saved).
     Warning(String),
+    /// A private room's signed state, once with `Ready` and after every change.
+    State(crate::model::RoomStateView),
+    /// We are no longer a member of this private room: removed (or banned) by `by`, for
+    /// `reason`. The session ends after this.
+    Removed {
+        by: Option<EndpointId>,
+        reason: String,
+        ban: bool,
+    },
     /// The session ended by itself: nobody answered in time, or the network stopped. The
     /// stream ends after this.
     Failed(String),
@@ -128,17 +141,33 @@ pub async fn spawn(
     store: Option<StoreHandle>,
     spec: SessionSpec,
 ) -> anyhow::Result<(SessionHandle, Events)> {
-    let topic = match &spec.private {
-        Some(private) => private.topic(),
-        None => spec
-            .entry
-            .topic
-            .unwrap_or_else(|| TopicId::from_bytes(rand::random())),
+    // A private room's envelopes are signed for, and its history kept under, its lasting
+    // topic; only its epoch's topic carries traffic.
+    let (topic, subscribed) = match &spec.private {
+        Some(private) => {
+            let net = node
+                .subscribe(private.topic(), &spec.entry.peers)
+                .await
+                .context("cannot subscribe")?;
+            (private.room_topic(), net)
+        }
+        None => {
+            let topic = spec
+                .entry
+                .topic
+                .unwrap_or_else(|| TopicId::from_bytes(rand::random()));
+            let net = node
+                .subscribe(topic, &spec.entry.peers)
+                .await
+                .context("cannot subscribe")?;
+            (topic, net)
+        }
     };
-    let (net, queries) = node
-        .join(topic, &spec.entry.peers)
-        .await
-        .context("cannot subscribe")?;
+    let (net, queries) = (subscribed, node.serve_history(topic));
+    let private = spec
+        .private
+        .as_ref()
+        .map(|p| private::Private::new(p, node.serve_keys(p.room())));
     // Announced once in the room (withdrawn when the session ends, however it ends). Not
     // fatal: the room works without it, and the user hears why.
     let mut warnings = Vec::new();
@@ -177,6 +206,8 @@ pub async fn spawn(
     };
     let room_name = spec.entry.room_name.as_deref();
     let room_name_hint = match spec.entry.topic {
+        // A private room's name is its state's.
+        _ if spec.private.is_some() => None,
         None => {
             if let Some(name) = room_name {
                 restored.extend(name_new_room(store.as_ref(), &mut room, name).await?);
@@ -203,7 +234,11 @@ pub async fn spawn(
         announced: spec.entry.lan.is_some(),
         warnings,
         join_timeout: spec.join_timeout,
-        sealing: spec.private.as_ref().map(sealed::Sealing::new),
+        sealing: spec
+            .private
+            .as_ref()
+            .map(|p| sealed::Sealing::with_key(&p.key)),
+        private,
     };
     tokio::spawn(actor::run(parts));
     Ok((handle, Events::new(event_rx)))

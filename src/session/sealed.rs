@@ -12,24 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::actor::Actor;
-use crate::proto::TopicId;
 use crate::proto::seal::{self, EpochKey, MessageKey};
-use crate::proto::state::RoomId;
 use crate::proto::wire::MAX_ENVELOPE_SIZE;
-
-/// A private room's identity and the key of the epoch the session runs in.
-#[derive(Debug, Clone)]
-pub struct PrivateSpec {
-    pub room: RoomId,
-    pub key: EpochKey,
-}
-
-impl PrivateSpec {
-    /// The gossip topic of this epoch (the ticket's topic, if any, is not used).
-    pub fn topic(&self) -> TopicId {
-        seal::topic_of(&self.room, &self.key)
-    }
-}
 
 /// Bytes from the topic as the room may read them: as they came in a public room (`None`),
 /// opened in a private one (`None` back: dropped, counted in [`Actor::unopened`]). A function
@@ -50,9 +34,9 @@ pub(super) struct Sealing {
 }
 
 impl Sealing {
-    pub(super) fn new(spec: &PrivateSpec) -> Self {
+    pub(super) fn with_key(key: &EpochKey) -> Self {
         Self {
-            key: seal::message_key(&spec.key),
+            key: seal::message_key(key),
             unopened: Arc::default(),
         }
     }
@@ -118,17 +102,14 @@ impl Actor {
 mod tests {
     use super::*;
 
-    fn spec(key: u8) -> PrivateSpec {
-        PrivateSpec {
-            room: RoomId::from_bytes([1; 32]),
-            key: EpochKey::from_bytes([key; 32]),
-        }
+    fn key(byte: u8) -> EpochKey {
+        EpochKey::from_bytes([byte; 32])
     }
 
     #[test]
     fn only_what_this_epoch_sealed_opens_and_the_rest_is_counted() {
-        let ours = Sealing::new(&spec(2));
-        let theirs = Sealing::new(&spec(3));
+        let ours = Sealing::with_key(&key(2));
+        let theirs = Sealing::with_key(&key(3));
         let envelope = b"\x01a signed envelope".to_vec();
         let sealed = seal::seal(&ours.key, &envelope);
         assert_eq!(ours.open(&sealed), Some(envelope.clone()));
@@ -154,9 +135,9 @@ mod tests {
 
     #[test]
     fn a_private_session_opens_what_it_sealed() {
-        let sealing = Some(Sealing::new(&spec(2)));
+        let sealing = Some(Sealing::with_key(&key(2)));
         let envelope = b"\x01a signed envelope".to_vec();
-        let sealed = seal::seal(&Sealing::new(&spec(2)).key, &envelope);
+        let sealed = seal::seal(&Sealing::with_key(&key(2)).key, &envelope);
         assert_ne!(sealed, envelope);
         assert_eq!(unseal(&sealing, &sealed), Some(envelope.clone()));
         assert_eq!(unseal(&sealing, &envelope), None);
@@ -172,12 +153,5 @@ mod tests {
         let opened = open_answer(sealing.as_ref(), mixed);
         assert_eq!(opened, [envelope.clone(), envelope]);
         assert_eq!(sealing.as_ref().map(Sealing::unopened), Some(2));
-    }
-
-    #[test]
-    fn the_topic_is_the_epochs_not_the_keys() {
-        assert_eq!(spec(2).topic(), spec(2).topic());
-        assert_ne!(spec(2).topic(), spec(3).topic());
-        assert_ne!(spec(2).topic().as_bytes(), spec(2).key.as_bytes());
     }
 }

@@ -7,16 +7,18 @@ use super::*;
 use crate::net::NetConfig;
 use crate::proto::SecretKey;
 use crate::proto::seal::EpochKey;
-use crate::proto::state::RoomId;
+use crate::proto::state::{Action, HistoryVisibility, OpLog, RoomId};
 use crate::proto::ticket::Ticket;
 
 /// Generous: only a broken build waits this long.
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn start(spec: SessionSpec) -> Member {
-    let node = Node::spawn(&NetConfig::loopback(SecretKey::generate()))
-        .await
-        .unwrap();
+    start_as(SecretKey::generate(), spec).await
+}
+
+pub(super) async fn start_as(secret: SecretKey, spec: SessionSpec) -> Member {
+    let node = Node::spawn(&NetConfig::loopback(secret)).await.unwrap();
     let (handle, events) = spawn(&node, None, spec).await.unwrap();
     Member {
         node,
@@ -25,7 +27,7 @@ async fn start(spec: SessionSpec) -> Member {
     }
 }
 
-fn private(name: &str, ticket: Option<&str>, room: &PrivateSpec) -> SessionSpec {
+pub(super) fn private(name: &str, ticket: Option<&str>, room: &PrivateSpec) -> SessionSpec {
     SessionSpec {
         private: Some(room.clone()),
         ..spec(name, ticket)
@@ -41,22 +43,49 @@ fn from_eve(event: &SessionEvent) -> bool {
     }
 }
 
-/// A private room's first epoch.
-fn new_room() -> PrivateSpec {
+/// A private room's first epoch, owned by the first of `members`, the others added by it.
+pub(super) fn new_room(members: &[&SecretKey]) -> PrivateSpec {
+    let owner = members[0];
+    let room = RoomId::generate();
+    let mut log = OpLog::create(owner, room, "sealed", "", HistoryVisibility::Shared).unwrap();
+    for member in &members[1..] {
+        let op = log
+            .author(
+                owner,
+                Action::Add {
+                    who: member.public(),
+                },
+            )
+            .unwrap();
+        log.insert(op).unwrap();
+    }
     PrivateSpec {
-        room: RoomId::from_bytes(rand::random()),
+        epoch_op: Some(log.fold().state.epoch_op()),
+        log,
         key: EpochKey::generate(),
+        epoch: 0,
     }
 }
 
-/// `member`'s status once `done` holds for it (bounded): the positive sign that what was sent
-/// to it has arrived, instead of a sleep.
-async fn status_when(member: &Member, what: &str, done: impl Fn(&Status) -> bool) -> Status {
+/// A ticket to the epoch's topic through `member` (what a member's address book gives; the
+/// ticket's topic is not used by a private session, its peers are).
+pub(super) fn ticket_via(member: &Member, room: &PrivateSpec) -> String {
+    Ticket::new(room.topic(), vec![member.node.addr()]).to_string()
+}
+
+/// What `read` gives once `done` holds for it (bounded, polled): the positive sign that what
+/// was sent has arrived, instead of a sleep.
+pub(super) async fn when<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    read: impl Fn() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
     let wait = async {
         loop {
-            let status = member.handle.status().await.unwrap();
-            if done(&status) {
-                return status;
+            if let Some(value) = read().await
+                && done(&value)
+            {
+                return value;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -66,8 +95,13 @@ async fn status_when(member: &Member, what: &str, done: impl Fn(&Status) -> bool
         .unwrap_or_else(|_| panic!("never {what}"))
 }
 
+/// `member`'s status once `done` holds for it.
+async fn status_when(member: &Member, what: &str, done: impl Fn(&Status) -> bool) -> Status {
+    when(what, || async { member.handle.status().await.ok() }, done).await
+}
+
 /// Every event up to the line `marker`, which must come.
-async fn events_until(member: &mut Member, marker: &str) -> Vec<SessionEvent> {
+pub(super) async fn events_until(member: &mut Member, marker: &str) -> Vec<SessionEvent> {
     let mut seen = Vec::new();
     let wait = async {
         loop {
@@ -88,15 +122,20 @@ async fn events_until(member: &mut Member, marker: &str) -> Vec<SessionEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_talk_sealed_and_plaintext_on_the_topic_is_dropped_unread() {
-    let room = new_room();
-    let mut ann = start(private("ann", None, &room)).await;
-    let ticket = ann.ticket().await;
-    // The session talks on the epoch's topic, not a random or a ticket's one.
-    let topic = ticket.parse::<Ticket>().unwrap().topic;
-    assert_eq!(topic, room.topic());
-    assert_eq!(ann.handle.topic(), room.topic());
+    let (ann_key, bob_key) = (SecretKey::generate(), SecretKey::generate());
+    let room = new_room(&[&ann_key, &bob_key]);
+    let mut ann = start_as(ann_key, private("ann", None, &room)).await;
+    let invite = ann.ticket().await;
+    assert!(
+        invite.parse::<crate::proto::invite::Invite>().is_ok(),
+        "{invite}"
+    );
+    // Envelopes are signed for the room's lasting topic; the traffic is on the epoch's.
+    assert_eq!(ann.handle.topic(), room.room_topic());
+    assert_ne!(room.topic(), room.room_topic());
+    let ticket = ticket_via(&ann, &room);
 
-    let mut bob = start(private("bob", Some(&ticket), &room)).await;
+    let mut bob = start_as(bob_key, private("bob", Some(&ticket), &room)).await;
     bob.ticket().await;
     // Bob's presence came sealed and opened: ann knows him.
     ann.expect("bob joined", joined("bob")).await;
@@ -170,9 +209,11 @@ async fn longest_line(member: &mut Member) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_longest_sealed_line_still_fits_a_gossip_message() {
-    let room = new_room();
-    let mut ann = start(private("ann", None, &room)).await;
-    let ticket = ann.ticket().await;
+    let (ann_key, bob_key) = (SecretKey::generate(), SecretKey::generate());
+    let room = new_room(&[&ann_key, &bob_key]);
+    let mut ann = start_as(ann_key, private("ann", None, &room)).await;
+    ann.ticket().await;
+    let ticket = ticket_via(&ann, &room);
     let mut public = start(spec("pub", None)).await;
     public.ticket().await;
     // The limit is estimated from one refused envelope, whose numbers (nonce, time) vary in
@@ -181,7 +222,7 @@ async fn the_longest_sealed_line_still_fits_a_gossip_message() {
     let lower = longest_line(&mut public).await - longest;
     let overhead = crate::proto::seal::SEAL_OVERHEAD;
     assert!((overhead - 4..=overhead + 4).contains(&lower), "{lower}");
-    let mut bob = start(private("bob", Some(&ticket), &room)).await;
+    let mut bob = start_as(bob_key, private("bob", Some(&ticket), &room)).await;
     bob.ticket().await;
     ann.expect("bob joined", joined("bob")).await;
     // Near the limit (those digits again): sealed, it still goes through gossip.
@@ -195,17 +236,24 @@ async fn the_longest_sealed_line_still_fits_a_gossip_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_member_catches_up_through_sealed_answers() {
-    let room = new_room();
-    let mut ann = start(private("ann", None, &room)).await;
-    let ticket = ann.ticket().await;
-    let mut bob = start(private("bob", Some(&ticket), &room)).await;
+    let keys = [
+        SecretKey::generate(),
+        SecretKey::generate(),
+        SecretKey::generate(),
+    ];
+    let room = new_room(&[&keys[0], &keys[1], &keys[2]]);
+    let [ann_key, bob_key, carl_key] = keys;
+    let mut ann = start_as(ann_key, private("ann", None, &room)).await;
+    ann.ticket().await;
+    let ticket = ticket_via(&ann, &room);
+    let mut bob = start_as(bob_key, private("bob", Some(&ticket), &room)).await;
     bob.ticket().await;
     ann.expect("bob joined", joined("bob")).await;
     bob.handle.say("said before carl".into()).await.unwrap();
     ann.expect_text("said before carl").await;
 
     // Carl asks ann or bob for history and the member list: both come sealed and open.
-    let mut carl = start(private("carl", Some(&ticket), &room)).await;
+    let mut carl = start_as(carl_key, private("carl", Some(&ticket), &room)).await;
     carl.ticket().await;
     let line = carl.expect_text("said before carl").await;
     assert!(matches!(line, SessionEvent::Room(Event::MessageReceived(l)) if l.history));

@@ -5,9 +5,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
-use crate::proto::UnixMillis;
-use crate::proto::seal::EpochKey;
+use crate::proto::seal::{self, EpochKey};
 use crate::proto::state::{OpLog, RoomId};
+use crate::proto::{TopicId, UnixMillis};
 
 /// Epoch keys kept per room: enough to open what arrives late from the last few epochs.
 pub const KEPT_EPOCH_KEYS: usize = 8;
@@ -55,6 +55,32 @@ impl Store {
             }
             Ok(log)
         }))
+    }
+
+    /// The private room whose lasting topic is `topic` (what the rooms list knows it by): its
+    /// log (checked again) and its kept keys, newest first.
+    #[allow(clippy::type_complexity)]
+    pub fn private_room_by_topic(
+        &self,
+        topic: TopicId,
+    ) -> Result<Option<(Result<OpLog, DamagedLog>, Vec<(u64, EpochKey)>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT room FROM private_rooms")?;
+        let rooms = stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
+        let mut found = None;
+        for room in rooms {
+            if let Ok(room) = <[u8; 32]>::try_from(room?) {
+                let room = RoomId::from_bytes(room);
+                if seal::room_topic(&room) == topic {
+                    found = Some(room);
+                    break;
+                }
+            }
+        }
+        let Some(room) = found else {
+            return Ok(None);
+        };
+        let log = self.room_log(room)?;
+        Ok(log.map(|log| (log, self.epoch_keys(room).unwrap_or_default())))
     }
 
     /// Keep the key of `room`'s `epoch`; only the newest [`KEPT_EPOCH_KEYS`] stay.
@@ -154,5 +180,13 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // Found again by the lasting topic the rooms list knows it by.
+        let (_, keys) = store
+            .private_room_by_topic(seal::room_topic(&room))
+            .unwrap()
+            .unwrap();
+        assert_eq!(keys.len(), KEPT_EPOCH_KEYS);
+        let other = seal::room_topic(&RoomId::from_bytes([6; 32]));
+        assert!(store.private_room_by_topic(other).unwrap().is_none());
     }
 }

@@ -230,9 +230,10 @@ impl HistoryServer {
         self.load.take(peer)
     }
 
-    async fn ask(&self, asked: Asked) -> Vec<Arc<[u8]>> {
+    async fn ask(&self, asked: Asked, peer: EndpointId) -> Vec<Arc<[u8]>> {
         let (reply, answer) = oneshot::channel();
         let query = HistoryQuery {
+            peer,
             topic: asked.topic,
             since: asked.since,
             limit: asked.limit,
@@ -258,7 +259,7 @@ impl HistoryServer {
             .take_room(conn.remote_id(), asked.topic)
             .ok_or(Cut::Busy)?;
         let answer = async {
-            let envelopes = self.ask(asked).await;
+            let envelopes = self.ask(asked, conn.remote_id()).await;
             write_answer(&mut send, capped(&envelopes)).await?;
             send.finish()?;
             // Stay until the asker has read it all and hangs up: leaving now would close the

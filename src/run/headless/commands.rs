@@ -112,6 +112,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Answer::Found { found, .. } => Report::Found(found),
                 Answer::Rooms(rooms) => Report::Rooms(rooms),
                 Answer::Files(files) => Report::Files(files),
+                Answer::Invite(invite) => Report::Invite(invite),
+                Answer::Invites(invites) => Report::Invites(invites),
                 Answer::DirectQueued(message) => {
                     if let Some(id) = self.re.clone() {
                         self.requests.direct(message, id);

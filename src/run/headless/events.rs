@@ -69,13 +69,26 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 topic,
                 ticket,
                 room_name,
+                kind,
             } => Report::Ready {
                 id: me.id,
                 name: me.name,
                 topic,
                 ticket,
                 room_name,
+                kind,
             },
+            SessionEvent::State(state) => Report::RoomState(state),
+            SessionEvent::Removed { by, reason, ban } => {
+                let by = by.map(|id| {
+                    self.core
+                        .rooms
+                        .get(key)
+                        .and_then(|r| r.state.as_ref())
+                        .map_or_else(|| id.fmt_short().to_string(), |s| s.display_of(&id))
+                });
+                Report::Removed { by, reason, ban }
+            }
             SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
                 if line.file.is_some() =>
             {

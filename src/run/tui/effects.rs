@@ -41,6 +41,16 @@ pub(super) fn present(replies: Vec<Reply>) -> Vec<Msg> {
             }
             Answer::Unsent { peer, text, action } => Msg::Unsent { peer, text, action },
             // The app asked for these and shows them itself.
+            Answer::Invite(invite) => Msg::Ticket(invite.text),
+            Answer::Invites(invites) => {
+                let offset = chrono::Local::now().offset().to_owned();
+                Msg::Batch(
+                    crate::present::private::invites_lines(&invites, &offset)
+                        .lines()
+                        .map(|line| Msg::Notice(line.trim_start_matches("* ").to_string()))
+                        .collect(),
+                )
+            }
             Answer::Query { .. } | Answer::Parted(_) | Answer::DirectQueued(_) => continue,
         };
         msgs.push(match about {

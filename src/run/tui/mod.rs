@@ -136,6 +136,10 @@ impl Tui {
     fn start_cli_room(&mut self, start: Start, current: bool) {
         let (kind, label) = match &start {
             Start::Join(ticket) => (ViewKind::Room(Some(ticket.topic)), None),
+            Start::Invite(invite) => (
+                ViewKind::Room(Some(crate::front::private::invite_topic(invite))),
+                None,
+            ),
             Start::Rejoin { topic, label, .. } => (ViewKind::Room(Some(*topic)), label.clone()),
             Start::Lan(query) => (ViewKind::Room(None), Some(query.clone())),
             Start::Open | Start::Known(_) => {
@@ -371,6 +375,7 @@ impl Tui {
                 topic,
                 ticket,
                 room_name,
+                ..
             } => Msg::Ready {
                 me,
                 topic,
@@ -383,6 +388,11 @@ impl Tui {
             SessionEvent::Net(state) => Msg::Net(state),
             SessionEvent::Ticket(ticket) => Msg::TicketChanged(ticket),
             SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
+            SessionEvent::State(state) => Msg::RoomState(state),
+            SessionEvent::Removed { by, reason, ban } => {
+                let by = by.map(|id| id.fmt_short().to_string());
+                Msg::Removed { by, reason, ban }
+            }
         }
     }
 

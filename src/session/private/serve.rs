@@ -1,0 +1,109 @@
+//! Answering `parlor/keys/1` for a private room: the key and log to members, the log to an
+//! invite's holder (after checking the invite), and the key to that holder once its signed
+//! join is merged and made it a member. Everything is decided from the connection's key.
+
+use super::super::actor::Actor;
+use super::op_frame;
+use crate::net::keys::{KeyAsk, KeyQuery};
+use crate::proto::invite::Invite;
+use crate::proto::state::{Action, Inserted, KeyAnswer, Role, SignedOp};
+use crate::proto::{EndpointId, UnixMillis};
+
+impl Actor {
+    pub(in crate::session) async fn answer_key(&mut self, query: KeyQuery) {
+        let answer = match query.ask {
+            KeyAsk::Member { .. } => self.key_answer(&query.peer),
+            KeyAsk::Invite { invite } => self.check_invite(&invite, &query.peer).and_then(|_| {
+                self.private
+                    .as_ref()
+                    .map(|private| private.log.encode())
+                    .ok_or_else(|| "not a private room".to_string())
+            }),
+            KeyAsk::Join { invite, op } => self.admit(&invite, &op, query.peer).await,
+        };
+        let _ = query.reply.send(answer);
+    }
+
+    /// The current key and the log, for a member.
+    fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, String> {
+        let private = self.private.as_ref().ok_or("not a private room")?;
+        if !private.state.is_member(peer) {
+            return Err(if private.state.is_banned(peer) {
+                "you are banned from this room".into()
+            } else {
+                "you are not a member of this room".into()
+            });
+        }
+        if !private.key_is_current() {
+            return Err("no key for the room's current epoch here yet; ask again".into());
+        }
+        let answer = KeyAnswer {
+            log: private.log.clone(),
+            epoch: private.state.epoch(),
+            epoch_op: private.state.epoch_op(),
+            key: private.held.key.clone(),
+        };
+        Ok(answer.encode())
+    }
+
+    /// Whether `invite` lets `peer` in now: ours, unexpired, issued by an admin, not revoked
+    /// nor used up, and `peer` not banned. One line for the joiner when not.
+    fn check_invite(&self, invite: &[u8], peer: &EndpointId) -> Result<Invite, String> {
+        let private = self.private.as_ref().ok_or("not a private room")?;
+        let invite = Invite::from_bytes(invite).map_err(|err| err.to_string())?;
+        let state = &private.state;
+        if invite.room != state.room() {
+            return Err("this invite is for another room".into());
+        }
+        invite
+            .check(UnixMillis::now())
+            .map_err(|err| err.to_string())?;
+        if state.role_of(&invite.issuer) < Some(Role::Admin) {
+            return Err("whoever issued this invite may no longer invite to the room".into());
+        }
+        if state.is_revoked(&invite.id) {
+            return Err("this invite was revoked (ask for a new one)".into());
+        }
+        if let Some(uses) = invite.uses
+            && !state.is_member(peer)
+            && state.uses_of(&invite.id) >= uses
+        {
+            return Err("this invite was used up (ask for a new one)".into());
+        }
+        if state.is_banned(peer) {
+            return Err("you are banned from this room".into());
+        }
+        Ok(invite)
+    }
+
+    /// `peer`'s signed join: merged if it checks out, and the key for it once it made `peer`
+    /// a member (the others hear of it on the topic).
+    async fn admit(
+        &mut self,
+        invite: &[u8],
+        op: &[u8],
+        peer: EndpointId,
+    ) -> Result<Vec<u8>, String> {
+        self.check_invite(invite, &peer)?;
+        let op = SignedOp::decode(op).map_err(|err| err.to_string())?;
+        let joins = matches!(&op.op.action, Action::Join { invite: shown } if shown == invite);
+        if op.author != peer || !joins {
+            return Err("that is not your join with this invite".into());
+        }
+        let private = self.private.as_mut().ok_or("not a private room")?;
+        let frame = op_frame(&op);
+        let inserted = private.log.insert(op).map_err(|err| err.to_string())?;
+        if inserted == Inserted::New {
+            self.merged().await;
+        }
+        let private = self.private.as_ref().ok_or("not a private room")?;
+        if !private.state.is_member(&peer) {
+            return Err("the room did not take this join (its state changed meanwhile)".into());
+        }
+        if inserted == Inserted::New {
+            let sealed = self.sealed(frame);
+            self.net.broadcast(sealed).await;
+        }
+        self.key_answer(&peer)
+    }
+}
