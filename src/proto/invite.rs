@@ -19,6 +19,10 @@
 //! its topic: the topic changes with every epoch. Whether the issuer may invite, how often an
 //! invite was used and whether it was revoked are the room's signed state's business; the
 //! invite itself proves who issued it and until when.
+//!
+//! The binary form (`[version = 3] ‖ postcard(InviteBody) ‖ signature`, without the checksum:
+//! [`Invite::to_bytes`], [`Invite::from_bytes`]) is what a joiner's signed `Join` operation
+//! carries into the room's state (`state::Action::Join`).
 
 use std::fmt;
 use std::str::FromStr;

@@ -44,6 +44,13 @@ fn many_keys(n: usize) -> impl Iterator<Item = EndpointId> {
     })
 }
 
+/// The `n`th of many invite ids, `fill` elsewhere.
+fn invite_id(n: usize, fill: u8) -> InviteId {
+    let mut id = [fill; 16];
+    id[..8].copy_from_slice(&(n as u64).to_le_bytes());
+    id
+}
+
 #[test]
 fn an_invite_admits_its_joiners_until_it_is_used_up() {
     let mut log = room();
@@ -130,29 +137,7 @@ fn joins_and_revocations_are_bounded() {
     let mut tracking = base.clone();
     tracking
         .invite_uses
-        .extend((0..MAX_INVITES_TRACKED as u16).map(|i| {
-            (
-                [
-                    i as u8,
-                    (i >> 8) as u8,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                    9,
-                ],
-                1,
-            )
-        }));
+        .extend((0..MAX_INVITES_TRACKED).map(|n| (invite_id(n, 9), 1)));
     assert!(matches!(
         apply(&mut tracking, &id(JOINER), &action, false),
         Err(Skip::Full)
@@ -164,26 +149,9 @@ fn joins_and_revocations_are_bounded() {
     assert_eq!(tracking.uses_of(&good.id), 2);
     // The revoked set is full.
     let mut revoking = base;
-    revoking.revoked.extend((0..MAX_REVOKED as u16).map(|i| {
-        [
-            i as u8,
-            (i >> 8) as u8,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-        ]
-    }));
+    revoking
+        .revoked
+        .extend((0..MAX_REVOKED).map(|n| invite_id(n, 1)));
     assert!(matches!(
         apply(
             &mut revoking,
@@ -278,4 +246,43 @@ fn a_key_that_is_not_an_admin_cannot_fill_the_log() {
         OpLog::decode(&stuffed.encode()).err(),
         Some(LogError::AuthorFull)
     );
+}
+
+#[test]
+fn the_join_checks_come_in_their_order() {
+    let log = room();
+    let by_member = invite(&log, M1, Some(1));
+    let used = invite(&log, A1, Some(1));
+    let mut state = log.fold().state;
+    state.bans.insert(id(OUTSIDER));
+    state.revoked.insert(by_member.id);
+    state.invite_uses.insert(used.id, 1);
+    let check = |state: &RoomState, who: u8, action: &Action, removed: bool| {
+        apply(&mut state.clone(), &id(who), action, removed).err()
+    };
+    let garbage = Action::Join { invite: vec![0; 3] };
+    // A member, even with garbage; banned before a bad invite.
+    assert_eq!(check(&state, M2, &garbage, true), Some(Skip::NoChange));
+    assert_eq!(check(&state, OUTSIDER, &garbage, true), Some(Skip::Banned));
+    // The issuer before the revocation; used up before a removal.
+    let revoked_by_member = join(&by_member);
+    assert_eq!(
+        check(&state, JOINER, &revoked_by_member, false),
+        Some(Skip::NotEntitled)
+    );
+    assert_eq!(
+        check(&state, JOINER, &join(&used), true),
+        Some(Skip::UsedUp)
+    );
+    // Removed before full.
+    let fresh = join(&invite(&log, A1, None));
+    let mut full = state.clone();
+    full.members
+        .extend(many_keys(MAX_MEMBERS - full.members.len()).map(|k| (k, Role::Member)));
+    assert_eq!(
+        check(&full, JOINER, &fresh, true),
+        Some(Skip::RemovedConcurrently)
+    );
+    assert_eq!(check(&full, JOINER, &fresh, false), Some(Skip::Full));
+    assert_eq!(check(&state, JOINER, &fresh, false), None);
 }

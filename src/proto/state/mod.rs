@@ -282,6 +282,8 @@ impl RoomState {
 #[cfg(test)]
 mod codec_tests;
 #[cfg(test)]
+mod convergence_race;
+#[cfg(test)]
 mod convergence_tests;
 #[cfg(test)]
 mod join_tests;
