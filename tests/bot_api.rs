@@ -152,8 +152,11 @@ async fn to_an_empty_room_says_the_line_waits() {
 /// room info; `/topic` renames the room for everyone; `/rooms` and `/topic` tell it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_is_named_for_everyone() {
+    // A public room: any member renames it (a private room's name is its admins'; see
+    // tests/private.rs).
     let mut config = offline_config("ann", Start::Open);
     config.label = Some("ops".into());
+    config.public = true;
     let mut ann = Peer::start(config);
     let ready = ann.ready().await;
     assert_eq!(ready["room_name"], "ops", "the opener knows its label");

@@ -171,8 +171,14 @@ async fn lan_room_without_ticket() {
 
 /// The relays a ticket's first peer (its issuer) names, without the trailing `/`.
 fn ticket_relays(ticket: &str) -> Vec<String> {
-    let ticket: parlor::proto::ticket::Ticket = ticket.parse().expect("a ticket");
-    ticket.peers[0]
+    let peers = match ticket.parse::<parlor::proto::ticket::Ticket>() {
+        Ok(ticket) => ticket.peers,
+        Err(_) => {
+            let invite: parlor::proto::invite::Invite = ticket.parse().expect("a ticket or invite");
+            invite.peers
+        }
+    };
+    peers[0]
         .relay_urls()
         .map(|url| url.to_string().trim_end_matches('/').to_string())
         .collect()

@@ -20,7 +20,9 @@ fn names(events: &[&Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_chat_through_each_others_tickets() {
-    let mut ann = Peer::open("ann");
+    // A public room: any member's ticket lets others in (a private room's invites are its
+    // admins').
+    let mut ann = Peer::open_public("ann");
     let ann_ticket = ann.ready().await["ticket"].as_str().unwrap().to_string();
 
     let mut bob = Peer::join("bob", &ann_ticket);
@@ -85,7 +87,7 @@ async fn three_nodes_chat_through_each_others_tickets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_ticket_outlives_the_opener() {
-    let mut ann = Peer::open("ann");
+    let mut ann = Peer::open_public("ann");
     let ticket = ann.ready().await["ticket"].as_str().unwrap().to_string();
     let mut bob = Peer::join("bob", &ticket);
     bob.ready().await;
@@ -178,7 +180,7 @@ async fn renames_duplicates_and_bad_commands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_gives_up_when_nobody_answers() {
     // A ticket for a node that is gone: its port no longer answers.
-    let mut ann = Peer::open("ann");
+    let mut ann = Peer::open_public("ann");
     let ticket = ann.ready().await["ticket"].as_str().unwrap().to_string();
     ann.signal();
     ann.finished().await.unwrap();
@@ -191,7 +193,7 @@ async fn join_gives_up_when_nobody_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lines_piped_into_a_join_nobody_answers_fail_the_run() {
-    let mut ann = Peer::open("ann");
+    let mut ann = Peer::open_public("ann");
     let ticket = ann.ready().await["ticket"].as_str().unwrap().to_string();
     ann.signal();
     ann.finished().await.unwrap();

@@ -290,7 +290,10 @@ async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
     let mut ann_config = offline_config("ann", Start::Open);
     let mut ann = Peer::start_with_store(ann_config.clone(), Some(Store::open(&ann_dir).unwrap()));
     let ticket = text(&ann.ready().await, "ticket");
-    let mut bob_config = offline_config("bob", Start::Join(ticket.parse().unwrap()));
+    let mut bob_config = offline_config(
+        "bob",
+        parlor::config::join_start(ticket.clone(), false, false).unwrap(),
+    );
     let mut bob = Peer::start_with_store(bob_config.clone(), Some(Store::open(&bob_dir).unwrap()));
     bob.ready().await;
     bob.expect_joined(&["ann"]).await;
@@ -312,7 +315,9 @@ async fn a_member_who_just_left_is_reached_by_name_and_the_message_waits() {
     ann_config.task = parlor::config::Task::Chat(vec![Start::Open]);
     let mut ann = Peer::start_with_store(ann_config, Some(Store::open(&ann_dir).unwrap()));
     let ticket = text(&ann.ready().await, "ticket");
-    bob_config.task = parlor::config::Task::Chat(vec![Start::Join(ticket.parse().unwrap())]);
+    bob_config.task = parlor::config::Task::Chat(vec![
+        parlor::config::join_start(ticket.clone(), false, false).unwrap(),
+    ]);
     let mut bob = Peer::start_with_store(bob_config, Some(Store::open(&bob_dir).unwrap()));
     bob.close_stdin();
     ann.expect("the message from the earlier run", |e| {

@@ -147,7 +147,7 @@ impl std::fmt::Debug for KeyServer {
 }
 
 /// A refusal as the server says it when no session answers.
-const NO_ROOM: &str = "not a member there, or no such room";
+const NO_ROOM: &str = "no such room here";
 
 impl KeyServer {
     pub fn new(routes: KeyRoutes) -> Self {

@@ -65,8 +65,17 @@ impl Peer {
         Self::start(offline_config(name, Start::Open))
     }
 
+    /// A public room (`open --public`): its ticket is its membership.
+    pub fn open_public(name: &str) -> Self {
+        let mut config = offline_config(name, Start::Open);
+        config.public = true;
+        Self::start(config)
+    }
+
+    /// Join with a ticket or an invite, as `parlor join` reads it.
     pub fn join(name: &str, ticket: &str) -> Self {
-        Self::start(offline_config(name, Start::Join(ticket.parse().unwrap())))
+        let start = parlor::config::join_start(ticket.to_string(), true, false).unwrap();
+        Self::start(offline_config(name, start))
     }
 
     pub async fn send(&mut self, line: &str) {

@@ -33,6 +33,21 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             Update::Event(SessionEvent::Failed(reason)) => {
                 self.room_ended(key, anyhow::anyhow!(reason)).await
             }
+            // Reported, then the room ends with that reason (the last room: exit 1).
+            Update::Event(SessionEvent::Removed { by, reason, ban }) => {
+                let display = by.map(|id| self.display_in(key, &id));
+                let line = crate::present::private::removed_line(display.as_deref(), &reason, ban);
+                let report = Report::Removed {
+                    by: display,
+                    reason,
+                    ban,
+                };
+                if let Some(room) = self.core.rooms.get(key).cloned() {
+                    self.report_in(&room, report).await;
+                }
+                let why = line.trim_start_matches("* ").to_string();
+                self.room_ended(key, anyhow::anyhow!(why)).await
+            }
             Update::Event(event) => {
                 self.on_event(key, event).await;
                 None
@@ -79,16 +94,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 kind,
             },
             SessionEvent::State(state) => Report::RoomState(state),
-            SessionEvent::Removed { by, reason, ban } => {
-                let by = by.map(|id| {
-                    self.core
-                        .rooms
-                        .get(key)
-                        .and_then(|r| r.state.as_ref())
-                        .map_or_else(|| id.fmt_short().to_string(), |s| s.display_of(&id))
-                });
-                Report::Removed { by, reason, ban }
-            }
+            // Handled with the room's end (`on_update`).
+            SessionEvent::Removed { .. } => return,
             SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))
                 if line.file.is_some() =>
             {
@@ -116,5 +123,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             self.report_in(&room, report).await;
         }
         self.re = None;
+    }
+
+    /// How `id` is shown in room `key`'s state (its short key if it is not in it).
+    fn display_in(&self, key: RoomKey, id: &crate::proto::EndpointId) -> String {
+        let state = self.core.rooms.get(key).and_then(|r| r.state.as_ref());
+        state.map_or_else(|| id.fmt_short().to_string(), |s| s.display_of(id))
     }
 }

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use super::super::actor::Actor;
 use super::super::sealed::Sealing;
 use super::Held;
+use super::serve::{BANNED, NOT_A_MEMBER};
 use crate::net::{self, keys::KeyFetchError};
 use crate::proto::EndpointId;
 use crate::proto::room::Input;
@@ -118,6 +119,7 @@ impl Actor {
         peer: EndpointId,
         got: Result<Vec<u8>, KeyFetchError>,
     ) {
+        let me = self.room.id();
         let Some(private) = self.private.as_mut() else {
             return;
         };
@@ -128,8 +130,9 @@ impl Actor {
                 tracing::debug!(peer = %peer.fmt_short(), "a malformed key answer: {err}");
                 None
             }
+            // (The owner is never removed: a member that says so is wrong or lying.)
             Err(KeyFetchError::Refused(why))
-                if why.contains("not a member") || why.contains("banned") =>
+                if (why == NOT_A_MEMBER || why == BANNED) && private.state.owner() != me =>
             {
                 // Removed while away: the log that says so is not given to non-members, so
                 // we learn it from the members refusing us (a few, lest one liar suffice).
@@ -141,7 +144,7 @@ impl Actor {
                         reason:
                             "the room's members no longer let you in: you were removed while away"
                                 .into(),
-                        ban: why.contains("banned"),
+                        ban: why == BANNED,
                     });
                     return;
                 }

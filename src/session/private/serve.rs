@@ -6,8 +6,13 @@ use super::super::actor::Actor;
 use super::op_frame;
 use crate::net::keys::{KeyAsk, KeyQuery};
 use crate::proto::invite::Invite;
-use crate::proto::state::{Action, Inserted, KeyAnswer, Role, SignedOp};
+use crate::proto::state::{Action, Inserted, KeyAnswer, Role, SignedOp, Skip};
 use crate::proto::{EndpointId, UnixMillis};
+
+/// What a member answers a key request from a key that is not (or no longer) a member: the
+/// asker takes it that it was removed when enough members say so.
+pub(super) const NOT_A_MEMBER: &str = "you are not a member of this room";
+pub(super) const BANNED: &str = "you are banned from this room";
 
 impl Actor {
     pub(in crate::session) async fn answer_key(&mut self, query: KeyQuery) {
@@ -28,11 +33,11 @@ impl Actor {
     fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, String> {
         let private = self.private.as_ref().ok_or("not a private room")?;
         if !private.state.is_member(peer) {
-            return Err(if private.state.is_banned(peer) {
-                "you are banned from this room".into()
-            } else {
-                "you are not a member of this room".into()
-            });
+            let why = match private.state.is_banned(peer) {
+                true => BANNED,
+                false => NOT_A_MEMBER,
+            };
+            return Err(why.into());
         }
         if !private.key_is_current() {
             return Err("no key for the room's current epoch here yet; ask again".into());
@@ -71,7 +76,7 @@ impl Actor {
             return Err("this invite was used up (ask for a new one)".into());
         }
         if state.is_banned(peer) {
-            return Err("you are banned from this room".into());
+            return Err(BANNED.into());
         }
         Ok(invite)
     }
@@ -91,14 +96,22 @@ impl Actor {
             return Err("that is not your join with this invite".into());
         }
         let private = self.private.as_mut().ok_or("not a private room")?;
-        let frame = op_frame(&op);
+        let (frame, hash) = (op_frame(&op), op.hash);
         let inserted = private.log.insert(op).map_err(|err| err.to_string())?;
         if inserted == Inserted::New {
             self.merged().await;
         }
         let private = self.private.as_ref().ok_or("not a private room")?;
         if !private.state.is_member(&peer) {
-            return Err("the room did not take this join (its state changed meanwhile)".into());
+            let skipped = private.log.fold().skipped;
+            let why = skipped.iter().find(|s| s.op == hash).map(|s| s.why);
+            return Err(match why {
+                Some(Skip::RemovedConcurrently) => {
+                    "you were removed from this room: its invites no longer let you in".into()
+                }
+                Some(Skip::Banned) => BANNED.into(),
+                _ => "the room did not take this join (its state changed meanwhile)".into(),
+            });
         }
         if inserted == Inserted::New {
             let sealed = self.sealed(frame);
