@@ -44,6 +44,7 @@ pub fn room_state(state: &RoomStateView) -> Value {
         "name": state.name,
         "topic": state.topic,
         "epoch": state.epoch,
+        "key_epoch": state.key_epoch,
         "owner": state.owner.to_string(),
         "members": members,
         "bans": bans,

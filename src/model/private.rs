@@ -31,6 +31,9 @@ pub struct RoomStateView {
     pub name: String,
     pub topic: String,
     pub epoch: u64,
+    /// The epoch whose key this member holds and talks with: `epoch` once the new key came
+    /// (lower while it is being fetched after a change).
+    pub key_epoch: u64,
     pub owner: EndpointId,
     /// Members and their roles, in key order, with their names as the room shows them (a
     /// member not heard from yet: an empty name, its short key as display).

@@ -220,6 +220,10 @@ impl Actor {
             });
         }
         self.sealing = Some(Sealing::with_key(&held.key));
+        // The front ends hear that we talk in the new epoch now (`key_epoch`).
+        if let Some(state) = self.state_event() {
+            self.outbox.push_now(state);
+        }
         if topic == old_topic {
             return;
         }

@@ -165,6 +165,7 @@ impl Private {
             name: state.name().to_string(),
             topic: state.topic().to_string(),
             epoch: state.epoch(),
+            key_epoch: self.held.epoch,
             owner: state.owner(),
             members: state.members().map(member).collect(),
             bans: state.bans().copied().collect(),
