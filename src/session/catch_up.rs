@@ -214,12 +214,14 @@ impl Actor {
 
     /// Answer a peer's catch-up request: from disk in a task (the store thread does the
     /// reading), else from the room's memory.
-    pub(super) fn serve_history(&self, query: HistoryQuery) {
-        // A private room's history and member list are its members' only.
+    pub(super) fn serve_history(&self, mut query: HistoryQuery) {
+        // A private room's history and member list are its members' only, and with
+        // `/history joined` only what was said since each joined.
         if !self.may_read(&query.peer) {
             let _ = query.reply.send(Vec::new());
             return;
         }
+        query.since = query.since.max(self.readable_since(&query.peer));
         let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
         // A request for no message asks for the member list (older members answer it with
         // nothing: the newcomer then learns the members from their answers and heartbeats).

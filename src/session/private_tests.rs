@@ -12,7 +12,7 @@ use crate::proto::SecretKey;
 use crate::proto::backlog::Page;
 use crate::proto::room::Event;
 use crate::proto::seal;
-use crate::proto::state::Action;
+use crate::proto::state::{Action, HistoryVisibility};
 
 const WAIT: Duration = Duration::from_secs(20);
 const LINES: usize = 50;
@@ -225,4 +225,39 @@ async fn a_member_away_during_a_kick_gets_the_new_key_when_back() {
     carl.node.shutdown(Duration::from_millis(250)).await;
     bob.close().await;
     ann.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_history_joined_a_newcomer_reads_only_what_was_said_since_it_joined() {
+    let (room, [ann, bob, carl], _, ticket) = three_members().await;
+    ann.handle
+        .moderate(Action::SetHistory(HistoryVisibility::Joined))
+        .await
+        .unwrap()
+        .unwrap();
+    ann.handle.say("before dave".into()).await.unwrap();
+    let mut bob = bob;
+    bob.expect_text("before dave").await;
+    // Dave is added, then starts from the room as it was before (his first sync brings the
+    // log that has him) and catches up.
+    let dave_key = SecretKey::generate();
+    let dave_id = dave_key.public();
+    ann.handle
+        .moderate(Action::Add { who: dave_id })
+        .await
+        .unwrap()
+        .unwrap();
+    state_when(&bob, "dave in bob's state", |s| {
+        s.role_of(&dave_id).is_some()
+    })
+    .await;
+    ann.handle.say("after dave".into()).await.unwrap();
+    bob.expect_text("after dave").await;
+    let mut dave = start_as(dave_key, private("dave", Some(&ticket), &room)).await;
+    dave.ticket().await;
+    let seen = lines_until(&mut dave, "after dave").await;
+    assert!(!seen.iter().any(|l| l == "before dave"), "{seen:?}");
+    for member in [dave, carl, bob, ann] {
+        member.close().await;
+    }
 }

@@ -27,7 +27,9 @@ use super::actor::Actor;
 use crate::model::{IssuedInvite, RoomStateView, StateMember};
 use crate::net::keys::{KeyFetchError, KeyQuery};
 use crate::proto::seal::{self, EpochKey};
-use crate::proto::state::{Action, OpHash, OpLog, Role, RoomId, RoomState, SignedOp};
+use crate::proto::state::{
+    Action, HistoryVisibility, OpHash, OpLog, Role, RoomId, RoomState, SignedOp,
+};
 use crate::proto::{EndpointId, MemberInfo, TopicId, UnixMillis};
 
 /// A private room's start: its log as we have it and the key we hold (perhaps an older
@@ -103,6 +105,10 @@ pub(super) struct Private {
     pub(super) removed: Option<Removal>,
     /// Members who answered that we are not a member (we were removed while away).
     pub(super) refused_by: HashSet<EndpointId>,
+    /// When we saw each member join, for `/history joined` (members already in the state
+    /// when the session started are not in it: they read everything kept). Bounded by the
+    /// members.
+    pub(super) joined_at: HashMap<EndpointId, UnixMillis>,
 }
 
 impl Private {
@@ -126,6 +132,7 @@ impl Private {
             invites: Vec::new(),
             removed: None,
             refused_by: HashSet::new(),
+            joined_at: HashMap::new(),
         }
     }
 
@@ -222,6 +229,19 @@ pub(super) fn op_frame(op: &SignedOp) -> Vec<u8> {
 }
 
 impl Actor {
+    /// The oldest time `peer` may read history from: a private room with `/history joined`
+    /// serves a member only what was said since we saw it join.
+    pub(super) fn readable_since(&self, peer: &EndpointId) -> UnixMillis {
+        match &self.private {
+            Some(private) if private.state.history() == HistoryVisibility::Joined => private
+                .joined_at
+                .get(peer)
+                .copied()
+                .unwrap_or(UnixMillis(0)),
+            _ => UnixMillis(0),
+        }
+    }
+
     /// Whether `peer` may have the room's history and member list.
     pub(super) fn may_read(&self, peer: &EndpointId) -> bool {
         self.private
@@ -260,7 +280,14 @@ impl Actor {
         };
         let before = private.state.hash();
         let was_member = private.state.is_member(&me);
+        let members_before: HashSet<EndpointId> = private.state.member_ids().into_iter().collect();
         private.refold();
+        let now = UnixMillis::now();
+        let members_after: HashSet<EndpointId> = private.state.member_ids().into_iter().collect();
+        private.joined_at.retain(|id, _| members_after.contains(id));
+        for joined in members_after.difference(&members_before) {
+            private.joined_at.insert(*joined, now);
+        }
         if private.state.hash() == before {
             return;
         }
