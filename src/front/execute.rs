@@ -333,7 +333,7 @@ impl Core {
             return vec![Reply::error(about, "the room has ended already")];
         }
         match self.rooms.remove(key) {
-            Some(room) => vec![Reply::new(about, Answer::Parted(room))],
+            Some(room) => vec![Reply::new(about, Answer::Parted(Box::new(room)))],
             None => Vec::new(),
         }
     }

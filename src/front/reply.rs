@@ -56,7 +56,7 @@ pub enum Answer {
     /// A direct message of ours is queued (it is pending until delivered).
     DirectQueued(crate::proto::MessageId),
     /// `/part`: the room is gone from our rooms (its session says goodbye in the background).
-    Parted(Room),
+    Parted(Box<Room>),
     /// `/invite` in a private room: a signed invite.
     Invite(IssuedInvite),
     /// `/invites`: those issued here.
