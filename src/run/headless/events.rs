@@ -125,8 +125,12 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
         self.re = None;
     }
 
-    /// How `id` is shown in room `key`'s state (its short key if it is not in it).
+    /// How `id` is shown: as the rooms showed it, else as room `key`'s state does (its short
+    /// key if it is not in it).
     fn display_in(&self, key: RoomKey, id: &crate::proto::EndpointId) -> String {
+        if let Some(member) = self.core.directory.get(id) {
+            return member.display.clone();
+        }
         let state = self.core.rooms.get(key).and_then(|r| r.state.as_ref());
         state.map_or_else(|| id.fmt_short().to_string(), |s| s.display_of(id))
     }
