@@ -62,6 +62,7 @@ async fn an_invite_lets_in_a_kick_puts_out_and_the_state_follows() {
     let mut bob = Proc::with_data(&bob_dir, "bob", &["join", &invite]);
     let ready = bob.ready().await;
     assert_eq!(ready["kind"], "private", "{ready}");
+    let bob_key = ready["id"].as_str().unwrap().to_string();
     ann.expect("bob in the state", |e| {
         e["type"] == "room_state" && e["members"].as_array().is_some_and(|m| m.len() == 2)
     })
@@ -128,6 +129,16 @@ async fn an_invite_lets_in_a_kick_puts_out_and_the_state_follows() {
     let mut again = Proc::with_data(&bob_dir, "bob", &["join", &invite]);
     assert_eq!(again.exit().await, 2, "{}", again.stderr());
     assert!(again.stderr().contains("removed"), "{}", again.stderr());
+    // Until an admin lets his key in again.
+    ann.send(&format!("/add {bob_key}")).await;
+    ann.expect("bob back in the state", |e| {
+        e["type"] == "room_state" && e["members"].as_array().is_some_and(|m| m.len() == 2)
+    })
+    .await;
+    let mut back = Proc::with_data(&bob_dir, "bob", &["join", &invite]);
+    back.ready().await;
+    back.close_stdin();
+    assert_eq!(back.exit().await, 0, "{}", back.stderr());
     ann.close_stdin();
     assert_eq!(ann.exit().await, 0, "{}", ann.stderr());
 }

@@ -123,6 +123,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/ban NAME [REASON]", "remove a member and keep it out"),
     ("/unban NAME", "let a banned key be invited again"),
+    (
+        "/add NAME|KEY",
+        "let a key in without an invite (how a removed member comes back)",
+    ),
     ("/op NAME", "make a member an admin (owner only)"),
     ("/deop NAME", "make an admin a member again (owner only)"),
     (

@@ -22,6 +22,8 @@ pub enum Moderation {
         reason: String,
     },
     Unban(String),
+    /// `/add KEY`: let a key in directly (one that was removed comes back only this way).
+    Add(String),
     /// `/op NAME`: make a member an admin; `/deop NAME` makes an admin a member.
     Op(String),
     Deop(String),
@@ -59,6 +61,7 @@ pub fn parse(word: &str, arg: &str) -> Option<Result<Command, CommandError>> {
         }
         "ban" => named("/ban NAME [REASON]").map(|who| Moderation::Ban { who, reason: rest }),
         "unban" => named("/unban NAME").map(Moderation::Unban),
+        "add" => named("/add NAME|KEY").map(Moderation::Add),
         "op" => named("/op NAME").map(Moderation::Op),
         "deop" => named("/deop NAME").map(Moderation::Deop),
         "owner" => named("/owner NAME").map(Moderation::Owner),
@@ -155,6 +158,7 @@ mod tests {
             }
         );
         assert_eq!(moderation("/unban eve"), Moderation::Unban("eve".into()));
+        assert_eq!(moderation("/add eve"), Moderation::Add("eve".into()));
         assert_eq!(moderation("/op ann"), Moderation::Op("ann".into()));
         assert_eq!(moderation("/deop ann"), Moderation::Deop("ann".into()));
         assert_eq!(moderation("/owner ann"), Moderation::Owner("ann".into()));

@@ -71,6 +71,8 @@ impl Core {
                 .member_key(&state, &who)
                 .await
                 .map(|who| Action::Ban { who, reason }),
+            // A key the room no longer has: named as this run saw it, or by its whole key.
+            Moderation::Add(who) => self.resolve(&who).await.map(|(who, _)| Action::Add { who }),
             Moderation::Unban(who) => self
                 .member_key(&state, &who)
                 .await
