@@ -213,6 +213,8 @@ impl Actor {
                             op.remove(0);
                             Step::Op(op)
                         }
+                        // A private room hears its members only (a leaked key is no way in).
+                        Some(envelope) if !self.sent_by_member(&envelope) => continue,
                         Some(envelope) => Step::Input(Input::Received(envelope)),
                         None => continue,
                     },

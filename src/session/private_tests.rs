@@ -261,3 +261,68 @@ async fn with_history_joined_a_newcomer_reads_only_what_was_said_since_it_joined
         member.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaked_key_lets_a_stranger_send_nothing_the_room_takes() {
+    let (room, [ann, mut bob, carl], _, _) = three_members().await;
+    // Eve got hold of the epoch's key (and so its topic): she sends a signed line of hers
+    // and a state operation of a key she made, sealed as members seal them.
+    let eve = SecretKey::generate();
+    let key = seal::message_key(&room.key);
+    let line = |from: &SecretKey, nonce: u64, text: &str| {
+        let payload = crate::proto::wire::Payload {
+            nonce,
+            sent: crate::proto::UnixMillis::now().0,
+            body: crate::proto::wire::MessageBody::Message {
+                from: from.public(),
+                text: text.into(),
+                action: false,
+                file: None,
+            },
+        };
+        let signed = crate::proto::wire::seal(from, &room.room_topic(), &payload).unwrap();
+        seal::seal(&key, &signed)
+    };
+    let op = room
+        .log
+        .author(
+            &SecretKey::generate(),
+            Action::SetTopic("eve's topic".into()),
+        )
+        .unwrap();
+    let eve_node = crate::net::Node::spawn(&crate::net::NetConfig::loopback(eve.clone()))
+        .await
+        .unwrap();
+    let peers = vec![ann.node.addr(), bob.node.addr()];
+    let mut spy = eve_node.subscribe(room.topic(), &peers).await.unwrap();
+    let up = async {
+        while let Some(event) = spy.next_event().await {
+            if matches!(event, NetEvent::NeighborUp(_)) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, up)
+        .await
+        .expect("eve reaches the topic");
+    spy.broadcast(line(&eve, 7, "eve was here")).await;
+    spy.broadcast(seal::seal(&key, &super::private::op_frame(&op)))
+        .await;
+    // Then, the same way, a line of ann's (a copy of hers reaching eve, say): by the time
+    // it is shown, eve's two came before it and were dropped.
+    spy.broadcast(line(&ann.node.secret(), 8, "after eve"))
+        .await;
+    let seen = lines_until(&mut bob, "after eve").await;
+    assert!(!seen.iter().any(|l| l.contains("eve")), "{seen:?}");
+    let state = bob.handle.state().await.unwrap().unwrap();
+    assert_eq!(state.topic, "", "a stranger's operation changed the state");
+    // Her line reached the members and was dropped unread (counted).
+    let dropped =
+        ann.handle.status().await.unwrap().unopened + bob.handle.status().await.unwrap().unopened;
+    assert!(dropped > 0, "nothing of eve's reached a member");
+    drop(spy);
+    eve_node.shutdown(Duration::from_millis(250)).await;
+    for member in [carl, bob, ann] {
+        member.close().await;
+    }
+}

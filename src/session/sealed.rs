@@ -52,6 +52,11 @@ impl Sealing {
         }
     }
 
+    /// Count one more envelope dropped unread (opened, but not a member's).
+    pub(super) fn count_unopened(&self) {
+        self.unopened.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn unopened(&self) -> u64 {
         self.unopened.load(Ordering::Relaxed)
     }

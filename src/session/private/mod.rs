@@ -26,6 +26,7 @@ use super::SessionEvent;
 use super::actor::Actor;
 use crate::model::{IssuedInvite, RoomStateView, StateMember};
 use crate::net::keys::{KeyFetchError, KeyQuery};
+use crate::proto::invite::Invite;
 use crate::proto::seal::{self, EpochKey};
 use crate::proto::state::{
     Action, HistoryVisibility, OpHash, OpLog, Role, RoomId, RoomState, SignedOp,
@@ -92,6 +93,8 @@ pub(super) struct Private {
     pub(super) state: RoomState,
     /// Operations the last fold skipped (a removal of us must have been applied).
     pub(super) skipped: HashSet<OpHash>,
+    /// The last fold left operations waiting for an ancestor we lack.
+    pub(super) waiting: bool,
     pub(super) held: Held,
     pub(super) queries: mpsc::Receiver<KeyQuery>,
     pub(super) fetches: FuturesUnordered<Fetching>,
@@ -117,6 +120,7 @@ impl Private {
         Self {
             log: spec.log.clone(),
             skipped: folded.skipped.iter().map(|s| s.op).collect(),
+            waiting: !folded.waiting.is_empty(),
             state: folded.state,
             held: Held {
                 epoch: spec.epoch,
@@ -144,6 +148,7 @@ impl Private {
     pub(super) fn refold(&mut self) {
         let folded = self.log.fold();
         self.skipped = folded.skipped.iter().map(|s| s.op).collect();
+        self.waiting = !folded.waiting.is_empty();
         self.state = folded.state;
     }
 
@@ -242,6 +247,24 @@ impl Actor {
         }
     }
 
+    /// Whether a live envelope's author (its bytes 1..33, as the wire lays them out; the
+    /// signature is the room's to check) is a member: always in a public room. What is not
+    /// is dropped and counted with what did not open.
+    pub(super) fn sent_by_member(&self, envelope: &[u8]) -> bool {
+        let Some(private) = &self.private else {
+            return true;
+        };
+        let member = envelope
+            .get(1..33)
+            .and_then(|key| <[u8; 32]>::try_from(key).ok())
+            .and_then(|key| EndpointId::from_bytes(&key).ok())
+            .is_some_and(|author| private.state.is_member(&author));
+        if !member && let Some(sealing) = &self.sealing {
+            sealing.count_unopened();
+        }
+        member
+    }
+
     /// Whether `peer` may have the room's history and member list.
     pub(super) fn may_read(&self, peer: &EndpointId) -> bool {
         self.private
@@ -257,6 +280,15 @@ impl Actor {
         let Ok(op) = SignedOp::decode(bytes) else {
             return;
         };
+        // From the topic, only a member's operations and a newcomer's join with an invite to
+        // this room go into the log: anyone else holding the epoch's key could mint keys to
+        // fill it (a member's log, asked for, brings what we refused here if it counts).
+        let welcome = private.state.is_member(&op.author)
+            || matches!(&op.op.action, Action::Join { invite }
+                if Invite::from_bytes(invite).is_ok_and(|i| i.room == private.room()));
+        if !welcome {
+            return;
+        }
         let author = op.author;
         match private.log.insert(op) {
             Ok(crate::proto::state::Inserted::New) => {}
@@ -264,9 +296,7 @@ impl Actor {
         }
         self.merged().await;
         // An operation whose ancestors we lack: its author has them.
-        if let Some(private) = self.private.as_ref()
-            && !private.log.fold().waiting.is_empty()
-        {
+        if self.private.as_ref().is_some_and(|p| p.waiting) {
             self.sync_with(author);
         }
     }
