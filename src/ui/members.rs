@@ -1,4 +1,8 @@
-//! The member list on the right, for terminals at least 70 columns wide.
+//! The member list on the right, for terminals at least 70 columns wide. In a private room
+//! its state is the membership: every member is listed, the owner first (`~`), then the
+//! admins (`@`), then the rest, and those not here now are dimmed.
+
+use std::collections::HashSet;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,27 +11,92 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme;
 use crate::app::App;
+use crate::app::view::View;
+use crate::present::private::role_mark;
 use crate::proto::names::sanitize_text;
+use crate::proto::state::Role;
+use crate::proto::{EndpointId, MemberInfo};
+
+/// One row of the list.
+struct Row<'a> {
+    id: EndpointId,
+    display: &'a str,
+    role: Role,
+    /// Announced itself in this room (a private room's member may not have, yet or now).
+    here: bool,
+}
+
+/// The rows in the order shown: who is here as the room lists them; in a private room, its
+/// members by role (the owner, the admins, the rest), each group who is here first.
+fn rows(view: &View) -> Vec<Row<'_>> {
+    let Some(state) = &view.state else {
+        return view.members.iter().map(|m| row(m, Role::Member)).collect();
+    };
+    let announced: HashSet<EndpointId> = view.members.iter().map(|m| m.id).collect();
+    let mut rows: Vec<Row> = view
+        .members
+        .iter()
+        .filter_map(|m| state.role_of(&m.id).map(|role| row(m, role)))
+        .collect();
+    rows.extend(
+        state
+            .members
+            .iter()
+            .filter(|m| !announced.contains(&m.id))
+            .map(|m| Row {
+                id: m.id,
+                display: &m.display,
+                role: m.role,
+                here: false,
+            }),
+    );
+    // Stable: within a role, the order above.
+    rows.sort_by_key(|r| std::cmp::Reverse(r.role));
+    rows
+}
+
+fn row(member: &MemberInfo, role: Role) -> Row<'_> {
+    Row {
+        id: member.id,
+        display: &member.display,
+        role,
+        here: true,
+    }
+}
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let view = app.view();
     let me = view.me.as_ref().map(|m| m.id);
-    let title = format!(" {} here ", view.members.len());
-    // Only what fits is drawn: a room of 10,000 keys costs a frame no more than one of 40.
-    let rows = area.height.saturating_sub(1) as usize;
-    let shown = if view.members.len() > rows {
-        rows.saturating_sub(1)
-    } else {
-        rows
+    let rows = rows(view);
+    // A private room's absent members are listed (dimmed) but not counted.
+    let here = view.here();
+    let title = match view.private() {
+        true => format!(" {here} here · private "),
+        false => format!(" {here} here "),
     };
-    let more = view.members.len().saturating_sub(shown);
-    let mut lines: Vec<Line> = view
-        .members
+    // Only what fits is drawn: a room of 10,000 keys costs a frame no more than one of 40.
+    let height = area.height.saturating_sub(1) as usize;
+    let shown = if rows.len() > height {
+        height.saturating_sub(1)
+    } else {
+        height
+    };
+    let more = rows.len().saturating_sub(shown);
+    let mut lines: Vec<Line> = rows
         .iter()
         .take(shown)
         .map(|member| {
-            let name = sanitize_text(&member.display, false);
-            let mut spans = vec![Span::styled(name, theme::name(&member.id))];
+            let name = sanitize_text(member.display, false);
+            let mut spans = Vec::new();
+            let mark = role_mark(member.role);
+            if !mark.is_empty() {
+                spans.push(Span::styled(mark, theme::role_mark()));
+            }
+            let style = match member.here {
+                true => theme::name(&member.id),
+                false => theme::absent(),
+            };
+            spans.push(Span::styled(name, style));
             if Some(member.id) == me {
                 spans.push(Span::styled(" (you)", theme::hint()));
             } else if view.relayed.contains(&member.id) {
