@@ -88,10 +88,15 @@ impl App {
         ban: bool,
         now: UnixMillis,
     ) {
-        let state = self.view().state.as_ref();
-        let by = by.map(|id| match state {
-            Some(state) => state.display_of(&id),
-            None => id.fmt_short().to_string(),
+        // As the member list shows them: their name if they announced it, else as the
+        // state knows them, else their short key.
+        let view = self.view();
+        let by = by.map(|id| match view.members.iter().find(|m| m.id == id) {
+            Some(member) => member.display.clone(),
+            None => view
+                .state
+                .as_ref()
+                .map_or_else(|| id.fmt_short().to_string(), |state| state.display_of(&id)),
         });
         let line = crate::present::private::removed_line(by.as_deref(), reason, ban);
         self.error(now, line.trim_start_matches("* ").to_string());

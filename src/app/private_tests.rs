@@ -150,3 +150,30 @@ fn every_state_change_is_a_notice() {
     );
     assert_eq!(app.view().my_role(), Some(Role::Admin));
 }
+
+#[test]
+fn the_remover_is_named_as_the_member_list_shows_them() {
+    let mut app = in_rooms(100, 20, &["ops"]);
+    let (ann, bob) = (member(1, "ann"), member(2, "bob"));
+    // The state knows bob only by his key; the room heard his name.
+    let unnamed = crate::proto::MemberInfo {
+        display: bob.id.fmt_short().to_string(),
+        name: String::new(),
+        ..bob.clone()
+    };
+    make_private(
+        &mut app,
+        room_state("ops", "", &[(&ann, Role::Member), (&unnamed, Role::Owner)]),
+    );
+    app.update(Msg::Members(vec![ann, bob.clone()]), NOON);
+    let removal = Msg::Removed {
+        by: Some(bob.id),
+        reason: "enough".into(),
+        ban: false,
+    };
+    app.update(removal, NOON);
+    assert_eq!(
+        errors(&app),
+        vec!["you were removed from this room by bob: enough".to_string()]
+    );
+}
