@@ -30,7 +30,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "Ctrl-T or F2",
-        "invite to this room: ticket and QR code; Ctrl-Y copies it",
+        "invite to this room (a private room's lasts 7 days), QR code; Ctrl-Y copies it",
     ),
     (
         "F1",
