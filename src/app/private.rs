@@ -2,6 +2,8 @@
 //! list's lock mark and the status bar, every change said as a notice; and its end when we
 //! are removed (the view stays, its history readable, until `/part`).
 
+use std::collections::HashSet;
+
 use super::command::Command;
 use super::view::View;
 use super::{App, Effect};
@@ -29,9 +31,12 @@ impl View {
     /// removed may still be heard until its last message fades).
     pub fn here(&self) -> usize {
         match &self.state {
-            Some(state) => (self.members.iter())
-                .filter(|m| state.role_of(&m.id).is_some())
-                .count(),
+            Some(state) => {
+                let members: HashSet<&EndpointId> = state.members.iter().map(|m| &m.id).collect();
+                (self.members.iter())
+                    .filter(|m| members.contains(&m.id))
+                    .count()
+            }
             None => self.members.len(),
         }
     }

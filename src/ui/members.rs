@@ -2,7 +2,7 @@
 //! its state is the membership: every member is listed, the owner first (`~`), then the
 //! admins (`@`), then the rest, and those not here now are dimmed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -26,17 +26,25 @@ struct Row<'a> {
     here: bool,
 }
 
-/// The rows in the order shown: who is here as the room lists them; in a private room, its
-/// members by role (the owner, the admins, the rest), each group who is here first.
-fn rows(view: &View) -> Vec<Row<'_>> {
+/// The rows in the order shown, at most `limit` of them, and how many there are: who is here
+/// as the room lists them; in a private room, its members by role (the owner, the admins, the
+/// rest), each group who is here first. A public room's rows past `limit` are never looked at
+/// (a room of 10,000 keys costs a frame no more than one of 40); a private room has at most
+/// `MAX_MEMBERS`.
+fn rows(view: &View, limit: usize) -> (Vec<Row<'_>>, usize) {
     let Some(state) = &view.state else {
-        return view.members.iter().map(|m| row(m, Role::Member)).collect();
+        let rows = view.members.iter().take(limit);
+        return (
+            rows.map(|m| row(m, Role::Member)).collect(),
+            view.members.len(),
+        );
     };
+    let roles: HashMap<EndpointId, Role> = state.members.iter().map(|m| (m.id, m.role)).collect();
     let announced: HashSet<EndpointId> = view.members.iter().map(|m| m.id).collect();
     let mut rows: Vec<Row> = view
         .members
         .iter()
-        .filter_map(|m| state.role_of(&m.id).map(|role| row(m, role)))
+        .filter_map(|m| roles.get(&m.id).map(|role| row(m, *role)))
         .collect();
     rows.extend(
         state
@@ -52,7 +60,9 @@ fn rows(view: &View) -> Vec<Row<'_>> {
     );
     // Stable: within a role, the order above.
     rows.sort_by_key(|r| std::cmp::Reverse(r.role));
-    rows
+    let total = rows.len();
+    rows.truncate(limit);
+    (rows, total)
 }
 
 fn row(member: &MemberInfo, role: Role) -> Row<'_> {
@@ -67,21 +77,21 @@ fn row(member: &MemberInfo, role: Role) -> Row<'_> {
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let view = app.view();
     let me = view.me.as_ref().map(|m| m.id);
-    let rows = rows(view);
+    // Only what fits is drawn.
+    let height = area.height.saturating_sub(1) as usize;
+    let (rows, total) = rows(view, height);
     // A private room's absent members are listed (dimmed) but not counted.
     let here = view.here();
     let title = match view.private() {
         true => format!(" {here} here · private "),
         false => format!(" {here} here "),
     };
-    // Only what fits is drawn: a room of 10,000 keys costs a frame no more than one of 40.
-    let height = area.height.saturating_sub(1) as usize;
-    let shown = if rows.len() > height {
+    let shown = if total > height {
         height.saturating_sub(1)
     } else {
         height
     };
-    let more = rows.len().saturating_sub(shown);
+    let more = total.saturating_sub(shown);
     let mut lines: Vec<Line> = rows
         .iter()
         .take(shown)

@@ -178,3 +178,18 @@ fn the_invite_popup_names_a_private_rooms_invite_and_who_may_invite() {
     assert!(text.contains(" Ticket "), "{text}");
     assert!(text.contains("parlor join TICKET"), "{text}");
 }
+
+#[test]
+fn without_colours_roles_are_bold_and_who_is_not_here_is_dim() {
+    use ratatui::style::Modifier;
+    super::theme::set_palette(super::theme::Palette::Mono);
+    let app = private_ops(100, 14);
+    let owner = style_of(&app, "~bob");
+    let away = style_of(&app, &unannounced().display);
+    let carl = style_of(&app, "carl");
+    super::theme::set_palette(super::theme::Palette::Dark);
+    assert!(owner.add_modifier.contains(Modifier::BOLD), "{owner:?}");
+    assert!(away.add_modifier.contains(Modifier::DIM), "{away:?}");
+    assert!(!carl.add_modifier.contains(Modifier::DIM), "{carl:?}");
+    assert!(render(&app).contains("1 +ops"), "the mark needs no colour");
+}
