@@ -338,9 +338,23 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         bob.contents()
     );
     bob.keys("\r"); // Enter in the name rejoins the rooms selected: both
-    bob.wait_for("1 #");
-    bob.wait_for("2 #");
+    // Both rooms are private (marked "+"), unnamed (their short topics).
+    bob.wait_for("1 +#");
+    bob.wait_for("2 +#");
     ann.wait_for("bob joined");
+    // The rooms are listed in the order they were entered, which joins racing each other
+    // decide: go to ann's by its place in the list.
+    let ann_room = room_topic(&ann);
+    let tab = format!("+#{ann_room}");
+    bob.wait_for(&tab);
+    let place = bob
+        .contents()
+        .lines()
+        .find(|l| l.contains(&tab))
+        .and_then(|l| l.chars().next())
+        .expect("ann's room in the list");
+    bob.keys(&format!("\x1b{place}")); // Alt-digit
+    bob.wait_for(&format!(" {tab} │"));
     bob.line("back in the first room");
     ann.wait_for("bob: back in the first room");
     // Up brings back lines from before the restart (kept in the data directory).
@@ -353,6 +367,13 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         assert_eq!(term.exit_code(), 0);
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The short topic of the room `term` opened ("you are NAME in room TOPIC").
+fn room_topic(term: &Term) -> String {
+    let contents = term.contents();
+    let at = contents.find(" in room ").expect("the room's topic") + " in room ".len();
+    contents[at..].chars().take(10).collect()
 }
 
 #[test]
