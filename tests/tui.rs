@@ -226,8 +226,9 @@ fn one_window_two_rooms_alt_2_and_back() {
     bob.wait_for("ann joined");
     ann.wait_for("bob joined");
     cat.wait_for("bob joined");
-    // The second room is listed under the name its opener gave it (a signed room name).
-    bob.wait_for("2 second");
+    // The second room is listed under the name its opener gave it (a signed room name),
+    // marked private ("+").
+    bob.wait_for("2 +second");
     bob.keys("\x1b2"); // Alt-2
     bob.wait_for("cat joined");
     bob.line("hello second room");
@@ -240,12 +241,12 @@ fn one_window_two_rooms_alt_2_and_back() {
     assert!(!cat.contents().contains("hello first room"));
     // A line in the room not shown counts as unread there.
     cat.line("welcome");
-    bob.wait_for("2 second");
+    bob.wait_for("2 +second");
     let started = Instant::now();
     while !bob
         .contents()
         .lines()
-        .any(|l| l.starts_with("2 second") && l.contains("1│"))
+        .any(|l| l.starts_with("2 +second") && l.contains("1│"))
     {
         assert!(
             started.elapsed() < WAIT,
@@ -263,6 +264,46 @@ fn one_window_two_rooms_alt_2_and_back() {
     bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     for mut term in [ann, cat] {
+        term.keys("\x03");
+        assert_eq!(term.exit_code(), 0);
+    }
+}
+
+#[test]
+fn a_private_room_shows_roles_and_a_removal_keeps_its_history() {
+    let mut ann = Term::spawn("ann", &["open", "--label", "ops"], 100, 30);
+    // The opener may invite: the popup says how long the invite lasts.
+    ann.wait_for("Invite (7 days)");
+    let invite = opened_ticket(&mut ann);
+    let mut bob = Term::spawn("bob", &["join", &invite], 100, 30);
+    bob.wait_for("ann joined");
+    ann.wait_for("bob joined");
+    // The owner is marked in both member lists; the room is private in the status bar.
+    ann.wait_for("~ann (you)");
+    bob.wait_for("~ann");
+    bob.wait_for(" here · private");
+    bob.wait_for(" +ops │");
+    ann.wait_for("you: ann (owner)");
+    // A plain member is told who can invite, not shown an empty code.
+    bob.keys("\x14"); // Ctrl-T
+    bob.wait_for("only the room's owner and admins can invite");
+    bob.keys("\x1b");
+    bob.wait_until_gone("only the room's owner and admins can invite");
+    bob.line("said before the kick");
+    ann.wait_for("bob: said before the kick");
+    ann.line("/kick bob enough");
+    bob.wait_for("you were removed from this room by ann: enough");
+    bob.wait_for("removed: /part closes it");
+    // The view stays with its history; what is typed there is refused, not sent.
+    bob.line("still here?");
+    bob.wait_for("you were removed from this room; /part closes it");
+    assert!(bob.contents().contains("said before the kick"));
+    assert!(!ann.contents().contains("still here?"));
+    // /part closes it: the last room gone, the lobby is back.
+    bob.keys("\x15"); // Ctrl-U: the refused line was given back
+    bob.line("/part");
+    bob.wait_for("Your name");
+    for mut term in [ann, bob] {
         term.keys("\x03");
         assert_eq!(term.exit_code(), 0);
     }
@@ -297,9 +338,23 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         bob.contents()
     );
     bob.keys("\r"); // Enter in the name rejoins the rooms selected: both
-    bob.wait_for("1 #");
-    bob.wait_for("2 #");
+    // Both rooms are private (marked "+"), unnamed (their short topics).
+    bob.wait_for("1 +#");
+    bob.wait_for("2 +#");
     ann.wait_for("bob joined");
+    // The rooms are listed in the order they were entered, which joins racing each other
+    // decide: go to ann's by its place in the list.
+    let ann_room = room_topic(&ann);
+    let tab = format!("+#{ann_room}");
+    bob.wait_for(&tab);
+    let place = bob
+        .contents()
+        .lines()
+        .find(|l| l.contains(&tab))
+        .and_then(|l| l.chars().next())
+        .expect("ann's room in the list");
+    bob.keys(&format!("\x1b{place}")); // Alt-digit
+    bob.wait_for(&format!(" {tab} │"));
     bob.line("back in the first room");
     ann.wait_for("bob: back in the first room");
     // Up brings back lines from before the restart (kept in the data directory).
@@ -312,6 +367,13 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         assert_eq!(term.exit_code(), 0);
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The short topic of the room `term` opened ("you are NAME in room TOPIC").
+fn room_topic(term: &Term) -> String {
+    let contents = term.contents();
+    let at = contents.find(" in room ").expect("the room's topic") + " in room ".len();
+    contents[at..].chars().take(10).collect()
 }
 
 #[test]

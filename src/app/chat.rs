@@ -30,7 +30,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "Ctrl-T or F2",
-        "invite to this room: ticket and QR code; Ctrl-Y copies it",
+        "invite to this room (a private room's lasts 7 days), QR code; Ctrl-Y copies it",
     ),
     (
         "F1",
@@ -104,9 +104,9 @@ impl App {
             }
             KeyCode::Enter if alt || ctrl => self.view_mut().input.insert_char('\n'),
             KeyCode::Enter => return self.submit(now),
-            KeyCode::Char('t') if ctrl => return vec![Effect::ShowTicket],
+            KeyCode::Char('t') if ctrl => return self.ask_ticket(now),
             KeyCode::Char('g') if ctrl => self.start_pick(now),
-            KeyCode::F(2) => return vec![Effect::ShowTicket],
+            KeyCode::F(2) => return self.ask_ticket(now),
             KeyCode::F(1) => self.toggle_help(),
             KeyCode::F(3) => return self.toggle_mouse(now),
             KeyCode::Char('m') if alt => return self.toggle_mouse(now),
@@ -232,6 +232,9 @@ impl App {
                 return Vec::new();
             }
         };
+        if let Some(refused) = self.refuse_when_removed(Some(&command), &text, now) {
+            return refused;
+        }
         match command {
             Command::Say(line) => return self.say(Effect::Say(line), now),
             Command::Me(line) => return self.say(Effect::Act(line), now),
@@ -288,6 +291,12 @@ impl App {
             self.notice(now, "not connected yet: the message is queued".into());
         }
         vec![effect]
+    }
+
+    /// Ctrl-T / F2: the invite, asked for (not in a room we were removed from).
+    fn ask_ticket(&mut self, now: UnixMillis) -> Vec<Effect> {
+        self.refuse_when_removed(None, "", now)
+            .unwrap_or_else(|| vec![Effect::ShowTicket])
     }
 
     /// Show the invite popup with `ticket`.

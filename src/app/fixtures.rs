@@ -151,3 +151,43 @@ pub fn in_rooms(width: u16, height: u16, labels: &[&str]) -> App {
 pub fn to_view(app: &App, index: usize, msg: Msg) -> Msg {
     Msg::For(app.views.tabs[index].key, Box::new(msg))
 }
+
+/// A private room's state named `name` about `topic`, with `members` in their roles (the
+/// owner: the one whose role is `Owner`, else the first).
+pub fn room_state(
+    name: &str,
+    topic: &str,
+    members: &[(&MemberInfo, crate::proto::state::Role)],
+) -> crate::model::RoomStateView {
+    use crate::model::{RoomStateView, StateMember};
+    use crate::proto::state::{HistoryVisibility, Role};
+    let owner = members
+        .iter()
+        .find(|(_, role)| *role == Role::Owner)
+        .or(members.first())
+        .map_or_else(|| member(1, "ann").id, |(m, _)| m.id);
+    RoomStateView {
+        room: "ab".repeat(16),
+        name: name.to_string(),
+        topic: topic.to_string(),
+        epoch: 1,
+        owner,
+        members: members
+            .iter()
+            .map(|(m, role)| StateMember {
+                id: m.id,
+                role: *role,
+                name: m.name.clone(),
+                display: m.display.clone(),
+            })
+            .collect(),
+        bans: Vec::new(),
+        history: HistoryVisibility::Shared,
+        version: 1,
+    }
+}
+
+/// The current view becomes a private room with `state`.
+pub fn make_private(app: &mut App, state: crate::model::RoomStateView) {
+    app.update(Msg::RoomState(state), NOON);
+}

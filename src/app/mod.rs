@@ -27,7 +27,7 @@ mod link;
 mod msg;
 mod pick;
 mod popup;
-mod private;
+pub(crate) mod private;
 mod quit;
 mod rooms;
 pub(crate) mod view;
@@ -231,10 +231,7 @@ impl App {
             Msg::Room(event) => return self.on_room_event(event, now),
             Msg::Members(members) => self.on_members(members),
             Msg::RoomState(state) => self.on_room_state(state, now),
-            Msg::Removed { by, reason, ban } => {
-                let line = crate::present::private::removed_line(by.as_deref(), &reason, ban);
-                self.error(now, line.trim_start_matches("* ").to_string());
-            }
+            Msg::Removed { by, reason, ban } => self.on_removed(by, &reason, ban, now),
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
                 if let Some(invite) = &mut self.view_mut().invite {
@@ -357,3 +354,7 @@ mod keys_tests;
 #[cfg(test)]
 #[path = "view_tests.rs"]
 mod view_tests;
+
+#[cfg(test)]
+#[path = "private_tests.rs"]
+mod private_tests;

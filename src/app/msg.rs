@@ -49,7 +49,8 @@ pub enum Msg {
     RoomState(crate::model::RoomStateView),
     /// We were removed from this private room (the room's session ends).
     Removed {
-        by: Option<String>,
+        /// Who removed us (shown as the room's state shows them); `None`: learnt while away.
+        by: Option<crate::proto::EndpointId>,
         reason: String,
         ban: bool,
     },

@@ -67,6 +67,8 @@ impl App {
 
     fn copy_ticket(&mut self) -> Vec<Effect> {
         match &mut self.view_mut().invite {
+            // No invite to copy (a private room's member who may not invite).
+            Some(invite) if invite.ticket.is_empty() => Vec::new(),
             Some(invite) => {
                 invite.copied = true;
                 vec![Effect::Copy(invite.ticket.clone())]

@@ -156,11 +156,16 @@ impl App {
         {
             self.stored_rooms.retain(|room| room.topic != topic);
         }
+        // A room we were removed from has no session left to leave.
+        let ended = self.is_removed(view);
         if !self.remove_view(view) {
             let name = self.my_name();
             self.screen = Screen::Lobby(self.lobby(&name, None));
         }
-        vec![Effect::Part(view)]
+        match ended {
+            true => Vec::new(),
+            false => vec![Effect::Part(view)],
+        }
     }
 
     /// The view `query` names: a room's title, a conversation's (`@name` or `name`), or a
@@ -260,5 +265,37 @@ impl App {
             _ => return false,
         }
         true
+    }
+}
+
+impl App {
+    /// The terminal's title: the current view and what is unread elsewhere.
+    /// A private room's shows its mark and, under a label of the user's, the room's own name;
+    /// one we were removed from says so.
+    pub fn title(&self) -> String {
+        let name = self.views.current_tab().map_or_else(
+            || "parlor".to_string(),
+            |tab| {
+                let view = self.view_of(tab.key);
+                match view.and_then(|v| v.state.as_ref()) {
+                    Some(state) => {
+                        let mark = super::private::PRIVATE_MARK;
+                        let mut title = format!("parlor: {mark}{}", tab.title);
+                        if !state.name.is_empty() && state.name != tab.title {
+                            title.push_str(&format!(" ({})", state.name));
+                        }
+                        if view.is_some_and(|v| v.removed) {
+                            title.push_str(" (removed)");
+                        }
+                        title
+                    }
+                    None => format!("parlor: {}", tab.title),
+                }
+            },
+        );
+        match self.views.unread() {
+            0 => name,
+            n => format!("{name} ({n} unread)"),
+        }
     }
 }

@@ -39,6 +39,9 @@ pub struct View {
     pub error: Option<ViewError>,
     /// A private room's signed state (`None`: a public room).
     pub state: Option<crate::model::RoomStateView>,
+    /// We were removed from this private room: its session ended, its history stays
+    /// readable, nothing typed here goes out (see `app::private`).
+    pub removed: bool,
 }
 
 /// How far our messages in a conversation got.
@@ -66,6 +69,7 @@ impl Default for View {
             invite: None,
             error: None,
             state: None,
+            removed: false,
         }
     }
 }

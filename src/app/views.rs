@@ -264,6 +264,10 @@ impl App {
             return Vec::new();
         };
         if let Msg::Failed(reason) = msg {
+            // Removed from a private room: its end was said, its history stays until /part.
+            if self.is_removed(key) {
+                return Vec::new();
+            }
             return self.view_failed(key, reason, now);
         }
         let topic = msg_topic(&msg);
@@ -361,21 +365,19 @@ impl App {
         }
     }
 
+    /// Whether we were removed from the private room of view `key`.
+    pub fn is_removed(&self, key: ViewKey) -> bool {
+        self.views.states.get(&key).is_some_and(|v| v.removed)
+    }
+
+    /// The state of view `key` (for the room list: each room's lock mark).
+    pub fn view_of(&self, key: ViewKey) -> Option<&View> {
+        self.views.states.get(&key)
+    }
+
     /// The key of the current view.
     pub fn current_view(&self) -> Option<ViewKey> {
         self.views.current_tab().map(|t| t.key)
-    }
-
-    /// The terminal's title: the current view and what is unread elsewhere.
-    pub fn title(&self) -> String {
-        let name = self.views.current_tab().map_or_else(
-            || "parlor".to_string(),
-            |tab| format!("parlor: {}", tab.title),
-        );
-        match self.views.unread() {
-            0 => name,
-            n => format!("{name} ({n} unread)"),
-        }
     }
 }
 

@@ -50,7 +50,49 @@ fn chunks(text: &str, cols: usize) -> Vec<String> {
         .collect()
 }
 
-pub fn render(invite: &Invite, frame: &mut Frame, area: Rect) {
+/// The popup's caption: a private room's invite is good for 7 days (see `/invite` for
+/// others), a public room's ticket for as long as the room lives.
+fn caption(private: bool) -> &'static str {
+    match private {
+        true => " Invite (7 days) ",
+        false => " Ticket ",
+    }
+}
+
+/// What a member of a private room who may not invite sees (the session answers them with
+/// no invite).
+pub const NO_INVITE: &str = "only the room's owner and admins can invite";
+
+/// A private room's member who may not invite: said in a small popup, no empty QR code.
+fn render_refusal(frame: &mut Frame, area: Rect) {
+    const HINT: &str = "ask one of them (~ and @ in the member list) · Esc close";
+    let width = 60.min(area.width);
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows = |text: &str| text.chars().count().div_ceil(inner) as u16;
+    let lines = vec![
+        Line::from(Span::styled(NO_INVITE, theme::title())),
+        Line::default(),
+        Line::from(Span::styled(HINT, theme::hint())),
+    ];
+    let popup = centered(area, width, rows(NO_INVITE) + 1 + rows(HINT) + 2);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(Span::styled(caption(true), theme::title()))
+        .border_style(theme::rule());
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        popup,
+    );
+}
+
+/// The invite popup: `private` for a private room's invite, else a public room's ticket.
+pub fn render(invite: &Invite, private: bool, frame: &mut Frame, area: Rect) {
+    if private && invite.ticket.is_empty() {
+        render_refusal(frame, area);
+        return;
+    }
     let qr = qr_rows(&invite.ticket).unwrap_or_default();
     let qr_width = qr.first().map_or(0, |r| r.chars().count()) as u16;
     let qr_height = qr.len() as u16;
@@ -83,7 +125,10 @@ pub fn render(invite: &Invite, frame: &mut Frame, area: Rect) {
     }
     text.push(Line::default());
     text.push(Line::from(Span::styled(
-        "parlor join TICKET, or paste it in the lobby",
+        match private {
+            true => "parlor join INVITE, or paste it in the lobby",
+            false => "parlor join TICKET, or paste it in the lobby",
+        },
         theme::hint(),
     )));
     let text_height = text.len() as u16;
@@ -98,7 +143,7 @@ pub fn render(invite: &Invite, frame: &mut Frame, area: Rect) {
     let popup = centered(area, popup_width, height);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
-        .title(Span::styled(" Invite ", theme::title()))
+        .title(Span::styled(caption(private), theme::title()))
         .border_style(theme::rule());
     let inner = block.inner(popup);
     frame.render_widget(block, popup);

@@ -49,7 +49,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         app.view().invite.is_none() && app.help.is_none(),
     );
     if let Some(invite) = &app.view().invite {
-        invite::render(invite, frame, frame.area());
+        invite::render(invite, app.view().private(), frame, frame.area());
     }
     if let Some(help) = &app.help {
         help::render(help, frame, frame.area());
@@ -75,3 +75,7 @@ mod help_tests;
 #[cfg(test)]
 #[path = "status_tests.rs"]
 mod status_tests;
+
+#[cfg(test)]
+#[path = "private_tests.rs"]
+mod private_tests;

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::theme;
 use crate::app::App;
 use crate::app::layout::RoomList;
+use crate::app::private::PRIVATE_MARK;
 use crate::app::views::{DIGIT_KEYS, Tab, ViewKind};
 use crate::app::wrap::width;
 use crate::proto::names::sanitize_text;
@@ -21,11 +22,14 @@ pub fn render(app: &App, frame: &mut Frame, list: RoomList) {
     }
 }
 
-/// `@` before a conversation, nothing before a room.
-fn title(tab: &Tab) -> String {
+/// `@` before a conversation, the private mark before a private room, nothing before a
+/// public room.
+pub(super) fn title(app: &App, tab: &Tab) -> String {
     let title = sanitize_text(&tab.title, false);
+    let private = app.view_of(tab.key).is_some_and(|v| v.private());
     match tab.kind {
         ViewKind::Direct(_) => format!("@{title}"),
+        ViewKind::Room(_) if private => format!("{PRIVATE_MARK}{title}"),
         ViewKind::Room(_) => title,
     }
 }
@@ -52,7 +56,7 @@ fn tab_style(app: &App, index: usize, tab: &Tab) -> ratatui::style::Style {
 }
 
 /// `s` cut to `cols` columns, with `…` when cut.
-fn fit(s: &str, cols: usize) -> String {
+pub(super) fn fit(s: &str, cols: usize) -> String {
     if width(s) <= cols {
         return s.to_string();
     }
@@ -88,7 +92,7 @@ fn sidebar(app: &App, frame: &mut Frame, area: Rect) {
         };
         // "1 title" then the count at the right edge.
         let room = cols.saturating_sub(2 + width(&count) + usize::from(!count.is_empty()));
-        let name = fit(&title(tab), room);
+        let name = fit(&title(app, tab), room);
         let pad = cols.saturating_sub(2 + width(&name) + width(&count));
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", digit(i)), theme::hint()),
@@ -120,7 +124,7 @@ fn tab_bar(app: &App, frame: &mut Frame, area: Rect) {
                 "" => String::new(),
                 digit => format!("{digit}:"),
             };
-            let label = format!(" {key}{}{count} ", fit(&title(tab), 16));
+            let label = format!(" {key}{}{count} ", fit(&title(app, tab), 16));
             (label, tab_style(app, i, tab))
         })
         .collect();

@@ -8,8 +8,13 @@ use ratatui::widgets::Paragraph;
 use super::theme;
 use crate::app::view::Delivery;
 use crate::app::views::ViewKind;
+use crate::app::wrap::width;
 use crate::app::{App, Link};
 use crate::proto::names::sanitize_text;
+use crate::proto::state::Role;
+
+/// A private room's topic in the status bar is left out below this many columns.
+const MIN_TOPIC_COLS: usize = 12;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let narrow = area.width < 60;
@@ -17,12 +22,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Some(tab) if matches!(tab.kind, ViewKind::Direct(_)) => {
             format!("private: @{}", sanitize_text(&tab.title, false))
         }
-        Some(tab) => sanitize_text(&tab.title, false),
+        Some(tab) => super::rooms::title(app, tab),
         None => (app.view().topic)
             .map_or_else(|| "parlor".to_string(), |t| format!("#{}", t.fmt_short())),
     };
     let view = app.view();
     let link = match view.link {
+        // Removed from a private room: nothing to connect to any more.
+        _ if view.removed => match narrow {
+            true => "removed".to_string(),
+            false => "removed: /part closes it".to_string(),
+        },
         Link::Joining => "joining…".to_string(),
         // No one else here (yet, or any more): nothing is wrong, we wait.
         Link::Waiting | Link::Reconnecting if view.alone() => match narrow {
@@ -39,7 +49,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         0 => link,
         waiting => format!("{link} · {waiting} waiting to send"),
     };
-    let here = format!("{} here", view.members.len());
+    let here = format!("{} here", view.here());
     // Narrow terminals keep what matters most: the room, who is here, the connection.
     let parts = if app.direct_peer().is_some() {
         // A conversation has no members or connection of its own: what it has is whether
@@ -58,11 +68,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         let mut parts = vec![room, here];
         if let Some(me) = app.my_display() {
-            parts.push(format!("you: {}", sanitize_text(me, false)));
+            let role = match view.my_role() {
+                Some(Role::Owner) => " (owner)",
+                Some(Role::Admin) => " (admin)",
+                _ => "",
+            };
+            parts.push(format!("you: {}{role}", sanitize_text(me, false)));
         }
         parts.push(link);
-        parts.push("^T invite  F1 help".to_string());
-        parts
+        parts.push(match view.removed {
+            true => "F1 help".to_string(),
+            false => "^T invite  F1 help".to_string(),
+        });
+        with_topic(app, parts, area.width as usize)
     };
     // Picking a file line: what the keys do now, first, as narrow terminals cut the rest.
     let parts = match app.picked_file() {
@@ -117,4 +135,25 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(spans)).style(theme::status_bar()),
         area,
     );
+}
+
+/// A private room's topic after its name (`parts[0]`), cut to what the bar has left (an error
+/// shown counts), or left out when too little is.
+fn with_topic(app: &App, mut parts: Vec<String>, cols: usize) -> Vec<String> {
+    let Some(state) = &app.view().state else {
+        return parts;
+    };
+    let topic = sanitize_text(&state.topic, false);
+    if topic.is_empty() || parts.is_empty() {
+        return parts;
+    }
+    let error = app
+        .status_error()
+        .map_or(0, |e| width(&sanitize_text(e, false)) + 4);
+    let used = 2 + width(&parts.join(" │ ")) + error;
+    let left = cols.saturating_sub(used + 3);
+    if left >= MIN_TOPIC_COLS {
+        parts.insert(1, super::rooms::fit(&topic, left));
+    }
+    parts
 }

@@ -97,6 +97,18 @@ pub fn hint() -> Style {
     quiet()
 }
 
+/// A private room's member who is not here now (never announced itself, or left): its
+/// name without its colour, dimmed.
+pub fn absent() -> Style {
+    quiet()
+}
+
+/// A private room's role marks (`~` owner, `@` admin) and our role in the status bar.
+pub fn role_mark() -> Style {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    pick(bold.fg(Color::Yellow), bold.fg(Color::Red), bold)
+}
+
 pub fn rule() -> Style {
     quiet()
 }

@@ -41,6 +41,10 @@ struct Tui {
     core: Core,
     /// Views whose room we created (the invite pops up when ready).
     opened: HashSet<ViewKey>,
+    /// Views of private rooms we were removed from: their end keeps them (and parlor) open,
+    /// their history readable until `/part`. Known here as the removal comes in, since the
+    /// app may be told in the same turn as the session's end.
+    removed: HashSet<ViewKey>,
     /// Answers from the terminal UI's own background work (paths, a conversation loaded).
     answers_tx: mpsc::UnboundedSender<Msg>,
     answers: mpsc::UnboundedReceiver<Msg>,
@@ -82,6 +86,7 @@ pub async fn run_tui(
         app: App::new(lobby_name.as_deref(), area, offset),
         core,
         opened: HashSet::new(),
+        removed: HashSet::new(),
         answers_tx,
         answers,
         title: String::new(),
@@ -300,6 +305,9 @@ impl Tui {
             Update::Started(_) => return Ok(None),
             Update::Event(SessionEvent::Failed(reason)) => anyhow::anyhow!(reason),
             Update::Event(event) => {
+                if matches!(event, SessionEvent::Removed { .. }) {
+                    self.removed.insert(view);
+                }
                 let msg = self.to_msg(view, event);
                 return Ok(Some(Msg::For(view, Box::new(msg))));
             }
@@ -307,7 +315,7 @@ impl Tui {
             Update::Ended => anyhow::anyhow!("the session ended"),
         };
         let last = self.app.views.tabs.len() == 1 && self.app.current_view() == Some(view);
-        if last && !self.core.config().starts().is_empty() {
+        if last && !self.core.config().starts().is_empty() && !self.removed.contains(&view) {
             return Err(failed);
         }
         let mut reason = format!("{failed:#}");
@@ -389,10 +397,7 @@ impl Tui {
             SessionEvent::Ticket(ticket) => Msg::TicketChanged(ticket),
             SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
             SessionEvent::State(state) => Msg::RoomState(state),
-            SessionEvent::Removed { by, reason, ban } => {
-                let by = by.map(|id| id.fmt_short().to_string());
-                Msg::Removed { by, reason, ban }
-            }
+            SessionEvent::Removed { by, reason, ban } => Msg::Removed { by, reason, ban },
         }
     }
 
