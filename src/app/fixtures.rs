@@ -171,6 +171,7 @@ pub fn room_state(
         name: name.to_string(),
         topic: topic.to_string(),
         epoch: 1,
+        key_epoch: 1,
         owner,
         members: members
             .iter()

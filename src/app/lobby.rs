@@ -7,8 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::editor::Editor;
 use super::keys::edit;
 use crate::proto::TopicId;
+use crate::proto::invite::Invite;
 use crate::proto::names::clean_name;
-use crate::proto::ticket::Ticket;
+use crate::proto::ticket::{Ticket, TicketError};
 
 /// Rooms announced on the LAN that the lobby offers (Alt-1..9).
 pub const MAX_NEARBY: usize = 9;
@@ -58,6 +59,11 @@ pub enum Choice {
     Join {
         name: String,
         ticket: Box<Ticket>,
+    },
+    /// A private room's invite.
+    Redeem {
+        name: String,
+        invite: Box<Invite>,
     },
     /// A room announced on the LAN.
     JoinNearby {
@@ -261,6 +267,22 @@ impl Lobby {
             Focus::Ticket => {
                 let ticket = match self.ticket.text().parse::<Ticket>() {
                     Ok(ticket) => ticket,
+                    // A private room's invite, checked as `parlor join` checks it.
+                    Err(TicketError::Invite) => {
+                        match super::rooms::usable_invite(self.ticket.text()) {
+                            Ok(invite) => {
+                                return Some(Choice::Redeem {
+                                    name: self.chosen_name()?,
+                                    invite: Box::new(invite),
+                                });
+                            }
+                            Err(err) => {
+                                self.error = Some(err);
+                                self.focus = Focus::Ticket;
+                                return None;
+                            }
+                        }
+                    }
                     Err(err) => {
                         self.error = Some(format!("invalid ticket: {err}"));
                         // There to be fixed, also when Enter was pressed in the name.

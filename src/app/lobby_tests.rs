@@ -171,3 +171,29 @@ fn an_empty_name_is_refused() {
     assert_eq!(lobby.focus, Focus::Name);
     assert!(lobby.error.is_some());
 }
+
+#[test]
+fn an_invite_pasted_in_the_lobby_redeems_it() {
+    use crate::proto::invite::{Invite, InviteDraft};
+    let issuer = SecretKey::generate();
+    let addr = EndpointAddr::new(issuer.public()).with_ip_addr("127.0.0.1:9".parse().unwrap());
+    let draft = InviteDraft {
+        room: crate::proto::state::RoomId::from_bytes([4; 32]),
+        owner: issuer.public(),
+        expires: crate::proto::UnixMillis(crate::proto::UnixMillis::now().0 + 60_000),
+        uses: Some(1),
+        peers: vec![addr],
+        name: None,
+    };
+    let invite = Invite::issue(&issuer, draft).unwrap();
+    let mut lobby = Lobby::new("sam");
+    lobby.ticket.insert(&invite.to_string());
+    lobby.focus = Focus::Ticket;
+    assert_eq!(
+        lobby.on_key(key(KeyCode::Enter)),
+        Some(Choice::Redeem {
+            name: "sam".into(),
+            invite: Box::new(invite)
+        })
+    );
+}

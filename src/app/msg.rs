@@ -120,6 +120,12 @@ pub enum Effect {
         name: String,
         ticket: Box<Ticket>,
     },
+    /// Join a private room by redeeming an invite.
+    Redeem {
+        view: ViewKey,
+        name: String,
+        invite: Box<crate::proto::invite::Invite>,
+    },
     /// Join a room announced on the LAN.
     JoinNearby {
         view: ViewKey,

@@ -177,3 +177,56 @@ fn the_remover_is_named_as_the_member_list_shows_them() {
         vec!["you were removed from this room by bob: enough".to_string()]
     );
 }
+
+/// An invite to room `[byte; 32]` issued by a fresh key, lasting `lasts_ms` from now.
+fn invite(byte: u8, lasts_ms: u64) -> crate::proto::invite::Invite {
+    use crate::proto::invite::{Invite, InviteDraft};
+    use crate::proto::{EndpointAddr, SecretKey};
+    let issuer = SecretKey::generate();
+    let addr = EndpointAddr::new(issuer.public()).with_ip_addr("127.0.0.1:9".parse().unwrap());
+    let draft = InviteDraft {
+        room: crate::proto::state::RoomId::from_bytes([byte; 32]),
+        owner: issuer.public(),
+        expires: UnixMillis(UnixMillis::now().0 + lasts_ms),
+        uses: None,
+        peers: vec![addr],
+        name: Some("release crew".into()),
+    };
+    Invite::issue(&issuer, draft).unwrap()
+}
+
+#[test]
+fn join_invite_opens_the_private_room_and_an_expired_one_is_said() {
+    let mut app = in_rooms(100, 20, &["ops"]);
+    let invite = invite(7, 60_000);
+    let effects = type_line(&mut app, &format!("/join {invite}"));
+    let view = app.current_view().unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::Redeem {
+            view,
+            name: "ann".into(),
+            invite: Box::new(invite.clone()),
+        }]
+    );
+    let tab = app.views.current_tab().unwrap();
+    assert_eq!(
+        tab.title, "release crew",
+        "the invite's name until the room's"
+    );
+    // Again: the room we are in.
+    assert!(type_line(&mut app, &format!("/join {invite}")).is_empty());
+    assert_eq!(app.views.tabs.len(), 2);
+    // An expired one opens nothing and says why.
+    let old = super::rooms::usable_invite(&crate::proto::invite::Invite::to_string(&self::invite(
+        8, 0,
+    )));
+    assert!(old.is_err_and(|why| why.contains("expired")));
+    assert!(type_line(&mut app, &format!("/join {}", self::invite(9, 0))).is_empty());
+    assert_eq!(app.views.tabs.len(), 2);
+    assert!(
+        errors(&app).iter().any(|e| e.contains("expired")),
+        "{:?}",
+        errors(&app)
+    );
+}

@@ -7,8 +7,19 @@ use super::lobby::Choice;
 use super::views::{DIGIT_KEYS, ViewKind};
 use super::{App, Effect, Screen};
 use crate::proto::UnixMillis;
+use crate::proto::invite::Invite;
 use crate::proto::names::clean_room_name;
-use crate::proto::ticket::{Ticket, looks_like_ticket};
+use crate::proto::ticket::{Ticket, TicketError, looks_like_ticket};
+
+/// An invite's text that can be used now: it parses, its signature holds, it has not expired
+/// (as `parlor join` checks; the member it is redeemed at checks the rest). One line if not.
+pub(super) fn usable_invite(text: &str) -> Result<Invite, String> {
+    let invite: Invite = text
+        .parse()
+        .map_err(|e: crate::proto::invite::InviteError| e.to_string())?;
+    invite.check(UnixMillis::now()).map_err(|e| e.to_string())?;
+    Ok(invite)
+}
 
 impl App {
     /// What the lobby decided: views for the rooms to enter, and the effects that start them.
@@ -16,6 +27,7 @@ impl App {
         match &choice {
             Choice::Open { name }
             | Choice::Join { name, .. }
+            | Choice::Redeem { name, .. }
             | Choice::JoinNearby { name, .. }
             | Choice::Rejoin { name, .. } => self.default_name = name.clone(),
             Choice::Quit | Choice::Forget(_) => {}
@@ -29,6 +41,7 @@ impl App {
             }
             Choice::Open { name } => self.open_room(name, None, now),
             Choice::Join { name, ticket } => self.join_ticket(name, *ticket, now),
+            Choice::Redeem { name, invite } => self.redeem(name, *invite, now),
             Choice::JoinNearby { name, topic } => {
                 match self.add_view(ViewKind::Room(Some(topic)), None, true) {
                     Some(view) => vec![Effect::JoinNearby { view, name, topic }],
@@ -85,21 +98,45 @@ impl App {
     }
 
     fn join_ticket(&mut self, name: String, ticket: Ticket, now: UnixMillis) -> Vec<Effect> {
-        if let Some(view) = self.views.find_room(&ticket.topic) {
+        let (topic, hint) = (ticket.topic, ticket.name.clone());
+        self.enter_known_topic(topic, hint.as_deref(), now, |view| Effect::Join {
+            view,
+            name,
+            ticket: Box::new(ticket),
+        })
+    }
+
+    /// A private room's invite: a view for the room (known by its lasting topic), started by
+    /// redeeming the invite.
+    fn redeem(&mut self, name: String, invite: Invite, now: UnixMillis) -> Vec<Effect> {
+        let topic = crate::proto::seal::room_topic(&invite.room);
+        let hint = invite.name.clone();
+        self.enter_known_topic(topic, hint.as_deref(), now, |view| Effect::Redeem {
+            view,
+            name,
+            invite: Box::new(invite),
+        })
+    }
+
+    /// A view for the room of `topic` (or the one we have), titled with `hint` (the ticket's
+    /// or invite's name) until a member tells the room's; `start` makes the effect for it.
+    fn enter_known_topic(
+        &mut self,
+        topic: crate::proto::TopicId,
+        hint: Option<&str>,
+        now: UnixMillis,
+        start: impl FnOnce(super::views::ViewKey) -> Effect,
+    ) -> Vec<Effect> {
+        if let Some(view) = self.views.find_room(&topic) {
             return self.already_in(view, now);
         }
-        match self.add_view(ViewKind::Room(Some(ticket.topic)), None, true) {
+        match self.add_view(ViewKind::Room(Some(topic)), None, true) {
             Some(view) => {
-                // The ticket's name for the room, until a member tells it.
-                let named = ticket.name.as_deref().and_then(clean_room_name);
+                let named = hint.and_then(clean_room_name);
                 if let (Some(name), Some(tab)) = (named, self.views.tabs.last_mut()) {
                     tab.set_room_name(name);
                 }
-                vec![Effect::Join {
-                    view,
-                    name,
-                    ticket: Box::new(ticket),
-                }]
+                vec![start(view)]
             }
             None => self.too_many(now),
         }
@@ -124,6 +161,15 @@ impl App {
         let name = self.my_name();
         match what.parse::<Ticket>() {
             Ok(ticket) => return self.join_ticket(name, ticket, now),
+            Err(TicketError::Invite) => {
+                return match usable_invite(&what) {
+                    Ok(invite) => self.redeem(name, invite, now),
+                    Err(why) => {
+                        self.error(now, why);
+                        Vec::new()
+                    }
+                };
+            }
             // A damaged ticket is said at once, in the line `parlor join` prints: looked up as
             // a room label it would open a view titled with it, only to fail.
             Err(err) if looks_like_ticket(&what) => {

@@ -106,6 +106,9 @@ impl Tui {
             Effect::Join { view, name, ticket } => {
                 self.start_room(view, Start::Join(*ticket), Some(name), None);
             }
+            Effect::Redeem { view, name, invite } => {
+                self.start_room(view, Start::Invite(invite), Some(name), None);
+            }
             Effect::JoinNearby { view, name, topic } => {
                 self.start_room(view, Start::Lan(topic.to_string()), Some(name), None);
             }
