@@ -209,3 +209,50 @@ async fn a_used_up_revoked_or_expired_invite_is_one_line_and_exit_2() {
         proc.exit().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_moves_a_public_room_to_a_private_successor() {
+    let mut ann = Proc::spawn(&[&OFFLINE[..], &["ann", "open", "--public"]].concat());
+    let ticket = ann.ready_ticket().await;
+    let mut bob = Proc::join("bob", &ticket);
+    bob.ready().await;
+    ann.expect("bob here", |e| e["type"] == "joined" && e["name"] == "bob")
+        .await;
+    ann.send("/lock").await;
+    // Ann is in the successor, as its owner.
+    let ready = ann
+        .expect("the successor's ready", |e| {
+            e["type"] == "ready" && e["kind"] == "private"
+        })
+        .await;
+    assert_ne!(ready["topic"], ticket, "{ready}");
+    // Bob gets the invite privately, and the old room a pointer (never the invite), in
+    // whichever order they come.
+    let moved_line = |e: &support::process::Ev| {
+        e["type"] == "message" && e["text"].as_str().is_some_and(|t| t.contains("moved"))
+    };
+    bob.until("the invite and the old room's line", |seen| {
+        seen.iter().any(|e| e["type"] == "dm") && seen.iter().any(moved_line)
+    })
+    .await;
+    let dm = bob.seen.iter().find(|e| e["type"] == "dm").unwrap().clone();
+    let invite = dm["text"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let moved = bob.seen.iter().find(|e| moved_line(e)).unwrap().clone();
+    assert!(
+        !moved["text"].as_str().unwrap().contains(&invite),
+        "{moved}"
+    );
+    let mut bob2 = Proc::join("bob", &invite);
+    let ready = bob2.ready().await;
+    assert_eq!(ready["kind"], "private", "{ready}");
+    for mut proc in [ann, bob, bob2] {
+        proc.close_stdin();
+        proc.exit().await;
+    }
+}

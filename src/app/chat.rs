@@ -260,6 +260,9 @@ impl App {
             Command::Clear => self.view_mut().log.clear(),
             Command::Quit => return vec![Effect::Quit],
             Command::Open(label) => return self.command_open(label, now),
+            Command::Moderation(super::moderation::Moderation::Lock) => {
+                return self.command_lock(now);
+            }
             Command::Join(what) => return self.command_join(what, now),
             Command::Part => return self.command_part(),
             Command::Room(query) => self.command_room(&query, now),

@@ -135,6 +135,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/roomname NAME", "rename the room for everyone (admins)"),
     (
+        "/lock",
+        "a public room's private successor, yours; everyone here gets an invite by DM",
+    ),
+    (
         "/history [shared|joined]",
         "whether newcomers see what was said before they joined",
     ),

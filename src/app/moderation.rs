@@ -42,6 +42,9 @@ pub enum Moderation {
     Invites,
     /// `/revoke PREFIX`: end an invite.
     Revoke(String),
+    /// `/lock`: a public room's private successor, owned by us; its members here get an
+    /// invite by direct message.
+    Lock,
 }
 
 /// A private room's command, if `word` is one.
@@ -76,6 +79,7 @@ pub fn parse(word: &str, arg: &str) -> Option<Result<Command, CommandError>> {
         "invite" => invite(arg),
         "invites" => Ok(Moderation::Invites),
         "revoke" => named("/revoke PREFIX").map(Moderation::Revoke),
+        "lock" => Ok(Moderation::Lock),
         _ => return None,
     };
     Some(moderation.map(Command::Moderation))
@@ -172,6 +176,7 @@ mod tests {
             Moderation::History(Some(HistoryVisibility::Joined))
         );
         assert_eq!(moderation("/invites"), Moderation::Invites);
+        assert_eq!(moderation("/lock"), Moderation::Lock);
         assert_eq!(moderation("/revoke 3fa"), Moderation::Revoke("3fa".into()));
         assert_eq!(
             moderation("/invite"),

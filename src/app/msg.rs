@@ -120,6 +120,13 @@ pub enum Effect {
         name: String,
         ticket: Box<Ticket>,
     },
+    /// `/lock`: open room `from`'s private successor in view `view`.
+    Lock {
+        from: ViewKey,
+        view: ViewKey,
+        name: String,
+        label: Option<String>,
+    },
     /// Join a private room by redeeming an invite.
     Redeem {
         view: ViewKey,

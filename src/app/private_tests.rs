@@ -230,3 +230,28 @@ fn join_invite_opens_the_private_room_and_an_expired_one_is_said() {
         errors(&app)
     );
 }
+
+#[test]
+fn lock_opens_a_view_for_a_public_rooms_successor_only() {
+    let mut app = private_ops();
+    // In the private "ops": refused.
+    assert!(type_line(&mut app, "/lock").is_empty());
+    assert!(errors(&app).iter().any(|e| e.contains("private already")));
+    // In the public "dev": a view for its successor, named as it is.
+    app.update(ctrl('n'), NOON);
+    let from = app.current_view().unwrap();
+    let tabs = app.views.tabs.len();
+    let effects = type_line(&mut app, "/lock");
+    let view = app.current_view().unwrap();
+    assert_ne!(view, from);
+    assert_eq!(app.views.tabs.len(), tabs + 1);
+    assert_eq!(
+        effects,
+        vec![Effect::Lock {
+            from,
+            view,
+            name: "ann".into(),
+            label: Some("dev".into()),
+        }]
+    );
+}

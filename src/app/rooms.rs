@@ -150,6 +150,35 @@ impl App {
         Vec::new()
     }
 
+    /// `/lock`: a view for the current room's private successor, named as it is.
+    pub(super) fn command_lock(&mut self, now: UnixMillis) -> Vec<Effect> {
+        let Some(from) = self.current_view() else {
+            return Vec::new();
+        };
+        if self.direct_peer().is_some() {
+            self.error(
+                now,
+                "/lock is about a room; this is a private conversation".into(),
+            );
+            return Vec::new();
+        }
+        if self.view().state.is_some() {
+            self.error(now, "this room is private already".into());
+            return Vec::new();
+        }
+        let label = self.views.current_tab().map(|tab| tab.title.clone());
+        let name = self.my_name();
+        match self.add_view(ViewKind::Room(None), label.clone(), true) {
+            Some(view) => vec![Effect::Lock {
+                from,
+                view,
+                name,
+                label,
+            }],
+            None => self.too_many(now),
+        }
+    }
+
     /// `/open [LABEL]`.
     pub(super) fn command_open(&mut self, label: Option<String>, now: UnixMillis) -> Vec<Effect> {
         let name = self.my_name();

@@ -8,6 +8,7 @@
 pub mod direct;
 mod execute;
 pub mod files;
+mod lock;
 mod moderate;
 pub mod private;
 mod reply;
@@ -85,6 +86,10 @@ pub struct Core {
     later: std::sync::Mutex<FuturesUnordered<Work>>,
     /// The name rooms opened from now on start with: `--name`, then the last `/nick`.
     name: String,
+    /// `/lock` successors not running yet, and the rooms to open private whatever the
+    /// configuration says.
+    locks: std::collections::HashMap<RoomKey, lock::Lock>,
+    forced_private: HashSet<RoomKey>,
 }
 
 impl Core {
@@ -136,6 +141,8 @@ impl Core {
             answers,
             later: std::sync::Mutex::default(),
             name: config.name.clone(),
+            locks: Default::default(),
+            forced_private: HashSet::new(),
             config,
         })
     }
@@ -189,7 +196,16 @@ impl Core {
         self.rooms
             .add(key, topic, label.clone().or(known), join_timeout, current);
         let name = name.unwrap_or_else(|| self.name.clone());
-        self.sessions.start(key, RoomStart { start, name, label });
+        let private = self.forced_private.remove(&key);
+        self.sessions.start(
+            key,
+            RoomStart {
+                start,
+                name,
+                label,
+                private,
+            },
+        );
     }
 
     /// The next thing that happened. Cancel-safe: nothing is taken before it is returned.
@@ -229,7 +245,12 @@ impl Core {
                 match event {
                     SessionEvent::Ready {
                         topic, room_name, ..
-                    } => self.rooms.ready(*key, *topic, room_name.as_deref()),
+                    } => {
+                        self.rooms.ready(*key, *topic, room_name.as_deref());
+                        if self.locks.contains_key(key) {
+                            return self.lock_ready(*key).await;
+                        }
+                    }
                     SessionEvent::Room(Event::RoomNamed { name, by, .. }) => {
                         self.rooms.named(*key, name, &by.display);
                     }

@@ -40,6 +40,9 @@ impl Core {
                 let invites = session.invites().await.unwrap_or_default();
                 return vec![Reply::new(about, Answer::Invites(invites))];
             }
+            Moderation::Lock => {
+                return vec![Reply::error(about, "this room is private already")];
+            }
             Moderation::Revoke(prefix) => {
                 return vec![match session.revoke(prefix).await {
                     Ok(Ok(id)) => Reply::info(
@@ -125,10 +128,17 @@ impl Core {
                 })
                 .await
             }
+            Moderation::Lock => {
+                let About::Room(from) = about else {
+                    return Vec::new();
+                };
+                let to = self.rooms.new_key();
+                self.lock_room(from, to, None, None, true).await
+            }
             _ => vec![Reply::error(
                 about,
                 "this room is public: its ticket lets anyone in and nobody can be removed \
-                 (open a private room: /open, without --public)",
+                 (/lock opens a private successor)",
             )],
         }
     }

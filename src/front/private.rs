@@ -18,12 +18,13 @@ pub async fn prepare(
     store: Option<&StoreHandle>,
     config: &Config,
     begin: &Start,
+    force_private: bool,
     spec: &mut SessionSpec,
 ) -> anyhow::Result<()> {
     let private = match begin {
         // A room announced on the LAN is public: its announcement is its invitation (a
         // private room's knock is not built yet).
-        Start::Open if !config.public && !config.lan => {
+        Start::Open if force_private || (!config.public && !config.lan) => {
             let name = spec.entry.room_name.clone().unwrap_or_default();
             let log = OpLog::create(
                 &node.secret(),

@@ -76,6 +76,8 @@ pub struct RoomStart {
     pub name: String,
     /// Replaces the configured `--label` (`/open LABEL`).
     pub label: Option<String>,
+    /// A new room is private whatever the configuration says (`/lock`'s successor).
+    pub private: bool,
 }
 
 pub struct Sessions {
@@ -143,7 +145,9 @@ impl Sessions {
                 if let Some(topic) = spec.entry.topic {
                     claim(&topics, topic, key)?;
                 }
-                super::private::prepare(&node, store.as_ref(), &config, &begin, &mut spec).await?;
+                let force = room.private;
+                super::private::prepare(&node, store.as_ref(), &config, &begin, force, &mut spec)
+                    .await?;
                 session::spawn(&node, store, spec).await
             };
             let (handle, mut events) = match spawned.await {

@@ -106,6 +106,19 @@ impl Tui {
             Effect::Join { view, name, ticket } => {
                 self.start_room(view, Start::Join(*ticket), Some(name), None);
             }
+            Effect::Lock {
+                from,
+                view,
+                name,
+                label,
+            } => {
+                self.opened.insert(view);
+                let replies = self
+                    .core
+                    .lock_room(from, view, Some(name), label, false)
+                    .await;
+                self.tell(present(replies));
+            }
             Effect::Redeem { view, name, invite } => {
                 self.start_room(view, Start::Invite(invite), Some(name), None);
             }
