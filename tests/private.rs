@@ -185,6 +185,16 @@ async fn a_used_up_revoked_or_expired_invite_is_one_line_and_exit_2() {
         "{list}"
     );
     refused("erin", revoked["invite"].as_str().unwrap(), "revoked").await;
+    // An invite from before (or another admin's) is revoked by its whole text.
+    ann.send("/invite").await;
+    let earlier = ann.expect_type("invite").await;
+    let earlier = earlier["invite"].as_str().unwrap().to_string();
+    ann.send(&format!("/revoke {earlier}")).await;
+    ann.expect("the second revocation", |e| {
+        e["type"] == "info" && e["message"].as_str().is_some_and(|m| m.contains("revoked"))
+    })
+    .await;
+    refused("gus", &earlier, "revoked").await;
 
     // One that expired is refused before anything starts.
     ann.send("/invite --expires 1s").await;
@@ -252,6 +262,41 @@ async fn lock_moves_a_public_room_to_a_private_successor() {
     let ready = bob2.ready().await;
     assert_eq!(ready["kind"], "private", "{ready}");
     for mut proc in [ann, bob, bob2] {
+        proc.close_stdin();
+        proc.exit().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_room_is_rejoined_after_a_restart_by_its_topic() {
+    let (ann_dir, bob_dir) = (
+        support::parlor::tempdir("ann"),
+        support::parlor::tempdir("bob"),
+    );
+    let mut ann = Proc::with_data(&ann_dir, "ann", &["open"]);
+    let ready = ann.ready().await;
+    let topic = ready["topic"].as_str().unwrap().to_string();
+    let invite = ready["ticket"].as_str().unwrap().to_string();
+    let mut bob = Proc::with_data(&bob_dir, "bob", &["join", &invite]);
+    bob.ready().await;
+    ann.expect("bob here", |e| e["type"] == "joined" && e["name"] == "bob")
+        .await;
+    bob.close_stdin();
+    assert_eq!(bob.exit().await, 0, "{}", bob.stderr());
+    // Bob comes back to the room he knows (no invite; ann is where he last saw her), and it
+    // is still private and his: his lines reach ann sealed with the room's key.
+    let mut bob = Proc::with_data(&bob_dir, "bob", &["join", &topic[..12]]);
+    let ready = bob.ready().await;
+    assert_eq!(
+        (ready["kind"].as_str(), ready["topic"].as_str()),
+        (Some("private"), Some(topic.as_str()))
+    );
+    bob.send("back in the private room").await;
+    ann.expect("bob's line after the restart", |e| {
+        e["type"] == "message" && e["text"] == "back in the private room"
+    })
+    .await;
+    for mut proc in [ann, bob] {
         proc.close_stdin();
         proc.exit().await;
     }

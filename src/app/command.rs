@@ -114,8 +114,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the invites you issued here, their uses and state",
     ),
     (
-        "/revoke PREFIX",
-        "end one of your invites (by the start of its id)",
+        "/revoke PREFIX|INVITE",
+        "end an invite (the start of its id, or the whole invite)",
     ),
     (
         "/kick NAME [REASON]",

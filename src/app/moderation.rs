@@ -78,7 +78,9 @@ pub fn parse(word: &str, arg: &str) -> Option<Result<Command, CommandError>> {
         },
         "invite" => invite(arg),
         "invites" => Ok(Moderation::Invites),
-        "revoke" => named("/revoke PREFIX").map(Moderation::Revoke),
+        // A whole invite (wrapped over lines, as pasted) or the start of an id.
+        "revoke" => named("/revoke PREFIX|INVITE")
+            .map(|_| Moderation::Revoke(arg.split_whitespace().collect())),
         "lock" => Ok(Moderation::Lock),
         _ => return None,
     };

@@ -116,8 +116,17 @@ impl Actor {
             .collect()
     }
 
-    /// `/revoke PREFIX`: end the one invite issued here whose id starts with it.
+    /// `/revoke PREFIX`: end the one invite issued here whose id starts with it, or the
+    /// invite whose whole text is given (one issued in an earlier run, or by another admin).
     pub(in crate::session) async fn revoke(&mut self, prefix: &str) -> Result<String, String> {
+        if let Ok(invite) = prefix.trim().parse::<Invite>() {
+            let room = self.private.as_ref().map(|p| p.room());
+            if Some(invite.room) != room {
+                return Err("that invite is for another room".into());
+            }
+            self.moderate(Action::Revoke { id: invite.id }).await?;
+            return Ok(invite.id_hex());
+        }
         let prefix = prefix.trim().to_ascii_lowercase();
         let matching: Vec<String> = self
             .invites()
