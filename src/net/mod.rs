@@ -13,6 +13,7 @@ mod keys_node;
 pub(crate) mod lan;
 pub(crate) mod paths;
 pub(crate) mod relay;
+mod subscribe;
 mod ticket_addr;
 mod topic;
 
@@ -29,7 +30,6 @@ use iroh_gossip::Gossip;
 use crate::proto::backlog::Page;
 use crate::proto::wire::MAX_GOSSIP_MESSAGE_SIZE;
 use crate::proto::{EndpointAddr, EndpointId, SecretKey, TopicId, UnixMillis};
-use tokio::sync::mpsc;
 
 pub use crate::model::{NetReport, PathKind, PeerPath};
 pub use history::HistoryQuery;
@@ -337,44 +337,6 @@ impl Node {
     /// Our current address: bound sockets, plus the home relay once it is known.
     pub fn addr(&self) -> EndpointAddr {
         self.endpoint.addr()
-    }
-
-    /// Subscribe to `topic`, dialing `peers` (from a ticket) in the background. Peers'
-    /// catch-up requests for the topic arrive on the returned channel, for the owner of the
-    /// room's history to answer.
-    pub async fn join(
-        &self,
-        topic: TopicId,
-        peers: &[EndpointAddr],
-    ) -> anyhow::Result<(TopicHandle, mpsc::Receiver<HistoryQuery>)> {
-        let handle = self.subscribe(topic, peers).await?;
-        Ok((handle, self.serve_history(topic)))
-    }
-
-    /// Subscribe to `topic` only: a private room talks on its epoch's topic but is asked for
-    /// history under its stable one ([`Self::serve_history`]).
-    pub async fn subscribe(
-        &self,
-        topic: TopicId,
-        peers: &[EndpointAddr],
-    ) -> anyhow::Result<TopicHandle> {
-        for peer in peers {
-            // A bare id (a member met before) is dialed from what the endpoint knows.
-            if peer.id != self.id() && !peer.is_empty() {
-                self.lookup.add_endpoint_info(peer.clone());
-            }
-        }
-        let bootstrap = peers
-            .iter()
-            .map(|p| p.id)
-            .filter(|id| *id != self.id())
-            .collect();
-        TopicHandle::subscribe(&self.gossip, topic, bootstrap).await
-    }
-
-    /// Peers' catch-up requests for `topic`, for the owner of the room's history to answer.
-    pub fn serve_history(&self, topic: TopicId) -> mpsc::Receiver<HistoryQuery> {
-        self.history.add(topic)
     }
 
     /// Addresses to put in a ticket: ours first (with relays, waiting for the home relay at

@@ -23,7 +23,7 @@ use crate::proto::seal::OP_FRAME;
 use crate::store::{Committed, StoreHandle};
 
 /// How long live messages may wait behind the first catch-up, so history prints first.
-const HOLD_LIVE: Duration = Duration::from_secs(2);
+pub(super) const HOLD_LIVE: Duration = Duration::from_secs(2);
 /// How long leaving may wait for the goodbye to be handed to the network.
 pub(super) const LEAVE_FLUSH: Duration = Duration::from_millis(300);
 /// How long leaving waits for the last saves, so what was shown is on disk.
@@ -357,78 +357,6 @@ impl Actor {
             self.send_members();
         }
         self.answer_drained();
-    }
-
-    /// `/nick` took effect: the room is entered under this name next time (unless `--name`
-    /// says otherwise).
-    fn remember_my_name(&self, name: String) {
-        let Some(store) = &self.store else {
-            return;
-        };
-        let topic = self.room.topic();
-        store.spawn_call(move |s| {
-            if let Err(err) = s.set_my_name(topic, &name) {
-                tracing::warn!("cannot remember the name used in this room: {err}");
-            }
-        });
-    }
-
-    /// The member list to the front end, after what is saved so far.
-    fn send_members(&mut self) {
-        let gate = self.saving.last();
-        self.outbox
-            .push(SessionEvent::Members(self.room.members()), gate);
-    }
-
-    /// `Ready`, the member list, then the stored history. While the first catch-up runs, live
-    /// messages wait behind it (bounded by [`HOLD_LIVE`]).
-    async fn become_ready(&mut self) {
-        self.ready = true;
-        let ticket = self.ticket().await;
-        let ready = SessionEvent::Ready {
-            me: self.room.me(),
-            topic: self.room.topic(),
-            ticket,
-            room_name: self.room_name(),
-            kind: match self.private {
-                Some(_) => crate::model::RoomKind::Private,
-                None => crate::model::RoomKind::Public,
-            },
-        };
-        self.outbox.push(ready, 0);
-        self.outbox
-            .push(SessionEvent::Members(self.room.members()), 0);
-        for event in std::mem::take(&mut self.restored) {
-            self.outbox.push(SessionEvent::Room(event), 0);
-        }
-        if let Some(state) = self.state_event() {
-            self.outbox.push(state, 0);
-        }
-        for warning in std::mem::take(&mut self.warnings) {
-            self.outbox.push(SessionEvent::Warning(warning), 0);
-        }
-        if self.catch_up.running() > 0 {
-            self.outbox.hold(Instant::now() + HOLD_LIVE);
-        }
-    }
-
-    /// The room's name: the winning signed one, else the ticket's.
-    pub(super) fn room_name(&self) -> Option<String> {
-        if let Some(private) = &self.private {
-            return Some(private.state.name().to_string()).filter(|n| !n.is_empty());
-        }
-        let signed = self.room.room_name().map(|named| named.name.clone());
-        signed.or_else(|| self.room_name_hint.clone())
-    }
-
-    pub(super) fn answer_drained(&mut self) {
-        // Waiters that gave up (a front end asking again) are not kept.
-        self.drain_waiters.retain(|waiter| !waiter.is_closed());
-        if self.room.queued() == 0 {
-            for waiter in self.drain_waiters.drain(..) {
-                let _ = waiter.send(());
-            }
-        }
     }
 }
 

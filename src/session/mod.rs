@@ -21,6 +21,7 @@ mod reconnect;
 mod roster;
 mod saving;
 mod sealed;
+mod telling;
 
 #[cfg(test)]
 mod net_tests;
