@@ -20,6 +20,8 @@ use crate::stats::latency;
 
 /// Joiners started at once: with 29 at once, a third of them never got in (see the README).
 const WAVE: usize = 10;
+/// How long a wave may take before joiners with no `room_state` at all are left out.
+const WAVE_PATIENCE: Duration = Duration::from_secs(20);
 /// How long forming the room may take before the run gives up.
 const FORM_PATIENCE: Duration = Duration::from_secs(120);
 /// How long a member may take to reach the new epoch before it counts as missing.
@@ -44,9 +46,11 @@ struct Seen {
 struct PrivateRoom {
     procs: Vec<Member>,
     lines: Lines,
-    /// Not kicked (yet).
+    /// Not kicked (yet), nor left out.
     inside: Vec<bool>,
     seen: Vec<Seen>,
+    /// Joiners that had no `room_state` within [`WAVE_PATIENCE`]: killed and left out.
+    never_in: Vec<usize>,
 }
 
 /// One kick: the new epoch, when each remaining member reached it, who did not in time.
@@ -68,6 +72,7 @@ impl PrivateRoom {
             lines,
             inside: vec![true; n],
             seen: vec![Seen::default(); n],
+            never_in: Vec::new(),
         };
         let started = Instant::now();
         let deadline = started + FORM_PATIENCE;
@@ -78,15 +83,26 @@ impl PrivateRoom {
                 let member = spawn(&Program::PARLOR, i, role, Limit::Default, tx.clone())?;
                 room.procs.push(member);
             }
-            let size = wave.end;
-            while !room.seen[..size].iter().all(|s| s.members == size) {
-                if room.next(deadline).is_none() {
+            let wave_deadline = (Instant::now() + WAVE_PATIENCE).min(deadline);
+            while !room.all_in() {
+                if room.next(wave_deadline).is_some() {
+                    continue;
+                }
+                // Joiners with no `room_state` at all are stuck redeeming: left out (and
+                // reported), so that one of them does not cost the whole run.
+                let never: Vec<usize> = (0..room.procs.len())
+                    .filter(|&i| room.inside[i] && room.seen[i].members == 0)
+                    .collect();
+                if never.is_empty() || Instant::now() >= deadline {
                     let counts: Vec<usize> = room.seen.iter().map(|s| s.members).collect();
-                    let stuck = room.seen[..size].iter().position(|s| s.members < size);
-                    let stderr = stuck.map(|i| room.procs[i].stderr()).unwrap_or_default();
                     anyhow::bail!(
-                        "after {FORM_PATIENCE:?}, not all of {size} members list {size} (each lists: {counts:?}); the first one short said:\n{stderr}"
+                        "after {FORM_PATIENCE:?}, the members do not all list each other (each lists: {counts:?})"
                     );
+                }
+                for i in never {
+                    room.inside[i] = false;
+                    room.procs[i].kill();
+                    room.never_in.push(i);
                 }
             }
         }
@@ -107,6 +123,20 @@ impl PrivateRoom {
             };
         }
         Some((i, at, v))
+    }
+
+    /// Whether every member started and inside lists exactly those.
+    fn all_in(&self) -> bool {
+        let started = 0..self.procs.len();
+        let inside: Vec<usize> = started.filter(|&i| self.inside[i]).collect();
+        inside.iter().all(|&i| self.seen[i].members == inside.len())
+    }
+
+    /// The member kicked next: the last one inside, never the owner nor `keep`.
+    fn victim(&self, keep: usize) -> Option<usize> {
+        (1..self.procs.len())
+            .rev()
+            .find(|&i| self.inside[i] && i != keep)
     }
 
     /// Read lines for `quiet`, so that one kick's stragglers are not the next one's.
@@ -180,17 +210,30 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         kicks + 3
     );
     let (mut room, formed) = PrivateRoom::form(n)?;
+    let members = room.inside_but(&[]).len();
     println!(
-        "    {n} processes in one private room (data directories): every member lists all {n} {:.0} ms after the first joiners' start ({WAVE} at once)",
-        ms(formed)
+        "    {n} processes started for one private room (data directories): every member lists all {members} {:.0} ms after the first joiners' start ({WAVE} at once){}",
+        ms(formed),
+        if room.never_in.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; never got in (no room_state within {WAVE_PATIENCE:?}, left out): {}",
+                names(&room.never_in)
+            )
+        }
     );
+    // The member frozen during the last kick: the first joiner inside.
+    let away_one = room.inside_but(&[0]).first().copied().unwrap_or(1);
     let quiet = Duration::from_millis(if opts.smoke { 300 } else { 1000 });
     room.settle(quiet);
     let mut pooled = Vec::new();
     let mut per_kick = Vec::new();
     let mut missing_anywhere = 0;
     for k in 0..kicks {
-        let victim = n - 1 - k;
+        let victim = room
+            .victim(away_one)
+            .ok_or_else(|| anyhow::anyhow!("nobody left to kick"))?;
         let waiting = room.inside_but(&[victim]);
         let kick = room.kick(victim, &waiting)?;
         let l = latency(kick.took.clone());
@@ -227,9 +270,15 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         if within { "yes" } else { "no" }
     );
     let gone = if opts.smoke { AWAY_SMOKE } else { AWAY };
-    let away = away(&mut room, 1, n - 1 - kicks, gone)?;
+    let victim = room
+        .victim(away_one)
+        .ok_or_else(|| anyhow::anyhow!("nobody left to kick"))?;
+    let away = away(&mut room, away_one, victim, gone)?;
+    let room_never_in = room.never_in.len();
+    let never_in = names(&room.never_in);
     room.quit();
     if opts.smoke {
+        anyhow::ensure!(room_never_in == 0, "joiners never got in");
         anyhow::ensure!(missing_anywhere == 0, "members never reached the new epoch");
         anyhow::ensure!(
             away["caught_up_ms"].is_number(),
@@ -238,6 +287,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
     }
     Ok(json!({
         "members": n,
+        "never_got_in": never_in,
         "formed_ms": ms(formed),
         "kicks": per_kick,
         "rekey_ms": {"p50": all.p50_ms, "max": all.max_ms, "samples": all.samples},
