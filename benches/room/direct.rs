@@ -33,7 +33,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
 /// Two processes in one room: `messages` direct messages from p0 to p1, then as many room
 /// lines, one every 100 ms (a fast typist; within the 20 a second one member may send).
 fn direct_messages(messages: u64) -> anyhow::Result<Value> {
-    let program = Program::Parlor { data_dir: true };
+    let program = Program::PARLOR;
     let mut room = Room::form(&program, 2, Limit::Lifted)?;
     room.say(0, "/who");
     // p0 must know p1's name before `/msg p1` can find it.

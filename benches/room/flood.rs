@@ -164,7 +164,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
     } else {
         (10.0, 10.0, Duration::from_secs(2))
     };
-    let program = Program::Parlor { data_dir: true };
+    let program = Program::PARLOR;
     // Receivers keep the default limit. An honest parlor paces its own lines to it, so the
     // flooder's own limit is lifted: it stands for a modified client that does not pace.
     let mut limits = [Limit::Default; 4];

@@ -85,7 +85,12 @@ fn form(program: &Program, n: usize) -> anyhow::Result<(Room, Formed)> {
     }
     let mut ready: Vec<Duration> = ready.into_values().collect();
     ready.sort();
-    Ok((Room { procs, lines }, Formed { ready, all_names }))
+    let room = Room {
+        procs,
+        lines,
+        ticket,
+    };
+    Ok((room, Formed { ready, all_names }))
 }
 
 /// `count` lines, one every 0.5 s, each from another member (in rounds of at most one line

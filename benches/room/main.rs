@@ -2,7 +2,7 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|large|sim|dm|files|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|flood|large|sim|dm|files|private|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
 //! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
@@ -11,7 +11,10 @@
 //! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency; dm
 //! mode times direct messages between two processes (beside a room line) and restarting into
 //! five stored rooms; files mode shares files between processes (1 GiB against a plain QUIC
-//! stream, resuming after a kill, nine members fetching at once). Prints a table and
+//! stream, resuming after a kill, nine members fetching at once); private mode measures private
+//! rooms: `--members N` (30) processes through five kicks (each remaining member on the new
+//! epoch) and one member frozen during a kick, a non-member flooding the epoch's topic (CPU and
+//! memory, beside a public room), and latency private against public. Prints a table and
 //! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
@@ -20,10 +23,13 @@ mod file_room;
 mod files;
 mod flood;
 mod inproc;
+mod intruder;
+mod kinds;
 mod large;
 mod peers;
 mod process;
 mod quic;
+mod rekey;
 mod sim;
 mod stats;
 #[path = "../../tests/support/mod.rs"]
@@ -54,6 +60,9 @@ pub struct Options {
     pub direct: bool,
     /// Sharing files between real processes, beside a plain QUIC stream.
     pub files: bool,
+    /// Private rooms: rekeying after kicks, a member away, a non-member's flood, latency
+    /// against public rooms.
+    pub private: bool,
     pub members: usize,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
@@ -88,6 +97,7 @@ fn options() -> Options {
         sim: mode == "all" || mode == "sim",
         direct: mode == "all" || mode == "dm",
         files: mode == "all" || mode == "files",
+        private: mode == "all" || mode == "private",
         members: value("--members")
             .and_then(|n| n.parse().ok())
             .filter(|&n: &usize| n >= 2)
@@ -366,9 +376,12 @@ fn main() -> anyhow::Result<()> {
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     // parlor as users run it, `--ephemeral`, and the iroh-gossip example when asked for.
     let programs = || -> anyhow::Result<Vec<peers::Program>> {
-        let mut programs = vec![peers::Program::Parlor { data_dir: true }];
+        let mut programs = vec![peers::Program::PARLOR];
         if !opts.smoke {
-            programs.push(peers::Program::Parlor { data_dir: false });
+            programs.push(peers::Program::Parlor {
+                data_dir: false,
+                public: false,
+            });
         }
         if opts.side_by_side {
             let example = peers::build_gossip_example(&target)?;
@@ -399,6 +412,16 @@ fn main() -> anyhow::Result<()> {
     if opts.flood {
         println!("\n== a flooding member, real processes with the default rate limit, 127.0.0.1");
         report["flood"] = flood::run(&opts)?;
+    }
+    if opts.private {
+        println!("\n== private rooms, real processes with data directories, 127.0.0.1");
+        println!("  -- kicks: each remaining member on the new epoch");
+        let mut private = rekey::run(&opts)?;
+        println!("  -- a non-member floods the epoch's topic (learned from a member's disk)");
+        private["non_member_flood"] = intruder::run(&opts)?;
+        println!("  -- latency, private and public rooms in the same run");
+        private["latency_private_vs_public"] = kinds::run(&opts)?;
+        report["private"] = private;
     }
     let dir = target.join("bench");
     std::fs::create_dir_all(&dir)?;

@@ -22,8 +22,9 @@ const GOSSIP_PACKAGE: &str = "iroh-gossip-0.101.0";
 
 #[derive(Debug, Clone)]
 pub enum Program {
-    /// parlor `--headless --json --offline`, with a data directory or `--ephemeral`.
-    Parlor { data_dir: bool },
+    /// parlor `--headless --json --offline`, with a data directory or `--ephemeral`; its rooms
+    /// opened private (as `open` makes them) or with `open --public`.
+    Parlor { data_dir: bool, public: bool },
     /// The iroh-gossip chat example, built at this path.
     GossipExample(PathBuf),
 }
@@ -31,16 +32,34 @@ pub enum Program {
 impl Program {
     pub fn label(&self) -> &'static str {
         match self {
-            Program::Parlor { data_dir: true } => "parlor, data directory",
-            Program::Parlor { data_dir: false } => "parlor --ephemeral",
+            Program::Parlor {
+                data_dir: true,
+                public: false,
+            } => "parlor, data directory",
+            Program::Parlor {
+                data_dir: true,
+                public: true,
+            } => "parlor, data directory, public room",
+            Program::Parlor {
+                data_dir: false, ..
+            } => "parlor --ephemeral",
             Program::GossipExample(_) => "iroh-gossip chat example",
         }
     }
 
     pub fn key(&self) -> &'static str {
         match self {
-            Program::Parlor { data_dir: true } => "parlor",
-            Program::Parlor { data_dir: false } => "parlor_ephemeral",
+            Program::Parlor {
+                data_dir: true,
+                public: false,
+            } => "parlor",
+            Program::Parlor {
+                data_dir: true,
+                public: true,
+            } => "parlor_public",
+            Program::Parlor {
+                data_dir: false, ..
+            } => "parlor_ephemeral",
             Program::GossipExample(_) => "iroh_gossip_example",
         }
     }
@@ -49,6 +68,12 @@ impl Program {
     pub fn catches_up(&self) -> bool {
         matches!(self, Program::Parlor { .. })
     }
+
+    /// parlor as users run it: a data directory, rooms as `open` makes them (private).
+    pub const PARLOR: Program = Program::Parlor {
+        data_dir: true,
+        public: false,
+    };
 }
 
 /// The rate limit a parlor process puts on each member's lines.
@@ -101,7 +126,9 @@ pub fn spawn(
     let name = format!("p{i}");
     let mut data_dir = None;
     let mut command = match program {
-        Program::Parlor { data_dir: with_dir } => {
+        Program::Parlor {
+            data_dir: with_dir, ..
+        } => {
             let mut command = parlor::command(&LOOPBACK);
             if limit == Limit::Lifted {
                 command.args(["--max-rate", "1000000"]);
@@ -129,6 +156,9 @@ pub fn spawn(
         }
     };
     match role {
+        Role::Open if matches!(program, Program::Parlor { public: true, .. }) => {
+            command.args(["open", "--public"])
+        }
         Role::Open => command.arg("open"),
         Role::Join(ticket) => command.args(["join", ticket]),
     };
@@ -160,7 +190,7 @@ pub fn spawn_in(
     let proc = start(&name, command, true, i, out).context("cannot start parlor")?;
     Ok(Member {
         proc,
-        program: Program::Parlor { data_dir: true },
+        program: Program::PARLOR,
         data_dir: None,
     })
 }
@@ -204,6 +234,11 @@ fn example_event(line: &str) -> Option<Value> {
 }
 
 impl Member {
+    /// Its data directory (none for `--ephemeral` or the example).
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+
     /// Stop: parlor says goodbye on `/quit`; the example has no quit (and loops on end of
     /// input), so it is killed.
     pub fn quit(&mut self) {

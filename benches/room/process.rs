@@ -55,6 +55,8 @@ pub(crate) enum Phase {
 pub struct Room {
     pub procs: Vec<Member>,
     pub lines: Lines,
+    /// What the opener printed to join with (a private room's invite).
+    pub ticket: String,
 }
 
 /// What one traffic run delivered.
@@ -83,7 +85,11 @@ impl Room {
         }
         std::thread::sleep(Duration::from_millis(300));
         while lines.try_recv().is_ok() {}
-        Ok(Self { procs, lines })
+        Ok(Self {
+            procs,
+            lines,
+            ticket,
+        })
     }
 
     /// Process `i` says `text` (one `write`, as a terminal hands over a whole line).
@@ -212,7 +218,7 @@ fn per_sender(opts: &Options, rate: f64) -> u64 {
 }
 
 /// Process 0 says a line every 20 ms.
-fn one_sender(room: &mut Room, opts: &Options) -> Run {
+pub(crate) fn one_sender(room: &mut Room, opts: &Options) -> Run {
     let interval = Duration::from_millis(20);
     let count = per_sender(opts, 50.0);
     room.traffic(&[0], interval, count, Phase::Spread, PATIENCE)
