@@ -1,6 +1,8 @@
 //! Starting a private room (issue 23): opening one (the new default), redeeming an invite at
 //! one of its members, or reading a known one back from the store.
 
+use std::time::Duration;
+
 use super::start::NoSuchRoom;
 use crate::config::{Config, Start};
 use crate::net::Node;
@@ -42,7 +44,7 @@ pub async fn prepare(
             }
         }
         Start::Invite(invite) => {
-            let private = redeem(node, invite).await?;
+            let private = redeem(node, invite, config.join_timeout).await?;
             // Ready at once: a member answered already.
             spec.join_timeout = None;
             private
@@ -96,7 +98,42 @@ async fn known(
 /// Redeem `invite` at the first of its peers that answers: get the room's log, sign our
 /// join on it, get the key. A member's refusal (expired, revoked, used up, banned) is final
 /// and bad input (exit 2); a peer that cannot be reached makes us try the next.
-async fn redeem(node: &Node, invite: &Invite) -> anyhow::Result<PrivateSpec> {
+async fn redeem(node: &Node, invite: &Invite, patience: Duration) -> anyhow::Result<PrivateSpec> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut round = 0u32;
+    loop {
+        match redeem_once(node, invite).await {
+            Err(Redeem::Final(err)) => return Err(err),
+            Ok(private) => return Ok(private),
+            // Everyone busy or unreachable: again, a little later each round (a room's
+            // members answering many newcomers at once turn some away for a moment).
+            Err(Redeem::Again(failures)) => {
+                let wait = Duration::from_millis(100 * 2u64.pow(round.min(4)));
+                let wait = wait.mul_f64(0.5 + rand::random::<f64>() / 2.0);
+                if tokio::time::Instant::now() + wait >= deadline {
+                    anyhow::bail!(
+                        "no member listed in the invite let us in within {:.0} s ({}); they may all be offline or busy",
+                        patience.as_secs_f64(),
+                        failures.join("; ")
+                    );
+                }
+                tokio::time::sleep(wait).await;
+                round += 1;
+            }
+        }
+    }
+}
+
+/// Why one round of redeeming did not get in.
+enum Redeem {
+    /// A member refused for good (or answered nonsense): said, exit 2.
+    Final(anyhow::Error),
+    /// Every peer was busy, had no key yet or could not be reached: what each said.
+    Again(Vec<String>),
+}
+
+/// Try each peer of the invite once.
+async fn redeem_once(node: &Node, invite: &Invite) -> Result<PrivateSpec, Redeem> {
     let bytes = invite.to_bytes();
     let secret = node.secret();
     let mut failures = Vec::new();
@@ -115,8 +152,9 @@ async fn redeem(node: &Node, invite: &Invite) -> anyhow::Result<PrivateSpec> {
         };
         match node.redeem(peer.clone(), invite.room, &bytes, join).await {
             Ok(answer) => {
-                let answer = KeyAnswer::decode(&answer, invite.room)
-                    .map_err(|e| anyhow::anyhow!("the member sent a damaged answer: {e}"))?;
+                let answer = KeyAnswer::decode(&answer, invite.room).map_err(|e| {
+                    Redeem::Final(anyhow::anyhow!("the member sent a damaged answer: {e}"))
+                })?;
                 return Ok(PrivateSpec {
                     log: answer.log,
                     key: answer.key,
@@ -124,16 +162,15 @@ async fn redeem(node: &Node, invite: &Invite) -> anyhow::Result<PrivateSpec> {
                     epoch_op: Some(answer.epoch_op),
                 });
             }
-            Err(KeyFetchError::Refused(why)) if !why.contains("ask again") => {
-                return Err(NoSuchRoom::Other(format!("the invite was refused: {why}")).into());
+            Err(err) if err.may_pass() => failures.push(format!("{}: {err}", peer.id.fmt_short())),
+            Err(KeyFetchError::Refused(why)) => {
+                let refused = NoSuchRoom::Other(format!("the invite was refused: {why}"));
+                return Err(Redeem::Final(refused.into()));
             }
             Err(err) => failures.push(format!("{}: {err}", peer.id.fmt_short())),
         }
     }
-    anyhow::bail!(
-        "no member listed in the invite answered ({}); they may all be offline",
-        failures.join("; ")
-    )
+    Err(Redeem::Again(failures))
 }
 
 /// The topic under which an invite's room is known (its lasting one).

@@ -43,8 +43,10 @@ pub const MAX_INVITE_BYTES: usize = 8 * 1024;
 pub const MAX_KEY_ANSWER_BYTES: usize = (MAX_OPS + 1) * (MAX_OP_BYTES + 8) + 64 * 1024;
 /// The longest refusal reason kept.
 const MAX_REASON_BYTES: usize = 256;
-/// Queries waiting for one room's session; more are refused (it answers, or is stuck).
-const QUERY_BACKLOG: usize = 16;
+/// Queries waiting for one room's session; more are refused (it answers, or is stuck). A
+/// rekey sends every member to the keyholder at once, and each answer takes the session
+/// well under a millisecond.
+const QUERY_BACKLOG: usize = 64;
 /// How long the room's session may take to decide.
 const DECIDE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long asking may take in all (connecting included).
@@ -132,6 +134,20 @@ pub enum KeyFetchError {
     Failed(anyhow::Error),
 }
 
+impl KeyFetchError {
+    /// Whether asking again (later, or another member) may get a different answer: a busy
+    /// or undecided member, one that has no key yet, a connection that failed. A member's
+    /// own refusal (not a member, an invite used up) is final.
+    pub fn may_pass(&self) -> bool {
+        match self {
+            Self::Refused(why) => {
+                why.contains("ask again") || why.contains("in time") || why == NO_ROOM
+            }
+            Self::TimedOut(_) | Self::Failed(_) => true,
+        }
+    }
+}
+
 /// Serves key requests by asking the room's session.
 #[derive(Clone)]
 pub struct KeyServer {
@@ -150,8 +166,17 @@ impl std::fmt::Debug for KeyServer {
 const NO_ROOM: &str = "no such room here";
 
 impl KeyServer {
+    /// Serving as many at once as a rekey of a large room asks (every member the same
+    /// moment), fewer per peer than history does (one request per room at a time is all a
+    /// member makes).
     pub fn new(routes: KeyRoutes) -> Self {
-        Self::with_limits(routes, ServeLimits::default())
+        let limits = ServeLimits {
+            per_peer: 4,
+            per_room: 2,
+            total: 64,
+            ..ServeLimits::default()
+        };
+        Self::with_limits(routes, limits)
     }
 
     pub fn with_limits(routes: KeyRoutes, limits: ServeLimits) -> Self {

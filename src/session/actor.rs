@@ -110,6 +110,8 @@ enum Step {
     KeyQuery(crate::net::keys::KeyQuery),
     /// Time to ask a member for the key again.
     FetchKey,
+    /// Time to ask a member for the log and key anyway.
+    Poll,
 }
 
 /// Why the loop ended.
@@ -193,6 +195,7 @@ impl Actor {
             }
             self.hand_over_ready();
             let fetch_at = self.private.as_ref().and_then(|p| p.fetch_at);
+            let poll_at = self.private.as_ref().map(|p| p.poll_at);
             let saves_due = self.saves_due();
             let redial = self.heal.next_dial();
             let tick = self.room.next_deadline().map(Instant::from_std);
@@ -228,6 +231,7 @@ impl Actor {
                 },
                 step = next_private(&mut self.private) => step,
                 _ = sleep_until(fetch_at.unwrap_or(far)), if fetch_at.is_some() => Step::FetchKey,
+                _ = sleep_until(poll_at.unwrap_or(far)), if poll_at.is_some() => Step::Poll,
                 Some(page) = self.catch_up.next() => Step::History(page),
                 Some(committed) = self.saving.next_commit() => Step::Committed(committed),
                 Some(query) = self.queries.recv() => {
@@ -279,7 +283,10 @@ impl Actor {
                     self.roster.sent(std::time::Instant::now());
                     self.send_members();
                 }
-                Step::Redial => self.redial(),
+                Step::Redial => {
+                    self.redial();
+                    self.sync_when_alone();
+                }
                 Step::Save => self.flush_saves(),
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
@@ -287,6 +294,7 @@ impl Actor {
                 Step::Op(op) => self.on_op(&op).await,
                 Step::KeyFetched((peer, got)) => self.key_fetched(peer, got).await,
                 Step::FetchKey => self.fetch_key(),
+                Step::Poll => self.poll(),
                 Step::KeyQuery(query) => self.answer_key(query).await,
             }
         }
@@ -352,6 +360,7 @@ impl Actor {
         }
         if neighbour_change {
             self.net_changed();
+            self.sync_when_alone();
         }
         if membership && self.roster.changed(now.at, self.room.known_keys()) {
             self.send_members();

@@ -177,6 +177,8 @@ impl Actor {
             .reconnect
             .network_changed(self.room.neighbors().count(), Instant::now());
         self.feed(crate::proto::room::Input::Resumed).await;
+        // A private room may have moved to an epoch meanwhile: ask for the key now.
+        self.sync_now();
     }
 
     /// The LAN's announcements changed: if someone new announces our room while we are

@@ -16,9 +16,13 @@ use crate::proto::room::Input;
 use crate::proto::seal::{self, EpochKey};
 use crate::proto::state::KeyAnswer;
 
-/// The first retry's wait; each failure doubles it, up to [`RETRY_MAX`].
-const RETRY_FIRST: Duration = Duration::from_millis(150);
-const RETRY_MAX: Duration = Duration::from_secs(5);
+/// The first retry's wait; each failure doubles it, up to [`RETRY_MAX`], each drawn between
+/// half and all of it, so a room's members asking at once spread out. Short: a member without
+/// the key cannot talk, and the keyholder usually has it within milliseconds.
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+/// When no request can start (too many out), look again this soon.
+const BUSY_RETRY: Duration = Duration::from_millis(100);
 /// Members that must refuse us as a non-member before we take it that we were removed.
 const REFUSALS_MEAN_REMOVED: usize = 2;
 
@@ -73,7 +77,46 @@ impl Actor {
             return;
         };
         private.tries += 1;
-        self.launch_fetch(peer);
+        if !self.launch_fetch(peer)
+            && let Some(private) = self.private.as_mut()
+        {
+            private.fetch_at = Some(Instant::now() + BUSY_RETRY);
+        }
+    }
+
+    /// Alone on our topic (the others may have moved to an epoch we missed, frozen or cut
+    /// off while it began): ask a member for the log and key, as on every redial round.
+    pub(in crate::session) fn sync_when_alone(&mut self) {
+        let alone = self.room.neighbors().next().is_none();
+        let Some(private) = self.private.as_mut() else {
+            return;
+        };
+        if alone && private.fetch_at.is_none() && private.fetches.is_empty() {
+            private.fetch_at = Some(Instant::now());
+        }
+    }
+
+    /// Every [`super::POLL_EVERY`]: ask the next member for the log and key unless a
+    /// request is under way.
+    pub(in crate::session) fn poll(&mut self) {
+        let Some(private) = self.private.as_mut() else {
+            return;
+        };
+        private.poll_at = Instant::now() + super::POLL_EVERY;
+        // Beside any request still out: one to a member that is gone waits for its timeout,
+        // and must not hold up asking the next.
+        if private.fetches.len() < super::MAX_FETCHES {
+            self.fetch_key();
+        }
+    }
+
+    /// Ask a member for the log and key now (after a sleep or a freeze).
+    pub(in crate::session) fn sync_now(&mut self) {
+        if let Some(private) = self.private.as_mut()
+            && private.fetch_at.is_none()
+        {
+            private.fetch_at = Some(Instant::now());
+        }
     }
 
     /// A neighbour came up (or sent an operation whose ancestors we lack): ask it for the
@@ -94,15 +137,21 @@ impl Actor {
         }
         // Bounded by the members, who are bounded by the state.
         private.synced.insert(peer, now);
-        self.launch_fetch(peer);
+        if !self.launch_fetch(peer)
+            && let Some(private) = self.private.as_mut()
+        {
+            // Asked again at the next neighbour event rather than never.
+            private.synced.remove(&peer);
+        }
     }
 
-    fn launch_fetch(&mut self, peer: EndpointId) {
+    /// Ask `peer`; `false` when too many requests are out already.
+    fn launch_fetch(&mut self, peer: EndpointId) -> bool {
         let Some(private) = self.private.as_mut() else {
-            return;
+            return false;
         };
         if private.fetches.len() >= super::MAX_FETCHES {
-            return;
+            return false;
         }
         let fetch = self
             .node
@@ -110,6 +159,7 @@ impl Actor {
         private
             .fetches
             .push(async move { (peer, fetch.await) }.boxed());
+        true
     }
 
     /// A member answered (or did not): merge its log, take its key if it is the current
@@ -189,8 +239,9 @@ impl Actor {
         if private.key_is_current() || private.removed.is_some() {
             private.fetch_at = None;
         } else if private.fetch_at.is_none() && private.fetches.is_empty() {
-            let wait = RETRY_FIRST * 2u32.saturating_pow(private.tries.min(6));
-            private.fetch_at = Some(Instant::now() + wait.min(RETRY_MAX));
+            let wait = (RETRY_FIRST * 2u32.saturating_pow(private.tries.min(6))).min(RETRY_MAX);
+            let wait = wait.mul_f64(0.5 + rand::random::<f64>() / 2.0);
+            private.fetch_at = Some(Instant::now() + wait);
         }
     }
 

@@ -85,6 +85,11 @@ type Fetching = BoxFuture<Fetched>;
 const MAX_ISSUED: usize = 256;
 /// Key or log requests in flight at once (a neighbour coming up asks too).
 const MAX_FETCHES: usize = 4;
+/// How often a member asks another (in turn) for the log and key even when nothing seems
+/// amiss: a member frozen or cut off while the others moved to a new epoch may hear nothing
+/// that says so (its old neighbours gone without a word), and this is how it finds out. One
+/// small request per member every few seconds.
+pub(super) const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// A neighbour's log is asked again only after this long.
 const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -100,6 +105,8 @@ pub(super) struct Private {
     pub(super) fetches: FuturesUnordered<Fetching>,
     /// When to ask for the key again (`None`: not needed, or a request is out).
     pub(super) fetch_at: Option<Instant>,
+    /// When to ask a member for the log and key anyway (see [`POLL_EVERY`]).
+    pub(super) poll_at: Instant,
     pub(super) tries: u32,
     /// When each neighbour's log was last asked for.
     pub(super) synced: HashMap<EndpointId, Instant>,
@@ -131,6 +138,7 @@ impl Private {
             fetches: FuturesUnordered::new(),
             // Whoever comes back asks a member at once: the room may have moved on.
             fetch_at: Some(Instant::now()),
+            poll_at: Instant::now() + POLL_EVERY,
             tries: 0,
             synced: HashMap::new(),
             invites: Vec::new(),
