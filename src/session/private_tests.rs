@@ -27,6 +27,15 @@ async fn state_when(
     when(what, read, done).await
 }
 
+/// `by` removes `who`, for no reason given.
+async fn kick(by: &Member, who: crate::proto::EndpointId) {
+    let action = Action::Remove {
+        who,
+        reason: String::new(),
+    };
+    by.handle.moderate(action).await.unwrap().unwrap();
+}
+
 /// Ann owning a room with bob and carl in it, all three running (and the room, carl's key,
 /// a ticket through ann, and bob's key to start him again).
 async fn three_members() -> (PrivateSpec, [Member; 3], SecretKey, String) {
@@ -200,14 +209,7 @@ async fn a_member_away_during_a_kick_gets_the_new_key_when_back() {
     let carl_id = carl.node.id();
     // Bob goes away; carl is kicked meanwhile.
     bob.close().await;
-    ann.handle
-        .moderate(Action::Remove {
-            who: carl_id,
-            reason: String::new(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    kick(&ann, carl_id).await;
     carl.expect("the removal", |e| matches!(e, SessionEvent::Removed { .. }))
         .await;
     // Bob comes back with what he had: the old log and key, the old topic.
@@ -325,4 +327,37 @@ async fn a_leaked_key_lets_a_stranger_send_nothing_the_room_takes() {
     for member in [carl, bob, ann] {
         member.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_while_away_learns_it_when_back() {
+    let (room, [ann, bob, carl], _, ticket) = three_members().await;
+    let carl_key = carl.node.secret();
+    let carl_id = carl_key.public();
+    carl.close().await;
+    kick(&ann, carl_id).await;
+    state_when(&bob, "carl out", |s| s.role_of(&carl_id).is_none()).await;
+    // Carl comes back with what he had; the members no longer let him in, and after a few
+    // seconds of that (not at the first refusal: a newcomer's join may still be on its way)
+    // his session says he was removed.
+    let mut carl = start_as(carl_key, private("carl", Some(&ticket), &room)).await;
+    let removed = carl
+        .expect("the removal, learnt", |e| {
+            matches!(e, SessionEvent::Removed { .. })
+        })
+        .await;
+    assert!(
+        matches!(
+            &removed,
+            SessionEvent::Removed {
+                by: None,
+                ban: false,
+                ..
+            }
+        ),
+        "{removed:?}"
+    );
+    carl.node.shutdown(Duration::from_millis(250)).await;
+    bob.close().await;
+    ann.close().await;
 }

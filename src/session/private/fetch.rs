@@ -25,6 +25,9 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 const BUSY_RETRY: Duration = Duration::from_millis(100);
 /// Members that must refuse us as a non-member before we take it that we were removed.
 const REFUSALS_MEAN_REMOVED: usize = 2;
+/// And for how long, with no member answering in between (a join reaches every member over
+/// gossip within this, so a newcomer is never refused for long).
+const REFUSALS_LAST: Duration = Duration::from_secs(6);
 
 impl Actor {
     /// The state's epoch moved (or we came back): draw its key if it is ours to draw, else
@@ -185,10 +188,14 @@ impl Actor {
                 if (why == NOT_A_MEMBER || why == BANNED) && private.state.owner() != me =>
             {
                 // Removed while away: the log that says so is not given to non-members, so
-                // we learn it from the members refusing us (a few, lest one liar suffice).
+                // we learn it from the members refusing us (a few, lest one liar suffice,
+                // and for a while: a member that has not heard of our join yet refuses too).
                 private.refused_by.insert(peer);
+                let since = *private.refused_since.get_or_insert_with(Instant::now);
                 let others = private.state.member_count().saturating_sub(1);
-                if private.refused_by.len() >= others.clamp(1, REFUSALS_MEAN_REMOVED) {
+                if private.refused_by.len() >= others.clamp(1, REFUSALS_MEAN_REMOVED)
+                    && since.elapsed() >= REFUSALS_LAST
+                {
                     private.removed = Some(super::Removal {
                         by: None,
                         reason:
@@ -206,6 +213,8 @@ impl Actor {
             }
         };
         if let Some(answer) = answer {
+            private.refused_by.clear();
+            private.refused_since = None;
             let mut new = false;
             if answer.log.genesis().hash == private.log.genesis().hash {
                 for op in answer.log.ops() {

@@ -115,6 +115,8 @@ pub(super) struct Private {
     pub(super) removed: Option<Removal>,
     /// Members who answered that we are not a member (we were removed while away).
     pub(super) refused_by: HashSet<EndpointId>,
+    /// Since when members have refused us with no answer in between.
+    pub(super) refused_since: Option<Instant>,
     /// When we saw each member join, for `/history joined` (members already in the state
     /// when the session started are not in it: they read everything kept). Bounded by the
     /// members.
@@ -144,6 +146,7 @@ impl Private {
             invites: Vec::new(),
             removed: None,
             refused_by: HashSet::new(),
+            refused_since: None,
             joined_at: HashMap::new(),
         }
     }
