@@ -31,7 +31,7 @@ use iroh::{Endpoint, EndpointAddr, EndpointId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::history::server::{CLOSE_BAD_REQUEST, CLOSE_BUSY, CLOSE_TIMED_OUT, Load, ServeLimits};
-use crate::proto::state::{MAX_OP_BYTES, MAX_OPS, RoomId};
+use crate::proto::state::{MAX_KEY_ANSWER_BYTES, MAX_OP_BYTES, RoomId};
 
 pub const KEYS_ALPN: &[u8] = b"parlor/keys/1";
 const ASK_MEMBER: u8 = 1;
@@ -39,8 +39,6 @@ const ASK_INVITE: u8 = 2;
 const MEMBER_REQUEST_LEN: usize = 32 + 8;
 /// The largest invite shown (its peers and name are bounded well below this).
 pub const MAX_INVITE_BYTES: usize = 8 * 1024;
-/// The largest answer: a room's whole log (every operation at its largest) with the key.
-pub const MAX_KEY_ANSWER_BYTES: usize = (MAX_OPS + 1) * (MAX_OP_BYTES + 8) + 64 * 1024;
 /// The longest refusal reason kept.
 const MAX_REASON_BYTES: usize = 256;
 /// Queries waiting for one room's session; more are refused (it answers, or is stuck). A
@@ -308,7 +306,7 @@ async fn write_answer(
             write_framed(send, &bytes).await
         }
         Err(mut reason) => {
-            cut(&mut reason, MAX_REASON_BYTES);
+            crate::proto::names::cut_to_bytes(&mut reason, MAX_REASON_BYTES);
             send.write_all(&[0]).await?;
             write_framed(send, reason.as_bytes()).await
         }
@@ -339,16 +337,6 @@ async fn read_answer(recv: &mut RecvStream) -> Result<Vec<u8>, KeyFetchError> {
     }
 }
 
-fn cut(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-}
-
 /// Ask `peer` for `room`'s current key and log, holding `have_epoch`.
 pub async fn fetch_key(
     endpoint: &Endpoint,
@@ -356,28 +344,13 @@ pub async fn fetch_key(
     room: RoomId,
     have_epoch: u64,
 ) -> Result<Vec<u8>, KeyFetchError> {
-    let peer = peer.into();
-    let work = async {
-        let conn = endpoint
-            .connect(peer, KEYS_ALPN)
-            .await
-            .map_err(|e| KeyFetchError::Failed(e.into()))?;
-        let (mut send, mut recv) = conn
-            .open_bi()
-            .await
-            .map_err(|e| KeyFetchError::Failed(e.into()))?;
+    exchange(endpoint, peer.into(), |mut send, mut recv| async move {
         let request = encode_key_request(&room, have_epoch);
-        send.write_all(&request)
-            .await
-            .map_err(|e| KeyFetchError::Failed(e.into()))?;
+        send.write_all(&request).await.map_err(failed)?;
         let _ = send.finish();
-        let answer = read_answer(&mut recv).await;
-        conn.close(0u32.into(), b"thanks");
-        answer
-    };
-    tokio::time::timeout(FETCH_TIMEOUT, work)
-        .await
-        .map_err(|_| KeyFetchError::TimedOut(FETCH_TIMEOUT))?
+        read_answer(&mut recv).await
+    })
+    .await
 }
 
 /// Join `room` at `peer` with `invite`: get its log, sign our join on it with `sign_join`
@@ -389,31 +362,48 @@ pub async fn redeem(
     invite: &[u8],
     sign_join: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, KeyFetchError> {
-    let peer = peer.into();
-    let work = async {
-        let failed = |e: anyhow::Error| KeyFetchError::Failed(e);
-        let conn = endpoint
-            .connect(peer, KEYS_ALPN)
-            .await
-            .map_err(|e| failed(e.into()))?;
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(e.into()))?;
+    exchange(endpoint, peer.into(), |mut send, mut recv| async move {
         let mut request = vec![ASK_INVITE];
         request.extend_from_slice(room.as_bytes());
-        send.write_all(&request)
+        send.write_all(&request).await.map_err(failed)?;
+        write_framed(&mut send, invite)
             .await
-            .map_err(|e| failed(e.into()))?;
-        write_framed(&mut send, invite).await.map_err(failed)?;
+            .map_err(KeyFetchError::Failed)?;
         let log = read_answer(&mut recv).await?;
         let op = sign_join(&log).map_err(KeyFetchError::Refused)?;
-        write_framed(&mut send, &op).await.map_err(failed)?;
+        write_framed(&mut send, &op)
+            .await
+            .map_err(KeyFetchError::Failed)?;
         let _ = send.finish();
-        let answer = read_answer(&mut recv).await;
+        read_answer(&mut recv).await
+    })
+    .await
+}
+
+/// One exchange with `peer` on one stream of a `parlor/keys/1` connection, `talk` saying
+/// what goes each way, all within [`FETCH_TIMEOUT`].
+async fn exchange<Talk>(
+    endpoint: &Endpoint,
+    peer: EndpointAddr,
+    talk: impl FnOnce(SendStream, RecvStream) -> Talk,
+) -> Result<Vec<u8>, KeyFetchError>
+where
+    Talk: std::future::Future<Output = Result<Vec<u8>, KeyFetchError>>,
+{
+    let work = async {
+        let conn = endpoint.connect(peer, KEYS_ALPN).await.map_err(failed)?;
+        let (send, recv) = conn.open_bi().await.map_err(failed)?;
+        let answer = talk(send, recv).await;
         conn.close(0u32.into(), b"thanks");
         answer
     };
     tokio::time::timeout(FETCH_TIMEOUT, work)
         .await
         .map_err(|_| KeyFetchError::TimedOut(FETCH_TIMEOUT))?
+}
+
+fn failed(err: impl Into<anyhow::Error>) -> KeyFetchError {
+    KeyFetchError::Failed(err.into())
 }
 
 #[cfg(test)]

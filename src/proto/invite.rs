@@ -120,13 +120,7 @@ impl Invite {
         let mut peers = draft.peers;
         peers.truncate(MAX_INVITE_PEERS);
         let name = draft.name.map(|mut name| {
-            if name.len() > MAX_NAME_BYTES {
-                let mut end = MAX_NAME_BYTES;
-                while !name.is_char_boundary(end) {
-                    end -= 1;
-                }
-                name.truncate(end);
-            }
+            super::names::cut_to_bytes(&mut name, MAX_NAME_BYTES);
             name
         });
         let body = InviteBody {

@@ -147,6 +147,17 @@ fn is_variation_selector(c: char) -> bool {
 /// `keep_newlines`; zero-width joiners survive because emoji (👨‍👩‍👧) and scripts need them.
 /// The output contains no character it would escape, so sanitising twice changes nothing more
 /// than the backslashes it shows.
+/// Cut `text` to at most `max` bytes, at a character boundary.
+pub fn cut_to_bytes(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
 pub fn sanitize_text(text: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut prev = None;
