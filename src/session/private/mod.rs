@@ -100,6 +100,8 @@ pub(super) struct Private {
     pub(super) skipped: HashSet<OpHash>,
     /// The last fold left operations waiting for an ancestor we lack.
     pub(super) waiting: bool,
+    /// The state's members' keys as bytes, for the check of every live envelope's author.
+    pub(super) member_keys: HashSet<[u8; 32]>,
     pub(super) held: Held,
     pub(super) queries: mpsc::Receiver<KeyQuery>,
     pub(super) fetches: FuturesUnordered<Fetching>,
@@ -130,6 +132,7 @@ impl Private {
             log: spec.log.clone(),
             skipped: folded.skipped.iter().map(|s| s.op).collect(),
             waiting: !folded.waiting.is_empty(),
+            member_keys: member_keys(&folded.state),
             state: folded.state,
             held: Held {
                 epoch: spec.epoch,
@@ -160,6 +163,7 @@ impl Private {
         let folded = self.log.fold();
         self.skipped = folded.skipped.iter().map(|s| s.op).collect();
         self.waiting = !folded.waiting.is_empty();
+        self.member_keys = member_keys(&folded.state);
         self.state = folded.state;
     }
 
@@ -236,6 +240,10 @@ impl Private {
     }
 }
 
+fn member_keys(state: &RoomState) -> HashSet<[u8; 32]> {
+    state.members().map(|(id, _)| *id.as_bytes()).collect()
+}
+
 /// A signed operation as it travels on the topic (sealed like an envelope).
 pub(super) fn op_frame(op: &SignedOp) -> Vec<u8> {
     let mut frame = Vec::with_capacity(1 + op.bytes().len());
@@ -265,11 +273,11 @@ impl Actor {
         let Some(private) = &self.private else {
             return true;
         };
+        // The raw key bytes against the members' (no curve point decoded per envelope: the
+        // room's verifier does that once per author).
         let member = envelope
             .get(1..33)
-            .and_then(|key| <[u8; 32]>::try_from(key).ok())
-            .and_then(|key| EndpointId::from_bytes(&key).ok())
-            .is_some_and(|author| private.state.is_member(&author));
+            .is_some_and(|key| private.member_keys.contains(key));
         if !member && let Some(sealing) = &self.sealing {
             sealing.count_unopened();
         }
