@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "Examples:
   parlor                                 lobby: pick a name, open or join a room
-  parlor open --name sam                 open a room and show its ticket
-  parlor join TICKET                     join the room of a ticket
-  parlor open --lan --label standup      open a room anyone on the LAN can find (and join)
+  parlor open --name sam                 open a private room and show its invite
+  parlor join INVITE                     join the room of an invite (or a ticket)
+  parlor open --lan --label standup      a private room people on the LAN can find (and knock at)
+  parlor open --lan --public --label x   a public room anyone on the LAN can join
   parlor nearby                          rooms announced on the LAN
   parlor join standup                    join a known room, or a LAN room, by label
   parlor relay --bind 0.0.0.0:3340       run a relay; members use --relay http://HOST:3340

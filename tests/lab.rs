@@ -102,7 +102,7 @@ async fn lan_chat_by_ticket() {
     assert_eq!(left["name"], "a1");
 }
 
-/// mDNS: a room announced on the LAN is found and joined by label; a stale ticket still
+/// mDNS: a public room announced on the LAN is found and joined by label; a stale ticket still
 /// joins on the same LAN; `--no-lan` turns all of that off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lan_room_without_ticket() {
@@ -110,7 +110,7 @@ async fn lan_room_without_ticket() {
         return;
     };
     let mut lab = lab.lan(3);
-    let mut a1 = lab.parlor("a1", &["open", "--lan", "--label", "standup"]);
+    let mut a1 = lab.parlor("a1", &["open", "--lan", "--public", "--label", "standup"]);
     let ready = a1.ready().await;
     let (topic, old_ticket) = (text(&ready, "topic"), text(&ready, "ticket"));
 
@@ -494,7 +494,7 @@ async fn tls_relay_and_hole_punching() {
     }
 }
 
-/// The real terminal UI on the LAN: the lobby lists a room announced with `--lan`, Alt-1 joins
+/// The real terminal UI on the LAN: the lobby lists a public room announced with `--lan`, Alt-1 joins
 /// it with no ticket, the chat works both ways and `/net` shows how the member is reached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_joins_a_lan_room_from_the_lobby() {
@@ -502,7 +502,7 @@ async fn tui_joins_a_lan_room_from_the_lobby() {
         return;
     };
     let lab = lab.lan(2);
-    let mut a1 = lab.parlor("a1", &["open", "--lan", "--label", "standup"]);
+    let mut a1 = lab.parlor("a1", &["open", "--lan", "--public", "--label", "standup"]);
     a1.ready().await;
     let mut a2 = lab.tui("a2", &[]);
     a2.wait_for("Your name").await;

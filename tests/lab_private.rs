@@ -28,6 +28,58 @@ use std::time::Instant;
 
 use lab::topology::Lab;
 
+/// A private room announced on the LAN: `nearby` lists it as private; `join LABEL` knocks,
+/// the owner sees who knocks and lets a2 in (who then talks in the room), and turns a3 away
+/// (one line, exit 2). The knock's round trip prints as a figure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_lan_room_lets_in_by_knock() {
+    let Some(lab) = Lab::new("private_knock") else {
+        return;
+    };
+    let lab = lab.lan(3);
+    let mut a1 = lab.parlor("a1", &["open", "--lan", "--label", "standup"]);
+    let ready = a1.ready().await;
+    assert_eq!(ready["kind"], "private", "{ready}");
+
+    let mut listing = lab.parlor_cmd("a2", &["nearby", "--json"]);
+    assert_eq!(listing.exit().await, 0, "nearby failed");
+    let standup = listing
+        .seen
+        .iter()
+        .find(|e| e["type"] == "nearby" && e["label"] == "standup")
+        .unwrap_or_else(|| panic!("nearby did not list standup: {:?}", listing.seen));
+    assert_eq!(standup["kind"], "private", "{standup}");
+
+    let mut a2 = lab.parlor("a2", &["join", "standup"]);
+    let knocking = a2.expect_type("knocking").await;
+    assert_eq!(knocking["label"], "standup", "{knocking}");
+    let knock = a1.expect_type("knock").await;
+    assert_eq!(knock["name"], "a2", "{knock}");
+    let asked = Instant::now();
+    a1.send("/accept a2").await;
+    a2.ready().await;
+    lab.figure(format_args!(
+        "a2 in {:.2?} after a1's /accept (knock seen {:.2?} after a2 started)",
+        asked.elapsed(),
+        knock.at.saturating_duration_since(a2.started)
+    ));
+    a1.expect_joined(&["a2"]).await;
+    a2.send("let in by knocking").await;
+    a1.expect_message("a2", "let in by knocking").await;
+
+    let mut a3 = lab.parlor("a3", &["join", "standup"]);
+    a3.expect_type("knocking").await;
+    a1.expect("a3's knock", |e| e["type"] == "knock" && e["name"] == "a3")
+        .await;
+    a1.send("/deny a3 members only").await;
+    assert_eq!(a3.exit().await, 2, "a denied knock is bad input");
+    let said = a3.stderr();
+    assert!(
+        said.contains("denied") && said.contains("members only"),
+        "{said}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_kick_across_two_nats() {
     let Some(lab) = Lab::new("private_kick") else {

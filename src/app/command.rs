@@ -127,6 +127,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/add NAME|KEY",
         "let a key in without an invite (how a removed member comes back)",
     ),
+    (
+        "/accept [NAME]",
+        "let in someone knocking (a private room found on the LAN; admins)",
+    ),
+    ("/deny NAME [REASON]", "turn someone knocking away"),
     ("/op NAME", "make a member an admin (owner only)"),
     ("/deop NAME", "make an admin a member again (owner only)"),
     (

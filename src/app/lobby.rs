@@ -20,6 +20,8 @@ pub struct NearbyRoom {
     pub topic: TopicId,
     pub label: String,
     pub members: usize,
+    /// Private: joining knocks, and an admin lets you in.
+    pub private: bool,
 }
 
 /// A room we were in when parlor last ran, offered for rejoining.

@@ -118,6 +118,7 @@ fn alt_digit_joins_a_nearby_room() {
         topic,
         label: "standup".into(),
         members: 2,
+        private: false,
     }];
     assert_eq!(lobby.on_key(alt('2')), None);
     assert_eq!(

@@ -232,6 +232,10 @@ impl App {
             Msg::Members(members) => self.on_members(members),
             Msg::RoomState(state) => self.on_room_state(state, now),
             Msg::Removed { by, reason, ban } => self.on_removed(by, &reason, ban, now),
+            Msg::Knock { id, name, gone } => {
+                let line = crate::present::private::knock_line(&id, &name, gone);
+                self.notice(now, line.trim_start_matches("* ").to_string());
+            }
             Msg::Ticket(ticket) => self.show_invite(ticket),
             Msg::TicketChanged(ticket) => {
                 if let Some(invite) = &mut self.view_mut().invite {

@@ -42,6 +42,14 @@ pub enum Moderation {
     Invites,
     /// `/revoke PREFIX`: end an invite.
     Revoke(String),
+    /// `/accept [NAME]`: let in someone knocking (found the room on the LAN); no name: the
+    /// only one knocking.
+    Accept(String),
+    /// `/deny NAME [REASON]`: turn a knocker away.
+    Deny {
+        who: String,
+        reason: String,
+    },
     /// `/lock`: a public room's private successor, owned by us; its members here get an
     /// invite by direct message.
     Lock,
@@ -82,6 +90,8 @@ pub fn parse(word: &str, arg: &str) -> Option<Result<Command, CommandError>> {
         "revoke" => named("/revoke PREFIX|INVITE")
             .map(|_| Moderation::Revoke(arg.split_whitespace().collect())),
         "lock" => Ok(Moderation::Lock),
+        "accept" => Ok(Moderation::Accept(first.to_string())),
+        "deny" => named("/deny NAME [REASON]").map(|who| Moderation::Deny { who, reason: rest }),
         _ => return None,
     };
     Some(moderation.map(Command::Moderation))
@@ -165,6 +175,15 @@ mod tests {
         );
         assert_eq!(moderation("/unban eve"), Moderation::Unban("eve".into()));
         assert_eq!(moderation("/add eve"), Moderation::Add("eve".into()));
+        assert_eq!(moderation("/accept eve"), Moderation::Accept("eve".into()));
+        assert_eq!(moderation("/accept"), Moderation::Accept(String::new()));
+        assert_eq!(
+            moderation("/deny eve not now"),
+            Moderation::Deny {
+                who: "eve".into(),
+                reason: "not now".into()
+            }
+        );
         assert_eq!(moderation("/op ann"), Moderation::Op("ann".into()));
         assert_eq!(moderation("/deop ann"), Moderation::Deop("ann".into()));
         assert_eq!(moderation("/owner ann"), Moderation::Owner("ann".into()));

@@ -54,6 +54,12 @@ pub enum Msg {
         reason: String,
         ban: bool,
     },
+    /// Someone knocks at this private room (we are an admin), or stopped (`gone`).
+    Knock {
+        id: crate::proto::EndpointId,
+        name: String,
+        gone: bool,
+    },
     /// A fresh ticket, asked for with [`Effect::ShowTicket`].
     Ticket(String),
     /// Our address changed: the invite, if shown, gets the new ticket.

@@ -8,6 +8,7 @@
 pub mod direct;
 mod execute;
 pub mod files;
+mod knock;
 mod lock;
 mod moderate;
 pub mod private;

@@ -53,6 +53,20 @@ impl Core {
                     Err(gone) => Reply::error(about, gone.to_string()),
                 }];
             }
+            Moderation::Accept(who) => {
+                return vec![match session.accept(who).await {
+                    Ok(Ok(who)) => Reply::info(about, format!("let {who} in")),
+                    Ok(Err(why)) => Reply::error(about, why),
+                    Err(gone) => Reply::error(about, gone.to_string()),
+                }];
+            }
+            Moderation::Deny { who, reason } => {
+                return vec![match session.deny(who, reason).await {
+                    Ok(Ok(who)) => Reply::info(about, format!("turned {who} away")),
+                    Ok(Err(why)) => Reply::error(about, why),
+                    Err(gone) => Reply::error(about, gone.to_string()),
+                }];
+            }
             Moderation::History(None) => {
                 let text = match state.history {
                     HistoryVisibility::Shared => {

@@ -5,28 +5,46 @@ use std::time::Duration;
 
 use super::start::NoSuchRoom;
 use crate::config::{Config, Start};
-use crate::net::Node;
 use crate::net::keys::KeyFetchError;
+use crate::net::{Nearby, Node};
 use crate::proto::invite::Invite;
 use crate::proto::seal::{self, EpochKey};
 use crate::proto::state::{Action, HistoryVisibility, KeyAnswer, OpLog, RoomId};
 use crate::session::{PrivateSpec, SessionSpec};
 use crate::store::StoreHandle;
 
+/// What else decides how a room starts.
+pub struct How<'a> {
+    /// A new room is private whatever the configuration says (`/lock`'s successor).
+    pub force_private: bool,
+    /// A private room found on the LAN: knock to get in.
+    pub knock: Option<&'a Nearby>,
+}
+
 /// Make `spec` a private room's where `begin` calls for one: a new room unless `--public`,
-/// an invite's room, a known private room.
+/// an invite's room, a private room found on the LAN (knocked at), a known private room.
 pub async fn prepare(
     node: &Node,
     store: Option<&StoreHandle>,
     config: &Config,
     begin: &Start,
-    force_private: bool,
+    how: How<'_>,
     spec: &mut SessionSpec,
 ) -> anyhow::Result<()> {
     let private = match begin {
-        // A room announced on the LAN is public: its announcement is its invitation (a
-        // private room's knock is not built yet).
-        Start::Open if force_private || (!config.public && !config.lan) => {
+        Start::Lan(_) => match how.knock {
+            Some(room) => {
+                let id = room
+                    .private
+                    .ok_or(NoSuchRoom::Other("not a private room".into()))?;
+                let private = super::knock::knock(node, room, id, &spec.name).await?;
+                // Ready at once: an admin let us in.
+                spec.join_timeout = None;
+                private
+            }
+            None => return Ok(()),
+        },
+        Start::Open if how.force_private || !config.public => {
             let name = spec.entry.room_name.clone().unwrap_or_default();
             let log = OpLog::create(
                 &node.secret(),

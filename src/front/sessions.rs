@@ -130,7 +130,8 @@ impl Sessions {
                     Start::Known(query) => known(store.as_ref(), query, config.net.lan).await?,
                     begin => begin,
                 };
-                let mut spec = start::resolve_spec(&config, &node, &begin, room.name).await?;
+                let (mut spec, knock) =
+                    start::resolve_spec(&config, &node, &begin, room.name).await?;
                 if let Some(label) = room.label {
                     // Announced on the LAN (with --lan) under the label it was opened with.
                     if spec.entry.lan.is_some() {
@@ -145,8 +146,18 @@ impl Sessions {
                 if let Some(topic) = spec.entry.topic {
                     claim(&topics, topic, key)?;
                 }
-                let force = room.private;
-                super::private::prepare(&node, store.as_ref(), &config, &begin, force, &mut spec)
+                if let Some(found) = &knock {
+                    let knocking = SessionEvent::Knocking {
+                        label: found.label.clone(),
+                        asked: found.announcers.len(),
+                    };
+                    let _ = tx.send((key, Update::Event(knocking))).await;
+                }
+                let how = super::private::How {
+                    force_private: room.private,
+                    knock: knock.as_ref(),
+                };
+                super::private::prepare(&node, store.as_ref(), &config, &begin, how, &mut spec)
                     .await?;
                 session::spawn(&node, store, spec).await
             };

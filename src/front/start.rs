@@ -93,23 +93,24 @@ pub fn known_room(store: &Store, query: String, lan: bool) -> Result<Start, (u8,
 }
 
 /// The spec for `start`, first finding a LAN room (`join LABEL` that matched no known room):
-/// its session joins through the members announcing it, and announces it too.
+/// its session joins through the members announcing it, and announces it too. A private
+/// room found there comes back too: joining it is a knock.
 pub async fn resolve_spec(
     config: &Config,
     node: &Node,
     start: &Start,
     name: String,
-) -> anyhow::Result<SessionSpec> {
+) -> anyhow::Result<(SessionSpec, Option<Nearby>)> {
     let Start::Lan(query) = start else {
-        return Ok(spec_of(config, start, name)?);
+        return Ok((spec_of(config, start, name)?, None));
     };
     let room = find_lan_room(node, query).await?;
     let peers = room.announcers.iter().map(|id| EndpointAddr::new(*id));
     let ticket = Ticket::new(room.topic, peers.collect());
     let mut spec = spec_of(config, &Start::Join(ticket), name)?;
     spec.entry.label = Some(room.label.clone());
-    spec.entry.lan = Some(room.label);
-    Ok(spec)
+    spec.entry.lan = Some(room.label.clone());
+    Ok((spec, room.private.is_some().then_some(room)))
 }
 
 /// `join LABEL`: no known room and no room on the LAN matches (bad input: exit 2).

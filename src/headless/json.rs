@@ -221,6 +221,16 @@ fn values(report: &Report) -> Vec<Value> {
             "reason": reason,
             "ban": ban,
         }),
+        Report::Knock { id, name, gone } => json!({
+            "type": if *gone { "knock_gone" } else { "knock" },
+            "id": id.to_string(),
+            "name": name,
+        }),
+        Report::Knocking { label, asked } => json!({
+            "type": "knocking",
+            "label": label,
+            "asked": asked,
+        }),
         Report::Invite(invite) => super::json_private::invite(invite),
         Report::Invites(invites) => super::json_private::invites(invites),
         Report::Room(event) => room_event(event),

@@ -36,6 +36,17 @@ pub enum Report {
         reason: String,
         ban: bool,
     },
+    /// Someone knocks at a private room we are an admin of (or stopped: `gone`).
+    Knock {
+        id: crate::proto::EndpointId,
+        name: String,
+        gone: bool,
+    },
+    /// We knock at a private room found on the LAN, waiting for an admin.
+    Knocking {
+        label: String,
+        asked: usize,
+    },
     /// `/invite` in a private room.
     Invite(crate::model::IssuedInvite),
     /// `/invites`.

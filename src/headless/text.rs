@@ -43,6 +43,8 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
         Report::Removed { by, reason, ban } => {
             crate::present::private::removed_line(by.as_deref(), reason, *ban)
         }
+        Report::Knock { id, name, gone } => crate::present::private::knock_line(id, name, *gone),
+        Report::Knocking { label, asked } => crate::present::private::knocking_line(label, *asked),
         Report::Invite(invite) => crate::present::private::invite_line(invite, offset),
         Report::Invites(invites) => crate::present::private::invites_lines(invites, offset),
         Report::Room(event) => return room_event(event, offset),

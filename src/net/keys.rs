@@ -9,6 +9,11 @@
 //! the invite and gets the room's log (the member checked the invite first), signs its own
 //! `Join` on the log's heads, and gets the key once the member merged it.
 //!
+//! A knock (someone on the LAN who found a private room announced there) is held open until
+//! an admin accepts it (the answer is then the key, as for a member) or denies it, the knocker
+//! hangs up, or [`KNOCK_WAIT`] passes. Held knocks take their own few places (one per peer),
+//! never the ones members fetching keys need.
+//!
 //! Everything a peer can make us hold is bounded as for history (`history::server::Load`: per
 //! peer and in total), with a read, an answer and a write timeout, and every length is checked
 //! before anything is read:
@@ -16,6 +21,7 @@
 //! ```text
 //! request = [1] ‖ room id (32) ‖ epoch held (u64 BE; 0: none)   a member asks for the key
 //!         | [2] ‖ room id (32) ‖ len (u32 BE) ‖ invite          an invite's holder asks in
+//!         | [3] ‖ room id (32) ‖ len (u32 BE) ‖ name (UTF-8)    a knock (LAN rooms)
 //! answer  = [1] ‖ len (u32 BE) ‖ bytes                           the room's answer
 //!         | [0] ‖ len (u32 BE) ‖ reason (UTF-8)                  refused, and why
 //! after an invite's answer (the log): len (u32 BE) ‖ signed join → answer (the key)
@@ -30,12 +36,21 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{Endpoint, EndpointAddr, EndpointId};
 use tokio::sync::{mpsc, oneshot};
 
-use super::history::server::{CLOSE_BAD_REQUEST, CLOSE_BUSY, CLOSE_TIMED_OUT, Load, ServeLimits};
+use super::history::server::{
+    CLOSE_BAD_REQUEST, CLOSE_BUSY, CLOSE_TIMED_OUT, Load, ServeLimits, Slot,
+};
 use crate::proto::state::{MAX_KEY_ANSWER_BYTES, MAX_OP_BYTES, RoomId};
 
 pub const KEYS_ALPN: &[u8] = b"parlor/keys/1";
 const ASK_MEMBER: u8 = 1;
 const ASK_INVITE: u8 = 2;
+const ASK_KNOCK: u8 = 3;
+/// The longest name a knock carries (longer ones are cut by the knocker, refused here).
+pub const MAX_KNOCK_NAME: usize = 64;
+/// How long a knock is held for an admin to answer.
+pub const KNOCK_WAIT: Duration = Duration::from_secs(300);
+/// Knocks held at once on this node, in all and per peer: each is a connection kept open.
+const KNOCKS_HELD: usize = 32;
 const MEMBER_REQUEST_LEN: usize = 32 + 8;
 /// The largest invite shown (its peers and name are bounded well below this).
 pub const MAX_INVITE_BYTES: usize = 8 * 1024;
@@ -59,6 +74,9 @@ pub enum KeyAsk {
     Invite { invite: Vec<u8> },
     /// The holder's signed join (with the invite it showed): merged, it gets the key.
     Join { invite: Vec<u8>, op: Vec<u8> },
+    /// Someone who found the room on the LAN asks to be let in, calling itself `name`
+    /// (unchecked: shown with its key). Answered when an admin decides (see [`KNOCK_WAIT`]).
+    Knock { name: String },
 }
 
 /// One peer asking a room's session: it answers the bytes to send, or why not.
@@ -151,6 +169,8 @@ impl KeyFetchError {
 pub struct KeyServer {
     routes: KeyRoutes,
     load: Load,
+    /// Knocks held open (apart from `load`: waiting for a person must not stop key fetches).
+    knocks: Load,
     limits: ServeLimits,
 }
 
@@ -178,15 +198,27 @@ impl KeyServer {
     }
 
     pub fn with_limits(routes: KeyRoutes, limits: ServeLimits) -> Self {
+        let knocks = ServeLimits {
+            per_peer: 1,
+            per_room: 1,
+            total: KNOCKS_HELD,
+            ..limits
+        };
         Self {
             routes,
             load: Load::new(limits),
+            knocks: Load::new(knocks),
             limits,
         }
     }
 
-    /// The room session's answer for `peer`: refused when unknown or undecided in time.
+    /// The room session's answer for `peer`: refused when unknown or undecided in time
+    /// (a knock's time is a person's: [`KNOCK_WAIT`]).
     async fn decide(&self, room: RoomId, peer: EndpointId, ask: KeyAsk) -> Result<Vec<u8>, String> {
+        let patience = match ask {
+            KeyAsk::Knock { .. } => KNOCK_WAIT,
+            _ => DECIDE_TIMEOUT,
+        };
         let session = self.routes.get(&room).ok_or(NO_ROOM)?;
         let (reply, answer) = oneshot::channel();
         let query = KeyQuery {
@@ -196,7 +228,7 @@ impl KeyServer {
             reply,
         };
         session.try_send(query).map_err(|_| "busy, ask again")?;
-        let answer = tokio::time::timeout(DECIDE_TIMEOUT, answer)
+        let answer = tokio::time::timeout(patience, answer)
             .await
             .map_err(|_| "no decision in time")?
             .map_err(|_| NO_ROOM)??;
@@ -207,7 +239,8 @@ impl KeyServer {
         Ok(answer)
     }
 
-    async fn serve(&self, conn: &Connection) -> Result<(), (u32, &'static str)> {
+    /// Serve one request; `slot` is given up when the request is a knock (held by its own).
+    async fn serve(&self, conn: &Connection, slot: Slot) -> Result<(), (u32, &'static str)> {
         let read = async {
             let (send, mut recv) = conn.accept_bi().await?;
             let mut kind = [0; 1];
@@ -226,6 +259,9 @@ impl KeyServer {
                 ASK_INVITE => KeyAsk::Invite {
                     invite: read_framed(&mut recv, MAX_INVITE_BYTES).await?,
                 },
+                ASK_KNOCK => KeyAsk::Knock {
+                    name: String::from_utf8(read_framed(&mut recv, MAX_KNOCK_NAME).await?)?,
+                },
                 other => anyhow::bail!("request kind {other}"),
             };
             anyhow::Ok((send, recv, room, ask))
@@ -235,6 +271,10 @@ impl KeyServer {
             .map_err(|_| (CLOSE_TIMED_OUT, "no request"))?
             .map_err(|_| (CLOSE_BAD_REQUEST, "bad request"))?;
         let peer = conn.remote_id();
+        if let KeyAsk::Knock { .. } = ask {
+            drop(slot);
+            return self.hold_knock(conn, send, room, ask).await;
+        }
         let exchange = async {
             let invite = match &ask {
                 KeyAsk::Invite { invite } => Some(invite.clone()),
@@ -259,6 +299,49 @@ impl KeyServer {
             .map_err(|_| (CLOSE_TIMED_OUT, "answer not taken"))?
             .map_err(|_| (CLOSE_BAD_REQUEST, "failed"))
     }
+
+    /// A knock: held (in its own place) until the room's session answers, the knocker hangs
+    /// up, or [`KNOCK_WAIT`] passes.
+    async fn hold_knock(
+        &self,
+        conn: &Connection,
+        send: SendStream,
+        room: RoomId,
+        ask: KeyAsk,
+    ) -> Result<(), (u32, &'static str)> {
+        let peer = conn.remote_id();
+        let Some(_held) = self.knocks.take(peer) else {
+            let busy = Err("too many are knocking here now; try again later".into());
+            let _ = self.answer_once(conn, send, busy).await;
+            return Ok(());
+        };
+        let answer = tokio::select! {
+            answer = self.decide(room, peer, ask) => answer,
+            // Gone: the session sees the knock's answer unwanted and forgets it.
+            _ = conn.closed() => return Ok(()),
+        };
+        self.answer_once(conn, send, answer).await
+    }
+
+    /// Write `answer` and stay until the asker has read it and hung up (within the write
+    /// timeout).
+    async fn answer_once(
+        &self,
+        conn: &Connection,
+        mut send: SendStream,
+        answer: Result<Vec<u8>, String>,
+    ) -> Result<(), (u32, &'static str)> {
+        let exchange = async {
+            write_answer(&mut send, answer).await?;
+            send.finish()?;
+            conn.closed().await;
+            anyhow::Ok(())
+        };
+        tokio::time::timeout(self.limits.write_timeout, exchange)
+            .await
+            .map_err(|_| (CLOSE_TIMED_OUT, "answer not taken"))?
+            .map_err(|_| (CLOSE_BAD_REQUEST, "failed"))
+    }
 }
 
 impl ProtocolHandler for KeyServer {
@@ -268,8 +351,7 @@ impl ProtocolHandler for KeyServer {
             conn.close(CLOSE_BUSY.into(), b"busy");
             return Ok(());
         };
-        let served = self.serve(&conn).await;
-        drop(slot);
+        let served = self.serve(&conn, slot).await;
         if let Err((code, why)) = served {
             tracing::debug!(peer = %peer.fmt_short(), "key request ended: {why}");
             conn.close(code.into(), why.as_bytes());
@@ -380,11 +462,47 @@ pub async fn redeem(
     .await
 }
 
+/// Knock at `peer` to be let in to `room` as `name`: the answer comes when one of the room's
+/// admins there decides (the key and log, as a member gets them), or a refusal (not an
+/// admin there, denied, banned); within [`KNOCK_WAIT`] and a little.
+pub async fn knock(
+    endpoint: &Endpoint,
+    peer: impl Into<EndpointAddr>,
+    room: RoomId,
+    name: &str,
+) -> Result<Vec<u8>, KeyFetchError> {
+    let mut name = name.to_string();
+    crate::proto::names::cut_to_bytes(&mut name, MAX_KNOCK_NAME);
+    let talk = |mut send: SendStream, mut recv: RecvStream| async move {
+        let mut request = vec![ASK_KNOCK];
+        request.extend_from_slice(room.as_bytes());
+        send.write_all(&request).await.map_err(failed)?;
+        write_framed(&mut send, name.as_bytes())
+            .await
+            .map_err(KeyFetchError::Failed)?;
+        let _ = send.finish();
+        read_answer(&mut recv).await
+    };
+    exchange_within(endpoint, peer.into(), KNOCK_WAIT + FETCH_TIMEOUT, talk).await
+}
+
 /// One exchange with `peer` on one stream of a `parlor/keys/1` connection, `talk` saying
 /// what goes each way, all within [`FETCH_TIMEOUT`].
 async fn exchange<Talk>(
     endpoint: &Endpoint,
     peer: EndpointAddr,
+    talk: impl FnOnce(SendStream, RecvStream) -> Talk,
+) -> Result<Vec<u8>, KeyFetchError>
+where
+    Talk: std::future::Future<Output = Result<Vec<u8>, KeyFetchError>>,
+{
+    exchange_within(endpoint, peer, FETCH_TIMEOUT, talk).await
+}
+
+async fn exchange_within<Talk>(
+    endpoint: &Endpoint,
+    peer: EndpointAddr,
+    limit: Duration,
     talk: impl FnOnce(SendStream, RecvStream) -> Talk,
 ) -> Result<Vec<u8>, KeyFetchError>
 where
@@ -397,9 +515,9 @@ where
         conn.close(0u32.into(), b"thanks");
         answer
     };
-    tokio::time::timeout(FETCH_TIMEOUT, work)
+    tokio::time::timeout(limit, work)
         .await
-        .map_err(|_| KeyFetchError::TimedOut(FETCH_TIMEOUT))?
+        .map_err(|_| KeyFetchError::TimedOut(limit))?
 }
 
 fn failed(err: impl Into<anyhow::Error>) -> KeyFetchError {

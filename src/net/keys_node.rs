@@ -41,3 +41,17 @@ impl Node {
         keys::redeem(&self.endpoint, peer, room, invite, sign_join).await
     }
 }
+
+impl Node {
+    /// Knock at `peer` to be let in to `room` as `name` (see [`keys::knock`]): the key
+    /// answer once an admin there accepts.
+    pub fn knock(
+        &self,
+        peer: EndpointAddr,
+        room: RoomId,
+        name: String,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, KeyFetchError>> + Send + use<> {
+        let endpoint = self.endpoint.clone();
+        async move { keys::knock(&endpoint, peer, room, &name).await }
+    }
+}

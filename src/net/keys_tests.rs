@@ -1,6 +1,8 @@
 //! Key delivery over loopback: a member gets the answer, anyone else and an unknown room are
 //! refused alike, a malformed request is cut off, and the asker's key is the connection's.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use iroh::Endpoint;
@@ -28,11 +30,26 @@ fn requests_round_trip_and_anything_else_is_refused() {
 }
 
 /// A room's session as the tests play it: the key for `member`; for an invite "good", the
-/// log "log", then the key once the join signed on it arrives.
-fn play_room(mut queries: mpsc::Receiver<KeyQuery>, member: EndpointId, room: RoomId) {
+/// log "log", then the key once the join signed on it arrives; a knock by "hold" held
+/// unanswered, any other let in.
+/// Returns how many knocks it holds.
+fn play_room(
+    mut queries: mpsc::Receiver<KeyQuery>,
+    member: EndpointId,
+    room: RoomId,
+) -> Arc<AtomicUsize> {
+    let holding = Arc::new(AtomicUsize::new(0));
+    let counted = holding.clone();
     tokio::spawn(async move {
+        let mut held = Vec::new();
         while let Some(query) = queries.recv().await {
             let answer = match (&query.ask, query.room == room) {
+                (KeyAsk::Knock { name }, true) if name == "hold" => {
+                    held.push(query.reply);
+                    counted.store(held.len(), Ordering::SeqCst);
+                    continue;
+                }
+                (KeyAsk::Knock { name }, true) => Ok(format!("let {name} in").into_bytes()),
                 (_, false) => Err("no such room".to_string()),
                 (KeyAsk::Member { have_epoch }, true) if query.peer == member => {
                     Ok(format!("state+key for epoch > {have_epoch}").into_bytes())
@@ -48,6 +65,7 @@ fn play_room(mut queries: mpsc::Receiver<KeyQuery>, member: EndpointId, room: Ro
             let _ = query.reply.send(answer);
         }
     });
+    holding
 }
 
 #[tokio::test]
@@ -120,5 +138,63 @@ async fn an_invite_gets_the_log_then_the_key_for_the_join_signed_on_it() {
         matches!(&declined, Err(KeyFetchError::Refused(why)) if why == "not our room"),
         "{declined:?}"
     );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn knocks_are_held_in_their_own_places_one_per_peer() {
+    let member = SecretKey::generate();
+    let room = RoomId::from_bytes([8; 32]);
+    let routes = KeyRoutes::default();
+    let holding = play_room(routes.add(room), member.public(), room);
+    let server = Router::builder(endpoint(SecretKey::generate()).await)
+        .accept(KEYS_ALPN, KeyServer::new(routes))
+        .spawn();
+    let at = server.endpoint().addr();
+
+    // A knock answered: what the room said.
+    let knocker = endpoint(SecretKey::generate()).await;
+    let answer = knock(&knocker, at.clone(), room, "dave").await.unwrap();
+    assert_eq!(answer, b"let dave in");
+
+    // Every place for knocks taken by knocks no admin answers, each by its own peer (one
+    // that came while the last knock's place was still being given back knocks again)...
+    let mut held = Vec::new();
+    for _ in 0..KNOCKS_HELD {
+        let (knocker, at) = (endpoint(SecretKey::generate()).await, at.clone());
+        held.push(tokio::spawn(async move {
+            loop {
+                match knock(&knocker, at.clone(), room, "hold").await {
+                    Err(KeyFetchError::Refused(why)) if why.contains("too many") => {}
+                    other => return other,
+                }
+            }
+        }));
+    }
+    let all_held = async {
+        while holding.load(Ordering::SeqCst) < KNOCKS_HELD {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), all_held)
+        .await
+        .expect("every knock held");
+    // ... one more is turned away, while a member still gets the key: waiting knocks never
+    // take the places key fetches need.
+    let late = knock(&knocker, at.clone(), room, "late").await;
+    assert!(
+        matches!(&late, Err(KeyFetchError::Refused(why)) if why.contains("too many")),
+        "{late:?}"
+    );
+    let asker = endpoint(member).await;
+    let answer = fetch_key(&asker, at.clone(), room, 1).await.unwrap();
+    assert_eq!(answer, b"state+key for epoch > 1");
+    assert!(
+        held.iter().all(|k| !k.is_finished()),
+        "knocks are still held"
+    );
+    for knock in held {
+        knock.abort();
+    }
     server.shutdown().await.unwrap();
 }

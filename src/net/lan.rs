@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::proto::lan::{self, LanRoom};
+use crate::proto::state::RoomId;
 use crate::proto::{EndpointId, TopicId};
 
 /// The mDNS service name: parlor nodes see only each other.
@@ -32,6 +33,8 @@ pub struct Nearby {
     /// The label most announcers use (ties: the smallest).
     pub label: String,
     pub announcers: Vec<EndpointId>,
+    /// A private room's id (joining it is a knock at its admins).
+    pub private: Option<RoomId>,
 }
 
 #[derive(Default)]
@@ -123,14 +126,13 @@ impl Lan {
         })
     }
 
-    /// Announce `room` (or stop announcing its topic with `None` as label) and republish, on
-    /// mDNS only.
-    pub fn announce(&self, topic: TopicId, label: Option<String>) -> usize {
+    /// Announce `room` (or, `None`, stop announcing `topic`) and republish, on mDNS only.
+    pub fn announce(&self, topic: TopicId, room: Option<LanRoom>) -> usize {
         let record = {
             let mut state = lock(&self.state);
             state.ours.retain(|r| r.topic != topic);
-            if let Some(label) = label {
-                state.ours.push(LanRoom { topic, label });
+            if let Some(room) = room {
+                state.ours.push(room);
             }
             lan::encode(&state.ours)
         };
@@ -158,17 +160,20 @@ impl Lan {
     /// The rooms announced on the LAN now, most announced first.
     pub fn nearby(&self) -> Vec<Nearby> {
         let state = lock(&self.state);
-        let mut rooms: HashMap<TopicId, (Vec<EndpointId>, HashMap<&str, usize>)> = HashMap::new();
+        type Heard<'a> = (Vec<EndpointId>, HashMap<&'a str, usize>, Option<RoomId>);
+        let mut rooms: HashMap<TopicId, Heard> = HashMap::new();
         for (id, (announced, _)) in &state.seen {
             for room in announced {
                 let entry = rooms.entry(room.topic).or_default();
                 entry.0.push(*id);
                 *entry.1.entry(room.label.as_str()).or_default() += 1;
+                // A private room's topic derives from its id: one id per topic.
+                entry.2 = entry.2.or(room.private);
             }
         }
         let mut nearby: Vec<Nearby> = rooms
             .into_iter()
-            .map(|(topic, (mut announcers, labels))| {
+            .map(|(topic, (mut announcers, labels, private))| {
                 announcers.sort();
                 let label = labels
                     .into_iter()
@@ -179,6 +184,7 @@ impl Lan {
                     topic,
                     label,
                     announcers,
+                    private,
                 }
             })
             .collect();

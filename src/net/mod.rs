@@ -232,11 +232,15 @@ impl Node {
         self.lan.as_ref().err().map(String::as_str)
     }
 
-    /// Announce `topic` on the LAN under `label`, or stop announcing it (`None`). Returns how
-    /// many of our announced rooms did not fit in the record.
-    pub fn announce(&self, topic: TopicId, label: Option<String>) -> anyhow::Result<usize> {
+    /// Announce `room` on the LAN, or stop announcing `topic` (`None`). Returns how many of
+    /// our announced rooms did not fit in the record.
+    pub fn announce(
+        &self,
+        topic: TopicId,
+        room: Option<crate::proto::lan::LanRoom>,
+    ) -> anyhow::Result<usize> {
         match &self.lan {
-            Ok(lan) => Ok(lan.announce(topic, label)),
+            Ok(lan) => Ok(lan.announce(topic, room)),
             Err(why) => anyhow::bail!("cannot announce the room on the LAN: {why}"),
         }
     }

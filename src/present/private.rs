@@ -105,6 +105,27 @@ pub fn changes(old: &RoomStateView, new: &RoomStateView) -> Vec<String> {
     notices
 }
 
+/// `* eve (ab12cd34) asks to join: /accept eve or /deny eve`, or that it stopped.
+pub fn knock_line(id: &crate::proto::EndpointId, name: &str, gone: bool) -> String {
+    let who = format!("{} ({})", shown(name), id.fmt_short());
+    match gone {
+        false => format!(
+            "* {who} asks to join: /accept {name} or /deny {name}",
+            name = shown(name)
+        ),
+        true => format!("* {who} stopped knocking"),
+    }
+}
+
+/// `* standup is private: knocking at 2 members; waiting for an admin to let you in`
+pub fn knocking_line(label: &str, asked: usize) -> String {
+    format!(
+        "* {} is private: knocking at {asked} member{}; waiting for an admin to let you in",
+        shown(label),
+        if asked == 1 { "" } else { "s" }
+    )
+}
+
 /// `* you were removed from this room by ann: spamming`
 pub fn removed_line(by: Option<&str>, reason: &str, ban: bool) -> String {
     let how = if ban { "banned from" } else { "removed from" };

@@ -5,14 +5,21 @@
 //! therefore hands out the capability to join it (its topic), which is why it is opt-in
 //! (`--lan`). Parsing treats every record as hostile: bounded, and every field checked.
 //!
-//! Format (at most [`MAX_RECORD`] bytes): `parlor1` then, for each room, a space and
-//! `<topic as 52 lowercase base32 chars>:<label>`. Labels are cleaned names (no spaces, no
-//! `#`, no control characters), with `:` removed and cut to [`MAX_LABEL`] bytes.
+//! A private room's entry is different: it names the room's stable id, which lets nobody in
+//! (joining takes an admin's yes to a knock, see `net::keys`), and parlors that predate
+//! private rooms skip it (no `:` at the place they look for one).
+//!
+//! Format (at most [`MAX_RECORD`] bytes): `parlor1` then, for each room, a space and either
+//! `<topic as 52 lowercase base32 chars>:<label>` (public) or `<room id, same>+<label>`
+//! (private). Labels are cleaned names (no spaces, no `#`, no control characters), with `:`
+//! removed and cut to [`MAX_LABEL`] bytes.
 
 use data_encoding::BASE32_NOPAD;
 
 use super::TopicId;
 use super::names::clean_name;
+use super::seal::room_topic;
+use super::state::RoomId;
 
 /// mDNS user data is at most 245 bytes (iroh's `UserData::MAX_LENGTH`).
 pub const MAX_RECORD: usize = 245;
@@ -23,11 +30,34 @@ pub const MAX_ROOMS_PER_RECORD: usize = 4;
 const VERSION: &str = "parlor1";
 
 /// A room announced on the LAN.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LanRoom {
+    /// A public room's topic; a private room's lasting topic (derived from its id).
     pub topic: TopicId,
     pub label: String,
+    /// A private room's id: its members let in whoever knocks and an admin accepts.
+    pub private: Option<RoomId>,
 }
+
+impl LanRoom {
+    pub fn public(topic: TopicId, label: impl Into<String>) -> Self {
+        Self {
+            topic,
+            label: label.into(),
+            private: None,
+        }
+    }
+
+    pub fn private(room: RoomId, label: impl Into<String>) -> Self {
+        Self {
+            topic: room_topic(&room),
+            label: label.into(),
+            private: Some(room),
+        }
+    }
+}
+
+const B32_LEN: usize = 52;
 
 /// A label fit to announce: cleaned like a name, without `:`, cut (at a character boundary)
 /// to [`MAX_LABEL`] bytes. `None` when nothing is left.
@@ -53,9 +83,13 @@ pub fn encode(rooms: &[LanRoom]) -> (String, usize) {
             left_out += 1;
             continue;
         };
+        let (bytes, mark) = match &room.private {
+            Some(id) => (*id.as_bytes(), '+'),
+            None => (*room.topic.as_bytes(), ':'),
+        };
         let entry = format!(
-            " {}:{label}",
-            BASE32_NOPAD.encode(room.topic.as_bytes()).to_lowercase()
+            " {}{mark}{label}",
+            BASE32_NOPAD.encode(&bytes).to_lowercase()
         );
         if record.len() + entry.len() > MAX_RECORD {
             left_out += 1;
@@ -78,10 +112,15 @@ pub fn parse(record: &str) -> Vec<LanRoom> {
     }
     let mut rooms: Vec<LanRoom> = Vec::new();
     for word in words.take(MAX_ROOMS_PER_RECORD) {
-        let Some((topic, label)) = word.split_once(':') else {
+        // The id, then `:` (public) or `+` (private), then the label.
+        let (Some(id), Some(mark), Some(label)) = (
+            word.get(..B32_LEN),
+            word.get(B32_LEN..B32_LEN + 1),
+            word.get(B32_LEN + 1..),
+        ) else {
             continue;
         };
-        let Ok(bytes) = BASE32_NOPAD.decode(topic.to_ascii_uppercase().as_bytes()) else {
+        let Ok(bytes) = BASE32_NOPAD.decode(id.to_ascii_uppercase().as_bytes()) else {
             continue;
         };
         let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
@@ -93,9 +132,10 @@ pub fn parse(record: &str) -> Vec<LanRoom> {
             Some(clean) if clean == label => {}
             _ => continue,
         }
-        let room = LanRoom {
-            topic: TopicId::from_bytes(bytes),
-            label: label.to_string(),
+        let room = match mark {
+            ":" => LanRoom::public(TopicId::from_bytes(bytes), label),
+            "+" => LanRoom::private(RoomId::from_bytes(bytes), label),
+            _ => continue,
         };
         if !rooms.iter().any(|r| r.topic == room.topic) {
             rooms.push(room);
@@ -109,10 +149,31 @@ mod tests {
     use super::*;
 
     fn room(byte: u8, label: &str) -> LanRoom {
-        LanRoom {
-            topic: TopicId::from_bytes([byte; 32]),
-            label: label.into(),
-        }
+        LanRoom::public(TopicId::from_bytes([byte; 32]), label)
+    }
+
+    #[test]
+    fn private_rooms_name_their_id_and_older_parsers_skip_them() {
+        let rooms = vec![
+            LanRoom::private(RoomId::from_bytes([5; 32]), "secret"),
+            room(6, "open"),
+        ];
+        let (record, left_out) = encode(&rooms);
+        assert_eq!(left_out, 0);
+        let parsed = parse(&record);
+        assert_eq!(parsed, rooms);
+        assert_eq!(parsed[0].topic, room_topic(&RoomId::from_bytes([5; 32])));
+        // What a parlor of before private rooms did with a record: split at the first `:`.
+        let old: Vec<&str> = record
+            .split(' ')
+            .skip(1)
+            .filter_map(|w| w.split_once(':').map(|(id, _)| id))
+            .collect();
+        assert_eq!(old.len(), 1, "{record}");
+        assert!(!old[0].contains('+'));
+        // A label may hold `+` itself; the mark is at its place only.
+        let plus = LanRoom::private(RoomId::from_bytes([7; 32]), "a+b");
+        assert_eq!(parse(&encode(std::slice::from_ref(&plus)).0), vec![plus]);
     }
 
     #[test]

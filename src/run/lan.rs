@@ -64,6 +64,8 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
                 "label": room.label,
                 "topic": room.topic.to_string(),
                 "members": room.announcers.len(),
+                "kind": if room.private.is_some() { "private" } else { "public" },
+                "room_id": room.private.map(|id| id.to_string()),
             });
             writeln!(out, "{line}")?;
         }
@@ -84,10 +86,14 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
         let n = room.announcers.len();
         writeln!(
             out,
-            "{:width$}  {}  {n} member{} announcing",
+            "{:width$}  {}  {n} member{} announcing{}",
             room.label,
             room.topic.fmt_short(),
             if n == 1 { "" } else { "s" },
+            match room.private {
+                Some(_) => "  private: joining asks an admin",
+                None => "",
+            }
         )?;
     }
     writeln!(out, "Join with: parlor join LABEL (or a topic prefix)")
@@ -123,6 +129,7 @@ mod tests {
             topic: TopicId::from_bytes([0xab; 32]),
             label: "standup".into(),
             announcers: vec![SecretKey::from_bytes(&[1; 32]).public()],
+            private: None,
         }];
         let mut text = Vec::new();
         write_nearby(&mut text, &rooms, false).unwrap();
@@ -138,6 +145,25 @@ mod tests {
         assert_eq!(line["label"], "standup");
         assert_eq!(line["members"], 1);
         assert_eq!(line["topic"], "ab".repeat(32));
+        assert_eq!(line["kind"], "public");
+        assert!(line["room_id"].is_null());
+        let room = crate::proto::state::RoomId::from_bytes([3; 32]);
+        let private = vec![Nearby {
+            private: Some(room),
+            ..rooms[0].clone()
+        }];
+        let mut text = Vec::new();
+        write_nearby(&mut text, &private, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("announcing  private: joining asks an admin"),
+            "{text}"
+        );
+        let mut json = Vec::new();
+        write_nearby(&mut json, &private, true).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(line["kind"], "private");
+        assert_eq!(line["room_id"], room.to_string());
         let mut none = Vec::new();
         write_nearby(&mut none, &[], true).unwrap();
         assert!(none.is_empty());

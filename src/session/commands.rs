@@ -65,6 +65,12 @@ impl Actor {
             Command::Revoke(prefix, reply) => {
                 let _ = reply.send(self.revoke(&prefix).await);
             }
+            Command::Accept(who, reply) => {
+                let _ = reply.send(self.accept_knock(&who).await);
+            }
+            Command::Deny { who, reason, reply } => {
+                let _ = reply.send(self.deny_knock(&who, &reason));
+            }
             Command::State(reply) => {
                 let known = self.room.members();
                 let _ = reply.send(self.private.as_ref().map(|p| p.view(&known)));

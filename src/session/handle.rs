@@ -70,6 +70,14 @@ pub(super) enum Command {
     },
     Invites(oneshot::Sender<Vec<IssuedInvite>>),
     Revoke(String, oneshot::Sender<Result<String, String>>),
+    /// `/accept WHO`: who was let in.
+    Accept(String, oneshot::Sender<Result<String, String>>),
+    /// `/deny WHO REASON`: who was denied.
+    Deny {
+        who: String,
+        reason: String,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
     State(oneshot::Sender<Option<RoomStateView>>),
     /// Tests: feed the room as if gossip had dropped messages for us.
     #[cfg(test)]
@@ -216,6 +224,20 @@ impl SessionHandle {
     /// `/revoke PREFIX`: the id of the invite ended.
     pub async fn revoke(&self, prefix: String) -> Result<Result<String, String>, SessionGone> {
         self.ask(|reply| Command::Revoke(prefix, reply)).await
+    }
+
+    /// `/accept WHO`: let a knocker in (answers how it is shown).
+    pub async fn accept(&self, who: String) -> Result<Result<String, String>, SessionGone> {
+        self.ask(|reply| Command::Accept(who, reply)).await
+    }
+
+    /// `/deny WHO [REASON]`: turn a knocker away (answers how it is shown).
+    pub async fn deny(
+        &self,
+        who: String,
+        reason: String,
+    ) -> Result<Result<String, String>, SessionGone> {
+        self.ask(|reply| Command::Deny { who, reason, reply }).await
     }
 
     /// A private room's state (`None`: a public room).

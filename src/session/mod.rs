@@ -24,6 +24,8 @@ mod sealed;
 mod telling;
 
 #[cfg(test)]
+mod knock_tests;
+#[cfg(test)]
 mod net_tests;
 #[cfg(test)]
 mod private_tests;
@@ -39,6 +41,7 @@ use tokio::sync::mpsc;
 
 use crate::net::Node;
 use crate::proto::backlog::HistoryWindow;
+use crate::proto::lan::LanRoom;
 use crate::proto::limits::RateLimits;
 use crate::proto::room::{Event, Input, Output, Record, Room, RoomConfig};
 use crate::proto::{EndpointAddr, EndpointId, MemberInfo, Now, TopicId, UnixMillis};
@@ -87,6 +90,23 @@ pub enum SessionEvent {
         by: Option<EndpointId>,
         reason: String,
         ban: bool,
+    },
+    /// Someone who found this private room on the LAN knocks, calling itself `name`
+    /// (unchecked); we are an admin: `/accept` or `/deny` it.
+    Knock {
+        id: EndpointId,
+        name: String,
+    },
+    /// We knock at a private room found on the LAN (at the `asked` members announcing it),
+    /// waiting for one of its admins; comes before the session starts.
+    Knocking {
+        label: String,
+        asked: usize,
+    },
+    /// A knocker hung up before anyone answered.
+    KnockGone {
+        id: EndpointId,
+        name: String,
     },
     /// The session ended by itself: nobody answered in time, or the network stopped. The
     /// stream ends after this.
@@ -173,7 +193,12 @@ pub async fn spawn(
     // fatal: the room works without it, and the user hears why.
     let mut warnings = Vec::new();
     if let Some(label) = &spec.entry.lan {
-        match node.announce(topic, Some(label.clone())) {
+        // A private room announces its id: finding it lets nobody in without a knock.
+        let announced = match &spec.private {
+            Some(private) => LanRoom::private(private.room(), label.clone()),
+            None => LanRoom::public(topic, label.clone()),
+        };
+        match node.announce(topic, Some(announced)) {
             Ok(0) => {}
             Ok(n) => warnings.push(format!(
                 "announced on the LAN, but {n} other room(s) of this process no longer fit in the announcement"

@@ -133,7 +133,9 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(error.clone(), theme::error())));
     }
     if !lobby.nearby.is_empty() {
-        lines.push(Line::from("Rooms on this LAN (anyone here can join them)"));
+        lines.push(Line::from(
+            "Rooms on this LAN (+ private: an admin lets you in)",
+        ));
         for (i, room) in lobby.nearby.iter().enumerate() {
             let members = match room.members {
                 1 => "1 member".to_string(),
@@ -141,6 +143,7 @@ pub fn render(lobby: &Lobby, frame: &mut Frame, area: Rect) {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("Alt-{} ", i + 1), theme::prompt()),
+                Span::raw(if room.private { "+" } else { "" }),
                 Span::raw(sanitize_text(&room.label, false)),
                 Span::styled(format!("  {members}"), theme::hint()),
             ]));

@@ -90,11 +90,13 @@ fn lobby_lists_rooms_on_the_lan() {
             topic: crate::proto::TopicId::from_bytes([1; 32]),
             label: "standup".into(),
             members: 3,
+            private: true,
         },
         crate::app::lobby::NearbyRoom {
             topic: crate::proto::TopicId::from_bytes([2; 32]),
             label: "ops".into(),
             members: 1,
+            private: false,
         },
     ];
     app.update(Msg::Nearby(rooms), NOON);

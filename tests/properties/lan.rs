@@ -4,6 +4,7 @@
 use data_encoding::BASE32_NOPAD;
 use parlor::proto::TopicId;
 use parlor::proto::lan::{self, LanRoom, MAX_LABEL, MAX_RECORD, MAX_ROOMS_PER_RECORD, clean_label};
+use parlor::proto::state::RoomId;
 use proptest::prelude::*;
 
 use super::chars::hostile_text;
@@ -26,7 +27,11 @@ proptest! {
         let rooms: Vec<LanRoom> = labels
             .iter()
             .enumerate()
-            .map(|(i, label)| LanRoom { topic: TopicId::from_bytes([i as u8; 32]), label: label.clone() })
+            .map(|(i, label)| match i % 2 {
+                // Public and private rooms alike.
+                0 => LanRoom::public(TopicId::from_bytes([i as u8; 32]), label.clone()),
+                _ => LanRoom::private(RoomId::from_bytes([i as u8; 32]), label.clone()),
+            })
             .collect();
         let (record, left_out) = lan::encode(&rooms);
         prop_assert!(record.len() <= MAX_RECORD);
@@ -38,7 +43,7 @@ proptest! {
             let entry = 1 + 52 + 1 + label.len();
             if len + entry <= MAX_RECORD {
                 len += entry;
-                expected.push(LanRoom { topic: room.topic, label });
+                expected.push(LanRoom { label, ..room.clone() });
             }
         }
         prop_assert_eq!(left_out, rooms.len() - expected.len());

@@ -94,6 +94,17 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 kind,
             },
             SessionEvent::State(state) => Report::RoomState(state),
+            SessionEvent::Knock { id, name } => Report::Knock {
+                id,
+                name,
+                gone: false,
+            },
+            SessionEvent::Knocking { label, asked } => Report::Knocking { label, asked },
+            SessionEvent::KnockGone { id, name } => Report::Knock {
+                id,
+                name,
+                gone: true,
+            },
             // Handled with the room's end (`on_update`).
             SessionEvent::Removed { .. } => return,
             SessionEvent::Room(Event::MessageReceived(line) | Event::MessageSent(line))

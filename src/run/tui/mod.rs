@@ -186,6 +186,7 @@ impl Tui {
                 topic: r.topic,
                 label: r.label,
                 members: r.announcers.len(),
+                private: r.private.is_some(),
             })
             .collect();
         if let Screen::Lobby(lobby) = &self.app.screen
@@ -398,6 +399,21 @@ impl Tui {
             SessionEvent::Warning(text) | SessionEvent::Failed(text) => Msg::Warning(text),
             SessionEvent::State(state) => Msg::RoomState(state),
             SessionEvent::Removed { by, reason, ban } => Msg::Removed { by, reason, ban },
+            SessionEvent::Knock { id, name } => Msg::Knock {
+                id,
+                name,
+                gone: false,
+            },
+            SessionEvent::Knocking { label, asked } => Msg::Notice(
+                crate::present::private::knocking_line(&label, asked)
+                    .trim_start_matches("* ")
+                    .to_string(),
+            ),
+            SessionEvent::KnockGone { id, name } => Msg::Knock {
+                id,
+                name,
+                gone: true,
+            },
         }
     }
 

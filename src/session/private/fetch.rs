@@ -102,6 +102,7 @@ impl Actor {
     /// Every [`super::POLL_EVERY`]: ask the next member for the log and key unless a
     /// request is under way.
     pub(in crate::session) fn poll(&mut self) {
+        self.prune_knocks();
         let Some(private) = self.private.as_mut() else {
             return;
         };

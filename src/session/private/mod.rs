@@ -12,6 +12,7 @@
 //! - **Removal of us**: the session tells the front end who removed us and why, and ends.
 
 mod fetch;
+mod knock;
 mod moderate;
 mod serve;
 
@@ -123,6 +124,8 @@ pub(super) struct Private {
     /// when the session started are not in it: they read everything kept). Bounded by the
     /// members.
     pub(super) joined_at: HashMap<EndpointId, UnixMillis>,
+    /// Knocks waiting for an admin here (see [`knock`]), at most [`knock::MAX_KNOCKS`].
+    pub(super) knocks: Vec<knock::Held>,
 }
 
 impl Private {
@@ -151,6 +154,7 @@ impl Private {
             refused_by: HashSet::new(),
             refused_since: None,
             joined_at: HashMap::new(),
+            knocks: Vec::new(),
         }
     }
 

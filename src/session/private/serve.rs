@@ -17,6 +17,7 @@ pub(super) const BANNED: &str = "you are banned from this room";
 impl Actor {
     pub(in crate::session) async fn answer_key(&mut self, query: KeyQuery) {
         let answer = match query.ask {
+            KeyAsk::Knock { name } => return self.on_knock(query.peer, name, query.reply),
             KeyAsk::Member { .. } => self.key_answer(&query.peer),
             KeyAsk::Invite { invite } => self.check_invite(&invite, &query.peer).and_then(|_| {
                 self.private
@@ -30,7 +31,7 @@ impl Actor {
     }
 
     /// The current key and the log, for a member.
-    fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, String> {
+    pub(super) fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, String> {
         let private = self.private.as_ref().ok_or("not a private room")?;
         if !private.state.is_member(peer) {
             let why = match private.state.is_banned(peer) {

@@ -1,0 +1,90 @@
+//! `join LABEL` for a private room announced on the LAN: knock at every member announcing it
+//! and wait for one of its admins to let us in (`/accept`), with the room's key and log as a
+//! member gets them, or to turn us away (`/deny`).
+
+use std::time::Duration;
+
+use n0_future::{FuturesUnordered, StreamExt};
+
+use super::start::NoSuchRoom;
+use crate::net::keys::{KNOCK_WAIT, KeyFetchError};
+use crate::net::{Nearby, Node};
+use crate::proto::state::{KeyAnswer, RoomId};
+use crate::proto::{EndpointAddr, EndpointId};
+use crate::session::PrivateSpec;
+
+/// Knock at the members announcing `room` (private, id `id`) as `name`, all at once, until
+/// one lets us in. A denial or a ban is final (bad input: exit 2); members who cannot let
+/// anyone in (not admins) are left; one busy or unreachable is knocked at again.
+pub async fn knock(
+    node: &Node,
+    room: &Nearby,
+    id: RoomId,
+    name: &str,
+) -> anyhow::Result<PrivateSpec> {
+    let deadline = tokio::time::Instant::now() + KNOCK_WAIT;
+    let knock_at = |peer: EndpointId, after: Duration| {
+        let knocked = node.knock(EndpointAddr::new(peer), id, name.to_string());
+        async move {
+            tokio::time::sleep(after).await;
+            (peer, knocked.await)
+        }
+    };
+    let mut knocks: FuturesUnordered<_> = room
+        .announcers
+        .iter()
+        .map(|peer| knock_at(*peer, Duration::ZERO))
+        .collect();
+    let mut cannot = Vec::new();
+    let mut tries = 0u32;
+    loop {
+        let next = tokio::time::timeout_at(deadline, knocks.next()).await;
+        let (peer, answer) = match next {
+            Ok(Some(knocked)) => knocked,
+            Ok(None) => {
+                return Err(NoSuchRoom::Other(format!(
+                    "nobody announcing {:?} on the LAN can let you in ({}); ask one of its admins for an invite",
+                    room.label,
+                    cannot.join("; ")
+                ))
+                .into());
+            }
+            Err(_) => anyhow::bail!(
+                "no admin of {:?} answered your knock within {} min",
+                room.label,
+                KNOCK_WAIT.as_secs() / 60
+            ),
+        };
+        match answer {
+            Ok(bytes) => return let_in(node, id, &bytes),
+            // Busy, unreachable, or let in while the room changed key: again, a little later.
+            Err(err) if err.may_pass() => {
+                let wait = Duration::from_millis(200 * 2u64.pow(tries.min(4)));
+                tries += 1;
+                knocks.push(knock_at(peer, wait));
+            }
+            Err(KeyFetchError::Refused(why))
+                if why.contains("denied") || why.contains("banned") =>
+            {
+                return Err(NoSuchRoom::Other(format!("{:?}: {why}", room.label)).into());
+            }
+            Err(err) => cannot.push(format!("{}: {err}", peer.fmt_short())),
+        }
+    }
+}
+
+/// An admin's yes: the room's log (which must list us) and key.
+fn let_in(node: &Node, id: RoomId, bytes: &[u8]) -> anyhow::Result<PrivateSpec> {
+    let answer = KeyAnswer::decode(bytes, id)
+        .map_err(|e| anyhow::anyhow!("the member sent a damaged answer: {e}"))?;
+    anyhow::ensure!(
+        answer.log.fold().state.is_member(&node.id()),
+        "the member's answer does not list you as a member"
+    );
+    Ok(PrivateSpec {
+        log: answer.log,
+        key: answer.key,
+        epoch: answer.epoch,
+        epoch_op: Some(answer.epoch_op),
+    })
+}
