@@ -82,7 +82,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
     ann.send("pay 5 to bob").await;
     let genuine = loop {
         match tokio::time::timeout(common::WAIT, topic_handle.next_event()).await {
-            Ok(Some(NetEvent::Received(bytes))) => {
+            Ok(Some(NetEvent::Received(bytes, _))) => {
                 let opened = wire::open(&bytes, &topic, UnixMillis::now()).unwrap();
                 if matches!(opened.body, MessageBody::Message { .. }) {
                     break bytes.to_vec();

@@ -196,8 +196,16 @@ async fn attack(
     let flood_from = cpu(pids);
     let mut ticker = tokio::time::interval(Duration::from_millis(1));
     let mut sent = 0u64;
+    // A persistent attacker: whenever it may have been cut off, it asks to be taken in
+    // again (every 50 ms: a new connection attempt each time it is refused).
+    let owner_ids: Vec<_> = owner.iter().map(|a| a.id).collect();
+    let mut redial_at = Instant::now();
     while started.elapsed() < span {
         ticker.tick().await;
+        if redial_at.elapsed() >= Duration::from_millis(50) {
+            handle.join_peers(owner_ids.clone());
+            redial_at = Instant::now();
+        }
         for _ in 0..per_tick {
             let garbage: Vec<u8> = (0..GARBAGE_BYTES).map(|_| rand::random()).collect();
             handle.broadcast(seal::seal(&forged, &garbage)).await;

@@ -7,6 +7,7 @@
 mod dial;
 pub(crate) mod direct;
 pub(crate) mod files;
+mod guard;
 pub mod history;
 pub mod keys;
 mod keys_node;
@@ -128,6 +129,8 @@ pub struct Node {
     /// Where incoming direct messages go (the DM actor).
     direct: direct::DirectRoute,
     connections: paths::Connections,
+    /// Peers kept off our gossip (flooding a private room's topic).
+    guard: guard::Guard,
     /// Our own gossip dials in flight, per peer.
     dialing: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<EndpointId, u8>>>,
     /// LAN discovery, or why it is off.
@@ -160,9 +163,11 @@ impl Node {
                 builder.ca_tls_config(iroh::tls::CaTlsConfig::embedded().with_extra_roots(roots));
         }
         let connections = paths::Connections::default();
+        let guard = guard::Guard::default();
         builder = builder
             .secret_key(config.secret.clone())
             .address_lookup(lookup.clone())
+            .hooks(guard.clone())
             .hooks(connections.clone());
         if let Some(bind) = config.bind {
             builder = builder
@@ -215,6 +220,7 @@ impl Node {
             keys,
             direct,
             connections,
+            guard,
             dialing: Default::default(),
             lan,
             files,
@@ -243,6 +249,27 @@ impl Node {
             Ok(lan) => Ok(lan.announce(topic, room)),
             Err(why) => anyhow::bail!("cannot announce the room on the LAN: {why}"),
         }
+    }
+
+    /// Keep `peer` off our gossip for `lasting` (see [`guard`]): its gossip connections are
+    /// closed now and refused both ways until then. `true` when it was not blocked already.
+    pub fn block_gossip(&self, peer: EndpointId, lasting: Duration) -> bool {
+        let new = self.guard.block(peer, lasting);
+        for conn in self.connections.live(&peer) {
+            self.guard.cut(&conn);
+        }
+        new
+    }
+
+    /// The endpoint, for tests that talk to a node as a stranger would.
+    #[cfg(test)]
+    pub fn endpoint_for_tests(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Whether `peer`'s gossip is blocked now.
+    pub fn is_gossip_blocked(&self, peer: &EndpointId) -> bool {
+        self.guard.is_blocked(peer)
     }
 
     /// Keep `peer`'s current addresses in our own address book, so that it can be dialed

@@ -43,6 +43,16 @@ impl EndpointHooks for Connections {
 }
 
 impl Connections {
+    /// The open connections to `peer` remembered.
+    pub fn live(&self, peer: &EndpointId) -> Vec<Connection> {
+        let map = self.by_peer.lock().unwrap_or_else(|p| p.into_inner());
+        let handles = map.get(peer).map(Vec::as_slice).unwrap_or_default();
+        handles
+            .iter()
+            .filter_map(WeakConnectionHandle::upgrade)
+            .collect()
+    }
+
     /// The path `peer` is reached on now: that of the newest open connection.
     ///
     /// iroh records a connection's selected path only when the peer's selection changes, so

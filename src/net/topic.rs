@@ -27,7 +27,8 @@ const OUTGOING_CAPACITY: usize = 1024;
 /// What the network says about the room's topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetEvent {
-    Received(Bytes),
+    /// A message, and the neighbour that delivered it (its author, or a peer relaying).
+    Received(Bytes, EndpointId),
     NeighborUp(EndpointId),
     NeighborDown(EndpointId),
     Lagged,
@@ -114,7 +115,7 @@ impl Drop for TopicHandle {
 
 async fn pump_in(receiver: GossipReceiver, events: mpsc::Sender<NetEvent>) {
     let source = receiver.map(|event| match event {
-        Ok(Event::Received(message)) => NetEvent::Received(message.content),
+        Ok(Event::Received(message)) => NetEvent::Received(message.content, message.delivered_from),
         Ok(Event::NeighborUp(id)) => NetEvent::NeighborUp(id),
         Ok(Event::NeighborDown(id)) => NetEvent::NeighborDown(id),
         Ok(Event::Lagged) => NetEvent::Lagged,

@@ -112,6 +112,8 @@ enum Step {
     FetchKey,
     /// Time to ask a member for the log and key anyway.
     Poll,
+    /// A private room dropped what this neighbour delivered (not opened, or from no member).
+    Dropped(crate::proto::EndpointId),
 }
 
 /// Why the loop ended.
@@ -210,16 +212,17 @@ impl Actor {
                 },
                 event = self.net.next_event(), if !self.outbox.is_full() => match event {
                     // Opened before anything parses it; what does not open is dropped.
-                    Some(NetEvent::Received(bytes)) => match unseal(&self.sealing, &bytes) {
+                    Some(NetEvent::Received(bytes, from)) => match unseal(&self.sealing, &bytes) {
                         Some(op) if self.private.is_some() && op.first() == Some(&OP_FRAME) => {
                             let mut op = op;
                             op.remove(0);
                             Step::Op(op)
                         }
-                        // A private room hears its members only (a leaked key is no way in).
-                        Some(envelope) if !self.sent_by_member(&envelope) => continue,
+                        // A private room hears its members only (a leaked key is no way in),
+                        // and keeps a non-member that keeps sending off its gossip.
+                        Some(envelope) if !self.sent_by_member(&envelope) => Step::Dropped(from),
                         Some(envelope) => Step::Input(Input::Received(envelope)),
-                        None => continue,
+                        None => Step::Dropped(from),
                     },
                     Some(NetEvent::NeighborUp(id)) => Step::Input(Input::NeighborUp(id)),
                     Some(NetEvent::NeighborDown(id)) => Step::Input(Input::NeighborDown(id)),
@@ -295,6 +298,7 @@ impl Actor {
                 Step::KeyFetched((peer, got)) => self.key_fetched(peer, got).await,
                 Step::FetchKey => self.fetch_key(),
                 Step::Poll => self.poll(),
+                Step::Dropped(from) => self.dropped_from(from),
                 Step::KeyQuery(query) => self.answer_key(query).await,
             }
         }

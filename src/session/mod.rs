@@ -24,6 +24,8 @@ mod sealed;
 mod telling;
 
 #[cfg(test)]
+mod intruder_tests;
+#[cfg(test)]
 mod knock_tests;
 #[cfg(test)]
 mod net_tests;

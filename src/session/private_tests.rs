@@ -86,7 +86,7 @@ async fn a_kicked_member_that_keeps_its_old_key_and_topic_hears_nothing_after() 
             ann.handle.say("can carl read this".into()).await.unwrap();
             let heard = tokio::time::timeout(Duration::from_millis(500), async {
                 while let Some(event) = spy.next_event().await {
-                    if let NetEvent::Received(bytes) = event
+                    if let NetEvent::Received(bytes, _) = event
                         && let Ok(plain) = seal::open(&old_key, &bytes)
                         && String::from_utf8_lossy(&plain).contains("can carl read this")
                     {
@@ -149,7 +149,7 @@ async fn a_kicked_member_that_keeps_its_old_key_and_topic_hears_nothing_after() 
     while let Ok(Some(event)) =
         tokio::time::timeout(Duration::from_millis(300), spy.next_event()).await
     {
-        if let NetEvent::Received(bytes) = event
+        if let NetEvent::Received(bytes, _) = event
             && let Ok(plain) = seal::open(&old_key, &bytes)
             && String::from_utf8_lossy(&plain).contains("after ")
         {

@@ -10,7 +10,10 @@ use super::pump::pump;
 use crate::proto::SecretKey;
 
 fn message(n: u8) -> NetEvent {
-    NetEvent::Received(Bytes::from(vec![n]))
+    NetEvent::Received(
+        Bytes::from(vec![n]),
+        SecretKey::from_bytes(&[1; 32]).public(),
+    )
 }
 
 /// Gossip, played by the test: `feed` events in, then `handled` waits until the pump has

@@ -67,7 +67,9 @@ pub enum LogError {
     OtherRoom,
     #[error("a log starts with its room's genesis, and has only one")]
     Genesis,
-    #[error("the log holds {MAX_OPS} operations")]
+    #[error(
+        "this room's log of membership changes is full ({MAX_OPS} changes): open a new private room and invite everyone there"
+    )]
     Full,
     #[error("the author is not an admin and has {MAX_OPS_PER_MEMBER} operations in the log")]
     AuthorFull,

@@ -12,6 +12,7 @@
 //! - **Removal of us**: the session tells the front end who removed us and why, and ends.
 
 mod fetch;
+mod intruders;
 mod knock;
 mod moderate;
 mod serve;
@@ -126,6 +127,9 @@ pub(super) struct Private {
     pub(super) joined_at: HashMap<EndpointId, UnixMillis>,
     /// Knocks waiting for an admin here (see [`knock`]), at most [`knock::MAX_KNOCKS`].
     pub(super) knocks: Vec<knock::Held>,
+    /// Messages each non-member neighbour delivered that the room dropped (see
+    /// [`intruders`]), at most [`intruders::MAX_COUNTED`] neighbours.
+    pub(super) dropped: HashMap<EndpointId, u32>,
 }
 
 impl Private {
@@ -155,6 +159,7 @@ impl Private {
             refused_since: None,
             joined_at: HashMap::new(),
             knocks: Vec::new(),
+            dropped: HashMap::new(),
         }
     }
 
