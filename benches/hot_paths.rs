@@ -28,6 +28,8 @@ fn envelope(c: &mut Criterion) {
             text: "x".repeat(200),
             action: false,
             file: None,
+            reply_to: None,
+            change: None,
         },
     };
     c.bench_function("envelope seal (encode + sign)", |b| {
@@ -95,6 +97,8 @@ fn render(c: &mut Criterion) {
             history: false,
             envelope: Arc::from(&b""[..]),
             file: None,
+            reply_to: None,
+            change: None,
         };
         app.update(Msg::Room(Event::MessageReceived(line)), UnixMillis(0));
     }
@@ -130,6 +134,8 @@ fn store(c: &mut Criterion) {
             history: false,
             envelope: Arc::from(vec![7u8; 400]),
             file: None,
+            reply_to: None,
+            change: None,
         })
     };
     // The database's part alone, on this thread.

@@ -107,6 +107,8 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
                 text: "pay 500 to mallory".into(),
                 action: false,
                 file: None,
+                reply_to: None,
+                change: None,
             },
         },
     )

@@ -94,7 +94,7 @@ fn payload_json(input: &Input) -> (Vec<u8>, Option<Payload>) {
             name,
             every: None,
         },
-        (_, Some((text, action))) => MessageBody::Message { from, text, action, file: None },
+        (_, Some((text, action))) => MessageBody::Message { from, text, action, file: None, reply_to: None, change: None },
         (_, None) => unreachable!("bodies with text carry it"),
     };
     let payload = Payload {

@@ -46,6 +46,8 @@ pub enum Command {
     Whois(String),
     /// A private room's membership, roles, name, history and invites.
     Moderation(super::moderation::Moderation),
+    /// `/reply`, `/react`, `/unreact`, `/edit`, `/delete`: about one line, by its id.
+    Line(LineCommand),
     Help,
     Quit,
 }
@@ -152,6 +154,51 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/quit", "leave the room and exit"),
 ];
 
+/// A command about one line (issue 24); `to` is the line's id or its first 8+ hex digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineCommand {
+    Reply { to: String, text: String },
+    React { to: String, emoji: String, on: bool },
+    Edit { to: String, text: String },
+    Delete { to: String },
+}
+
+impl LineCommand {
+    /// What the room is asked.
+    pub fn input(self) -> crate::proto::room::Input {
+        use crate::proto::room::Input;
+        match self {
+            Self::Reply { to, text } => Input::Reply { to, text },
+            Self::React { to, emoji, on } => Input::React { to, emoji, on },
+            Self::Edit { to, text } => Input::Edit { to, text },
+            Self::Delete { to } => Input::Delete { to },
+        }
+    }
+}
+
+fn parse_line_command(word: &str, arg: &str) -> Option<Result<LineCommand, CommandError>> {
+    let (to, rest) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+    let (to, rest) = (to.to_string(), rest.trim().to_string());
+    let need = |usage: &'static str, both: bool| {
+        if to.is_empty() || (both && rest.is_empty()) {
+            Err(CommandError::Usage(usage))
+        } else {
+            Ok(())
+        }
+    };
+    Some(match word {
+        "reply" => need("/reply ID TEXT", true).map(|()| LineCommand::Reply { to, text: rest }),
+        "react" | "unreact" => need("/react ID EMOJI", true).map(|()| LineCommand::React {
+            to,
+            emoji: super::emoji::named(&rest).unwrap_or(rest),
+            on: word == "react",
+        }),
+        "edit" => need("/edit ID TEXT", true).map(|()| LineCommand::Edit { to, text: rest }),
+        "delete" => need("/delete ID", false).map(|()| LineCommand::Delete { to }),
+        _ => return None,
+    })
+}
+
 /// A line that is not a valid command. Never broadcast.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -177,6 +224,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
     let arg = arg.trim();
     if let Some(moderation) = super::moderation::parse(word, arg) {
         return moderation.map(Some);
+    }
+    if let Some(line) = parse_line_command(word, arg) {
+        return line.map(|c| Some(Command::Line(c)));
     }
     let command = match word {
         "nick" if arg.is_empty() => return Err(CommandError::Usage("/nick NAME")),

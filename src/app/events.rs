@@ -59,12 +59,18 @@ impl App {
                     },
                 );
                 entry.file = offered;
+                entry.id = Some(line.id);
+                if let Some(parent) = &line.reply_to {
+                    let quote = super::line_marks::quote_of(self.view().log.entries(), parent);
+                    entry.marks.quote = Some(quote);
+                }
                 self.view_mut().log.push(entry, cols);
                 // Old news does not ring.
                 if mention && !line.history {
                     return vec![Effect::Bell];
                 }
             }
+            Event::Changed(line) => self.on_line_change(line, now),
             Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
             Event::MemberLeft { member, reason } => {
                 let how = match reason {
@@ -130,6 +136,7 @@ impl App {
                     Attempt::SetName(name) => format!("/nick {name}"),
                     Attempt::SetRoomName(name) => format!("/topic {name}"),
                     Attempt::Ignore(who) => format!("/ignore {who}"),
+                    Attempt::Change(command) => command,
                     // Nothing was typed as such: the refusal names the file.
                     Attempt::Share(_) => String::new(),
                 };

@@ -49,6 +49,8 @@ pub fn line(author: &MemberInfo, text: &str, minute: u64) -> ChatLine {
         history: false,
         envelope: std::sync::Arc::from(&b"unused"[..]),
         file: None,
+        reply_to: None,
+        change: None,
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Entry {
     pub day: Option<String>,
     /// The file this line offers (someone else's `/send`): what Enter fetches once picked.
     pub file: Option<FileMark>,
+    /// What happened to the line since (a reply's quote, reactions, an edit, a delete).
+    pub marks: super::line_marks::LineMarks,
 }
 
 /// A file shared by someone else, on the line that offers it.
@@ -88,6 +90,7 @@ impl Entry {
             pending: false,
             day: None,
             file: None,
+            marks: Default::default(),
         }
     }
 
@@ -240,6 +243,14 @@ impl ChatLog {
         }
         let at = self.entries.partition_point(|e| (e.time, e.id) <= key);
         self.insert_at(at, entry, cols);
+    }
+
+    /// The entry of line `id`, if shown (the newest are looked at first).
+    pub fn entry_mut(&mut self, id: &crate::proto::MessageId) -> Option<&mut Entry> {
+        self.entries
+            .iter_mut()
+            .rev()
+            .find(|e| e.id.as_ref() == Some(id))
     }
 
     /// Our direct message `id` was delivered.

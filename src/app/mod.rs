@@ -20,9 +20,11 @@ pub(crate) mod wrap;
 
 mod chat;
 pub(crate) mod direct;
+mod emoji;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod line_marks;
 mod link;
 mod msg;
 mod pick;

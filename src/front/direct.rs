@@ -66,6 +66,9 @@ pub fn stored(message: DirectMessage, me: &EndpointId) -> StoredMessage {
         text: message.text,
         action: message.action,
         sent: message.sent,
+        reply_to: None,
+        edited: false,
+        deleted: false,
     }
 }
 

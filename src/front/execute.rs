@@ -119,6 +119,9 @@ impl Core {
             Command::Me(text) => {
                 let _ = session.act(text).await;
             }
+            Command::Line(line) => {
+                let _ = session.line(line.input()).await;
+            }
             Command::Moderation(moderation) => {
                 return self.moderate(key, session, moderation).await;
             }
@@ -267,6 +270,10 @@ impl Core {
             Command::Topic(_) => not_here("/topic"),
             Command::Moderation(_) => not_here("that"),
             Command::Ignore(..) | Command::Ignored => not_here("/ignore"),
+            Command::Line(_) => vec![Reply::error(
+                about,
+                "replies, reactions, edits and deletes work in rooms; in a private conversation they are not built yet",
+            )],
             other => vec![Reply::error(
                 about,
                 format!("{other:?} is not about a conversation"),

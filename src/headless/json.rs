@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::Report;
 use crate::model::StoredMessage;
 use crate::proto::direct::DirectMessage;
-use crate::proto::room::{ChatLine, Event, LeaveReason};
+use crate::proto::room::{ChangeKind, ChatLine, Event, LeaveReason};
 use crate::proto::{TopicId, UnixMillis};
 
 /// Whether `c` must not reach a terminal raw: C0 and DEL, C1 (U+009B is a CSI on some
@@ -63,6 +63,36 @@ fn message(kind: &str, line: &ChatLine) -> Value {
     if line.history {
         value["history"] = Value::Bool(true);
     }
+    if let Some(parent) = &line.reply_to {
+        value["reply_to"] = Value::String(parent.to_string());
+    }
+    value
+}
+
+/// A change to a line: `reaction`, `edited` or `deleted`, naming the line (`to`) and who.
+fn change(line: &ChatLine) -> Value {
+    let Some(change) = &line.change else {
+        return message("message", line);
+    };
+    let (to, by) = (change.to.to_string(), line.author.id.to_string());
+    let mut value = match &change.kind {
+        ChangeKind::React { emoji, on } => json!({
+            "type": "reaction", "to": to, "from": by, "display": line.author.display,
+            "emoji": emoji, "on": on,
+        }),
+        ChangeKind::Edit => json!({
+            "type": "edited", "to": to, "from": by, "display": line.author.display,
+            "text": line.text,
+        }),
+        ChangeKind::Delete => json!({
+            "type": "deleted", "to": to, "by": by, "display": line.author.display,
+        }),
+    };
+    value["id"] = Value::String(line.id.to_string());
+    value["time"] = Value::String(rfc3339(line.sent));
+    if line.history {
+        value["history"] = Value::Bool(true);
+    }
     value
 }
 
@@ -80,6 +110,15 @@ pub fn stored(kind: &str, m: &StoredMessage) -> Value {
     if m.action {
         value["action"] = Value::Bool(true);
     }
+    if let Some(parent) = &m.reply_to {
+        value["reply_to"] = Value::String(parent.to_string());
+    }
+    if m.edited {
+        value["edited"] = Value::Bool(true);
+    }
+    if m.deleted {
+        value["deleted"] = Value::Bool(true);
+    }
     value
 }
 
@@ -93,6 +132,7 @@ fn room_event(event: &Event) -> Value {
     match event {
         Event::MessageReceived(line) => message("message", line),
         Event::MessageSent(line) => message("sent", line),
+        Event::Changed(line) => change(line),
         Event::MemberJoined(m) => {
             json!({"type": "joined", "from": m.id.to_string(), "name": m.name, "display": m.display})
         }

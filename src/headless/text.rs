@@ -7,7 +7,7 @@ use super::Report;
 use crate::present::clock;
 use crate::present::notices::describe;
 use crate::proto::names::sanitize_text;
-use crate::proto::room::{Event, LeaveReason};
+use crate::proto::room::{ChangeKind, Event, LeaveReason};
 
 pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
     let line = match report {
@@ -185,6 +185,24 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
             format!("{prefix}{text}")
         }
         Event::MessageSent(_) => return None,
+        Event::Changed(line) => {
+            let change = line.change.as_ref()?;
+            let (when, by) = (clock(line.sent, offset), who(&line.author.display));
+            let to = crate::proto::room::short_id(&change.to);
+            match &change.kind {
+                ChangeKind::React { emoji, on: true } => {
+                    format!("{when} * {by} reacted {} to {to}", who(emoji))
+                }
+                ChangeKind::React { emoji, on: false } => {
+                    format!("{when} * {by} took back {} on {to}", who(emoji))
+                }
+                ChangeKind::Edit => format!(
+                    "{when} * {by} edited {to}: {}",
+                    sanitize_text(&line.text, false)
+                ),
+                ChangeKind::Delete => format!("{when} * {by} deleted {to}"),
+            }
+        }
         Event::MemberJoined(m) => format!("* {} joined", who(&m.display)),
         Event::MemberLeft { member, reason } => match reason {
             LeaveReason::Left => format!("* {} left", who(&member.display)),

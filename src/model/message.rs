@@ -15,4 +15,10 @@ pub struct StoredMessage {
     pub text: String,
     pub action: bool,
     pub sent: UnixMillis,
+    /// The line it answers.
+    pub reply_to: Option<MessageId>,
+    /// Its author changed its text since.
+    pub edited: bool,
+    /// Deleted: a tombstone (its text is gone).
+    pub deleted: bool,
 }

@@ -95,6 +95,11 @@ impl Backlog {
     }
 
     /// Whether the message `id` sent at `sent` is held.
+    /// Forget a message (a deleted line, an edit of it): never served again.
+    pub fn remove(&mut self, sent: UnixMillis, id: MessageId) {
+        self.messages.remove(&(sent, id));
+    }
+
     pub fn contains(&self, sent: UnixMillis, id: MessageId) -> bool {
         self.messages.contains_key(&(sent, id))
     }

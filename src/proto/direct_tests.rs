@@ -133,6 +133,8 @@ fn a_dm_never_opens_as_a_room_message_nor_the_reverse() {
                 text: "secret".into(),
                 action: false,
                 file: None,
+                reply_to: None,
+                change: None,
             },
         },
     )

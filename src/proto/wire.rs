@@ -62,6 +62,14 @@ pub enum MessageBody<K = PublicKey> {
         /// A shared file (the text is its name, so peers that predate files show that).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file: Option<FileRef>,
+        /// A reply: the id (hex) of the line it answers. Peers that predate replies show
+        /// the text as a line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<String>,
+        /// Not a line but a change to one (a reaction, an edit, a delete); the text is what
+        /// peers that predate changes show instead (an edit's text is the new text).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<WireChange>,
     },
     /// The author is leaving the room on purpose.
     Leave { from: K },
@@ -98,18 +106,69 @@ impl<K> MessageBody<K> {
                 every,
             },
             Self::Message {
-                text, action, file, ..
+                text,
+                action,
+                file,
+                reply_to,
+                change,
+                ..
             } => MessageBody::Message {
                 from: author,
                 text,
                 action,
                 file,
+                reply_to,
+                change,
             },
             Self::Leave { .. } => MessageBody::Leave { from: author },
             Self::Missing { who, .. } => MessageBody::Missing { from: author, who },
             Self::RoomInfo { name, .. } => MessageBody::RoomInfo { from: author, name },
         }
     }
+}
+
+/// A change to a line, as it travels: the line it is about (`to`, its id in hex) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireChange {
+    /// Add (`on`) or take back one emoji on a line; anyone may.
+    React { to: String, emoji: String, on: bool },
+    /// The line's new text is the message's text; only the line's author may.
+    Edit { to: String },
+    /// The line is gone; its author may, and in a private room an admin.
+    Delete { to: String },
+}
+
+/// Bytes an emoji (one grapheme, or a `:name:`) may take on the wire.
+pub const MAX_EMOJI_BYTES: usize = 32;
+
+impl WireChange {
+    pub fn to(&self) -> &str {
+        match self {
+            Self::React { to, .. } | Self::Edit { to } | Self::Delete { to } => to,
+        }
+    }
+}
+
+/// A line id as the wire carries it (64 lowercase hex digits), or `None`.
+pub fn parse_message_id(hex: &str) -> Option<MessageId> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes = data_encoding::HEXLOWER.decode(hex.as_bytes()).ok()?;
+    Some(MessageId::from_bytes(<[u8; 32]>::try_from(bytes).ok()?))
+}
+
+/// An emoji fit to carry: 1 to [`MAX_EMOJI_BYTES`] bytes, no whitespace or control or
+/// invisible characters (so a reaction cannot carry a message or break a row), save the
+/// joiner and the tag characters emoji sequences are made of (👨‍👩‍👧, flags).
+pub fn valid_emoji(emoji: &str) -> bool {
+    let joins = |c: char| c == '\u{200D}' || ('\u{E0020}'..='\u{E007F}').contains(&c);
+    !emoji.is_empty()
+        && emoji.len() <= MAX_EMOJI_BYTES
+        && emoji.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && (joins(c) || !super::names::is_invisible(c))
+        })
 }
 
 /// Files larger than this are refused when offered: no chat shares a petabyte, and a size is

@@ -19,6 +19,8 @@ fn payload(from: PublicKey, text: &str) -> Payload {
             text: text.into(),
             action: false,
             file: None,
+            reply_to: None,
+            change: None,
         },
     }
 }

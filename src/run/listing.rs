@@ -98,7 +98,11 @@ pub fn write_export(
                 };
                 let indent = " ".repeat(prefix.chars().count());
                 let text = sanitize_text(&m.text, true).replace('\n', &format!("\n{indent}"));
-                writeln!(out, "{prefix}{text}")?;
+                match (m.deleted, m.edited) {
+                    (true, _) => writeln!(out, "{time} {name}: (message deleted)")?,
+                    (false, true) => writeln!(out, "{prefix}{text} (edited)")?,
+                    (false, false) => writeln!(out, "{prefix}{text}")?,
+                }
             }
         }
     }

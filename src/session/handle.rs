@@ -148,6 +148,12 @@ impl SessionHandle {
         self.send(Command::Rename(name)).await
     }
 
+    /// A reply, reaction, edit or delete (`Input::Reply`, `React`, `Edit`, `Delete`): it
+    /// comes back as a `MessageSent` or `Changed` event, or a refusal.
+    pub async fn line(&self, input: Input) -> Result<(), SessionGone> {
+        self.send(Command::Room(input)).await
+    }
+
     /// `/topic TEXT`: name the room for everyone (a `RoomNamed` event, or a refusal, answers).
     pub async fn set_room_name(&self, name: String) -> Result<(), SessionGone> {
         self.send(Command::Room(Input::SetRoomName(name))).await

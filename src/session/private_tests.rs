@@ -280,6 +280,8 @@ async fn a_leaked_key_lets_a_stranger_send_nothing_the_room_takes() {
                 text: text.into(),
                 action: false,
                 file: None,
+                reply_to: None,
+                change: None,
             },
         };
         let signed = crate::proto::wire::seal(from, &room.room_topic(), &payload).unwrap();

@@ -321,6 +321,8 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
                     text: format!("line {i}"),
                     action: false,
                     file: None,
+                    reply_to: None,
+                    change: None,
                 },
             };
             let envelope = wire::seal(&cat, &topic, &payload).unwrap();
@@ -337,6 +339,8 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
                 history: false,
                 envelope: envelope.into(),
                 file: None,
+                reply_to: None,
+                change: None,
             })
         })
         .collect();

@@ -22,19 +22,27 @@ fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
         text: row.get(3)?,
         action: row.get(4)?,
         sent: UnixMillis(row.get::<_, i64>(5)? as u64),
+        reply_to: row
+            .get::<_, Option<Vec<u8>>>(6)?
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(MessageId::from_bytes),
+        edited: row.get(7)?,
+        deleted: row.get(8)?,
     })
 }
 
 const INSERT_MESSAGE: &str = "INSERT OR IGNORE INTO messages
-    (id, topic, author, name, text, action, sent, received, envelope)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    (id, topic, author, name, text, action, sent, received, envelope, reply_to, change_to,
+     change_kind, emoji)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /// The setting that records the last message row in the full-text index.
-const FTS_INDEXED: &str = "fts_indexed_rowid";
+pub(super) const FTS_INDEXED: &str = "fts_indexed_rowid";
 /// Rows indexed in one transaction.
 pub const INDEX_CHUNK: usize = 5000;
 
-const SELECT: &str = "SELECT m.id, m.author, m.name, m.text, m.action, m.sent FROM messages m";
+const SELECT: &str = "SELECT m.id, m.author, m.name, m.text, m.action, m.sent, m.reply_to,
+    m.edited, m.deleted FROM messages m";
 
 impl Store {
     /// Keep what the room asked to keep. Returns whether it was new.
@@ -46,6 +54,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         match record {
             Record::Message(line) => {
+                let (change_to, kind, emoji) = super::changes::columns(line);
                 let inserted = self.conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
                     line.id.as_bytes(),
                     topic.as_bytes(),
@@ -55,8 +64,15 @@ impl Store {
                     line.action,
                     line.sent.0 as i64,
                     now.0 as i64,
-                    &line.envelope[..]
+                    &line.envelope[..],
+                    line.reply_to.as_ref().map(|id| id.as_bytes().to_vec()),
+                    change_to,
+                    kind,
+                    emoji,
                 ])?;
+                if inserted > 0 && line.change.is_some() {
+                    self.apply_change(line)?;
+                }
                 Ok(inserted > 0)
             }
             Record::Name {
@@ -113,7 +129,7 @@ impl Store {
         out.extend(self.room_name_envelope(topic)?);
         let mut messages = self.conn.prepare(
             "SELECT envelope FROM (
-                SELECT envelope, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2
+                SELECT envelope, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2 AND deleted = 0
                 ORDER BY sent DESC, id DESC LIMIT ?3
              ) ORDER BY sent, id",
         )?;
@@ -166,12 +182,12 @@ impl Store {
     ) -> Result<(Vec<Envelope>, usize), StoreError> {
         let sql = match page {
             Page::Oldest => {
-                "SELECT envelope, author FROM messages WHERE topic = ?1 AND sent >= ?2
+                "SELECT envelope, author FROM messages WHERE topic = ?1 AND sent >= ?2 AND deleted = 0
                  ORDER BY sent, id LIMIT ?3"
             }
             Page::Newest => {
                 "SELECT envelope, author FROM (
-                    SELECT envelope, author, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2
+                    SELECT envelope, author, sent, id FROM messages WHERE topic = ?1 AND sent >= ?2 AND deleted = 0
                     ORDER BY sent DESC, id DESC LIMIT ?3
                  ) ORDER BY sent, id"
             }
@@ -221,7 +237,8 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let count = self.conn.execute(
             "INSERT INTO messages_fts (rowid, text)
-             SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2",
+             SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2
+               AND change_kind IS NULL AND deleted = 0",
             params![last, newest],
         )?;
         self.set_setting(FTS_INDEXED, &newest.to_string())?;
@@ -244,7 +261,8 @@ impl Store {
         while self.index_pending(INDEX_CHUNK)? > 0 {}
         let mut stmt = self.conn.prepare(&format!(
             "{SELECT} JOIN messages_fts f ON f.rowid = m.rowid
-             WHERE m.topic = ?1 AND messages_fts MATCH ?2
+             WHERE m.topic = ?1 AND messages_fts MATCH ?2 AND m.change_kind IS NULL
+               AND m.deleted = 0
                AND m.author NOT IN (SELECT id FROM ignored WHERE topic = ?1)
              ORDER BY m.sent DESC, m.id DESC LIMIT ?3"
         ))?;
@@ -260,7 +278,7 @@ impl Store {
     /// Every message of the room, oldest first.
     pub fn export(&self, topic: TopicId) -> Result<Vec<StoredMessage>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SELECT} WHERE m.topic = ?1 ORDER BY m.sent, m.id"
+            "{SELECT} WHERE m.topic = ?1 AND m.change_kind IS NULL ORDER BY m.sent, m.id"
         ))?;
         let rows = stmt.query_map([topic.as_bytes()], stored)?;
         let mut all: Vec<StoredMessage> = rows.collect::<Result<_, _>>()?;

@@ -8,6 +8,7 @@
 //! message survives the process being killed at any moment (only a power cut could lose the
 //! last ones), and writing never waits for a disk flush.
 
+mod changes;
 mod direct;
 pub(crate) mod downloads;
 mod identity;
@@ -183,6 +184,9 @@ fn open_database(path: &Path) -> Result<Connection, String> {
     // instead of SQLite's 2 MiB keeps each process lean.
     conn.pragma_update(None, "cache_size", -512)
         .map_err(|e| e.to_string())?;
+    // A deleted line's text leaves the file: freed space is overwritten with zeros.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(|e| e.to_string())?;
     // No integrity check of the whole file here: it reads every page at every start (slow
     // with a long history, and it keeps SQLite's checking code resident). A file that is not
     // a database fails just above; damage inside one is reported by the query that meets it.
@@ -190,5 +194,7 @@ fn open_database(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
+#[cfg(test)]
+mod changes_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -133,6 +133,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (room, epoch)
     );
     "#,
+    // 7: replies and changes to lines (issue 24). A change is kept as a row of its own (its
+    // envelope is served to late joiners like a line's) naming the line it is about; an edit
+    // rewrites that line's text, a delete wipes it (text and envelope) and leaves the row as
+    // a tombstone.
+    r#"
+    ALTER TABLE messages ADD COLUMN reply_to BLOB;
+    ALTER TABLE messages ADD COLUMN change_to BLOB;
+    ALTER TABLE messages ADD COLUMN change_kind TEXT;         -- react, unreact, edit, delete
+    ALTER TABLE messages ADD COLUMN emoji TEXT;
+    ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_by_change ON messages (change_to) WHERE change_to IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

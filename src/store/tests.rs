@@ -284,6 +284,8 @@ pub(super) fn message_record(text: &str) -> Record {
         history: false,
         envelope: std::sync::Arc::from(text.as_bytes()),
         file: None,
+        reply_to: None,
+        change: None,
     })
 }
 

@@ -36,7 +36,9 @@ fn payload(secret: &SecretKey) -> impl Strategy<Value = Payload> + use<> {
             from,
             text,
             action,
-            file: None
+            file: None,
+            reply_to: None,
+            change: None,
         }),
     ];
     let sent = prop_oneof![0..=NOW.0 + MAX_CLOCK_SKEW_MS, any::<u64>()];
@@ -90,7 +92,7 @@ proptest! {
     ) {
         let topic = TopicId::from_bytes(topic);
         let from = secret.public();
-        let p = Payload { nonce: 1, sent: NOW.0, body: MessageBody::Message { from, text, action: false, file: None } };
+        let p = Payload { nonce: 1, sent: NOW.0, body: MessageBody::Message { from, text, action: false, file: None, reply_to: None, change: None } };
         let bytes = wire::seal(&secret, &topic, &p).unwrap();
         let mut flipped = bytes.clone();
         flipped[at.index(bytes.len())] ^= flip;

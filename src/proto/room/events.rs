@@ -46,6 +46,40 @@ pub struct ChatLine {
     pub envelope: Envelope,
     /// A file shared with the line (`text` is its name).
     pub file: Option<crate::proto::wire::FileRef>,
+    /// A reply: the line it answers (which may be unknown here). Boxed like `change`.
+    pub reply_to: Option<Box<MessageId>>,
+    /// Not a line but a change to one (shown as [`Event::Changed`]); an edit's new text is
+    /// `text`. Boxed: most lines are none, and events stay small.
+    pub change: Option<Box<LineChange>>,
+}
+
+/// A change to a line: which line, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineChange {
+    pub to: MessageId,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Add (`on`) or take back an emoji.
+    React { emoji: String, on: bool },
+    /// The line's text is now the change's text.
+    Edit,
+    /// The line is gone (a tombstone stays).
+    Delete,
+}
+
+impl ChangeKind {
+    /// What peers that predate changes show instead.
+    pub fn fallback(&self, text: &str) -> String {
+        match self {
+            Self::React { emoji, on: true } => format!("reacted {emoji}"),
+            Self::React { emoji, on: false } => format!("took back {emoji}"),
+            Self::Edit => text.to_string(),
+            Self::Delete => "(deleted a message)".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +93,9 @@ pub enum LeaveReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     MessageReceived(ChatLine),
+    /// A change to a line (a reaction, an edit, a delete), checked against the line's
+    /// author: the `change` of this line says which line and what. Ours too.
+    Changed(ChatLine),
     /// Our own line was handed to the network.
     MessageSent(ChatLine),
     MemberJoined(MemberInfo),
@@ -129,6 +166,8 @@ pub enum Attempt {
     SetName(String),
     SetRoomName(String),
     Ignore(String),
+    /// A reply, reaction, edit or delete, as the command that asked for it.
+    Change(String),
 }
 
 impl Attempt {
@@ -167,6 +206,16 @@ pub enum Refusal {
     AmbiguousMember(String, String),
     #[error("you cannot ignore yourself")]
     IgnoreSelf,
+    #[error("no line here has the id {0} (give 8 or more of its hex digits, as shown)")]
+    NoSuchLine(String),
+    #[error("several lines have ids starting with {0}; give more of the id")]
+    AmbiguousLine(String),
+    #[error("only its author can {0} that line")]
+    NotYourLine(&'static str),
+    #[error("that line was deleted")]
+    LineDeleted,
+    #[error("{0:?} is not an emoji to react with (one emoji or a :name:, no spaces)")]
+    BadEmoji(String),
 }
 
 /// Counters of what arrived, by outcome.

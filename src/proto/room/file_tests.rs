@@ -20,6 +20,8 @@ fn shared(key: &SecretKey, file: FileRef, sent: UnixMillis, nonce: u64) -> Vec<u
         text: file.name.clone(),
         action: false,
         file: Some(file),
+        reply_to: None,
+        change: None,
     };
     seal(key, sent, nonce, body)
 }
@@ -139,6 +141,8 @@ fn a_line_without_a_file_is_sent_as_before() {
         text: "hi".into(),
         action: false,
         file: None,
+        reply_to: None,
+        change: None,
     };
     let json = serde_json::to_string(&body).unwrap();
     assert!(!json.contains("file"), "{json}");

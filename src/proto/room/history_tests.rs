@@ -96,6 +96,8 @@ fn forged_and_altered_history_is_rejected() {
                 text: "pay 500 to mallory".into(),
                 action: false,
                 file: None,
+                reply_to: None,
+                change: None,
             },
         },
     )

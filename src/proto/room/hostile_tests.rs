@@ -50,6 +50,8 @@ pub(super) fn line(key: &SecretKey, text: &str, sent: UnixMillis, nonce: u64) ->
         text: text.into(),
         action: false,
         file: None,
+        reply_to: None,
+        change: None,
     };
     seal(key, sent, nonce, body)
 }

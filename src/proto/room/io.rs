@@ -70,6 +70,30 @@ pub enum Input {
     Say(String),
     /// The user typed `/me ACTION`.
     Act(String),
+    /// `/reply ID TEXT`: a line answering line `to`. Every `to` here is a line's id or the
+    /// start of one (8 hex digits or more), resolved among the lines the room knows.
+    Reply {
+        to: String,
+        text: String,
+    },
+    /// `/react ID EMOJI` (`on`) or `/unreact ID EMOJI`.
+    React {
+        to: String,
+        emoji: String,
+        on: bool,
+    },
+    /// `/edit ID TEXT`: our line's new text.
+    Edit {
+        to: String,
+        text: String,
+    },
+    /// `/delete ID`: our line (or, as a private room's admin, anyone's) gone.
+    Delete {
+        to: String,
+    },
+    /// Who may delete anyone's line (a private room's owner and admins; none in a public
+    /// room), whenever that changes.
+    SetAdmins(Vec<EndpointId>),
     /// The user shares a file (already on offer from our store): a line naming it.
     ShareFile(wire::FileRef),
     /// The user changed their name.

@@ -6,6 +6,7 @@
 //! feeds it gossip events, history answers and the clock; broadcasts, stores and fetches what
 //! it returns; and calls it again at [`Room::next_deadline`].
 
+mod changes;
 mod events;
 mod ignore;
 mod io;
@@ -24,9 +25,13 @@ use super::members::{MemberInfo, Members};
 use super::seen::SeenIds;
 use super::wire::{self, MessageBody};
 use super::{EndpointId, Now, SecretKey, TopicId, UnixMillis};
-pub use events::{Attempt, ChatLine, Event, LeaveReason, Record, Refusal, RoomStats};
+pub use changes::short as short_id;
+pub use events::{
+    Attempt, ChangeKind, ChatLine, Event, LeaveReason, LineChange, Record, Refusal, RoomStats,
+};
 pub use io::{Input, Output, RoomConfig};
 pub use room_name::{MAX_ROOM_NAME_BYTES, RoomName};
+use send::Draft;
 
 /// How far before our newest message a catch-up request starts: authors' clocks differ.
 const CATCH_UP_OVERLAP_MS: u64 = 2 * 60 * 1000;
@@ -90,6 +95,8 @@ pub struct Room {
     room_name: Option<RoomName>,
     nonce_state: u64,
     stats: RoomStats,
+    /// What changes to lines are checked against.
+    changes: changes::Changes,
 }
 
 impl Room {
@@ -133,6 +140,7 @@ impl Room {
             room_name: None,
             nonce_state: seed,
             stats: RoomStats::default(),
+            changes: changes::Changes::default(),
         }
     }
 
@@ -268,10 +276,26 @@ impl Room {
                     self.send_answer(now, &mut out);
                 }
             }
-            Input::Say(text) => self.say(text, false, None, now, &mut out),
-            Input::Act(text) => self.say(text, true, None, now, &mut out),
+            Input::Say(text) => self.say(Draft::line(text, false), now, &mut out),
+            Input::Act(text) => self.say(Draft::line(text, true), now, &mut out),
+            Input::Reply { to, text } => self.reply(&to, text, now, &mut out),
+            Input::React { to, emoji, on } => {
+                let kind = ChangeKind::React { emoji, on };
+                self.change(&to, kind, String::new(), now, &mut out)
+            }
+            Input::Edit { to, text } => self.change(&to, ChangeKind::Edit, text, now, &mut out),
+            Input::Delete { to } => {
+                self.change(&to, ChangeKind::Delete, String::new(), now, &mut out)
+            }
+            Input::SetAdmins(admins) => self.set_admins(admins),
             Input::ShareFile(file) => match file.check() {
-                Ok(()) => self.say(file.name.clone(), false, Some(file), now, &mut out),
+                Ok(()) => {
+                    let draft = Draft {
+                        file: Some(file.clone()),
+                        ..Draft::line(file.name.clone(), false)
+                    };
+                    self.say(draft, now, &mut out)
+                }
                 Err(why) => out.push(Output::Event(Event::refused(
                     Refusal::BadFile(why),
                     Attempt::Share(file),
@@ -372,6 +396,8 @@ impl Room {
     }
 }
 
+#[cfg(test)]
+mod changes_tests;
 #[cfg(test)]
 mod file_tests;
 #[cfg(test)]

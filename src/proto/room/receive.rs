@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::changes::read_change;
 use super::{ChatLine, Envelope, Event, LeaveReason, MAX_ROSTER, Output, Record, Room};
 
 /// Room names a member list is read for: it carries one (the winner), a hostile one many.
@@ -26,7 +27,7 @@ impl Room {
     }
 
     /// Count an envelope dropped for a reason of the room's own (not a wire rejection).
-    fn drop_counted(&mut self, kind: &'static str) {
+    pub(super) fn drop_counted(&mut self, kind: &'static str) {
         *self.stats.rejected.entry(kind).or_default() += 1;
     }
 
@@ -132,7 +133,16 @@ impl Room {
                 file: Some(file), ..
             } if file.check().is_err() => self.drop_counted("bad file offer"),
             MessageBody::Message {
-                text, action, file, ..
+                change: Some(change),
+                ..
+            } if read_change(change).is_none() => self.drop_counted("bad change"),
+            MessageBody::Message {
+                text,
+                action,
+                file,
+                reply_to,
+                change,
+                ..
             } => {
                 // Older than any clock could be off: a replay or a backdated line. Shown as
                 // history (never as new), and no sign that its author is here.
@@ -149,12 +159,16 @@ impl Room {
                     history: late,
                     envelope,
                     file: file.clone(),
+                    reply_to: reply_to
+                        .as_deref()
+                        .and_then(wire::parse_message_id)
+                        .map(Box::new),
+                    change: change.as_ref().and_then(read_change).map(Box::new),
                 };
                 self.backlog
                     .add_message(line.sent, line.id, author, line.envelope.clone());
                 self.note_held(line.sent, now.wall);
-                out.push(Output::Persist(Record::Message(line.clone())));
-                out.push(Output::Event(Event::MessageReceived(line)));
+                self.take_line(line, out);
             }
             MessageBody::Leave { .. } => {
                 // Back later, even within the answer interval, it is a newcomer again.
@@ -394,7 +408,12 @@ impl Room {
         let mut lines = Vec::new();
         for (v, envelope) in verified {
             let MessageBody::Message {
-                text, action, file, ..
+                text,
+                action,
+                file,
+                reply_to,
+                change,
+                ..
             } = v.body
             else {
                 continue;
@@ -403,6 +422,14 @@ impl Room {
                 self.drop_counted("bad file offer");
                 continue;
             }
+            let change = match change.as_ref().map(read_change) {
+                Some(None) => {
+                    self.drop_counted("bad change");
+                    continue;
+                }
+                Some(Some(change)) => Some(change),
+                None => None,
+            };
             let held = self.backlog.contains(v.sent, v.id);
             if held || self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
                 continue;
@@ -420,13 +447,28 @@ impl Room {
                 history: true,
                 envelope,
                 file,
+                reply_to: reply_to
+                    .as_deref()
+                    .and_then(wire::parse_message_id)
+                    .map(Box::new),
+                change: change.map(Box::new),
             });
         }
         lines.sort_by_key(|line| (line.sent, line.id));
         for line in lines {
-            out.push(Output::Persist(Record::Message(line.clone())));
-            out.push(Output::Event(Event::MessageReceived(line)));
+            self.take_line(line, out);
         }
+    }
+
+    /// A line (or a change to one) that checked out: a line is kept and shown, and changes
+    /// waiting for it follow; a change is checked against its line first.
+    fn take_line(&mut self, line: ChatLine, out: &mut Vec<Output>) {
+        if line.change.is_some() {
+            return self.on_change(line, out);
+        }
+        out.push(Output::Persist(Record::Message(line.clone())));
+        out.push(Output::Event(Event::MessageReceived(line.clone())));
+        self.line_known(&line, out);
     }
 }
 

@@ -8,6 +8,35 @@ use crate::proto::names::{clean_name, name_key};
 use crate::proto::wire::{self, MessageBody, Payload};
 use crate::proto::{EndpointId, MessageId, Now};
 
+/// What the user says: a line, an action, a file's line, a reply, or a change to a line.
+#[derive(Debug, Default)]
+pub(super) struct Draft {
+    pub text: String,
+    pub action: bool,
+    pub file: Option<crate::proto::wire::FileRef>,
+    pub reply_to: Option<MessageId>,
+    pub change: Option<super::events::LineChange>,
+}
+
+impl Draft {
+    pub(super) fn line(text: String, action: bool) -> Self {
+        Self {
+            text,
+            action,
+            ..Self::default()
+        }
+    }
+
+    /// What to give back if it is refused.
+    fn attempt(&self, text: String) -> Attempt {
+        match (&self.file, &self.change) {
+            (Some(file), _) => Attempt::Share(file.clone()),
+            (None, Some(change)) => Attempt::Change(super::changes::describe(change, &self.text)),
+            (None, None) => Attempt::said(text, self.action),
+        }
+    }
+}
+
 impl Room {
     fn next_nonce(&mut self) -> u64 {
         // splitmix64: cheap, and uniqueness per sender is all a nonce needs here.
@@ -97,14 +126,9 @@ impl Room {
     }
 
     /// A line (or `/me` action, or a file offer: `file`, with its name as the text).
-    pub(super) fn say(
-        &mut self,
-        text: String,
-        action: bool,
-        file: Option<crate::proto::wire::FileRef>,
-        now: Now,
-        out: &mut Vec<Output>,
-    ) {
+    pub(super) fn say(&mut self, draft: Draft, now: Now, out: &mut Vec<Output>) {
+        let text = draft.text.clone();
+        let action = draft.action;
         if text.trim().is_empty() {
             return;
         }
@@ -118,23 +142,18 @@ impl Room {
             } else {
                 Refusal::QueueFull(self.queue.len())
             };
-            let attempt = match file {
-                Some(file) => Attempt::Share(file),
-                None => Attempt::said(text, action),
-            };
-            out.push(Output::Event(Event::refused(refusal, attempt)));
+            out.push(Output::Event(Event::refused(refusal, draft.attempt(text))));
             return;
         }
         let text_bytes = text.len();
-        let attempt = |text: String| match &file {
-            Some(file) => Attempt::Share(file.clone()),
-            None => Attempt::said(text, action),
-        };
+        let attempt = |text: String| draft.attempt(text);
         let body = MessageBody::Message {
             from: self.me,
             text: text.clone(),
             action,
-            file: file.clone(),
+            file: draft.file.clone(),
+            reply_to: draft.reply_to.map(|id| id.to_string()),
+            change: draft.change.as_ref().map(super::changes::write_change),
         };
         let bytes = match self.seal(body, now) {
             Ok(bytes) => bytes,
@@ -157,7 +176,9 @@ impl Room {
             sent: now.wall,
             history: false,
             envelope: Arc::from(bytes.as_slice()),
-            file,
+            file: draft.file.clone(),
+            reply_to: draft.reply_to.map(Box::new),
+            change: draft.change.clone().map(Box::new),
         };
         // Our own envelope may come back through a misbehaving peer: treat that as a replay.
         self.seen.insert(line.id);
@@ -175,8 +196,12 @@ impl Room {
             .add_message(line.sent, line.id, self.me, line.envelope.clone());
         self.note_held(line.sent, line.sent);
         out.push(Output::Broadcast(bytes));
+        if line.change.is_some() {
+            return self.change_sent(line, out);
+        }
         out.push(Output::Persist(Record::Message(line.clone())));
-        out.push(Output::Event(Event::MessageSent(line)));
+        out.push(Output::Event(Event::MessageSent(line.clone())));
+        self.line_known(&line, out);
     }
 
     pub(super) fn set_name(&mut self, raw: &str, now: Now, out: &mut Vec<Output>) {

@@ -27,6 +27,8 @@ fn message(author: &SecretKey, sent: u64, text: &str) -> Vec<u8> {
             text: text.into(),
             action: false,
             file: None,
+            reply_to: None,
+            change: None,
         },
     };
     seal(author, &topic(), &payload).unwrap()

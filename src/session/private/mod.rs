@@ -368,7 +368,26 @@ impl Actor {
         }
         let view = private.view(&self.room.members());
         self.outbox.push_now(SessionEvent::State(view));
+        self.tell_room_admins();
         self.follow_epoch().await;
+    }
+
+    /// The room checks deletes of others' lines against the state's owner and admins.
+    pub(super) fn tell_room_admins(&mut self) {
+        let Some(private) = self.private.as_ref() else {
+            return;
+        };
+        let admins = private
+            .state
+            .members()
+            .filter(|(_, role)| *role >= Role::Admin)
+            .map(|(id, _)| *id)
+            .collect();
+        // Nothing comes out of it (no line, no event).
+        let _ = self.room.handle(
+            crate::proto::room::Input::SetAdmins(admins),
+            crate::proto::Now::system(),
+        );
     }
 
     /// The front end's first view of the state (with `Ready`).
