@@ -36,6 +36,10 @@ impl App {
         match event {
             Event::MessageReceived(mut line) | Event::MessageSent(mut line) => {
                 let own = Some(line.author.id) == self.view_mut().me.as_ref().map(|m| m.id);
+                // Their line came: they are no longer typing it.
+                self.view_mut()
+                    .typing
+                    .retain(|(m, _)| m.id != line.author.id);
                 // Authors of history too: `/msg` reaches them when they are not here.
                 self.directory.note(&line.author);
                 // A shared file reads as what it is, and how to fetch it; someone else's can
@@ -71,6 +75,7 @@ impl App {
                 }
             }
             Event::Changed(line) => self.on_line_change(line, now),
+            Event::Typing(member) => self.view_mut().typing_from(member, now),
             Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
             Event::MemberLeft { member, reason } => {
                 let how = match reason {

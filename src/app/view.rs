@@ -12,6 +12,11 @@ use crate::proto::{EndpointId, MemberInfo, TopicId, UnixMillis};
 pub const ERROR_MS: u64 = 10_000;
 
 /// An error shown in its view's status bar, and since when.
+/// How long "typing…" shows after a member's signal (they repeat every 3 s while typing).
+pub const TYPING_SHOWN_MS: u64 = 6_000;
+/// Typists remembered per view (a crowd shows as "several people are typing").
+const MAX_TYPING_SHOWN: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewError {
     pub text: String,
@@ -42,6 +47,8 @@ pub struct View {
     /// We were removed from this private room: its session ended, its history stays
     /// readable, nothing typed here goes out (see `app::private`).
     pub removed: bool,
+    /// Who said they are typing here, and until when that shows.
+    pub typing: Vec<(MemberInfo, UnixMillis)>,
 }
 
 /// How far our messages in a conversation got.
@@ -70,6 +77,7 @@ impl Default for View {
             error: None,
             state: None,
             removed: false,
+            typing: Vec::new(),
         }
     }
 }
@@ -100,6 +108,25 @@ impl View {
         match own.filter(|e| e.pending).count() {
             0 => Delivery::Delivered,
             n => Delivery::Pending(n),
+        }
+    }
+
+    /// Who is typing here at `now`, as shown.
+    pub fn typing_at(&self, now: UnixMillis) -> Vec<&str> {
+        self.typing
+            .iter()
+            .filter(|(_, until)| now < *until)
+            .map(|(member, _)| member.display.as_str())
+            .collect()
+    }
+
+    /// `member` says it is typing: shown for [`TYPING_SHOWN_MS`] (or until its line comes).
+    pub(super) fn typing_from(&mut self, member: MemberInfo, now: UnixMillis) {
+        self.typing
+            .retain(|(m, until)| m.id != member.id && now < *until);
+        if self.typing.len() < MAX_TYPING_SHOWN {
+            self.typing
+                .push((member, UnixMillis(now.0 + TYPING_SHOWN_MS)));
         }
     }
 

@@ -133,6 +133,9 @@ fn room_event(event: &Event) -> Value {
         Event::MessageReceived(line) => message("message", line),
         Event::MessageSent(line) => message("sent", line),
         Event::Changed(line) => change(line),
+        Event::Typing(m) => json!({
+            "type": "typing", "from": m.id.to_string(), "name": m.name, "display": m.display,
+        }),
         Event::MemberJoined(m) => {
             json!({"type": "joined", "from": m.id.to_string(), "name": m.name, "display": m.display})
         }

@@ -212,7 +212,7 @@ fn room_event(event: &Event, offset: &FixedOffset) -> Option<String> {
             format!("* {} is now known as {}", who(old), who(&member.display))
         }
         Event::NeighborsChanged(0) => "* waiting for peers".to_string(),
-        Event::NeighborsChanged(_) => return None,
+        Event::NeighborsChanged(_) | Event::Typing(_) => return None,
         Event::Lagged => "! the network outpaced this node: fetching the messages it missed".into(),
         Event::Refused { refusal, .. } => format!("! {refusal}"),
         Event::Flooded { .. } | Event::NameClash { .. } => {

@@ -81,6 +81,9 @@ pub enum MessageBody<K = PublicKey> {
     /// wins (ties: the greater author key, then message id); members serve it with their
     /// member list, so late joiners learn it. Peers that predate it drop it as malformed.
     RoomInfo { from: K, name: String },
+    /// The author is typing (at most one every few seconds; never kept or served). Peers
+    /// that predate it drop it as malformed.
+    Typing { from: K },
 }
 
 impl<K> MessageBody<K> {
@@ -92,7 +95,8 @@ impl<K> MessageBody<K> {
             | Self::Message { from, .. }
             | Self::Leave { from }
             | Self::Missing { from, .. }
-            | Self::RoomInfo { from, .. } => from,
+            | Self::RoomInfo { from, .. }
+            | Self::Typing { from } => from,
         }
     }
 
@@ -123,6 +127,7 @@ impl<K> MessageBody<K> {
             Self::Leave { .. } => MessageBody::Leave { from: author },
             Self::Missing { who, .. } => MessageBody::Missing { from: author, who },
             Self::RoomInfo { name, .. } => MessageBody::RoomInfo { from: author, name },
+            Self::Typing { .. } => MessageBody::Typing { from: author },
         }
     }
 }

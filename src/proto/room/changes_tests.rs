@@ -251,3 +251,57 @@ fn our_own_changes_go_out_or_are_refused_with_why() {
         );
     }
 }
+
+#[test]
+fn typing_goes_out_at_most_every_few_seconds_and_shows_only_members() {
+    let (mut room, mut now) = joined_room();
+    let broadcasts = |out: &[Output]| {
+        out.iter()
+            .filter(|o| matches!(o, Output::Broadcast(_)))
+            .count()
+    };
+    assert_eq!(broadcasts(&room.handle(Input::Typing, now)), 1);
+    assert_eq!(
+        broadcasts(&room.handle(Input::Typing, now)),
+        0,
+        "said lately"
+    );
+    now.at += typing::TYPING_EVERY;
+    now.wall.0 += typing::TYPING_EVERY.as_millis() as u64;
+    assert_eq!(broadcasts(&room.handle(Input::Typing, now)), 1);
+
+    let bob = secret(2);
+    let typing = |key: &SecretKey, sent: UnixMillis, nonce| {
+        seal(key, sent, nonce, MessageBody::Typing { from: key.public() })
+    };
+    // A stranger (no name known) shows nothing; a member does, nothing is kept.
+    assert!(received(&mut room, typing(&bob, now.wall, 1), now).is_empty());
+    room.handle(
+        Input::Received(super::hostile_tests::about(&bob, "bob", now.wall)),
+        now,
+    );
+    let out = room.handle(Input::Received(typing(&bob, now.wall, 2)), now);
+    assert!(!out.iter().any(|o| matches!(o, Output::Persist(_))));
+    assert!(matches!(&events(out)[..], [Event::Typing(m)] if m.name == "bob"));
+    // An old signal (a replay, a backdated one) is not news.
+    let old = UnixMillis(now.wall.0 - 60_000);
+    assert!(received(&mut room, typing(&bob, old, 3), now).is_empty());
+}
+
+#[test]
+fn a_large_room_hears_no_typing_from_us() {
+    let (mut room, now) = joined_room();
+    for n in 0..=typing::MAX_TYPING_ROOM as u32 {
+        let key = secret(100 + n);
+        room.handle(
+            Input::Received(super::hostile_tests::about(
+                &key,
+                &format!("m{n}"),
+                now.wall,
+            )),
+            now,
+        );
+    }
+    let out = room.handle(Input::Typing, now);
+    assert!(!out.iter().any(|o| matches!(o, Output::Broadcast(_))));
+}

@@ -93,6 +93,8 @@ pub enum LeaveReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     MessageReceived(ChatLine),
+    /// A member is typing (shown for a few seconds, or until its line comes).
+    Typing(MemberInfo),
     /// A change to a line (a reaction, an edit, a delete), checked against the line's
     /// author: the `change` of this line says which line and what. Ours too.
     Changed(ChatLine),

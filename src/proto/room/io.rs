@@ -91,6 +91,9 @@ pub enum Input {
     Delete {
         to: String,
     },
+    /// The user is typing in this room: others are told, at most once every few seconds,
+    /// in rooms of up to [`super::typing::MAX_TYPING_ROOM`] members.
+    Typing,
     /// Who may delete anyone's line (a private room's owner and admins; none in a public
     /// room), whenever that changes.
     SetAdmins(Vec<EndpointId>),

@@ -14,6 +14,7 @@ mod pace;
 mod receive;
 mod room_name;
 mod send;
+mod typing;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -97,6 +98,8 @@ pub struct Room {
     stats: RoomStats,
     /// What changes to lines are checked against.
     changes: changes::Changes,
+    /// When we last said we are typing.
+    typing_said: Option<Instant>,
 }
 
 impl Room {
@@ -141,6 +144,7 @@ impl Room {
             nonce_state: seed,
             stats: RoomStats::default(),
             changes: changes::Changes::default(),
+            typing_said: None,
         }
     }
 
@@ -288,6 +292,7 @@ impl Room {
                 self.change(&to, ChangeKind::Delete, String::new(), now, &mut out)
             }
             Input::SetAdmins(admins) => self.set_admins(admins),
+            Input::Typing => self.typing(now, &mut out),
             Input::ShareFile(file) => match file.check() {
                 Ok(()) => {
                     let draft = Draft {

@@ -52,7 +52,8 @@ impl Room {
             MessageBody::WhoIsThere { .. } => Kind::Question,
             MessageBody::AboutMe { .. }
             | MessageBody::Leave { .. }
-            | MessageBody::Missing { .. } => Kind::Presence,
+            | MessageBody::Missing { .. }
+            | MessageBody::Typing { .. } => Kind::Presence,
         };
         // A line the room holds is a replay even when the seen set has forgotten it.
         let held = matches!(verified.body, MessageBody::Message { .. })
@@ -93,6 +94,7 @@ impl Room {
                 self.answer(author, now, out)
             }
             MessageBody::Missing { who, .. } => self.on_missing(author, who, now, out),
+            MessageBody::Typing { .. } => self.on_typing(author, verified.sent, now, out),
             MessageBody::RoomInfo { .. } => {
                 if !self.on_room_info(&verified, &envelope, out) {
                     self.drop_counted("bad room name");
