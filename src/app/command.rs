@@ -61,6 +61,17 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "name the room for everyone (without TEXT: its name and who set it)",
     ),
     ("/me ACTION", "say what you are doing (* sam waves)"),
+    (
+        "/reply ID TEXT",
+        "answer a line (ID: its first 8+ hex digits, as JSON shows them)",
+    ),
+    ("/react ID EMOJI", "react to a line (an emoji, or :+1: :heart: …)"),
+    ("/unreact ID EMOJI", "take your reaction back"),
+    ("/edit ID TEXT", "change the text of a line of yours"),
+    (
+        "/delete ID",
+        "delete a line of yours (as a private room's admin, anyone's)",
+    ),
     ("/who", "list the members of the room"),
     (
         "/net",
