@@ -65,7 +65,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/reply ID TEXT",
         "answer a line (ID: its first 8+ hex digits, as JSON shows them)",
     ),
-    ("/react ID EMOJI", "react to a line (an emoji, or :+1: :heart: …)"),
+    (
+        "/react ID EMOJI",
+        "react to a line (an emoji, or :+1: :heart: …)",
+    ),
     ("/unreact ID EMOJI", "take your reaction back"),
     ("/edit ID TEXT", "change the text of a line of yours"),
     (

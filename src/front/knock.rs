@@ -7,7 +7,7 @@ use std::time::Duration;
 use n0_future::{FuturesUnordered, StreamExt};
 
 use super::start::NoSuchRoom;
-use crate::net::keys::{KNOCK_WAIT, KeyFetchError};
+use crate::net::keys::{KNOCK_WAIT, KeyFetchError, RefusalKind};
 use crate::net::{Nearby, Node};
 use crate::proto::state::{KeyAnswer, RoomId};
 use crate::proto::{EndpointAddr, EndpointId};
@@ -64,7 +64,7 @@ pub async fn knock(
                 knocks.push(knock_at(peer, wait));
             }
             Err(KeyFetchError::Refused(why))
-                if why.contains("denied") || why.contains("banned") =>
+                if matches!(why.kind, RefusalKind::Denied | RefusalKind::Banned) =>
             {
                 return Err(NoSuchRoom::Other(format!("{:?}: {why}", room.label)).into());
             }

@@ -23,7 +23,7 @@
 //!         | [2] ‖ room id (32) ‖ len (u32 BE) ‖ invite          an invite's holder asks in
 //!         | [3] ‖ room id (32) ‖ len (u32 BE) ‖ name (UTF-8)    a knock (LAN rooms)
 //! answer  = [1] ‖ len (u32 BE) ‖ bytes                           the room's answer
-//!         | [0] ‖ len (u32 BE) ‖ reason (UTF-8)                  refused, and why
+//!         | [0] ‖ kind (1) ‖ len (u32 BE) ‖ reason (UTF-8)       refused: what kind, and why
 //! after an invite's answer (the log): len (u32 BE) ‖ signed join → answer (the key)
 //! ```
 
@@ -86,7 +86,7 @@ pub struct KeyQuery {
     /// The connection's authenticated key: who is asking, whatever it claims elsewhere.
     pub peer: EndpointId,
     pub ask: KeyAsk,
-    pub reply: oneshot::Sender<Result<Vec<u8>, String>>,
+    pub reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
 }
 
 /// Which session answers for which private room.
@@ -138,12 +138,77 @@ pub fn decode_key_request(bytes: &[u8]) -> anyhow::Result<(RoomId, u64)> {
     Ok((RoomId::from_bytes(room), u64::from_be_bytes(epoch)))
 }
 
+/// What kind of no a refusal is: what the asker does next depends on it (never on the words,
+/// which are for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// Final for this asker here (an invite used up, expired, revoked; a damaged request).
+    Final = 0,
+    /// Busy, undecided or without the key yet: ask again later.
+    AskAgain = 1,
+    /// The asker's key is not a member of the room.
+    NotMember = 2,
+    Banned = 3,
+    /// An admin turned the knock away.
+    Denied = 4,
+    /// No session here answers for that room.
+    NoRoom = 5,
+    /// This member cannot let anyone in (a knock at a member that is no admin).
+    NotAdmin = 6,
+}
+
+impl RefusalKind {
+    fn from_byte(byte: u8) -> Self {
+        [
+            Self::AskAgain,
+            Self::NotMember,
+            Self::Banned,
+            Self::Denied,
+            Self::NoRoom,
+            Self::NotAdmin,
+        ]
+        .into_iter()
+        .find(|k| *k as u8 == byte)
+        .unwrap_or(Self::Final)
+    }
+}
+
+/// A member's no, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub reason: String,
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A reason alone is a final refusal.
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Self::new(RefusalKind::Final, reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Self {
+        Self::new(RefusalKind::Final, reason)
+    }
+}
+
 /// Why nothing could be had from one member.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFetchError {
     /// The member said no, and why (not a member, an invite used up, no such room here).
     #[error("refused: {0}")]
-    Refused(String),
+    Refused(Refusal),
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
     #[error("{0:#}")]
@@ -156,9 +221,7 @@ impl KeyFetchError {
     /// own refusal (not a member, an invite used up) is final.
     pub fn may_pass(&self) -> bool {
         match self {
-            Self::Refused(why) => {
-                why.contains("ask again") || why.contains("in time") || why == NO_ROOM
-            }
+            Self::Refused(no) => matches!(no.kind, RefusalKind::AskAgain | RefusalKind::NoRoom),
             Self::TimedOut(_) | Self::Failed(_) => true,
         }
     }
@@ -214,12 +277,19 @@ impl KeyServer {
 
     /// The room session's answer for `peer`: refused when unknown or undecided in time
     /// (a knock's time is a person's: [`KNOCK_WAIT`]).
-    async fn decide(&self, room: RoomId, peer: EndpointId, ask: KeyAsk) -> Result<Vec<u8>, String> {
+    async fn decide(
+        &self,
+        room: RoomId,
+        peer: EndpointId,
+        ask: KeyAsk,
+    ) -> Result<Vec<u8>, Refusal> {
+        let no_room = || Refusal::new(RefusalKind::NoRoom, NO_ROOM);
+        let again = |why: &str| Refusal::new(RefusalKind::AskAgain, why);
         let patience = match ask {
             KeyAsk::Knock { .. } => KNOCK_WAIT,
             _ => DECIDE_TIMEOUT,
         };
-        let session = self.routes.get(&room).ok_or(NO_ROOM)?;
+        let session = self.routes.get(&room).ok_or_else(no_room)?;
         let (reply, answer) = oneshot::channel();
         let query = KeyQuery {
             room,
@@ -227,11 +297,13 @@ impl KeyServer {
             ask,
             reply,
         };
-        session.try_send(query).map_err(|_| "busy, ask again")?;
+        session
+            .try_send(query)
+            .map_err(|_| again("busy, ask again"))?;
         let answer = tokio::time::timeout(patience, answer)
             .await
-            .map_err(|_| "no decision in time")?
-            .map_err(|_| NO_ROOM)??;
+            .map_err(|_| again("no decision in time"))?
+            .map_err(|_| no_room())??;
         // A session never makes an answer this large; refusing is safer than cutting it.
         if answer.len() > MAX_KEY_ANSWER_BYTES {
             return Err("answer too large".into());
@@ -311,7 +383,8 @@ impl KeyServer {
     ) -> Result<(), (u32, &'static str)> {
         let peer = conn.remote_id();
         let Some(_held) = self.knocks.take(peer) else {
-            let busy = Err("too many are knocking here now; try again later".into());
+            let why = "too many are knocking here now; try again later";
+            let busy = Err(Refusal::new(RefusalKind::AskAgain, why));
             let _ = self.answer_once(conn, send, busy).await;
             return Ok(());
         };
@@ -329,7 +402,7 @@ impl KeyServer {
         &self,
         conn: &Connection,
         mut send: SendStream,
-        answer: Result<Vec<u8>, String>,
+        answer: Result<Vec<u8>, Refusal>,
     ) -> Result<(), (u32, &'static str)> {
         let exchange = async {
             write_answer(&mut send, answer).await?;
@@ -380,16 +453,16 @@ async fn write_framed(send: &mut SendStream, bytes: &[u8]) -> anyhow::Result<()>
 
 async fn write_answer(
     send: &mut SendStream,
-    answer: Result<Vec<u8>, String>,
+    answer: Result<Vec<u8>, Refusal>,
 ) -> anyhow::Result<()> {
     match answer {
         Ok(bytes) => {
             send.write_all(&[1]).await?;
             write_framed(send, &bytes).await
         }
-        Err(mut reason) => {
+        Err(Refusal { kind, mut reason }) => {
             crate::proto::names::cut_to_bytes(&mut reason, MAX_REASON_BYTES);
-            send.write_all(&[0]).await?;
+            send.write_all(&[0, kind as u8]).await?;
             write_framed(send, reason.as_bytes()).await
         }
     }
@@ -405,13 +478,18 @@ async fn read_answer(recv: &mut RecvStream) -> Result<Vec<u8>, KeyFetchError> {
             .await
             .map_err(KeyFetchError::Failed),
         0 => {
+            let mut kind = [0; 1];
+            recv.read_exact(&mut kind)
+                .await
+                .map_err(|e| KeyFetchError::Failed(e.into()))?;
             let reason = read_framed(recv, MAX_REASON_BYTES)
                 .await
                 .map_err(KeyFetchError::Failed)?;
             let reason = String::from_utf8_lossy(&reason);
             // A peer's words, shown on one line.
             let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
-            Err(KeyFetchError::Refused(reason))
+            let kind = RefusalKind::from_byte(kind[0]);
+            Err(KeyFetchError::Refused(Refusal::new(kind, reason)))
         }
         other => Err(KeyFetchError::Failed(anyhow::anyhow!(
             "a malformed answer ({other})"
@@ -452,7 +530,7 @@ pub async fn redeem(
             .await
             .map_err(KeyFetchError::Failed)?;
         let log = read_answer(&mut recv).await?;
-        let op = sign_join(&log).map_err(KeyFetchError::Refused)?;
+        let op = sign_join(&log).map_err(|why| KeyFetchError::Refused(why.into()))?;
         write_framed(&mut send, &op)
             .await
             .map_err(KeyFetchError::Failed)?;

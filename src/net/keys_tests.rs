@@ -62,7 +62,7 @@ fn play_room(
                     Ok([b"key for ".as_slice(), op].concat())
                 }
             };
-            let _ = query.reply.send(answer);
+            let _ = query.reply.send(answer.map_err(Refusal::from));
         }
     });
     holding
@@ -87,12 +87,12 @@ async fn a_member_gets_the_key_and_nobody_else_learns_anything() {
     let stranger = endpoint(SecretKey::generate()).await;
     let refused = fetch_key(&stranger, at.clone(), room, 0).await;
     assert!(
-        matches!(&refused, Err(KeyFetchError::Refused(why)) if why == "not a member"),
+        matches!(&refused, Err(KeyFetchError::Refused(why)) if why.reason == "not a member"),
         "{refused:?}"
     );
     let unknown = fetch_key(&asker, at.clone(), RoomId::from_bytes([5; 32]), 0).await;
     assert!(
-        matches!(&unknown, Err(KeyFetchError::Refused(why)) if why == NO_ROOM),
+        matches!(&unknown, Err(KeyFetchError::Refused(why)) if why.kind == RefusalKind::NoRoom && why.reason == NO_ROOM),
         "{unknown:?}"
     );
 
@@ -130,12 +130,12 @@ async fn an_invite_gets_the_log_then_the_key_for_the_join_signed_on_it() {
     // A refused invite never gets to signing; a joiner that will not sign sends nothing.
     let refused = redeem(&joiner, at.clone(), room, b"old", |_| unreachable!()).await;
     assert!(
-        matches!(&refused, Err(KeyFetchError::Refused(why)) if why.contains("revoked")),
+        matches!(&refused, Err(KeyFetchError::Refused(why)) if why.reason.contains("revoked")),
         "{refused:?}"
     );
     let declined = redeem(&joiner, at, room, b"good", |_| Err("not our room".into())).await;
     assert!(
-        matches!(&declined, Err(KeyFetchError::Refused(why)) if why == "not our room"),
+        matches!(&declined, Err(KeyFetchError::Refused(why)) if why.reason == "not our room"),
         "{declined:?}"
     );
     server.shutdown().await.unwrap();
@@ -165,7 +165,7 @@ async fn knocks_are_held_in_their_own_places_one_per_peer() {
         held.push(tokio::spawn(async move {
             loop {
                 match knock(&knocker, at.clone(), room, "hold").await {
-                    Err(KeyFetchError::Refused(why)) if why.contains("too many") => {}
+                    Err(KeyFetchError::Refused(why)) if why.reason.contains("too many") => {}
                     other => return other,
                 }
             }
@@ -183,7 +183,7 @@ async fn knocks_are_held_in_their_own_places_one_per_peer() {
     // take the places key fetches need.
     let late = knock(&knocker, at.clone(), room, "late").await;
     assert!(
-        matches!(&late, Err(KeyFetchError::Refused(why)) if why.contains("too many")),
+        matches!(&late, Err(KeyFetchError::Refused(why)) if why.reason.contains("too many")),
         "{late:?}"
     );
     let asker = endpoint(member).await;

@@ -83,7 +83,7 @@ async fn a_denied_knock_is_told_and_a_member_cannot_let_anyone_in() {
     // Bob is no admin: he answers at once.
     let at_bob = eve.knock(bob.node.addr(), room.room(), "eve".into()).await;
     assert!(
-        matches!(&at_bob, Err(KeyFetchError::Refused(why)) if why.contains("only the room's admins")),
+        matches!(&at_bob, Err(KeyFetchError::Refused(why)) if why.reason.contains("only the room's admins")),
         "{at_bob:?}"
     );
     let knock = tokio::spawn(eve.knock(ann.node.addr(), room.room(), "eve".into()));
@@ -96,7 +96,7 @@ async fn a_denied_knock_is_told_and_a_member_cannot_let_anyone_in() {
     assert!(denied.is_ok(), "{denied:?}");
     let answer = tokio::time::timeout(WAIT, knock).await.unwrap().unwrap();
     assert!(
-        matches!(&answer, Err(KeyFetchError::Refused(why)) if why.contains("denied") && why.contains("not today")),
+        matches!(&answer, Err(KeyFetchError::Refused(why)) if why.reason.contains("denied") && why.kind == crate::net::keys::RefusalKind::Denied && why.reason.contains("not today")),
         "{answer:?}"
     );
     // Nothing is left to answer.

@@ -9,8 +9,10 @@ use tokio::time::Instant;
 use super::super::actor::Actor;
 use super::super::sealed::Sealing;
 use super::Held;
-use super::serve::{BANNED, NOT_A_MEMBER};
-use crate::net::{self, keys::KeyFetchError};
+use crate::net::{
+    self,
+    keys::{KeyFetchError, RefusalKind},
+};
 use crate::proto::EndpointId;
 use crate::proto::room::Input;
 use crate::proto::seal::{self, EpochKey};
@@ -186,7 +188,8 @@ impl Actor {
             }
             // (The owner is never removed: a member that says so is wrong or lying.)
             Err(KeyFetchError::Refused(why))
-                if (why == NOT_A_MEMBER || why == BANNED) && private.state.owner() != me =>
+                if matches!(why.kind, RefusalKind::NotMember | RefusalKind::Banned)
+                    && private.state.owner() != me =>
             {
                 // Removed while away: the log that says so is not given to non-members, so
                 // we learn it from the members refusing us (a few, lest one liar suffice,
@@ -202,7 +205,7 @@ impl Actor {
                         reason:
                             "the room's members no longer let you in: you were removed while away"
                                 .into(),
-                        ban: why == BANNED,
+                        ban: why.kind == RefusalKind::Banned,
                     });
                     return;
                 }

@@ -8,7 +8,8 @@ use tokio::sync::oneshot;
 
 use super::super::SessionEvent;
 use super::super::actor::Actor;
-use super::serve::BANNED;
+use super::serve::banned;
+use crate::net::keys::{Refusal, RefusalKind};
 use crate::proto::EndpointId;
 use crate::proto::names::clean_name;
 use crate::proto::state::{Action, Role};
@@ -23,7 +24,7 @@ pub(in crate::session) struct Held {
     pub peer: EndpointId,
     /// What the knocker calls itself (cleaned; unchecked: shown with its key).
     pub name: String,
-    pub reply: oneshot::Sender<Result<Vec<u8>, String>>,
+    pub reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
 }
 
 impl Held {
@@ -40,7 +41,7 @@ impl Actor {
         &mut self,
         peer: EndpointId,
         name: String,
-        reply: oneshot::Sender<Result<Vec<u8>, String>>,
+        reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
     ) {
         let me = self.room.id();
         let Some(private) = self.private.as_mut() else {
@@ -53,23 +54,22 @@ impl Actor {
             return;
         }
         let refused = if private.state.is_banned(&peer) {
-            Some(BANNED)
+            Some(banned())
         } else if private.state.role_of(&me) < Some(Role::Admin) {
-            Some(NOT_AN_ADMIN)
+            Some(Refusal::new(RefusalKind::NotAdmin, NOT_AN_ADMIN))
         } else {
             None
         };
         if let Some(why) = refused {
-            let _ = reply.send(Err(why.into()));
+            let _ = reply.send(Err(why));
             return;
         }
         private
             .knocks
             .retain(|k| !k.reply.is_closed() && k.peer != peer);
         if private.knocks.len() >= MAX_KNOCKS {
-            let _ = reply.send(Err(
-                "too many are knocking at this room now; try again later".into(),
-            ));
+            let why = "too many are knocking at this room now; try again later";
+            let _ = reply.send(Err(Refusal::new(RefusalKind::AskAgain, why)));
             return;
         }
         let name = clean_name(&name).unwrap_or_else(|| "someone".into());
@@ -133,7 +133,9 @@ impl Actor {
             "" => "an admin denied your knock".to_string(),
             reason => format!("an admin denied your knock: {reason}"),
         };
-        let _ = knock.reply.send(Err(why));
+        let _ = knock
+            .reply
+            .send(Err(Refusal::new(RefusalKind::Denied, why)));
         Ok(shown)
     }
 

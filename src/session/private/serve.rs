@@ -4,7 +4,7 @@
 
 use super::super::actor::Actor;
 use super::op_frame;
-use crate::net::keys::{KeyAsk, KeyQuery};
+use crate::net::keys::{KeyAsk, KeyQuery, Refusal, RefusalKind};
 use crate::proto::invite::Invite;
 use crate::proto::state::{Action, Inserted, KeyAnswer, Role, SignedOp, Skip};
 use crate::proto::{EndpointId, UnixMillis};
@@ -13,6 +13,10 @@ use crate::proto::{EndpointId, UnixMillis};
 /// asker takes it that it was removed when enough members say so.
 pub(super) const NOT_A_MEMBER: &str = "you are not a member of this room";
 pub(super) const BANNED: &str = "you are banned from this room";
+
+pub(super) fn banned() -> Refusal {
+    Refusal::new(RefusalKind::Banned, BANNED)
+}
 
 impl Actor {
     pub(in crate::session) async fn answer_key(&mut self, query: KeyQuery) {
@@ -23,7 +27,7 @@ impl Actor {
                 self.private
                     .as_ref()
                     .map(|private| private.log.encode())
-                    .ok_or_else(|| "not a private room".to_string())
+                    .ok_or_else(|| "not a private room".into())
             }),
             KeyAsk::Join { invite, op } => self.admit(&invite, &op, query.peer).await,
         };
@@ -31,17 +35,17 @@ impl Actor {
     }
 
     /// The current key and the log, for a member.
-    pub(super) fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, String> {
+    pub(super) fn key_answer(&self, peer: &EndpointId) -> Result<Vec<u8>, Refusal> {
         let private = self.private.as_ref().ok_or("not a private room")?;
         if !private.state.is_member(peer) {
-            let why = match private.state.is_banned(peer) {
-                true => BANNED,
-                false => NOT_A_MEMBER,
-            };
-            return Err(why.into());
+            return Err(match private.state.is_banned(peer) {
+                true => banned(),
+                false => Refusal::new(RefusalKind::NotMember, NOT_A_MEMBER),
+            });
         }
         if !private.key_is_current() {
-            return Err("no key for the room's current epoch here yet; ask again".into());
+            let why = "no key for the room's current epoch here yet; ask again";
+            return Err(Refusal::new(RefusalKind::AskAgain, why));
         }
         let answer = KeyAnswer {
             log: private.log.clone(),
@@ -54,7 +58,7 @@ impl Actor {
 
     /// Whether `invite` lets `peer` in now: ours, unexpired, issued by an admin, not revoked
     /// nor used up, and `peer` not banned. One line for the joiner when not.
-    fn check_invite(&self, invite: &[u8], peer: &EndpointId) -> Result<Invite, String> {
+    fn check_invite(&self, invite: &[u8], peer: &EndpointId) -> Result<Invite, Refusal> {
         let private = self.private.as_ref().ok_or("not a private room")?;
         let invite = Invite::from_bytes(invite).map_err(|err| err.to_string())?;
         let state = &private.state;
@@ -77,7 +81,7 @@ impl Actor {
             return Err("this invite was used up (ask for a new one)".into());
         }
         if state.is_banned(peer) {
-            return Err(BANNED.into());
+            return Err(banned());
         }
         Ok(invite)
     }
@@ -89,7 +93,7 @@ impl Actor {
         invite: &[u8],
         op: &[u8],
         peer: EndpointId,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Refusal> {
         self.check_invite(invite, &peer)?;
         let op = SignedOp::decode(op).map_err(|err| err.to_string())?;
         let joins = matches!(&op.op.action, Action::Join { invite: shown } if shown == invite);
@@ -110,7 +114,7 @@ impl Actor {
                 Some(Skip::RemovedConcurrently) => {
                     "you were removed from this room: its invites no longer let you in".into()
                 }
-                Some(Skip::Banned) => BANNED.into(),
+                Some(Skip::Banned) => banned(),
                 _ => "the room did not take this join (its state changed meanwhile)".into(),
             });
         }
