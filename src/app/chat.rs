@@ -282,6 +282,7 @@ impl App {
     }
 
     fn say(&mut self, effect: Effect, now: UnixMillis) -> Vec<Effect> {
+        self.caught_up();
         if let Some(peer) = self.direct_peer() {
             let (text, action) = match effect {
                 Effect::Act(text) => (text, true),

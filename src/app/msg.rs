@@ -31,6 +31,8 @@ pub enum Msg {
     Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// The terminal gained (`true`) or lost the focus (focus reporting).
+    Focus(bool),
     /// Time passed: sent at [`App::next_deadline`](super::App::next_deadline), so an error
     /// leaves the status bar on time with nothing else coming in.
     Tick,

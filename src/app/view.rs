@@ -42,6 +42,8 @@ pub struct View {
     /// We were removed from this private room: its session ended, its history stays
     /// readable, nothing typed here goes out (see `app::private`).
     pub removed: bool,
+    /// Where the user left off here, and the read marker (see `app::read`).
+    pub read: super::read::ReadMark,
 }
 
 /// How far our messages in a conversation got.
@@ -70,6 +72,7 @@ impl Default for View {
             error: None,
             state: None,
             removed: false,
+            read: Default::default(),
         }
     }
 }

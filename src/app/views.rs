@@ -138,6 +138,11 @@ impl Views {
         }
     }
 
+    /// The state of view `key`.
+    pub(super) fn state_mut(&mut self, key: ViewKey) -> Option<&mut View> {
+        self.states.get_mut(&key)
+    }
+
     /// Every view's state (and the detached one), e.g. to set how times are shown.
     pub(super) fn all_mut(&mut self) -> impl Iterator<Item = &mut View> {
         self.states
@@ -223,6 +228,7 @@ impl App {
             fresh
         };
         self.views.states.insert(key, state);
+        self.restore_read(self.views.tabs.len() - 1);
         if switch {
             self.switch_to(self.views.tabs.len() - 1);
         }
@@ -244,6 +250,7 @@ impl App {
         tab.unread = 0;
         tab.mention = false;
         self.completion = None;
+        self.returned();
     }
 
     /// The next (`forward`) or previous view, wrapping around.
@@ -280,6 +287,8 @@ impl App {
             let tab = &mut self.views.tabs[index];
             tab.kind = ViewKind::Room(Some(topic));
             tab.retitle();
+            self.restore_read(index);
+            let tab = &mut self.views.tabs[index];
             // A room we are in now is one the lobby offers when the last one closes.
             if !self.stored_rooms.iter().any(|room| room.topic == topic) {
                 let label = tab.labelled.then(|| tab.title.clone());

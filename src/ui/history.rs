@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::theme;
 use crate::app::App;
 use crate::app::log::{Entry, EntryKind};
+use crate::app::read;
 use crate::app::wrap::width;
 
 /// The styled rows of one entry; `picked`: the file line picked to fetch, shown as a bar
@@ -101,10 +102,20 @@ fn highlight(line: &mut Line<'static>, cols: usize) {
 
 /// `──── Monday 30 November 2026 ────` across the pane.
 fn day_separator(day: &str, cols: usize) -> Line<'static> {
-    let label = format!(" {day} ");
+    labelled_rule(day, cols, theme::rule())
+}
+
+/// `label` centred in a rule across `cols` columns.
+fn labelled_rule(label: &str, cols: usize, style: ratatui::style::Style) -> Line<'static> {
+    let label = format!(" {label} ");
     let side = cols.saturating_sub(width(&label)) / 2;
     let rule = "─".repeat(side);
-    Line::from(Span::styled(format!("{rule}{label}{rule}"), theme::rule()))
+    Line::from(Span::styled(format!("{rule}{label}{rule}"), style))
+}
+
+/// `──── new ────` above the first line not seen yet (see `app::read`).
+fn read_marker(cols: usize) -> Line<'static> {
+    labelled_rule("new", cols, theme::read_marker())
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -115,8 +126,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     // Walk back from the newest entry until the pane (and what is scrolled past) is full.
     let mut rows: Vec<Line> = Vec::new();
     let picked = app.view().log.picked();
+    let unseen = read::marker_index(&app.view().log, app.view().read.marker);
     for (index, entry) in app.view().log.entries().iter().enumerate().rev() {
         let mut lines = entry_lines(app, entry, cols, picked == Some(index));
+        if unseen == Some(index) {
+            lines.insert(0, read_marker(cols));
+        }
         lines.reverse();
         rows.extend(lines);
         if rows.len() >= skip + height {

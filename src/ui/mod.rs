@@ -79,3 +79,7 @@ mod status_tests;
 #[cfg(test)]
 #[path = "private_tests.rs"]
 mod private_tests;
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod read_tests;
