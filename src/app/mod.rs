@@ -378,4 +378,3 @@ mod view_tests;
 #[cfg(test)]
 #[path = "private_tests.rs"]
 mod private_tests;
-

@@ -33,7 +33,10 @@ fn lines_that_came_while_away_are_below_the_marker_on_return() {
     assert_eq!(marked(&app), None, "nothing new where we are");
     app.update(alt(KeyCode::Char('2')), at_minute(2));
     for (text, minute) in [("first unseen", 3), ("second unseen", 4)] {
-        app.update(to_view(&app, 0, said(&bob, text, minute)), at_minute(minute));
+        app.update(
+            to_view(&app, 0, said(&bob, text, minute)),
+            at_minute(minute),
+        );
     }
     app.update(alt(KeyCode::Char('1')), at_minute(5));
     assert_eq!(marked(&app).as_deref(), Some("first unseen"));
@@ -63,7 +66,10 @@ fn scrolled_up_only_what_is_on_screen_is_seen() {
     let mut app = in_rooms(80, 12, &["one"]);
     let bob = member(2, "bob");
     for minute in 1..=20 {
-        app.update(said(&bob, &format!("line {minute}"), minute), at_minute(minute));
+        app.update(
+            said(&bob, &format!("line {minute}"), minute),
+            at_minute(minute),
+        );
     }
     app.update(key(KeyCode::PageUp), at_minute(21));
     app.update(Msg::Focus(false), at_minute(21));
@@ -72,9 +78,16 @@ fn scrolled_up_only_what_is_on_screen_is_seen() {
     app.update(said(&bob, "also below", 24), at_minute(24));
     assert_eq!(marked(&app).as_deref(), Some("below the screen"));
     let seen = app.view().read.seen.expect("something was on screen");
-    assert!(seen <= at_minute(20), "lines below the screen are not seen: {seen:?}");
+    assert!(
+        seen <= at_minute(20),
+        "lines below the screen are not seen: {seen:?}"
+    );
     app.update(key(KeyCode::Esc), at_minute(25));
-    assert_eq!(app.view().read.seen, Some(at_minute(24)), "back at the bottom");
+    assert_eq!(
+        app.view().read.seen,
+        Some(at_minute(24)),
+        "back at the bottom"
+    );
 }
 
 #[test]
@@ -101,7 +114,10 @@ fn own_lines_and_notices_never_get_the_marker() {
     own.history = true;
     let own = Msg::Room(crate::proto::room::Event::MessageSent(own));
     app.update(to_view(&app, 0, own), at_minute(3));
-    app.update(to_view(&app, 0, Msg::Notice("a notice".into())), at_minute(3));
+    app.update(
+        to_view(&app, 0, Msg::Notice("a notice".into())),
+        at_minute(3),
+    );
     app.update(alt(KeyCode::Char('1')), at_minute(4));
     assert_eq!(marked(&app), None);
 }
@@ -134,7 +150,11 @@ fn the_last_runs_position_puts_the_marker_and_this_runs_is_kept() {
     assert_eq!(marked(&app).as_deref(), Some("new since"));
     let kept = app.read_positions();
     assert_eq!(kept.get(&one), Some(&at_minute(3)), "seen now, on screen");
-    assert_eq!(kept.get(&gone), Some(&NOON), "a room not open this run keeps its own");
+    assert_eq!(
+        kept.get(&gone),
+        Some(&NOON),
+        "a room not open this run keeps its own"
+    );
 }
 
 #[test]

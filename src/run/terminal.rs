@@ -1,11 +1,12 @@
-//! Owning the terminal: raw mode, alternate screen, mouse (unless turned off) and bracketed
-//! paste on entry, and all of it undone on exit, on error (the guard's drop) and on panic
-//! (the hook).
+//! Owning the terminal: raw mode, alternate screen, mouse (unless turned off), bracketed
+//! paste and focus reporting on entry, and all of it undone on exit, on error (the guard's
+//! drop) and on panic (the hook).
 
 use std::io::Write;
 
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableFocusChange, EnableMouseCapture,
 };
 use data_encoding::BASE64;
 use ratatui::DefaultTerminal;
@@ -18,7 +19,8 @@ fn undo_modes() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         DisableMouseCapture,
-        DisableBracketedPaste
+        DisableBracketedPaste,
+        DisableFocusChange
     );
     // Give the title back (xterm's title stack; terminals without one ignore it).
     let mut out = std::io::stdout();
@@ -38,7 +40,9 @@ impl TerminalGuard {
             undo_modes();
             previous(info);
         }));
-        crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+        // Focus reports: lines count as seen (the read marker) and notifications go out
+        // only while the terminal has the focus; terminals without them count as focused.
+        crossterm::execute!(std::io::stdout(), EnableBracketedPaste, EnableFocusChange)?;
         if mouse {
             crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
         }

@@ -11,10 +11,12 @@
 mod direct;
 pub(crate) mod downloads;
 mod identity;
+mod json_file;
 mod messages;
 mod moderation;
 mod paths;
 pub mod private;
+pub(crate) mod read_positions;
 pub(crate) mod recall;
 mod rooms;
 mod schema;

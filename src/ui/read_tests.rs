@@ -8,8 +8,8 @@ use ratatui::backend::TestBackend;
 use super::tests::{render, same_fg, style_of};
 use super::theme;
 use super::view;
-use crate::app::fixtures::{alt, at_minute, in_rooms, member, said, to_view};
 use crate::app::App;
+use crate::app::fixtures::{alt, at_minute, in_rooms, member, said, to_view};
 
 /// The screen with every cell's style (ratatui's buffer as `Debug` lists style changes).
 fn render_styled(app: &App) -> String {
@@ -24,11 +24,20 @@ fn render_styled(app: &App) -> String {
 fn back_with_new_lines(width: u16, height: u16) -> App {
     let mut app = in_rooms(width, height, &["one", "two"]);
     let bob = member(2, "bob");
-    app.update(to_view(&app, 0, said(&bob, "before we left", 1)), at_minute(1));
+    app.update(
+        to_view(&app, 0, said(&bob, "before we left", 1)),
+        at_minute(1),
+    );
     app.update(to_view(&app, 0, said(&bob, "seen too", 2)), at_minute(2));
     app.update(alt(KeyCode::Char('2')), at_minute(3));
-    app.update(to_view(&app, 0, said(&bob, "while we were away", 4)), at_minute(4));
-    app.update(to_view(&app, 0, said(&bob, "ann: look at this", 5)), at_minute(5));
+    app.update(
+        to_view(&app, 0, said(&bob, "while we were away", 4)),
+        at_minute(4),
+    );
+    app.update(
+        to_view(&app, 0, said(&bob, "ann: look at this", 5)),
+        at_minute(5),
+    );
     app.update(alt(KeyCode::Char('1')), at_minute(6));
     app
 }

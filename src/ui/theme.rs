@@ -259,7 +259,11 @@ mod tests {
         assert_ne!(mention(), Style::new());
         assert_ne!(error(), notice());
         assert_ne!(current_room(), title());
-        assert_ne!(read_marker(), rule(), "the read marker is not a day separator");
+        assert_ne!(
+            read_marker(),
+            rule(),
+            "the read marker is not a day separator"
+        );
         assert!(picked().add_modifier.contains(Modifier::REVERSED));
         set_palette(Palette::Light);
         assert_eq!(mention().fg, Some(Color::Magenta), "no yellow on white");
