@@ -25,6 +25,7 @@ mod events;
 pub(crate) mod fixtures;
 mod link;
 mod msg;
+mod notify;
 mod pick;
 mod popup;
 pub(crate) mod private;
@@ -107,6 +108,8 @@ pub struct App {
     pub focused: bool,
     /// Where each view was left off in the last run, by [`read::read_key`].
     stored_reads: std::collections::HashMap<String, UnixMillis>,
+    /// Highlight words and whom not to notify of (see [`notify`]).
+    notifier: notify::Notifier,
 }
 
 impl App {
@@ -133,6 +136,7 @@ impl App {
             offset,
             focused: true,
             stored_reads: Default::default(),
+            notifier: Default::default(),
         }
     }
 

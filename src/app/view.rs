@@ -44,6 +44,8 @@ pub struct View {
     pub removed: bool,
     /// Where the user left off here, and the read marker (see `app::read`).
     pub read: super::read::ReadMark,
+    /// When this view last asked for a desktop notification (see `app::notify`).
+    pub(super) notified: Option<UnixMillis>,
 }
 
 /// How far our messages in a conversation got.
@@ -73,6 +75,7 @@ impl Default for View {
             state: None,
             removed: false,
             read: Default::default(),
+            notified: None,
         }
     }
 }

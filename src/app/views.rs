@@ -113,7 +113,7 @@ impl Views {
 
     /// The key of the view being worked on: the one a message is applied to, else the
     /// current one.
-    fn target(&self) -> Option<ViewKey> {
+    pub(super) fn target(&self) -> Option<ViewKey> {
         self.applying.or_else(|| self.current_tab().map(|t| t.key))
     }
 

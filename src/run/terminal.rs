@@ -77,6 +77,16 @@ impl TerminalGuard {
         self.write_raw(format!("\x1b]2;{clean}\x07").as_bytes());
     }
 
+    /// Write an escape sequence built from cleaned text (a notification's OSC), also wrapped
+    /// for tmux's passthrough inside tmux.
+    pub fn write_sequence(&mut self, sequence: &str) {
+        self.write_raw(sequence.as_bytes());
+        if std::env::var_os("TMUX").is_some() {
+            let wrapped = format!("\x1bPtmux;{}\x1b\\", sequence.replace('\x1b', "\x1b\x1b"));
+            self.write_raw(wrapped.as_bytes());
+        }
+    }
+
     pub fn bell(&mut self) {
         self.write_raw(b"\x07");
     }
@@ -85,11 +95,7 @@ impl TerminalGuard {
     /// the sequence is also sent wrapped for passthrough.
     pub fn copy(&mut self, text: &str) {
         let osc = format!("\x1b]52;c;{}\x07", BASE64.encode(text.as_bytes()));
-        self.write_raw(osc.as_bytes());
-        if std::env::var_os("TMUX").is_some() {
-            let wrapped = format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"));
-            self.write_raw(wrapped.as_bytes());
-        }
+        self.write_sequence(&osc);
     }
 }
 

@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 mod effects;
+mod notify;
 use self::effects::present;
 mod setup;
 
@@ -55,6 +56,8 @@ struct Tui {
     recall: Option<setup::RecallWriter>,
     /// Writes where each view was left off, every few seconds and at the end.
     reads: Option<setup::DiskWriter<setup::Positions>>,
+    /// Sends desktop notifications as the config says.
+    notifier: notify::Notifier,
 }
 
 /// Run the terminal UI until the user quits or `shutdown` resolves.
@@ -84,6 +87,7 @@ pub async fn run_tui(
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
+    let core_ui = core.config().ui.clone();
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
         core,
@@ -95,6 +99,7 @@ pub async fn run_tui(
         quit: false,
         recall: None,
         reads: None,
+        notifier: notify::Notifier::new(&core_ui),
     };
     let stored: Vec<StoredRoom> = stored
         .into_iter()

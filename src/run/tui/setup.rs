@@ -33,6 +33,7 @@ pub(super) fn prepare(app: &mut App, config: &Config, recall_dir: Option<&Path>)
         app.set_recall(recall::load_recall(dir, MAX_LINES));
     }
     app.set_time_format(&config.ui.time_format);
+    app.set_highlights(&config.ui.highlights);
     ui::theme::set_palette(palette(&config.ui));
 }
 
