@@ -256,6 +256,7 @@ impl App {
                     self.notice(now, "no long message to expand".into());
                 }
             }
+            Command::Urls => self.command_urls(now),
             Command::Help => self.help = Some(super::help::Help::default()),
             Command::Clear => self.view_mut().log.clear(),
             Command::Quit => return vec![Effect::Quit],

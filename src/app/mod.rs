@@ -24,6 +24,7 @@ mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod link;
+pub(crate) mod links;
 mod msg;
 mod notify;
 mod pick;

@@ -5,6 +5,7 @@ mod help;
 mod history;
 mod input;
 pub(crate) mod invite;
+pub(crate) mod links;
 mod lobby;
 mod members;
 mod rooms;

@@ -196,6 +196,12 @@ pub fn marker() -> Style {
     )
 }
 
+/// A link in a line (clickable where the terminal takes OSC 8): underlined on top of the
+/// line's own style, in every palette.
+pub fn link() -> Style {
+    Style::new().add_modifier(Modifier::UNDERLINED)
+}
+
 /// The `── new ──` rule above the first line not seen yet: red, as chat tools mark it, and
 /// bold without colours (the day separators are dim).
 pub fn read_marker() -> Style {

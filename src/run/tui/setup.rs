@@ -35,6 +35,8 @@ pub(super) fn prepare(app: &mut App, config: &Config, recall_dir: Option<&Path>)
     app.set_time_format(&config.ui.time_format);
     app.set_highlights(&config.ui.highlights);
     ui::theme::set_palette(palette(&config.ui));
+    let term = std::env::var("TERM").ok();
+    ui::links::set_hyperlinks(ui::links::term_takes_hyperlinks(term.as_deref()));
 }
 
 /// Writes what the terminal UI keeps for the next run (the input history, the read
