@@ -354,9 +354,12 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
     cat.wait_for("bob joined");
     bob.line("said before the restart");
     ann.wait_for("bob: said before the restart");
+    ann.line("seen before the restart");
+    bob.wait_for("ann: seen before the restart");
     bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     ann.wait_for("bob left");
+    ann.line("said while bob was away");
 
     let mut bob = Term::spawn_with("bob", Some(&dir), &[], 100, 30);
     bob.wait_for("Your rooms");
@@ -384,6 +387,8 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         .expect("ann's room in the list");
     bob.keys(&format!("\x1b{place}")); // Alt-digit
     bob.wait_for(&format!(" {tab} │"));
+    // Where bob left off was kept: the line said while he was away is below the marker.
+    bob.wait_until_marked_above("ann: said while bob was away");
     bob.line("back in the first room");
     ann.wait_for("bob: back in the first room");
     // Up brings back lines from before the restart (kept in the data directory).
