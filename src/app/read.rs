@@ -106,7 +106,22 @@ impl App {
 
     /// The current view was come back to: its marker goes where the user left off.
     pub(super) fn returned(&mut self) {
-        self.view_mut().read.returned();
+        if let Some(key) = self.current_view()
+            && let Some(view) = self.views.state_mut(key)
+        {
+            view.read.returned();
+        }
+    }
+
+    /// The view at `index` closes: where it was left off is kept with the last run's.
+    pub(super) fn keep_read(&mut self, index: usize) {
+        let Some(tab) = self.views.tabs.get(index) else {
+            return;
+        };
+        let seen = self.view_of(tab.key).and_then(|v| v.read.seen);
+        if let (Some(key), Some(seen)) = (read_key(&tab.kind), seen) {
+            self.stored_reads.insert(key, seen);
+        }
     }
 
     /// Note what the user can see now: the lines on screen in the current view, when the
@@ -125,6 +140,15 @@ impl App {
         if let Some(time) = newest_on_screen(&view.log, cols, height) {
             view.read.saw(time.min(now));
         }
+    }
+
+    /// A pane of `height` rows as scrolling counts it: the read marker's row is not an
+    /// entry's, so the log has one row fewer for its entries and scrolling reaches one further
+    /// (the oldest line can still be brought to the top).
+    pub(super) fn scroll_height(&self, height: usize) -> usize {
+        let view = self.view();
+        let marked = marker_index(&view.log, view.read.marker).is_some();
+        height.saturating_sub(usize::from(marked)).max(1)
     }
 
     /// The user said something in the view shown: they are caught up, no marker.

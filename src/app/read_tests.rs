@@ -163,3 +163,42 @@ fn a_conversation_is_keyed_by_its_peer() {
     let key = read_key(&crate::app::views::ViewKind::Direct(peer.id)).unwrap();
     assert_eq!(key, format!("dm:{}", peer.id));
 }
+
+#[test]
+fn a_view_closed_this_run_keeps_where_it_was_left_off() {
+    let mut app = two_rooms();
+    let key = read_key(&app.views.tabs[0].kind).unwrap();
+    app.remove_view(app.views.tabs[0].key);
+    assert_eq!(app.read_positions().get(&key), Some(&at_minute(1)));
+}
+
+#[test]
+fn scrolling_up_reaches_the_oldest_line_above_the_marker() {
+    let mut app = in_rooms(80, 12, &["one", "two"]);
+    let bob = member(2, "bob");
+    for minute in 1..=10 {
+        let msg = said(&bob, &format!("line {minute}"), minute);
+        app.update(to_view(&app, 0, msg), at_minute(minute));
+    }
+    app.update(alt(KeyCode::Char('2')), at_minute(11));
+    for minute in 12..=20 {
+        let msg = said(&bob, &format!("line {minute}"), minute);
+        app.update(to_view(&app, 0, msg), at_minute(minute));
+    }
+    app.update(alt(KeyCode::Char('1')), at_minute(21));
+    assert_eq!(marked(&app).as_deref(), Some("line 12"));
+    let rows: usize = {
+        let log = &app.view().log;
+        let width = log.time.width;
+        log.entries()
+            .iter()
+            .map(|e| e.layout(80, width).height())
+            .sum()
+    };
+    for _ in 0..10 {
+        app.update(key(KeyCode::PageUp), at_minute(21));
+    }
+    let (_, height) = app.history_size();
+    // Entries' rows plus the marker's fill the pane from the top.
+    assert_eq!(app.view().log.scroll() + height, rows + 1);
+}

@@ -349,6 +349,7 @@ impl App {
             let next = if index == 0 { 1 } else { index - 1 };
             self.switch_to(next);
         }
+        self.keep_read(index);
         self.views.tabs.remove(index);
         let removed = self.views.states.remove(&key);
         if self.views.current > index {
