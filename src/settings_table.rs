@@ -45,9 +45,35 @@ impl Theme {
     }
 }
 
+/// How the terminal UI sends desktop notifications (a mention, a highlight or a direct
+/// message while the terminal does not have the focus).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    /// Through the terminal (OSC 777, or OSC 9 where that is the one understood).
+    Terminal,
+    /// By running `notify_command` with the title and the text as its two arguments.
+    Command,
+    Off,
+}
+
+impl Notify {
+    /// As the config file spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Notify::Terminal => "terminal",
+            Notify::Command => "command",
+            Notify::Off => "off",
+        }
+    }
+}
+
 // The defaults, typed, as resolving uses them; `SETTINGS` shows each one.
 pub const THEME: Theme = Theme::Dark;
 pub const BELL: bool = true;
+pub const NOTIFY: Notify = Notify::Terminal;
+/// No command: `notify = "command"` needs one.
+pub const NOTIFY_COMMAND: &str = "";
 pub const MOUSE: bool = true;
 pub const TIME_FORMAT: &str = "%H:%M";
 pub const COLOR: bool = true;
@@ -218,7 +244,40 @@ pub const SETTINGS: &[Def] = &[
         flag: Flag::None,
         env: None,
         default: DefaultValue::Bool(BELL),
-        help: "Ring the terminal bell when someone mentions you or sends you a direct message",
+        help: "Ring the terminal bell when someone mentions you, writes a highlight word or \
+               sends you a direct message",
+    },
+    Def {
+        key: "highlights",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Varies {
+            said: "none (your name only)",
+            example: "[]",
+        },
+        help: "Words that highlight a line like your name does (whole words, any case), e.g. \
+               [\"deploy\", \"outage\"]",
+    },
+    Def {
+        key: "notify",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Text(NOTIFY.name()),
+        help: "Desktop notifications for a mention, a highlight or a direct message while the \
+               terminal does not have the focus (at most one per room every 5 s): \"terminal\" \
+               (asks the terminal: OSC 777 or OSC 9), \"command\" (runs notify_command) or \
+               \"off\"",
+    },
+    Def {
+        key: "notify_command",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Text(NOTIFY_COMMAND),
+        help: "With notify = \"command\": the program to run (no shell), given the title and the \
+               text as its two arguments, e.g. \"notify-send\"",
     },
     Def {
         key: "mouse",

@@ -121,6 +121,25 @@ impl Term {
         panic!("{}: {what:?} {state}:\n{}", self.name, self.contents());
     }
 
+    /// Wait until the read marker's row is right above the first row holding `line`.
+    fn wait_until_marked_above(&self, line: &str) {
+        let started = Instant::now();
+        loop {
+            let contents = self.contents();
+            let rows: Vec<&str> = contents.lines().collect();
+            let at = rows.iter().position(|row| row.contains(line));
+            if at.is_some_and(|i| i > 0 && rows[i - 1].contains("── new ──")) {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "{}: no marker above {line:?}:\n{contents}",
+                self.name
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -199,6 +218,8 @@ fn two_terminals_chat() {
     assert!(raw.contains("\x1b[?1049l"), "left the alternate screen");
     assert!(raw.contains("\x1b[?1000l"), "mouse capture off");
     assert!(raw.contains("\x1b[?2004l"), "bracketed paste off");
+    assert!(raw.contains("\x1b[?1004h"), "focus reporting was on");
+    assert!(raw.contains("\x1b[?1004l"), "focus reporting off");
     ann.wait_for("bob left");
 
     ann.keys("\x03"); // Ctrl-C with nothing typed quits at once
@@ -261,6 +282,14 @@ fn one_window_two_rooms_alt_2_and_back() {
     );
     bob.keys("\x0e"); // Ctrl-N: the next room
     bob.wait_for("cat: welcome");
+    // Where bob left off, the read marker: above the line that came while away.
+    bob.wait_for("── new ──");
+    // Away from the terminal (a focus report), a line comes; back, the marker is above it.
+    bob.keys("\x1b[O");
+    cat.line("while you were out");
+    bob.wait_for("cat: while you were out");
+    bob.keys("\x1b[I");
+    bob.wait_until_marked_above("cat: while you were out");
     bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     for mut term in [ann, cat] {
@@ -325,9 +354,12 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
     cat.wait_for("bob joined");
     bob.line("said before the restart");
     ann.wait_for("bob: said before the restart");
+    ann.line("seen before the restart");
+    bob.wait_for("ann: seen before the restart");
     bob.keys("\x03");
     assert_eq!(bob.exit_code(), 0);
     ann.wait_for("bob left");
+    ann.line("said while bob was away");
 
     let mut bob = Term::spawn_with("bob", Some(&dir), &[], 100, 30);
     bob.wait_for("Your rooms");
@@ -355,6 +387,8 @@ fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
         .expect("ann's room in the list");
     bob.keys(&format!("\x1b{place}")); // Alt-digit
     bob.wait_for(&format!(" {tab} │"));
+    // Where bob left off was kept: the line said while he was away is below the marker.
+    bob.wait_until_marked_above("ann: said while bob was away");
     bob.line("back in the first room");
     ann.wait_for("bob: back in the first room");
     // Up brings back lines from before the restart (kept in the data directory).

@@ -123,9 +123,9 @@ impl App {
             }
             KeyCode::PageUp => {
                 let (cols, height) = self.history_size();
-                self.view_mut()
-                    .log
-                    .scroll_up(height.saturating_sub(1).max(1), cols, height);
+                let most = self.scroll_height(height);
+                let page = height.saturating_sub(1).max(1);
+                self.view_mut().log.scroll_up(page, cols, most);
             }
             KeyCode::PageDown => {
                 let (_, height) = self.history_size();
@@ -166,7 +166,10 @@ impl App {
         match mouse.kind {
             MouseEventKind::ScrollUp if self.help.is_some() => self.scroll_help(-rows),
             MouseEventKind::ScrollDown if self.help.is_some() => self.scroll_help(rows),
-            MouseEventKind::ScrollUp => self.view_mut().log.scroll_up(WHEEL_ROWS, cols, height),
+            MouseEventKind::ScrollUp => {
+                let height = self.scroll_height(height);
+                self.view_mut().log.scroll_up(WHEEL_ROWS, cols, height);
+            }
             MouseEventKind::ScrollDown => self.view_mut().log.scroll_down(WHEEL_ROWS),
             _ => {}
         }
@@ -256,6 +259,7 @@ impl App {
                     self.notice(now, "no long message to expand".into());
                 }
             }
+            Command::Urls => self.command_urls(now),
             Command::Help => self.help = Some(super::help::Help::default()),
             Command::Clear => self.view_mut().log.clear(),
             Command::Quit => return vec![Effect::Quit],
@@ -282,6 +286,7 @@ impl App {
     }
 
     fn say(&mut self, effect: Effect, now: UnixMillis) -> Vec<Effect> {
+        self.caught_up();
         if let Some(peer) = self.direct_peer() {
             let (text, action) = match effect {
                 Effect::Act(text) => (text, true),

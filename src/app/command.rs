@@ -20,6 +20,8 @@ pub enum Command {
     Ignored,
     /// Show the newest message cut on screen whole.
     Expand,
+    /// `/urls`: the links said here recently, numbered (the terminal UI's own).
+    Urls,
     /// `/join TICKET|LABEL`: join another room (and switch to it).
     Join(String),
     /// `/open [LABEL]`: open a new room (and switch to it).
@@ -164,6 +166,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "whether newcomers see what was said before they joined",
     ),
     ("/expand", "show the newest long message whole"),
+    (
+        "/urls",
+        "the links said here recently, newest first, numbered (never fetched)",
+    ),
     ("/clear", "clear the screen's history"),
     ("/quit", "leave the room and exit"),
 ];
@@ -260,6 +266,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "unignore" => Command::Ignore(arg.to_string(), false),
         "ignored" => Command::Ignored,
         "expand" => Command::Expand,
+        "urls" | "links" => Command::Urls,
         "join" if arg.is_empty() => return Err(CommandError::Usage("/join TICKET|LABEL")),
         "join" => Command::Join(arg.split_whitespace().collect()),
         "open" | "new" => Command::Open(Some(arg).filter(|a| !a.is_empty()).map(String::from)),
@@ -334,6 +341,8 @@ mod tests {
             Some(Command::Me("waves".into()))
         );
         assert_eq!(parse("/clear").unwrap(), Some(Command::Clear));
+        assert_eq!(parse("/urls").unwrap(), Some(Command::Urls));
+        assert_eq!(parse("/links").unwrap(), Some(Command::Urls));
         assert_eq!(
             parse("/search relay patch").unwrap(),
             Some(Command::Search("relay patch".into()))

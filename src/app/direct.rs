@@ -185,6 +185,7 @@ impl App {
             (line.text, offered) = super::events::shared_file(file, line.own);
             line.action = true;
         }
+        let heard = fresh.then(|| (line.author.clone(), line.text.clone()));
         let mut entry = Entry::new(
             line.sent,
             EntryKind::Message {
@@ -207,13 +208,17 @@ impl App {
                 state.error = None;
             }
         });
-        if fresh {
+        if let Some((author, text)) = heard {
             if !current && let Some(i) = index {
                 let tab = &mut self.views.tabs[i];
                 tab.unread += 1;
                 tab.mention = true;
             }
-            effects.push(Effect::Bell);
+            // Someone ignored in a room is not let ring or notify from a conversation either.
+            if !self.is_ignored(&author.id) {
+                effects.push(Effect::Bell);
+                effects.extend(self.notification(view, &author, "a direct message", &text, now));
+            }
         }
         effects
     }

@@ -3,7 +3,7 @@
 //! was typed.
 
 use super::log::{self, Entry, EntryKind};
-use super::{App, Effect, Link, mentions};
+use super::{App, Effect, Link};
 use crate::present::notices;
 use crate::proto::UnixMillis;
 use crate::proto::room::{Attempt, Event, LeaveReason};
@@ -49,8 +49,11 @@ impl App {
                     (line.text, offered) = shared_file(file, own);
                     line.action = true;
                 }
-                let mention = !own
-                    && (self.view().me.as_ref()).is_some_and(|me| mentions(&line.text, &me.name));
+                // My name or a highlight word: styled, and it rings (and may notify).
+                let mention = !own && self.is_highlighted(&line.text);
+                // Old news does not ring.
+                let ring =
+                    (mention && !line.history).then(|| (line.author.clone(), line.text.clone()));
                 let mut entry = Entry::new(
                     line.sent,
                     EntryKind::Message {
@@ -69,9 +72,8 @@ impl App {
                     entry.marks.quote = Some(quote);
                 }
                 self.view_mut().log.push(entry, cols);
-                // Old news does not ring.
-                if mention && !line.history {
-                    return vec![Effect::Bell];
+                if let Some((author, text)) = ring {
+                    return self.highlight_effects(&author, &text, now);
                 }
             }
             Event::Changed(line) => self.on_line_change(line, now),
@@ -113,7 +115,19 @@ impl App {
                     self.error(now, text);
                 }
             }
-            Event::Ignored { .. } | Event::IgnoredList(_) => {
+            Event::Ignored {
+                ref member,
+                ignored,
+            } => {
+                self.note_ignored(member, ignored);
+                if let Some(text) = notices::describe(&event) {
+                    self.notice(now, text);
+                }
+            }
+            Event::IgnoredList(ref members) => {
+                for member in members {
+                    self.note_ignored(member, true);
+                }
                 if let Some(text) = notices::describe(&event) {
                     self.notice(now, text);
                 }

@@ -110,7 +110,8 @@ impl Entry {
         }
     }
 
-    fn text(&self) -> String {
+    /// The text as laid out (cleaned, tabs as spaces): the rows are pieces of it.
+    pub fn text(&self) -> String {
         match &self.kind {
             EntryKind::Message { text, .. } => sanitize_text(text, true).replace('\t', "    "),
             EntryKind::Notice(text) | EntryKind::Error(text) => sanitize_text(text, true),

@@ -26,11 +26,14 @@ mod events;
 pub(crate) mod fixtures;
 mod line_marks;
 mod link;
+pub(crate) mod links;
 mod msg;
+mod notify;
 mod pick;
 mod popup;
 pub(crate) mod private;
 mod quit;
+pub(crate) mod read;
 mod rooms;
 pub(crate) mod view;
 pub(crate) mod views;
@@ -103,6 +106,13 @@ pub struct App {
     pub area: Rect,
     /// Where message times are shown (the local zone; UTC in tests).
     pub offset: FixedOffset,
+    /// The terminal has the focus (assumed until it reports otherwise): lines on screen are
+    /// seen, and nothing needs a desktop notification.
+    pub focused: bool,
+    /// Where each view was left off in the last run, by [`read::read_key`].
+    stored_reads: std::collections::HashMap<String, UnixMillis>,
+    /// Highlight words and whom not to notify of (see [`notify`]).
+    notifier: notify::Notifier,
 }
 
 impl App {
@@ -127,6 +137,9 @@ impl App {
             quit_armed: None,
             area,
             offset,
+            focused: true,
+            stored_reads: Default::default(),
+            notifier: Default::default(),
         }
     }
 
@@ -193,7 +206,14 @@ impl App {
         }
     }
 
+    /// Apply `msg`; then whatever is on screen now has been seen (see [`read`]).
     pub fn update(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
+        let effects = self.apply(msg, now);
+        self.see(now);
+        effects
+    }
+
+    fn apply(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
         for view in self.views.all_mut() {
             view.expire_error(now);
         }
@@ -205,6 +225,7 @@ impl App {
             Msg::Paste(text) => self.on_paste(&text),
             Msg::Mouse(mouse) => self.on_mouse(mouse),
             Msg::Resize(width, height) => self.area = Rect::new(0, 0, width, height),
+            Msg::Focus(focused) => self.set_focus(focused),
             Msg::Ready {
                 me,
                 topic,

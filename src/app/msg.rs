@@ -31,6 +31,8 @@ pub enum Msg {
     Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// The terminal gained (`true`) or lost the focus (focus reporting).
+    Focus(bool),
     /// Time passed: sent at [`App::next_deadline`](super::App::next_deadline), so an error
     /// leaves the status bar on time with nothing else coming in.
     Tick,
@@ -201,6 +203,12 @@ pub enum Effect {
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
     Bell,
+    /// A desktop notification (the terminal lacks the focus): title and body are cleaned
+    /// (one line, no control characters, bounded); the run layer sends it as `notify` says.
+    Notify {
+        title: String,
+        body: String,
+    },
     /// Have the terminal report the mouse (`true`: wheel scrolling) or not (`false`: the
     /// terminal selects text).
     Mouse(bool),

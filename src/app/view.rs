@@ -49,6 +49,10 @@ pub struct View {
     pub removed: bool,
     /// Who said they are typing here, and until when that shows.
     pub typing: Vec<(MemberInfo, UnixMillis)>,
+    /// Where the user left off here, and the read marker (see `app::read`).
+    pub read: super::read::ReadMark,
+    /// When this view last asked for a desktop notification (see `app::notify`).
+    pub(super) notified: Option<UnixMillis>,
 }
 
 /// How far our messages in a conversation got.
@@ -78,6 +82,8 @@ impl Default for View {
             state: None,
             removed: false,
             typing: Vec::new(),
+            read: Default::default(),
+            notified: None,
         }
     }
 }

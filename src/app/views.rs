@@ -113,7 +113,7 @@ impl Views {
 
     /// The key of the view being worked on: the one a message is applied to, else the
     /// current one.
-    fn target(&self) -> Option<ViewKey> {
+    pub(super) fn target(&self) -> Option<ViewKey> {
         self.applying.or_else(|| self.current_tab().map(|t| t.key))
     }
 
@@ -136,6 +136,11 @@ impl Views {
             }
             _ => &mut self.detached,
         }
+    }
+
+    /// The state of view `key`.
+    pub(super) fn state_mut(&mut self, key: ViewKey) -> Option<&mut View> {
+        self.states.get_mut(&key)
     }
 
     /// Every view's state (and the detached one), e.g. to set how times are shown.
@@ -223,6 +228,7 @@ impl App {
             fresh
         };
         self.views.states.insert(key, state);
+        self.restore_read(self.views.tabs.len() - 1);
         if switch {
             self.switch_to(self.views.tabs.len() - 1);
         }
@@ -244,6 +250,7 @@ impl App {
         tab.unread = 0;
         tab.mention = false;
         self.completion = None;
+        self.returned();
     }
 
     /// The next (`forward`) or previous view, wrapping around.
@@ -280,6 +287,8 @@ impl App {
             let tab = &mut self.views.tabs[index];
             tab.kind = ViewKind::Room(Some(topic));
             tab.retitle();
+            self.restore_read(index);
+            let tab = &mut self.views.tabs[index];
             // A room we are in now is one the lobby offers when the last one closes.
             if !self.stored_rooms.iter().any(|room| room.topic == topic) {
                 let label = tab.labelled.then(|| tab.title.clone());
@@ -340,6 +349,7 @@ impl App {
             let next = if index == 0 { 1 } else { index - 1 };
             self.switch_to(next);
         }
+        self.keep_read(index);
         self.views.tabs.remove(index);
         let removed = self.views.states.remove(&key);
         if self.views.current > index {

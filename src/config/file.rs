@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::registry::Theme;
+use super::registry::{Notify, Theme};
 use super::sharing::RawSize;
 use super::{ConfigError, default_path};
 
@@ -20,6 +20,9 @@ pub struct FileConfig {
     pub relays: Option<Spanned<Vec<String>>>,
     pub theme: Option<Spanned<Theme>>,
     pub bell: Option<Spanned<bool>>,
+    pub highlights: Option<Spanned<Vec<String>>>,
+    pub notify: Option<Spanned<Notify>>,
+    pub notify_command: Option<Spanned<String>>,
     pub mouse: Option<Spanned<bool>>,
     pub time_format: Option<Spanned<String>>,
     pub offline: Option<Spanned<bool>>,

@@ -26,7 +26,7 @@ pub(crate) use crate::settings_table as registry;
 pub use crate::settings_table::default_path;
 pub use example::example;
 pub use join::{join_start, lan_start};
-pub use registry::Theme;
+pub use registry::{Notify, Theme};
 pub use settings::{Docs, Env, Report, Setting, Source, UiSettings};
 use settings::{
     FileValues, HISTORY_DAYS_HINT, JOIN_TIMEOUT_HINT, MAX_RATE_HINT, Shown, docs_task, pick,
@@ -299,6 +299,8 @@ impl Config {
         };
         let theme = shown.note("theme", pick(None, None, f.theme, registry::THEME));
         let bell = shown.note("bell", pick(None, None, f.bell, registry::BELL));
+        let (highlights, notify, notify_command) =
+            settings::notifications((f.highlights, f.notify, f.notify_command), &mut shown);
         let no_mouse = global.no_mouse.then_some(false);
         let mouse = shown.note("mouse", pick(no_mouse, None, f.mouse, registry::MOUSE));
         let time_format = shown.note(
@@ -312,6 +314,9 @@ impl Config {
         let ui = UiSettings {
             theme,
             bell,
+            highlights,
+            notify,
+            notify_command,
             mouse,
             time_format,
             color,

@@ -33,6 +33,9 @@ name = "kim"
 relays = ["https://relay.example.com"]
 theme = "light"
 bell = false
+highlights = ["deploy", "Outage"]
+notify = "command"
+notify_command = "notify-send"
 mouse = false
 time_format = "%H:%M:%S"
 offline = true
@@ -66,6 +69,9 @@ fn every_key_of_the_file_is_used() {
     let ui = UiSettings {
         theme: Theme::Light,
         bell: false,
+        highlights: vec!["deploy".into(), "Outage".into()],
+        notify: Notify::Command,
+        notify_command: "notify-send".into(),
         mouse: false,
         time_format: "%H:%M:%S".into(),
         color: true,
@@ -218,6 +224,16 @@ fn bad_values_name_the_file_line_and_key() {
         ("auto_get = \"1X\"\n", ":1: auto_get = \"1X\": give a size"),
         ("max_get = true\n", ":1: max_get: invalid type: boolean"),
         ("max_get = 1.5\n", ":1: max_get: invalid type"),
+        (
+            "notify = \"command\"\n",
+            ":1: notify = \"command\": \"command\" needs notify_command",
+        ),
+        ("notify = \"loud\"\n", ":1: notify: unknown variant `loud`"),
+        (
+            "highlights = [\"\"]\n",
+            ":1: highlights = [\"\"]: give at most 64 words",
+        ),
+        ("highlights = \"deploy\"\n", ":1: highlights: invalid type"),
     ] {
         let path = file("bad", text);
         let err = resolve(&path, Env::default(), &["open"])

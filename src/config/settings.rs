@@ -8,7 +8,7 @@ use serde::Serialize;
 use toml::Spanned;
 
 use super::file::{FileConfig, Loaded, invalid};
-use super::registry::{self, Theme};
+use super::registry::{self, Notify, Theme};
 use super::sharing::{FileKeys, RawSize, SIZE_HINT};
 use super::{ConfigError, Task};
 use crate::cli::Command;
@@ -17,8 +17,14 @@ use crate::cli::Command;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UiSettings {
     pub theme: Theme,
-    /// Ring the terminal bell on mentions and direct messages.
+    /// Ring the terminal bell on mentions, highlights and direct messages.
     pub bell: bool,
+    /// Words that highlight a line as my name does.
+    pub highlights: Vec<String>,
+    /// How desktop notifications go out (or not).
+    pub notify: Notify,
+    /// The program `notify = "command"` runs (never empty then).
+    pub notify_command: String,
     /// Capture the mouse (wheel scrolling); off, the terminal selects text (`--no-mouse`).
     pub mouse: bool,
     /// strftime format of message times, checked to render without error.
@@ -33,6 +39,9 @@ impl Default for UiSettings {
         Self {
             theme: registry::THEME,
             bell: registry::BELL,
+            highlights: Vec::new(),
+            notify: registry::NOTIFY,
+            notify_command: registry::NOTIFY_COMMAND.to_string(),
             mouse: registry::MOUSE,
             time_format: registry::TIME_FORMAT.to_string(),
             color: registry::COLOR,
@@ -200,6 +209,9 @@ pub struct FileValues {
     pub relays: Option<Vec<String>>,
     pub theme: Option<Theme>,
     pub bell: Option<bool>,
+    pub highlights: Option<Vec<String>>,
+    pub notify: Option<Notify>,
+    pub notify_command: Option<String>,
     pub mouse: Option<bool>,
     pub time_format: Option<String>,
     pub offline: Option<bool>,
@@ -222,6 +234,9 @@ impl FileValues {
             relays,
             theme,
             bell,
+            highlights,
+            notify,
+            notify_command,
             mouse,
             time_format,
             offline,
@@ -283,6 +298,15 @@ impl FileValues {
                 &valid_join_timeout,
                 JOIN_TIMEOUT_HINT,
             )?,
+            highlights: checked(
+                loaded,
+                "highlights",
+                highlights,
+                &|words: &Vec<String>| valid_highlights(words),
+                HIGHLIGHTS_HINT,
+            )?,
+            notify: checked_notify(loaded, notify, notify_command)?,
+            notify_command: notify_command.as_ref().map(|c| c.get_ref().clone()),
             theme: theme.as_ref().map(|t| *t.get_ref()),
             bell: bell.as_ref().map(|b| *b.get_ref()),
             mouse: mouse.as_ref().map(|m| *m.get_ref()),
@@ -297,6 +321,48 @@ impl FileValues {
             },
         })
     }
+}
+
+const HIGHLIGHTS_HINT: &str = "give at most 64 words of at most 64 characters each, with no \
+                               control characters, e.g. [\"deploy\", \"outage\"]";
+
+fn valid_highlights(words: &[String]) -> bool {
+    words.len() <= 64
+        && words.iter().all(|w| {
+            let w = w.trim();
+            !w.is_empty() && w.chars().count() <= 64 && !w.chars().any(char::is_control)
+        })
+}
+
+/// `notify`, which with "command" needs a `notify_command` to run.
+fn checked_notify(
+    loaded: &Loaded,
+    notify: &Option<Spanned<Notify>>,
+    command: &Option<Spanned<String>>,
+) -> Result<Option<Notify>, ConfigError> {
+    let has_command = command
+        .as_ref()
+        .is_some_and(|c| !c.get_ref().trim().is_empty());
+    match notify {
+        Some(n) if *n.get_ref() == Notify::Command && !has_command => Err(invalid(
+            loaded,
+            "notify",
+            n,
+            "\"command\" needs notify_command, the program to run (e.g. \"notify-send\")",
+        )),
+        n => Ok(n.as_ref().map(|n| *n.get_ref())),
+    }
+}
+
+/// The notification settings (file > default), noted for `parlor config`.
+pub fn notifications(
+    (highlights, notify, command): (Option<Vec<String>>, Option<Notify>, Option<String>),
+    shown: &mut Shown,
+) -> (Vec<String>, Notify, String) {
+    let highlights = shown.note("highlights", pick(None, None, highlights, Vec::new()));
+    let notify = shown.note("notify", pick(None, None, notify, registry::NOTIFY));
+    let command = pick(None, None, command, registry::NOTIFY_COMMAND.to_string());
+    (highlights, notify, shown.note("notify_command", command))
 }
 
 /// The file's value of `key` if `ok` accepts it.

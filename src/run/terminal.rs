@@ -1,11 +1,12 @@
-//! Owning the terminal: raw mode, alternate screen, mouse (unless turned off) and bracketed
-//! paste on entry, and all of it undone on exit, on error (the guard's drop) and on panic
-//! (the hook).
+//! Owning the terminal: raw mode, alternate screen, mouse (unless turned off), bracketed
+//! paste and focus reporting on entry, and all of it undone on exit, on error (the guard's
+//! drop) and on panic (the hook).
 
 use std::io::Write;
 
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableFocusChange, EnableMouseCapture,
 };
 use data_encoding::BASE64;
 use ratatui::DefaultTerminal;
@@ -18,7 +19,8 @@ fn undo_modes() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         DisableMouseCapture,
-        DisableBracketedPaste
+        DisableBracketedPaste,
+        DisableFocusChange
     );
     // Give the title back (xterm's title stack; terminals without one ignore it).
     let mut out = std::io::stdout();
@@ -38,7 +40,9 @@ impl TerminalGuard {
             undo_modes();
             previous(info);
         }));
-        crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+        // Focus reports: lines count as seen (the read marker) and notifications go out
+        // only while the terminal has the focus; terminals without them count as focused.
+        crossterm::execute!(std::io::stdout(), EnableBracketedPaste, EnableFocusChange)?;
         if mouse {
             crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
         }
@@ -73,6 +77,16 @@ impl TerminalGuard {
         self.write_raw(format!("\x1b]2;{clean}\x07").as_bytes());
     }
 
+    /// Write an escape sequence built from cleaned text (a notification's OSC), also wrapped
+    /// for tmux's passthrough inside tmux.
+    pub fn write_sequence(&mut self, sequence: &str) {
+        self.write_raw(sequence.as_bytes());
+        if std::env::var_os("TMUX").is_some() {
+            let wrapped = format!("\x1bPtmux;{}\x1b\\", sequence.replace('\x1b', "\x1b\x1b"));
+            self.write_raw(wrapped.as_bytes());
+        }
+    }
+
     pub fn bell(&mut self) {
         self.write_raw(b"\x07");
     }
@@ -81,11 +95,7 @@ impl TerminalGuard {
     /// the sequence is also sent wrapped for passthrough.
     pub fn copy(&mut self, text: &str) {
         let osc = format!("\x1b]52;c;{}\x07", BASE64.encode(text.as_bytes()));
-        self.write_raw(osc.as_bytes());
-        if std::env::var_os("TMUX").is_some() {
-            let wrapped = format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"));
-            self.write_raw(wrapped.as_bytes());
-        }
+        self.write_sequence(&osc);
     }
 }
 

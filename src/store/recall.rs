@@ -5,10 +5,9 @@
 //! line: history is a convenience, never a reason not to start. Nothing of it exists without
 //! a data directory (`--ephemeral`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::paths;
+use super::json_file;
 
 pub const RECALL_FILE: &str = "input_history.json";
 /// Larger is not a file we wrote (500 lines of at most a message each stay far below).
@@ -22,7 +21,7 @@ fn file(dir: &Path) -> PathBuf {
 /// file or it cannot be used (said in the log).
 pub fn load_recall(dir: &Path, max: usize) -> Vec<String> {
     let path = file(dir);
-    match read(&path) {
+    match json_file::read::<Vec<String>>(dir, RECALL_FILE, MAX_FILE_BYTES) {
         Ok(mut lines) => {
             lines.drain(..lines.len().saturating_sub(max));
             lines
@@ -35,38 +34,16 @@ pub fn load_recall(dir: &Path, max: usize) -> Vec<String> {
     }
 }
 
-fn read(path: &Path) -> std::io::Result<Vec<String>> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(std::io::Error::other("too large"));
-    }
-    let text = std::fs::read(path)?;
-    serde_json::from_slice(&text).map_err(std::io::Error::other)
-}
-
 /// Keep the newest `max` of `lines` in `dir`, replacing what was kept.
 pub fn save_recall(dir: &Path, lines: &[String], max: usize) -> std::io::Result<()> {
     let newest = &lines[lines.len().saturating_sub(max)..];
-    let json = serde_json::to_vec(newest).map_err(std::io::Error::other)?;
-    let temporary = dir.join(format!("{RECALL_FILE}.tmp"));
-    // A temporary file left by a crash is replaced, never followed if it is a symlink.
-    let _ = std::fs::remove_file(&temporary);
-    let mut options = std::fs::OpenOptions::new();
-    options.create_new(true).write(true);
-    paths::private(&mut options);
-    let mut out = options.open(&temporary)?;
-    out.write_all(&json)?;
-    out.sync_all()?;
-    drop(out);
-    std::fs::rename(&temporary, file(dir))
+    json_file::write(dir, RECALL_FILE, newest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::paths;
 
     fn dir(test: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

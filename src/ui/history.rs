@@ -3,19 +3,58 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::links::{self, RowLink};
 use super::theme;
 use crate::app::App;
 use crate::app::log::{Entry, EntryKind};
+use crate::app::read;
 use crate::app::wrap::width;
 
-/// The styled rows of one entry; `picked`: the file line picked to fetch, shown as a bar
-/// across the pane.
-fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Line<'static>> {
+/// A row of the pane and the links on it.
+type Row = (Line<'static>, Vec<RowLink>);
+
+/// `row` as spans in `style`, its URL pieces underlined; the row's links, its text starting
+/// at column `col`.
+fn text_spans(
+    text: &str,
+    row: String,
+    style: Style,
+    col: usize,
+    pieces: &[(std::ops::Range<usize>, usize)],
+    seed: u64,
+) -> (Vec<Span<'static>>, Vec<RowLink>) {
+    if pieces.is_empty() {
+        return (vec![Span::styled(row, style)], Vec::new());
+    }
+    let links = links::row_links(text, &row, col, pieces, seed);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (range, _) in pieces {
+        if range.start > at {
+            spans.push(Span::styled(row[at..range.start].to_string(), style));
+        }
+        let link = style.patch(theme::link());
+        spans.push(Span::styled(row[range.clone()].to_string(), link));
+        at = range.end;
+    }
+    if at < row.len() {
+        spans.push(Span::styled(row[at..].to_string(), style));
+    }
+    (spans, links)
+}
+
+/// The styled rows of one entry, with their links; `picked`: the file line picked to fetch,
+/// shown as a bar across the pane.
+fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> {
     let time = &app.view().log.time;
     let layout = entry.layout(cols, time.width);
+    let text = entry.text();
+    let mut pieces = links::url_pieces(&text, &layout.rows).into_iter();
+    let seed = entry.time.0;
     let (prefix_style, text_style) = match &entry.kind {
         EntryKind::Message {
             author,
@@ -53,36 +92,44 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Line<
     let marker = (layout.hidden > 0).then(|| layout.rows.len() - 1);
     let mut rows = layout.rows.into_iter();
     let first = rows.next().unwrap_or_default();
-    let mut lines = Vec::new();
+    let mut lines: Vec<Row> = Vec::new();
     let has_separator = layout.separator.is_some();
     if let Some(day) = &layout.separator {
-        lines.push(day_separator(day, cols));
+        lines.push((day_separator(day, cols), Vec::new()));
     }
     let stamp = time.clock(entry.time);
     let pad = time.width.saturating_sub(width(&stamp));
-    lines.push(Line::from(vec![
+    let head = time.width.max(width(&stamp)) + width(&layout.prefix);
+    let first_pieces = pieces.next().unwrap_or_default();
+    let (spans, links) = text_spans(&text, first, text_style, head, &first_pieces, seed);
+    let mut head_spans = vec![
         Span::styled(format!("{stamp}{}", " ".repeat(pad)), theme::time()),
         Span::styled(layout.prefix, prefix_style),
-        Span::styled(first, text_style),
-    ]));
-    lines.extend(rows.enumerate().map(|(i, row)| {
+    ];
+    head_spans.extend(spans);
+    lines.push((Line::from(head_spans), links));
+    for (i, row) in rows.enumerate() {
         // The "… N more lines" row is not the author's text: it looks like the UI's own.
         let style = if Some(i + 1) == marker {
             theme::notice()
         } else {
             text_style
         };
-        Line::from(vec![Span::raw(indent.clone()), Span::styled(row, style)])
-    }));
+        let row_pieces = pieces.next().unwrap_or_default();
+        let (spans, links) = text_spans(&text, row, style, layout.indent, &row_pieces, seed);
+        let mut row_spans = vec![Span::raw(indent.clone())];
+        row_spans.extend(spans);
+        lines.push((Line::from(row_spans), links));
+    }
     if entry.pending
-        && let Some(last) = lines.last_mut()
+        && let Some((last, _)) = lines.last_mut()
     {
         last.spans.push(Span::styled(" …", theme::hint()));
     }
     if picked {
         // The entry's own rows, not the day separator above it.
         let own = usize::from(has_separator);
-        for line in lines.iter_mut().skip(own) {
+        for (line, _) in lines.iter_mut().skip(own) {
             highlight(line, cols);
         }
     }
@@ -101,10 +148,20 @@ fn highlight(line: &mut Line<'static>, cols: usize) {
 
 /// `──── Monday 30 November 2026 ────` across the pane.
 fn day_separator(day: &str, cols: usize) -> Line<'static> {
-    let label = format!(" {day} ");
+    labelled_rule(day, cols, theme::rule())
+}
+
+/// `label` centred in a rule across `cols` columns.
+fn labelled_rule(label: &str, cols: usize, style: ratatui::style::Style) -> Line<'static> {
+    let label = format!(" {label} ");
     let side = cols.saturating_sub(width(&label)) / 2;
     let rule = "─".repeat(side);
-    Line::from(Span::styled(format!("{rule}{label}{rule}"), theme::rule()))
+    Line::from(Span::styled(format!("{rule}{label}{rule}"), style))
+}
+
+/// `──── new ────` above the first line not seen yet (see `app::read`).
+fn read_marker(cols: usize) -> Line<'static> {
+    labelled_rule("new", cols, theme::read_marker())
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -113,17 +170,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let height = area.height.saturating_sub(u16::from(marker)) as usize;
     let skip = app.view().log.scroll();
     // Walk back from the newest entry until the pane (and what is scrolled past) is full.
-    let mut rows: Vec<Line> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let picked = app.view().log.picked();
+    let unseen = read::marker_index(&app.view().log, app.view().read.marker);
     for (index, entry) in app.view().log.entries().iter().enumerate().rev() {
         let mut lines = entry_lines(app, entry, cols, picked == Some(index));
+        if unseen == Some(index) {
+            lines.insert(0, (read_marker(cols), Vec::new()));
+        }
         lines.reverse();
         rows.extend(lines);
         if rows.len() >= skip + height {
             break;
         }
     }
-    let mut visible: Vec<Line> = rows.into_iter().skip(skip).take(height).collect();
+    let mut visible: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
     visible.reverse();
     let top = area.y + (height - visible.len()) as u16;
     let filled = Rect {
@@ -131,7 +192,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         height: visible.len() as u16,
         ..area
     };
-    frame.render_widget(Paragraph::new(visible), filled);
+    let (lines, links): (Vec<Line>, Vec<Vec<RowLink>>) = visible.into_iter().unzip();
+    frame.render_widget(Paragraph::new(lines), filled);
+    for (y, row) in (top..).zip(&links) {
+        links::apply(frame.buffer_mut(), area, y, row);
+    }
     if marker {
         let text = match app.view().log.unread() {
             0 => " more below: PageDown ".to_string(),

@@ -5,6 +5,7 @@ mod help;
 mod history;
 mod input;
 pub(crate) mod invite;
+pub(crate) mod links;
 mod lobby;
 mod members;
 mod rooms;
@@ -79,3 +80,7 @@ mod status_tests;
 #[cfg(test)]
 #[path = "private_tests.rs"]
 mod private_tests;
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod read_tests;

@@ -196,6 +196,22 @@ pub fn marker() -> Style {
     )
 }
 
+/// A link in a line (clickable where the terminal takes OSC 8): underlined on top of the
+/// line's own style, in every palette.
+pub fn link() -> Style {
+    Style::new().add_modifier(Modifier::UNDERLINED)
+}
+
+/// The `── new ──` rule above the first line not seen yet: red, as chat tools mark it, and
+/// bold without colours (the day separators are dim).
+pub fn read_marker() -> Style {
+    pick(
+        Style::new().fg(Color::LightRed),
+        Style::new().fg(Color::Red),
+        Style::new().add_modifier(Modifier::BOLD),
+    )
+}
+
 pub fn prompt() -> Style {
     let bold = Style::new().add_modifier(Modifier::BOLD);
     pick(bold.fg(Color::Cyan), bold.fg(Color::Blue), bold)
@@ -235,6 +251,7 @@ mod tests {
             status_bar(),
             current_room(),
             marker(),
+            read_marker(),
             prompt(),
             focused(),
             pending(),
@@ -248,6 +265,11 @@ mod tests {
         assert_ne!(mention(), Style::new());
         assert_ne!(error(), notice());
         assert_ne!(current_room(), title());
+        assert_ne!(
+            read_marker(),
+            rule(),
+            "the read marker is not a day separator"
+        );
         assert!(picked().add_modifier.contains(Modifier::REVERSED));
         set_palette(Palette::Light);
         assert_eq!(mention().fg, Some(Color::Magenta), "no yellow on white");

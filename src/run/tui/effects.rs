@@ -195,6 +195,11 @@ impl Tui {
             Effect::Copy(text) => guard.copy(&text),
             Effect::Bell if self.core.config().ui.bell => guard.bell(),
             Effect::Bell => {}
+            Effect::Notify { title, body } => {
+                if let Some(warning) = self.notifier.send(guard, &title, &body) {
+                    let _ = self.answers_tx.send(Msg::Warning(warning));
+                }
+            }
             Effect::Mouse(on) => {
                 if let Err(err) = guard.set_mouse(on) {
                     let why = format!("could not turn mouse capture {}: {err}", on_off(on));

@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 mod effects;
+mod notify;
 use self::effects::present;
 mod setup;
 
@@ -53,6 +54,10 @@ struct Tui {
     quit: bool,
     /// Writes the input history as lines are sent (with a data directory).
     recall: Option<setup::RecallWriter>,
+    /// Writes where each view was left off, every few seconds and at the end.
+    reads: Option<setup::DiskWriter<setup::Positions>>,
+    /// Sends desktop notifications as the config says.
+    notifier: notify::Notifier,
 }
 
 /// Run the terminal UI until the user quits or `shutdown` resolves.
@@ -82,6 +87,7 @@ pub async fn run_tui(
     let offset = Local::now().offset().fix();
     let area = Rect::new(0, 0, size.width, size.height);
     let (answers_tx, answers) = mpsc::unbounded_channel();
+    let core_ui = core.config().ui.clone();
     let mut tui = Tui {
         app: App::new(lobby_name.as_deref(), area, offset),
         core,
@@ -92,6 +98,8 @@ pub async fn run_tui(
         title: String::new(),
         quit: false,
         recall: None,
+        reads: None,
+        notifier: notify::Notifier::new(&core_ui),
     };
     let stored: Vec<StoredRoom> = stored
         .into_iter()
@@ -102,7 +110,9 @@ pub async fn run_tui(
         })
         .collect();
     setup::prepare(&mut tui.app, tui.core.config(), recall_dir.as_deref());
-    tui.recall = recall_dir.map(|dir| setup::RecallWriter::spawn(dir, tui.app.recall_lines()));
+    tui.recall =
+        (recall_dir.clone()).map(|dir| setup::RecallWriter::recall(dir, tui.app.recall_lines()));
+    tui.reads = recall_dir.map(|dir| setup::read_positions(&mut tui.app, dir));
     tui.app.update(Msg::StoredRooms(stored), UnixMillis::now());
     for (i, start) in starts.into_iter().enumerate() {
         tui.start_cli_room(start, i == 0);
@@ -112,6 +122,10 @@ pub async fn run_tui(
     drop(guard);
     if let Some(recall) = tui.recall.take() {
         recall.finish().await;
+    }
+    if let Some(reads) = tui.reads.take() {
+        setup::keep_read_positions(&reads, &tui.app);
+        reads.finish().await;
     }
     tui.core.sessions.leave_all().await;
     tui.core.close().await;
@@ -126,13 +140,14 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-fn to_msg(event: TermEvent) -> Option<Msg> {
+fn to_msg(event: TermEvent) -> Msg {
     match event {
-        TermEvent::Key(key) => Some(Msg::Key(key)),
-        TermEvent::Paste(text) => Some(Msg::Paste(text)),
-        TermEvent::Mouse(mouse) => Some(Msg::Mouse(mouse)),
-        TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
-        _ => None,
+        TermEvent::Key(key) => Msg::Key(key),
+        TermEvent::Paste(text) => Msg::Paste(text),
+        TermEvent::Mouse(mouse) => Msg::Mouse(mouse),
+        TermEvent::Resize(w, h) => Msg::Resize(w, h),
+        TermEvent::FocusGained => Msg::Focus(true),
+        TermEvent::FocusLost => Msg::Focus(false),
     }
 }
 
@@ -244,13 +259,18 @@ impl Tui {
             });
             tokio::select! {
                 event = terminal_events.next() => match event {
-                    Some(Ok(event)) => msgs.extend(to_msg(event)),
+                    Some(Ok(event)) => msgs.push_back(to_msg(event)),
                     Some(Err(err)) => anyhow::bail!("terminal input failed: {err}"),
                     None => return Ok(()),
                 },
                 incoming = self.core.next() => msgs.extend(self.on_incoming(incoming).await?),
                 Some(msg) = self.answers.recv() => msgs.push_back(msg),
-                _ = paths.tick() => self.poll_paths(),
+                _ = paths.tick() => {
+                    self.poll_paths();
+                    if let Some(reads) = &self.reads {
+                        setup::keep_read_positions(reads, &self.app);
+                    }
+                }
                 _ = nearby.tick(), if matches!(self.app.screen, Screen::Lobby(_)) => {
                     self.poll_nearby();
                 }

@@ -2,6 +2,7 @@
 //! mouse, times, palette, the input history), and the input history going back to disk as
 //! lines are sent: closing the terminal window (SIGHUP) or a crash loses none of it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tokio::sync::watch;
@@ -10,7 +11,8 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::app::recall::MAX_LINES;
 use crate::config::{Config, Data, Theme, UiSettings};
-use crate::store::{Store, recall};
+use crate::proto::UnixMillis;
+use crate::store::{Store, read_positions, recall};
 use crate::ui;
 use crate::ui::theme::Palette;
 
@@ -31,54 +33,100 @@ pub(super) fn prepare(app: &mut App, config: &Config, recall_dir: Option<&Path>)
         app.set_recall(recall::load_recall(dir, MAX_LINES));
     }
     app.set_time_format(&config.ui.time_format);
+    app.set_highlights(&config.ui.highlights);
     ui::theme::set_palette(palette(&config.ui));
+    let term = std::env::var("TERM").ok();
+    ui::links::set_hyperlinks(ui::links::term_takes_hyperlinks(term.as_deref()));
 }
 
-/// Writes the input history for the next run whenever a line was added: one write at a time
-/// on the blocking pool (the loop never waits on the disk), the newest lines winning over any
-/// not yet written. A failure is only logged: nothing else is lost.
-pub(super) struct RecallWriter {
-    lines: watch::Sender<Vec<String>>,
+/// Writes what the terminal UI keeps for the next run (the input history, the read
+/// positions) whenever it changed: one write at a time on the blocking pool (the loop never
+/// waits on the disk), the newest value winning over any not yet written. A failure is only
+/// logged: nothing else is lost.
+pub(super) struct DiskWriter<T> {
+    value: watch::Sender<T>,
     task: JoinHandle<()>,
 }
 
-impl RecallWriter {
-    /// `lines`: what the file holds now (loaded at start).
-    pub(super) fn spawn(dir: PathBuf, lines: &[String]) -> Self {
-        let (tx, mut rx) = watch::channel(lines.to_vec());
+/// How a value is written (`store::recall::save_recall`, ...).
+type Save<T> = fn(&Path, &T) -> std::io::Result<()>;
+
+impl<T: Clone + Send + Sync + 'static> DiskWriter<T> {
+    /// `kept`: what the file holds now (loaded at start); `what` names it in the log.
+    pub(super) fn spawn(dir: PathBuf, kept: T, what: &'static str, save: Save<T>) -> Self {
+        let (tx, mut rx) = watch::channel(kept);
         let task = tokio::spawn(async move {
             // Ends once the sender is gone and its last value is written.
             while rx.changed().await.is_ok() {
-                let lines = rx.borrow_and_update().clone();
+                let value = rx.borrow_and_update().clone();
                 let dir = dir.clone();
-                let write = move || recall::save_recall(&dir, &lines, MAX_LINES);
+                let write = move || save(&dir, &value);
                 let failed = match tokio::task::spawn_blocking(write).await {
                     Ok(Ok(())) => continue,
                     Ok(Err(err)) => err.to_string(),
                     Err(err) => err.to_string(),
                 };
-                tracing::warn!("cannot keep the input history: {failed}");
+                tracing::warn!("cannot keep {what}: {failed}");
             }
         });
-        Self { lines: tx, task }
+        Self { value: tx, task }
     }
 
-    /// Write `lines` if a line was added since the last time (a push changes the last line).
-    pub(super) fn update(&self, lines: &[String]) {
-        self.lines.send_if_modified(|kept| {
-            let added = kept.len() != lines.len() || kept.last() != lines.last();
-            if added {
-                *kept = lines.to_vec();
+    /// Write `value()` if `changed` says the kept one differs.
+    pub(super) fn update_if(&self, changed: impl FnOnce(&T) -> bool, value: impl FnOnce() -> T) {
+        self.value.send_if_modified(|kept| {
+            let changed = changed(kept);
+            if changed {
+                *kept = value();
             }
-            added
+            changed
         });
     }
 
     /// Wait for the last write.
     pub(super) async fn finish(self) {
-        drop(self.lines);
+        drop(self.value);
         let _ = self.task.await;
     }
+}
+
+/// The input history's writer.
+pub(super) type RecallWriter = DiskWriter<Vec<String>>;
+
+impl RecallWriter {
+    pub(super) fn recall(dir: PathBuf, lines: &[String]) -> Self {
+        let save: Save<Vec<String>> = |dir, lines| recall::save_recall(dir, lines, MAX_LINES);
+        Self::spawn(dir, lines.to_vec(), "the input history", save)
+    }
+
+    /// Write `lines` if a line was added since the last time (a push changes the last line).
+    pub(super) fn update(&self, lines: &[String]) {
+        let added = |kept: &Vec<String>| kept.len() != lines.len() || kept.last() != lines.last();
+        self.update_if(added, || lines.to_vec());
+    }
+}
+
+/// Where each view was left off (see `app::read`), as the file keeps them.
+pub(super) type Positions = HashMap<String, u64>;
+
+/// The read positions' writer, started with what the last run left (given to `app` too).
+pub(super) fn read_positions(app: &mut App, dir: PathBuf) -> DiskWriter<Positions> {
+    let kept = read_positions::load_read_positions(&dir);
+    let times = kept.iter().map(|(k, t)| (k.clone(), UnixMillis(*t)));
+    app.set_read_positions(times.collect());
+    DiskWriter::spawn(dir, kept, "the read positions", |dir, positions| {
+        read_positions::save_read_positions(dir, positions)
+    })
+}
+
+/// Keep where each view of `app` was left off, if that changed.
+pub(super) fn keep_read_positions(writer: &DiskWriter<Positions>, app: &App) {
+    let positions: Positions = app
+        .read_positions()
+        .into_iter()
+        .map(|(k, t)| (k, t.0))
+        .collect();
+    writer.update_if(|kept| *kept != positions, || positions.clone());
 }
 
 /// The palette the settings ask for: none at all with `NO_COLOR`.
@@ -107,7 +155,7 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let lines = |n: usize| -> Vec<String> { (0..n).map(|i| format!("line {i}")).collect() };
-        let writer = RecallWriter::spawn(dir.clone(), &lines(1));
+        let writer = RecallWriter::recall(dir.clone(), &lines(1));
         // Nothing added: nothing written.
         writer.update(&lines(1));
         writer.update(&lines(2));
