@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parlor::app::{App, Msg};
-use parlor::proto::room::{ChatLine, Event, Record};
+use parlor::proto::room::{ChangeKind, ChatLine, Event, LineChange, Record};
 use parlor::proto::seal;
 use parlor::proto::ticket::Ticket;
 use parlor::proto::wire::{self, MessageBody, Payload};
@@ -104,6 +104,46 @@ fn render(c: &mut Criterion) {
     }
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     c.bench_function("draw 10,000-line history (120x40)", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|frame| parlor::ui::view(&app, frame))
+                .map(|_| ())
+        })
+    });
+    // Issue 24's target: a line with 1,000 reactions (1,000 members, the usual eight emoji)
+    // still draws a frame within 16 ms.
+    let newest = MessageId::of(&9_999u64.to_le_bytes());
+    let usual = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "🙏"];
+    for n in 0..1_000u32 {
+        let mut seed = [0u8; 32];
+        seed[..4].copy_from_slice(&n.to_le_bytes());
+        seed[31] = 9;
+        let by = SecretKey::from_bytes(&seed).public();
+        let reaction = ChatLine {
+            id: MessageId::of(&seed),
+            author: MemberInfo {
+                id: by,
+                name: format!("m{n}"),
+                display: format!("m{n}"),
+            },
+            text: String::new(),
+            action: false,
+            sent: UnixMillis(1_750_000_000_000 + 10_000_000 + u64::from(n)),
+            history: false,
+            envelope: Arc::from(&b""[..]),
+            file: None,
+            reply_to: None,
+            change: Some(Box::new(LineChange {
+                to: newest,
+                kind: ChangeKind::React {
+                    emoji: usual[n as usize % usual.len()].into(),
+                    on: true,
+                },
+            })),
+        };
+        app.update(Msg::Room(Event::Changed(reaction)), UnixMillis(0));
+    }
+    c.bench_function("draw with 1,000 reactions on one line (120x40)", |b| {
         b.iter(|| {
             terminal
                 .draw(|frame| parlor::ui::view(&app, frame))

@@ -71,6 +71,7 @@ impl Notify {
 // The defaults, typed, as resolving uses them; `SETTINGS` shows each one.
 pub const THEME: Theme = Theme::Dark;
 pub const BELL: bool = true;
+pub const TYPING: bool = true;
 pub const NOTIFY: Notify = Notify::Terminal;
 /// No command: `notify = "command"` needs one.
 pub const NOTIFY_COMMAND: &str = "";
@@ -246,6 +247,15 @@ pub const SETTINGS: &[Def] = &[
         default: DefaultValue::Bool(BELL),
         help: "Ring the terminal bell when someone mentions you, writes a highlight word or \
                sends you a direct message",
+    },
+    Def {
+        key: "typing",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Bool(TYPING),
+        help: "Tell a room you are typing (at most every 3 s, rooms of up to 30) and show who \
+               else is (\"bob is typing…\" in the status bar)",
     },
     Def {
         key: "highlights",

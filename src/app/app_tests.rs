@@ -38,7 +38,11 @@ fn enter_sends_and_clears_the_line() {
 #[test]
 fn q_types_q_and_esc_does_not_quit() {
     let mut app = in_room(80, 24);
-    assert!(app.update(key(KeyCode::Char('q')), NOON).is_empty());
+    // Typed, and the room hears we are typing (nothing quits).
+    assert_eq!(
+        app.update(key(KeyCode::Char('q')), NOON),
+        vec![Effect::Typing]
+    );
     assert_eq!(app.view().input.text(), "q");
     assert!(app.update(key(KeyCode::Esc), NOON).is_empty());
     assert_eq!(app.view().input.text(), "q", "the draft is kept");

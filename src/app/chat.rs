@@ -66,6 +66,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
+/// How often the app asks a room to say we are typing (the room sends at most one per 3 s).
+const TYPING_TOLD_MS: u64 = 3_000;
+
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent, now: UnixMillis) -> Vec<Effect> {
         // Key releases and repeats arrive on some terminals (kitty protocol): act on presses.
@@ -87,7 +90,12 @@ impl App {
         if let Some(effects) = self.on_popup_key(key, now) {
             return effects;
         }
-        if let Some(effects) = self.on_pick_key(key) {
+        if let Some(effects) = self.on_line_pick_key(key, now) {
+            return effects;
+        }
+        if self.line_pick.is_none()
+            && let Some(effects) = self.on_pick_key(key)
+        {
             return effects;
         }
         if key.code != KeyCode::Tab {
@@ -111,6 +119,8 @@ impl App {
             KeyCode::F(3) => return self.toggle_mouse(now),
             KeyCode::Char('m') if alt => return self.toggle_mouse(now),
             KeyCode::Tab => return self.complete(),
+            KeyCode::Up if ctrl => self.start_line_pick(now),
+            KeyCode::Char('o') if ctrl => self.start_line_pick(now),
             KeyCode::Up => {
                 if let Some(line) = self.recall.older(self.views.target_view().input.text()) {
                     self.view_mut().input.set(&line);
@@ -135,6 +145,9 @@ impl App {
             }
             _ => {
                 edit(&mut self.view_mut().input, key);
+                if matches!(key.code, KeyCode::Char(_)) {
+                    return self.typed(now);
+                }
             }
         }
         Vec::new()
@@ -283,6 +296,24 @@ impl App {
             other => return vec![Effect::Run(other)],
         }
         Vec::new()
+    }
+
+    /// A character typed into the draft: a room hears we are typing (a line, not a
+    /// command), at most every few seconds.
+    fn typed(&mut self, now: UnixMillis) -> Vec<Effect> {
+        if !self.typing || self.direct_peer().is_some() || self.view().removed {
+            return Vec::new();
+        }
+        let view = self.view_mut();
+        let draft = view.input.text();
+        let lately = view
+            .typing_told
+            .is_some_and(|at| now.0.saturating_sub(at.0) < TYPING_TOLD_MS);
+        if draft.starts_with('/') || draft.trim().is_empty() || lately {
+            return Vec::new();
+        }
+        view.typing_told = Some(now);
+        vec![Effect::Typing]
     }
 
     fn say(&mut self, effect: Effect, now: UnixMillis) -> Vec<Effect> {

@@ -77,7 +77,8 @@ impl App {
                 }
             }
             Event::Changed(line) => self.on_line_change(line, now),
-            Event::Typing(member) => self.view_mut().typing_from(member, now),
+            Event::Typing(member) if self.typing => self.view_mut().typing_from(member, now),
+            Event::Typing(_) => {}
             Event::MemberJoined(member) => self.notice(now, format!("{} joined", member.display)),
             Event::MemberLeft { member, reason } => {
                 let how = match reason {

@@ -132,7 +132,11 @@ fn typing_over_the_invite_goes_to_the_input_and_closes_it() {
     let mut app = in_room(80, 24);
     // As after `/open`: the invite shows by itself.
     app.show_invite("abc".into());
-    assert!(type_text(&mut app, "anyone here yet? c q").is_empty());
+    // Typing types (the room hears once that we are typing: the keys copy and quit nothing).
+    assert_eq!(
+        type_text(&mut app, "anyone here yet? c q"),
+        vec![Effect::Typing]
+    );
     assert!(app.view().invite.is_none());
     assert_eq!(app.view().input.text(), "anyone here yet? c q");
     app.show_invite("abc".into());

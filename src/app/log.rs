@@ -19,6 +19,10 @@ pub const TIME_WIDTH: usize = 6;
 /// Rows one entry takes on screen until `/expand`: a message of 32,000 newlines must not
 /// scroll the conversation away. The text itself is kept whole.
 pub const MAX_ENTRY_ROWS: usize = 40;
+/// What a deleted line shows instead of its text.
+pub const TOMBSTONE: &str = "message deleted";
+/// After an edited line's text.
+pub const EDITED: &str = " (edited)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -78,6 +82,10 @@ pub struct EntryLayout {
     pub rows: Vec<String>,
     /// Rows not shown (the last row of `rows` is then the "… more" marker).
     pub hidden: usize,
+    /// A reply's quote of the line it answers, a row above (cut to the width).
+    pub quote: Option<String>,
+    /// The reactions row under it (cut to the width).
+    pub reactions: Option<String>,
 }
 
 impl Entry {
@@ -111,6 +119,18 @@ impl Entry {
     }
 
     /// The text as laid out (cleaned, tabs as spaces): the rows are pieces of it.
+    /// The text as shown: a deleted line's tombstone, an edited one marked.
+    pub fn shown(&self) -> String {
+        if self.marks.deleted {
+            return TOMBSTONE.to_string();
+        }
+        let text = self.text();
+        match self.marks.edited {
+            true => format!("{text}{EDITED}"),
+            false => text,
+        }
+    }
+
     pub fn text(&self) -> String {
         match &self.kind {
             EntryKind::Message { text, .. } => sanitize_text(text, true).replace('\t', "    "),
@@ -127,27 +147,53 @@ impl Entry {
         let indent = if head <= cols / 2 { head } else { 2.min(cols) };
         let first = cols.saturating_sub(head).max(1);
         let rest = cols.saturating_sub(indent).max(1);
-        let mut rows = wrap(&self.text(), first, rest);
+        let mut rows = wrap(&self.shown(), first, rest);
         let mut hidden = 0;
         if !self.expanded && rows.len() > MAX_ENTRY_ROWS {
             hidden = rows.len() - (MAX_ENTRY_ROWS - 1);
             rows.truncate(MAX_ENTRY_ROWS - 1);
             rows.push(format!("… {hidden} more lines: /expand shows them"));
         }
+        let cut = |row: String, at: usize| -> String {
+            let mut out = String::new();
+            for c in row.chars() {
+                if width(&out) + width(&c.to_string()) > at {
+                    break;
+                }
+                out.push(c);
+            }
+            out
+        };
+        let room = cols.saturating_sub(indent).max(1);
+        let quote = self.marks.quote.as_ref().map(|q| {
+            let author = sanitize_text(&q.author, false);
+            let text = sanitize_text(&q.text, false);
+            let quoted = match author.is_empty() {
+                true => format!("↳ {text}"),
+                false => format!("↳ {author}: {text}"),
+            };
+            cut(quoted, room)
+        });
+        let reactions = self.marks.reactions_row().map(|r| cut(r, room));
         EntryLayout {
             separator: self.day.clone(),
             rows,
             prefix,
             indent,
             hidden,
+            quote,
+            reactions,
         }
     }
 }
 
 impl EntryLayout {
-    /// Rows on screen, the day separator included.
+    /// Rows on screen, the day separator, a reply's quote and the reactions included.
     pub fn height(&self) -> usize {
-        self.rows.len() + usize::from(self.separator.is_some())
+        self.rows.len()
+            + usize::from(self.separator.is_some())
+            + usize::from(self.quote.is_some())
+            + usize::from(self.reactions.is_some())
     }
 }
 
@@ -347,6 +393,17 @@ impl ChatLog {
     /// The file line to pick first in a pane of `cols` x `height`: the newest one on
     /// screen, else the newest of all.
     pub fn first_file_line(&self, cols: usize, height: usize) -> Option<usize> {
+        self.first_line_where(cols, height, |e| e.file.is_some())
+    }
+
+    /// The entry that is `wanted` to pick first in a pane of `cols` x `height`: the newest
+    /// one on screen, else the newest of all.
+    pub fn first_line_where(
+        &self,
+        cols: usize,
+        height: usize,
+        wanted: impl Fn(&Entry) -> bool,
+    ) -> Option<usize> {
         let width = self.time.width;
         let top = self.scroll + Self::rows_shown(self.scroll, height);
         let mut below = 0;
@@ -356,7 +413,7 @@ impl ChatLog {
                 break;
             }
             let rows = entry.layout(cols, width).height();
-            if entry.file.is_some() {
+            if wanted(entry) {
                 if below + rows > self.scroll && below < top {
                     return Some(index);
                 }
@@ -369,7 +426,17 @@ impl ChatLog {
 
     /// The nearest file line older (`older`) or newer than the entry at `from`.
     pub fn next_file_line(&self, from: usize, older: bool) -> Option<usize> {
-        let offers = |&i: &usize| self.entries.get(i).is_some_and(|e| e.file.is_some());
+        self.next_line_where(from, older, |e| e.file.is_some())
+    }
+
+    /// The nearest `wanted` entry older (`older`) or newer than the entry at `from`.
+    pub fn next_line_where(
+        &self,
+        from: usize,
+        older: bool,
+        wanted: impl Fn(&Entry) -> bool,
+    ) -> Option<usize> {
+        let offers = |&i: &usize| self.entries.get(i).is_some_and(&wanted);
         if older {
             (0..from).rev().find(offers)
         } else {

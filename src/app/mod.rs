@@ -23,6 +23,10 @@ pub(crate) mod direct;
 mod emoji;
 mod events;
 #[cfg(test)]
+#[path = "pick_line_tests.rs"]
+mod pick_line_tests;
+
+#[cfg(test)]
 pub(crate) mod fixtures;
 mod line_marks;
 mod link;
@@ -30,6 +34,7 @@ pub(crate) mod links;
 mod msg;
 mod notify;
 mod pick;
+pub mod pick_line;
 mod popup;
 pub(crate) mod private;
 mod quit;
@@ -95,6 +100,10 @@ pub struct App {
     pub transfer: Option<Transfer>,
     /// `/get` of a file above `--max-get` asked once: the next `/get` of it goes.
     asked_get: Option<String>,
+    /// Tell rooms we are typing (the config's `typing`).
+    pub typing: bool,
+    /// Picking a line to reply to, edit, delete, react to or copy (see `app::pick_line`).
+    pub line_pick: Option<pick_line::LinePick>,
     /// The rooms we were in at start, offered by the lobby.
     pub stored_rooms: Vec<lobby::StoredRoom>,
     /// The name to enter rooms with before any room knows us (from the command line or
@@ -132,6 +141,8 @@ impl App {
             mouse: true,
             transfer: None,
             asked_get: None,
+            line_pick: None,
+            typing: true,
             stored_rooms: Vec::new(),
             default_name: lobby_name.unwrap_or_default().to_string(),
             quit_armed: None,
@@ -159,7 +170,10 @@ impl App {
     /// When the app has something to do with no message coming in (an error to take off the
     /// status bar): the front end sends [`Msg::Tick`] then.
     pub fn next_deadline(&self) -> Option<UnixMillis> {
-        self.views.all().filter_map(View::error_deadline).min()
+        let errors = self.views.all().filter_map(View::error_deadline);
+        errors
+            .chain(self.views.all().filter_map(View::typing_deadline))
+            .min()
     }
 
     pub fn layout(&self) -> layout::ChatLayout {
@@ -216,6 +230,7 @@ impl App {
     fn apply(&mut self, msg: Msg, now: UnixMillis) -> Vec<Effect> {
         for view in self.views.all_mut() {
             view.expire_error(now);
+            view.expire_typing(now);
         }
         self.view_mut().log.time.set_today(now);
         match msg {

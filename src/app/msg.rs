@@ -200,6 +200,8 @@ pub enum Effect {
         ignore: bool,
     },
     ListIgnored,
+    /// The user is typing in the room shown (the room says so at most every 3 s).
+    Typing,
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
     Bell,

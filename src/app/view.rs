@@ -49,6 +49,8 @@ pub struct View {
     pub removed: bool,
     /// Who said they are typing here, and until when that shows.
     pub typing: Vec<(MemberInfo, UnixMillis)>,
+    /// When we last told this room we are typing.
+    pub(super) typing_told: Option<UnixMillis>,
     /// Where the user left off here, and the read marker (see `app::read`).
     pub read: super::read::ReadMark,
     /// When this view last asked for a desktop notification (see `app::notify`).
@@ -82,6 +84,7 @@ impl Default for View {
             state: None,
             removed: false,
             typing: Vec::new(),
+            typing_told: None,
             read: Default::default(),
             notified: None,
         }
@@ -145,6 +148,31 @@ impl View {
     }
 
     /// Forget the error once its time is up.
+    /// Forget typing signals that are over.
+    pub(super) fn expire_typing(&mut self, now: UnixMillis) {
+        self.typing.retain(|(_, until)| now < *until);
+    }
+
+    /// When the next typing signal is over (the status bar changes then).
+    pub(super) fn typing_deadline(&self) -> Option<UnixMillis> {
+        self.typing.iter().map(|(_, until)| *until).min()
+    }
+
+    /// "bob is typing…", "bob and ann are typing…", or for more "several people are typing…".
+    pub fn typing_line(&self) -> Option<String> {
+        let names: Vec<String> = self
+            .typing
+            .iter()
+            .map(|(m, _)| crate::proto::names::sanitize_text(&m.display, false))
+            .collect();
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            [a, b] => Some(format!("{a} and {b} are typing…")),
+            _ => Some("several people are typing…".to_string()),
+        }
+    }
+
     pub(super) fn expire_error(&mut self, now: UnixMillis) {
         if self.error_at(now).is_none() {
             self.error = None;

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub relays: Option<Spanned<Vec<String>>>,
     pub theme: Option<Spanned<Theme>>,
     pub bell: Option<Spanned<bool>>,
+    pub typing: Option<Spanned<bool>>,
     pub highlights: Option<Spanned<Vec<String>>>,
     pub notify: Option<Spanned<Notify>>,
     pub notify_command: Option<Spanned<String>>,

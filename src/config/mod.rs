@@ -299,6 +299,7 @@ impl Config {
         };
         let theme = shown.note("theme", pick(None, None, f.theme, registry::THEME));
         let bell = shown.note("bell", pick(None, None, f.bell, registry::BELL));
+        let typing = shown.note("typing", pick(None, None, f.typing, registry::TYPING));
         let (highlights, notify, notify_command) =
             settings::notifications((f.highlights, f.notify, f.notify_command), &mut shown);
         let no_mouse = global.no_mouse.then_some(false);
@@ -314,6 +315,7 @@ impl Config {
         let ui = UiSettings {
             theme,
             bell,
+            typing,
             highlights,
             notify,
             notify_command,

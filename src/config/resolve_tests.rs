@@ -33,6 +33,7 @@ name = "kim"
 relays = ["https://relay.example.com"]
 theme = "light"
 bell = false
+typing = false
 highlights = ["deploy", "Outage"]
 notify = "command"
 notify_command = "notify-send"
@@ -69,6 +70,7 @@ fn every_key_of_the_file_is_used() {
     let ui = UiSettings {
         theme: Theme::Light,
         bell: false,
+        typing: false,
         highlights: vec!["deploy".into(), "Outage".into()],
         notify: Notify::Command,
         notify_command: "notify-send".into(),

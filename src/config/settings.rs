@@ -19,6 +19,8 @@ pub struct UiSettings {
     pub theme: Theme,
     /// Ring the terminal bell on mentions, highlights and direct messages.
     pub bell: bool,
+    /// Say we are typing, and show who else is.
+    pub typing: bool,
     /// Words that highlight a line as my name does.
     pub highlights: Vec<String>,
     /// How desktop notifications go out (or not).
@@ -39,6 +41,7 @@ impl Default for UiSettings {
         Self {
             theme: registry::THEME,
             bell: registry::BELL,
+            typing: registry::TYPING,
             highlights: Vec::new(),
             notify: registry::NOTIFY,
             notify_command: registry::NOTIFY_COMMAND.to_string(),
@@ -209,6 +212,7 @@ pub struct FileValues {
     pub relays: Option<Vec<String>>,
     pub theme: Option<Theme>,
     pub bell: Option<bool>,
+    pub typing: Option<bool>,
     pub highlights: Option<Vec<String>>,
     pub notify: Option<Notify>,
     pub notify_command: Option<String>,
@@ -234,6 +238,7 @@ impl FileValues {
             relays,
             theme,
             bell,
+            typing,
             highlights,
             notify,
             notify_command,
@@ -309,6 +314,7 @@ impl FileValues {
             notify_command: notify_command.as_ref().map(|c| c.get_ref().clone()),
             theme: theme.as_ref().map(|t| *t.get_ref()),
             bell: bell.as_ref().map(|b| *b.get_ref()),
+            typing: typing.as_ref().map(|t| *t.get_ref()),
             mouse: mouse.as_ref().map(|m| *m.get_ref()),
             offline: offline.as_ref().map(|o| *o.get_ref()),
             lan: lan.as_ref().map(|l| *l.get_ref()),

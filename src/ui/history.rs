@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::links::{self, RowLink};
 use super::theme;
 use crate::app::App;
-use crate::app::log::{Entry, EntryKind};
+use crate::app::log::{EDITED, Entry, EntryKind};
 use crate::app::read;
 use crate::app::wrap::width;
 
@@ -52,7 +52,7 @@ fn text_spans(
 fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> {
     let time = &app.view().log.time;
     let layout = entry.layout(cols, time.width);
-    let text = entry.text();
+    let text = entry.shown();
     let mut pieces = links::url_pieces(&text, &layout.rows).into_iter();
     let seed = entry.time.0;
     let (prefix_style, text_style) = match &entry.kind {
@@ -82,9 +82,12 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> 
         EntryKind::Notice(_) => (theme::notice(), theme::notice()),
         EntryKind::Error(_) => (theme::error(), theme::error()),
     };
-    // Our direct message not delivered yet: dimmed, with a trailing marker.
+    // Our direct message not delivered yet: dimmed, with a trailing marker. A deleted line's
+    // tombstone is dim too.
     let text_style = if entry.pending {
         theme::pending()
+    } else if entry.marks.deleted {
+        theme::tombstone()
     } else {
         text_style
     };
@@ -96,6 +99,13 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> 
     let has_separator = layout.separator.is_some();
     if let Some(day) = &layout.separator {
         lines.push((day_separator(day, cols), Vec::new()));
+    }
+    if let Some(quote) = &layout.quote {
+        let row = vec![
+            Span::raw(indent.clone()),
+            Span::styled(quote.clone(), theme::quote()),
+        ];
+        lines.push((Line::from(row), Vec::new()));
     }
     let stamp = time.clock(entry.time);
     let pad = time.width.saturating_sub(width(&stamp));
@@ -121,10 +131,23 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> 
         row_spans.extend(spans);
         lines.push((Line::from(row_spans), links));
     }
+    if entry.marks.edited
+        && !entry.marks.deleted
+        && let Some((last, _)) = lines.last_mut()
+    {
+        mark_edited(last);
+    }
     if entry.pending
         && let Some((last, _)) = lines.last_mut()
     {
         last.spans.push(Span::styled(" …", theme::hint()));
+    }
+    if let Some(reactions) = layout.reactions {
+        let row = vec![
+            Span::raw(indent),
+            Span::styled(reactions, theme::reactions()),
+        ];
+        lines.push((Line::from(row), Vec::new()));
     }
     if picked {
         // The entry's own rows, not the day separator above it.
@@ -134,6 +157,24 @@ fn entry_lines(app: &App, entry: &Entry, cols: usize, picked: bool) -> Vec<Row> 
         }
     }
     lines
+}
+
+/// The ` (edited)` at the end of an edited line's last row, in the quiet style.
+fn mark_edited(line: &mut Line<'static>) {
+    let Some(last) = line.spans.pop() else {
+        return;
+    };
+    let content = last.content.to_string();
+    match content.strip_suffix(EDITED) {
+        Some(text) => {
+            if !text.is_empty() {
+                line.spans.push(Span::styled(text.to_string(), last.style));
+            }
+            line.spans.push(Span::styled(EDITED, theme::hint()));
+        }
+        // Wrapped inside the mark: left as it is.
+        None => line.spans.push(last),
+    }
 }
 
 /// `line` as the selection bar: every span in the picked style, padded to `cols` columns.

@@ -84,3 +84,7 @@ mod private_tests;
 #[cfg(test)]
 #[path = "read_tests.rs"]
 mod read_tests;
+
+#[cfg(test)]
+#[path = "marks_tests.rs"]
+mod marks_tests;

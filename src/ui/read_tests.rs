@@ -7,19 +7,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 
-use super::tests::{render, same_fg, style_of};
+use super::tests::{render, render_styled, same_fg, style_of};
 use super::theme;
 use super::view;
 use crate::app::App;
 use crate::app::fixtures::{alt, at_minute, in_rooms, member, said, to_view};
-
-/// The screen with every cell's style (ratatui's buffer as `Debug` lists style changes).
-fn render_styled(app: &App) -> String {
-    let area = app.area;
-    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
-    terminal.draw(|frame| view(app, frame)).unwrap();
-    format!("{:#?}", terminal.backend().buffer())
-}
 
 /// In room "one", bob said two things; we went to "two", and back after three more lines
 /// (the second naming us with a link, the third with a highlight word).

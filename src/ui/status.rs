@@ -82,18 +82,31 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         });
         with_topic(app, parts, area.width as usize)
     };
-    // Picking a file line: what the keys do now, first, as narrow terminals cut the rest.
-    let parts = match app.picked_file() {
-        Some(file) => vec![
-            format!(
-                "Enter: get {} ({})",
-                sanitize_text(&file.name, false),
-                crate::present::show_size(file.size)
-            ),
-            "Up/Down: other files".to_string(),
-            "Esc: back to typing".to_string(),
-        ],
+    // Someone typing here: after the room, where even a narrow bar keeps it.
+    let parts = match view.typing_line() {
+        Some(typing) => {
+            let mut parts = parts;
+            parts.insert(1.min(parts.len()), typing);
+            parts
+        }
         None => parts,
+    };
+    // Picking a line or a file line: what the keys do now, first, as narrow terminals cut
+    // the rest.
+    let parts = match (app.line_pick_help(), app.picked_file()) {
+        (Some(help), _) => help,
+        (None, file) => match file {
+            Some(file) => vec![
+                format!(
+                    "Enter: get {} ({})",
+                    sanitize_text(&file.name, false),
+                    crate::present::show_size(file.size)
+                ),
+                "Up/Down: other files".to_string(),
+                "Esc: back to typing".to_string(),
+            ],
+            None => parts,
+        },
     };
     // A fetch in progress: how far, how fast, how long yet.
     let parts = match &app.transfer {

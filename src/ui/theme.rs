@@ -126,6 +126,25 @@ pub fn earlier() -> Style {
     Style::new().add_modifier(Modifier::DIM)
 }
 
+/// A deleted line's tombstone.
+pub fn tombstone() -> Style {
+    quiet().add_modifier(Modifier::ITALIC)
+}
+
+/// A reply's quote of the line it answers.
+pub fn quote() -> Style {
+    quiet().add_modifier(Modifier::ITALIC)
+}
+
+/// The reactions row under a line.
+pub fn reactions() -> Style {
+    pick(
+        Style::new().fg(Color::Cyan),
+        Style::new().fg(Color::Blue),
+        Style::new(),
+    )
+}
+
 /// Our direct message, not delivered yet.
 pub fn pending() -> Style {
     quiet().add_modifier(Modifier::ITALIC)

@@ -12,6 +12,14 @@ use crate::proto::MemberInfo;
 use crate::proto::names::fingerprint;
 use crate::proto::room::Event;
 
+/// The screen with every cell's style (ratatui's buffer as `Debug` lists style changes).
+pub(super) fn render_styled(app: &App) -> String {
+    let area = app.area;
+    let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();
+    terminal.draw(|frame| view(app, frame)).unwrap();
+    format!("{:#?}", terminal.backend().buffer())
+}
+
 pub(super) fn render(app: &App) -> String {
     let area = app.area;
     let mut terminal = Terminal::new(TestBackend::new(area.width, area.height)).unwrap();

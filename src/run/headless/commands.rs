@@ -65,6 +65,10 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 Report::Info(list.join("; "))
             }
             Command::Clear => Report::Info("/clear only applies to the terminal UI".to_string()),
+            Command::Urls => Report::Info(
+                "/urls only applies to the terminal UI: headless output carries every URL as sent"
+                    .to_string(),
+            ),
             Command::Expand => Report::Info(
                 "/expand only applies to the terminal UI: headless output is never cut".to_string(),
             ),

@@ -147,6 +147,13 @@ impl Tui {
                 let replies = self.core.send_direct(peer, text, action).await;
                 self.tell(present(replies));
             }
+            Effect::Typing => {
+                if let Some(Target::Room(key)) = self.target()
+                    && let Some(session) = self.core.sessions.handle(key)
+                {
+                    let _ = session.line(crate::proto::room::Input::Typing).await;
+                }
+            }
             Effect::Say(text) => self.run(Command::Say(text)).await,
             Effect::Act(text) => self.run(Command::Me(text)).await,
             Effect::Rename(name) => self.run(Command::Nick(name)).await,

@@ -34,6 +34,7 @@ pub(super) fn prepare(app: &mut App, config: &Config, recall_dir: Option<&Path>)
     }
     app.set_time_format(&config.ui.time_format);
     app.set_highlights(&config.ui.highlights);
+    app.typing = config.ui.typing;
     ui::theme::set_palette(palette(&config.ui));
     let term = std::env::var("TERM").ok();
     ui::links::set_hyperlinks(ui::links::term_takes_hyperlinks(term.as_deref()));
