@@ -1,6 +1,6 @@
 //! Tab completion of commands (a `/word` at the start of the line) and member names
-//! (anywhere; at the start of the line the name gets a `: ` as in IRC). Repeated Tab presses
-//! cycle through the candidates.
+//! (anywhere; at the start of the line the name gets a `: ` as in IRC), and emoji after a `:`
+//! (`:tada` → 🎉). Repeated Tab presses cycle through the candidates.
 
 use super::editor::Editor;
 
@@ -17,7 +17,13 @@ impl Completion {
         let (start, word) = editor.word_before_cursor();
         let at_line_start = start == 0;
         let lower = word.to_lowercase();
-        let candidates: Vec<String> = if at_line_start && word.starts_with('/') {
+        let candidates: Vec<String> = if let Some(name) = word.strip_prefix(':')
+            && !name.is_empty()
+        {
+            // `:thu` Tab: the emoji whose names start so (👍, then 👎).
+            let found = super::emoji::complete(&name.to_lowercase());
+            found.into_iter().map(|e| format!("{e} ")).collect()
+        } else if at_line_start && word.starts_with('/') {
             commands
                 .iter()
                 .filter(|c| c.starts_with(&lower))
@@ -87,5 +93,14 @@ mod tests {
         assert_eq!(run("hi @bo", 1), "hi bob ");
         assert_eq!(run("/n", 1), "/nick ");
         assert!(Completion::begin(&Editor::with_text("zed"), &[], &["bob".into()]).is_none());
+    }
+
+    #[test]
+    fn emoji_after_a_colon() {
+        assert_eq!(run("/react 1a2b3c4d :thu", 1), "/react 1a2b3c4d 👍 ");
+        assert_eq!(run("/react 1a2b3c4d :thu", 2), "/react 1a2b3c4d 👎 ");
+        assert_eq!(run("nice :tad", 1), "nice 🎉 ");
+        let nothing = Editor::with_text(":zzz");
+        assert!(Completion::begin(&nothing, &[], &[]).is_none());
     }
 }

@@ -1,5 +1,5 @@
-//! `:name:` for the common reactions (what `/react ID :+1:` understands). Anything else that
-//! is one emoji goes as it is.
+//! `:name:` for the common reactions (what `/react ID :+1:` understands, and what Tab completes
+//! after a `:`, in a reaction or any line). Anything else that is one emoji goes as it is.
 
 /// Names people type, with their emoji.
 pub const NAMES: &[(&str, &str)] = &[
@@ -34,6 +34,17 @@ pub fn named(text: &str) -> Option<String> {
         .map(|(_, emoji)| emoji.to_string())
 }
 
+/// The emoji whose names start with `prefix` (after a `:`), for Tab completion.
+pub fn complete(prefix: &str) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = NAMES
+        .iter()
+        .filter(|(n, _)| n.starts_with(prefix))
+        .map(|(_, emoji)| *emoji)
+        .collect();
+    found.dedup();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +59,7 @@ mod tests {
                 .iter()
                 .all(|(_, e)| crate::proto::wire::valid_emoji(e))
         );
+        assert_eq!(complete("thu"), vec!["👍", "👎"]);
+        assert_eq!(complete("+"), vec!["👍"]);
     }
 }
