@@ -115,7 +115,122 @@ async fn a_bots_reply_reaction_edit_and_delete_show_live_after_a_restart_and_to_
         .filter(|l| !l.starts_with("line marker"))
         .collect();
     assert_eq!(caught, expected[..4].to_vec(), "carl's catch-up");
-    for mut proc in [ann, bob, carl] {
+    // A clean exit each (ann's is 1: her refused /edit is a failure a script must see).
+    for (mut proc, code) in [(ann, 1), (bob, 0), (carl, 0)] {
+        proc.close_stdin();
+        assert_eq!(proc.exit().await, code, "{}", proc.stderr());
+    }
+
+    // Ann's export has the edit, the reaction and the tombstone; after the delete and a clean
+    // exit, no file of ann's data directory holds the deleted line's text.
+    let mut export = Proc::with_data(
+        &ann_dir,
+        "ann",
+        &["export", &topic[..12], "--format", "json"],
+    );
+    assert_eq!(export.exit().await, 0, "{}", export.stderr());
+    let lines: Vec<&Ev> = export
+        .seen
+        .iter()
+        .filter(|e| e["type"] == "message")
+        .collect();
+    let edited = lines
+        .iter()
+        .find(|e| e["id"] == second.as_str())
+        .expect("the edited line");
+    assert_eq!(
+        (text(edited, "text"), edited["edited"].as_bool()),
+        ("second line, edited".into(), Some(true))
+    );
+    assert_eq!(edited["reactions"][0]["emoji"], "👍", "{edited}");
+    let gone = lines
+        .iter()
+        .find(|e| e["id"] == first.as_str())
+        .expect("the tombstone");
+    assert_eq!(
+        (text(gone, "text"), gone["deleted"].as_bool()),
+        (String::new(), Some(true))
+    );
+    for (path, bytes) in every_file(&ann_dir) {
+        assert!(
+            !bytes
+                .windows(b"first line".len())
+                .any(|w| w == b"first line"),
+            "the deleted line's text is in {}",
+            path.display()
+        );
+    }
+}
+
+/// Every file under `dir`, read whole.
+fn every_file(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(every_file(&path));
+        } else {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_reactions_edits_and_deletes_work_in_a_private_conversation() {
+    let mut ann = Proc::open("ann");
+    let ready = ann.ready().await;
+    let ticket = text(&ready, "ticket");
+    let mut bob = Proc::join("bob", &ticket);
+    bob.ready().await;
+    ann.expect_joined(&["bob"]).await;
+
+    bob.send("/msg ann the report is due friday").await;
+    let first = ann.expect_type("dm").await;
+    let first = text(&first, "id");
+    // In the conversation (/query), the line commands name its messages.
+    ann.send("/query bob").await;
+    ann.send(&format!("/reply {} thanks, noted", &first[..8]))
+        .await;
+    let reply = bob
+        .expect("the reply", |e| {
+            e["type"] == "dm" && e["text"] == "thanks, noted"
+        })
+        .await;
+    assert_eq!(reply["reply_to"], first.as_str(), "{reply}");
+    ann.send(&format!("/react {} 👀", &first[..8])).await;
+    let reaction = bob.expect_type("reaction").await;
+    assert_eq!(
+        (reaction["dm"].as_bool(), text(&reaction, "emoji")),
+        (Some(true), "👀".into())
+    );
+    // Ann may not edit bob's message; bob may.
+    ann.send(&format!("/edit {} thursday", &first[..8])).await;
+    let refused = ann.expect_type("error").await;
+    assert!(
+        text(&refused, "message").contains("only your own"),
+        "{refused}"
+    );
+    bob.send("/query ann").await;
+    bob.send(&format!("/edit {} the report is due thursday", &first[..8]))
+        .await;
+    let edited = ann.expect_type("edited").await;
+    assert_eq!(
+        (
+            text(&edited, "to"),
+            text(&edited, "text"),
+            edited["dm"].as_bool()
+        ),
+        (
+            first.clone(),
+            "the report is due thursday".into(),
+            Some(true)
+        )
+    );
+    bob.send(&format!("/delete {}", &first[..8])).await;
+    let deleted = ann.expect_type("deleted").await;
+    assert_eq!(text(&deleted, "to"), first);
+    for mut proc in [ann, bob] {
         proc.close_stdin();
         proc.exit().await;
     }

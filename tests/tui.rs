@@ -226,6 +226,59 @@ fn two_terminals_chat() {
     assert_eq!(ann.exit_code(), 0);
 }
 
+/// Replies, reactions, edits, deletes and typing between two real terminals: a line picked
+/// with Ctrl-O, then `+ 1`, `r`, `e`, `d y`; each shows on the other screen.
+#[test]
+fn two_terminals_reply_react_edit_delete_and_see_typing() {
+    let mut ann = Term::spawn("ann", &["open"], 100, 30);
+    let ticket = opened_ticket(&mut ann);
+    let mut bob = Term::spawn("bob", &["join", &ticket], 100, 30);
+    bob.wait_for("ann joined");
+    ann.wait_for("bob joined");
+
+    bob.line("who brings cake?");
+    ann.wait_for("bob: who brings cake?");
+    // Typing shows on the other side before the line is sent.
+    ann.keys("me");
+    bob.wait_for("ann is typing…");
+    ann.keys("\x15"); // Ctrl-U: the draft goes
+    // Ann picks bob's line (the newest) and reacts with the first of the usual eight.
+    ann.keys("\x0f");
+    ann.wait_for("r reply · e edit");
+    ann.keys("+");
+    ann.keys("1");
+    bob.wait_for("👍 1");
+    // And replies to it: r puts /reply ID in the input.
+    ann.keys("\x0f");
+    ann.keys("r");
+    ann.wait_for("> /reply ");
+    ann.line("me!");
+    bob.wait_for("↳ bob: who brings cake?");
+    bob.wait_for("ann: me!");
+    // Bob edits his line (Up from the newest, ann's reply, to his own), then deletes it.
+    bob.keys("\x0f");
+    bob.keys("\x1b[A");
+    bob.keys("e");
+    bob.wait_for("> /edit ");
+    bob.line(" Friday");
+    ann.wait_for("who brings cake? Friday (edited)");
+    bob.keys("\x0f");
+    bob.keys("\x1b[A");
+    bob.keys("d");
+    bob.wait_for("delete this line? y / n");
+    bob.keys("y");
+    ann.wait_for("bob: message deleted");
+    assert!(
+        !ann.contents().contains("cake? Friday"),
+        "{}",
+        ann.contents()
+    );
+    bob.line("/quit");
+    assert_eq!(bob.exit_code(), 0);
+    ann.keys("\x03");
+    assert_eq!(ann.exit_code(), 0);
+}
+
 /// The ticket of a room just opened in `term` (copied with OSC 52), the invite closed.
 fn opened_ticket(term: &mut Term) -> String {
     term.wait_for("Others join with:");

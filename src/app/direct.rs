@@ -26,6 +26,10 @@ pub struct DirectLine {
     pub pending: bool,
     /// Loaded from disk (shown dimmed, never rings).
     pub history: bool,
+    /// A reply: the message it answers.
+    pub reply_to: Option<MessageId>,
+    /// Not a message but a change to one of the conversation.
+    pub change: Option<crate::proto::room::LineChange>,
 }
 
 impl App {
@@ -176,6 +180,13 @@ impl App {
                 peer: peer.id,
             });
         }
+        if let Some(change) = line.change {
+            let (author, text) = (line.author, line.text);
+            self.with_view(view, |state| {
+                super::line_marks::apply(&mut state.log, &author, text, change);
+            });
+            return effects;
+        }
         let fresh = !line.own && !line.history;
         let index = self.views.position(view);
         let current = index == Some(self.views.current);
@@ -199,6 +210,11 @@ impl App {
         );
         entry.id = Some(line.id);
         entry.pending = line.pending;
+        if let Some(parent) = &line.reply_to {
+            self.with_view(view, |state| {
+                entry.marks.quote = Some(super::line_marks::quote_of(state.log.entries(), parent));
+            });
+        }
         entry.file = offered;
         let sent = line.own && !line.history;
         self.with_view(view, |state| {

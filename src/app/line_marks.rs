@@ -4,7 +4,8 @@
 
 use super::App;
 use super::log::{Entry, EntryKind};
-use crate::proto::room::{ChangeKind, ChatLine};
+use crate::proto::MemberInfo;
+use crate::proto::room::{ChangeKind, ChatLine, LineChange};
 use crate::proto::{EndpointId, MessageId, UnixMillis};
 
 /// Reactions kept on one line (distinct emoji); more are not shown.
@@ -83,49 +84,52 @@ pub fn quote_of(entries: &std::collections::VecDeque<Entry>, parent: &MessageId)
 impl App {
     /// A change to a line of the view it came to: applied if the line is shown here.
     pub(super) fn on_line_change(&mut self, line: ChatLine, _now: UnixMillis) {
-        let Some(change) = line.change else {
-            return;
-        };
-        let log = &mut self.view_mut().log;
-        let Some(entry) = log.entry_mut(&change.to) else {
-            return;
-        };
-        match change.kind {
-            ChangeKind::React { emoji, on } => {
-                let marks = &mut entry.marks;
-                let by = (line.author.id, line.author.display.clone());
-                let room = marks.reactions.len() < MAX_EMOJI_PER_LINE;
-                match marks.reactions.iter_mut().find(|r| r.emoji == emoji) {
-                    Some(reaction) => {
-                        reaction.by.retain(|(id, _)| *id != by.0);
-                        if on && reaction.by.len() < MAX_REACTORS {
-                            reaction.by.push(by);
-                        }
+        if let Some(change) = line.change {
+            apply(&mut self.view_mut().log, &line.author, line.text, *change);
+        }
+    }
+}
+
+/// Apply `change` by `by` (an edit's new `text`) to its line in `log`, if shown there.
+pub fn apply(log: &mut super::log::ChatLog, by: &MemberInfo, text: String, change: LineChange) {
+    let Some(entry) = log.entry_mut(&change.to) else {
+        return;
+    };
+    match change.kind {
+        ChangeKind::React { emoji, on } => {
+            let marks = &mut entry.marks;
+            let who = (by.id, by.display.clone());
+            let room = marks.reactions.len() < MAX_EMOJI_PER_LINE;
+            match marks.reactions.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => {
+                    reaction.by.retain(|(id, _)| *id != who.0);
+                    if on && reaction.by.len() < MAX_REACTORS {
+                        reaction.by.push(who);
                     }
-                    None if on && room => marks.reactions.push(Reaction {
-                        emoji,
-                        by: vec![by],
-                    }),
-                    None => {}
                 }
-                marks.reactions.retain(|r| !r.by.is_empty());
+                None if on && room => marks.reactions.push(Reaction {
+                    emoji,
+                    by: vec![who],
+                }),
+                None => {}
             }
-            ChangeKind::Edit => {
-                if let EntryKind::Message { text, .. } = &mut entry.kind {
-                    *text = line.text;
-                    entry.marks.edited = true;
-                }
+            marks.reactions.retain(|r| !r.by.is_empty());
+        }
+        ChangeKind::Edit => {
+            if let EntryKind::Message { text: shown, .. } = &mut entry.kind {
+                *shown = text;
+                entry.marks.edited = true;
             }
-            ChangeKind::Delete => {
-                if let EntryKind::Message { text, .. } = &mut entry.kind {
-                    text.clear();
-                }
-                entry.marks = LineMarks {
-                    deleted: true,
-                    ..LineMarks::default()
-                };
-                entry.file = None;
+        }
+        ChangeKind::Delete => {
+            if let EntryKind::Message { text, .. } = &mut entry.kind {
+                text.clear();
             }
+            entry.marks = LineMarks {
+                deleted: true,
+                ..LineMarks::default()
+            };
+            entry.file = None;
         }
     }
 }

@@ -44,6 +44,8 @@ fn dm(from: &MemberInfo, text: &str, minute: u64) -> Msg {
         own: false,
         pending: false,
         history: false,
+        reply_to: None,
+        change: None,
     })
 }
 

@@ -197,6 +197,8 @@ fn dm(from: &MemberInfo, peer: &MemberInfo, text: &str, minute: u64, own: bool) 
         own,
         pending: own,
         history: false,
+        reply_to: None,
+        change: None,
     })
 }
 

@@ -270,10 +270,7 @@ impl Core {
             Command::Topic(_) => not_here("/topic"),
             Command::Moderation(_) => not_here("that"),
             Command::Ignore(..) | Command::Ignored => not_here("/ignore"),
-            Command::Line(_) => vec![Reply::error(
-                about,
-                "replies, reactions, edits and deletes work in rooms; in a private conversation they are not built yet",
-            )],
+            Command::Line(line) => self.line_in_conversation(peer, line).await,
             other => vec![Reply::error(
                 about,
                 format!("{other:?} is not about a conversation"),

@@ -2,6 +2,7 @@
 //! and wait for one of its admins to let us in (`/accept`), with the room's key and log as a
 //! member gets them, or to turn us away (`/deny`).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use n0_future::{FuturesUnordered, StreamExt};
@@ -13,9 +14,15 @@ use crate::proto::state::{KeyAnswer, RoomId};
 use crate::proto::{EndpointAddr, EndpointId};
 use crate::session::PrivateSpec;
 
+/// How long a knocker waits for another member to announce the room once every member
+/// announcing it so far could not let it in (mDNS brings announcers in at different moments:
+/// an admin may be heard a little after a member).
+const MORE_ANNOUNCERS: Duration = Duration::from_secs(10);
+
 /// Knock at the members announcing `room` (private, id `id`) as `name`, all at once, until
-/// one lets us in. A denial or a ban is final (bad input: exit 2); members who cannot let
-/// anyone in (not admins) are left; one busy or unreachable is knocked at again.
+/// one lets us in; members heard announcing it later are knocked at too. A denial or a ban is
+/// final (bad input: exit 2); members who cannot let anyone in (not admins) are left; one busy
+/// or unreachable is knocked at again.
 pub async fn knock(
     node: &Node,
     room: &Nearby,
@@ -30,18 +37,43 @@ pub async fn knock(
             (peer, knocked.await)
         }
     };
-    let mut knocks: FuturesUnordered<_> = room
-        .announcers
+    let mut asked: HashSet<EndpointId> = room.announcers.iter().copied().collect();
+    let mut knocks: FuturesUnordered<_> = asked
         .iter()
         .map(|peer| knock_at(*peer, Duration::ZERO))
         .collect();
+    let lan = node.lan();
+    let mut heard = lan.map(|lan| lan.subscribe());
     let mut cannot = Vec::new();
     let mut tries = 0u32;
     loop {
-        let next = tokio::time::timeout_at(deadline, knocks.next()).await;
-        let (peer, answer) = match next {
-            Ok(Some(knocked)) => knocked,
-            Ok(None) => {
+        // Nobody left to wait for: a little longer for another announcer, then no.
+        let until = match knocks.is_empty() {
+            true => deadline.min(tokio::time::Instant::now() + MORE_ANNOUNCERS),
+            false => deadline,
+        };
+        let lan_changed = async {
+            match heard.as_mut() {
+                Some(heard) => heard.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        let next = tokio::select! {
+            knocked = knocks.next(), if !knocks.is_empty() => knocked,
+            true = lan_changed => {
+                let announcers = lan.map(|lan| lan.nearby()).unwrap_or_default();
+                let now_heard = announcers.iter().filter(|n| n.private == Some(id));
+                for peer in now_heard.flat_map(|n| n.announcers.clone()) {
+                    if asked.insert(peer) {
+                        knocks.push(knock_at(peer, Duration::ZERO));
+                    }
+                }
+                continue;
+            }
+            _ = tokio::time::sleep_until(until) => None,
+        };
+        let Some((peer, answer)) = next else {
+            if knocks.is_empty() && tokio::time::Instant::now() < deadline {
                 return Err(NoSuchRoom::Other(format!(
                     "nobody announcing {:?} on the LAN can let you in ({}); ask one of its admins for an invite",
                     room.label,
@@ -49,11 +81,11 @@ pub async fn knock(
                 ))
                 .into());
             }
-            Err(_) => anyhow::bail!(
+            anyhow::bail!(
                 "no admin of {:?} answered your knock within {} min",
                 room.label,
                 KNOCK_WAIT.as_secs() / 60
-            ),
+            );
         };
         match answer {
             Ok(bytes) => return let_in(node, id, &bytes),

@@ -119,6 +119,17 @@ pub fn stored(kind: &str, m: &StoredMessage) -> Value {
     if m.deleted {
         value["deleted"] = Value::Bool(true);
     }
+    if !m.reactions.is_empty() {
+        let reactions: Vec<Value> = m
+            .reactions
+            .iter()
+            .map(|(emoji, who)| {
+                let from: Vec<String> = who.iter().map(|id| id.to_string()).collect();
+                json!({"emoji": emoji, "from": from})
+            })
+            .collect();
+        value["reactions"] = Value::Array(reactions);
+    }
     value
 }
 
@@ -393,6 +404,34 @@ fn values(report: &Report) -> Vec<Value> {
                 "time": rfc3339(message.sent),
             })
         }
+        Report::Dm {
+            message:
+                message @ DirectMessage {
+                    change: Some(change),
+                    ..
+                },
+            display,
+        } => {
+            let (to, from) = (change.to.to_string(), message.from.to_string());
+            let mut value = match &change.kind {
+                ChangeKind::React { emoji, on } => json!({
+                    "type": "reaction", "to": to, "from": from, "display": display,
+                    "emoji": emoji, "on": on,
+                }),
+                ChangeKind::Edit => json!({
+                    "type": "edited", "to": to, "from": from, "display": display,
+                    "text": message.text,
+                }),
+                ChangeKind::Delete => json!({
+                    "type": "deleted", "to": to, "by": from, "display": display,
+                }),
+            };
+            value["dm"] = Value::Bool(true);
+            value["recipient"] = Value::String(message.to.to_string());
+            value["id"] = Value::String(message.id.to_string());
+            value["time"] = Value::String(rfc3339(message.sent));
+            value
+        }
         Report::Dm { message, display } => {
             let mut value = json!({
                 "type": "dm",
@@ -406,6 +445,9 @@ fn values(report: &Report) -> Vec<Value> {
             });
             if message.action {
                 value["action"] = Value::Bool(true);
+            }
+            if let Some(parent) = &message.reply_to {
+                value["reply_to"] = Value::String(parent.to_string());
             }
             value
         }

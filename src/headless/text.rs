@@ -132,6 +132,25 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
             let who = sanitize_text(display, false);
             let text = sanitize_text(&message.text, true);
             let time = clock(message.sent, offset);
+            if let Some(change) = &message.change {
+                let to = crate::proto::room::short_id(&change.to);
+                return Some(match &change.kind {
+                    ChangeKind::React { emoji, on: true } => {
+                        format!(
+                            "{time} [dm] * {who} reacted {} to {to}",
+                            sanitize_text(emoji, false)
+                        )
+                    }
+                    ChangeKind::React { emoji, on: false } => {
+                        format!(
+                            "{time} [dm] * {who} took back {} on {to}",
+                            sanitize_text(emoji, false)
+                        )
+                    }
+                    ChangeKind::Edit => format!("{time} [dm] * {who} edited {to}: {text}"),
+                    ChangeKind::Delete => format!("{time} [dm] * {who} deleted {to}"),
+                });
+            }
             if let Some(file) = &message.file {
                 return Some(format!(
                     "{time} [dm] * {who} shared {} ({}): /get {}",

@@ -21,4 +21,9 @@ pub struct StoredMessage {
     pub edited: bool,
     /// Deleted: a tombstone (its text is gone).
     pub deleted: bool,
+    /// The reactions on it now: each emoji with who reacted (export only).
+    pub reactions: Reactions,
 }
+
+/// Reactions on one message: each emoji with who reacted, oldest first.
+pub type Reactions = Vec<(String, Vec<EndpointId>)>;

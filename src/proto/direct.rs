@@ -11,8 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::names::clean_name;
+use super::room::{LineChange, read_change, write_change};
 use super::wire::{
-    FileRef, HEADER_LEN, MAX_CLOCK_SKEW_MS, MAX_ENVELOPE_SIZE, Rejection, TooLarge, frame, unframe,
+    FileRef, HEADER_LEN, MAX_CLOCK_SKEW_MS, MAX_ENVELOPE_SIZE, Rejection, TooLarge, WireChange,
+    frame, parse_message_id, unframe,
 };
 use super::{EndpointId, MessageId, SecretKey, UnixMillis};
 
@@ -51,6 +53,12 @@ struct DirectPayload {
     /// A shared file (the text is its name, as in rooms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     file: Option<FileRef>,
+    /// A reply: the id (hex) of the message it answers (as in rooms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<String>,
+    /// A change to a message of the conversation (as in rooms; the text is the fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    change: Option<WireChange>,
 }
 
 /// Where a direct message stands, as each side sees it.
@@ -105,6 +113,10 @@ pub struct DirectMessage {
     pub file: Option<FileRef>,
     pub sent: UnixMillis,
     pub state: DmState,
+    /// A reply: the message it answers.
+    pub reply_to: Option<Box<MessageId>>,
+    /// Not a message but a change to one (checked against its author where it is kept).
+    pub change: Option<Box<LineChange>>,
 }
 
 impl DirectMessage {
@@ -165,6 +177,8 @@ pub struct Draft<'a> {
     pub file: Option<&'a FileRef>,
     pub sent: UnixMillis,
     pub nonce: u64,
+    pub reply_to: Option<MessageId>,
+    pub change: Option<&'a LineChange>,
 }
 
 /// Sign and frame a direct message (state `Pending`).
@@ -180,6 +194,8 @@ pub fn seal_direct(secret: &SecretKey, draft: &Draft<'_>) -> Result<SealedDirect
         text: draft.text.to_string(),
         action: draft.action,
         file: draft.file.cloned(),
+        reply_to: draft.reply_to.map(|id| id.to_string()),
+        change: draft.change.map(write_change),
     };
     // Serializing plain structs and strings to JSON cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -199,6 +215,8 @@ pub fn seal_direct(secret: &SecretKey, draft: &Draft<'_>) -> Result<SealedDirect
         file: payload.file,
         sent: draft.sent,
         state: DmState::Pending,
+        reply_to: draft.reply_to.map(Box::new),
+        change: draft.change.cloned().map(Box::new),
     };
     Ok(SealedDirect { message, envelope })
 }
@@ -236,6 +254,11 @@ pub fn open_direct(
         file.check()
             .map_err(|why| Rejection::Malformed(format!("bad file offer: {why}")))?;
     }
+    let change = match payload.change.as_ref().map(read_change) {
+        Some(None) => return Err(Rejection::Malformed("a malformed change".into()).into()),
+        Some(Some(change)) => Some(Box::new(change)),
+        None => None,
+    };
     let ahead_ms = payload.sent.saturating_sub(now.0);
     if ahead_ms > MAX_CLOCK_SKEW_MS {
         return Err(Rejection::FutureTimestamp { ahead_ms }.into());
@@ -250,6 +273,12 @@ pub fn open_direct(
         file: payload.file,
         sent: UnixMillis(payload.sent),
         state: DmState::Received,
+        reply_to: payload
+            .reply_to
+            .as_deref()
+            .and_then(parse_message_id)
+            .map(Box::new),
+        change,
     })
 }
 
@@ -258,6 +287,19 @@ pub fn file_in_envelope(envelope: &[u8]) -> Option<FileRef> {
     let (_, _, json) = unframe(envelope).ok()?;
     let payload: DirectPayload = serde_json::from_slice(json).ok()?;
     payload.file.filter(|file| file.check().is_ok())
+}
+
+/// The reply and change a stored envelope (one we sealed or opened, so already checked) carries.
+pub fn about_in_envelope(envelope: &[u8]) -> (Option<Box<MessageId>>, Option<Box<LineChange>>) {
+    let Some(payload) = unframe(envelope)
+        .ok()
+        .and_then(|(_, _, json)| serde_json::from_slice::<DirectPayload>(json).ok())
+    else {
+        return (None, None);
+    };
+    let reply_to = payload.reply_to.as_deref().and_then(parse_message_id);
+    let change = payload.change.as_ref().and_then(read_change);
+    (reply_to.map(Box::new), change.map(Box::new))
 }
 
 /// A claimed name made safe to show, as rooms do: the key's short form when nothing is left.

@@ -15,6 +15,8 @@ fn draft(to: EndpointId, text: &str) -> Draft<'_> {
         file: None,
         sent: UnixMillis(1_000_000),
         nonce: 7,
+        reply_to: None,
+        change: None,
     }
 }
 
@@ -191,4 +193,57 @@ fn acks_round_trip_and_junk_is_none() {
     for state in [DmState::Pending, DmState::Delivered, DmState::Received] {
         assert_eq!(DmState::from_code(state.code()), Some(state));
     }
+}
+
+#[test]
+fn replies_and_changes_travel_signed_and_come_back_from_the_stored_envelope() {
+    use crate::proto::room::{ChangeKind, LineChange};
+    let (a, b) = (key(1), key(2));
+    let parent = MessageId::of(b"the message answered");
+    let change = LineChange {
+        to: parent,
+        kind: ChangeKind::React {
+            emoji: "🎉".into(),
+            on: true,
+        },
+    };
+    let reply = seal_direct(
+        &a,
+        &Draft {
+            reply_to: Some(parent),
+            ..draft(b.public(), "agreed")
+        },
+    )
+    .unwrap();
+    let opened = open_direct(&reply.envelope, &b.public(), UnixMillis(1_000_000)).unwrap();
+    assert_eq!(opened.reply_to.as_deref(), Some(&parent));
+    let reacted = seal_direct(
+        &a,
+        &Draft {
+            change: Some(&change),
+            ..draft(b.public(), "reacted 🎉")
+        },
+    )
+    .unwrap();
+    let opened = open_direct(&reacted.envelope, &b.public(), UnixMillis(1_000_000)).unwrap();
+    assert_eq!(opened.change.as_deref(), Some(&change));
+    assert_eq!(
+        about_in_envelope(&reacted.envelope).1.as_deref(),
+        Some(&change)
+    );
+    // A change that names no message (or no emoji) is refused whole.
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&reacted.envelope[wire::HEADER_LEN..]).unwrap();
+    json["change"]["react"]["emoji"] = "two words".into();
+    let bad = serde_json::to_vec(&json).unwrap();
+    let signature = a.sign(&signed_bytes(&a.public(), &b.public(), &bad));
+    let envelope = wire::frame(&a.public(), &signature, &bad);
+    let refused = open_direct(&envelope, &b.public(), UnixMillis(1_000_000));
+    assert!(
+        matches!(
+            refused,
+            Err(DirectRejection::Envelope(Rejection::Malformed(_)))
+        ),
+        "{refused:?}"
+    );
 }

@@ -98,10 +98,19 @@ pub fn write_export(
                 };
                 let indent = " ".repeat(prefix.chars().count());
                 let text = sanitize_text(&m.text, true).replace('\n', &format!("\n{indent}"));
+                let reactions: Vec<String> = m
+                    .reactions
+                    .iter()
+                    .map(|(emoji, who)| format!("{} {}", sanitize_text(emoji, false), who.len()))
+                    .collect();
+                let reactions = match reactions.is_empty() {
+                    true => String::new(),
+                    false => format!("  [{}]", reactions.join(" ")),
+                };
                 match (m.deleted, m.edited) {
                     (true, _) => writeln!(out, "{time} {name}: (message deleted)")?,
-                    (false, true) => writeln!(out, "{prefix}{text} (edited)")?,
-                    (false, false) => writeln!(out, "{prefix}{text}")?,
+                    (false, true) => writeln!(out, "{prefix}{text} (edited){reactions}")?,
+                    (false, false) => writeln!(out, "{prefix}{text}{reactions}")?,
                 }
             }
         }

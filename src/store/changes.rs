@@ -12,7 +12,12 @@ use rusqlite::params;
 
 use super::messages::FTS_INDEXED;
 use super::{Store, StoreError};
+use std::collections::HashMap;
+
+use crate::model::message::Reactions;
+
 use crate::proto::room::{ChangeKind, ChatLine};
+use crate::proto::{EndpointId, MessageId, TopicId};
 
 /// A line's change columns: the line it is about, the kind, the emoji.
 pub(super) fn columns(line: &ChatLine) -> (Option<Vec<u8>>, Option<&'static str>, Option<String>) {
@@ -90,6 +95,55 @@ impl Store {
             [],
         )?;
         Ok(())
+    }
+
+    /// The reactions on each line of the room now: every react and unreact replayed in the
+    /// order they were sent.
+    pub(super) fn reactions(
+        &self,
+        topic: TopicId,
+    ) -> Result<HashMap<MessageId, Reactions>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT change_to, author, emoji, change_kind FROM messages
+             WHERE topic = ?1 AND change_kind IN ('react', 'unreact') AND emoji IS NOT NULL
+             ORDER BY sent, id",
+        )?;
+        let rows = stmt.query_map([topic.as_bytes()], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)? == "react",
+            ))
+        })?;
+        let mut on: HashMap<MessageId, Reactions> = HashMap::new();
+        for row in rows {
+            let (to, author, emoji, react) = row?;
+            let (Ok(to), Ok(author)) = (<[u8; 32]>::try_from(to), <[u8; 32]>::try_from(author))
+            else {
+                continue;
+            };
+            let Ok(author) = EndpointId::from_bytes(&author) else {
+                continue;
+            };
+            let line = on.entry(MessageId::from_bytes(to)).or_default();
+            let at = match line.iter().position(|(e, _)| *e == emoji) {
+                Some(at) => at,
+                None => {
+                    line.push((emoji, Vec::new()));
+                    line.len() - 1
+                }
+            };
+            let who = &mut line[at].1;
+            who.retain(|id| *id != author);
+            if react {
+                who.push(author);
+            }
+        }
+        for line in on.values_mut() {
+            line.retain(|(_, who)| !who.is_empty());
+        }
+        Ok(on)
     }
 
     /// Whether row `rowid` is in the full-text index already (rows are indexed in batches).

@@ -110,3 +110,94 @@ fn an_edit_rewrites_and_a_delete_leaves_no_trace_on_disk() {
 }
 
 const INDEX_CHUNK_FOR_TESTS: usize = 100;
+
+/// A direct message from `from` to `to` saying `text`, changing `change` if any.
+fn dm(
+    from: &crate::proto::SecretKey,
+    to: crate::proto::EndpointId,
+    text: &str,
+    change: Option<&crate::proto::room::LineChange>,
+    nonce: u64,
+) -> crate::proto::direct::SealedDirect {
+    let draft = crate::proto::direct::Draft {
+        to,
+        name: "someone",
+        text,
+        action: false,
+        file: None,
+        sent: UnixMillis(1_000 + nonce),
+        nonce,
+        reply_to: None,
+        change,
+    };
+    crate::proto::direct::seal_direct(from, &draft).unwrap()
+}
+
+#[test]
+fn in_a_conversation_only_the_sender_edits_and_a_delete_leaves_no_trace() {
+    use crate::proto::room::{ChangeKind, LineChange};
+    let (me, bob) = (
+        crate::proto::SecretKey::generate(),
+        crate::proto::SecretKey::generate(),
+    );
+    let dir = tempdir();
+    let first = dm(&bob, me.public(), "my pin is zebra7731", None, 1);
+    let about = |kind| LineChange {
+        to: first.message.id,
+        kind,
+    };
+    {
+        let store = Store::open(&dir).unwrap();
+        store.receive_direct(&first, true, UnixMillis(2)).unwrap();
+        // Our edit of bob's message: refused before it is queued.
+        let ours = dm(
+            &me,
+            bob.public(),
+            "mine now",
+            Some(&about(ChangeKind::Edit)),
+            2,
+        );
+        assert!(store.queue_direct(&ours, UnixMillis(3)).is_err());
+        // Bob's own edit is kept and rewrites it; his delete wipes it.
+        let edit = dm(
+            &bob,
+            me.public(),
+            "my pin is yak5512",
+            Some(&about(ChangeKind::Edit)),
+            3,
+        );
+        store.receive_direct(&edit, true, UnixMillis(4)).unwrap();
+        // The page has the message as it is now, then its edit (front ends replay changes
+        // as they come, so a conversation opened again shows it edited and reacted to).
+        let page = store.direct_page(bob.public(), 10).unwrap();
+        assert_eq!(page.len(), 2, "{page:?}");
+        assert_eq!(page[0].text, "my pin is yak5512");
+        assert!(page[1].change.is_some());
+        assert!(!store.search_direct(None, "yak5512", 10).unwrap().is_empty());
+    }
+    assert!(
+        every_file(&dir)
+            .iter()
+            .any(|(_, b)| contains(b, "zebra7731"))
+    );
+    {
+        let store = Store::open(&dir).unwrap();
+        let delete = dm(
+            &bob,
+            me.public(),
+            "(deleted a message)",
+            Some(&about(ChangeKind::Delete)),
+            4,
+        );
+        store.receive_direct(&delete, true, UnixMillis(5)).unwrap();
+        // Only the delete is left of it (a page replays it; nothing it names is shown).
+        let page = store.direct_page(bob.public(), 10).unwrap();
+        assert!(page.iter().all(|m| m.change.is_some()), "{page:?}");
+        assert!(store.search_direct(None, "yak5512", 10).unwrap().is_empty());
+    }
+    for (path, bytes) in every_file(&dir) {
+        for word in ["zebra7731", "yak5512"] {
+            assert!(!contains(&bytes, word), "{word} in {}", path.display());
+        }
+    }
+}

@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::search::fts_query;
 use super::{Store, StoreError};
-use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect, file_in_envelope};
+use crate::proto::direct::{
+    Conversation, DirectMessage, DmState, SealedDirect, about_in_envelope, file_in_envelope,
+};
 use crate::proto::{EndpointId, MessageId, UnixMillis};
 
 /// Our messages one peer may have waiting at most: a peer offline for long must not make the
@@ -30,6 +32,8 @@ pub enum Receipt {
 pub enum QueueError {
     #[error("{max} messages to {} are already waiting for delivery", .peer.fmt_short())]
     PendingFull { peer: EndpointId, max: usize },
+    #[error("{0}")]
+    Change(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +62,15 @@ fn sealed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SealedDirect> {
         file: file_in_envelope(&envelope),
         sent: UnixMillis(row.get::<_, i64>(6)? as u64),
         state: DmState::from_code(row.get(7)?).ok_or_else(bad)?,
+        reply_to: None,
+        change: None,
+    };
+    // A reply or a change says so in its envelope too.
+    let (reply_to, change) = about_in_envelope(&envelope);
+    let message = DirectMessage {
+        reply_to,
+        change,
+        ..message
     };
     Ok(SealedDirect { message, envelope })
 }
@@ -78,8 +91,9 @@ impl Store {
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO direct
-                 (id, peer, sender, recipient, name, text, action, sent, received, state, envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 (id, peer, sender, recipient, name, text, action, sent, received, state, envelope,
+                  change_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 m.id.as_bytes(),
@@ -93,6 +107,7 @@ impl Store {
                 now.0 as i64,
                 m.state.code(),
                 &sealed.envelope[..],
+                m.change.as_ref().map(|c| c.to.as_bytes().to_vec()),
             ])?;
         Ok(inserted > 0)
     }
@@ -116,7 +131,12 @@ impl Store {
                 max: MAX_PENDING_PER_PEER,
             });
         }
-        self.insert_direct(sealed, peer, now)?;
+        if let Some(why) = self.direct_change_refused(peer, &sealed.message)? {
+            return Err(QueueError::Change(why));
+        }
+        if self.insert_direct(sealed, peer, now)? {
+            self.apply_direct_change(&sealed.message)?;
+        }
         Ok(())
     }
 
@@ -152,7 +172,13 @@ impl Store {
         if !known && !self.direct_allowed(from)? {
             return Ok(Receipt::Stranger);
         }
+        // A change its sender may not make (or to a message not in the conversation) is
+        // acknowledged and dropped, never shown.
+        if self.direct_change_refused(from, &sealed.message)?.is_some() {
+            return Ok(Receipt::Duplicate);
+        }
         Ok(if self.insert_direct(sealed, from, now)? {
+            self.apply_direct_change(&sealed.message)?;
             Receipt::New
         } else {
             Receipt::Duplicate
@@ -179,7 +205,7 @@ impl Store {
     /// Our messages waiting for delivery, per peer in (sent, id) order.
     pub fn pending_direct(&self) -> Result<Vec<SealedDirect>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SELECT} WHERE d.state = 0 ORDER BY d.peer, d.sent, d.id LIMIT ?1"
+            "{SELECT} WHERE d.state = 0 AND d.deleted = 0 ORDER BY d.peer, d.sent, d.id LIMIT ?1"
         ))?;
         let rows = stmt.query_map([MAX_DIRECT_PAGE as i64], sealed)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -192,7 +218,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DirectMessage>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SELECT} WHERE d.peer = ?1 ORDER BY d.sent DESC, d.id DESC LIMIT ?2"
+            "{SELECT} WHERE d.peer = ?1 AND d.deleted = 0
+             ORDER BY d.sent DESC, d.id DESC LIMIT ?2"
         ))?;
         let limit = limit.min(MAX_DIRECT_PAGE) as i64;
         let rows = stmt.query_map(params![peer.as_bytes(), limit], message)?;
@@ -236,6 +263,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "{SELECT} JOIN direct_fts f ON f.rowid = d.rowid
              WHERE direct_fts MATCH ?1 AND (?2 IS NULL OR d.peer = ?2)
+               AND d.change_to IS NULL AND d.deleted = 0
              ORDER BY d.sent DESC, d.id DESC LIMIT ?3"
         ))?;
         let peer = peer.map(|p| p.as_bytes().to_vec());

@@ -17,6 +17,8 @@ fn dm(from: &SecretKey, to: &SecretKey, text: &str, sent: u64) -> SealedDirect {
             file: None,
             sent: UnixMillis(sent),
             nonce: sent,
+            reply_to: None,
+            change: None,
         },
     )
     .unwrap()

@@ -28,6 +28,7 @@ fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
             .map(MessageId::from_bytes),
         edited: row.get(7)?,
         deleted: row.get(8)?,
+        reactions: Vec::new(),
     })
 }
 
@@ -283,6 +284,10 @@ impl Store {
         let rows = stmt.query_map([topic.as_bytes()], stored)?;
         let mut all: Vec<StoredMessage> = rows.collect::<Result<_, _>>()?;
         self.show_names(topic, &mut all)?;
+        let mut reactions = self.reactions(topic)?;
+        for m in &mut all {
+            m.reactions = reactions.remove(&m.id).unwrap_or_default();
+        }
         Ok(all)
     }
 

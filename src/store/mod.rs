@@ -10,6 +10,7 @@
 
 mod changes;
 mod direct;
+mod direct_changes;
 pub(crate) mod downloads;
 mod identity;
 mod json_file;

@@ -145,6 +145,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX messages_by_change ON messages (change_to) WHERE change_to IS NOT NULL;
+    ALTER TABLE direct ADD COLUMN change_to BLOB;             -- the same for direct messages
+    ALTER TABLE direct ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE direct ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX direct_by_change ON direct (change_to) WHERE change_to IS NOT NULL;
     "#,
 ];
 

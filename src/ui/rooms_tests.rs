@@ -32,6 +32,8 @@ fn many_rooms(width: u16, height: u16) -> App {
             own: false,
             pending: false,
             history: false,
+            reply_to: None,
+            change: None,
         }),
         NOON,
     );
@@ -80,6 +82,8 @@ fn a_conversation_shows_pending_and_delivered_messages() {
                 own: true,
                 pending,
                 history: false,
+                reply_to: None,
+                change: None,
             }),
             NOON,
         );

@@ -91,7 +91,7 @@ impl Changes {
 
 /// A change as the wire carries it, read: `None` for anything malformed (an id that is no
 /// id, an emoji that is not one).
-pub(super) fn read_change(change: &WireChange) -> Option<LineChange> {
+pub fn read_change(change: &WireChange) -> Option<LineChange> {
     let to = wire::parse_message_id(change.to())?;
     let kind = match change {
         WireChange::React { emoji, on, .. } if wire::valid_emoji(emoji) => ChangeKind::React {
@@ -106,7 +106,7 @@ pub(super) fn read_change(change: &WireChange) -> Option<LineChange> {
 }
 
 /// The change as it goes on the wire.
-pub(super) fn write_change(change: &LineChange) -> WireChange {
+pub fn write_change(change: &LineChange) -> WireChange {
     let to = change.to.to_string();
     match &change.kind {
         ChangeKind::React { emoji, on } => WireChange::React {

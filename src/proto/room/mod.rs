@@ -26,7 +26,7 @@ use super::members::{MemberInfo, Members};
 use super::seen::SeenIds;
 use super::wire::{self, MessageBody};
 use super::{EndpointId, Now, SecretKey, TopicId, UnixMillis};
-pub use changes::short as short_id;
+pub use changes::{read_change, short as short_id, write_change};
 pub use events::{
     Attempt, ChangeKind, ChatLine, Event, LeaveReason, LineChange, Record, Refusal, RoomStats,
 };

@@ -20,7 +20,7 @@ use crate::proto::direct::{
     Ack, DirectMessage, DmState, Draft, SealedDirect, open_direct, seal_direct,
 };
 use crate::proto::limits::{Kind, Limiter, REPORT_INTERVAL, RateLimits};
-use crate::proto::wire::{FileRef, MAX_ENVELOPE_SIZE};
+use crate::proto::wire::MAX_ENVELOPE_SIZE;
 use crate::proto::{EndpointId, MessageId, SecretKey, UnixMillis};
 use crate::store::Receipt;
 
@@ -174,13 +174,7 @@ impl Actor {
     fn command(&mut self, cmd: Command) {
         let (book, me) = (self.book.clone(), self.me);
         match cmd {
-            Command::Send {
-                to,
-                text,
-                action,
-                file,
-                reply,
-            } => self.send(to, (text, action, file), reply),
+            Command::Send { to, line, reply } => self.send(to, line, reply),
             Command::Conversation { peer, limit, reply } => {
                 tokio::spawn(async move {
                     let _ = reply.send(book.page(me, peer, limit).await);
@@ -203,14 +197,19 @@ impl Actor {
         }
     }
 
-    /// `what`: the text, whether it is an action (`/me`), the file it offers.
     fn send(
         &mut self,
         to: EndpointId,
-        what: (String, bool, Option<FileRef>),
+        line: super::DmLine,
         reply: oneshot::Sender<Result<MessageId, SendError>>,
     ) {
-        let (text, action, file) = what;
+        let super::DmLine {
+            text,
+            action,
+            file,
+            reply_to,
+            change,
+        } = line;
         if text.trim().is_empty() {
             let _ = reply.send(Err(SendError::Empty));
             return;
@@ -228,6 +227,8 @@ impl Actor {
             file: file.as_ref(),
             sent: UnixMillis::now(),
             nonce: rand::random(),
+            reply_to,
+            change: change.as_ref(),
         };
         let sealed = match seal_direct(&self.secret, &draft) {
             Ok(sealed) => sealed,

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect};
+use crate::proto::room::ChangeKind;
 use crate::proto::{EndpointId, MessageId, UnixMillis};
 use crate::store::{MAX_PENDING_PER_PEER, QueueError, Receipt, StoreHandle};
 
@@ -39,6 +40,52 @@ impl Memory {
                 .position(|s| s.message.state != DmState::Pending)
         {
             self.messages.remove(old);
+        }
+    }
+
+    /// Why the change `m` (in the conversation with `peer`) may not be made, as the store
+    /// says it (`None`: it may, or it is no change).
+    fn change_refused(
+        &self,
+        me: &EndpointId,
+        peer: EndpointId,
+        m: &DirectMessage,
+    ) -> Option<String> {
+        let change = m.change.as_ref()?;
+        let Some(target) = self
+            .with(me, peer)
+            .find(|t| t.id == change.to && t.change.is_none())
+        else {
+            return Some("no such message in this conversation".into());
+        };
+        let own = target.from == m.from;
+        match change.kind {
+            ChangeKind::Edit if !own => Some("only its sender can edit that message".into()),
+            ChangeKind::Delete if !own => Some("only its sender can delete that message".into()),
+            _ => None,
+        }
+    }
+
+    /// Apply a change just kept: an edit rewrites the message, a delete takes it (and the
+    /// changes about it) away.
+    fn apply(&mut self, m: &DirectMessage) {
+        let Some(change) = m.change.as_ref() else {
+            return;
+        };
+        match change.kind {
+            ChangeKind::React { .. } => {}
+            ChangeKind::Edit => {
+                for s in &mut self.messages {
+                    if s.message.id == change.to {
+                        s.message.text = m.text.clone();
+                    }
+                }
+            }
+            ChangeKind::Delete => self.messages.retain(|s| {
+                s.message.id == m.id
+                    || (s.message.id != change.to
+                        && s.message.change.as_ref().is_none_or(|c| c.to != change.to))
+            }),
         }
     }
 
@@ -96,7 +143,13 @@ impl Book {
                     }
                     .to_string());
                 }
+                let me = sealed.message.from;
+                if let Some(why) = memory.change_refused(&me, peer, &sealed.message) {
+                    return Err(why);
+                }
+                let message = sealed.message.clone();
                 memory.insert(sealed);
+                memory.apply(&message);
                 Ok(())
             }
         }
@@ -140,7 +193,12 @@ impl Book {
                 if !known && memory.with(&me, from).next().is_none() {
                     return Ok(Receipt::Stranger);
                 }
+                if memory.change_refused(&me, from, &sealed.message).is_some() {
+                    return Ok(Receipt::Duplicate);
+                }
+                let message = sealed.message.clone();
                 memory.insert(sealed);
+                memory.apply(&message);
                 Ok(Receipt::New)
             }
         }

@@ -99,12 +99,21 @@ struct Shared {
     name: String,
 }
 
+/// What one direct message says: a line (an action, a file's), a reply, or a change to a
+/// message of the conversation.
+#[derive(Debug, Clone, Default)]
+pub struct DmLine {
+    pub text: String,
+    pub action: bool,
+    pub file: Option<FileRef>,
+    pub reply_to: Option<MessageId>,
+    pub change: Option<crate::proto::room::LineChange>,
+}
+
 enum Command {
     Send {
         to: EndpointId,
-        text: String,
-        action: bool,
-        file: Option<FileRef>,
+        line: DmLine,
         reply: oneshot::Sender<Result<MessageId, SendError>>,
     },
     Conversation {
@@ -163,15 +172,19 @@ impl DirectHandle {
         text: String,
         action: bool,
     ) -> Result<MessageId, SendError> {
-        self.ask(|reply| Command::Send {
-            to,
+        let line = DmLine {
             text,
             action,
-            file: None,
-            reply,
-        })
-        .await
-        .unwrap_or(Err(SendError::Gone))
+            ..DmLine::default()
+        };
+        self.send_line(to, line).await
+    }
+
+    /// Send `line` (a reply, a change) to `to`, queued and delivered as any message.
+    pub async fn send_line(&self, to: EndpointId, line: DmLine) -> Result<MessageId, SendError> {
+        self.ask(|reply| Command::Send { to, line, reply })
+            .await
+            .unwrap_or(Err(SendError::Gone))
     }
 
     /// Offer `file` (shared from our store already) to `to`, queued and delivered as a
@@ -179,15 +192,12 @@ impl DirectHandle {
     pub async fn send_file(&self, to: EndpointId, file: FileRef) -> Result<MessageId, SendError> {
         // The addressee would refuse it whole, and the queue retry it for ever.
         file.check().map_err(SendError::NotQueued)?;
-        self.ask(|reply| Command::Send {
-            to,
+        let line = DmLine {
             text: file.name.clone(),
-            action: false,
             file: Some(file),
-            reply,
-        })
-        .await
-        .unwrap_or(Err(SendError::Gone))
+            ..DmLine::default()
+        };
+        self.send_line(to, line).await
     }
 
     /// These keys share a live room with us: they may message us.

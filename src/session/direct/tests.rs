@@ -254,6 +254,8 @@ async fn replays_show_once_and_both_sides_agree_on_order() {
             file: None,
             sent: UnixMillis::now(),
             nonce: 1,
+            reply_to: None,
+            change: None,
         },
     )
     .unwrap();
@@ -282,6 +284,8 @@ async fn bad_wire_bytes_are_rejected_without_harm() {
         file: None,
         sent: UnixMillis::now(),
         nonce: 2,
+        reply_to: None,
+        change: None,
     };
     let mut forged = seal_direct(&a.node.secret(), &draft(b.id()))
         .unwrap()
