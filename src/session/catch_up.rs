@@ -221,8 +221,17 @@ impl Actor {
             let _ = query.reply.send(Vec::new());
             return;
         }
-        query.since = query.since.max(self.readable_since(&query.peer));
-        let limit = query.limit.min(MAX_ANSWER_ENVELOPES / 2);
+        // Our own window and limit bound every page, whatever was asked (`--history-days`,
+        // `--history-limit`).
+        let window = self.room.history_window();
+        query.since = query
+            .since
+            .max(self.readable_since(&query.peer))
+            .max(window.oldest(UnixMillis::now()));
+        let limit = query
+            .limit
+            .min(MAX_ANSWER_ENVELOPES / 2)
+            .min(window.max_messages);
         // A request for no message asks for the member list (older members answer it with
         // nothing: the newcomer then learns the members from their answers and heartbeats).
         // In a private room every answer goes sealed, envelope by envelope.
@@ -242,7 +251,7 @@ impl Actor {
                 let store = store.clone();
                 let topic = self.room.topic();
                 let now = UnixMillis::now();
-                let since = query.since.max(self.room.history_window().oldest(now));
+                let since = query.since;
                 // What the store may not have committed yet.
                 let recent = self.room.history_answer(since, limit, query.page, now);
                 let sealing = self.sealing.clone();

@@ -195,7 +195,12 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(
-            params![topic.as_bytes(), since.0 as i64, limit as i64],
+            // Out of range is "nothing", never a wrap to a negative time (everything).
+            params![
+                topic.as_bytes(),
+                i64::try_from(since.0).unwrap_or(i64::MAX),
+                limit as i64
+            ],
             |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)),
         )?;
         let mut messages = Vec::new();

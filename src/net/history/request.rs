@@ -41,6 +41,13 @@ pub fn request_len(prefix: [u8; 4]) -> anyhow::Result<usize> {
 pub fn decode_request(body: &[u8]) -> anyhow::Result<HistoryRequest> {
     let request: Request = serde_json::from_slice(body)?;
     let topic: TopicId = request.topic.parse().map_err(anyhow::Error::msg)?;
+    // Times are stored as SQLite's signed 64-bit integers: a `since` past them would wrap to
+    // a negative time and ask for everything, whatever the history window (issue 25).
+    anyhow::ensure!(
+        i64::try_from(request.since).is_ok(),
+        "a `since` of {} is past any time",
+        request.since
+    );
     Ok(HistoryRequest {
         topic,
         since: UnixMillis(request.since),
@@ -66,6 +73,9 @@ mod tests {
         assert_eq!(request_len(prefix.try_into().unwrap()).unwrap(), body.len());
         assert_eq!(decode_request(body).unwrap(), request);
         assert!(request_len((MAX_REQUEST_BYTES + 1).to_be_bytes()).is_err());
+        // A time past what the store can hold is refused, not wrapped to "everything".
+        let past = format!(r#"{{"topic":"{}","since":{},"limit":2}}"#, request.topic, u64::MAX);
+        assert!(decode_request(past.as_bytes()).is_err());
         // The first version sent no page: it means the newest.
         let old = format!(r#"{{"topic":"{}","since":1,"limit":2}}"#, request.topic);
         assert_eq!(decode_request(old.as_bytes()).unwrap().page, Page::Newest);
