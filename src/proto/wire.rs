@@ -144,6 +144,24 @@ pub enum WireChange {
     Delete { to: String },
 }
 
+/// Bytes a presence envelope (`AboutMe`, `Leave`, `WhoIsThere`, `Missing`, `Typing`) may
+/// take: a name is at most 32 characters, so an honest one is a few hundred bytes. Rooms
+/// keep one `AboutMe` per key they know (and the store one per member): at the 32 KiB any
+/// envelope may have, minted keys could fill hundreds of MB (issue 25).
+pub const MAX_PRESENCE_BYTES: usize = 1024;
+
+/// Whether `body` is presence (bounded by [`MAX_PRESENCE_BYTES`]).
+pub fn is_presence<K>(body: &MessageBody<K>) -> bool {
+    matches!(
+        body,
+        MessageBody::AboutMe { .. }
+            | MessageBody::Leave { .. }
+            | MessageBody::WhoIsThere { .. }
+            | MessageBody::Missing { .. }
+            | MessageBody::Typing { .. }
+    )
+}
+
 /// Bytes an emoji (one grapheme, or a `:name:`) may take on the wire.
 pub const MAX_EMOJI_BYTES: usize = 32;
 

@@ -374,3 +374,21 @@ fn unignore_lists_a_member_who_is_here_at_once() {
     );
     assert!(names(&room).contains(&"trent".to_string()));
 }
+
+#[test]
+fn presence_past_a_kilobyte_is_dropped_live_and_from_history() {
+    let (mut room, now) = joined_room();
+    let bob = secret(2);
+    // A name cleaned down to 32 characters, sent with 30 KiB of padding around it.
+    let padded = format!("bob{}", "\u{200b}".repeat(10_000));
+    let big = about(&bob, &padded, now.wall);
+    assert!(big.len() > wire::MAX_PRESENCE_BYTES);
+    let got = events(room.handle(Input::Received(big.clone()), now));
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(room.stats().rejected.get("oversize presence"), Some(&1));
+    let got = events(room.handle(Input::History(vec![big]), now));
+    assert!(got.is_empty(), "{got:?}");
+    // The same name, sent as a name is: taken.
+    let got = events(room.handle(Input::Received(about(&bob, "bob", now.wall)), now));
+    assert!(matches!(&got[..], [Event::MemberJoined(m)] if m.name == "bob"), "{got:?}");
+}

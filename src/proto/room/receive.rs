@@ -37,6 +37,9 @@ impl Room {
             Err(rejection) => return self.reject(&rejection),
         };
         let author = verified.author;
+        if wire::is_presence(&verified.body) && bytes.len() > wire::MAX_PRESENCE_BYTES {
+            return self.drop_counted("oversize presence");
+        }
         // An ignored key's lines and questions are dropped; its presence is still followed,
         // unseen (see `Room::hides`), so that `/unignore` lists it at once if it is here.
         let presence = matches!(
@@ -223,6 +226,9 @@ impl Room {
         let MessageBody::AboutMe { name, .. } = &v.body else {
             return false;
         };
+        if envelope.len() > wire::MAX_PRESENCE_BYTES {
+            return false;
+        }
         let author = v.author;
         let expiry = self.config.timing.expiry_for(every(&v.body));
         let age = Duration::from_millis(now.wall.0.saturating_sub(v.sent.0));
@@ -381,6 +387,10 @@ impl Room {
             .collect();
         for (v, envelope) in &verified {
             if let MessageBody::AboutMe { name, .. } = &v.body {
+                if envelope.len() > wire::MAX_PRESENCE_BYTES {
+                    self.drop_counted("oversize presence");
+                    continue;
+                }
                 let wanted = authors.contains(&v.author) || self.members.knows(&v.author);
                 if self.ignored.contains(&v.author) || !wanted {
                     continue;
