@@ -32,7 +32,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use crate::model::StoredMessage;
 pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
 pub use identity::InstanceLock;
-pub use paths::{blobs_dir, default_data_dir, log_path, open_log};
+pub use paths::{blobs_dir, check_owned, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
 pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};
 

@@ -71,12 +71,52 @@ pub fn check_data_dir(dir: &Path) -> Result<bool, StoreError> {
         // Listing it is what reading it takes; this fails without read permission where a
         // `metadata` of its files would only say "not found".
         Ok(_) => match std::fs::read_dir(dir) {
-            Ok(_) => Ok(true),
+            Ok(_) => check_owned(dir)
+                .map(|()| true)
+                .map_err(|why| unusable(dir, why)),
             Err(err) => Err(unusable(dir, format!("cannot be read: {}", reason(&err)))),
         },
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
         Err(err) => Err(unusable(dir, format!("cannot be read: {}", reason(&err)))),
     }
+}
+
+/// Refuse a directory another user could have planted or can change (issue 25): owned by
+/// someone else, writable by others, or holding a file that is not ours. Our identity key
+/// and history are read from it, so a directory prepared by someone else (a shared /tmp, a
+/// `--data-dir` they suggested) would hand them both. One line for the user to act on.
+pub fn check_owned(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        let meta = std::fs::metadata(dir).map_err(|err| reason(&err))?;
+        if meta.uid() != me {
+            return Err(format!("is owned by another user (uid {})", meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "is writable by other users (mode {:o}): chmod 700 it, or use another",
+                meta.mode() & 0o777
+            ));
+        }
+        let entries = std::fs::read_dir(dir).map_err(|err| reason(&err))?;
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if meta.uid() != me {
+                return Err(format!(
+                    "holds {} of another user (uid {}): it may have been planted",
+                    entry.path().display(),
+                    meta.uid()
+                ));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Whether the file `name` in the (existing) data directory `dir` exists; a directory in its

@@ -521,3 +521,47 @@ fn a_since_past_any_time_asks_for_nothing_not_everything() {
         assert!(answer.is_empty(), "{since}: {} envelopes", answer.len());
     }
 }
+
+/// A data directory someone else prepared is refused with one line: owned by another user,
+/// writable by others, or holding another user's file (a planted identity key). As root the
+/// test also makes them another user's (uid 65534, "nobody"); otherwise it checks the mode.
+#[cfg(unix)]
+#[test]
+fn a_data_directory_planted_by_another_user_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = rustix::process::geteuid().is_root();
+    let open_to_all = tempdir().join("open");
+    std::fs::create_dir_all(&open_to_all).unwrap();
+    std::fs::set_permissions(&open_to_all, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let err = Store::open(&open_to_all).err().expect("refused");
+    assert!(err.to_string().contains("writable by other users"), "{err}");
+    assert!(
+        !open_to_all.join(crate::store::DATABASE_FILE).exists(),
+        "nothing written"
+    );
+    if !root {
+        return;
+    }
+    let nobody = Some(rustix::process::Uid::from_raw(65534));
+    let theirs = tempdir().join("theirs");
+    std::fs::create_dir_all(&theirs).unwrap();
+    rustix::fs::chown(&theirs, nobody, None).unwrap();
+    let err = Store::open(&theirs).err().expect("refused");
+    assert!(
+        err.to_string()
+            .contains("owned by another user (uid 65534)"),
+        "{err}"
+    );
+    // Ours, with their identity key planted in it.
+    let planted = tempdir().join("planted");
+    std::fs::create_dir_all(&planted).unwrap();
+    let key = planted.join("identity.key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    rustix::fs::chown(&key, nobody, None).unwrap();
+    let err = Store::open(&planted).err().expect("refused");
+    assert!(
+        err.to_string().contains("identity.key of another user"),
+        "{err}"
+    );
+    assert!(Store::open_reader(&planted).is_err(), "not read either");
+}

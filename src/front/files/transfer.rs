@@ -104,6 +104,9 @@ pub(super) async fn fetch(
 async fn save(node: &Node, file: &FileRef, dir: &Path, fetched: bool) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir)
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    // A download directory someone else owns or can write to: they could swap what we save.
+    crate::store::check_owned(dir)
+        .map_err(|why| format!("the download directory {} {why}", dir.display()))?;
     let target = unique_target(dir, &safe_file_name(&file.name))
         .map_err(|err| format!("cannot save {}: {err}", file.name))?;
     node.save_file(&file.hash, &target, fetched)

@@ -74,7 +74,11 @@ mod tests {
         assert_eq!(decode_request(body).unwrap(), request);
         assert!(request_len((MAX_REQUEST_BYTES + 1).to_be_bytes()).is_err());
         // A time past what the store can hold is refused, not wrapped to "everything".
-        let past = format!(r#"{{"topic":"{}","since":{},"limit":2}}"#, request.topic, u64::MAX);
+        let past = format!(
+            r#"{{"topic":"{}","since":{},"limit":2}}"#,
+            request.topic,
+            u64::MAX
+        );
         assert!(decode_request(past.as_bytes()).is_err());
         // The first version sent no page: it means the newest.
         let old = format!(r#"{{"topic":"{}","since":1,"limit":2}}"#, request.topic);

@@ -390,5 +390,8 @@ fn presence_past_a_kilobyte_is_dropped_live_and_from_history() {
     assert!(got.is_empty(), "{got:?}");
     // The same name, sent as a name is: taken.
     let got = events(room.handle(Input::Received(about(&bob, "bob", now.wall)), now));
-    assert!(matches!(&got[..], [Event::MemberJoined(m)] if m.name == "bob"), "{got:?}");
+    assert!(
+        matches!(&got[..], [Event::MemberJoined(m)] if m.name == "bob"),
+        "{got:?}"
+    );
 }
