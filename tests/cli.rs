@@ -295,13 +295,25 @@ fn an_unreadable_data_directory_is_refused_not_empty() {
         }
         command.output().unwrap()
     };
-    // The same user can list a data directory it may read (nothing stored yet).
+    // The same user can list a data directory of its own (nothing stored yet).
     let open = dir.join("open");
     std::fs::create_dir_all(&open).unwrap();
-    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o700)).unwrap();
+    if rustix::process::geteuid().is_root() {
+        let nobody = Some(rustix::process::Uid::from_raw(65534));
+        rustix::fs::chown(&open, nobody, None).unwrap();
+    }
     let listed = run(&open, &["rooms"]);
     assert_eq!(listed.status.code(), Some(0), "{listed:?}");
     assert!(String::from_utf8_lossy(&listed.stdout).starts_with("no rooms yet"));
+    // One another user could have prepared (open to all) is refused, one line, exit 2.
+    let shared = dir.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let refused = run(&shared, &["rooms"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
 
     let locked = dir.join("locked");
     std::fs::create_dir_all(&locked).unwrap();

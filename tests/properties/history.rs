@@ -10,15 +10,21 @@ use parlor::proto::wire::MAX_ENVELOPE_SIZE;
 use parlor::proto::{TopicId, UnixMillis};
 use proptest::prelude::*;
 
+/// Requests as parlor sends them: `since` is a time SQLite holds (later ones are refused,
+/// see `requests_past_any_time_are_refused`).
 fn request() -> impl Strategy<Value = HistoryRequest> {
-    (any::<[u8; 32]>(), any::<u64>(), any::<u32>(), any::<bool>()).prop_map(
-        |(topic, since, limit, oldest)| HistoryRequest {
+    (
+        any::<[u8; 32]>(),
+        0..=i64::MAX as u64,
+        any::<u32>(),
+        any::<bool>(),
+    )
+        .prop_map(|(topic, since, limit, oldest)| HistoryRequest {
             topic: TopicId::from_bytes(topic),
             since: UnixMillis(since),
             limit,
             page: if oldest { Page::Oldest } else { Page::Newest },
-        },
-    )
+        })
 }
 
 proptest! {
@@ -32,6 +38,13 @@ proptest! {
         prop_assert_eq!(len, body.len());
         prop_assert!(len <= MAX_REQUEST_BYTES as usize);
         prop_assert_eq!(decode_request(body).unwrap(), request);
+    }
+
+    #[test]
+    fn requests_past_any_time_are_refused(request in request(), past in (i64::MAX as u64 + 1)..) {
+        let request = HistoryRequest { since: UnixMillis(past), ..request };
+        let frame = encode_request(&request);
+        prop_assert!(decode_request(&frame[4..]).is_err());
     }
 
     #[test]
