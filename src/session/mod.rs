@@ -230,13 +230,9 @@ pub async fn spawn(
     );
     // Deletes of others' lines are checked against the private state's owner and admins
     // (kept current by the session as the state changes).
-    if let Some(private) = &spec.private {
-        let state = private.log.fold().state;
-        let admins = state
-            .members()
-            .filter(|(_, role)| *role >= crate::proto::state::Role::Admin);
-        let admins = admins.map(|(id, _)| *id).collect();
-        let _ = room.handle(Input::SetAdmins(admins), Now::system());
+    // (The state folded once already, for the session's `Private`.)
+    if let Some(private) = &private {
+        let _ = room.handle(Input::SetAdmins(private.admins()), Now::system());
     }
     let mut restored = match &store {
         Some(store) => restore(store, &mut room, &spec).await?,

@@ -167,6 +167,15 @@ impl Private {
         self.log.room()
     }
 
+    /// Who may delete anyone's line: the state's owner and admins.
+    pub(super) fn admins(&self) -> Vec<EndpointId> {
+        let admins = self
+            .state
+            .members()
+            .filter(|(_, role)| *role >= Role::Admin);
+        admins.map(|(id, _)| *id).collect()
+    }
+
     /// Fold the log again (after an insert).
     pub(super) fn refold(&mut self) {
         let folded = self.log.fold();
@@ -377,12 +386,7 @@ impl Actor {
         let Some(private) = self.private.as_ref() else {
             return;
         };
-        let admins = private
-            .state
-            .members()
-            .filter(|(_, role)| *role >= Role::Admin)
-            .map(|(id, _)| *id)
-            .collect();
+        let admins = private.admins();
         // Nothing comes out of it (no line, no event).
         let _ = self.room.handle(
             crate::proto::room::Input::SetAdmins(admins),
