@@ -523,12 +523,7 @@ pub async fn redeem(
     sign_join: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, KeyFetchError> {
     exchange(endpoint, peer.into(), |mut send, mut recv| async move {
-        let mut request = vec![ASK_INVITE];
-        request.extend_from_slice(room.as_bytes());
-        send.write_all(&request).await.map_err(failed)?;
-        write_framed(&mut send, invite)
-            .await
-            .map_err(KeyFetchError::Failed)?;
+        write_request(&mut send, ASK_INVITE, &room, invite).await?;
         let log = read_answer(&mut recv).await?;
         let op = sign_join(&log).map_err(|why| KeyFetchError::Refused(why.into()))?;
         write_framed(&mut send, &op)
@@ -552,16 +547,26 @@ pub async fn knock(
     let mut name = name.to_string();
     crate::proto::names::cut_to_bytes(&mut name, MAX_KNOCK_NAME);
     let talk = |mut send: SendStream, mut recv: RecvStream| async move {
-        let mut request = vec![ASK_KNOCK];
-        request.extend_from_slice(room.as_bytes());
-        send.write_all(&request).await.map_err(failed)?;
-        write_framed(&mut send, name.as_bytes())
-            .await
-            .map_err(KeyFetchError::Failed)?;
+        write_request(&mut send, ASK_KNOCK, &room, name.as_bytes()).await?;
         let _ = send.finish();
         read_answer(&mut recv).await
     };
     exchange_within(endpoint, peer.into(), KNOCK_WAIT + FETCH_TIMEOUT, talk).await
+}
+
+/// `kind ‖ room id ‖ len ‖ bytes`: an invite's or a knock's request.
+async fn write_request(
+    send: &mut SendStream,
+    kind: u8,
+    room: &RoomId,
+    bytes: &[u8],
+) -> Result<(), KeyFetchError> {
+    let mut request = vec![kind];
+    request.extend_from_slice(room.as_bytes());
+    send.write_all(&request).await.map_err(failed)?;
+    write_framed(send, bytes)
+        .await
+        .map_err(KeyFetchError::Failed)
 }
 
 /// One exchange with `peer` on one stream of a `parlor/keys/1` connection, `talk` saying
