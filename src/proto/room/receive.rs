@@ -399,7 +399,7 @@ impl Room {
                 self.backlog.add_name(v.author, v.sent, envelope.clone());
                 let known = self
                     .members
-                    .remember_name(v.author, &name, v.sent, now.wall);
+                    .remember_name(v.author, &name, v.sent, now.wall, false);
                 if let Some(claim) = known {
                     out.push(Output::Persist(Record::Name {
                         id: v.author,
