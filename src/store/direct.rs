@@ -202,6 +202,17 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// The peers we wrote to (ours are the pending and delivered messages), at most
+    /// [`crate::net::known::MAX_KNOWN`].
+    pub fn direct_written_to(&self) -> Result<Vec<EndpointId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT peer FROM direct WHERE state < 2 LIMIT ?1")?;
+        let limit = crate::net::known::MAX_KNOWN as i64;
+        let rows = stmt.query_map([limit], |row| key(row.get(0)?))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Our messages waiting for delivery, per peer in (sent, id) order.
     pub fn pending_direct(&self) -> Result<Vec<SealedDirect>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(

@@ -204,6 +204,20 @@ impl Book {
         }
     }
 
+    /// The keys we wrote to, and the keys the user ignores in any room (none in memory: a
+    /// process with no store starts knowing nobody).
+    pub(super) async fn known(&self) -> Result<(Vec<EndpointId>, Vec<EndpointId>), String> {
+        match self {
+            Self::Disk(store) => {
+                on_disk(store, |s| {
+                    anyhow::Ok((s.direct_written_to()?, s.ignored_anywhere()?))
+                })
+                .await
+            }
+            Self::Memory(_) => Ok((Vec::new(), Vec::new())),
+        }
+    }
+
     /// Our messages waiting for delivery, per peer in (sent, id) order.
     pub(super) async fn pending(&self) -> Result<Vec<SealedDirect>, String> {
         match self {
