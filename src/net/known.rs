@@ -58,23 +58,26 @@ impl Known {
 
     /// These keys share a live room with us.
     pub fn add_members(&self, ids: impl IntoIterator<Item = EndpointId>) {
-        let mut sets = self.lock();
-        for id in ids {
-            if sets.members.len() + sets.talked.len() >= sets.max {
-                break;
-            }
-            sets.members.insert(id);
-        }
+        self.add(ids, |sets| &mut sets.members);
     }
 
     /// We wrote (or are writing) to these keys.
     pub fn add_talked(&self, ids: impl IntoIterator<Item = EndpointId>) {
+        self.add(ids, |sets| &mut sets.talked);
+    }
+
+    /// Add `ids` to one of the sets, while both together hold fewer than the bound.
+    fn add(
+        &self,
+        ids: impl IntoIterator<Item = EndpointId>,
+        set: fn(&mut Sets) -> &mut HashSet<EndpointId>,
+    ) {
         let mut sets = self.lock();
         for id in ids {
             if sets.members.len() + sets.talked.len() >= sets.max {
                 break;
             }
-            sets.talked.insert(id);
+            set(&mut sets).insert(id);
         }
     }
 
