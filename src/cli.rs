@@ -150,6 +150,8 @@ pub struct GlobalArgs {
     pub max_rate: Option<f64>,
     #[arg(long, global = true, value_name = "DAYS")]
     pub history_days: Option<f64>,
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub history_max: Option<String>,
     #[arg(long, global = true, value_name = "DIR")]
     pub download_dir: Option<std::path::PathBuf>,
     #[arg(long, global = true, value_name = "SIZE")]

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect};
 use crate::proto::room::ChangeKind;
 use crate::proto::{EndpointId, MessageId, UnixMillis};
-use crate::store::{MAX_PENDING_PER_PEER, QueueError, Receipt, StoreHandle};
+use crate::store::{MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, QueueError, Receipt, StoreHandle};
 
 /// Messages kept in memory at most without a store; the oldest settled ones go first.
 const MEMORY_CAPACITY: usize = 5000;
@@ -140,6 +140,17 @@ impl Book {
                     return Err(QueueError::PendingFull {
                         peer,
                         max: MAX_PENDING_PER_PEER,
+                    }
+                    .to_string());
+                }
+                let waiting = memory
+                    .messages
+                    .iter()
+                    .filter(|s| s.message.state == DmState::Pending)
+                    .count();
+                if waiting >= MAX_PENDING_TOTAL {
+                    return Err(QueueError::PendingTotal {
+                        max: MAX_PENDING_TOTAL,
                     }
                     .to_string());
                 }
