@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::{fail, shutdown_signal};
 use crate::config::Config;
 use crate::front::start::LAN_LISTEN;
-use crate::net::relay::{self, RelayOptions};
+use crate::net::relay::{self, AllowList, RelayOptions};
 use crate::net::{Nearby, Node};
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
@@ -99,8 +99,16 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
     writeln!(out, "Join with: parlor join LABEL (or a topic prefix)")
 }
 
-/// Run a relay server until Ctrl-C or SIGTERM.
+/// Run a relay server until Ctrl-C or SIGTERM. A bad allow file is the user's (exit 2),
+/// before anything listens.
 pub fn relay(options: RelayOptions) -> ExitCode {
+    let allow = match &options.allow_file {
+        Some(path) => match read_allow_file(path) {
+            Ok(list) => Some(list),
+            Err(err) => return fail(2, &err),
+        },
+        None => None,
+    };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -110,12 +118,26 @@ pub fn relay(options: RelayOptions) -> ExitCode {
         // A closed stdout (the log piped to something that ended) must not stop the relay.
         let _ = writeln!(std::io::stdout().lock(), "{time} {line}");
     };
-    let result = runtime.block_on(relay::serve(options, log, shutdown_signal()));
+    let result = runtime.block_on(relay::serve(options, allow, log, shutdown_signal()));
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &format!("{err:#}")),
     }
+}
+
+fn read_allow_file(path: &std::path::Path) -> Result<AllowList, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the allow file {}: {err}", path.display()))?;
+    let list =
+        AllowList::parse(&text).map_err(|err| format!("allow file {}: {err}", path.display()))?;
+    if list.is_empty() {
+        return Err(format!(
+            "the allow file {} names no endpoint id: nobody could use the relay",
+            path.display()
+        ));
+    }
+    Ok(list)
 }
 
 #[cfg(test)]
