@@ -66,6 +66,9 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
                 "members": room.announcers.len(),
                 "kind": if room.private.is_some() { "private" } else { "public" },
                 "room_id": room.private.map(|id| id.to_string()),
+                // Who says so: records are unauthenticated, so many announcers from nowhere
+                // known deserve a second look (short ids, as the text shows them).
+                "announcers": room.announcers.iter().map(|id| id.fmt_short().to_string()).collect::<Vec<_>>(),
             });
             writeln!(out, "{line}")?;
         }
@@ -86,10 +89,11 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
         let n = room.announcers.len();
         writeln!(
             out,
-            "{:width$}  {}  {n} member{} announcing{}",
+            "{:width$}  {}  {n} member{} announcing ({}){}",
             room.label,
             room.topic.fmt_short(),
             if n == 1 { "" } else { "s" },
+            announcers(&room.announcers),
             match room.private {
                 Some(_) => "  private: joining asks an admin",
                 None => "",
@@ -97,6 +101,20 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
         )?;
     }
     writeln!(out, "Join with: parlor join LABEL (or a topic prefix)")
+}
+
+/// Announcers shown in a line: the first few short ids, then how many more.
+fn announcers(ids: &[crate::proto::EndpointId]) -> String {
+    const SHOWN: usize = 3;
+    let mut text: Vec<String> = ids
+        .iter()
+        .take(SHOWN)
+        .map(|id| id.fmt_short().to_string())
+        .collect();
+    if ids.len() > SHOWN {
+        text.push(format!("+{} more", ids.len() - SHOWN));
+    }
+    text.join(", ")
 }
 
 /// Run a relay server until Ctrl-C or SIGTERM. A bad allow file is the user's (exit 2),
@@ -156,8 +174,11 @@ mod tests {
         let mut text = Vec::new();
         write_nearby(&mut text, &rooms, false).unwrap();
         let text = String::from_utf8(text).unwrap();
+        let one = rooms[0].announcers[0].fmt_short().to_string();
         assert!(
-            text.starts_with("standup  ababababab  1 member announcing\n"),
+            text.starts_with(&format!(
+                "standup  ababababab  1 member announcing ({one})\n"
+            )),
             "{text}"
         );
         let mut json = Vec::new();
@@ -169,6 +190,7 @@ mod tests {
         assert_eq!(line["topic"], "ab".repeat(32));
         assert_eq!(line["kind"], "public");
         assert!(line["room_id"].is_null());
+        assert_eq!(line["announcers"], serde_json::json!([one]));
         let room = crate::proto::state::RoomId::from_bytes([3; 32]);
         let private = vec![Nearby {
             private: Some(room),
@@ -178,7 +200,9 @@ mod tests {
         write_nearby(&mut text, &private, false).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(
-            text.contains("announcing  private: joining asks an admin"),
+            text.contains(&format!(
+                "announcing ({one})  private: joining asks an admin"
+            )),
             "{text}"
         );
         let mut json = Vec::new();
@@ -186,6 +210,23 @@ mod tests {
         let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(line["kind"], "private");
         assert_eq!(line["room_id"], room.to_string());
+        // Many announcers: a few shown, the rest counted.
+        let crowd = vec![Nearby {
+            announcers: (1..=5)
+                .map(|n| SecretKey::from_bytes(&[n; 32]).public())
+                .collect(),
+            ..rooms[0].clone()
+        }];
+        let mut text = Vec::new();
+        write_nearby(&mut text, &crowd, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("5 members announcing ("), "{text}");
+        assert!(text.contains(", +2 more)"), "{text}");
+        let mut json = Vec::new();
+        write_nearby(&mut json, &crowd, true).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(line["members"], 5);
+        assert_eq!(line["announcers"].as_array().map(Vec::len), Some(5));
         let mut none = Vec::new();
         write_nearby(&mut none, &[], true).unwrap();
         assert!(none.is_empty());

@@ -1,9 +1,13 @@
-//! LAN discovery over mDNS: every parlor node on the LAN is found by its endpoint id (so a
-//! ticket whose addresses went stale still works there), and rooms opened with `--lan` are
-//! announced in the node's record (see [`crate::proto::lan`] for the format and what it
-//! reveals).
+//! LAN discovery over mDNS: rooms opened or joined with `--lan` are announced in the node's
+//! record (see [`crate::proto::lan`] for the format and what it reveals), and a node that
+//! announces a room is found by its endpoint id (so a ticket whose addresses went stale still
+//! works there). A node with no room announced only listens: its endpoint id, which lasts
+//! across runs, is not broadcast to every LAN it visits.
 //!
-//! Only parlor nodes take part (service name `parlor`), and mDNS never leaves the LAN.
+//! Only parlor nodes take part (service name `parlor`), and mDNS never leaves the LAN. What is
+//! heard is bounded per source (see [`table`]).
+
+mod table;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,11 +24,10 @@ use crate::proto::lan::{self, LanRoom};
 use crate::proto::state::RoomId;
 use crate::proto::{EndpointId, TopicId};
 
+use table::{Table, source_of};
+
 /// The mDNS service name: parlor nodes see only each other.
 const SERVICE: &str = "parlor";
-/// Nodes remembered with the rooms they announce; more (a flood of fake records) are ignored
-/// until some expire.
-const MAX_NODES: usize = 256;
 
 /// A room seen on the LAN, with who announces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +42,8 @@ pub struct Nearby {
 
 #[derive(Default)]
 struct State {
-    /// What each node on the LAN announces, and when we heard it (nodes announcing nothing
-    /// are not kept; when full, the one heard from longest ago goes).
-    seen: HashMap<EndpointId, (Vec<LanRoom>, std::time::Instant)>,
+    /// What each node on the LAN announces (nodes announcing nothing are not kept).
+    seen: Table,
     /// What we announce.
     ours: Vec<LanRoom>,
 }
@@ -52,6 +54,7 @@ struct State {
 #[derive(Debug)]
 struct LanLookup {
     mdns: MdnsAddressLookup,
+    /// Our record while we announce a room; `None`: we announce none.
     record: Mutex<Option<UserData>>,
     /// What the endpoint published last, to republish when our record changes.
     last: Mutex<Option<EndpointData>>,
@@ -59,14 +62,25 @@ struct LanLookup {
 
 impl LanLookup {
     fn publish_with_record(&self, data: &EndpointData) {
-        let mut data = data.clone();
-        data.set_user_data(
-            self.record
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-        );
-        self.mdns.publish(&data);
+        let record = self
+            .record
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.mdns.publish(&advertised(data, record));
+    }
+}
+
+/// What mDNS publishes of `data`: with a room to announce, our addresses and the record;
+/// without, nothing at all (mDNS then answers for nobody, and our id is not on the air).
+fn advertised(data: &EndpointData, record: Option<UserData>) -> EndpointData {
+    match record {
+        Some(record) => {
+            let mut data = data.clone();
+            data.set_user_data(Some(record));
+            data
+        }
+        None => EndpointData::default(),
     }
 }
 
@@ -100,12 +114,15 @@ impl Drop for AbortOnDrop {
 }
 
 impl Lan {
-    /// Start mDNS on `endpoint`: announce it (`advertise`) and listen. Fails where the network
-    /// allows no multicast (no interface with a route).
-    pub async fn start(endpoint: &Endpoint, advertise: bool) -> anyhow::Result<Self> {
+    /// Start mDNS on `endpoint`: listen, and announce the endpoint once it has a room to
+    /// announce ([`Self::announce`]). Fails where the network allows no multicast (no
+    /// interface with a route).
+    pub async fn start(endpoint: &Endpoint) -> anyhow::Result<Self> {
+        // Advertising on, but what it publishes is empty until a room is announced (see
+        // `advertised`): the crate cannot switch advertising on later.
         let mdns = MdnsAddressLookup::builder()
             .service_name(SERVICE)
-            .advertise(advertise)
+            .advertise(true)
             .build(endpoint.id())?;
         // Subscribe before adding it to the endpoint: there is no replay of earlier events.
         let events = mdns.subscribe().await;
@@ -134,16 +151,19 @@ impl Lan {
             if let Some(room) = room {
                 state.ours.push(room);
             }
-            lan::encode(&state.ours)
+            (!state.ours.is_empty()).then(|| lan::encode(&state.ours))
         };
-        let (record, left_out) = record;
-        let record = match UserData::try_from(record) {
+        let (record, left_out) = match record {
+            Some((record, left_out)) => (Some(record), left_out),
+            None => (None, 0),
+        };
+        let record = record.and_then(|record| match UserData::try_from(record) {
             Ok(data) => Some(data),
             Err(err) => {
                 tracing::warn!("LAN record too long: {err}");
                 None
             }
-        };
+        });
         *self.lookup.record.lock().unwrap_or_else(|p| p.into_inner()) = record;
         let last = self
             .lookup
@@ -162,8 +182,8 @@ impl Lan {
         let state = lock(&self.state);
         type Heard<'a> = (Vec<EndpointId>, HashMap<&'a str, usize>, Option<RoomId>);
         let mut rooms: HashMap<TopicId, Heard> = HashMap::new();
-        for (id, (announced, _)) in &state.seen {
-            for room in announced {
+        for (id, heard) in state.seen.iter() {
+            for room in &heard.rooms {
                 let entry = rooms.entry(room.topic).or_default();
                 entry.0.push(*id);
                 *entry.1.entry(room.label.as_str()).or_default() += 1;
@@ -200,7 +220,7 @@ impl Lan {
         state
             .seen
             .iter()
-            .filter(|(_, (rooms, _))| rooms.iter().any(|r| r.topic == topic))
+            .filter(|(_, heard)| heard.rooms.iter().any(|r| r.topic == topic))
             .map(|(id, _)| *id)
             .collect()
     }
@@ -228,34 +248,43 @@ async fn listen(
             let mut state = lock(&state);
             match event {
                 DiscoveryEvent::Discovered { endpoint_info, .. } => {
-                    let id = endpoint_info.endpoint_id;
                     let rooms = endpoint_info
                         .data
                         .user_data()
                         .map(|data| lan::parse(data.as_ref()))
                         .unwrap_or_default();
-                    if rooms.is_empty() {
-                        state.seen.remove(&id).is_some()
-                    } else {
-                        if state.seen.len() >= MAX_NODES && !state.seen.contains_key(&id) {
-                            let oldest = state.seen.iter().min_by_key(|(_, (_, at))| *at);
-                            if let Some(oldest) = oldest.map(|(id, _)| *id) {
-                                state.seen.remove(&oldest);
-                            }
-                        }
-                        let now = std::time::Instant::now();
-                        let old = state.seen.insert(id, (rooms.clone(), now));
-                        old.map(|(r, _)| r) != Some(rooms)
-                    }
+                    let source = source_of(endpoint_info.data.ip_addrs().map(|addr| addr.ip()));
+                    let now = std::time::Instant::now();
+                    state
+                        .seen
+                        .heard(endpoint_info.endpoint_id, rooms, source, now)
                 }
-                DiscoveryEvent::Expired { endpoint_id } => {
-                    state.seen.remove(&endpoint_id).is_some()
-                }
+                DiscoveryEvent::Expired { endpoint_id } => state.seen.forget(&endpoint_id),
                 _ => false,
             }
         };
         if updated {
             changed.send_modify(|n| *n += 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our endpoint id lasts across runs: it goes on the air only with a room announced.
+    #[test]
+    fn mdns_publishes_nothing_of_us_without_a_room_to_announce() {
+        let addr: std::net::SocketAddr = ([10, 77, 1, 2], 4433).into();
+        let data = EndpointData::from_iter([iroh::TransportAddr::Ip(addr)]);
+        let quiet = advertised(&data, None);
+        assert_eq!(quiet.ip_addrs().count(), 0);
+        assert_eq!(quiet.relay_urls().count(), 0);
+        assert!(quiet.user_data().is_none());
+        let record: UserData = "parlor1".to_string().try_into().unwrap();
+        let heard = advertised(&data, Some(record.clone()));
+        assert_eq!(heard.ip_addrs().collect::<Vec<_>>(), [&addr]);
+        assert_eq!(heard.user_data(), Some(&record));
     }
 }
