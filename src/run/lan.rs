@@ -68,6 +68,7 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
                 "room_id": room.private.map(|id| id.to_string()),
                 // Who says so: records are unauthenticated, so many announcers from nowhere
                 // known deserve a second look (short ids, as the text shows them).
+                "sources": room.sources,
                 "announcers": room.announcers.iter().map(|id| id.fmt_short().to_string()).collect::<Vec<_>>(),
             });
             writeln!(out, "{line}")?;
@@ -89,11 +90,17 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
         let n = room.announcers.len();
         writeln!(
             out,
-            "{:width$}  {}  {n} member{} announcing ({}){}",
+            "{:width$}  {}  {n} member{} announcing ({}){}{}",
             room.label,
             room.topic.fmt_short(),
             if n == 1 { "" } else { "s" },
             announcers(&room.announcers),
+            // Ids are free to mint: say when several come from one address.
+            match room.sources {
+                s if s >= n => String::new(),
+                1 => " from 1 address".to_string(),
+                s => format!(" from {s} addresses"),
+            },
             match room.private {
                 Some(_) => "  private: joining asks an admin",
                 None => "",
@@ -169,6 +176,7 @@ mod tests {
             topic: TopicId::from_bytes([0xab; 32]),
             label: "standup".into(),
             announcers: vec![SecretKey::from_bytes(&[1; 32]).public()],
+            sources: 1,
             private: None,
         }];
         let mut text = Vec::new();
@@ -221,11 +229,12 @@ mod tests {
         write_nearby(&mut text, &crowd, false).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("5 members announcing ("), "{text}");
-        assert!(text.contains(", +2 more)"), "{text}");
+        assert!(text.contains(", +2 more) from 1 address\n"), "{text}");
         let mut json = Vec::new();
         write_nearby(&mut json, &crowd, true).unwrap();
         let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(line["members"], 5);
+        assert_eq!(line["sources"], 1);
         assert_eq!(line["announcers"].as_array().map(Vec::len), Some(5));
         let mut none = Vec::new();
         write_nearby(&mut none, &[], true).unwrap();

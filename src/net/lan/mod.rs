@@ -9,7 +9,7 @@
 
 mod table;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use iroh::Endpoint;
@@ -36,6 +36,8 @@ pub struct Nearby {
     /// The label most announcers use (ties: the smallest).
     pub label: String,
     pub announcers: Vec<EndpointId>,
+    /// The addresses the announcers' records come from: one host minting ids counts once.
+    pub sources: usize,
     /// A private room's id (joining it is a knock at its admins).
     pub private: Option<RoomId>,
 }
@@ -179,39 +181,7 @@ impl Lan {
 
     /// The rooms announced on the LAN now, most announced first.
     pub fn nearby(&self) -> Vec<Nearby> {
-        let state = lock(&self.state);
-        type Heard<'a> = (Vec<EndpointId>, HashMap<&'a str, usize>, Option<RoomId>);
-        let mut rooms: HashMap<TopicId, Heard> = HashMap::new();
-        for (id, heard) in state.seen.iter() {
-            for room in &heard.rooms {
-                let entry = rooms.entry(room.topic).or_default();
-                entry.0.push(*id);
-                *entry.1.entry(room.label.as_str()).or_default() += 1;
-                // A private room's topic derives from its id: one id per topic.
-                entry.2 = entry.2.or(room.private);
-            }
-        }
-        let mut nearby: Vec<Nearby> = rooms
-            .into_iter()
-            .map(|(topic, (mut announcers, labels, private))| {
-                announcers.sort();
-                let label = labels
-                    .into_iter()
-                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-                    .map(|(label, _)| label.to_string())
-                    .unwrap_or_default();
-                Nearby {
-                    topic,
-                    label,
-                    announcers,
-                    private,
-                }
-            })
-            .collect();
-        nearby.sort_by(|a, b| {
-            (b.announcers.len(), &a.label, a.topic).cmp(&(a.announcers.len(), &b.label, b.topic))
-        });
-        nearby
+        nearby_in(&lock(&self.state).seen)
     }
 
     /// Nodes on the LAN announcing `topic`.
@@ -229,6 +199,51 @@ impl Lan {
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
     }
+}
+
+/// The rooms in `seen`, those announced from the most addresses first (then by most
+/// announcers): a host minting ids does not outrank rooms many hosts announce.
+fn nearby_in(seen: &Table) -> Vec<Nearby> {
+    #[derive(Default)]
+    struct Heard<'a> {
+        announcers: Vec<EndpointId>,
+        sources: HashSet<table::Source>,
+        labels: HashMap<&'a str, usize>,
+        private: Option<RoomId>,
+    }
+    let mut rooms: HashMap<TopicId, Heard> = HashMap::new();
+    for (id, heard) in seen.iter() {
+        for room in &heard.rooms {
+            let entry = rooms.entry(room.topic).or_default();
+            entry.announcers.push(*id);
+            entry.sources.insert(heard.source);
+            *entry.labels.entry(room.label.as_str()).or_default() += 1;
+            // A private room's topic derives from its id: one id per topic.
+            entry.private = entry.private.or(room.private);
+        }
+    }
+    let mut nearby: Vec<Nearby> = rooms
+        .into_iter()
+        .map(|(topic, mut heard)| {
+            heard.announcers.sort();
+            let label = heard
+                .labels
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map(|(label, _)| label.to_string())
+                .unwrap_or_default();
+            Nearby {
+                topic,
+                label,
+                announcers: heard.announcers,
+                sources: heard.sources.len(),
+                private: heard.private,
+            }
+        })
+        .collect();
+    let rank = |room: &Nearby| std::cmp::Reverse((room.sources, room.announcers.len()));
+    nearby.sort_by(|a, b| (rank(a), &a.label, a.topic).cmp(&(rank(b), &b.label, b.topic)));
+    nearby
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -271,7 +286,62 @@ async fn listen(
 
 #[cfg(test)]
 mod tests {
+    use iroh::address_lookup::EndpointInfo;
+
     use super::*;
+    use crate::proto::SecretKey;
+
+    /// A record as mDNS hands it over: `id` at `ip` announcing `rooms`.
+    fn record(id: EndpointId, ip: [u8; 4], rooms: &[LanRoom]) -> DiscoveryEvent {
+        let addr = std::net::SocketAddr::from((ip, 4433));
+        let mut data = EndpointData::from_iter([iroh::TransportAddr::Ip(addr)]);
+        let user_data = UserData::try_from(lan::encode(rooms).0).unwrap();
+        data.set_user_data(Some(user_data));
+        DiscoveryEvent::Discovered {
+            endpoint_info: EndpointInfo::from_parts(id, data),
+            last_updated: None,
+        }
+    }
+
+    fn minted(n: u32) -> EndpointId {
+        let mut seed = [9u8; 32];
+        seed[..4].copy_from_slice(&n.to_le_bytes());
+        SecretKey::from_bytes(&seed).public()
+    }
+
+    /// The finding: 300 minted ids from one host evicted the real rooms from `nearby`.
+    #[tokio::test]
+    async fn a_flood_of_minted_ids_from_one_host_leaves_the_real_rooms_in_nearby() {
+        let real = LanRoom::public(TopicId::from_bytes([1; 32]), "standup");
+        let fake = LanRoom::public(TopicId::from_bytes([2; 32]), "free-pizza");
+        let mut events = vec![
+            record(minted(1), [10, 77, 1, 11], std::slice::from_ref(&real)),
+            record(minted(2), [10, 77, 1, 12], std::slice::from_ref(&real)),
+        ];
+        for n in 100..400 {
+            events.push(record(
+                minted(n),
+                [10, 77, 1, 66],
+                std::slice::from_ref(&fake),
+            ));
+        }
+        let state = Arc::new(Mutex::new(State::default()));
+        let (changed, _) = watch::channel(0);
+        listen(n0_future::stream::iter(events), state.clone(), changed).await;
+        let nearby = nearby_in(&lock(&state).seen);
+        assert_eq!(nearby.len(), 2, "{nearby:?}");
+        // Two hosts outrank one host's eight ids.
+        assert_eq!(nearby[0].label, "standup");
+        assert_eq!(nearby[0].announcers, {
+            let mut ids = vec![minted(1), minted(2)];
+            ids.sort();
+            ids
+        });
+        assert_eq!(nearby[0].sources, 2);
+        assert_eq!(nearby[1].label, "free-pizza");
+        assert_eq!(nearby[1].announcers.len(), table::PER_SOURCE);
+        assert_eq!(nearby[1].sources, 1);
+    }
 
     /// Our endpoint id lasts across runs: it goes on the air only with a room announced.
     #[test]
