@@ -132,10 +132,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub offline: bool,
     /// Announce the room on the LAN (open/join). Anyone on the LAN can then see its label and
-    /// join it: the announcement is the invitation.
+    /// join it: the announcement is the invitation. Only then is our endpoint id on the air.
     #[arg(long, global = true, conflicts_with = "no_lan")]
     pub lan: bool,
-    /// No LAN discovery at all (mDNS): not found by, and not finding, peers on the LAN.
+    /// No LAN discovery at all (mDNS): finding no rooms or peers on the LAN, announcing none.
     #[arg(long, global = true)]
     pub no_lan: bool,
     // PARLOR_DATA_DIR is read in `config`, which must tell a flag from the environment.
