@@ -119,6 +119,11 @@ async fn lan_room_without_ticket() {
     let standup = found.iter().find(|e| e["label"] == "standup");
     let standup = standup.unwrap_or_else(|| panic!("nearby did not list standup: {found:?}"));
     assert_eq!(standup["topic"], topic.as_str());
+    // Who announces it: a1 alone, from one address.
+    assert_eq!(standup["members"], 1);
+    assert_eq!(standup["sources"], 1);
+    let announcers = standup["announcers"].as_array().map(Vec::len);
+    assert_eq!(announcers, Some(1), "{standup:?}");
     lab.figure(format_args!(
         "nearby listed standup after {:.2?}",
         standup.at - started

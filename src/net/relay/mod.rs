@@ -66,6 +66,15 @@ fn client_limits(bytes_per_second: Option<NonZeroU32>) -> Limits {
     limits
 }
 
+/// A rate as the flag takes it: `4M`, `512k`, or bytes.
+fn per_second(bytes: u32) -> String {
+    match bytes {
+        b if b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{}k", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// Run the relay until `stop` completes or the server fails. `log` gets one line when it
 /// listens and lines about clients at a bounded rate.
 pub async fn serve(
@@ -145,7 +154,7 @@ async fn start(
         None => "open to every endpoint".to_string(),
     };
     let rate = match options.rate_limit {
-        Some(rate) => format!("{rate} bytes/s per client"),
+        Some(rate) => format!("{} a second per client", per_second(rate.get())),
         None => "no rate limit".to_string(),
     };
     let server = Server::spawn(config)

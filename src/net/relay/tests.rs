@@ -100,7 +100,7 @@ async fn only_the_allowed_ids_connect_and_the_denied_are_logged() {
 #[tokio::test]
 async fn without_an_allow_list_everyone_connects() {
     let (_running, url, lines) = relay(None, None).await;
-    assert!(lines.lock().unwrap()[0].contains("open to every endpoint"));
+    assert!(lines.lock().unwrap()[0].ends_with("open to every endpoint, no rate limit"));
     let mut a = connect(&url, 1).await.unwrap();
     let mut b = connect(&url, 2).await.unwrap();
     first_through(&mut a, &mut b, id(2)).await;
@@ -110,7 +110,8 @@ async fn without_an_allow_list_everyone_connects() {
 #[tokio::test]
 async fn a_client_sends_no_faster_than_the_rate_limit() {
     const RATE: u32 = 32 * 1024;
-    let (_running, url, _) = relay(None, Some(RATE)).await;
+    let (_running, url, lines) = relay(None, Some(RATE)).await;
+    assert!(lines.lock().unwrap()[0].ends_with("open to every endpoint, 32k a second per client"));
     let mut from = connect(&url, 1).await.unwrap();
     let mut to = connect(&url, 2).await.unwrap();
     first_through(&mut from, &mut to, id(2)).await;
