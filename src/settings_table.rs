@@ -330,7 +330,7 @@ pub const SETTINGS: &[Def] = &[
         flag: Flag::Switch("--no-lan", false),
         env: None,
         default: DefaultValue::Bool(LAN),
-        help: "LAN discovery (mDNS): finding and being found by peers on the LAN",
+        help: "LAN discovery (mDNS): finding rooms and peers on the LAN (and being found while a room is announced with --lan)",
     },
     Def {
         key: "history_days",

@@ -368,9 +368,13 @@ impl Config {
                 tls_cert,
                 tls_key,
                 http_bind,
+                allow,
+                rate_limit,
             }) => Task::Relay(crate::net::relay::RelayOptions {
                 bind: global.bind.ok_or(ConfigError::RelayBind)?,
                 http_bind,
+                allow_file: allow,
+                rate_limit: std::num::NonZeroU32::new(rate_limit),
                 tls: tls_cert
                     .zip(tls_key)
                     .map(|(cert, key)| crate::net::relay::TlsFiles { cert, key }),

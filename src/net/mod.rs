@@ -181,7 +181,7 @@ impl Node {
         let endpoint = builder.bind().await.context("cannot start the endpoint")?;
         // Never fatal: a machine with no multicast route still chats through tickets.
         let lan = if config.lan {
-            Lan::start(&endpoint, true)
+            Lan::start(&endpoint)
                 .await
                 .map_err(|err| format!("LAN discovery is off: {err:#}"))
         } else {
