@@ -59,15 +59,17 @@ pub const JOIN_GRACE: Duration = Duration::from_secs(60);
 /// Keys with a share of their own at most, and newcomers followed at most (past it, new keys
 /// stay newcomers).
 pub const MAX_ESTABLISHED: usize = 16_384;
-/// What a catch-up answer may bring from keys not let in: a newcomer's first answer (the
-/// window's 1000 lines) whole, then a line rate.
+/// What catch-up answers may bring from keys we have not met: paging through a long outage
+/// (thousands of lines, most by members who left before we came) goes whole; a neighbour
+/// answering every catch-up with minted keys' lines churns our disk at a bounded rate, within
+/// the room's byte budget (`store::retention`).
 const NEWCOMERS_HISTORY: RateLimit = RateLimit {
-    per_second: 20.0,
-    burst: 2_000,
+    per_second: 200.0,
+    burst: 10_000,
 };
 const NEWCOMERS_HISTORY_BYTES: RateLimit = RateLimit {
-    per_second: 64.0 * 1024.0,
-    burst: 8 << 20,
+    per_second: 1024.0 * 1024.0,
+    burst: 32 << 20,
 };
 
 impl Default for RateLimits {
@@ -554,10 +556,10 @@ mod tests {
         let mut limiter = Limiter::new(RateLimits::default());
         let now = Instant::now();
         limiter.establish([key(1)]);
-        let kept = (0..5_000u32)
+        let kept = (0..20_000u32)
             .filter(|n| limiter.allow_history(key(1_000 + n % 1_000), 100, now))
             .count();
         assert_eq!(kept, NEWCOMERS_HISTORY.burst as usize);
-        assert!((0..5_000).all(|_| limiter.allow_history(key(1), 100, now)));
+        assert!((0..20_000).all(|_| limiter.allow_history(key(1), 100, now)));
     }
 }
