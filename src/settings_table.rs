@@ -83,7 +83,7 @@ pub const LAN: bool = true;
 // The room's own defaults, defined once where the room state machine uses them.
 pub const HISTORY_DAYS: f64 = crate::proto::backlog::DEFAULT_MAX_DAYS;
 pub const HISTORY_LIMIT: usize = crate::proto::backlog::DEFAULT_MAX_MESSAGES;
-pub const HISTORY_MAX: u64 = crate::store::retention::DEFAULT_ROOM_BYTES;
+pub const HISTORY_MAX: u64 = crate::proto::backlog::DEFAULT_STORED_BYTES;
 pub const MAX_RATE: f64 = crate::proto::limits::DEFAULT_MESSAGES_PER_SECOND;
 pub const JOIN_TIMEOUT_SECS: f64 = 15.0;
 /// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).

@@ -19,6 +19,9 @@ pub struct HistoryWindow {
 pub const DEFAULT_MAX_MESSAGES: usize = 1000;
 /// How many days of messages are kept and served by default (`history_days`).
 pub const DEFAULT_MAX_DAYS: f64 = 7.0;
+/// A room's history kept on disk at most by default (`history_max`; see `store::retention`):
+/// years of a busy team's chat.
+pub const DEFAULT_STORED_BYTES: u64 = 256 << 20;
 
 impl Default for HistoryWindow {
     fn default() -> Self {

@@ -240,14 +240,12 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// The peers we wrote to (ours are the pending and delivered messages), at most
-    /// [`crate::net::known::MAX_KNOWN`].
-    pub fn direct_written_to(&self) -> Result<Vec<EndpointId>, StoreError> {
+    /// The peers we wrote to (ours are the pending and delivered messages), at most `limit`.
+    pub fn direct_written_to(&self, limit: usize) -> Result<Vec<EndpointId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT peer FROM direct WHERE state < 2 LIMIT ?1")?;
-        let limit = crate::net::known::MAX_KNOWN as i64;
-        let rows = stmt.query_map([limit], |row| key(row.get(0)?))?;
+        let rows = stmt.query_map([limit as i64], |row| key(row.get(0)?))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

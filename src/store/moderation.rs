@@ -66,13 +66,12 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Keys ignored in any room, at most [`crate::net::known::MAX_IGNORED`].
-    pub fn ignored_anywhere(&self) -> Result<Vec<EndpointId>, StoreError> {
+    /// Keys ignored in any room, at most `limit`.
+    pub fn ignored_anywhere(&self, limit: usize) -> Result<Vec<EndpointId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT id FROM ignored LIMIT ?1")?;
-        let limit = crate::net::known::MAX_IGNORED as i64;
-        let rows = stmt.query_map([limit], |row| key_of(row.get(0)?))?;
+        let rows = stmt.query_map([limit as i64], |row| key_of(row.get(0)?))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

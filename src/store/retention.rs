@@ -14,8 +14,7 @@ use rusqlite::params;
 use super::{Store, StoreError};
 use crate::proto::TopicId;
 
-/// A room's history kept at most by default: years of a busy team's chat.
-pub const DEFAULT_ROOM_BYTES: u64 = 256 << 20;
+pub use crate::proto::backlog::DEFAULT_STORED_BYTES as DEFAULT_ROOM_BYTES;
 /// Trimming leaves this much of the budget, so the next trim is far off.
 const TRIM_TO_PERCENT: u64 = 90;
 /// Rows deleted per statement while trimming.

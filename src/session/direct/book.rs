@@ -221,7 +221,11 @@ impl Book {
         match self {
             Self::Disk(store) => {
                 on_disk(store, |s| {
-                    anyhow::Ok((s.direct_written_to()?, s.ignored_anywhere()?))
+                    use crate::net::known::{MAX_IGNORED, MAX_KNOWN};
+                    anyhow::Ok((
+                        s.direct_written_to(MAX_KNOWN)?,
+                        s.ignored_anywhere(MAX_IGNORED)?,
+                    ))
                 })
                 .await
             }
