@@ -189,7 +189,7 @@ impl Core {
                 // Hashing a big file takes a while: off the front end's loop.
                 return self
                     .answer(async move {
-                        match files::share(&node, &path, updates).await {
+                        match files::share(&node, &path, Place::Room(key), updates).await {
                             Ok(file) => {
                                 let _ = session.share(file).await;
                                 Vec::new()
@@ -245,7 +245,8 @@ impl Core {
                 let (node, dm) = (self.node.clone(), self.direct.clone());
                 let updates = self.files.updates();
                 self.answer(async move {
-                    let file = match files::share(&node, &path, updates).await {
+                    let file = match files::share(&node, &path, Place::Direct(peer), updates).await
+                    {
                         Ok(file) => file,
                         Err(why) => return vec![Reply::error(about, why)],
                     };

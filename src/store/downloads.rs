@@ -193,7 +193,10 @@ mod tests {
             assert!(file_name.ends_with(".pdf"), "{file_name}");
             saved.push(file_name);
         }
-        assert!(saved[1].ends_with(" (1).pdf") && saved[2].ends_with(" (2).pdf"), "{saved:?}");
+        assert!(
+            saved[1].ends_with(" (1).pdf") && saved[2].ends_with(" (2).pdf"),
+            "{saved:?}"
+        );
         // Wide characters are cut whole.
         let wide = safe_file_name(&format!("{}.txt", "語".repeat(80)));
         std::fs::write(dir.join(&wide), b"x").unwrap();

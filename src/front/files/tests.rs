@@ -178,3 +178,96 @@ async fn fetch_part(node: &Node, file: &crate::net::files::SharedFile, from: &No
     let have = node.file_status(&file.hash).await.expect("status").have;
     assert!(have >= PIECE && have < file.size, "{have}");
 }
+
+/// Fetch `file` from `provider` alone, to the end.
+async fn fetch_from(node: &Node, file: &FileRef, provider: &Node) -> anyhow::Result<()> {
+    let (progress, _seen) = mpsc::channel(1024);
+    let no_one_back = mpsc::channel(1).1;
+    let fetch = node.fetch_file(
+        &file.hash,
+        file.size,
+        vec![provider.id()],
+        progress,
+        no_one_back,
+    );
+    tokio::time::timeout(WAIT, fetch).await?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_is_served_only_where_it_was_offered() {
+    const OTHER: RoomKey = 2;
+    let us = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let alice = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let bob = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let all = [&us, &alice, &bob];
+    for a in all {
+        for b in all {
+            a.learn(b.addr());
+        }
+    }
+    let (mut files, _updates) = Files::new(us.clone(), FileSettings::default());
+    let (alice_here, bob_here) = (member(&alice, "alice"), member(&bob, "bob"));
+    files.note(
+        ROOM,
+        &SessionEvent::Members(vec![member(&us, "us"), alice_here.clone()]),
+    );
+    files.note(
+        OTHER,
+        &SessionEvent::Members(vec![member(&us, "us"), bob_here.clone()]),
+    );
+    let (hashing, _) = mpsc::channel(16);
+    let path = file_of(100 << 10);
+    let path = path.to_str().expect("a path");
+    let file = share(&us, path, Place::Room(OTHER), hashing.clone())
+        .await
+        .expect("share");
+    let ours = |file: &FileRef| OfferLine {
+        file: file.clone(),
+        from: member(&us, "us"),
+        history: false,
+    };
+    files.offer(Place::Room(OTHER), ours(&file), true);
+
+    // Bob is where it was offered; Alice is a member of another room only.
+    fetch_from(&bob, &file, &us).await.expect("bob fetches");
+    let refused = fetch_from(&alice, &file, &us).await;
+    assert!(refused.is_err(), "alice fetched a file of another room");
+    assert_eq!(alice.file_status(&file.hash).await.expect("status").have, 0);
+    // Offered to her privately too: now she may.
+    assert!(
+        files
+            .offer(Place::Direct(alice.id()), ours(&file), true)
+            .is_none()
+    );
+    fetch_from(&alice, &file, &us).await.expect("alice fetches");
+
+    // Ignored in one of our rooms: refused everything, in every room.
+    let second = share(
+        &us,
+        path_of(&file_of(50 << 10)),
+        Place::Room(OTHER),
+        hashing,
+    )
+    .await
+    .expect("share");
+    files.offer(Place::Room(OTHER), ours(&second), true);
+    let ignored = Event::Ignored {
+        member: bob_here,
+        ignored: true,
+    };
+    files.note(ROOM, &SessionEvent::Room(ignored));
+    assert!(
+        fetch_from(&bob, &second, &us).await.is_err(),
+        "ignored, still served"
+    );
+    fetch_from(&alice, &file, &us)
+        .await
+        .expect("others still fetch");
+    for node in [us, alice, bob] {
+        node.shutdown(Duration::from_secs(2)).await;
+    }
+}
+
+fn path_of(path: &std::path::Path) -> &str {
+    path.to_str().expect("a path")
+}
