@@ -181,16 +181,9 @@ async fn fetch_part(node: &Node, file: &crate::net::files::SharedFile, from: &No
 
 /// Fetch `file` from `provider` alone, to the end.
 async fn fetch_from(node: &Node, file: &FileRef, provider: &Node) -> anyhow::Result<()> {
-    let (progress, _seen) = mpsc::channel(1024);
-    let no_one_back = mpsc::channel(1).1;
-    let fetch = node.fetch_file(
-        &file.hash,
-        file.size,
-        vec![provider.id()],
-        progress,
-        no_one_back,
-    );
-    tokio::time::timeout(WAIT, fetch).await?
+    crate::net::files::tests::fetch(node, &file.hash, file.size, vec![provider.id()])
+        .await
+        .map(drop)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
