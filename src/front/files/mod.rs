@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use tokio::sync::mpsc;
 
+mod auto;
 mod fetching;
 mod share;
 mod transfer;
@@ -46,6 +47,8 @@ pub struct Files {
     /// Each fetch under way: where to tell it that one of its providers is back.
     running: HashMap<String, mpsc::Sender<EndpointId>>,
     updates_tx: mpsc::Sender<FileUpdate>,
+    /// `--auto-get`'s quotas and the automatic fetches running.
+    auto: auto::AutoQuota,
 }
 
 impl Files {
@@ -65,6 +68,7 @@ impl Files {
             tried: HashMap::new(),
             running: HashMap::new(),
             updates_tx,
+            auto: auto::AutoQuota::new(),
         };
         (files, updates)
     }
@@ -172,11 +176,34 @@ impl Files {
         self.order.push_back(handle.clone());
         self.offers
             .insert(handle, (offer.clone(), FileState::Offered));
-        let auto = !own && !line.history && offer.file.size <= self.settings.auto_get;
+        let auto = !own
+            && !line.history
+            && self.settings.auto_get > 0
+            && offer.file.size <= self.settings.auto_get;
         if auto {
-            let _ = self.get(&offer.file.hash, true, "");
+            self.auto_get(&offer);
         }
         Some(offer)
+    }
+
+    /// Fetch `offer` by itself if the quotas allow; else say why (it waits for `/get`).
+    fn auto_get(&mut self, offer: &Offer) {
+        let (hash, size) = (offer.file.hash.as_str(), offer.file.size);
+        let now = std::time::Instant::now();
+        if let Err(reason) = self
+            .auto
+            .admit(&self.settings, &offer.from, (hash, size), now)
+        {
+            let hash = hash.to_string();
+            let _ = self
+                .updates_tx
+                .try_send(FileUpdate::NotFetched { hash, reason });
+            return;
+        }
+        let _ = self.get(hash, true, "");
+        if !matches!(self.offers.get(hash), Some((_, FileState::Fetching { .. }))) {
+            self.auto.ended(hash);
+        }
     }
 
     /// The offer `handle` names (a prefix of at least 4 hex digits will do).

@@ -31,6 +31,21 @@ fn member(node: &Node, name: &str) -> MemberInfo {
     }
 }
 
+/// A live offer of `shared` by `from`, named `shared.bin`.
+fn offer_of(shared: &crate::net::files::SharedFile, from: MemberInfo) -> OfferLine {
+    let file = FileRef {
+        hash: shared.hash.clone(),
+        size: shared.size,
+        name: "shared.bin".into(),
+        mime: String::new(),
+    };
+    OfferLine {
+        file,
+        from,
+        history: false,
+    }
+}
+
 /// The next update `pred` picks, skipping others.
 async fn expect(
     updates: &mut mpsc::Receiver<FileUpdate>,
@@ -87,17 +102,7 @@ async fn a_fetch_stuck_on_a_vanished_sender_resumes_when_it_rejoins() {
         member(&bystander, "bea"),
     ];
     files.note(ROOM, &SessionEvent::Members(members));
-    let file = FileRef {
-        hash: shared.hash.clone(),
-        size: shared.size,
-        name: "shared.bin".into(),
-        mime: String::new(),
-    };
-    let line = OfferLine {
-        file,
-        from: member(&sender, "sam"),
-        history: false,
-    };
+    let line = offer_of(&shared, member(&sender, "sam"));
     assert!(files.offer(Place::Room(ROOM), line, false).is_some());
     let got = files.get(&shared.hash, false, "").expect("get");
     assert!(got.starts_with("fetching"), "{got}");
@@ -263,4 +268,54 @@ async fn a_file_is_served_only_where_it_was_offered() {
 
 fn path_of(path: &std::path::Path) -> &str {
     path.to_str().expect("a path")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_get_stops_at_its_quota_and_get_still_fetches() {
+    let us = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let sender = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    us.learn(sender.addr());
+    sender.learn(us.addr());
+    sender.allow_files([us.id()]);
+    let settings = FileSettings {
+        download_dir: Some(tempdir().join("downloads")),
+        auto_get: 1 << 20,
+        auto_get_per_sender: 100 << 10,
+        ..FileSettings::default()
+    };
+    let (mut files, mut updates) = Files::new(us.clone(), settings);
+    let sam = member(&sender, "sam");
+    files.note(
+        ROOM,
+        &SessionEvent::Members(vec![member(&us, "us"), sam.clone()]),
+    );
+    let mut offer = async |len: usize| {
+        let shared = sender
+            .share_file(&file_of(len), |_, _| {})
+            .await
+            .expect("share");
+        let line = offer_of(&shared, sam.clone());
+        assert!(files.offer(Place::Room(ROOM), line, false).is_some());
+        shared.hash
+    };
+    let first = offer(60 << 10).await;
+    let second = offer(60 << 10).await;
+    let held = expect(&mut updates, "not fetched", |u| {
+        matches!(u, FileUpdate::NotFetched { .. })
+    })
+    .await;
+    assert!(
+        matches!(&held, FileUpdate::NotFetched { hash, reason }
+            if *hash == second && reason.contains("auto_get_per_sender")),
+        "{held:?}"
+    );
+    let saved = |hash: String| move |u: &FileUpdate| matches!(u, FileUpdate::Saved { hash: h, .. } if *h == hash);
+    expect(&mut updates, "the first saved", saved(first)).await;
+    // By hand it is fetched all the same.
+    let got = files.get(&second, false, "").expect("get");
+    assert!(got.starts_with("fetching"), "{got}");
+    expect(&mut updates, "the second saved", saved(second)).await;
+    for node in [us, sender] {
+        node.shutdown(Duration::from_secs(2)).await;
+    }
 }
