@@ -57,6 +57,10 @@ impl Core {
                 Err(err) => Reply::error(about, err.to_string()),
             }],
             Command::Get(arg) => vec![self.get(about, &arg, false)],
+            Command::Unshare(handle) => vec![match self.files.unshare(&handle).await {
+                Ok(text) => Reply::info(about, text),
+                Err(why) => Reply::error(about, why),
+            }],
             Command::To(query, text) => match self.rooms.find(&query) {
                 Ok(key) => {
                     Box::pin(self.execute(Some(Target::Room(key)), Command::Say(text))).await

@@ -15,6 +15,8 @@ mod access;
 mod gate;
 mod import;
 mod save;
+#[cfg(test)]
+mod serving_tests;
 mod swarm;
 #[cfg(test)]
 mod swarm_tests;

@@ -41,6 +41,8 @@ pub enum FileUpdate {
     /// An offer within `--auto-get` was not fetched by itself: a quota (`reason`) was
     /// reached. `/get` still fetches it.
     NotFetched { hash: String, reason: String },
+    /// A file we shared by reference changed on disk since: no longer served (told once).
+    Changed { reason: String },
     /// A fetch waiting for its providers started again: `who` is back.
     Resumed {
         /// The file's whole hash (front ends show its handle).
@@ -179,7 +181,8 @@ impl Files {
             FileUpdate::Failed { hash, reason, .. } => (hash, FileState::Failed(reason.clone())),
             FileUpdate::Resumed { .. }
             | FileUpdate::Hashing { .. }
-            | FileUpdate::NotFetched { .. } => return,
+            | FileUpdate::NotFetched { .. }
+            | FileUpdate::Changed { .. } => return,
             FileUpdate::Retry { hash } => {
                 if matches!(self.offers.get(hash), Some((_, FileState::Waiting(_)))) {
                     let _ = self.get(hash, true, "");

@@ -59,6 +59,15 @@ impl Files {
 
     pub fn new(node: Node, settings: FileSettings) -> (Self, mpsc::Receiver<FileUpdate>) {
         let (updates_tx, updates) = mpsc::channel(256);
+        // The node's gate tells of a file shared by reference that changed since.
+        let (changed_tx, mut changed) = mpsc::channel(16);
+        node.files_tell(changed_tx);
+        let told = updates_tx.clone();
+        tokio::spawn(async move {
+            while let Some(reason) = changed.recv().await {
+                let _ = told.send(FileUpdate::Changed { reason }).await;
+            }
+        });
         let files = Self {
             node,
             settings,
@@ -204,6 +213,26 @@ impl Files {
         if !matches!(self.offers.get(hash), Some((_, FileState::Fetching { .. }))) {
             self.auto.ended(hash);
         }
+    }
+
+    /// `/unshare HANDLE`: a file we shared (or fetched) is served to nobody from now on and
+    /// no longer kept for it; one of ours is no longer listed either.
+    pub async fn unshare(&mut self, handle: &str) -> Result<String, String> {
+        let (offer, _) = self.find(handle)?.clone();
+        let hash = offer.file.hash.clone();
+        self.node
+            .unshare_file(&hash)
+            .await
+            .map_err(|err| format!("{err:#}"))?;
+        let name = &offer.file.name;
+        if !offer.own {
+            return Ok(format!("{name} is no longer served to anyone by you"));
+        }
+        self.offers.remove(&hash);
+        self.order.retain(|h| *h != hash);
+        Ok(format!(
+            "{name} is no longer shared: nobody can fetch it from you (those who have it still may share it)"
+        ))
     }
 
     /// The offer `handle` names (a prefix of at least 4 hex digits will do).

@@ -319,3 +319,55 @@ async fn auto_get_stops_at_its_quota_and_get_still_fetches() {
         node.shutdown(Duration::from_secs(2)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unshared_file_is_served_to_nobody() {
+    let us = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let bob = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    let cy = node(SecretKey::generate(), &tempdir().join("blobs")).await;
+    for a in [&us, &bob, &cy] {
+        for b in [&us, &bob, &cy] {
+            a.learn(b.addr());
+        }
+    }
+    let (mut files, _updates) = Files::new(us.clone(), FileSettings::default());
+    let here = vec![member(&us, "us"), member(&bob, "bob"), member(&cy, "cy")];
+    files.note(ROOM, &SessionEvent::Members(here));
+    let (hashing, _) = mpsc::channel(16);
+    let path = file_of(40 << 10);
+    let file = share(&us, path_of(&path), Place::Room(ROOM), hashing)
+        .await
+        .expect("share");
+    let shared = crate::net::files::SharedFile {
+        hash: file.hash.clone(),
+        size: file.size,
+    };
+    files.offer(
+        Place::Room(ROOM),
+        offer_of(&shared, member(&us, "us")),
+        true,
+    );
+    fetch_from(&bob, &file, &us)
+        .await
+        .expect("served while shared");
+
+    let said = files.unshare(&file.hash[..8]).await.expect("unshare");
+    assert!(said.contains("no longer shared"), "{said}");
+    assert!(files.list(Place::Room(ROOM)).is_empty());
+    assert!(
+        fetch_from(&cy, &file, &us).await.is_err(),
+        "served after /unshare"
+    );
+    // Offered again by someone who has it: still not by us.
+    files.offer(
+        Place::Room(ROOM),
+        offer_of(&shared, member(&bob, "bob")),
+        false,
+    );
+    assert!(fetch_from(&cy, &file, &us).await.is_err(), "served again");
+    let unknown = files.unshare("ffffffff").await.unwrap_err();
+    assert!(unknown.contains("/files"), "{unknown}");
+    for node in [us, bob, cy] {
+        node.shutdown(Duration::from_secs(2)).await;
+    }
+}

@@ -8,8 +8,11 @@
 //! gate asks it about every connection and every request. Every map is bounded.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::time::SystemTime;
 
 use iroh_blobs::Hash;
+use tokio::sync::mpsc;
 
 use crate::model::files::Place;
 use crate::model::rooms::RoomKey;
@@ -26,6 +29,17 @@ const MAX_MEMBERS_PER_ROOM: usize = 20_000;
 const MAX_ROOMS: usize = 256;
 /// Keys ignored per room.
 const MAX_IGNORED_PER_ROOM: usize = 4_096;
+/// Files withdrawn (`/unshare`) remembered, so that an offer seen again does not serve them.
+const MAX_WITHDRAWN: usize = 4_096;
+
+/// A file shared by reference (read where it is, not copied): where, and its size and
+/// modification time when it was hashed. Served only while they still match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub path: PathBuf,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
 
 #[derive(Default)]
 pub(crate) struct Access {
@@ -33,14 +47,24 @@ pub(crate) struct Access {
     order: VecDeque<Hash>,
     members: HashMap<RoomKey, HashSet<EndpointId>>,
     ignored: HashMap<RoomKey, HashSet<EndpointId>>,
+    withdrawn: HashSet<Hash>,
+    /// Files shared by reference this run (bounded with `places`).
+    references: HashMap<Hash, Reference>,
+    /// Files refused because they changed, told to the user once each.
+    told: HashSet<Hash>,
+    /// Where the user is told (a file changed since it was shared).
+    pub tell: Option<mpsc::Sender<String>>,
     /// Tests only: peers that may fetch any hash (nodes without a front end feeding them).
     #[cfg(test)]
     pub(crate) anyone: HashSet<EndpointId>,
 }
 
 impl Access {
-    /// `hash` was offered in `place` (or re-offered there).
+    /// `hash` was offered in `place` (or re-offered there); nothing for a file withdrawn.
     pub fn offered(&mut self, hash: Hash, place: Place) {
+        if self.withdrawn.contains(&hash) {
+            return;
+        }
         if let Some(places) = self.places.get_mut(&hash) {
             if !places.contains(&place) && places.len() < MAX_PLACES_PER_HASH {
                 places.push(place);
@@ -51,26 +75,44 @@ impl Access {
             && let Some(oldest) = self.order.pop_front()
         {
             self.places.remove(&oldest);
+            self.references.remove(&oldest);
         }
         self.order.push_back(hash);
         self.places.insert(hash, vec![place]);
     }
 
-    /// `hash` is no longer served to anyone (`/unshare`).
+    /// We share `hash` (again): a withdrawal before is over; `reference`: read from there.
+    pub fn shared(&mut self, hash: Hash, reference: Option<Reference>) {
+        self.withdrawn.remove(&hash);
+        self.told.remove(&hash);
+        match reference {
+            Some(reference) => self.references.insert(hash, reference),
+            None => self.references.remove(&hash),
+        };
+    }
+
+    /// `hash` is no longer served to anyone, even when offered again (`/unshare`).
     pub fn withdrawn(&mut self, hash: Hash) {
         if self.places.remove(&hash).is_some() {
             self.order.retain(|h| *h != hash);
         }
+        self.references.remove(&hash);
+        if self.withdrawn.len() < MAX_WITHDRAWN {
+            self.withdrawn.insert(hash);
+        }
     }
 
-    /// Whether `hash` is offered anywhere.
-    pub fn is_offered(&self, hash: &Hash) -> bool {
-        self.places.contains_key(hash)
+    /// Where `hash` is read from, when shared by reference.
+    pub fn reference(&self, hash: &Hash) -> Option<Reference> {
+        self.references.get(hash).cloned()
     }
 
-    /// The hashes offered anywhere (to keep them from a garbage collection).
-    pub fn hashes(&self) -> impl Iterator<Item = &Hash> {
-        self.order.iter()
+    /// `hash` changed on disk since it was shared: whom to tell, the first time only.
+    pub fn changed(&mut self, hash: Hash) -> Option<mpsc::Sender<String>> {
+        match self.told.len() < MAX_WITHDRAWN && self.told.insert(hash) {
+            true => self.tell.clone(),
+            false => None,
+        }
     }
 
     /// Exactly these are the members of `room` now.

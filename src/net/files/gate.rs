@@ -55,7 +55,8 @@ pub(super) fn gate(access: Arc<Mutex<Access>>, served: Arc<AtomicU64>) -> EventS
                     let allowed = request.ranges.is_blob()
                         && peers
                             .get(&ask.connection_id)
-                            .is_some_and(|peer| lock(&access).may_fetch(peer, &request.hash));
+                            .is_some_and(|peer| lock(&access).may_fetch(peer, &request.hash))
+                        && unchanged(&access, &request.hash).await;
                     if allowed {
                         served.fetch_add(1, Ordering::Relaxed);
                     }
@@ -69,7 +70,8 @@ pub(super) fn gate(access: Arc<Mutex<Access>>, served: Arc<AtomicU64>) -> EventS
                     let hash = ask.request.hash;
                     let allowed = peers
                         .get(&ask.connection_id)
-                        .is_some_and(|peer| lock(&access).may_fetch(peer, &hash));
+                        .is_some_and(|peer| lock(&access).may_fetch(peer, &hash))
+                        && unchanged(&access, &hash).await;
                     ask.tx.send(verdict(allowed)).await.ok();
                 }
                 // Notifications only (nothing asked for them).
@@ -78,6 +80,32 @@ pub(super) fn gate(access: Arc<Mutex<Access>>, served: Arc<AtomicU64>) -> EventS
         }
     });
     events
+}
+
+/// A file shared by reference is served only while its size and modification time are the
+/// ones it was hashed with: after an edit its bytes are no longer the hash's, and receivers
+/// would get data that fails verification. The user is told once.
+async fn unchanged(access: &Mutex<Access>, hash: &iroh_blobs::Hash) -> bool {
+    let Some(reference) = lock(access).reference(hash) else {
+        return true;
+    };
+    let now = tokio::fs::metadata(&reference.path)
+        .await
+        .ok()
+        .map(|meta| (meta.len(), meta.modified().ok()));
+    if now == Some((reference.size, reference.modified)) {
+        return true;
+    }
+    let tell = lock(access).changed(*hash);
+    if let Some(tell) = tell {
+        let why = format!(
+            "{} changed since it was shared: no longer served (/send it again to share it as \
+             it is now)",
+            reference.path.display()
+        );
+        tell.try_send(why).ok();
+    }
+    false
 }
 
 pub(super) fn lock(access: &Mutex<Access>) -> MutexGuard<'_, Access> {
@@ -117,6 +145,25 @@ impl crate::net::Node {
     /// `peer` is ignored in `room` (`ignored`), or no longer: an ignored key may fetch nothing.
     pub fn files_ignore(&self, room: RoomKey, peer: EndpointId, ignored: bool) {
         self.access().ignore(room, peer, ignored);
+    }
+
+    /// `/unshare`: `hash` is served to nobody from now on (even when offered again) and no
+    /// longer kept for sharing (its tag dropped: a garbage collection may take it).
+    pub async fn unshare_file(&self, hash: &str) -> anyhow::Result<()> {
+        let hash = super::parse_hash(hash)?;
+        self.access().withdrawn(hash);
+        self.files
+            .store
+            .tags()
+            .delete(super::tag_name(hash))
+            .await?;
+        Ok(())
+    }
+
+    /// Where the user is told that a file shared by reference changed (why): once
+    /// per file.
+    pub fn files_tell(&self, tell: tokio::sync::mpsc::Sender<String>) {
+        self.access().tell = Some(tell);
     }
 
     /// Tests only: these peers may fetch any hash from us (nodes with no front end to say

@@ -381,6 +381,7 @@ impl Tui {
                 let name = files.name_of(&hash).unwrap_or(&hash);
                 Msg::Notice(format!("{who} is back: fetching {name} again"))
             }
+            FileUpdate::Changed { reason, .. } => Msg::Warning(reason),
             FileUpdate::NotFetched { hash, reason } => {
                 let name = files.name_of(&hash).unwrap_or(&hash);
                 let handle = crate::proto::wire::handle_of(&hash);
