@@ -12,6 +12,9 @@
 //! direct conversation with it). The front ends feed it (`Node::files_offered`, ...).
 
 mod access;
+mod collect;
+#[cfg(test)]
+mod collect_tests;
 mod gate;
 mod import;
 mod save;
@@ -106,11 +109,19 @@ impl Drop for MemoryThread {
 impl Files {
     /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
     pub async fn open(dir: Option<&Path>) -> anyhow::Result<(Self, BlobsProtocol)> {
+        let access = Arc::new(Mutex::new(access::Access::default()));
+        // Blobs nobody needs are collected (see `collect`); the collection asks the store.
+        let store_cell = Arc::new(std::sync::OnceLock::new());
+        let gc = collect::config(access.clone(), store_cell.clone());
         let (store, memory_thread): (Store, _) = match dir {
             Some(dir) => {
-                let store = FsStore::load(dir).await.map_err(|e| {
-                    anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
-                })?;
+                let mut options = iroh_blobs::store::fs::options::Options::new(dir);
+                options.gc = Some(gc);
+                let store = FsStore::load_with_opts(dir.join("blobs.db"), options)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
+                    })?;
                 (store.into(), None)
             }
             None => {
@@ -123,12 +134,15 @@ impl Files {
                 // The store's actor and every task it spawns run where it was made.
                 let store = {
                     let _here = runtime.enter();
-                    MemStore::new()
+                    let options = iroh_blobs::store::mem::Options {
+                        gc_config: Some(gc),
+                    };
+                    MemStore::new_with_opts(options)
                 };
                 (store.into(), Some(Arc::new(MemoryThread(Some(runtime)))))
             }
         };
-        let access = Arc::new(Mutex::new(access::Access::default()));
+        store_cell.set(store.clone()).ok();
         let served = Arc::new(AtomicU64::new(0));
         let protocol = BlobsProtocol::new(&store, Some(gate::gate(access.clone(), served.clone())));
         let files = Self {

@@ -54,6 +54,8 @@ pub(crate) struct Access {
     told: HashSet<Hash>,
     /// Where the user is told (a file changed since it was shared).
     pub tell: Option<mpsc::Sender<String>>,
+    /// When the store's blobs are collected (`collect`).
+    pub schedule: super::collect::Schedule,
     /// Tests only: peers that may fetch any hash (nodes without a front end feeding them).
     #[cfg(test)]
     pub(crate) anyone: HashSet<EndpointId>,
@@ -100,6 +102,11 @@ impl Access {
         if self.withdrawn.len() < MAX_WITHDRAWN {
             self.withdrawn.insert(hash);
         }
+    }
+
+    /// The hashes offered anywhere (kept from a collection when whole).
+    pub fn hashes(&self) -> impl Iterator<Item = &Hash> {
+        self.order.iter()
     }
 
     /// Where `hash` is read from, when shared by reference.

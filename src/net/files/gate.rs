@@ -166,6 +166,12 @@ impl crate::net::Node {
         self.access().tell = Some(tell);
     }
 
+    /// Tests only: collect the store's unneeded blobs at the next tick.
+    #[cfg(test)]
+    pub fn collect_files_soon(&self) {
+        self.access().schedule.now = true;
+    }
+
     /// Tests only: these peers may fetch any hash from us (nodes with no front end to say
     /// where files were offered).
     #[cfg(test)]
