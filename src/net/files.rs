@@ -17,6 +17,7 @@ mod collect;
 mod collect_tests;
 mod gate;
 mod import;
+mod references;
 mod save;
 #[cfg(test)]
 mod serving_tests;
@@ -86,6 +87,8 @@ pub(super) struct Files {
     access: Arc<Mutex<access::Access>>,
     /// Where a `FsStore` keeps its data files (none in memory).
     data_dir: Option<PathBuf>,
+    /// Where the files shared by reference are remembered (none in memory).
+    references_file: Option<PathBuf>,
     /// Requests for file data (whole files or pieces) we answered.
     served: Arc<AtomicU64>,
     /// The memory store's own thread (none for a `FsStore`, which has its own).
@@ -143,6 +146,10 @@ impl Files {
             }
         };
         store_cell.set(store.clone()).ok();
+        let references_file = dir.map(references::path_in);
+        if let Some(file) = &references_file {
+            gate::lock(&access).restore_references(references::load(file));
+        }
         let served = Arc::new(AtomicU64::new(0));
         let protocol = BlobsProtocol::new(&store, Some(gate::gate(access.clone(), served.clone())));
         let files = Self {
@@ -151,6 +158,7 @@ impl Files {
             served,
             data_dir: dir
                 .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
+            references_file,
             _memory_thread: memory_thread,
         };
         Ok((files, protocol))
@@ -172,6 +180,18 @@ impl Files {
             .filter(|_| may_link)
             .map(|dir| dir.join(format!("{}.data", hash.to_hex())));
         save::export(&self.store, hash, data_file, target).await
+    }
+
+    /// Remember the files shared by reference for the next run (a failure only costs the
+    /// check of those files then).
+    fn save_references(&self) {
+        let Some(file) = &self.references_file else {
+            return;
+        };
+        let references = gate::lock(&self.access).references();
+        if let Err(err) = references::save(file, references) {
+            tracing::warn!("cannot write {}: {err}", file.display());
+        }
     }
 
     /// Close the store within `limit`: a FsStore dropped without it leaves its database

@@ -77,7 +77,6 @@ impl Access {
             && let Some(oldest) = self.order.pop_front()
         {
             self.places.remove(&oldest);
-            self.references.remove(&oldest);
         }
         self.order.push_back(hash);
         self.places.insert(hash, vec![place]);
@@ -88,8 +87,10 @@ impl Access {
         self.withdrawn.remove(&hash);
         self.told.remove(&hash);
         match reference {
-            Some(reference) => self.references.insert(hash, reference),
-            None => self.references.remove(&hash),
+            Some(reference) if self.references.len() < MAX_HASHES => {
+                self.references.insert(hash, reference)
+            }
+            _ => self.references.remove(&hash),
         };
     }
 
@@ -107,6 +108,19 @@ impl Access {
     /// The hashes offered anywhere (kept from a collection when whole).
     pub fn hashes(&self) -> impl Iterator<Item = &Hash> {
         self.order.iter()
+    }
+
+    /// Every file shared by reference (to remember them across runs).
+    pub fn references(&self) -> Vec<(Hash, Reference)> {
+        let all = self.references.iter();
+        all.map(|(hash, reference)| (*hash, reference.clone()))
+            .collect()
+    }
+
+    /// Files shared by reference in earlier runs (at most as many as hashes are kept).
+    pub fn restore_references(&mut self, references: Vec<(Hash, Reference)>) {
+        self.references
+            .extend(references.into_iter().take(MAX_HASHES));
     }
 
     /// Where `hash` is read from, when shared by reference.

@@ -80,7 +80,11 @@ impl Files {
             size: before.0,
             modified: before.1,
         });
+        let by_reference = reference.is_some();
         super::gate::lock(&self.access).shared(hash, reference);
+        if by_reference {
+            self.save_references();
+        }
         match self.store.status(hash).await? {
             BlobStatus::Complete { size } => Ok(SharedFile {
                 hash: hash.to_hex(),
