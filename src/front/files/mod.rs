@@ -162,10 +162,15 @@ impl Files {
     fn offer(&mut self, place: Place, line: OfferLine, own: bool) -> Option<Offer> {
         // By the whole hash: a handle is 32 bits, which someone could make collide.
         let handle = line.file.hash.clone();
-        // Whoever is where it was offered may fetch it from us (once we hold it), also when
-        // it was offered elsewhere before.
-        self.node.files_offered(&handle, place);
-        if self.offers.contains_key(&handle) {
+        // Whoever is where it was offered may fetch it from us (once we hold it): where we
+        // offer it, and where someone else offered it first. Someone offering again, in
+        // another place, a hash we know from elsewhere gets its members nothing of ours: they
+        // fetch from that sender (else knowing a hash would open it to any room).
+        let known = self.offers.contains_key(&handle);
+        if own || !known {
+            self.node.files_offered(&handle, place);
+        }
+        if known {
             return None;
         }
         let mut file = line.file;

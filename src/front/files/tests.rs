@@ -46,6 +46,14 @@ fn offer_of(shared: &crate::net::files::SharedFile, from: MemberInfo) -> OfferLi
     }
 }
 
+/// What the store says of a file it shares.
+fn shared_of(file: &FileRef) -> crate::net::files::SharedFile {
+    crate::net::files::SharedFile {
+        hash: file.hash.clone(),
+        size: file.size,
+    }
+}
+
 /// The next update `pred` picks, skipping others.
 async fn expect(
     updates: &mut mpsc::Receiver<FileUpdate>,
@@ -231,6 +239,13 @@ async fn a_file_is_served_only_where_it_was_offered() {
     let refused = fetch_from(&alice, &file, &us).await;
     assert!(refused.is_err(), "alice fetched a file of another room");
     assert_eq!(alice.file_status(&file.hash).await.expect("status").have, 0);
+    // Offered again in her room by someone else: still nothing of ours.
+    let again = offer_of(&shared_of(&file), member(&bob, "bob"));
+    assert!(files.offer(Place::Room(ROOM), again, false).is_none());
+    assert!(
+        fetch_from(&alice, &file, &us).await.is_err(),
+        "a re-offer opened it"
+    );
     // Offered to her privately too: now she may.
     assert!(
         files
@@ -338,10 +353,7 @@ async fn an_unshared_file_is_served_to_nobody() {
     let file = share(&us, path_of(&path), Place::Room(ROOM), hashing)
         .await
         .expect("share");
-    let shared = crate::net::files::SharedFile {
-        hash: file.hash.clone(),
-        size: file.size,
-    };
+    let shared = shared_of(&file);
     files.offer(
         Place::Room(ROOM),
         offer_of(&shared, member(&us, "us")),
