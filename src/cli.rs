@@ -59,6 +59,14 @@ pub enum Command {
         /// With TLS: where the plain-HTTP captive-portal probe listens (default: port 80).
         #[arg(long, value_name = "IP:PORT")]
         http_bind: Option<SocketAddr>,
+        /// Only these endpoints may use the relay: a file of endpoint ids (as `/whois` or
+        /// `/net` show them), one a line, `#` comments. Default: everyone.
+        #[arg(long, value_name = "FILE")]
+        allow: Option<std::path::PathBuf>,
+        /// What each client may send through the relay, a second (`64k`, `4M`; a burst of two
+        /// seconds' worth first); `0`: no limit.
+        #[arg(long, value_name = "SIZE", default_value = RELAY_RATE_LIMIT, value_parser = parse_rate)]
+        rate_limit: u32,
     },
     /// Join rooms: with tickets printed by any member, or known rooms' labels or topic prefixes.
     Join {
@@ -124,10 +132,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub offline: bool,
     /// Announce the room on the LAN (open/join). Anyone on the LAN can then see its label and
-    /// join it: the announcement is the invitation.
+    /// join it: the announcement is the invitation. Only then is our endpoint id on the air.
     #[arg(long, global = true, conflicts_with = "no_lan")]
     pub lan: bool,
-    /// No LAN discovery at all (mDNS): not found by, and not finding, peers on the LAN.
+    /// No LAN discovery at all (mDNS): finding no rooms or peers on the LAN, announcing none.
     #[arg(long, global = true)]
     pub no_lan: bool,
     // PARLOR_DATA_DIR is read in `config`, which must tell a flag from the environment.
@@ -150,6 +158,8 @@ pub struct GlobalArgs {
     pub max_rate: Option<f64>,
     #[arg(long, global = true, value_name = "DAYS")]
     pub history_days: Option<f64>,
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub history_max: Option<String>,
     #[arg(long, global = true, value_name = "DIR")]
     pub download_dir: Option<std::path::PathBuf>,
     #[arg(long, global = true, value_name = "SIZE")]
@@ -298,6 +308,18 @@ fn one_line(err: clap::Error) -> (u8, String) {
             (2, format!("{message} (see parlor --help)"))
         }
     }
+}
+
+/// What each client may send through `parlor relay` by default, a second: 4 MiB/s (32 Mbit/s)
+/// is far above chat and lets a file through at a useful speed, while one client cannot take a
+/// small server's whole uplink.
+pub const RELAY_RATE_LIMIT: &str = "4M";
+
+/// `--rate-limit`: a size a second, at most what iroh-relay takes (4 GiB less a byte).
+fn parse_rate(text: &str) -> Result<u32, String> {
+    let bytes = crate::store::downloads::parse_size(text)
+        .ok_or_else(|| format!("not a size: {text:?} (e.g. 512k, 4M, 0 for no limit)"))?;
+    u32::try_from(bytes).map_err(|_| format!("{text} a second is more than a relay takes (4G)"))
 }
 
 #[cfg(test)]

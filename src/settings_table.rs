@@ -83,6 +83,7 @@ pub const LAN: bool = true;
 // The room's own defaults, defined once where the room state machine uses them.
 pub const HISTORY_DAYS: f64 = crate::proto::backlog::DEFAULT_MAX_DAYS;
 pub const HISTORY_LIMIT: usize = crate::proto::backlog::DEFAULT_MAX_MESSAGES;
+pub const HISTORY_MAX: u64 = crate::store::retention::DEFAULT_ROOM_BYTES;
 pub const MAX_RATE: f64 = crate::proto::limits::DEFAULT_MESSAGES_PER_SECOND;
 pub const JOIN_TIMEOUT_SECS: f64 = 15.0;
 /// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
@@ -333,7 +334,7 @@ pub const SETTINGS: &[Def] = &[
         flag: Flag::Switch("--no-lan", false),
         env: None,
         default: DefaultValue::Bool(LAN),
-        help: "LAN discovery (mDNS): finding and being found by peers on the LAN",
+        help: "LAN discovery (mDNS): finding rooms and peers on the LAN (and being found while a room is announced with --lan)",
     },
     Def {
         key: "history_days",
@@ -350,6 +351,15 @@ pub const SETTINGS: &[Def] = &[
         env: None,
         default: DefaultValue::Count(HISTORY_LIMIT),
         help: "Catch up on at most this many earlier messages",
+    },
+    Def {
+        key: "history_max",
+        in_file: true,
+        flag: Flag::Value("--history-max"),
+        env: None,
+        default: DefaultValue::Size(HISTORY_MAX),
+        help: "Keep at most this much history per room on disk; past it the oldest lines go \
+               first. A size: \"500M\", \"2G\" (powers of 1024), or a number of bytes",
     },
     Def {
         key: "max_rate",

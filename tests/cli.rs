@@ -362,7 +362,13 @@ fn each_subcommand_help_shows_its_own_options() {
             ),
             (
                 "relay",
-                &["--tls-cert", "--http-bind", "--bind"],
+                &[
+                    "--tls-cert",
+                    "--http-bind",
+                    "--bind",
+                    "--allow",
+                    "--rate-limit",
+                ],
                 &["--max-rate", "--label", "--json"],
             ),
             (
@@ -397,4 +403,45 @@ fn each_subcommand_help_shows_its_own_options() {
     let object: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(object["settings"]["max_rate"]["value"], 7.0);
     assert_eq!(object["settings"]["max_rate"]["source"], "flag");
+}
+
+/// `parlor relay --allow FILE`: a file it cannot use is one line naming the problem (and the
+/// line) and exit 2, before anything listens; so is a rate it cannot take.
+#[test]
+fn a_bad_relay_allow_file_or_rate_is_one_line_and_exit_2() {
+    let dir = temp_dir("relay-allow");
+    let id = "ae58ff8833241ac82d6ff7611046ed67b5072d142c588d0063e942d9a75502b6";
+    let file = dir.join("allow.txt");
+    let missing = dir.join("missing.txt");
+    for (text, args, expect) in [
+        (
+            Some(format!("# team\n{id}\n\nbob's laptop\n")),
+            vec!["--allow", file.to_str().unwrap()],
+            "line 4: not an endpoint id: \"bob's laptop\"",
+        ),
+        (
+            Some("# nobody yet\n".to_string()),
+            vec!["--allow", file.to_str().unwrap()],
+            "names no endpoint id",
+        ),
+        (
+            None,
+            vec!["--allow", missing.to_str().unwrap()],
+            "cannot read the allow file",
+        ),
+        (None, vec!["--rate-limit", "fast"], "not a size: \"fast\""),
+        (None, vec!["--rate-limit", "5G"], "more than a relay takes"),
+    ] {
+        if let Some(text) = text {
+            std::fs::write(&file, text).unwrap();
+        }
+        let mut all = vec!["--ephemeral", "relay", "--bind", "127.0.0.1:0"];
+        all.extend(args);
+        let output = parlor(&dir, None, &all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{all:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(stderr.contains(expect), "{all:?}: {stderr:?}");
+        assert!(output.stdout.is_empty(), "{all:?}: it listened");
+    }
 }

@@ -119,6 +119,11 @@ async fn lan_room_without_ticket() {
     let standup = found.iter().find(|e| e["label"] == "standup");
     let standup = standup.unwrap_or_else(|| panic!("nearby did not list standup: {found:?}"));
     assert_eq!(standup["topic"], topic.as_str());
+    // Who announces it: a1 alone, from one address.
+    assert_eq!(standup["members"], 1);
+    assert_eq!(standup["sources"], 1);
+    let announcers = standup["announcers"].as_array().map(Vec::len);
+    assert_eq!(announcers, Some(1), "{standup:?}");
     lab.figure(format_args!(
         "nearby listed standup after {:.2?}",
         standup.at - started
@@ -167,6 +172,45 @@ async fn lan_room_without_ticket() {
         1,
         "a --no-lan join with a stale ticket fails"
     );
+}
+
+/// Without `--lan` our endpoint id (which lasts across runs) is not on the air: a stale ticket
+/// of a member who announces nothing finds nobody on the LAN. The same member back with
+/// `--lan` is found by it: what failed was only that nothing of it was broadcast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_lan_the_endpoint_id_is_not_broadcast() {
+    let Some(lab) = Lab::new("without_lan_the_endpoint_id_is_not_broadcast") else {
+        return;
+    };
+    let mut lab = lab.lan(2);
+    let mut a1 = lab.parlor("a1", &["open", "--public", "--label", "quiet"]);
+    let ready = a1.ready().await;
+    let (topic, old_ticket) = (text(&ready, "topic"), text(&ready, "ticket"));
+    a1.send("/quit").await;
+    assert_eq!(a1.exit().await, 0);
+    lab.readdress("a1", 50);
+
+    let mut a1 = lab.parlor("a1", &["join", "quiet"]);
+    assert_eq!(a1.ready().await["topic"], topic.as_str());
+    let args = ["--join-timeout", "3", "join", &old_ticket];
+    let mut lone = lab.parlor_ephemeral("a2", &args);
+    assert_eq!(
+        lone.exit().await,
+        1,
+        "a stale ticket found a member that announces no room"
+    );
+
+    a1.send("/quit").await;
+    assert_eq!(a1.exit().await, 0);
+    let mut a1 = lab.parlor("a1", &["--lan", "join", "quiet"]);
+    assert_eq!(a1.ready().await["topic"], topic.as_str());
+    let mut a2 = lab.parlor_ephemeral("a2", &["join", &old_ticket]);
+    a2.ready().await;
+    a1.expect_joined(&["a2"]).await;
+    lab.figure(format_args!(
+        "announced again, the stale ticket joined in {:.2?}",
+        a2.started.elapsed()
+    ));
 }
 
 /// The relays a ticket's first peer (its issuer) names, without the trailing `/`.

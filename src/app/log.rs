@@ -12,6 +12,9 @@ pub use super::time::TimeStyle;
 
 /// Entries kept on screen; the oldest go first.
 pub const MAX_ENTRIES: usize = 20_000;
+/// What a view's entries may hold in all (their texts and names): 20,000 lines of 32 KiB
+/// from a member minting keys would be 650 MB per view. The oldest go first.
+pub const MAX_BYTES: usize = 16 << 20;
 /// `"HH:MM "` before every entry (the default time format): the tests' width (the view takes
 /// `TimeStyle::width`).
 #[cfg(test)]
@@ -100,6 +103,22 @@ impl Entry {
             file: None,
             marks: Default::default(),
         }
+    }
+
+    /// About what the entry holds in memory: its text and the author's names (an edit
+    /// changes it a little later; the count is for a bound, not an account).
+    pub fn bytes(&self) -> usize {
+        let text = match &self.kind {
+            EntryKind::Message { author, text, .. } => {
+                text.len() + author.name.len() + author.display.len()
+            }
+            EntryKind::Notice(text) | EntryKind::Error(text) => text.len(),
+        };
+        let file = self
+            .file
+            .as_ref()
+            .map_or(0, |f| f.handle.len() + f.name.len());
+        std::mem::size_of::<Self>() + text + file
     }
 
     /// What precedes the text on the first row, after the time: `name: `, `* name `, `* `, `! `.
@@ -200,6 +219,8 @@ impl EntryLayout {
 #[derive(Debug, Default)]
 pub struct ChatLog {
     entries: VecDeque<Entry>,
+    /// What `entries` hold, as [`Entry::bytes`] counts at insertion.
+    bytes: usize,
     scroll: usize,
     unread: usize,
     /// The index of the file line picked to fetch (Ctrl-G); kept on the same entry as
@@ -248,6 +269,7 @@ impl ChatLog {
     fn insert_at(&mut self, at: usize, entry: Entry, cols: usize) {
         let bottom = at >= self.entries.len();
         let at = at.min(self.entries.len());
+        self.bytes += entry.bytes();
         self.entries.insert(at, entry);
         if let Some(picked) = self.picked
             && picked >= at
@@ -314,8 +336,11 @@ impl ChatLog {
 
     fn trim(&mut self) {
         let mut trimmed = false;
-        while self.entries.len() > MAX_ENTRIES {
-            self.entries.pop_front();
+        while self.entries.len() > MAX_ENTRIES || (self.bytes > MAX_BYTES && self.entries.len() > 1)
+        {
+            if let Some(gone) = self.entries.pop_front() {
+                self.bytes = self.bytes.saturating_sub(gone.bytes());
+            }
             // The picked line itself may go: nothing is picked then.
             self.picked = self.picked.and_then(|p| p.checked_sub(1));
             trimmed = true;

@@ -178,3 +178,22 @@ fn revealing_scrolls_as_little_as_needed() {
     log.reveal(30, 80, 10);
     assert_eq!(log.scroll(), 0, "the newest at the bottom");
 }
+
+#[test]
+fn a_view_is_bounded_in_bytes_not_only_in_entries() {
+    let mut log = ChatLog::default();
+    let big = "x".repeat(32 * 1024);
+    for n in 0..1_000u64 {
+        log.push(
+            Entry::new(UnixMillis(n), EntryKind::Notice(big.clone())),
+            80,
+        );
+    }
+    let held: usize = log.entries().iter().map(Entry::bytes).sum();
+    assert!(held <= MAX_BYTES, "{held}");
+    assert!(log.entries().len() < 1_000 && log.entries().len() > 400);
+    // The newest stay.
+    assert_eq!(log.entries().back().unwrap().time, UnixMillis(999));
+    // Small lines are not limited by it: 20,000 of them fit.
+    assert!(MAX_ENTRIES * notice("hello there").bytes() < MAX_BYTES);
+}

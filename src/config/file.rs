@@ -30,6 +30,7 @@ pub struct FileConfig {
     pub lan: Option<Spanned<bool>>,
     pub history_days: Option<Spanned<f64>>,
     pub history_limit: Option<Spanned<usize>>,
+    pub history_max: Option<Spanned<RawSize>>,
     pub max_rate: Option<Spanned<f64>>,
     pub join_timeout: Option<Spanned<f64>>,
     pub data_dir: Option<Spanned<PathBuf>>,

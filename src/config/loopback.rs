@@ -24,6 +24,7 @@ impl Config {
                 super::registry::HISTORY_LIMIT,
                 super::registry::HISTORY_DAYS,
             ),
+            history_max: super::registry::HISTORY_MAX,
             limits: super::rate_limits(super::registry::MAX_RATE),
             headless: true,
             net: NetConfig::loopback(SecretKey::generate()),

@@ -106,6 +106,8 @@ pub struct Config {
     /// Rooms opened are public (`open --public`): the ticket is the membership.
     pub public: bool,
     pub history: HistoryWindow,
+    /// History kept per room on disk, in bytes (`--history-max`).
+    pub history_max: u64,
     /// What one member may send (`--max-rate` for lines).
     pub limits: RateLimits,
     /// The terminal UI's look: config file only, and `NO_COLOR`.
@@ -276,6 +278,18 @@ impl Config {
             ),
         );
         let history = history_window(history_limit, days);
+        let history_max = match &global.history_max {
+            Some(text) => Some(
+                crate::store::downloads::parse_size(text)
+                    .filter(|bytes| *bytes > 0)
+                    .ok_or(ConfigError::Size("--history-max"))?,
+            ),
+            None => None,
+        };
+        let history_max = shown.note(
+            "history_max",
+            pick(history_max, None, f.history_max, registry::HISTORY_MAX),
+        );
         let max_rate = shown.note(
             "max_rate",
             pick(global.max_rate, None, f.max_rate, registry::MAX_RATE),
@@ -354,9 +368,13 @@ impl Config {
                 tls_cert,
                 tls_key,
                 http_bind,
+                allow,
+                rate_limit,
             }) => Task::Relay(crate::net::relay::RelayOptions {
                 bind: global.bind.ok_or(ConfigError::RelayBind)?,
                 http_bind,
+                allow_file: allow,
+                rate_limit: std::num::NonZeroU32::new(rate_limit),
                 tls: tls_cert
                     .zip(tls_key)
                     .map(|(cert, key)| crate::net::relay::TlsFiles { cert, key }),
@@ -394,6 +412,7 @@ impl Config {
             lan: global.lan,
             public,
             history,
+            history_max,
             limits,
             ui,
             files,

@@ -43,6 +43,7 @@ offline = true
 lan = false
 history_days = 2
 history_limit = 50
+history_max = "64M"
 max_rate = 5.5
 join_timeout = 30
 data_dir = "/tmp/parlor-from-file"
@@ -67,6 +68,7 @@ fn every_key_of_the_file_is_used() {
     assert!(c.net.offline && !c.net.lan);
     assert_eq!(c.history.max_messages, 50);
     assert_eq!(c.history.max_age_ms, 2 * 86_400_000);
+    assert_eq!(c.history_max, 64 << 20);
     assert_eq!(c.limits.messages.per_second, 5.5);
     assert_eq!(c.join_timeout, Duration::from_secs(30));
     assert_eq!(c.data, Data::Dir("/tmp/parlor-from-file".into()));

@@ -222,6 +222,7 @@ pub struct FileValues {
     pub lan: Option<bool>,
     pub history_days: Option<f64>,
     pub history_limit: Option<usize>,
+    pub history_max: Option<u64>,
     pub max_rate: Option<f64>,
     pub join_timeout: Option<f64>,
     pub data_dir: Option<PathBuf>,
@@ -248,6 +249,7 @@ impl FileValues {
             lan,
             history_days,
             history_limit,
+            history_max,
             max_rate,
             join_timeout,
             data_dir,
@@ -322,6 +324,7 @@ impl FileValues {
             offline: offline.as_ref().map(|o| *o.get_ref()),
             lan: lan.as_ref().map(|l| *l.get_ref()),
             history_limit: history_limit.as_ref().map(|h| *h.get_ref()),
+            history_max: size("history_max", history_max)?,
             data_dir: data_dir.as_ref().map(|d| from_home(d.get_ref())),
             files: FileKeys {
                 download_dir: download_dir.as_ref().map(|d| from_home(d.get_ref())),

@@ -12,13 +12,18 @@ use crate::session::direct::DirectHandle;
 use crate::store::StoredMessage;
 
 /// Tell the DM actor what a room's event says about its members: everyone listed may write
-/// to us, and a member who (re)appeared is online, so what waits for it goes now.
+/// to us, a member who (re)appeared is online, so what waits for it goes now; a key the user
+/// ignores may not write to us.
 pub fn note_members(direct: &DirectHandle, event: &SessionEvent) {
     match event {
         SessionEvent::Members(members) => direct.allow(members.iter().map(|m| m.id)),
         SessionEvent::Room(Event::MemberJoined(member)) => {
             direct.allow([member.id]);
             direct.seen(member.id);
+        }
+        // `/ignore` in a room also refuses that key's direct messages.
+        SessionEvent::Room(Event::Ignored { member, ignored }) => {
+            direct.ignore(member.id, *ignored);
         }
         _ => {}
     }

@@ -11,7 +11,9 @@
 //! at a time per connection (QUIC's stream limit and flow control hold the rest back), a
 //! frame no larger than an envelope, a timeout on every read and on the answer, a bounded
 //! inbox to the DM actor (full: `Busy`, the sender retries later), and a connection idle for
-//! [`IDLE_TIMEOUT`] is closed.
+//! [`IDLE_TIMEOUT`] is closed. A key we do not know ([`Known`]) is refused on its connection's
+//! key, before a byte is read or a signature checked; a connection that delivers
+//! [`MAX_INVALID`] envelopes that do not verify is closed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::Node;
 use super::history::ServeLimits;
 use super::history::server::Load;
+use super::known::Known;
 use crate::proto::direct::{ACK_LEN, Ack};
 use crate::proto::wire::MAX_ENVELOPE_SIZE;
 use crate::proto::{EndpointAddr, EndpointId, MessageId};
@@ -43,6 +46,9 @@ pub const CLOSE_DONE: u32 = 0;
 pub const CLOSE_BUSY: u32 = 2;
 pub const CLOSE_BAD_FRAME: u32 = 1;
 pub const CLOSE_REFUSED: u32 = 3;
+/// Envelopes that fail to open one connection may deliver before it is closed (an honest
+/// sender whose clock is off sends a few; a hostile one pays a handshake per few checks).
+pub const MAX_INVALID: usize = 3;
 
 /// A direct message as it arrived, for the DM actor to verify, keep and answer.
 #[derive(Debug)]
@@ -53,6 +59,15 @@ pub struct DirectIncoming {
     pub reply: oneshot::Sender<Ack>,
 }
 
+/// What arrives for the DM actor.
+#[derive(Debug)]
+pub enum Inbound {
+    Message(DirectIncoming),
+    /// A key we do not know connected and was refused unread (told so the user can hear of
+    /// it; the actor rate-limits the reports).
+    Refused(EndpointId),
+}
+
 /// Our connections kept for direct messages (one per peer).
 const MAX_LINKS: usize = 32;
 
@@ -61,23 +76,23 @@ const MAX_LINKS: usize = 32;
 /// the message. The addressee closes a connection idle for [`IDLE_TIMEOUT`].
 #[derive(Clone, Default)]
 pub struct DirectRoute {
-    inbox: Arc<Mutex<Option<mpsc::Sender<DirectIncoming>>>>,
+    inbox: Arc<Mutex<Option<mpsc::Sender<Inbound>>>>,
     links: Arc<Mutex<HashMap<EndpointId, (Connection, Instant)>>>,
 }
 
 impl DirectRoute {
     /// Route every incoming message to the returned receiver (replacing an earlier one).
-    pub fn open(&self) -> mpsc::Receiver<DirectIncoming> {
+    pub fn open(&self) -> mpsc::Receiver<Inbound> {
         let (inbox, receiver) = mpsc::channel(INBOX_CAPACITY);
         *self.lock() = Some(inbox);
         receiver
     }
 
-    fn get(&self) -> Option<mpsc::Sender<DirectIncoming>> {
+    fn get(&self) -> Option<mpsc::Sender<Inbound>> {
         self.lock().clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::Sender<DirectIncoming>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::Sender<Inbound>>> {
         // Nothing panics while holding it; a poisoned route still routes correctly.
         self.inbox.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -130,6 +145,7 @@ pub struct DirectServer {
     route: DirectRoute,
     limits: ServeLimits,
     load: Load,
+    known: Known,
 }
 
 impl std::fmt::Debug for DirectServer {
@@ -141,7 +157,7 @@ impl std::fmt::Debug for DirectServer {
 impl DirectServer {
     /// `read_timeout` bounds each frame's arrival, `write_timeout` the actor's answer;
     /// `per_peer` and `total` count connections.
-    pub fn new(route: DirectRoute) -> Self {
+    pub fn new(route: DirectRoute, known: Known) -> Self {
         let limits = ServeLimits {
             per_peer: 2,
             per_room: 2,
@@ -152,11 +168,13 @@ impl DirectServer {
             route,
             limits,
             load: Load::new(limits),
+            known,
         }
     }
 
     /// Serve one message; `None` when the connection is done (closed, idle, or broken).
-    async fn serve_one(&self, conn: &Connection) -> Option<()> {
+    /// `invalid` counts the connection's envelopes that did not verify.
+    async fn serve_one(&self, conn: &Connection, invalid: &mut usize) -> Option<()> {
         let (mut send, mut recv) = tokio::time::timeout(IDLE_TIMEOUT, conn.accept_bi())
             .await
             .ok()?
@@ -190,6 +208,14 @@ impl DirectServer {
             conn.close(CLOSE_REFUSED.into(), b"refused");
             return None;
         }
+        if matches!(ack, Ack::Invalid(_)) {
+            *invalid += 1;
+            if *invalid >= MAX_INVALID {
+                let _ = tokio::time::timeout(self.limits.write_timeout, send.stopped()).await;
+                conn.close(CLOSE_BAD_FRAME.into(), b"invalid");
+                return None;
+            }
+        }
         Some(())
     }
 
@@ -205,7 +231,7 @@ impl DirectServer {
             envelope,
             reply,
         };
-        if inbox.try_send(incoming).is_err() {
+        if inbox.try_send(Inbound::Message(incoming)).is_err() {
             return busy;
         }
         match tokio::time::timeout(self.limits.write_timeout, answer).await {
@@ -218,13 +244,24 @@ impl DirectServer {
 impl ProtocolHandler for DirectServer {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id();
+        // A stranger, or a key the user ignores: refused on its key, nothing read.
+        if !self.known.may_message(&peer) {
+            tracing::debug!(peer = %peer.fmt_short(), "DM connection refused: not known");
+            conn.close(CLOSE_REFUSED.into(), b"refused");
+            if let Some(inbox) = self.route.get() {
+                // Full: the report is lost, not the refusal.
+                let _ = inbox.try_send(Inbound::Refused(peer));
+            }
+            return Ok(());
+        }
         let Some(_slot) = self.load.take(peer) else {
             tracing::debug!(peer = %peer.fmt_short(), "DM connection refused: busy");
             conn.close(CLOSE_BUSY.into(), b"busy");
             return Ok(());
         };
         // One message at a time: a peer's further streams wait in QUIC's flow control.
-        while self.serve_one(&conn).await.is_some() {}
+        let mut invalid = 0;
+        while self.serve_one(&conn, &mut invalid).await.is_some() {}
         Ok(())
     }
 }
@@ -247,6 +284,15 @@ async fn write_frame(send: &mut SendStream, envelope: &[u8]) -> anyhow::Result<(
     send.write_all(&frame).await?;
     send.finish()?;
     Ok(())
+}
+
+/// Whether the addressee closed `conn` as [`CLOSE_REFUSED`].
+fn refused(conn: &Connection) -> bool {
+    matches!(
+        conn.close_reason(),
+        Some(iroh::endpoint::ConnectionError::ApplicationClosed(close))
+            if close.error_code == CLOSE_REFUSED.into()
+    )
 }
 
 /// A connection to one peer for sending it direct messages; closed when dropped.
@@ -277,6 +323,10 @@ impl DirectLink {
             .and_then(|answer| answer);
         if result.is_err() {
             self.route.forget(&self.peer);
+            // Refused on our key before anything was read: the addressee does not know us.
+            if refused(&self.conn) {
+                return Ok(Ack::Refused(MessageId::of(envelope)));
+            }
         }
         result
     }
@@ -294,7 +344,7 @@ impl DirectLink {
 
 impl Node {
     /// Incoming direct messages, from now on (replacing an earlier receiver).
-    pub fn direct_inbox(&self) -> mpsc::Receiver<DirectIncoming> {
+    pub fn direct_inbox(&self) -> mpsc::Receiver<Inbound> {
         self.direct.open()
     }
 

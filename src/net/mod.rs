@@ -11,6 +11,7 @@ mod guard;
 pub mod history;
 pub mod keys;
 mod keys_node;
+pub(crate) mod known;
 pub(crate) mod lan;
 pub(crate) mod paths;
 pub(crate) mod relay;
@@ -131,6 +132,8 @@ pub struct Node {
     connections: paths::Connections,
     /// Peers kept off our gossip (flooding a private room's topic).
     guard: guard::Guard,
+    /// Keys we know: who may message us, and who gets the history places kept for members.
+    known: known::Known,
     /// Our own gossip dials in flight, per peer.
     dialing: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<EndpointId, u8>>>,
     /// LAN discovery, or why it is off.
@@ -178,7 +181,7 @@ impl Node {
         let endpoint = builder.bind().await.context("cannot start the endpoint")?;
         // Never fatal: a machine with no multicast route still chats through tickets.
         let lan = if config.lan {
-            Lan::start(&endpoint, true)
+            Lan::start(&endpoint)
                 .await
                 .map_err(|err| format!("LAN discovery is off: {err:#}"))
         } else {
@@ -197,18 +200,19 @@ impl Node {
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
         let keys = keys::KeyRoutes::default();
+        let known = known::Known::default();
         let (files, blobs) = files::Files::open(config.blobs_dir.as_deref()).await?;
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(files::FILES_ALPN, blobs)
             .accept(
                 history::HISTORY_ALPN,
-                history::HistoryServer::new(routes.clone()),
+                history::HistoryServer::new(routes.clone(), known.clone()),
             )
             .accept(keys::KEYS_ALPN, keys::KeyServer::new(keys.clone()))
             .accept(
                 direct::DIRECT_ALPN,
-                direct::DirectServer::new(direct.clone()),
+                direct::DirectServer::new(direct.clone(), known.clone()),
             )
             .spawn();
         Ok(Self {
@@ -221,11 +225,17 @@ impl Node {
             direct,
             connections,
             guard,
+            known,
             dialing: Default::default(),
             lan,
             files,
             ticket_relays,
         })
+    }
+
+    /// Keys we know (see [`known::Known`]).
+    pub fn known(&self) -> &known::Known {
+        &self.known
     }
 
     /// LAN discovery, when it runs.

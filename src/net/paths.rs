@@ -89,12 +89,26 @@ impl Connections {
 
 /// A connection's selected path, or else its best open one (direct before relayed, then
 /// the shortest round trip); `None` when it has no open path.
+///
+/// Paths the peer has answered on come first: a connection opened after the peer came back
+/// on another port can also hold a path to its old address (iroh tries every address it
+/// knew), and the peer's selection can still name that dead path.
 fn live_path(conn: &Connection) -> Option<(PathKind, String, Duration)> {
     let paths = conn.paths();
-    let path = paths
-        .iter()
-        .find(|p| p.is_selected())
-        .or_else(|| paths.iter().min_by_key(|p| (p.is_relay(), p.rtt())))?;
+    let heard = |p: &iroh::endpoint::Path<'_>| p.stats().udp_rx.datagrams > 0;
+    let best = |only_heard: bool| {
+        paths
+            .iter()
+            .filter(|p| !only_heard || heard(p))
+            .find(|p| p.is_selected())
+            .or_else(|| {
+                paths
+                    .iter()
+                    .filter(|p| !only_heard || heard(p))
+                    .min_by_key(|p| (p.is_relay(), p.rtt()))
+            })
+    };
+    let path = best(true).or_else(|| best(false))?;
     let kind = if path.is_relay() {
         PathKind::Relay
     } else {

@@ -38,8 +38,12 @@ impl HistoryWindow {
 
 pub type Envelope = Arc<[u8]>;
 
-/// Most `AboutMe` envelopes kept to name authors in the history we serve.
+/// Most `AboutMe` envelopes kept to name authors in the history we serve (each at most
+/// [`crate::proto::wire::MAX_PRESENCE_BYTES`]).
 pub const MAX_NAMES: usize = 10_000;
+/// What the messages held for catch-up may weigh in all, whatever `max_messages` says: an
+/// envelope may be 64 KiB, and a thousand of them from minted keys would be 64 MB per room.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
 /// Which end of a long history a catch-up answer takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -57,6 +61,8 @@ pub enum Page {
 pub struct Backlog {
     window: HistoryWindow,
     messages: BTreeMap<(UnixMillis, MessageId), (EndpointId, Envelope)>,
+    /// What `messages`' envelopes weigh.
+    message_bytes: usize,
     names: HashMap<EndpointId, (UnixMillis, Envelope)>,
 }
 
@@ -88,16 +94,25 @@ impl Backlog {
         author: EndpointId,
         envelope: Envelope,
     ) {
-        self.messages.insert((sent, id), (author, envelope));
-        while self.messages.len() > self.window.max_messages {
-            self.messages.pop_first();
+        self.message_bytes += envelope.len();
+        if let Some((_, old)) = self.messages.insert((sent, id), (author, envelope)) {
+            self.message_bytes -= old.len();
+        }
+        while self.messages.len() > self.window.max_messages
+            || (self.message_bytes > MAX_MESSAGE_BYTES && self.messages.len() > 1)
+        {
+            if let Some((_, (_, gone))) = self.messages.pop_first() {
+                self.message_bytes -= gone.len();
+            }
         }
     }
 
     /// Whether the message `id` sent at `sent` is held.
     /// Forget a message (a deleted line, an edit of it): never served again.
     pub fn remove(&mut self, sent: UnixMillis, id: MessageId) {
-        self.messages.remove(&(sent, id));
+        if let Some((_, gone)) = self.messages.remove(&(sent, id)) {
+            self.message_bytes -= gone.len();
+        }
     }
 
     pub fn contains(&self, sent: UnixMillis, id: MessageId) -> bool {
@@ -106,7 +121,7 @@ impl Backlog {
 
     /// Keep `author`'s `AboutMe` if it is the newest seen. At most [`MAX_NAMES`] are kept:
     /// beyond, a tenth goes at once, those of authors with no message held and the oldest
-    /// first (fake keys cost nothing; each `AboutMe` is up to 32 KiB).
+    /// first (fake keys cost nothing).
     pub fn add_name(&mut self, author: EndpointId, sent: UnixMillis, envelope: Envelope) {
         let newer = self.names.get(&author).is_none_or(|(at, _)| *at <= sent);
         if !newer {
@@ -220,5 +235,29 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(backlog.newest(), Some(UnixMillis(400)));
+    }
+
+    #[test]
+    fn held_messages_are_bounded_in_bytes() {
+        let window = HistoryWindow {
+            max_messages: 100_000,
+            ..HistoryWindow::default()
+        };
+        let mut backlog = Backlog::new(window);
+        let author = crate::proto::SecretKey::from_bytes(&[3; 32]).public();
+        let big: Envelope = Arc::from(vec![7u8; 60 * 1024]);
+        for n in 0..1_000u64 {
+            let id = MessageId::from_bytes([(n % 251) as u8; 32]);
+            backlog.add_message(UnixMillis(n), id, author, big.clone());
+        }
+        assert!(backlog.message_bytes <= MAX_MESSAGE_BYTES);
+        assert_eq!(backlog.message_bytes, backlog.len() * big.len());
+        assert_eq!(backlog.newest(), Some(UnixMillis(999)));
+        // Removing keeps the count right.
+        backlog.remove(
+            UnixMillis(999),
+            MessageId::from_bytes([(999 % 251) as u8; 32]),
+        );
+        assert_eq!(backlog.message_bytes, backlog.len() * big.len());
     }
 }

@@ -1,6 +1,16 @@
-//! Rate limits per author: a token bucket per key and kind of message, checked after the
-//! signature (so nobody can spend another's tokens) and before anything is stored or shown.
-//! Excess is dropped and counted; each flooding sender is reported at most once a minute.
+//! Rate limits per author: a token bucket per key and kind of message (and one for the bytes
+//! of its lines), checked after the signature (so nobody can spend another's tokens) and
+//! before anything is stored or shown. Excess is dropped and counted; each flooding sender is
+//! reported at most once a minute.
+//!
+//! Keys cost nothing to make, so per-key limits alone let one member with a thousand keys send
+//! a thousand times a member's share. Lines from keys first heard recently (less than
+//! [`NEWCOMER_FOR`] ago) therefore draw on one allowance together, besides their own limits,
+//! and so do lines any key not met before brings in a catch-up answer (see [`Newcomers`]).
+//! Who was there before us is no newcomer: members restored from disk, and keys heard in the
+//! first [`JOIN_GRACE`] after we joined (a newcomer to a room of hundreds hears them all at
+//! once). Presence and questions keep per-key limits only: what they make us hold is bounded
+//! by the member list's own caps.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -22,6 +32,9 @@ pub struct RateLimit {
 pub struct RateLimits {
     /// Chat lines (`Message`).
     pub messages: RateLimit,
+    /// The bytes of those lines: 20 lines a second of 32 KiB would be 2 GB an hour on every
+    /// member's disk.
+    pub bytes: RateLimit,
     /// `AboutMe` and `Leave`: heartbeats, renames.
     pub presence: RateLimit,
     /// `WhoIsThere`: each makes every member answer.
@@ -33,6 +46,31 @@ pub struct RateLimits {
 
 /// Lines a second shown from one member by default (`max_rate`).
 pub const DEFAULT_MESSAGES_PER_SECOND: f64 = 20.0;
+/// Bytes of lines a second from one member: a pasted block of 32 KiB now and then, a bot
+/// piping a log of 200-byte lines at the line rate, both far under it.
+pub const DEFAULT_BYTES: RateLimit = RateLimit {
+    per_second: 64.0 * 1024.0,
+    burst: 512 * 1024,
+};
+/// How long a key first heard after we joined shares the newcomers' allowance.
+pub const NEWCOMER_FOR: Duration = Duration::from_secs(600);
+/// Keys heard this soon after we joined were there before us.
+pub const JOIN_GRACE: Duration = Duration::from_secs(60);
+/// Keys with a share of their own at most, and newcomers followed at most (past it, new keys
+/// stay newcomers).
+pub const MAX_ESTABLISHED: usize = 16_384;
+/// What catch-up answers may bring from keys we have not met: paging through a long outage
+/// (thousands of lines, most by members who left before we came) goes whole; a neighbour
+/// answering every catch-up with minted keys' lines churns our disk at a bounded rate, within
+/// the room's byte budget (`store::retention`).
+const NEWCOMERS_HISTORY: RateLimit = RateLimit {
+    per_second: 200.0,
+    burst: 10_000,
+};
+const NEWCOMERS_HISTORY_BYTES: RateLimit = RateLimit {
+    per_second: 1024.0 * 1024.0,
+    burst: 32 << 20,
+};
 
 impl Default for RateLimits {
     fn default() -> Self {
@@ -41,6 +79,7 @@ impl Default for RateLimits {
                 per_second: DEFAULT_MESSAGES_PER_SECOND,
                 burst: 50,
             },
+            bytes: DEFAULT_BYTES,
             presence: RateLimit {
                 per_second: 0.5,
                 burst: 10,
@@ -62,6 +101,8 @@ pub enum Kind {
     Message,
     Presence,
     Question,
+    /// The bytes of lines.
+    Bytes,
 }
 
 /// Buckets kept at most; a full bucket equals a fresh one, so those go first.
@@ -94,15 +135,27 @@ impl Bucket {
 
     /// Take a token, or say how long until one is there.
     pub fn take(&mut self, limit: RateLimit, now: Instant) -> Result<(), Duration> {
+        self.take_n(limit, 1.0, now)
+    }
+
+    /// Take `n` tokens (at most a burst's worth), or say how long until they are there.
+    pub fn take_n(&mut self, limit: RateLimit, n: f64, now: Instant) -> Result<(), Duration> {
+        self.has(limit, n, now)?;
+        self.tokens -= n.min(f64::from(limit.burst));
+        Ok(())
+    }
+
+    /// Whether `n` tokens (at most a burst's worth) are there, taking none.
+    pub fn has(&mut self, limit: RateLimit, n: f64, now: Instant) -> Result<(), Duration> {
         self.refill(limit, now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let n = n.min(f64::from(limit.burst));
+        if self.tokens >= n {
             return Ok(());
         }
         if limit.per_second <= 0.0 {
             return Err(Duration::MAX);
         }
-        let wait = (1.0 - self.tokens) / limit.per_second;
+        let wait = (n - self.tokens) / limit.per_second;
         Err(Duration::from_secs_f64(wait.min(86_400.0)))
     }
 
@@ -110,6 +163,15 @@ impl Bucket {
         let mut copy = *self;
         copy.refill(limit, now);
         copy.tokens >= f64::from(limit.burst)
+    }
+}
+
+fn limit_of(limits: &RateLimits, kind: Kind) -> RateLimit {
+    match kind {
+        Kind::Message => limits.messages,
+        Kind::Presence => limits.presence,
+        Kind::Question => limits.questions,
+        Kind::Bytes => limits.bytes,
     }
 }
 
@@ -124,6 +186,54 @@ pub struct Limiter {
     limits: RateLimits,
     buckets: HashMap<(EndpointId, Kind), Bucket>,
     reports: HashMap<EndpointId, Report>,
+    newcomers: Newcomers,
+}
+
+/// Keys with a share of their own, newcomers, and the allowance newcomers share.
+#[derive(Debug, Default)]
+struct Newcomers {
+    established: std::collections::HashSet<EndpointId>,
+    /// When each newcomer was first heard.
+    first_heard: HashMap<EndpointId, Instant>,
+    /// Until when keys heard are taken as there before us.
+    grace_until: Option<Instant>,
+    /// [`Kind::Message`] and [`Kind::Bytes`], live (`false`) and from catch-up answers.
+    shared: HashMap<(Kind, bool), Bucket>,
+}
+
+impl Newcomers {
+    /// Whether `author`, heard live, has a share of its own.
+    fn let_in(&mut self, author: EndpointId, now: Instant) -> bool {
+        if self.established.contains(&author) {
+            return true;
+        }
+        let full = self.established.len() >= MAX_ESTABLISHED;
+        let before_us = self.grace_until.is_none_or(|until| now < until);
+        let first = match self.first_heard.get(&author) {
+            Some(first) => *first,
+            None if full || self.first_heard.len() >= MAX_ESTABLISHED => return false,
+            None if before_us => now - NEWCOMER_FOR,
+            None => {
+                self.first_heard.insert(author, now);
+                now
+            }
+        };
+        if full || now.saturating_duration_since(first) < NEWCOMER_FOR {
+            return false;
+        }
+        self.first_heard.remove(&author);
+        self.established.insert(author);
+        true
+    }
+
+    /// Take `n` from the shared allowance for `kind` (`history`: from catch-up answers).
+    fn take(&mut self, kind: Kind, history: bool, limit: RateLimit, n: f64, now: Instant) -> bool {
+        self.shared
+            .entry((kind, history))
+            .or_insert_with(|| Bucket::full(limit, now))
+            .take_n(limit, n, now)
+            .is_ok()
+    }
 }
 
 impl Limiter {
@@ -132,19 +242,89 @@ impl Limiter {
             limits,
             buckets: HashMap::new(),
             reports: HashMap::new(),
+            newcomers: Newcomers::default(),
         }
     }
 
     fn limit(&self, kind: Kind) -> RateLimit {
-        match kind {
-            Kind::Message => self.limits.messages,
-            Kind::Presence => self.limits.presence,
-            Kind::Question => self.limits.questions,
+        limit_of(&self.limits, kind)
+    }
+
+    /// We joined at `now`: keys heard in the next [`JOIN_GRACE`] were there before us.
+    pub fn joined(&mut self, now: Instant) {
+        self.newcomers.grace_until = Some(now + JOIN_GRACE);
+    }
+
+    /// These keys have a share of their own (members restored from disk).
+    pub fn establish(&mut self, ids: impl IntoIterator<Item = EndpointId>) {
+        for id in ids {
+            if self.newcomers.established.len() >= MAX_ESTABLISHED {
+                break;
+            }
+            self.newcomers.established.insert(id);
         }
+    }
+
+    /// Whether `author` may send one more `kind` of `bytes` (lines: their envelope; else 0)
+    /// now, within its own limits and, while it is not let in, the newcomers' shared one; a
+    /// refusal is counted for its report.
+    pub fn allow_sized(
+        &mut self,
+        author: EndpointId,
+        kind: Kind,
+        bytes: usize,
+        now: Instant,
+    ) -> bool {
+        if !self.allow(author, kind, now) {
+            return false;
+        }
+        if bytes > 0 && !self.allow_n(author, Kind::Bytes, bytes as f64, now) {
+            return false;
+        }
+        if kind != Kind::Message || self.newcomers.let_in(author, now) {
+            return true;
+        }
+        let ok = self
+            .newcomers
+            .take(kind, false, self.limits.messages, 1.0, now)
+            && (bytes == 0
+                || self
+                    .newcomers
+                    .take(Kind::Bytes, false, self.limits.bytes, bytes as f64, now));
+        if !ok {
+            self.count_drop(author, now);
+        }
+        ok
+    }
+
+    /// Whether a line of `bytes` by `author` from a catch-up answer is kept: always from a
+    /// key let in; from others, while the newcomers' catch-up allowance lasts.
+    pub fn allow_history(&mut self, author: EndpointId, bytes: usize, now: Instant) -> bool {
+        if self.newcomers.established.contains(&author) {
+            return true;
+        }
+        let ok = self
+            .newcomers
+            .take(Kind::Message, true, NEWCOMERS_HISTORY, 1.0, now)
+            && self.newcomers.take(
+                Kind::Bytes,
+                true,
+                NEWCOMERS_HISTORY_BYTES,
+                bytes as f64,
+                now,
+            );
+        if !ok {
+            self.count_drop(author, now);
+        }
+        ok
     }
 
     /// Whether `author` may send one more `kind` now; a refusal is counted for its report.
     pub fn allow(&mut self, author: EndpointId, kind: Kind, now: Instant) -> bool {
+        self.allow_n(author, kind, 1.0, now)
+    }
+
+    fn allow_n(&mut self, author: EndpointId, kind: Kind, n: f64, now: Instant) -> bool {
         let limit = self.limit(kind);
         if !self.buckets.contains_key(&(author, kind)) && self.buckets.len() >= MAX_BUCKETS {
             self.shed_buckets(now);
@@ -153,7 +333,7 @@ impl Limiter {
             .buckets
             .entry((author, kind))
             .or_insert_with(|| Bucket::full(limit, now));
-        if bucket.take(limit, now).is_ok() {
+        if bucket.take_n(limit, n, now).is_ok() {
             return true;
         }
         self.count_drop(author, now);
@@ -162,13 +342,8 @@ impl Limiter {
 
     fn shed_buckets(&mut self, now: Instant) {
         let limits = self.limits;
-        let limit = |kind| match kind {
-            Kind::Message => limits.messages,
-            Kind::Presence => limits.presence,
-            Kind::Question => limits.questions,
-        };
         self.buckets
-            .retain(|(_, kind), b| !b.is_full(limit(*kind), now));
+            .retain(|(_, kind), b| !b.is_full(limit_of(&limits, *kind), now));
         if self.buckets.len() >= MAX_BUCKETS {
             // Thousands of fresh keys all draining their buckets: forget the half touched
             // longest ago. A flooder's bucket is touched all the time and stays empty.
@@ -300,5 +475,91 @@ mod tests {
         assert!(bucket.take(limit, now).is_ok());
         assert_eq!(bucket.take(limit, now), Err(Duration::from_secs(2)));
         assert!(bucket.take(limit, now + Duration::from_secs(2)).is_ok());
+    }
+
+    fn key(n: u32) -> EndpointId {
+        let mut seed = [9u8; 32];
+        seed[..4].copy_from_slice(&n.to_le_bytes());
+        SecretKey::from_bytes(&seed).public()
+    }
+
+    #[test]
+    fn keys_first_heard_after_we_joined_share_one_allowance_until_they_are_old() {
+        let mut limiter = Limiter::new(RateLimits::default());
+        let start = Instant::now();
+        limiter.joined(start);
+        let member = key(0);
+        assert!(limiter.allow_sized(member, Kind::Message, 100, start));
+        // Two minutes later, 500 fresh keys each send a line a second for 10 s.
+        let later = start + Duration::from_secs(120);
+        let mut allowed = 0;
+        let mut member_allowed = 0;
+        for s in 0..10u64 {
+            let at = later + Duration::from_secs(s);
+            for n in 1..=500 {
+                if limiter.allow_sized(key(n), Kind::Message, 100, at) {
+                    allowed += 1;
+                }
+            }
+            if limiter.allow_sized(member, Kind::Message, 100, at) {
+                member_allowed += 1;
+            }
+        }
+        let one = RateLimits::default().messages;
+        let share = f64::from(one.burst) + 10.0 * one.per_second;
+        assert!(f64::from(allowed) <= share + 1.0, "{allowed} of 5,000");
+        assert_eq!(member_allowed, 10, "a member keeps its own share");
+        // Ten minutes on, a newcomer has a share of its own.
+        let old = later + NEWCOMER_FOR + Duration::from_secs(1);
+        let passed = (0..40).filter(|_| limiter.allow_sized(key(1), Kind::Message, 100, old));
+        assert_eq!(passed.count(), 40);
+    }
+
+    #[test]
+    fn keys_heard_as_we_join_and_restored_ones_are_no_newcomers() {
+        let mut limiter = Limiter::new(RateLimits::default());
+        let start = Instant::now();
+        limiter.establish([key(7)]);
+        limiter.joined(start);
+        let soon = start + Duration::from_secs(5);
+        for n in 0..300 {
+            // Each of a large room's members, heard at once as we join.
+            assert!(limiter.allow_sized(key(100 + n), Kind::Message, 100, soon));
+        }
+        let much_later = start + Duration::from_secs(3600);
+        let passed =
+            (0..40).filter(|_| limiter.allow_sized(key(7), Kind::Message, 100, much_later));
+        assert_eq!(passed.count(), 40);
+    }
+
+    #[test]
+    fn a_key_is_limited_in_bytes_too() {
+        let mut limiter = Limiter::new(RateLimits::default());
+        let start = Instant::now();
+        let big = key(3);
+        let mut bytes = 0;
+        // 20 lines of 32 KiB a second for 10 s: within the line rate, far over the byte rate.
+        for i in 0..200u64 {
+            let at = start + Duration::from_millis(i * 50);
+            if limiter.allow_sized(big, Kind::Message, 32 * 1024, at) {
+                bytes += 32 * 1024;
+            }
+        }
+        let limit = RateLimits::default().bytes;
+        let most = f64::from(limit.burst) + 10.0 * limit.per_second;
+        assert!(f64::from(bytes) <= most + 32.0 * 1024.0, "{bytes}");
+        assert!(bytes >= 512 * 1024);
+    }
+
+    #[test]
+    fn catch_up_lines_from_unknown_keys_share_an_allowance() {
+        let mut limiter = Limiter::new(RateLimits::default());
+        let now = Instant::now();
+        limiter.establish([key(1)]);
+        let kept = (0..20_000u32)
+            .filter(|n| limiter.allow_history(key(1_000 + n % 1_000), 100, now))
+            .count();
+        assert_eq!(kept, NEWCOMERS_HISTORY.burst as usize);
+        assert!((0..20_000).all(|_| limiter.allow_history(key(1), 100, now)));
     }
 }

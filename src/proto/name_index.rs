@@ -85,8 +85,14 @@ impl NameIndex {
         self.pins.len()
     }
 
-    /// `id` now calls itself `name`.
+    /// `id` now calls itself `name`, live: a name nobody holds is pinned to it.
     pub fn claim(&mut self, id: EndpointId, name: &str) -> Claim {
+        self.claim_as(id, name, true)
+    }
+
+    /// `id` calls itself `name`; with `pin` false (a name learned from history, which any
+    /// neighbour can backdate) a free name is claimed but not pinned: only live presence pins.
+    pub fn claim_as(&mut self, id: EndpointId, name: &str, pin: bool) -> Claim {
         let key = name_key(name);
         if self.claims.get(&id) == Some(&key) {
             // Another spelling of the same name: only its own shown name changes.
@@ -100,16 +106,38 @@ impl NameIndex {
         match self.pins.get(&key) {
             Some(owner) if *owner == id => Claim::Unchanged,
             Some(owner) => Claim::Clash { owner: *owner },
-            None => {
-                let count = self.pinned_by.entry(id).or_default();
-                if self.pins.len() >= MAX_PINS || *count >= MAX_PINS_PER_KEY {
-                    return Claim::Unchanged;
-                }
-                *count += 1;
-                self.pins.insert(key.clone(), id);
-                Claim::Pinned { key }
-            }
+            None if !pin => Claim::Unchanged,
+            None => self.pin(id, key),
         }
+    }
+
+    /// Pin the name `id` claims to it if nobody holds that name: a key first learned from
+    /// history that is now here live. `Some` (to keep on disk) when it was pinned.
+    pub fn pin_if_free(&mut self, id: EndpointId) -> Option<Claim> {
+        let key = self.claims.get(&id)?.clone();
+        if self.pins.contains_key(&key) {
+            return None;
+        }
+        match self.pin(id, key.clone()) {
+            claim @ Claim::Pinned { .. } => {
+                // The other claimants of the name now show fingerprints.
+                if let Some(set) = self.claimants.get(&key) {
+                    self.changed.extend(set.iter().copied());
+                }
+                Some(claim)
+            }
+            _ => None,
+        }
+    }
+
+    fn pin(&mut self, id: EndpointId, key: String) -> Claim {
+        let count = self.pinned_by.entry(id).or_default();
+        if self.pins.len() >= MAX_PINS || *count >= MAX_PINS_PER_KEY {
+            return Claim::Unchanged;
+        }
+        *count += 1;
+        self.pins.insert(key.clone(), id);
+        Claim::Pinned { key }
     }
 
     /// `id` is forgotten (evicted from the room's memory); its pins stay.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::{fail, shutdown_signal};
 use crate::config::Config;
 use crate::front::start::LAN_LISTEN;
-use crate::net::relay::{self, RelayOptions};
+use crate::net::relay::{self, AllowList, RelayOptions};
 use crate::net::{Nearby, Node};
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
@@ -66,6 +66,10 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
                 "members": room.announcers.len(),
                 "kind": if room.private.is_some() { "private" } else { "public" },
                 "room_id": room.private.map(|id| id.to_string()),
+                // Who says so: records are unauthenticated, so many announcers from nowhere
+                // known deserve a second look (short ids, as the text shows them).
+                "sources": room.sources,
+                "announcers": room.announcers.iter().map(|id| id.fmt_short().to_string()).collect::<Vec<_>>(),
             });
             writeln!(out, "{line}")?;
         }
@@ -86,10 +90,17 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
         let n = room.announcers.len();
         writeln!(
             out,
-            "{:width$}  {}  {n} member{} announcing{}",
+            "{:width$}  {}  {n} member{} announcing ({}){}{}",
             room.label,
             room.topic.fmt_short(),
             if n == 1 { "" } else { "s" },
+            announcers(&room.announcers),
+            // Ids are free to mint: say when several come from one address.
+            match room.sources {
+                s if s >= n => String::new(),
+                1 => " from 1 address".to_string(),
+                s => format!(" from {s} addresses"),
+            },
             match room.private {
                 Some(_) => "  private: joining asks an admin",
                 None => "",
@@ -99,8 +110,30 @@ fn write_nearby(out: &mut impl Write, rooms: &[Nearby], json: bool) -> std::io::
     writeln!(out, "Join with: parlor join LABEL (or a topic prefix)")
 }
 
-/// Run a relay server until Ctrl-C or SIGTERM.
+/// Announcers shown in a line: the first few short ids, then how many more.
+fn announcers(ids: &[crate::proto::EndpointId]) -> String {
+    const SHOWN: usize = 3;
+    let mut text: Vec<String> = ids
+        .iter()
+        .take(SHOWN)
+        .map(|id| id.fmt_short().to_string())
+        .collect();
+    if ids.len() > SHOWN {
+        text.push(format!("+{} more", ids.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
+/// Run a relay server until Ctrl-C or SIGTERM. A bad allow file is the user's (exit 2),
+/// before anything listens.
 pub fn relay(options: RelayOptions) -> ExitCode {
+    let allow = match &options.allow_file {
+        Some(path) => match read_allow_file(path) {
+            Ok(list) => Some(list),
+            Err(err) => return fail(2, &err),
+        },
+        None => None,
+    };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -110,12 +143,26 @@ pub fn relay(options: RelayOptions) -> ExitCode {
         // A closed stdout (the log piped to something that ended) must not stop the relay.
         let _ = writeln!(std::io::stdout().lock(), "{time} {line}");
     };
-    let result = runtime.block_on(relay::serve(options, log, shutdown_signal()));
+    let result = runtime.block_on(relay::serve(options, allow, log, shutdown_signal()));
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(1, &format!("{err:#}")),
     }
+}
+
+fn read_allow_file(path: &std::path::Path) -> Result<AllowList, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the allow file {}: {err}", path.display()))?;
+    let list =
+        AllowList::parse(&text).map_err(|err| format!("allow file {}: {err}", path.display()))?;
+    if list.is_empty() {
+        return Err(format!(
+            "the allow file {} names no endpoint id: nobody could use the relay",
+            path.display()
+        ));
+    }
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -129,13 +176,17 @@ mod tests {
             topic: TopicId::from_bytes([0xab; 32]),
             label: "standup".into(),
             announcers: vec![SecretKey::from_bytes(&[1; 32]).public()],
+            sources: 1,
             private: None,
         }];
         let mut text = Vec::new();
         write_nearby(&mut text, &rooms, false).unwrap();
         let text = String::from_utf8(text).unwrap();
+        let one = rooms[0].announcers[0].fmt_short().to_string();
         assert!(
-            text.starts_with("standup  ababababab  1 member announcing\n"),
+            text.starts_with(&format!(
+                "standup  ababababab  1 member announcing ({one})\n"
+            )),
             "{text}"
         );
         let mut json = Vec::new();
@@ -147,6 +198,7 @@ mod tests {
         assert_eq!(line["topic"], "ab".repeat(32));
         assert_eq!(line["kind"], "public");
         assert!(line["room_id"].is_null());
+        assert_eq!(line["announcers"], serde_json::json!([one]));
         let room = crate::proto::state::RoomId::from_bytes([3; 32]);
         let private = vec![Nearby {
             private: Some(room),
@@ -156,7 +208,9 @@ mod tests {
         write_nearby(&mut text, &private, false).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(
-            text.contains("announcing  private: joining asks an admin"),
+            text.contains(&format!(
+                "announcing ({one})  private: joining asks an admin"
+            )),
             "{text}"
         );
         let mut json = Vec::new();
@@ -164,6 +218,24 @@ mod tests {
         let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(line["kind"], "private");
         assert_eq!(line["room_id"], room.to_string());
+        // Many announcers: a few shown, the rest counted.
+        let crowd = vec![Nearby {
+            announcers: (1..=5)
+                .map(|n| SecretKey::from_bytes(&[n; 32]).public())
+                .collect(),
+            ..rooms[0].clone()
+        }];
+        let mut text = Vec::new();
+        write_nearby(&mut text, &crowd, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("5 members announcing ("), "{text}");
+        assert!(text.contains(", +2 more) from 1 address\n"), "{text}");
+        let mut json = Vec::new();
+        write_nearby(&mut json, &crowd, true).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(line["members"], 5);
+        assert_eq!(line["sources"], 1);
+        assert_eq!(line["announcers"].as_array().map(Vec::len), Some(5));
         let mut none = Vec::new();
         write_nearby(&mut none, &[], true).unwrap();
         assert!(none.is_empty());

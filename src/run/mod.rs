@@ -109,7 +109,8 @@ fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let Data::Dir(dir) = &config.data else {
         return Ok(None);
     };
-    let store = Store::open(dir).map_err(|e| (store_exit_code(&e), e.to_string()))?;
+    let mut store = Store::open(dir).map_err(|e| (store_exit_code(&e), e.to_string()))?;
+    store.set_room_budget(config.history_max);
     config.net.secret = store.secret_key().map_err(|e| (1, e.to_string()))?;
     if !config.name_given
         && !config.name_configured

@@ -330,6 +330,7 @@ async fn restore(
     room.restore_pins(pins);
     room.restore_ignored(ignored);
     let checked = catch_up::check_off_thread(envelopes, topic).await;
+    room.restore_established(checked.accepted.iter().map(|(v, _)| v.author));
     let mut events = Vec::new();
     let mut pins = Vec::new();
     for output in room.handle(Input::CheckedHistory(checked), Now::system()) {

@@ -33,8 +33,17 @@ async fn a_peer_that_reconnects_is_shown_on_its_live_path() {
     bob.ticket().await;
     ann.expect("bob joined again", joined("bob")).await;
     assert_eq!(ann.handle.status().await.unwrap().neighbors, 1);
-    let again = path_of(&ann.handle, bob_id).await;
+    // The new connection's handshake can finish a moment before its path has carried a
+    // datagram back; `/net` shows the new address once it has (within seconds, not never).
     let bob_now = bob.node.addr().ip_addrs().next().map(ToString::to_string);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let again = loop {
+        let path = path_of(&ann.handle, bob_id).await;
+        if path.addr == bob_now || tokio::time::Instant::now() >= deadline {
+            break path;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(again.kind, PathKind::Direct, "{again:?}");
     assert_eq!(
         again.addr, bob_now,

@@ -13,6 +13,11 @@ use crate::proto::{EndpointId, MessageId, UnixMillis};
 /// Our messages one peer may have waiting at most: a peer offline for long must not make the
 /// queue (and every retry) grow without bound.
 pub const MAX_PENDING_PER_PEER: usize = 1000;
+/// Our messages waiting for delivery at most, to all peers together.
+pub const MAX_PENDING_TOTAL: usize = 10_000;
+/// Lines one conversation keeps at most; past it the oldest delivered or received go first
+/// (a member writing at its rate limit for months must not fill the disk).
+pub const MAX_CONVERSATION_LINES: usize = 50_000;
 /// Most messages one page, search or retry load returns.
 pub const MAX_DIRECT_PAGE: usize = 10_000;
 
@@ -32,6 +37,8 @@ pub enum Receipt {
 pub enum QueueError {
     #[error("{max} messages to {} are already waiting for delivery", .peer.fmt_short())]
     PendingFull { peer: EndpointId, max: usize },
+    #[error("{max} direct messages are already waiting for delivery")]
+    PendingTotal { max: usize },
     #[error("{0}")]
     Change(String),
     #[error(transparent)]
@@ -131,6 +138,17 @@ impl Store {
                 max: MAX_PENDING_PER_PEER,
             });
         }
+        let total: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM direct WHERE state = 0", [], |row| {
+                row.get(0)
+            })
+            .map_err(StoreError::from)?;
+        if total as usize >= MAX_PENDING_TOTAL {
+            return Err(QueueError::PendingTotal {
+                max: MAX_PENDING_TOTAL,
+            });
+        }
         if let Some(why) = self.direct_change_refused(peer, &sealed.message)? {
             return Err(QueueError::Change(why));
         }
@@ -179,10 +197,30 @@ impl Store {
         }
         Ok(if self.insert_direct(sealed, from, now)? {
             self.apply_direct_change(&sealed.message)?;
+            self.trim_conversation(from, MAX_CONVERSATION_LINES)?;
             Receipt::New
         } else {
             Receipt::Duplicate
         })
+    }
+
+    /// Keep at most `max` lines with `peer`: the oldest that are not waiting for delivery go
+    /// (a hundredth more than needed, so this runs once per many lines).
+    pub(super) fn trim_conversation(&self, peer: EndpointId, max: usize) -> Result<(), StoreError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM direct WHERE peer = ?1",
+            [peer.as_bytes()],
+            |row| row.get(0),
+        )?;
+        let over = (count.max(0) as usize).saturating_sub(max);
+        if over > 0 {
+            self.conn.execute(
+                "DELETE FROM direct WHERE rowid IN (SELECT rowid FROM direct
+                 WHERE peer = ?1 AND state <> 0 ORDER BY sent, id LIMIT ?2)",
+                params![peer.as_bytes(), (over + max / 100) as i64],
+            )?;
+        }
+        Ok(())
     }
 
     /// Whether `key` may message us: it is a member or an author in a room we keep, or we
@@ -200,6 +238,17 @@ impl Store {
             )
             .optional()?;
         Ok(found.is_some())
+    }
+
+    /// The peers we wrote to (ours are the pending and delivered messages), at most
+    /// [`crate::net::known::MAX_KNOWN`].
+    pub fn direct_written_to(&self) -> Result<Vec<EndpointId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT peer FROM direct WHERE state < 2 LIMIT ?1")?;
+        let limit = crate::net::known::MAX_KNOWN as i64;
+        let rows = stmt.query_map([limit], |row| key(row.get(0)?))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Our messages waiting for delivery, per peer in (sent, id) order.

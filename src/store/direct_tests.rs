@@ -154,3 +154,41 @@ fn search_finds_words_per_conversation_or_everywhere() {
     );
     assert!(store.search_direct(None, "   ", 10).unwrap().is_empty());
 }
+
+#[test]
+fn pending_is_capped_in_all() {
+    let store = Store::in_memory().unwrap();
+    let me = key(1);
+    let peers = MAX_PENDING_TOTAL / MAX_PENDING_PER_PEER;
+    for p in 0..peers {
+        let to = key(10 + p as u8);
+        for i in 0..MAX_PENDING_PER_PEER as u64 {
+            store.queue_direct(&dm(&me, &to, "x", i), NOW).unwrap();
+        }
+    }
+    let err = store
+        .queue_direct(&dm(&me, &key(200), "x", 1), NOW)
+        .unwrap_err();
+    assert!(matches!(err, QueueError::PendingTotal { .. }), "{err}");
+}
+
+#[test]
+fn a_long_conversation_loses_its_oldest_lines_but_not_what_waits() {
+    let store = Store::in_memory().unwrap();
+    let (me, bob) = (key(1), key(2));
+    let waiting = dm(&me, &bob, "still waiting", 1);
+    store.queue_direct(&waiting, NOW).unwrap();
+    for i in 0..30u64 {
+        let sealed = received(dm(&bob, &me, &format!("line {i}"), 100 + i));
+        assert_eq!(
+            store.receive_direct(&sealed, true, NOW).unwrap(),
+            Receipt::New
+        );
+    }
+    store.trim_conversation(bob.public(), 20).unwrap();
+    let page = store.direct_page(bob.public(), 100).unwrap();
+    assert_eq!(page.len(), 20);
+    assert_eq!(page[0].text, "still waiting", "the pending one stays");
+    assert_eq!(page[1].text, "line 11");
+    assert_eq!(page.last().unwrap().text, "line 29");
+}

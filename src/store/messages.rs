@@ -74,6 +74,10 @@ impl Store {
                 if inserted > 0 && line.change.is_some() {
                     self.apply_change(line)?;
                 }
+                if inserted > 0 {
+                    let bytes = super::retention::line_bytes(&line.envelope, &line.text);
+                    self.count_line(topic, bytes)?;
+                }
                 Ok(inserted > 0)
             }
             Record::Name {

@@ -20,6 +20,7 @@ mod paths;
 pub mod private;
 pub(crate) mod read_positions;
 pub(crate) mod recall;
+pub(crate) mod retention;
 mod rooms;
 mod schema;
 pub(crate) mod search;
@@ -30,7 +31,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use crate::model::StoredMessage;
-pub use direct::{MAX_PENDING_PER_PEER, QueueError, Receipt};
+pub use direct::{MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, QueueError, Receipt};
 pub use identity::InstanceLock;
 pub use paths::{blobs_dir, check_owned, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
@@ -65,6 +66,8 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     _lock: Option<InstanceLock>,
+    /// History bounded in bytes per room (see [`retention`]).
+    retention: std::cell::RefCell<retention::Retention>,
 }
 
 impl Store {
@@ -103,6 +106,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             _lock: Some(lock),
+            retention: Default::default(),
         })
     }
 
@@ -119,6 +123,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             _lock: None,
+            retention: Default::default(),
         }))
     }
 
@@ -133,6 +138,7 @@ impl Store {
             conn,
             dir: PathBuf::new(),
             _lock: None,
+            retention: Default::default(),
         })
     }
 

@@ -66,6 +66,16 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Keys ignored in any room, at most [`crate::net::known::MAX_IGNORED`].
+    pub fn ignored_anywhere(&self) -> Result<Vec<EndpointId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT id FROM ignored LIMIT ?1")?;
+        let limit = crate::net::known::MAX_IGNORED as i64;
+        let rows = stmt.query_map([limit], |row| key_of(row.get(0)?))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Keys ignored in the room.
     pub fn ignored(&self, topic: TopicId) -> Result<Vec<EndpointId>, StoreError> {
         let mut stmt = self

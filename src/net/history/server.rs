@@ -2,10 +2,12 @@
 //! everything a request can make us hold is bounded: how long (a read and a write timeout per
 //! request), how many at once (per peer and in total), and how much (the answer caps).
 //!
-//! A request over the concurrency limits is refused by closing its connection with
-//! [`CLOSE_BUSY`] as soon as it is accepted: no stream is read, no session is asked, nothing is
-//! kept. That is the cheapest refusal there is after the handshake (iroh's router does that
-//! before any protocol sees the connection); the asker hears it at once and asks another member.
+//! A request is read first (a short timeout, a few at once per peer, a bounded number in all),
+//! and only then takes one of the few places where requests are served: a stranger that
+//! connects and sends nothing holds no serving place. Part of the serving places is kept for
+//! keys we know ([`Known`]: members of a live room with us), so a stranger with many keys cannot
+//! hold them all. A request over a limit is refused by closing its connection with
+//! [`CLOSE_BUSY`]: no session is asked, nothing is kept; the asker asks another member.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,7 @@ use iroh::endpoint::{Connection, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::oneshot;
 
+use super::super::known::Known;
 use super::{
     HistoryQuery, HistoryRoutes, MAX_ANSWER_BYTES, MAX_ANSWER_ENVELOPES, decode_request,
     request_len,
@@ -30,6 +33,9 @@ pub const CLOSE_BUSY: u32 = 2;
 /// The request did not arrive, or the answer was not taken, in time.
 pub const CLOSE_TIMED_OUT: u32 = 3;
 
+/// Requests being read at once, in all (each holds at most a 1 KiB request for
+/// [`ServeLimits::read_timeout`]).
+const READING: usize = 64;
 /// An answer is written in pieces of about this size, not copied whole into one buffer.
 const WRITE_CHUNK: usize = 64 * 1024;
 
@@ -50,16 +56,21 @@ pub struct ServeLimits {
     /// Requests served at once in all. Peer ids cost nothing to make, so this is the bound
     /// that holds against one member with many keys.
     pub total: usize,
+    /// Of `total`, the places only keys we know may take.
+    pub reserved: usize,
 }
 
 impl Default for ServeLimits {
     fn default() -> Self {
         Self {
-            read_timeout: Duration::from_secs(10),
+            // An honest asker sends its request with the connection; a slow path still
+            // delivers 1 KiB in well under this.
+            read_timeout: Duration::from_secs(3),
             write_timeout: Duration::from_secs(10),
             per_peer: 12,
             per_room: 2,
             total: 16,
+            reserved: 6,
         }
     }
 }
@@ -99,11 +110,21 @@ impl Load {
         }
     }
 
-    /// A place for one more request of `peer`, unless that is over a limit.
+    /// A place for one more request of `peer`, a key we know, unless that is over a limit.
     pub(in crate::net) fn take(&self, peer: EndpointId) -> Option<Slot> {
+        self.take_for(peer, true)
+    }
+
+    /// A place for one more request of `peer`; one we do not know (`known` false) may not
+    /// take the last [`ServeLimits::reserved`] places.
+    pub(in crate::net) fn take_for(&self, peer: EndpointId, known: bool) -> Option<Slot> {
         let mut busy = lock(&self.busy);
         let mine = busy.per_peer.get(&peer).copied().unwrap_or(0);
-        if busy.total >= self.limits.total || mine >= self.limits.per_peer {
+        let total = match known {
+            true => self.limits.total,
+            false => self.limits.total.saturating_sub(self.limits.reserved),
+        };
+        if busy.total >= total || mine >= self.limits.per_peer {
             return None;
         }
         busy.total += 1;
@@ -138,7 +159,7 @@ impl Drop for Slot {
 /// Why serving one request stopped early.
 enum Cut {
     TimedOut(&'static str),
-    /// The peer has as many requests about this room being served as it may.
+    /// Over a limit: requests being read or served, for the peer, the room or in all.
     Busy,
     Failed(anyhow::Error),
 }
@@ -155,7 +176,10 @@ struct Asked {
 #[derive(Clone)]
 pub struct HistoryServer {
     routes: HistoryRoutes,
+    /// Requests being read (before they take a place in `load`).
+    reading: Load,
     load: Load,
+    known: Known,
     /// Requests being served per (peer, room), see [`ServeLimits::per_room`].
     rooms: Arc<Mutex<HashMap<(EndpointId, TopicId), usize>>>,
 }
@@ -192,14 +216,21 @@ impl std::fmt::Debug for HistoryServer {
 }
 
 impl HistoryServer {
-    pub fn new(routes: HistoryRoutes) -> Self {
-        Self::with_limits(routes, ServeLimits::default())
+    pub fn new(routes: HistoryRoutes, known: Known) -> Self {
+        Self::with_limits(routes, ServeLimits::default(), known)
     }
 
-    pub fn with_limits(routes: HistoryRoutes, limits: ServeLimits) -> Self {
+    pub fn with_limits(routes: HistoryRoutes, limits: ServeLimits, known: Known) -> Self {
+        let reading = ServeLimits {
+            total: READING,
+            reserved: 0,
+            ..limits
+        };
         Self {
             routes,
+            reading: Load::new(reading),
             load: Load::new(limits),
+            known,
             rooms: Arc::default(),
         }
     }
@@ -249,12 +280,21 @@ impl HistoryServer {
         answer.await.unwrap_or_default()
     }
 
+    /// Read the request, then serve it in a place of its own. The place is freed before the
+    /// asker hears how it ended, so it may ask again at once.
     async fn serve(&self, conn: &Connection) -> Result<(), Cut> {
         let limits = self.load.limits;
+        let peer = conn.remote_id();
+        let reading = self.reading.take(peer).ok_or(Cut::Busy)?;
         let (mut send, asked) = tokio::time::timeout(limits.read_timeout, read_request(conn))
             .await
             .map_err(|_| Cut::TimedOut("no request"))?
             .map_err(Cut::Failed)?;
+        drop(reading);
+        let _slot = self
+            .load
+            .take_for(peer, self.known.is_known(&peer))
+            .ok_or(Cut::Busy)?;
         let _room = self
             .take_room(conn.remote_id(), asked.topic)
             .ok_or(Cut::Busy)?;
@@ -277,22 +317,14 @@ impl HistoryServer {
 impl ProtocolHandler for HistoryServer {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id();
-        let Some(slot) = self.load.take(peer) else {
-            tracing::debug!(peer = %peer.fmt_short(), "history request refused: busy");
-            conn.close(CLOSE_BUSY.into(), b"busy");
-            return Ok(());
-        };
-        let served = self.serve(&conn).await;
-        // Freed before the asker hears how it ended, so it may ask again at once.
-        drop(slot);
-        match served {
+        match self.serve(&conn).await {
             Ok(()) => {}
             Err(Cut::TimedOut(what)) => {
                 tracing::debug!(peer = %peer.fmt_short(), "history request cut off: {what}");
                 conn.close(CLOSE_TIMED_OUT.into(), b"timed out");
             }
             Err(Cut::Busy) => {
-                tracing::debug!(peer = %peer.fmt_short(), "history request refused: busy room");
+                tracing::debug!(peer = %peer.fmt_short(), "history request refused: busy");
                 conn.close(CLOSE_BUSY.into(), b"busy");
             }
             Err(Cut::Failed(err)) => {

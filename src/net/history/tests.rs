@@ -10,6 +10,7 @@ use iroh::{Endpoint, RelayMode};
 
 use super::server::{CLOSE_BUSY, CLOSE_TIMED_OUT, capped};
 use super::*;
+use crate::net::known::Known;
 use crate::proto::SecretKey;
 
 /// Generous: only a broken build waits this long.
@@ -78,7 +79,7 @@ fn at_most_two_requests_per_peer_and_sixteen_in_all() {
         per_peer: 2,
         ..ServeLimits::default()
     };
-    let server = HistoryServer::with_limits(HistoryRoutes::default(), limits);
+    let server = HistoryServer::with_limits(HistoryRoutes::default(), limits, Known::default());
     let peers: Vec<EndpointId> = (0..9).map(|_| SecretKey::generate().public()).collect();
     let mut slots = Vec::new();
     for peer in &peers[..8] {
@@ -100,7 +101,7 @@ fn at_most_two_requests_per_peer_and_sixteen_in_all() {
 /// a third about the same room is not, and each room counts apart.
 #[test]
 fn two_requests_per_peer_and_room() {
-    let server = HistoryServer::new(HistoryRoutes::default());
+    let server = HistoryServer::new(HistoryRoutes::default(), Known::default());
     let peer = SecretKey::generate().public();
     let rooms: Vec<TopicId> = (1..=5).map(|n| TopicId::from_bytes([n; 32])).collect();
     let mut slots = Vec::new();
@@ -155,6 +156,8 @@ struct Server {
     router: Router,
     server: HistoryServer,
     topic: TopicId,
+    /// The keys it knows.
+    known: Known,
 }
 
 impl Server {
@@ -167,7 +170,8 @@ impl Server {
                 let _ = query.reply.send(answer.clone());
             }
         });
-        let server = HistoryServer::with_limits(routes, limits);
+        let known = Known::default();
+        let server = HistoryServer::with_limits(routes, limits, known.clone());
         let router = Router::builder(endpoint().await)
             .accept(HISTORY_ALPN, server.clone())
             .spawn();
@@ -176,6 +180,28 @@ impl Server {
             router,
             server,
             topic,
+            known,
+        }
+    }
+
+    /// Connect from `client` and send a whole request, then keep the connection open: the
+    /// server holds a serving place for it until the asker hangs up.
+    async fn hold(&self, client: &Endpoint) -> Stalled {
+        let stalled = self.stall(client, &[]).await;
+        let mut send = stalled._send;
+        let request = serde_json::to_vec(&Request {
+            topic: self.topic.to_string(),
+            since: 0,
+            limit: 10,
+            page: Page::Newest,
+        })
+        .unwrap();
+        let mut frame = (request.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(&request);
+        send.write_all(&frame).await.unwrap();
+        Stalled {
+            _send: send,
+            ..stalled
         }
     }
 
@@ -186,8 +212,10 @@ impl Server {
             .await
             .unwrap();
         let (mut send, recv) = conn.open_bi().await.unwrap();
-        // QUIC announces a stream with its first bytes.
-        send.write_all(sent).await.unwrap();
+        // QUIC announces a stream with its first bytes (a hold sends them next).
+        if !sent.is_empty() {
+            send.write_all(sent).await.unwrap();
+        }
         Stalled {
             conn,
             _send: send,
@@ -269,50 +297,98 @@ async fn a_request_never_sent_or_an_answer_never_read_is_cut_off_and_freed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_third_request_of_one_peer_is_refused_while_two_stall() {
+async fn a_third_request_of_one_peer_is_refused_while_two_are_served() {
     let limits = ServeLimits {
         read_timeout: FOREVER,
         write_timeout: FOREVER,
         per_peer: 2,
         per_room: 2,
         total: 3,
+        reserved: 0,
     };
     let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
     let (ann, bob, cat) = (endpoint().await, endpoint().await, endpoint().await);
-    let stalled = [
-        server.stall(&ann, &[0]).await,
-        server.stall(&ann, &[0]).await,
-    ];
+    let held = [server.hold(&ann).await, server.hold(&ann).await];
     server.wait_serving(&ann.id(), 2).await;
-    let third = ann
-        .connect(server.router.endpoint().addr(), HISTORY_ALPN)
-        .await
-        .unwrap();
-    assert_eq!(close_code(&third).await, u64::from(CLOSE_BUSY));
+    let third = server.hold(&ann).await;
+    assert_eq!(close_code(&third.conn).await, u64::from(CLOSE_BUSY));
     assert!(
         server.fetch(&ann).await.is_err(),
         "refused through fetch too"
     );
     // Another peer is served meanwhile, up to the total.
-    let _bob_stalled = server.stall(&bob, &[0]).await;
+    let _bob_held = server.hold(&bob).await;
     server.wait_serving(&bob.id(), 1).await;
     assert_eq!(server.server.serving(&bob.id()).0, 3);
-    let fourth = cat
-        .connect(server.router.endpoint().addr(), HISTORY_ALPN)
-        .await
-        .unwrap();
+    let fourth = server.hold(&cat).await;
     assert_eq!(
-        close_code(&fourth).await,
+        close_code(&fourth.conn).await,
         u64::from(CLOSE_BUSY),
         "over the total"
     );
-    // Once ann's stalled requests end, she is served again.
-    for stalled in stalled {
-        stalled.conn.close(0u32.into(), b"bye");
+    // Once ann's requests end, she is served again.
+    for held in held {
+        held.conn.close(0u32.into(), b"bye");
     }
     server.wait_serving(&ann.id(), 0).await;
     let answer = server.fetch(&ann).await.unwrap();
     assert_eq!(answer, vec![b"hello".to_vec()]);
+    server.router.shutdown().await.unwrap();
+}
+
+/// A stranger who connects and sends no request (or half of one) holds a reading place of
+/// its own, never a serving one: members are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_never_sent_hold_no_serving_place() {
+    let limits = ServeLimits {
+        read_timeout: FOREVER,
+        write_timeout: FOREVER,
+        per_peer: 2,
+        per_room: 2,
+        total: 2,
+        reserved: 0,
+    };
+    let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
+    let (eve, ann) = (endpoint().await, endpoint().await);
+    let _silent = [
+        server.stall(&eve, &[0]).await,
+        server.stall(&eve, &[0, 0]).await,
+    ];
+    // Past its reading places, eve is refused at once.
+    let third = eve
+        .connect(server.router.endpoint().addr(), HISTORY_ALPN)
+        .await
+        .unwrap();
+    assert_eq!(close_code(&third).await, u64::from(CLOSE_BUSY));
+    assert_eq!(server.server.serving(&eve.id()), (0, 0));
+    // Twice over: both serving places are free.
+    assert_eq!(server.fetch(&ann).await.unwrap(), vec![b"hello".to_vec()]);
+    assert_eq!(server.fetch(&ann).await.unwrap(), vec![b"hello".to_vec()]);
+    server.router.shutdown().await.unwrap();
+}
+
+/// Strangers (keys that share no live room with us) may not take the places kept for the
+/// keys we know: however many keys they have, a member is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_are_kept_for_known_keys() {
+    let limits = ServeLimits {
+        read_timeout: FOREVER,
+        write_timeout: FOREVER,
+        per_peer: 2,
+        per_room: 2,
+        total: 2,
+        reserved: 1,
+    };
+    let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
+    let (eve, mallory, ann) = (endpoint().await, endpoint().await, endpoint().await);
+    server.known.add_members([ann.id()]);
+    let _held = server.hold(&eve).await;
+    server.wait_serving(&eve.id(), 1).await;
+    for stranger in [&eve, &mallory] {
+        let refused = server.hold(stranger).await;
+        assert_eq!(close_code(&refused.conn).await, u64::from(CLOSE_BUSY));
+    }
+    assert_eq!(server.fetch(&ann).await.unwrap(), vec![b"hello".to_vec()]);
     server.router.shutdown().await.unwrap();
 }
 

@@ -246,12 +246,15 @@ impl Members {
         }
         self.heard_from(id, now, wall);
         let old = self.keys.get(&id).and_then(|e| e.name.clone());
-        let claim = self.remember_name(id, &name, sent, wall);
+        let claim = self.remember_name(id, &name, sent, wall, true);
+        let renamed = claim.is_some();
+        // A name first learned from history is pinned once its key is here live.
+        let claim = claim.or_else(|| self.pin_live(id));
         let Some(presence) = self.keys.get_mut(&id).and_then(|e| e.present.as_mut()) else {
             return (NameChange::Unchanged, claim);
         };
         let was_announced = std::mem::replace(&mut presence.announced, true);
-        let change = match (claim.is_some(), old) {
+        let change = match (renamed, old) {
             _ if !was_announced => NameChange::Joined,
             (true, Some(old)) => NameChange::Renamed { old },
             _ => NameChange::Unchanged,
@@ -262,15 +265,24 @@ impl Members {
         (change, claim)
     }
 
+    /// Pin the name `id` claims, if free (see [`NameIndex::pin_if_free`]).
+    fn pin_live(&mut self, id: EndpointId) -> Option<Claim> {
+        let claim = self.names.pin_if_free(id)?;
+        self.settle();
+        Some(claim)
+    }
+
     /// Learn `id`'s name from a signed `AboutMe` sent at `sent` (our clock says `wall`), if
     /// newer than what we knew; never touches presence. `Some` (what the claim meant) when
-    /// the name changed.
+    /// the name changed. Only `live` presence pins a name: history can be backdated by
+    /// whoever answers a catch-up.
     pub(crate) fn remember_name(
         &mut self,
         id: EndpointId,
         name: &str,
         sent: UnixMillis,
         wall: UnixMillis,
+        live: bool,
     ) -> Option<Claim> {
         if id == self.me {
             return None;
@@ -286,7 +298,7 @@ impl Members {
             return None;
         }
         entry.name = Some(name.to_string());
-        let claim = self.names.claim(id, name);
+        let claim = self.names.claim_as(id, name, live);
         self.settle();
         Some(claim)
     }

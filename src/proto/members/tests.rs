@@ -50,7 +50,7 @@ fn the_roster_always_equals_the_list_rebuilt() {
             }
             3 => {
                 let name = names[next(names.len())];
-                members.remember_name(id, name, wall, wall);
+                members.remember_name(id, name, wall, wall, true);
             }
             4 => {
                 members.expire(now);

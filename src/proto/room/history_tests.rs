@@ -167,3 +167,60 @@ fn what_is_said_is_persisted_before_it_is_shown() {
         .position(|o| matches!(o, Output::Event(Event::MessageSent(_))));
     assert!(persist.unwrap() < show.unwrap());
 }
+
+/// A neighbour answering our catch-up first can backdate a look-alike's `AboutMe`: the name
+/// it claims is shown, but not pinned to it; the key that says the name live pins it.
+#[test]
+fn a_name_learned_from_history_is_pinned_only_by_live_presence() {
+    use super::hostile_tests::{about, joined_room, line, secret};
+    let (mut room, now) = joined_room();
+    let (mallory, alice) = (secret(66), secret(1));
+    let backdated = UnixMillis(now.wall.0 - 3_600_000);
+    let answer = vec![
+        about(&mallory, "alice", backdated),
+        line(&mallory, "pay mallory", UnixMillis(backdated.0 + 1), 1),
+    ];
+    let outputs = room.handle(Input::History(answer), now);
+    assert!(
+        !outputs
+            .iter()
+            .any(|o| matches!(o, Output::Persist(Record::Pin { .. }))),
+        "history pins nothing: {outputs:?}"
+    );
+    // The real alice speaks up live: the name is hers, the look-alike gets a fingerprint.
+    let outputs = room.handle(Input::Received(about(&alice, "alice", now.wall)), now);
+    assert!(
+        outputs.iter().any(|o| matches!(
+            o,
+            Output::Persist(Record::Pin { id, .. }) if *id == alice.public()
+        )),
+        "{outputs:?}"
+    );
+    let members = room.members();
+    let shown = |key: &SecretKey| {
+        room.members
+            .info_or_stranger(&key.public())
+            .display
+            .to_string()
+    };
+    assert_eq!(shown(&alice), "alice", "{members:?}");
+    assert!(shown(&mallory).starts_with("alice#"), "{}", shown(&mallory));
+}
+
+/// A key first seen in history whose name is free pins it once it is here live.
+#[test]
+fn a_history_name_is_pinned_when_its_key_comes_live() {
+    use super::hostile_tests::{about, joined_room, secret};
+    let (mut room, now) = joined_room();
+    let bob = secret(2);
+    let earlier = UnixMillis(now.wall.0 - 60_000);
+    room.handle(Input::History(vec![about(&bob, "bob", earlier)]), now);
+    let outputs = room.handle(Input::Received(about(&bob, "bob", now.wall)), now);
+    assert!(
+        outputs.iter().any(|o| matches!(
+            o,
+            Output::Persist(Record::Pin { id, .. }) if *id == bob.public()
+        )),
+        "{outputs:?}"
+    );
+}

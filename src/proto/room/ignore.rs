@@ -15,6 +15,12 @@ impl Room {
             .extend(ids.into_iter().filter(|id| *id != self.me));
     }
 
+    /// Keys met on disk (the authors of what the room kept): each has a share of the rate
+    /// limits of its own at once, not after the newcomers' pace (see [`crate::proto::limits`]).
+    pub fn restore_established(&mut self, ids: impl IntoIterator<Item = EndpointId>) {
+        self.limiter.establish(ids);
+    }
+
     /// Name pins from disk (see [`crate::proto::name_index`]): they win over anything seen
     /// since start.
     pub fn restore_pins(&mut self, pins: impl IntoIterator<Item = (String, EndpointId)>) {

@@ -72,6 +72,8 @@ pub struct Room {
     /// Our own lines' bucket, a little under what receivers allow ([`pace::own_pace`]).
     pace: Bucket,
     pace_limit: super::limits::RateLimit,
+    /// The bytes of our own lines, paced the same way.
+    pace_bytes: Bucket,
     /// When the next waiting line may go out.
     pace_due: Option<Instant>,
     /// How many waiting lines the last [`Event::Queued`] reported.
@@ -120,6 +122,7 @@ impl Room {
             answers: Bucket::full(config.limits.answers, Instant::now()),
             pace: Bucket::full(pace::own_pace(config.limits.messages), Instant::now()),
             pace_limit: pace::own_pace(config.limits.messages),
+            pace_bytes: Bucket::full(pace::own_pace(config.limits.bytes), Instant::now()),
             pace_due: None,
             reported_queue: 0,
             ignored: HashSet::new(),

@@ -24,13 +24,24 @@ pub(super) fn own_pace(limit: RateLimit) -> RateLimit {
 }
 
 impl Room {
-    /// Whether a line may go out now; takes its token. Lines waiting go first: order is kept.
-    pub(super) fn may_send_now(&mut self, now: Now) -> bool {
-        self.is_joined() && self.queue.is_empty() && self.take_pace_token(now)
+    /// Whether a line of `bytes` may go out now; takes its tokens. Lines waiting go first:
+    /// order is kept.
+    pub(super) fn may_send_now(&mut self, bytes: usize, now: Now) -> bool {
+        self.is_joined() && self.queue.is_empty() && self.take_pace_tokens(bytes, now).is_ok()
     }
 
-    fn take_pace_token(&mut self, now: Now) -> bool {
-        self.pace.take(self.pace_limit, now.at).is_ok()
+    /// A line's token and its bytes' (receivers limit both), both or neither; else how long
+    /// until both are there.
+    fn take_pace_tokens(&mut self, bytes: usize, now: Now) -> Result<(), std::time::Duration> {
+        let (line, size) = (self.pace_limit, own_pace(self.config.limits.bytes));
+        let n = bytes as f64;
+        let wait_line = self.pace.has(line, 1.0, now.at).err();
+        let wait_bytes = self.pace_bytes.has(size, n, now.at).err();
+        if let Some(wait) = wait_line.into_iter().chain(wait_bytes).max() {
+            return Err(wait);
+        }
+        self.pace.take(line, now.at)?;
+        self.pace_bytes.take_n(size, n, now.at)
     }
 
     /// Send what waits, as far as the pace allows; remember when the next one may go.
@@ -39,8 +50,8 @@ impl Room {
         if !self.is_joined() {
             return;
         }
-        while !self.queue.is_empty() {
-            match self.pace.take(self.pace_limit, now.at) {
+        while let Some(bytes) = self.queue.front().map(|(bytes, _)| bytes.len()) {
+            match self.take_pace_tokens(bytes, now) {
                 Ok(()) => {
                     if let Some((bytes, line)) = self.queue.pop_front() {
                         self.sent(bytes, line, out);

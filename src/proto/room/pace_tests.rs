@@ -126,3 +126,26 @@ fn lines_typed_before_joining_go_out_paced_too() {
     assert_eq!(received[0], "early 0");
     assert_eq!(queued(&sim.take_events(0)).last(), Some(&0));
 }
+
+#[test]
+fn big_lines_go_out_at_the_byte_rate_receivers_allow_and_all_arrive() {
+    let mut sim = pair();
+    // 60 lines of 30 KiB: 1.8 MB, far past the byte burst receivers allow at once.
+    let lines: Vec<String> = (0..60)
+        .map(|i| format!("{i:02}{}", "x".repeat(30_000)))
+        .collect();
+    for line in &lines {
+        sim.input(0, Input::Say(line.clone()));
+    }
+    let ann = sim.take_events(0);
+    let at_once = texts(&ann, true).len();
+    let bytes = pace::own_pace(RateLimits::default().bytes);
+    assert!(
+        at_once < 60 && at_once <= bytes.burst as usize / 30_000,
+        "{at_once} sent at once"
+    );
+    sim.advance(Duration::from_secs(60));
+    let bob = sim.take_events(1);
+    assert_eq!(texts(&bob, false), lines, "every line arrived, in order");
+    assert_eq!(sim.rooms[1].stats().rejected.get("rate limited"), None);
+}

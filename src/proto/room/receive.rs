@@ -84,7 +84,11 @@ impl Room {
                 return self.drop_counted(not_fresh.kind());
             }
         }
-        if !self.limiter.allow(author, kind, now.at) {
+        let line_bytes = match kind {
+            Kind::Message => bytes.len(),
+            _ => 0,
+        };
+        if !self.limiter.allow_sized(author, kind, line_bytes, now.at) {
             return self.drop_counted("rate limited");
         }
         // Only what got this far is remembered: refused envelopes cannot flush the set.
@@ -399,7 +403,7 @@ impl Room {
                 self.backlog.add_name(v.author, v.sent, envelope.clone());
                 let known = self
                     .members
-                    .remember_name(v.author, &name, v.sent, now.wall);
+                    .remember_name(v.author, &name, v.sent, now.wall, false);
                 if let Some(claim) = known {
                     out.push(Output::Persist(Record::Name {
                         id: v.author,
@@ -443,9 +447,16 @@ impl Room {
                 None => None,
             };
             let held = self.backlog.contains(v.sent, v.id);
-            if held || self.ignored.contains(&v.author) || !self.seen.insert(v.id) {
+            if held || self.ignored.contains(&v.author) || self.seen.contains(&v.id) {
                 continue;
             }
+            // Catch-up answers count too: keys not let in yet share one allowance for what
+            // answers bring (a neighbour cannot fill our disk with minted keys' lines).
+            if !self.limiter.allow_history(v.author, envelope.len(), now.at) {
+                self.drop_counted("rate limited");
+                continue;
+            }
+            self.seen.insert(v.id);
             self.note_held(v.sent, now.wall);
             self.stats.history_accepted += 1;
             self.backlog

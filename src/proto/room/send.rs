@@ -182,7 +182,7 @@ impl Room {
         };
         // Our own envelope may come back through a misbehaving peer: treat that as a replay.
         self.seen.insert(line.id);
-        if self.may_send_now(now) {
+        if self.may_send_now(bytes.len(), now) {
             self.sent(bytes, line, out);
         } else {
             self.queue.push_back((bytes, line));
@@ -256,6 +256,10 @@ impl Room {
         } else {
             Page::Newest
         };
+        if !self.ever_joined {
+            // Whoever we hear in the first minute was here before us (see `limits`).
+            self.limiter.joined(now.at);
+        }
         self.ever_joined = true;
         self.announce(now, out);
         self.send(MessageBody::WhoIsThere { from: self.me }, now, out);

@@ -15,7 +15,7 @@ use super::outgoing::Outgoing;
 use super::round::{RoundEnd, deliver};
 use super::{Command, DirectEvent, DirectStats, SEARCH_LIMIT, SendError, Shared, lock};
 use crate::net::Node;
-use crate::net::direct::DirectIncoming;
+use crate::net::direct::{DirectIncoming, Inbound};
 use crate::proto::direct::{
     Ack, DirectMessage, DmState, Draft, SealedDirect, open_direct, seal_direct,
 };
@@ -75,7 +75,7 @@ pub(super) struct Actor {
     me: EndpointId,
     book: Book,
     cmds: mpsc::Receiver<Command>,
-    inbox: mpsc::Receiver<DirectIncoming>,
+    inbox: mpsc::Receiver<Inbound>,
     events: mpsc::Sender<DirectEvent>,
     outbox: VecDeque<DirectEvent>,
     shared: Arc<Mutex<Shared>>,
@@ -145,7 +145,10 @@ impl Actor {
                 },
                 Some(done) = self.done_rx.recv() => self.done(done),
                 Some(incoming) = self.inbox.recv(), if self.outbox.len() < MAX_OUTBOX => {
-                    self.incoming(incoming);
+                    match incoming {
+                        Inbound::Message(incoming) => self.incoming(incoming),
+                        Inbound::Refused(from) => self.stranger(from, Instant::now()),
+                    }
                 }
                 () = self.wake.notified() => {
                     let seen: Vec<_> = lock(&self.shared).seen.drain().collect();
@@ -397,7 +400,7 @@ impl Actor {
             let _ = reply.send(Ack::Busy(id));
             return;
         }
-        let known = lock(&self.shared).allowed.contains(&message.from);
+        let known = self.node.known().is_known(&message.from);
         let (book, done, me) = (self.book.clone(), self.done.clone(), self.me);
         // Acknowledged after the actor has it: the sender's next message comes after this
         // one's ack, so each sender's messages are shown in the order they were sent.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use crate::proto::direct::{Conversation, DirectMessage, DmState, SealedDirect};
 use crate::proto::room::ChangeKind;
 use crate::proto::{EndpointId, MessageId, UnixMillis};
-use crate::store::{MAX_PENDING_PER_PEER, QueueError, Receipt, StoreHandle};
+use crate::store::{MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, QueueError, Receipt, StoreHandle};
 
 /// Messages kept in memory at most without a store; the oldest settled ones go first.
 const MEMORY_CAPACITY: usize = 5000;
@@ -143,6 +143,17 @@ impl Book {
                     }
                     .to_string());
                 }
+                let waiting = memory
+                    .messages
+                    .iter()
+                    .filter(|s| s.message.state == DmState::Pending)
+                    .count();
+                if waiting >= MAX_PENDING_TOTAL {
+                    return Err(QueueError::PendingTotal {
+                        max: MAX_PENDING_TOTAL,
+                    }
+                    .to_string());
+                }
                 let me = sealed.message.from;
                 if let Some(why) = memory.change_refused(&me, peer, &sealed.message) {
                     return Err(why);
@@ -201,6 +212,20 @@ impl Book {
                 memory.apply(&message);
                 Ok(Receipt::New)
             }
+        }
+    }
+
+    /// The keys we wrote to, and the keys the user ignores in any room (none in memory: a
+    /// process with no store starts knowing nobody).
+    pub(super) async fn known(&self) -> Result<(Vec<EndpointId>, Vec<EndpointId>), String> {
+        match self {
+            Self::Disk(store) => {
+                on_disk(store, |s| {
+                    anyhow::Ok((s.direct_written_to()?, s.ignored_anywhere()?))
+                })
+                .await
+            }
+            Self::Memory(_) => Ok((Vec::new(), Vec::new())),
         }
     }
 

@@ -14,6 +14,8 @@ mod outgoing;
 mod round;
 
 #[cfg(test)]
+mod gate_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashSet;
@@ -32,8 +34,6 @@ use crate::proto::{EndpointId, MessageId};
 const EVENT_CAPACITY: usize = 1024;
 /// Commands waiting for the actor; senders wait beyond this.
 const COMMAND_CAPACITY: usize = 64;
-/// Keys allowed by live rooms kept at most (past it, the store still answers for the rest).
-const MAX_ALLOWED: usize = 65_536;
 /// Peers seen online waiting for the actor to retry them.
 const MAX_SEEN: usize = 4096;
 /// Search results at most.
@@ -94,7 +94,6 @@ pub enum SendError {
 /// What the handle shares with the actor without a command: cheap, synchronous updates.
 #[derive(Default)]
 struct Shared {
-    allowed: HashSet<EndpointId>,
     seen: HashSet<EndpointId>,
     name: String,
 }
@@ -140,6 +139,8 @@ pub struct DirectHandle {
     cmds: mpsc::Sender<Command>,
     shared: Arc<Mutex<Shared>>,
     wake: Arc<Notify>,
+    /// The node's keys we know: who may write to us.
+    known: crate::net::known::Known,
 }
 
 fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
@@ -182,6 +183,8 @@ impl DirectHandle {
 
     /// Send `line` (a reply, a change) to `to`, queued and delivered as any message.
     pub async fn send_line(&self, to: EndpointId, line: DmLine) -> Result<MessageId, SendError> {
+        // Someone we write to may write back.
+        self.known.add_talked([to]);
         self.ask(|reply| Command::Send { to, line, reply })
             .await
             .unwrap_or(Err(SendError::Gone))
@@ -202,13 +205,13 @@ impl DirectHandle {
 
     /// These keys share a live room with us: they may message us.
     pub fn allow(&self, ids: impl IntoIterator<Item = EndpointId>) {
-        let mut shared = lock(&self.shared);
-        for id in ids {
-            if shared.allowed.len() >= MAX_ALLOWED {
-                break;
-            }
-            shared.allowed.insert(id);
-        }
+        self.known.add_members(ids);
+    }
+
+    /// The user ignores `id` in a room (`ignored` true), or no longer does: an ignored key's
+    /// direct messages are refused on its connection, unread.
+    pub fn ignore(&self, id: EndpointId, ignored: bool) {
+        self.known.set_ignored(id, ignored);
     }
 
     /// `id` was just seen online in a room: retry what waits for it now.
@@ -292,6 +295,15 @@ pub async fn spawn_direct(
 ) -> anyhow::Result<(DirectHandle, DirectEvents)> {
     let book = book::Book::new(store);
     let pending = book.pending().await.map_err(anyhow::Error::msg)?;
+    // Who may write to us besides live rooms' members (they come with the rooms): whom we
+    // wrote to; and whom the user ignores. From now on strangers are refused unread.
+    let (talked, ignored) = book.known().await.map_err(anyhow::Error::msg)?;
+    let known = node.known().clone();
+    known.add_talked(talked);
+    for id in ignored {
+        known.set_ignored(id, true);
+    }
+    known.gate();
     let earlier = pending.iter().map(|sealed| sealed.message.id).collect();
     let (cmds, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, rx) = mpsc::channel(EVENT_CAPACITY);
@@ -302,6 +314,7 @@ pub async fn spawn_direct(
     let wake = Arc::new(Notify::new());
     let handle = DirectHandle {
         me: node.id(),
+        known,
         earlier,
         cmds,
         shared: shared.clone(),

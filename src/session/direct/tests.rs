@@ -14,29 +14,29 @@ use crate::store::{Store, StoreThread};
 /// Generous: only a broken build waits this long.
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Peer {
-    node: Node,
-    dm: DirectHandle,
+pub(super) struct Peer {
+    pub(super) node: Node,
+    pub(super) dm: DirectHandle,
     events: DirectEvents,
 }
 
 impl Peer {
-    async fn start(secret: SecretKey, store: Option<StoreHandle>) -> Self {
+    pub(super) async fn start(secret: SecretKey, store: Option<StoreHandle>) -> Self {
         let node = Node::spawn(&NetConfig::loopback(secret)).await.unwrap();
         let (dm, events) = spawn_direct(&node, store, "peer".into()).await.unwrap();
         Self { node, dm, events }
     }
 
-    async fn new() -> Self {
+    pub(super) async fn new() -> Self {
         Self::start(SecretKey::generate(), None).await
     }
 
-    fn id(&self) -> EndpointId {
+    pub(super) fn id(&self) -> EndpointId {
         self.node.id()
     }
 
     /// The next event `pick` takes, skipping others (all returned, in order, for checks).
-    async fn until<T>(
+    pub(super) async fn until<T>(
         &mut self,
         mut pick: impl FnMut(&DirectEvent) -> Option<T>,
     ) -> (T, Vec<DirectEvent>) {
@@ -56,7 +56,10 @@ impl Peer {
     }
 
     /// The next message received from `from`.
-    async fn received_from(&mut self, from: EndpointId) -> (DirectMessage, Vec<DirectEvent>) {
+    pub(super) async fn received_from(
+        &mut self,
+        from: EndpointId,
+    ) -> (DirectMessage, Vec<DirectEvent>) {
         self.until(|e| match e {
             DirectEvent::Message(m) if m.from == from && m.state == DmState::Received => {
                 Some(m.clone())
@@ -66,7 +69,7 @@ impl Peer {
         .await
     }
 
-    async fn delivered(&mut self, id: MessageId) {
+    pub(super) async fn delivered(&mut self, id: MessageId) {
         self.until(|e| {
             matches!(e, DirectEvent::Status { id: got, state: DmState::Delivered, .. } if *got == id)
                 .then_some(())
@@ -76,7 +79,7 @@ impl Peer {
 }
 
 /// Both know each other's address and share a room.
-fn introduce(a: &Peer, b: &Peer) {
+pub(super) fn introduce(a: &Peer, b: &Peer) {
     a.node.learn(b.node.addr());
     b.node.learn(a.node.addr());
     a.dm.allow([b.id()]);
@@ -301,6 +304,8 @@ async fn bad_wire_bytes_are_rejected_without_harm() {
         let ack = link.send(bad).await.unwrap();
         assert_eq!(ack, Ack::Invalid(MessageId::of(bad)));
     }
+    // Three that do not verify: B closed the connection (a fourth costs a new handshake).
+    assert!(link.send(&garbage).await.is_err());
     // A frame announcing more than an envelope: the connection is closed, nothing read.
     let oversize = ((crate::proto::wire::MAX_ENVELOPE_SIZE + 1) as u32).to_be_bytes();
     assert!(
