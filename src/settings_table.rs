@@ -89,6 +89,10 @@ pub const JOIN_TIMEOUT_SECS: f64 = 15.0;
 /// `/get` fetches up to this without `--max-get` (or, in the terminal UI, asking first).
 pub const MAX_GET: u64 = 100 << 20;
 pub const AUTO_GET: u64 = 0;
+/// `--auto-get`'s quotas: fetches running at once, bytes per sender and in all per day.
+pub const AUTO_GET_AT_ONCE: usize = 2;
+pub const AUTO_GET_PER_SENDER: u64 = 256 << 20;
+pub const AUTO_GET_PER_DAY: u64 = 1 << 30;
 
 /// The environment variables parlor reads.
 pub const ENV_CONFIG: &str = "PARLOR_CONFIG";
@@ -414,6 +418,32 @@ pub const SETTINGS: &[Def] = &[
         env: None,
         default: DefaultValue::Size(AUTO_GET),
         help: "Fetch files shared with you up to this size as soon as they are shared; 0: never",
+    },
+    Def {
+        key: "auto_get_at_once",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Count(AUTO_GET_AT_ONCE),
+        help: "At most this many files fetched by auto_get at once (1 to 64); an offer past it \
+               waits for /get",
+    },
+    Def {
+        key: "auto_get_per_sender",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Size(AUTO_GET_PER_SENDER),
+        help: "Bytes auto_get fetches from one sender in a day; past it, their offers wait for \
+               /get",
+    },
+    Def {
+        key: "auto_get_per_day",
+        in_file: true,
+        flag: Flag::None,
+        env: None,
+        default: DefaultValue::Size(AUTO_GET_PER_DAY),
+        help: "Bytes auto_get fetches in all in a day; past it, offers wait for /get",
     },
     Def {
         key: "config",

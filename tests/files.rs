@@ -79,6 +79,19 @@ async fn a_file_sent_in_a_room_is_fetched_and_saved_whole() {
         marker["text"], "a marker after the refusals",
         "no other offer came first"
     );
+    // `/unshare`: answered with one `info`, and no longer listed as hers.
+    ann.send(&format!("/unshare {handle}")).await;
+    let unshared = ann.expect_type("info").await;
+    assert!(
+        unshared["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer shared"),
+        "{unshared}"
+    );
+    ann.send("/files").await;
+    let list = ann.expect_type("files").await;
+    assert_eq!(list["files"].as_array().map(Vec::len), Some(0), "{list}");
 
     // What ann could not share makes her run fail (exit 1); bob's did all it was asked.
     for (peer, code) in [(&mut ann, 1), (&mut bob, 0)] {

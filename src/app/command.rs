@@ -42,6 +42,8 @@ pub enum Command {
     Send(String),
     /// `/get HANDLE`: fetch a shared file.
     Get(String),
+    /// `/unshare HANDLE`: stop serving a file (ours, or one we fetched).
+    Unshare(String),
     /// `/files [ROOM]`: the files shared in a room (the current one by default).
     Files(Option<String>),
     /// `/whois NAME`: a member's whole key, and which of our rooms they are in.
@@ -118,6 +120,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "/get HANDLE",
         "fetch a shared file into the download directory",
+    ),
+    (
+        "/unshare HANDLE",
+        "stop sharing a file of yours (or serving one you fetched)",
     ),
     (
         "/files [ROOM]",
@@ -280,6 +286,8 @@ pub fn parse(line: &str) -> Result<Option<Command>, CommandError> {
         "send" | "share" => Command::Send(arg.to_string()),
         "get" | "fetch" if arg.is_empty() => return Err(CommandError::Usage("/get HANDLE")),
         "get" | "fetch" => Command::Get(arg.to_string()),
+        "unshare" if arg.is_empty() => return Err(CommandError::Usage("/unshare HANDLE")),
+        "unshare" => Command::Unshare(arg.to_string()),
         "whois" if arg.is_empty() => return Err(CommandError::Usage("/whois NAME")),
         "whois" => Command::Whois(arg.to_string()),
         "files" => Command::Files(Some(arg).filter(|a| !a.is_empty()).map(String::from)),

@@ -37,6 +37,9 @@ pub struct FileConfig {
     pub download_dir: Option<Spanned<PathBuf>>,
     pub max_get: Option<Spanned<RawSize>>,
     pub auto_get: Option<Spanned<RawSize>>,
+    pub auto_get_at_once: Option<Spanned<usize>>,
+    pub auto_get_per_sender: Option<Spanned<RawSize>>,
+    pub auto_get_per_day: Option<Spanned<RawSize>>,
 }
 
 /// Which file, and whether anyone asked for it by name.

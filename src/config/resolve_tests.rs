@@ -50,6 +50,9 @@ data_dir = "/tmp/parlor-from-file"
 download_dir = "/tmp/parlor-downloads"
 max_get = "1.5G"
 auto_get = 65536
+auto_get_at_once = 3
+auto_get_per_sender = "10M"
+auto_get_per_day = 4096
 "#;
 
 #[test]
@@ -85,6 +88,9 @@ fn every_key_of_the_file_is_used() {
         download_dir: Some("/tmp/parlor-downloads".into()),
         max_get: 3 << 29,
         auto_get: 65_536,
+        auto_get_at_once: 3,
+        auto_get_per_sender: 10 << 20,
+        auto_get_per_day: 4096,
     };
     assert_eq!(c.files, files);
     let Task::ShowConfig(report) = &c.task else {
@@ -225,6 +231,14 @@ fn bad_values_name_the_file_line_and_key() {
             ":2: max_get = \"lots\": give a size such as",
         ),
         ("auto_get = -1\n", ":1: auto_get = -1: give a size"),
+        (
+            "auto_get_at_once = 0\n",
+            ":1: auto_get_at_once = 0: give a number from 1",
+        ),
+        (
+            "auto_get_per_day = \"x\"\n",
+            ":1: auto_get_per_day = \"x\": give a size",
+        ),
         ("auto_get = \"1X\"\n", ":1: auto_get = \"1X\": give a size"),
         ("max_get = true\n", ":1: max_get: invalid type: boolean"),
         ("max_get = 1.5\n", ":1: max_get: invalid type"),

@@ -256,6 +256,9 @@ impl FileValues {
             download_dir,
             max_get,
             auto_get,
+            auto_get_at_once,
+            auto_get_per_sender,
+            auto_get_per_day,
         } = &loaded.keys;
         // A size is checked as it is converted: text such as "100M" or bytes, not below 0.
         let size = |key, value: &Option<Spanned<RawSize>>| {
@@ -327,6 +330,15 @@ impl FileValues {
                 download_dir: download_dir.as_ref().map(|d| from_home(d.get_ref())),
                 max_get: size("max_get", max_get)?,
                 auto_get: size("auto_get", auto_get)?,
+                auto_get_at_once: checked(
+                    loaded,
+                    "auto_get_at_once",
+                    auto_get_at_once,
+                    &|n: &usize| (1..=64).contains(n),
+                    "give a number from 1 to 64",
+                )?,
+                auto_get_per_sender: size("auto_get_per_sender", auto_get_per_sender)?,
+                auto_get_per_day: size("auto_get_per_day", auto_get_per_day)?,
             },
         })
     }

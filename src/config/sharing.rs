@@ -27,6 +27,10 @@ pub struct FileSettings {
     pub max_get: u64,
     /// Files up to this size are fetched as soon as they are shared (0: never).
     pub auto_get: u64,
+    /// `auto_get`'s quotas: fetches at once, bytes per sender and in all per day.
+    pub auto_get_at_once: usize,
+    pub auto_get_per_sender: u64,
+    pub auto_get_per_day: u64,
 }
 
 impl Default for FileSettings {
@@ -35,16 +39,23 @@ impl Default for FileSettings {
             download_dir: None,
             max_get: DEFAULT_MAX_GET,
             auto_get: super::registry::AUTO_GET,
+            auto_get_at_once: super::registry::AUTO_GET_AT_ONCE,
+            auto_get_per_sender: super::registry::AUTO_GET_PER_SENDER,
+            auto_get_per_day: super::registry::AUTO_GET_PER_DAY,
         }
     }
 }
 
-/// The config file's `download_dir`, `max_get` and `auto_get`, checked (sizes in bytes).
+/// The config file's `download_dir`, `max_get`, `auto_get` and its quotas, checked (sizes
+/// in bytes).
 #[derive(Debug, Default)]
 pub struct FileKeys {
     pub download_dir: Option<PathBuf>,
     pub max_get: Option<u64>,
     pub auto_get: Option<u64>,
+    pub auto_get_at_once: Option<usize>,
+    pub auto_get_per_sender: Option<u64>,
+    pub auto_get_per_day: Option<u64>,
 }
 
 impl FileSettings {
@@ -81,10 +92,23 @@ impl FileSettings {
             "auto_get",
             pick(auto_get, None, file.auto_get, super::registry::AUTO_GET),
         );
+        use super::registry::{AUTO_GET_AT_ONCE, AUTO_GET_PER_DAY, AUTO_GET_PER_SENDER};
         Ok(Self {
             download_dir,
             max_get,
             auto_get,
+            auto_get_at_once: shown.note(
+                "auto_get_at_once",
+                pick(None, None, file.auto_get_at_once, AUTO_GET_AT_ONCE),
+            ),
+            auto_get_per_sender: shown.note(
+                "auto_get_per_sender",
+                pick(None, None, file.auto_get_per_sender, AUTO_GET_PER_SENDER),
+            ),
+            auto_get_per_day: shown.note(
+                "auto_get_per_day",
+                pick(None, None, file.auto_get_per_day, AUTO_GET_PER_DAY),
+            ),
         })
     }
 }

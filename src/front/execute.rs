@@ -57,6 +57,10 @@ impl Core {
                 Err(err) => Reply::error(about, err.to_string()),
             }],
             Command::Get(arg) => vec![self.get(about, &arg, false)],
+            Command::Unshare(handle) => vec![match self.files.unshare(&handle).await {
+                Ok(text) => Reply::info(about, text),
+                Err(why) => Reply::error(about, why),
+            }],
             Command::To(query, text) => match self.rooms.find(&query) {
                 Ok(key) => {
                     Box::pin(self.execute(Some(Target::Room(key)), Command::Say(text))).await
@@ -189,7 +193,7 @@ impl Core {
                 // Hashing a big file takes a while: off the front end's loop.
                 return self
                     .answer(async move {
-                        match files::share(&node, &path, updates).await {
+                        match files::share(&node, &path, Place::Room(key), updates).await {
                             Ok(file) => {
                                 let _ = session.share(file).await;
                                 Vec::new()
@@ -245,7 +249,8 @@ impl Core {
                 let (node, dm) = (self.node.clone(), self.direct.clone());
                 let updates = self.files.updates();
                 self.answer(async move {
-                    let file = match files::share(&node, &path, updates).await {
+                    let file = match files::share(&node, &path, Place::Direct(peer), updates).await
+                    {
                         Ok(file) => file,
                         Err(why) => return vec![Reply::error(about, why)],
                     };

@@ -248,6 +248,8 @@ impl Core {
                         topic, room_name, ..
                     } => {
                         self.rooms.ready(*key, *topic, room_name.as_deref());
+                        let store = start::store_handle(&self.store);
+                        files::ignored_from_disk(&self.node, store, *key, *topic);
                         if self.locks.contains_key(key) {
                             return self.lock_ready(*key).await;
                         }

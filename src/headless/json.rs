@@ -382,6 +382,9 @@ fn values(report: &Report) -> Vec<Value> {
         Report::FileError { handle, message } => {
             json!({"type": "error", "handle": handle, "message": message})
         }
+        Report::NotFetched { handle, reason } => {
+            json!({"type": "not_fetched", "handle": handle, "reason": reason})
+        }
         Report::Dm {
             message: message @ DirectMessage {
                 file: Some(file), ..

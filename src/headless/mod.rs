@@ -84,6 +84,12 @@ pub enum Report {
         handle: String,
         message: String,
     },
+    /// An offer within `--auto-get` not fetched by itself: a quota was reached (`reason`);
+    /// `/get` still fetches it.
+    NotFetched {
+        handle: String,
+        reason: String,
+    },
     /// A direct message: received, or ours once queued; `display` names its sender.
     Dm {
         message: crate::proto::direct::DirectMessage,

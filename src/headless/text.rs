@@ -128,6 +128,10 @@ pub fn to_text(report: &Report, offset: &FixedOffset) -> Option<String> {
         ),
         Report::Saved { handle, path } => format!("* {handle} saved as {}", path.display()),
         Report::FileError { handle, message } => format!("! {handle}: {message}"),
+        Report::NotFetched { handle, reason } => format!(
+            "* {handle} not fetched by itself: {}; /get {handle} fetches it",
+            sanitize_text(reason, false)
+        ),
         Report::Dm { message, display } => {
             let who = sanitize_text(display, false);
             let text = sanitize_text(&message.text, true);

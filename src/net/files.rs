@@ -7,19 +7,26 @@
 //! download holds a temporary tag while it runs.
 //!
 //! Anyone who knows our id could otherwise fetch any hash it names: the provider asks the
-//! gate about every connection and every request on it (`gate`), which refuses peers not in
-//! `Files::allowed`. The front ends feed it with the members of their rooms
-//! (`Node::allow_files`).
+//! gate about every connection and every request on it (`gate`), which answers from
+//! `access`: a peer may fetch a hash only where it was offered (a room it is a member of, a
+//! direct conversation with it). The front ends feed it (`Node::files_offered`, ...).
 
+mod access;
+mod collect;
+#[cfg(test)]
+mod collect_tests;
+mod gate;
 mod import;
+mod references;
 mod save;
+#[cfg(test)]
+mod serving_tests;
 mod swarm;
 #[cfg(test)]
 mod swarm_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,9 +35,6 @@ use std::time::Duration;
 use anyhow::Context;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::blobs::BlobStatus;
-use iroh_blobs::provider::events::{
-    AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
-};
 use iroh_blobs::store::{fs::FsStore, mem::MemStore};
 use iroh_blobs::{BlobsProtocol, Hash};
 use tokio::sync::mpsc;
@@ -79,9 +83,12 @@ pub struct FileStatus {
 #[derive(Clone)]
 pub(super) struct Files {
     store: Store,
-    allowed: Arc<Mutex<HashSet<EndpointId>>>,
+    /// Which hashes were offered where, and who is where: the gate's answers.
+    access: Arc<Mutex<access::Access>>,
     /// Where a `FsStore` keeps its data files (none in memory).
     data_dir: Option<PathBuf>,
+    /// Where the files shared by reference are remembered (none in memory).
+    references_file: Option<PathBuf>,
     /// Requests for file data (whole files or pieces) we answered.
     served: Arc<AtomicU64>,
     /// The memory store's own thread (none for a `FsStore`, which has its own).
@@ -105,11 +112,19 @@ impl Drop for MemoryThread {
 impl Files {
     /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
     pub async fn open(dir: Option<&Path>) -> anyhow::Result<(Self, BlobsProtocol)> {
+        let access = Arc::new(Mutex::new(access::Access::default()));
+        // Blobs nobody needs are collected (see `collect`); the collection asks the store.
+        let store_cell = Arc::new(std::sync::OnceLock::new());
+        let gc = collect::config(access.clone(), store_cell.clone());
         let (store, memory_thread): (Store, _) = match dir {
             Some(dir) => {
-                let store = FsStore::load(dir).await.map_err(|e| {
-                    anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
-                })?;
+                let mut options = iroh_blobs::store::fs::options::Options::new(dir);
+                options.gc = Some(gc);
+                let store = FsStore::load_with_opts(dir.join("blobs.db"), options)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
+                    })?;
                 (store.into(), None)
             }
             None => {
@@ -122,28 +137,31 @@ impl Files {
                 // The store's actor and every task it spawns run where it was made.
                 let store = {
                     let _here = runtime.enter();
-                    MemStore::new()
+                    let options = iroh_blobs::store::mem::Options {
+                        gc_config: Some(gc),
+                    };
+                    MemStore::new_with_opts(options)
                 };
                 (store.into(), Some(Arc::new(MemoryThread(Some(runtime)))))
             }
         };
-        let allowed = Arc::new(Mutex::new(HashSet::new()));
+        store_cell.set(store.clone()).ok();
+        let references_file = dir.map(references::path_in);
+        if let Some(file) = &references_file {
+            gate::lock(&access).restore_references(references::load(file));
+        }
         let served = Arc::new(AtomicU64::new(0));
-        let protocol = BlobsProtocol::new(&store, Some(gate(allowed.clone(), served.clone())));
+        let protocol = BlobsProtocol::new(&store, Some(gate::gate(access.clone(), served.clone())));
         let files = Self {
             store,
-            allowed,
+            access,
             served,
             data_dir: dir
                 .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
+            references_file,
             _memory_thread: memory_thread,
         };
         Ok((files, protocol))
-    }
-
-    /// Exactly these peers may fetch from us from now on.
-    pub fn allow(&self, peers: impl IntoIterator<Item = EndpointId>) {
-        *lock(&self.allowed) = peers.into_iter().collect();
     }
 
     pub async fn status(&self, hash: &str) -> anyhow::Result<FileStatus> {
@@ -164,6 +182,18 @@ impl Files {
         save::export(&self.store, hash, data_file, target).await
     }
 
+    /// Remember the files shared by reference for the next run (a failure only costs the
+    /// check of those files then).
+    fn save_references(&self) {
+        let Some(file) = &self.references_file else {
+            return;
+        };
+        let references = gate::lock(&self.access).references();
+        if let Err(err) = references::save(file, references) {
+            tracing::warn!("cannot write {}: {err}", file.display());
+        }
+    }
+
     /// Close the store within `limit`: a FsStore dropped without it leaves its database
     /// locked. The router's shutdown does this too; closing twice is harmless.
     pub async fn shutdown(&self, limit: Duration) {
@@ -176,12 +206,6 @@ impl Files {
 }
 
 impl super::Node {
-    /// Exactly these peers (the members of our rooms) may fetch files from us; everyone
-    /// else is refused when connecting. Nobody may until this is called.
-    pub fn allow_files(&self, peers: impl IntoIterator<Item = EndpointId>) {
-        self.files.allow(peers);
-    }
-
     /// Offer the file at `path`: hashed and kept (by reference when large) under the tag
     /// `file/<hash>`. Directories, missing or unreadable files, and a file that changed while
     /// it was read are one-line errors.
@@ -299,70 +323,6 @@ impl super::Node {
     pub async fn file_status(&self, hash: &str) -> anyhow::Result<FileStatus> {
         self.files.status(hash).await
     }
-}
-
-/// The provider's events: every connection and every request on it is answered from
-/// `allowed`, so a peer dropped from it is refused its next request even on a connection it
-/// already has. Push requests stay disabled (iroh-blobs' default): nobody writes to our store.
-/// If this task ended, the provider would refuse everyone: it fails closed.
-fn gate(allowed: Arc<Mutex<HashSet<EndpointId>>>, served: Arc<AtomicU64>) -> EventSender {
-    let mask = EventMask {
-        connected: ConnectMode::Intercept,
-        get: RequestMode::Intercept,
-        get_many: RequestMode::Intercept,
-        observe: ObserveMode::Intercept,
-        ..EventMask::DEFAULT
-    };
-    let (events, mut asks) = EventSender::channel(GATE_QUEUE, mask);
-    tokio::spawn(async move {
-        // The peer of each connection we accepted, until it closes (the provider reports
-        // every close): requests carry only the connection's id.
-        let mut peers: HashMap<u64, EndpointId> = HashMap::new();
-        let may = |peer: Option<&EndpointId>| {
-            if peer.is_some_and(|id| lock(&allowed).contains(id)) {
-                Ok(())
-            } else {
-                Err(AbortReason::Permission)
-            }
-        };
-        while let Some(ask) = asks.recv().await {
-            match ask {
-                ProviderMessage::ClientConnected(ask) => {
-                    let answer = may(ask.endpoint_id.as_ref());
-                    if let (Ok(()), Some(id)) = (answer, ask.endpoint_id) {
-                        peers.insert(ask.connection_id, id);
-                    }
-                    ask.tx.send(answer).await.ok();
-                }
-                ProviderMessage::ConnectionClosed(closed) => {
-                    peers.remove(&closed.connection_id);
-                }
-                ProviderMessage::GetRequestReceived(ask) => {
-                    let answer = may(peers.get(&ask.connection_id));
-                    if answer.is_ok() {
-                        served.fetch_add(1, Ordering::Relaxed);
-                    }
-                    ask.tx.send(answer).await.ok();
-                }
-                ProviderMessage::GetManyRequestReceived(ask) => {
-                    let answer = may(peers.get(&ask.connection_id));
-                    ask.tx.send(answer).await.ok();
-                }
-                ProviderMessage::ObserveRequestReceived(ask) => {
-                    let answer = may(peers.get(&ask.connection_id));
-                    ask.tx.send(answer).await.ok();
-                }
-                // Notifications only (nothing asked for them).
-                _ => {}
-            }
-        }
-    });
-    events
-}
-
-fn lock(set: &Mutex<HashSet<EndpointId>>) -> std::sync::MutexGuard<'_, HashSet<EndpointId>> {
-    // Nothing panics while holding it; a poisoned set is still the right set.
-    set.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn tag_name(hash: Hash) -> String {

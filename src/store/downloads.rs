@@ -46,35 +46,44 @@ fn cap_bytes(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 16 => (stem, format!(".{ext}")),
-        _ => (name, String::new()),
-    };
+    let (stem, ext) = split_extension(name);
+    cut_graphemes(stem, max.saturating_sub(ext.len())) + ext
+}
+
+/// `name` as stem and extension (its dot included); an extension over 16 bytes is no
+/// extension, so cutting for length never keeps a long tail instead of the name.
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(dot) if dot > 0 && name.len() - dot <= 17 => name.split_at(dot),
+        _ => (name, ""),
+    }
+}
+
+/// The longest start of `text` in whole graphemes within `max` bytes.
+fn cut_graphemes(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for grapheme in stem.graphemes(true) {
-        if out.len() + grapheme.len() + ext.len() > max {
+    for grapheme in text.graphemes(true) {
+        if out.len() + grapheme.len() > max {
             break;
         }
         out.push_str(grapheme);
     }
-    out + &ext
+    out
 }
 
 /// A path in `dir` for `name` that does not exist yet: `name`, else `stem (1).ext`, ...
+/// The stem is cut to leave room for the suffix, so a name at the length limit still gets
+/// new candidates (cutting the whole candidate would cut the suffix off again).
 pub fn unique_target(dir: &Path, name: &str) -> std::io::Result<PathBuf> {
     let first = dir.join(name);
     if !exists(&first) {
         return Ok(first);
     }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
-        _ => (name, String::new()),
-    };
+    let (stem, ext) = split_extension(name);
     for n in 1..=MAX_SUFFIX {
-        let candidate = dir.join(cap_bytes(
-            &format!("{stem} ({n}){ext}"),
-            MAX_FILE_NAME_BYTES,
-        ));
+        let suffix = format!(" ({n}){ext}");
+        let stem = cut_graphemes(stem, MAX_FILE_NAME_BYTES.saturating_sub(suffix.len()));
+        let candidate = dir.join(stem + &suffix);
         if !exists(&candidate) {
             return Ok(candidate);
         }
@@ -167,6 +176,32 @@ mod tests {
             std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("link")).unwrap();
             assert_eq!(unique_target(&dir, "link").unwrap(), dir.join("link (1)"));
         }
+    }
+
+    #[test]
+    fn a_name_at_the_length_limit_is_saved_again_and_again() {
+        let dir = crate::store::tests::tempdir();
+        let claimed = format!("{}.pdf", "n".repeat(246));
+        assert_eq!(claimed.len(), 250);
+        let name = safe_file_name(&claimed);
+        let mut saved = Vec::new();
+        for _ in 0..3 {
+            let target = unique_target(&dir, &name).expect("a free name");
+            std::fs::write(&target, b"x").unwrap();
+            let file_name = target.file_name().unwrap().to_str().unwrap().to_string();
+            assert!(file_name.len() <= MAX_FILE_NAME_BYTES, "{file_name}");
+            assert!(file_name.ends_with(".pdf"), "{file_name}");
+            saved.push(file_name);
+        }
+        assert!(
+            saved[1].ends_with(" (1).pdf") && saved[2].ends_with(" (2).pdf"),
+            "{saved:?}"
+        );
+        // Wide characters are cut whole.
+        let wide = safe_file_name(&format!("{}.txt", "語".repeat(80)));
+        std::fs::write(dir.join(&wide), b"x").unwrap();
+        let again = unique_target(&dir, &wide).unwrap();
+        assert!(again.to_str().unwrap().ends_with(" (1).txt"), "{again:?}");
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub enum FileUpdate {
     /// A file we share is being read and hashed (`/send`): `done` of `total` bytes; the last
     /// one has `done == total` (or the share failed and says so on its own).
     Hashing { name: String, done: u64, total: u64 },
+    /// An offer within `--auto-get` was not fetched by itself: a quota (`reason`) was
+    /// reached. `/get` still fetches it.
+    NotFetched { hash: String, reason: String },
+    /// A file we shared by reference changed on disk since: no longer served (told once).
+    Changed { reason: String },
     /// A fetch waiting for its providers started again: `who` is back.
     Resumed {
         /// The file's whole hash (front ends show its handle).
@@ -174,7 +179,10 @@ impl Files {
                 waiting: true,
             } => (hash, FileState::Waiting(reason.clone())),
             FileUpdate::Failed { hash, reason, .. } => (hash, FileState::Failed(reason.clone())),
-            FileUpdate::Resumed { .. } | FileUpdate::Hashing { .. } => return,
+            FileUpdate::Resumed { .. }
+            | FileUpdate::Hashing { .. }
+            | FileUpdate::NotFetched { .. }
+            | FileUpdate::Changed { .. } => return,
             FileUpdate::Retry { hash } => {
                 if matches!(self.offers.get(hash), Some((_, FileState::Waiting(_)))) {
                     let _ = self.get(hash, true, "");
@@ -184,6 +192,7 @@ impl Files {
         };
         if !matches!(state, FileState::Fetching { .. }) {
             self.running.remove(hash);
+            self.auto.ended(hash);
         }
         if !matches!(state, FileState::Fetching { .. } | FileState::Waiting(_)) {
             self.tried.remove(hash);

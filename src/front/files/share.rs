@@ -6,18 +6,20 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::FileUpdate;
+use super::{FileUpdate, Place};
 use crate::net::Node;
 use crate::proto::wire::FileRef;
 
 /// How often hashing progress is reported at most (a big file takes seconds to hash).
 const HASHING_EVERY: Duration = Duration::from_millis(250);
 
-/// `/send PATH`: the file on offer from our store, described for a room (`~` is home). While
-/// it is read and hashed, progress goes to `updates` (at most 4 a second, and the end).
+/// `/send PATH`: the file on offer from our store, described for a room (`~` is home), and
+/// fetchable by whoever is in `place` from now on (before the offer reaches them). While it
+/// is read and hashed, progress goes to `updates` (at most 4 a second, and the end).
 pub async fn share(
     node: &Node,
     path: &str,
+    place: Place,
     updates: mpsc::Sender<FileUpdate>,
 ) -> Result<FileRef, String> {
     let path = expand_home(path.trim());
@@ -55,6 +57,7 @@ pub async fn share(
             return Err(format!("{err:#}"));
         }
     };
+    node.files_offered(&shared.hash, place);
     Ok(FileRef {
         hash: shared.hash,
         size: shared.size,

@@ -10,6 +10,7 @@ use iroh_blobs::api::blobs::{AddPathOptions, BlobStatus, ImportMode};
 use iroh_blobs::api::proto::AddProgressItem;
 use n0_future::StreamExt;
 
+use super::access::Reference;
 use super::{Files, REFERENCE_FROM, SharedFile, tag_name};
 
 impl Files {
@@ -74,6 +75,16 @@ impl Files {
         }
         let hash = imported.hash();
         self.store.tags().set(tag_name(hash), hash).await?;
+        let reference = (!copied).then(|| Reference {
+            path: path.clone(),
+            size: before.0,
+            modified: before.1,
+        });
+        let by_reference = reference.is_some();
+        super::gate::lock(&self.access).shared(hash, reference);
+        if by_reference {
+            self.save_references();
+        }
         match self.store.status(hash).await? {
             BlobStatus::Complete { size } => Ok(SharedFile {
                 hash: hash.to_hex(),

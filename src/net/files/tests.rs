@@ -67,7 +67,7 @@ pub(super) fn no_one_back() -> mpsc::Receiver<crate::proto::EndpointId> {
 }
 
 /// Fetch with the progress updates collected; `Ok` holds them.
-pub(super) async fn fetch(
+pub(crate) async fn fetch(
     node: &Node,
     hash: &str,
     size: u64,

@@ -80,6 +80,11 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                 let name = self.core.files.name_of(&hash).unwrap_or(&hash);
                 Report::Info(format!("{who} is back: fetching {name} again"))
             }
+            FileUpdate::Changed { reason, .. } => Report::Warning(reason),
+            FileUpdate::NotFetched { hash, reason } => Report::NotFetched {
+                handle: handle(&hash),
+                reason,
+            },
             // Handled by `Files::update` (a waiting fetch tried again).
             // Headless waits for /send's answer in order: nothing to show while it hashes.
             FileUpdate::Retry { .. } | FileUpdate::Hashing { .. } => return,

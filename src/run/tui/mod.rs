@@ -381,6 +381,14 @@ impl Tui {
                 let name = files.name_of(&hash).unwrap_or(&hash);
                 Msg::Notice(format!("{who} is back: fetching {name} again"))
             }
+            FileUpdate::Changed { reason, .. } => Msg::Warning(reason),
+            FileUpdate::NotFetched { hash, reason } => {
+                let name = files.name_of(&hash).unwrap_or(&hash);
+                let handle = crate::proto::wire::handle_of(&hash);
+                Msg::Notice(format!(
+                    "{name} not fetched by itself: {reason}; /get {handle} fetches it"
+                ))
+            }
             // Handled by `Files::update` (a waiting fetch tried again).
             FileUpdate::Retry { .. } => return None,
             // `/send` of a big file: the status bar shows the hashing, then clears.
