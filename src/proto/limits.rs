@@ -250,6 +250,11 @@ impl Limiter {
         limit_of(&self.limits, kind)
     }
 
+    /// Whether `id` has a share of its own (restored, there before us, or heard long enough).
+    pub fn is_established(&self, id: &EndpointId) -> bool {
+        self.newcomers.established.contains(id)
+    }
+
     /// We joined at `now`: keys heard in the next [`JOIN_GRACE`] were there before us.
     pub fn joined(&mut self, now: Instant) {
         self.newcomers.grace_until = Some(now + JOIN_GRACE);
@@ -281,7 +286,8 @@ impl Limiter {
         if bytes > 0 && !self.allow_n(author, Kind::Bytes, bytes as f64, now) {
             return false;
         }
-        if kind != Kind::Message || self.newcomers.let_in(author, now) {
+        // Any kind tells when a key was first heard; only lines draw on the shared allowance.
+        if self.newcomers.let_in(author, now) || kind != Kind::Message {
             return true;
         }
         let ok = self

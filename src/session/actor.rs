@@ -86,6 +86,8 @@ pub(super) struct Actor {
     pub(super) sealing: Option<Sealing>,
     /// A private room's state and key (see [`super::private`]); `None` in a public room.
     pub(super) private: Option<super::private::Private>,
+    /// Envelopes that did not verify, per neighbour (see [`super::invalid`]).
+    pub(super) invalid: super::invalid::InvalidCounts,
 }
 
 /// What one turn of the loop has to do.
@@ -114,6 +116,8 @@ enum Step {
     Poll,
     /// A private room dropped what this neighbour delivered (not opened, or from no member).
     Dropped(crate::proto::EndpointId),
+    /// An envelope this neighbour delivered, for the room.
+    Received(Vec<u8>, crate::proto::EndpointId),
 }
 
 /// Why the loop ended.
@@ -148,6 +152,7 @@ pub(super) async fn run(parts: Parts) {
         room_name_hint: parts.room_name_hint,
         sealing: parts.sealing,
         private: parts.private,
+        invalid: Default::default(),
     };
     let join_deadline = match parts.join_timeout {
         Some(timeout) => Some((Instant::now() + timeout, timeout)),
@@ -221,7 +226,7 @@ impl Actor {
                         // A private room hears its members only (a leaked key is no way in),
                         // and keeps a non-member that keeps sending off its gossip.
                         Some(envelope) if !self.sent_by_member(&envelope) => Step::Dropped(from),
-                        Some(envelope) => Step::Input(Input::Received(envelope)),
+                        Some(envelope) => Step::Received(envelope, from),
                         None => Step::Dropped(from),
                     },
                     Some(NetEvent::NeighborUp(id)) => Step::Input(Input::NeighborUp(id)),
@@ -299,6 +304,13 @@ impl Actor {
                 Step::FetchKey => self.fetch_key(),
                 Step::Poll => self.poll(),
                 Step::Dropped(from) => self.dropped_from(from),
+                Step::Received(envelope, from) => {
+                    let before = self.room.invalid_count();
+                    self.feed(Input::Received(envelope)).await;
+                    if self.room.invalid_count() > before {
+                        self.invalid_from(from);
+                    }
+                }
                 Step::KeyQuery(query) => self.answer_key(query).await,
             }
         }

@@ -75,3 +75,67 @@ async fn a_flooding_non_member_is_cut_off_and_the_room_talks_on() {
     bob.expect_text("after the flood").await;
     eve.shutdown(Duration::from_millis(100)).await;
 }
+
+/// In a public room anyone with the ticket is a member, but envelopes that do not verify are
+/// still junk: a fresh neighbour sending dozens has its gossip cut, and the room talks on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_neighbour_sending_envelopes_that_do_not_verify_is_cut_off() {
+    use super::tests::{Member, joined};
+    let mut ann = Member::start_as(SecretKey::generate(), "ann", None, None).await;
+    let ticket = ann.ticket().await;
+    let mut bob = Member::start_as(SecretKey::generate(), "bob", Some(&ticket), None).await;
+    bob.ticket().await;
+    ann.expect("bob joined", joined("bob")).await;
+    let topic = ticket
+        .parse::<crate::proto::ticket::Ticket>()
+        .unwrap()
+        .topic;
+    let eve = Node::spawn(&NetConfig::loopback(SecretKey::generate()))
+        .await
+        .unwrap();
+    let mut spy = eve.subscribe(topic, &[ann.node.addr()]).await.unwrap();
+    let up = async {
+        while let Some(event) = spy.next_event().await {
+            if matches!(event, NetEvent::NeighborUp(id) if id == ann.node.id()) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, up)
+        .await
+        .expect("eve reaches ann");
+    // Lines signed by eve, each damaged after signing: each costs ann a signature check.
+    let key = eve.secret();
+    for n in 0..200u64 {
+        let payload = crate::proto::wire::Payload {
+            nonce: n,
+            sent: crate::proto::UnixMillis::now().0,
+            body: crate::proto::wire::MessageBody::Message {
+                from: key.public(),
+                text: format!("junk {n}"),
+                action: false,
+                file: None,
+                reply_to: None,
+                change: None,
+            },
+        };
+        let mut junk = crate::proto::wire::seal(&key, &topic, &payload).unwrap();
+        let last = junk.len() - 3;
+        junk[last] ^= 0x5a;
+        spy.broadcast(junk).await;
+    }
+    let warned = ann
+        .expect(
+            "the cut",
+            |e| matches!(e, SessionEvent::Warning(text) if text.contains("do not verify")),
+        )
+        .await;
+    assert!(
+        matches!(&warned, SessionEvent::Warning(text) if text.contains(&eve.id().fmt_short().to_string())),
+        "{warned:?}"
+    );
+    assert!(ann.node.is_gossip_blocked(&eve.id()));
+    ann.handle.say("after the junk".into()).await.unwrap();
+    bob.expect_text("after the junk").await;
+    eve.shutdown(Duration::from_millis(100)).await;
+}

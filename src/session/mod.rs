@@ -14,6 +14,7 @@ mod commands;
 pub(crate) mod direct;
 mod handle;
 mod heal;
+mod invalid;
 mod leave;
 mod outbox;
 mod private;

@@ -74,6 +74,8 @@ pub struct Room {
     pace_limit: super::limits::RateLimit,
     /// The bytes of our own lines, paced the same way.
     pace_bytes: Bucket,
+    /// Envelopes received that fail to parse or verify (see [`Room::invalid_count`]).
+    invalid: u64,
     /// When the next waiting line may go out.
     pace_due: Option<Instant>,
     /// How many waiting lines the last [`Event::Queued`] reported.
@@ -123,6 +125,7 @@ impl Room {
             pace: Bucket::full(pace::own_pace(config.limits.messages), Instant::now()),
             pace_limit: pace::own_pace(config.limits.messages),
             pace_bytes: Bucket::full(pace::own_pace(config.limits.bytes), Instant::now()),
+            invalid: 0,
             pace_due: None,
             reported_queue: 0,
             ignored: HashSet::new(),

@@ -20,6 +20,27 @@ impl Room {
     pub(super) fn reject(&mut self, rejection: &wire::Rejection) {
         tracing::debug!(kind = rejection.kind(), "dropped envelope: {rejection}");
         *self.stats.rejected.entry(rejection.kind()).or_default() += 1;
+        // What no honest peer sends (replays, newer versions and skewed clocks it may).
+        if matches!(
+            rejection,
+            wire::Rejection::Oversize { .. }
+                | wire::Rejection::Truncated { .. }
+                | wire::Rejection::BadSignature
+                | wire::Rejection::Malformed(_)
+                | wire::Rejection::FromMismatch { .. }
+        ) {
+            self.invalid += 1;
+        }
+    }
+
+    /// Envelopes received that no honest peer sends: they fail to parse or to verify.
+    pub fn invalid_count(&self) -> u64 {
+        self.invalid
+    }
+
+    /// Whether `id` has a share of the rate limits of its own (see [`crate::proto::limits`]).
+    pub fn is_established(&self, id: &EndpointId) -> bool {
+        self.limiter.is_established(id)
     }
 
     fn name_of(verified: &Verified, name: &str) -> String {
