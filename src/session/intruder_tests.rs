@@ -12,6 +12,20 @@ use crate::proto::seal::{self, EpochKey};
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// Wait until `spy` has `peer` for a neighbour.
+async fn neighbour_up(spy: &mut crate::net::TopicHandle, peer: crate::proto::EndpointId) {
+    let up = async {
+        while let Some(event) = spy.next_event().await {
+            if matches!(event, NetEvent::NeighborUp(id) if id == peer) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, up)
+        .await
+        .expect("the spy reaches its peer");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_non_member_is_cut_off_and_the_room_talks_on() {
     let (room, mut ann, mut bob) = ann_and_bob().await;
@@ -22,16 +36,7 @@ async fn a_flooding_non_member_is_cut_off_and_the_room_talks_on() {
         .subscribe(room.topic(), &[ann.node.addr()])
         .await
         .unwrap();
-    let up = async {
-        while let Some(event) = spy.next_event().await {
-            if matches!(event, NetEvent::NeighborUp(id) if id == ann.node.id()) {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(WAIT, up)
-        .await
-        .expect("eve reaches ann");
+    neighbour_up(&mut spy, ann.node.id()).await;
 
     // Garbage sealed with a key of eve's own, far more than a newcomer would ever say.
     let own = seal::message_key(&EpochKey::generate());
@@ -94,16 +99,7 @@ async fn a_neighbour_sending_envelopes_that_do_not_verify_is_cut_off() {
         .await
         .unwrap();
     let mut spy = eve.subscribe(topic, &[ann.node.addr()]).await.unwrap();
-    let up = async {
-        while let Some(event) = spy.next_event().await {
-            if matches!(event, NetEvent::NeighborUp(id) if id == ann.node.id()) {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(WAIT, up)
-        .await
-        .expect("eve reaches ann");
+    neighbour_up(&mut spy, ann.node.id()).await;
     // Lines signed by eve, each damaged after signing: each costs ann a signature check.
     let key = eve.secret();
     for n in 0..200u64 {
