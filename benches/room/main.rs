@@ -2,7 +2,7 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|large|sim|dm|files|private|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|flood|large|sim|dm|files|private|sybil|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
 //! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
@@ -14,7 +14,9 @@
 //! stream, resuming after a kill, nine members fetching at once); private mode measures private
 //! rooms: `--members N` (30) processes through five kicks (each remaining member on the new
 //! epoch) and one member frozen during a kick, a non-member flooding the epoch's topic (CPU and
-//! memory, beside a public room), and latency private against public. Prints a table and
+//! memory, beside a public room), and latency private against public; sybil mode has one node
+//! speak for 1,000 minted keys beside three processes and prints, last, one JSON line
+//! (`{"mode":"sybil","rss_growth_mb",...}`). Prints a table and
 //! writes `target/bench/room.json` (and a timestamped copy) so runs can be compared.
 //! Figures, never assertions on time; the smoke run checks delivery only.
 
@@ -34,6 +36,7 @@ mod sim;
 mod stats;
 #[path = "../../tests/support/mod.rs"]
 mod support;
+mod sybil;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -63,6 +66,8 @@ pub struct Options {
     /// Private rooms: rekeying after kicks, a member away, a non-member's flood, latency
     /// against public rooms.
     pub private: bool,
+    /// A member with a thousand keys (real processes with data directories).
+    pub sybil: bool,
     pub members: usize,
     pub seconds: f64,
     /// Run the process scenarios for the iroh-gossip chat example too.
@@ -98,6 +103,7 @@ fn options() -> Options {
         direct: mode == "all" || mode == "dm",
         files: mode == "all" || mode == "files",
         private: mode == "all" || mode == "private",
+        sybil: mode == "all" || mode == "sybil",
         members: value("--members")
             .and_then(|n| n.parse().ok())
             .filter(|&n: &usize| n >= 2)
@@ -423,6 +429,12 @@ fn main() -> anyhow::Result<()> {
         private["latency_private_vs_public"] = kinds::run(&opts)?;
         report["private"] = private;
     }
+    if opts.sybil {
+        println!(
+            "\n== a member with a thousand keys, real processes with data directories, 127.0.0.1"
+        );
+        report["sybil"] = sybil::run(&opts)?;
+    }
     let dir = target.join("bench");
     std::fs::create_dir_all(&dir)?;
     let text = serde_json::to_string_pretty(&report)?;
@@ -432,6 +444,10 @@ fn main() -> anyhow::Result<()> {
         &text,
     )?;
     println!("\nwrote {}", dir.join("room.json").display());
+    // The sybil run's figures, last, as one line for scripts.
+    if opts.sybil {
+        println!("{}", serde_json::to_string(&report["sybil"])?);
+    }
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }

@@ -60,13 +60,22 @@ pub enum Broadcast {
 /// retry another), so the cost is bounded. Measured with everyone sending on a torn tree:
 /// 10 nodes, 1.55-1.75x the bytes of a settled tree (the defaults: 2.0x); 30 nodes, 1.4x the
 /// defaults' bytes for 2.5x lower p99 (README, Performance).
+///
+/// Gossip keeps every message it passed on, to answer grafts, for `message_cache_retention`:
+/// the library's 30 s held 240 MB in a member relaying a minted keys' flood of 8 MB/s (the
+/// sybil benchmark). A graft comes within the graft timeouts plus a round trip; 5 s is
+/// plenty, and what a peer still misses it catches up on.
 pub fn parlor_plumtree() -> iroh_gossip::proto::PlumtreeConfig {
     iroh_gossip::proto::PlumtreeConfig {
         graft_timeout_1: Duration::from_millis(20),
         graft_timeout_2: Duration::from_millis(10),
+        message_cache_retention: MESSAGE_CACHE_RETENTION,
         ..Default::default()
     }
 }
+
+/// How long gossip keeps a message it passed on (see [`parlor_plumtree`]).
+pub const MESSAGE_CACHE_RETENTION: Duration = Duration::from_secs(5);
 
 /// How the endpoint reaches the world.
 #[derive(Debug, Clone)]

@@ -305,9 +305,9 @@ impl Actor {
                 Step::Poll => self.poll(),
                 Step::Dropped(from) => self.dropped_from(from),
                 Step::Received(envelope, from) => {
-                    let before = self.room.invalid_count();
+                    let before = self.room.junk_count();
                     self.feed(Input::Received(envelope)).await;
-                    if self.room.invalid_count() > before {
+                    if self.room.junk_count() > before {
                         self.invalid_from(from);
                     }
                 }

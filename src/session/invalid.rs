@@ -1,6 +1,8 @@
-//! A neighbour that keeps delivering envelopes no honest peer sends (that fail to parse or
-//! verify: each costs us a signature check) has its gossip cut for a while (`net::guard`), in
-//! public rooms as in private ones.
+//! A neighbour that keeps delivering junk has its gossip cut for a while (`net::guard`), in
+//! public rooms as in private ones: envelopes no honest peer sends (that fail to parse or
+//! verify: each costs us a signature check), and lines of keys first heard recently past
+//! what they may send together (a flood of minted keys, which gossip would otherwise keep
+//! relaying at full rate: it forwards before anyone checks).
 //!
 //! Gossip forwards before anyone checks, so an honest neighbour relays a flooder's junk too:
 //! keys with a share of their own (members from before us, or heard for long; see
@@ -14,7 +16,7 @@ use super::SessionEvent;
 use super::actor::Actor;
 use crate::proto::EndpointId;
 
-/// Envelopes that do not verify a neighbour may deliver per [`WINDOW`].
+/// Junk envelopes a neighbour may deliver per [`WINDOW`].
 pub(super) const BUDGET: u32 = 64;
 pub(super) const WINDOW: Duration = Duration::from_secs(60);
 /// How long its gossip is cut.
@@ -47,7 +49,7 @@ impl InvalidCounts {
 }
 
 impl Actor {
-    /// The neighbour `from` delivered an envelope that does not parse or verify.
+    /// The neighbour `from` delivered a junk envelope.
     pub(super) fn invalid_from(&mut self, from: EndpointId) {
         if self.room.is_established(&from) || !self.invalid.count(from, Instant::now()) {
             return;
@@ -55,7 +57,7 @@ impl Actor {
         if self.node.block_gossip(from, CUT_FOR) {
             tracing::warn!(peer = %from.fmt_short(), "cut off a neighbour sending invalid envelopes");
             self.outbox.push_now(SessionEvent::Warning(format!(
-                "{} sent {BUDGET} envelopes within a minute that do not verify (forged or damaged): its gossip is cut here for {} min",
+                "{} sent {BUDGET} envelopes within a minute that do not verify or that new keys may not send (forged, damaged, or a flood of new keys): its gossip is cut here for {} min",
                 from.fmt_short(),
                 CUT_FOR.as_secs() / 60
             )));

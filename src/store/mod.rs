@@ -189,6 +189,10 @@ fn open_database(path: &Path) -> Result<Connection, String> {
         .map_err(|e| e.to_string())?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(|e| e.to_string())?;
+    // A checkpoint under load leaves the write-ahead log as long as it grew (thousands of
+    // commits): cut it back to this after each.
+    conn.pragma_update(None, "journal_size_limit", 8 << 20)
+        .map_err(|e| e.to_string())?;
     // A chat's working set is small (recent pages of two tables): a 512 KiB page cache
     // instead of SQLite's 2 MiB keeps each process lean.
     conn.pragma_update(None, "cache_size", -512)

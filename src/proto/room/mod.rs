@@ -74,8 +74,8 @@ pub struct Room {
     pace_limit: super::limits::RateLimit,
     /// The bytes of our own lines, paced the same way.
     pace_bytes: Bucket,
-    /// Envelopes received that fail to parse or verify (see [`Room::invalid_count`]).
-    invalid: u64,
+    /// Envelopes received that an honest neighbour rarely delivers (see [`Room::junk_count`]).
+    junk: u64,
     /// When the next waiting line may go out.
     pace_due: Option<Instant>,
     /// How many waiting lines the last [`Event::Queued`] reported.
@@ -125,7 +125,7 @@ impl Room {
             pace: Bucket::full(pace::own_pace(config.limits.messages), Instant::now()),
             pace_limit: pace::own_pace(config.limits.messages),
             pace_bytes: Bucket::full(pace::own_pace(config.limits.bytes), Instant::now()),
-            invalid: 0,
+            junk: 0,
             pace_due: None,
             reported_queue: 0,
             ignored: HashSet::new(),
@@ -415,6 +415,8 @@ mod file_tests;
 mod history_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod newcomer_tests;
 #[cfg(test)]
 mod pace_tests;
 #[cfg(test)]

@@ -29,13 +29,14 @@ impl Room {
                 | wire::Rejection::Malformed(_)
                 | wire::Rejection::FromMismatch { .. }
         ) {
-            self.invalid += 1;
+            self.junk += 1;
         }
     }
 
-    /// Envelopes received that no honest peer sends: they fail to parse or to verify.
-    pub fn invalid_count(&self) -> u64 {
-        self.invalid
+    /// Envelopes received that an honest neighbour rarely delivers: they fail to parse or to
+    /// verify, or they are lines of keys first heard recently past what those may send.
+    pub fn junk_count(&self) -> u64 {
+        self.junk
     }
 
     /// Whether `id` has a share of the rate limits of its own (see [`crate::proto::limits`]).
@@ -110,6 +111,10 @@ impl Room {
             _ => 0,
         };
         if !self.limiter.allow_sized(author, kind, line_bytes, now.at) {
+            // A flood of minted keys: what relays it keeps relaying it (see `session::invalid`).
+            if !self.limiter.is_established(&author) {
+                self.junk += 1;
+            }
             return self.drop_counted("rate limited");
         }
         // Only what got this far is remembered: refused envelopes cannot flush the set.
