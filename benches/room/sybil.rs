@@ -3,7 +3,8 @@
 //! quietly for a while; then an iroh node in this process, holding the ticket, joins the topic
 //! through p0 and speaks for 1,000 freshly minted keys: each announces itself with the largest
 //! name allowed and renames every few seconds, and all of them send lines as fast as this
-//! process can sign them, each key within its own limits. Measured at p0: resident memory and
+//! process can sign them, each key within its own limits. A persistent attacker: whenever p0
+//! cuts its node off, it comes back at once with a new node key (the same 1,000 keys). Measured at p0: resident memory and
 //! the data directory's size before and at the end, and the honest member's lines (p1 to p0
 //! and p2) quiet and under attack. The last line printed is one JSON object.
 //!
@@ -67,18 +68,15 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let node = runtime.block_on(Node::spawn(&NetConfig::loopback(SecretKey::generate())))?;
     let attack = Attack {
-        node: node.clone(),
         topic: ticket.topic,
         via: ticket.peers.clone(),
         span: Duration::from_secs_f64(attack_s),
     };
     let sending = runtime.spawn(attack.run());
     let loud = honest_phase(&mut room, attack_s)?;
-    let sent = runtime.block_on(sending)??;
+    let (sent, nodes) = runtime.block_on(sending)??;
     let (rss_after, disk_after) = (rss_mb(&pid), dir_bytes(&dir));
-    runtime.block_on(node.shutdown(Duration::from_secs(1)));
     room.quit();
     let rss_growth = rss_after - rss_before;
     let disk_growth = (disk_after as f64 - disk_before as f64) / 1e6;
@@ -92,10 +90,14 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         quiet.delivered_ratio() * 100.0
     );
     println!(
-        "    attack: {sent} lines from {KEYS} keys in {attack_s:.0} s; honest p50 {:.2} ms p99 {:.2} ms, delivered {:.1} %",
+        "    attack: {sent} lines from {KEYS} keys in {attack_s:.0} s, through {nodes} node keys (a new one each time p0 cut one off); honest p50 {:.2} ms p99 {:.2} ms, delivered {:.1} % (p0 {} of {}, p2 {} of {})",
         loud_lat.p50_ms,
         loud_lat.p99_ms,
-        delivered * 100.0
+        delivered * 100.0,
+        loud.shown_by[0],
+        loud.sent,
+        loud.shown_by[1],
+        loud.sent
     );
     println!(
         "    p0: resident {rss_before:.1} -> {rss_after:.1} MB ({rss_growth:+.1}), data directory {:.1} -> {:.1} MB ({disk_growth:+.1}) (targets: <= 50 MB, <= 100 MB, p99 <= 2x quiet + 2 ms, 100 % delivered)",
@@ -117,6 +119,7 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
         "honest_quiet_p99_ms": quiet_lat.p99_ms,
         "honest_delivered": delivered,
         "attack_lines": sent,
+        "attacker_nodes": nodes,
         "keys": KEYS,
     }))
 }
@@ -125,6 +128,8 @@ pub fn run(opts: &Options) -> anyhow::Result<Value> {
 struct Honest {
     sent: u64,
     shown: u64,
+    /// Per receiver, in `RECEIVERS` order.
+    shown_by: [u64; 2],
     latencies: Vec<Duration>,
 }
 
@@ -181,25 +186,33 @@ fn honest_phase(room: &mut Room, seconds: f64) -> anyhow::Result<Honest> {
             latencies.push(at.duration_since(*t));
         }
     }
+    let shown_by = RECEIVERS.map(|r| seen.iter().filter(|(to, _)| *to == r).count() as u64);
     Ok(Honest {
         sent: count,
         shown: seen.len() as u64,
+        shown_by,
         latencies,
     })
 }
 
-/// The attacker: one node speaking for many keys.
+/// The attacker: one node at a time speaking for many keys.
 struct Attack {
-    node: Node,
     topic: TopicId,
     via: Vec<EndpointAddr>,
     span: Duration,
 }
 
+/// A node of the attacker's on the topic.
+struct Speaker {
+    node: Node,
+    handle: parlor::net::TopicHandle,
+}
+
 impl Attack {
-    /// Join, announce every key, then send lines and renames for `span`; lines sent.
-    async fn run(self) -> anyhow::Result<u64> {
-        let mut handle = self.node.subscribe(self.topic, &self.via).await?;
+    /// A new node key on the topic through p0, once it has a neighbour.
+    async fn speaker(&self) -> anyhow::Result<Speaker> {
+        let node = Node::spawn(&NetConfig::loopback(SecretKey::generate())).await?;
+        let mut handle = node.subscribe(self.topic, &self.via).await?;
         let up = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(event) = handle.next_event().await {
                 if matches!(event, NetEvent::NeighborUp(_)) {
@@ -210,7 +223,14 @@ impl Attack {
         })
         .await;
         anyhow::ensure!(up == Ok(true), "the attacker never got a neighbour");
-        // What the room says back is left unread: the pump drops it when full.
+        Ok(Speaker { node, handle })
+    }
+
+    /// Join, announce every key, then send lines and renames for `span`, coming back with a
+    /// new node key whenever cut off; (lines sent, node keys used).
+    async fn run(self) -> anyhow::Result<(u64, u64)> {
+        let mut speaker = self.speaker().await?;
+        let mut nodes = 1u64;
         let keys: Vec<SecretKey> = (0..KEYS).map(|_| SecretKey::generate()).collect();
         let mut nonce = 0u64;
         let mut seal = |key: &SecretKey, body: MessageBody| {
@@ -233,7 +253,7 @@ impl Attack {
             every: None,
         };
         for (k, key) in keys.iter().enumerate() {
-            handle.broadcast(seal(key, about(k, 0))?).await;
+            speaker.handle.broadcast(seal(key, about(k, 0))?).await;
         }
         let text = "s".repeat(LINE_BYTES);
         let started = Instant::now();
@@ -243,11 +263,33 @@ impl Attack {
         let mut renamed = Instant::now();
         while started.elapsed() < self.span {
             ticker.tick().await;
+            // What the room says back is read only for a cut: p0 dropped us.
+            let mut cut = false;
+            while let Ok(Some(event)) =
+                tokio::time::timeout(Duration::ZERO, speaker.handle.next_event()).await
+            {
+                cut |= matches!(event, NetEvent::NeighborDown(_));
+            }
+            if cut {
+                speaker
+                    .node
+                    .clone()
+                    .shutdown(Duration::from_millis(10))
+                    .await;
+                let Ok(next) = self.speaker().await else {
+                    break;
+                };
+                speaker = next;
+                nodes += 1;
+                for (k, key) in keys.iter().enumerate() {
+                    speaker.handle.broadcast(seal(key, about(k, round))?).await;
+                }
+            }
             if renamed.elapsed() >= RENAME_EVERY {
                 round += 1;
                 renamed = Instant::now();
                 for (k, key) in keys.iter().enumerate() {
-                    handle.broadcast(seal(key, about(k, round))?).await;
+                    speaker.handle.broadcast(seal(key, about(k, round))?).await;
                 }
             }
             for _ in 0..per_tick {
@@ -260,13 +302,14 @@ impl Attack {
                     reply_to: None,
                     change: None,
                 };
-                handle.broadcast(seal(key, body)?).await;
+                speaker.handle.broadcast(seal(key, body)?).await;
                 sent += 1;
                 next += 1;
             }
         }
-        handle.flush().await;
-        Ok(sent)
+        speaker.handle.flush().await;
+        speaker.node.shutdown(Duration::from_secs(1)).await;
+        Ok((sent, nodes))
     }
 }
 
