@@ -139,10 +139,7 @@ async fn forged_history_from_a_malicious_peer_is_rejected() {
     assert_eq!(genuine_line["from"], ann.seen[0]["id"]);
     // ann's name comes with her own presence (answering cat's question), which may come after
     // a line of hers on a loaded machine: the line after it is shown under her name.
-    cat.expect("ann's presence", |e| {
-        e["type"] == "joined" && e["name"] == "ann"
-    })
-    .await;
+    cat.expect_joined(&["ann"]).await;
     ann.send("done").await;
     cat.expect_message("ann", "done").await;
     cat.drain_for(Duration::from_millis(300)).await;
