@@ -59,6 +59,13 @@ pub const JOIN_GRACE: Duration = Duration::from_secs(60);
 /// Keys with a share of their own at most, and newcomers followed at most (past it, new keys
 /// stay newcomers).
 pub const MAX_ESTABLISHED: usize = 16_384;
+/// Presence all newcomers together send without it counting as junk against the neighbour
+/// that relays it (it is not dropped: each key keeps its own presence limit): a few dozen
+/// people arriving at once, not a thousand keys announcing themselves.
+const NEWCOMERS_PRESENCE: RateLimit = RateLimit {
+    per_second: 2.0,
+    burst: 64,
+};
 /// What catch-up answers may bring from keys we have not met: paging through a long outage
 /// (thousands of lines, most by members who left before we came) goes whole; a neighbour
 /// answering every catch-up with minted keys' lines churns our disk at a bounded rate, within
@@ -301,6 +308,15 @@ impl Limiter {
             self.count_drop(author, now);
         }
         ok
+    }
+
+    /// Whether presence `author` sent (allowed by its own limit) is past what newcomers send
+    /// together: junk to count against whoever relays it, though shown.
+    pub fn newcomer_presence_excess(&mut self, author: EndpointId, now: Instant) -> bool {
+        !self.newcomers.established.contains(&author)
+            && !self
+                .newcomers
+                .take(Kind::Presence, false, NEWCOMERS_PRESENCE, 1.0, now)
     }
 
     /// Whether a line of `bytes` by `author` from a catch-up answer is kept: always from a

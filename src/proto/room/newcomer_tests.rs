@@ -36,3 +36,32 @@ fn fresh_keys_share_one_allowance_and_their_excess_is_junk() {
     let own = line(&regular, "still here", later.wall, 2);
     assert_eq!(texts(&receive(&mut room, own, later)).len(), 1);
 }
+
+#[test]
+fn a_thousand_new_keys_announcing_themselves_is_junk_past_a_few_dozen() {
+    use super::hostile_tests::about;
+    let (mut room, start) = joined_room();
+    let later = Now {
+        at: start.at + Duration::from_secs(600),
+        wall: UnixMillis(start.wall.0 + 600_000),
+    };
+    for k in 0..200u32 {
+        receive(
+            &mut room,
+            about(&secret(5_000 + k), "someone", later.wall),
+            later,
+        );
+    }
+    // Shown (each key keeps its own presence limit), but past 64 counted as junk.
+    assert_eq!(room.junk_count(), 200 - 64);
+    // As we join, a room of hundreds announcing itself is no junk.
+    let (mut room, start) = joined_room();
+    for k in 0..200u32 {
+        receive(
+            &mut room,
+            about(&secret(5_000 + k), "someone", start.wall),
+            start,
+        );
+    }
+    assert_eq!(room.junk_count(), 0);
+}

@@ -117,6 +117,9 @@ impl Room {
             }
             return self.drop_counted("rate limited");
         }
+        if kind == Kind::Presence && self.limiter.newcomer_presence_excess(author, now.at) {
+            self.junk += 1;
+        }
         // Only what got this far is remembered: refused envelopes cannot flush the set.
         self.seen.insert(verified.id);
         self.stats.accepted += 1;
