@@ -213,7 +213,7 @@ impl Attack {
     async fn speaker(&self) -> anyhow::Result<Speaker> {
         let node = Node::spawn(&NetConfig::loopback(SecretKey::generate())).await?;
         let mut handle = node.subscribe(self.topic, &self.via).await?;
-        let up = tokio::time::timeout(Duration::from_secs(10), async {
+        let up = tokio::time::timeout(Duration::from_secs(2), async {
             while let Some(event) = handle.next_event().await {
                 if matches!(event, NetEvent::NeighborUp(_)) {
                     return true;
@@ -222,7 +222,10 @@ impl Attack {
             false
         })
         .await;
-        anyhow::ensure!(up == Ok(true), "the attacker never got a neighbour");
+        if up != Ok(true) {
+            node.shutdown(Duration::from_millis(10)).await;
+            anyhow::bail!("the attacker got no neighbour");
+        }
         Ok(Speaker { node, handle })
     }
 
@@ -276,11 +279,17 @@ impl Attack {
                     .clone()
                     .shutdown(Duration::from_millis(10))
                     .await;
-                let Ok(next) = self.speaker().await else {
-                    break;
+                // Refused (paced or blocked): try again with yet another key until the end.
+                let next = loop {
+                    nodes += 1;
+                    match self.speaker().await {
+                        Ok(next) => break Some(next),
+                        Err(_) if started.elapsed() < self.span => continue,
+                        Err(_) => break None,
+                    }
                 };
+                let Some(next) = next else { break };
                 speaker = next;
-                nodes += 1;
                 for (k, key) in keys.iter().enumerate() {
                     speaker.handle.broadcast(seal(key, about(k, round))?).await;
                 }

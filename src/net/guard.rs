@@ -7,6 +7,11 @@
 //!
 //! Only gossip: a blocked peer may still ask for keys, history or to be let in (and is
 //! refused there as anyone else would be).
+//!
+//! A blocked flooder comes back with a new node key at once (keys cost nothing), and each
+//! new key costs every member it reaches a handshake and the junk it sends before it is cut.
+//! So gossip connections from keys we do not know (`net::known`) are taken in at a pace
+//! ([`NEW_PEERS`]: a room's worth at once, then a few a second); members are never paced.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +20,18 @@ use std::time::{Duration, Instant};
 use iroh::EndpointAddr;
 use iroh::endpoint::{AfterHandshakeOutcome, BeforeConnectOutcome, Connection, EndpointHooks};
 
+use super::known::Known;
 use crate::proto::EndpointId;
+use crate::proto::limits::{Bucket, RateLimit};
+
+/// Gossip connections from keys we do not know, taken in: 32 at once (a room's people joining
+/// together), then 4 a second.
+pub const NEW_PEERS: RateLimit = RateLimit {
+    per_second: 4.0,
+    burst: 32,
+};
+/// The close code a paced peer's gossip connection gets: try again later, or elsewhere.
+const CLOSE_PACED: u32 = 0x7061; // "pa"
 
 /// Peers blocked at once; a new block past this replaces the one ending first.
 const MAX_BLOCKED: usize = 1024;
@@ -26,9 +42,32 @@ const CLOSE_BLOCKED: u32 = 0x6b6c; // "kl"
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
     blocked: Arc<Mutex<HashMap<EndpointId, Instant>>>,
+    /// Who is not paced.
+    known: Known,
+    /// Gossip connections from keys we do not know, taken in at [`NEW_PEERS`].
+    new_peers: Arc<Mutex<Option<Bucket>>>,
 }
 
 impl Guard {
+    pub fn new(known: Known) -> Self {
+        Self {
+            known,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a gossip connection from `peer` that we did not dial is taken in now.
+    fn admits(&self, peer: &EndpointId) -> bool {
+        if self.known.is_known(peer) {
+            return true;
+        }
+        let now = Instant::now();
+        let mut pace = self.new_peers.lock().unwrap_or_else(|p| p.into_inner());
+        pace.get_or_insert_with(|| Bucket::full(NEW_PEERS, now))
+            .take(NEW_PEERS, now)
+            .is_ok()
+    }
+
     /// Block `peer`'s gossip for `lasting`; `true` when it was not blocked already.
     pub fn block(&self, peer: EndpointId, lasting: Duration) -> bool {
         let now = Instant::now();
@@ -85,6 +124,14 @@ impl EndpointHooks for Guard {
                 reason: b"blocked".to_vec(),
             };
         }
+        let theirs = conn.side() == iroh::endpoint::Side::Server;
+        if conn.alpn() == iroh_gossip::ALPN && theirs && !self.admits(&conn.remote_id()) {
+            tracing::debug!(peer = %conn.remote_id().fmt_short(), "gossip connection paced");
+            return AfterHandshakeOutcome::Reject {
+                error_code: CLOSE_PACED.into(),
+                reason: b"busy".to_vec(),
+            };
+        }
         AfterHandshakeOutcome::accept()
     }
 }
@@ -112,5 +159,18 @@ mod tests {
             guard.block(SecretKey::generate().public(), Duration::from_secs(60));
         }
         assert!(guard.lock().len() <= MAX_BLOCKED);
+    }
+
+    #[test]
+    fn unknown_keys_are_taken_in_at_a_pace_members_never_wait() {
+        let known = Known::default();
+        let member = SecretKey::generate().public();
+        known.add_members([member]);
+        let guard = Guard::new(known);
+        let taken = (0..100)
+            .filter(|_| guard.admits(&SecretKey::generate().public()))
+            .count();
+        assert_eq!(taken, NEW_PEERS.burst as usize);
+        assert!((0..100).all(|_| guard.admits(&member)));
     }
 }

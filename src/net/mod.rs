@@ -175,7 +175,8 @@ impl Node {
                 builder.ca_tls_config(iroh::tls::CaTlsConfig::embedded().with_extra_roots(roots));
         }
         let connections = paths::Connections::default();
-        let guard = guard::Guard::default();
+        let known = known::Known::default();
+        let guard = guard::Guard::new(known.clone());
         builder = builder
             .secret_key(config.secret.clone())
             .address_lookup(lookup.clone())
@@ -209,7 +210,6 @@ impl Node {
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
         let keys = keys::KeyRoutes::default();
-        let known = known::Known::default();
         let (files, blobs) = files::Files::open(config.blobs_dir.as_deref()).await?;
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
