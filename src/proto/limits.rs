@@ -196,6 +196,13 @@ pub struct Limiter {
     newcomers: Newcomers,
 }
 
+/// See [`Limiter::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub junk: bool,
+}
+
 /// Keys with a share of their own, newcomers, and the allowance newcomers share.
 #[derive(Debug, Default)]
 struct Newcomers {
@@ -310,13 +317,24 @@ impl Limiter {
         ok
     }
 
-    /// Whether presence `author` sent (allowed by its own limit) is past what newcomers send
-    /// together: junk to count against whoever relays it, though shown.
-    pub fn newcomer_presence_excess(&mut self, author: EndpointId, now: Instant) -> bool {
-        !self.newcomers.established.contains(&author)
-            && !self
-                .newcomers
-                .take(Kind::Presence, false, NEWCOMERS_PRESENCE, 1.0, now)
+    /// What the limits make of one live envelope (see [`Limiter::allow_sized`]): whether it
+    /// is shown, and whether it is junk to count against the neighbour that relayed it: a
+    /// newcomer's envelope dropped, or its presence past what newcomers send together (shown
+    /// all the same: each key keeps its own presence limit).
+    pub fn check(&mut self, author: EndpointId, kind: Kind, bytes: usize, now: Instant) -> Verdict {
+        let allowed = self.allow_sized(author, kind, bytes, now);
+        let newcomer = !self.newcomers.established.contains(&author);
+        let junk = newcomer
+            && match kind {
+                _ if !allowed => true,
+                Kind::Presence => {
+                    !self
+                        .newcomers
+                        .take(Kind::Presence, false, NEWCOMERS_PRESENCE, 1.0, now)
+                }
+                _ => false,
+            };
+        Verdict { allowed, junk }
     }
 
     /// Whether a line of `bytes` by `author` from a catch-up answer is kept: always from a

@@ -110,15 +110,11 @@ impl Room {
             Kind::Message => bytes.len(),
             _ => 0,
         };
-        if !self.limiter.allow_sized(author, kind, line_bytes, now.at) {
-            // A flood of minted keys: what relays it keeps relaying it (see `session::invalid`).
-            if !self.limiter.is_established(&author) {
-                self.junk += 1;
-            }
+        let verdict = self.limiter.check(author, kind, line_bytes, now.at);
+        // A flood of minted keys: what relays it keeps relaying it (see `session::invalid`).
+        self.junk += u64::from(verdict.junk);
+        if !verdict.allowed {
             return self.drop_counted("rate limited");
-        }
-        if kind == Kind::Presence && self.limiter.newcomer_presence_excess(author, now.at) {
-            self.junk += 1;
         }
         // Only what got this far is remembered: refused envelopes cannot flush the set.
         self.seen.insert(verified.id);
