@@ -95,20 +95,11 @@ impl Connections {
 /// knew), and the peer's selection can still name that dead path.
 fn live_path(conn: &Connection) -> Option<(PathKind, String, Duration)> {
     let paths = conn.paths();
-    let heard = |p: &iroh::endpoint::Path<'_>| p.stats().udp_rx.datagrams > 0;
-    let best = |only_heard: bool| {
-        paths
-            .iter()
-            .filter(|p| !only_heard || heard(p))
-            .find(|p| p.is_selected())
-            .or_else(|| {
-                paths
-                    .iter()
-                    .filter(|p| !only_heard || heard(p))
-                    .min_by_key(|p| (p.is_relay(), p.rtt()))
-            })
-    };
-    let path = best(true).or_else(|| best(false))?;
+    // Answered on, then selected, then direct before relayed, then the shortest round trip.
+    let path = paths.iter().min_by_key(|p| {
+        let unheard = p.stats().udp_rx.datagrams == 0;
+        (unheard, !p.is_selected(), p.is_relay(), p.rtt())
+    })?;
     let kind = if path.is_relay() {
         PathKind::Relay
     } else {
