@@ -62,7 +62,10 @@ const B32_LEN: usize = 52;
 /// A label fit to announce: cleaned like a name, without `:`, cut (at a character boundary)
 /// to [`MAX_LABEL`] bytes. `None` when nothing is left.
 pub fn clean_label(raw: &str) -> Option<String> {
-    let name = clean_name(&raw.replace(':', ""))?;
+    // `:` goes after NFKC, which turns compatibility forms (`︓`, `：`) into a plain one; the
+    // rest is cleaned again, since taking it out may let a mark compose with what was before.
+    let name = clean_name(raw)?.replace(':', "");
+    let name = clean_name(&name)?;
     let mut label = String::new();
     for c in name.chars() {
         if label.len() + c.len_utf8() > MAX_LABEL {
@@ -190,6 +193,16 @@ mod tests {
         assert_eq!(parse(&record), rooms[..3]);
         assert_eq!(encode(&[]).0, "parlor1");
         assert!(parse("parlor1").is_empty());
+    }
+
+    #[test]
+    fn compatibility_colons_are_taken_out_too() {
+        // Found by the properties test: U+FE13 becomes `:` under NFKC.
+        assert_eq!(clean_label("\u{FE13}"), None);
+        assert_eq!(clean_label("a\u{FF1A}b").as_deref(), Some("ab"));
+        let composed = clean_label("e:\u{0301}").expect("a label");
+        assert_eq!(clean_label(&composed), Some(composed.clone()));
+        assert!(!composed.contains(':'));
     }
 
     #[test]
