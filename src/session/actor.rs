@@ -12,7 +12,7 @@ use tokio::time::{Instant, sleep_until};
 use super::catch_up::{CatchUpPage, CatchUps};
 use super::handle::{Command, Left};
 use super::heal::Heal;
-use super::outbox::Outbox;
+use super::outbox::{Outbox, shown_before_saved};
 use super::saving::Saving;
 use super::sealed::{Sealing, unseal};
 use super::{NoPeerAnswered, SessionEvent};
@@ -339,8 +339,7 @@ impl Actor {
                 Output::RequestHistory { since, page } => self.catch_up(since, page),
                 Output::RequestRoster => self.ask_roster(),
                 Output::Event(event) => {
-                    let live_line = matches!(&event, Event::MessageReceived(line) if !line.history);
-                    let gate = if records.is_empty() || live_line {
+                    let gate = if records.is_empty() || shown_before_saved(&event) {
                         0
                     } else {
                         needs
