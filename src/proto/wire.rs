@@ -457,7 +457,8 @@ impl Verifier {
         })
     }
 
-    fn key(&mut self, bytes: &[u8; 32]) -> Result<(PublicKey, VerifyingKey), Rejection> {
+    /// The author key `bytes`, decompressed once per key seen recently.
+    pub(super) fn key(&mut self, bytes: &[u8; 32]) -> Result<(PublicKey, VerifyingKey), Rejection> {
         if let Some(known) = self.keys.get(bytes) {
             return Ok(*known);
         }

@@ -9,13 +9,18 @@
 //! and so do lines any key not met before brings in a catch-up answer (see [`Newcomers`]).
 //! Who was there before us is no newcomer: members restored from disk, and keys heard in the
 //! first [`JOIN_GRACE`] after we joined (a newcomer to a room of hundreds hears them all at
-//! once). Presence and questions keep per-key limits only: what they make us hold is bounded
-//! by the member list's own caps.
+//! once). Newcomers' presence shares an allowance too (a thousand keys reannouncing themselves
+//! cost a signature check each); questions keep per-key limits only.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::EndpointId;
+
+mod newcomers;
+
+use newcomers::Newcomers;
+pub use newcomers::{JOIN_GRACE, MAX_ESTABLISHED, NEWCOMER_FOR};
 
 /// A sustained rate with a burst on top.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,32 +56,6 @@ pub const DEFAULT_MESSAGES_PER_SECOND: f64 = 20.0;
 pub const DEFAULT_BYTES: RateLimit = RateLimit {
     per_second: 64.0 * 1024.0,
     burst: 512 * 1024,
-};
-/// How long a key first heard after we joined shares the newcomers' allowance.
-pub const NEWCOMER_FOR: Duration = Duration::from_secs(600);
-/// Keys heard this soon after we joined were there before us.
-pub const JOIN_GRACE: Duration = Duration::from_secs(60);
-/// Keys with a share of their own at most, and newcomers followed at most (past it, new keys
-/// stay newcomers).
-pub const MAX_ESTABLISHED: usize = 16_384;
-/// Presence all newcomers together send without it counting as junk against the neighbour
-/// that relays it (it is not dropped: each key keeps its own presence limit): a few dozen
-/// people arriving at once, not a thousand keys announcing themselves.
-const NEWCOMERS_PRESENCE: RateLimit = RateLimit {
-    per_second: 2.0,
-    burst: 64,
-};
-/// What catch-up answers may bring from keys we have not met: paging through a long outage
-/// (thousands of lines, most by members who left before we came) goes whole; a neighbour
-/// answering every catch-up with minted keys' lines churns our disk at a bounded rate, within
-/// the room's byte budget (`store::retention`).
-const NEWCOMERS_HISTORY: RateLimit = RateLimit {
-    per_second: 200.0,
-    burst: 10_000,
-};
-const NEWCOMERS_HISTORY_BYTES: RateLimit = RateLimit {
-    per_second: 1024.0 * 1024.0,
-    burst: 32 << 20,
 };
 
 impl Default for RateLimits {
@@ -203,53 +182,6 @@ pub struct Verdict {
     pub junk: bool,
 }
 
-/// Keys with a share of their own, newcomers, and the allowance newcomers share.
-#[derive(Debug, Default)]
-struct Newcomers {
-    established: std::collections::HashSet<EndpointId>,
-    /// When each newcomer was first heard.
-    first_heard: HashMap<EndpointId, Instant>,
-    /// Until when keys heard are taken as there before us.
-    grace_until: Option<Instant>,
-    /// [`Kind::Message`] and [`Kind::Bytes`], live (`false`) and from catch-up answers.
-    shared: HashMap<(Kind, bool), Bucket>,
-}
-
-impl Newcomers {
-    /// Whether `author`, heard live, has a share of its own.
-    fn let_in(&mut self, author: EndpointId, now: Instant) -> bool {
-        if self.established.contains(&author) {
-            return true;
-        }
-        let full = self.established.len() >= MAX_ESTABLISHED;
-        let before_us = self.grace_until.is_none_or(|until| now < until);
-        let first = match self.first_heard.get(&author) {
-            Some(first) => *first,
-            None if full || self.first_heard.len() >= MAX_ESTABLISHED => return false,
-            None if before_us => now - NEWCOMER_FOR,
-            None => {
-                self.first_heard.insert(author, now);
-                now
-            }
-        };
-        if full || now.saturating_duration_since(first) < NEWCOMER_FOR {
-            return false;
-        }
-        self.first_heard.remove(&author);
-        self.established.insert(author);
-        true
-    }
-
-    /// Take `n` from the shared allowance for `kind` (`history`: from catch-up answers).
-    fn take(&mut self, kind: Kind, history: bool, limit: RateLimit, n: f64, now: Instant) -> bool {
-        self.shared
-            .entry((kind, history))
-            .or_insert_with(|| Bucket::full(limit, now))
-            .take_n(limit, n, now)
-            .is_ok()
-    }
-}
-
 impl Limiter {
     pub fn new(limits: RateLimits) -> Self {
         Self {
@@ -262,26 +194,6 @@ impl Limiter {
 
     fn limit(&self, kind: Kind) -> RateLimit {
         limit_of(&self.limits, kind)
-    }
-
-    /// Whether `id` has a share of its own (restored, there before us, or heard long enough).
-    pub fn is_established(&self, id: &EndpointId) -> bool {
-        self.newcomers.established.contains(id)
-    }
-
-    /// We joined at `now`: keys heard in the next [`JOIN_GRACE`] were there before us.
-    pub fn joined(&mut self, now: Instant) {
-        self.newcomers.grace_until = Some(now + JOIN_GRACE);
-    }
-
-    /// These keys have a share of their own (members restored from disk).
-    pub fn establish(&mut self, ids: impl IntoIterator<Item = EndpointId>) {
-        for id in ids {
-            if self.newcomers.established.len() >= MAX_ESTABLISHED {
-                break;
-            }
-            self.newcomers.established.insert(id);
-        }
     }
 
     /// Whether `author` may send one more `kind` of `bytes` (lines: their envelope; else 0)
@@ -311,48 +223,6 @@ impl Limiter {
                 || self
                     .newcomers
                     .take(Kind::Bytes, false, self.limits.bytes, bytes as f64, now));
-        if !ok {
-            self.count_drop(author, now);
-        }
-        ok
-    }
-
-    /// What the limits make of one live envelope (see [`Limiter::allow_sized`]): whether it
-    /// is shown, and whether it is junk to count against the neighbour that relayed it: a
-    /// newcomer's envelope dropped, or its presence past what newcomers send together (shown
-    /// all the same: each key keeps its own presence limit).
-    pub fn check(&mut self, author: EndpointId, kind: Kind, bytes: usize, now: Instant) -> Verdict {
-        let allowed = self.allow_sized(author, kind, bytes, now);
-        let newcomer = !self.newcomers.established.contains(&author);
-        let junk = newcomer
-            && match kind {
-                _ if !allowed => true,
-                Kind::Presence => {
-                    !self
-                        .newcomers
-                        .take(Kind::Presence, false, NEWCOMERS_PRESENCE, 1.0, now)
-                }
-                _ => false,
-            };
-        Verdict { allowed, junk }
-    }
-
-    /// Whether a line of `bytes` by `author` from a catch-up answer is kept: always from a
-    /// key let in; from others, while the newcomers' catch-up allowance lasts.
-    pub fn allow_history(&mut self, author: EndpointId, bytes: usize, now: Instant) -> bool {
-        if self.newcomers.established.contains(&author) {
-            return true;
-        }
-        let ok = self
-            .newcomers
-            .take(Kind::Message, true, NEWCOMERS_HISTORY, 1.0, now)
-            && self.newcomers.take(
-                Kind::Bytes,
-                true,
-                NEWCOMERS_HISTORY_BYTES,
-                bytes as f64,
-                now,
-            );
         if !ok {
             self.count_drop(author, now);
         }
@@ -443,163 +313,4 @@ impl Limiter {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::SecretKey;
-
-    #[test]
-    fn a_flood_is_cut_to_the_rate_and_reported_once_a_minute() {
-        let flooder = SecretKey::from_bytes(&[1; 32]).public();
-        let honest = SecretKey::from_bytes(&[2; 32]).public();
-        let mut limiter = Limiter::new(RateLimits::default());
-        let start = Instant::now();
-        // 200 lines a second for 10 s (10x the limit).
-        let mut allowed = 0;
-        for i in 0..2000u64 {
-            let at = start + Duration::from_millis(i * 5);
-            if limiter.allow(flooder, Kind::Message, at) {
-                allowed += 1;
-            }
-            if i % 25 == 0 {
-                assert!(
-                    limiter.allow(honest, Kind::Message, at),
-                    "8 lines a second pass"
-                );
-            }
-        }
-        // The burst of 50, then 20 a second for the 10 s.
-        assert!((240..=252).contains(&allowed), "{allowed}");
-        let first = limiter.due_reports(start + Duration::from_secs(10));
-        assert_eq!(first.len(), 1);
-        assert_eq!(first[0].0, flooder);
-        assert_eq!(first[0].1, 2000 - allowed);
-        // More drops within the minute wait for the next report.
-        let later = start + Duration::from_secs(10);
-        while limiter.allow(flooder, Kind::Message, later) {}
-        assert!(
-            limiter
-                .due_reports(start + Duration::from_secs(30))
-                .is_empty()
-        );
-        let next = limiter.next_deadline().expect("a report is pending");
-        assert_eq!(limiter.due_reports(next), vec![(flooder, 1)]);
-    }
-
-    #[test]
-    fn kinds_have_their_own_buckets_and_memory_is_bounded() {
-        let mut limiter = Limiter::new(RateLimits::default());
-        let now = Instant::now();
-        let a = SecretKey::from_bytes(&[3; 32]).public();
-        for _ in 0..3 {
-            assert!(limiter.allow(a, Kind::Question, now));
-        }
-        assert!(!limiter.allow(a, Kind::Question, now));
-        assert!(limiter.allow(a, Kind::Presence, now));
-        for n in 0..(MAX_BUCKETS as u32 + 10) {
-            let mut seed = [0u8; 32];
-            seed[..4].copy_from_slice(&n.to_le_bytes());
-            let key = SecretKey::from_bytes(&seed).public();
-            limiter.allow(key, Kind::Message, now);
-        }
-        assert!(limiter.buckets.len() <= MAX_BUCKETS);
-    }
-
-    #[test]
-    fn a_bucket_says_how_long_to_wait() {
-        let limit = RateLimit {
-            per_second: 0.5,
-            burst: 1,
-        };
-        let now = Instant::now();
-        let mut bucket = Bucket::full(limit, now);
-        assert!(bucket.take(limit, now).is_ok());
-        assert_eq!(bucket.take(limit, now), Err(Duration::from_secs(2)));
-        assert!(bucket.take(limit, now + Duration::from_secs(2)).is_ok());
-    }
-
-    fn key(n: u32) -> EndpointId {
-        let mut seed = [9u8; 32];
-        seed[..4].copy_from_slice(&n.to_le_bytes());
-        SecretKey::from_bytes(&seed).public()
-    }
-
-    #[test]
-    fn keys_first_heard_after_we_joined_share_one_allowance_until_they_are_old() {
-        let mut limiter = Limiter::new(RateLimits::default());
-        let start = Instant::now();
-        limiter.joined(start);
-        let member = key(0);
-        assert!(limiter.allow_sized(member, Kind::Message, 100, start));
-        // Two minutes later, 500 fresh keys each send a line a second for 10 s.
-        let later = start + Duration::from_secs(120);
-        let mut allowed = 0;
-        let mut member_allowed = 0;
-        for s in 0..10u64 {
-            let at = later + Duration::from_secs(s);
-            for n in 1..=500 {
-                if limiter.allow_sized(key(n), Kind::Message, 100, at) {
-                    allowed += 1;
-                }
-            }
-            if limiter.allow_sized(member, Kind::Message, 100, at) {
-                member_allowed += 1;
-            }
-        }
-        let one = RateLimits::default().messages;
-        let share = f64::from(one.burst) + 10.0 * one.per_second;
-        assert!(f64::from(allowed) <= share + 1.0, "{allowed} of 5,000");
-        assert_eq!(member_allowed, 10, "a member keeps its own share");
-        // Ten minutes on, a newcomer has a share of its own.
-        let old = later + NEWCOMER_FOR + Duration::from_secs(1);
-        let passed = (0..40).filter(|_| limiter.allow_sized(key(1), Kind::Message, 100, old));
-        assert_eq!(passed.count(), 40);
-    }
-
-    #[test]
-    fn keys_heard_as_we_join_and_restored_ones_are_no_newcomers() {
-        let mut limiter = Limiter::new(RateLimits::default());
-        let start = Instant::now();
-        limiter.establish([key(7)]);
-        limiter.joined(start);
-        let soon = start + Duration::from_secs(5);
-        for n in 0..300 {
-            // Each of a large room's members, heard at once as we join.
-            assert!(limiter.allow_sized(key(100 + n), Kind::Message, 100, soon));
-        }
-        let much_later = start + Duration::from_secs(3600);
-        let passed =
-            (0..40).filter(|_| limiter.allow_sized(key(7), Kind::Message, 100, much_later));
-        assert_eq!(passed.count(), 40);
-    }
-
-    #[test]
-    fn a_key_is_limited_in_bytes_too() {
-        let mut limiter = Limiter::new(RateLimits::default());
-        let start = Instant::now();
-        let big = key(3);
-        let mut bytes = 0;
-        // 20 lines of 32 KiB a second for 10 s: within the line rate, far over the byte rate.
-        for i in 0..200u64 {
-            let at = start + Duration::from_millis(i * 50);
-            if limiter.allow_sized(big, Kind::Message, 32 * 1024, at) {
-                bytes += 32 * 1024;
-            }
-        }
-        let limit = RateLimits::default().bytes;
-        let most = f64::from(limit.burst) + 10.0 * limit.per_second;
-        assert!(f64::from(bytes) <= most + 32.0 * 1024.0, "{bytes}");
-        assert!(bytes >= 512 * 1024);
-    }
-
-    #[test]
-    fn catch_up_lines_from_unknown_keys_share_an_allowance() {
-        let mut limiter = Limiter::new(RateLimits::default());
-        let now = Instant::now();
-        limiter.establish([key(1)]);
-        let kept = (0..20_000u32)
-            .filter(|n| limiter.allow_history(key(1_000 + n % 1_000), 100, now))
-            .count();
-        assert_eq!(kept, NEWCOMERS_HISTORY.burst as usize);
-        assert!((0..20_000).all(|_| limiter.allow_history(key(1), 100, now)));
-    }
-}
+mod tests;

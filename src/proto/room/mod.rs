@@ -15,6 +15,7 @@ mod receive;
 mod room_name;
 mod send;
 mod typing;
+mod unread;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};

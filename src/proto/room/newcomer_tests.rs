@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::hostile_tests::{joined_room, line, receive, secret, texts};
+use super::hostile_tests::{about, joined_room, line, receive, secret, texts};
 use super::*;
 use crate::proto::limits::RateLimits;
 
@@ -37,31 +37,111 @@ fn fresh_keys_share_one_allowance_and_their_excess_is_junk() {
     assert_eq!(texts(&receive(&mut room, own, later)).len(), 1);
 }
 
-#[test]
-fn a_thousand_new_keys_announcing_themselves_is_junk_past_a_few_dozen() {
-    use super::hostile_tests::about;
-    let (mut room, start) = joined_room();
-    let later = Now {
+/// Ten minutes after we joined: every key first heard now is a newcomer.
+fn ten_minutes_on(start: Now) -> Now {
+    Now {
         at: start.at + Duration::from_secs(600),
         wall: UnixMillis(start.wall.0 + 600_000),
-    };
+    }
+}
+
+fn joined(events: &[Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::MemberJoined(_)))
+        .count()
+}
+
+/// `bytes` with its signature damaged.
+fn forged(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes[1 + 32] ^= 1;
+    bytes
+}
+
+#[test]
+fn a_thousand_new_keys_announcing_themselves_are_dropped_past_a_few_dozen() {
+    let (mut room, start) = joined_room();
+    let later = ten_minutes_on(start);
+    let mut shown = 0;
     for k in 0..200u32 {
+        let bytes = about(&secret(5_000 + k), "someone", later.wall);
+        shown += joined(&receive(&mut room, bytes, later));
+    }
+    assert_eq!(shown, 64, "what newcomers share");
+    assert_eq!(room.junk_count(), 200 - 64);
+    // As we join, a room of hundreds announcing itself is no junk, and all of it is shown.
+    let (mut room, start) = joined_room();
+    let mut shown = 0;
+    for k in 0..200u32 {
+        let bytes = about(&secret(5_000 + k), "someone", start.wall);
+        shown += joined(&receive(&mut room, bytes, start));
+    }
+    assert_eq!((shown, room.junk_count()), (200, 0));
+}
+
+#[test]
+fn what_the_limits_refuse_anyway_is_dropped_before_its_signature_is_checked() {
+    let (mut room, start) = joined_room();
+    let later = ten_minutes_on(start);
+    for k in 0..64u32 {
+        receive(&mut room, about(&secret(5_000 + k), "x", later.wall), later);
+    }
+    // The newcomers' presence is spent: a damaged envelope of a new key is refused unread
+    // (a signature check would have called it a bad signature), and counts as junk.
+    let junk = room.junk_count();
+    receive(
+        &mut room,
+        forged(about(&secret(9_000), "y", later.wall)),
+        later,
+    );
+    assert_eq!(room.stats.rejected.get("rate limited"), Some(&1));
+    assert_eq!(room.stats.rejected.get("bad_signature"), None);
+    assert_eq!(room.junk_count(), junk + 1);
+    // A key whose own allowance is spent: refused unread too.
+    let flooder = secret(1);
+    receive(&mut room, line(&flooder, "before", start.wall, 1), start);
+    let burst = RateLimits::default().messages.burst as u64;
+    for n in 0..burst {
+        receive(&mut room, line(&flooder, "flood", later.wall, n + 2), later);
+    }
+    let dropped = room.stats.rejected.get("rate limited").copied();
+    receive(
+        &mut room,
+        forged(line(&flooder, "x", later.wall, 99)),
+        later,
+    );
+    assert_eq!(
+        room.stats.rejected.get("rate limited").copied(),
+        dropped.map(|d| d + 1)
+    );
+    assert_eq!(room.stats.rejected.get("bad_signature"), None);
+}
+
+#[test]
+fn envelopes_nobody_verified_spend_no_allowance_whoever_they_name() {
+    let (mut room, start) = joined_room();
+    let later = ten_minutes_on(start);
+    let member = secret(1);
+    receive(
+        &mut room,
+        line(&member, "from before", start.wall, 1),
+        start,
+    );
+    // A forger names a member and a hundred new keys, far past every allowance.
+    for n in 0..500u64 {
         receive(
             &mut room,
-            about(&secret(5_000 + k), "someone", later.wall),
+            forged(line(&member, "fake", later.wall, n + 2)),
             later,
         );
+        let key = secret(7_000 + (n % 100) as u32);
+        receive(&mut room, forged(about(&key, "fake", later.wall)), later);
     }
-    // Shown (each key keeps its own presence limit), but past 64 counted as junk.
-    assert_eq!(room.junk_count(), 200 - 64);
-    // As we join, a room of hundreds announcing itself is no junk.
-    let (mut room, start) = joined_room();
-    for k in 0..200u32 {
-        receive(
-            &mut room,
-            about(&secret(5_000 + k), "someone", start.wall),
-            start,
-        );
-    }
-    assert_eq!(room.junk_count(), 0);
+    assert_eq!(room.stats.rejected.get("bad_signature"), Some(&1_000));
+    assert_eq!(room.stats.rejected.get("rate limited"), None);
+    // Every allowance is whole: the member's line and a newcomer's announcement are shown.
+    let own = line(&member, "still heard", later.wall, 1_000);
+    assert_eq!(texts(&receive(&mut room, own, later)).len(), 1);
+    let newcomer = about(&secret(7_000), "new", later.wall);
+    assert_eq!(joined(&receive(&mut room, newcomer, later)), 1);
 }

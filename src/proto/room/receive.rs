@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::changes::read_change;
+use super::unread::limit_kind;
 use super::{ChatLine, Envelope, Event, LeaveReason, MAX_ROSTER, Output, Record, Room};
 
 /// Room names a member list is read for: it carries one (the winner), a hostile one many.
@@ -54,6 +55,10 @@ impl Room {
     }
 
     pub(super) fn on_received(&mut self, bytes: Vec<u8>, now: Now, out: &mut Vec<Output>) {
+        if let Some(verdict) = self.refused_unread(&bytes, now) {
+            self.junk += u64::from(verdict.junk);
+            return self.drop_counted("rate limited");
+        }
         let verified = match self.verifier.open(&bytes, &self.topic, now.wall) {
             Ok(verified) => verified,
             Err(rejection) => return self.reject(&rejection),
@@ -71,15 +76,7 @@ impl Room {
         if self.ignored.contains(&author) && !presence {
             return self.drop_counted("ignored");
         }
-        let kind = match &verified.body {
-            // A room name is typed like a line: it draws on the author's line allowance.
-            MessageBody::Message { .. } | MessageBody::RoomInfo { .. } => Kind::Message,
-            MessageBody::WhoIsThere { .. } => Kind::Question,
-            MessageBody::AboutMe { .. }
-            | MessageBody::Leave { .. }
-            | MessageBody::Missing { .. }
-            | MessageBody::Typing { .. } => Kind::Presence,
-        };
+        let kind = limit_kind(&verified.body);
         // A line the room holds is a replay even when the seen set has forgotten it.
         let held = matches!(verified.body, MessageBody::Message { .. })
             && self.backlog.contains(verified.sent, verified.id);
