@@ -368,7 +368,8 @@ pub const SETTINGS: &[Def] = &[
         env: None,
         default: DefaultValue::Number(MAX_RATE),
         help: "Show at most this many lines a second from one member (with a burst of 2.5 s \
-               worth, at least 50); more are dropped and reported. Every member applies its own \
+               worth, at least 50), and their bytes in proportion (64 KiB a second per 20 lines); \
+               more are dropped and reported. Every member applies its own \
                limit",
     },
     Def {

@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, ExportFormat};
 use crate::net::NetConfig;
 use crate::proto::SecretKey;
 use crate::proto::backlog::HistoryWindow;
-use crate::proto::limits::{RateLimit, RateLimits};
+use crate::proto::limits::{DEFAULT_BYTES, DEFAULT_MESSAGES_PER_SECOND, RateLimit, RateLimits};
 use crate::proto::names::clean_name;
 use crate::proto::ticket::Ticket;
 use crate::proto::{EndpointAddr, TopicId};
@@ -175,12 +175,19 @@ pub fn history_window(limit: usize, days: f64) -> HistoryWindow {
 }
 
 /// What one member may send, `max_rate` lines a second with a burst of 2.5 s worth (at least
-/// 50); the other kinds' limits are the protocol's.
+/// 50), and the bytes of lines in proportion to the default's (64 KiB a second per 20 lines,
+/// never less): a raised line rate must not be capped by the bytes (16,000 short lines a
+/// second are 4 MB a second). The other kinds' limits are the protocol's.
 pub fn rate_limits(max_rate: f64) -> RateLimits {
+    let scale = (max_rate / DEFAULT_MESSAGES_PER_SECOND).max(1.0);
     RateLimits {
         messages: RateLimit {
             per_second: max_rate,
             burst: (max_rate * 2.5).ceil().max(50.0) as u32,
+        },
+        bytes: RateLimit {
+            per_second: DEFAULT_BYTES.per_second * scale,
+            burst: (f64::from(DEFAULT_BYTES.burst) * scale).min(f64::from(u32::MAX)) as u32,
         },
         ..RateLimits::default()
     }

@@ -279,3 +279,24 @@ fn docs_need_no_valid_config_file() {
     }
     assert!(resolve(&path, Env::default(), &["config"]).is_err());
 }
+
+#[test]
+fn a_raised_line_rate_raises_the_bytes_of_lines_in_proportion() {
+    let default = rate_limits(crate::proto::limits::DEFAULT_MESSAGES_PER_SECOND);
+    assert_eq!(default, RateLimits::default());
+    // A slower rate keeps the default bytes (they only ever grow with the rate).
+    assert_eq!(rate_limits(5.0).bytes, RateLimits::default().bytes);
+    // 16,000 lines a second of ~250 bytes: 4 MB a second must pass.
+    let fast = rate_limits(16_000.0);
+    assert!(
+        fast.bytes.per_second >= 16_000.0 * 250.0,
+        "{:?}",
+        fast.bytes
+    );
+    assert_eq!(
+        fast.bytes.per_second,
+        800.0 * RateLimits::default().bytes.per_second
+    );
+    // The bench's "no limit" stays finite and whole.
+    assert_eq!(rate_limits(1_000_000.0).bytes.burst, u32::MAX);
+}
