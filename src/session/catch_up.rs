@@ -36,6 +36,9 @@ pub struct CatchUpPage {
     pub batch: wire::CheckedBatch,
     /// The last page of this request.
     pub last: bool,
+    /// The last page, cut by the page cap while pages still moved forward: what follows is
+    /// still to be asked for.
+    pub cut: bool,
     /// Of a request paging through a gap.
     pub paged: bool,
     /// A member list (see [`Actor::ask_roster`]), not history.
@@ -53,6 +56,9 @@ pub(super) struct CatchUps {
     /// A catch-up paging through a gap (after `Lagged`) is running; `Some(true)`: the room
     /// lagged again meanwhile, so another one follows.
     paging: Option<bool>,
+    /// The newest message the paging catch-up brought: where the next one starts (the room's
+    /// newest line may be far past it, and past what is missing).
+    paged_to: Option<UnixMillis>,
     /// Member-list requests asked again since the last one the room wanted.
     roster_asks: u8,
     /// Peers' requests being served from disk (see [`MAX_SERVING`]).
@@ -67,6 +73,7 @@ impl CatchUps {
             results,
             running: 0,
             paging: None,
+            paged_to: None,
             roster_asks: 0,
             serving: Arc::new(Semaphore::new(MAX_SERVING)),
         }
@@ -90,6 +97,7 @@ impl Actor {
         let CatchUpPage {
             batch,
             last,
+            cut,
             paged,
             roster,
         } = page;
@@ -100,10 +108,13 @@ impl Actor {
         if last {
             self.catch_up.running = self.catch_up.running.saturating_sub(1);
         }
+        if paged && let Some((newest, _)) = batch.newest_message() {
+            self.catch_up.paged_to = self.catch_up.paged_to.max(Some(newest));
+        }
         self.feed(crate::proto::room::Input::CheckedHistory(batch))
             .await;
         if last && paged {
-            self.paged_through();
+            self.paged_through(cut);
         }
         if self.catch_up.running == 0 {
             self.outbox.release_held();
@@ -129,6 +140,7 @@ impl Actor {
             let paged = page == Page::Oldest && k == 0;
             let (pages, limit) = if paged {
                 self.catch_up.paging = Some(false);
+                self.catch_up.paged_to = None;
                 (MAX_PAGES, MAX_ANSWER_ENVELOPES / 2)
             } else {
                 (1, self.room.history_window().max_messages)
@@ -204,10 +216,16 @@ impl Actor {
         self.feed(crate::proto::room::Input::Roster(batch)).await;
     }
 
-    /// A paging catch-up ended: if the room lagged again meanwhile, page through once more.
-    fn paged_through(&mut self) {
-        if self.catch_up.paging.take() == Some(true) {
-            let since = self.room.catch_up_since(UnixMillis::now());
+    /// A paging catch-up ended: if the room lagged again meanwhile, or the page cap cut it,
+    /// page on from where it got to. Not from a little before the newest line held: lines
+    /// kept arriving live while it paged (16,000 a second, lagging all along), and starting
+    /// there skipped every gap between (8,000 of 80,000 lines never came back).
+    fn paged_through(&mut self, cut: bool) {
+        let again = self.catch_up.paging.take() == Some(true);
+        let reached = self.catch_up.paged_to.take();
+        if again || cut {
+            let newest = self.room.catch_up_since(UnixMillis::now());
+            let since = reached.map_or(newest, |reached| reached.min(newest));
             self.catch_up(since, Page::Oldest);
         }
     }

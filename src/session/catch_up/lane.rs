@@ -77,15 +77,16 @@ impl Lane {
         let mut pages = 0;
         loop {
             let Some(asked) = peer else {
-                let _ = results.send(self.page(CheckedBatch::default(), true));
+                let _ = results.send(self.page(CheckedBatch::default(), true, false));
                 return;
             };
             match self.ask(&mut fetch, asked, since).await {
                 Outcome::Useful { batch, next } => {
                     pages += 1;
+                    let cut = next.is_some() && pages >= self.pages;
                     let next = next.filter(|_| pages < self.pages);
                     let last = next.is_none();
-                    if results.send(self.page(batch, last)).is_err() || last {
+                    if results.send(self.page(batch, last, cut)).is_err() || last {
                         return;
                     }
                     since = next.unwrap_or(since);
@@ -95,7 +96,7 @@ impl Lane {
                     let last = peer.is_none();
                     // Names alone are still worth keeping; the last page is sent anyway.
                     if !batch.accepted.is_empty() || last {
-                        let gone = results.send(self.page(batch, last)).is_err();
+                        let gone = results.send(self.page(batch, last, false)).is_err();
                         if gone || last {
                             return;
                         }
@@ -105,10 +106,11 @@ impl Lane {
         }
     }
 
-    fn page(&self, batch: CheckedBatch, last: bool) -> CatchUpPage {
+    fn page(&self, batch: CheckedBatch, last: bool, cut: bool) -> CatchUpPage {
         CatchUpPage {
             batch,
             last,
+            cut,
             paged: self.paged,
             roster: self.roster,
         }

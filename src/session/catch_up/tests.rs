@@ -295,6 +295,30 @@ async fn paging_goes_on_when_a_peer_serves_smaller_pages_than_asked() {
     assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"]);
 }
 
+#[tokio::test]
+async fn a_lane_cut_by_the_page_cap_says_so_and_one_that_reached_the_end_does_not() {
+    let cat = SecretKey::generate();
+    let [peer] = peers(1).try_into().unwrap();
+    let mut net = Net::default();
+    // Full pages (limit 2) moving forward, more than the cap of 2 pages.
+    for k in 0..3u64 {
+        let from = T0 + 20 * k;
+        let page = vec![
+            message(&cat, from + 10, &format!("m{}", 2 * k)),
+            message(&cat, from + 20, &format!("m{}", 2 * k + 1)),
+        ];
+        net.answer(peer, Some(if k == 0 { T0 } else { from }), Ok(page));
+    }
+    let pages = net.run(lane(&[peer], 2, 2)).await;
+    assert_eq!(all_texts(&pages), ["m0", "m1", "m2", "m3"]);
+    let cut: Vec<bool> = pages.iter().map(|p| p.cut).collect();
+    assert_eq!(cut, [false, true], "the session pages on from m3");
+    // The same gap with room for every page: it ends where nothing newer comes, uncut.
+    let pages = net.run(lane(&[peer], 2, 8)).await;
+    assert!(pages.iter().all(|p| !p.cut));
+    assert!(all_texts(&pages).contains(&"m5".to_string()));
+}
+
 /// A member list holds no message: the first non-empty one ends the lane (an empty or failed
 /// answer still sends it on), so a list request costs one list, not one per neighbour.
 #[tokio::test]
