@@ -214,6 +214,19 @@ fn lane(peers: &[EndpointId], limit: usize, pages: usize) -> Lane {
     }
 }
 
+/// `peer` serves `count` pages of two lines each (`m0`, `m1`, ...), each asked from the
+/// newest line of the one before, 20 ms apart.
+fn pages_of_two(net: &mut Net, peer: EndpointId, cat: &SecretKey, count: u64) {
+    for k in 0..count {
+        let from = T0 + 20 * k;
+        let page = vec![
+            message(cat, from + 10, &format!("m{}", 2 * k)),
+            message(cat, from + 20, &format!("m{}", 2 * k + 1)),
+        ];
+        net.answer(peer, Some(if k == 0 { T0 } else { from }), Ok(page));
+    }
+}
+
 fn all_texts(pages: &[CatchUpPage]) -> Vec<String> {
     let mut all: Vec<String> = pages.iter().flat_map(|p| texts(&p.batch)).collect();
     all.sort();
@@ -280,14 +293,7 @@ async fn paging_goes_on_when_a_peer_serves_smaller_pages_than_asked() {
     let [small] = peers(1).try_into().unwrap();
     let mut net = Net::default();
     // Asked for 100 at a time, it serves 2 (its own history size); 6 lines in the gap.
-    for k in 0..3u64 {
-        let from = T0 + 20 * k;
-        let page = vec![
-            message(&cat, from + 10, &format!("m{}", 2 * k)),
-            message(&cat, from + 20, &format!("m{}", 2 * k + 1)),
-        ];
-        net.answer(small, Some(if k == 0 { T0 } else { from }), Ok(page));
-    }
+    pages_of_two(&mut net, small, &cat, 3);
     net.answer(small, Some(T0 + 60), Ok(vec![message(&cat, T0 + 60, "m5")]));
     let pages = net.run(lane(&[small], 100, 64)).await;
     let mut texts = all_texts(&pages);
@@ -301,14 +307,7 @@ async fn a_lane_cut_by_the_page_cap_says_so_and_one_that_reached_the_end_does_no
     let [peer] = peers(1).try_into().unwrap();
     let mut net = Net::default();
     // Full pages (limit 2) moving forward, more than the cap of 2 pages.
-    for k in 0..3u64 {
-        let from = T0 + 20 * k;
-        let page = vec![
-            message(&cat, from + 10, &format!("m{}", 2 * k)),
-            message(&cat, from + 20, &format!("m{}", 2 * k + 1)),
-        ];
-        net.answer(peer, Some(if k == 0 { T0 } else { from }), Ok(page));
-    }
+    pages_of_two(&mut net, peer, &cat, 3);
     let pages = net.run(lane(&[peer], 2, 2)).await;
     assert_eq!(all_texts(&pages), ["m0", "m1", "m2", "m3"]);
     let cut: Vec<bool> = pages.iter().map(|p| p.cut).collect();
