@@ -67,6 +67,8 @@ pub struct Backlog {
     /// What `messages`' envelopes weigh.
     message_bytes: usize,
     names: HashMap<EndpointId, (UnixMillis, Envelope)>,
+    /// The send time of the newest message let go for room (see [`Backlog::holds_all_since`]).
+    evicted_to: Option<UnixMillis>,
 }
 
 impl Backlog {
@@ -83,6 +85,12 @@ impl Backlog {
 
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+
+    /// Whether every message sent at or after `since` that we held is still held (none was let
+    /// go for room): then what the disk lacks of them is here, with no gap before it.
+    pub fn holds_all_since(&self, since: UnixMillis) -> bool {
+        self.evicted_to.is_none_or(|evicted| evicted < since)
     }
 
     /// Send time of the newest message held.
@@ -104,8 +112,9 @@ impl Backlog {
         while self.messages.len() > self.window.max_messages
             || (self.message_bytes > MAX_MESSAGE_BYTES && self.messages.len() > 1)
         {
-            if let Some((_, (_, gone))) = self.messages.pop_first() {
+            if let Some(((sent, _), (_, gone))) = self.messages.pop_first() {
                 self.message_bytes -= gone.len();
+                self.evicted_to = self.evicted_to.max(Some(sent));
             }
         }
     }
@@ -262,5 +271,28 @@ mod tests {
             MessageId::from_bytes([(999 % 251) as u8; 32]),
         );
         assert_eq!(backlog.message_bytes, backlog.len() * big.len());
+    }
+
+    #[test]
+    fn it_says_from_when_it_holds_every_message_it_had() {
+        let window = HistoryWindow {
+            max_messages: 3,
+            ..HistoryWindow::default()
+        };
+        let mut backlog = Backlog::new(window);
+        let author = crate::proto::SecretKey::from_bytes(&[3; 32]).public();
+        let add = |backlog: &mut Backlog, n: u64| {
+            let id = MessageId::from_bytes([n as u8; 32]);
+            backlog.add_message(UnixMillis(n * 10), id, author, Arc::from(vec![1u8; 8]));
+        };
+        for n in 1..=3 {
+            add(&mut backlog, n);
+        }
+        assert!(backlog.holds_all_since(UnixMillis(0)), "nothing let go yet");
+        add(&mut backlog, 4);
+        add(&mut backlog, 5);
+        // Lines sent at 10 and 20 were let go for room.
+        assert!(!backlog.holds_all_since(UnixMillis(20)));
+        assert!(backlog.holds_all_since(UnixMillis(21)));
     }
 }

@@ -153,7 +153,8 @@ impl Store {
     /// `since`, the newest or the oldest as `page` says, oldest first. Messages the room
     /// holds in memory but not yet on disk (`recent`, names first as the room answers) are
     /// added when the page has room, each once, never past `limit` (askers refuse an answer
-    /// with more messages than they asked for).
+    /// with more messages than they asked for): the newest of them for [`Page::Newest`], the
+    /// oldest for [`Page::Oldest`].
     pub fn history_page(
         &self,
         topic: TopicId,
@@ -170,9 +171,15 @@ impl Store {
                 .into_iter()
                 .filter(|e| !have.contains(&MessageId::of(e)))
                 .collect();
-            // What the disk lacks is the newest, at the end of `recent`: take from there.
-            let room = limit - messages;
-            answer.extend_from_slice(&missing[missing.len().saturating_sub(room)..]);
+            // What the disk lacks is the newest, at the end of `recent`. A newcomer's page
+            // takes the newest of it; a page through a gap the oldest, right after the disk's
+            // newest, so that the next page (from this one's newest) skips nothing.
+            let room = (limit - messages).min(missing.len());
+            let taken = match page {
+                Page::Newest => &missing[missing.len() - room..],
+                Page::Oldest => &missing[..room],
+            };
+            answer.extend_from_slice(taken);
         }
         Ok(answer)
     }

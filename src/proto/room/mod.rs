@@ -204,6 +204,12 @@ impl Room {
         self.backlog.answer(since, limit, page, now)
     }
 
+    /// Whether [`Room::history_answer`] holds every message since `since` we had (see
+    /// [`crate::proto::backlog::Backlog::holds_all_since`]).
+    pub fn history_held_since(&self, since: UnixMillis) -> bool {
+        self.backlog.holds_all_since(since)
+    }
+
     /// The signed `AboutMe`s of the members here (us included) that are recent enough to
     /// count as presence, at most [`MAX_ROSTER`]: a newcomer asks one neighbour for them and
     /// so learns who is here from one answer instead of from everyone.

@@ -148,7 +148,8 @@ impl Lane {
         if fit.early + fit.future > 0 {
             tracing::debug!(peer = %peer.fmt_short(), early = fit.early, future = fit.future, "catch-up answer held messages outside the window");
         }
-        tracing::debug!(peer = %peer.fmt_short(), count, elapsed = ?started.elapsed(), "catch-up answer");
+        let newest = batch.newest_message().map(|(sent, _)| sent.0);
+        tracing::debug!(peer = %peer.fmt_short(), count, since = since.0, ?newest, kept = fit.messages, elapsed = ?started.elapsed(), "catch-up answer");
         if self.roster {
             // A member list holds no message: any list ends the lane, an empty one does not.
             return match batch.accepted.is_empty() {
