@@ -18,6 +18,19 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Long enough that a stalled request outlives the test.
 const FOREVER: Duration = Duration::from_secs(3600);
 
+/// Limits that never time out: 2 places per peer and per room, `total` in all, `reserved`
+/// of them for known keys.
+fn patient(total: usize, reserved: usize) -> ServeLimits {
+    ServeLimits {
+        read_timeout: FOREVER,
+        write_timeout: FOREVER,
+        per_peer: 2,
+        per_room: 2,
+        total,
+        reserved,
+    }
+}
+
 pub(in crate::net) static LOOKUP: std::sync::LazyLock<MemoryLookup> =
     std::sync::LazyLock::new(MemoryLookup::new);
 
@@ -298,14 +311,7 @@ async fn a_request_never_sent_or_an_answer_never_read_is_cut_off_and_freed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_third_request_of_one_peer_is_refused_while_two_are_served() {
-    let limits = ServeLimits {
-        read_timeout: FOREVER,
-        write_timeout: FOREVER,
-        per_peer: 2,
-        per_room: 2,
-        total: 3,
-        reserved: 0,
-    };
+    let limits = patient(3, 0);
     let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
     let (ann, bob, cat) = (endpoint().await, endpoint().await, endpoint().await);
     let held = [server.hold(&ann).await, server.hold(&ann).await];
@@ -340,14 +346,7 @@ async fn a_third_request_of_one_peer_is_refused_while_two_are_served() {
 /// its own, never a serving one: members are served meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_never_sent_hold_no_serving_place() {
-    let limits = ServeLimits {
-        read_timeout: FOREVER,
-        write_timeout: FOREVER,
-        per_peer: 2,
-        per_room: 2,
-        total: 2,
-        reserved: 0,
-    };
+    let limits = patient(2, 0);
     let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
     let (eve, ann) = (endpoint().await, endpoint().await);
     let _silent = [
@@ -371,14 +370,7 @@ async fn requests_never_sent_hold_no_serving_place() {
 /// keys we know: however many keys they have, a member is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn places_are_kept_for_known_keys() {
-    let limits = ServeLimits {
-        read_timeout: FOREVER,
-        write_timeout: FOREVER,
-        per_peer: 2,
-        per_room: 2,
-        total: 2,
-        reserved: 1,
-    };
+    let limits = patient(2, 1);
     let server = Server::start(limits, vec![Arc::from(&b"hello"[..])]).await;
     let (eve, mallory, ann) = (endpoint().await, endpoint().await, endpoint().await);
     server.known.add_members([ann.id()]);

@@ -16,9 +16,7 @@ async fn a_stranger_is_refused_on_its_key_before_anything_is_read() {
     let garbage = vec![0x5a; 300];
     let ack = link.send(&garbage).await.unwrap();
     assert_eq!(ack, Ack::Refused(MessageId::of(&garbage)));
-    let marker = c.dm.send(b.id(), "marker".into(), false).await.unwrap();
-    let (got, before) = b.received_from(c.id()).await;
-    assert_eq!(got.id, marker);
+    let before = b.before_marker_from(&c).await;
     assert!(
         before.contains(&DirectEvent::Dropped {
             from: a.id(),
@@ -40,9 +38,7 @@ async fn an_ignored_member_cannot_write_until_unignored() {
     let id = a.dm.send(b.id(), "hello?".into(), false).await.unwrap();
     a.until(|e| matches!(e, DirectEvent::Warning(_)).then_some(()))
         .await;
-    let marker = c.dm.send(b.id(), "marker".into(), false).await.unwrap();
-    let (got, before) = b.received_from(c.id()).await;
-    assert_eq!(got.id, marker);
+    let before = b.before_marker_from(&c).await;
     assert!(before.iter().all(|e| !matches!(e, DirectEvent::Message(_))));
     assert!(b.dm.conversation(a.id(), 10).await.unwrap().is_empty());
     // Unignored: what waited goes through.

@@ -69,6 +69,19 @@ impl Peer {
         .await
     }
 
+    /// Everything we heard before a marker `from` sends us now (a negative check waits for
+    /// it, never for a fixed time).
+    pub(super) async fn before_marker_from(&mut self, from: &Peer) -> Vec<DirectEvent> {
+        let marker = from
+            .dm
+            .send(self.id(), "marker".into(), false)
+            .await
+            .unwrap();
+        let (got, before) = self.received_from(from.id()).await;
+        assert_eq!(got.id, marker);
+        before
+    }
+
     pub(super) async fn delivered(&mut self, id: MessageId) {
         self.until(|e| {
             matches!(e, DirectEvent::Status { id: got, state: DmState::Delivered, .. } if *got == id)
@@ -109,9 +122,7 @@ async fn a_dm_reaches_only_its_addressee_in_order_and_is_marked_delivered() {
         a.delivered(*id).await;
     }
     // C hears nothing of it: the first message C gets is the marker sent after.
-    let marker = a.dm.send(c.id(), "marker".into(), false).await.unwrap();
-    let (got, before) = c.received_from(a.id()).await;
-    assert_eq!(got.id, marker);
+    let before = c.before_marker_from(&a).await;
     assert!(
         before.iter().all(|e| !matches!(e, DirectEvent::Message(_))),
         "{before:?}"
@@ -195,9 +206,7 @@ async fn a_strangers_dm_is_dropped_counted_and_never_shown() {
     let spam = a.dm.send(b.id(), "buy now".into(), false).await.unwrap();
     a.until(|e| matches!(e, DirectEvent::Warning(_)).then_some(()))
         .await;
-    let marker = c.dm.send(b.id(), "marker".into(), false).await.unwrap();
-    let (got, before) = b.received_from(c.id()).await;
-    assert_eq!(got.id, marker);
+    let before = b.before_marker_from(&c).await;
     assert!(
         before.contains(&DirectEvent::Dropped {
             from: a.id(),
