@@ -136,6 +136,26 @@ impl Limiter {
         }
     }
 
+    /// Whether [`Limiter::refuses_unread`] could refuse anything of `author` now: it is a
+    /// newcomer, or one of its own allowances is spent. Members within their limits (every
+    /// honest line) need no look at the body.
+    pub fn may_refuse_unread(&mut self, author: EndpointId, now: Instant) -> bool {
+        if !self.newcomers.lets_in(&author, now) {
+            return true;
+        }
+        [Kind::Message, Kind::Presence, Kind::Question]
+            .into_iter()
+            .any(|kind| self.own_spent(author, kind, now))
+    }
+
+    /// Whether `author`'s own allowance for `kind` is spent (taking nothing).
+    fn own_spent(&mut self, author: EndpointId, kind: Kind, now: Instant) -> bool {
+        let limit = self.limit(kind);
+        self.buckets
+            .get_mut(&(author, kind))
+            .is_some_and(|b| b.has(limit, 1.0, now).is_err())
+    }
+
     /// What [`Limiter::check`] will say of an envelope by `author` of `kind`, judged before
     /// it is verified, when that is sure to be a refusal: the author's own allowance for
     /// `kind` is spent, or it is a newcomer and what newcomers share for `kind` is. Checking a
@@ -149,12 +169,8 @@ impl Limiter {
         kind: Kind,
         now: Instant,
     ) -> Option<Verdict> {
-        let own = self.limit(kind);
-        let spent = |bucket: Option<&mut Bucket>, limit| {
-            bucket.is_some_and(|b: &mut Bucket| b.has(limit, 1.0, now).is_err())
-        };
         let newcomer = !self.newcomers.lets_in(&author, now);
-        if spent(self.buckets.get_mut(&(author, kind)), own) {
+        if self.own_spent(author, kind, now) {
             // Counted for its report: verified envelopes spent that allowance, so the key is
             // flooding; a forger can only add to the count of a key that is.
             self.count_drop(author, now);
@@ -168,12 +184,15 @@ impl Limiter {
             Kind::Presence => NEWCOMERS_PRESENCE,
             _ => return None,
         };
-        (newcomer && spent(self.newcomers.shared.get_mut(&(kind, false)), shared)).then_some(
-            Verdict {
-                allowed: false,
-                junk: true,
-            },
-        )
+        let shared_spent = self
+            .newcomers
+            .shared
+            .get_mut(&(kind, false))
+            .is_some_and(|b| b.has(shared, 1.0, now).is_err());
+        (newcomer && shared_spent).then_some(Verdict {
+            allowed: false,
+            junk: true,
+        })
     }
 
     /// Whether a line of `bytes` by `author` from a catch-up answer is kept: always from a

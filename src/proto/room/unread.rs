@@ -60,6 +60,9 @@ impl Room {
     pub(super) fn refused_unread(&mut self, bytes: &[u8], now: Now) -> Option<Verdict> {
         let (key, _, json) = wire::unframe(bytes).ok()?;
         let (author, _) = self.verifier.key(&key).ok()?;
+        if !self.limiter.may_refuse_unread(author, now.at) {
+            return None;
+        }
         let tagged: Tagged = serde_json::from_slice(json).ok()?;
         let kind = limit_kind_of_tag(&tagged.body.tag)?;
         self.limiter.refuses_unread(author, kind, now.at)
