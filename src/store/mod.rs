@@ -17,6 +17,7 @@ mod json_file;
 mod messages;
 mod moderation;
 mod paths;
+mod priority;
 pub mod private;
 pub(crate) mod read_positions;
 pub(crate) mod recall;

@@ -93,7 +93,10 @@ impl StoreThread {
         let (jobs, queue) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("parlor-store".into())
-            .spawn(move || serve(store, queue))?;
+            .spawn(move || {
+                super::priority::background();
+                serve(store, queue)
+            })?;
         Ok(Self {
             handle: StoreHandle { jobs },
             thread: Some(thread),
