@@ -17,6 +17,7 @@ mod collect;
 mod collect_tests;
 mod gate;
 mod import;
+mod lazy;
 mod references;
 mod save;
 #[cfg(test)]
@@ -32,11 +33,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
-use iroh_blobs::api::Store;
+use iroh_blobs::Hash;
 use iroh_blobs::api::blobs::BlobStatus;
-use iroh_blobs::store::{fs::FsStore, mem::MemStore};
-use iroh_blobs::{BlobsProtocol, Hash};
 use tokio::sync::mpsc;
 
 use crate::proto::EndpointId;
@@ -82,7 +80,8 @@ pub struct FileStatus {
 /// The node's blob store, its downloader and who may fetch from us. Cheap to clone.
 #[derive(Clone)]
 pub(super) struct Files {
-    store: Store,
+    /// Opened on first use (see `lazy`).
+    store: lazy::LazyStore,
     /// Which hashes were offered where, and who is where: the gate's answers.
     access: Arc<Mutex<access::Access>>,
     /// Where a `FsStore` keeps its data files (none in memory).
@@ -91,67 +90,23 @@ pub(super) struct Files {
     references_file: Option<PathBuf>,
     /// Requests for file data (whole files or pieces) we answered.
     served: Arc<AtomicU64>,
-    /// The memory store's own thread (none for a `FsStore`, which has its own).
-    _memory_thread: Option<Arc<MemoryThread>>,
-}
-
-/// A thread for the memory store: it hashes a file it imports in one go, without yielding,
-/// which on the node's single-threaded runtime froze the chat (and the terminal) for as long
-/// as a large file took to hash.
-struct MemoryThread(Option<tokio::runtime::Runtime>);
-
-impl Drop for MemoryThread {
-    fn drop(&mut self) {
-        // Dropping a runtime waits for its tasks, which an async context may not do.
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 impl Files {
-    /// Open the store (`dir`, or memory) and the protocol handler to mount on the router.
-    pub async fn open(dir: Option<&Path>) -> anyhow::Result<(Self, BlobsProtocol)> {
+    /// The store (`dir`, or memory; opened on first use) and the protocol handler to mount
+    /// on the router.
+    pub fn open(dir: Option<&Path>) -> (Self, lazy::LazyProvider) {
         let access = Arc::new(Mutex::new(access::Access::default()));
-        // Blobs nobody needs are collected (see `collect`); the collection asks the store.
-        let store_cell = Arc::new(std::sync::OnceLock::new());
-        let gc = collect::config(access.clone(), store_cell.clone());
-        let (store, memory_thread): (Store, _) = match dir {
-            Some(dir) => {
-                let mut options = iroh_blobs::store::fs::options::Options::new(dir);
-                options.gc = Some(gc);
-                let store = FsStore::load_with_opts(dir.join("blobs.db"), options)
-                    .await
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot open the file store {}: {e}", dir.display())
-                    })?;
-                (store.into(), None)
-            }
-            None => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .thread_name("parlor-memory-files")
-                    .enable_all()
-                    .build()
-                    .context("cannot start the memory file store")?;
-                // The store's actor and every task it spawns run where it was made.
-                let store = {
-                    let _here = runtime.enter();
-                    let options = iroh_blobs::store::mem::Options {
-                        gc_config: Some(gc),
-                    };
-                    MemStore::new_with_opts(options)
-                };
-                (store.into(), Some(Arc::new(MemoryThread(Some(runtime)))))
-            }
-        };
-        store_cell.set(store.clone()).ok();
+        let store = lazy::LazyStore::new(dir, access.clone());
         let references_file = dir.map(references::path_in);
         if let Some(file) = &references_file {
             gate::lock(&access).restore_references(references::load(file));
         }
         let served = Arc::new(AtomicU64::new(0));
-        let protocol = BlobsProtocol::new(&store, Some(gate::gate(access.clone(), served.clone())));
+        let provider = lazy::LazyProvider {
+            store: store.clone(),
+            events: gate::gate(access.clone(), served.clone()),
+        };
         let files = Self {
             store,
             access,
@@ -159,13 +114,18 @@ impl Files {
             data_dir: dir
                 .map(|dir| iroh_blobs::store::fs::options::PathOptions::new(dir).data_path),
             references_file,
-            _memory_thread: memory_thread,
         };
-        Ok((files, protocol))
+        (files, provider)
     }
 
     pub async fn status(&self, hash: &str) -> anyhow::Result<FileStatus> {
-        let local = self.store.remote().local(parse_hash(hash)?).await?;
+        let local = self
+            .store
+            .get()
+            .await?
+            .remote()
+            .local(parse_hash(hash)?)
+            .await?;
         Ok(FileStatus {
             have: local.local_bytes(),
             complete: local.is_complete(),
@@ -179,7 +139,7 @@ impl Files {
             .as_ref()
             .filter(|_| may_link)
             .map(|dir| dir.join(format!("{}.data", hash.to_hex())));
-        save::export(&self.store, hash, data_file, target).await
+        save::export(self.store.get().await?, hash, data_file, target).await
     }
 
     /// Remember the files shared by reference for the next run (a failure only costs the
@@ -194,10 +154,14 @@ impl Files {
         }
     }
 
-    /// Close the store within `limit`: a FsStore dropped without it leaves its database
-    /// locked. The router's shutdown does this too; closing twice is harmless.
+    /// Close the store within `limit` (if it was opened): a FsStore dropped without it
+    /// leaves its database locked. The router's shutdown does this too; closing twice is
+    /// harmless.
     pub async fn shutdown(&self, limit: Duration) {
-        match tokio::time::timeout(limit, self.store.shutdown()).await {
+        let Some(store) = self.store.if_open() else {
+            return;
+        };
+        match tokio::time::timeout(limit, store.shutdown()).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::debug!("file store shutdown: {err:#}"),
             Err(_) => tracing::debug!("file store shutdown took longer than {limit:?}"),
@@ -245,11 +209,12 @@ impl super::Node {
             hash.fmt_short()
         );
         // Keeps the partial blob from a garbage collection while we download.
-        let _downloading = self.files.store.tags().temp_tag(hash).await?;
+        let store = self.files.store.get().await?;
+        let _downloading = store.tags().temp_tag(hash).await?;
         // The hash pins the content, not the size: pieces are cut from the offered size, so
         // an offer that understated it cannot make us download without end.
         let fetched = swarm::fetch(
-            &self.files.store,
+            store,
             &self.endpoint,
             hash,
             size,
@@ -291,7 +256,7 @@ impl super::Node {
             ))
             .into());
         }
-        let BlobStatus::Complete { size: got } = self.files.store.status(hash).await? else {
+        let BlobStatus::Complete { size: got } = store.status(hash).await? else {
             anyhow::bail!("{} is not complete after its download", hash.fmt_short());
         };
         anyhow::ensure!(

@@ -210,7 +210,7 @@ impl Node {
         let routes = history::HistoryRoutes::default();
         let direct = direct::DirectRoute::default();
         let keys = keys::KeyRoutes::default();
-        let (files, blobs) = files::Files::open(config.blobs_dir.as_deref()).await?;
+        let (files, blobs) = files::Files::open(config.blobs_dir.as_deref());
         let router = Router::builder(endpoint.clone())
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(files::FILES_ALPN, blobs)

@@ -154,6 +154,8 @@ impl crate::net::Node {
         self.access().withdrawn(hash);
         self.files
             .store
+            .get()
+            .await?
             .tags()
             .delete(super::tag_name(hash))
             .await?;

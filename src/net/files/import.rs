@@ -35,7 +35,13 @@ impl Files {
         };
         // A temporary tag first: the persistent one only once we know the file held still.
         // Reading and hashing report as they go (a large file takes seconds).
-        let mut events = self.store.add_path_with_opts(options).stream().await;
+        let mut events = self
+            .store
+            .get()
+            .await?
+            .add_path_with_opts(options)
+            .stream()
+            .await;
         let mut total = before.0;
         let mut imported = None;
         while let Some(event) = events.next().await {
@@ -74,7 +80,12 @@ impl Files {
             );
         }
         let hash = imported.hash();
-        self.store.tags().set(tag_name(hash), hash).await?;
+        self.store
+            .get()
+            .await?
+            .tags()
+            .set(tag_name(hash), hash)
+            .await?;
         let reference = (!copied).then(|| Reference {
             path: path.clone(),
             size: before.0,
@@ -85,7 +96,7 @@ impl Files {
         if by_reference {
             self.save_references();
         }
-        match self.store.status(hash).await? {
+        match self.store.get().await?.status(hash).await? {
             BlobStatus::Complete { size } => Ok(SharedFile {
                 hash: hash.to_hex(),
                 size,
