@@ -349,7 +349,8 @@ impl Actor {
             }
         }
         if !records.is_empty() {
-            self.save(records, now.wall);
+            let awaited = events.iter().any(|(_, gate)| *gate != 0);
+            self.save(records, now.wall, awaited);
         }
         // `Ready` (and the stored history) before what the first neighbour brought.
         if !self.ready && self.room.is_joined() {
