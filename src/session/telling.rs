@@ -21,11 +21,13 @@ impl Actor {
         });
     }
 
-    /// The member list to the front end, after what is saved so far.
+    /// The member list to the front end, in order with the events before it. It waits for
+    /// no save: who joined or left is shown before it is saved (`outbox::shown_before_saved`),
+    /// and waiting for the saves that linger (others' presence, 250 ms) held a newcomer's
+    /// first line behind the list that announced them.
     pub(super) fn send_members(&mut self) {
-        let gate = self.saving.last();
         self.outbox
-            .push(SessionEvent::Members(self.room.members()), gate);
+            .push(SessionEvent::Members(self.room.members()), 0);
     }
 
     /// `Ready`, the member list, then the stored history. While the first catch-up runs, live
