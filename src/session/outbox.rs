@@ -2,7 +2,8 @@
 //!
 //! Two gates, both order-preserving:
 //! - **saved before shown**: an event that follows a save waits until the store thread says
-//!   that save is committed (events behind it wait too, so order never changes);
+//!   that save is committed (events behind it wait too, so order never changes), except that
+//!   what others are doing now passes our own lines waiting for their commit;
 //! - **history first**: while the first catch-up runs, live messages are held (bounded in
 //!   time by the caller), so what was said earlier prints before what is said now.
 
@@ -36,12 +37,31 @@ pub fn shown_before_saved(event: &Event) -> bool {
     }
 }
 
+/// Whether `event` may be shown ahead of our own lines waiting for their save: what others
+/// are doing now. Our line stays "saved before shown", but a line that arrived while its
+/// commit ran no longer waits for that commit too (ten processes with data directories
+/// sending at the same instant on 2 cores: each one's commit held the nine lines it received
+/// meanwhile, p50 7.3-7.9 ms against 5.0-5.5 without a data directory).
+fn may_pass_own_lines(event: &SessionEvent) -> bool {
+    match event {
+        SessionEvent::Room(event) => shown_before_saved(event),
+        SessionEvent::Members(_) => true,
+        _ => false,
+    }
+}
+
+fn is_own_line(event: &SessionEvent) -> bool {
+    matches!(event, SessionEvent::Room(Event::MessageSent(_)))
+}
+
 #[derive(Default)]
 pub struct Outbox {
     /// The highest save sequence number known to be on disk.
     committed: u64,
     /// Events waiting for a save (`seq`), or behind one that is.
     waiting: VecDeque<(u64, SessionEvent)>,
+    /// How many of `waiting` are not our own lines (none: others' live events may pass).
+    waiting_not_own: usize,
     /// Events that may be shown now.
     ready: VecDeque<SessionEvent>,
     /// Live messages held behind the first catch-up, and until when at most.
@@ -67,9 +87,14 @@ impl Outbox {
     }
 
     fn gate(&mut self, needs: u64, event: SessionEvent) {
-        if self.waiting.is_empty() && needs <= self.committed {
+        let free =
+            self.waiting.is_empty() || (self.waiting_not_own == 0 && may_pass_own_lines(&event));
+        if free && needs <= self.committed {
             self.ready.push_back(event);
         } else {
+            if !is_own_line(&event) {
+                self.waiting_not_own += 1;
+            }
             self.waiting.push_back((needs, event));
         }
     }
@@ -82,6 +107,9 @@ impl Outbox {
                 break;
             }
             if let Some((_, event)) = self.waiting.pop_front() {
+                if !is_own_line(&event) {
+                    self.waiting_not_own -= 1;
+                }
                 self.ready.push_back(event);
             }
         }
@@ -167,6 +195,36 @@ mod tests {
         assert_eq!(drain(&mut outbox), [live("d")]);
         outbox.push(warning("e"), 2);
         assert_eq!(drain(&mut outbox), [warning("e")]);
+    }
+
+    fn mine(text: &str) -> SessionEvent {
+        SessionEvent::Room(Event::MessageSent(line(&member(1, "me"), text, 0)))
+    }
+
+    #[test]
+    fn others_live_lines_pass_our_own_lines_waiting_for_their_save() {
+        let mut outbox = Outbox::default();
+        outbox.push(mine("mine"), 1);
+        outbox.push(live("theirs"), 0);
+        outbox.push(warning("a warning keeps its place"), 0);
+        outbox.push(live("after the warning"), 0);
+        assert_eq!(drain(&mut outbox), [live("theirs")]);
+        outbox.committed(1);
+        assert_eq!(
+            drain(&mut outbox),
+            [
+                mine("mine"),
+                warning("a warning keeps its place"),
+                live("after the warning")
+            ]
+        );
+        // Behind history waiting for its save, live lines keep their place.
+        outbox.push(old("earlier"), 2);
+        outbox.push(live("now"), 0);
+        assert!(drain(&mut outbox).is_empty());
+        outbox.committed(2);
+        assert_eq!(drain(&mut outbox), [old("earlier"), live("now")]);
+        assert_eq!(outbox.waiting_not_own, 0);
     }
 
     #[test]
