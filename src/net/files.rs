@@ -18,6 +18,8 @@ mod collect_tests;
 mod gate;
 mod import;
 mod lazy;
+#[cfg(test)]
+mod lazy_tests;
 mod references;
 mod save;
 #[cfg(test)]

@@ -132,10 +132,19 @@ impl std::fmt::Debug for LazyProvider {
 
 impl ProtocolHandler for LazyProvider {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        // A peer the gate would refuse anyway (in none of our rooms, offered nothing) does
+        // not get to open the store: anyone who knows our id can connect.
+        let stranger = !super::gate::lock(&self.store.access).may_connect(&conn.remote_id());
+        if stranger && self.store.if_open().is_none() {
+            conn.close(0u32.into(), b"refused");
+            return Ok(());
+        }
         let store = match self.store.get().await {
             Ok(store) => store.clone(),
             Err(err) => {
-                tracing::warn!("{err:#}");
+                // Said once per connection of a peer that may fetch; the user meets the same
+                // error at their own next use of files.
+                tracing::debug!("{err:#}");
                 conn.close(1u32.into(), b"no file store");
                 return Ok(());
             }
