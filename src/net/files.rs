@@ -156,18 +156,11 @@ impl Files {
         }
     }
 
-    /// Close the store within `limit` (if it was opened): a FsStore dropped without it
-    /// leaves its database locked. The router's shutdown does this too; closing twice is
-    /// harmless.
+    /// Close the store within `limit` (if it was opened, or is being opened): a FsStore
+    /// dropped without it leaves its database locked. The router's shutdown does this too;
+    /// closing twice is harmless.
     pub async fn shutdown(&self, limit: Duration) {
-        let Some(store) = self.store.if_open() else {
-            return;
-        };
-        match tokio::time::timeout(limit, store.shutdown()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::debug!("file store shutdown: {err:#}"),
-            Err(_) => tracing::debug!("file store shutdown took longer than {limit:?}"),
-        }
+        self.store.close(limit).await;
     }
 }
 

@@ -408,12 +408,13 @@ impl Node {
     /// close and would otherwise hold `Endpoint::close` ~3 s each.
     pub async fn shutdown(self, limit: Duration) {
         match tokio::time::timeout(limit, self.router.shutdown()).await {
-            Ok(Ok(())) => return,
+            Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::debug!("router shutdown: {err:#}"),
             Err(_) => tracing::debug!("router shutdown took longer than {limit:?}; dropping it"),
         }
-        // A router that shut down closed the file store; otherwise close it here, or its
-        // database stays locked.
+        // The router's shutdown closed the file store if it was open then; one opened since
+        // (a fetch under way), or a router that did not finish, is closed here, or its
+        // database stays locked. Closed twice is harmless.
         self.files.shutdown(files::STORE_CLOSE_LIMIT).await;
     }
 }

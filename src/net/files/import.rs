@@ -35,13 +35,8 @@ impl Files {
         };
         // A temporary tag first: the persistent one only once we know the file held still.
         // Reading and hashing report as they go (a large file takes seconds).
-        let mut events = self
-            .store
-            .get()
-            .await?
-            .add_path_with_opts(options)
-            .stream()
-            .await;
+        let store = self.store.get().await?;
+        let mut events = store.add_path_with_opts(options).stream().await;
         let mut total = before.0;
         let mut imported = None;
         while let Some(event) = events.next().await {
@@ -80,12 +75,7 @@ impl Files {
             );
         }
         let hash = imported.hash();
-        self.store
-            .get()
-            .await?
-            .tags()
-            .set(tag_name(hash), hash)
-            .await?;
+        store.tags().set(tag_name(hash), hash).await?;
         let reference = (!copied).then(|| Reference {
             path: path.clone(),
             size: before.0,
@@ -96,7 +86,7 @@ impl Files {
         if by_reference {
             self.save_references();
         }
-        match self.store.get().await?.status(hash).await? {
+        match store.status(hash).await? {
             BlobStatus::Complete { size } => Ok(SharedFile {
                 hash: hash.to_hex(),
                 size,

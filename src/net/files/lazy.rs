@@ -1,10 +1,12 @@
 //! The blob store opens on first use: a file shared, fetched, saved or asked about, or a
-//! peer connecting to fetch. Most runs of a chat never touch a file, and opening the store
+//! peer that may fetch from us connecting (a stranger is refused first). Most runs of a chat never touch a file, and opening the store
 //! at start cost every run its database, two threads and their memory before the first
 //! line (see the README's memory breakdown).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use iroh::endpoint::Connection;
@@ -32,6 +34,10 @@ pub(in crate::net) struct LazyStore {
     dir: Option<PathBuf>,
     /// The collection's answers come from here.
     access: Arc<Mutex<Access>>,
+    /// Shutting down: nothing opens the store any more.
+    closing: Arc<AtomicBool>,
+    /// An open failed: peers' connections no longer try again (our own uses do).
+    failed: Arc<AtomicBool>,
 }
 
 impl LazyStore {
@@ -40,17 +46,44 @@ impl LazyStore {
             opened: Arc::new(OnceCell::new()),
             dir: dir.map(Path::to_path_buf),
             access,
+            closing: Arc::new(AtomicBool::new(false)),
+            failed: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// The store, opening it now if this is its first use. An open that failed is tried
     /// again by the next use (the error says why, once per use).
     pub async fn get(&self) -> anyhow::Result<&Store> {
+        anyhow::ensure!(
+            !self.closing.load(Ordering::Acquire),
+            "the file store is closing"
+        );
         let opened = self
             .opened
             .get_or_try_init(|| open(self.dir.as_deref(), self.access.clone()))
-            .await?;
+            .await
+            .inspect_err(|_| self.failed.store(true, Ordering::Release))?;
         Ok(&opened.store)
+    }
+
+    /// Close the store within `limit`, if it is open or being opened; nothing opens it
+    /// afterwards. A FsStore dropped without this leaves its database locked; closing twice
+    /// is harmless.
+    pub async fn close(&self, limit: Duration) {
+        self.closing.store(true, Ordering::Release);
+        // Waits for an open under way; opens nothing itself.
+        let opened = self
+            .opened
+            .get_or_try_init(|| async { Err(anyhow::anyhow!("not opened")) })
+            .await;
+        let Ok(opened) = opened else {
+            return;
+        };
+        match tokio::time::timeout(limit, opened.store.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::debug!("file store shutdown: {err:#}"),
+            Err(_) => tracing::debug!("file store shutdown took longer than {limit:?}"),
+        }
     }
 
     /// The store if something already opened it.
@@ -135,7 +168,9 @@ impl ProtocolHandler for LazyProvider {
         // A peer the gate would refuse anyway (in none of our rooms, offered nothing) does
         // not get to open the store: anyone who knows our id can connect.
         let stranger = !super::gate::lock(&self.store.access).may_connect(&conn.remote_id());
-        if stranger && self.store.if_open().is_none() {
+        // Nor does a peer get to try again an open that failed (each try starts a runtime).
+        let failed = self.store.failed.load(Ordering::Acquire);
+        if (stranger || failed) && self.store.if_open().is_none() {
             conn.close(0u32.into(), b"refused");
             return Ok(());
         }
@@ -154,10 +189,6 @@ impl ProtocolHandler for LazyProvider {
     }
 
     async fn shutdown(&self) {
-        if let Some(store) = self.store.if_open()
-            && let Err(err) = store.shutdown().await
-        {
-            tracing::debug!("file store shutdown: {err:#}");
-        }
+        self.store.close(super::STORE_CLOSE_LIMIT).await;
     }
 }
