@@ -71,9 +71,10 @@ impl Actor {
         self.saving.due
     }
 
-    /// Number the save now (events wait on that number); the store hears of it once the
-    /// events this step made ready were handed over ([`Self::flush_saves`]). `awaited`: an
-    /// event waits for this save (history, a change to a line), so it goes at once.
+    /// Number the save now (events wait on that number). The store hears of it at once when
+    /// it holds our own line or `awaited` (an event waits for it: history, a change to a
+    /// line); else after the linger, once the events this step made ready were handed over
+    /// ([`Self::flush_saves`]).
     pub(super) fn save(&mut self, records: Vec<Record>, now: UnixMillis, awaited: bool) {
         if self.store.is_none() {
             return;

@@ -28,16 +28,17 @@ pub const MAX_BATCH: usize = 512;
 /// database) waits until the thread has had nothing to do for this long, so it never sits
 /// between a message and the screen: indexing in every commit cost more than the message
 /// itself, and a checkpoint ends with an fsync that takes milliseconds. Well above the
-/// sessions' save linger (250 ms): at 250 ms, a room that talked steadily indexed a few lines
-/// after every linger, a burst of CPU each time (10 processes with data directories on 2
-/// cores: p99 2.7 ms against 1.8 without a data directory). A search indexes what is left
-/// first, so nothing is missed meanwhile.
+/// sessions' save linger (250 ms), which at 250 ms made every linger a "quiet moment" in a
+/// room that talks steadily (the 10-node bench showed no difference either way: own-phase
+/// p99 1.85-2.72 ms before, 2.09-2.72 after). A search indexes what is left first, so
+/// nothing is missed meanwhile; a room that never pauses for 2 s has the backlogs below.
 const HOUSEKEEPING_WHEN_IDLE: Duration = Duration::from_secs(2);
-/// Past this many unindexed saves, index even while busy.
-const INDEX_BACKLOG: usize = 20_000;
+/// Past this many unindexed saves, index even while busy (a search then indexes at most this
+/// many first).
+const INDEX_BACKLOG: usize = 5_000;
 /// Past this many commits since the last checkpoint, checkpoint even while busy (bounds the
-/// log: a commit is a few pages).
-const CHECKPOINT_BACKLOG: usize = 2_000;
+/// log: a commit is a few pages, so ~10 MB).
+const CHECKPOINT_BACKLOG: usize = 500;
 /// A checkpoint (copying the write-ahead log into the database, then an fsync) waits for this
 /// many commits and a quiet moment, or for a long quiet: at chat rates a checkpoint after
 /// every line cost more CPU than everything else a received line costs (30 processes on 2
