@@ -13,13 +13,21 @@ seconds=${1:-8}
 bin=target/release/parlor
 out=docs/perf
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# Stop what runs (parlor, the writer, perf), let it exit, then remove its files.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work" || true' EXIT
 for tool in perf inferno-collapse-perf inferno-flamegraph; do
     command -v "$tool" >/dev/null || { echo "flame.sh: $tool is missing" >&2; exit 2; }
 done
 [ -x "$bin" ] || { echo "flame.sh: build first: cargo build --release" >&2; exit 2; }
+mkdir -p "$out"
+case "${FOLDED:-}" in
+    ""|/*) ;;
+    *) echo "flame.sh: FOLDED must be an absolute path" >&2; exit 2 ;;
+esac
 common=(--headless --json --offline --bind 127.0.0.1:0 --max-rate 1000000)
 mkfifo "$work/in" "$work/quiet"
+: >"$work/a.out"
+: >"$work/b.out"
 "$bin" "${common[@]}" --data-dir "$work/a" --name sender open <"$work/in" >"$work/a.out" 2>/dev/null &
 sender=$!
 exec 3>"$work/in"
@@ -35,6 +43,7 @@ receiver=$!
 # Headless parlor leaves at the end of its input: keep the receiver's open, and silent.
 exec 4>"$work/quiet"
 for _ in $(seq 100); do grep -q '"type":"ready"' "$work/b.out" && break; sleep 0.1; done
+grep -q '"type":"ready"' "$work/b.out" || { echo "flame.sh: the receiver did not join" >&2; exit 1; }
 sleep 1
 (for i in $(seq $((seconds * 50 + 100))); do echo "line $i: the quick brown fox jumps over the lazy dog" >&3; sleep 0.02; done) &
 sleep 1
