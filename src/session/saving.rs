@@ -72,21 +72,18 @@ impl Actor {
     }
 
     /// Number the save now (events wait on that number). The store hears of it at once when
-    /// it holds our own line or `awaited` (an event waits for it: history, a change to a
-    /// line); else after the linger, once the events this step made ready were handed over
+    /// `awaited` (an event waits for it: our own line, history, a change to a line); else
+    /// after the linger, once the events this step made ready were handed over
     /// ([`Self::flush_saves`]).
     pub(super) fn save(&mut self, records: Vec<Record>, now: UnixMillis, awaited: bool) {
         if self.store.is_none() {
             return;
         }
         self.saving.last += 1;
-        // Our own line is shown once saved: that save goes at once, with any before it.
-        let me = self.room.id();
-        let ours = records
-            .iter()
-            .any(|r| matches!(r, Record::Message(l) if l.author.id == me));
         self.saving.unsaved.push((self.saving.last, records, now));
-        if ours || awaited {
+        // Our own line is shown once saved (its event waits): it goes at once, with any
+        // save before it.
+        if awaited {
             self.flush_saves();
         }
     }
