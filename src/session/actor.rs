@@ -102,6 +102,8 @@ enum Step {
     Watchdog,
     /// Saves waited long enough (see [`super::saving::SAVE_LINGER`]).
     Save,
+    /// Live lines waited long enough behind the first catch-up.
+    ReleaseHeld,
     /// A member list held back (see [`super::roster`]) is due.
     Members,
     /// A private room's signed operation, opened.
@@ -260,10 +262,7 @@ impl Actor {
                 }
                 _ = sleep_until(roster.unwrap_or(far)), if roster.is_some() => Step::Members,
                 _ = sleep_until(saves_due.unwrap_or(far)), if saves_due.is_some() => Step::Save,
-                _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => {
-                    self.outbox.release_held();
-                    continue;
-                }
+                _ = sleep_until(hold.unwrap_or(far)), if hold.is_some() => Step::ReleaseHeld,
                 _ = sleep_until(joining.map_or(far, |(at, _)| at)), if joining.is_some() => {
                     let waited = joining.map_or(Duration::ZERO, |(_, waited)| waited);
                     return End::Failed(NoPeerAnswered { peers: ticket_peers, waited }.to_string());
@@ -296,6 +295,7 @@ impl Actor {
                     self.sync_when_alone();
                 }
                 Step::Save => self.flush_saves(),
+                Step::ReleaseHeld => self.release_held(),
                 Step::AddressChanged => self.address_changed().await,
                 Step::Watchdog => self.watchdog().await,
                 Step::LanChanged => self.lan_changed(),

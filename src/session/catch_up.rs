@@ -117,7 +117,7 @@ impl Actor {
             self.paged_through(cut);
         }
         if self.catch_up.running == 0 {
-            self.outbox.release_held();
+            self.release_held();
         }
     }
 

@@ -21,7 +21,7 @@ impl Actor {
     /// Hand every event that may be shown to the front end, waiting (bounded) for it to read
     /// them: a front end that stopped reading must not keep the session in the room.
     pub(super) async fn flush_events(&mut self) {
-        self.outbox.release_held();
+        self.release_held();
         let _ = tokio::time::timeout(LEAVE_EVENTS, async {
             while let Some(event) = self.outbox.pop() {
                 if self.events.send(event).await.is_err() {

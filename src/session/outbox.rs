@@ -130,6 +130,16 @@ impl Outbox {
         self.held.as_ref().map(|(until, _)| *until)
     }
 
+    /// The live lines held behind the first catch-up.
+    pub fn held_lines_mut(&mut self) -> impl Iterator<Item = &mut crate::proto::room::ChatLine> {
+        self.held.iter_mut().flat_map(|(_, held)| {
+            held.iter_mut().filter_map(|(_, event)| match event {
+                SessionEvent::Room(Event::MessageReceived(line)) => Some(line),
+                _ => None,
+            })
+        })
+    }
+
     pub fn release_held(&mut self) {
         if let Some((_, held)) = self.held.take() {
             for (needs, event) in held {

@@ -30,6 +30,16 @@ impl Actor {
             .push(SessionEvent::Members(self.room.members()), 0);
     }
 
+    /// Show the live lines held behind the first catch-up, with their authors as the room
+    /// knows them now: a line that arrived before its author's name (which a newcomer may
+    /// learn only from the catch-up) is shown with the name, not a stranger's id.
+    pub(super) fn release_held(&mut self) {
+        for line in self.outbox.held_lines_mut() {
+            line.author = self.room.member(&line.author.id);
+        }
+        self.outbox.release_held();
+    }
+
     /// `Ready`, the member list, then the stored history. While the first catch-up runs, live
     /// messages wait behind it (bounded by [`HOLD_LIVE`]).
     pub(super) async fn become_ready(&mut self) {

@@ -167,6 +167,11 @@ impl Room {
         self.members.info_or_stranger(&self.me)
     }
 
+    /// What the room knows of `id` now (a stranger's id when no name is known).
+    pub fn member(&self, id: &EndpointId) -> MemberInfo {
+        self.members.info_or_stranger(id)
+    }
+
     /// Everyone announced, me included, sorted by display name; not the ignored.
     pub fn members(&self) -> Vec<MemberInfo> {
         let mut list = self.members.list();
