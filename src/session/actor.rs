@@ -204,7 +204,7 @@ impl Actor {
             }
             self.hand_over_ready();
             let fetch_at = self.private.as_ref().and_then(|p| p.fetch_at);
-            let poll_at = self.private.as_ref().map(|p| p.poll_at);
+            let poll_at = self.private.as_ref().map(|p| p.poll.at);
             let saves_due = self.saves_due();
             let redial = self.heal.next_dial();
             let tick = self.room.next_deadline().map(Instant::from_std);
@@ -377,6 +377,7 @@ impl Actor {
         if neighbour_change {
             self.net_changed();
             self.sync_when_alone();
+            self.poll_soon();
         }
         if membership && self.roster.changed(now.at, self.room.known_keys()) {
             self.send_members();

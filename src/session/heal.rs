@@ -19,6 +19,8 @@ pub(super) const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 /// A watchdog tick this late means we were away: the machine slept (the wall clock moved on,
 /// the monotonic one did not) or the process was frozen (both moved on).
 const RESUME_GAP: Duration = Duration::from_secs(15);
+/// A watchdog tick this much later than due means we were frozen or starved.
+const FROZEN_FOR: Duration = Duration::from_secs(2);
 
 /// Staying connected: the room's known peers and when to dial them (the policy,
 /// [`Reconnect`]), our dials' results, the LAN's announcers, the watchdog's clocks, and when
@@ -161,6 +163,11 @@ impl Actor {
         let now = Clocks::now();
         let gap = self.heal.clocks.gap(&now);
         self.heal.clocks = now;
+        // Frozen (or starved) for a few seconds: a private room may have moved to another
+        // epoch meanwhile, which nothing else may tell us.
+        if gap > WATCHDOG_EVERY + FROZEN_FOR {
+            self.poll_soon();
+        }
         if gap < RESUME_GAP {
             return;
         }

@@ -101,14 +101,15 @@ impl Actor {
         }
     }
 
-    /// Every [`super::POLL_EVERY`]: ask the next member for the log and key unless a
-    /// request is under way.
+    /// Now and then (see [`super::POLL_EVERY`]): ask the next member for the log and key
+    /// unless requests are under way; the next time a little later unless an answer brings
+    /// news (see [`Self::poll_soon`]).
     pub(in crate::session) fn poll(&mut self) {
         self.prune_knocks();
         let Some(private) = self.private.as_mut() else {
             return;
         };
-        private.poll_at = Instant::now() + super::POLL_EVERY;
+        private.poll.asked(Instant::now());
         // Beside any request still out: one to a member that is gone waits for its timeout,
         // and must not hold up asking the next.
         if private.fetches.len() < super::MAX_FETCHES {
@@ -118,11 +119,21 @@ impl Actor {
 
     /// Ask a member for the log and key now (after a sleep or a freeze).
     pub(in crate::session) fn sync_now(&mut self) {
+        self.poll_soon();
         if let Some(private) = self.private.as_mut()
             && private.fetch_at.is_none()
         {
             private.fetch_at = Some(Instant::now());
         }
+    }
+
+    /// The room may have moved on (a neighbour came or went, an answer brought news or a
+    /// refusal, we were frozen): ask members every [`super::POLL_EVERY`] again for a while.
+    pub(in crate::session) fn poll_soon(&mut self) {
+        let Some(private) = self.private.as_mut() else {
+            return;
+        };
+        private.poll.soon(Instant::now());
     }
 
     /// A neighbour came up (or sent an operation whose ancestors we lack): ask it for the
@@ -195,6 +206,8 @@ impl Actor {
                 // we learn it from the members refusing us (a few, lest one liar suffice,
                 // and for a while: a member that has not heard of our join yet refuses too).
                 private.refused_by.insert(peer);
+                // Keep asking often until the refusals say something either way.
+                private.poll.keep_often();
                 let since = *private.refused_since.get_or_insert_with(Instant::now);
                 let others = private.state.member_count().saturating_sub(1);
                 if private.refused_by.len() >= others.clamp(1, REFUSALS_MEAN_REMOVED)
@@ -229,6 +242,7 @@ impl Actor {
                 }
             }
             if new {
+                self.poll_soon();
                 self.merged().await;
             }
             let Some(private) = self.private.as_mut() else {
