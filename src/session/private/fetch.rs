@@ -109,6 +109,10 @@ impl Actor {
         let Some(private) = self.private.as_mut() else {
             return;
         };
+        // A held knock's hang-up is noticed here (`prune_knocks`): often while one is held.
+        if !private.knocks.is_empty() {
+            private.poll.keep_often();
+        }
         private.poll.asked(Instant::now());
         // Beside any request still out: one to a member that is gone waits for its timeout,
         // and must not hold up asking the next.

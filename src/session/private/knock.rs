@@ -78,6 +78,8 @@ impl Actor {
             name: name.clone(),
         });
         private.knocks.push(Held { peer, name, reply });
+        // A knocker hanging up is noticed at the poll: look often while one is held.
+        self.poll_soon();
     }
 
     /// Forget knocks whose knocker hung up, saying so (unless it was let in elsewhere).
