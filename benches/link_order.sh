@@ -27,7 +27,7 @@ tracing=/sys/kernel/tracing
 [ -e "$tracing/uprobe_events" ] || { echo "link_order.sh: no tracefs with uprobe events" >&2; exit 2; }
 mkdir -p link
 exec python3 - "$bin" "$bench" "$seconds" "$tracing" link/parlor.order <<'PY'
-import os, subprocess, sys, threading, time
+import os, subprocess, sys, threading
 binary, bench, seconds, tracing, out = sys.argv[1:]
 group = "parlor_order"
 
