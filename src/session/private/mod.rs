@@ -95,8 +95,9 @@ const MAX_FETCHES: usize = 4;
 /// Every few seconds after a sign that the room may have moved (coming back, a neighbour
 /// coming or going, news in an answer, a refusal, a knock held, a freeze the watchdog
 /// noticed); each answer with no news doubles the wait, up to [`POLL_MAX`]. Each request is
-/// a connection of its own (a QUIC handshake on both sides): at a steady 2 s, ten idle members spent
-/// three times the CPU of ten that never asked (12.7 against 4.7 ms a second in all).
+/// a connection of its own (a QUIC handshake on both sides): at a steady 2 s, ten idle
+/// members spent three times the CPU of ten that never asked (12.7 against 4.7 ms a second
+/// in all).
 pub(super) const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// The longest wait between two such requests in a quiet room.
 pub(super) const POLL_MAX: std::time::Duration = std::time::Duration::from_secs(64);
