@@ -200,11 +200,25 @@ fn store(c: &mut Criterion) {
             seq += 1;
             let record = line(seq);
             store
-                .save(topic, vec![record], UnixMillis(1), seq, &done)
+                .save(topic, vec![record], UnixMillis(1), seq, &done, false)
                 .expect("store thread");
             acks.blocking_recv()
         })
     });
+    // Our own line: in the journal, acknowledged; the commit comes with the next ones.
+    c.bench_function(
+        "store: save our own line and wait until it is on disk",
+        |b| {
+            b.iter(|| {
+                seq += 1;
+                let record = line(seq);
+                store
+                    .save(topic, vec![record], UnixMillis(1), seq, &done, true)
+                    .expect("store thread");
+                acks.blocking_recv()
+            })
+        },
+    );
     drop(store);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -18,8 +18,9 @@ use crate::store::{CommitSender, Committed};
 /// are shown first and a burst is one commit: waking the store thread while a line was still
 /// on its way through the room's members (30 processes on 2 cores) cost the line more than
 /// the save, and a commit per line or two (25 ms here before) cost each received line ~100 µs
-/// of CPU at chat rates. A crash loses at most this much of what others said from the disk;
-/// the next catch-up brings it back.
+/// of CPU at chat rates. A crash loses at most this much of what others said from the disk
+/// (and the store's hold, when our own line took them along: see `store::writer`); the next
+/// catch-up brings it back.
 const SAVE_LINGER: Duration = Duration::from_millis(250);
 const SAVES_HELD: usize = 64;
 
@@ -30,8 +31,9 @@ pub(super) struct Saving {
     /// Where the store thread acknowledges them.
     commit_tx: CommitSender,
     commits: mpsc::UnboundedReceiver<Committed>,
-    /// Numbered but not yet handed to the store thread (see [`Actor::flush_saves`]).
-    unsaved: Vec<(u64, Vec<Record>, UnixMillis)>,
+    /// Numbered but not yet handed to the store thread (see [`Actor::flush_saves`]), and
+    /// whether something shown waits for each.
+    unsaved: Vec<(u64, Vec<Record>, UnixMillis, bool)>,
     /// When the unsaved go at the latest.
     due: Option<Instant>,
 }
@@ -80,7 +82,9 @@ impl Actor {
             return;
         }
         self.saving.last += 1;
-        self.saving.unsaved.push((self.saving.last, records, now));
+        self.saving
+            .unsaved
+            .push((self.saving.last, records, now, awaited));
         // Our own line is shown once saved (its event waits): it goes at once, with any
         // save before it.
         if awaited {
@@ -97,9 +101,9 @@ impl Actor {
         };
         let topic = self.room.topic();
         let mut failed = None;
-        for (seq, records, now) in std::mem::take(&mut self.saving.unsaved) {
+        for (seq, records, now, awaited) in std::mem::take(&mut self.saving.unsaved) {
             if store
-                .save(topic, records, now, seq, &self.saving.commit_tx)
+                .save(topic, records, now, seq, &self.saving.commit_tx, awaited)
                 .is_err()
             {
                 failed = Some(seq);

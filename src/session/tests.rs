@@ -347,7 +347,7 @@ async fn after_lagged_every_stored_line_arrives_page_by_page() {
     let (done, mut committed) = tokio::sync::mpsc::unbounded_channel();
     store
         .handle()
-        .save(topic, records, UnixMillis(now), 1, &done)
+        .save(topic, records, UnixMillis(now), 1, &done, false)
         .unwrap();
     committed.recv().await.unwrap();
 

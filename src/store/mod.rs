@@ -12,7 +12,9 @@ mod changes;
 mod direct;
 mod direct_changes;
 pub(crate) mod downloads;
+mod housekeeping;
 mod identity;
+pub(crate) mod journal;
 mod json_file;
 mod messages;
 mod moderation;
@@ -69,6 +71,9 @@ pub struct Store {
     _lock: Option<InstanceLock>,
     /// History bounded in bytes per room (see [`retention`]).
     retention: std::cell::RefCell<retention::Retention>,
+    /// Our own lines between two commits (see [`journal`]); `None` without a data directory,
+    /// in a reader, or once the file failed.
+    journal: std::cell::RefCell<Option<journal::Journal>>,
 }
 
 impl Store {
@@ -103,12 +108,22 @@ impl Store {
         let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
         // The store thread checkpoints when idle (see `writer`), not in the middle of a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(Self {
+        paths::check_data_file(dir, journal::JOURNAL_FILE)?;
+        let journal_path = dir.join(journal::JOURNAL_FILE);
+        let mut journal = journal::Journal::open(dir).map_err(|err| StoreError::Io {
+            path: journal_path,
+            err,
+        })?;
+        let store = Self {
             conn,
             dir: dir.to_path_buf(),
             _lock: Some(lock),
             retention: Default::default(),
-        })
+            journal: Default::default(),
+        };
+        store.replay_journal(&mut journal)?;
+        *store.journal.borrow_mut() = Some(journal);
+        Ok(store)
     }
 
     /// Open the database to read it (`parlor rooms`, `parlor export`) while a chat may be
@@ -120,12 +135,15 @@ impl Store {
         }
         let path = dir.join(DATABASE_FILE);
         let conn = open_database(&path).map_err(|reason| StoreError::Open { path, reason })?;
-        Ok(Some(Self {
+        let store = Self {
             conn,
             dir: dir.to_path_buf(),
             _lock: None,
             retention: Default::default(),
-        }))
+            journal: Default::default(),
+        };
+        store.replay_journal_if_idle()?;
+        Ok(Some(store))
     }
 
     /// A database in memory, for tests.
@@ -140,6 +158,7 @@ impl Store {
             dir: PathBuf::new(),
             _lock: None,
             retention: Default::default(),
+            journal: Default::default(),
         })
     }
 

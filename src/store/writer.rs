@@ -8,43 +8,32 @@
 //! load a batch is one message and is written at once (no waiting to fill a batch); under
 //! heavy load batches grow and the cost of a commit is shared.
 //!
+//! A save that something shown waits for (our own line) is written to the journal instead
+//! (see [`super::journal`]): one `write`, acknowledged at once, and held in memory until the
+//! next commit takes it with whatever else comes ([`HOLD`] at the latest). Saves that came
+//! with it and that nothing waits for (others' lines) are held with it, in memory only, to
+//! keep their order.
+//!
 //! Queries (search, loading history, remembering rooms) run on the same thread, in order with
-//! the writes, and answer over a oneshot channel.
+//! the writes (held lines are committed first), and answer over a oneshot channel.
 
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::messages::INDEX_CHUNK;
+use super::housekeeping::{CHECKPOINT_WHEN_QUIET, Housekeeping};
 use super::{Store, StoreError};
 use crate::proto::room::Record;
 use crate::proto::{TopicId, UnixMillis};
 
 /// Most records written in one transaction.
 pub const MAX_BATCH: usize = 512;
-/// Housekeeping (adding saves to the full-text index, checkpointing the write-ahead log into the
-/// database) waits until the thread has had nothing to do for this long, so it never sits
-/// between a message and the screen: indexing in every commit cost more than the message
-/// itself, and a checkpoint ends with an fsync that takes milliseconds. Well above the
-/// sessions' save linger (250 ms), which at 250 ms made every linger a "quiet moment" in a
-/// room that talks steadily (the 10-node bench showed no difference either way: own-phase
-/// p99 1.85-2.72 ms before, 2.09-2.72 after). A search indexes what is left first, so
-/// nothing is missed meanwhile; a room that never pauses for 2 s has the backlogs below.
-const HOUSEKEEPING_WHEN_IDLE: Duration = Duration::from_secs(2);
-/// Past this many unindexed saves, index even while busy (a search then indexes at most this
-/// many first).
-const INDEX_BACKLOG: usize = 5_000;
-/// Past this many commits since the last checkpoint, checkpoint even while busy (bounds the
-/// log: a commit is a few pages, so ~10 MB).
-const CHECKPOINT_BACKLOG: usize = 500;
-/// A checkpoint (copying the write-ahead log into the database, then an fsync) waits for this
-/// many commits and a quiet moment, or for a long quiet: at chat rates a checkpoint after
-/// every line cost more CPU than everything else a received line costs (30 processes on 2
-/// cores: 0.6 s of CPU for 20 lines).
-const CHECKPOINT_AFTER: usize = 256;
-const CHECKPOINT_WHEN_QUIET: Duration = Duration::from_secs(30);
+/// How long a save in the journal waits for a commit to take it with others: our lines at
+/// 5 a second share one commit, and a reader in another process (`parlor export`) sees
+/// them this much later.
+const HOLD: Duration = Duration::from_millis(250);
 
 /// A session's saves up to and including `seq` are on disk (or failed with `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +54,8 @@ struct Save {
     now: UnixMillis,
     seq: u64,
     done: CommitSender,
+    /// Something shown waits for it: the journal may take it (see the module's doc).
+    awaited: bool,
 }
 
 enum Job {
@@ -129,6 +120,7 @@ impl StoreThread {
 
 impl StoreHandle {
     /// Queue `records` for the next group commit; `done` hears `seq` once they are on disk.
+    /// `awaited`: something shown waits for them, so they may go to the journal at once.
     pub fn save(
         &self,
         topic: TopicId,
@@ -136,6 +128,7 @@ impl StoreHandle {
         now: UnixMillis,
         seq: u64,
         done: &CommitSender,
+        awaited: bool,
     ) -> Result<(), StoreGone> {
         let job = Job::Save(Save {
             topic,
@@ -143,6 +136,7 @@ impl StoreHandle {
             now,
             seq,
             done: done.clone(),
+            awaited,
         });
         self.jobs.send(job).map_err(|_| StoreGone)
     }
@@ -179,28 +173,40 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
     // A job taken while gathering a batch that is not a save: run it after the batch.
     let mut next: Option<Job> = None;
     let mut chores = Housekeeping::default();
+    let mut held = Held::default();
     loop {
         let job = match next.take() {
             Some(job) => job,
+            None if held.due() => {
+                chores.commits += 1;
+                commit(&store, &mut held, Vec::new());
+                continue;
+            }
             None if chores.overdue() => {
                 chores.run(&store, false);
                 continue;
             }
-            None => match chores.idle_wait() {
+            None => match held.wait(chores.idle_wait()) {
                 Some(wait) => match queue.recv_timeout(wait) {
                     Ok(job) => job,
+                    Err(std_mpsc::RecvTimeoutError::Timeout) if !held.is_empty() => continue,
                     Err(std_mpsc::RecvTimeoutError::Timeout) => {
                         chores.run(&store, wait >= CHECKPOINT_WHEN_QUIET);
                         continue;
                     }
-                    Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
                 },
                 None => match queue.recv() {
                     Ok(job) => job,
-                    Err(_) => return,
+                    Err(_) => break,
                 },
             },
         };
+        if matches!(job, Job::Call(_) | Job::Close(_)) && !held.is_empty() {
+            // Queries see every line shown; the thread never stops with lines held.
+            chores.commits += 1;
+            commit(&store, &mut held, Vec::new());
+        }
         match job {
             Job::Save(first) => {
                 let mut count = first.records.len();
@@ -219,8 +225,10 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                     }
                 }
                 chores.unindexed += count;
-                chores.commits += 1;
-                commit(&store, batch);
+                if let Some(batch) = held.journal(&store, batch) {
+                    chores.commits += 1;
+                    commit(&store, &mut held, batch);
+                }
             }
             Job::Call(call) => call(&store),
             Job::Stall(wait) => {
@@ -240,74 +248,104 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
             }
         }
     }
+    // Every handle is gone without a close: what is held still goes to the database.
+    if !held.is_empty() {
+        commit(&store, &mut held, Vec::new());
+    }
 }
 
-/// What the store thread owes the database once it is idle.
+/// Saves on disk in the journal, acknowledged, not yet in the database.
 #[derive(Default)]
-struct Housekeeping {
-    /// Saves not yet in the full-text index.
-    unindexed: usize,
-    /// Commits since the last checkpoint.
-    commits: usize,
+struct Held {
+    records: Vec<(TopicId, Vec<Record>, UnixMillis)>,
+    /// How many records `records` holds (at most [`MAX_BATCH`]).
+    count: usize,
+    /// When the first of them was journaled.
+    since: Option<Instant>,
 }
 
-impl Housekeeping {
-    /// How long to wait for work before doing chores: a short quiet moment for indexing and
-    /// a due checkpoint, a long one for a checkpoint of a few commits; `None`: nothing owed.
-    fn idle_wait(&self) -> Option<Duration> {
-        if self.unindexed > 0 || self.commits >= CHECKPOINT_AFTER {
-            Some(HOUSEKEEPING_WHEN_IDLE)
-        } else if self.commits > 0 {
-            Some(CHECKPOINT_WHEN_QUIET)
-        } else {
-            None
+impl Held {
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// A commit is owed now.
+    fn due(&self) -> bool {
+        self.since.is_some_and(|since| since.elapsed() >= HOLD)
+    }
+
+    /// How long to wait for work: until the held saves are due, or `idle` (housekeeping).
+    fn wait(&self, idle: Option<Duration>) -> Option<Duration> {
+        let held = self.since.map(|since| HOLD.saturating_sub(since.elapsed()));
+        match (held, idle) {
+            (Some(held), Some(idle)) => Some(held.min(idle)),
+            (held, idle) => held.or(idle),
         }
     }
 
-    fn overdue(&self) -> bool {
-        self.unindexed >= INDEX_BACKLOG || self.commits >= CHECKPOINT_BACKLOG
-    }
-
-    /// Index a chunk of what was saved (what is left waits for the next quiet moment), then
-    /// checkpoint if enough commits piled up (or `quiet`: nothing happened for long).
-    fn run(&mut self, store: &Store, quiet: bool) {
-        if self.unindexed > 0 {
-            match store.index_pending(INDEX_CHUNK) {
-                Ok(count) if count >= INDEX_CHUNK => {
-                    self.unindexed = self.unindexed.saturating_sub(count).max(1);
-                }
-                Ok(_) => self.unindexed = 0,
-                Err(err) => {
-                    tracing::warn!("cannot update the search index: {err}");
-                    self.unindexed = 0;
-                }
-            }
-            self.commits += 1;
+    /// Journal the awaited saves of `batch` and hold the whole batch (the others, lines that
+    /// nothing shown waits for, go with them to keep their order), acknowledging every save;
+    /// `Some(batch)`: nothing in it is awaited, or the journal or the hold is full, so it is
+    /// to be committed now.
+    fn journal(&mut self, store: &Store, batch: Vec<Save>) -> Option<Vec<Save>> {
+        let count = |saves: &[Save]| saves.iter().map(|save| save.records.len()).sum::<usize>();
+        let fits = self.count + count(&batch) <= MAX_BATCH;
+        if !fits || !batch.iter().any(|save| save.awaited) {
+            return Some(batch);
         }
-        let due = self.commits >= CHECKPOINT_AFTER || (quiet && self.commits > 0);
-        if (self.unindexed == 0 && due) || self.commits >= CHECKPOINT_BACKLOG {
-            if let Err(err) = store.checkpoint() {
-                tracing::warn!("cannot checkpoint the database: {err}");
-            }
-            self.commits = 0;
+        let awaited = batch.iter().filter(|save| save.awaited).flat_map(|save| {
+            let (topic, now) = (save.topic, save.now);
+            save.records.iter().map(move |r| (topic, r, now))
+        });
+        if !store.journal_records(awaited) {
+            return Some(batch);
         }
+        acknowledge(batch.iter().map(|save| (save.seq, &save.done)), None);
+        self.since.get_or_insert_with(Instant::now);
+        self.count += count(&batch);
+        self.records.extend(
+            batch
+                .into_iter()
+                .map(|save| (save.topic, save.records, save.now)),
+        );
+        None
     }
 }
 
-/// One transaction for the whole batch; then every session hears its highest `seq`.
-fn commit(store: &Store, batch: Vec<Save>) {
-    let result = store.save_all(batch.iter().flat_map(|save| {
+/// One transaction for what is held and the whole batch; then every session hears its
+/// highest `seq`. If it fails, the held saves stay held (they are in the journal) and go with
+/// the next commit.
+fn commit(store: &Store, held: &mut Held, batch: Vec<Save>) {
+    let held_records = held
+        .records
+        .iter()
+        .flat_map(|(topic, records, now)| records.iter().map(move |r| (*topic, r, *now)));
+    let result = store.save_all(held_records.chain(batch.iter().flat_map(|save| {
         let (topic, now) = (save.topic, save.now);
         save.records.iter().map(move |r| (topic, r, now))
-    }));
+    })));
     let error = result.err().map(|err: StoreError| err.to_string());
-    if let Some(error) = &error {
-        tracing::warn!("a batch of {} saves failed: {error}", batch.len());
+    match &error {
+        Some(error) => tracing::warn!(
+            "a batch of {} saves failed ({} more wait in the journal): {error}",
+            batch.len(),
+            held.records.len()
+        ),
+        None => {
+            if !held.is_empty() {
+                store.clear_journal();
+            }
+            *held = Held::default();
+        }
     }
-    // Saves of one session arrive in order, so the last of each sender is its highest.
-    let mut last: Vec<(u64, CommitSender)> = Vec::new();
-    for Save { seq, done, .. } in batch {
-        match last.iter_mut().find(|(_, d)| d.same_channel(&done)) {
+    acknowledge(batch.iter().map(|save| (save.seq, &save.done)), error);
+}
+
+/// Tell each session the highest of its `seq`s (saves of one session arrive in order).
+fn acknowledge<'a>(saves: impl Iterator<Item = (u64, &'a CommitSender)>, error: Option<String>) {
+    let mut last: Vec<(u64, &CommitSender)> = Vec::new();
+    for (seq, done) in saves {
+        match last.iter_mut().find(|(_, d)| d.same_channel(done)) {
             Some(entry) => entry.0 = seq,
             None => last.push((seq, done)),
         }
@@ -321,62 +359,5 @@ fn commit(store: &Store, batch: Vec<Save>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(text: &str) -> Record {
-        crate::store::tests::message_record(text)
-    }
-
-    #[tokio::test]
-    async fn saves_are_committed_in_batches_and_acknowledged_in_order() {
-        let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
-        let store = thread.handle();
-        let topic = TopicId::from_bytes([7; 32]);
-        let (done, mut committed) = mpsc::unbounded_channel();
-        // Hold the thread so that the saves queue up and form one batch.
-        let release = store.stall();
-        for seq in 1..=5 {
-            let text = format!("line {seq}");
-            store
-                .save(topic, vec![line(&text)], UnixMillis(1), seq, &done)
-                .unwrap();
-        }
-        drop(release);
-        let ack = committed.recv().await.unwrap();
-        assert_eq!(
-            ack,
-            Committed {
-                seq: 5,
-                error: None
-            },
-            "one batch, one answer"
-        );
-        let count = store.call(move |s| s.message_count(topic)).await.unwrap();
-        assert_eq!(count.unwrap(), 5);
-        thread.close(Duration::from_secs(5)).await;
-        assert_eq!(store.call(|_| ()).await, Err(StoreGone));
-    }
-
-    #[tokio::test]
-    async fn calls_run_after_the_writes_queued_before_them() {
-        let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
-        let store = thread.handle();
-        let topic = TopicId::from_bytes([8; 32]);
-        let (done, _committed) = mpsc::unbounded_channel();
-        for seq in 1..=(MAX_BATCH as u64 + 20) {
-            store
-                .save(
-                    topic,
-                    vec![line(&format!("m{seq}"))],
-                    UnixMillis(1),
-                    seq,
-                    &done,
-                )
-                .unwrap();
-        }
-        let count = store.call(move |s| s.message_count(topic)).await.unwrap();
-        assert_eq!(count.unwrap(), MAX_BATCH as u64 + 20);
-        thread.close(Duration::from_secs(5)).await;
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;
