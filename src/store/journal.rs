@@ -286,9 +286,16 @@ impl Store {
     /// What the journal held is committed: clear it.
     pub(super) fn clear_journal(&self) {
         let mut journal = self.journal.borrow_mut();
-        if let Some(Err(err)) = journal.as_mut().map(Journal::clear) {
-            tracing::warn!("cannot clear {JOURNAL_FILE}, saving lines one by one: {err}");
-            *journal = None;
+        let Some(Err(err)) = journal.as_mut().map(Journal::clear) else {
+            return;
+        };
+        tracing::warn!("cannot clear {JOURNAL_FILE}, saving lines one by one: {err}");
+        // At least empty it: lines moved again at the next start would bring back one
+        // deleted meanwhile.
+        if let Some(file) = journal.take()
+            && let Err(err) = file.file.set_len(0)
+        {
+            tracing::warn!("cannot empty {JOURNAL_FILE}: {err}");
         }
     }
 }

@@ -34,6 +34,8 @@ pub const MAX_BATCH: usize = 512;
 /// 5 a second share one commit, and a reader in another process (`parlor export`) sees
 /// them this much later.
 const HOLD: Duration = Duration::from_millis(250);
+/// The longest wait before trying again to commit held saves whose commit failed.
+const RETRY_AT_MOST: Duration = Duration::from_secs(30);
 
 /// A session's saves up to and including `seq` are on disk (or failed with `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,13 +257,26 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
 }
 
 /// Saves on disk in the journal, acknowledged, not yet in the database.
-#[derive(Default)]
 struct Held {
     records: Vec<(TopicId, Vec<Record>, UnixMillis)>,
     /// How many records `records` holds (at most [`MAX_BATCH`]).
     count: usize,
-    /// When the first of them was journaled.
+    /// When the first of them was journaled (or the last commit of them failed).
     since: Option<Instant>,
+    /// How long they wait from `since`: [`HOLD`], doubled after each failed commit up to
+    /// [`RETRY_AT_MOST`] (a full disk is not retried in a tight loop).
+    delay: Duration,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            count: 0,
+            since: None,
+            delay: HOLD,
+        }
+    }
 }
 
 impl Held {
@@ -271,12 +286,15 @@ impl Held {
 
     /// A commit is owed now.
     fn due(&self) -> bool {
-        self.since.is_some_and(|since| since.elapsed() >= HOLD)
+        self.since
+            .is_some_and(|since| since.elapsed() >= self.delay)
     }
 
     /// How long to wait for work: until the held saves are due, or `idle` (housekeeping).
     fn wait(&self, idle: Option<Duration>) -> Option<Duration> {
-        let held = self.since.map(|since| HOLD.saturating_sub(since.elapsed()));
+        let held = self
+            .since
+            .map(|since| self.delay.saturating_sub(since.elapsed()));
         match (held, idle) {
             (Some(held), Some(idle)) => Some(held.min(idle)),
             (held, idle) => held.or(idle),
@@ -326,11 +344,17 @@ fn commit(store: &Store, held: &mut Held, batch: Vec<Save>) {
     })));
     let error = result.err().map(|err: StoreError| err.to_string());
     match &error {
-        Some(error) => tracing::warn!(
-            "a batch of {} saves failed ({} more wait in the journal): {error}",
-            batch.len(),
-            held.records.len()
-        ),
+        Some(error) => {
+            tracing::warn!(
+                "a batch of {} saves failed ({} more wait in the journal): {error}",
+                batch.len(),
+                held.records.len()
+            );
+            if !held.is_empty() {
+                held.since = Some(Instant::now());
+                held.delay = (held.delay * 2).min(RETRY_AT_MOST);
+            }
+        }
         None => {
             if !held.is_empty() {
                 store.clear_journal();

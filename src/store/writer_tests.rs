@@ -150,3 +150,35 @@ async fn queries_and_closing_see_held_lines_and_others_lines_keep_their_order() 
     );
     assert!(journal_is_clear(&dir));
 }
+
+#[tokio::test]
+async fn held_lines_whose_commit_fails_stay_in_the_journal_and_go_with_a_later_commit() {
+    let (thread, dir) = on_disk();
+    let store = thread.handle();
+    let topic = TopicId::from_bytes([11; 32]);
+    let (done, mut committed) = mpsc::unbounded_channel();
+    let read_only = |on: bool| move |s: &Store| s.conn.pragma_update(None, "query_only", on);
+    store.call(read_only(true)).await.unwrap().unwrap();
+    store
+        .save(topic, vec![line("mine")], UnixMillis(1), 1, &done, true)
+        .unwrap();
+    assert_eq!(
+        committed.recv().await.unwrap().error,
+        None,
+        "in the journal"
+    );
+    // A query commits what is held first, and that commit fails (as on a full disk):
+    // nothing is lost.
+    store.call(|_| ()).await.unwrap();
+    assert_eq!(committed_lines(&dir, topic), 0);
+    assert!(!journal_is_clear(&dir), "still in the journal");
+    store.call(read_only(false)).await.unwrap().unwrap();
+    let count = store.call(move |s| s.message_count(topic)).await.unwrap();
+    assert_eq!(count.unwrap(), 1, "committed with the next commit");
+    assert!(journal_is_clear(&dir));
+    assert!(
+        committed.try_recv().is_err(),
+        "told once, and never of an error"
+    );
+    thread.close(Duration::from_secs(5)).await;
+}
