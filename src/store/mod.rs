@@ -12,6 +12,7 @@ mod changes;
 mod direct;
 mod direct_changes;
 pub(crate) mod downloads;
+mod empty_database;
 mod housekeeping;
 mod identity;
 pub(crate) mod journal;
@@ -98,10 +99,18 @@ impl Store {
         let mut options = std::fs::OpenOptions::new();
         options.create(true).truncate(false).write(true);
         paths::private(&mut options);
-        options.open(&path).map_err(|err| StoreError::Io {
+        let mut file = options.open(&path).map_err(|err| StoreError::Io {
             path: path.clone(),
             err,
         })?;
+        // A new data directory: its database is written whole, not made (see the module).
+        if file.metadata().is_ok_and(|meta| meta.len() == 0) {
+            empty_database::write(&mut file).map_err(|err| StoreError::Io {
+                path: path.clone(),
+                err,
+            })?;
+        }
+        drop(file);
         for file in [DATABASE_FILE, "parlor.db-wal", "parlor.db-shm"] {
             paths::restrict(&dir.join(file), 0o600);
         }
