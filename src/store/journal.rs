@@ -15,8 +15,7 @@
 //! at the beginning, so the file never grows past [`MAX_JOURNAL_BYTES`] and a few pages.
 
 use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -35,10 +34,10 @@ const HEADER: usize = 12;
 /// A record as it is kept: the room, the record, when it was received.
 type Saved = (TopicId, Record, UnixMillis);
 
-/// The open journal file and where the next entry goes.
+/// The open journal file, its position where the next entry goes.
 pub(super) struct Journal {
     file: File,
-    /// Bytes of entries written since the journal was last cleared.
+    /// Bytes of entries written since the journal was last cleared (the file's position).
     len: u64,
 }
 
@@ -105,7 +104,9 @@ impl Journal {
         if self.len + entry.len() as u64 > MAX_JOURNAL_BYTES {
             return Ok(false);
         }
-        self.file.write_all_at(&entry, self.len)?;
+        // A part written before a failure fails its checksum at the next start; the caller
+        // stops using the journal.
+        self.file.write_all(&entry)?;
         self.len += entry.len() as u64;
         Ok(true)
     }
@@ -115,7 +116,9 @@ impl Journal {
         if self.len == 0 {
             return Ok(());
         }
-        self.file.write_all_at(&vec![0; self.len as usize], 0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(&vec![0; self.len as usize])?;
+        self.file.seek(SeekFrom::Start(0))?;
         self.len = 0;
         Ok(())
     }
