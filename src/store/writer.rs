@@ -180,8 +180,7 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
         let job = match next.take() {
             Some(job) => job,
             None if held.due() => {
-                chores.commits += 1;
-                commit(&store, &mut held, Vec::new());
+                commit(&store, &mut chores, &mut held, Vec::new());
                 continue;
             }
             None if chores.overdue() => {
@@ -206,8 +205,7 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
         };
         if matches!(job, Job::Call(_) | Job::Close(_)) && !held.is_empty() {
             // Queries see every line shown; the thread never stops with lines held.
-            chores.commits += 1;
-            commit(&store, &mut held, Vec::new());
+            commit(&store, &mut chores, &mut held, Vec::new());
         }
         match job {
             Job::Save(first) => {
@@ -228,8 +226,7 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                 }
                 chores.unindexed += count;
                 if let Some(batch) = held.journal(&store, batch) {
-                    chores.commits += 1;
-                    commit(&store, &mut held, batch);
+                    commit(&store, &mut chores, &mut held, batch);
                 }
             }
             Job::Call(call) => call(&store),
@@ -252,15 +249,13 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
     }
     // Every handle is gone without a close: what is held still goes to the database.
     if !held.is_empty() {
-        commit(&store, &mut held, Vec::new());
+        commit(&store, &mut chores, &mut held, Vec::new());
     }
 }
 
 /// Saves on disk in the journal, acknowledged, not yet in the database.
 struct Held {
     records: Vec<(TopicId, Vec<Record>, UnixMillis)>,
-    /// How many records `records` holds (at most [`MAX_BATCH`]).
-    count: usize,
     /// When the first of them was journaled (or the last commit of them failed).
     since: Option<Instant>,
     /// How long they wait from `since`: [`HOLD`], doubled after each failed commit up to
@@ -272,7 +267,6 @@ impl Default for Held {
     fn default() -> Self {
         Self {
             records: Vec::new(),
-            count: 0,
             since: None,
             delay: HOLD,
         }
@@ -306,21 +300,21 @@ impl Held {
     /// `Some(batch)`: nothing in it is awaited, or the journal or the hold is full, so it is
     /// to be committed now.
     fn journal(&mut self, store: &Store, batch: Vec<Save>) -> Option<Vec<Save>> {
-        let count = |saves: &[Save]| saves.iter().map(|save| save.records.len()).sum::<usize>();
-        let fits = self.count + count(&batch) <= MAX_BATCH;
+        let held: usize = self
+            .records
+            .iter()
+            .map(|(_, records, _)| records.len())
+            .sum();
+        let fits = held + batch.iter().map(|save| save.records.len()).sum::<usize>() <= MAX_BATCH;
         if !fits || !batch.iter().any(|save| save.awaited) {
             return Some(batch);
         }
-        let awaited = batch.iter().filter(|save| save.awaited).flat_map(|save| {
-            let (topic, now) = (save.topic, save.now);
-            save.records.iter().map(move |r| (topic, r, now))
-        });
-        if !store.journal_records(awaited) {
+        let awaited = batch.iter().filter(|save| save.awaited);
+        if !store.journal_records(awaited.flat_map(Save::rows)) {
             return Some(batch);
         }
         acknowledge(batch.iter().map(|save| (save.seq, &save.done)), None);
         self.since.get_or_insert_with(Instant::now);
-        self.count += count(&batch);
         self.records.extend(
             batch
                 .into_iter()
@@ -330,18 +324,31 @@ impl Held {
     }
 }
 
+/// Each of `records` with its room and time, as [`Store::save_all`] takes them.
+fn rows(
+    topic: TopicId,
+    records: &[Record],
+    now: UnixMillis,
+) -> impl Iterator<Item = (TopicId, &Record, UnixMillis)> {
+    records.iter().map(move |record| (topic, record, now))
+}
+
+impl Save {
+    fn rows(&self) -> impl Iterator<Item = (TopicId, &Record, UnixMillis)> {
+        rows(self.topic, &self.records, self.now)
+    }
+}
+
 /// One transaction for what is held and the whole batch; then every session hears its
 /// highest `seq`. If it fails, the held saves stay held (they are in the journal) and go with
 /// the next commit.
-fn commit(store: &Store, held: &mut Held, batch: Vec<Save>) {
-    let held_records = held
+fn commit(store: &Store, chores: &mut Housekeeping, held: &mut Held, batch: Vec<Save>) {
+    chores.commits += 1;
+    let held_rows = held
         .records
         .iter()
-        .flat_map(|(topic, records, now)| records.iter().map(move |r| (*topic, r, *now)));
-    let result = store.save_all(held_records.chain(batch.iter().flat_map(|save| {
-        let (topic, now) = (save.topic, save.now);
-        save.records.iter().map(move |r| (topic, r, now))
-    })));
+        .flat_map(|(topic, records, now)| rows(*topic, records, *now));
+    let result = store.save_all(held_rows.chain(batch.iter().flat_map(Save::rows)));
     let error = result.err().map(|err: StoreError| err.to_string());
     match &error {
         Some(error) => {
