@@ -75,12 +75,15 @@ enum JournalChange {
 
 impl Journal {
     /// Open (or create, private) the journal of the data directory `dir`.
-    pub(super) fn open(dir: &Path) -> std::io::Result<Self> {
+    pub(super) fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(JOURNAL_FILE);
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         paths::private(&mut options);
-        let file = options.open(dir.join(JOURNAL_FILE))?;
-        Ok(Self { file, len: 0 })
+        match options.open(&path) {
+            Ok(file) => Ok(Self { file, len: 0 }),
+            Err(err) => Err(StoreError::Io { path, err }),
+        }
     }
 
     /// Write `lines` as one entry. `Ok(false)`: a record that is not a line, or the journal is
@@ -222,7 +225,7 @@ impl Store {
     /// Move what the journal of the last run holds into the database, then clear it. Done
     /// at start, before anything else is written: a line is saved again only if it is not in
     /// the database yet (the same id), so lines committed before a crash are not doubled.
-    pub(super) fn replay_journal(&self, journal: &mut Journal) -> Result<usize, StoreError> {
+    pub(super) fn replay_journal(&self, journal: &mut Journal) -> Result<(), StoreError> {
         let io = |err| StoreError::Io {
             path: self.dir.join(JOURNAL_FILE),
             err,
@@ -234,20 +237,24 @@ impl Store {
                  the whole entries before it are kept"
             );
         }
-        self.save_all(records.iter().map(|(t, r, now)| (*t, r, *now)))?;
-        // Clear all of it, a damaged tail too. Nothing parlor wrote lies past the limit: a
-        // longer file is cut back to it.
+        if !records.is_empty() {
+            self.save_all(records.iter().map(|(t, r, now)| (*t, r, *now)))?;
+        }
+        // Clear all of it, a damaged tail too; a journal cleared before (every start after a
+        // clean exit) is left as it is. Nothing parlor wrote lies past the limit: a longer
+        // file is cut back to it.
         let size = journal.file.metadata().map_err(io)?.len();
         if size > MAX_JOURNAL_BYTES {
             journal.file.set_len(MAX_JOURNAL_BYTES).map_err(io)?;
         }
-        journal.len = size.min(MAX_JOURNAL_BYTES);
-        journal.clear().map_err(io)?;
-        Ok(records.len())
+        journal.file.rewind().map_err(io)?;
+        if !records.is_empty() || damaged {
+            journal.len = size.min(MAX_JOURNAL_BYTES);
+            journal.clear().map_err(io)?;
+        }
+        Ok(())
     }
-}
 
-impl Store {
     /// A reader (`parlor export`) moves what a chat killed before its commit left in the
     /// journal, if no chat runs on the directory now (a running one owns its journal, and
     /// commits it within [`super::writer`]'s hold).
@@ -258,11 +265,7 @@ impl Store {
         let Ok(_lock) = super::identity::lock(&self.dir) else {
             return Ok(());
         };
-        let mut journal = Journal::open(&self.dir).map_err(|err| StoreError::Io {
-            path: self.dir.join(JOURNAL_FILE),
-            err,
-        })?;
-        self.replay_journal(&mut journal).map(drop)
+        self.replay_journal(&mut Journal::open(&self.dir)?)
     }
 
     /// Write `records` to the journal; `false`: they must be committed instead (no journal

@@ -118,11 +118,7 @@ impl Store {
         // The store thread checkpoints when idle (see `writer`), not in the middle of a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         paths::check_data_file(dir, journal::JOURNAL_FILE)?;
-        let journal_path = dir.join(journal::JOURNAL_FILE);
-        let mut journal = journal::Journal::open(dir).map_err(|err| StoreError::Io {
-            path: journal_path,
-            err,
-        })?;
+        let mut journal = journal::Journal::open(dir)?;
         let store = Self {
             conn,
             dir: dir.to_path_buf(),
