@@ -132,7 +132,7 @@ use crate::{
             util::entity_manager::{self, ActiveEntityState},
         },
         gc::run_gc,
-        util::{BaoTreeSender, FixedSize, MemOrFile, ValueOrPoisioned},
+        util::{BurstSender, FixedSize, MemOrFile, ValueOrPoisioned},
         IROH_BLOCK_SIZE,
     },
     util::{
@@ -1143,6 +1143,11 @@ fn chunk_range(leaf: &Leaf) -> ChunkRanges {
     (start..end).into()
 }
 
+/// Items written at most in one batch (about 2 MiB of leaves with their parents).
+///
+/// Patched (parlor): see PATCHED.md.
+const IMPORT_BATCH_ITEMS: usize = 128;
+
 async fn import_bao_impl(
     ctx: &HashContext,
     size: NonZeroU64,
@@ -1151,27 +1156,38 @@ async fn import_bao_impl(
     trace!("importing bao: {} {} bytes", ctx.id.fmt_short(), size);
     let mut batch = Vec::<BaoContentItem>::new();
     let mut ranges = ChunkRanges::empty();
-    while let Some(item) = rx.recv().await? {
-        // if the batch is not empty, the last item is a leaf and the current item is a parent, write the batch
-        if !batch.is_empty() && batch[batch.len() - 1].is_leaf() && item.is_parent() {
-            let bitfield = Bitfield::new_unchecked(ranges, size.into());
-            ctx.write_batch(&batch, &bitfield).await?;
-            batch.clear();
-            ranges = ChunkRanges::empty();
-        }
-        if let BaoContentItem::Leaf(leaf) = &item {
-            let leaf_range = chunk_range(leaf);
-            if is_validated(size, &leaf_range) && size.get() != leaf.offset + leaf.data.len() as u64
-            {
-                return Err(api::Error::io(io::ErrorKind::InvalidData, "invalid size"));
+    let mut next = rx.recv().await?;
+    while let Some(first) = next.take() {
+        // Patched (parlor): a batch is the item that woke us and every item already waiting
+        // behind it, not one leaf pair: the writes and this thread's wake-ups per file fall
+        // with the batch size. Each item is validated before it is sent, in order, so any
+        // prefix of them may be written.
+        let mut item = Some(first);
+        while let Some(current) = item.take() {
+            if let BaoContentItem::Leaf(leaf) = &current {
+                let leaf_range = chunk_range(leaf);
+                if is_validated(size, &leaf_range)
+                    && size.get() != leaf.offset + leaf.data.len() as u64
+                {
+                    return Err(api::Error::io(io::ErrorKind::InvalidData, "invalid size"));
+                }
+                ranges |= leaf_range;
             }
-            ranges |= leaf_range;
+            batch.push(current);
+            if batch.len() >= IMPORT_BATCH_ITEMS {
+                break;
+            }
+            match n0_future::future::poll_once(rx.recv()).await {
+                Some(Ok(Some(waiting))) => item = Some(waiting),
+                Some(Ok(None)) => break,
+                Some(Err(cause)) => return Err(cause.into()),
+                None => {}
+            }
         }
-        batch.push(item);
-    }
-    if !batch.is_empty() {
-        let bitfield = Bitfield::new_unchecked(ranges, size.into());
+        let bitfield = Bitfield::new_unchecked(std::mem::take(&mut ranges), size.into());
         ctx.write_batch(&batch, &bitfield).await?;
+        batch.clear();
+        next = rx.recv().await?;
     }
     Ok(())
 }
@@ -1233,8 +1249,11 @@ async fn export_bao_impl(
     }
     trace!("exporting bao: {hash} {ranges:?} size={size}",);
     let data = ctx.data_reader();
-    let tx = BaoTreeSender::new(tx);
-    traverse_ranges_validated(data, outboard, &ranges, tx).await?;
+    // Patched (parlor): in bursts, see BurstSender.
+    let mut tx = BurstSender::new(tx);
+    let traversed = traverse_ranges_validated(data, outboard, &ranges, &mut tx).await;
+    tx.flush().await?;
+    traversed?;
     Ok(())
 }
 

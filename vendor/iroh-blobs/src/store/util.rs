@@ -412,6 +412,61 @@ impl bao_tree::io::mixed::Sender for BaoTreeSender {
     }
 }
 
+/// Items of an export handed over at once (patched, parlor). Must not exceed the capacity of
+/// the channel they go through (32 for `Blobs::export_bao`).
+const EXPORT_BURST_ITEMS: usize = 16;
+
+/// A [`BaoTreeSender`] that hands items over in bursts (patched, parlor): it waits until the
+/// channel has room for a whole burst, so the reader of the file is woken once per burst
+/// instead of once per item taken out of a full channel (which is every item when the network
+/// is the slower side). [`BurstSender::flush`] sends what is left. See PATCHED.md.
+pub struct BurstSender<'a> {
+    tx: &'a mut mpsc::Sender<EncodedItem>,
+    burst: Vec<EncodedItem>,
+}
+
+impl<'a> BurstSender<'a> {
+    pub fn new(tx: &'a mut mpsc::Sender<EncodedItem>) -> Self {
+        Self {
+            tx,
+            burst: Vec::with_capacity(EXPORT_BURST_ITEMS),
+        }
+    }
+
+    pub async fn flush(&mut self) -> std::result::Result<(), irpc::channel::SendError> {
+        if self.burst.is_empty() {
+            return Ok(());
+        }
+        if let mpsc::Sender::Tokio(tx) = &*self.tx {
+            if self.burst.len() <= tx.max_capacity() {
+                let permits = tx
+                    .reserve_many(self.burst.len())
+                    .await
+                    .map_err(|_| n0_error::e!(irpc::channel::SendError::ReceiverClosed))?;
+                for (permit, item) in permits.zip(self.burst.drain(..)) {
+                    permit.send(item);
+                }
+                return Ok(());
+            }
+        }
+        for item in self.burst.drain(..) {
+            self.tx.send(item).await?;
+        }
+        Ok(())
+    }
+}
+
+impl bao_tree::io::mixed::Sender for BurstSender<'_> {
+    type Error = irpc::channel::SendError;
+    async fn send(&mut self, item: EncodedItem) -> std::result::Result<(), Self::Error> {
+        self.burst.push(item);
+        if self.burst.len() >= EXPORT_BURST_ITEMS {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 pub mod tests {
     use bao_tree::{io::outboard::PreOrderMemOutboard, ChunkRanges};

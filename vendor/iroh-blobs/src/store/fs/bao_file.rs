@@ -268,17 +268,22 @@ impl PartialFileStorage {
         read_size(&self.sizes)
     }
 
+    /// Patched (parlor): parents at consecutive outboard offsets go out in one write, and so
+    /// do the size records of consecutive leaves (upstream wrote 32 bytes twice per parent
+    /// and 8 per leaf, each a syscall: with leaf data, four writes per 16 KiB received).
+    /// See PATCHED.md.
     fn write_batch(&mut self, size: u64, batch: &[BaoContentItem]) -> io::Result<()> {
         let tree = BaoTree::new(size, IROH_BLOCK_SIZE);
+        let mut parents = Run::default();
+        let mut sizes = Run::default();
         for item in batch {
             match item {
                 BaoContentItem::Parent(parent) => {
                     if let Some(offset) = tree.pre_order_offset(parent.node) {
-                        let o0 = offset * 64;
-                        self.outboard
-                            .write_all_at(o0, parent.pair.0.as_bytes().as_slice())?;
-                        self.outboard
-                            .write_all_at(o0 + 32, parent.pair.1.as_bytes().as_slice())?;
+                        let mut pair = [0u8; 64];
+                        pair[..32].copy_from_slice(parent.pair.0.as_bytes());
+                        pair[32..].copy_from_slice(parent.pair.1.as_bytes());
+                        parents.push(&mut self.outboard, offset * 64, &pair)?;
                     }
                 }
                 BaoContentItem::Leaf(leaf) => {
@@ -292,10 +297,37 @@ impl PartialFileStorage {
                         leaf.data.len()
                     );
                     self.data.write_all_at(o0, leaf.data.as_ref())?;
-                    let size = tree.size();
-                    self.sizes.write_all_at(index, &size.to_le_bytes())?;
+                    sizes.push(&mut self.sizes, index, &tree.size().to_le_bytes())?;
                 }
             }
+        }
+        parents.flush(&mut self.outboard)?;
+        sizes.flush(&mut self.sizes)
+    }
+}
+
+/// Bytes for consecutive offsets of one file, written with one call when the next bytes do
+/// not follow on (patched, parlor).
+#[derive(Default)]
+struct Run {
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+impl Run {
+    fn push(&mut self, file: &mut File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        if self.offset + self.bytes.len() as u64 != offset {
+            self.flush(file)?;
+            self.offset = offset;
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self, file: &mut File) -> io::Result<()> {
+        if !self.bytes.is_empty() {
+            file.write_all_at(self.offset, &self.bytes)?;
+            self.bytes.clear();
         }
         Ok(())
     }
