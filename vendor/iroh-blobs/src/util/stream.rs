@@ -87,13 +87,19 @@ impl RecvStream for iroh::endpoint::RecvStream {
         Ok(buf.into())
     }
 
+    /// Patched (parlor): gathered from the stream's own chunks into an uninitialised buffer;
+    /// upstream zeroed `len` bytes first (every 16 KiB leaf of a download). See PATCHED.md.
     async fn recv_bytes_exact(&mut self, len: usize) -> io::Result<Bytes> {
-        let mut buf = vec![0; len];
-        self.read_exact(&mut buf).await.map_err(|e| match e {
-            ReadExactError::FinishedEarly(0) => io::Error::new(io::ErrorKind::UnexpectedEof, ""),
-            ReadExactError::FinishedEarly(_) => io::Error::new(io::ErrorKind::InvalidData, ""),
-            ReadExactError::ReadError(e) => e.into(),
-        })?;
+        let mut buf = Vec::with_capacity(len);
+        while buf.len() < len {
+            match self.read_chunk(len - buf.len()).await? {
+                Some(chunk) => buf.extend_from_slice(&chunk),
+                None if buf.is_empty() => {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, ""))
+                }
+                None => return Err(io::Error::new(io::ErrorKind::InvalidData, "")),
+            }
+        }
         Ok(buf.into())
     }
 
