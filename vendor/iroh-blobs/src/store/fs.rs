@@ -1148,6 +1148,15 @@ fn chunk_range(leaf: &Leaf) -> ChunkRanges {
 /// Patched (parlor): see PATCHED.md.
 const IMPORT_BATCH_ITEMS: usize = 128;
 
+/// An item already waiting in a local channel (patched, parlor). A remote receiver is never
+/// polled speculatively: its `recv` is not cancel-safe (a message half read would be lost).
+fn waiting_item(rx: &mut mpsc::Receiver<BaoContentItem>) -> Option<BaoContentItem> {
+    match rx {
+        mpsc::Receiver::Tokio(rx) => rx.try_recv().ok(),
+        mpsc::Receiver::Boxed(_) => None,
+    }
+}
+
 async fn import_bao_impl(
     ctx: &HashContext,
     size: NonZeroU64,
@@ -1156,40 +1165,44 @@ async fn import_bao_impl(
     trace!("importing bao: {} {} bytes", ctx.id.fmt_short(), size);
     let mut batch = Vec::<BaoContentItem>::new();
     let mut ranges = ChunkRanges::empty();
-    let mut next = rx.recv().await?;
-    while let Some(first) = next.take() {
-        // Patched (parlor): a batch is the item that woke us and every item already waiting
-        // behind it, not one leaf pair: the writes and this thread's wake-ups per file fall
-        // with the batch size. Each item is validated before it is sent, in order, so any
-        // prefix of them may be written.
-        let mut item = Some(first);
-        while let Some(current) = item.take() {
-            if let BaoContentItem::Leaf(leaf) = &current {
-                let leaf_range = chunk_range(leaf);
-                if is_validated(size, &leaf_range)
-                    && size.get() != leaf.offset + leaf.data.len() as u64
-                {
-                    return Err(api::Error::io(io::ErrorKind::InvalidData, "invalid size"));
-                }
-                ranges |= leaf_range;
+    // Patched (parlor): a batch ends at a leaf, as upstream, but only once no item is already
+    // waiting behind it (or it holds `IMPORT_BATCH_ITEMS`), where upstream wrote every leaf
+    // pair: the writes and this thread's wake-ups per file fall with the batch size.
+    let outcome = loop {
+        let item = if batch.last().is_some_and(BaoContentItem::is_leaf) {
+            let item = (batch.len() < IMPORT_BATCH_ITEMS)
+                .then(|| waiting_item(&mut rx))
+                .flatten();
+            let Some(item) = item else {
+                let bitfield = Bitfield::new_unchecked(std::mem::take(&mut ranges), size.into());
+                ctx.write_batch(&batch, &bitfield).await?;
+                batch.clear();
+                continue;
+            };
+            item
+        } else {
+            match rx.recv().await {
+                Ok(Some(item)) => item,
+                Ok(None) => break Ok(()),
+                Err(cause) => break Err(cause.into()),
             }
-            batch.push(current);
-            if batch.len() >= IMPORT_BATCH_ITEMS {
-                break;
+        };
+        if let BaoContentItem::Leaf(leaf) = &item {
+            let leaf_range = chunk_range(leaf);
+            if is_validated(size, &leaf_range) && size.get() != leaf.offset + leaf.data.len() as u64
+            {
+                break Err(api::Error::io(io::ErrorKind::InvalidData, "invalid size"));
             }
-            match n0_future::future::poll_once(rx.recv()).await {
-                Some(Ok(Some(waiting))) => item = Some(waiting),
-                Some(Ok(None)) => break,
-                Some(Err(cause)) => return Err(cause.into()),
-                None => {}
-            }
+            ranges |= leaf_range;
         }
-        let bitfield = Bitfield::new_unchecked(std::mem::take(&mut ranges), size.into());
+        batch.push(item);
+    };
+    // What arrived before the end (or before a bad item) is valid: written either way.
+    if !batch.is_empty() {
+        let bitfield = Bitfield::new_unchecked(ranges, size.into());
         ctx.write_batch(&batch, &bitfield).await?;
-        batch.clear();
-        next = rx.recv().await?;
     }
-    Ok(())
+    outcome
 }
 
 async fn export_ranges_impl(
