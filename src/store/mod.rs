@@ -99,16 +99,14 @@ impl Store {
         let mut options = std::fs::OpenOptions::new();
         options.create(true).truncate(false).write(true);
         paths::private(&mut options);
-        let mut file = options.open(&path).map_err(|err| StoreError::Io {
+        let io = |err| StoreError::Io {
             path: path.clone(),
             err,
-        })?;
+        };
+        let mut file = options.open(&path).map_err(io)?;
         // A new data directory: its database is written whole, not made (see the module).
         if file.metadata().is_ok_and(|meta| meta.len() == 0) {
-            empty_database::write(&mut file).map_err(|err| StoreError::Io {
-                path: path.clone(),
-                err,
-            })?;
+            empty_database::write(&mut file).map_err(io)?;
         }
         drop(file);
         for file in [DATABASE_FILE, "parlor.db-wal", "parlor.db-shm"] {
