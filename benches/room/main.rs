@@ -2,10 +2,11 @@
 //! tickets, measured in one process against bare iroh-gossip and as real processes.
 //!
 //! `cargo bench --bench room` runs everything; after `--`: `--smoke` (tiny, for CI),
-//! `--mode inproc|process|flood|large|sim|dm|files|private|sybil|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
+//! `--mode inproc|process|latency|flood|large|sim|dm|files|private|sybil|all`, `--seconds S` (per traffic run), `--nodes 2,10,30` (room
 //! sizes in one process), `--side-by-side` (the process scenarios also for the iroh-gossip chat
 //! example, built once from the cargo registry's copy of the package). Process mode runs
-//! parlor with a data directory (as users run it) and `--ephemeral`; flood mode runs a member
+//! parlor with a data directory (as users run it) and `--ephemeral`; latency mode is process
+//! mode without the rate rows (for comparing latency often, with a longer `--seconds`); flood mode runs a member
 //! writing 10x the default rate limit among parlor processes that keep it; large mode starts
 //! `--members N` (30) processes at once in one room (with `--side-by-side`, the example too);
 //! sim mode runs presence in simulated rooms of 100 and 1,000 members with link latency; dm
@@ -53,6 +54,8 @@ pub struct Options {
     pub sizes: Vec<usize>,
     pub inproc: bool,
     pub process: bool,
+    /// Process mode's latency rows only (no rates up to 20,000 msg/s).
+    pub latency_only: bool,
     /// The flood scenario (real processes with the default rate limit).
     pub flood: bool,
     /// The large-room scenario: `members` real processes joining at once.
@@ -96,7 +99,8 @@ fn options() -> Options {
             .filter(|sizes| !sizes.is_empty())
             .unwrap_or(default_sizes),
         inproc: mode == "all" || mode == "inproc",
-        process: mode == "all" || mode == "process",
+        process: mode == "all" || mode == "process" || mode == "latency",
+        latency_only: mode == "latency",
         flood: mode == "all" || mode == "flood",
         large: mode == "all" || mode == "large",
         sim: mode == "all" || mode == "sim",

@@ -241,7 +241,9 @@ fn scenarios(opts: &Options, program: &Program) -> anyhow::Result<Value> {
 
     if !opts.smoke {
         ten_nodes(opts, program, &mut report)?;
-        rates(opts, program, &mut report)?;
+        if !opts.latency_only {
+            rates(opts, program, &mut report)?;
+        }
     }
     start_to_first_message(opts, program, &mut report)?;
     Ok(Value::Object(report))
