@@ -7,6 +7,7 @@ mod headless;
 mod lan;
 mod listing;
 mod paths;
+mod stdin;
 mod stdout;
 mod terminal;
 mod tui;
@@ -73,10 +74,15 @@ pub fn main() -> ExitCode {
     };
     let result = if config.headless {
         let (writer, writer_thread) = stdout::spawn(std::io::stdout());
+        // Registered with this runtime's reactor, so made inside it.
+        let input = {
+            let _inside = runtime.enter();
+            stdin::stdin()
+        };
         let result = runtime.block_on(run_headless(
             config,
             store,
-            tokio::io::stdin(),
+            input,
             writer,
             shutdown_signal(),
         ));
@@ -87,7 +93,8 @@ pub fn main() -> ExitCode {
     } else {
         runtime.block_on(run_tui(config, store, shutdown_signal()))
     };
-    // A blocking read of stdin may still be pending: do not wait for it.
+    // A blocking read of stdin (one that cannot be polled) may still be pending: do not wait
+    // for it.
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
