@@ -7,7 +7,10 @@
 //! Stdin stays in blocking mode (its file description is shared with the shell and whatever
 //! else holds it; switching it to non-blocking would leak out of parlor): a read is made only
 //! once `poll(2)` with no timeout says it cannot block, and the readiness tokio tracks (edge
-//! triggered) is cleared only once `poll` says nothing is left.
+//! triggered) is cleared only once `poll` says nothing is left. (Were another process to read
+//! the same pipe at the same time, it could take the bytes between the `poll` and the read,
+//! which would then wait on the network thread for the next input; two readers of one stream
+//! split its lines between them anyway, so that is no way to drive parlor.)
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
