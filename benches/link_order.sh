@@ -9,8 +9,10 @@
 # slowly, trapping; the whole takes ~20 minutes on 2 cores). The functions that fired, in
 # their order in the binary, are the file.
 #
-# Needs root, tracefs with uprobe events, python3, and a release build of parlor and the
-# bench: `cargo build --release` and `cargo bench --bench room --no-run`. Run it again after a
+# Needs root, tracefs with uprobe events, python3, and a release build of the bench and of
+# parlor, in this order: `cargo bench --bench room --no-run`, then `cargo build --release`.
+# (cargo builds parlor for the bench with the dev-dependencies' features, which renames its
+# functions; the file must name those of the binary users build, so that one must be last.) Run it again after a
 # toolchain or dependency update (function names carry a hash of both): names that no longer
 # match are skipped by the linker, so a stale file costs memory, never correctness.
 # Usage: benches/link_order.sh [SECONDS per traffic run, default 3]
