@@ -7,6 +7,7 @@ mod headless;
 mod lan;
 mod listing;
 mod paths;
+mod readiness;
 mod stdin;
 mod stdout;
 mod terminal;

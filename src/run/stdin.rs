@@ -17,9 +17,11 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::event::PollFlags;
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, Interest, ReadBuf};
+
+use super::readiness::poll_now;
 
 /// Stdin, polled on the runtime when it can be, else read on a blocking thread.
 pub enum Input {
@@ -52,7 +54,10 @@ impl AsyncRead for Input {
 /// as they live (stdin is descriptor 0, which parlor never closes).
 pub trait StableFd: AsRawFd + AsFd {}
 impl StableFd for io::Stdin {}
+// What the tests read instead of stdin.
+#[cfg(test)]
 impl StableFd for io::PipeReader {}
+#[cfg(test)]
 impl StableFd for std::fs::File {}
 
 /// A blocking descriptor read when `epoll` and `poll` say it has something.
@@ -75,15 +80,8 @@ impl<F: StableFd> Polled<F> {
 
 /// Whether a read of `fd` returns at once: data, end of input, or an error to report.
 fn readable_now(fd: impl AsFd) -> bool {
-    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-    let now = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    matches!(poll(&mut fds, Some(&now)), Ok(1))
-        && fds[0]
-            .revents()
-            .intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
+    poll_now(fd, PollFlags::IN)
+        .intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
 }
 
 impl<F: StableFd + Unpin> AsyncRead for Polled<F> {
@@ -156,15 +154,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_regular_file_cannot_be_polled_so_it_is_read_the_blocking_way() {
-        let file = tempfile_with(b"x\n");
-        assert!(Polled::new(file).is_err());
-    }
-
-    fn tempfile_with(bytes: &[u8]) -> std::fs::File {
-        let path = std::env::temp_dir().join(format!("parlor-stdin-{}", std::process::id()));
-        std::fs::write(&path, bytes).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        file
+        let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+        assert!(Polled::new(file.unwrap()).is_err());
     }
 }

@@ -32,17 +32,10 @@ pub trait Output: Write + Send + 'static {
 
 impl Output for std::io::Stdout {
     fn writable_now(&self) -> bool {
-        use rustix::event::{PollFd, PollFlags, Timespec, poll};
-        let mut fds = [PollFd::new(self, PollFlags::OUT)];
-        let now = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        matches!(poll(&mut fds, Some(&now)), Ok(1))
-            && fds[0].revents().contains(PollFlags::OUT)
-            && !fds[0]
-                .revents()
-                .intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL)
+        use rustix::event::PollFlags;
+        let ready = super::readiness::poll_now(self, PollFlags::OUT);
+        ready.contains(PollFlags::OUT)
+            && !ready.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL)
     }
 }
 
