@@ -28,6 +28,7 @@ pub(crate) mod retention;
 mod rooms;
 mod schema;
 pub(crate) mod search;
+mod wake;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ pub use direct::{MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, QueueError, Receipt};
 pub use identity::InstanceLock;
 pub use paths::{blobs_dir, check_owned, default_data_dir, log_path, open_log};
 pub use rooms::{FindError, RoomRecord, RoomSummary};
+pub use wake::{DeferWakeups, defer_store_wakeups, wake_store_thread};
 pub use writer::{CommitSender, Committed, StoreGone, StoreHandle, StoreThread};
 
 use crate::proto::SecretKey;

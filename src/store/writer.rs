@@ -50,7 +50,7 @@ pub type CommitSender = mpsc::UnboundedSender<Committed>;
 type Call = Box<dyn FnOnce(&Store) + Send>;
 
 /// One turn's records of one session, acknowledged as `seq` on `done`.
-struct Save {
+pub(super) struct Save {
     topic: TopicId,
     records: Vec<Record>,
     now: UnixMillis,
@@ -60,13 +60,23 @@ struct Save {
     awaited: bool,
 }
 
-enum Job {
+pub(super) enum Job {
     Save(Save),
     Call(Call),
     /// Test hook: hold the thread, as a slow disk would, until the sender is dropped or sends.
     Stall(std_mpsc::Receiver<()>),
     /// Finish what came before, then stop.
     Close(oneshot::Sender<()>),
+}
+
+impl Job {
+    /// The store thread is gone: a save hears so (a query's reply channel closes by itself).
+    pub(super) fn refuse(self) {
+        if let Job::Save(Save { seq, done, .. }) = self {
+            let error = Some(StoreGone.to_string());
+            let _ = done.send(Committed { seq, error });
+        }
+    }
 }
 
 /// The store thread is gone (closed, or it panicked).
@@ -109,7 +119,7 @@ impl StoreThread {
     /// releasing the instance lock). Waits at most `limit` for a stuck disk.
     pub async fn close(mut self, limit: Duration) {
         let (done, finished) = oneshot::channel();
-        if self.handle.jobs.send(Job::Close(done)).is_ok() {
+        if super::wake::send(&self.handle.jobs, Job::Close(done), true).is_ok() {
             let _ = tokio::time::timeout(limit, finished).await;
         }
         if let Some(thread) = self.thread.take()
@@ -140,7 +150,7 @@ impl StoreHandle {
             done: done.clone(),
             awaited,
         });
-        self.jobs.send(job).map_err(|_| StoreGone)
+        super::wake::send(&self.jobs, job, false)
     }
 
     /// Run `f` on the store thread, after everything queued before it.
@@ -152,13 +162,13 @@ impl StoreHandle {
         let call: Call = Box::new(move |store| {
             let _ = reply.send(f(store));
         });
-        self.jobs.send(Job::Call(call)).map_err(|_| StoreGone)?;
+        super::wake::send(&self.jobs, Job::Call(call), true)?;
         answer.await.map_err(|_| StoreGone)
     }
 
     /// Queue `f` without waiting for it (bookkeeping whose failure only gets logged).
     pub fn spawn_call(&self, f: impl FnOnce(&Store) + Send + 'static) {
-        let _ = self.jobs.send(Job::Call(Box::new(f)));
+        let _ = super::wake::send(&self.jobs, Job::Call(Box::new(f)), false);
     }
 
     /// Test hook: the store thread stops at this point of its queue, as if a write took
@@ -166,7 +176,7 @@ impl StoreHandle {
     #[doc(hidden)]
     pub fn stall(&self) -> std_mpsc::SyncSender<()> {
         let (release, wait) = std_mpsc::sync_channel(1);
-        let _ = self.jobs.send(Job::Stall(wait));
+        let _ = super::wake::send(&self.jobs, Job::Stall(wait), true);
         release
     }
 }
@@ -237,11 +247,10 @@ fn serve(store: Store, queue: std_mpsc::Receiver<Job>) {
                 drop(store);
                 // Whatever was still sent after the close is answered, so nothing waits on it.
                 while let Ok(job) = queue.try_recv() {
-                    if let Job::Save(Save { seq, done, .. }) = job {
-                        let error = Some(StoreGone.to_string());
-                        let _ = done.send(Committed { seq, error });
-                    }
+                    job.refuse();
                 }
+                // Sends from now on fail at once (and are answered by their senders).
+                drop(queue);
                 let _ = done.send(());
                 return;
             }
