@@ -84,19 +84,16 @@ pub fn main() -> ExitCode {
             let _inside = runtime.enter();
             stdin::stdin()
         };
-        let result = runtime.block_on(run_headless(
-            config,
-            store,
-            input,
-            writer,
-            shutdown_signal(),
-        ));
+        let result = run_front(
+            &runtime,
+            run_headless(config, store, input, writer, shutdown_signal()),
+        );
         // Every line reaches stdout before we exit, unless the reader stopped reading: then
         // exit anyway after a while (a signal must still end parlor).
         stdout::finish(writer_thread, STDOUT_DRAIN_LIMIT);
         result
     } else {
-        runtime.block_on(run_tui(config, store, shutdown_signal()))
+        run_front(&runtime, run_tui(config, store, shutdown_signal()))
     };
     // A blocking read of stdin (one that cannot be polled) may still be pending: do not wait
     // for it.
@@ -117,6 +114,23 @@ pub fn main() -> ExitCode {
 }
 
 /// Open the data directory (unless ephemeral): identity, last name, and `join ROOM` lookup.
+/// Run a front end to its end as a task of `runtime`, not as `block_on`'s own future: waking
+/// that future writes the runtime's eventfd and sends the thread once more through `epoll`
+/// (a line received woke it twice, a line sent twice), where a task woken on the runtime's
+/// thread is only queued.
+fn run_front(
+    runtime: &tokio::runtime::Runtime,
+    front: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) -> anyhow::Result<()> {
+    runtime.block_on(async {
+        match tokio::spawn(front).await {
+            Ok(result) => result,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => Err(anyhow::anyhow!("the front end stopped: {err}")),
+        }
+    })
+}
+
 fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let Data::Dir(dir) = &config.data else {
         return Ok(None);
