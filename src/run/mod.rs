@@ -113,11 +113,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Open the data directory (unless ephemeral): identity, last name, and `join ROOM` lookup.
-/// Run a front end to its end as a task of `runtime`, not as `block_on`'s own future: waking
-/// that future writes the runtime's eventfd and sends the thread once more through `epoll`
-/// (a line received woke it twice, a line sent twice), where a task woken on the runtime's
-/// thread is only queued.
+/// Run a front end to its end as a task of `runtime`, not as `block_on`'s own future: the
+/// runtime polls that future only once its queue of tasks is empty and it has been through the
+/// driver (one more `epoll_wait` before each line reached stdout), where a task woken on the
+/// runtime's thread takes its turn with the others.
 fn run_front(
     runtime: &tokio::runtime::Runtime,
     front: impl Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -131,6 +130,7 @@ fn run_front(
     })
 }
 
+/// Open the data directory (unless ephemeral): identity, last name, and `join ROOM` lookup.
 fn open_store(config: &mut Config) -> Result<Option<Store>, (u8, String)> {
     let Data::Dir(dir) = &config.data else {
         return Ok(None);
