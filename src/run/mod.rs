@@ -63,12 +63,12 @@ pub fn main() -> ExitCode {
         Err((code, message)) => return fail(code, &message),
     };
     init_logging(config.headless);
-    // One thread does it all: a chat client's work is small, and staying on one core avoids
-    // cross-thread wake-ups (lower latency, CPU and memory than a worker pool; see the
-    // README's Performance section).
     // The store thread hears of our saves when this thread goes idle, not mid-line (see
     // `store::wake`); what is still held when the runtime returns goes as the guard drops.
     let _defer = crate::store::defer_store_wakeups();
+    // One thread does it all: a chat client's work is small, and staying on one core avoids
+    // cross-thread wake-ups (lower latency, CPU and memory than a worker pool; see the
+    // README's Performance section).
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_park(crate::store::wake_store_thread)

@@ -20,6 +20,14 @@ fn store_and_log() -> (StoreThread, StoreHandle, Arc<Mutex<Vec<u32>>>) {
     (thread, store, Arc::new(Mutex::new(Vec::new())))
 }
 
+/// A single-threaded runtime without the park hook (nothing wakes the store thread for it).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Everything the store thread was handed before this returns has run: a query sent from a
 /// thread that does not defer, answered.
 fn store_caught_up(store: &StoreHandle) {
@@ -67,10 +75,7 @@ fn a_query_goes_at_once_after_what_was_held() {
     let _defer = defer_store_wakeups();
     record(&store, &ran, 1);
     record(&store, &ran, 2);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let seen = ran.clone();
     let answer = runtime.block_on(store.call(move |_| seen.lock().unwrap().clone()));
     assert_eq!(answer.unwrap(), [1, 2], "the held jobs ran first");
@@ -103,8 +108,7 @@ fn held_jobs_go_once_enough_piled_up_or_the_oldest_waited_long_enough() {
 
 #[test]
 fn the_park_hook_hands_over_an_awaited_save_when_the_runtime_is_idle() {
-    let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
-    let store = thread.handle();
+    let (_thread, store, _) = store_and_log();
     let _defer = defer_store_wakeups();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -130,12 +134,8 @@ fn the_park_hook_hands_over_an_awaited_save_when_the_runtime_is_idle() {
 
 #[test]
 fn a_save_held_for_a_store_that_stopped_hears_so() {
-    let thread = StoreThread::spawn(Store::in_memory().unwrap()).unwrap();
-    let store = thread.handle();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (thread, store, _) = store_and_log();
+    let runtime = runtime();
     runtime.block_on(thread.close(Duration::from_secs(5)));
     let _defer = defer_store_wakeups();
     let (done, mut committed) = mpsc::unbounded_channel();
