@@ -20,7 +20,7 @@ use iroh::endpoint::Connection;
 use iroh_blobs::api::Store;
 use iroh_blobs::api::proto::Bitfield;
 use iroh_blobs::api::remote::GetProgressItem;
-use iroh_blobs::get::GetError;
+use iroh_blobs::get::{GetError, StreamPair};
 use iroh_blobs::protocol::{ChunkRanges, GetRequest, ObserveRequest};
 use iroh_blobs::{ALPN, Hash};
 use n0_future::StreamExt;
@@ -64,7 +64,7 @@ pub enum Unfinished {
 /// older connection is stale.
 type Who = (usize, u32);
 
-enum Heard {
+pub(super) enum Heard {
     Connected(Who, Connection),
     Holds(Who, Bitfield),
     Gone(Who),
@@ -296,7 +296,8 @@ pub async fn fetch(
 }
 
 /// How one request ended.
-enum Outcome {
+#[derive(Debug)]
+pub(super) enum Outcome {
     /// Every byte asked for, verified and stored.
     Done,
     /// The provider failed us: unreachable, refusing, lying, or silent for [`REQUEST_STALL`].
@@ -306,7 +307,7 @@ enum Outcome {
 }
 
 /// Ask one provider for `wanted` of `hash`, telling progress as it arrives.
-async fn ask(
+pub(super) async fn ask(
     store: Store,
     conn: Connection,
     hash: Hash,
@@ -314,7 +315,14 @@ async fn ask(
     heard: mpsc::Sender<Heard>,
 ) -> Outcome {
     let request = GetRequest::builder().root(wanted).build(hash);
-    let items = store.remote().execute_get(conn, request).stream();
+    // The stream is opened here, not by iroh-blobs: it calls a connection that cannot open
+    // one (closed by the provider, or by us when it came back) a local failure, which would
+    // end the whole fetch as if our store had failed.
+    let Ok(Ok((send, recv))) = tokio::time::timeout(REQUEST_STALL, conn.open_bi()).await else {
+        return Outcome::Failed;
+    };
+    let pair = StreamPair::new(conn.stable_id() as u64, recv, send);
+    let items = store.remote().execute_get(pair, request).stream();
     let mut items = std::pin::pin!(items);
     let mut told = 0;
     loop {
@@ -334,7 +342,8 @@ async fn ask(
             Some(GetProgressItem::Error(err))
                 if matches!(err, GetError::LocalFailure { .. }) || err.local_write().is_some() =>
             {
-                return Outcome::Local(err.to_string());
+                // With its causes: "local failure" alone tells the user nothing.
+                return Outcome::Local(format!("{:#}", anyhow::Error::from(err)));
             }
             Some(GetProgressItem::Error(_)) | None => return Outcome::Failed,
         }

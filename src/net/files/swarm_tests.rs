@@ -1,5 +1,9 @@
 //! Fetching from several providers at once, in one process over loopback.
 
+use iroh_blobs::protocol::ChunkRanges;
+use tokio::sync::mpsc;
+
+use super::swarm::{Outcome, ask};
 use super::tests::{check_saved, fetch, file_of, nodes, shutdown};
 use crate::net::Node;
 
@@ -42,5 +46,30 @@ async fn fetchers_starting_together_all_get_whole_copies() {
     for node in &all[1..] {
         check_saved(node, &shared.hash, &path).await;
     }
+    shutdown(all).await;
+}
+
+/// A request on a connection closed under it (the fetch closes a provider's connection when
+/// that provider comes back and is dialed again, or fails another request) is that
+/// provider's failure: its piece goes to another provider. It was taken for a failure of
+/// our own store, which ended the whole fetch ("cannot store ... here: local failure: failed
+/// to open stream pair: closed"; seen with nine members fetching at once).
+#[tokio::test]
+async fn a_request_on_a_closed_connection_fails_the_provider_not_the_fetch() {
+    let all = nodes(2).await;
+    let (a, b) = (&all[0], &all[1]);
+    let path = file_of(1 << 20);
+    let shared = a.share_file(&path, |_, _| {}).await.expect("share");
+    let hash = shared.hash.parse().expect("hash");
+    let conn = b
+        .endpoint
+        .connect(a.id(), iroh_blobs::ALPN)
+        .await
+        .expect("connect");
+    conn.close(0u32.into(), b"reconnecting");
+    let store = b.files.store.get().await.expect("store").clone();
+    let (heard, _keep) = mpsc::channel(8);
+    let outcome = ask(store, conn, hash, (0, ChunkRanges::all()), heard).await;
+    assert!(matches!(outcome, Outcome::Failed), "{outcome:?}");
     shutdown(all).await;
 }
