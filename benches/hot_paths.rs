@@ -1,12 +1,14 @@
 //! Micro-benchmarks of the hot paths: sealing and opening envelopes (signed, and encrypted per
-//! epoch for private rooms), tickets, drawing a 10,000-line history into a terminal buffer, and a
-//! message's trip through the store thread.
+//! epoch for private rooms), tickets, drawing a 10,000-line history into a terminal buffer, a
+//! received line's `--json` output, and a message's trip through the store thread.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parlor::app::{App, Msg};
+use parlor::headless::json::terminal_safe;
+use parlor::headless::{Report, RoomTag, format_in, to_json};
 use parlor::proto::room::{ChangeKind, ChatLine, Event, LineChange, Record};
 use parlor::proto::seal;
 use parlor::proto::ticket::Ticket;
@@ -224,5 +226,40 @@ fn store(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, envelope, sealing, ticket, render, store);
+/// The `--json` line a member prints for each line received (the room bench's 180-character
+/// text), straight to text as headless mode prints it, and by the general path through a
+/// `serde_json::Value` tree that it prints every other report by.
+fn json_line(c: &mut Criterion) {
+    let line = ChatLine {
+        id: MessageId::of(b"a line"),
+        author: MemberInfo {
+            id: SecretKey::from_bytes(&[5; 32]).public(),
+            name: "sam".into(),
+            display: "sam".into(),
+        },
+        text: format!("3:17:4242:{}", "x".repeat(180)),
+        action: false,
+        sent: UnixMillis(1_750_000_000_000),
+        history: false,
+        envelope: Arc::from(&b""[..]),
+        file: None,
+        reply_to: None,
+        change: None,
+    };
+    let report = Report::Room(Event::MessageReceived(line));
+    let topic = TopicId::from_bytes([3; 32]);
+    let tag = RoomTag {
+        topic: &topic,
+        name: "room",
+        prefix_text: false,
+    };
+    c.bench_function("--json line of a received message", |b| {
+        b.iter(|| format_in(black_box(&report), true, Some(tag), None))
+    });
+    c.bench_function("--json line of a received message, general path", |b| {
+        b.iter(|| terminal_safe(&to_json(black_box(&report), Some(&topic), None)))
+    });
+}
+
+criterion_group!(benches, envelope, sealing, ticket, render, json_line, store);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 //! in `run`.
 
 pub mod json;
+mod json_line;
 mod json_private;
 mod text;
 
@@ -126,7 +127,19 @@ pub fn format_in(
     re: Option<&str>,
 ) -> Option<String> {
     if json {
-        let line = to_json(report, room.map(|r| r.topic), re);
+        let topic = room.map(|r| r.topic);
+        let chat = match report {
+            Report::Room(Event::MessageReceived(line)) => Some(("message", line)),
+            Report::Room(Event::MessageSent(line)) => Some(("sent", line)),
+            _ => None,
+        };
+        // The line every member prints for every line said: straight to text (`json_line`).
+        if let Some(line) =
+            chat.and_then(|(kind, line)| json_line::chat_line(kind, line, topic, re))
+        {
+            return Some(line);
+        }
+        let line = to_json(report, topic, re);
         return Some(json::terminal_safe(&line));
     }
     let text = to_text(report, chrono::Local::now().offset())?;

@@ -42,8 +42,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
                     reason,
                     ban,
                 };
-                if let Some(room) = self.core.rooms.get(key).cloned() {
-                    self.report_in(&room, report).await;
+                if self.core.rooms.get(key).is_some() {
+                    self.report(report, Some(key)).await;
                 }
                 let why = line.trim_start_matches("* ").to_string();
                 self.room_ended(key, anyhow::anyhow!(why)).await
@@ -130,8 +130,8 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
             SessionEvent::Members(_) => return,
             SessionEvent::Failed(reason) => Report::Error(reason),
         };
-        if let Some(room) = self.core.rooms.get(key).cloned() {
-            self.report_in(&room, report).await;
+        if self.core.rooms.get(key).is_some() {
+            self.report(report, Some(key)).await;
         }
         self.re = None;
     }

@@ -94,26 +94,37 @@ impl<W: AsyncWrite + Unpin> Headless<W> {
 
     /// A report about `room`, tagged with it.
     pub(super) async fn report_in(&mut self, room: &Room, report: Report) {
-        let name = room.name();
+        let line = self.line_in(room, &report);
+        self.failures.note(&report);
+        self.write(line).await;
+    }
+
+    /// A report about room `room` if it is open (tagged with it), else about no room.
+    pub(super) async fn report(&mut self, report: Report, room: Option<RoomKey>) {
+        // Borrowed, not cloned: this runs for every line anyone says, and a private room's
+        // state (every member) would be copied each time.
+        let line = match room.and_then(|key| self.core.rooms.get(key)) {
+            Some(room) => self.line_in(room, &report),
+            None => headless::format_in(&report, self.json, None, self.re.as_deref()),
+        };
+        self.failures.note(&report);
+        self.write(line).await;
+    }
+
+    /// How `report` about `room` prints.
+    fn line_in(&self, room: &Room, report: &Report) -> Option<String> {
+        // Only text lines show the room's name.
+        let name = if self.json {
+            String::new()
+        } else {
+            room.name()
+        };
         let tag = room.topic.as_ref().map(|topic| RoomTag {
             topic,
             name: &name,
             prefix_text: self.core.rooms.len() > 1,
         });
-        let line = headless::format_in(&report, self.json, tag, self.re.as_deref());
-        self.failures.note(&report);
-        self.write(line).await;
-    }
-
-    pub(super) async fn report(&mut self, report: Report, room: Option<RoomKey>) {
-        match room.and_then(|key| self.core.rooms.get(key).cloned()) {
-            Some(room) => self.report_in(&room, report).await,
-            None => {
-                self.failures.note(&report);
-                let line = headless::format_in(&report, self.json, None, self.re.as_deref());
-                self.write(line).await;
-            }
-        }
+        headless::format_in(report, self.json, tag, self.re.as_deref())
     }
 
     pub(super) async fn write(&mut self, line: Option<String>) {
