@@ -18,4 +18,11 @@ pub mod run;
 pub mod session;
 pub(crate) mod settings_table;
 pub mod store;
+// Scratch directories for tests: the integration tests' support, shared as one file.
+#[cfg(test)]
+#[path = "../tests/support/test_dir.rs"]
+pub(crate) mod test_dir;
+#[cfg(test)]
+#[path = "../tests/support/test_dir_tests.rs"]
+mod test_dir_tests;
 pub mod ui;

@@ -2,14 +2,15 @@
 //! (never the user's: `PARLOR_CONFIG` and `XDG_CONFIG_HOME` point into a temp directory),
 //! shell completions, the man page, and a bad config file refused in one line with exit 2.
 
+#[path = "support/test_dir.rs"]
+mod test_dir;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 /// A fresh directory for one test.
 fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("parlor-cli-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_dir::fresh(&format!("cli-{test}"))
 }
 
 /// Run parlor with `config` as its config file and no other environment that matters.

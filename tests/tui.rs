@@ -3,6 +3,8 @@
 
 #[path = "common/pty.rs"]
 mod pty;
+#[path = "support/test_dir.rs"]
+mod test_dir;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -54,10 +56,7 @@ impl Term {
         command.args(args);
         command.env("TERM", "xterm-256color");
         // Logs of the UI go to a file: keep them out of the user's state directory.
-        command.env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("parlor-tui-test"),
-        );
+        command.env("XDG_STATE_HOME", test_dir::fresh("tui-state"));
         let child = pty.slave.spawn_command(command).expect("spawn parlor");
         drop(pty.slave);
         let screen = Arc::new(Mutex::new(Screen {
@@ -393,11 +392,8 @@ fn a_private_room_shows_roles_and_a_removal_keeps_its_history() {
 
 #[test]
 fn the_lobby_offers_the_rooms_you_were_in_all_selected() {
-    let dir = std::env::temp_dir().join(format!(
-        "parlor-tui-rejoin-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
+    // Not made here: parlor makes its data directory itself.
+    let dir = test_dir::fresh("tui-rejoin").join("data");
     let mut ann = Term::spawn("ann", &["open"], 80, 24);
     let first = opened_ticket(&mut ann);
     let mut cat = Term::spawn("cat", &["open"], 80, 24);

@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_fine_unless_named() {
-        let dir = std::env::temp_dir().join(format!("parlor-cfg-{}", std::process::id()));
+        let dir = crate::test_dir::fresh("cfg");
         let path = dir.join("none.toml");
         let default = Location {
             path: path.clone(),

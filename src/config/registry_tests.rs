@@ -7,8 +7,7 @@ use super::registry::{DefaultValue, Flag, SETTINGS};
 use super::*;
 
 fn resolve_with_file(test: &str, text: &str) -> Config {
-    let dir = std::env::temp_dir().join(format!("parlor-registry-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::test_dir::fresh(&format!("registry-{test}"));
     let path = dir.join("config.toml");
     std::fs::write(&path, text).unwrap();
     let args = ["parlor", "--config", path.to_str().unwrap(), "config"];

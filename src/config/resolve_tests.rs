@@ -7,8 +7,7 @@ use super::*;
 
 /// A config file with `text`, unique to the test.
 fn file(test: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("parlor-config-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::test_dir::fresh(&format!("config-{test}"));
     let path = dir.join("config.toml");
     std::fs::write(&path, text).unwrap();
     path

@@ -37,11 +37,7 @@ mod tests {
 
     #[test]
     fn kept_across_restarts_and_a_damaged_file_is_ignored() {
-        let dir = std::env::temp_dir().join(format!(
-            "parlor-read-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let dir = crate::test_dir::fresh("read").join("state");
         paths::create_private_dir(&dir).unwrap();
         assert!(load_read_positions(&dir).is_empty(), "no file yet");
         let positions = HashMap::from([("room:ab".to_string(), 5), ("dm:cd".to_string(), 7)]);

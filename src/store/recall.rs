@@ -46,11 +46,7 @@ mod tests {
     use crate::store::paths;
 
     fn dir(test: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "parlor-recall-{}-{test}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let dir = crate::test_dir::fresh(&format!("recall-{test}")).join("state");
         paths::create_private_dir(&dir).unwrap();
         dir
     }

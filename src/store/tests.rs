@@ -7,13 +7,7 @@ const NOW: UnixMillis = UnixMillis(1_750_000_000_000);
 
 /// A fresh directory for one test.
 pub(crate) fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "parlor-store-{}-{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::test_dir::fresh("store")
 }
 
 /// A conversation in the simulator; returns what room 0 asked to keep.

@@ -8,3 +8,4 @@
 pub mod chat;
 pub mod parlor;
 pub mod process;
+pub mod test_dir;

@@ -21,13 +21,7 @@ pub const OFFLINE: [&str; 7] = [
 
 /// A fresh directory for one test's data.
 pub fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "parlor-test-{tag}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
+    super::test_dir::fresh(tag)
 }
 
 /// `parlor ARGS` as a command, to start as is or with more set on it.

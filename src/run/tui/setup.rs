@@ -149,12 +149,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_line_is_written_as_it_is_added_and_the_last_before_finishing() {
-        let dir = std::env::temp_dir().join(format!(
-            "parlor-recall-writer-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::fresh("recall-writer");
         let lines = |n: usize| -> Vec<String> { (0..n).map(|i| format!("line {i}")).collect() };
         let writer = RecallWriter::recall(dir.clone(), &lines(1));
         // Nothing added: nothing written.
