@@ -253,10 +253,10 @@ fn json_line(c: &mut Criterion) {
         name: "room",
         prefix_text: false,
     };
-    c.bench_function("--json line of a received message", |b| {
+    c.bench_function("json line of a received message (--json)", |b| {
         b.iter(|| format_in(black_box(&report), true, Some(tag), None))
     });
-    c.bench_function("--json line of a received message, general path", |b| {
+    c.bench_function("json line of a received message, general path", |b| {
         b.iter(|| terminal_safe(&to_json(black_box(&report), Some(&topic), None)))
     });
 }

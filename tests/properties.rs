@@ -5,6 +5,7 @@
 mod properties {
     mod chars;
     mod history;
+    mod json_line;
     mod lan;
     mod names;
     mod ticket;

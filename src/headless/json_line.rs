@@ -92,6 +92,7 @@ mod tests {
             "plain text",
             "tab\there \"quoted\" \\ back",
             "line\nbreak",
+            "naïve café 🙂, nothing to escape",
             hostile,
             "",
         ];
