@@ -25,9 +25,33 @@ fn unsafe_for_terminals(c: char) -> bool {
 /// stays exactly what was sent. Outside strings JSON is plain ASCII, so only string contents
 /// change.
 pub fn terminal_safe(json: &str) -> String {
-    if !needs_escapes(json) {
-        return json.to_owned();
+    if needs_escapes(json) {
+        escaped(json)
+    } else {
+        json.to_owned()
     }
+}
+
+/// [`terminal_safe`] for a line already owned: returned as it is when nothing needs an escape
+/// (the common case, with no copy).
+pub fn terminal_safe_owned(json: String) -> String {
+    if needs_escapes(&json) {
+        escaped(&json)
+    } else {
+        json
+    }
+}
+
+/// Whether a character of `json` is one [`terminal_safe`] escapes; printable ASCII (most
+/// lines, wholly) is checked a byte at a time.
+fn needs_escapes(json: &str) -> bool {
+    let printable = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n';
+    !json.as_bytes().iter().all(printable)
+        && json.chars().any(|c| unsafe_for_terminals(c) && c != '\n')
+}
+
+/// `json` with every character a terminal could act on written as an escape.
+fn escaped(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if unsafe_for_terminals(c) && c != '\n' {
@@ -40,24 +64,6 @@ pub fn terminal_safe(json: &str) -> String {
         }
     }
     out
-}
-
-/// [`terminal_safe`] for a line already owned: returned as it is when nothing needs an escape
-/// (the common case, with no copy).
-pub fn terminal_safe_owned(json: String) -> String {
-    if needs_escapes(&json) {
-        terminal_safe(&json)
-    } else {
-        json
-    }
-}
-
-/// Whether a character of `json` is one [`terminal_safe`] escapes; printable ASCII (most
-/// lines, wholly) is checked a byte at a time.
-fn needs_escapes(json: &str) -> bool {
-    let printable = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n';
-    !json.as_bytes().iter().all(printable)
-        && json.chars().any(|c| unsafe_for_terminals(c) && c != '\n')
 }
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-25T02:34:40.123Z`.

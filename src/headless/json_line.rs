@@ -9,13 +9,28 @@
 
 use std::io::Write as _;
 
+use super::Report;
 use super::json::{rfc3339, terminal_safe_owned};
 use crate::proto::TopicId;
-use crate::proto::room::ChatLine;
+use crate::proto::room::{ChatLine, Event};
+
+/// The line for `report` if it is a line received or sent (as `room_event` names them), about
+/// `room`, answering request `re`; `None` for every other report (the general path's).
+pub(super) fn for_report(
+    report: &Report,
+    room: Option<&TopicId>,
+    re: Option<&str>,
+) -> Option<String> {
+    match report {
+        Report::Room(Event::MessageReceived(line)) => chat_line("message", line, room, re),
+        Report::Room(Event::MessageSent(line)) => chat_line("sent", line, room, re),
+        _ => None,
+    }
+}
 
 /// The line for `line` received (`kind` "message") or sent by us ("sent"), as the general
 /// path prints those two events.
-pub(super) fn chat_line(
+fn chat_line(
     kind: &str,
     line: &ChatLine,
     room: Option<&TopicId>,
@@ -71,7 +86,6 @@ mod tests {
     use super::*;
     use crate::app::fixtures::{self, member};
     use crate::proto::MessageId;
-    use crate::proto::room::Event;
 
     fn line(text: &str) -> ChatLine {
         let mut author = member(7, "ann \"the\" \\ builder");

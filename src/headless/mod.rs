@@ -128,15 +128,8 @@ pub fn format_in(
 ) -> Option<String> {
     if json {
         let topic = room.map(|r| r.topic);
-        let chat = match report {
-            Report::Room(Event::MessageReceived(line)) => Some(("message", line)),
-            Report::Room(Event::MessageSent(line)) => Some(("sent", line)),
-            _ => None,
-        };
         // The line every member prints for every line said: straight to text (`json_line`).
-        if let Some(line) =
-            chat.and_then(|(kind, line)| json_line::chat_line(kind, line, topic, re))
-        {
+        if let Some(line) = json_line::for_report(report, topic, re) {
             return Some(line);
         }
         let line = to_json(report, topic, re);

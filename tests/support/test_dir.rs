@@ -64,8 +64,9 @@ fn set_mode(_: &Path, _: u32) {}
 
 /// Remove the folders of test processes that are gone. Only where `/proc` says which
 /// processes run (Linux); elsewhere nothing is removed. Another user's folders stay (their
-/// removal is refused), as do folders of processes in another pid namespace that shares
-/// the temporary directory (they look gone: their tests may fail, never ours).
+/// removal is refused). A process in another pid namespace (a container) sharing this
+/// temporary directory looks gone and loses its folder: give such a container a `TMPDIR` of
+/// its own.
 pub(crate) fn sweep(root: &Path) {
     let proc = Path::new("/proc");
     if !proc.join("self").exists() {
