@@ -25,11 +25,7 @@ fn unsafe_for_terminals(c: char) -> bool {
 /// stays exactly what was sent. Outside strings JSON is plain ASCII, so only string contents
 /// change.
 pub fn terminal_safe(json: &str) -> String {
-    if needs_escapes(json) {
-        escaped(json)
-    } else {
-        json.to_owned()
-    }
+    terminal_safe_owned(json.to_owned())
 }
 
 /// [`terminal_safe`] for a line already owned: returned as it is when nothing needs an escape

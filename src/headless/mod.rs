@@ -133,7 +133,7 @@ pub fn format_in(
             return Some(line);
         }
         let line = to_json(report, topic, re);
-        return Some(json::terminal_safe(&line));
+        return Some(json::terminal_safe_owned(line));
     }
     let text = to_text(report, chrono::Local::now().offset())?;
     match room {

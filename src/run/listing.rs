@@ -86,7 +86,7 @@ pub fn write_export(
         match format {
             ExportFormat::Json => {
                 let line = stored("message", m).to_string();
-                writeln!(out, "{}", crate::headless::json::terminal_safe(&line))?;
+                writeln!(out, "{}", crate::headless::json::terminal_safe_owned(line))?;
             }
             ExportFormat::Txt => {
                 let time = timestamp(m.sent, offset, true);
