@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     pub saved: Vec<Duration>,
     /// The highest resident memory of p0 and p1 while the fetches ran (when sampled).
     pub rss_max: [f64; 2],
+    /// CPU-s of p0 and p1 from the `/get` lines until every copy was saved.
+    pub cpu: [f64; 2],
 }
 
 pub(crate) struct Resumed {
@@ -187,6 +189,11 @@ impl FileRoom {
             seen += 1;
         }
         let sampler = sample_memory.then(|| Sampler::start(&self.procs[..2]));
+        let cpu = |procs: &[Member]| {
+            let of = |p: &Member| cpu_time(&p.pid().to_string());
+            [of(&procs[0]), of(&procs[1])]
+        };
+        let cpu_before = cpu(&self.procs);
         let started = Instant::now();
         for &i in fetchers {
             self.say(i, &format!("/get {handle} --force"));
@@ -212,6 +219,8 @@ impl FileRoom {
                 _ => anyhow::bail!("p{i} could not fetch {name}: {}", v["message"]),
             }
         }
+        let cpu_after = cpu(&self.procs);
+        let cpu_used = [0, 1].map(|k| cpu_after[k].saturating_sub(cpu_before[k]).as_secs_f64());
         let rss_max = sampler.map_or([0.0; 2], Sampler::stop);
         for path in paths {
             anyhow::ensure!(
@@ -226,6 +235,7 @@ impl FileRoom {
             fetched,
             saved,
             rss_max,
+            cpu: cpu_used,
         })
     }
 

@@ -3,7 +3,8 @@
 //! - one big file (1 GiB; 16 MiB with `--smoke`) from p0 to p1, three times (a fresh file
 //!   each, the stream measured just before each): `/send` until p1 sees the offer, `/get`
 //!   until fetched (the `transfer` event at 100 %) and until saved, with both processes'
-//!   resident memory sampled every 10 ms during the first;
+//!   resident memory sampled every 10 ms during the first, and the CPU each used (the
+//!   stream's: this process's, both ends);
 //! - resume: another big file, p1 killed (SIGKILL) once it reports half, started again on
 //!   its data directory, `/get` again: where the fetch starts and how long the rest takes;
 //! - a 100 MB file (8 MiB smoke) fetched by one member alone, then another shared in a room
@@ -44,6 +45,8 @@ fn scenarios(
     // The machine is shared and noisy: rounds of the stream and parlor one after the other,
     // each on a fresh file, compared round by round and by their medians.
     let (mut streams, mut memory, mut fetches) = (Vec::new(), Vec::new(), Vec::new());
+    // CPU-s per round: the stream file to file, memory to memory, parlor's sender, receiver.
+    let mut cpu: [Vec<f64>; 4] = Default::default();
     let mut first = None;
     for round in 0..rounds {
         let source = work.join(format!("big-{round}.bin"));
@@ -60,6 +63,19 @@ fn scenarios(
             one.saved[0].as_secs_f64(),
             100.0 * stream.file_to_file.as_secs_f64() / one.fetched[0].as_secs_f64()
         );
+        println!(
+            "             CPU: stream file to file {:.2} CPU-s, memory to memory {:.2}; parlor sender {:.2}, receiver {:.2}",
+            stream.file_to_file_cpu, stream.memory_to_memory_cpu, one.cpu[0], one.cpu[1]
+        );
+        let round_cpu = [
+            stream.file_to_file_cpu,
+            stream.memory_to_memory_cpu,
+            one.cpu[0],
+            one.cpu[1],
+        ];
+        for (all, this) in cpu.iter_mut().zip(round_cpu) {
+            all.push(this);
+        }
         streams.push(stream.file_to_file);
         memory.push(stream.memory_to_memory);
         fetches.push(one.saved[0]);
@@ -87,6 +103,16 @@ fn scenarios(
         "parlor's throughput",
         100.0 * stream.as_secs_f64() / fetched.as_secs_f64(),
         100.0 * memory.as_secs_f64() / fetched.as_secs_f64()
+    );
+    let [stream_cpu, memory_cpu, sender_cpu, receiver_cpu] = cpu.map(|mut v| median_of(&mut v));
+    println!(
+        "    {:<46} stream {:.2} CPU-s file to file, {:.2} memory to memory; parlor {:.2} + {:.2} (sender + receiver, {:.1}x the file-to-file stream)  (medians)",
+        "CPU for the transfer, both ends",
+        stream_cpu,
+        memory_cpu,
+        sender_cpu,
+        receiver_cpu,
+        (sender_cpu + receiver_cpu) / stream_cpu.max(0.01)
     );
     println!(
         "    {:<46} {:8.2} s",
@@ -144,6 +170,8 @@ fn scenarios(
         "parlor_saved_s": secs(fetched),
         "parlor_shared_s": secs(one.shared),
         "saved_vs_stream": secs(stream) / secs(fetched),
+        "cpu_s": {"stream_file_to_file": stream_cpu, "stream_memory_to_memory": memory_cpu,
+                  "parlor_sender": sender_cpu, "parlor_receiver": receiver_cpu},
         "rss_max_mb": {"sender": one.rss_max[0], "receiver": one.rss_max[1]},
         "resume": {"killed_at": resumed.killed_at, "began_at": resumed.began_at,
                    "rest_s": secs(resumed.rest)},
@@ -151,6 +179,11 @@ fn scenarios(
                   "all_s": secs(last), "each_s": all.saved.iter().map(|d| secs(*d)).collect::<Vec<_>>(),
                   "cpu_s": cpu},
     }))
+}
+
+fn median_of(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
 fn median(samples: &[Duration]) -> Duration {

@@ -11,30 +11,41 @@ use iroh::endpoint::{PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::stats::cpu_time;
+
 const ALPN: &[u8] = b"parlor-bench/stream/0";
 /// Bytes per read and write, on both sides.
 const BLOCK: usize = 1 << 20;
 
 /// How long each way took to move `size` bytes, from connecting to the receiver's
-/// acknowledgement that it has all of them (written to disk, for the file run).
+/// acknowledgement that it has all of them (written to disk, for the file run), and the
+/// CPU both ends used for it (this process's, which runs nothing else meanwhile).
 pub struct Stream {
     pub file_to_file: Duration,
     pub memory_to_memory: Duration,
+    pub file_to_file_cpu: f64,
+    pub memory_to_memory_cpu: f64,
 }
 
 pub fn run(source: &Path, size: u64, scratch: &Path) -> anyhow::Result<Stream> {
     let target = scratch.join("quic-stream.bin");
+    let cpu = || cpu_time("self").as_secs_f64();
+    let before = cpu();
     let file_to_file = transfer(Some(source), size, Some(&target))?;
+    let file_to_file_cpu = cpu() - before;
     let copied = std::fs::metadata(&target)?.len();
     std::fs::remove_file(&target)?;
     anyhow::ensure!(
         copied == size,
         "the stream delivered {copied} of {size} bytes"
     );
+    let before = cpu();
     let memory_to_memory = transfer(None, size, None)?;
     Ok(Stream {
         file_to_file,
         memory_to_memory,
+        file_to_file_cpu,
+        memory_to_memory_cpu: cpu() - before,
     })
 }
 
