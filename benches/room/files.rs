@@ -51,7 +51,11 @@ fn scenarios(
     for round in 0..rounds {
         let source = work.join(format!("big-{round}.bin"));
         make_file(&source, big, 10 + round as u64)?;
+        // Each side starts with nothing left for the disk to write: the file just made (or
+        // the last round's copies) being written back slowed whichever ran first.
+        settle_disk();
         let stream = crate::quic::run(&source, big, work)?;
+        settle_disk();
         let one = room.share_and_get(&source, &[1], round == 0)?;
         std::fs::remove_file(&source)?;
         println!(
@@ -179,6 +183,12 @@ fn scenarios(
                   "all_s": secs(last), "each_s": all.saved.iter().map(|d| secs(*d)).collect::<Vec<_>>(),
                   "cpu_s": cpu},
     }))
+}
+
+/// Waits until everything written so far is on disk (`sync`; if it cannot run, the run goes
+/// on unsettled, as before).
+fn settle_disk() {
+    let _ = std::process::Command::new("sync").status();
 }
 
 fn median_of(samples: &mut [f64]) -> f64 {
