@@ -108,7 +108,7 @@ fn scenarios(
         100.0 * stream.as_secs_f64() / fetched.as_secs_f64(),
         100.0 * memory.as_secs_f64() / fetched.as_secs_f64()
     );
-    let [stream_cpu, memory_cpu, sender_cpu, receiver_cpu] = cpu.map(|mut v| median_of(&mut v));
+    let [stream_cpu, memory_cpu, sender_cpu, receiver_cpu] = cpu.map(|v| median(&v));
     println!(
         "    {:<46} stream {:.2} CPU-s file to file, {:.2} memory to memory; parlor {:.2} + {:.2} (sender + receiver, {:.1}x the file-to-file stream)  (medians)",
         "CPU for the transfer, both ends",
@@ -191,13 +191,8 @@ fn settle_disk() {
     let _ = std::process::Command::new("sync").status();
 }
 
-fn median_of(samples: &mut [f64]) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
-
-fn median(samples: &[Duration]) -> Duration {
+fn median<T: Copy + Default + PartialOrd>(samples: &[T]) -> T {
     let mut sorted = samples.to_vec();
-    sorted.sort();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use iroh::endpoint::{PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::stats::cpu_time;
+use crate::stats::own_cpu_time;
 
 const ALPN: &[u8] = b"parlor-bench/stream/0";
 /// Bytes per read and write, on both sides.
@@ -29,7 +29,7 @@ pub struct Stream {
 
 pub fn run(source: &Path, size: u64, scratch: &Path) -> anyhow::Result<Stream> {
     let target = scratch.join("quic-stream.bin");
-    let cpu = || cpu_time("self").as_secs_f64();
+    let cpu = || own_cpu_time().as_secs_f64();
     let before = cpu();
     let file_to_file = transfer(Some(source), size, Some(&target))?;
     let file_to_file_cpu = cpu() - before;
