@@ -175,8 +175,13 @@ mod tests {
     use super::traverse_ranges_trusting_leaves;
     use crate::store::IROH_BLOCK_SIZE;
 
-    async fn items(data: &Bytes, ranges: &ChunkRanges, trusting: bool) -> Vec<EncodedItem> {
-        let outboard = PreOrderMemOutboard::create(data, IROH_BLOCK_SIZE);
+    /// What a traversal of `data` sends for `ranges`, trusting the leaves or validating them.
+    async fn sent(
+        data: &Bytes,
+        outboard: PreOrderMemOutboard,
+        ranges: &ChunkRanges,
+        trusting: bool,
+    ) -> Vec<String> {
         let (mut tx, mut rx) = tokio::sync::mpsc::channel(1 << 16);
         if trusting {
             traverse_ranges_trusting_leaves(data.clone(), outboard, ranges, &mut tx).await
@@ -187,7 +192,7 @@ mod tests {
         drop(tx);
         let mut out = Vec::new();
         while let Some(item) = rx.recv().await {
-            out.push(item);
+            out.push(name(&item));
         }
         out
     }
@@ -239,9 +244,10 @@ mod tests {
                 ChunkRanges::from(c(1023)..),
                 ChunkRanges::from(c(5000)..c(6000)),
             ];
+            let outboard = PreOrderMemOutboard::create(&data, IROH_BLOCK_SIZE);
             for ranges in &requests {
-                let want: Vec<_> = items(&data, ranges, false).await.iter().map(name).collect();
-                let got: Vec<_> = items(&data, ranges, true).await.iter().map(name).collect();
+                let want = sent(&data, outboard.clone(), ranges, false).await;
+                let got = sent(&data, outboard.clone(), ranges, true).await;
                 assert_eq!(got, want, "size {size}, ranges {ranges:?}");
             }
         }
@@ -256,39 +262,16 @@ mod tests {
         let mut changed = data.to_vec();
         changed[20 * 1024] ^= 1;
         let changed = Bytes::from(changed);
-        let send = |ranges: ChunkRanges| {
-            let (changed, outboard) = (changed.clone(), outboard.clone());
-            async move {
-                let (mut tx, mut rx) = tokio::sync::mpsc::channel(1 << 10);
-                traverse_ranges_trusting_leaves(changed, outboard, &ranges, &mut tx)
-                    .await
-                    .expect("receiver alive");
-                drop(tx);
-                let mut last = None;
-                while let Some(item) = rx.recv().await {
-                    last = Some(item);
-                }
-                last.map(|item| name(&item)).unwrap_or_default()
-            }
-        };
-        assert_eq!(send(ChunkRanges::all()).await, "done");
-        assert!(send(ChunkRanges::from(ChunkNum(17)..ChunkNum(18)))
-            .await
-            .starts_with("error LeafHashMismatch"),);
+        let last = |items: Vec<String>| items.last().cloned().unwrap_or_default();
+        let whole = sent(&changed, outboard.clone(), &ChunkRanges::all(), true).await;
+        assert_eq!(last(whole), "done");
+        let part = ChunkRanges::from(ChunkNum(17)..ChunkNum(18));
+        let part = sent(&changed, outboard.clone(), &part, true).await;
+        assert!(last(part).starts_with("error LeafHashMismatch"));
 
-        let mut bad = outboard.clone();
+        let mut bad = outboard;
         bad.data[0] ^= 1;
-        let (mut tx, mut rx) = tokio::sync::mpsc::channel(1 << 10);
-        traverse_ranges_trusting_leaves(data.clone(), bad, &ChunkRanges::all(), &mut tx)
-            .await
-            .expect("receiver alive");
-        drop(tx);
-        let mut last = None;
-        while let Some(item) = rx.recv().await {
-            last = Some(name(&item));
-        }
-        assert!(last
-            .unwrap_or_default()
-            .starts_with("error ParentHashMismatch"));
+        let pairs = sent(&data, bad, &ChunkRanges::all(), true).await;
+        assert!(last(pairs).starts_with("error ParentHashMismatch"));
     }
 }
