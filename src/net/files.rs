@@ -20,6 +20,7 @@ mod import;
 mod lazy;
 #[cfg(test)]
 mod lazy_tests;
+mod piece;
 mod references;
 mod save;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use iroh_blobs::protocol::ChunkRanges;
 use tokio::sync::mpsc;
 
-use super::swarm::{Outcome, ask};
+use super::piece::{Outcome, ask};
 use super::tests::{check_saved, fetch, file_of, nodes, shutdown};
 use crate::net::Node;
 
