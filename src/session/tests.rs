@@ -12,6 +12,8 @@ use crate::store::{Store, StoreThread};
 
 /// Generous: only a broken build waits this long.
 const WAIT: Duration = Duration::from_secs(20);
+/// Events a failed [`Member::expect`] shows, at most (the last ones).
+const SKIPPED_SHOWN: usize = 20;
 
 async fn node() -> Node {
     node_as(SecretKey::generate()).await
@@ -78,18 +80,26 @@ impl Member {
         what: &str,
         pred: impl Fn(&SessionEvent) -> bool,
     ) -> SessionEvent {
+        // What came instead, so that a wait that fails says what the session did meanwhile.
+        let mut skipped = std::collections::VecDeque::new();
         let wait = async {
             loop {
                 match self.events.recv().await {
                     Some(event) if pred(&event) => return event,
-                    Some(_) => {}
-                    None => panic!("the stream ended before {what}"),
+                    Some(event) => {
+                        if skipped.len() == SKIPPED_SHOWN {
+                            skipped.pop_front();
+                        }
+                        skipped.push_back(event);
+                    }
+                    None => panic!("the stream ended before {what}; before that: {skipped:?}"),
                 }
             }
         };
-        tokio::time::timeout(WAIT, wait)
-            .await
-            .unwrap_or_else(|_| panic!("no {what}"))
+        match tokio::time::timeout(WAIT, wait).await {
+            Ok(event) => event,
+            Err(_) => panic!("no {what} in {WAIT:?}; the last events instead: {skipped:?}"),
+        }
     }
 
     pub(super) async fn expect_text(&mut self, text: &str) -> SessionEvent {
